@@ -1,0 +1,153 @@
+/*
+ * content-check.c - structural checks of vCard (RFC 6350 section 3.3) and
+ * iCalendar (RFC 5545 section 3.1) content lines:
+ *   contentline = name *(";" param) ":" value CRLF, with folding by a leading
+ *   space or tab; objects bracketed by BEGIN:X / END:X, properly nested.
+ * Bare LF line ends are accepted, as every real client does.
+ */
+#include "content-check.h"
+
+#include <errno.h>
+#include <glib.h>
+#include <string.h>
+
+#define MAX_DEPTH 16
+
+static gboolean is_name_char(char c)
+{
+	return g_ascii_isalnum(c) || c == '-' || c == '.' || c == '_';
+}
+
+/* Check one unfolded line; on BEGIN/END, push or pop the stack. */
+static int check_line(const char *line, char **stack, int *depth,
+		      unsigned lineno, char **why_r)
+{
+	const char *p = line;
+	const char *colon;
+
+	while (is_name_char(*p))
+		p++;
+	if (p == line || (*p != ':' && *p != ';')) {
+		*why_r = g_strdup_printf("line %u is not a content line", lineno);
+		return -EINVAL;
+	}
+	/* a ':' inside a quoted parameter value does not end the parameters */
+	colon = p;
+	for (gboolean quoted = FALSE; *colon; colon++) {
+		if (*colon == '"')
+			quoted = !quoted;
+		else if (*colon == ':' && !quoted)
+			break;
+	}
+	if (*colon != ':') {
+		*why_r = g_strdup_printf("line %u has no value", lineno);
+		return -EINVAL;
+	}
+	size_t nlen = (size_t)(p - line);
+	if (nlen == 5 && g_ascii_strncasecmp(line, "BEGIN", 5) == 0) {
+		if (*depth >= MAX_DEPTH) {
+			*why_r = g_strdup_printf("line %u nests too deep", lineno);
+			return -EINVAL;
+		}
+		stack[(*depth)++] = g_ascii_strup(colon + 1, -1);
+	} else if (nlen == 3 && g_ascii_strncasecmp(line, "END", 3) == 0) {
+		g_autofree char *what = g_ascii_strup(colon + 1, -1);
+		if (*depth == 0 || strcmp(stack[*depth - 1], what) != 0) {
+			*why_r = g_strdup_printf("line %u: END:%s does not match",
+						 lineno, colon + 1);
+			return -EINVAL;
+		}
+		g_free(stack[--(*depth)]);
+	} else if (*depth == 0) {
+		*why_r = g_strdup_printf("line %u is outside BEGIN/END", lineno);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* Walk the unfolded lines; every top-level object must be `outer`. */
+static int check_objects(const char *buf, size_t len, const char *outer,
+			 const char *need_prop, char **why_r)
+{
+	char *stack[MAX_DEPTH] = { NULL };
+	int depth = 0, rc = 0;
+	unsigned lineno = 0, objects = 0;
+	gboolean have_prop = FALSE;
+	GString *line = g_string_new(NULL);
+	const char *p = buf, *end = buf + len;
+
+	if (len >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0)
+		p += 3;
+	if (memchr(buf, '\0', len)) {
+		*why_r = g_strdup("contains a NUL byte");
+		rc = -EINVAL;
+		goto out;
+	}
+	while (p < end && rc == 0) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *stop = nl ? nl : end;
+		size_t n = (size_t)(stop - p);
+
+		if (n > 0 && p[n - 1] == '\r')
+			n--;
+		lineno++;
+		if (n > 0 && (p[0] == ' ' || p[0] == '\t')) {
+			if (line->len == 0) {
+				*why_r = g_strdup_printf(
+					"line %u continues nothing", lineno);
+				rc = -EINVAL;
+				break;
+			}
+			g_string_append_len(line, p + 1, (gssize)(n - 1));
+		} else {
+			if (line->len > 0) {
+				rc = check_line(line->str, stack, &depth,
+						lineno - 1, why_r);
+				if (rc == 0 && depth == 1 &&
+				    g_ascii_strncasecmp(line->str, need_prop,
+							strlen(need_prop)) == 0)
+					have_prop = TRUE;
+				if (rc == 0 && depth == 1 &&
+				    g_ascii_strncasecmp(line->str, "BEGIN:", 6) == 0) {
+					objects++;
+					if (strcmp(stack[0], outer) != 0) {
+						*why_r = g_strdup_printf(
+							"begins %s, not %s",
+							stack[0], outer);
+						rc = -EINVAL;
+					}
+				}
+			}
+			g_string_truncate(line, 0);
+			g_string_append_len(line, p, (gssize)n);
+		}
+		p = nl ? nl + 1 : end;
+	}
+	if (rc == 0 && line->len > 0)
+		rc = check_line(line->str, stack, &depth, lineno, why_r);
+	if (rc == 0 && objects == 0) {
+		*why_r = g_strdup_printf("no BEGIN:%s", outer);
+		rc = -EINVAL;
+	} else if (rc == 0 && depth != 0) {
+		*why_r = g_strdup_printf("END:%s missing", stack[depth - 1]);
+		rc = -EINVAL;
+	} else if (rc == 0 && !have_prop) {
+		*why_r = g_strdup_printf("no %s property", need_prop);
+		rc = -EINVAL;
+	}
+out:
+	for (int i = 0; i < depth; i++)
+		g_free(stack[i]);
+	g_string_free(line, TRUE);
+	return rc;
+}
+
+int content_check_vcard(const char *buf, size_t len, char **why_r)
+{
+	return check_objects(buf, len, "VCARD", "VERSION", why_r);
+}
+
+int content_check_icalendar(const char *buf, size_t len, char **why_r)
+{
+	return check_objects(buf, len, "VCALENDAR", "VERSION", why_r);
+}

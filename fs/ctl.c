@@ -1,0 +1,70 @@
+/*
+ * ctl.c - the files of .mailfs/: plain text a person or a script can read.
+ *   status   what is mounted, how much it holds, recent error count
+ *   errors   the most recent errors, oldest first
+ */
+#include "fs-private.h"
+
+#include <string.h>
+
+#include "log.h"
+
+static const char *const names[] = { "status", "errors", NULL };
+
+bool fs_ctl_exists(const char *name)
+{
+	for (int i = 0; names[i]; i++) {
+		if (!strcmp(names[i], name))
+			return true;
+	}
+	return false;
+}
+
+const char *const *fs_ctl_names(void)
+{
+	return names;
+}
+
+static char *render_status(struct fs *fs)
+{
+	GString *out = g_string_new(NULL);
+	GHashTableIter it;
+	gpointer val;
+	unsigned folders = 0, staged = 0;
+	uint64_t items = 0;
+	char started[64];
+	struct tm tm;
+
+	g_hash_table_iter_init(&it, fs->folders);
+	while (g_hash_table_iter_next(&it, NULL, &val)) {
+		struct fs_folder *f = val;
+		if (f->kind != MFS_FOLDER_NONE)
+			folders++;
+		items += g_hash_table_size(f->items);
+		staged += g_hash_table_size(f->staged);
+	}
+	gmtime_r(&fs->started, &tm);
+	strftime(started, sizeof(started), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	g_string_append_printf(out, "account: %s\n", fs->opt.account);
+	g_string_append_printf(out, "store: %s\n", fs->opt.source);
+	g_string_append_printf(out, "backend: %s\n", fs->store->ops->name);
+	g_string_append_printf(out, "mounted: %s\n", started);
+	g_string_append_printf(out, "folders: %u\n", folders);
+	g_string_append_printf(out, "items: %" G_GUINT64_FORMAT "\n", items);
+	g_string_append_printf(out, "being written: %u\n", staged);
+	g_string_append_printf(out, "pending: 0\n");
+	g_string_append_printf(out, "errors: %u\n", log_error_count());
+	g_string_append_printf(out, "rejected: %s\n",
+			       staging_rejected_dir(fs->staging));
+	return g_string_free(out, FALSE);
+}
+
+/* Caller owns the result. */
+char *fs_ctl_render(struct fs *fs, const char *name)
+{
+	if (!strcmp(name, "status"))
+		return render_status(fs);
+	if (!strcmp(name, "errors"))
+		return log_recent_dump();
+	return g_strdup("");
+}

@@ -1,0 +1,206 @@
+/*
+ * fs-private.h - state of the mount, shared by the files of fs/ only.
+ *
+ * The mount shows a view of the store: folders become directories (a mail
+ * folder holds cur/, new/, tmp/ and its sub-folders), items become files.
+ * The view lives in memory and is refreshed from the store interface
+ * (protocols/backend.h) when the store reports a change; getattr, lookup
+ * and readdir are answered from it alone.  Files being written live in the
+ * cache's staging area until they are complete, then become items.
+ *
+ * Locking: fs->lock protects the view, the node table and every staged file's
+ * fields except its fd's content.  Handlers take it for their whole work,
+ * store calls included; reads and writes of content happen outside it.
+ * Kernel cache invalidations are never sent while it is held, nor from a
+ * handler: they are queued and sent by the thread that saw the change.
+ *
+ * Ownership: every pointer field is owned unless marked borrowed.
+ */
+#ifndef MFS_FS_PRIVATE_H
+#define MFS_FS_PRIVATE_H
+
+#include <fuse_lowlevel.h>
+#include <glib.h>
+#include <stdbool.h>
+
+#include "backend.h"
+#include "fs.h"
+#include "staging.h"
+
+/* Where a file sits inside a folder's directory. */
+enum fs_sub {
+	FS_SUB_DIR = 0,		/* the folder directory itself (contacts) */
+	FS_SUB_CUR,
+	FS_SUB_NEW,
+	FS_SUB_TMP,
+};
+
+struct fs_item {
+	char *id;
+	uint64_t size;
+	int64_t date;
+	uint64_t flags;
+	char *name;		/* the file name shown */
+	char *message_id;	/* NULL until read; "" when the item has none */
+};
+
+struct fs_staged {
+	int refs;		/* the directory entry and each open handle */
+	char *folder;		/* the folder it sits in now */
+	enum fs_sub sub;
+	char *name;
+	char *path;		/* the staging file */
+	int fd;
+	int writers;		/* open handles that may write */
+	char *replaces;		/* id of the item this rewrites, or NULL */
+	fuse_ino_t ino;		/* its node, 0 when none */
+	bool linked;		/* in its folder's staged table */
+	bool committed;		/* content became an item */
+	int error;		/* latched -errno, reported at flush/fsync */
+};
+
+struct fs_folder {
+	char *path;
+	enum mfs_folder_kind kind;	/* NONE: only holds sub-folders */
+	GHashTable *items;		/* id -> struct fs_item */
+	GHashTable *staged;		/* "<sub>/<name>" -> fs_staged (a ref) */
+	char *state;			/* the store's sync state */
+	bool synced;
+};
+
+enum fs_node_type {
+	FS_N_ROOT,
+	FS_N_DIR,	/* a folder's directory */
+	FS_N_SUB,	/* cur/, new/, tmp/ */
+	FS_N_ITEM,
+	FS_N_STAGED,
+	FS_N_CTLDIR,	/* .mailfs/ */
+	FS_N_CTLFILE,
+};
+
+struct fs_node {
+	fuse_ino_t ino;
+	enum fs_node_type type;
+	uint64_t nlookup;
+	char *folder;		/* DIR: its path; SUB, ITEM, STAGED: folder */
+	enum fs_sub sub;	/* SUB */
+	char *key;		/* ITEM: id; CTLFILE: name */
+	struct fs_staged *staged;	/* STAGED: a ref */
+};
+
+/* One kernel cache invalidation, queued until the lock is released. */
+struct fs_inval {
+	fuse_ino_t parent;	/* with name: an entry; else inode `ino` */
+	fuse_ino_t ino;
+	char *name;
+};
+
+struct fs {
+	struct mfs_store *store;	/* borrowed */
+	struct staging *staging;	/* borrowed */
+	struct fuse_session *se;	/* borrowed */
+	struct fs_options opt;		/* strings borrowed */
+	GMutex lock;
+	GHashTable *folders;		/* path -> struct fs_folder; every
+					   directory, implied parents too */
+	GHashTable *nodes;		/* ino -> struct fs_node */
+	GPtrArray *invals;		/* of struct fs_inval *, queued */
+	time_t started;
+	uid_t uid;
+	gid_t gid;
+};
+
+/* node.c */
+fuse_ino_t fs_ino_for(enum fs_node_type type, const char *folder,
+		      enum fs_sub sub, const char *key);
+struct fs_node *fs_node_find(struct fs *fs, fuse_ino_t ino);
+struct fs_node *fs_node_get(struct fs *fs, enum fs_node_type type,
+			    const char *folder, enum fs_sub sub,
+			    const char *key, struct fs_staged *st);
+void fs_node_forget(struct fs *fs, fuse_ino_t ino, uint64_t n);
+void fs_node_drop_if_unused(struct fs *fs, struct fs_node *node);
+void fs_nodes_rename_folder(struct fs *fs, const char *from, const char *to);
+void fs_node_free(gpointer p);
+
+/* view.c */
+struct fs_folder *fs_folder_find(struct fs *fs, const char *path);
+struct fs_item *fs_item_find_name(struct fs_folder *f, enum fs_sub sub,
+				  const char *name);
+enum fs_sub fs_item_sub(const struct fs_folder *f, const struct fs_item *it);
+struct fs_item *fs_item_put(struct fs_folder *f, const struct mfs_item *mi);
+void fs_item_free(gpointer p);
+int fs_view_load(struct fs *fs);
+void fs_view_free(struct fs *fs);
+void fs_view_refresh_folders(struct fs *fs);
+void fs_view_sync(struct fs *fs, struct fs_folder *f);
+void fs_view_rename_folder(struct fs *fs, const char *from, const char *to);
+void fs_view_remove_folder(struct fs *fs, const char *path);
+struct fs_folder *fs_view_add_folder(struct fs *fs, const char *path,
+				     enum mfs_folder_kind kind);
+void fs_view_queue_inval(struct fs *fs, fuse_ino_t parent, const char *name,
+			 fuse_ino_t ino);
+void fs_view_send_invals(struct fs *fs);
+void fs_on_store_change(const char *folder, void *data);
+char *fs_join(const char *parent, const char *name);
+const char *fs_sub_name(enum fs_sub sub);
+int fs_item_message_id(struct fs *fs, struct fs_folder *f, struct fs_item *it,
+		       const char **value_r);
+
+/* staged files (ops-write.c) */
+struct fs_staged *fs_staged_find(struct fs_folder *f, enum fs_sub sub,
+				 const char *name);
+void fs_staged_unref(struct fs *fs, struct fs_staged *st);
+int fs_staged_commit(struct fs *fs, struct fs_staged *st, char **id_r);
+bool fs_staged_committable(struct fs *fs, const struct fs_staged *st);
+void fs_staged_finish_all(struct fs *fs);
+
+/* ctl.c */
+bool fs_ctl_exists(const char *name);
+const char *const *fs_ctl_names(void);
+char *fs_ctl_render(struct fs *fs, const char *name);
+
+/* ops.c: attributes and the shared reply helpers */
+int fs_node_attr(struct fs *fs, struct fs_node *node, struct stat *st);
+int fs_resolve(struct fs *fs, struct fs_node *parent, const char *name,
+	       struct fs_node **node_r);
+void fs_reply_entry(struct fs *fs, fuse_req_t req, struct fs_node *node);
+extern const struct fuse_lowlevel_ops fs_ops;
+
+/* ops-write.c: the handlers that change things */
+void fs_op_create(fuse_req_t req, fuse_ino_t parent, const char *name,
+		  mode_t mode, struct fuse_file_info *fi);
+void fs_op_mknod(fuse_req_t req, fuse_ino_t parent, const char *name,
+		 mode_t mode, dev_t rdev);
+void fs_op_write(fuse_req_t req, fuse_ino_t ino, const char *buf,
+		 size_t size, off_t off, struct fuse_file_info *fi);
+void fs_op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
+void fs_op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
+		 struct fuse_file_info *fi);
+void fs_op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
+		   int to_set, struct fuse_file_info *fi);
+void fs_op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name);
+void fs_op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name,
+		 mode_t mode);
+void fs_op_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name);
+void fs_op_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
+		  fuse_ino_t newparent, const char *newname,
+		  unsigned int flags);
+void fs_op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent,
+		const char *newname);
+
+/* An open file. */
+enum fs_handle_kind { FS_H_ITEM, FS_H_STAGED, FS_H_CTL };
+struct fs_handle {
+	enum fs_handle_kind kind;
+	int fd;				/* ITEM: the store's content */
+	struct fs_staged *staged;	/* STAGED: a ref */
+	bool writable;
+	char *text;			/* CTL: a snapshot */
+	size_t len;
+};
+int fs_open_staged_for_edit(struct fs *fs, struct fs_node *node,
+			    struct fs_folder *f, struct fs_item *it,
+			    bool truncate, struct fs_handle **h_r);
+void fs_handle_release(struct fs *fs, struct fs_handle *h);
+
+#endif

@@ -1,0 +1,254 @@
+/*
+ * backend.c - the registry of store kinds and the thin wrappers that are the
+ * only code dereferencing a backend's vtable.
+ */
+#include "backend.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <string.h>
+
+#include "log.h"
+
+extern const struct mfs_backend_ops local_backend_ops;
+
+static const struct mfs_backend_ops *const registry[] = {
+	&local_backend_ops,
+};
+
+/* Types the configuration may name that later builds will carry. */
+static const char *const planned[] = { "imap", "pop3", "ews", "carddav",
+				       "caldav", "ldap" };
+
+const struct mfs_backend_ops *mfs_backend_find(const char *type, bool *known_r)
+{
+	*known_r = false;
+	for (size_t i = 0; i < G_N_ELEMENTS(registry); i++) {
+		if (strcmp(registry[i]->name, type) == 0) {
+			*known_r = true;
+			return registry[i];
+		}
+	}
+	for (size_t i = 0; i < G_N_ELEMENTS(planned); i++) {
+		if (strcmp(planned[i], type) == 0)
+			*known_r = true;
+	}
+	return NULL;
+}
+
+int mfs_error_set(struct mfs_error *e, int rc, enum mfs_err_scope scope,
+		  enum mfs_err_retry retry, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!e)
+		return rc;
+	e->scope = scope;
+	e->retry = retry;
+	va_start(ap, fmt);
+	g_vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+/* Trace a call's outcome; the result passes through unchanged. */
+static int traced(struct mfs_store *st, const char *what, const char *folder,
+		  const char *id, int rc)
+{
+	if (log_debug_enabled(LOG_STORE))
+		log_debug(LOG_STORE, "%s %s %s %s -> %d", st->ops->name, what,
+			  folder ? folder : "-", id ? id : "-", rc);
+	return rc;
+}
+
+#define CALL(st, member, folder, id, ...) \
+	((st)->ops->member ? \
+	 traced((st), #member, (folder), (id), \
+		(st)->ops->member((st)->be, __VA_ARGS__)) : -ENOTSUP)
+
+int mfs_store_open(const struct mfs_account *acct, struct mfs_store *st,
+		   GError **err)
+{
+	bool known;
+	const struct mfs_backend_ops *ops = mfs_backend_find(acct->type, &known);
+
+	memset(st, 0, sizeof(*st));
+	if (!ops) {
+		g_set_error(err, G_FILE_ERROR, G_FILE_ERROR_NOSYS,
+			    known ? "account '%s': type '%s' is not available "
+				    "in this version of mailfs"
+				  : "account '%s': unknown type '%s' (known: "
+				    "local, imap, pop3, ews)",
+			    acct->name, acct->type);
+		return -ENOTSUP;
+	}
+	int rc = ops->open(acct, &st->be, err);
+	if (rc == 0)
+		st->ops = ops;
+	return rc;
+}
+
+void mfs_store_close(struct mfs_store *st)
+{
+	if (st->ops && st->be)
+		st->ops->close(&st->be);
+	st->ops = NULL;
+}
+
+int mfs_store_list_folders(struct mfs_store *st, GPtrArray **folders_r,
+			   struct mfs_error *e)
+{
+	return CALL(st, list_folders, NULL, NULL, folders_r, e);
+}
+
+int mfs_store_sync(struct mfs_store *st, const char *folder,
+		   const char *state, struct mfs_sync_result **res_r,
+		   struct mfs_error *e)
+{
+	return CALL(st, sync, folder, state, folder, state, res_r, e);
+}
+
+int mfs_store_fetch(struct mfs_store *st, const char *folder, const char *id,
+		    int *fd_r, struct mfs_error *e)
+{
+	return CALL(st, fetch, folder, id, folder, id, fd_r, e);
+}
+
+int mfs_store_append(struct mfs_store *st, const char *folder, int fd,
+		     const char *hint, uint64_t flags, int64_t date,
+		     struct mfs_item **item_r, struct mfs_error *e)
+{
+	return CALL(st, append, folder, hint, folder, fd, hint, flags, date,
+		    item_r, e);
+}
+
+int mfs_store_set_flags(struct mfs_store *st, const char *folder,
+			const char *id, uint64_t flags, struct mfs_error *e)
+{
+	return CALL(st, set_flags, folder, id, folder, id, flags, e);
+}
+
+int mfs_store_remove(struct mfs_store *st, const char *folder, const char *id,
+		     struct mfs_error *e)
+{
+	return CALL(st, remove, folder, id, folder, id, e);
+}
+
+int mfs_store_move(struct mfs_store *st, const char *folder, const char *id,
+		   const char *dest, uint64_t flags, struct mfs_item **item_r,
+		   struct mfs_error *e)
+{
+	return CALL(st, move, folder, id, folder, id, dest, flags, item_r, e);
+}
+
+int mfs_store_copy(struct mfs_store *st, const char *folder, const char *id,
+		   const char *dest, uint64_t flags, struct mfs_item **item_r,
+		   struct mfs_error *e)
+{
+	return CALL(st, copy, folder, id, folder, id, dest, flags, item_r, e);
+}
+
+int mfs_store_create_folder(struct mfs_store *st, const char *path,
+			    enum mfs_folder_kind kind, struct mfs_error *e)
+{
+	return CALL(st, create_folder, path, NULL, path, kind, e);
+}
+
+int mfs_store_rename_folder(struct mfs_store *st, const char *from,
+			    const char *to, struct mfs_error *e)
+{
+	return CALL(st, rename_folder, from, to, from, to, e);
+}
+
+int mfs_store_delete_folder(struct mfs_store *st, const char *path,
+			    struct mfs_error *e)
+{
+	return CALL(st, delete_folder, path, NULL, path, e);
+}
+
+int mfs_store_watch(struct mfs_store *st, mfs_change_fn fn, void *data)
+{
+	return CALL(st, watch, NULL, NULL, fn, data);
+}
+
+int mfs_store_space(struct mfs_store *st, uint64_t *total_r, uint64_t *avail_r)
+{
+	return CALL(st, space, NULL, NULL, total_r, avail_r);
+}
+
+struct mfs_item *mfs_item_new(const char *id, uint64_t size, int64_t date,
+			      uint64_t flags)
+{
+	struct mfs_item *it = g_new0(struct mfs_item, 1);
+
+	it->id = g_strdup(id);
+	it->size = size;
+	it->date = date;
+	it->flags = flags;
+	return it;
+}
+
+struct mfs_item *mfs_item_dup(const struct mfs_item *it)
+{
+	return mfs_item_new(it->id, it->size, it->date, it->flags);
+}
+
+void mfs_item_free(struct mfs_item *it)
+{
+	if (!it)
+		return;
+	g_free(it->id);
+	g_free(it);
+}
+
+struct mfs_folder_info *mfs_folder_info_new(const char *path,
+					    enum mfs_folder_kind kind)
+{
+	struct mfs_folder_info *fi = g_new0(struct mfs_folder_info, 1);
+
+	fi->path = g_strdup(path);
+	fi->kind = kind;
+	return fi;
+}
+
+void mfs_folder_info_free(struct mfs_folder_info *fi)
+{
+	if (!fi)
+		return;
+	g_free(fi->path);
+	g_free(fi);
+}
+
+struct mfs_sync_result *mfs_sync_result_new(void)
+{
+	struct mfs_sync_result *res = g_new0(struct mfs_sync_result, 1);
+
+	res->changed = g_ptr_array_new_with_free_func(
+		(GDestroyNotify)mfs_item_free);
+	res->vanished = g_ptr_array_new_with_free_func(g_free);
+	return res;
+}
+
+void mfs_sync_result_free(struct mfs_sync_result **res)
+{
+	if (!*res)
+		return;
+	g_ptr_array_unref((*res)->changed);
+	g_ptr_array_unref((*res)->vanished);
+	g_free((*res)->state);
+	g_free(*res);
+	*res = NULL;
+}
+
+const char *mfs_folder_kind_name(enum mfs_folder_kind kind)
+{
+	switch (kind) {
+	case MFS_FOLDER_NONE: return "none";
+	case MFS_FOLDER_MAIL: return "mail";
+	case MFS_FOLDER_CONTACTS: return "contacts";
+	case MFS_FOLDER_CALENDAR: return "calendar";
+	case MFS_FOLDER_DIRECTORY: return "directory";
+	case MFS_FOLDER_OUTBOX: return "outbox";
+	}
+	return "unknown";
+}

@@ -1,0 +1,246 @@
+/*
+ * backend.h - the one interface every store implements.
+ *
+ * A backend is a store of folders holding items (messages, contacts, calendar
+ * objects).  The layers above (cache/, fs/) see only this interface and never
+ * learn which protocol is behind it; a new protocol is a new folder under
+ * protocols/ that fills in one `struct mfs_backend_ops`.
+ *
+ * Naming.  Folders are named by their logical path: UTF-8 (or the raw bytes a
+ * store gave), components separated by '/', no leading or trailing '/'.  Items
+ * are named by an id that is stable for as long as the server keeps the item
+ * (for Maildir the unique part of the file name; for IMAP, UIDVALIDITY and UID;
+ * for a contacts folder, the resource name).  An id never contains '/' or NUL.
+ *
+ * Errors.  Every member that can fail returns 0 (or a count) on success and
+ * -errno on failure, and may describe the failure in `struct mfs_error` when
+ * the caller passes one (never required).
+ *
+ * Ownership.  Arguments are borrowed for the duration of the call.  Results
+ * returned through `_r` parameters are owned by the caller and freed with the
+ * matching *_free() below.  Threads: members may be called from any thread;
+ * a backend serialises internally where it must.
+ */
+#ifndef MFS_BACKEND_H
+#define MFS_BACKEND_H
+
+#include <glib.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+enum mfs_folder_kind {
+	MFS_FOLDER_NONE = 0,	/* holds only sub-folders (IMAP \Noselect) */
+	MFS_FOLDER_MAIL,
+	MFS_FOLDER_CONTACTS,
+	MFS_FOLDER_CALENDAR,
+	MFS_FOLDER_DIRECTORY,
+	MFS_FOLDER_OUTBOX,
+};
+
+/*
+ * Item flags: one bit per Maildir info letter, 'A'..'Z' then 'a'..'z', so that
+ * ASCII order of letters is bit order and no letter a store keeps is lost.
+ * MFS_FLAG_NEW is not a letter: it marks a message no mail reader has seen yet
+ * (Maildir new/, IMAP \Recent).
+ */
+#define MFS_FLAG_LETTER(c) \
+	((c) >= 'A' && (c) <= 'Z' ? (UINT64_C(1) << ((c) - 'A')) : \
+	 (c) >= 'a' && (c) <= 'z' ? (UINT64_C(1) << ((c) - 'a' + 26)) : 0)
+#define MFS_FLAG_DRAFT	 MFS_FLAG_LETTER('D')
+#define MFS_FLAG_FLAGGED MFS_FLAG_LETTER('F')
+#define MFS_FLAG_PASSED	 MFS_FLAG_LETTER('P')
+#define MFS_FLAG_REPLIED MFS_FLAG_LETTER('R')
+#define MFS_FLAG_SEEN	 MFS_FLAG_LETTER('S')
+#define MFS_FLAG_TRASHED MFS_FLAG_LETTER('T')
+#define MFS_FLAG_LETTERS ((UINT64_C(1) << 52) - 1)
+#define MFS_FLAG_NEW	 (UINT64_C(1) << 63)
+
+struct mfs_folder_info {
+	char *path;			/* owned */
+	enum mfs_folder_kind kind;
+};
+
+struct mfs_item {
+	char *id;			/* owned */
+	uint64_t size;			/* exact byte size of the content */
+	int64_t date;			/* internal (arrival) date, seconds */
+	uint64_t flags;			/* MFS_FLAG_* */
+};
+
+/*
+ * One folder's changes since a sync state.  When `full` is set, `changed` is
+ * the whole content of the folder and every item not in it has vanished;
+ * `vanished` is then empty.
+ */
+struct mfs_sync_result {
+	GPtrArray *changed;		/* owned; of struct mfs_item *, owned */
+	GPtrArray *vanished;		/* owned; of char * ids, owned */
+	char *state;			/* owned; opaque, NULL when none */
+	bool full;
+};
+
+/* How far a failure reaches and whether repeating the call may help. */
+enum mfs_err_scope { MFS_ERR_ITEM, MFS_ERR_FOLDER, MFS_ERR_ACCOUNT };
+enum mfs_err_retry { MFS_ERR_FINAL, MFS_ERR_TRANSIENT, MFS_ERR_BACKOFF };
+
+struct mfs_error {
+	enum mfs_err_scope scope;
+	enum mfs_err_retry retry;
+	char msg[256];			/* for logs and .mailfs/errors */
+};
+
+struct mfs_backend;			/* opaque; one per mounted account */
+
+/* Called by a backend's watcher thread when something changed outside. */
+typedef void (*mfs_change_fn)(const char *folder, void *data);
+
+/* Account settings a backend is opened with.  Borrowed by open(). */
+struct mfs_account {
+	const char *name;		/* account name, "local" for the default */
+	const char *type;
+	GKeyFile *keys;			/* borrowed; may be NULL */
+	const char *group;		/* the key-file group of this account */
+	const char *store;		/* local store directory, if any */
+};
+
+#define MFS_CAP_WATCH	(1u << 0)	/* watch() reports outside changes */
+#define MFS_CAP_COPY	(1u << 1)
+#define MFS_CAP_FOLDERS (1u << 2)	/* folders can be created/renamed */
+
+struct mfs_backend_ops {
+	const char *name;		/* the config `type =` it answers to */
+	unsigned caps;
+
+	/* Connect or open the store; on failure set *err (GError at start-up
+	 * only) and return -errno.  Caller owns *be_r (close()). */
+	int (*open)(const struct mfs_account *acct, struct mfs_backend **be_r,
+		    GError **err);
+
+	/* Release everything; stops any watcher first.  Clears *be. */
+	void (*close)(struct mfs_backend **be);
+
+	/* Every folder, parents before children.  *folders_r: array of
+	 * struct mfs_folder_info *, caller owns (g_ptr_array_unref). */
+	int (*list_folders)(struct mfs_backend *be, GPtrArray **folders_r,
+			    struct mfs_error *e);
+
+	/* Changes of `folder` since `state` (NULL: from scratch).  A backend
+	 * that cannot tell what changed answers with a full result. */
+	int (*sync)(struct mfs_backend *be, const char *folder,
+		    const char *state, struct mfs_sync_result **res_r,
+		    struct mfs_error *e);
+
+	/* The item's exact bytes, as a readable, seekable file descriptor that
+	 * the caller owns and closes.  May block on the network. */
+	int (*fetch)(struct mfs_backend *be, const char *folder,
+		     const char *id, int *fd_r, struct mfs_error *e);
+
+	/* Store the content read from `fd` (from offset 0 to EOF) as a new item
+	 * of `folder` with `flags` and internal `date` (seconds).  `hint` is
+	 * the id the writer would like (a Maildir unique part, a contact's file
+	 * name); a store that names items itself ignores it.  For contacts and
+	 * calendars an item with the same hint is replaced.  Durable on return.
+	 * *item_r (caller owns) describes the stored item. */
+	int (*append)(struct mfs_backend *be, const char *folder, int fd,
+		      const char *hint, uint64_t flags, int64_t date,
+		      struct mfs_item **item_r, struct mfs_error *e);
+
+	/* Set the item's flags to exactly `flags` (MFS_FLAG_NEW included). */
+	int (*set_flags)(struct mfs_backend *be, const char *folder,
+			 const char *id, uint64_t flags, struct mfs_error *e);
+
+	/* Remove the item for good (no trash folder is involved). */
+	int (*remove)(struct mfs_backend *be, const char *folder,
+		      const char *id, struct mfs_error *e);
+
+	/* Move (or copy) the item into `dest` with `flags`; *item_r (caller
+	 * owns) is the item as `dest` now holds it. */
+	int (*move)(struct mfs_backend *be, const char *folder, const char *id,
+		    const char *dest, uint64_t flags, struct mfs_item **item_r,
+		    struct mfs_error *e);
+	int (*copy)(struct mfs_backend *be, const char *folder, const char *id,
+		    const char *dest, uint64_t flags, struct mfs_item **item_r,
+		    struct mfs_error *e);
+
+	/* Folder management.  delete_folder fails with -ENOTEMPTY while the
+	 * folder holds items or sub-folders; rename_folder moves sub-folders
+	 * along. */
+	int (*create_folder)(struct mfs_backend *be, const char *path,
+			     enum mfs_folder_kind kind, struct mfs_error *e);
+	int (*rename_folder)(struct mfs_backend *be, const char *from,
+			     const char *to, struct mfs_error *e);
+	int (*delete_folder)(struct mfs_backend *be, const char *path,
+			     struct mfs_error *e);
+
+	/* Start reporting outside changes through `fn` (from a thread of the
+	 * backend's own; `folder` NULL means the folder list changed).  Must be
+	 * called after any fork().  `data` is borrowed until close(). */
+	int (*watch)(struct mfs_backend *be, mfs_change_fn fn, void *data);
+
+	/* Free and total space, for statfs; -ENOTSUP where unknown. */
+	int (*space)(struct mfs_backend *be, uint64_t *total_r,
+		     uint64_t *avail_r);
+};
+
+/* The registry.  Returns NULL and sets *known_r when `type` names a backend
+ * that this build does not carry yet (so the caller can say so). */
+const struct mfs_backend_ops *mfs_backend_find(const char *type, bool *known_r);
+
+/* An open backend pairs its ops with its state; callers use the wrappers
+ * below, which turn a missing member into -ENOTSUP and add tracing. */
+struct mfs_store {
+	const struct mfs_backend_ops *ops;	/* borrowed, static */
+	struct mfs_backend *be;			/* owned */
+};
+
+int mfs_store_open(const struct mfs_account *acct, struct mfs_store *st,
+		   GError **err);
+void mfs_store_close(struct mfs_store *st);
+int mfs_store_list_folders(struct mfs_store *st, GPtrArray **folders_r,
+			   struct mfs_error *e);
+int mfs_store_sync(struct mfs_store *st, const char *folder,
+		   const char *state, struct mfs_sync_result **res_r,
+		   struct mfs_error *e);
+int mfs_store_fetch(struct mfs_store *st, const char *folder, const char *id,
+		    int *fd_r, struct mfs_error *e);
+int mfs_store_append(struct mfs_store *st, const char *folder, int fd,
+		     const char *hint, uint64_t flags, int64_t date,
+		     struct mfs_item **item_r, struct mfs_error *e);
+int mfs_store_set_flags(struct mfs_store *st, const char *folder,
+			const char *id, uint64_t flags, struct mfs_error *e);
+int mfs_store_remove(struct mfs_store *st, const char *folder, const char *id,
+		     struct mfs_error *e);
+int mfs_store_move(struct mfs_store *st, const char *folder, const char *id,
+		   const char *dest, uint64_t flags, struct mfs_item **item_r,
+		   struct mfs_error *e);
+int mfs_store_copy(struct mfs_store *st, const char *folder, const char *id,
+		   const char *dest, uint64_t flags, struct mfs_item **item_r,
+		   struct mfs_error *e);
+int mfs_store_create_folder(struct mfs_store *st, const char *path,
+			    enum mfs_folder_kind kind, struct mfs_error *e);
+int mfs_store_rename_folder(struct mfs_store *st, const char *from,
+			    const char *to, struct mfs_error *e);
+int mfs_store_delete_folder(struct mfs_store *st, const char *path,
+			    struct mfs_error *e);
+int mfs_store_watch(struct mfs_store *st, mfs_change_fn fn, void *data);
+int mfs_store_space(struct mfs_store *st, uint64_t *total_r, uint64_t *avail_r);
+
+/* Constructors and destructors of the result types. */
+struct mfs_item *mfs_item_new(const char *id, uint64_t size, int64_t date,
+			      uint64_t flags);
+struct mfs_item *mfs_item_dup(const struct mfs_item *it);
+void mfs_item_free(struct mfs_item *it);
+struct mfs_folder_info *mfs_folder_info_new(const char *path,
+					    enum mfs_folder_kind kind);
+void mfs_folder_info_free(struct mfs_folder_info *fi);
+struct mfs_sync_result *mfs_sync_result_new(void);
+void mfs_sync_result_free(struct mfs_sync_result **res);
+const char *mfs_folder_kind_name(enum mfs_folder_kind kind);
+
+/* Fill *e (if not NULL) and return `rc` (a -errno), for one-line returns. */
+int mfs_error_set(struct mfs_error *e, int rc, enum mfs_err_scope scope,
+		  enum mfs_err_retry retry, const char *fmt, ...)
+	G_GNUC_PRINTF(5, 6);
+
+#endif

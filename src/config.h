@@ -1,0 +1,32 @@
+/*
+ * config.h - accounts from the key file (DESIGN.md, "Command line"):
+ * $XDG_CONFIG_HOME/mailfs/config or --config FILE, GLib key-file syntax,
+ * one [account NAME] group per account.
+ */
+#ifndef MFS_CONFIG_H
+#define MFS_CONFIG_H
+
+#include <glib.h>
+
+struct config_account {
+	char *name;		/* owned */
+	char *type;		/* owned */
+	char *store;		/* owned; absolute, for type = local */
+	char *group;		/* owned; "account NAME", NULL for the default */
+	GKeyFile *keys;		/* owned; NULL when there is no file */
+};
+
+/*
+ * Resolve `account` (NULL: the embedded store) using `path` (NULL: the
+ * default file, which may be missing) and the -o store= override (may be
+ * NULL).  Returns 0, or -errno with the reason in *err.
+ */
+int config_account_load(const char *path, const char *account,
+			const char *store_override,
+			struct config_account *a, GError **err);
+void config_account_clear(struct config_account *a);
+
+/* The embedded store's default directory.  Caller owns the result. */
+char *config_default_store(void);
+
+#endif

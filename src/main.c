@@ -1,0 +1,181 @@
+/*
+ * main.c - the mailfs command: mount, and the small commands that talk to a
+ * mount through its .mailfs/ files.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backend.h"
+#include "cli.h"
+#include "config.h"
+#include "fs.h"
+#include "log.h"
+#include "mountcheck.h"
+#include "staging.h"
+#include "mailfs-version.h"
+
+#define EXIT_USAGE 2
+
+static int fail(const char *msg)
+{
+	fprintf(stderr, "mailfs: %s\n", msg);
+	return EXIT_FAILURE;
+}
+
+/* Read MOUNT/.mailfs/NAME; caller owns *text_r.  Exit status on failure. */
+static int read_ctl(const char *mountpoint, const char *name, char **text_r)
+{
+	g_autofree char *mp = g_canonicalize_filename(mountpoint, NULL);
+	g_autofree char *path = g_build_filename(mp, ".mailfs", name, NULL);
+	g_autofree char *fstype = NULL;
+	GError *err = NULL;
+
+	if (!mountcheck_is_mounted(mp, &fstype) ||
+	    !g_str_has_prefix(fstype ? fstype : "", "fuse.mailfs")) {
+		fprintf(stderr, "mailfs: %s is not a mailfs mount\n", mp);
+		return EXIT_FAILURE;
+	}
+	if (!g_file_get_contents(path, text_r, NULL, &err)) {
+		fprintf(stderr, "mailfs: %s\n", err->message);
+		g_error_free(err);
+		return EXIT_FAILURE;
+	}
+	return 0;
+}
+
+static int cmd_status(int argc, char **argv)
+{
+	g_autofree char *text = NULL;
+	int rc;
+
+	if (argc != 3) {
+		fputs("usage: mailfs status MOUNTPOINT\n", stderr);
+		return EXIT_USAGE;
+	}
+	if ((rc = read_ctl(argv[2], "status", &text)) != 0)
+		return rc;
+	fputs(text, stdout);
+	return 0;
+}
+
+/* Every change through a mount of this version reaches the store before the
+ * call that made it returns, so a flush has only to confirm nothing waits. */
+static int cmd_flush(int argc, char **argv)
+{
+	g_autofree char *text = NULL;
+	int rc;
+
+	if (argc != 3) {
+		fputs("usage: mailfs flush MOUNTPOINT\n", stderr);
+		return EXIT_USAGE;
+	}
+	if ((rc = read_ctl(argv[2], "status", &text)) != 0)
+		return rc;
+	if (!strstr(text, "\npending: 0\n")) {
+		fputs("mailfs: changes are still pending:\n", stderr);
+		fputs(text, stderr);
+		return EXIT_FAILURE;
+	}
+	return 0;
+}
+
+static int cmd_mount(int argc, char **argv)
+{
+	struct cli c;
+	struct config_account acct;
+	struct mfs_store store;
+	struct staging *staging = NULL;
+	struct fs_options opt;
+	GError *err = NULL;
+	int rc;
+
+	if (cli_parse(argc, argv, &c, &err) < 0) {
+		fprintf(stderr, "mailfs: %s\n", err->message);
+		fputs("Try 'mailfs --help'.\n", stderr);
+		g_error_free(err);
+		cli_clear(&c);
+		return EXIT_USAGE;
+	}
+	if (c.help || c.version) {
+		if (c.help)
+			cli_usage(stdout);
+		else
+			printf("mailfs %s\n", MAILFS_VERSION);
+		cli_clear(&c);
+		return 0;
+	}
+	if (!c.mountpoint) {
+		cli_usage(stderr);
+		cli_clear(&c);
+		return EXIT_USAGE;
+	}
+	if (c.debug)
+		log_set_debug(LOG_ALL);
+	g_autofree char *mp = g_canonicalize_filename(c.mountpoint, NULL);
+	if (mountcheck(mp, &err) < 0 ||
+	    config_account_load(c.config, c.account, c.store, &acct, &err) < 0) {
+		rc = fail(err->message);
+		g_error_free(err);
+		cli_clear(&c);
+		return rc;
+	}
+	g_autofree char *cache = c.cache_dir
+		? g_canonicalize_filename(c.cache_dir, NULL)
+		: g_build_filename(g_get_user_cache_dir(), "mailfs", acct.name,
+				   NULL);
+	if ((rc = staging_open(cache, &staging)) < 0) {
+		fprintf(stderr, "mailfs: cache %s: %s\n", cache,
+			g_strerror(-rc));
+		config_account_clear(&acct);
+		cli_clear(&c);
+		return EXIT_FAILURE;
+	}
+	struct mfs_account ma = {
+		.name = acct.name,
+		.type = acct.type,
+		.keys = acct.keys,
+		.group = acct.group,
+		.store = acct.store,
+	};
+	if (mfs_store_open(&ma, &store, &err) < 0) {
+		rc = fail(err->message);
+		g_error_free(err);
+		staging_close(&staging);
+		config_account_clear(&acct);
+		cli_clear(&c);
+		return rc;
+	}
+	memset(&opt, 0, sizeof(opt));
+	opt.mountpoint = mp;
+	opt.account = acct.name;
+	opt.source = acct.store ? acct.store : acct.type;
+	opt.foreground = c.foreground;
+	opt.debug = c.debug;
+	opt.read_only = c.read_only;
+	opt.fuse_opts = c.fuse_opts->len ? c.fuse_opts->str : NULL;
+	opt.entry_timeout = c.entry_timeout;
+	opt.attr_timeout = c.attr_timeout;
+	rc = fs_run(&store, staging, &opt);
+	mfs_store_close(&store);
+	staging_close(&staging);
+	config_account_clear(&acct);
+	cli_clear(&c);
+	return rc < 0 ? EXIT_FAILURE : 0;
+}
+
+int main(int argc, char **argv)
+{
+	log_init("mailfs");
+	if (argc > 1 && !strcmp(argv[1], "status"))
+		return cmd_status(argc, argv);
+	if (argc > 1 && !strcmp(argv[1], "flush"))
+		return cmd_flush(argc, argv);
+	if (argc > 1 && (!strcmp(argv[1], "serve") || !strcmp(argv[1], "sync"))) {
+		fprintf(stderr, "mailfs: '%s' is not available in this "
+			"version\n", argv[1]);
+		return EXIT_USAGE;
+	}
+	return cmd_mount(argc, argv);
+}
