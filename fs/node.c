@@ -10,6 +10,8 @@
 
 #include <string.h>
 
+#include "maildir-name.h"
+
 static uint64_t fnv1a(uint64_t h, const void *data, size_t len)
 {
 	const unsigned char *p = data;
@@ -67,6 +69,21 @@ static bool node_matches(const struct fs_node *n, enum fs_node_type type,
 }
 
 /*
+ * A file being written gets the number the item it becomes will have, as
+ * far as its name tells: a Maildir writer's tmp/X renamed into new/X keeps
+ * its st_ino from creation to remount.
+ */
+static fuse_ino_t staged_ino(const struct fs_staged *st)
+{
+	g_autofree char *id = NULL;
+	uint64_t flags;
+
+	if (maildir_name_parse(st->name, &id, &flags) == 0)
+		return fs_ino_for(FS_N_ITEM, st->folder, FS_SUB_DIR, id);
+	return fs_ino_for(FS_N_STAGED, st->folder, st->sub, st->name);
+}
+
+/*
  * The node for a target, created when the kernel did not know it.  The lookup
  * count is not changed: callers that hand the node to the kernel add one.
  * Borrowed; valid while fs->lock is held.
@@ -80,8 +97,10 @@ struct fs_node *fs_node_get(struct fs *fs, enum fs_node_type type,
 
 	if (type == FS_N_STAGED && st->ino && (n = fs_node_find(fs, st->ino)))
 		return n;
-	ino = fs_ino_for(type, folder, sub, type == FS_N_STAGED ? st->path
-								   : key);
+	if (type == FS_N_STAGED)
+		ino = staged_ino(st);
+	else
+		ino = fs_ino_for(type, folder, sub, key);
 	/* a collision of two targets moves the newcomer along */
 	while ((n = fs_node_find(fs, ino))) {
 		if (node_matches(n, type, folder, sub, key, st))

@@ -71,7 +71,8 @@ def test_inode_stable_while_mounted(mfs):
             f.write("2")
     except OSError:
         pass
-    assert os.stat(path).st_ino == ino
+    assert os.stat(path).st_ino == ino, \
+        "st_ino of a delivered message changed when the kernel looked it up again"
     renamed = mfs.m("INBOX", "cur", base_of(os.path.basename(path)) + ":2,S")
     os.rename(path, renamed)
     assert os.stat(renamed).st_ino == ino
