@@ -224,20 +224,24 @@ if [[ $DROP != 1 ]]; then
 	find "$store" -type f -exec cat {} + >/dev/null
 fi
 
-count_store=$(find "$store" -type f | wc -l)
-count_mount=$(find "$mnt" -path "$mnt/.mailfs" -prune -o -type f -print | wc -l)
-
 needle="no-such-string-$$-$RANDOM-xyzzy"
 
+# The first walk of the mount is timed apart: it may include filling the
+# mount's index; "find again" is the steady state.
 declare -A T
 T[find,store]=$(run_timed find "$store" -type f)
 T[find,mount]=$(run_timed find "$mnt" -type f)
+T[find again,store]=$(run_timed find "$store" -type f)
+T[find again,mount]=$(run_timed find "$mnt" -type f)
 T[grep,store]=$(run_timed grep -r -F "$needle" "$store")
 T[grep,mount]=$(run_timed grep -r -F "$needle" "$mnt")
 T[rsync,store]=$(run_timed rsync -a "$store/" "$work/copy-store/")
 rm -rf "$work/copy-store"
 T[rsync,mount]=$(run_timed rsync -a --exclude=/.mailfs "$mnt/" "$work/copy-mount/")
 rm -rf "$work/copy-mount"
+
+count_store=$(find "$store" -name '.?*' -prune -o -type f -print | wc -l)
+count_mount=$(find "$mnt" -name '.?*' -prune -o -type f -print | wc -l)
 
 ratio() {
 	awk -v s="$1" -v m="$2" 'BEGIN {
@@ -256,7 +260,7 @@ printf '  caches     %s\n' "$([[ $DROP == 1 ]] && echo 'dropped before each comm
 echo
 printf '%-12s %10s %10s %8s\n' command store/s mount/s ratio
 printf '%-12s %10s %10s %8s\n' ------- ------- ------- -----
-for c in find grep rsync; do
+for c in find "find again" grep rsync; do
 	printf '%-12s %10s %10s %8s\n' "$c" "${T[$c,store]}" "${T[$c,mount]}" \
 		"$(ratio "${T[$c,store]}" "${T[$c,mount]}")"
 done
