@@ -195,6 +195,7 @@ struct fs_handle {
 	int fd;				/* ITEM: the store's content */
 	struct fs_staged *staged;	/* STAGED: a ref */
 	bool writable;
+	bool dirty;			/* written since the last flush */
 	char *text;			/* CTL: a snapshot */
 	size_t len;
 };

@@ -125,12 +125,13 @@ struct fs_node *fs_node_get(struct fs *fs, enum fs_node_type type,
 static void node_remove(struct fs *fs, struct fs_node *n)
 {
 	struct fs_staged *st = n->staged;
+	fuse_ino_t ino = n->ino;
 
 	if (n->type == FS_N_ROOT)
 		return;
-	g_hash_table_remove(fs->nodes, GUINT_TO_POINTER(n->ino));
+	g_hash_table_remove(fs->nodes, GUINT_TO_POINTER(ino));	/* frees n */
 	if (st) {
-		if (st->ino == n->ino)
+		if (st->ino == ino)
 			st->ino = 0;
 		fs_staged_unref(fs, st);
 	}

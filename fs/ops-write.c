@@ -466,14 +466,21 @@ void fs_op_write(fuse_req_t req, fuse_ino_t ino, const char *buf,
 	do
 		n = pwrite(h->staged->fd, buf, size, off);
 	while (n < 0 && errno == EINTR);
-	if (n < 0)
+	if (n < 0) {
 		fuse_reply_err(req, errno);
-	else
-		fuse_reply_write(req, (size_t)n);
+		return;
+	}
+	h->dirty = true;
+	fuse_reply_write(req, (size_t)n);
 }
 
-/* close(2): the last writer's close is where a complete file commits, so
- * that a refusal reaches the program that wrote it. */
+/*
+ * close(2): the last writer's close is where a complete file commits, so
+ * that a refusal reaches the program that wrote it.  Every close of a dup'd
+ * descriptor flushes too, and a shell's `> file` closes one before anything
+ * is written, so only a flush after new writes commits; release commits
+ * whatever is left.
+ */
 void fs_op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct fs *fs = req_fs(req);
@@ -483,9 +490,10 @@ void fs_op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	g_mutex_lock(&fs->lock);
 	if (h->kind == FS_H_STAGED) {
 		struct fs_staged *st = h->staged;
-		if (h->writable && st->writers == 1 &&
+		if (h->writable && h->dirty && st->writers == 1 &&
 		    fs_staged_committable(fs, st))
 			fs_staged_commit(fs, st, NULL);
+		h->dirty = false;
 		rc = st->error;
 	}
 	g_mutex_unlock(&fs->lock);
@@ -726,6 +734,27 @@ void fs_op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name,
 	fs_reply_entry(fs, req, node);
 }
 
+static bool sub_is_empty(struct fs *fs, struct fs_node *node)
+{
+	struct fs_folder *f = fs_folder_find(fs, node->folder);
+	GHashTableIter it;
+	gpointer val;
+
+	if (!f)
+		return true;
+	g_hash_table_iter_init(&it, f->items);
+	while (g_hash_table_iter_next(&it, NULL, &val)) {
+		if (fs_item_sub(f, val) == node->sub)
+			return false;
+	}
+	g_hash_table_iter_init(&it, f->staged);
+	while (g_hash_table_iter_next(&it, NULL, &val)) {
+		if (((struct fs_staged *)val)->sub == node->sub)
+			return false;
+	}
+	return true;
+}
+
 void fs_op_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
 	struct fs *fs = req_fs(req);
@@ -736,9 +765,18 @@ void fs_op_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
 	g_mutex_lock(&fs->lock);
 	p = fs_node_find(fs, parent);
 	rc = p ? fs_resolve(fs, p, name, &node) : -ESTALE;
+	if (rc == 0 && node->type == FS_N_SUB) {
+		/* cur/, new/ and tmp/ go with their folder; an empty one
+		 * "goes" at once so that rm -r of a folder reaches the
+		 * folder itself (see docs/DEVIATIONS.md) */
+		rc = sub_is_empty(fs, node) ? 0 : -ENOTEMPTY;
+		fs_node_drop_if_unused(fs, node);
+		g_mutex_unlock(&fs->lock);
+		fuse_reply_err(req, -rc);
+		return;
+	}
 	if (rc == 0 && node->type != FS_N_DIR)
-		rc = node->type == FS_N_SUB || node->type == FS_N_CTLDIR
-			     ? -EBUSY : -ENOTDIR;
+		rc = node->type == FS_N_CTLDIR ? -EBUSY : -ENOTDIR;
 	if (rc == 0 && fs->opt.read_only)
 		rc = -EROFS;
 	if (rc == 0 && has_staged_below(fs, node->folder))

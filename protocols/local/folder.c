@@ -269,8 +269,8 @@ int local_delete_folder(struct mfs_backend *be, const char *path,
 	g_autofree char *parent = g_path_get_dirname(dir);
 	int rc;
 
-	if (!*path || local_check_component(path) == -EINVAL ||
-	    strstr(path, "/."))
+	if (!*path || path[0] == '.' || path[0] == '/' || strstr(path, "/.") ||
+	    strstr(path, "//") || g_str_has_suffix(path, "/"))
 		return mfs_error_set(e, -EINVAL, MFS_ERR_FOLDER, MFS_ERR_FINAL,
 				     "'%s' is not a folder of the store", path);
 	rc = remove_if_empty(dir, allowed);

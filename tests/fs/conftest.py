@@ -39,6 +39,8 @@ EXIT_TIMEOUT = 20.0     # seconds to wait for the daemon to exit after unmount
 SYNC_TIMEOUT = 10.0     # seconds a change may take to show on the other side
 
 CTL_DIR = ".mailfs"
+SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer",
+                     "runtime error:")
 MAILDIR_SUBDIRS = ("cur", "new", "tmp")
 
 
@@ -473,9 +475,17 @@ def mailfs_factory():
         return fs
 
     yield factory
+    reports = []
     for fs in made:
         print("---- mailfs log (%s) ----\n%s" % (fs.base, fs.log_tail()))
+        log = fs.log_tail(n=10 ** 7)
         fs.cleanup()
+        # a daemon built with sanitizers reports into its log
+        for marker in SANITIZER_MARKERS:
+            if marker in log:
+                reports.append(log[log.index(marker) - 200:][:4000])
+                break
+    assert not reports, "sanitizer report from mailfs:\n" + "\n".join(reports)
 
 
 @pytest.fixture

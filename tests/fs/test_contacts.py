@@ -2,6 +2,7 @@
 
 import errno
 import os
+import subprocess
 
 from conftest import CTL_DIR, read_file, wait_until
 
@@ -79,3 +80,40 @@ def test_malformed_vcard_fails_at_close(mfs):
         return b"broken.vcf" in new or b"broken" in new or b"vcard" in new.lower()
     assert wait_until(reported), ".mailfs/errors does not report the bad vCard: %r" \
         % read_file(mfs.m(CTL_DIR, "errors"))
+
+
+def test_shell_redirect_then_append(mfs):
+    # A shell's `> file` opens, dup2()s and closes the first descriptor before
+    # anything is written; that close must not store an empty contact.
+    path = mfs.m("Contacts", "bob.vcf")
+    first = _vcard("urn:uuid:bob-1", "Bob Example", "bob@example.net")
+    second = _vcard("urn:uuid:bob-2", "Bob Second", "bob2@example.net")
+    r = subprocess.run(["sh", "-c", 'cat > "$1"', "sh", path], input=first)
+    assert r.returncode == 0
+    assert wait_until(lambda: os.path.exists(mfs.s("Contacts", "bob.vcf")) and
+                      read_file(mfs.s("Contacts", "bob.vcf")) == first)
+    # `>>` opens the existing contact for appending: the result is both cards
+    r = subprocess.run(["sh", "-c", 'cat >> "$1"', "sh", path], input=second)
+    assert r.returncode == 0
+    assert read_file(path) == first + second
+    assert wait_until(lambda: read_file(mfs.s("Contacts", "bob.vcf")) ==
+                      first + second)
+    errors = read_file(mfs.m(CTL_DIR, "errors"))
+    assert b"bob.vcf" not in errors, errors
+
+
+def test_appending_junk_keeps_the_contact(mfs):
+    path = mfs.m("Contacts", "carol.vcf")
+    card = _vcard("urn:uuid:carol", "Carol Example", "carol@example.org")
+    _write_replace(path, card)
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND)
+    os.write(fd, b"this line is not a content line\r\n")
+    try:
+        os.close(fd)
+        raise AssertionError("close() accepted a broken vCard")
+    except OSError as e:
+        assert e.errno == errno.EINVAL
+    # the stored contact is the one before the broken edit
+    assert read_file(mfs.s("Contacts", "carol.vcf")) == card
+    assert read_file(path) == card
+    assert b"carol.vcf" in read_file(mfs.m(CTL_DIR, "errors"))

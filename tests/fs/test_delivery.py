@@ -2,6 +2,7 @@
 
 import multiprocessing
 import os
+import subprocess
 import traceback
 
 from conftest import (SYNC_TIMEOUT, contents_of, deliver, mail_tree,
@@ -135,3 +136,26 @@ def test_four_concurrent_writers_1000_messages(mfs):
     assert len(message_files(mfs.s("INBOX"))) == before + WRITERS * PER_WRITER
     assert os.listdir(mfs.m("INBOX", "tmp")) == []
     _wait_trees_equal(mfs, timeout=30)
+
+
+def test_shell_redirect_into_cur(mfs):
+    # `printf ... > cur/NAME` closes a dup()ed descriptor before writing;
+    # the message stored must be the whole text, not an empty file.
+    data = make_message(43)
+    path = mfs.m("INBOX", "cur", "redirect-test:2,S")
+    r = subprocess.run(["sh", "-c", 'cat > "$1"', "sh", path], input=data)
+    assert r.returncode == 0
+    assert read_file(path) == data
+    store = mfs.s("INBOX", "cur", "redirect-test:2,S")
+    assert wait_until(lambda: os.path.exists(store) and read_file(store) == data)
+
+
+def test_cp_into_cur(mfs, tmp_path):
+    data = make_message(44)
+    src = tmp_path / "msg"
+    src.write_bytes(data)
+    r = subprocess.run(["cp", str(src), mfs.m("INBOX", "cur", "copied:2,")],
+                       capture_output=True)
+    assert r.returncode == 0, r.stderr
+    assert wait_until(lambda: os.path.exists(mfs.s("INBOX", "cur", "copied:2,"))
+                      and read_file(mfs.s("INBOX", "cur", "copied:2,")) == data)

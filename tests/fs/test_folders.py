@@ -2,6 +2,7 @@
 
 import errno
 import os
+import subprocess
 
 import pytest
 
@@ -103,3 +104,22 @@ def test_mkdir_cur_inside_inbox_fails_harmlessly(mfs):
         assert read_file(mfs.m("INBOX", sub, name)) == \
             read_file(mfs.s("INBOX", sub, name))
     assert not os.path.exists(mfs.s("INBOX", "cur", "cur"))
+
+
+def test_rm_r_removes_folder_with_messages_and_subfolders(mfs):
+    os.makedirs(mfs.m("Old", "Sub"))
+    deliver(mfs.m("Old"), make_message(40), subdir="cur", flags="S")
+    deliver(mfs.m("Old", "Sub"), make_message(41))
+    r = subprocess.run(["rm", "-r", mfs.m("Old")], capture_output=True)
+    assert r.returncode == 0, r.stderr
+    assert not os.path.exists(mfs.m("Old"))
+    assert wait_until(lambda: not os.path.exists(mfs.s("Old")))
+
+
+def test_rmdir_of_cur_with_messages_fails(mfs):
+    data = make_message(42)
+    deliver(mfs.m("INBOX"), data, subdir="cur", flags="S")
+    with pytest.raises(OSError) as exc:
+        os.rmdir(mfs.m("INBOX", "cur"))
+    assert_errno(exc, errno.ENOTEMPTY)
+    assert data in contents_of(mfs.m("INBOX"))
