@@ -102,8 +102,8 @@ int cli_parse(int argc, char **argv, struct cli *c, GError **err)
 
 	memset(c, 0, sizeof(*c));
 	c->writeback = true;
-	c->entry_timeout = 1.0;
-	c->attr_timeout = 1.0;
+	c->entry_timeout = 30.0;
+	c->attr_timeout = 30.0;
 	c->fuse_opts = g_string_new(NULL);
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
@@ -201,8 +201,8 @@ void cli_usage(FILE *out)
 	      "       cache_dir=DIR      cache directory (default\n"
 	      "                          $XDG_CACHE_HOME/mailfs/ACCOUNT)\n"
 	      "       ro                 mount read-only\n"
-	      "       entry_timeout=S    seconds the kernel keeps names (1)\n"
-	      "       attr_timeout=S     seconds it keeps attributes (1)\n"
+	      "       entry_timeout=S    seconds the kernel keeps names (30)\n"
+	      "       attr_timeout=S     seconds it keeps attributes (30)\n"
 	      "       and FUSE options such as allow_other\n"
 	      "  -h, --help            this text\n"
 	      "  -V, --version         the version\n"

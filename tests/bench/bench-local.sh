@@ -235,6 +235,8 @@ T[find again,store]=$(run_timed find "$store" -type f)
 T[find again,mount]=$(run_timed find "$mnt" -type f)
 T[grep,store]=$(run_timed grep -r -F "$needle" "$store")
 T[grep,mount]=$(run_timed grep -r -F "$needle" "$mnt")
+T[grep again,store]=$(run_timed grep -r -F "$needle" "$store")
+T[grep again,mount]=$(run_timed grep -r -F "$needle" "$mnt")
 T[rsync,store]=$(run_timed rsync -a "$store/" "$work/copy-store/")
 rm -rf "$work/copy-store"
 T[rsync,mount]=$(run_timed rsync -a --exclude=/.mailfs "$mnt/" "$work/copy-mount/")
@@ -260,7 +262,7 @@ printf '  caches     %s\n' "$([[ $DROP == 1 ]] && echo 'dropped before each comm
 echo
 printf '%-12s %10s %10s %8s\n' command store/s mount/s ratio
 printf '%-12s %10s %10s %8s\n' ------- ------- ------- -----
-for c in find "find again" grep rsync; do
+for c in find "find again" grep "grep again" rsync; do
 	printf '%-12s %10s %10s %8s\n' "$c" "${T[$c,store]}" "${T[$c,mount]}" \
 		"$(ratio "${T[$c,store]}" "${T[$c,mount]}")"
 done

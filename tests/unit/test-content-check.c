@@ -200,7 +200,17 @@ static void test_vcard_each_needs_version(void)
 		  -EINVAL },
 	};
 
-	run_cases(content_check_vcard, cases, G_N_ELEMENTS(cases));
+	/* reported without stopping, so that the tests after this one run */
+	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+		char *why = NULL;
+		int rc = content_check_vcard(cases[i].text,
+					     strlen(cases[i].text), &why);
+
+		if (rc != cases[i].rc)
+			g_test_fail_printf("%s: got %d, want %d", cases[i].what,
+					   rc, cases[i].rc);
+		g_free(why);
+	}
 }
 
 /* The reasons name what is wrong, for the user reading rejected/. */
@@ -240,9 +250,10 @@ int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/content-check/vcard", test_vcard);
-	g_test_add_func("/content-check/vcard-each-needs-version",
-			test_vcard_each_needs_version);
 	g_test_add_func("/content-check/icalendar", test_icalendar);
 	g_test_add_func("/content-check/reasons", test_reasons);
+	/* shows a known fault; last, as a failure ends the run */
+	g_test_add_func("/content-check/vcard-each-needs-version",
+			test_vcard_each_needs_version);
 	return g_test_run();
 }

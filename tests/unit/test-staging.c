@@ -52,7 +52,7 @@ static void assert_mode(const char *path, mode_t mode)
 	struct stat sb;
 
 	g_assert_cmpint(stat(path, &sb), ==, 0);
-	g_assert_cmpoct(sb.st_mode & 07777, ==, mode);
+	g_assert_cmphex(sb.st_mode & 07777, ==, mode);
 }
 
 static int cmp_str_ptr(gconstpointer a, gconstpointer b)
@@ -151,7 +151,7 @@ static void test_create(struct fixture *fx, gconstpointer data)
 		g_assert_cmpint(fstat(fd, &sb), ==, 0);
 		g_assert_true(S_ISREG(sb.st_mode));
 		g_assert_cmpint(sb.st_size, ==, 0);
-		g_assert_cmpoct(sb.st_mode & 0077, ==, 0);
+		g_assert_cmphex(sb.st_mode & 0077, ==, 0);
 		/* read-write */
 		g_assert_cmpint(write(fd, "abc", 3), ==, 3);
 		g_assert_cmpint(pread(fd, buf, sizeof(buf), 0), ==, 3);
