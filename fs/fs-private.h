@@ -146,9 +146,15 @@ const char *fs_sub_name(enum fs_sub sub);
 int fs_item_message_id(struct fs *fs, struct fs_folder *f, struct fs_item *it,
 		       const char **value_r);
 
-/* staged files (ops-write.c) */
+/* staged.c: files being written */
 struct fs_staged *fs_staged_find(struct fs_folder *f, enum fs_sub sub,
 				 const char *name);
+int fs_staged_new(struct fs *fs, const char *folder, enum fs_sub sub,
+		  const char *name, struct fs_staged **st_r);
+void fs_staged_link(struct fs_folder *f, struct fs_staged *st);
+void fs_staged_unlink(struct fs *fs, struct fs_staged *st);
+int fs_staged_store(struct fs *fs, struct fs_staged *st, struct fs_folder *f,
+		    enum fs_sub sub, const char *name, struct fs_item **item_r);
 void fs_staged_unref(struct fs *fs, struct fs_staged *st);
 int fs_staged_commit(struct fs *fs, struct fs_staged *st, char **id_r);
 bool fs_staged_committable(struct fs *fs, const struct fs_staged *st);
@@ -166,7 +172,10 @@ int fs_resolve(struct fs *fs, struct fs_node *parent, const char *name,
 void fs_reply_entry(struct fs *fs, fuse_req_t req, struct fs_node *node);
 extern const struct fuse_lowlevel_ops fs_ops;
 
-/* ops-write.c: the handlers that change things */
+/* ops-write.c, ops-tree.c: the handlers that change things */
+int fs_file_place(struct fs *fs, struct fs_node *parent,
+		  struct fs_folder **f_r, enum fs_sub *sub_r);
+int fs_unlink_node(struct fs *fs, struct fs_node *node);
 void fs_op_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 		  mode_t mode, struct fuse_file_info *fi);
 void fs_op_mknod(fuse_req_t req, fuse_ino_t parent, const char *name,

@@ -84,7 +84,8 @@ static void test_options_after_mountpoint(void)
 	GError *err = NULL;
 
 	g_assert_cmpint(parse(ARGS("local", "/mnt", "-o",
-				   "rw,store=/x,allow_other"), &c, &err), ==, 0);
+				   "rw,store=/x,allow_other"), &c, &err),
+			==, 0);
 	g_assert_no_error(err);
 	g_assert_cmpstr(c.account, ==, "local");
 	g_assert_cmpstr(c.mountpoint, ==, "/mnt");

@@ -156,7 +156,8 @@ static void run_cases(check_fn check, const struct check_case *cases,
 		      size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
-		size_t len = cases[i].len ? cases[i].len : strlen(cases[i].text);
+		size_t len = cases[i].len ? cases[i].len
+					  : strlen(cases[i].text);
 		/* an exact-size copy, so a read past `len` shows under ASan */
 		char *buf = g_memdup2(cases[i].text, len ? len : 1);
 		char *why = NULL;
@@ -200,17 +201,22 @@ static void test_vcard_each_needs_version(void)
 		  -EINVAL },
 	};
 
-	/* reported without stopping, so that the tests after this one run */
+	/* reported without stopping, so that every case is tried */
+	GString *wrong = g_string_new(NULL);
 	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
 		char *why = NULL;
 		int rc = content_check_vcard(cases[i].text,
 					     strlen(cases[i].text), &why);
 
 		if (rc != cases[i].rc)
-			g_test_fail_printf("%s: got %d, want %d", cases[i].what,
-					   rc, cases[i].rc);
+			g_string_append_printf(wrong, "%s%s: got %d, want %d",
+					       wrong->len ? "; " : "",
+					       cases[i].what, rc, cases[i].rc);
 		g_free(why);
 	}
+	if (wrong->len)
+		g_test_fail_printf("%s", wrong->str);
+	g_string_free(wrong, TRUE);
 }
 
 /* The reasons name what is wrong, for the user reading rejected/. */

@@ -934,7 +934,8 @@ static void test_append(struct fixture *fx, gconstpointer data)
 	g_autoptr(GPtrArray) tmp = names_in(fx, "INBOX/tmp");
 	g_assert_cmpuint(tmp->len, ==, 0);
 	struct mfs_sync_result *res = sync_folder(fx, "INBOX", NULL);
-	g_assert_cmpuint(res->changed->len, ==, 1 + 5 + G_N_ELEMENTS(bad_hints));
+	g_assert_cmpuint(res->changed->len, ==,
+			 1 + 5 + G_N_ELEMENTS(bad_hints));
 	struct mfs_item *got = find_item(res, hint);
 	g_assert_nonnull(got);
 	g_assert_cmpint(got->date, ==, 1500000000);
@@ -1349,7 +1350,8 @@ static void on_change(const char *folder, void *data)
 
 static gboolean wait_for(gint *flag, double seconds)
 {
-	gint64 end = g_get_monotonic_time() + (gint64)(seconds * G_USEC_PER_SEC);
+	gint64 end = g_get_monotonic_time() +
+		     (gint64)(seconds * G_USEC_PER_SEC);
 
 	while (!g_atomic_int_get(flag)) {
 		if (g_get_monotonic_time() > end)

@@ -146,7 +146,8 @@ static void test_empty(void)
  */
 static void test_bounded(void)
 {
-	static const char text[] = "From: a@b\r\nSubject: cut here\r\nTo: c@d\r\n";
+	static const char text[] =
+		"From: a@b\r\nSubject: cut here\r\nTo: c@d\r\n";
 	static const struct {
 		size_t len;
 		const char *field;

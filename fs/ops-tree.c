@@ -1,0 +1,390 @@
+/*
+ * ops-tree.c - the FUSE handlers that change the tree: mkdir, rmdir, rename
+ * and link.  Renames map to what a store can do: a message may change flags
+ * and folder, a folder its place; anything else is EXDEV, which mv(1)
+ * answers by copying.
+ */
+#include "fs-private.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "log.h"
+#include "maildir-name.h"
+
+static struct fs *req_fs(fuse_req_t req)
+{
+	return fuse_req_userdata(req);
+}
+
+static bool has_staged_below(struct fs *fs, const char *path)
+{
+	GHashTableIter it;
+	gpointer val;
+	size_t n = strlen(path);
+
+	g_hash_table_iter_init(&it, fs->folders);
+	while (g_hash_table_iter_next(&it, NULL, &val)) {
+		struct fs_folder *f = val;
+		if (!strncmp(f->path, path, n) &&
+		    (f->path[n] == '\0' || f->path[n] == '/') &&
+		    g_hash_table_size(f->staged) > 0)
+			return true;
+	}
+	return false;
+}
+
+/* The folder path a directory `name` in `parent` stands for; caller owns. */
+static int folder_path(struct fs *fs, struct fs_node *parent,
+		       const char *name, char **path_r,
+		       enum mfs_folder_kind *kind_r)
+{
+	struct fs_folder *pf = NULL;
+
+	if (parent->type == FS_N_DIR)
+		pf = fs_folder_find(fs, parent->folder);
+	if (parent->type == FS_N_ROOT) {
+		*path_r = g_strdup(name);
+	} else if (pf) {
+		*path_r = fs_join(pf->path, name);
+	} else {
+		return parent->type == FS_N_DIR ? -ENOENT : -EPERM;
+	}
+	*kind_r = pf && (pf->kind == MFS_FOLDER_CONTACTS ||
+			 pf->kind == MFS_FOLDER_CALENDAR) ? pf->kind
+							  : MFS_FOLDER_MAIL;
+	return 0;
+}
+
+void fs_op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name,
+		 mode_t mode)
+{
+	struct fs *fs = req_fs(req);
+	struct fs_node *p, *node = NULL;
+	g_autofree char *path = NULL;
+	enum mfs_folder_kind kind = MFS_FOLDER_MAIL;
+	struct mfs_error e = { 0 };
+	int rc;
+
+	g_mutex_lock(&fs->lock);
+	p = fs_node_find(fs, parent);
+	rc = p ? folder_path(fs, p, name, &path, &kind) : -ESTALE;
+	if (rc == 0 && fs->opt.read_only)
+		rc = -EROFS;
+	if (rc == 0 && fs_resolve(fs, p, name, &node) == 0) {
+		fs_node_drop_if_unused(fs, node);
+		rc = -EEXIST;
+	}
+	if (rc == 0) {
+		rc = mfs_store_create_folder(fs->store, path, kind, &e);
+		if (rc < 0 && e.msg[0])
+			log_warnx("mkdir %s: %s", path, e.msg);
+	}
+	if (rc < 0) {
+		g_mutex_unlock(&fs->lock);
+		fuse_reply_err(req, -rc);
+		return;
+	}
+	fs_view_sync(fs, fs_view_add_folder(fs, path, kind));
+	node = fs_node_get(fs, FS_N_DIR, path, 0, NULL, NULL);
+	fs_reply_entry(fs, req, node);
+}
+
+static bool sub_is_empty(struct fs *fs, struct fs_node *node)
+{
+	struct fs_folder *f = fs_folder_find(fs, node->folder);
+	GHashTableIter it;
+	gpointer val;
+
+	if (!f)
+		return true;
+	g_hash_table_iter_init(&it, f->items);
+	while (g_hash_table_iter_next(&it, NULL, &val)) {
+		if (fs_item_sub(f, val) == node->sub)
+			return false;
+	}
+	g_hash_table_iter_init(&it, f->staged);
+	while (g_hash_table_iter_next(&it, NULL, &val)) {
+		if (((struct fs_staged *)val)->sub == node->sub)
+			return false;
+	}
+	return true;
+}
+
+void fs_op_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	struct fs *fs = req_fs(req);
+	struct fs_node *p, *node = NULL;
+	struct mfs_error e = { 0 };
+	int rc;
+
+	g_mutex_lock(&fs->lock);
+	p = fs_node_find(fs, parent);
+	rc = p ? fs_resolve(fs, p, name, &node) : -ESTALE;
+	if (rc == 0 && node->type == FS_N_SUB) {
+		/* cur/, new/ and tmp/ go with their folder; an empty one
+		 * "goes" at once so that rm -r of a folder reaches the
+		 * folder itself (see docs/DEVIATIONS.md) */
+		rc = sub_is_empty(fs, node) ? 0 : -ENOTEMPTY;
+		fs_node_drop_if_unused(fs, node);
+		g_mutex_unlock(&fs->lock);
+		fuse_reply_err(req, -rc);
+		return;
+	}
+	if (rc == 0 && node->type != FS_N_DIR)
+		rc = node->type == FS_N_CTLDIR ? -EBUSY : -ENOTDIR;
+	if (rc == 0 && fs->opt.read_only)
+		rc = -EROFS;
+	if (rc == 0 && has_staged_below(fs, node->folder))
+		rc = -ENOTEMPTY;
+	if (rc == 0) {
+		rc = mfs_store_delete_folder(fs->store, node->folder, &e);
+		if (rc == -ENOENT)
+			rc = 0;	/* only ever implied by its sub-folders */
+	}
+	if (rc == 0)
+		fs_view_remove_folder(fs, node->folder);
+	if (node)
+		fs_node_drop_if_unused(fs, node);
+	g_mutex_unlock(&fs->lock);
+	fuse_reply_err(req, -rc);
+}
+
+/* A staged file moves; it commits if it now can, else the move is undone. */
+static int rename_staged(struct fs *fs, struct fs_staged *st,
+			 struct fs_node *dparent, const char *newname,
+			 struct fs_node *dst)
+{
+	struct fs_folder *f2;
+	enum fs_sub sub2;
+	int rc = fs_file_place(fs, dparent, &f2, &sub2);
+	char *ofolder, *oname;
+	enum fs_sub osub = st->sub;
+
+	if (rc < 0)
+		return rc == -EPERM ? -EXDEV : rc;
+	if (dst && dst->type != FS_N_ITEM && dst->type != FS_N_STAGED)
+		return -EISDIR;
+	if (dst && dst->type == FS_N_STAGED)
+		fs_staged_unlink(fs, dst->staged);
+	ofolder = st->folder;
+	oname = st->name;
+	st->refs++;
+	fs_staged_unlink(fs, st);
+	st->folder = g_strdup(f2->path);
+	st->name = g_strdup(newname);
+	st->sub = sub2;
+	fs_staged_link(f2, st);
+	fs_staged_unref(fs, st);
+	if (st->writers == 0 && fs_staged_committable(fs, st)) {
+		g_autofree char *nid = NULL;
+		rc = fs_staged_commit(fs, st, &nid);
+		if (rc < 0 && st->path) {
+			/* put it back where the writer left it */
+			st->refs++;
+			fs_staged_unlink(fs, st);
+			g_free(st->folder);
+			g_free(st->name);
+			st->folder = ofolder;
+			st->name = oname;
+			st->sub = osub;
+			struct fs_folder *f = fs_folder_find(fs, ofolder);
+			if (f)
+				fs_staged_link(f, st);
+			fs_staged_unref(fs, st);
+			return rc;
+		}
+		/* it replaced another item of that name: that one goes */
+		if (rc == 0 && dst && dst->type == FS_N_ITEM &&
+		    (strcmp(dst->key, nid) || strcmp(dst->folder, f2->path)))
+			fs_unlink_node(fs, dst);
+	}
+	g_free(ofolder);
+	g_free(oname);
+	return rc;
+}
+
+/* A message renamed: new flags, another folder, or both. */
+static int rename_item(struct fs *fs, struct fs_node *src,
+		       struct fs_node *dparent, const char *newname)
+{
+	struct fs_folder *f = fs_folder_find(fs, src->folder), *f2;
+	struct fs_item *it = f ? g_hash_table_lookup(f->items, src->key) : NULL;
+	struct mfs_item *mi = NULL;
+	struct mfs_error e = { 0 };
+	enum fs_sub sub2;
+	g_autofree char *id2 = NULL;
+	uint64_t flags2 = 0;
+	int rc;
+
+	if (!it)
+		return -ENOENT;
+	if (fs_file_place(fs, dparent, &f2, &sub2) < 0 || sub2 == FS_SUB_TMP ||
+	    f2->kind != f->kind)
+		return -EXDEV;
+	if (f->kind == MFS_FOLDER_MAIL) {
+		if (maildir_name_parse(newname, &id2, &flags2) < 0)
+			return -EXDEV;
+		flags2 &= MFS_FLAG_LETTERS;
+		if (sub2 == FS_SUB_NEW)
+			flags2 |= MFS_FLAG_NEW;
+	} else {
+		id2 = g_strdup(newname);
+	}
+	/* only flags and folder can change; a new name is a new item, which
+	 * mv(1) makes by copying when told EXDEV */
+	if (strcmp(id2, it->id))
+		return -EXDEV;
+	if (f2 == f) {
+		if (flags2 == it->flags)
+			return 0;
+		rc = mfs_store_set_flags(fs->store, f->path, it->id, flags2, &e);
+		if (rc == 0) {
+			struct mfs_item cur = { it->id, it->size, it->date,
+						flags2 };
+			fs_item_put(f, &cur);
+		}
+	} else {
+		rc = mfs_store_move(fs->store, f->path, it->id, f2->path,
+				    flags2, &mi, &e);
+		if (rc == 0) {
+			struct fs_item *moved = fs_item_put(f2, mi);
+			g_hash_table_remove(f->items, src->key);
+			g_free(src->folder);
+			src->folder = g_strdup(f2->path);
+			g_free(src->key);
+			src->key = g_strdup(moved->id);
+			mfs_item_free(mi);
+		}
+	}
+	if (rc < 0)
+		log_error_record("renaming %s/%s: %s", f->path, it->name,
+				 e.msg[0] ? e.msg : g_strerror(-rc));
+	return rc;
+}
+
+static int rename_dir(struct fs *fs, struct fs_node *src,
+		      struct fs_node *dparent, const char *newname,
+		      struct fs_node *dst)
+{
+	g_autofree char *to = NULL;
+	enum mfs_folder_kind kind;
+	struct mfs_error e = { 0 };
+	size_t n = strlen(src->folder);
+	int rc;
+
+	if (dparent->type != FS_N_ROOT && dparent->type != FS_N_DIR)
+		return -EPERM;
+	if ((rc = folder_path(fs, dparent, newname, &to, &kind)) < 0)
+		return rc;
+	if (!strcmp(to, src->folder))
+		return 0;
+	if (!strncmp(to, src->folder, n) && to[n] == '/')
+		return -EINVAL;
+	if (dst)
+		return dst->type == FS_N_DIR ? -ENOTEMPTY : -ENOTDIR;
+	rc = mfs_store_rename_folder(fs->store, src->folder, to, &e);
+	if (rc < 0) {
+		log_warnx("renaming folder %s: %s", src->folder, e.msg);
+		return rc;
+	}
+	g_autofree char *from = g_strdup(src->folder);
+	fs_view_rename_folder(fs, from, to);
+	return 0;
+}
+
+void fs_op_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
+		  fuse_ino_t newparent, const char *newname,
+		  unsigned int flags)
+{
+	struct fs *fs = req_fs(req);
+	struct fs_node *sp, *dp, *src = NULL, *dst = NULL;
+	int rc;
+
+	g_mutex_lock(&fs->lock);
+	sp = fs_node_find(fs, parent);
+	dp = fs_node_find(fs, newparent);
+	rc = sp && dp ? fs_resolve(fs, sp, name, &src) : -ESTALE;
+	if (rc == 0 && (flags & RENAME_EXCHANGE))
+		rc = -EINVAL;
+	if (rc == 0 && fs->opt.read_only)
+		rc = -EROFS;
+	if (rc == 0 && fs_resolve(fs, dp, newname, &dst) == 0) {
+		if (dst == src)
+			goto done;	/* the same file by another spelling */
+		if (flags & RENAME_NOREPLACE)
+			rc = -EEXIST;
+	} else {
+		dst = NULL;
+	}
+	if (rc == 0) {
+		switch (src->type) {
+		case FS_N_STAGED:
+			rc = rename_staged(fs, src->staged, dp, newname, dst);
+			break;
+		case FS_N_ITEM:
+			if (dst && dst->type != FS_N_ITEM)
+				rc = -EISDIR;
+			else
+				rc = rename_item(fs, src, dp, newname);
+			/* it replaced another message of that name */
+			if (rc == 0 && dst && dst->type == FS_N_ITEM &&
+			    (strcmp(dst->key, src->key) ||
+			     strcmp(dst->folder, src->folder)))
+				fs_unlink_node(fs, dst);
+			break;
+		case FS_N_DIR:
+			rc = rename_dir(fs, src, dp, newname, dst);
+			break;
+		default:
+			rc = -EBUSY;
+		}
+	}
+done:
+	if (dst)
+		fs_node_drop_if_unused(fs, dst);
+	if (src)
+		fs_node_drop_if_unused(fs, src);
+	g_mutex_unlock(&fs->lock);
+	fuse_reply_err(req, -rc);
+}
+
+/* link(2) from tmp/ into new/ or cur/ is how qmail-style agents deliver:
+ * the message is stored and the tmp/ file stays until they unlink it. */
+void fs_op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent,
+		const char *newname)
+{
+	struct fs *fs = req_fs(req);
+	struct fs_node *src, *dp, *node = NULL;
+	struct fs_folder *f2;
+	struct fs_item *it = NULL;
+	enum fs_sub sub2;
+	int rc;
+
+	g_mutex_lock(&fs->lock);
+	src = fs_node_find(fs, ino);
+	dp = fs_node_find(fs, newparent);
+	rc = src && dp ? 0 : -ESTALE;
+	if (rc == 0 && fs->opt.read_only)
+		rc = -EROFS;
+	if (rc == 0 && (src->type != FS_N_STAGED || src->staged->committed))
+		rc = -EPERM;
+	if (rc == 0 && (rc = fs_file_place(fs, dp, &f2, &sub2)) == 0 &&
+	    (f2->kind != MFS_FOLDER_MAIL || sub2 == FS_SUB_TMP ||
+	     newname[0] == '.'))
+		rc = -EPERM;
+	if (rc == 0 && fs_resolve(fs, dp, newname, &node) == 0) {
+		fs_node_drop_if_unused(fs, node);
+		rc = -EEXIST;
+	}
+	if (rc == 0)
+		rc = fs_staged_store(fs, src->staged, f2, sub2, newname, &it);
+	if (rc < 0) {
+		g_mutex_unlock(&fs->lock);
+		fuse_reply_err(req, -rc);
+		return;
+	}
+	node = fs_node_get(fs, FS_N_ITEM, f2->path, FS_SUB_DIR, it->id, NULL);
+	fs_reply_entry(fs, req, node);
+}
