@@ -65,23 +65,65 @@ static int check_line(const char *line, char **stack, int *depth,
 	return 0;
 }
 
+struct walk {
+	const char *outer;		/* what every top-level object must be */
+	const char *need_prop;		/* what every one of them must have */
+	char *stack[MAX_DEPTH];		/* owned; open BEGIN names */
+	int depth;
+	unsigned objects;
+	gboolean have_prop;		/* in the current top-level object */
+};
+
+static gboolean is_prop(const char *line, const char *name)
+{
+	size_t n = strlen(name);
+
+	return g_ascii_strncasecmp(line, name, n) == 0 &&
+	       (line[n] == ':' || line[n] == ';');
+}
+
+/* One whole (unfolded) content line. */
+static int walk_line(struct walk *w, const char *line, unsigned lineno,
+		     char **why_r)
+{
+	int before = w->depth;
+	int rc = check_line(line, w->stack, &w->depth, lineno, why_r);
+
+	if (rc < 0)
+		return rc;
+	if (before == 0 && w->depth == 1) {
+		w->objects++;
+		w->have_prop = FALSE;
+		if (strcmp(w->stack[0], w->outer) != 0) {
+			*why_r = g_strdup_printf("line %u begins %s, not %s",
+						 lineno, w->stack[0], w->outer);
+			return -EINVAL;
+		}
+	} else if (w->depth == 1 && is_prop(line, w->need_prop)) {
+		w->have_prop = TRUE;
+	} else if (before == 1 && w->depth == 0 && !w->have_prop) {
+		*why_r = g_strdup_printf("the object ending on line %u has no "
+					 "%s", lineno, w->need_prop);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 /* Walk the unfolded lines; every top-level object must be `outer`. */
 static int check_objects(const char *buf, size_t len, const char *outer,
 			 const char *need_prop, char **why_r)
 {
-	char *stack[MAX_DEPTH] = { NULL };
-	int depth = 0, rc = 0;
-	unsigned lineno = 0, objects = 0;
-	gboolean have_prop = FALSE;
+	struct walk w = { .outer = outer, .need_prop = need_prop };
 	GString *line = g_string_new(NULL);
 	const char *p = buf, *end = buf + len;
+	unsigned lineno = 0, start = 0;
+	int rc = 0;
 
 	if (len >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0)
 		p += 3;
 	if (memchr(buf, '\0', len)) {
 		*why_r = g_strdup("contains a NUL byte");
 		rc = -EINVAL;
-		goto out;
 	}
 	while (p < end && rc == 0) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
@@ -92,52 +134,34 @@ static int check_objects(const char *buf, size_t len, const char *outer,
 			n--;
 		lineno++;
 		if (n > 0 && (p[0] == ' ' || p[0] == '\t')) {
+			/* folding: a continuation of the line before */
 			if (line->len == 0) {
 				*why_r = g_strdup_printf(
 					"line %u continues nothing", lineno);
 				rc = -EINVAL;
-				break;
 			}
 			g_string_append_len(line, p + 1, (gssize)(n - 1));
 		} else {
-			if (line->len > 0) {
-				rc = check_line(line->str, stack, &depth,
-						lineno - 1, why_r);
-				if (rc == 0 && depth == 1 &&
-				    g_ascii_strncasecmp(line->str, need_prop,
-							strlen(need_prop)) == 0)
-					have_prop = TRUE;
-				if (rc == 0 && depth == 1 &&
-				    g_ascii_strncasecmp(line->str, "BEGIN:", 6) == 0) {
-					objects++;
-					if (strcmp(stack[0], outer) != 0) {
-						*why_r = g_strdup_printf(
-							"begins %s, not %s",
-							stack[0], outer);
-						rc = -EINVAL;
-					}
-				}
-			}
+			if (line->len > 0)
+				rc = walk_line(&w, line->str, start, why_r);
 			g_string_truncate(line, 0);
 			g_string_append_len(line, p, (gssize)n);
+			start = lineno;
 		}
 		p = nl ? nl + 1 : end;
 	}
 	if (rc == 0 && line->len > 0)
-		rc = check_line(line->str, stack, &depth, lineno, why_r);
-	if (rc == 0 && objects == 0) {
+		rc = walk_line(&w, line->str, start, why_r);
+	if (rc == 0 && w.objects == 0) {
 		*why_r = g_strdup_printf("no BEGIN:%s", outer);
 		rc = -EINVAL;
-	} else if (rc == 0 && depth != 0) {
-		*why_r = g_strdup_printf("END:%s missing", stack[depth - 1]);
-		rc = -EINVAL;
-	} else if (rc == 0 && !have_prop) {
-		*why_r = g_strdup_printf("no %s property", need_prop);
+	} else if (rc == 0 && w.depth != 0) {
+		*why_r = g_strdup_printf("END:%s missing",
+					 w.stack[w.depth - 1]);
 		rc = -EINVAL;
 	}
-out:
-	for (int i = 0; i < depth; i++)
-		g_free(stack[i]);
+	for (int i = 0; i < w.depth; i++)
+		g_free(w.stack[i]);
 	g_string_free(line, TRUE);
 	return rc;
 }

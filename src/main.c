@@ -9,7 +9,7 @@
 
 #include "backend.h"
 #include "cli.h"
-#include "config.h"
+#include "accounts.h"
 #include "fs.h"
 #include "log.h"
 #include "mountcheck.h"

@@ -270,12 +270,27 @@ static enum mfs_folder_kind folder_kind(struct mfs_backend *be,
 	return kind;
 }
 
+/*
+ * Whether a message with unique part `id` is in `folder`: by the entry map,
+ * read from disk if it never was, since a name that differs only in its
+ * flags escapes RENAME_NOREPLACE.  Other writers' changes reach the map
+ * through sync; unique parts made the Maildir way never collide anyway, so
+ * this guards against hints that writers reuse.
+ */
 static gboolean id_taken(struct mfs_backend *be, const char *folder,
 			 const char *id)
 {
+	gboolean taken, scanned;
+
 	g_mutex_lock(&be->lock);
 	struct local_folder *f = local_folder_get(be, folder);
-	gboolean taken = f && g_hash_table_contains(f->entries, id);
+	scanned = !f || f->scanned;
+	g_mutex_unlock(&be->lock);
+	if (!scanned)
+		scan_folder(be, folder, NULL);
+	g_mutex_lock(&be->lock);
+	f = local_folder_get(be, folder);
+	taken = f && g_hash_table_contains(f->entries, id);
 	g_mutex_unlock(&be->lock);
 	return taken;
 }

@@ -223,7 +223,7 @@ static int local_open(const struct mfs_account *acct,
 {
 	struct stat sb;
 	g_autofree char *root = NULL;
-	int rc;
+	int rc = 0;
 
 	if (!acct->store || !*acct->store) {
 		g_set_error(err, G_FILE_ERROR, G_FILE_ERROR_INVAL,

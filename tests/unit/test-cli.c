@@ -1,6 +1,6 @@
 /*
  * test-cli.c - the mount command line (src/cli.h), the accounts file
- * (src/config.h) and the mount point check (src/mountcheck.h).
+ * (src/accounts.h) and the mount point check (src/mountcheck.h).
  */
 #include <errno.h>
 #include <ftw.h>
@@ -11,10 +11,8 @@
 #include <glib.h>
 #include <glib/gstdio.h>
 
+#include "accounts.h"
 #include "cli.h"
-/* by its path: a build directory may hold a generated config.h that comes
- * first in the include path */
-#include "../../src/config.h"
 #include "mountcheck.h"
 
 #define ARGS(...) ((const char *const[]){ "mailfs", __VA_ARGS__, NULL })

@@ -935,7 +935,7 @@ static void test_append(struct fixture *fx, gconstpointer data)
 	g_assert_cmpuint(tmp->len, ==, 0);
 	struct mfs_sync_result *res = sync_folder(fx, "INBOX", NULL);
 	g_assert_cmpuint(res->changed->len, ==,
-			 1 + 5 + G_N_ELEMENTS(bad_hints));
+			1 + 5 + G_N_ELEMENTS(bad_hints));
 	struct mfs_item *got = find_item(res, hint);
 	g_assert_nonnull(got);
 	g_assert_cmpint(got->date, ==, 1500000000);
@@ -1371,7 +1371,7 @@ static void test_watch(struct fixture *fx, gconstpointer data)
 	g_assert_cmpint(mfs_store_watch(&fx->st, on_change, &h), ==, 0);
 	g_assert_cmpint(mfs_store_watch(&fx->st, on_change, &h), ==, -EBUSY);
 
-	/* what a delivery agent does */
+	/* a delivery as Maildir prescribes it: tmp/, then rename into new/ */
 	put(fx, "INBOX/tmp/1700000000.M1P1Q1.mda", msg, 0);
 	g_autofree char *from = sp(fx, "INBOX/tmp/1700000000.M1P1Q1.mda");
 	g_autofree char *to = sp(fx, "INBOX/new/1700000000.M1P1Q1.mda");

@@ -1,10 +1,10 @@
 /*
- * config.h - accounts from the key file (DESIGN.md, "Command line"):
+ * accounts.h - accounts from the key file (DESIGN.md, "Command line"):
  * $XDG_CONFIG_HOME/mailfs/config or --config FILE, GLib key-file syntax,
  * one [account NAME] group per account.
  */
-#ifndef MFS_CONFIG_H
-#define MFS_CONFIG_H
+#ifndef MFS_ACCOUNTS_H
+#define MFS_ACCOUNTS_H
 
 #include <glib.h>
 

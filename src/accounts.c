@@ -1,7 +1,7 @@
 /*
- * config.c - see config.h.
+ * accounts.c - see accounts.h.
  */
-#include "config.h"
+#include "accounts.h"
 
 #include <errno.h>
 #include <string.h>
