@@ -3,9 +3,11 @@ with the same names and the same inode numbers."""
 
 import os
 import shutil
+import subprocess
 
-from conftest import (CTL_DIR, base_of, deliver, fill_store, mail_tree,
-                      make_message, tree_diff, wait_until)
+from conftest import (CTL_DIR, FUSERMOUNT, base_of, deliver, fill_store,
+                      mail_tree, make_message, read_file, tree_diff,
+                      wait_until)
 
 
 def _inodes(root):
@@ -89,3 +91,34 @@ def test_names_survive_wiped_cache(mfs):
     mfs.mount()
     after = mail_tree(mfs.mnt)
     assert after == before, tree_diff(before, after)
+
+
+def test_files_open_at_unmount_lose_nothing(mfs):
+    # A reader and a finished writer still hold files when the mount is
+    # detached (fusermount3 -uz, as a busy mount needs): the daemon serves
+    # them until they close, and everything written and closed is kept.
+    kept = make_message(50, size=20000)
+    reading = deliver(mfs.m("INBOX"), kept, subdir="cur", flags="S")
+    reader = open(reading, "rb")
+    head = reader.read(100)
+    written = make_message(51)
+    path = mfs.m("INBOX", "cur", "written-at-unmount:2,")
+    writer = open(path, "wb")
+    writer.write(written)
+    writer.flush()
+    r = subprocess.run([FUSERMOUNT, "-uz", mfs.mnt], capture_output=True)
+    assert r.returncode == 0, r.stderr
+    assert not os.path.ismount(mfs.mnt)
+    # both files still work through their open descriptors
+    assert head + reader.read() == kept
+    writer.close()
+    reader.close()
+    # the daemon ends once nothing holds the mount, and exits cleanly
+    proc = mfs.proc
+    proc.wait(timeout=20)
+    assert proc.returncode == 0, mfs.log_tail()
+    mfs.proc = None
+    assert read_file(mfs.s("INBOX", "cur", "written-at-unmount:2,")) == written
+    mfs.mount()
+    assert read_file(path) == written
+    assert read_file(reading) == kept
