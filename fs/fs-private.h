@@ -142,6 +142,7 @@ void fs_view_queue_inval(struct fs *fs, fuse_ino_t parent, const char *name,
 void fs_view_send_invals(struct fs *fs);
 void fs_on_store_change(const char *folder, void *data);
 char *fs_join(const char *parent, const char *name);
+bool fs_path_under(const char *path, const char *top);
 const char *fs_sub_name(enum fs_sub sub);
 int fs_item_message_id(struct fs *fs, struct fs_folder *f, struct fs_item *it,
 		       const char **value_r);

@@ -165,8 +165,7 @@ void fs_nodes_rename_folder(struct fs *fs, const char *from, const char *to)
 	g_hash_table_iter_init(&it, fs->nodes);
 	while (g_hash_table_iter_next(&it, NULL, &val)) {
 		struct fs_node *n = val;
-		if (!n->folder || strncmp(n->folder, from, flen) ||
-		    (n->folder[flen] != '\0' && n->folder[flen] != '/'))
+		if (!n->folder || !fs_path_under(n->folder, from))
 			continue;
 		char *moved = g_strconcat(to, n->folder + flen, NULL);
 		g_free(n->folder);

@@ -22,13 +22,11 @@ static bool has_staged_below(struct fs *fs, const char *path)
 {
 	GHashTableIter it;
 	gpointer val;
-	size_t n = strlen(path);
 
 	g_hash_table_iter_init(&it, fs->folders);
 	while (g_hash_table_iter_next(&it, NULL, &val)) {
 		struct fs_folder *f = val;
-		if (!strncmp(f->path, path, n) &&
-		    (f->path[n] == '\0' || f->path[n] == '/') &&
+		if (fs_path_under(f->path, path) &&
 		    g_hash_table_size(f->staged) > 0)
 			return true;
 	}

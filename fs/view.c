@@ -294,7 +294,8 @@ void fs_view_sync(struct fs *fs, struct fs_folder *f)
 	mfs_sync_result_free(&res);
 }
 
-static bool path_under(const char *path, const char *top)
+/* Whether folder `path` is `top` or below it. */
+bool fs_path_under(const char *path, const char *top)
 {
 	size_t n = strlen(top);
 
@@ -313,7 +314,7 @@ void fs_view_remove_folder(struct fs *fs, const char *path)
 	g_hash_table_iter_init(&it, fs->folders);
 	while (g_hash_table_iter_next(&it, NULL, &val)) {
 		struct fs_folder *f = val;
-		if (!path_under(f->path, top))
+		if (!fs_path_under(f->path, top))
 			continue;
 		/* writes in progress there are kept, not dropped */
 		GHashTableIter sit;
@@ -351,7 +352,7 @@ void fs_view_rename_folder(struct fs *fs, const char *from, const char *to)
 	g_hash_table_iter_init(&it, fs->folders);
 	while (g_hash_table_iter_next(&it, NULL, &val)) {
 		struct fs_folder *f = val;
-		if (path_under(f->path, from)) {
+		if (fs_path_under(f->path, from)) {
 			g_ptr_array_add(moved, f);
 			g_hash_table_iter_steal(&it);
 		}
