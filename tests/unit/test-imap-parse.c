@@ -1,0 +1,317 @@
+/*
+ * test-imap-parse.c - the IMAP line parser: framing, tokens, limits, and the
+ * same results when bytes arrive one at a time.
+ */
+#include <errno.h>
+#include <glib.h>
+#include <string.h>
+
+#include "parse.h"
+
+static const struct imap_limits small = {
+	.max_line = 200,
+	.max_literal = 1000,
+	.max_total = 4000,
+	.max_depth = 8,
+};
+
+/* Feed `in` in pieces of `step` bytes; collect every line as a rendering. */
+static GPtrArray *feed_all(enum imap_parse_mode mode,
+			   const struct imap_limits *lim, const char *in,
+			   size_t len, size_t step, int *conts_r, char **err_r);
+
+static void render_arg(GString *out, const struct imap_arg *a)
+{
+	switch (a->type) {
+	case IMAP_ARG_ATOM:
+		g_string_append_printf(out, "A:%s", a->str);
+		break;
+	case IMAP_ARG_STRING:
+		g_string_append_printf(out, "S:%s", a->str);
+		break;
+	case IMAP_ARG_LITERAL:
+		g_string_append_printf(out, "L%zu:", a->len);
+		for (size_t i = 0; i < a->len; i++)
+			g_string_append_c(out, a->str[i] ? a->str[i] : '0');
+		break;
+	case IMAP_ARG_NIL:
+		g_string_append(out, "NIL");
+		break;
+	case IMAP_ARG_TEXT:
+		g_string_append_printf(out, "T:%s", a->str);
+		break;
+	case IMAP_ARG_LIST:
+	case IMAP_ARG_CODE:
+		g_string_append_c(out, a->type == IMAP_ARG_LIST ? '(' : '[');
+		for (guint i = 0; i < a->list->len; i++) {
+			if (i)
+				g_string_append_c(out, ' ');
+			render_arg(out, a->list->pdata[i]);
+		}
+		g_string_append_c(out, a->type == IMAP_ARG_LIST ? ')' : ']');
+		break;
+	}
+}
+
+static char *render(const struct imap_line *l)
+{
+	GString *out = g_string_new(NULL);
+
+	for (guint i = 0; i < l->args->len; i++) {
+		if (i)
+			g_string_append_c(out, ' ');
+		render_arg(out, l->args->pdata[i]);
+	}
+	return g_string_free(out, FALSE);
+}
+
+static GPtrArray *feed_all(enum imap_parse_mode mode,
+			   const struct imap_limits *lim, const char *in,
+			   size_t len, size_t step, int *conts_r, char **err_r)
+{
+	struct imap_parser *p = imap_parser_new(mode, lim);
+	GPtrArray *lines = g_ptr_array_new_with_free_func(g_free);
+	size_t off = 0;
+	int conts = 0;
+
+	*err_r = NULL;
+	while (off < len) {
+		size_t n = MIN(step, len - off), used = 0;
+		enum imap_parse_status st = imap_parser_feed(p, in + off, n,
+							     &used);
+		g_assert_cmpuint(used, <=, n);
+		off += used;
+		if (st == IMAP_PARSE_ERROR) {
+			*err_r = g_strdup(imap_parser_error(p));
+			break;
+		}
+		if (st == IMAP_PARSE_LINE) {
+			struct imap_line *l = imap_parser_take(p);
+			g_ptr_array_add(lines, render(l));
+			imap_line_free(&l);
+		} else if (st == IMAP_PARSE_CONTINUE) {
+			conts++;
+		} else {
+			g_assert_cmpuint(used, ==, n);
+		}
+	}
+	if (conts_r)
+		*conts_r = conts;
+	imap_parser_free(&p);
+	return lines;
+}
+
+struct ok_case {
+	const char *in;
+	const char *out;
+};
+
+static const struct ok_case responses[] = {
+	{ "* OK [CAPABILITY IMAP4rev1 LITERAL+] Dovecot ready.\r\n",
+	  "A:* A:OK [A:CAPABILITY A:IMAP4rev1 A:LITERAL+] T:Dovecot ready." },
+	{ "a1 OK\r\n", "A:a1 A:OK T:" },
+	{ "+ \r\n", "A:+ T:" },
+	{ "+\r\n", "A:+ T:" },
+	{ "+ dGVzdA==\r\n", "A:+ T:dGVzdA==" },
+	{ "* 3 EXISTS\r\n", "A:* A:3 A:EXISTS" },
+	{ "* FLAGS (\\Answered \\Flagged $Forwarded)\r\n",
+	  "A:* A:FLAGS (A:\\Answered A:\\Flagged A:$Forwarded)" },
+	{ "* OK [PERMANENTFLAGS (\\Seen \\*)] Flags permitted.\r\n",
+	  "A:* A:OK [A:PERMANENTFLAGS (A:\\Seen A:\\*)] T:Flags permitted." },
+	{ "* LIST (\\HasNoChildren) \"/\" \"Sent Items\"\r\n",
+	  "A:* A:LIST (A:\\HasNoChildren) S:/ S:Sent Items" },
+	{ "* LIST () NIL INBOX\r\n", "A:* A:LIST () NIL A:INBOX" },
+	{ "* 1 FETCH (UID 7 RFC822.SIZE 5 BODY[] {5}\r\nab\r\nc)\r\n",
+	  "A:* A:1 A:FETCH (A:UID A:7 A:RFC822.SIZE A:5 A:BODY[] L5:ab\r\nc)" },
+	{ "* 2 FETCH (BODY[HEADER.FIELDS (FROM TO)] {0}\r\n)\r\n",
+	  "A:* A:2 A:FETCH (A:BODY[HEADER.FIELDS (FROM TO)] L0:)" },
+	{ "* 2 FETCH (BINARY[1] ~{3}\r\na\0b)\r\n",
+	  "A:* A:2 A:FETCH (A:BINARY[1] L3:a0b)" },
+	{ "* LIST () \"/\" {3}\r\na\"b\r\n", "A:* A:LIST () S:/ L3:a\"b" },
+	{ "* LIST () \"/\" \"q\\\"uo\\\\te\"\r\n",
+	  "A:* A:LIST () S:/ S:q\"uo\\te" },
+	{ "* BYE shutting down {5}\r\n", "A:* A:BYE T:shutting down {5}" },
+	{ "* NO [ALERT] unbalanced ( in text\r\n",
+	  "A:* A:NO [A:ALERT] T:unbalanced ( in text" },
+	{ "a2 OK [COPYUID 38505 304,319:320 3956:3958] Done\r\n",
+	  "A:a2 A:OK [A:COPYUID A:38505 A:304,319:320 A:3956:3958] T:Done" },
+	{ "* VANISHED (EARLIER) 41,43:116\n",
+	  "A:* A:VANISHED (A:EARLIER) A:41,43:116" },
+	{ "* 5 FETCH (FLAGS () INTERNALDATE \"17-Jul-1996 02:44:25 -0700\")\r\n",
+	  "A:* A:5 A:FETCH (A:FLAGS () A:INTERNALDATE S:17-Jul-1996 02:44:25 -0700)" },
+};
+
+static void test_responses(void)
+{
+	for (size_t i = 0; i < G_N_ELEMENTS(responses); i++) {
+		size_t len = strlen(responses[i].in);
+		/* the NUL inside a literal8 case */
+		if (strstr(responses[i].in, "~{3}"))
+			len = 33;
+		for (size_t step = 1; step <= len; step = step * 2 + 1) {
+			char *err;
+			GPtrArray *lines = feed_all(IMAP_PARSE_RESPONSES,
+						    &imap_client_limits,
+						    responses[i].in, len, step,
+						    NULL, &err);
+			g_assert_null(err);
+			g_assert_cmpuint(lines->len, ==, 1);
+			g_assert_cmpstr(lines->pdata[0], ==, responses[i].out);
+			g_ptr_array_unref(lines);
+		}
+	}
+}
+
+static void test_pipelined_lines(void)
+{
+	const char *in = "* 1 EXISTS\r\n* 1 FETCH (BODY[] {3}\r\nxyz)\r\n"
+			 "a1 OK done\r\n";
+	for (size_t step = 1; step <= strlen(in); step++) {
+		char *err;
+		GPtrArray *lines = feed_all(IMAP_PARSE_RESPONSES,
+					    &imap_client_limits, in,
+					    strlen(in), step, NULL, &err);
+		g_assert_null(err);
+		g_assert_cmpuint(lines->len, ==, 3);
+		g_assert_cmpstr(lines->pdata[1], ==,
+				"A:* A:1 A:FETCH (A:BODY[] L3:xyz)");
+		g_assert_cmpstr(lines->pdata[2], ==, "A:a1 A:OK T:done");
+		g_ptr_array_unref(lines);
+	}
+}
+
+static void test_commands(void)
+{
+	const char *in = "a1 LOGIN {5}\r\nalice {6+}\r\nsecret\r\n"
+			 "a2 APPEND INBOX (\\Seen) {4}\r\nabcd\r\n";
+	for (size_t step = 1; step <= strlen(in); step++) {
+		char *err;
+		int conts;
+		GPtrArray *lines = feed_all(IMAP_PARSE_COMMANDS,
+					    &imap_client_limits, in,
+					    strlen(in), step, &conts, &err);
+		g_assert_null(err);
+		/* {5} and {4} wait for "+"; {6+} does not */
+		g_assert_cmpint(conts, ==, 2);
+		g_assert_cmpuint(lines->len, ==, 2);
+		g_assert_cmpstr(lines->pdata[0], ==,
+				"A:a1 A:LOGIN L5:alice L6:secret");
+		g_assert_cmpstr(lines->pdata[1], ==,
+				"A:a2 A:APPEND A:INBOX (A:\\Seen) L4:abcd");
+		g_ptr_array_unref(lines);
+	}
+}
+
+struct bad_case {
+	enum imap_parse_mode mode;
+	const char *in;
+	const char *why;	/* a part of the error message */
+};
+
+static const struct bad_case bad[] = {
+	{ IMAP_PARSE_RESPONSES, "* 1 FETCH (BODY[] {9223372036854775807}\r\n",
+	  "over the limit" },
+	{ IMAP_PARSE_RESPONSES, "* 1 FETCH (BODY[] {99999999999999999999999}\r\n",
+	  "malformed literal" },
+	{ IMAP_PARSE_RESPONSES, "* 1 FETCH (UID 1))\r\n", "unbalanced" },
+	{ IMAP_PARSE_RESPONSES, "* 1 FETCH (UID 1\r\n", "missing ')'" },
+	{ IMAP_PARSE_RESPONSES, "* LIST () \"/\" \"abc\r\n", "quoted" },
+	{ IMAP_PARSE_RESPONSES, "\r\n", "empty" },
+	{ IMAP_PARSE_RESPONSES, "*\r\n", "more than a tag" },
+	{ IMAP_PARSE_RESPONSES, "* OK [ALERT text\r\n", "missing ']'" },
+	{ IMAP_PARSE_RESPONSES, "* X BODY[1 x\r\n", "unbalanced '['" },
+	{ IMAP_PARSE_COMMANDS, "a1 LOGIN {1001}\r\n", "over the limit" },
+};
+
+static void test_bad(void)
+{
+	for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
+		char *err;
+		GPtrArray *lines = feed_all(bad[i].mode, &small, bad[i].in,
+					    strlen(bad[i].in), 1, NULL, &err);
+		g_assert_nonnull(err);
+		if (!strstr(err, bad[i].why))
+			g_error("case %zu: '%s' does not say '%s'", i, err,
+				bad[i].why);
+		g_assert_cmpuint(lines->len, ==, 0);
+		g_free(err);
+		g_ptr_array_unref(lines);
+	}
+}
+
+static void test_limits(void)
+{
+	GString *deep = g_string_new("* X ");
+	char *err;
+	GPtrArray *lines;
+
+	/* 10,000 levels of nesting: refused at the limit, no deep recursion */
+	for (int i = 0; i < 10000; i++)
+		g_string_append_c(deep, '(');
+	for (int i = 0; i < 10000; i++)
+		g_string_append_c(deep, ')');
+	g_string_append(deep, "\r\n");
+	struct imap_limits lim = small;
+	lim.max_line = deep->len;
+	lim.max_total = deep->len * 2;
+	lines = feed_all(IMAP_PARSE_RESPONSES, &lim, deep->str, deep->len,
+			 4096, NULL, &err);
+	g_assert_nonnull(err);
+	g_assert_nonnull(strstr(err, "nested deeper"));
+	g_free(err);
+	g_ptr_array_unref(lines);
+	g_string_free(deep, TRUE);
+
+	/* an endless line fails once it passes max_line, not at its end */
+	struct imap_parser *p = imap_parser_new(IMAP_PARSE_RESPONSES, &small);
+	char chunk[64];
+	size_t used;
+	enum imap_parse_status st = IMAP_PARSE_NEED_MORE;
+	memset(chunk, 'x', sizeof(chunk));
+	for (int i = 0; i < 100 && st == IMAP_PARSE_NEED_MORE; i++)
+		st = imap_parser_feed(p, chunk, sizeof(chunk), &used);
+	g_assert_cmpint(st, ==, IMAP_PARSE_ERROR);
+	g_assert_cmpuint(imap_parser_pending(p), <=, small.max_line + 2);
+	/* and stays failed until reset */
+	g_assert_cmpint(imap_parser_feed(p, "a OK\r\n", 6, &used), ==,
+			IMAP_PARSE_ERROR);
+	imap_parser_reset(p);
+	g_assert_cmpint(imap_parser_feed(p, "a OK\r\n", 6, &used), ==,
+			IMAP_PARSE_LINE);
+	imap_parser_free(&p);
+}
+
+static void test_helpers(void)
+{
+	struct imap_line *l;
+	char *why = NULL;
+	uint64_t n;
+	const char *in = "* 12 FETCH (UID 18446744073709551615 X 18446744073709551616)\r\n";
+
+	g_assert_cmpint(imap_parse_line(IMAP_PARSE_RESPONSES,
+					&imap_client_limits, in, strlen(in),
+					&l, &why), ==, 0);
+	g_assert_true(imap_arg_number(imap_line_arg(l, 1), &n));
+	g_assert_cmpuint(n, ==, 12);
+	g_assert_true(imap_arg_is(imap_line_arg(l, 2), "fetch"));
+	GPtrArray *list = imap_arg_list(imap_line_arg(l, 3));
+	g_assert_nonnull(list);
+	g_assert_true(imap_arg_number(list->pdata[1], &n));
+	g_assert_cmpuint(n, ==, UINT64_MAX);
+	g_assert_false(imap_arg_number(list->pdata[3], &n));
+	g_assert_null(imap_line_arg(l, 4));
+	g_assert_false(imap_arg_is(NULL, "X"));
+	imap_line_free(&l);
+}
+
+int main(int argc, char **argv)
+{
+	g_test_init(&argc, &argv, NULL);
+	g_test_add_func("/imap-parse/responses", test_responses);
+	g_test_add_func("/imap-parse/pipelined", test_pipelined_lines);
+	g_test_add_func("/imap-parse/commands", test_commands);
+	g_test_add_func("/imap-parse/bad", test_bad);
+	g_test_add_func("/imap-parse/limits", test_limits);
+	g_test_add_func("/imap-parse/helpers", test_helpers);
+	return g_test_run();
+}
