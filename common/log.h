@@ -16,6 +16,8 @@ enum log_category {
 	LOG_FUSE = 1u << 0,	/* every FUSE request */
 	LOG_STORE = 1u << 1,	/* backend calls */
 	LOG_WATCH = 1u << 2,	/* outside-change notifications */
+	LOG_PROTO = 1u << 3,	/* protocol lines, secrets replaced */
+	LOG_CACHE = 1u << 4,	/* the cache's syncs and fetches */
 	LOG_ALL = ~0u,
 };
 

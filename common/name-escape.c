@@ -56,6 +56,14 @@ char *name_escape(const char *component, unsigned ctx)
 	return g_string_free(out, FALSE);
 }
 
+static gboolean spelled_canonically(const char *component, unsigned ctx,
+				    const char *filename)
+{
+	g_autofree char *canonical = name_escape(component, ctx);
+
+	return strcmp(canonical, filename) == 0;
+}
+
 int name_unescape(const char *filename, unsigned ctx, char **component_r)
 {
 	GString *out = g_string_sized_new(strlen(filename) + 1);
@@ -77,8 +85,7 @@ int name_unescape(const char *filename, unsigned ctx, char **component_r)
 	if (out->len == 0 || strchr(out->str, '/') ||
 	    !strcmp(out->str, ".") || !strcmp(out->str, ".."))
 		goto bad;
-	g_autofree char *canonical = name_escape(out->str, ctx);
-	if (strcmp(canonical, filename) != 0)
+	if (!spelled_canonically(out->str, ctx, filename))
 		goto bad;
 	*component_r = g_string_free(out, FALSE);
 	return 0;

@@ -475,6 +475,13 @@ def mailfs_factory():
         return fs
 
     yield factory
+    finish_mounts(made)
+
+
+def finish_mounts(made):
+    """Print each mount's log (pytest shows it when the test failed), unmount
+    and remove everything, and fail when a daemon's log holds a sanitizer
+    report. Also used by the mounts of other stores (tests/harness)."""
     reports = []
     for fs in made:
         print("---- mailfs log (%s) ----\n%s" % (fs.base, fs.log_tail()))

@@ -1,0 +1,361 @@
+/*
+ * client.c - the IMAP backend: account settings, the connection pool, and
+ * the vtable.  RFC 3501 / RFC 9051; see conn.c for the wire, items.c and
+ * mailbox.c for what each operation sends.
+ */
+#include "imap-private.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "log.h"
+
+#define DEFAULT_CONNECTIONS 4
+#define MAX_CONNECTIONS 16
+#define DEFAULT_POLL 60
+#define DEFAULT_TIMEOUT 30
+
+static char *key_string(GKeyFile *kf, const char *group, const char *key)
+{
+	char *v = kf ? g_key_file_get_string(kf, group, key, NULL) : NULL;
+
+	if (v && !*g_strstrip(v))
+		g_clear_pointer(&v, g_free);
+	return v;
+}
+
+static int key_uint(GKeyFile *kf, const char *group, const char *key,
+		    unsigned def, unsigned max, unsigned *out, GError **err)
+{
+	g_autofree char *v = key_string(kf, group, key);
+	guint64 n;
+
+	if (!v) {
+		*out = def;
+		return 0;
+	}
+	if (!g_ascii_string_to_unsigned(v, 10, 1, max, &n, NULL)) {
+		g_set_error(err, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
+			    "%s = %s: expected a number from 1 to %u", key, v,
+			    max);
+		return -EINVAL;
+	}
+	*out = (unsigned)n;
+	return 0;
+}
+
+/* A secret from password_file (which others must not be able to read) or
+ * from the first line password_cmd prints. */
+static int read_password(GKeyFile *kf, const char *group, char **pw_r,
+			 GError **err)
+{
+	g_autofree char *file = key_string(kf, group, "password_file");
+	g_autofree char *cmd = key_string(kf, group, "password_cmd");
+	char *text = NULL;
+	struct stat sb;
+
+	*pw_r = NULL;
+	if (file) {
+		if (stat(file, &sb) != 0) {
+			g_set_error(err, G_FILE_ERROR,
+				    g_file_error_from_errno(errno),
+				    "password_file %s: %s", file,
+				    g_strerror(errno));
+			return -errno;
+		}
+		if (sb.st_mode & 0077) {
+			g_set_error(err, G_FILE_ERROR, G_FILE_ERROR_PERM,
+				    "password_file %s can be read by others; "
+				    "chmod 600 it", file);
+			return -EPERM;
+		}
+		if (!g_file_get_contents(file, &text, NULL, err))
+			return -EIO;
+	} else if (cmd) {
+		const char *argv[] = { "/bin/sh", "-c", cmd, NULL };
+		int status;
+		if (!g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_DEFAULT,
+				  NULL, NULL, &text, NULL, &status, err))
+			return -EIO;
+		if (!g_spawn_check_wait_status(status, NULL)) {
+			g_free(text);
+			g_set_error(err, G_SPAWN_ERROR, G_SPAWN_ERROR_FAILED,
+				    "password_cmd failed");
+			return -EIO;
+		}
+	} else {
+		return 0;
+	}
+	text[strcspn(text, "\r\n")] = '\0';
+	*pw_r = text;
+	return 0;
+}
+
+static int parse_cfg(const struct mfs_account *acct, struct imap_cfg *cfg,
+		     GError **err)
+{
+	GKeyFile *kf = acct->keys;
+	const char *g = acct->group;
+	g_autofree char *tls = key_string(kf, g, "tls");
+	g_autofree char *plain = key_string(kf, g, "allow_plaintext");
+	unsigned timeout;
+
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->name = g_strdup(acct->name);
+	cfg->host = key_string(kf, g, "host");
+	cfg->port = key_string(kf, g, "port");
+	cfg->ca_file = key_string(kf, g, "ca_file");
+	cfg->user = key_string(kf, g, "user");
+	cfg->tunnel = key_string(kf, g, "tunnel");
+	cfg->auth = key_string(kf, g, "auth");
+	cfg->oauth2_token_cmd = key_string(kf, g, "oauth2_token_cmd");
+	if (!tls || !strcmp(tls, "implicit")) {
+		cfg->tls = IMAP_TLS_IMPLICIT;
+	} else if (!strcmp(tls, "starttls")) {
+		cfg->tls = IMAP_TLS_STARTTLS;
+	} else if (!strcmp(tls, "none")) {
+		cfg->tls = IMAP_TLS_NONE;
+	} else {
+		g_set_error(err, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
+			    "tls = %s: expected implicit, starttls or none", tls);
+		return -EINVAL;
+	}
+	if (cfg->tls == IMAP_TLS_NONE && !cfg->tunnel &&
+	    !(plain && !strcmp(plain, "true"))) {
+		g_set_error(err, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
+			    "tls = none sends the password in clear text; "
+			    "set allow_plaintext = true to allow it");
+		return -EINVAL;
+	}
+	if (!cfg->host && !cfg->tunnel) {
+		g_set_error(err, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_KEY_NOT_FOUND,
+			    "no host (or tunnel) for account %s", acct->name);
+		return -EINVAL;
+	}
+	if (!cfg->port)
+		cfg->port = g_strdup(cfg->tls == IMAP_TLS_IMPLICIT ? "993"
+								   : "143");
+	if (key_uint(kf, g, "connections", DEFAULT_CONNECTIONS,
+		     MAX_CONNECTIONS, &cfg->connections, err) < 0 ||
+	    key_uint(kf, g, "poll_interval", DEFAULT_POLL, 86400,
+		     &cfg->poll_interval, err) < 0 ||
+	    key_uint(kf, g, "timeout", DEFAULT_TIMEOUT, 3600, &timeout,
+		     err) < 0)
+		return -EINVAL;
+	cfg->timeout_ms = (int)timeout * 1000;
+	if (!cfg->oauth2_token_cmd && !cfg->tunnel)
+		return read_password(kf, g, &cfg->password, err);
+	return 0;
+}
+
+static void conn_close_cb(gpointer p)
+{
+	struct imap_conn *c = p;
+
+	imap_conn_close(&c);
+}
+
+static void backend_free(struct mfs_backend *be)
+{
+	g_ptr_array_unref(be->idle);
+	g_hash_table_unref(be->folders);
+	imap_cfg_clear(&be->cfg);
+	g_mutex_clear(&be->lock);
+	g_cond_clear(&be->cond);
+	g_free(be);
+}
+
+static int imap_open(const struct mfs_account *acct, struct mfs_backend **be_r,
+		     GError **err)
+{
+	struct mfs_backend *be = g_new0(struct mfs_backend, 1);
+	struct imap_conn *c = NULL;
+	struct mfs_error e = { 0 };
+	int rc;
+
+	g_mutex_init(&be->lock);
+	g_cond_init(&be->cond);
+	be->idle = g_ptr_array_new_with_free_func(conn_close_cb);
+	be->folders = g_hash_table_new_full(g_str_hash, g_str_equal, NULL,
+					    imap_folder_free);
+	be->delim = '/';
+	rc = parse_cfg(acct, &be->cfg, err);
+	/* one connection now, so that a wrong password or certificate is
+	 * said at mount time, not found later in a log */
+	if (rc == 0) {
+		rc = imap_conn_open(&be->cfg, &c, &e);
+		if (rc < 0)
+			g_set_error(err, G_FILE_ERROR, G_FILE_ERROR_FAILED, "%s",
+				    e.msg);
+	}
+	if (rc < 0) {
+		backend_free(be);
+		return rc;
+	}
+	be->open_conns = 1;
+	be->delim = imap_conn_delimiter(c);
+	imap_pool_put(be, c);
+	*be_r = be;
+	return 0;
+}
+
+static void imap_close(struct mfs_backend **bep)
+{
+	struct mfs_backend *be = *bep;
+
+	if (!be)
+		return;
+	imap_watch_stop(be);
+	g_mutex_lock(&be->lock);
+	g_ptr_array_set_size(be->idle, 0);
+	g_mutex_unlock(&be->lock);
+	backend_free(be);
+	*bep = NULL;
+}
+
+void imap_pool_put(struct mfs_backend *be, struct imap_conn *c)
+{
+	g_mutex_lock(&be->lock);
+	if (imap_conn_broken(c)) {
+		be->open_conns--;
+		g_mutex_unlock(&be->lock);
+		imap_conn_close(&c);
+		g_mutex_lock(&be->lock);
+	} else {
+		g_ptr_array_add(be->idle, c);
+	}
+	g_cond_broadcast(&be->cond);
+	g_mutex_unlock(&be->lock);
+}
+
+static int select_cb(struct imap_line *l, void *data)
+{
+	uint64_t *uv = data;
+	struct imap_arg *code = imap_line_arg(l, 2);
+	GPtrArray *cl = code && code->type == IMAP_ARG_CODE ? code->list : NULL;
+
+	if (imap_arg_is(imap_line_arg(l, 1), "OK") && cl && cl->len >= 2 &&
+	    imap_arg_is(cl->pdata[0], "UIDVALIDITY"))
+		imap_arg_number(cl->pdata[1], uv);
+	return 0;
+}
+
+int imap_select(struct mfs_backend *be, struct imap_conn *c,
+		const char *folder, uint64_t *uidvalidity_r,
+		struct mfs_error *e)
+{
+	g_autofree char *server = NULL;
+	uint64_t uv = 0;
+	int rc;
+
+	if ((rc = imap_server_name(be, folder, &server, e)) < 0)
+		return rc;
+	if (imap_conn_selected(c) && !strcmp(imap_conn_selected(c), server)) {
+		if (uidvalidity_r)
+			*uidvalidity_r = imap_conn_uidvalidity(c);
+		return 0;
+	}
+	struct imap_cmd *cmd = imap_cmd_new("SELECT");
+	imap_cmd_astring(cmd, server, strlen(server));
+	imap_conn_set_selected(c, NULL, 0);
+	rc = imap_conn_run(c, cmd, select_cb, &uv, NULL, e);
+	if (rc < 0)
+		return rc;
+	if (uv == 0)
+		return mfs_error_set(e, -EPROTO, MFS_ERR_FOLDER, MFS_ERR_FINAL,
+				     "%s: no UIDVALIDITY for %s", be->cfg.name,
+				     folder);
+	imap_conn_set_selected(c, server, uv);
+	if (uidvalidity_r)
+		*uidvalidity_r = uv;
+	return 0;
+}
+
+int imap_pool_get(struct mfs_backend *be, const char *folder,
+		  struct imap_conn **c_r, uint64_t *uidvalidity_r,
+		  struct mfs_error *e)
+{
+	g_autofree char *server = NULL;
+	struct imap_conn *c = NULL;
+	gint64 deadline = g_get_monotonic_time() +
+			  (gint64)be->cfg.timeout_ms * 1000;
+	int rc;
+
+	if (folder && (rc = imap_server_name(be, folder, &server, e)) < 0)
+		return rc;
+	g_mutex_lock(&be->lock);
+	while (!c) {
+		/* a connection with the folder selected saves a SELECT */
+		for (guint i = 0; i < be->idle->len && server; i++) {
+			struct imap_conn *ic = be->idle->pdata[i];
+			if (imap_conn_selected(ic) &&
+			    !strcmp(imap_conn_selected(ic), server)) {
+				c = g_ptr_array_steal_index_fast(be->idle, i);
+				break;
+			}
+		}
+		if (!c && be->idle->len)
+			c = g_ptr_array_steal_index_fast(be->idle,
+							 be->idle->len - 1);
+		if (c)
+			break;
+		if (be->open_conns < be->cfg.connections) {
+			be->open_conns++;
+			g_mutex_unlock(&be->lock);
+			rc = imap_conn_open(&be->cfg, &c, e);
+			g_mutex_lock(&be->lock);
+			if (rc < 0) {
+				be->open_conns--;
+				g_cond_broadcast(&be->cond);
+				g_mutex_unlock(&be->lock);
+				return rc;
+			}
+			break;
+		}
+		if (!g_cond_wait_until(&be->cond, &be->lock, deadline)) {
+			g_mutex_unlock(&be->lock);
+			return mfs_error_set(e, -ETIMEDOUT, MFS_ERR_ACCOUNT,
+					     MFS_ERR_TRANSIENT,
+					     "%s: every connection is busy",
+					     be->cfg.name);
+		}
+	}
+	g_mutex_unlock(&be->lock);
+	if (folder && (rc = imap_select(be, c, folder, uidvalidity_r, e)) < 0) {
+		imap_pool_put(be, c);
+		return rc;
+	}
+	*c_r = c;
+	return 0;
+}
+
+static int imap_list(struct mfs_backend *be, GPtrArray **folders_r,
+		     struct mfs_error *e)
+{
+	return imap_list_folders(be, folders_r, e);
+}
+
+static int imap_watch(struct mfs_backend *be, mfs_change_fn fn, void *data)
+{
+	return imap_watch_start(be, fn, data);
+}
+
+const struct mfs_backend_ops imap_backend_ops = {
+	.name = "imap",
+	.caps = MFS_CAP_WATCH | MFS_CAP_COPY | MFS_CAP_FOLDERS,
+	.open = imap_open,
+	.close = imap_close,
+	.list_folders = imap_list,
+	.sync = imap_sync,
+	.fetch = imap_fetch,
+	.append = imap_append,
+	.set_flags = imap_set_flags,
+	.remove = imap_remove,
+	.move = imap_move,
+	.copy = imap_copy,
+	.create_folder = imap_create_folder,
+	.rename_folder = imap_rename_folder,
+	.delete_folder = imap_delete_folder,
+	.watch = imap_watch,
+};

@@ -1,0 +1,880 @@
+/*
+ * conn.c - see conn.h.
+ */
+#include "conn.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "stream.h"
+
+enum part_kind { PART_TEXT, PART_LITERAL, PART_LITERAL_FD };
+
+struct part {
+	enum part_kind kind;
+	char *data;		/* owned; TEXT and LITERAL */
+	size_t len;
+	int fd;			/* borrowed; LITERAL_FD */
+	uint64_t size;
+	bool secret;		/* not shown in traces */
+};
+
+struct imap_cmd {
+	GPtrArray *parts;	/* of struct part *, owned */
+	bool secret;		/* parts added from now on are secret */
+	char *what;		/* owned; the command name, for messages */
+};
+
+struct imap_conn {
+	char *name;			/* owned; for logs */
+	struct stream *s;		/* owned */
+	struct imap_parser *parser;	/* owned */
+	char rbuf[16384];
+	size_t rpos, rend;
+	GHashTable *caps;		/* owned; upper-case capability set */
+	GHashTable *done;		/* owned; tag -> completion line */
+	unsigned tagn;
+	char *selected;			/* owned; server name */
+	uint64_t uidvalidity;		/* of the selected folder */
+	int timeout_ms;
+	bool broken;
+	char delim;
+	char *idle_tag;			/* owned; while IDLE runs */
+};
+
+void imap_cfg_clear(struct imap_cfg *cfg)
+{
+	g_free(cfg->name);
+	g_free(cfg->host);
+	g_free(cfg->port);
+	g_free(cfg->ca_file);
+	g_free(cfg->user);
+	if (cfg->password) {
+		memset(cfg->password, 0, strlen(cfg->password));
+		g_free(cfg->password);
+	}
+	g_free(cfg->oauth2_token_cmd);
+	g_free(cfg->tunnel);
+	g_free(cfg->auth);
+	memset(cfg, 0, sizeof(*cfg));
+}
+
+/* ---- commands ---- */
+
+static void part_free(gpointer p)
+{
+	struct part *pt = p;
+
+	if (pt->data) {
+		if (pt->secret)
+			memset(pt->data, 0, pt->len);
+		g_free(pt->data);
+	}
+	g_free(pt);
+}
+
+static struct part *add_part(struct imap_cmd *cmd, enum part_kind kind)
+{
+	struct part *pt = g_new0(struct part, 1);
+
+	pt->kind = kind;
+	pt->secret = cmd->secret;
+	pt->fd = -1;
+	g_ptr_array_add(cmd->parts, pt);
+	return pt;
+}
+
+struct imap_cmd *imap_cmd_new(const char *fmt, ...)
+{
+	struct imap_cmd *cmd = g_new0(struct imap_cmd, 1);
+	va_list ap;
+
+	cmd->parts = g_ptr_array_new_with_free_func(part_free);
+	va_start(ap, fmt);
+	struct part *pt = add_part(cmd, PART_TEXT);
+	pt->data = g_strdup_vprintf(fmt, ap);
+	pt->len = strlen(pt->data);
+	va_end(ap);
+	size_t w = strcspn(pt->data, " ");
+	cmd->what = g_strndup(pt->data, w);
+	return cmd;
+}
+
+void imap_cmd_add(struct imap_cmd *cmd, const char *fmt, ...)
+{
+	va_list ap;
+	struct part *pt = add_part(cmd, PART_TEXT);
+
+	va_start(ap, fmt);
+	pt->data = g_strdup_vprintf(fmt, ap);
+	pt->len = strlen(pt->data);
+	va_end(ap);
+}
+
+static bool atom_char(unsigned char c)
+{
+	return c > 0x20 && c < 0x7f && !strchr("(){ %*\"\\]", c);
+}
+
+void imap_cmd_astring(struct imap_cmd *cmd, const char *s, size_t len)
+{
+	bool atom = len > 0 && !(len == 3 && !g_ascii_strncasecmp(s, "NIL", 3));
+	bool quotable = true;
+
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		atom = atom && atom_char(c);
+		quotable = quotable && c >= 0x20 && c < 0x7f;
+	}
+	if (atom) {
+		struct part *pt = add_part(cmd, PART_TEXT);
+		pt->data = g_strndup(s, len);
+		pt->len = len;
+	} else if (quotable && len < 1024) {
+		GString *q = g_string_new("\"");
+		for (size_t i = 0; i < len; i++) {
+			if (s[i] == '"' || s[i] == '\\')
+				g_string_append_c(q, '\\');
+			g_string_append_c(q, s[i]);
+		}
+		g_string_append_c(q, '"');
+		struct part *pt = add_part(cmd, PART_TEXT);
+		pt->len = q->len;
+		pt->data = g_string_free(q, FALSE);
+	} else {
+		struct part *pt = add_part(cmd, PART_LITERAL);
+		pt->data = g_memdup2(s, len);
+		pt->len = len;
+		pt->size = len;
+	}
+}
+
+void imap_cmd_literal_fd(struct imap_cmd *cmd, int fd, uint64_t size)
+{
+	struct part *pt = add_part(cmd, PART_LITERAL_FD);
+
+	pt->fd = fd;
+	pt->size = size;
+}
+
+void imap_cmd_secret(struct imap_cmd *cmd)
+{
+	cmd->secret = true;
+}
+
+void imap_cmd_free(struct imap_cmd **cmd)
+{
+	if (!*cmd)
+		return;
+	g_ptr_array_unref((*cmd)->parts);
+	g_free((*cmd)->what);
+	g_free(*cmd);
+	*cmd = NULL;
+}
+
+/* ---- reading ---- */
+
+static int broken(struct imap_conn *c, int rc, struct mfs_error *e,
+		  const char *fmt, ...) G_GNUC_PRINTF(4, 5);
+
+static int broken(struct imap_conn *c, int rc, struct mfs_error *e,
+		  const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	g_vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (!c->broken)
+		log_warnx("%s: %s", c->name, msg);
+	c->broken = true;
+	return mfs_error_set(e, rc, MFS_ERR_ACCOUNT, MFS_ERR_TRANSIENT, "%s: %s",
+			     c->name, msg);
+}
+
+static void trace(struct imap_conn *c, const char *dir, const char *buf,
+		  size_t len)
+{
+	GString *s;
+
+	if (!log_debug_enabled(LOG_PROTO))
+		return;
+	s = g_string_new(NULL);
+	for (size_t i = 0; i < len && i < 300; i++) {
+		unsigned char ch = (unsigned char)buf[i];
+		if (ch == '\r' || ch == '\n')
+			continue;
+		if (ch < 0x20 || ch == 0x7f)
+			g_string_append_c(s, '.');
+		else
+			g_string_append_c(s, (char)ch);
+	}
+	if (len > 300)
+		g_string_append_printf(s, "... (%zu bytes)", len);
+	log_debug(LOG_PROTO, "%s %s %s", c->name, dir, s->str);
+	g_string_free(s, TRUE);
+}
+
+static void trace_line(struct imap_conn *c, const struct imap_line *l)
+{
+	GString *r;
+
+	if (!log_debug_enabled(LOG_PROTO))
+		return;
+	r = g_string_new(NULL);
+	for (guint i = 0; i < l->args->len && i < 6; i++) {
+		const struct imap_arg *a = l->args->pdata[i];
+		if (a->type == IMAP_ARG_LITERAL)
+			g_string_append_printf(r, "{%zu} ", a->len);
+		else
+			g_string_append_printf(r, "%s ", a->str ? a->str
+							       : "(...)");
+	}
+	trace(c, "S:", r->str, r->len);
+	g_string_free(r, TRUE);
+}
+
+static void caps_set(struct imap_conn *c, GPtrArray *args, guint from)
+{
+	g_hash_table_remove_all(c->caps);
+	for (guint i = from; i < args->len; i++) {
+		const char *cap = imap_arg_string(args->pdata[i]);
+		if (cap)
+			g_hash_table_add(c->caps, g_ascii_strup(cap, -1));
+	}
+}
+
+/* What every connection does with an untagged line whoever asked. */
+static void untagged_common(struct imap_conn *c, struct imap_line *l)
+{
+	struct imap_arg *w = imap_line_arg(l, 1);
+	struct imap_arg *code = imap_line_arg(l, 2);
+
+	if (imap_arg_is(w, "CAPABILITY"))
+		caps_set(c, l->args, 2);
+	if (code && code->type == IMAP_ARG_CODE &&
+	    imap_arg_is(imap_arg_list(code)->len ? imap_arg_list(code)->pdata[0]
+						 : NULL, "CAPABILITY"))
+		caps_set(c, code->list, 1);
+	if (imap_arg_is(w, "BYE")) {
+		struct imap_arg *text = imap_line_arg(l, l->args->len - 1);
+		log_warnx("%s: the server closes the connection: %s", c->name,
+			  text && text->str ? text->str : "");
+		c->broken = true;
+	}
+}
+
+/* The next whole line, within `ms`.  -ETIMEDOUT with nothing begun is soft
+ * (the connection stays usable) only when `soft` is set. */
+static int read_line(struct imap_conn *c, int ms, bool soft,
+		     struct imap_line **line_r, struct mfs_error *e)
+{
+	for (;;) {
+		if (c->rpos < c->rend) {
+			size_t used = 0;
+			enum imap_parse_status st = imap_parser_feed(
+				c->parser, c->rbuf + c->rpos,
+				c->rend - c->rpos, &used);
+			c->rpos += used;
+			if (st == IMAP_PARSE_ERROR)
+				return broken(c, -EPROTO, e,
+					      "unreadable response: %s",
+					      imap_parser_error(c->parser));
+			if (st == IMAP_PARSE_LINE) {
+				struct imap_line *l = imap_parser_take(c->parser);
+				struct imap_arg *a0 = imap_line_arg(l, 0);
+				trace_line(c, l);
+				if (imap_arg_is(a0, "*"))
+					untagged_common(c, l);
+				*line_r = l;
+				return 0;
+			}
+			continue;	/* all consumed; read more */
+		}
+		if (c->broken)
+			return mfs_error_set(e, -ECONNRESET, MFS_ERR_ACCOUNT,
+					     MFS_ERR_TRANSIENT,
+					     "%s: connection closed", c->name);
+		ssize_t n = stream_read(c->s, c->rbuf, sizeof(c->rbuf), ms);
+		if (n == -ETIMEDOUT && soft && imap_parser_pending(c->parser) == 0)
+			return -ETIMEDOUT;
+		if (n < 0)
+			return broken(c, (int)n, e, "reading: %s",
+				      g_strerror((int)-n));
+		if (n == 0)
+			return broken(c, -ECONNRESET, e,
+				      "the server closed the connection%s",
+				      imap_parser_pending(c->parser)
+					      ? " in the middle of a response"
+					      : "");
+		c->rpos = 0;
+		c->rend = (size_t)n;
+	}
+}
+
+/* ---- writing ---- */
+
+static int send_raw(struct imap_conn *c, const char *buf, size_t len,
+		    bool secret, struct mfs_error *e)
+{
+	int rc;
+
+	if (secret)
+		trace(c, "C:", "<secret>", 8);
+	else
+		trace(c, "C:", buf, len);
+	rc = stream_write(c->s, buf, len, c->timeout_ms);
+	if (rc < 0)
+		return broken(c, rc, e, "writing: %s", g_strerror(-rc));
+	return 0;
+}
+
+static int send_fd(struct imap_conn *c, int fd, uint64_t size,
+		   struct mfs_error *e)
+{
+	char buf[65536];
+	uint64_t off = 0;
+
+	trace(c, "C:", "<literal>", 9);
+	while (off < size) {
+		ssize_t n = pread(fd, buf, (size_t)MIN(sizeof(buf), size - off),
+				  (off_t)off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			/* the content shrank under us: the server still
+			 * expects the announced bytes; the stream is lost */
+			return broken(c, n < 0 ? -errno : -EIO, e,
+				      "reading the content to send");
+		}
+		int rc = stream_write(c->s, buf, (size_t)n, c->timeout_ms);
+		if (rc < 0)
+			return broken(c, rc, e, "writing: %s", g_strerror(-rc));
+		off += (uint64_t)n;
+	}
+	return 0;
+}
+
+/* Wait for a "+" after a synchronising literal or IDLE; a completion of
+ * `tag` instead (the server refused) is returned in *done_r. */
+static int wait_continuation(struct imap_conn *c, const char *tag,
+			     imap_untagged_fn cb, void *data,
+			     struct imap_line **done_r, struct mfs_error *e)
+{
+	for (;;) {
+		struct imap_line *l = NULL;
+		int rc = read_line(c, c->timeout_ms, false, &l, e);
+		if (rc < 0)
+			return rc;
+		struct imap_arg *a0 = imap_line_arg(l, 0);
+		if (imap_arg_is(a0, "+")) {
+			imap_line_free(&l);
+			return 0;
+		}
+		if (imap_arg_is(a0, "*")) {
+			if (cb)
+				cb(l, data);
+			imap_line_free(&l);
+			continue;
+		}
+		if (a0 && a0->str && !strcmp(a0->str, tag)) {
+			*done_r = l;
+			return 1;
+		}
+		g_hash_table_replace(c->done, g_strdup(a0 && a0->str ? a0->str
+								     : "?"),
+				     l);
+	}
+}
+
+int imap_conn_send(struct imap_conn *c, struct imap_cmd *cmd, char **tag_r,
+		   struct mfs_error *e)
+{
+	bool nonsync_ok = imap_conn_cap(c, "LITERAL+");
+	bool small_nonsync = imap_conn_cap(c, "LITERAL-");
+	char *tag = g_strdup_printf("A%u", ++c->tagn);
+	GString *out = g_string_new(tag);
+	int rc = 0;
+
+	if (c->broken) {
+		rc = mfs_error_set(e, -ECONNRESET, MFS_ERR_ACCOUNT,
+				   MFS_ERR_TRANSIENT, "%s: connection lost",
+				   c->name);
+		goto out;
+	}
+	for (guint i = 0; i < cmd->parts->len && rc == 0; i++) {
+		struct part *pt = cmd->parts->pdata[i];
+		g_string_append_c(out, ' ');
+		if (pt->kind == PART_TEXT) {
+			if (pt->secret && out->len > pt->len + 1) {
+				/* flush what may be shown first */
+				rc = send_raw(c, out->str, out->len - 1, false,
+					      e);
+				g_string_assign(out, " ");
+				if (rc < 0)
+					break;
+			}
+			g_string_append_len(out, pt->data, (gssize)pt->len);
+			if (pt->secret) {
+				rc = send_raw(c, out->str, out->len, true, e);
+				g_string_truncate(out, 0);
+			}
+			continue;
+		}
+		bool sync = !(nonsync_ok || (small_nonsync && pt->size <= 4096));
+		g_string_append_printf(out, "{%" G_GUINT64_FORMAT "%s}\r\n",
+				       pt->size, sync ? "" : "+");
+		rc = send_raw(c, out->str, out->len, pt->secret, e);
+		g_string_truncate(out, 0);
+		if (rc < 0)
+			break;
+		if (sync) {
+			struct imap_line *done = NULL;
+			rc = wait_continuation(c, tag, NULL, NULL, &done, e);
+			if (rc == 1) {
+				/* refused before the literal: report it */
+				rc = imap_status_to_errno(done, e);
+				imap_line_free(&done);
+				if (rc == 0)
+					rc = mfs_error_set(e, -EPROTO,
+							   MFS_ERR_ACCOUNT,
+							   MFS_ERR_FINAL,
+							   "%s: command ended "
+							   "early", c->name);
+				goto out;
+			}
+			if (rc < 0)
+				break;
+		}
+		if (pt->kind == PART_LITERAL)
+			rc = send_raw(c, pt->data, pt->len, pt->secret, e);
+		else
+			rc = send_fd(c, pt->fd, pt->size, e);
+	}
+	if (rc == 0) {
+		g_string_append(out, "\r\n");
+		rc = send_raw(c, out->str, out->len, false, e);
+	}
+out:
+	g_string_free(out, TRUE);
+	imap_cmd_free(&cmd);
+	if (rc == 0)
+		*tag_r = tag;
+	else
+		g_free(tag);
+	return rc;
+}
+
+int imap_conn_wait(struct imap_conn *c, const char *tag, imap_untagged_fn cb,
+		   void *data, struct imap_line **done_r, struct mfs_error *e)
+{
+	struct imap_line *done = NULL;
+	int cbrc = 0, rc;
+
+	if (!g_hash_table_steal_extended(c->done, tag, NULL, (gpointer *)&done)) {
+		for (;;) {
+			struct imap_line *l = NULL;
+			rc = read_line(c, c->timeout_ms, false, &l, e);
+			if (rc < 0)
+				return rc;
+			struct imap_arg *a0 = imap_line_arg(l, 0);
+			if (imap_arg_is(a0, "*")) {
+				if (cb && cbrc == 0)
+					cbrc = cb(l, data);
+				imap_line_free(&l);
+				continue;
+			}
+			if (imap_arg_is(a0, "+")) {
+				imap_line_free(&l);
+				continue;	/* nothing of ours waits for it */
+			}
+			if (!strcmp(a0->str, tag)) {
+				done = l;
+				break;
+			}
+			g_hash_table_replace(c->done, g_strdup(a0->str), l);
+		}
+	}
+	rc = imap_status_to_errno(done, e);
+	if (rc == 0 && cbrc < 0)
+		rc = cbrc;
+	if (done_r && rc == 0)
+		*done_r = done;
+	else
+		imap_line_free(&done);
+	return rc;
+}
+
+int imap_conn_run(struct imap_conn *c, struct imap_cmd *cmd,
+		  imap_untagged_fn cb, void *data, struct imap_line **done_r,
+		  struct mfs_error *e)
+{
+	g_autofree char *tag = NULL;
+	int rc = imap_conn_send(c, cmd, &tag, e);
+
+	if (rc < 0)
+		return rc;
+	return imap_conn_wait(c, tag, cb, data, done_r, e);
+}
+
+/* ---- IDLE ---- */
+
+int imap_conn_idle_start(struct imap_conn *c, struct mfs_error *e)
+{
+	char *tag = NULL;
+	struct imap_line *done = NULL;
+	int rc = imap_conn_send(c, imap_cmd_new("IDLE"), &tag, e);
+
+	if (rc < 0)
+		return rc;
+	rc = wait_continuation(c, tag, NULL, NULL, &done, e);
+	if (rc == 1) {
+		rc = imap_status_to_errno(done, e);
+		imap_line_free(&done);
+		rc = rc < 0 ? rc : mfs_error_set(e, -EPROTO, MFS_ERR_ACCOUNT,
+						 MFS_ERR_FINAL,
+						 "%s: IDLE ended at once",
+						 c->name);
+	}
+	if (rc < 0) {
+		g_free(tag);
+		return rc;
+	}
+	c->idle_tag = tag;
+	return 0;
+}
+
+int imap_conn_idle_wait(struct imap_conn *c, int ms, imap_untagged_fn cb,
+			void *data, struct mfs_error *e)
+{
+	struct imap_line *l = NULL;
+	int rc = read_line(c, ms, true, &l, e);
+
+	if (rc == -ETIMEDOUT)
+		return 0;
+	if (rc < 0)
+		return rc;
+	if (imap_arg_is(imap_line_arg(l, 0), "*") && cb)
+		cb(l, data);
+	imap_line_free(&l);
+	return 1;
+}
+
+int imap_conn_idle_done(struct imap_conn *c, imap_untagged_fn cb, void *data,
+			struct mfs_error *e)
+{
+	g_autofree char *tag = g_steal_pointer(&c->idle_tag);
+	int rc;
+
+	if (!tag)
+		return 0;
+	rc = send_raw(c, "DONE\r\n", 6, false, e);
+	if (rc == 0)
+		rc = imap_conn_wait(c, tag, cb, data, NULL, e);
+	return rc;
+}
+
+/* ---- opening ---- */
+
+bool imap_conn_cap(const struct imap_conn *c, const char *cap)
+{
+	return g_hash_table_contains(c->caps, cap);
+}
+
+bool imap_conn_broken(const struct imap_conn *c)
+{
+	return c->broken;
+}
+
+char imap_conn_delimiter(const struct imap_conn *c)
+{
+	return c->delim;
+}
+
+const char *imap_conn_selected(const struct imap_conn *c)
+{
+	return c->selected;
+}
+
+void imap_conn_set_selected(struct imap_conn *c, const char *mailbox,
+			    uint64_t uidvalidity)
+{
+	g_free(c->selected);
+	c->selected = g_strdup(mailbox);
+	c->uidvalidity = uidvalidity;
+}
+
+uint64_t imap_conn_uidvalidity(const struct imap_conn *c)
+{
+	return c->uidvalidity;
+}
+
+void imap_conn_close(struct imap_conn **cp)
+{
+	struct imap_conn *c = *cp;
+
+	if (!c)
+		return;
+	if (c->s && !c->broken) {
+		struct mfs_error e;
+		c->timeout_ms = MIN(c->timeout_ms, 2000);
+		imap_conn_run(c, imap_cmd_new("LOGOUT"), NULL, NULL, NULL, &e);
+	}
+	stream_close(&c->s);
+	imap_parser_free(&c->parser);
+	g_hash_table_unref(c->caps);
+	g_hash_table_unref(c->done);
+	g_free(c->selected);
+	g_free(c->idle_tag);
+	g_free(c->name);
+	g_free(c);
+	*cp = NULL;
+}
+
+static int refresh_caps(struct imap_conn *c, struct mfs_error *e)
+{
+	return imap_conn_run(c, imap_cmd_new("CAPABILITY"), NULL, NULL, NULL,
+			     e);
+}
+
+/* Run `cmd` with /bin/sh and return its first line of output (a token). */
+static int run_token_cmd(const char *cmd, char **out_r, struct mfs_error *e)
+{
+	g_autofree char *out = NULL;
+	g_autofree char *err = NULL;
+	GError *gerr = NULL;
+	int status;
+	const char *argv[] = { "/bin/sh", "-c", cmd, NULL };
+
+	if (!g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_DEFAULT, NULL,
+			  NULL, &out, &err, &status, &gerr)) {
+		int rc = mfs_error_set(e, -EIO, MFS_ERR_ACCOUNT, MFS_ERR_FINAL,
+				       "oauth2_token_cmd: %s", gerr->message);
+		g_error_free(gerr);
+		return rc;
+	}
+	if (!g_spawn_check_wait_status(status, NULL) || !out || !*out)
+		return mfs_error_set(e, -EACCES, MFS_ERR_ACCOUNT, MFS_ERR_FINAL,
+				     "oauth2_token_cmd printed no token");
+	out[strcspn(out, "\r\n")] = '\0';
+	*out_r = g_steal_pointer(&out);
+	return 0;
+}
+
+/* AUTHENTICATE with one client response (all these mechanisms need one). */
+static int authenticate(struct imap_conn *c, const char *mech,
+			const char *response, size_t rlen, struct mfs_error *e)
+{
+	g_autofree char *b64 = g_base64_encode((const guchar *)response, rlen);
+	g_autofree char *tag = NULL;
+	struct imap_line *done = NULL;
+	struct imap_cmd *cmd = imap_cmd_new("AUTHENTICATE %s", mech);
+	int rc;
+
+	if (imap_conn_cap(c, "SASL-IR")) {
+		imap_cmd_secret(cmd);
+		imap_cmd_add(cmd, "%s", b64);
+		rc = imap_conn_run(c, cmd, NULL, NULL, NULL, e);
+		goto out;
+	}
+	rc = imap_conn_send(c, cmd, &tag, e);
+	if (rc < 0)
+		goto out;
+	rc = wait_continuation(c, tag, NULL, NULL, &done, e);
+	if (rc == 1) {
+		rc = imap_status_to_errno(done, e);
+		imap_line_free(&done);
+		goto out;
+	}
+	if (rc == 0) {
+		GString *line = g_string_new(b64);
+		g_string_append(line, "\r\n");
+		rc = send_raw(c, line->str, line->len, true, e);
+		memset(line->str, 0, line->len);
+		g_string_free(line, TRUE);
+	}
+	if (rc == 0)
+		rc = imap_conn_wait(c, tag, NULL, NULL, NULL, e);
+out:
+	memset(b64, 0, strlen(b64));
+	return rc;
+}
+
+static int login(struct imap_conn *c, const struct imap_cfg *cfg,
+		 struct mfs_error *e)
+{
+	const char *mech = cfg->auth;
+	int rc;
+
+	if (!cfg->user)
+		return mfs_error_set(e, -EINVAL, MFS_ERR_ACCOUNT, MFS_ERR_FINAL,
+				     "%s: no user configured", c->name);
+	if (cfg->oauth2_token_cmd) {
+		g_autofree char *token = NULL;
+		if (!mech)
+			mech = imap_conn_cap(c, "AUTH=OAUTHBEARER") ? "OAUTHBEARER"
+								    : "XOAUTH2";
+		if ((rc = run_token_cmd(cfg->oauth2_token_cmd, &token, e)) < 0)
+			return rc;
+		g_autofree char *resp = !g_ascii_strcasecmp(mech, "OAUTHBEARER")
+			? g_strdup_printf("n,a=%s,\001host=%s\001port=%s\001"
+					  "auth=Bearer %s\001\001", cfg->user,
+					  cfg->host ? cfg->host : "localhost",
+					  cfg->port ? cfg->port : "143", token)
+			: g_strdup_printf("user=%s\001auth=Bearer %s\001\001",
+					  cfg->user, token);
+		rc = authenticate(c, mech, resp, strlen(resp), e);
+		memset(resp, 0, strlen(resp));
+		memset(token, 0, strlen(token));
+		return rc;
+	}
+	if (!cfg->password)
+		return mfs_error_set(e, -EINVAL, MFS_ERR_ACCOUNT, MFS_ERR_FINAL,
+				     "%s: no password (password_cmd or "
+				     "password_file)", c->name);
+	if (!mech)
+		mech = imap_conn_cap(c, "AUTH=PLAIN") ? "PLAIN" : "LOGIN";
+	if (!g_ascii_strcasecmp(mech, "PLAIN")) {
+		size_t ul = strlen(cfg->user), pl = strlen(cfg->password);
+		char *resp = g_malloc(ul + pl + 2);
+		resp[0] = '\0';
+		memcpy(resp + 1, cfg->user, ul);
+		resp[ul + 1] = '\0';
+		memcpy(resp + ul + 2, cfg->password, pl);
+		rc = authenticate(c, "PLAIN", resp, ul + pl + 2, e);
+		memset(resp, 0, ul + pl + 2);
+		g_free(resp);
+		return rc;
+	}
+	if (g_ascii_strcasecmp(mech, "LOGIN"))
+		return mfs_error_set(e, -ENOTSUP, MFS_ERR_ACCOUNT, MFS_ERR_FINAL,
+				     "%s: unknown auth mechanism %s", c->name,
+				     mech);
+	if (imap_conn_cap(c, "LOGINDISABLED"))
+		return mfs_error_set(e, -EACCES, MFS_ERR_ACCOUNT, MFS_ERR_FINAL,
+				     "%s: the server refuses LOGIN here",
+				     c->name);
+	struct imap_cmd *cmd = imap_cmd_new("LOGIN");
+	imap_cmd_astring(cmd, cfg->user, strlen(cfg->user));
+	imap_cmd_secret(cmd);
+	imap_cmd_astring(cmd, cfg->password, strlen(cfg->password));
+	return imap_conn_run(c, cmd, NULL, NULL, NULL, e);
+}
+
+static int find_delimiter(struct imap_line *l, void *data)
+{
+	struct imap_conn *c = data;
+	const char *d;
+
+	if (imap_arg_is(imap_line_arg(l, 1), "LIST") &&
+	    (d = imap_arg_string(imap_line_arg(l, 3))) && d[0])
+		c->delim = d[0];
+	return 0;
+}
+
+int imap_conn_open(const struct imap_cfg *cfg, struct imap_conn **c_r,
+		   struct mfs_error *e)
+{
+	struct imap_conn *c = g_new0(struct imap_conn, 1);
+	struct imap_line *greeting = NULL;
+	g_autofree char *why = NULL;
+	bool preauth = false;
+	int rc;
+
+	c->name = g_strdup(cfg->name);
+	c->timeout_ms = cfg->timeout_ms > 0 ? cfg->timeout_ms : 30000;
+	c->parser = imap_parser_new(IMAP_PARSE_RESPONSES, &imap_client_limits);
+	c->caps = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	c->done = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+					(GDestroyNotify)imap_line_free);
+	c->delim = '/';
+	if (cfg->tunnel)
+		rc = stream_spawn(cfg->tunnel, &c->s, &why);
+	else
+		rc = stream_connect(cfg->host, cfg->port, c->timeout_ms, &c->s,
+				    &why);
+	if (rc == 0 && !cfg->tunnel && cfg->tls == IMAP_TLS_IMPLICIT)
+		rc = stream_start_tls(c->s, cfg->host, cfg->ca_file,
+				      c->timeout_ms, &why);
+	if (rc < 0) {
+		mfs_error_set(e, rc, MFS_ERR_ACCOUNT,
+			      rc == -EPERM ? MFS_ERR_FINAL : MFS_ERR_BACKOFF,
+			      "%s: %s", c->name, why);
+		goto fail;
+	}
+	rc = read_line(c, c->timeout_ms, false, &greeting, e);
+	if (rc < 0)
+		goto fail;
+	struct imap_arg *g0 = imap_line_arg(greeting, 0);
+	struct imap_arg *g1 = imap_line_arg(greeting, 1);
+	if (!imap_arg_is(g0, "*") || !(imap_arg_is(g1, "OK") ||
+				       imap_arg_is(g1, "PREAUTH"))) {
+		struct imap_arg *t = imap_line_arg(greeting, greeting->args->len - 1);
+		rc = mfs_error_set(e, -ECONNREFUSED, MFS_ERR_ACCOUNT,
+				   MFS_ERR_BACKOFF, "%s: the server refused "
+				   "the connection: %s", c->name,
+				   t && t->str ? t->str : "");
+		imap_line_free(&greeting);
+		goto fail;
+	}
+	preauth = imap_arg_is(g1, "PREAUTH");
+	imap_line_free(&greeting);
+	if (g_hash_table_size(c->caps) == 0 && (rc = refresh_caps(c, e)) < 0)
+		goto fail;
+	if (!cfg->tunnel && cfg->tls == IMAP_TLS_STARTTLS) {
+		if (!imap_conn_cap(c, "STARTTLS")) {
+			/* never fall back to plain text */
+			rc = mfs_error_set(e, -EPROTONOSUPPORT, MFS_ERR_ACCOUNT,
+					   MFS_ERR_FINAL, "%s: the server does "
+					   "not offer STARTTLS", c->name);
+			goto fail;
+		}
+		rc = imap_conn_run(c, imap_cmd_new("STARTTLS"), NULL, NULL,
+				   NULL, e);
+		if (rc == 0 && c->rpos < c->rend) {
+			/* bytes sent before TLS began would be injected */
+			rc = broken(c, -EPROTO, e, "data after STARTTLS");
+		}
+		if (rc == 0 && (rc = stream_start_tls(c->s, cfg->host,
+						      cfg->ca_file,
+						      c->timeout_ms, &why)) < 0)
+			mfs_error_set(e, rc, MFS_ERR_ACCOUNT, MFS_ERR_FINAL,
+				      "%s: %s", c->name, why);
+		g_hash_table_remove_all(c->caps);
+		if (rc == 0)
+			rc = refresh_caps(c, e);
+		if (rc < 0)
+			goto fail;
+	}
+	if (!preauth) {
+		g_hash_table_remove_all(c->caps);
+		rc = login(c, cfg, e);
+		if (rc < 0)
+			goto fail;
+		if (g_hash_table_size(c->caps) == 0 &&
+		    (rc = refresh_caps(c, e)) < 0)
+			goto fail;
+	}
+	if (imap_conn_cap(c, "QRESYNC") || imap_conn_cap(c, "CONDSTORE")) {
+		rc = imap_conn_run(c, imap_cmd_new("ENABLE %s",
+						   imap_conn_cap(c, "QRESYNC")
+						   ? "QRESYNC" : "CONDSTORE"),
+				   NULL, NULL, NULL, e);
+		if (rc < 0)
+			goto fail;
+	}
+	rc = imap_conn_run(c, imap_cmd_new("LIST \"\" \"\""), find_delimiter, c,
+			   NULL, e);
+	if (rc < 0)
+		goto fail;
+	*c_r = c;
+	return 0;
+fail:
+	c->broken = true;
+	imap_conn_close(&c);
+	return rc < 0 ? rc : -EIO;
+}

@@ -1,0 +1,94 @@
+/*
+ * imap-private.h - the IMAP backend's state, shared by protocols/imap only.
+ *
+ * Item ids are "V<uidvalidity>U<uid>", so a file name depends on nothing but
+ * the server's identity of the message (RFC 3501 section 2.3.1.1): it
+ * survives remounts and a wiped cache, and changes only when the server
+ * declares all UIDs void by a new UIDVALIDITY.
+ *
+ * Locking: `lock` protects the pool's idle list and `folders`.  A
+ * connection taken from the pool belongs to one thread until returned.
+ */
+#ifndef MFS_IMAP_PRIVATE_H
+#define MFS_IMAP_PRIVATE_H
+
+#include <glib.h>
+
+#include "backend.h"
+#include "conn.h"
+
+/* What LIST said of one folder. */
+struct imap_folder {
+	char *path;		/* owned; logical path */
+	char *server;		/* owned; the server's name (modified UTF-7) */
+	enum mfs_folder_kind kind;
+	char *special;		/* owned; \Sent, \Trash ... or NULL */
+};
+
+struct imap_watch;
+
+struct mfs_backend {
+	struct imap_cfg cfg;		/* owned */
+	GMutex lock;
+	GCond cond;			/* a connection came back */
+	GPtrArray *idle;		/* of struct imap_conn *; lock */
+	unsigned open_conns;		/* lock */
+	GHashTable *folders;		/* path -> struct imap_folder; lock */
+	char delim;			/* hierarchy delimiter; lock */
+	struct imap_watch *watch;	/* owned */
+};
+
+/* client.c: the pool.  Take a connection (opening one if below the limit),
+ * with `mailbox` selected when not NULL.  Returns 0 or -errno. */
+int imap_pool_get(struct mfs_backend *be, const char *folder,
+		  struct imap_conn **c_r, uint64_t *uidvalidity_r,
+		  struct mfs_error *e);
+void imap_pool_put(struct mfs_backend *be, struct imap_conn *c);
+int imap_select(struct mfs_backend *be, struct imap_conn *c,
+		const char *folder, uint64_t *uidvalidity_r,
+		struct mfs_error *e);
+
+/* mailbox.c: names */
+int imap_list_folders(struct mfs_backend *be, GPtrArray **folders_r,
+		      struct mfs_error *e);
+/* The server name of a logical path: from the last LIST, or made from the
+ * path for a folder that does not exist yet.  Caller owns the result. */
+int imap_server_name(struct mfs_backend *be, const char *path, char **name_r,
+		     struct mfs_error *e);
+int imap_create_folder(struct mfs_backend *be, const char *path,
+		       enum mfs_folder_kind kind, struct mfs_error *e);
+int imap_rename_folder(struct mfs_backend *be, const char *from,
+		       const char *to, struct mfs_error *e);
+int imap_delete_folder(struct mfs_backend *be, const char *path,
+		       struct mfs_error *e);
+void imap_folder_free(gpointer p);
+
+/* items.c */
+char *imap_item_id(uint64_t uidvalidity, uint64_t uid);
+int imap_parse_item_id(const char *id, uint64_t *uidvalidity_r,
+		       uint64_t *uid_r);
+uint64_t imap_flags_from_list(GPtrArray *list);
+char *imap_flags_to_list(uint64_t flags);
+int imap_sync(struct mfs_backend *be, const char *folder, const char *state,
+	      struct mfs_sync_result **res_r, struct mfs_error *e);
+int imap_fetch(struct mfs_backend *be, const char *folder, const char *id,
+	       int *fd_r, struct mfs_error *e);
+int imap_append(struct mfs_backend *be, const char *folder, int fd,
+		const char *hint, uint64_t flags, int64_t date,
+		struct mfs_item **item_r, struct mfs_error *e);
+int imap_set_flags(struct mfs_backend *be, const char *folder, const char *id,
+		   uint64_t flags, struct mfs_error *e);
+int imap_remove(struct mfs_backend *be, const char *folder, const char *id,
+		struct mfs_error *e);
+int imap_move(struct mfs_backend *be, const char *folder, const char *id,
+	      const char *dest, uint64_t flags, struct mfs_item **item_r,
+	      struct mfs_error *e);
+int imap_copy(struct mfs_backend *be, const char *folder, const char *id,
+	      const char *dest, uint64_t flags, struct mfs_item **item_r,
+	      struct mfs_error *e);
+
+/* watch.c */
+int imap_watch_start(struct mfs_backend *be, mfs_change_fn fn, void *data);
+void imap_watch_stop(struct mfs_backend *be);
+
+#endif

@@ -1,0 +1,774 @@
+/*
+ * items.c - messages: sync, fetch, append, flags, delete, move, copy.
+ *
+ * RFC 3501 / RFC 9051 (FETCH, STORE, APPEND, COPY, UID), RFC 4315 (UIDPLUS:
+ * APPENDUID, COPYUID, UID EXPUNGE), RFC 6851 (MOVE), RFC 7162 (CONDSTORE,
+ * QRESYNC: SELECT ... (QRESYNC ...), VANISHED (EARLIER)).  Servers without
+ * these get the plain forms: a full flag fetch on every sync, and
+ * STATUS UIDNEXT with a size match to find what APPEND or COPY made.
+ */
+#include "imap-private.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fileutil.h"
+#include "log.h"
+
+/* VANISHED ranges larger than this are answered by a full sync. */
+#define MAX_VANISHED 1000000
+
+static const struct {
+	const char *imap;
+	char letter;
+} flag_map[] = {
+	{ "\\Draft", 'D' },	{ "\\Flagged", 'F' }, { "$Forwarded", 'P' },
+	{ "\\Answered", 'R' },	{ "\\Seen", 'S' },    { "\\Deleted", 'T' },
+};
+
+uint64_t imap_flags_from_list(GPtrArray *list)
+{
+	uint64_t flags = 0;
+
+	for (guint i = 0; list && i < list->len; i++) {
+		const char *f = imap_arg_string(list->pdata[i]);
+		for (size_t k = 0; f && k < G_N_ELEMENTS(flag_map); k++) {
+			if (!g_ascii_strcasecmp(f, flag_map[k].imap))
+				flags |= MFS_FLAG_LETTER(flag_map[k].letter);
+		}
+	}
+	return flags;
+}
+
+/* "(\Seen \Flagged)" of the mapped flags set in `flags`; with `unset`, of
+ * the mapped flags not set.  Caller owns the result; "" when none. */
+static char *flag_list(uint64_t flags, bool unset)
+{
+	GString *s = g_string_new(NULL);
+
+	for (size_t k = 0; k < G_N_ELEMENTS(flag_map); k++) {
+		bool set = (flags & MFS_FLAG_LETTER(flag_map[k].letter)) != 0;
+		if (set == unset)
+			continue;
+		g_string_append_printf(s, "%s%s", s->len ? " " : "(",
+				       flag_map[k].imap);
+	}
+	if (s->len)
+		g_string_append_c(s, ')');
+	return g_string_free(s, FALSE);
+}
+
+char *imap_flags_to_list(uint64_t flags)
+{
+	g_autofree char *l = flag_list(flags, false);
+
+	return *l ? g_steal_pointer(&l) : g_strdup("()");
+}
+
+char *imap_item_id(uint64_t uidvalidity, uint64_t uid)
+{
+	return g_strdup_printf("V%" G_GUINT64_FORMAT "U%" G_GUINT64_FORMAT,
+			       uidvalidity, uid);
+}
+
+int imap_parse_item_id(const char *id, uint64_t *uidvalidity_r,
+		       uint64_t *uid_r)
+{
+	const char *u;
+	guint64 uv, uid;
+
+	if (id[0] != 'V' || !(u = strchr(id, 'U')))
+		return -ENOENT;
+	g_autofree char *vpart = g_strndup(id + 1, (gsize)(u - id - 1));
+	if (!g_ascii_string_to_unsigned(vpart, 10, 1, UINT32_MAX, &uv, NULL) ||
+	    !g_ascii_string_to_unsigned(u + 1, 10, 1, UINT32_MAX, &uid, NULL))
+		return -ENOENT;
+	*uidvalidity_r = uv;
+	*uid_r = uid;
+	return 0;
+}
+
+/* INTERNALDATE "17-Jul-1996 02:44:25 -0700" as seconds since the epoch. */
+static int64_t parse_date(const char *s)
+{
+	static const char *const months[] = { "Jan", "Feb", "Mar", "Apr",
+		"May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
+	char mon[4] = { 0 };
+	int d = 0, y = 0, hh = 0, mm = 0, ss = 0, m = 0, zone = 0;
+
+	while (*s == ' ')
+		s++;
+	for (; g_ascii_isdigit(*s); s++)
+		d = d * 10 + (*s - '0');
+	if (*s++ != '-' || !s[0] || !s[1] || !s[2])
+		return 0;
+	memcpy(mon, s, 3);
+	s += 3;
+	for (m = 0; m < 12 && g_ascii_strcasecmp(mon, months[m]); m++)
+		;
+	if (m == 12 || *s++ != '-')
+		return 0;
+	for (; g_ascii_isdigit(*s); s++)
+		y = y * 10 + (*s - '0');
+	if (*s++ != ' ')
+		return 0;
+	int fields[3] = { 0 };
+	for (int i = 0; i < 3; i++) {
+		if (!g_ascii_isdigit(s[0]) || !g_ascii_isdigit(s[1]))
+			return 0;
+		fields[i] = (s[0] - '0') * 10 + (s[1] - '0');
+		s += 2;
+		if (i < 2 && *s++ != ':')
+			return 0;
+	}
+	hh = fields[0];
+	mm = fields[1];
+	ss = fields[2];
+	if (*s++ == ' ' && (s[0] == '+' || s[0] == '-') && strlen(s) >= 5) {
+		zone = ((s[1] - '0') * 10 + (s[2] - '0')) * 3600 +
+		       ((s[3] - '0') * 10 + (s[4] - '0')) * 60;
+		if (s[0] == '-')
+			zone = -zone;
+	}
+	GDateTime *dt = g_date_time_new_utc(y, m + 1, d, hh, mm, ss);
+	if (!dt)
+		return 0;
+	int64_t t = g_date_time_to_unix(dt) - zone;
+	g_date_time_unref(dt);
+	return t;
+}
+
+static void format_date(int64_t t, char *buf, size_t len)
+{
+	static const char *const months[] = { "Jan", "Feb", "Mar", "Apr",
+		"May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
+	GDateTime *dt = g_date_time_new_from_unix_utc(t > 0 ? t : 0);
+
+	g_snprintf(buf, len, "%02d-%s-%04d %02d:%02d:%02d +0000",
+		   g_date_time_get_day_of_month(dt),
+		   months[g_date_time_get_month(dt) - 1],
+		   g_date_time_get_year(dt), g_date_time_get_hour(dt),
+		   g_date_time_get_minute(dt), g_date_time_get_second(dt));
+	g_date_time_unref(dt);
+}
+
+/* The value after `name` in a FETCH attribute list, or NULL. */
+static struct imap_arg *fetch_attr(GPtrArray *list, const char *name)
+{
+	for (guint i = 0; list && i + 1 < list->len; i += 2) {
+		if (imap_arg_is(list->pdata[i], name))
+			return list->pdata[i + 1];
+	}
+	return NULL;
+}
+
+/* The attribute list of "* n FETCH (...)", or NULL for other lines. */
+static GPtrArray *fetch_list(struct imap_line *l)
+{
+	if (!imap_arg_is(imap_line_arg(l, 2), "FETCH"))
+		return NULL;
+	return imap_arg_list(imap_line_arg(l, 3));
+}
+
+/* Append the UIDs of a sequence set ("1,4:7") to `out`; false when it is
+ * malformed or larger than `max`. */
+static bool expand_set(const char *set, GArray *out, size_t max)
+{
+	g_auto(GStrv) parts = g_strsplit(set, ",", -1);
+
+	for (int i = 0; parts[i]; i++) {
+		char *colon = strchr(parts[i], ':');
+		guint64 a, b;
+		if (colon)
+			*colon = '\0';
+		if (!g_ascii_string_to_unsigned(parts[i], 10, 1, UINT32_MAX, &a,
+						NULL))
+			return false;
+		b = a;
+		if (colon && !g_ascii_string_to_unsigned(colon + 1, 10, 1,
+							 UINT32_MAX, &b, NULL))
+			return false;
+		if (a > b) {
+			guint64 t = a;
+			a = b;
+			b = t;
+		}
+		if (out->len + (b - a + 1) > max)
+			return false;
+		for (guint64 u = a; u <= b; u++) {
+			uint64_t v = u;
+			g_array_append_val(out, v);
+		}
+	}
+	return true;
+}
+
+struct sync_ctx {
+	uint64_t uidvalidity, modseq, uidnext, exists;
+	bool nomodseq;
+	bool vanished_overflow;
+	GArray *vanished;		/* uint64_t uids */
+	GArray *changed;		/* uint64_t uids from QRESYNC */
+	GPtrArray *items;		/* of struct mfs_item * */
+};
+
+static int select_sync_cb(struct imap_line *l, void *data)
+{
+	struct sync_ctx *sc = data;
+	struct imap_arg *w = imap_line_arg(l, 1);
+	struct imap_arg *code = imap_line_arg(l, 2);
+	GPtrArray *cl = code && code->type == IMAP_ARG_CODE ? code->list : NULL;
+	GPtrArray *fl;
+	uint64_t n;
+
+	if (imap_arg_is(w, "OK") && cl && cl->len >= 1) {
+		struct imap_arg *v = cl->len >= 2 ? cl->pdata[1] : NULL;
+		if (imap_arg_is(cl->pdata[0], "UIDVALIDITY"))
+			imap_arg_number(v, &sc->uidvalidity);
+		else if (imap_arg_is(cl->pdata[0], "UIDNEXT"))
+			imap_arg_number(v, &sc->uidnext);
+		else if (imap_arg_is(cl->pdata[0], "HIGHESTMODSEQ"))
+			imap_arg_number(v, &sc->modseq);
+		else if (imap_arg_is(cl->pdata[0], "NOMODSEQ"))
+			sc->nomodseq = true;
+	} else if (imap_arg_is(imap_line_arg(l, 2), "EXISTS") &&
+		   imap_arg_number(w, &n)) {
+		sc->exists = n;
+	} else if (imap_arg_is(w, "VANISHED")) {
+		struct imap_arg *set = imap_line_arg(l, 2);
+		if (imap_arg_list(set))
+			set = imap_line_arg(l, 3);
+		if (!imap_arg_string(set) ||
+		    !expand_set(set->str, sc->vanished, MAX_VANISHED))
+			sc->vanished_overflow = true;
+	} else if ((fl = fetch_list(l))) {
+		if (imap_arg_number(fetch_attr(fl, "UID"), &n))
+			g_array_append_val(sc->changed, n);
+	}
+	return 0;
+}
+
+static int items_cb(struct imap_line *l, void *data)
+{
+	struct sync_ctx *sc = data;
+	GPtrArray *fl = fetch_list(l);
+	uint64_t uid, size;
+
+	if (!fl || !imap_arg_number(fetch_attr(fl, "UID"), &uid) ||
+	    !imap_arg_number(fetch_attr(fl, "RFC822.SIZE"), &size))
+		return 0;
+	struct imap_arg *date = fetch_attr(fl, "INTERNALDATE");
+	g_autofree char *id = imap_item_id(sc->uidvalidity, uid);
+	g_ptr_array_add(sc->items,
+			mfs_item_new(id, size,
+				     imap_arg_string(date)
+					     ? parse_date(date->str) : 0,
+				     imap_flags_from_list(imap_arg_list(
+					     fetch_attr(fl, "FLAGS")))));
+	return 0;
+}
+
+/* "1:3,7" of sorted, unique UIDs.  Caller owns the result. */
+static char *make_set(GArray *uids)
+{
+	GString *s = g_string_new(NULL);
+
+	for (guint i = 0; i < uids->len;) {
+		uint64_t a = g_array_index(uids, uint64_t, i), b = a;
+		while (++i < uids->len && g_array_index(uids, uint64_t, i) <= b + 1)
+			b = MAX(b, g_array_index(uids, uint64_t, i));
+		g_string_append_printf(s, "%s%" G_GUINT64_FORMAT, s->len ? "," : "",
+				       a);
+		if (b != a)
+			g_string_append_printf(s, ":%" G_GUINT64_FORMAT, b);
+	}
+	return g_string_free(s, FALSE);
+}
+
+static gint uid_cmp(gconstpointer a, gconstpointer b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+int imap_sync(struct mfs_backend *be, const char *folder, const char *state,
+	      struct mfs_sync_result **res_r, struct mfs_error *e)
+{
+	uint64_t old_uv = 0, old_modseq = 0, old_next = 0;
+	struct sync_ctx sc = { 0 };
+	g_autofree char *server = NULL;
+	struct imap_conn *c;
+	bool incremental;
+	int rc;
+
+	if (state) {
+		g_auto(GStrv) f = g_strsplit(state, ":", -1);
+		if (g_strv_length(f) == 4 && !strcmp(f[0], "1")) {
+			old_uv = g_ascii_strtoull(f[1], NULL, 10);
+			old_modseq = g_ascii_strtoull(f[2], NULL, 10);
+			old_next = g_ascii_strtoull(f[3], NULL, 10);
+		}
+	}
+	if ((rc = imap_server_name(be, folder, &server, e)) < 0 ||
+	    (rc = imap_pool_get(be, NULL, &c, NULL, e)) < 0)
+		return rc;
+	sc.vanished = g_array_new(FALSE, FALSE, sizeof(uint64_t));
+	sc.changed = g_array_new(FALSE, FALSE, sizeof(uint64_t));
+	sc.items = g_ptr_array_new_with_free_func((GDestroyNotify)mfs_item_free);
+
+	bool qresync = imap_conn_cap(c, "QRESYNC") && old_uv && old_modseq;
+	struct imap_cmd *cmd = imap_cmd_new("SELECT");
+	imap_cmd_astring(cmd, server, strlen(server));
+	if (qresync)
+		imap_cmd_add(cmd, "(QRESYNC (%" G_GUINT64_FORMAT " %"
+			     G_GUINT64_FORMAT "))", old_uv, old_modseq);
+	else if (imap_conn_cap(c, "CONDSTORE"))
+		imap_cmd_add(cmd, "(CONDSTORE)");
+	imap_conn_set_selected(c, NULL, 0);
+	rc = imap_conn_run(c, cmd, select_sync_cb, &sc, NULL, e);
+	if (rc == 0 && sc.uidvalidity == 0)
+		rc = mfs_error_set(e, -EPROTO, MFS_ERR_FOLDER, MFS_ERR_FINAL,
+				   "no UIDVALIDITY for %s", folder);
+	if (rc < 0)
+		goto out;
+	imap_conn_set_selected(c, server, sc.uidvalidity);
+	incremental = qresync && sc.uidvalidity == old_uv && old_next &&
+		      !sc.nomodseq && !sc.vanished_overflow;
+	if (!incremental) {
+		if (sc.exists > 0)
+			rc = imap_conn_run(c, imap_cmd_new("UID FETCH 1:* (UID "
+					   "FLAGS RFC822.SIZE INTERNALDATE)"),
+					   items_cb, &sc, NULL, e);
+	} else {
+		uint64_t from = old_next;
+		g_array_sort(sc.changed, uid_cmp);
+		g_autofree char *set = make_set(sc.changed);
+		rc = imap_conn_run(c, imap_cmd_new("UID FETCH %s%s%" G_GUINT64_FORMAT
+						   ":* (UID FLAGS RFC822.SIZE "
+						   "INTERNALDATE)", set,
+						   *set ? "," : "", from),
+				   items_cb, &sc, NULL, e);
+	}
+	if (rc < 0)
+		goto out;
+	struct mfs_sync_result *res = mfs_sync_result_new();
+	res->full = !incremental;
+	g_ptr_array_extend_and_steal(res->changed, g_steal_pointer(&sc.items));
+	for (guint i = 0; incremental && i < sc.vanished->len; i++)
+		g_ptr_array_add(res->vanished,
+				imap_item_id(sc.uidvalidity,
+					     g_array_index(sc.vanished, uint64_t,
+							   i)));
+	res->state = g_strdup_printf("1:%" G_GUINT64_FORMAT ":%" G_GUINT64_FORMAT
+				     ":%" G_GUINT64_FORMAT, sc.uidvalidity,
+				     sc.nomodseq ? 0 : sc.modseq, sc.uidnext);
+	*res_r = res;
+out:
+	imap_pool_put(be, c);
+	g_array_unref(sc.vanished);
+	g_array_unref(sc.changed);
+	if (sc.items)
+		g_ptr_array_unref(sc.items);
+	return rc;
+}
+
+struct body_ctx {
+	uint64_t uid;
+	int fd;
+	int err;
+	bool got;
+};
+
+static int body_cb(struct imap_line *l, void *data)
+{
+	struct body_ctx *bc = data;
+	GPtrArray *fl = fetch_list(l);
+	uint64_t uid;
+	struct imap_arg *body;
+
+	if (!fl || !imap_arg_number(fetch_attr(fl, "UID"), &uid) ||
+	    uid != bc->uid || !(body = fetch_attr(fl, "BODY[]")))
+		return 0;
+	if (body->type == IMAP_ARG_NIL) {
+		bc->got = true;
+		return 0;
+	}
+	if (!imap_arg_is_string(body))
+		return 0;
+	bc->err = file_write_all(bc->fd, body->str, body->len);
+	bc->got = true;
+	return 0;
+}
+
+int imap_fetch(struct mfs_backend *be, const char *folder, const char *id,
+	       int *fd_r, struct mfs_error *e)
+{
+	struct body_ctx bc = { 0 };
+	uint64_t uv, cur_uv;
+	struct imap_conn *c;
+	int rc;
+
+	if (imap_parse_item_id(id, &uv, &bc.uid) < 0)
+		return mfs_error_set(e, -ENOENT, MFS_ERR_ITEM, MFS_ERR_FINAL,
+				     "%s is not a message id of this server",
+				     id);
+	if ((rc = imap_pool_get(be, folder, &c, &cur_uv, e)) < 0)
+		return rc;
+	if (cur_uv != uv) {
+		imap_pool_put(be, c);
+		return mfs_error_set(e, -ENOENT, MFS_ERR_ITEM, MFS_ERR_FINAL,
+				     "%s: UIDVALIDITY changed", folder);
+	}
+	bc.fd = memfd_create("mailfs-body", MFD_CLOEXEC);
+	if (bc.fd < 0) {
+		imap_pool_put(be, c);
+		return mfs_error_set(e, -errno, MFS_ERR_ITEM, MFS_ERR_TRANSIENT,
+				     "memfd: %s", g_strerror(errno));
+	}
+	rc = imap_conn_run(c, imap_cmd_new("UID FETCH %" G_GUINT64_FORMAT
+					   " (UID BODY.PEEK[])", bc.uid),
+			   body_cb, &bc, NULL, e);
+	imap_pool_put(be, c);
+	if (rc == 0 && bc.err < 0)
+		rc = mfs_error_set(e, bc.err, MFS_ERR_ITEM, MFS_ERR_TRANSIENT,
+				   "storing the body: %s", g_strerror(-bc.err));
+	if (rc == 0 && !bc.got)
+		rc = mfs_error_set(e, -ENOENT, MFS_ERR_ITEM, MFS_ERR_FINAL,
+				   "%s/%s is gone from the server", folder, id);
+	if (rc < 0) {
+		close(bc.fd);
+		return rc;
+	}
+	lseek(bc.fd, 0, SEEK_SET);
+	*fd_r = bc.fd;
+	return 0;
+}
+
+/* The uid a new message got, from an APPENDUID or COPYUID code in `l`. */
+static bool uid_code(struct imap_line *l, const char *name, uint64_t *uv_r,
+		     uint64_t *uid_r)
+{
+	struct imap_arg *code = imap_line_arg(l, 2);
+	GPtrArray *cl = code && code->type == IMAP_ARG_CODE ? code->list : NULL;
+	guint at = !strcmp(name, "COPYUID") ? 3 : 2;
+
+	if (!cl || cl->len <= at || !imap_arg_is(cl->pdata[0], name))
+		return false;
+	return imap_arg_number(cl->pdata[1], uv_r) &&
+	       imap_arg_number(cl->pdata[at], uid_r);
+}
+
+struct copyuid_ctx {
+	uint64_t uv, uid;
+	bool found;
+};
+
+static int copyuid_cb(struct imap_line *l, void *data)
+{
+	struct copyuid_ctx *cc = data;
+
+	if (imap_arg_is(imap_line_arg(l, 1), "OK") &&
+	    uid_code(l, "COPYUID", &cc->uv, &cc->uid))
+		cc->found = true;
+	return 0;
+}
+
+static int status_uidnext_cb(struct imap_line *l, void *data)
+{
+	uint64_t *next = data;
+	GPtrArray *items = imap_arg_list(imap_line_arg(l, 3));
+
+	for (guint i = 0; items && i + 1 < items->len; i += 2) {
+		if (imap_arg_is(items->pdata[i], "UIDNEXT"))
+			imap_arg_number(items->pdata[i + 1], next);
+	}
+	return 0;
+}
+
+static int uidnext_of(struct mfs_backend *be, const char *folder,
+		      uint64_t *next_r, struct mfs_error *e)
+{
+	g_autofree char *server = NULL;
+	struct imap_conn *c;
+	int rc;
+
+	if ((rc = imap_server_name(be, folder, &server, e)) < 0 ||
+	    (rc = imap_pool_get(be, NULL, &c, NULL, e)) < 0)
+		return rc;
+	struct imap_cmd *cmd = imap_cmd_new("STATUS");
+	imap_cmd_astring(cmd, server, strlen(server));
+	imap_cmd_add(cmd, "(UIDNEXT)");
+	rc = imap_conn_run(c, cmd, status_uidnext_cb, next_r, NULL, e);
+	imap_pool_put(be, c);
+	return rc;
+}
+
+/* The item `uid` of `folder` as the server has it now. */
+static int item_of(struct mfs_backend *be, const char *folder, uint64_t uid,
+		   struct mfs_item **item_r, struct mfs_error *e)
+{
+	struct sync_ctx sc = { 0 };
+	struct imap_conn *c;
+	int rc = imap_pool_get(be, folder, &c, &sc.uidvalidity, e);
+
+	if (rc < 0)
+		return rc;
+	sc.items = g_ptr_array_new_with_free_func((GDestroyNotify)mfs_item_free);
+	rc = imap_conn_run(c, imap_cmd_new("UID FETCH %" G_GUINT64_FORMAT
+					   " (UID FLAGS RFC822.SIZE "
+					   "INTERNALDATE)", uid),
+			   items_cb, &sc, NULL, e);
+	imap_pool_put(be, c);
+	if (rc == 0 && sc.items->len == 0)
+		rc = mfs_error_set(e, -ENOENT, MFS_ERR_ITEM, MFS_ERR_TRANSIENT,
+				   "the new message is not in %s", folder);
+	if (rc == 0)
+		*item_r = g_ptr_array_steal_index(sc.items, 0);
+	g_ptr_array_unref(sc.items);
+	return rc;
+}
+
+/* Without UIDPLUS: the newest message at or after `from` of `size`. */
+static int find_new(struct mfs_backend *be, const char *folder, uint64_t from,
+		    uint64_t size, struct mfs_item **item_r,
+		    struct mfs_error *e)
+{
+	struct sync_ctx sc = { 0 };
+	struct imap_conn *c;
+	int rc = imap_pool_get(be, folder, &c, &sc.uidvalidity, e);
+
+	if (rc < 0)
+		return rc;
+	sc.items = g_ptr_array_new_with_free_func((GDestroyNotify)mfs_item_free);
+	rc = imap_conn_run(c, imap_cmd_new("UID FETCH %" G_GUINT64_FORMAT
+					   ":* (UID FLAGS RFC822.SIZE "
+					   "INTERNALDATE)", from),
+			   items_cb, &sc, NULL, e);
+	imap_pool_put(be, c);
+	for (guint i = sc.items->len; rc == 0 && i > 0; i--) {
+		struct mfs_item *it = sc.items->pdata[i - 1];
+		if (it->size == size) {
+			*item_r = g_ptr_array_steal_index(sc.items, i - 1);
+			g_ptr_array_unref(sc.items);
+			return 0;
+		}
+	}
+	g_ptr_array_unref(sc.items);
+	return rc < 0 ? rc : mfs_error_set(e, -EIO, MFS_ERR_ITEM,
+					   MFS_ERR_TRANSIENT,
+					   "the stored message is not found "
+					   "in %s", folder);
+}
+
+int imap_append(struct mfs_backend *be, const char *folder, int fd,
+		const char *hint, uint64_t flags, int64_t date,
+		struct mfs_item **item_r, struct mfs_error *e)
+{
+	g_autofree char *server = NULL;
+	g_autofree char *fl = imap_flags_to_list(flags);
+	struct imap_line *done = NULL;
+	uint64_t uv = 0, uid = 0, next = 0;
+	struct imap_conn *c;
+	struct stat sb;
+	char when[64];
+	int rc;
+
+	if (fstat(fd, &sb) != 0)
+		return mfs_error_set(e, -errno, MFS_ERR_ITEM, MFS_ERR_TRANSIENT,
+				     "%s", g_strerror(errno));
+	if ((rc = imap_server_name(be, folder, &server, e)) < 0 ||
+	    (rc = imap_pool_get(be, NULL, &c, NULL, e)) < 0)
+		return rc;
+	bool uidplus = imap_conn_cap(c, "UIDPLUS");
+	if (!uidplus && (rc = uidnext_of(be, folder, &next, e)) < 0) {
+		imap_pool_put(be, c);
+		return rc;
+	}
+	format_date(date, when, sizeof(when));
+	struct imap_cmd *cmd = imap_cmd_new("APPEND");
+	imap_cmd_astring(cmd, server, strlen(server));
+	imap_cmd_add(cmd, "%s \"%s\"", fl, when);
+	imap_cmd_literal_fd(cmd, fd, (uint64_t)sb.st_size);
+	rc = imap_conn_run(c, cmd, NULL, NULL, &done, e);
+	imap_pool_put(be, c);
+	if (rc < 0)
+		return rc;
+	bool got = uid_code(done, "APPENDUID", &uv, &uid);
+	imap_line_free(&done);
+	if (got) {
+		g_autofree char *id = imap_item_id(uv, uid);
+		*item_r = mfs_item_new(id, (uint64_t)sb.st_size, date,
+				       flags & MFS_FLAG_LETTERS);
+		return 0;
+	}
+	return find_new(be, folder, next, (uint64_t)sb.st_size, item_r, e);
+}
+
+/* STORE the mapped flags: add those set, remove the others (keywords the
+ * mount does not show are left alone).  Safe to repeat. */
+static int store_flags(struct imap_conn *c, uint64_t uid, uint64_t flags,
+		       struct mfs_error *e)
+{
+	g_autofree char *add = flag_list(flags, false);
+	g_autofree char *del = flag_list(flags, true);
+	int rc = 0;
+
+	if (*add)
+		rc = imap_conn_run(c, imap_cmd_new("UID STORE %" G_GUINT64_FORMAT
+						   " +FLAGS.SILENT %s", uid,
+						   add),
+				   NULL, NULL, NULL, e);
+	if (rc == 0 && *del)
+		rc = imap_conn_run(c, imap_cmd_new("UID STORE %" G_GUINT64_FORMAT
+						   " -FLAGS.SILENT %s", uid,
+						   del),
+				   NULL, NULL, NULL, e);
+	return rc;
+}
+
+/* A connection with `folder` selected and the uid of `id` in it. */
+static int take_item(struct mfs_backend *be, const char *folder,
+		     const char *id, struct imap_conn **c_r, uint64_t *uid_r,
+		     struct mfs_error *e)
+{
+	uint64_t uv, cur;
+	int rc;
+
+	if (imap_parse_item_id(id, &uv, uid_r) < 0)
+		return mfs_error_set(e, -ENOENT, MFS_ERR_ITEM, MFS_ERR_FINAL,
+				     "%s is not a message id of this server",
+				     id);
+	if ((rc = imap_pool_get(be, folder, c_r, &cur, e)) < 0)
+		return rc;
+	if (cur != uv) {
+		imap_pool_put(be, *c_r);
+		return mfs_error_set(e, -ENOENT, MFS_ERR_ITEM, MFS_ERR_FINAL,
+				     "%s: UIDVALIDITY changed", folder);
+	}
+	return 0;
+}
+
+int imap_set_flags(struct mfs_backend *be, const char *folder, const char *id,
+		   uint64_t flags, struct mfs_error *e)
+{
+	struct imap_conn *c;
+	uint64_t uid;
+	int rc = take_item(be, folder, id, &c, &uid, e);
+
+	if (rc < 0)
+		return rc;
+	rc = store_flags(c, uid, flags, e);
+	imap_pool_put(be, c);
+	return rc;
+}
+
+static int expunge_uid(struct imap_conn *c, uint64_t uid, struct mfs_error *e)
+{
+	int rc = imap_conn_run(c, imap_cmd_new("UID STORE %" G_GUINT64_FORMAT
+					       " +FLAGS.SILENT (\\Deleted)",
+					       uid), NULL, NULL, NULL, e);
+	if (rc < 0)
+		return rc;
+	/* without UIDPLUS, EXPUNGE also removes what others marked
+	 * \Deleted in this folder (see docs/DEVIATIONS.md) */
+	if (imap_conn_cap(c, "UIDPLUS"))
+		return imap_conn_run(c, imap_cmd_new("UID EXPUNGE %"
+						     G_GUINT64_FORMAT, uid),
+				     NULL, NULL, NULL, e);
+	return imap_conn_run(c, imap_cmd_new("EXPUNGE"), NULL, NULL, NULL, e);
+}
+
+int imap_remove(struct mfs_backend *be, const char *folder, const char *id,
+		struct mfs_error *e)
+{
+	struct imap_conn *c;
+	uint64_t uid;
+	int rc = take_item(be, folder, id, &c, &uid, e);
+
+	if (rc < 0)
+		return rc;
+	rc = expunge_uid(c, uid, e);
+	imap_pool_put(be, c);
+	return rc;
+}
+
+static int transfer(struct mfs_backend *be, const char *folder,
+		    const char *id, const char *dest, uint64_t flags,
+		    bool move, struct mfs_item **item_r, struct mfs_error *e)
+{
+	g_autofree char *dserver = NULL;
+	struct copyuid_ctx cc = { 0 };
+	struct imap_line *done = NULL;
+	struct mfs_item *src = NULL;
+	struct imap_conn *c;
+	uint64_t uid, next = 0;
+	int rc;
+
+	if ((rc = imap_server_name(be, dest, &dserver, e)) < 0)
+		return rc;
+	if ((rc = take_item(be, folder, id, &c, &uid, e)) < 0)
+		return rc;
+	bool uidplus = imap_conn_cap(c, "UIDPLUS");
+	bool can_move = move && imap_conn_cap(c, "MOVE");
+	imap_pool_put(be, c);
+	if (!uidplus && ((rc = item_of(be, folder, uid, &src, e)) < 0 ||
+			 (rc = uidnext_of(be, dest, &next, e)) < 0)) {
+		mfs_item_free(src);
+		return rc;
+	}
+	if ((rc = take_item(be, folder, id, &c, &uid, e)) < 0) {
+		mfs_item_free(src);
+		return rc;
+	}
+	struct imap_cmd *cmd = imap_cmd_new("UID %s %" G_GUINT64_FORMAT,
+					    can_move ? "MOVE" : "COPY", uid);
+	imap_cmd_astring(cmd, dserver, strlen(dserver));
+	rc = imap_conn_run(c, cmd, copyuid_cb, &cc, &done, e);
+	if (rc == 0 && !cc.found)
+		cc.found = uid_code(done, "COPYUID", &cc.uv, &cc.uid);
+	imap_line_free(&done);
+	if (rc == 0 && move && !can_move)
+		rc = expunge_uid(c, uid, e);
+	imap_pool_put(be, c);
+	if (rc < 0) {
+		mfs_item_free(src);
+		return rc;
+	}
+	struct mfs_item *it = NULL;
+	if (cc.found)
+		rc = item_of(be, dest, cc.uid, &it, e);
+	else
+		rc = find_new(be, dest, next, src ? src->size : 0, &it, e);
+	mfs_item_free(src);
+	if (rc < 0)
+		return rc;
+	if ((it->flags & MFS_FLAG_LETTERS) != (flags & MFS_FLAG_LETTERS)) {
+		rc = imap_set_flags(be, dest, it->id, flags, e);
+		it->flags = flags & MFS_FLAG_LETTERS;
+	}
+	if (rc < 0) {
+		mfs_item_free(it);
+		return rc;
+	}
+	*item_r = it;
+	return 0;
+}
+
+int imap_move(struct mfs_backend *be, const char *folder, const char *id,
+	      const char *dest, uint64_t flags, struct mfs_item **item_r,
+	      struct mfs_error *e)
+{
+	return transfer(be, folder, id, dest, flags, true, item_r, e);
+}
+
+int imap_copy(struct mfs_backend *be, const char *folder, const char *id,
+	      const char *dest, uint64_t flags, struct mfs_item **item_r,
+	      struct mfs_error *e)
+{
+	return transfer(be, folder, id, dest, flags, false, item_r, e);
+}

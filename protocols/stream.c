@@ -1,0 +1,336 @@
+/*
+ * stream.c - see stream.h.  TLS with OpenSSL 3: TLS 1.2 or newer, peer
+ * verification with SSL_VERIFY_PEER and X509_VERIFY_PARAM host or IP
+ * checks (RFC 6125 rules as OpenSSL implements them), SNI for host names.
+ */
+#include "stream.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <glib.h>
+#include <netdb.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+#include <poll.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+struct stream {
+	int fd;
+	pid_t child;		/* a tunnel's command, or 0 */
+	SSL_CTX *ctx;		/* owned; NULL before TLS */
+	SSL *ssl;		/* owned */
+};
+
+static gint64 now_ms(void)
+{
+	return g_get_monotonic_time() / 1000;
+}
+
+/* Wait until fd is ready for `events` or the deadline passes. */
+static int wait_fd(int fd, short events, gint64 deadline)
+{
+	for (;;) {
+		struct pollfd p = { fd, events, 0 };
+		gint64 left = deadline - now_ms();
+		if (left <= 0)
+			return -ETIMEDOUT;
+		int n = poll(&p, 1, (int)MIN(left, INT32_MAX));
+		if (n > 0)
+			return 0;
+		if (n < 0 && errno != EINTR)
+			return -errno;
+	}
+}
+
+static struct stream *stream_new(int fd)
+{
+	struct stream *s = g_new0(struct stream, 1);
+
+	s->fd = fd;
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+	return s;
+}
+
+int stream_connect(const char *host, const char *port, int timeout_ms,
+		   struct stream **s_r, char **why_r)
+{
+	struct addrinfo hints = { 0 }, *res = NULL;
+	gint64 deadline = now_ms() + timeout_ms;
+	int rc, last = -ECONNREFUSED;
+
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_ADDRCONFIG;
+	rc = getaddrinfo(host, port, &hints, &res);
+	if (rc != 0) {
+		*why_r = g_strdup_printf("%s: %s", host, gai_strerror(rc));
+		return rc == EAI_AGAIN ? -EAGAIN : -EHOSTUNREACH;
+	}
+	for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
+		int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC |
+				SOCK_NONBLOCK, ai->ai_protocol);
+		if (fd < 0) {
+			last = -errno;
+			continue;
+		}
+		if (connect(fd, ai->ai_addr, ai->ai_addrlen) != 0 &&
+		    errno != EINPROGRESS) {
+			last = -errno;
+			close(fd);
+			continue;
+		}
+		int err = 0;
+		socklen_t elen = sizeof(err);
+		rc = wait_fd(fd, POLLOUT, deadline);
+		if (rc == 0 && getsockopt(fd, SOL_SOCKET, SO_ERROR, &err,
+					  &elen) == 0 && err == 0) {
+			freeaddrinfo(res);
+			*s_r = stream_new(fd);
+			return 0;
+		}
+		last = rc < 0 ? rc : -err;
+		close(fd);
+	}
+	freeaddrinfo(res);
+	*why_r = g_strdup_printf("connecting to %s port %s: %s", host, port,
+				 g_strerror(-last));
+	return last;
+}
+
+int stream_spawn(const char *command, struct stream **s_r, char **why_r)
+{
+	int sv[2];
+	pid_t pid;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
+		int rc = -errno;
+		*why_r = g_strdup_printf("tunnel: %s", g_strerror(-rc));
+		return rc;
+	}
+	pid = fork();
+	if (pid < 0) {
+		int rc = -errno;
+		close(sv[0]);
+		close(sv[1]);
+		*why_r = g_strdup_printf("tunnel: %s", g_strerror(-rc));
+		return rc;
+	}
+	if (pid == 0) {
+		/* the command's stdin and stdout are our socket */
+		dup2(sv[1], 0);
+		dup2(sv[1], 1);
+		execl("/bin/sh", "sh", "-c", command, (char *)NULL);
+		_exit(127);
+	}
+	close(sv[1]);
+	struct stream *s = stream_new(sv[0]);
+	s->child = pid;
+	*s_r = s;
+	return 0;
+}
+
+static char *tls_error(const char *what)
+{
+	unsigned long e = ERR_get_error();
+	char buf[256];
+
+	if (!e)
+		return g_strdup(what);
+	ERR_error_string_n(e, buf, sizeof(buf));
+	ERR_clear_error();
+	return g_strdup_printf("%s: %s", what, buf);
+}
+
+/* Drive one SSL call to completion within the deadline.  `rc` is its return
+ * value; returns 0 to call again, 1 when done, -errno on failure. */
+static int ssl_retry(struct stream *s, int rc, gint64 deadline)
+{
+	int err = SSL_get_error(s->ssl, rc);
+
+	switch (err) {
+	case SSL_ERROR_WANT_READ:
+		return wait_fd(s->fd, POLLIN, deadline) ?: 0;
+	case SSL_ERROR_WANT_WRITE:
+		return wait_fd(s->fd, POLLOUT, deadline) ?: 0;
+	case SSL_ERROR_ZERO_RETURN:
+		return -ECONNRESET;
+	case SSL_ERROR_SYSCALL:
+		return errno ? -errno : -ECONNRESET;
+	default:
+		return -EPROTO;
+	}
+}
+
+int stream_start_tls(struct stream *s, const char *host, const char *ca_file,
+		     int timeout_ms, char **why_r)
+{
+	gint64 deadline = now_ms() + timeout_ms;
+	unsigned char ip[16];
+	bool is_ip = inet_pton(AF_INET, host, ip) == 1 ||
+		     inet_pton(AF_INET6, host, ip) == 1;
+	int rc;
+
+	s->ctx = SSL_CTX_new(TLS_client_method());
+	if (!s->ctx) {
+		*why_r = tls_error("TLS");
+		return -ENOMEM;
+	}
+	SSL_CTX_set_min_proto_version(s->ctx, TLS1_2_VERSION);
+	SSL_CTX_set_verify(s->ctx, SSL_VERIFY_PEER, NULL);
+	if (SSL_CTX_set_default_verify_paths(s->ctx) != 1)
+		ERR_clear_error();
+	if (ca_file && SSL_CTX_load_verify_locations(s->ctx, ca_file, NULL) != 1) {
+		*why_r = tls_error(ca_file);
+		return -EINVAL;
+	}
+	s->ssl = SSL_new(s->ctx);
+	SSL_set_fd(s->ssl, s->fd);
+	X509_VERIFY_PARAM *param = SSL_get0_param(s->ssl);
+	X509_VERIFY_PARAM_set_hostflags(param,
+					X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+	if (is_ip) {
+		X509_VERIFY_PARAM_set1_ip_asc(param, host);
+	} else {
+		SSL_set1_host(s->ssl, host);
+		SSL_set_tlsext_host_name(s->ssl, host);
+	}
+	for (;;) {
+		ERR_clear_error();
+		rc = SSL_connect(s->ssl);
+		if (rc == 1)
+			return 0;
+		long v = SSL_get_verify_result(s->ssl);
+		if (v != X509_V_OK) {
+			*why_r = g_strdup_printf("the certificate of %s is not "
+						 "trusted: %s", host,
+						 X509_verify_cert_error_string(v));
+			return -EPERM;
+		}
+		int r = ssl_retry(s, rc, deadline);
+		if (r < 0) {
+			*why_r = r == -EPROTO ? tls_error("TLS handshake")
+					      : g_strdup_printf(
+						"TLS handshake with %s: %s",
+						host, g_strerror(-r));
+			return r == -EPROTO ? -EPROTO : r;
+		}
+	}
+}
+
+bool stream_is_tls(const struct stream *s)
+{
+	return s->ssl != NULL;
+}
+
+bool stream_pending(struct stream *s)
+{
+	struct pollfd p = { s->fd, POLLIN, 0 };
+
+	if (s->ssl && SSL_pending(s->ssl) > 0)
+		return true;
+	return poll(&p, 1, 0) > 0;
+}
+
+ssize_t stream_read(struct stream *s, void *buf, size_t len, int timeout_ms)
+{
+	gint64 deadline = now_ms() + timeout_ms;
+
+	for (;;) {
+		if (s->ssl) {
+			ERR_clear_error();
+			int n = SSL_read(s->ssl, buf, (int)MIN(len, INT32_MAX));
+			if (n > 0)
+				return n;
+			int r = ssl_retry(s, n, deadline);
+			if (r == -ECONNRESET &&
+			    SSL_get_error(s->ssl, n) == SSL_ERROR_ZERO_RETURN)
+				return 0;
+			if (r < 0)
+				return r;
+			continue;
+		}
+		ssize_t n = read(s->fd, buf, len);
+		if (n >= 0)
+			return n;
+		if (errno == EINTR)
+			continue;
+		if (errno != EAGAIN)
+			return -errno;
+		int r = wait_fd(s->fd, POLLIN, deadline);
+		if (r < 0)
+			return r;
+	}
+}
+
+int stream_write(struct stream *s, const void *data, size_t len,
+		 int timeout_ms)
+{
+	gint64 deadline = now_ms() + timeout_ms;
+	const char *p = data;
+
+	while (len > 0) {
+		if (s->ssl) {
+			ERR_clear_error();
+			int n = SSL_write(s->ssl, p, (int)MIN(len, INT32_MAX));
+			if (n > 0) {
+				p += n;
+				len -= (size_t)n;
+				continue;
+			}
+			int r = ssl_retry(s, n, deadline);
+			if (r < 0)
+				return r;
+			continue;
+		}
+		ssize_t n = send(s->fd, p, len, MSG_NOSIGNAL);
+		if (n < 0 && errno == ENOTSOCK)
+			n = write(s->fd, p, len);
+		if (n > 0) {
+			p += n;
+			len -= (size_t)n;
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno != EAGAIN)
+			return -errno;
+		int r = wait_fd(s->fd, POLLOUT, deadline);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+void stream_close(struct stream **sp)
+{
+	struct stream *s = *sp;
+
+	if (!s)
+		return;
+	if (s->ssl) {
+		SSL_shutdown(s->ssl);
+		SSL_free(s->ssl);
+	}
+	if (s->ctx)
+		SSL_CTX_free(s->ctx);
+	close(s->fd);
+	if (s->child > 0) {
+		/* the command sees EOF; give it a moment, then insist */
+		for (int i = 0; i < 50; i++) {
+			if (waitpid(s->child, NULL, WNOHANG) != 0)
+				goto reaped;
+			g_usleep(10000);
+		}
+		kill(s->child, SIGTERM);
+		waitpid(s->child, NULL, 0);
+	}
+reaped:
+	g_free(s);
+	*sp = NULL;
+}

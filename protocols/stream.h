@@ -1,0 +1,52 @@
+/*
+ * stream.h - a byte stream to a server: TCP, TLS over it (implicit or
+ * upgraded after STARTTLS/STLS), or a command's stdin/stdout (a tunnel, as
+ * mbsync's Tunnel and ssh do).  Shared by the line protocols (IMAP, POP3,
+ * SMTP).
+ *
+ * TLS verifies the server's certificate against the system's CAs plus an
+ * optional extra CA file, and the host name (or IP address) it was asked
+ * for; there is no switch to turn verification off.
+ *
+ * Every call that waits takes a timeout in milliseconds and fails with
+ * -ETIMEDOUT when it passes.  All functions return 0 (or a count) or -errno;
+ * where a `why_r` is taken it receives a sentence for the user (caller owns).
+ * A stream is used by one thread at a time.
+ */
+#ifndef MFS_STREAM_H
+#define MFS_STREAM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+struct stream;		/* opaque */
+
+/* Connect to host:port (any address family the name resolves to). */
+int stream_connect(const char *host, const char *port, int timeout_ms,
+		   struct stream **s_r, char **why_r);
+
+/* Run `command` with /bin/sh -c, talking over its stdin and stdout. */
+int stream_spawn(const char *command, struct stream **s_r, char **why_r);
+
+/* Start TLS on a connected stream and verify the peer as `host`.
+ * `ca_file` (may be NULL) adds trusted CAs. */
+int stream_start_tls(struct stream *s, const char *host, const char *ca_file,
+		     int timeout_ms, char **why_r);
+
+bool stream_is_tls(const struct stream *s);
+
+/* Read what is there, at most `len` bytes: >0 bytes read, 0 at the end of
+ * the stream, -errno on failure (-ETIMEDOUT when nothing came in time). */
+ssize_t stream_read(struct stream *s, void *buf, size_t len, int timeout_ms);
+
+int stream_write(struct stream *s, const void *buf, size_t len,
+		 int timeout_ms);
+
+/* Whether bytes are waiting (already decrypted or on the socket). */
+bool stream_pending(struct stream *s);
+
+/* Shut down and free; clears *s.  Waits for a tunnel's command. */
+void stream_close(struct stream **s);
+
+#endif
