@@ -77,7 +77,8 @@ static int decode_run(const char **p, GString *out)
 	size_t units = 0;
 
 	for (; *s != '-'; s++) {
-		int v = b64_value(*s);	/* the NUL of an unclosed run too */
+		/* -1 also for the NUL of a run that is never closed */
+		int v = b64_value(*s);
 
 		if (v < 0)
 			return -EINVAL;
@@ -138,7 +139,7 @@ bad:
 
 struct b64_writer {
 	GString *out;
-	uint32_t bits;		/* fewer than 6 pending bits between units */
+	uint32_t bits;		/* under 6 pending bits between units */
 	unsigned nbits;
 };
 
@@ -148,7 +149,8 @@ static void put_unit(struct b64_writer *w, unsigned unit)
 	w->nbits += 16;
 	while (w->nbits >= 6) {
 		w->nbits -= 6;
-		g_string_append_c(w->out, b64_chars[(w->bits >> w->nbits) & 63]);
+		g_string_append_c(w->out,
+				  b64_chars[(w->bits >> w->nbits) & 63]);
 	}
 	w->bits &= (UINT32_C(1) << w->nbits) - 1;
 }
@@ -189,9 +191,11 @@ int mutf7_encode(const char *in, char **out_r)
 				put_unit(&w, cp);
 			}
 		}
-		if (w.nbits > 0)
-			g_string_append_c(out,
-					  b64_chars[(w.bits << (6 - w.nbits)) & 63]);
+		/* the last unit's remaining bits, padded with zero bits */
+		if (w.nbits > 0) {
+			unsigned last = (w.bits << (6 - w.nbits)) & 63;
+			g_string_append_c(out, b64_chars[last]);
+		}
 		g_string_append_c(out, '-');
 	}
 	*out_r = g_string_free(out, FALSE);

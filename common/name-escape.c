@@ -75,7 +75,7 @@ int name_unescape(const char *filename, unsigned ctx, char **component_r)
 			int byte = g_ascii_xdigit_value(p[1]) * 16 +
 				   g_ascii_xdigit_value(p[2]);
 			if (byte == 0)
-				goto bad;	/* "%00" is "", refused below */
+				goto bad;	/* only "%00" alone: "" */
 			g_string_append_c(out, (char)byte);
 			p += 3;
 		} else {

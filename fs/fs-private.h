@@ -144,8 +144,9 @@ void fs_on_store_change(const char *folder, void *data);
 char *fs_join(const char *parent, const char *name);
 bool fs_path_under(const char *path, const char *top);
 const char *fs_sub_name(enum fs_sub sub);
-int fs_item_message_id(struct fs *fs, struct fs_folder *f, struct fs_item *it,
-		       const char **value_r);
+/* Read an item's Message-ID into the view; takes fs->lock itself, so call
+ * it without.  Returns 0 or -errno. */
+int fs_read_message_id(struct fs *fs, const char *folder, const char *id);
 
 /* staged.c: files being written */
 struct fs_staged *fs_staged_find(struct fs_folder *f, enum fs_sub sub,

@@ -446,6 +446,8 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	struct fs_node *node;
 	struct fs_folder *f;
 	struct fs_item *it;
+	g_autofree char *fetch_folder = NULL;
+	g_autofree char *fetch_id = NULL;
 	int rc = 0;
 
 	g_mutex_lock(&fs->lock);
@@ -473,14 +475,9 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 						     fi->flags & O_TRUNC, &h);
 			break;
 		}
-		h = g_new0(struct fs_handle, 1);
-		h->kind = FS_H_ITEM;
-		rc = mfs_store_fetch(fs->store, f->path, it->id, &h->fd, NULL);
-		if (rc < 0) {
-			g_free(h);
-			h = NULL;
-			break;
-		}
+		/* the fetch may go to the network: not under the lock */
+		fetch_folder = g_strdup(f->path);
+		fetch_id = g_strdup(it->id);
 		/* the bytes behind a message id never change */
 		fi->keep_cache = f->kind == MFS_FOLDER_MAIL;
 		/* nothing to do at close of a reader: spare the round trip */
@@ -518,6 +515,21 @@ out:
 		h = NULL;
 	}
 	g_mutex_unlock(&fs->lock);
+	if (rc == 0 && fetch_id) {
+		struct mfs_error e = { 0 };
+		h = g_new0(struct fs_handle, 1);
+		h->kind = FS_H_ITEM;
+		rc = mfs_store_fetch(fs->store, fetch_folder, fetch_id, &h->fd,
+				     &e);
+		if (rc < 0) {
+			log_error_record("reading %s/%s: %s", fetch_folder,
+					 fetch_id, e.msg[0] ? e.msg
+							    : g_strerror(-rc));
+			g_free(h);
+			/* the kernel knows no "try later" for open */
+			rc = rc == -ENOENT ? rc : -EIO;
+		}
+	}
 	if (rc < 0) {
 		fuse_reply_err(req, -rc);
 		return;
@@ -605,13 +617,11 @@ static int xattr_value(struct fs *fs, struct fs_node *node, const char *name,
 		return 0;
 	}
 	if (!strcmp(name, XATTR_MSGID)) {
-		const char *v;
-		int rc = fs_item_message_id(fs, f, it, &v);
-		if (rc < 0)
-			return rc;
-		if (!*v)
+		if (!it->message_id)
+			return -EAGAIN;	/* read it without the lock */
+		if (!*it->message_id)
 			return -ENODATA;
-		*value_r = g_strdup(v);
+		*value_r = g_strdup(it->message_id);
 		return 0;
 	}
 	return -ENODATA;
@@ -639,6 +649,17 @@ static void op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 	g_mutex_lock(&fs->lock);
 	node = fs_node_find(fs, ino);
 	rc = node ? xattr_value(fs, node, name, &value) : -ESTALE;
+	if (rc == -EAGAIN) {
+		g_autofree char *folder = g_strdup(node->folder);
+		g_autofree char *id = g_strdup(node->key);
+		g_mutex_unlock(&fs->lock);
+		rc = fs_read_message_id(fs, folder, id);
+		g_mutex_lock(&fs->lock);
+		node = rc == 0 ? fs_node_find(fs, ino) : NULL;
+		rc = node ? xattr_value(fs, node, name, &value) : rc;
+		if (rc == -EAGAIN)
+			rc = -ENOENT;	/* gone while it was read */
+	}
 	g_mutex_unlock(&fs->lock);
 	if (rc < 0)
 		fuse_reply_err(req, -rc);

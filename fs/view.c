@@ -480,28 +480,29 @@ void fs_on_store_change(const char *folder, void *data)
 	fs_view_send_invals(fs);
 }
 
-int fs_item_message_id(struct fs *fs, struct fs_folder *f, struct fs_item *it,
-		       const char **value_r)
+int fs_read_message_id(struct fs *fs, const char *folder, const char *id)
 {
-	if (!it->message_id) {
-		int fd, rc;
-		char *head = NULL;
-		size_t len = 0;
-		struct mfs_error e = { 0 };
+	struct mfs_error e = { 0 };
+	char *head = NULL, *value = NULL;
+	size_t len = 0;
+	int fd, rc;
 
-		rc = mfs_store_fetch(fs->store, f->path, it->id, &fd, &e);
-		if (rc < 0)
-			return rc;
-		rc = file_read_head(fd, HEADER_READ_MAX, &head, &len);
-		close(fd);
-		if (rc < 0)
-			return rc;
-		char *value = NULL;
-		if (mail_header_get(head, len, "Message-ID", &value) < 0)
-			value = g_strdup("");
-		g_free(head);
-		it->message_id = value;
-	}
-	*value_r = it->message_id;
-	return 0;
+	rc = mfs_store_fetch(fs->store, folder, id, &fd, &e);
+	if (rc < 0)
+		return rc;
+	rc = file_read_head(fd, HEADER_READ_MAX, &head, &len);
+	close(fd);
+	if (rc < 0)
+		return rc;
+	if (mail_header_get(head, len, "Message-ID", &value) < 0)
+		value = g_strdup("");
+	g_free(head);
+	g_mutex_lock(&fs->lock);
+	struct fs_folder *f = fs_folder_find(fs, folder);
+	struct fs_item *it = f ? g_hash_table_lookup(f->items, id) : NULL;
+	if (it && !it->message_id)
+		it->message_id = g_steal_pointer(&value);
+	g_mutex_unlock(&fs->lock);
+	g_free(value);
+	return it ? 0 : -ENOENT;
 }

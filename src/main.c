@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "backend.h"
+#include "cache.h"
 #include "cli.h"
 #include "accounts.h"
 #include "fs.h"
@@ -81,6 +82,37 @@ static int cmd_flush(int argc, char **argv)
 	return 0;
 }
 
+/*
+ * The store to mount: the embedded store as it is (it is local disk
+ * already), anything else behind the cache so that the mount never waits
+ * for the network to list or stat.
+ */
+static int open_store(const struct mfs_account *ma, const struct cli *c,
+		      const char *cache_dir, struct mfs_store *store,
+		      GError **err)
+{
+	struct cache_options copt = { 0 };
+	struct mfs_store inner;
+	int rc;
+
+	if (c->cache_size && cache_parse_size(c->cache_size,
+					      &copt.max_bytes) < 0) {
+		g_set_error(err, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+			    "cache_size=%s: expected a size such as 500M or "
+			    "2G", c->cache_size);
+		return -EINVAL;
+	}
+	if ((rc = mfs_store_open(ma, &inner, err)) < 0)
+		return rc;
+	if (!strcmp(ma->type, "local")) {
+		*store = inner;
+		return 0;
+	}
+	rc = cache_store_open(&inner, cache_dir, &copt, store, err);
+	mfs_store_close(&inner);
+	return rc;
+}
+
 static int cmd_mount(int argc, char **argv)
 {
 	struct cli c;
@@ -139,7 +171,7 @@ static int cmd_mount(int argc, char **argv)
 		.group = acct.group,
 		.store = acct.store,
 	};
-	if (mfs_store_open(&ma, &store, &err) < 0) {
+	if (open_store(&ma, &c, cache, &store, &err) < 0) {
 		rc = fail(err->message);
 		g_error_free(err);
 		staging_close(&staging);

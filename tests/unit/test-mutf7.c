@@ -40,7 +40,7 @@ static const struct {
 	{ "&2D3eANg93gE-", "😀😁" },
 	{ "&2,,f,w-", "\xF4\x8F\xBF\xBF" },	/* U+10FFFF */
 	{ "&2ADcAA-", "\xF0\x90\x80\x80" },	/* U+10000 */
-	{ "&1,8-", "\xED\x9F\xBF" },	/* U+D7FF, just below the surrogates */
+	{ "&1,8-", "\xED\x9F\xBF" },	/* U+D7FF, below the surrogates */
 	{ "&4AA-", "\xEE\x80\x80" },	/* U+E000, just above them */
 	{ "&AOQ-&2D3eAA-", NULL },	/* null shift: decode only refuses */
 };

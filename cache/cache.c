@@ -1,0 +1,621 @@
+/*
+ * cache.c - the cached store: see cache.h.
+ *
+ * Threads:
+ *   - callers (the mount's handlers) read the index and the blob files, and
+ *     pass changes on to the inner store, recording the outcome;
+ *   - the worker keeps the index in step: it runs the inner store's
+ *     list_folders() and sync() for what the inner watcher reported (or
+ *     what the cache itself queued, such as a size a server misreported),
+ *     and reports to the mount what changed, never holding a lock of ours
+ *     while it calls the mount.
+ * A body is fetched once however many opens ask for it at the same time:
+ * the first fetches, the others wait for it (`inflight`).
+ */
+#include "cache.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fileutil.h"
+#include "index.h"
+#include "log.h"
+
+/* Evict a few bodies at a time, until the total is under the limit. */
+#define EVICT_BATCH 64
+
+struct fetch_wait {
+	GCond cond;
+	bool done;
+	int rc;
+	int waiters;
+};
+
+struct mfs_backend {
+	struct mfs_store inner;		/* owned */
+	struct cache_index *ix;		/* owned */
+	char *dir;			/* owned */
+	char *blobs;			/* owned; dir/blobs */
+	struct cache_options opt;
+
+	GMutex lock;
+	GHashTable *inflight;		/* key -> struct fetch_wait; lock */
+	GQueue queue;			/* folder paths, "" = folder list;
+					   lock */
+	GHashTable *queued;		/* the same, to queue once; lock */
+	GCond wake;			/* queue has work; lock */
+	bool stop;			/* lock */
+	GThread *worker;
+	mfs_change_fn fn;		/* the mount's; set by watch() */
+	void *fn_data;			/* borrowed */
+};
+
+static char *blob_key(const char *folder, const char *id)
+{
+	GChecksum *ck = g_checksum_new(G_CHECKSUM_SHA256);
+	char *key;
+
+	g_checksum_update(ck, (const guchar *)folder, (gssize)strlen(folder) + 1);
+	g_checksum_update(ck, (const guchar *)id, (gssize)strlen(id));
+	key = g_strdup(g_checksum_get_string(ck));
+	g_checksum_free(ck);
+	return key;
+}
+
+static char *blob_path(struct mfs_backend *c, const char *key)
+{
+	char sub[3] = { key[0], key[1], '\0' };
+
+	return g_build_filename(c->blobs, sub, key, NULL);
+}
+
+/* Queue a folder ("" for the folder list) for the worker. */
+static void enqueue(struct mfs_backend *c, const char *folder)
+{
+	g_mutex_lock(&c->lock);
+	if (!g_hash_table_contains(c->queued, folder)) {
+		char *f = g_strdup(folder);
+		g_hash_table_add(c->queued, f);
+		g_queue_push_tail(&c->queue, f);
+		g_cond_signal(&c->wake);
+	}
+	g_mutex_unlock(&c->lock);
+}
+
+/* The inner store's watcher: something changed there. */
+static void inner_changed(const char *folder, void *data)
+{
+	enqueue(data, folder ? folder : "");
+}
+
+static int refresh_folders(struct mfs_backend *c, bool *changed_r)
+{
+	GPtrArray *list = NULL;
+	struct mfs_error e = { 0 };
+	int rc = mfs_store_list_folders(&c->inner, &list, &e);
+
+	if (rc < 0) {
+		log_debug(LOG_CACHE, "listing folders: %s", e.msg);
+		return rc;
+	}
+	rc = index_set_folders(c->ix, list, changed_r);
+	g_ptr_array_unref(list);
+	return rc;
+}
+
+static int refresh_folder(struct mfs_backend *c, const char *folder,
+			  bool *changed_r)
+{
+	g_autofree char *state = NULL;
+	struct mfs_sync_result *res = NULL;
+	struct mfs_error e = { 0 };
+	int rc = index_folder_state(c->ix, folder, &state, NULL);
+
+	*changed_r = false;
+	if (rc < 0)
+		return rc;
+	rc = mfs_store_sync(&c->inner, folder, state, &res, &e);
+	if (rc < 0) {
+		if (rc != -ENOENT)
+			log_error_record("syncing %s: %s", folder, e.msg);
+		return rc;
+	}
+	rc = index_apply(c->ix, folder, res, changed_r);
+	mfs_sync_result_free(&res);
+	return rc;
+}
+
+static gpointer worker(gpointer p)
+{
+	struct mfs_backend *c = p;
+
+	g_mutex_lock(&c->lock);
+	while (!c->stop) {
+		char *folder = g_queue_pop_head(&c->queue);
+		if (!folder) {
+			g_cond_wait(&c->wake, &c->lock);
+			continue;
+		}
+		g_hash_table_steal(c->queued, folder);
+		mfs_change_fn fn = c->fn;
+		void *fn_data = c->fn_data;
+		g_mutex_unlock(&c->lock);
+
+		bool changed = false;
+		if (!*folder) {
+			if (refresh_folders(c, &changed) == 0 && changed && fn)
+				fn(NULL, fn_data);
+		} else if (folder[0] == '\001') {
+			/* only tell the mount (a corrected size) */
+			if (fn)
+				fn(folder + 1, fn_data);
+		} else if (refresh_folder(c, folder, &changed) == 0 &&
+			   changed && fn) {
+			fn(folder, fn_data);
+		}
+		g_free(folder);
+		g_mutex_lock(&c->lock);
+	}
+	g_mutex_unlock(&c->lock);
+	return NULL;
+}
+
+/* ---- the store's members ---- */
+
+static int cache_list_folders(struct mfs_backend *c, GPtrArray **folders_r,
+			      struct mfs_error *e)
+{
+	return index_folders(c->ix, folders_r);
+}
+
+/* The mount's state is our change counter: while it holds, nothing moved. */
+static int cache_sync(struct mfs_backend *c, const char *folder,
+		      const char *state, struct mfs_sync_result **res_r,
+		      struct mfs_error *e)
+{
+	int64_t gen;
+	int rc = index_folder_state(c->ix, folder, NULL, &gen);
+
+	if (rc < 0)
+		return mfs_error_set(e, rc, MFS_ERR_FOLDER, MFS_ERR_FINAL,
+				     "no folder %s", folder);
+	struct mfs_sync_result *res = mfs_sync_result_new();
+	res->state = g_strdup_printf("g%" G_GINT64_FORMAT, gen);
+	if (!state || strcmp(state, res->state)) {
+		GPtrArray *items = NULL;
+		if ((rc = index_items(c->ix, folder, &items)) < 0) {
+			mfs_sync_result_free(&res);
+			return rc;
+		}
+		g_ptr_array_unref(res->changed);
+		res->changed = items;
+		res->full = true;
+	}
+	*res_r = res;
+	return 0;
+}
+
+static void evict(struct mfs_backend *c)
+{
+	if (!c->opt.max_bytes)
+		return;
+	while (index_blob_total(c->ix) > c->opt.max_bytes) {
+		GPtrArray *keys = NULL;
+		if (index_blob_oldest(c->ix, EVICT_BATCH, &keys) < 0 ||
+		    keys->len == 0) {
+			if (keys)
+				g_ptr_array_unref(keys);
+			return;
+		}
+		for (guint i = 0; i < keys->len; i++) {
+			g_autofree char *path = blob_path(c, keys->pdata[i]);
+			/* an open reader keeps its descriptor; the name goes */
+			unlink(path);
+			index_blob_remove(c->ix, keys->pdata[i]);
+		}
+		g_ptr_array_unref(keys);
+	}
+}
+
+/* Fetch from the inner store into the blob file; the caller is the one
+ * fetch of this key in flight. */
+static int fill_blob(struct mfs_backend *c, const char *folder,
+		     const char *id, const char *key, struct mfs_error *e)
+{
+	g_autofree char *path = blob_path(c, key);
+	g_autofree char *dir = g_path_get_dirname(path);
+	g_autofree char *tmp = g_strconcat(path, ".part", NULL);
+	struct mfs_item *known = NULL;
+	struct stat sb;
+	int in, out, rc;
+
+	if ((rc = mfs_store_fetch(&c->inner, folder, id, &in, e)) < 0)
+		return rc;
+	if ((rc = file_mkdir_p(dir, 0700)) < 0 ||
+	    (out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) < 0) {
+		rc = rc < 0 ? rc : -errno;
+		close(in);
+		return mfs_error_set(e, rc, MFS_ERR_ACCOUNT, MFS_ERR_BACKOFF,
+				     "cache %s: %s", dir, g_strerror(-rc));
+	}
+	rc = file_copy_fd(in, out);
+	close(in);
+	if (rc == 0 && fstat(out, &sb) != 0)
+		rc = -errno;
+	if (close(out) != 0 && rc == 0)
+		rc = -errno;
+	if (rc == 0 && rename(tmp, path) != 0)
+		rc = -errno;
+	if (rc < 0) {
+		unlink(tmp);
+		return mfs_error_set(e, rc, MFS_ERR_ACCOUNT, MFS_ERR_BACKOFF,
+				     "cache: %s", g_strerror(-rc));
+	}
+	index_blob_add(c->ix, key, (uint64_t)sb.st_size);
+	/* a server may announce one size and send another: the bytes win */
+	if (index_item(c->ix, folder, id, &known) == 0 &&
+	    known->size != (uint64_t)sb.st_size) {
+		log_warnx("%s/%s: the server said %" G_GUINT64_FORMAT " bytes "
+			  "but sent %lld; the size is corrected", folder, id,
+			  known->size, (long long)sb.st_size);
+		known->size = (uint64_t)sb.st_size;
+		index_put_item(c->ix, folder, known);
+		g_autofree char *note = g_strconcat("\001", folder, NULL);
+		enqueue(c, note);
+	}
+	mfs_item_free(known);
+	evict(c);
+	return 0;
+}
+
+static int cache_fetch(struct mfs_backend *c, const char *folder,
+		       const char *id, int *fd_r, struct mfs_error *e)
+{
+	g_autofree char *key = blob_key(folder, id);
+	g_autofree char *path = blob_path(c, key);
+	struct fetch_wait *w;
+	int rc;
+
+	for (;;) {
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd >= 0) {
+			index_blob_touch(c->ix, key);
+			*fd_r = fd;
+			return 0;
+		}
+		g_mutex_lock(&c->lock);
+		w = g_hash_table_lookup(c->inflight, key);
+		if (w) {
+			/* someone fetches it: wait, then look again */
+			w->waiters++;
+			while (!w->done)
+				g_cond_wait(&w->cond, &c->lock);
+			rc = w->rc;
+			if (--w->waiters == 0) {
+				g_cond_clear(&w->cond);
+				g_free(w);
+			}
+			g_mutex_unlock(&c->lock);
+			if (rc < 0)
+				return mfs_error_set(e, rc, MFS_ERR_ITEM,
+						     MFS_ERR_TRANSIENT,
+						     "fetching %s/%s failed",
+						     folder, id);
+			continue;
+		}
+		w = g_new0(struct fetch_wait, 1);
+		g_cond_init(&w->cond);
+		w->waiters = 1;
+		g_hash_table_insert(c->inflight, g_strdup(key), w);
+		g_mutex_unlock(&c->lock);
+
+		rc = fill_blob(c, folder, id, key, e);
+
+		g_mutex_lock(&c->lock);
+		g_hash_table_remove(c->inflight, key);
+		w->done = true;
+		w->rc = rc;
+		g_cond_broadcast(&w->cond);
+		if (--w->waiters == 0) {
+			g_cond_clear(&w->cond);
+			g_free(w);
+		}
+		g_mutex_unlock(&c->lock);
+		if (rc < 0)
+			return rc;
+	}
+}
+
+/* Keep a copy of what was just stored, so its first read is local. */
+static void keep_blob(struct mfs_backend *c, const char *folder,
+		      const char *id, int fd)
+{
+	g_autofree char *key = blob_key(folder, id);
+	g_autofree char *path = blob_path(c, key);
+	g_autofree char *dir = g_path_get_dirname(path);
+	g_autofree char *tmp = g_strconcat(path, ".part", NULL);
+	struct stat sb;
+	int out;
+
+	if (file_mkdir_p(dir, 0700) < 0 ||
+	    (out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) < 0)
+		return;
+	if (file_copy_fd(fd, out) == 0 && fstat(out, &sb) == 0 &&
+	    close(out) == 0 && rename(tmp, path) == 0) {
+		index_blob_add(c->ix, key, (uint64_t)sb.st_size);
+		return;
+	}
+	unlink(tmp);
+}
+
+static int cache_append(struct mfs_backend *c, const char *folder, int fd,
+			const char *hint, uint64_t flags, int64_t date,
+			struct mfs_item **item_r, struct mfs_error *e)
+{
+	int rc = mfs_store_append(&c->inner, folder, fd, hint, flags, date,
+				  item_r, e);
+
+	if (rc == 0) {
+		index_put_item(c->ix, folder, *item_r);
+		keep_blob(c, folder, (*item_r)->id, fd);
+		evict(c);
+	}
+	return rc;
+}
+
+static int cache_set_flags(struct mfs_backend *c, const char *folder,
+			   const char *id, uint64_t flags, struct mfs_error *e)
+{
+	struct mfs_item *it = NULL;
+	int rc = mfs_store_set_flags(&c->inner, folder, id, flags, e);
+
+	if (rc == 0 && index_item(c->ix, folder, id, &it) == 0) {
+		it->flags = flags;
+		index_put_item(c->ix, folder, it);
+	}
+	mfs_item_free(it);
+	return rc;
+}
+
+static void drop_blob(struct mfs_backend *c, const char *folder,
+		      const char *id)
+{
+	g_autofree char *key = blob_key(folder, id);
+	g_autofree char *path = blob_path(c, key);
+
+	unlink(path);
+	index_blob_remove(c->ix, key);
+}
+
+static int cache_remove(struct mfs_backend *c, const char *folder,
+			const char *id, struct mfs_error *e)
+{
+	int rc = mfs_store_remove(&c->inner, folder, id, e);
+
+	if (rc == 0 || rc == -ENOENT) {
+		index_remove_item(c->ix, folder, id);
+		drop_blob(c, folder, id);
+	}
+	return rc;
+}
+
+static int cache_move(struct mfs_backend *c, const char *folder,
+		      const char *id, const char *dest, uint64_t flags,
+		      struct mfs_item **item_r, struct mfs_error *e)
+{
+	int rc = mfs_store_move(&c->inner, folder, id, dest, flags, item_r, e);
+
+	if (rc == 0) {
+		index_remove_item(c->ix, folder, id);
+		index_put_item(c->ix, dest, *item_r);
+		drop_blob(c, folder, id);
+	}
+	return rc;
+}
+
+static int cache_copy(struct mfs_backend *c, const char *folder,
+		      const char *id, const char *dest, uint64_t flags,
+		      struct mfs_item **item_r, struct mfs_error *e)
+{
+	int rc = mfs_store_copy(&c->inner, folder, id, dest, flags, item_r, e);
+
+	if (rc == 0)
+		index_put_item(c->ix, dest, *item_r);
+	return rc;
+}
+
+static int cache_create_folder(struct mfs_backend *c, const char *path,
+			       enum mfs_folder_kind kind, struct mfs_error *e)
+{
+	int rc = mfs_store_create_folder(&c->inner, path, kind, e);
+
+	if (rc == 0)
+		index_add_folder(c->ix, path, kind);
+	return rc;
+}
+
+static int cache_rename_folder(struct mfs_backend *c, const char *from,
+			       const char *to, struct mfs_error *e)
+{
+	int rc = mfs_store_rename_folder(&c->inner, from, to, e);
+
+	if (rc == 0) {
+		index_rename_folder(c->ix, from, to);
+		/* bodies are named after their folder: the old ones go
+		 * stale and age out; the worker re-reads the new names */
+		enqueue(c, "");
+		enqueue(c, to);
+	}
+	return rc;
+}
+
+static int cache_delete_folder(struct mfs_backend *c, const char *path,
+			       struct mfs_error *e)
+{
+	int rc = mfs_store_delete_folder(&c->inner, path, e);
+
+	if (rc == 0)
+		index_remove_folder(c->ix, path);
+	return rc;
+}
+
+static int cache_watch(struct mfs_backend *c, mfs_change_fn fn, void *data)
+{
+	GPtrArray *folders = NULL;
+
+	g_mutex_lock(&c->lock);
+	c->fn = fn;
+	c->fn_data = data;
+	g_mutex_unlock(&c->lock);
+	c->worker = g_thread_new("cache-sync", worker, c);
+	/* bring the index up to date, then follow the server */
+	enqueue(c, "");
+	if (index_folders(c->ix, &folders) == 0) {
+		for (guint i = 0; i < folders->len; i++) {
+			struct mfs_folder_info *fi = folders->pdata[i];
+			if (fi->kind != MFS_FOLDER_NONE)
+				enqueue(c, fi->path);
+		}
+		g_ptr_array_unref(folders);
+	}
+	mfs_store_watch(&c->inner, inner_changed, c);
+	return 0;
+}
+
+static int cache_space(struct mfs_backend *c, uint64_t *total_r,
+		       uint64_t *avail_r)
+{
+	return mfs_store_space(&c->inner, total_r, avail_r);
+}
+
+static void cache_close(struct mfs_backend **cp)
+{
+	struct mfs_backend *c = *cp;
+
+	if (!c)
+		return;
+	/* the inner watcher first: it feeds the queue */
+	mfs_store_close(&c->inner);
+	if (c->worker) {
+		g_mutex_lock(&c->lock);
+		c->stop = true;
+		g_cond_signal(&c->wake);
+		g_mutex_unlock(&c->lock);
+		g_thread_join(c->worker);
+	}
+	index_close(&c->ix);
+	g_queue_clear_full(&c->queue, g_free);
+	g_hash_table_unref(c->queued);
+	g_hash_table_unref(c->inflight);
+	g_mutex_clear(&c->lock);
+	g_cond_clear(&c->wake);
+	g_free(c->dir);
+	g_free(c->blobs);
+	g_free(c);
+	*cp = NULL;
+}
+
+static const struct mfs_backend_ops cache_ops = {
+	.name = "cache",
+	.caps = MFS_CAP_WATCH | MFS_CAP_COPY | MFS_CAP_FOLDERS,
+	.close = cache_close,
+	.list_folders = cache_list_folders,
+	.sync = cache_sync,
+	.fetch = cache_fetch,
+	.append = cache_append,
+	.set_flags = cache_set_flags,
+	.remove = cache_remove,
+	.move = cache_move,
+	.copy = cache_copy,
+	.create_folder = cache_create_folder,
+	.rename_folder = cache_rename_folder,
+	.delete_folder = cache_delete_folder,
+	.watch = cache_watch,
+	.space = cache_space,
+};
+
+int cache_store_open(struct mfs_store *inner, const char *dir,
+		     const struct cache_options *opt, struct mfs_store *out,
+		     GError **err)
+{
+	struct mfs_backend *c = g_new0(struct mfs_backend, 1);
+	g_autofree char *dbpath = g_build_filename(dir, "index.sqlite", NULL);
+	g_autofree char *why = NULL;
+	int rc;
+
+	c->inner = *inner;
+	memset(inner, 0, sizeof(*inner));
+	c->dir = g_strdup(dir);
+	c->blobs = g_build_filename(dir, "blobs", NULL);
+	c->opt = *opt;
+	g_mutex_init(&c->lock);
+	g_cond_init(&c->wake);
+	g_queue_init(&c->queue);
+	c->queued = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, NULL);
+	c->inflight = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+					    NULL);
+	if ((rc = file_mkdir_p(c->blobs, 0700)) < 0) {
+		g_set_error(err, G_FILE_ERROR, g_file_error_from_errno(-rc),
+			    "cache %s: %s", c->blobs, g_strerror(-rc));
+		cache_close(&c);
+		return rc;
+	}
+	chmod(dir, 0700);
+	if ((rc = index_open(dbpath, &c->ix, &why)) < 0) {
+		g_set_error(err, G_FILE_ERROR, G_FILE_ERROR_FAILED, "cache: %s",
+			    why);
+		cache_close(&c);
+		return rc;
+	}
+	if (index_is_new(c->ix)) {
+		/* a first mount: fill the index before showing anything */
+		GPtrArray *folders = NULL;
+		bool changed;
+		if ((rc = refresh_folders(c, &changed)) < 0) {
+			g_set_error(err, G_FILE_ERROR, G_FILE_ERROR_FAILED,
+				    "listing the folders failed");
+			cache_close(&c);
+			return rc;
+		}
+		if (index_folders(c->ix, &folders) == 0) {
+			for (guint i = 0; i < folders->len; i++) {
+				struct mfs_folder_info *fi = folders->pdata[i];
+				if (fi->kind != MFS_FOLDER_NONE)
+					refresh_folder(c, fi->path, &changed);
+			}
+			g_ptr_array_unref(folders);
+		}
+	}
+	evict(c);
+	out->ops = &cache_ops;
+	out->be = c;
+	return 0;
+}
+
+int cache_parse_size(const char *text, uint64_t *bytes_r)
+{
+	char *end;
+	guint64 n = g_ascii_strtoull(text, &end, 10);
+	uint64_t mult = 1;
+
+	if (end == text)
+		return -EINVAL;
+	switch (g_ascii_toupper(*end)) {
+	case '\0': break;
+	case 'K': mult = 1024; end++; break;
+	case 'M': mult = 1024 * 1024; end++; break;
+	case 'G': mult = 1024 * 1024 * 1024; end++; break;
+	case 'T': mult = (uint64_t)1024 * 1024 * 1024 * 1024; end++; break;
+	default: return -EINVAL;
+	}
+	if (*end == 'B' || *end == 'b')
+		end++;
+	if (*end || n > UINT64_MAX / mult)
+		return -EINVAL;
+	*bytes_r = n * mult;
+	return 0;
+}

@@ -1,0 +1,46 @@
+/*
+ * cache.h - the local cache in front of a remote store.
+ *
+ * The cache is itself a store (protocols/backend.h) that wraps another one:
+ * what the mount asks of it (folders, items, sizes, flags) is answered from
+ * an SQLite index on local disk, never from the network; bodies are kept as
+ * files beside the index, fetched once on first open and shared by
+ * concurrent opens; a worker thread keeps the index in step with the
+ * server as the inner store reports changes, and tells the mount.
+ *
+ * On disk ($XDG_CACHE_HOME/mailfs/ACCOUNT, mode 0700):
+ *   index.sqlite   folders (path, kind, sync state), items (id, size, date,
+ *                  flags), in WAL mode
+ *   blobs/XX/...   bodies, named by a hash of folder and id
+ *
+ * Never names a protocol.  Functions return 0 or -errno.
+ */
+#ifndef MFS_CACHE_H
+#define MFS_CACHE_H
+
+#include <glib.h>
+#include <stdint.h>
+
+#include "backend.h"
+
+struct cache_options {
+	uint64_t max_bytes;	/* bodies beyond this are evicted, oldest use
+				   first; 0 for no limit */
+};
+
+/*
+ * Open the cache in `dir` around `inner`, whose backend it takes over (it
+ * is closed with the cache).  On success *out is the cached store (close it
+ * with mfs_store_close).  A cache that never saw the account lists the
+ * folders and their items before returning, so a first mount is not empty;
+ * otherwise the index is used at once and brought up to date in the
+ * background once watch() starts.
+ */
+int cache_store_open(struct mfs_store *inner, const char *dir,
+		     const struct cache_options *opt, struct mfs_store *out,
+		     GError **err);
+
+/* Parse "512M", "2G", "100000" into bytes.  Returns 0 or -EINVAL. */
+int cache_parse_size(const char *text, uint64_t *bytes_r);
+
+#endif
