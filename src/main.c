@@ -82,6 +82,28 @@ static int cmd_flush(int argc, char **argv)
 	return 0;
 }
 
+/* Where the mount's content comes from, for .mailfs/status.  Caller owns. */
+static char *describe_source(const struct config_account *a)
+{
+	g_autofree char *user = NULL, *host = NULL, *port = NULL, *tunnel = NULL;
+
+	if (!strcmp(a->type, "local"))
+		return g_strdup(a->store);
+	if (a->keys && a->group) {
+		user = g_key_file_get_string(a->keys, a->group, "user", NULL);
+		host = g_key_file_get_string(a->keys, a->group, "host", NULL);
+		port = g_key_file_get_string(a->keys, a->group, "port", NULL);
+		tunnel = g_key_file_get_string(a->keys, a->group, "tunnel",
+					       NULL);
+	}
+	if (tunnel)
+		return g_strdup_printf("%s through the command '%s'", a->type,
+				       tunnel);
+	return g_strdup_printf("%s %s%s%s%s%s", a->type, user ? user : "",
+			       user ? "@" : "", host ? host : "?",
+			       port ? ":" : "", port ? port : "");
+}
+
 /*
  * The store to mount: the embedded store as it is (it is local disk
  * already), anything else behind the cache so that the mount never waits
@@ -182,7 +204,8 @@ static int cmd_mount(int argc, char **argv)
 	memset(&opt, 0, sizeof(opt));
 	opt.mountpoint = mp;
 	opt.account = acct.name;
-	opt.source = acct.store ? acct.store : acct.type;
+	g_autofree char *source = describe_source(&acct);
+	opt.source = source;
 	opt.foreground = c.foreground;
 	opt.debug = c.debug;
 	opt.read_only = c.read_only;
