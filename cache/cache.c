@@ -27,6 +27,10 @@
 
 /* Evict a few bodies at a time, until the total is under the limit. */
 #define EVICT_BATCH 64
+/* How far ahead of a forward reader bodies are fetched, and by how many
+ * threads (the inner store's pool keeps a connection for the reader). */
+#define PREFETCH_WINDOW 48
+#define PREFETCH_THREADS 3
 
 struct fetch_wait {
 	GCond cond;
@@ -52,6 +56,11 @@ struct mfs_backend {
 	GThread *worker;
 	mfs_change_fn fn;		/* the mount's; set by watch() */
 	void *fn_data;			/* borrowed */
+	GQueue pf_queue;		/* of struct pf_task *; lock */
+	GHashTable *pf_queued;		/* keys in pf_queue; lock */
+	GCond pf_wake;			/* pf_queue has work; lock */
+	GPtrArray *pf_threads;		/* of GThread * */
+	char *pf_folder, *pf_id;	/* the last fetch; lock */
 };
 
 static char *blob_key(const char *folder, const char *id)
@@ -272,21 +281,18 @@ static int fill_blob(struct mfs_backend *c, const char *folder,
 	return 0;
 }
 
-static int cache_fetch(struct mfs_backend *c, const char *folder,
-		       const char *id, int *fd_r, struct mfs_error *e)
+/* Make sure the body is on disk: fetch it, or wait for whoever fetches it
+ * already.  Returns 0 or -errno. */
+static int ensure_blob(struct mfs_backend *c, const char *folder,
+		       const char *id, const char *key, const char *path,
+		       struct mfs_error *e)
 {
-	g_autofree char *key = blob_key(folder, id);
-	g_autofree char *path = blob_path(c, key);
 	struct fetch_wait *w;
 	int rc;
 
 	for (;;) {
-		int fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd >= 0) {
-			index_blob_touch(c->ix, key);
-			*fd_r = fd;
+		if (access(path, F_OK) == 0)
 			return 0;
-		}
 		g_mutex_lock(&c->lock);
 		w = g_hash_table_lookup(c->inflight, key);
 		if (w) {
@@ -325,9 +331,120 @@ static int cache_fetch(struct mfs_backend *c, const char *folder,
 			g_free(w);
 		}
 		g_mutex_unlock(&c->lock);
-		if (rc < 0)
-			return rc;
+		return rc;
 	}
+}
+
+struct pf_task {
+	char *folder;
+	char *id;
+	char *key;
+};
+
+static void pf_task_free(struct pf_task *t)
+{
+	g_free(t->folder);
+	g_free(t->id);
+	g_free(t->key);
+	g_free(t);
+}
+
+/*
+ * Reading that moves forward through a folder (rsync, grep, notmuch) makes
+ * the next bodies come in ahead of it, several at a time, so that a first
+ * copy is bound by the server's speed rather than by round trips.
+ */
+static void prefetch_after(struct mfs_backend *c, const char *folder,
+			   const char *id)
+{
+	GPtrArray *next = NULL;
+	bool forward;
+
+	if (c->pf_threads->len == 0)
+		return;
+	g_mutex_lock(&c->lock);
+	forward = !c->pf_folder || strcmp(c->pf_folder, folder) ||
+		  strcmp(id, c->pf_id) > 0;
+	g_free(c->pf_folder);
+	g_free(c->pf_id);
+	c->pf_folder = g_strdup(folder);
+	c->pf_id = g_strdup(id);
+	g_mutex_unlock(&c->lock);
+	if (!forward || index_next_ids(c->ix, folder, id, PREFETCH_WINDOW,
+				       &next) < 0)
+		return;
+	for (guint i = 0; i < next->len; i++) {
+		char *key = blob_key(folder, next->pdata[i]);
+		g_autofree char *path = blob_path(c, key);
+		if (access(path, F_OK) == 0) {
+			g_free(key);
+			continue;
+		}
+		g_mutex_lock(&c->lock);
+		if (g_hash_table_contains(c->pf_queued, key) ||
+		    g_hash_table_contains(c->inflight, key)) {
+			g_mutex_unlock(&c->lock);
+			g_free(key);
+			continue;
+		}
+		struct pf_task *t = g_new0(struct pf_task, 1);
+		t->folder = g_strdup(folder);
+		t->id = g_strdup(next->pdata[i]);
+		t->key = key;
+		g_hash_table_add(c->pf_queued, key);
+		g_queue_push_tail(&c->pf_queue, t);
+		g_cond_signal(&c->pf_wake);
+		g_mutex_unlock(&c->lock);
+	}
+	g_ptr_array_unref(next);
+}
+
+static gpointer prefetcher(gpointer p)
+{
+	struct mfs_backend *c = p;
+
+	g_mutex_lock(&c->lock);
+	while (!c->stop) {
+		struct pf_task *t = g_queue_pop_head(&c->pf_queue);
+		if (!t) {
+			g_cond_wait(&c->pf_wake, &c->lock);
+			continue;
+		}
+		g_hash_table_remove(c->pf_queued, t->key);
+		g_mutex_unlock(&c->lock);
+		struct mfs_error e = { 0 };
+		g_autofree char *path = blob_path(c, t->key);
+		if (ensure_blob(c, t->folder, t->id, t->key, path, &e) < 0)
+			log_debug(LOG_CACHE, "prefetch %s/%s: %s", t->folder,
+				  t->id, e.msg);
+		pf_task_free(t);
+		g_mutex_lock(&c->lock);
+	}
+	g_mutex_unlock(&c->lock);
+	return NULL;
+}
+
+static int cache_fetch(struct mfs_backend *c, const char *folder,
+		       const char *id, int *fd_r, struct mfs_error *e)
+{
+	g_autofree char *key = blob_key(folder, id);
+	g_autofree char *path = blob_path(c, key);
+	int rc;
+
+	prefetch_after(c, folder, id);
+	/* twice: eviction may take the file between fetch and open */
+	for (int attempt = 0; attempt < 2; attempt++) {
+		if ((rc = ensure_blob(c, folder, id, key, path, e)) < 0)
+			return rc;
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd >= 0) {
+			index_blob_touch(c->ix, key);
+			*fd_r = fd;
+			return 0;
+		}
+	}
+	return mfs_error_set(e, -EIO, MFS_ERR_ITEM, MFS_ERR_TRANSIENT,
+			     "cache: %s vanished", path);
 }
 
 /* Keep a copy of what was just stored, so its first read is local. */
@@ -472,6 +589,9 @@ static int cache_watch(struct mfs_backend *c, mfs_change_fn fn, void *data)
 	c->fn_data = data;
 	g_mutex_unlock(&c->lock);
 	c->worker = g_thread_new("cache-sync", worker, c);
+	for (int i = 0; i < PREFETCH_THREADS; i++)
+		g_ptr_array_add(c->pf_threads,
+				g_thread_new("cache-prefetch", prefetcher, c));
 	/* bring the index up to date, then follow the server */
 	enqueue(c, "");
 	if (index_folders(c->ix, &folders) == 0) {
@@ -500,13 +620,21 @@ static void cache_close(struct mfs_backend **cp)
 		return;
 	/* the inner watcher first: it feeds the queue */
 	mfs_store_close(&c->inner);
-	if (c->worker) {
-		g_mutex_lock(&c->lock);
-		c->stop = true;
-		g_cond_signal(&c->wake);
-		g_mutex_unlock(&c->lock);
+	g_mutex_lock(&c->lock);
+	c->stop = true;
+	g_cond_signal(&c->wake);
+	g_cond_broadcast(&c->pf_wake);
+	g_mutex_unlock(&c->lock);
+	if (c->worker)
 		g_thread_join(c->worker);
-	}
+	for (guint i = 0; i < c->pf_threads->len; i++)
+		g_thread_join(c->pf_threads->pdata[i]);
+	g_ptr_array_unref(c->pf_threads);
+	g_queue_clear_full(&c->pf_queue, (GDestroyNotify)pf_task_free);
+	g_hash_table_unref(c->pf_queued);
+	g_cond_clear(&c->pf_wake);
+	g_free(c->pf_folder);
+	g_free(c->pf_id);
 	index_close(&c->ix);
 	g_queue_clear_full(&c->queue, g_free);
 	g_hash_table_unref(c->queued);
@@ -558,6 +686,10 @@ int cache_store_open(struct mfs_store *inner, const char *dir,
 	c->queued = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, NULL);
 	c->inflight = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
 					    NULL);
+	g_queue_init(&c->pf_queue);
+	c->pf_queued = g_hash_table_new(g_str_hash, g_str_equal);
+	g_cond_init(&c->pf_wake);
+	c->pf_threads = g_ptr_array_new();
 	if ((rc = file_mkdir_p(c->blobs, 0700)) < 0) {
 		g_set_error(err, G_FILE_ERROR, g_file_error_from_errno(-rc),
 			    "cache %s: %s", c->blobs, g_strerror(-rc));

@@ -335,6 +335,24 @@ int index_item(struct cache_index *ix, const char *path, const char *id,
 	return st ? rc : -EIO;
 }
 
+int index_next_ids(struct cache_index *ix, const char *path, const char *id,
+		   unsigned n, GPtrArray **ids_r)
+{
+	GPtrArray *out = g_ptr_array_new_with_free_func(g_free);
+
+	g_mutex_lock(&ix->lock);
+	sqlite3_stmt *st = prep(ix, "SELECT id FROM items WHERE folder=? AND "
+				"id>? ORDER BY id LIMIT ?", "tti", path, id,
+				(int64_t)n);
+	while (st && sqlite3_step(st) == SQLITE_ROW)
+		g_ptr_array_add(out, g_strdup((const char *)
+					      sqlite3_column_text(st, 0)));
+	sqlite3_finalize(st);
+	g_mutex_unlock(&ix->lock);
+	*ids_r = out;
+	return st ? 0 : -EIO;
+}
+
 /* Insert or update one item; *changed_r when anything differed. */
 static int upsert(struct cache_index *ix, const char *path,
 		  const struct mfs_item *it, bool *changed_r)

@@ -49,6 +49,9 @@ int index_item(struct cache_index *ix, const char *path, const char *id,
  * changed.  *changed_r says whether it did. */
 int index_apply(struct cache_index *ix, const char *path,
 		const struct mfs_sync_result *res, bool *changed_r);
+/* Up to `n` ids of `path` after `id`, in id order. */
+int index_next_ids(struct cache_index *ix, const char *path, const char *id,
+		   unsigned n, GPtrArray **ids_r);
 int index_put_item(struct cache_index *ix, const char *path,
 		   const struct mfs_item *it);
 int index_remove_item(struct cache_index *ix, const char *path,

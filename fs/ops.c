@@ -274,18 +274,35 @@ static void add_folder_children(struct fs *fs, const char *path,
 	}
 }
 
+static gint item_name_cmp(gconstpointer a, gconstpointer b)
+{
+	const struct fs_item *x = *(struct fs_item *const *)a;
+	const struct fs_item *y = *(struct fs_item *const *)b;
+
+	return strcmp(x->name, y->name);
+}
+
 static void add_items(struct fs_folder *f, enum fs_sub sub, GPtrArray *names)
 {
 	GHashTableIter it;
 	gpointer val;
 
 	if (sub != FS_SUB_TMP) {
+		/* in name order, as rsync and ls sort: a reader going
+		 * through the listing moves forward, which is what the
+		 * cache's prefetch follows */
+		GPtrArray *items = g_ptr_array_new();
 		g_hash_table_iter_init(&it, f->items);
 		while (g_hash_table_iter_next(&it, NULL, &val)) {
 			struct fs_item *item = val;
 			if (fs_item_sub(f, item) == sub)
-				g_ptr_array_add(names, g_strdup(item->name));
+				g_ptr_array_add(items, item);
 		}
+		g_ptr_array_sort(items, item_name_cmp);
+		for (guint i = 0; i < items->len; i++)
+			g_ptr_array_add(names, g_strdup(
+				((struct fs_item *)items->pdata[i])->name));
+		g_ptr_array_unref(items);
 	}
 	g_hash_table_iter_init(&it, f->staged);
 	while (g_hash_table_iter_next(&it, NULL, &val)) {

@@ -1,7 +1,8 @@
 /*
  * imap-private.h - the IMAP backend's state, shared by protocols/imap only.
  *
- * Item ids are "V<uidvalidity>U<uid>", so a file name depends on nothing but
+ * Item ids are "V<uidvalidity>U<uid>" (each ten digits wide, zero-padded),
+ * so a file name depends on nothing but
  * the server's identity of the message (RFC 3501 section 2.3.1.1): it
  * survives remounts and a wiped cache, and changes only when the server
  * declares all UIDs void by a new UIDVALIDITY.

@@ -69,9 +69,12 @@ char *imap_flags_to_list(uint64_t flags)
 	return *l ? g_steal_pointer(&l) : g_strdup("()");
 }
 
+/* Both numbers are 32-bit (RFC 3501 section 2.3.1.1); written ten digits
+ * wide, ids sort the same way as numbers and as the file names that start
+ * with them, so tools that read in name order read in UID order. */
 char *imap_item_id(uint64_t uidvalidity, uint64_t uid)
 {
-	return g_strdup_printf("V%" G_GUINT64_FORMAT "U%" G_GUINT64_FORMAT,
+	return g_strdup_printf("V%010" G_GUINT64_FORMAT "U%010" G_GUINT64_FORMAT,
 			       uidvalidity, uid);
 }
 

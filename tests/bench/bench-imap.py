@@ -1,0 +1,193 @@
+#!/usr/bin/python3
+"""bench-imap.py - mailfs over IMAP against mbsync, on one generated account.
+
+On a Dovecot started here (tests/harness/dovecot.py) with BENCH_MESSAGES
+messages (default 10,000; 2-50 KB, 5% with a 100 KB-1 MB attachment) in
+three folders, it prints:
+
+  (a) a first backup: `rsync -a MOUNT/ DIR/` from an empty cache (mount
+      included) against `mbsync` pulling the account into a Maildir;
+  (b) a second, no-change `rsync -a` over the warm mount against rsync
+      between two local Maildirs;
+  (c) the time to list every file after a remount;
+  (d) the daemon's peak resident memory.
+
+Both sides run after Dovecot has indexed the folders and the mail files are
+in the page cache, so neither pays for the other's warm-up.  It prints
+figures; it is not a pass/fail test.
+
+Environment: MAILFS (default build/mailfs), BENCH_MESSAGES, BENCH_KEEP=1.
+"""
+
+import imaplib
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(REPO, "tests", "harness"))
+
+from dovecot import Dovecot  # noqa: E402
+from mbsync import mbsync_pull  # noqa: E402
+
+MAILFS = os.environ.get("MAILFS", os.path.join(REPO, "build", "mailfs"))
+COUNT = int(os.environ.get("BENCH_MESSAGES", "10000"))
+USER = "bench"
+
+
+def timed(args, **kw):
+    t0 = time.monotonic()
+    r = subprocess.run(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                       **kw)
+    dt = time.monotonic() - t0
+    if r.returncode != 0:
+        sys.exit("bench-imap: %s failed: %s" % (args[0], r.stderr[-2000:]))
+    return dt
+
+
+def warm(dovecot):
+    """Have Dovecot index every folder, and read every mail file once."""
+    names = [n for n, attrs in dovecot.list_folders(USER).items()
+             if "\\Noselect" not in attrs]
+    c = imaplib.IMAP4("127.0.0.1", dovecot.imap_port)
+    c.login(USER, dovecot.users[USER])
+    for name in names:
+        typ, _ = c.select('"%s"' % name, readonly=True)
+        if typ == "OK":
+            c.uid("FETCH", "1:*", "(RFC822.SIZE FLAGS INTERNALDATE)")
+    c.logout()
+    subprocess.run(["find", dovecot.user_dir(USER), "-type", "f", "-exec",
+                    "cat", "{}", "+"], stdout=subprocess.DEVNULL, check=True)
+
+
+class Mount:
+    def __init__(self, conf, cache, mnt):
+        self.args = [MAILFS, "-f", "--config", conf, "-o",
+                     "cache_dir=%s" % cache, "bench", mnt]
+        self.mnt = mnt
+        self.proc = None
+
+    def start(self):
+        t0 = time.monotonic()
+        self.proc = subprocess.Popen(self.args, stdin=subprocess.DEVNULL,
+                                     stderr=subprocess.PIPE)
+        while not os.path.ismount(self.mnt):
+            if self.proc.poll() is not None:
+                sys.exit("bench-imap: mailfs exited: %s"
+                         % self.proc.stderr.read().decode(errors="replace"))
+            time.sleep(0.01)
+        return time.monotonic() - t0
+
+    def peak_rss_kib(self):
+        with open("/proc/%d/status" % self.proc.pid) as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+        return 0
+
+    def stop(self):
+        subprocess.run(["fusermount3", "-u", self.mnt], check=False)
+        self.proc.wait(timeout=60)
+
+
+def main():
+    if not os.path.exists(MAILFS):
+        sys.exit("bench-imap: no mailfs binary at %s" % MAILFS)
+    work = tempfile.mkdtemp(prefix="mailfs-bench-imap-")
+    dovecot = Dovecot()
+    try:
+        dovecot.add_user(USER, "bench-password")
+        t0 = time.monotonic()
+        shares = [("INBOX", 0.5), ("Archive/2024", 0.3), ("Lists", 0.2)]
+        made = 0
+        for i, (folder, share) in enumerate(shares):
+            n = COUNT - made if i == len(shares) - 1 else int(COUNT * share)
+            dovecot.fill(USER, folder, count=n, seed=i + 1,
+                         attachment_ratio=0.05)
+            made += n
+        dovecot.start()
+        warm(dovecot)
+        size = int(subprocess.run(["du", "-sb", dovecot.user_dir(USER)],
+                                  capture_output=True, text=True,
+                                  check=True).stdout.split()[0])
+        gen = time.monotonic() - t0
+
+        # (a) first backup
+        t0 = time.monotonic()
+        near, r = mbsync_pull(dovecot, USER, os.path.join(work, "mbsync"))
+        t_mbsync = time.monotonic() - t0
+        if r.returncode != 0:
+            sys.exit("bench-imap: mbsync failed:\n" + r.stdout[-3000:])
+        conf = dovecot.mailfs_config(work, account="bench", user=USER)
+        mnt = os.path.join(work, "mnt")
+        os.makedirs(mnt)
+        m = Mount(conf, os.path.join(work, "cache"), mnt)
+        t_mount = m.start()
+        backup = os.path.join(work, "backup")
+        t_rsync = timed(["rsync", "-a", "--exclude=/.mailfs", mnt + "/",
+                         backup + "/"])
+        t_first = t_mount + t_rsync
+
+        # (b) a no-change rsync, mount against two local Maildirs
+        t_warm = timed(["rsync", "-a", "--exclude=/.mailfs", mnt + "/",
+                        backup + "/"])
+        # a full copy again, every body now in the cache: what the mount
+        # itself costs, without the server
+        t_cached = timed(["rsync", "-a", "--exclude=/.mailfs", mnt + "/",
+                          os.path.join(work, "backup2") + "/"])
+        local_copy = os.path.join(work, "local-copy")
+        timed(["rsync", "-a", near + "/", local_copy + "/"])
+        t_local = timed(["rsync", "-a", near + "/", local_copy + "/"])
+        rss = m.peak_rss_kib()
+        m.stop()
+
+        # (c) listing after a remount
+        t_remount = m.start()
+        t0 = time.monotonic()
+        files = subprocess.run(["find", mnt, "-type", "f"], check=True,
+                               capture_output=True).stdout.count(b"\n")
+        t_list = time.monotonic() - t0
+        rss = max(rss, m.peak_rss_kib())
+        m.stop()
+        copied = subprocess.run(["find", backup, "-type", "f"], check=True,
+                                capture_output=True).stdout.count(b"\n")
+
+        print()
+        print("mailfs over IMAP against mbsync")
+        print("  account    %d messages in 3 folders, %d MB on the server"
+              % (COUNT, size // 1048576))
+        print("  setup      %.1f s (generate, index, warm)" % gen)
+        print("  backup     %d files copied, %d listed after remount"
+              % (copied, files))
+        print()
+        print("%-34s %9s %9s %7s" % ("", "mailfs", "peer", "ratio"))
+        print("%-34s %8.2fs %8.2fs %6.2fx" % (
+            "(a) first backup vs mbsync", t_first, t_mbsync,
+            t_first / t_mbsync))
+        print("%-34s %8.2fs %8.2fs %6.2fx" % (
+            "(b) no-change rsync vs local", t_warm, t_local,
+            t_warm / max(t_local, 0.001)))
+        print("%-34s %8.2fs" % ("    of (a): mount until ready", t_mount))
+        print("%-34s %8.2fs" % ("    a full copy from the warm cache",
+                                t_cached))
+        print("%-34s %8.2fs" % ("(c) remount until ready", t_remount))
+        print("%-34s %8.2fs" % ("(c) then list every file", t_list))
+        print("%-34s %7.1f MiB" % ("(d) daemon peak RSS", rss / 1024))
+    finally:
+        dovecot.stop()
+        if os.environ.get("BENCH_KEEP") == "1":
+            print("kept %s and %s" % (work, dovecot.base))
+        else:
+            for mp in (os.path.join(work, "mnt"),):
+                if os.path.ismount(mp):
+                    subprocess.run(["fusermount3", "-uz", mp])
+            shutil.rmtree(work, ignore_errors=True)
+            dovecot.cleanup()
+
+
+if __name__ == "__main__":
+    main()
