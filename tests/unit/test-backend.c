@@ -18,7 +18,7 @@ static void test_find(void)
 		gboolean known;
 	} cases[] = {
 		{ "local", TRUE, TRUE },
-		{ "imap", FALSE, TRUE },
+		{ "imap", TRUE, TRUE },
 		{ "pop3", FALSE, TRUE },
 		{ "ews", FALSE, TRUE },
 		{ "bogus", FALSE, FALSE },
@@ -51,7 +51,7 @@ static void test_open_unavailable(void)
 		const char *type;
 		const char *says;	/* in the message besides the type */
 	} cases[] = {
-		{ "imap", "not available" },
+		{ "pop3", "not available" },
 		{ "bogus", "unknown" },
 	};
 
