@@ -183,13 +183,20 @@ static int imap_open(const struct mfs_account *acct, struct mfs_backend **be_r,
 	rc = parse_cfg(acct, &be->cfg, err);
 	/* one connection now, so that a wrong password or certificate is
 	 * said at mount time, not found later in a log */
-	if (rc == 0) {
+	if (rc == 0)
 		rc = imap_conn_open(&be->cfg, &c, &e);
-		if (rc < 0)
-			g_set_error(err, G_FILE_ERROR, G_FILE_ERROR_FAILED, "%s",
-				    e.msg);
+	if (rc < 0 && e.retry != MFS_ERR_FINAL && e.scope == MFS_ERR_ACCOUNT &&
+	    !(err && *err)) {
+		/* the server cannot be reached now: what the cache holds can
+		 * still be used, and connections are tried again later */
+		log_warnx("%s; working offline until it answers", e.msg);
+		*be_r = be;
+		return 0;
 	}
 	if (rc < 0) {
+		if (err && !*err)
+			g_set_error(err, G_FILE_ERROR, G_FILE_ERROR_FAILED, "%s",
+				    e.msg);
 		backend_free(be);
 		return rc;
 	}
