@@ -29,8 +29,9 @@
 #define EVICT_BATCH 64
 /* How far ahead of a forward reader bodies are fetched, and by how many
  * threads (the inner store's pool keeps a connection for the reader). */
-#define PREFETCH_WINDOW 48
+#define PREFETCH_WINDOW 96
 #define PREFETCH_THREADS 3
+#define PREFETCH_BATCH 16
 
 struct fetch_wait {
 	GCond cond;
@@ -61,6 +62,9 @@ struct mfs_backend {
 	GCond pf_wake;			/* pf_queue has work; lock */
 	GPtrArray *pf_threads;		/* of GThread * */
 	char *pf_folder, *pf_id;	/* the last fetch; lock */
+	char *pf_mark;			/* look ahead again from here; lock */
+	GHashTable *touched;		/* keys read since the last flush of
+					   their use times; lock */
 };
 
 static char *blob_key(const char *folder, const char *id)
@@ -232,27 +236,33 @@ static void evict(struct mfs_backend *c)
 
 /* Fetch from the inner store into the blob file; the caller is the one
  * fetch of this key in flight. */
-static int fill_blob(struct mfs_backend *c, const char *folder,
-		     const char *id, const char *key, struct mfs_error *e)
+/* Keep as the body of folder/id either the content of `in` (taken; -1
+ * for none) or `len` bytes at `buf`. */
+static int save_blob(struct mfs_backend *c, const char *folder,
+		     const char *id, const char *key, int in,
+		     const void *buf, size_t len, struct mfs_error *e)
 {
 	g_autofree char *path = blob_path(c, key);
 	g_autofree char *dir = g_path_get_dirname(path);
 	g_autofree char *tmp = g_strconcat(path, ".part", NULL);
 	struct mfs_item *known = NULL;
 	struct stat sb;
-	int in, out, rc;
+	int out, rc = 0;
 
-	if ((rc = mfs_store_fetch(&c->inner, folder, id, &in, e)) < 0)
-		return rc;
 	if ((rc = file_mkdir_p(dir, 0700)) < 0 ||
 	    (out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) < 0) {
 		rc = rc < 0 ? rc : -errno;
-		close(in);
+		if (in >= 0)
+			close(in);
 		return mfs_error_set(e, rc, MFS_ERR_ACCOUNT, MFS_ERR_BACKOFF,
 				     "cache %s: %s", dir, g_strerror(-rc));
 	}
-	rc = file_copy_fd(in, out);
-	close(in);
+	if (in >= 0) {
+		rc = file_copy_fd(in, out);
+		close(in);
+	} else {
+		rc = file_write_all(out, buf, len);
+	}
 	if (rc == 0 && fstat(out, &sb) != 0)
 		rc = -errno;
 	if (close(out) != 0 && rc == 0)
@@ -281,6 +291,93 @@ static int fill_blob(struct mfs_backend *c, const char *folder,
 	return 0;
 }
 
+static int fill_blob(struct mfs_backend *c, const char *folder,
+		     const char *id, const char *key, struct mfs_error *e)
+{
+	int in, rc = mfs_store_fetch(&c->inner, folder, id, &in, e);
+
+	if (rc < 0)
+		return rc;
+	return save_blob(c, folder, id, key, in, NULL, 0, e);
+}
+
+/* Say "this one fetches `key`"; false when another already does.  Takes
+ * c->lock. */
+static bool claim(struct mfs_backend *c, const char *key)
+{
+	struct fetch_wait *w;
+
+	g_mutex_lock(&c->lock);
+	if (g_hash_table_contains(c->inflight, key)) {
+		g_mutex_unlock(&c->lock);
+		return false;
+	}
+	w = g_new0(struct fetch_wait, 1);
+	g_cond_init(&w->cond);
+	w->waiters = 1;
+	g_hash_table_insert(c->inflight, g_strdup(key), w);
+	g_mutex_unlock(&c->lock);
+	return true;
+}
+
+/* The claimed fetch of `key` ended with `rc`: wake whoever waits. */
+static void finish(struct mfs_backend *c, const char *key, int rc)
+{
+	struct fetch_wait *w;
+
+	g_mutex_lock(&c->lock);
+	w = g_hash_table_lookup(c->inflight, key);
+	if (w) {
+		g_hash_table_remove(c->inflight, key);
+		w->done = true;
+		w->rc = rc;
+		g_cond_broadcast(&w->cond);
+		if (--w->waiters == 0) {
+			g_cond_clear(&w->cond);
+			g_free(w);
+		}
+	}
+	g_mutex_unlock(&c->lock);
+}
+
+/* Use times are written in batches: a write per open would cost more
+ * than the open. */
+#define TOUCH_BATCH 256
+
+static void flush_touched(struct mfs_backend *c)
+{
+	GHashTable *keys;
+
+	g_mutex_lock(&c->lock);
+	keys = c->touched;
+	c->touched = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+					   NULL);
+	g_mutex_unlock(&c->lock);
+	if (g_hash_table_size(keys) > 0) {
+		GPtrArray *list = g_ptr_array_new();
+		GHashTableIter it;
+		gpointer k;
+		g_hash_table_iter_init(&it, keys);
+		while (g_hash_table_iter_next(&it, &k, NULL))
+			g_ptr_array_add(list, k);
+		index_blob_touch_many(c->ix, list);
+		g_ptr_array_unref(list);
+	}
+	g_hash_table_unref(keys);
+}
+
+static void touch(struct mfs_backend *c, const char *key)
+{
+	bool full;
+
+	g_mutex_lock(&c->lock);
+	g_hash_table_add(c->touched, g_strdup(key));
+	full = g_hash_table_size(c->touched) >= TOUCH_BATCH;
+	g_mutex_unlock(&c->lock);
+	if (full)
+		flush_touched(c);
+}
+
 /* Make sure the body is on disk: fetch it, or wait for whoever fetches it
  * already.  Returns 0 or -errno. */
 static int ensure_blob(struct mfs_backend *c, const char *folder,
@@ -288,6 +385,7 @@ static int ensure_blob(struct mfs_backend *c, const char *folder,
 		       struct mfs_error *e)
 {
 	struct fetch_wait *w;
+	bool waited_for_failure = false;
 	int rc;
 
 	for (;;) {
@@ -306,31 +404,21 @@ static int ensure_blob(struct mfs_backend *c, const char *folder,
 				g_free(w);
 			}
 			g_mutex_unlock(&c->lock);
-			if (rc < 0)
+			/* a failed prefetch is tried once more by the reader
+			 * itself, which then gets the real reason */
+			if (rc < 0 && waited_for_failure)
 				return mfs_error_set(e, rc, MFS_ERR_ITEM,
 						     MFS_ERR_TRANSIENT,
 						     "fetching %s/%s failed",
 						     folder, id);
+			waited_for_failure = rc < 0;
 			continue;
 		}
-		w = g_new0(struct fetch_wait, 1);
-		g_cond_init(&w->cond);
-		w->waiters = 1;
-		g_hash_table_insert(c->inflight, g_strdup(key), w);
 		g_mutex_unlock(&c->lock);
-
+		if (!claim(c, key))
+			continue;
 		rc = fill_blob(c, folder, id, key, e);
-
-		g_mutex_lock(&c->lock);
-		g_hash_table_remove(c->inflight, key);
-		w->done = true;
-		w->rc = rc;
-		g_cond_broadcast(&w->cond);
-		if (--w->waiters == 0) {
-			g_cond_clear(&w->cond);
-			g_free(w);
-		}
-		g_mutex_unlock(&c->lock);
+		finish(c, key, rc);
 		return rc;
 	}
 }
@@ -363,16 +451,23 @@ static void prefetch_after(struct mfs_backend *c, const char *folder,
 	if (c->pf_threads->len == 0)
 		return;
 	g_mutex_lock(&c->lock);
-	forward = !c->pf_folder || strcmp(c->pf_folder, folder) ||
-		  strcmp(id, c->pf_id) > 0;
+	bool same = c->pf_folder && !strcmp(c->pf_folder, folder);
+	forward = !same || strcmp(id, c->pf_id) > 0;
+	/* look ahead again only when the reader has used up half of what
+	 * was scheduled, not on every open */
+	bool due = !same || !c->pf_mark || strcmp(id, c->pf_mark) >= 0;
 	g_free(c->pf_folder);
 	g_free(c->pf_id);
 	c->pf_folder = g_strdup(folder);
 	c->pf_id = g_strdup(id);
 	g_mutex_unlock(&c->lock);
-	if (!forward || index_next_ids(c->ix, folder, id, PREFETCH_WINDOW,
-				       &next) < 0)
+	if (!forward || !due || index_next_ids(c->ix, folder, id,
+					       PREFETCH_WINDOW, &next) < 0)
 		return;
+	g_mutex_lock(&c->lock);
+	g_free(c->pf_mark);
+	c->pf_mark = next->len ? g_strdup(next->pdata[next->len / 2]) : NULL;
+	g_mutex_unlock(&c->lock);
 	for (guint i = 0; i < next->len; i++) {
 		char *key = blob_key(folder, next->pdata[i]);
 		g_autofree char *path = blob_path(c, key);
@@ -399,9 +494,75 @@ static void prefetch_after(struct mfs_backend *c, const char *folder,
 	g_ptr_array_unref(next);
 }
 
+struct batch {
+	struct mfs_backend *c;
+	GPtrArray *tasks;		/* of struct pf_task *, claimed */
+	GHashTable *done;		/* keys finished */
+};
+
+static void batch_got(const char *id, const void *buf, size_t len,
+		      void *data)
+{
+	struct batch *b = data;
+	struct mfs_error e = { 0 };
+
+	for (guint i = 0; i < b->tasks->len; i++) {
+		struct pf_task *t = b->tasks->pdata[i];
+		if (strcmp(t->id, id) || g_hash_table_contains(b->done, t->key))
+			continue;
+		int rc = save_blob(b->c, t->folder, t->id, t->key, -1, buf,
+				   len, &e);
+		finish(b->c, t->key, rc);
+		g_hash_table_add(b->done, t->key);
+		return;
+	}
+}
+
+/* Fetch a run of queued bodies of one folder in one exchange. */
+static void prefetch_batch(struct mfs_backend *c, GPtrArray *tasks)
+{
+	struct batch b = { c, g_ptr_array_new(), g_hash_table_new(g_str_hash,
+								  g_str_equal) };
+	GPtrArray *ids = g_ptr_array_new();
+	struct mfs_error e = { 0 };
+	int rc;
+
+	for (guint i = 0; i < tasks->len; i++) {
+		struct pf_task *t = tasks->pdata[i];
+		g_autofree char *path = blob_path(c, t->key);
+		if (access(path, F_OK) == 0 || !claim(c, t->key))
+			continue;
+		g_ptr_array_add(b.tasks, t);
+		g_ptr_array_add(ids, t->id);
+	}
+	if (b.tasks->len > 0) {
+		struct pf_task *first = b.tasks->pdata[0];
+		rc = mfs_store_fetch_batch(&c->inner, first->folder,
+					   (const char *const *)ids->pdata,
+					   ids->len, batch_got, &b, &e);
+		for (guint i = 0; i < b.tasks->len; i++) {
+			struct pf_task *t = b.tasks->pdata[i];
+			if (g_hash_table_contains(b.done, t->key))
+				continue;
+			/* not in the batch: singly, if batches are not had */
+			int r = rc == -ENOTSUP
+				? fill_blob(c, t->folder, t->id, t->key, &e)
+				: (rc < 0 ? rc : -ENOENT);
+			finish(c, t->key, r);
+		}
+		if (rc < 0 && rc != -ENOTSUP)
+			log_debug(LOG_CACHE, "prefetch: %s", e.msg);
+	}
+	g_ptr_array_unref(ids);
+	g_ptr_array_unref(b.tasks);
+	g_hash_table_unref(b.done);
+}
+
 static gpointer prefetcher(gpointer p)
 {
 	struct mfs_backend *c = p;
+	GPtrArray *tasks = g_ptr_array_new_with_free_func(
+		(GDestroyNotify)pf_task_free);
 
 	g_mutex_lock(&c->lock);
 	while (!c->stop) {
@@ -411,16 +572,25 @@ static gpointer prefetcher(gpointer p)
 			continue;
 		}
 		g_hash_table_remove(c->pf_queued, t->key);
+		g_ptr_array_add(tasks, t);
+		/* what else waits for the same folder goes along */
+		for (GList *l = c->pf_queue.head, *next; l &&
+		     tasks->len < PREFETCH_BATCH; l = next) {
+			struct pf_task *u = l->data;
+			next = l->next;
+			if (strcmp(u->folder, t->folder))
+				continue;
+			g_queue_delete_link(&c->pf_queue, l);
+			g_hash_table_remove(c->pf_queued, u->key);
+			g_ptr_array_add(tasks, u);
+		}
 		g_mutex_unlock(&c->lock);
-		struct mfs_error e = { 0 };
-		g_autofree char *path = blob_path(c, t->key);
-		if (ensure_blob(c, t->folder, t->id, t->key, path, &e) < 0)
-			log_debug(LOG_CACHE, "prefetch %s/%s: %s", t->folder,
-				  t->id, e.msg);
-		pf_task_free(t);
+		prefetch_batch(c, tasks);
+		g_ptr_array_set_size(tasks, 0);
 		g_mutex_lock(&c->lock);
 	}
 	g_mutex_unlock(&c->lock);
+	g_ptr_array_unref(tasks);
 	return NULL;
 }
 
@@ -438,7 +608,7 @@ static int cache_fetch(struct mfs_backend *c, const char *folder,
 			return rc;
 		int fd = open(path, O_RDONLY | O_CLOEXEC);
 		if (fd >= 0) {
-			index_blob_touch(c->ix, key);
+			touch(c, key);
 			*fd_r = fd;
 			return 0;
 		}
@@ -635,6 +805,11 @@ static void cache_close(struct mfs_backend **cp)
 	g_cond_clear(&c->pf_wake);
 	g_free(c->pf_folder);
 	g_free(c->pf_id);
+	g_free(c->pf_mark);
+	if (c->ix && c->touched)
+		flush_touched(c);
+	if (c->touched)
+		g_hash_table_unref(c->touched);
 	index_close(&c->ix);
 	g_queue_clear_full(&c->queue, g_free);
 	g_hash_table_unref(c->queued);
@@ -688,6 +863,8 @@ int cache_store_open(struct mfs_store *inner, const char *dir,
 					    NULL);
 	g_queue_init(&c->pf_queue);
 	c->pf_queued = g_hash_table_new(g_str_hash, g_str_equal);
+	c->touched = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+					   NULL);
 	g_cond_init(&c->pf_wake);
 	c->pf_threads = g_ptr_array_new();
 	if ((rc = file_mkdir_p(c->blobs, 0700)) < 0) {

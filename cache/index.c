@@ -477,6 +477,20 @@ int index_blob_touch(struct cache_index *ix, const char *key)
 	return rc;
 }
 
+int index_blob_touch_many(struct cache_index *ix, GPtrArray *keys)
+{
+	int rc = 0;
+
+	g_mutex_lock(&ix->lock);
+	exec(ix, "BEGIN");
+	for (guint i = 0; i < keys->len && rc == 0; i++)
+		rc = run(ix, prep(ix, "UPDATE blobs SET atime=? WHERE key=?",
+				  "it", (int64_t)time(NULL), keys->pdata[i]));
+	exec(ix, rc == 0 ? "COMMIT" : "ROLLBACK");
+	g_mutex_unlock(&ix->lock);
+	return rc;
+}
+
 int index_blob_remove(struct cache_index *ix, const char *key)
 {
 	int rc;

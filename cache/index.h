@@ -60,6 +60,8 @@ int index_remove_item(struct cache_index *ix, const char *path,
 /* Bodies on disk: `key` names the file. */
 int index_blob_add(struct cache_index *ix, const char *key, uint64_t size);
 int index_blob_touch(struct cache_index *ix, const char *key);
+/* Mark these bodies (char * keys) used now, in one transaction. */
+int index_blob_touch_many(struct cache_index *ix, GPtrArray *keys);
 int index_blob_remove(struct cache_index *ix, const char *key);
 uint64_t index_blob_total(struct cache_index *ix);
 /* Keys of the least recently used bodies, at most `n`. */

@@ -116,6 +116,14 @@ int mfs_store_fetch(struct mfs_store *st, const char *folder, const char *id,
 	return CALL(st, fetch, folder, id, folder, id, fd_r, e);
 }
 
+int mfs_store_fetch_batch(struct mfs_store *st, const char *folder,
+			  const char *const *ids, size_t n,
+			  mfs_fetched_fn got, void *data, struct mfs_error *e)
+{
+	return CALL(st, fetch_batch, folder, n ? ids[0] : NULL, folder, ids, n,
+		    got, data, e);
+}
+
 int mfs_store_append(struct mfs_store *st, const char *folder, int fd,
 		     const char *hint, uint64_t flags, int64_t date,
 		     struct mfs_item **item_r, struct mfs_error *e)

@@ -92,6 +92,11 @@ struct mfs_error {
 
 struct mfs_backend;			/* opaque; one per mounted account */
 
+/* Receives one item of a batch fetch: its bytes, borrowed for the call
+ * (a backend hands over what it has in memory without another copy). */
+typedef void (*mfs_fetched_fn)(const char *id, const void *buf, size_t len,
+			       void *data);
+
 /* Called by a backend's watcher thread when something changed outside. */
 typedef void (*mfs_change_fn)(const char *folder, void *data);
 
@@ -135,6 +140,14 @@ struct mfs_backend_ops {
 	 * the caller owns and closes.  May block on the network. */
 	int (*fetch)(struct mfs_backend *be, const char *folder,
 		     const char *id, int *fd_r, struct mfs_error *e);
+
+	/* Several items of one folder in one exchange, so that their round
+	 * trips overlap: `got` is called for each item that came, in any
+	 * order; items not delivered were not found.  Optional: without it
+	 * callers use fetch(). */
+	int (*fetch_batch)(struct mfs_backend *be, const char *folder,
+			   const char *const *ids, size_t n, mfs_fetched_fn got,
+			   void *data, struct mfs_error *e);
 
 	/* Store the content read from `fd` (from offset 0 to EOF) as a new item
 	 * of `folder` with `flags` and internal `date` (seconds).  `hint` is
@@ -204,6 +217,9 @@ int mfs_store_sync(struct mfs_store *st, const char *folder,
 		   struct mfs_error *e);
 int mfs_store_fetch(struct mfs_store *st, const char *folder, const char *id,
 		    int *fd_r, struct mfs_error *e);
+int mfs_store_fetch_batch(struct mfs_store *st, const char *folder,
+			  const char *const *ids, size_t n,
+			  mfs_fetched_fn got, void *data, struct mfs_error *e);
 int mfs_store_append(struct mfs_store *st, const char *folder, int fd,
 		     const char *hint, uint64_t flags, int64_t date,
 		     struct mfs_item **item_r, struct mfs_error *e);

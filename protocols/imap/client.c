@@ -356,6 +356,7 @@ const struct mfs_backend_ops imap_backend_ops = {
 	.list_folders = imap_list,
 	.sync = imap_sync,
 	.fetch = imap_fetch,
+	.fetch_batch = imap_fetch_batch,
 	.append = imap_append,
 	.set_flags = imap_set_flags,
 	.remove = imap_remove,

@@ -43,6 +43,7 @@ struct imap_conn {
 	bool broken;
 	char delim;
 	char *idle_tag;			/* owned; while IDLE runs */
+	bool logging_out;		/* the BYE to come is expected */
 };
 
 void imap_cfg_clear(struct imap_cfg *cfg)
@@ -262,8 +263,9 @@ static void untagged_common(struct imap_conn *c, struct imap_line *l)
 		caps_set(c, code->list, 1);
 	if (imap_arg_is(w, "BYE")) {
 		struct imap_arg *text = imap_line_arg(l, l->args->len - 1);
-		log_warnx("%s: the server closes the connection: %s", c->name,
-			  text && text->str ? text->str : "");
+		if (!c->logging_out)
+			log_warnx("%s: the server closes the connection: %s",
+				  c->name, text && text->str ? text->str : "");
 		c->broken = true;
 	}
 }
@@ -622,6 +624,7 @@ void imap_conn_close(struct imap_conn **cp)
 	if (c->s && !c->broken) {
 		struct mfs_error e;
 		c->timeout_ms = MIN(c->timeout_ms, 2000);
+		c->logging_out = true;
 		imap_conn_run(c, imap_cmd_new("LOGOUT"), NULL, NULL, NULL, &e);
 	}
 	stream_close(&c->s);

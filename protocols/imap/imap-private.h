@@ -74,6 +74,9 @@ int imap_sync(struct mfs_backend *be, const char *folder, const char *state,
 	      struct mfs_sync_result **res_r, struct mfs_error *e);
 int imap_fetch(struct mfs_backend *be, const char *folder, const char *id,
 	       int *fd_r, struct mfs_error *e);
+int imap_fetch_batch(struct mfs_backend *be, const char *folder,
+		     const char *const *ids, size_t n, mfs_fetched_fn got,
+		     void *data, struct mfs_error *e);
 int imap_append(struct mfs_backend *be, const char *folder, int fd,
 		const char *hint, uint64_t flags, int64_t date,
 		struct mfs_item **item_r, struct mfs_error *e);

@@ -452,6 +452,65 @@ int imap_fetch(struct mfs_backend *be, const char *folder, const char *id,
 	return 0;
 }
 
+struct batch_ctx {
+	GHashTable *ids;		/* uid -> id (borrowed strings) */
+	mfs_fetched_fn got;
+	void *data;
+};
+
+static int batch_cb(struct imap_line *l, void *data)
+{
+	struct batch_ctx *bc = data;
+	GPtrArray *fl = fetch_list(l);
+	struct imap_arg *body;
+	uint64_t uid;
+	const char *id;
+
+	if (!fl || !imap_arg_number(fetch_attr(fl, "UID"), &uid) ||
+	    !(body = fetch_attr(fl, "BODY[]")) || !imap_arg_is_string(body) ||
+	    !(id = g_hash_table_lookup(bc->ids, &uid)))
+		return 0;
+	bc->got(id, body->str, body->len, bc->data);
+	g_hash_table_remove(bc->ids, &uid);	/* once per message */
+	return 0;
+}
+
+int imap_fetch_batch(struct mfs_backend *be, const char *folder,
+		     const char *const *ids, size_t n, mfs_fetched_fn got,
+		     void *data, struct mfs_error *e)
+{
+	struct batch_ctx bc = { g_hash_table_new_full(g_int64_hash,
+						      g_int64_equal, g_free,
+						      NULL), got, data };
+	GArray *uids = g_array_new(FALSE, FALSE, sizeof(uint64_t));
+	struct imap_conn *c;
+	uint64_t cur_uv;
+	int rc = imap_pool_get(be, folder, &c, &cur_uv, e);
+
+	if (rc < 0)
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		uint64_t uv, uid;
+		if (imap_parse_item_id(ids[i], &uv, &uid) < 0 || uv != cur_uv)
+			continue;
+		g_hash_table_insert(bc.ids, g_memdup2(&uid, sizeof(uid)),
+				    (gpointer)ids[i]);
+		g_array_append_val(uids, uid);
+	}
+	if (uids->len > 0) {
+		g_array_sort(uids, uid_cmp);
+		g_autofree char *set = make_set(uids);
+		rc = imap_conn_run(c, imap_cmd_new("UID FETCH %s (UID "
+						   "BODY.PEEK[])", set),
+				   batch_cb, &bc, NULL, e);
+	}
+	imap_pool_put(be, c);
+out:
+	g_array_unref(uids);
+	g_hash_table_unref(bc.ids);
+	return rc;
+}
+
 /* The uid a new message got, from an APPENDUID or COPYUID code in `l`. */
 static bool uid_code(struct imap_line *l, const char *name, uint64_t *uv_r,
 		     uint64_t *uid_r)

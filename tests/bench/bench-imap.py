@@ -140,7 +140,7 @@ def main():
         t_cached = timed(["rsync", "-a", "--exclude=/.mailfs", mnt + "/",
                           os.path.join(work, "backup2") + "/"])
         local_copy = os.path.join(work, "local-copy")
-        timed(["rsync", "-a", near + "/", local_copy + "/"])
+        t_local_full = timed(["rsync", "-a", near + "/", local_copy + "/"])
         t_local = timed(["rsync", "-a", near + "/", local_copy + "/"])
         rss = m.peak_rss_kib()
         m.stop()
@@ -174,6 +174,8 @@ def main():
         print("%-34s %8.2fs" % ("    of (a): mount until ready", t_mount))
         print("%-34s %8.2fs" % ("    a full copy from the warm cache",
                                 t_cached))
+        print("%-34s %8.2fs" % ("    rsync of mbsync's copy, locally",
+                                t_local_full))
         print("%-34s %8.2fs" % ("(c) remount until ready", t_remount))
         print("%-34s %8.2fs" % ("(c) then list every file", t_list))
         print("%-34s %7.1f MiB" % ("(d) daemon peak RSS", rss / 1024))

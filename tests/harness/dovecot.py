@@ -331,7 +331,7 @@ auth_verbose = yes
 auth_cache_size = 0
 passdb {{
   driver = passwd-file
-  args = scheme=PLAIN username_format=%u {base}/users
+  args = scheme=PLAIN username_format=%u {base}/passwd/%u
 }}
 userdb {{
   driver = static
@@ -422,44 +422,43 @@ class Dovecot:
             os.makedirs(d, exist_ok=True)
             os.chown(d, self.uid, self.gid)
         self.users = {}
-        self._write_users()
+        self._seq = 0
         for name, password in (users or {}).items():
             self.add_user(name, password)
         self.proc = None
         self.imap_port = self.imaps_port = None
         self.pop3_port = self.pop3s_port = None
         self._log_mark = 0
-        self._seq = 0
 
     # --- users ---------------------------------------------------------------
-    def _write_users(self):
-        path = os.path.join(self.base, "users")
+    def _write_user(self, name):
+        # One passwd-file per user: Dovecot opens a new one at once, while a
+        # changed file is reread at most once a second.
+        d = os.path.join(self.base, "passwd")
+        os.makedirs(d, exist_ok=True)
+        path = os.path.join(d, name)
         tmp = path + ".tmp"
         with open(tmp, "w") as f:
-            for name, password in self.users.items():
-                f.write("%s:{PLAIN}%s\n" % (name, password))
+            f.write("%s:{PLAIN}%s\n" % (name, self.users[name]))
         os.chmod(tmp, 0o644)
         os.rename(tmp, path)
 
     def add_user(self, name=None, password=None):
-        """Add a user (a fresh, empty mailbox); Dovecot rereads the
-        passwd-file at the next login. Returns (name, password)."""
+        """Add a user (a fresh, empty mailbox) that can log in at once.
+        Returns (name, password). (Changing the password of an existing
+        user takes effect up to a second later.)"""
         if name is None:
             self._seq += 1
             name = "user%d%s" % (self._seq, secrets.token_hex(3))
         if password is None:
             password = "pw-" + secrets.token_hex(8)
-        assert re.fullmatch(r"[A-Za-z0-9._-]+", name), name
+        assert re.fullmatch(r"[A-Za-z0-9_-][A-Za-z0-9._-]*", name), name
         assert ":" not in password and "\n" not in password
         self.users[name] = password
-        self._write_users()
+        self._write_user(name)
         for d in (self.user_dir(name), os.path.join(self.home_root, name)):
             os.makedirs(d, exist_ok=True)
             os.chown(d, self.uid, self.gid)
-        # A passwd-file whose mtime did not change within the same second
-        # may not be reread; make the change visible.
-        now = time.time()
-        os.utime(os.path.join(self.base, "users"), (now, now + 1))
         return name, password
 
     def user_dir(self, user):

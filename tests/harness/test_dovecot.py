@@ -119,7 +119,7 @@ def test_pop3_and_pop3s(dovecot_server):
     user, pw = dv.add_user()
     dv.append(user, "INBOX", make_message(1))
     p = poplib.POP3(dv.host, dv.pop3_port, timeout=10)
-    assert b"STLS" in b" ".join(p.capa().keys()).upper() or "STLS" in p.capa()
+    assert "STLS" in p.capa()
     p.user(user)
     p.pass_(pw)
     assert p.stat()[0] == 1
