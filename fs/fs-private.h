@@ -142,6 +142,7 @@ void fs_view_queue_inval(struct fs *fs, fuse_ino_t parent, const char *name,
 void fs_view_send_invals(struct fs *fs);
 void fs_on_store_change(const char *folder, void *data);
 char *fs_join(const char *parent, const char *name);
+int fs_errno(int rc);
 bool fs_path_under(const char *path, const char *top);
 const char *fs_sub_name(enum fs_sub sub);
 /* Read an item's Message-ID into the view; takes fs->lock itself, so call

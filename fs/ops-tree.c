@@ -81,7 +81,7 @@ void fs_op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name,
 	}
 	if (rc < 0) {
 		g_mutex_unlock(&fs->lock);
-		fuse_reply_err(req, -rc);
+		fuse_reply_err(req, -fs_errno(rc));
 		return;
 	}
 	fs_view_sync(fs, fs_view_add_folder(fs, path, kind));
@@ -127,7 +127,7 @@ void fs_op_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
 		rc = sub_is_empty(fs, node) ? 0 : -ENOTEMPTY;
 		fs_node_drop_if_unused(fs, node);
 		g_mutex_unlock(&fs->lock);
-		fuse_reply_err(req, -rc);
+		fuse_reply_err(req, -fs_errno(rc));
 		return;
 	}
 	if (rc == 0 && node->type != FS_N_DIR)
@@ -140,13 +140,16 @@ void fs_op_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
 		rc = mfs_store_delete_folder(fs->store, node->folder, &e);
 		if (rc == -ENOENT)
 			rc = 0;	/* only ever implied by its sub-folders */
+		else if (rc < 0 && rc != -ENOTEMPTY)
+			log_error_record("removing folder %s: %s", node->folder,
+					 e.msg[0] ? e.msg : g_strerror(-rc));
 	}
 	if (rc == 0)
 		fs_view_remove_folder(fs, node->folder);
 	if (node)
 		fs_node_drop_if_unused(fs, node);
 	g_mutex_unlock(&fs->lock);
-	fuse_reply_err(req, -rc);
+	fuse_reply_err(req, -fs_errno(rc));
 }
 
 /* A staged file moves; it commits if it now can, else the move is undone. */
@@ -345,7 +348,7 @@ done:
 	if (src)
 		fs_node_drop_if_unused(fs, src);
 	g_mutex_unlock(&fs->lock);
-	fuse_reply_err(req, -rc);
+	fuse_reply_err(req, -fs_errno(rc));
 }
 
 /* link(2) from tmp/ into new/ or cur/ is how qmail-style agents deliver:
@@ -380,7 +383,7 @@ void fs_op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent,
 		rc = fs_staged_store(fs, src->staged, f2, sub2, newname, &it);
 	if (rc < 0) {
 		g_mutex_unlock(&fs->lock);
-		fuse_reply_err(req, -rc);
+		fuse_reply_err(req, -fs_errno(rc));
 		return;
 	}
 	node = fs_node_get(fs, FS_N_ITEM, f2->path, FS_SUB_DIR, it->id, NULL);

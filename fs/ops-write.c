@@ -99,7 +99,7 @@ void fs_op_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 	}
 	g_mutex_unlock(&fs->lock);
 	if (rc < 0)
-		fuse_reply_err(req, -rc);
+		fuse_reply_err(req, -fs_errno(rc));
 	else
 		fuse_reply_create(req, &e, fi);
 }
@@ -115,7 +115,7 @@ void fs_op_mknod(fuse_req_t req, fuse_ino_t parent, const char *name,
 	rc = new_file(fs, parent, name, mode, &node);
 	if (rc < 0) {
 		g_mutex_unlock(&fs->lock);
-		fuse_reply_err(req, -rc);
+		fuse_reply_err(req, -fs_errno(rc));
 		return;
 	}
 	fs_reply_entry(fs, req, node);
@@ -170,7 +170,7 @@ void fs_op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		rc = st->error;
 	}
 	g_mutex_unlock(&fs->lock);
-	fuse_reply_err(req, -rc);
+	fuse_reply_err(req, -fs_errno(rc));
 }
 
 void fs_op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
@@ -189,7 +189,7 @@ void fs_op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
 			rc = h->staged->error;
 	}
 	g_mutex_unlock(&fs->lock);
-	fuse_reply_err(req, -rc);
+	fuse_reply_err(req, -fs_errno(rc));
 }
 
 static int set_times(int fd, const struct stat *attr, int to_set)
@@ -281,7 +281,7 @@ void fs_op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
 	}
 	g_mutex_unlock(&fs->lock);
 	if (rc < 0)
-		fuse_reply_err(req, -rc);
+		fuse_reply_err(req, -fs_errno(rc));
 	else
 		fuse_reply_attr(req, &st, fs->opt.attr_timeout);
 }
@@ -331,5 +331,5 @@ void fs_op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 	if (node)
 		fs_node_drop_if_unused(fs, node);
 	g_mutex_unlock(&fs->lock);
-	fuse_reply_err(req, -rc);
+	fuse_reply_err(req, -fs_errno(rc));
 }

@@ -22,6 +22,31 @@ char *fs_join(const char *parent, const char *name)
 	return *parent ? g_strconcat(parent, "/", name, NULL) : g_strdup(name);
 }
 
+/* What a store's failure means to a program: the errnos of a network or a
+ * protocol ("connection reset", "protocol error") are not what open(2) or
+ * rename(2) can return, so they become EIO; the reason is in the log and
+ * .mailfs/errors. */
+int fs_errno(int rc)
+{
+	switch (-rc) {
+	case ECONNRESET:
+	case ECONNREFUSED:
+	case ECONNABORTED:
+	case ETIMEDOUT:
+	case EHOSTUNREACH:
+	case ENETUNREACH:
+	case ENETDOWN:
+	case EPIPE:
+	case EPROTO:
+	case EPROTONOSUPPORT:
+	case EAGAIN:
+	case ENOTSUP:
+		return -EIO;
+	default:
+		return rc;
+	}
+}
+
 const char *fs_sub_name(enum fs_sub sub)
 {
 	switch (sub) {

@@ -305,8 +305,19 @@ int imap_pool_get(struct mfs_backend *be, const char *folder,
 		if (!c && be->idle->len)
 			c = g_ptr_array_steal_index_fast(be->idle,
 							 be->idle->len - 1);
-		if (c)
-			break;
+		if (c) {
+			/* the server may have ended it while it waited here */
+			g_mutex_unlock(&be->lock);
+			bool alive = imap_conn_alive(c);
+			g_mutex_lock(&be->lock);
+			if (alive)
+				break;
+			be->open_conns--;
+			g_mutex_unlock(&be->lock);
+			imap_conn_close(&c);
+			g_mutex_lock(&be->lock);
+			continue;
+		}
 		if (be->open_conns < be->cfg.connections) {
 			be->open_conns++;
 			g_mutex_unlock(&be->lock);

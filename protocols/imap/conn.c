@@ -318,6 +318,21 @@ static int read_line(struct imap_conn *c, int ms, bool soft,
 	}
 }
 
+bool imap_conn_alive(struct imap_conn *c)
+{
+	while (!c->broken && c->s && (c->rpos < c->rend ||
+				      stream_pending(c->s))) {
+		struct imap_line *l = NULL;
+		struct mfs_error e = { 0 };
+		/* a line already begun must end soon; nothing more waits */
+		int rc = read_line(c, 200, true, &l, &e);
+		if (rc < 0)
+			break;
+		imap_line_free(&l);
+	}
+	return !c->broken;
+}
+
 /* ---- writing ---- */
 
 static int send_raw(struct imap_conn *c, const char *buf, size_t len,

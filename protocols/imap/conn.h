@@ -57,6 +57,9 @@ int imap_conn_open(const struct imap_cfg *cfg, struct imap_conn **c_r,
 void imap_conn_close(struct imap_conn **c);
 
 bool imap_conn_cap(const struct imap_conn *c, const char *cap);
+/* Read what the server sent while nobody asked (a BYE when a folder went
+ * away, EXISTS...); false when the connection cannot be used any more. */
+bool imap_conn_alive(struct imap_conn *c);
 bool imap_conn_broken(const struct imap_conn *c);
 /* The hierarchy delimiter (from LIST "" ""), '/' when the server has none. */
 char imap_conn_delimiter(const struct imap_conn *c);

@@ -450,11 +450,21 @@ class MailFS:
 
 
 def _rmtree(path):
+    top = os.path.abspath(path)
+
+    def inside(p):
+        p = os.path.abspath(p)
+        return p == top or p.startswith(top + os.sep)
+
     def onerror(func, p, exc):
-        # Make read-only directories left by a test removable again.
+        # Make read-only directories left by a test removable again, but
+        # never touch anything outside the test's own directory (/tmp!).
         try:
-            os.chmod(os.path.dirname(p), 0o700)
-            os.chmod(p, 0o700)
+            parent = os.path.dirname(p)
+            if inside(parent):
+                os.chmod(parent, 0o700)
+            if inside(p):
+                os.chmod(p, 0o700)
             func(p)
         except OSError:
             pass

@@ -34,7 +34,7 @@ first (sys.path.insert(0, ".../tests/harness")).
 import base64
 import collections
 import contextlib
-import email.utils
+import ctypes
 import imaplib
 import os
 import pwd
@@ -52,6 +52,7 @@ import time
 
 import pytest
 
+from mailgen import generate_message
 from mailfs_mount import (fsconf, imap_account_keys, imap_mount_factory,
                           write_mailfs_config, write_password_file,
                           ImapMailFS)
@@ -208,106 +209,6 @@ def make_pki(d):
 
 
 # ---------------------------------------------------------------------------
-# Generated messages
-
-_WORDS = ("the of and to in is that for it as was with be by on not he this "
-          "are or his from at which but have an they you were her she there "
-          "one all we their can has been if more when will would who so no "
-          "meeting report budget quarter draft review attached please thanks "
-          "regards project deadline schedule invoice customer release server "
-          "mailbox folder message archive backup network update agenda notes "
-          "Zürich naïve café résumé façade").split()
-
-
-def _text_lines(rng, count):
-    lines = []
-    for _ in range(count):
-        n = rng.randint(4, 14)
-        line = " ".join(rng.choice(_WORDS) for _ in range(n))
-        lines.append(line[0].upper() + line[1:] + ".")
-    return lines
-
-
-def generate_message(n, rng=None, size=None, attachment=None,
-                     date=None, domain="example.org"):
-    """A realistic RFC 5322 message (CRLF line ends) as bytes, and its
-    Message-ID.
-
-    size        approximate size of the text part (default 2-50 KB, random)
-    attachment  size in bytes of a binary attachment (base64 encoded, so
-                about 4/3 of that on the wire), 0 for none; default: none
-    date        Unix time of the Date header (default now)
-    """
-    rng = rng or random.Random(n)
-    if size is None:
-        size = rng.randint(2 * 1024, 50 * 1024)
-    if date is None:
-        date = time.time()
-    people = ["Alice Example <alice@%s>" % domain,
-              "Bob Example <bob@%s>" % domain,
-              "Carol Sample <carol@example.net>",
-              "Dave Müller <dave@example.com>"]
-    sender = rng.choice(people)
-    to = rng.choice([p for p in people if p != sender])
-    msgid = "<gen.%d.%08x@%s>" % (n, rng.getrandbits(32), domain)
-    subject = "%s %d" % (rng.choice(["Re: quarterly report", "Meeting notes",
-                                     "Invoice", "Fwd: backup plan",
-                                     "Release schedule", "Grüße aus Zürich"]),
-                         n)
-    if not subject.isascii():
-        subject = "=?UTF-8?B?%s?=" % base64.b64encode(subject.encode()).decode()
-    hdr = [
-        ("Return-Path", "<%s>" % sender.split("<")[1].rstrip(">")),
-        ("Received", "from mx.%s (mx.%s [192.0.2.%d]) by imap.%s with ESMTPS "
-                     "id %08X; %s" % (domain, domain, n % 250 + 1, domain,
-                                      rng.getrandbits(32),
-                                      email.utils.formatdate(date))),
-        ("From", sender),
-        ("To", to),
-        ("Subject", subject),
-        ("Date", email.utils.formatdate(date)),
-        ("Message-ID", msgid),
-        ("MIME-Version", "1.0"),
-    ]
-    lines = _text_lines(rng, 60)
-    text = []
-    total = 0
-    while total < size:
-        line = rng.choice(lines)
-        text.append(line)
-        total += len(line.encode()) + 2
-        if rng.random() < 0.15:
-            text.append("")
-            total += 2
-    body_text = "\r\n".join(text) + "\r\n"
-    if not attachment:
-        hdr.append(("Content-Type", "text/plain; charset=utf-8"))
-        hdr.append(("Content-Transfer-Encoding", "8bit"))
-        body = body_text
-    else:
-        boundary = "=_mailfs_%016x" % rng.getrandbits(64)
-        hdr.append(("Content-Type",
-                    'multipart/mixed; boundary="%s"' % boundary))
-        blob = rng.randbytes(attachment)
-        b64 = base64.encodebytes(blob).decode().replace("\n", "\r\n")
-        fname = "scan-%d.pdf" % n
-        body = ("This is a multi-part message in MIME format.\r\n\r\n"
-                "--%s\r\n"
-                "Content-Type: text/plain; charset=utf-8\r\n"
-                "Content-Transfer-Encoding: 8bit\r\n\r\n"
-                "%s\r\n"
-                "--%s\r\n"
-                "Content-Type: application/pdf; name=\"%s\"\r\n"
-                "Content-Disposition: attachment; filename=\"%s\"\r\n"
-                "Content-Transfer-Encoding: base64\r\n\r\n"
-                "%s"
-                "--%s--\r\n" % (boundary, body_text, boundary, fname, fname,
-                                b64, boundary))
-    head = "".join("%s: %s\r\n" % h for h in hdr)
-    return (head + "\r\n" + body).encode("utf-8"), msgid
-
-
-# ---------------------------------------------------------------------------
 # Dovecot
 
 _CONF = """\
@@ -329,6 +230,10 @@ disable_plaintext_auth = no
 auth_mechanisms = plain login
 auth_verbose = yes
 auth_cache_size = 0
+# A failed login must not slow down the next test's logins: no delay on a
+# failure, and no per-IP penalty (with its socket closed to the auth
+# process, Dovecot turns the penalty off).
+auth_failure_delay = 0
 passdb {{
   driver = passwd-file
   args = scheme=PLAIN username_format=%u {base}/passwd/%u
@@ -370,6 +275,11 @@ service pop3-login {{
     address = 127.0.0.1
     port = {pop3s_port}
     ssl = yes
+  }}
+}}
+service anvil {{
+  unix_listener anvil-auth-penalty {{
+    mode = 0
   }}
 }}
 # The PREAUTH tunnel runs imap as the mail user; let it reach the stats
@@ -428,7 +338,6 @@ class Dovecot:
         self.proc = None
         self.imap_port = self.imaps_port = None
         self.pop3_port = self.pop3s_port = None
-        self._log_mark = 0
 
     # --- users ---------------------------------------------------------------
     def _write_user(self, name):
@@ -495,11 +404,11 @@ class Dovecot:
                 (self.imap_port, self.imaps_port,
                  self.pop3_port, self.pop3s_port) = free_ports(4)
             self._write_config()
-            self._log_mark = self._log_size()
             out = open(os.path.join(self.base, "dovecot.out"), "ab")
             self.proc = subprocess.Popen(
                 [DOVECOT, "-c", self.config, "-F"], stdin=subprocess.DEVNULL,
-                stdout=out, stderr=subprocess.STDOUT, cwd=self.base)
+                stdout=out, stderr=subprocess.STDOUT, cwd=self.base,
+                preexec_fn=_die_with_parent)
             out.close()
             try:
                 self._wait_ready()
@@ -565,7 +474,11 @@ class Dovecot:
                 shutil.rmtree(self.base, ignore_errors=True)
 
     def __enter__(self):
-        return self.start()
+        try:
+            return self.start()
+        except BaseException:
+            self.cleanup()
+            raise
 
     def __exit__(self, *exc):
         self.cleanup()
@@ -886,6 +799,16 @@ class Dovecot:
         path = os.path.join(directory, "mailfs.conf")
         return write_mailfs_config(path, account, kv,
                                    append=os.path.exists(path))
+
+
+def _die_with_parent():
+    """In the child before exec: get SIGTERM when the test process dies, so
+    that a killed test run leaves no Dovecot behind."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGTERM, 0, 0, 0)      # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
 
 
 def _uidset(uids):

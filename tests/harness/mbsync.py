@@ -9,7 +9,14 @@ reference the benchmarks compare mailfs with.
   mbsync_pull()      both, for a Dovecot from dovecot.py
 
 The password is read by PassCmd from a file, never put on a command line.
+
+What mbsync writes is not the server's bytes: its Maildir store keeps LF
+line ends (each CRLF from IMAP becomes LF) and it adds an "X-TUID: ..."
+header line to every message it stores. as_server_bytes() undoes both, so
+that its files can be compared with what the server (or mailfs) holds.
 """
+
+import re
 
 import os
 import shlex
@@ -82,6 +89,14 @@ def write_mbsyncrc(path, near, host, port, user, password_file,
     with open(path, "w") as f:
         f.write("\n".join(lines))
     return path
+
+
+def as_server_bytes(data):
+    """The bytes the server holds for a message file mbsync wrote: without
+    the X-TUID header line it added, LF line ends back to CRLF."""
+    head, sep, body = data.partition(b"\n\n")
+    head = re.sub(rb"(?m)^X-TUID: [^\n]*\n", b"", head + b"\n", count=1)[:-1]
+    return (head + sep + body).replace(b"\n", b"\r\n")
 
 
 def run_mbsync(rc, timeout=600, verbose=False):

@@ -1,0 +1,385 @@
+"""An IMAP account mounted with mailfs, against a real Dovecot: what the
+mount shows is what the server holds, and what is done on either side shows
+on the other."""
+
+import errno
+import os
+import subprocess
+import time
+
+import pytest
+
+from dovecot import make_message
+
+SYNC = 15.0     # seconds a change may take to cross over (IDLE, polling)
+
+
+def wait_until(pred, timeout=SYNC, interval=0.1):
+    deadline = time.monotonic() + timeout
+    while True:
+        v = pred()
+        if v or time.monotonic() >= deadline:
+            return v
+        time.sleep(interval)
+
+
+def names(fs, folder, sub="cur"):
+    try:
+        return sorted(os.listdir(fs.m(folder, sub)))
+    except FileNotFoundError:
+        return []
+
+
+def uid_of(name):
+    """The UID in a file name V<uidvalidity>U<uid>:2,<flags>."""
+    return int(name.split(":2,")[0].split("U", 1)[1])
+
+
+def flags_of(name):
+    return name.split(":2,", 1)[1] if ":2," in name else ""
+
+
+def by_uid(fs, folder):
+    return {uid_of(n): n for n in names(fs, folder)}
+
+
+def server(fs, folder="INBOX"):
+    """{uid: Message} on the server."""
+    return {m.uid: m for m in fs.dovecot.list_messages(fs.user, folder)}
+
+
+IMAP_FLAG = {"D": "\\Draft", "F": "\\Flagged", "P": "$Forwarded",
+             "R": "\\Answered", "S": "\\Seen", "T": "\\Deleted"}
+
+
+def letters(server_flags):
+    inv = {v.lower(): k for k, v in IMAP_FLAG.items()}
+    return "".join(sorted(inv[f.lower()] for f in server_flags
+                          if f.lower() in inv))
+
+
+def test_listing_is_byte_identical(dovecot_server, imap_mount_factory,
+                                   tmp_path):
+    user, _ = dovecot_server.add_user()
+    filled = dovecot_server.fill(user, "INBOX", count=25, seed=3,
+                                 attachment_ratio=0.2)
+    dovecot_server.fill(user, "Archive/2024", count=5, seed=4)
+    conf = dovecot_server.mailfs_config(str(tmp_path), account="imap",
+                                        user=user)
+    fs = imap_mount_factory(conf, "imap")
+    fs.user, fs.dovecot = user, dovecot_server
+    fs.mount()
+    on_server = server(fs, "INBOX")
+    listed = by_uid(fs, "INBOX")
+    assert sorted(listed) == sorted(on_server)
+    dates = {f.data: f.date for f in filled}
+    for uid, m in on_server.items():
+        path = fs.m("INBOX", "cur", listed[uid])
+        st = os.stat(path)
+        # exact size before the body was read, then the same bytes
+        assert st.st_size == len(m.data)
+        assert st.st_mtime == dates[m.data]
+        with open(path, "rb") as f:
+            assert f.read() == m.data
+        assert flags_of(listed[uid]) == letters(m.flags)
+    assert len(names(fs, "Archive/2024")) == 5
+    assert names(fs, "INBOX", "new") == []
+    for special in ("Sent", "Trash", "Drafts", "Junk"):
+        assert os.path.isdir(fs.m(special, "cur"))
+
+
+def test_flags_both_ways(imap_mount):
+    fs = imap_mount
+    fs.dovecot.append(fs.user, "INBOX", make_message(1))
+    assert wait_until(lambda: len(names(fs, "INBOX")) == 1)
+    (uid, name), = by_uid(fs, "INBOX").items()
+    base = name.split(":2,")[0]
+    os.rename(fs.m("INBOX", "cur", name), fs.m("INBOX", "cur", base + ":2,FS"))
+    assert letters(server(fs)[uid].flags) == "FS"
+    assert os.getxattr(fs.m("INBOX", "cur", base + ":2,FS"),
+                       "user.mail.flags") == b"FS"
+    # and from the server to the mount
+    fs.dovecot.set_flags(fs.user, "INBOX", [uid], ["\\Answered"], mode="+")
+    assert wait_until(lambda: base + ":2,FRS" in names(fs, "INBOX")), \
+        names(fs, "INBOX")
+    # clearing every flag
+    os.rename(fs.m("INBOX", "cur", base + ":2,FRS"),
+              fs.m("INBOX", "cur", base + ":2,"))
+    assert letters(server(fs)[uid].flags) == ""
+
+
+def test_move_and_delete(imap_mount):
+    fs = imap_mount
+    fs.dovecot.create_folder(fs.user, "Archive")
+    a, b = make_message(2), make_message(3)
+    fs.dovecot.append(fs.user, "INBOX", a)
+    fs.dovecot.append(fs.user, "INBOX", b)
+    assert wait_until(lambda: len(names(fs, "INBOX")) == 2 and
+                      os.path.isdir(fs.m("Archive", "cur")))
+    listed = by_uid(fs, "INBOX")
+    uid_a = next(u for u, m in server(fs).items() if m.data == a)
+    uid_b = next(u for u, m in server(fs).items() if m.data == b)
+    os.rename(fs.m("INBOX", "cur", listed[uid_a]),
+              fs.m("Archive", "cur", listed[uid_a]))
+    assert [m.data for m in server(fs, "Archive").values()] == [a]
+    assert uid_a not in server(fs)
+    moved = names(fs, "Archive")
+    assert len(moved) == 1
+    with open(fs.m("Archive", "cur", moved[0]), "rb") as f:
+        assert f.read() == a
+    os.unlink(fs.m("INBOX", "cur", listed[uid_b]))
+    assert uid_b not in server(fs)
+    assert names(fs, "INBOX") == []
+
+
+def test_delivery_appends(imap_mount):
+    fs = imap_mount
+    data = make_message(4, size=30000)
+    tmp = fs.m("INBOX", "tmp", "1700000000.M1P1Q1.test")
+    with open(tmp, "wb") as f:
+        f.write(data)
+        os.fsync(f.fileno())
+    os.rename(tmp, fs.m("INBOX", "new", "1700000000.M1P1Q1.test"))
+    stored = list(server(fs).values())
+    assert [m.data for m in stored] == [data]
+    # a file written straight into cur/ with flags
+    data2 = make_message(5)
+    with open(fs.m("INBOX", "cur", "direct:2,FS"), "wb") as f:
+        f.write(data2)
+    got = {m.data: m for m in server(fs).values()}
+    assert data2 in got and letters(got[data2].flags) == "FS"
+    # both listed under the names the server's UIDs give them
+    listed = by_uid(fs, "INBOX")
+    assert sorted(listed) == sorted(server(fs))
+    for uid, name in listed.items():
+        with open(fs.m("INBOX", "cur", name), "rb") as f:
+            assert f.read() == server(fs)[uid].data
+
+
+def test_folder_operations(imap_mount):
+    fs = imap_mount
+    os.mkdir(fs.m("Projects"))
+    os.mkdir(fs.m("Projects", "Alpha"))
+    folders = fs.dovecot.list_folders(fs.user)
+    assert "Projects" in folders and "Projects/Alpha" in folders
+    os.rename(fs.m("Projects", "Alpha"), fs.m("Projects", "Beta"))
+    folders = fs.dovecot.list_folders(fs.user)
+    assert "Projects/Beta" in folders and "Projects/Alpha" not in folders
+    fs.dovecot.append(fs.user, "Projects/Beta", make_message(6))
+    assert wait_until(lambda: len(names(fs, "Projects/Beta")) == 1)
+    with pytest.raises(OSError) as exc:
+        os.rmdir(fs.m("Projects", "Beta"))
+    assert exc.value.errno == errno.ENOTEMPTY
+    assert len(server(fs, "Projects/Beta")) == 1
+    os.unlink(fs.m("Projects", "Beta", "cur", names(fs, "Projects/Beta")[0]))
+    os.rmdir(fs.m("Projects", "Beta"))
+    assert "Projects/Beta" not in fs.dovecot.list_folders(fs.user)
+
+
+def test_utf8_folder_names(imap_mount):
+    fs = imap_mount
+    fs.dovecot.create_folder(fs.user, "Entwürfe")
+    assert wait_until(lambda: "Entwürfe" in os.listdir(fs.mnt))
+    os.mkdir(fs.m("Café"))
+    assert "Café" in fs.dovecot.list_folders(fs.user)
+
+
+def test_server_changes_appear(imap_mount):
+    fs = imap_mount
+    data = make_message(7)
+    fs.dovecot.append(fs.user, "INBOX", data)
+    assert wait_until(lambda: len(names(fs, "INBOX")) == 1)
+    (name,) = names(fs, "INBOX")
+    with open(fs.m("INBOX", "cur", name), "rb") as f:
+        assert f.read() == data
+    fs.dovecot.expunge(fs.user, "INBOX", uids=[uid_of(name)])
+    assert wait_until(lambda: names(fs, "INBOX") == [])
+    fs.dovecot.create_folder(fs.user, "Lists")
+    fs.dovecot.append(fs.user, "Lists", make_message(8))
+    assert wait_until(lambda: len(names(fs, "Lists")) == 1)
+
+
+def test_remount_lists_from_the_index_and_works_offline(dovecot_server,
+                                                         imap_mount_factory,
+                                                         tmp_path):
+    user, _ = dovecot_server.add_user()
+    dovecot_server.fill(user, "INBOX", count=10, seed=5)
+    dovecot_server.fill(user, "Unread", count=3, seed=6)
+    conf = dovecot_server.mailfs_config(str(tmp_path), account="imap",
+                                        user=user, timeout=3)
+    fs = imap_mount_factory(conf, "imap")
+    fs.mount()
+    listed = names(fs, "INBOX")
+    unread = names(fs, "Unread")
+    assert len(listed) == 10 and len(unread) == 3
+    with open(fs.m("INBOX", "cur", listed[0]), "rb") as f:
+        first = f.read()
+    fs.unmount()
+    dovecot_server.stop()
+    try:
+        fs.mount()
+        assert names(fs, "INBOX") == listed
+        # what was read before is there; the rest fails quickly and clearly
+        with open(fs.m("INBOX", "cur", listed[0]), "rb") as f:
+            assert f.read() == first
+        t0 = time.monotonic()
+        with pytest.raises(OSError) as exc:
+            with open(fs.m("Unread", "cur", unread[0]), "rb") as f:
+                f.read()
+        assert exc.value.errno == errno.EIO
+        assert time.monotonic() - t0 < 10
+    finally:
+        dovecot_server.start()
+    # once the server is back, the rest comes
+    assert wait_until(lambda: _readable(fs.m("Unread", "cur", unread[0])),
+                      timeout=30)
+
+
+def _readable(path):
+    try:
+        with open(path, "rb") as f:
+            return len(f.read()) > 0
+    except OSError:
+        return False
+
+
+@pytest.mark.parametrize("tls", ["starttls", "none"])
+def test_other_transports(dovecot_server, imap_mount_factory, tmp_path, tls):
+    user, _ = dovecot_server.add_user()
+    dovecot_server.append(user, "INBOX", make_message(9))
+    conf = dovecot_server.mailfs_config(str(tmp_path), account="imap",
+                                        user=user, tls=tls)
+    fs = imap_mount_factory(conf, "imap")
+    fs.mount()
+    assert len(names(fs, "INBOX")) == 1
+
+
+def test_tunnel_preauth(dovecot_server, imap_mount_factory, tmp_path):
+    user, _ = dovecot_server.add_user()
+    data = make_message(10)
+    dovecot_server.append(user, "INBOX", data)
+    conf = dovecot_server.mailfs_config(str(tmp_path), account="imap",
+                                        user=user, tunnel=True)
+    fs = imap_mount_factory(conf, "imap")
+    fs.mount()
+    (name,) = names(fs, "INBOX")
+    with open(fs.m("INBOX", "cur", name), "rb") as f:
+        assert f.read() == data
+
+
+def _mount_fails(fs):
+    r = subprocess.run(fs.command(), capture_output=True, text=True,
+                       timeout=60, env=fs.env)
+    assert r.returncode != 0
+    assert not os.path.ismount(fs.mnt)
+    return r.stderr
+
+
+def test_certificate_from_another_ca_is_refused(dovecot_server,
+                                                imap_mount_factory, tmp_path):
+    user, _ = dovecot_server.add_user()
+    conf = dovecot_server.mailfs_config(
+        str(tmp_path), account="imap", user=user,
+        ca_file=dovecot_server.wrong_ca_file)
+    err = _mount_fails(imap_mount_factory(conf, "imap"))
+    assert "not trusted" in err, err
+
+
+def test_certificate_needs_its_ca(dovecot_server, imap_mount_factory,
+                                  tmp_path):
+    user, _ = dovecot_server.add_user()
+    conf = dovecot_server.mailfs_config(str(tmp_path), account="imap",
+                                        user=user)
+    # no ca_file: the system's CAs do not know the test CA
+    text = "".join(l for l in open(conf) if not l.startswith("ca_file"))
+    open(conf, "w").write(text)
+    err = _mount_fails(imap_mount_factory(conf, "imap"))
+    assert "not trusted" in err, err
+
+
+def test_wrong_password(dovecot_server, imap_mount_factory, tmp_path):
+    user, _ = dovecot_server.add_user()
+    conf = dovecot_server.mailfs_config(str(tmp_path), account="imap",
+                                        user=user, password="wrong")
+    err = _mount_fails(imap_mount_factory(conf, "imap"))
+    assert "AUTHENTICATIONFAILED" in err or "uthentication" in err, err
+
+
+def test_plaintext_needs_consent(dovecot_server, imap_mount_factory,
+                                 tmp_path):
+    user, _ = dovecot_server.add_user()
+    conf = dovecot_server.mailfs_config(str(tmp_path), account="imap",
+                                        user=user, tls="none",
+                                        allow_plaintext=None)
+    err = _mount_fails(imap_mount_factory(conf, "imap"))
+    assert "allow_plaintext" in err, err
+
+
+def test_password_never_shown(dovecot_server, imap_mount_factory, tmp_path):
+    user, password = dovecot_server.add_user()
+    dovecot_server.append(user, "INBOX", make_message(11))
+    for auth in ("PLAIN", "LOGIN"):
+        d = tmp_path / auth
+        conf = dovecot_server.mailfs_config(str(d), account="imap",
+                                            user=user, auth=auth)
+        fs = imap_mount_factory(conf, "imap")
+        # -d traces every protocol line
+        fs.command_extra = ["-d"]
+        orig = fs.command
+        fs.command = lambda *extra, orig=orig: orig("-d", *extra)
+        fs.mount()
+        assert len(names(fs, "INBOX")) == 1
+        for pid in _pids_of(fs.mnt):
+            with open("/proc/%d/cmdline" % pid, "rb") as f:
+                assert password.encode() not in f.read()
+        fs.unmount()
+        log = fs.log_tail(n=10 ** 7)
+        assert "LOGIN" in log or "AUTHENTICATE" in log, \
+            "the trace shows no login at all"
+        assert password not in log
+        import base64
+        assert base64.b64encode(b"\0%s\0%s" % (user.encode(),
+                                               password.encode())).decode() \
+            not in log
+
+
+def _pids_of(mnt):
+    out = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open("/proc/%s/cmdline" % entry, "rb") as f:
+                    if mnt.encode() in f.read():
+                        out.append(int(entry))
+            except OSError:
+                pass
+    return out
+
+
+def test_mail_tools(dovecot_server, imap_mount_factory, tmp_path):
+    user, _ = dovecot_server.add_user()
+    filled = dovecot_server.fill(user, "INBOX", count=40, seed=9)
+    conf = dovecot_server.mailfs_config(str(tmp_path), account="imap",
+                                        user=user)
+    fs = imap_mount_factory(conf, "imap")
+    fs.mount()
+    # rsync: a backup identical to what the server holds
+    backup = str(tmp_path / "backup")
+    subprocess.run(["rsync", "-a", "--exclude=/.mailfs", fs.mnt + "/",
+                    backup + "/"], check=True)
+    got = sorted(open(os.path.join(backup, "INBOX", "cur", n), "rb").read()
+                 for n in os.listdir(os.path.join(backup, "INBOX", "cur")))
+    assert got == sorted(f.data for f in filled)
+    # grep finds a planted string in exactly one message
+    planted = make_message(12, body="the needle xyzzy-4711 is here\r\n")
+    dovecot_server.append(user, "INBOX", planted)
+    assert wait_until(lambda: len(names(fs, "INBOX")) == 41)
+    r = subprocess.run(["grep", "-rl", "xyzzy-4711", fs.m("INBOX")],
+                       capture_output=True, text=True)
+    assert r.returncode == 0 and len(r.stdout.splitlines()) == 1
+    # mblaze lists every message
+    if subprocess.run(["which", "mlist"], capture_output=True).returncode:
+        pytest.skip("mblaze is not installed")
+    r = subprocess.run("mlist %s | mscan" % fs.m("INBOX"), shell=True,
+                       capture_output=True, text=True)
+    assert r.returncode == 0 and len(r.stdout.splitlines()) == 41
