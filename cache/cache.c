@@ -788,8 +788,8 @@ static void cache_close(struct mfs_backend **cp)
 
 	if (!c)
 		return;
-	/* the inner watcher first: it feeds the queue */
-	mfs_store_close(&c->inner);
+	/* our threads first, since they use the inner store; then the inner
+	 * store, whose watcher may still queue (into a queue nobody reads) */
 	g_mutex_lock(&c->lock);
 	c->stop = true;
 	g_cond_signal(&c->wake);
@@ -799,6 +799,7 @@ static void cache_close(struct mfs_backend **cp)
 		g_thread_join(c->worker);
 	for (guint i = 0; i < c->pf_threads->len; i++)
 		g_thread_join(c->pf_threads->pdata[i]);
+	mfs_store_close(&c->inner);
 	g_ptr_array_unref(c->pf_threads);
 	g_queue_clear_full(&c->pf_queue, (GDestroyNotify)pf_task_free);
 	g_hash_table_unref(c->pf_queued);

@@ -105,6 +105,8 @@ struct fs {
 					   directory, implied parents too */
 	GHashTable *nodes;		/* ino -> struct fs_node */
 	GPtrArray *invals;		/* of struct fs_inval *, queued */
+	GHashTable *handles;		/* every open struct fs_handle, so
+					   none outlives the mount */
 	time_t started;
 	uid_t uid;
 	gid_t gid;
@@ -214,6 +216,10 @@ struct fs_handle {
 int fs_open_staged_for_edit(struct fs *fs, struct fs_node *node,
 			    struct fs_folder *f, struct fs_item *it,
 			    bool truncate, struct fs_handle **h_r);
+/* Open handles are tracked from their open to their release; the ones the
+ * kernel never released (a lazy unmount) are released at the end. */
+void fs_handle_track(struct fs *fs, struct fs_handle *h);
 void fs_handle_release(struct fs *fs, struct fs_handle *h);
+void fs_handles_release_all(struct fs *fs);
 
 #endif

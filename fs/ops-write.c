@@ -96,6 +96,7 @@ void fs_op_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 		e.generation = 0;
 		fi->fh = (uint64_t)(uintptr_t)h;
 		fi->direct_io = 1;
+		fs_handle_track(fs, h);
 	}
 	g_mutex_unlock(&fs->lock);
 	if (rc < 0)

@@ -551,6 +551,9 @@ out:
 		fuse_reply_err(req, -rc);
 		return;
 	}
+	g_mutex_lock(&fs->lock);
+	fs_handle_track(fs, h);
+	g_mutex_unlock(&fs->lock);
 	fi->fh = (uint64_t)(uintptr_t)h;
 	fuse_reply_open(req, fi);
 }

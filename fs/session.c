@@ -38,6 +38,7 @@ int fs_run(struct mfs_store *store, struct staging *staging,
 	g_mutex_init(&fs.lock);
 	fs.nodes = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL,
 					 fs_node_free);
+	fs.handles = g_hash_table_new(g_direct_hash, g_direct_equal);
 	struct fs_node *root = fs_node_get(&fs, FS_N_ROOT, NULL, 0, NULL, NULL);
 	root->nlookup = 1;
 	fs_view_load(&fs);
@@ -96,6 +97,9 @@ out_session:
 	/* runs the destroy handler, which finishes staged files */
 	fuse_session_destroy(fs.se);
 	fs.se = NULL;
+	g_mutex_lock(&fs.lock);
+	fs_handles_release_all(&fs);
+	g_mutex_unlock(&fs.lock);
 out:
 	/* no more change reports into a view that is going away */
 	mfs_store_close(store);
@@ -112,6 +116,7 @@ out:
 		n->staged = NULL;
 	}
 	g_hash_table_unref(fs.nodes);
+	g_hash_table_unref(fs.handles);
 	fs_view_free(&fs);
 	g_mutex_unlock(&fs.lock);
 	g_mutex_clear(&fs.lock);

@@ -287,8 +287,27 @@ void fs_staged_finish_all(struct fs *fs)
 	g_ptr_array_unref(all);
 }
 
+void fs_handle_track(struct fs *fs, struct fs_handle *h)
+{
+	g_hash_table_add(fs->handles, h);
+}
+
+void fs_handles_release_all(struct fs *fs)
+{
+	GHashTableIter it;
+	gpointer h;
+
+	g_hash_table_iter_init(&it, fs->handles);
+	while (g_hash_table_iter_next(&it, &h, NULL)) {
+		g_hash_table_iter_steal(&it);
+		fs_handle_release(fs, h);
+		g_hash_table_iter_init(&it, fs->handles);
+	}
+}
+
 void fs_handle_release(struct fs *fs, struct fs_handle *h)
 {
+	g_hash_table_remove(fs->handles, h);
 	switch (h->kind) {
 	case FS_H_ITEM:
 		if (h->fd >= 0)
