@@ -29,9 +29,9 @@
 #define EVICT_BATCH 64
 /* How far ahead of a forward reader bodies are fetched, and by how many
  * threads (the inner store's pool keeps a connection for the reader). */
-#define PREFETCH_WINDOW 96
+#define PREFETCH_WINDOW 192
 #define PREFETCH_THREADS 3
-#define PREFETCH_BATCH 16
+#define PREFETCH_BATCH 32
 
 struct fetch_wait {
 	GCond cond;

@@ -128,8 +128,18 @@ def main():
         m = Mount(conf, os.path.join(work, "cache"), mnt)
         t_mount = m.start()
         backup = os.path.join(work, "backup")
+        perf = None
+        if os.environ.get("BENCH_PERF"):
+            # a system-wide profile of the first backup, for development
+            perf = subprocess.Popen(["perf", "record", "-a", "-g", "-F",
+                                     "499", "-o", os.environ["BENCH_PERF"]],
+                                    stderr=subprocess.DEVNULL)
+            time.sleep(0.5)
         t_rsync = timed(["rsync", "-a", "--exclude=/.mailfs", mnt + "/",
                          backup + "/"])
+        if perf:
+            perf.send_signal(2)
+            perf.wait()
         t_first = t_mount + t_rsync
 
         # (b) a no-change rsync, mount against two local Maildirs
