@@ -12,7 +12,7 @@
 
 #include "log.h"
 
-#define SCHEMA_VERSION 1
+#define SCHEMA_VERSION 2
 
 struct cache_index {
 	sqlite3 *db;		/* owned */
@@ -27,7 +27,7 @@ static const char schema[] =
 	"  state TEXT, gen INTEGER NOT NULL DEFAULT 0);"
 	"CREATE TABLE IF NOT EXISTS items("
 	"  folder TEXT NOT NULL, id TEXT NOT NULL, size INTEGER NOT NULL,"
-	"  date INTEGER NOT NULL, flags INTEGER NOT NULL,"
+	"  date INTEGER NOT NULL, flags INTEGER NOT NULL, msgid TEXT,"
 	"  PRIMARY KEY(folder, id)) WITHOUT ROWID;"
 	"CREATE TABLE IF NOT EXISTS blobs("
 	"  key TEXT PRIMARY KEY, size INTEGER NOT NULL,"
@@ -65,9 +65,14 @@ static sqlite3_stmt *prep(struct cache_index *ix, const char *sql,
 	}
 	va_start(ap, types);
 	for (int i = 0; types[i]; i++) {
-		if (types[i] == 't')
-			sqlite3_bind_text(st, i + 1, va_arg(ap, const char *),
-					  -1, SQLITE_TRANSIENT);
+		if (types[i] == 't') {
+			const char *v = va_arg(ap, const char *);
+			if (v)
+				sqlite3_bind_text(st, i + 1, v, -1,
+						  SQLITE_TRANSIENT);
+			else
+				sqlite3_bind_null(st, i + 1);
+		}
 		else
 			sqlite3_bind_int64(st, i + 1, va_arg(ap, int64_t));
 	}
@@ -104,7 +109,8 @@ int index_open(const char *path, struct cache_index **ix_r, char **why_r)
 	}
 	sqlite3_busy_timeout(ix->db, 5000);
 	if (exec(ix, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;") < 0 ||
-	    exec(ix, schema) < 0) {
+	    exec(ix, "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, "
+		 "value TEXT);") < 0) {
 		*why_r = g_strdup_printf("%s: %s", path, sqlite3_errmsg(ix->db));
 		index_close(&ix);
 		return -EIO;
@@ -120,6 +126,20 @@ int index_open(const char *path, struct cache_index **ix_r, char **why_r)
 					 path);
 		index_close(&ix);
 		return -EPROTO;
+	}
+	/* an older layout: the index is a copy of the server's state, so it
+	 * is rebuilt rather than converted (bodies are found again by name) */
+	if (version > 0 && version < SCHEMA_VERSION &&
+	    exec(ix, "DROP TABLE IF EXISTS folders; DROP TABLE IF EXISTS "
+		 "items;") < 0) {
+		*why_r = g_strdup_printf("%s: %s", path, sqlite3_errmsg(ix->db));
+		index_close(&ix);
+		return -EIO;
+	}
+	if (exec(ix, schema) < 0) {
+		*why_r = g_strdup_printf("%s: %s", path, sqlite3_errmsg(ix->db));
+		index_close(&ix);
+		return -EIO;
 	}
 	g_autofree char *v = g_strdup_printf("%d", SCHEMA_VERSION);
 	run(ix, prep(ix, "INSERT OR REPLACE INTO meta VALUES('schema', ?)",
@@ -296,10 +316,15 @@ int index_folder_state(struct cache_index *ix, const char *path,
 
 static struct mfs_item *row_item(sqlite3_stmt *st)
 {
-	return mfs_item_new((const char *)sqlite3_column_text(st, 0),
-			    (uint64_t)sqlite3_column_int64(st, 1),
-			    sqlite3_column_int64(st, 2),
-			    (uint64_t)sqlite3_column_int64(st, 3));
+	struct mfs_item *it = mfs_item_new(
+		(const char *)sqlite3_column_text(st, 0),
+		(uint64_t)sqlite3_column_int64(st, 1),
+		sqlite3_column_int64(st, 2),
+		(uint64_t)sqlite3_column_int64(st, 3));
+	const unsigned char *m = sqlite3_column_text(st, 4);
+
+	it->message_id = m ? g_strdup((const char *)m) : NULL;
+	return it;
 }
 
 int index_items(struct cache_index *ix, const char *path, GPtrArray **items_r)
@@ -308,8 +333,8 @@ int index_items(struct cache_index *ix, const char *path, GPtrArray **items_r)
 		(GDestroyNotify)mfs_item_free);
 
 	g_mutex_lock(&ix->lock);
-	sqlite3_stmt *st = prep(ix, "SELECT id, size, date, flags FROM items "
-				"WHERE folder=?", "t", path);
+	sqlite3_stmt *st = prep(ix, "SELECT id, size, date, flags, msgid FROM "
+				"items WHERE folder=?", "t", path);
 	while (st && sqlite3_step(st) == SQLITE_ROW)
 		g_ptr_array_add(out, row_item(st));
 	sqlite3_finalize(st);
@@ -324,8 +349,8 @@ int index_item(struct cache_index *ix, const char *path, const char *id,
 	int rc = -ENOENT;
 
 	g_mutex_lock(&ix->lock);
-	sqlite3_stmt *st = prep(ix, "SELECT id, size, date, flags FROM items "
-				"WHERE folder=? AND id=?", "tt", path, id);
+	sqlite3_stmt *st = prep(ix, "SELECT id, size, date, flags, msgid FROM "
+				"items WHERE folder=? AND id=?", "tt", path, id);
 	if (st && sqlite3_step(st) == SQLITE_ROW) {
 		*item_r = row_item(st);
 		rc = 0;
@@ -357,13 +382,17 @@ int index_next_ids(struct cache_index *ix, const char *path, const char *id,
 static int upsert(struct cache_index *ix, const char *path,
 		  const struct mfs_item *it, bool *changed_r)
 {
+	/* a message id the store did not send keeps the one known */
 	sqlite3_stmt *st = prep(ix, "INSERT INTO items(folder, id, size, date, "
-				"flags) VALUES(?, ?, ?, ?, ?) ON CONFLICT DO "
-				"UPDATE SET size=excluded.size, date=excluded.date, "
-				"flags=excluded.flags WHERE size<>excluded.size OR "
-				"date<>excluded.date OR flags<>excluded.flags",
-				"ttiii", path, it->id, (int64_t)it->size,
-				it->date, (int64_t)it->flags);
+				"flags, msgid) VALUES(?, ?, ?, ?, ?, ?) ON CONFLICT "
+				"DO UPDATE SET size=excluded.size, "
+				"date=excluded.date, flags=excluded.flags, "
+				"msgid=coalesce(excluded.msgid, msgid) WHERE "
+				"size<>excluded.size OR date<>excluded.date OR "
+				"flags<>excluded.flags OR (excluded.msgid IS NOT "
+				"NULL AND excluded.msgid IS NOT msgid)",
+				"ttiiit", path, it->id, (int64_t)it->size,
+				it->date, (int64_t)it->flags, it->message_id);
 	int rc = run(ix, st);
 
 	if (rc == 0 && sqlite3_changes(ix->db) > 0)

@@ -243,7 +243,7 @@ static int rename_item(struct fs *fs, struct fs_node *src,
 		rc = mfs_store_set_flags(fs->store, f->path, it->id, flags2, &e);
 		if (rc == 0) {
 			struct mfs_item cur = { it->id, it->size, it->date,
-						flags2 };
+						flags2, it->message_id };
 			fs_item_put(f, &cur);
 		}
 	} else {

@@ -113,6 +113,10 @@ struct fs_item *fs_item_put(struct fs_folder *f, const struct mfs_item *mi)
 		/* new content: what was read of the old is stale */
 		g_clear_pointer(&it->message_id, g_free);
 	}
+	if (mi->message_id && g_strcmp0(it->message_id, mi->message_id)) {
+		g_free(it->message_id);
+		it->message_id = g_strdup(mi->message_id);
+	}
 	it->size = mi->size;
 	it->date = mi->date;
 	it->flags = mi->flags;

@@ -200,7 +200,11 @@ struct mfs_item *mfs_item_new(const char *id, uint64_t size, int64_t date,
 
 struct mfs_item *mfs_item_dup(const struct mfs_item *it)
 {
-	return mfs_item_new(it->id, it->size, it->date, it->flags);
+	struct mfs_item *d = mfs_item_new(it->id, it->size, it->date,
+					  it->flags);
+
+	d->message_id = g_strdup(it->message_id);
+	return d;
 }
 
 void mfs_item_free(struct mfs_item *it)
@@ -208,6 +212,7 @@ void mfs_item_free(struct mfs_item *it)
 	if (!it)
 		return;
 	g_free(it->id);
+	g_free(it->message_id);
 	g_free(it);
 }
 

@@ -66,6 +66,9 @@ struct mfs_item {
 	uint64_t size;			/* exact byte size of the content */
 	int64_t date;			/* internal (arrival) date, seconds */
 	uint64_t flags;			/* MFS_FLAG_* */
+	char *message_id;		/* owned; the Message-ID header's value,
+					   "" when there is none, NULL when the
+					   store did not say */
 };
 
 /*

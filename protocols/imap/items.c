@@ -18,6 +18,13 @@
 
 #include "fileutil.h"
 #include "log.h"
+#include "mail-header.h"
+
+/* What the listing fetches of each message: the Message-ID comes along so
+ * that the index can say it without the body (user.mail.message-id). */
+#define MSGID_ITEM "BODY[HEADER.FIELDS (MESSAGE-ID)]"
+#define LIST_ITEMS "(UID FLAGS RFC822.SIZE INTERNALDATE " \
+		   "BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)])"
 
 /* VANISHED ranges larger than this are answered by a full sync. */
 #define MAX_VANISHED 1000000
@@ -266,12 +273,17 @@ static int items_cb(struct imap_line *l, void *data)
 		return 0;
 	struct imap_arg *date = fetch_attr(fl, "INTERNALDATE");
 	g_autofree char *id = imap_item_id(sc->uidvalidity, uid);
-	g_ptr_array_add(sc->items,
-			mfs_item_new(id, size,
-				     imap_arg_string(date)
-					     ? parse_date(date->str) : 0,
-				     imap_flags_from_list(imap_arg_list(
-					     fetch_attr(fl, "FLAGS")))));
+	struct mfs_item *it = mfs_item_new(id, size,
+					   imap_arg_string(date)
+						   ? parse_date(date->str) : 0,
+					   imap_flags_from_list(imap_arg_list(
+						   fetch_attr(fl, "FLAGS"))));
+	struct imap_arg *hdr = fetch_attr(fl, MSGID_ITEM);
+	if (imap_arg_is_string(hdr) &&
+	    mail_header_get(hdr->str, hdr->len, "Message-ID",
+			    &it->message_id) < 0)
+		it->message_id = g_strdup("");
+	g_ptr_array_add(sc->items, it);
 	return 0;
 }
 
@@ -344,16 +356,15 @@ int imap_sync(struct mfs_backend *be, const char *folder, const char *state,
 		      !sc.nomodseq && !sc.vanished_overflow;
 	if (!incremental) {
 		if (sc.exists > 0)
-			rc = imap_conn_run(c, imap_cmd_new("UID FETCH 1:* (UID "
-					   "FLAGS RFC822.SIZE INTERNALDATE)"),
+			rc = imap_conn_run(c, imap_cmd_new("UID FETCH 1:* "
+							   LIST_ITEMS),
 					   items_cb, &sc, NULL, e);
 	} else {
 		uint64_t from = old_next;
 		g_array_sort(sc.changed, uid_cmp);
 		g_autofree char *set = make_set(sc.changed);
 		rc = imap_conn_run(c, imap_cmd_new("UID FETCH %s%s%" G_GUINT64_FORMAT
-						   ":* (UID FLAGS RFC822.SIZE "
-						   "INTERNALDATE)", set,
+						   ":* " LIST_ITEMS, set,
 						   *set ? "," : "", from),
 				   items_cb, &sc, NULL, e);
 	}

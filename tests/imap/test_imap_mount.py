@@ -73,6 +73,13 @@ def test_listing_is_byte_identical(dovecot_server, imap_mount_factory,
     listed = by_uid(fs, "INBOX")
     assert sorted(listed) == sorted(on_server)
     dates = {f.data: f.date for f in filled}
+    # the Message-ID comes with the listing: no body is fetched for it
+    first = min(listed)
+    msgid = os.getxattr(fs.m("INBOX", "cur", listed[first]),
+                        "user.mail.message-id").decode()
+    assert msgid and msgid.encode() in on_server[first].data
+    assert not any(files for _, _, files in os.walk(
+        os.path.join(fs.cache, "blobs"))), "a body was fetched for an xattr"
     for uid, m in on_server.items():
         path = fs.m("INBOX", "cur", listed[uid])
         st = os.stat(path)
@@ -377,6 +384,22 @@ def test_mail_tools(dovecot_server, imap_mount_factory, tmp_path):
     r = subprocess.run(["grep", "-rl", "xyzzy-4711", fs.m("INBOX")],
                        capture_output=True, text=True)
     assert r.returncode == 0 and len(r.stdout.splitlines()) == 1
+    # notmuch indexes every message, its database outside the mount
+    db = str(tmp_path / "notmuch-db")
+    os.mkdir(db)
+    config = str(tmp_path / "notmuch-config")
+    with open(config, "w") as f:
+        f.write("[database]\npath=%s\nmail_root=%s\n\n"
+                "[user]\nname=T\nprimary_email=t@example.org\n\n"
+                "[new]\ntags=inbox;\nignore=.mailfs\n\n"
+                "[maildir]\nsynchronize_flags=false\n" % (db, fs.mnt))
+    env = dict(os.environ, NOTMUCH_CONFIG=config)
+    r = subprocess.run(["notmuch", "new"], env=env, capture_output=True,
+                       text=True)
+    assert r.returncode == 0, r.stderr
+    r = subprocess.run(["notmuch", "count", "*"], env=env,
+                       capture_output=True, text=True)
+    assert int(r.stdout) == 41, r.stdout + r.stderr
     # mblaze lists every message
     if subprocess.run(["which", "mlist"], capture_output=True).returncode:
         pytest.skip("mblaze is not installed")
