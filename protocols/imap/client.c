@@ -156,6 +156,17 @@ static void conn_close_cb(gpointer p)
 	imap_conn_close(&c);
 }
 
+/* The delimiter and namespace come with the first connection made. */
+static void learn_names(struct mfs_backend *be, struct imap_conn *c)
+{
+	g_mutex_lock(&be->lock);
+	if (!be->prefix) {
+		be->delim = imap_conn_delimiter(c);
+		be->prefix = g_strdup(imap_conn_prefix(c));
+	}
+	g_mutex_unlock(&be->lock);
+}
+
 static void backend_free(struct mfs_backend *be)
 {
 	g_ptr_array_unref(be->idle);
@@ -163,6 +174,7 @@ static void backend_free(struct mfs_backend *be)
 	imap_cfg_clear(&be->cfg);
 	g_mutex_clear(&be->lock);
 	g_cond_clear(&be->cond);
+	g_free(be->prefix);
 	g_free(be);
 }
 
@@ -201,7 +213,7 @@ static int imap_open(const struct mfs_account *acct, struct mfs_backend **be_r,
 		return rc;
 	}
 	be->open_conns = 1;
-	be->delim = imap_conn_delimiter(c);
+	learn_names(be, c);
 	imap_pool_put(be, c);
 	*be_r = be;
 	return 0;
@@ -322,6 +334,8 @@ int imap_pool_get(struct mfs_backend *be, const char *folder,
 			be->open_conns++;
 			g_mutex_unlock(&be->lock);
 			rc = imap_conn_open(&be->cfg, &c, e);
+			if (rc == 0)
+				learn_names(be, c);
 			g_mutex_lock(&be->lock);
 			if (rc < 0) {
 				be->open_conns--;

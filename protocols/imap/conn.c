@@ -44,6 +44,7 @@ struct imap_conn {
 	char delim;
 	char *idle_tag;			/* owned; while IDLE runs */
 	bool logging_out;		/* the BYE to come is expected */
+	char *prefix;			/* owned; personal namespace prefix */
 };
 
 void imap_cfg_clear(struct imap_cfg *cfg)
@@ -648,6 +649,7 @@ void imap_conn_close(struct imap_conn **cp)
 	g_hash_table_unref(c->done);
 	g_free(c->selected);
 	g_free(c->idle_tag);
+	g_free(c->prefix);
 	g_free(c->name);
 	g_free(c);
 	*cp = NULL;
@@ -794,6 +796,33 @@ static int find_delimiter(struct imap_line *l, void *data)
 	return 0;
 }
 
+/* RFC 2342: the first personal namespace, "((prefix delim) ...) ..." */
+static int find_namespace(struct imap_line *l, void *data)
+{
+	struct imap_conn *c = data;
+	GPtrArray *personal = imap_arg_list(imap_line_arg(l, 2));
+	GPtrArray *first = personal && personal->len
+				   ? imap_arg_list(personal->pdata[0]) : NULL;
+	const char *prefix = first && first->len >= 1
+				     ? imap_arg_string(first->pdata[0]) : NULL;
+
+	if (!imap_arg_is(imap_line_arg(l, 1), "NAMESPACE") || !prefix)
+		return 0;
+	g_free(c->prefix);
+	c->prefix = g_strdup(prefix);
+	if (first->len >= 2) {
+		const char *d = imap_arg_string(first->pdata[1]);
+		if (d && d[0])
+			c->delim = d[0];
+	}
+	return 0;
+}
+
+const char *imap_conn_prefix(const struct imap_conn *c)
+{
+	return c->prefix ? c->prefix : "";
+}
+
 int imap_conn_open(const struct imap_cfg *cfg, struct imap_conn **c_r,
 		   struct mfs_error *e)
 {
@@ -887,6 +916,9 @@ int imap_conn_open(const struct imap_cfg *cfg, struct imap_conn **c_r,
 	}
 	rc = imap_conn_run(c, imap_cmd_new("LIST \"\" \"\""), find_delimiter, c,
 			   NULL, e);
+	if (rc == 0 && imap_conn_cap(c, "NAMESPACE"))
+		rc = imap_conn_run(c, imap_cmd_new("NAMESPACE"), find_namespace,
+				   c, NULL, e);
 	if (rc < 0)
 		goto fail;
 	*c_r = c;

@@ -61,8 +61,12 @@ bool imap_conn_cap(const struct imap_conn *c, const char *cap);
  * away, EXISTS...); false when the connection cannot be used any more. */
 bool imap_conn_alive(struct imap_conn *c);
 bool imap_conn_broken(const struct imap_conn *c);
-/* The hierarchy delimiter (from LIST "" ""), '/' when the server has none. */
+/* The hierarchy delimiter (from LIST "" "" and NAMESPACE), '/' when the
+ * server has none. */
 char imap_conn_delimiter(const struct imap_conn *c);
+/* The personal namespace's prefix (RFC 2342), such as "INBOX." on servers
+ * that keep folders under INBOX; "" when none.  Borrowed. */
+const char *imap_conn_prefix(const struct imap_conn *c);
 
 /* The folder (server name) selected, or NULL.  Borrowed. */
 const char *imap_conn_selected(const struct imap_conn *c);

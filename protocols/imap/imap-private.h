@@ -36,6 +36,8 @@ struct mfs_backend {
 	unsigned open_conns;		/* lock */
 	GHashTable *folders;		/* path -> struct imap_folder; lock */
 	char delim;			/* hierarchy delimiter; lock */
+	char *prefix;			/* owned; personal namespace prefix,
+					   shown without it; lock */
 	struct imap_watch *watch;	/* owned */
 };
 

@@ -32,13 +32,18 @@ static unsigned ctx_at(int depth)
 	return depth == 0 ? NAME_CTX_TOP : NAME_CTX_IN_MAIL;
 }
 
-/* The logical path of a server name.  Caller owns the result. */
-static char *path_of(const char *server, char delim)
+/* The logical path of a server name, shown without the personal
+ * namespace's prefix.  Caller owns the result. */
+static char *path_of(const char *server, char delim, const char *prefix)
 {
 	g_autofree char *utf8 = NULL;
 	const char *name = server;
 	GString *path = g_string_new(NULL);
 
+	if (*prefix && g_str_has_prefix(server, prefix) &&
+	    server[strlen(prefix)])
+		server += strlen(prefix);
+	name = server;
 	if (!g_ascii_strcasecmp(server, "INBOX"))
 		name = "INBOX";
 	else if (mutf7_decode(server, &utf8) == 0)
@@ -96,7 +101,10 @@ static int list_cb(struct imap_line *l, void *data)
 	}
 	struct imap_folder *f = g_new0(struct imap_folder, 1);
 	f->server = g_strdup(n->str);
-	f->path = path_of(f->server, delim);
+	g_mutex_lock(&lc->be->lock);
+	g_autofree char *prefix = g_strdup(lc->be->prefix ? lc->be->prefix : "");
+	g_mutex_unlock(&lc->be->lock);
+	f->path = path_of(f->server, delim, prefix);
 	f->kind = kind;
 	f->special = special;
 	if (g_hash_table_contains(lc->folders, f->path)) {
@@ -191,11 +199,15 @@ int imap_server_name(struct mfs_backend *be, const char *path, char **name_r,
 		*name_r = g_string_free(utf8, FALSE);
 		return 0;
 	}
-	int rc = mutf7_encode(utf8->str, name_r);
+	g_autofree char *encoded = NULL;
+	int rc = mutf7_encode(utf8->str, &encoded);
 	g_string_free(utf8, TRUE);
 	if (rc < 0)
 		return mfs_error_set(e, rc, MFS_ERR_FOLDER, MFS_ERR_FINAL,
 				     "'%s' is not valid UTF-8", path);
+	g_mutex_lock(&be->lock);
+	*name_r = g_strconcat(be->prefix ? be->prefix : "", encoded, NULL);
+	g_mutex_unlock(&be->lock);
 	return 0;
 }
 
