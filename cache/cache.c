@@ -678,6 +678,25 @@ static void drop_blob(struct mfs_backend *c, const char *folder,
 	index_blob_remove(c->ix, key);
 }
 
+/* A moved message keeps its body: same bytes, another name. */
+static void move_blob(struct mfs_backend *c, const char *folder,
+		      const char *id, const char *dest, const char *dest_id)
+{
+	g_autofree char *from_key = blob_key(folder, id);
+	g_autofree char *to_key = blob_key(dest, dest_id);
+	g_autofree char *from = blob_path(c, from_key);
+	g_autofree char *to = blob_path(c, to_key);
+	g_autofree char *dir = g_path_get_dirname(to);
+	struct stat sb;
+
+	if (stat(from, &sb) == 0 && file_mkdir_p(dir, 0700) == 0 &&
+	    rename(from, to) == 0)
+		index_blob_add(c->ix, to_key, (uint64_t)sb.st_size);
+	else
+		unlink(from);
+	index_blob_remove(c->ix, from_key);
+}
+
 static int cache_remove(struct mfs_backend *c, const char *folder,
 			const char *id, struct mfs_error *e)
 {
@@ -699,7 +718,7 @@ static int cache_move(struct mfs_backend *c, const char *folder,
 	if (rc == 0) {
 		index_remove_item(c->ix, folder, id);
 		index_put_item(c->ix, dest, *item_r);
-		drop_blob(c, folder, id);
+		move_blob(c, folder, id, dest, (*item_r)->id);
 	}
 	return rc;
 }

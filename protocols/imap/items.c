@@ -581,9 +581,10 @@ static int uidnext_of(struct mfs_backend *be, const char *folder,
 	return rc;
 }
 
-/* The item `uid` of `folder` as the server has it now. */
-static int item_of(struct mfs_backend *be, const char *folder, uint64_t uid,
-		   struct mfs_item **item_r, struct mfs_error *e)
+/* The items of `folder` in the UID set `set`, as the server has them now.
+ * Caller owns *items_r. */
+static int items_in(struct mfs_backend *be, const char *folder,
+		    const char *set, GPtrArray **items_r, struct mfs_error *e)
 {
 	struct sync_ctx sc = { 0 };
 	struct imap_conn *c;
@@ -592,17 +593,33 @@ static int item_of(struct mfs_backend *be, const char *folder, uint64_t uid,
 	if (rc < 0)
 		return rc;
 	sc.items = g_ptr_array_new_with_free_func((GDestroyNotify)mfs_item_free);
-	rc = imap_conn_run(c, imap_cmd_new("UID FETCH %" G_GUINT64_FORMAT
-					   " (UID FLAGS RFC822.SIZE "
-					   "INTERNALDATE)", uid),
+	rc = imap_conn_run(c, imap_cmd_new("UID FETCH %s " LIST_ITEMS, set),
 			   items_cb, &sc, NULL, e);
 	imap_pool_put(be, c);
-	if (rc == 0 && sc.items->len == 0)
+	if (rc < 0) {
+		g_ptr_array_unref(sc.items);
+		return rc;
+	}
+	*items_r = sc.items;
+	return 0;
+}
+
+/* The item `uid` of `folder` as the server has it now. */
+static int item_of(struct mfs_backend *be, const char *folder, uint64_t uid,
+		   struct mfs_item **item_r, struct mfs_error *e)
+{
+	g_autofree char *set = g_strdup_printf("%" G_GUINT64_FORMAT, uid);
+	GPtrArray *items = NULL;
+	int rc = items_in(be, folder, set, &items, e);
+
+	if (rc < 0)
+		return rc;
+	if (items->len == 0)
 		rc = mfs_error_set(e, -ENOENT, MFS_ERR_ITEM, MFS_ERR_TRANSIENT,
 				   "the new message is not in %s", folder);
-	if (rc == 0)
-		*item_r = g_ptr_array_steal_index(sc.items, 0);
-	g_ptr_array_unref(sc.items);
+	else
+		*item_r = g_ptr_array_steal_index(items, 0);
+	g_ptr_array_unref(items);
 	return rc;
 }
 
@@ -611,31 +628,23 @@ static int find_new(struct mfs_backend *be, const char *folder, uint64_t from,
 		    uint64_t size, struct mfs_item **item_r,
 		    struct mfs_error *e)
 {
-	struct sync_ctx sc = { 0 };
-	struct imap_conn *c;
-	int rc = imap_pool_get(be, folder, &c, &sc.uidvalidity, e);
+	g_autofree char *set = g_strdup_printf("%" G_GUINT64_FORMAT ":*", from);
+	GPtrArray *items = NULL;
+	int rc = items_in(be, folder, set, &items, e);
 
 	if (rc < 0)
 		return rc;
-	sc.items = g_ptr_array_new_with_free_func((GDestroyNotify)mfs_item_free);
-	rc = imap_conn_run(c, imap_cmd_new("UID FETCH %" G_GUINT64_FORMAT
-					   ":* (UID FLAGS RFC822.SIZE "
-					   "INTERNALDATE)", from),
-			   items_cb, &sc, NULL, e);
-	imap_pool_put(be, c);
-	for (guint i = sc.items->len; rc == 0 && i > 0; i--) {
-		struct mfs_item *it = sc.items->pdata[i - 1];
+	for (guint i = items->len; i > 0; i--) {
+		struct mfs_item *it = items->pdata[i - 1];
 		if (it->size == size) {
-			*item_r = g_ptr_array_steal_index(sc.items, i - 1);
-			g_ptr_array_unref(sc.items);
+			*item_r = g_ptr_array_steal_index(items, i - 1);
+			g_ptr_array_unref(items);
 			return 0;
 		}
 	}
-	g_ptr_array_unref(sc.items);
-	return rc < 0 ? rc : mfs_error_set(e, -EIO, MFS_ERR_ITEM,
-					   MFS_ERR_TRANSIENT,
-					   "the stored message is not found "
-					   "in %s", folder);
+	g_ptr_array_unref(items);
+	return mfs_error_set(e, -EIO, MFS_ERR_ITEM, MFS_ERR_TRANSIENT,
+			     "the stored message is not found in %s", folder);
 }
 
 int imap_append(struct mfs_backend *be, const char *folder, int fd,
