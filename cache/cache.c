@@ -105,14 +105,14 @@ static void inner_changed(const char *folder, void *data)
 	enqueue(data, folder ? folder : "");
 }
 
-static int refresh_folders(struct mfs_backend *c, bool *changed_r)
+static int refresh_folders(struct mfs_backend *c, bool *changed_r,
+			   struct mfs_error *e)
 {
 	GPtrArray *list = NULL;
-	struct mfs_error e = { 0 };
-	int rc = mfs_store_list_folders(&c->inner, &list, &e);
+	int rc = mfs_store_list_folders(&c->inner, &list, e);
 
 	if (rc < 0) {
-		log_debug(LOG_CACHE, "listing folders: %s", e.msg);
+		log_debug(LOG_CACHE, "listing folders: %s", e->msg);
 		return rc;
 	}
 	rc = index_set_folders(c->ix, list, changed_r);
@@ -159,8 +159,9 @@ static gpointer worker(gpointer p)
 		g_mutex_unlock(&c->lock);
 
 		bool changed = false;
+		struct mfs_error e = { 0 };
 		if (!*folder) {
-			if (refresh_folders(c, &changed) == 0 && changed && fn)
+			if (refresh_folders(c, &changed, &e) == 0 && changed && fn)
 				fn(NULL, fn_data);
 		} else if (folder[0] == '\001') {
 			/* only tell the mount (a corrected size) */
@@ -903,10 +904,12 @@ int cache_store_open(struct mfs_store *inner, const char *dir,
 	if (index_is_new(c->ix)) {
 		/* a first mount: fill the index before showing anything */
 		GPtrArray *folders = NULL;
+		struct mfs_error e = { 0 };
 		bool changed;
-		if ((rc = refresh_folders(c, &changed)) < 0) {
+		if ((rc = refresh_folders(c, &changed, &e)) < 0) {
 			g_set_error(err, G_FILE_ERROR, G_FILE_ERROR_FAILED,
-				    "listing the folders failed");
+				    "listing the folders failed: %s",
+				    e.msg[0] ? e.msg : g_strerror(-rc));
 			cache_close(&c);
 			return rc;
 		}

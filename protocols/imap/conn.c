@@ -598,6 +598,13 @@ int imap_conn_idle_done(struct imap_conn *c, imap_untagged_fn cb, void *data,
 
 /* ---- opening ---- */
 
+static void line_free_cb(gpointer p)
+{
+	struct imap_line *l = p;
+
+	imap_line_free(&l);
+}
+
 bool imap_conn_cap(const struct imap_conn *c, const char *cap)
 {
 	return g_hash_table_contains(c->caps, cap);
@@ -685,7 +692,12 @@ static int run_token_cmd(const char *cmd, char **out_r, struct mfs_error *e)
 	return 0;
 }
 
-/* AUTHENTICATE with one client response (all these mechanisms need one). */
+/*
+ * AUTHENTICATE with one client response (all these mechanisms need one).
+ * A further challenge is the server's error report (RFC 7628 section
+ * 3.2.3, XOAUTH2 likewise): answered with an empty response, after which
+ * the server completes the command with NO.
+ */
 static int authenticate(struct imap_conn *c, const char *mech,
 			const char *response, size_t rlen, struct mfs_error *e)
 {
@@ -693,33 +705,49 @@ static int authenticate(struct imap_conn *c, const char *mech,
 	g_autofree char *tag = NULL;
 	struct imap_line *done = NULL;
 	struct imap_cmd *cmd = imap_cmd_new("AUTHENTICATE %s", mech);
+	bool ir = imap_conn_cap(c, "SASL-IR");
 	int rc;
 
-	if (imap_conn_cap(c, "SASL-IR")) {
+	if (ir) {
 		imap_cmd_secret(cmd);
 		imap_cmd_add(cmd, "%s", b64);
-		rc = imap_conn_run(c, cmd, NULL, NULL, NULL, e);
-		goto out;
 	}
 	rc = imap_conn_send(c, cmd, &tag, e);
-	if (rc < 0)
-		goto out;
-	rc = wait_continuation(c, tag, NULL, NULL, &done, e);
-	if (rc == 1) {
+	if (rc == 0 && !ir) {
+		rc = wait_continuation(c, tag, NULL, NULL, &done, e);
+		if (rc == 0) {
+			GString *line = g_string_new(b64);
+			g_string_append(line, "\r\n");
+			rc = send_raw(c, line->str, line->len, true, e);
+			memset(line->str, 0, line->len);
+			g_string_free(line, TRUE);
+		}
+	}
+	while (rc == 0 && !done) {
+		struct imap_line *l = NULL;
+		if ((rc = read_line(c, c->timeout_ms, false, &l, e)) < 0)
+			break;
+		struct imap_arg *a0 = imap_line_arg(l, 0);
+		if (imap_arg_is(a0, "+")) {
+			struct imap_arg *t = imap_line_arg(l, 1);
+			g_autofree guchar *why = NULL;
+			gsize wlen = 0;
+			if (t && t->str && *t->str)
+				why = g_base64_decode(t->str, &wlen);
+			log_debug(LOG_PROTO, "%s: %s refused: %.*s", c->name,
+				  mech, (int)MIN(wlen, 200),
+				  why ? (const char *)why : "");
+			rc = send_raw(c, "\r\n", 2, false, e);
+		} else if (a0 && a0->str && !strcmp(a0->str, tag)) {
+			done = l;
+			l = NULL;
+		}
+		imap_line_free(&l);
+	}
+	if (done) {
 		rc = imap_status_to_errno(done, e);
 		imap_line_free(&done);
-		goto out;
 	}
-	if (rc == 0) {
-		GString *line = g_string_new(b64);
-		g_string_append(line, "\r\n");
-		rc = send_raw(c, line->str, line->len, true, e);
-		memset(line->str, 0, line->len);
-		g_string_free(line, TRUE);
-	}
-	if (rc == 0)
-		rc = imap_conn_wait(c, tag, NULL, NULL, NULL, e);
-out:
 	memset(b64, 0, strlen(b64));
 	return rc;
 }
@@ -837,7 +865,7 @@ int imap_conn_open(const struct imap_cfg *cfg, struct imap_conn **c_r,
 	c->parser = imap_parser_new(IMAP_PARSE_RESPONSES, &imap_client_limits);
 	c->caps = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	c->done = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
-					(GDestroyNotify)imap_line_free);
+					line_free_cb);
 	c->delim = '/';
 	if (cfg->tunnel)
 		rc = stream_spawn(cfg->tunnel, &c->s, &why);
