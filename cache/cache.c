@@ -121,20 +121,19 @@ static int refresh_folders(struct mfs_backend *c, bool *changed_r,
 }
 
 static int refresh_folder(struct mfs_backend *c, const char *folder,
-			  bool *changed_r)
+			  bool *changed_r, struct mfs_error *e)
 {
 	g_autofree char *state = NULL;
 	struct mfs_sync_result *res = NULL;
-	struct mfs_error e = { 0 };
 	int rc = index_folder_state(c->ix, folder, &state, NULL);
 
 	*changed_r = false;
 	if (rc < 0)
 		return rc;
-	rc = mfs_store_sync(&c->inner, folder, state, &res, &e);
+	rc = mfs_store_sync(&c->inner, folder, state, &res, e);
 	if (rc < 0) {
 		if (rc != -ENOENT)
-			log_error_record("syncing %s: %s", folder, e.msg);
+			log_error_record("syncing %s: %s", folder, e->msg);
 		return rc;
 	}
 	rc = index_apply(c->ix, folder, res, changed_r);
@@ -167,7 +166,7 @@ static gpointer worker(gpointer p)
 			/* only tell the mount (a corrected size) */
 			if (fn)
 				fn(folder + 1, fn_data);
-		} else if (refresh_folder(c, folder, &changed) == 0 &&
+		} else if (refresh_folder(c, folder, &changed, &e) == 0 &&
 			   changed && fn) {
 			fn(folder, fn_data);
 		}
@@ -913,13 +912,33 @@ int cache_store_open(struct mfs_store *inner, const char *dir,
 			cache_close(&c);
 			return rc;
 		}
-		if (index_folders(c->ix, &folders) == 0) {
-			for (guint i = 0; i < folders->len; i++) {
-				struct mfs_folder_info *fi = folders->pdata[i];
-				if (fi->kind != MFS_FOLDER_NONE)
-					refresh_folder(c, fi->path, &changed);
-			}
+		/* every folder must list: a folder shown empty because its
+		 * listing failed would tell rsync --delete to empty a backup */
+		rc = index_folders(c->ix, &folders);
+		for (guint i = 0; rc == 0 && i < folders->len; i++) {
+			struct mfs_folder_info *fi = folders->pdata[i];
+			if (fi->kind == MFS_FOLDER_NONE)
+				continue;
+			rc = refresh_folder(c, fi->path, &changed, &e);
+			if (rc == -ENOENT)
+				rc = 0;	/* gone since it was listed */
+			if (rc < 0)
+				g_set_error(err, G_FILE_ERROR, G_FILE_ERROR_FAILED,
+					    "listing the messages of %s failed: "
+					    "%s", fi->path,
+					    e.msg[0] ? e.msg : g_strerror(-rc));
+		}
+		if (folders)
 			g_ptr_array_unref(folders);
+		if (rc == 0)
+			rc = index_mark_complete(c->ix);
+		if (rc < 0) {
+			if (err && !*err)
+				g_set_error(err, G_FILE_ERROR,
+					    G_FILE_ERROR_FAILED, "cache: %s",
+					    g_strerror(-rc));
+			cache_close(&c);
+			return rc;
 		}
 	}
 	evict(c);

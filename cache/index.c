@@ -144,9 +144,9 @@ int index_open(const char *path, struct cache_index **ix_r, char **why_r)
 	g_autofree char *v = g_strdup_printf("%d", SCHEMA_VERSION);
 	run(ix, prep(ix, "INSERT OR REPLACE INTO meta VALUES('schema', ?)",
 		     "t", v));
-	st = prep(ix, "SELECT COUNT(*) FROM folders", "");
-	ix->is_new = st && sqlite3_step(st) == SQLITE_ROW &&
-		     sqlite3_column_int(st, 0) == 0;
+	/* new until a first listing of every folder went through whole */
+	st = prep(ix, "SELECT value FROM meta WHERE key='complete'", "");
+	ix->is_new = !(st && sqlite3_step(st) == SQLITE_ROW);
 	sqlite3_finalize(st);
 	*ix_r = ix;
 	return 0;
@@ -168,6 +168,19 @@ void index_close(struct cache_index **ixp)
 bool index_is_new(struct cache_index *ix)
 {
 	return ix->is_new;
+}
+
+int index_mark_complete(struct cache_index *ix)
+{
+	int rc;
+
+	g_mutex_lock(&ix->lock);
+	rc = run(ix, prep(ix, "INSERT OR REPLACE INTO meta VALUES('complete', "
+			  "'1')", ""));
+	if (rc == 0)
+		ix->is_new = false;
+	g_mutex_unlock(&ix->lock);
+	return rc;
 }
 
 int index_folders(struct cache_index *ix, GPtrArray **folders_r)

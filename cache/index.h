@@ -21,8 +21,11 @@ struct cache_index;
 int index_open(const char *path, struct cache_index **ix_r, char **why_r);
 void index_close(struct cache_index **ix);
 
-/* Whether no folder was ever recorded (a first mount). */
+/* Whether a first listing of the whole account never completed (a first
+ * mount, or one whose listing failed): then the index cannot stand for the
+ * account, and an empty folder in it means nothing. */
 bool index_is_new(struct cache_index *ix);
+int index_mark_complete(struct cache_index *ix);
 
 /* Folders, parents first: of struct mfs_folder_info *. */
 int index_folders(struct cache_index *ix, GPtrArray **folders_r);

@@ -45,6 +45,7 @@ struct imap_conn {
 	char *idle_tag;			/* owned; while IDLE runs */
 	bool logging_out;		/* the BYE to come is expected */
 	char *prefix;			/* owned; personal namespace prefix */
+	unsigned caps_gen;		/* counts capability lists seen */
 };
 
 void imap_cfg_clear(struct imap_cfg *cfg)
@@ -242,6 +243,7 @@ static void trace_line(struct imap_conn *c, const struct imap_line *l)
 
 static void caps_set(struct imap_conn *c, GPtrArray *args, guint from)
 {
+	c->caps_gen++;
 	g_hash_table_remove_all(c->caps);
 	for (guint i = from; i < args->len; i++) {
 		const char *cap = imap_arg_string(args->pdata[i]);
@@ -250,18 +252,25 @@ static void caps_set(struct imap_conn *c, GPtrArray *args, guint from)
 	}
 }
 
-/* What every connection does with an untagged line whoever asked. */
-static void untagged_common(struct imap_conn *c, struct imap_line *l)
+/* A [CAPABILITY ...] code, in an untagged or a tagged status line. */
+static void caps_from_code(struct imap_conn *c, struct imap_line *l)
 {
-	struct imap_arg *w = imap_line_arg(l, 1);
 	struct imap_arg *code = imap_line_arg(l, 2);
 
-	if (imap_arg_is(w, "CAPABILITY"))
-		caps_set(c, l->args, 2);
 	if (code && code->type == IMAP_ARG_CODE &&
 	    imap_arg_is(imap_arg_list(code)->len ? imap_arg_list(code)->pdata[0]
 						 : NULL, "CAPABILITY"))
 		caps_set(c, code->list, 1);
+}
+
+/* What every connection does with an untagged line whoever asked. */
+static void untagged_common(struct imap_conn *c, struct imap_line *l)
+{
+	struct imap_arg *w = imap_line_arg(l, 1);
+
+	if (imap_arg_is(w, "CAPABILITY"))
+		caps_set(c, l->args, 2);
+	caps_from_code(c, l);
 	if (imap_arg_is(w, "BYE")) {
 		struct imap_arg *text = imap_line_arg(l, l->args->len - 1);
 		if (!c->logging_out)
@@ -428,7 +437,7 @@ int imap_conn_send(struct imap_conn *c, struct imap_cmd *cmd, char **tag_r,
 		struct part *pt = cmd->parts->pdata[i];
 		g_string_append_c(out, ' ');
 		if (pt->kind == PART_TEXT) {
-			if (pt->secret && out->len > pt->len + 1) {
+			if (pt->secret && out->len > 1) {
 				/* flush what may be shown first */
 				rc = send_raw(c, out->str, out->len - 1, false,
 					      e);
@@ -512,6 +521,7 @@ int imap_conn_wait(struct imap_conn *c, const char *tag, imap_untagged_fn cb,
 			}
 			if (!strcmp(a0->str, tag)) {
 				done = l;
+				caps_from_code(c, done);
 				break;
 			}
 			g_hash_table_replace(c->done, g_strdup(a0->str), l);
@@ -926,12 +936,13 @@ int imap_conn_open(const struct imap_cfg *cfg, struct imap_conn **c_r,
 			goto fail;
 	}
 	if (!preauth) {
-		g_hash_table_remove_all(c->caps);
+		/* login() chooses by what the server offers before login; what
+		 * it offers after comes with the OK or by asking */
+		unsigned gen = c->caps_gen;
 		rc = login(c, cfg, e);
 		if (rc < 0)
 			goto fail;
-		if (g_hash_table_size(c->caps) == 0 &&
-		    (rc = refresh_caps(c, e)) < 0)
+		if (c->caps_gen == gen && (rc = refresh_caps(c, e)) < 0)
 			goto fail;
 	}
 	if (imap_conn_cap(c, "QRESYNC") || imap_conn_cap(c, "CONDSTORE")) {

@@ -58,7 +58,8 @@ from mailfs_mount import (fsconf, imap_account_keys, imap_mount_factory,
                           ImapMailFS)
 
 __all__ = [
-    "Dovecot", "make_pki", "free_ports", "mutf7_encode", "mutf7_decode",
+    "Dovecot", "make_pki", "free_ports", "capabilities_without",
+    "DOVECOT_CAPABILITIES", "mutf7_encode", "mutf7_decode",
     "generate_message", "Message", "FilledMessage",
     "write_mailfs_config", "write_password_file", "imap_account_keys",
     "ImapMailFS", "make_message",
@@ -304,18 +305,44 @@ _MAILBOX = """\
   }}"""
 
 
+# What Dovecot 2.3 announces after login, less the extensions named.
+DOVECOT_CAPABILITIES = (
+    "IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE IDLE SORT SORT=DISPLAY "
+    "THREAD=REFERENCES THREAD=REFS THREAD=ORDEREDSUBJECT MULTIAPPEND "
+    "URL-PARTIAL CATENATE UNSELECT CHILDREN NAMESPACE UIDPLUS LIST-EXTENDED "
+    "I18NLEVEL=1 CONDSTORE QRESYNC ESEARCH ESORT SEARCHRES WITHIN "
+    "CONTEXT=SEARCH LIST-STATUS BINARY MOVE SNIPPET=FUZZY PREVIEW=FUZZY "
+    "PREVIEW STATUS=SIZE SAVEDATE LITERAL+ SPECIAL-USE")
+
+
+def capabilities_without(*names):
+    """DOVECOT_CAPABILITIES without `names` (e.g. "CONDSTORE", "QRESYNC",
+    as Exchange Online has neither), for Dovecot(imap_capability=...)."""
+    drop = {n.upper() for n in names}
+    return " ".join(c for c in DOVECOT_CAPABILITIES.split()
+                    if c.upper() not in drop)
+
+
 class Dovecot:
     """One Dovecot instance in its own temporary directory.
 
     Attributes once started: imap_port, imaps_port, pop3_port, pop3s_port,
     ca_file, wrong_ca_file, config, log_path, users (name -> password).
+
+    imap_capability: what IMAP announces after login instead of Dovecot's
+    own list (capabilities_without() makes one); Dovecot then also acts as
+    if the left-out extensions were not there for clients that follow the
+    announcement. extra_config: more dovecot.conf lines, appended as given.
     """
 
     host = "127.0.0.1"
 
-    def __init__(self, base=None, users=None):
+    def __init__(self, base=None, users=None, imap_capability=None,
+                 extra_config=""):
         self.base = base or tempfile.mkdtemp(prefix="mailfs-dovecot-")
         self._own_base = base is None
+        self.imap_capability = imap_capability
+        self.extra_config = extra_config
         # Dovecot's unprivileged processes (dovenull, dovecot, mail) must be
         # able to walk down to run/ and mail/.
         os.chmod(self.base, 0o755)
@@ -392,6 +419,11 @@ class Dovecot:
                 uid=self.uid, gid=self.gid, mailboxes=boxes,
                 imap_port=self.imap_port, imaps_port=self.imaps_port,
                 pop3_port=self.pop3_port, pop3s_port=self.pop3s_port))
+            if self.imap_capability is not None:
+                f.write("protocol imap {\n  imap_capability = %s\n}\n"
+                        % self.imap_capability)
+            if self.extra_config:
+                f.write(self.extra_config.rstrip("\n") + "\n")
 
     def start(self):
         """Start Dovecot and wait for its greetings. The first start picks

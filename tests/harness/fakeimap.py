@@ -21,8 +21,13 @@ connection, in a thread of its own. A script is a list of steps:
                            max_seconds passed; the count is in .forever_sent
   ("hang",)                never answer again: read and record what comes,
                            until the client hangs up or stop()
-  ("fallback", VERB, bytes)  from now on answer VERB (LIST, FETCH, ...) with
-                           bytes (with {tag}) instead of the default
+  ("fallback", VERB, reply)  from now on answer VERB (LIST, FETCH, ...) with
+                           reply instead of the default: bytes (with {tag}),
+                           or a function (conn, line, whole) -> bytes, a
+                           list of steps to run there and then, or None
+                           (answered BAD)
+  ("answer",)              answer the command the last "expect" matched as
+                           the fallback would
   ("starttls",)            wrap the connection in TLS now (needs tls_context;
                            send the OK first)
 
@@ -36,8 +41,11 @@ Everything the client sent is recorded: .received (all bytes, every
 connection), .commands (each command's first line), .credentials.
 
 Scripts are built from greeting() (the "* OK [CAPABILITY ...]" line) and
-session(*steps) (greeting, LOGIN, then steps). Ready-made scripts are the
-functions at the end: hostile_list(),
+session(*steps) (greeting, LOGIN, then steps); mailbox(messages) gives the
+fallbacks of a server that holds messages (SELECT, STATUS, UID FETCH of
+flags, sizes and bodies), with a hook for what a body fetch gets instead;
+first_time(steps) makes such a hook hostile once per server, always(steps)
+every time. Ready-made scripts are the functions at the end: hostile_list(),
 huge_literal(), unbalanced_parens(), deep_nesting(), truncated_then_close(),
 disconnect_in_literal(), bye_mid_session(), never_answers(),
 silent_after_login().
@@ -100,6 +108,8 @@ class _Conn:
         self.vars = {"tag": b"*"}
         self.replies = dict(_DEFAULT_REPLIES)
         self.idle_tag = None
+        self.matched = None         # (line, whole) the last "expect" took
+        self.selected = None        # the folder a SELECT/EXAMINE named
 
     # reading -----------------------------------------------------------------
     def _fill(self):
@@ -181,7 +191,9 @@ class _Conn:
                 self.server.sent += n
 
     # the fallback --------------------------------------------------------------
-    def fallback(self, line):
+    def fallback(self, line, whole=None):
+        if whole is None:
+            whole = line
         if line.upper() == b"DONE" and self.idle_tag is not None:
             tag, self.idle_tag = self.idle_tag, None
             self.send(tag + b" OK IDLE terminated\r\n")
@@ -198,8 +210,13 @@ class _Conn:
             self.send(b"+ idling\r\n")
             return
         reply = self.replies.get(v)
+        if callable(reply):
+            reply = reply(self, line, whole)
         if reply is None:
             self.send(tag + b" BAD unknown command\r\n")
+            return
+        if isinstance(reply, list):
+            self.run_steps(reply)
             return
         self.send(self.subst(reply))
         if v == "LOGOUT":
@@ -218,12 +235,13 @@ class _Conn:
         if isinstance(regex, str):
             regex = regex.encode()
         while True:
-            line, _ = self.read_command()
+            line, whole = self.read_command()
             if self._match(regex, line):
+                self.matched = (line, whole)
                 return
             with self.server._lock:
                 self.server.unexpected.append(line)
-            self.fallback(line)
+            self.fallback(line, whole)
 
     def login(self, ok=True):
         while True:
@@ -233,7 +251,7 @@ class _Conn:
                 break
             with self.server._lock:
                 self.server.unexpected.append(line)
-            self.fallback(line)
+            self.fallback(line, whole)
         tag, verb, rest = m.groups()
         self.vars["tag"] = tag
         if verb.upper() == b"LOGIN":
@@ -283,6 +301,12 @@ class _Conn:
             self._fill()
 
     def run(self, steps):
+        self.run_steps(steps)
+        while True:
+            line, whole = self.read_command()
+            self.fallback(line, whole)
+
+    def run_steps(self, steps):
         for step in steps:
             kind = step[0]
             if kind == "send":
@@ -302,6 +326,10 @@ class _Conn:
                 self.hang()
             elif kind == "fallback":
                 self.replies[step[1].upper()] = step[2]
+            elif kind == "answer":
+                if self.matched is None:
+                    raise ValueError('"answer" before any "expect"')
+                self.fallback(*self.matched)
             elif kind == "starttls":
                 self.sock.settimeout(None)
                 self.sock = self.server.tls_context.wrap_socket(
@@ -309,9 +337,6 @@ class _Conn:
                 self.sock.settimeout(0.2)
             else:
                 raise ValueError("unknown script step %r" % (step,))
-        while True:
-            line, _ = self.read_command()
-            self.fallback(line)
 
 
 def _parse_astrings(args, n=2):
@@ -513,10 +538,13 @@ class FakeIMAP:
         """Write DIRECTORY/mailfs.conf (appending when it exists) with an
         IMAP account on this server: tls = none with allow_plaintext, or
         implicit when the server speaks implicit TLS (give ca_file then).
+        password=None writes no password file (for oauth2_token_cmd).
         Returns the config's path."""
         os.makedirs(directory, exist_ok=True)
-        pw = write_password_file(
-            os.path.join(directory, "%s.password" % account), password)
+        pw = None
+        if password is not None:
+            pw = write_password_file(
+                os.path.join(directory, "%s.password" % account), password)
         keys.setdefault("tls", "implicit" if self.implicit_tls else "none")
         kv = imap_account_keys(host=self.host, port=self.port, user=user,
                                password_file=pw, **keys)
@@ -529,6 +557,136 @@ def server_tls_context(cert_file, key_file):
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.load_cert_chain(cert_file, key_file)
     return ctx
+
+
+# ---------------------------------------------------------------------------
+# A server that holds messages
+
+INTERNALDATE = b'"01-Jan-2024 00:00:00 +0000"'
+
+
+def _uid_set(text, have):
+    """The members of a sequence set ("1:3,7", "2:*") among `have` (sorted
+    numbers); '*' is the largest of them."""
+    top = have[-1] if have else 0
+    out = set()
+    for part in text.split(b","):
+        a, _, b = part.partition(b":")
+        lo = top if a == b"*" else int(a)
+        hi = lo if not b else (top if b == b"*" else int(b))
+        lo, hi = min(lo, hi), max(lo, hi)
+        out.update(n for n in have if lo <= n <= hi)
+    return sorted(out)
+
+
+def fetch_response(seq, uid, data, flags=b"\\Seen", items=b"",
+                   body=True):
+    """One "* seq FETCH (...)" response: UID, and FLAGS, RFC822.SIZE,
+    INTERNALDATE and BODY[] as `items` (the client's request, upper-case)
+    asks for them; body=False leaves the body out whatever is asked."""
+    parts = [b"UID %d" % uid]
+    if b"FLAGS" in items:
+        parts.append(b"FLAGS (%s)" % flags)
+    if b"RFC822.SIZE" in items:
+        parts.append(b"RFC822.SIZE %d" % len(data))
+    if b"INTERNALDATE" in items:
+        parts.append(b"INTERNALDATE " + INTERNALDATE)
+    if body and (b"BODY[]" in items or b"BODY.PEEK[]" in items):
+        parts.append(b"BODY[] {%d}\r\n" % len(data) + data)
+    return b"* %d FETCH (%s)\r\n" % (seq, b" ".join(parts))
+
+
+def mailbox(messages, uidvalidity=1, flags=b"\\Seen", folders=None,
+            on_body=None):
+    """Fallback steps (put them in session()) for a server whose folders
+    each hold `messages`, {uid: bytes}; `folders` {server name (bytes):
+    {uid: bytes}} gives some folders other messages.
+
+    SELECT and EXAMINE report EXISTS, UIDVALIDITY, UIDNEXT and
+    HIGHESTMODSEQ; STATUS answers MESSAGES, UIDNEXT, UIDVALIDITY; FETCH
+    and UID FETCH answer UID, FLAGS (all `flags`), RFC822.SIZE,
+    INTERNALDATE and BODY[] as asked. on_body(conn, line, whole), when
+    given, is asked first about every FETCH that wants a body: it returns
+    None for the normal answer, or bytes or a list of steps to answer with
+    instead (first_time() makes one)."""
+    folders = folders or {}
+
+    def held(conn):
+        return folders.get(conn.selected, messages)
+
+    def select(conn, line, whole):
+        name = _parse_astrings(whole.split(b" ", 2)[2], 1)[0]
+        conn.selected = name
+        msgs = held(conn)
+        verb = line.split(b" ", 2)[1].upper()
+        mode = b"READ-ONLY" if verb == b"EXAMINE" else b"READ-WRITE"
+        return (b"* FLAGS (\\Answered \\Flagged \\Deleted \\Seen "
+                b"\\Draft)\r\n"
+                b"* %d EXISTS\r\n* 0 RECENT\r\n"
+                b"* OK [UIDVALIDITY %d] UIDs valid\r\n"
+                b"* OK [UIDNEXT %d] Predicted next UID\r\n"
+                b"* OK [HIGHESTMODSEQ 1] Highest\r\n"
+                b"{tag} OK [%s] %s completed\r\n"
+                % (len(msgs), uidvalidity, max(msgs, default=0) + 1, mode,
+                   verb))
+
+    def status(conn, line, whole):
+        name = _parse_astrings(whole.split(b" ", 2)[2], 1)[0]
+        msgs = folders.get(name, messages)
+        return (b'* STATUS "%s" (MESSAGES %d UIDNEXT %d UIDVALIDITY %d)\r\n'
+                b"{tag} OK STATUS completed\r\n"
+                % (name.replace(b"\\", b"\\\\").replace(b'"', b'\\"'),
+                   len(msgs), max(msgs, default=0) + 1, uidvalidity))
+
+    def fetch(conn, line, whole):
+        m = re.match(rb"\S+ (UID )?FETCH (\S+) (.*)$", line, re.I)
+        if not m:
+            return None
+        items = m.group(3).upper()
+        if on_body is not None and (b"BODY[]" in items or
+                                    b"BODY.PEEK[]" in items):
+            instead = on_body(conn, line, whole)
+            if instead is not None:
+                return instead
+        msgs = held(conn)
+        uids = sorted(msgs)
+        if m.group(1):
+            chosen = _uid_set(m.group(2), uids)
+        else:
+            chosen = [uids[i - 1] for i in
+                      _uid_set(m.group(2), list(range(1, len(uids) + 1)))]
+        out = b"".join(fetch_response(uids.index(u) + 1, u, msgs[u], flags,
+                                      items) for u in chosen)
+        return out + b"{tag} OK FETCH completed\r\n"
+
+    return [("fallback", "SELECT", select), ("fallback", "EXAMINE", select),
+            ("fallback", "STATUS", status), ("fallback", "FETCH", fetch)]
+
+
+def first_time(steps):
+    """An on_body hook for mailbox(): `steps` for the first body fetch the
+    server sees (on whichever connection), the normal answer after that.
+    The hook's .count says how many body fetches it saw."""
+    lock = threading.Lock()
+
+    def hook(conn, line, whole):
+        with lock:
+            hook.count += 1
+            first = hook.count == 1
+        return list(steps) if first else None
+
+    hook.count = 0
+    return hook
+
+
+def always(steps):
+    """An on_body hook for mailbox(): `steps` for every body fetch."""
+    def hook(conn, line, whole):
+        hook.count += 1
+        return list(steps)
+
+    hook.count = 0
+    return hook
 
 
 # ---------------------------------------------------------------------------

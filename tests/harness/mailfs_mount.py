@@ -6,17 +6,22 @@ MailFS, unmounting, the sanitizer check); this module only changes the command
 line to `mailfs -f --config FILE -o cache_dir=DIR ACCOUNT MOUNTPOINT`.
 
   write_mailfs_config()   a key-file config with one account
-  ImapMailFS              MailFS for a configured account
+  ImapMailFS              MailFS for a configured account; .extra_args (e.g.
+                          ["-d"] for the protocol trace), .mount_fails()
+                          for a mount that must not come up, .vm_hwm_kb()
   imap_mount_factory      fixture: make(config, account) -> ImapMailFS (not
                           yet mounted); everything is unmounted and removed,
                           and a sanitizer report in a daemon's log fails the
                           test, at the end of the test
 """
 
+import collections
 import importlib.util
 import os
 import shlex
+import subprocess
 import tempfile
+import time
 
 import pytest
 
@@ -115,10 +120,77 @@ class ImapMailFS(fsconf.MailFS):
         super().__init__(base)
         self.config = config
         self.account = account
+        self.extra_args = []
 
     def command(self, *extra):
         return [MAILFS, "-f", "--config", self.config, "-o",
-                "cache_dir=%s" % self.cache, *extra, self.account, self.mnt]
+                "cache_dir=%s" % self.cache, *self.extra_args, *extra,
+                self.account, self.mnt]
+
+    @property
+    def pid(self):
+        """The daemon's pid while mounted, else None."""
+        return self.proc.pid if self.proc is not None else None
+
+    def vm_hwm_kb(self):
+        """The daemon's peak resident set (VmHWM of /proc/PID/status) in
+        KiB."""
+        with open("/proc/%d/status" % self.pid) as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+        raise AssertionError("no VmHWM for pid %d" % self.pid)
+
+    def mount_fails(self, timeout=30):
+        """Run the mount command expecting it to fail: returns
+        MountFailure(returncode, output (stdout and stderr, str), seconds,
+        maxrss_kb of the daemon). The output is also appended to the log.
+        Fails the test when the command is still running after timeout
+        seconds (it is killed then) or when the mount came up."""
+        assert self.proc is None, "already mounted"
+        self.mounts += 1
+        out_path = os.path.join(self.base, "failed-mount-%d.out" % self.mounts)
+        t0 = time.monotonic()
+        deadline = t0 + timeout
+        with open(out_path, "wb") as out:
+            proc = subprocess.Popen(self.command(), stdin=subprocess.DEVNULL,
+                                    stdout=out, stderr=subprocess.STDOUT,
+                                    env=self.env)
+        rusage = None
+        came_up = False
+        while True:
+            pid, status, ru = os.wait4(proc.pid, os.WNOHANG)
+            if pid:
+                rusage = ru
+                proc.returncode = os.waitstatus_to_exitcode(status)
+                break
+            if time.monotonic() >= deadline:
+                proc.kill()
+                proc.wait()
+                break
+            if not came_up and os.path.ismount(self.mnt):
+                # it must not, but then it has to go away again
+                came_up = True
+                fsconf.unmount_path(self.mnt)
+                deadline = time.monotonic() + fsconf.EXIT_TIMEOUT
+            time.sleep(0.02)
+        seconds = time.monotonic() - t0
+        with open(out_path, "rb") as f:
+            output = f.read().decode("utf-8", "replace")
+        with open(self.log, "a") as log:
+            log.write("\n==== mount %d (expected to fail): %s\n%s"
+                      % (self.mounts, " ".join(self.command()), output))
+        assert not came_up, "the mount came up; output:\n" + output[-4000:]
+        if rusage is None:
+            fsconf.unmount_path(self.mnt)
+            raise AssertionError("the mount command still ran after %.0f s; "
+                                 "output:\n%s" % (timeout, output[-4000:]))
+        return MountFailure(proc.returncode, output, seconds,
+                            rusage.ru_maxrss)
+
+
+MountFailure = collections.namedtuple("MountFailure",
+                                      "returncode output seconds maxrss_kb")
 
 
 def fuse_missing_reason():

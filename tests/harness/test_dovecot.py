@@ -356,3 +356,23 @@ def test_imap_mount_fixture(dovecot_server, imap_mount_factory, tmp_path):
             pytest.skip("this build of mailfs has no IMAP client yet")
         raise
     assert os.path.isdir(fs.m("INBOX", "cur"))
+
+
+def test_capability_override(dovecot_server, tmp_path):
+    from dovecot import DOVECOT_CAPABILITIES, capabilities_without
+    # the list the override starts from is what this Dovecot announces
+    with dovecot_server.client("alice") as c:
+        assert _caps(c) == set(DOVECOT_CAPABILITIES.upper().split())
+    dv = Dovecot(users={"dave": "dave-pw"},
+                 imap_capability=capabilities_without("CONDSTORE", "QRESYNC"),
+                 extra_config="# an extra line\n")
+    try:
+        dv.start()
+        with dv.client("dave") as c:
+            caps = _caps(c)
+        assert "CONDSTORE" not in caps and "QRESYNC" not in caps
+        assert {"IDLE", "UIDPLUS", "MOVE", "ENABLE"} <= caps
+        assert "# an extra line" in open(dv.config).read()
+    finally:
+        dv.stop()
+        dv.cleanup()

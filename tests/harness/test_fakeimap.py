@@ -307,3 +307,51 @@ def test_mailfs_config(fake_factory, tmp_path):
                               "true", "2")
     assert open(a["password_file"]).read() == "fake-password-0123"
     assert oct(os.stat(a["password_file"]).st_mode & 0o777) == "0o600"
+
+
+def test_mailbox_and_hooks(fake_factory):
+    body = b"Subject: hi\r\n\r\nhello\r\n"
+    other = b"Subject: other\r\n\r\nthere\r\n"
+    hook = fakeimap.first_time([
+        ("send", b"* BYE [UNAVAILABLE] once\r\n"), ("close",)])
+    fake = fake_factory(fakeimap.session(
+        *fakeimap.mailbox({1: body, 5: body + b"x"}, uidvalidity=77,
+                          folders={b"Other": {3: other}}, on_body=hook)))
+    c = imap(fake)
+    c.login("u", "p")
+    typ, data = c.select("INBOX")
+    assert (typ, data) == ("OK", [b"2"])
+    assert c.untagged_responses["UIDVALIDITY"] == [b"77"]
+    typ, data = c.uid("FETCH", "1:*", "(UID FLAGS RFC822.SIZE INTERNALDATE)")
+    assert typ == "OK" and len(data) == 2
+    assert b"UID 5 FLAGS (\\Seen) RFC822.SIZE %d" % (len(body) + 1) in data[1]
+    with pytest.raises(imaplib.IMAP4.abort, match="once"):
+        c.uid("FETCH", "1", "(UID BODY.PEEK[])")
+    assert hook.count == 1
+    c = imap(fake)
+    c.login("u", "p")
+    c.select("INBOX")
+    typ, data = c.uid("FETCH", "5", "(UID BODY.PEEK[])")
+    assert typ == "OK" and data[0][1] == body + b"x"
+    typ, data = c.fetch("1", "(BODY[])")
+    assert typ == "OK" and data[0][1] == body
+    c.select("Other")
+    typ, data = c.uid("FETCH", "1:*", "(UID BODY.PEEK[])")
+    assert data[0][1] == other and b"UID 3" in data[0][0]
+    typ, data = c.status("Other", "(MESSAGES UIDNEXT)")
+    assert typ == "OK" and b"MESSAGES 1 UIDNEXT 4" in data[0]
+    c.logout()
+    assert hook.count == 4
+
+
+def test_answer_then_more(fake_factory):
+    fake = fake_factory(fakeimap.session(
+        *fakeimap.mailbox({1: b"a\r\n"}),
+        ("expect", rb"SELECT"), ("answer",),
+        ("send", b"* BYE [UNAVAILABLE] after select\r\n"), ("close",)))
+    c = imap(fake)
+    c.login("u", "p")
+    assert c.select("INBOX")[0] == "OK"
+    with pytest.raises((imaplib.IMAP4.abort, OSError)):
+        c.noop()
+    assert fake.wait_idle()
