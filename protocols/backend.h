@@ -110,6 +110,8 @@ struct mfs_account {
 	GKeyFile *keys;			/* borrowed; may be NULL */
 	const char *group;		/* the key-file group of this account */
 	const char *store;		/* local store directory, if any */
+	const char *work_dir;		/* for the backend's temporary files
+					   (the account's cache directory) */
 };
 
 #define MFS_CAP_WATCH	(1u << 0)	/* watch() reports outside changes */

@@ -192,6 +192,7 @@ static int cmd_mount(int argc, char **argv)
 		.keys = acct.keys,
 		.group = acct.group,
 		.store = acct.store,
+		.work_dir = cache,
 	};
 	if (open_store(&ma, &c, cache, &store, &err) < 0) {
 		rc = fail(err->message);

@@ -110,6 +110,7 @@ static int parse_cfg(const struct mfs_account *acct, struct imap_cfg *cfg,
 	cfg->tunnel = key_string(kf, g, "tunnel");
 	cfg->auth = key_string(kf, g, "auth");
 	cfg->oauth2_token_cmd = key_string(kf, g, "oauth2_token_cmd");
+	cfg->spill_dir = g_strdup(acct->work_dir);
 	if (!tls || !strcmp(tls, "implicit")) {
 		cfg->tls = IMAP_TLS_IMPLICIT;
 	} else if (!strcmp(tls, "starttls")) {

@@ -11,6 +11,8 @@
 #include "log.h"
 #include "stream.h"
 
+#define SPILL_THRESHOLD (1024 * 1024)
+
 enum part_kind { PART_TEXT, PART_LITERAL, PART_LITERAL_FD };
 
 struct part {
@@ -62,6 +64,7 @@ void imap_cfg_clear(struct imap_cfg *cfg)
 	g_free(cfg->oauth2_token_cmd);
 	g_free(cfg->tunnel);
 	g_free(cfg->auth);
+	g_free(cfg->spill_dir);
 	memset(cfg, 0, sizeof(*cfg));
 }
 
@@ -873,6 +876,9 @@ int imap_conn_open(const struct imap_cfg *cfg, struct imap_conn **c_r,
 	c->name = g_strdup(cfg->name);
 	c->timeout_ms = cfg->timeout_ms > 0 ? cfg->timeout_ms : 30000;
 	c->parser = imap_parser_new(IMAP_PARSE_RESPONSES, &imap_client_limits);
+	/* bodies above a megabyte go to a file as they arrive, so memory
+	 * stays small whatever size a server announces */
+	imap_parser_set_spill(c->parser, SPILL_THRESHOLD, cfg->spill_dir);
 	c->caps = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	c->done = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
 					line_free_cb);

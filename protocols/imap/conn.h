@@ -38,6 +38,7 @@ struct imap_cfg {
 	char *oauth2_token_cmd;		/* a command printing a token */
 	char *tunnel;			/* a command speaking IMAP on stdio */
 	char *auth;			/* force one mechanism, or NULL */
+	char *spill_dir;		/* where big literals are kept */
 	int timeout_ms;
 	unsigned connections;
 	unsigned poll_interval;		/* seconds */

@@ -412,6 +412,14 @@ static int body_cb(struct imap_line *l, void *data)
 		bc->got = true;
 		return 0;
 	}
+	if (body->fd >= 0) {
+		/* a big body already in a file of its own: take that */
+		close(bc->fd);
+		bc->fd = body->fd;
+		body->fd = -1;
+		bc->got = true;
+		return 0;
+	}
 	if (!imap_arg_is_string(body))
 		return 0;
 	bc->err = file_write_all(bc->fd, body->str, body->len);
@@ -478,10 +486,22 @@ static int batch_cb(struct imap_line *l, void *data)
 	const char *id;
 
 	if (!fl || !imap_arg_number(fetch_attr(fl, "UID"), &uid) ||
-	    !(body = fetch_attr(fl, "BODY[]")) || !imap_arg_is_string(body) ||
+	    !(body = fetch_attr(fl, "BODY[]")) ||
 	    !(id = g_hash_table_lookup(bc->ids, &uid)))
 		return 0;
-	bc->got(id, body->str, body->len, bc->data);
+	if (body->fd >= 0 && body->len > 0) {
+		/* kept in a file: mapped, not read into memory */
+		void *map = mmap(NULL, body->len, PROT_READ, MAP_PRIVATE,
+				 body->fd, 0);
+		if (map == MAP_FAILED)
+			return 0;
+		bc->got(id, map, body->len, bc->data);
+		munmap(map, body->len);
+	} else if (imap_arg_is_string(body)) {
+		bc->got(id, body->str, body->len, bc->data);
+	} else {
+		return 0;
+	}
 	g_hash_table_remove(bc->ids, &uid);	/* once per message */
 	return 0;
 }

@@ -12,7 +12,9 @@
 #include "parse.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <unistd.h>
 
 const struct imap_limits imap_client_limits = {
 	.max_line = 64 * 1024,
@@ -21,9 +23,19 @@ const struct imap_limits imap_client_limits = {
 	.max_depth = 64,
 };
 
+/* A literal kept in a file; where it would have stood in the buffer. */
+struct spill {
+	size_t at;
+	int fd;
+};
+
 struct imap_parser {
 	enum imap_parse_mode mode;
 	struct imap_limits lim;
+	size_t spill_threshold;		/* 0: never */
+	char *spill_dir;		/* owned */
+	GArray *spills;			/* of struct spill, this line's */
+	bool spilling;			/* the literal going on is in a file */
 	GByteArray *buf;		/* owned; the line gathered so far */
 	size_t seg_start;		/* where the current segment began */
 	uint64_t lit_left;		/* bytes of literal still to come */
@@ -42,11 +54,48 @@ struct imap_parser *imap_parser_new(enum imap_parse_mode mode,
 	p->lim = *limits;
 	p->buf = g_byte_array_new();
 	p->first_seg = true;
+	p->spills = g_array_new(FALSE, FALSE, sizeof(struct spill));
 	return p;
+}
+
+void imap_parser_set_spill(struct imap_parser *p, size_t threshold,
+			   const char *dir)
+{
+	p->spill_threshold = threshold;
+	g_free(p->spill_dir);
+	p->spill_dir = g_strdup(dir);
+}
+
+static void drop_spills(struct imap_parser *p)
+{
+	for (guint i = 0; i < p->spills->len; i++) {
+		int fd = g_array_index(p->spills, struct spill, i).fd;
+		if (fd >= 0)
+			close(fd);
+	}
+	g_array_set_size(p->spills, 0);
+	p->spilling = false;
+}
+
+/* An unnamed file for a literal: gone from disk once closed. */
+static int spill_open(const struct imap_parser *p)
+{
+	const char *dir = p->spill_dir ? p->spill_dir : g_get_tmp_dir();
+	int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+
+	if (fd < 0 && (errno == EOPNOTSUPP || errno == EISDIR)) {
+		g_autofree char *path = g_build_filename(dir, "lit.XXXXXX",
+							 NULL);
+		fd = g_mkstemp_full(path, O_RDWR | O_CLOEXEC, 0600);
+		if (fd >= 0)
+			unlink(path);
+	}
+	return fd;
 }
 
 void imap_parser_reset(struct imap_parser *p)
 {
+	drop_spills(p);
 	g_byte_array_set_size(p->buf, 0);
 	p->seg_start = 0;
 	p->lit_left = 0;
@@ -64,6 +113,8 @@ void imap_parser_free(struct imap_parser **pp)
 		return;
 	imap_parser_reset(p);
 	g_byte_array_unref(p->buf);
+	g_array_unref(p->spills);
+	g_free(p->spill_dir);
 	g_free(p);
 	*pp = NULL;
 }
@@ -84,6 +135,7 @@ static enum imap_parse_status fail(struct imap_parser *p, char *why)
 	p->error = why;
 	p->failed = true;
 	g_byte_array_set_size(p->buf, 0);
+	drop_spills(p);
 	return IMAP_PARSE_ERROR;
 }
 
@@ -155,14 +207,21 @@ static bool is_text_line(const char *seg, size_t len)
 	return false;
 }
 
+static int parse_line_spilled(enum imap_parse_mode mode,
+			      const struct imap_limits *lim, const char *buf,
+			      size_t len, GArray *spills,
+			      struct imap_line **line_r, char **why_r);
+
 static enum imap_parse_status finish_line(struct imap_parser *p)
 {
 	struct imap_line *line = NULL;
 	char *why = NULL;
 
-	if (imap_parse_line(p->mode, &p->lim, (const char *)p->buf->data,
-			    p->buf->len, &line, &why) < 0)
+	if (parse_line_spilled(p->mode, &p->lim, (const char *)p->buf->data,
+			       p->buf->len, p->spills, &line, &why) < 0)
 		return fail(p, why);
+	/* the files belong to the line now */
+	g_array_set_size(p->spills, 0);
 	line->bytes = p->buf->len;
 	p->ready = line;
 	g_byte_array_set_size(p->buf, 0);
@@ -185,14 +244,35 @@ enum imap_parse_status imap_parser_feed(struct imap_parser *p,
 	while (i < len) {
 		if (p->lit_left > 0) {
 			size_t n = (size_t)MIN(p->lit_left, (uint64_t)(len - i));
-			if (p->buf->len + n > p->lim.max_total)
-				return fail(p, g_strdup("response too large"));
-			g_byte_array_append(p->buf, (const guint8 *)data + i,
-					    (guint)n);
+			if (p->spilling) {
+				int fd = g_array_index(p->spills, struct spill,
+						       p->spills->len - 1).fd;
+				const char *d = data + i;
+				for (size_t left = n; left > 0;) {
+					ssize_t w = write(fd, d, left);
+					if (w < 0 && errno == EINTR)
+						continue;
+					if (w <= 0)
+						return fail(p, g_strdup_printf(
+							"keeping a literal: %s",
+							g_strerror(errno)));
+					d += w;
+					left -= (size_t)w;
+				}
+			} else {
+				if (p->buf->len + n > p->lim.max_total)
+					return fail(p, g_strdup(
+						"response too large"));
+				g_byte_array_append(p->buf,
+						    (const guint8 *)data + i,
+						    (guint)n);
+			}
 			i += n;
 			p->lit_left -= n;
-			if (p->lit_left == 0)
+			if (p->lit_left == 0) {
+				p->spilling = false;
 				p->seg_start = p->buf->len;
+			}
 			continue;
 		}
 		const char *nl = memchr(data + i, '\n', len - i);
@@ -230,6 +310,16 @@ enum imap_parse_status imap_parser_feed(struct imap_parser *p,
 		p->first_seg = false;
 		p->lit_left = n;
 		p->seg_start = p->buf->len;
+		if (p->spill_threshold && n > p->spill_threshold) {
+			struct spill sp = { p->buf->len, spill_open(p) };
+			if (sp.fd < 0)
+				return fail(p, g_strdup_printf(
+					"no file for a literal of %"
+					G_GUINT64_FORMAT " bytes: %s", n,
+					g_strerror(errno)));
+			g_array_append_val(p->spills, sp);
+			p->spilling = true;
+		}
 		if (p->mode == IMAP_PARSE_COMMANDS && sync) {
 			*used_r = i;
 			return IMAP_PARSE_CONTINUE;
@@ -253,6 +343,9 @@ struct tok {
 	const char *p, *end;
 	const struct imap_limits *lim;
 	char *why;			/* owned; set on error */
+	const char *base;		/* the line's first byte */
+	GArray *spills;			/* borrowed; may be NULL */
+	guint next_spill;
 };
 
 static void arg_free(gpointer data)
@@ -264,6 +357,8 @@ static void arg_free(gpointer data)
 	g_free(a->str);
 	if (a->list)
 		g_ptr_array_unref(a->list);
+	if (a->fd >= 0)
+		close(a->fd);
 	g_free(a);
 }
 
@@ -272,6 +367,7 @@ static struct imap_arg *arg_new(enum imap_arg_type type)
 	struct imap_arg *a = g_new0(struct imap_arg, 1);
 
 	a->type = type;
+	a->fd = -1;
 	if (type == IMAP_ARG_LIST || type == IMAP_ARG_CODE)
 		a->list = g_ptr_array_new_with_free_func(arg_free);
 	return a;
@@ -347,6 +443,19 @@ static bool parse_literal(struct tok *t, struct imap_arg *a)
 		t->p++;
 	if (t->p >= t->end || *t->p++ != '\n')
 		return tok_fail(t, g_strdup("literal not followed by a line end"));
+	if (t->spills && t->next_spill < t->spills->len) {
+		struct spill *sp = &g_array_index(t->spills, struct spill,
+						  t->next_spill);
+		if (sp->at == (size_t)(t->p - t->base)) {
+			/* its bytes are in the file, not here */
+			a->fd = sp->fd;
+			sp->fd = -1;
+			a->len = (size_t)n;
+			t->next_spill++;
+			lseek(a->fd, 0, SEEK_SET);
+			return true;
+		}
+	}
 	if (n > t->lim->max_literal || n > (uint64_t)(t->end - t->p))
 		return tok_fail(t, g_strdup("literal longer than the line"));
 	a->len = (size_t)n;
@@ -531,7 +640,15 @@ int imap_parse_line(enum imap_parse_mode mode, const struct imap_limits *lim,
 		    const char *buf, size_t len, struct imap_line **line_r,
 		    char **why_r)
 {
-	struct tok t = { buf, buf + len, lim, NULL };
+	return parse_line_spilled(mode, lim, buf, len, NULL, line_r, why_r);
+}
+
+static int parse_line_spilled(enum imap_parse_mode mode,
+			      const struct imap_limits *lim, const char *buf,
+			      size_t len, GArray *spills,
+			      struct imap_line **line_r, char **why_r)
+{
+	struct tok t = { buf, buf + len, lim, NULL, buf, spills, 0 };
 	struct imap_line *line = g_new0(struct imap_line, 1);
 	bool ok;
 
@@ -583,8 +700,9 @@ bool imap_arg_is(const struct imap_arg *a, const char *atom)
 
 bool imap_arg_is_string(const struct imap_arg *a)
 {
-	return a && (a->type == IMAP_ARG_ATOM || a->type == IMAP_ARG_STRING ||
-		     a->type == IMAP_ARG_LITERAL);
+	return a && a->str && (a->type == IMAP_ARG_ATOM ||
+			       a->type == IMAP_ARG_STRING ||
+			       a->type == IMAP_ARG_LITERAL);
 }
 
 const char *imap_arg_string(const struct imap_arg *a)

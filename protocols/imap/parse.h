@@ -37,9 +37,12 @@ enum imap_arg_type {
 
 struct imap_arg {
 	enum imap_arg_type type;
-	char *str;		/* owned; NUL-terminated; NULL for lists, NIL */
-	size_t len;		/* bytes in str */
+	char *str;		/* owned; NUL-terminated; NULL for lists, NIL
+				   and a literal kept in a file */
+	size_t len;		/* bytes in str, or in the file */
 	GPtrArray *list;	/* owned; of struct imap_arg *; LIST, CODE */
+	int fd;			/* owned; a literal kept in a file (see
+				   imap_parser_set_spill), else -1 */
 };
 
 /*
@@ -93,6 +96,15 @@ void imap_parser_free(struct imap_parser **p);
 enum imap_parse_status imap_parser_feed(struct imap_parser *p,
 					const char *buf, size_t len,
 					size_t *used_r);
+
+/*
+ * Keep literals larger than `threshold` bytes in unnamed files in `dir`
+ * rather than in memory (a message body of hundreds of megabytes, or a
+ * server that announces one).  Such an argument has str NULL and a readable
+ * fd at offset 0; it is not a string to imap_arg_string().  `dir` is copied.
+ */
+void imap_parser_set_spill(struct imap_parser *p, size_t threshold,
+			   const char *dir);
 
 /* The line after IMAP_PARSE_LINE.  Caller owns it. */
 struct imap_line *imap_parser_take(struct imap_parser *p);

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <glib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "parse.h"
 
@@ -304,6 +305,51 @@ static void test_helpers(void)
 	imap_line_free(&l);
 }
 
+/* A literal above the threshold goes to a file, not memory, and comes back
+ * whole whichever way the bytes arrived. */
+static void test_spill(void)
+{
+	GString *in = g_string_new("* 1 FETCH (UID 9 BODY[] {5000}\r\n");
+	const size_t head = in->len;
+	for (int i = 0; i < 5000; i++)
+		g_string_append_c(in, (char)('a' + i % 26));
+	g_string_append(in, " FLAGS (\\Seen))\r\n");
+
+	for (size_t step = 1; step <= 4096; step *= 8) {
+		struct imap_parser *p = imap_parser_new(IMAP_PARSE_RESPONSES,
+							&imap_client_limits);
+		struct imap_line *l = NULL;
+		size_t off = 0;
+
+		imap_parser_set_spill(p, 1000, g_get_tmp_dir());
+		while (off < in->len && !l) {
+			size_t used;
+			enum imap_parse_status st = imap_parser_feed(
+				p, in->str + off, MIN(step, in->len - off), &used);
+			g_assert_cmpint(st, !=, IMAP_PARSE_ERROR);
+			off += used;
+			if (st == IMAP_PARSE_LINE)
+				l = imap_parser_take(p);
+		}
+		g_assert_nonnull(l);
+		/* only the line, not the literal, was kept in memory */
+		GPtrArray *fl = imap_arg_list(imap_line_arg(l, 3));
+		struct imap_arg *body = fl->pdata[3];
+		g_assert_cmpint(body->type, ==, IMAP_ARG_LITERAL);
+		g_assert_null(body->str);
+		g_assert_false(imap_arg_is_string(body));
+		g_assert_cmpuint(body->len, ==, 5000);
+		g_assert_cmpint(body->fd, >=, 0);
+		char buf[5001];
+		g_assert_cmpint(pread(body->fd, buf, sizeof(buf), 0), ==, 5000);
+		g_assert_true(memcmp(buf, in->str + head, 5000) == 0);
+		g_assert_true(imap_arg_is(fl->pdata[4], "FLAGS"));
+		imap_line_free(&l);
+		imap_parser_free(&p);
+	}
+	g_string_free(in, TRUE);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -313,5 +359,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/imap-parse/bad", test_bad);
 	g_test_add_func("/imap-parse/limits", test_limits);
 	g_test_add_func("/imap-parse/helpers", test_helpers);
+	g_test_add_func("/imap-parse/spill", test_spill);
 	return g_test_run();
 }
