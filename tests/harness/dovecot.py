@@ -251,8 +251,8 @@ mailbox_list_index = no
 
 namespace inbox {{
   inbox = yes
-  separator = /
-  prefix =
+  separator = {ns_separator}
+  prefix = {ns_prefix}
 {mailboxes}
 }}
 
@@ -338,11 +338,15 @@ class Dovecot:
     host = "127.0.0.1"
 
     def __init__(self, base=None, users=None, imap_capability=None,
-                 extra_config=""):
+                 extra_config="", ns_prefix="", ns_separator="/"):
         self.base = base or tempfile.mkdtemp(prefix="mailfs-dovecot-")
         self._own_base = base is None
         self.imap_capability = imap_capability
         self.extra_config = extra_config
+        # the personal namespace: "INBOX." with "." plays a Courier-style
+        # server (the helpers below assume the default "" and "/")
+        self.ns_prefix = ns_prefix
+        self.ns_separator = ns_separator
         # Dovecot's unprivileged processes (dovenull, dovecot, mail) must be
         # able to walk down to run/ and mail/.
         os.chmod(self.base, 0o755)
@@ -418,7 +422,8 @@ class Dovecot:
                 cert_file=self.pki["cert_file"], key_file=self.pki["key_file"],
                 uid=self.uid, gid=self.gid, mailboxes=boxes,
                 imap_port=self.imap_port, imaps_port=self.imaps_port,
-                pop3_port=self.pop3_port, pop3s_port=self.pop3s_port))
+                pop3_port=self.pop3_port, pop3s_port=self.pop3s_port,
+                ns_prefix=self.ns_prefix, ns_separator=self.ns_separator))
             if self.imap_capability is not None:
                 f.write("protocol imap {\n  imap_capability = %s\n}\n"
                         % self.imap_capability)

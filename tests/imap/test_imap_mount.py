@@ -406,3 +406,34 @@ def test_mail_tools(dovecot_server, imap_mount_factory, tmp_path):
     r = subprocess.run("mlist %s | mscan" % fs.m("INBOX"), shell=True,
                        capture_output=True, text=True)
     assert r.returncode == 0 and len(r.stdout.splitlines()) == 41
+
+
+def test_namespace_prefix(imap_mount_factory, tmp_path):
+    # A Courier-style server keeps every folder under "INBOX." with "."
+    # between names; the mount shows them without the prefix.
+    from dovecot import Dovecot
+    dv = Dovecot(users={"carol": "carol-secret"}, ns_prefix="INBOX.",
+                 ns_separator=".")
+    try:
+        dv.start()
+        data = make_message(13)
+        with dv.client("carol") as c:
+            for box in ("INBOX.Archive", "INBOX.Archive.2024"):
+                assert c.create(box)[0] == "OK"
+            assert c.append("INBOX.Archive.2024", None, None, data)[0] == "OK"
+        conf = dv.mailfs_config(str(tmp_path), account="imap", user="carol")
+        fs = imap_mount_factory(conf, "imap")
+        fs.mount()
+        top = os.listdir(fs.mnt)
+        assert "Archive" in top and "INBOX" in top, top
+        (name,) = names(fs, "Archive/2024")
+        with open(fs.m("Archive", "2024", "cur", name), "rb") as f:
+            assert f.read() == data
+        os.mkdir(fs.m("Projects"))
+        with dv.client("carol") as c:
+            typ, boxes = c.list()
+        assert any(b'"INBOX.Projects"' in b or b.endswith(b" INBOX.Projects")
+                   for b in boxes), boxes
+        fs.unmount()
+    finally:
+        dv.cleanup()
