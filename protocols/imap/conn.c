@@ -926,6 +926,13 @@ int imap_conn_open(const struct imap_cfg *cfg, struct imap_conn **c_r,
 		}
 		rc = imap_conn_run(c, imap_cmd_new("STARTTLS"), NULL, NULL,
 				   NULL, e);
+		if (rc < 0 && e) {
+			char said[sizeof(e->msg)];
+			g_strlcpy(said, e->msg, sizeof(said));
+			mfs_error_set(e, rc, MFS_ERR_ACCOUNT, MFS_ERR_FINAL,
+				      "%s: the server refused STARTTLS: %s",
+				      c->name, said);
+		}
 		if (rc == 0 && c->rpos < c->rend) {
 			/* bytes sent before TLS began would be injected */
 			rc = broken(c, -EPROTO, e, "data after STARTTLS");

@@ -32,6 +32,27 @@ static unsigned ctx_at(int depth)
 	return depth == 0 ? NAME_CTX_TOP : NAME_CTX_IN_MAIL;
 }
 
+/*
+ * A file name can hold 255 bytes (NAME_MAX); a longer folder name is cut
+ * at a character boundary and given a hash of the whole, so that it stays
+ * unique.  The listing's map leads back to the server's name.  Takes and
+ * returns an owned string.
+ */
+static char *shorten(char *name)
+{
+	size_t len = strlen(name), keep = 200;
+
+	if (len <= 255)
+		return name;
+	while (keep > 0 && ((unsigned char)name[keep] & 0xC0) == 0x80)
+		keep--;
+	g_autofree char *sum = g_compute_checksum_for_string(G_CHECKSUM_SHA256,
+							     name, -1);
+	char *out = g_strdup_printf("%.*s~%.16s", (int)keep, name, sum);
+	g_free(name);
+	return out;
+}
+
 /* The logical path of a server name, shown without the personal
  * namespace's prefix.  Caller owns the result. */
 static char *path_of(const char *server, char delim, const char *prefix)
@@ -53,7 +74,7 @@ static char *path_of(const char *server, char delim, const char *prefix)
 	g_auto(GStrv) comps = delim ? g_strsplit(name, sep, -1)
 				    : g_strsplit(name, "\x01\x02", 1);
 	for (int i = 0; comps[i]; i++) {
-		g_autofree char *esc = name_escape(comps[i], ctx_at(i));
+		g_autofree char *esc = shorten(name_escape(comps[i], ctx_at(i)));
 		if (i)
 			g_string_append_c(path, '/');
 		g_string_append(path, esc);

@@ -919,3 +919,35 @@ def test_starttls_not_had(fake_factory, imap_mount_factory, tmp_path, kind):
     assert base64.b64encode(b"\0fakeuser\0" + PASSWORD.encode()) \
         not in received
     assert PASSWORD not in fail.output
+
+
+def test_folder_name_longer_than_a_file_name(fake_factory, imap_mount_factory,
+                                             tmp_path):
+    # 300 bytes cannot be one file name (NAME_MAX is 255): the mount shows
+    # a shortened, unique name, and the folder still works under it.
+    long_name = ("L" * 150 + "\u00e9" * 75).encode()     # 300 bytes of UTF-8
+    other = ("L" * 150 + "\u00e9" * 74 + "x").encode()
+    reply = (b'* LIST (\\HasNoChildren) "/" "INBOX"\r\n'
+             b'* LIST (\\HasNoChildren) "/" "%s"\r\n'
+             b'* LIST (\\HasNoChildren) "/" "%s"\r\n'
+             b"{tag} OK LIST\r\n" % (fakeimap_mutf7(long_name),
+                                 fakeimap_mutf7(other)))
+    fake = fake_factory(session(
+        *mailbox({1: MSG}, folders={b"INBOX": {1: MSG}}),
+        ("fallback", "LIST", reply),
+        ("fallback", "LSUB", reply.replace(b"* LIST", b"* LSUB"))))
+    fs = make_fs(fake, imap_mount_factory, tmp_path).mount()
+    top = [n for n in os.listdir(fs.mnt) if n.startswith("L")]
+    assert len(top) == 2, top
+    assert all(len(n.encode()) <= 255 for n in top), top
+    assert top[0] != top[1]
+    for n in top:
+        assert sorted(os.listdir(fs.m(n))) == ["cur", "new", "tmp"]
+    fs.unmount()
+
+
+def fakeimap_mutf7(raw):
+    """A UTF-8 folder name in modified UTF-7, as a server sends it."""
+    from dovecot import mutf7_encode
+    out = mutf7_encode(raw.decode())
+    return out if isinstance(out, bytes) else out.encode()
