@@ -947,6 +947,76 @@ int cache_store_open(struct mfs_store *inner, const char *dir,
 	return 0;
 }
 
+int cache_fill(struct mfs_store *store, bool bodies, cache_progress_fn fn,
+	       void *data, GError **err)
+{
+	struct mfs_backend *c = store->be;
+	GPtrArray *folders = NULL;
+	struct mfs_error e = { 0 };
+	bool changed;
+	int rc;
+
+	if (store->ops != &cache_ops) {
+		g_set_error(err, G_FILE_ERROR, G_FILE_ERROR_INVAL,
+			    "this account has no cache to fill");
+		return -EINVAL;
+	}
+	if ((rc = refresh_folders(c, &changed, &e)) < 0 ||
+	    (rc = index_folders(c->ix, &folders)) < 0) {
+		g_set_error(err, G_FILE_ERROR, G_FILE_ERROR_FAILED,
+			    "listing the folders failed: %s",
+			    e.msg[0] ? e.msg : g_strerror(-rc));
+		return rc;
+	}
+	for (guint i = 0; rc == 0 && i < folders->len; i++) {
+		struct mfs_folder_info *fi = folders->pdata[i];
+		GPtrArray *items = NULL;
+		if (fi->kind == MFS_FOLDER_NONE)
+			continue;
+		rc = refresh_folder(c, fi->path, &changed, &e);
+		if (rc == -ENOENT) {
+			rc = 0;
+			continue;
+		}
+		if (rc == 0)
+			rc = index_items(c->ix, fi->path, &items);
+		if (rc < 0) {
+			g_set_error(err, G_FILE_ERROR, G_FILE_ERROR_FAILED,
+				    "%s: %s", fi->path,
+				    e.msg[0] ? e.msg : g_strerror(-rc));
+			break;
+		}
+		GPtrArray *tasks = g_ptr_array_new_with_free_func(
+			(GDestroyNotify)pf_task_free);
+		for (guint k = 0; k <= items->len && bodies; k++) {
+			if (k < items->len) {
+				struct mfs_item *it = items->pdata[k];
+				struct pf_task *t = g_new0(struct pf_task, 1);
+				t->folder = g_strdup(fi->path);
+				t->id = g_strdup(it->id);
+				t->key = blob_key(fi->path, it->id);
+				g_ptr_array_add(tasks, t);
+			}
+			if (tasks->len == PREFETCH_BATCH ||
+			    (k == items->len && tasks->len)) {
+				prefetch_batch(c, tasks);
+				g_ptr_array_set_size(tasks, 0);
+			}
+			if (fn && (k % PREFETCH_BATCH == 0 || k == items->len))
+				fn(fi->path, k, items->len, data);
+		}
+		if (fn && !bodies)
+			fn(fi->path, items->len, items->len, data);
+		g_ptr_array_unref(tasks);
+		g_ptr_array_unref(items);
+	}
+	g_ptr_array_unref(folders);
+	if (rc == 0)
+		rc = index_mark_complete(c->ix);
+	flush_touched(c);
+	return rc;
+}
+
 int cache_parse_size(const char *text, uint64_t *bytes_r)
 {
 	char *end;

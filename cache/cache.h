@@ -19,6 +19,7 @@
 #define MFS_CACHE_H
 
 #include <glib.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "backend.h"
@@ -39,6 +40,19 @@ struct cache_options {
 int cache_store_open(struct mfs_store *inner, const char *dir,
 		     const struct cache_options *opt, struct mfs_store *out,
 		     GError **err);
+
+/* Progress of cache_fill: `done` of `total` items of `folder`. */
+typedef void (*cache_progress_fn)(const char *folder, unsigned done,
+				  unsigned total, void *data);
+
+/*
+ * Bring the whole index up to date now (the folder list and every folder)
+ * and, with `bodies`, fetch every body not yet kept, several per request.
+ * `store` must be a store cache_store_open made.  Returns 0, or -errno with
+ * the reason in *err; a folder that fails stops the fill.
+ */
+int cache_fill(struct mfs_store *store, bool bodies, cache_progress_fn fn,
+	       void *data, GError **err);
 
 /* Parse "512M", "2G", "100000" into bytes.  Returns 0 or -EINVAL. */
 int cache_parse_size(const char *text, uint64_t *bytes_r);

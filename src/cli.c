@@ -185,6 +185,7 @@ void cli_usage(FILE *out)
 	fputs("usage: mailfs [OPTIONS] [ACCOUNT] MOUNTPOINT\n"
 	      "       mailfs status MOUNTPOINT\n"
 	      "       mailfs flush MOUNTPOINT\n"
+	      "       mailfs sync [--prefetch] [--config FILE] ACCOUNT\n"
 	      "\n"
 	      "Mounts a mailbox as directories: mail folders are Maildir\n"
 	      "folders, contacts .vcf files, calendar entries .ics files.\n"

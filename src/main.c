@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "backend.h"
 #include "cache.h"
@@ -221,6 +222,96 @@ static int cmd_mount(int argc, char **argv)
 	return rc < 0 ? EXIT_FAILURE : 0;
 }
 
+static void show_progress(const char *folder, unsigned done, unsigned total,
+			  void *data)
+{
+	bool *tty = data;
+
+	if (*tty)
+		fprintf(stderr, "\r\033[K%s: %u/%u", folder, done, total);
+	if (!*tty && done == total)
+		fprintf(stderr, "%s: %u\n", folder, total);
+	else if (*tty && done == total)
+		fputc('\n', stderr);
+}
+
+/*
+ * mailfs sync [--prefetch] [--config FILE] [-o cache_dir=DIR] ACCOUNT:
+ * bring the account's cache up to date without mounting, and with
+ * --prefetch keep every body too (for reading offline later).
+ */
+static int cmd_sync(int argc, char **argv)
+{
+	g_autoptr(GPtrArray) args = g_ptr_array_new();
+	struct config_account acct;
+	struct mfs_store store;
+	struct staging *staging = NULL;
+	struct cli c;
+	GError *err = NULL;
+	bool prefetch = false, tty = isatty(2);
+	int rc;
+
+	g_ptr_array_add(args, argv[0]);
+	for (int i = 2; i < argc; i++) {
+		if (!strcmp(argv[i], "--prefetch"))
+			prefetch = true;
+		else
+			g_ptr_array_add(args, argv[i]);
+	}
+	if (cli_parse((int)args->len, (char **)args->pdata, &c, &err) < 0 ||
+	    c.account || !c.mountpoint) {
+		fprintf(stderr, "mailfs: %s\nusage: mailfs sync [--prefetch] "
+			"[--config FILE] [-o cache_dir=DIR] ACCOUNT\n",
+			err ? err->message : "one ACCOUNT is needed");
+		g_clear_error(&err);
+		cli_clear(&c);
+		return EXIT_USAGE;
+	}
+	/* the one positional is the account */
+	c.account = g_steal_pointer(&c.mountpoint);
+	if (config_account_load(c.config, c.account, NULL, &acct, &err) < 0) {
+		rc = fail(err->message);
+		g_error_free(err);
+		cli_clear(&c);
+		return rc;
+	}
+	if (!strcmp(acct.type, "local")) {
+		config_account_clear(&acct);
+		cli_clear(&c);
+		return fail("the embedded store is local already: there is "
+			    "nothing to sync");
+	}
+	g_autofree char *cache = c.cache_dir
+		? g_canonicalize_filename(c.cache_dir, NULL)
+		: g_build_filename(g_get_user_cache_dir(), "mailfs", acct.name,
+				   NULL);
+	struct mfs_account ma = {
+		.name = acct.name,
+		.type = acct.type,
+		.keys = acct.keys,
+		.group = acct.group,
+		.store = acct.store,
+		.work_dir = cache,
+	};
+	rc = staging_open(cache, &staging);
+	if (rc == 0)
+		rc = open_store(&ma, &c, cache, &store, &err);
+	if (rc == 0) {
+		rc = cache_fill(&store, prefetch, show_progress, &tty, &err);
+		mfs_store_close(&store);
+	}
+	if (rc < 0 && err)
+		fail(err->message);
+	else if (rc < 0)
+		fprintf(stderr, "mailfs: cache %s: %s\n", cache,
+			g_strerror(-rc));
+	g_clear_error(&err);
+	staging_close(&staging);
+	config_account_clear(&acct);
+	cli_clear(&c);
+	return rc < 0 ? EXIT_FAILURE : 0;
+}
+
 int main(int argc, char **argv)
 {
 	log_init("mailfs");
@@ -228,7 +319,9 @@ int main(int argc, char **argv)
 		return cmd_status(argc, argv);
 	if (argc > 1 && !strcmp(argv[1], "flush"))
 		return cmd_flush(argc, argv);
-	if (argc > 1 && (!strcmp(argv[1], "serve") || !strcmp(argv[1], "sync"))) {
+	if (argc > 1 && !strcmp(argv[1], "sync"))
+		return cmd_sync(argc, argv);
+	if (argc > 1 && !strcmp(argv[1], "serve")) {
 		fprintf(stderr, "mailfs: '%s' is not available in this "
 			"version\n", argv[1]);
 		return EXIT_USAGE;

@@ -437,3 +437,35 @@ def test_namespace_prefix(imap_mount_factory, tmp_path):
         fs.unmount()
     finally:
         dv.cleanup()
+
+
+def test_sync_prefetch_then_read_offline(dovecot_server, imap_mount_factory,
+                                         tmp_path):
+    user, _ = dovecot_server.add_user()
+    filled = dovecot_server.fill(user, "INBOX", count=20, seed=14,
+                                 attachment_ratio=0.2)
+    dovecot_server.fill(user, "Archive", count=5, seed=15)
+    conf = dovecot_server.mailfs_config(str(tmp_path), account="imap",
+                                        user=user, timeout=3)
+    fs = imap_mount_factory(conf, "imap")
+    r = subprocess.run([fs.command()[0], "sync", "--prefetch", "--config",
+                        conf, "-o", "cache_dir=%s" % fs.cache, "imap"],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert "INBOX: 20" in r.stderr, r.stderr
+    dovecot_server.stop()
+    try:
+        fs.mount()
+        got = sorted(open(fs.m("INBOX", "cur", n), "rb").read()
+                     for n in names(fs, "INBOX"))
+        assert got == sorted(f.data for f in filled)
+        assert len(names(fs, "Archive")) == 5
+        for n in names(fs, "Archive"):
+            assert _readable(fs.m("Archive", "cur", n))
+        fs.unmount()
+    finally:
+        dovecot_server.start()
+    # the embedded store has nothing to sync
+    r = subprocess.run([fs.command()[0], "sync", "--config", conf, "local"],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode != 0 and "local already" in r.stderr, r.stderr
