@@ -105,17 +105,34 @@ static char *describe_source(const struct config_account *a)
 			       port ? ":" : "", port ? port : "");
 }
 
+/* The account's cache directory: -o cache_dir= or the XDG default.
+ * Caller owns the result. */
+static char *cache_dir_of(const struct cli *c, const struct config_account *a)
+{
+	if (c->cache_dir)
+		return g_canonicalize_filename(c->cache_dir, NULL);
+	return g_build_filename(g_get_user_cache_dir(), "mailfs", a->name, NULL);
+}
+
 /*
  * The store to mount: the embedded store as it is (it is local disk
  * already), anything else behind the cache so that the mount never waits
  * for the network to list or stat.
  */
-static int open_store(const struct mfs_account *ma, const struct cli *c,
+static int open_store(const struct config_account *acct, const struct cli *c,
 		      const char *cache_dir, struct mfs_store *store,
 		      GError **err)
 {
 	struct cache_options copt = { 0 };
 	struct mfs_store inner;
+	struct mfs_account account = {
+		.name = acct->name,
+		.type = acct->type,
+		.keys = acct->keys,
+		.group = acct->group,
+		.store = acct->store,
+		.work_dir = cache_dir,
+	};
 	int rc;
 
 	if (c->cache_size && cache_parse_size(c->cache_size,
@@ -125,9 +142,9 @@ static int open_store(const struct mfs_account *ma, const struct cli *c,
 			    "2G", c->cache_size);
 		return -EINVAL;
 	}
-	if ((rc = mfs_store_open(ma, &inner, err)) < 0)
+	if ((rc = mfs_store_open(&account, &inner, err)) < 0)
 		return rc;
-	if (!strcmp(ma->type, "local")) {
+	if (!strcmp(acct->type, "local")) {
 		*store = inner;
 		return 0;
 	}
@@ -176,10 +193,7 @@ static int cmd_mount(int argc, char **argv)
 		cli_clear(&c);
 		return rc;
 	}
-	g_autofree char *cache = c.cache_dir
-		? g_canonicalize_filename(c.cache_dir, NULL)
-		: g_build_filename(g_get_user_cache_dir(), "mailfs", acct.name,
-				   NULL);
+	g_autofree char *cache = cache_dir_of(&c, &acct);
 	if ((rc = staging_open(cache, &staging)) < 0) {
 		fprintf(stderr, "mailfs: cache %s: %s\n", cache,
 			g_strerror(-rc));
@@ -187,15 +201,7 @@ static int cmd_mount(int argc, char **argv)
 		cli_clear(&c);
 		return EXIT_FAILURE;
 	}
-	struct mfs_account ma = {
-		.name = acct.name,
-		.type = acct.type,
-		.keys = acct.keys,
-		.group = acct.group,
-		.store = acct.store,
-		.work_dir = cache,
-	};
-	if (open_store(&ma, &c, cache, &store, &err) < 0) {
+	if (open_store(&acct, &c, cache, &store, &err) < 0) {
 		rc = fail(err->message);
 		g_error_free(err);
 		staging_close(&staging);
@@ -281,21 +287,10 @@ static int cmd_sync(int argc, char **argv)
 		return fail("the embedded store is local already: there is "
 			    "nothing to sync");
 	}
-	g_autofree char *cache = c.cache_dir
-		? g_canonicalize_filename(c.cache_dir, NULL)
-		: g_build_filename(g_get_user_cache_dir(), "mailfs", acct.name,
-				   NULL);
-	struct mfs_account ma = {
-		.name = acct.name,
-		.type = acct.type,
-		.keys = acct.keys,
-		.group = acct.group,
-		.store = acct.store,
-		.work_dir = cache,
-	};
+	g_autofree char *cache = cache_dir_of(&c, &acct);
 	rc = staging_open(cache, &staging);
 	if (rc == 0)
-		rc = open_store(&ma, &c, cache, &store, &err);
+		rc = open_store(&acct, &c, cache, &store, &err);
 	if (rc == 0) {
 		rc = cache_fill(&store, prefetch, show_progress, &tty, &err);
 		mfs_store_close(&store);
