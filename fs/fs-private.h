@@ -9,8 +9,12 @@
  * cache's staging area until they are complete, then become items.
  *
  * Locking: fs->lock protects the view, the node table and every staged file's
- * fields except its fd's content.  Handlers take it for their whole work,
- * store calls included; reads and writes of content happen outside it.
+ * fields except its fd's content.  Handlers take it for their work; a store
+ * call that may wait on a server (storing, deleting, flagging or moving a
+ * message) runs with it released and fs->store_lock held instead (see
+ * FS_UNLOCKED), so listing and reading go on meanwhile and such changes
+ * reach the store one at a time, in order.  Reads and writes of content
+ * happen outside both.
  * Kernel cache invalidations are never sent while it is held, nor from a
  * handler: they are queued and sent by the thread that saw the change.
  *
@@ -56,6 +60,7 @@ struct fs_staged {
 	fuse_ino_t ino;		/* its node, 0 when none */
 	bool linked;		/* in its folder's staged table */
 	bool committed;		/* content became an item */
+	bool committing;	/* being stored right now */
 	int error;		/* latched -errno, reported at flush/fsync */
 };
 
@@ -101,6 +106,7 @@ struct fs {
 	struct fuse_session *se;	/* borrowed */
 	struct fs_options opt;		/* strings borrowed */
 	GMutex lock;
+	GMutex store_lock;		/* one store change at a time */
 	GHashTable *folders;		/* path -> struct fs_folder; every
 					   directory, implied parents too */
 	GHashTable *nodes;		/* ino -> struct fs_node */
@@ -112,6 +118,20 @@ struct fs {
 	gid_t gid;
 };
 
+/*
+ * Evaluate `call` (a store call that may wait on the network) with fs->lock
+ * released and fs->store_lock held; called and returning with fs->lock
+ * held.  Whatever was borrowed from the view may be gone afterwards: the
+ * call's arguments must be copies, and callers look things up again.
+ */
+#define FS_UNLOCKED(fs, call) ({ \
+	g_mutex_unlock(&(fs)->lock); \
+	g_mutex_lock(&(fs)->store_lock); \
+	int fs_rc__ = (call); \
+	g_mutex_unlock(&(fs)->store_lock); \
+	g_mutex_lock(&(fs)->lock); \
+	fs_rc__; })
+
 /* node.c */
 fuse_ino_t fs_ino_for(enum fs_node_type type, const char *folder,
 		      enum fs_sub sub, const char *key);
@@ -121,6 +141,8 @@ struct fs_node *fs_node_get(struct fs *fs, enum fs_node_type type,
 			    const char *key, struct fs_staged *st);
 void fs_node_forget(struct fs *fs, fuse_ino_t ino, uint64_t n);
 void fs_node_drop_if_unused(struct fs *fs, struct fs_node *node);
+/* The same by number, for a node that may have gone meanwhile. */
+void fs_node_drop_ino(struct fs *fs, fuse_ino_t ino);
 void fs_nodes_rename_folder(struct fs *fs, const char *from, const char *to);
 void fs_node_free(gpointer p);
 
@@ -158,8 +180,8 @@ int fs_staged_new(struct fs *fs, const char *folder, enum fs_sub sub,
 		  const char *name, struct fs_staged **st_r);
 void fs_staged_link(struct fs_folder *f, struct fs_staged *st);
 void fs_staged_unlink(struct fs *fs, struct fs_staged *st);
-int fs_staged_store(struct fs *fs, struct fs_staged *st, struct fs_folder *f,
-		    enum fs_sub sub, const char *name, struct fs_item **item_r);
+int fs_staged_store(struct fs *fs, struct fs_staged *st, const char *folder,
+		    enum fs_sub sub, const char *name, char **id_r);
 void fs_staged_unref(struct fs *fs, struct fs_staged *st);
 int fs_staged_commit(struct fs *fs, struct fs_staged *st, char **id_r);
 bool fs_staged_committable(struct fs *fs, const struct fs_staged *st);

@@ -143,6 +143,14 @@ void fs_node_drop_if_unused(struct fs *fs, struct fs_node *node)
 		node_remove(fs, node);
 }
 
+void fs_node_drop_ino(struct fs *fs, fuse_ino_t ino)
+{
+	struct fs_node *node = ino ? fs_node_find(fs, ino) : NULL;
+
+	if (node)
+		fs_node_drop_if_unused(fs, node);
+}
+
 void fs_node_forget(struct fs *fs, fuse_ino_t ino, uint64_t n)
 {
 	struct fs_node *node = fs_node_find(fs, ino);

@@ -152,7 +152,20 @@ void fs_op_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
 	fuse_reply_err(req, -fs_errno(rc));
 }
 
-/* A staged file moves; it commits if it now can, else the move is undone. */
+/* The item node `ino` if it still stands for folder/key. */
+static struct fs_node *item_node(struct fs *fs, fuse_ino_t ino,
+				 const char *folder, const char *key)
+{
+	struct fs_node *n = ino ? fs_node_find(fs, ino) : NULL;
+
+	if (!n || n->type != FS_N_ITEM || g_strcmp0(n->folder, folder) ||
+	    g_strcmp0(n->key, key))
+		return NULL;
+	return n;
+}
+
+/* A staged file moves; it commits if it now can, else the move is undone.
+ * Committing lets go of fs->lock: nodes are looked up again after it. */
 static int rename_staged(struct fs *fs, struct fs_staged *st,
 			 struct fs_node *dparent, const char *newname,
 			 struct fs_node *dst)
@@ -169,6 +182,13 @@ static int rename_staged(struct fs *fs, struct fs_staged *st,
 		return -EISDIR;
 	if (dst && dst->type == FS_N_STAGED)
 		fs_staged_unlink(fs, dst->staged);
+	/* what the replaced item was, for after the commit */
+	fuse_ino_t dst_ino = dst && dst->type == FS_N_ITEM ? dst->ino : 0;
+	g_autofree char *dst_folder = dst_ino ? g_strdup(dst->folder) : NULL;
+	g_autofree char *dst_key = dst_ino ? g_strdup(dst->key) : NULL;
+	g_autofree char *where = g_strdup(f2->path);
+
+	st->refs++;	/* ours, for the whole move */
 	ofolder = st->folder;
 	oname = st->name;
 	st->refs++;
@@ -194,15 +214,20 @@ static int rename_staged(struct fs *fs, struct fs_staged *st,
 			if (f)
 				fs_staged_link(f, st);
 			fs_staged_unref(fs, st);
+			fs_staged_unref(fs, st);
 			return rc;
 		}
 		/* it replaced another item of that name: that one goes */
-		if (rc == 0 && dst && dst->type == FS_N_ITEM &&
-		    (strcmp(dst->key, nid) || strcmp(dst->folder, f2->path)))
-			fs_unlink_node(fs, dst);
+		struct fs_node *old = dst_ino ? item_node(fs, dst_ino,
+							   dst_folder, dst_key)
+					      : NULL;
+		if (rc == 0 && old &&
+		    (strcmp(dst_key, nid) || strcmp(dst_folder, where)))
+			fs_unlink_node(fs, old);
 	}
 	g_free(ofolder);
 	g_free(oname);
+	fs_staged_unref(fs, st);
 	return rc;
 }
 
@@ -237,30 +262,43 @@ static int rename_item(struct fs *fs, struct fs_node *src,
 	 * mv(1) makes by copying when told EXDEV */
 	if (strcmp(id2, it->id))
 		return -EXDEV;
+	if (f2 == f && flags2 == it->flags)
+		return 0;
+	/* the store works without fs->lock: keep copies, look up after */
+	g_autofree char *from = g_strdup(f->path);
+	g_autofree char *to = g_strdup(f2->path);
+	g_autofree char *name = g_strdup(it->name);
+	struct mfs_item cur = { g_strdup(it->id), it->size, it->date, flags2,
+				g_strdup(it->message_id) };
+	fuse_ino_t ino = src->ino;
 	if (f2 == f) {
-		if (flags2 == it->flags)
-			return 0;
-		rc = mfs_store_set_flags(fs->store, f->path, it->id, flags2, &e);
-		if (rc == 0) {
-			struct mfs_item cur = { it->id, it->size, it->date,
-						flags2, it->message_id };
+		rc = FS_UNLOCKED(fs, mfs_store_set_flags(fs->store, from,
+							 cur.id, flags2, &e));
+		if (rc == 0 && (f = fs_folder_find(fs, from)))
 			fs_item_put(f, &cur);
-		}
 	} else {
-		rc = mfs_store_move(fs->store, f->path, it->id, f2->path,
-				    flags2, &mi, &e);
+		rc = FS_UNLOCKED(fs, mfs_store_move(fs->store, from, cur.id, to,
+						    flags2, &mi, &e));
 		if (rc == 0) {
-			struct fs_item *moved = fs_item_put(f2, mi);
-			g_hash_table_remove(f->items, src->key);
-			g_free(src->folder);
-			src->folder = g_strdup(f2->path);
-			g_free(src->key);
-			src->key = g_strdup(moved->id);
+			if ((f = fs_folder_find(fs, from)))
+				g_hash_table_remove(f->items, cur.id);
+			if ((f2 = fs_folder_find(fs, to)))
+				fs_item_put(f2, mi);
+			/* the kernel's inode now stands for the moved one */
+			struct fs_node *n = item_node(fs, ino, from, cur.id);
+			if (n) {
+				g_free(n->folder);
+				n->folder = g_strdup(to);
+				g_free(n->key);
+				n->key = g_strdup(mi->id);
+			}
 			mfs_item_free(mi);
 		}
 	}
+	g_free(cur.id);
+	g_free(cur.message_id);
 	if (rc < 0)
-		log_error_record("renaming %s/%s: %s", f->path, it->name,
+		log_error_record("renaming %s/%s: %s", from, name,
 				 e.msg[0] ? e.msg : g_strerror(-rc));
 	return rc;
 }
@@ -301,6 +339,9 @@ void fs_op_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 {
 	struct fs *fs = req_fs(req);
 	struct fs_node *sp, *dp, *src = NULL, *dst = NULL;
+	fuse_ino_t src_ino = 0, dst_ino = 0;
+	g_autofree char *dst_folder = NULL;
+	g_autofree char *dst_key = NULL;
 	int rc;
 
 	g_mutex_lock(&fs->lock);
@@ -312,28 +353,41 @@ void fs_op_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 	if (rc == 0 && fs->opt.read_only)
 		rc = -EROFS;
 	if (rc == 0 && fs_resolve(fs, dp, newname, &dst) == 0) {
-		if (dst == src)
-			goto done;	/* the same file by another spelling */
+		if (dst == src) {
+			/* the same file by another spelling */
+			src_ino = src->ino;
+			goto done;
+		}
 		if (flags & RENAME_NOREPLACE)
 			rc = -EEXIST;
 	} else {
 		dst = NULL;
 	}
+	/* the store may work without fs->lock: nodes by number afterwards */
+	src_ino = src ? src->ino : 0;
+	dst_ino = dst ? dst->ino : 0;
+	dst_folder = dst ? g_strdup(dst->folder) : NULL;
+	dst_key = dst ? g_strdup(dst->key) : NULL;
 	if (rc == 0) {
 		switch (src->type) {
 		case FS_N_STAGED:
 			rc = rename_staged(fs, src->staged, dp, newname, dst);
 			break;
 		case FS_N_ITEM:
-			if (dst && dst->type != FS_N_ITEM)
+			if (dst && dst->type != FS_N_ITEM) {
 				rc = -EISDIR;
-			else
-				rc = rename_item(fs, src, dp, newname);
+				break;
+			}
+			rc = rename_item(fs, src, dp, newname);
 			/* it replaced another message of that name */
-			if (rc == 0 && dst && dst->type == FS_N_ITEM &&
-			    (strcmp(dst->key, src->key) ||
-			     strcmp(dst->folder, src->folder)))
-				fs_unlink_node(fs, dst);
+			struct fs_node *moved = fs_node_find(fs, src_ino);
+			struct fs_node *old = rc == 0 && dst_key
+				? item_node(fs, dst_ino, dst_folder, dst_key)
+				: NULL;
+			if (old && moved && old != moved &&
+			    (strcmp(old->key, moved->key) ||
+			     strcmp(old->folder, moved->folder)))
+				fs_unlink_node(fs, old);
 			break;
 		case FS_N_DIR:
 			rc = rename_dir(fs, src, dp, newname, dst);
@@ -343,10 +397,10 @@ void fs_op_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 		}
 	}
 done:
-	if (dst)
-		fs_node_drop_if_unused(fs, dst);
-	if (src)
-		fs_node_drop_if_unused(fs, src);
+	if (dst_ino)
+		fs_node_drop_ino(fs, dst_ino);
+	if (src_ino)
+		fs_node_drop_ino(fs, src_ino);
 	g_mutex_unlock(&fs->lock);
 	fuse_reply_err(req, -fs_errno(rc));
 }
@@ -359,7 +413,8 @@ void fs_op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent,
 	struct fs *fs = req_fs(req);
 	struct fs_node *src, *dp, *node = NULL;
 	struct fs_folder *f2;
-	struct fs_item *it = NULL;
+	g_autofree char *id = NULL;
+	g_autofree char *folder = NULL;
 	enum fs_sub sub2;
 	int rc;
 
@@ -379,13 +434,16 @@ void fs_op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent,
 		fs_node_drop_if_unused(fs, node);
 		rc = -EEXIST;
 	}
-	if (rc == 0)
-		rc = fs_staged_store(fs, src->staged, f2, sub2, newname, &it);
+	if (rc == 0) {
+		folder = g_strdup(f2->path);
+		rc = fs_staged_store(fs, src->staged, folder, sub2, newname,
+				     &id);
+	}
 	if (rc < 0) {
 		g_mutex_unlock(&fs->lock);
 		fuse_reply_err(req, -fs_errno(rc));
 		return;
 	}
-	node = fs_node_get(fs, FS_N_ITEM, f2->path, FS_SUB_DIR, it->id, NULL);
+	node = fs_node_get(fs, FS_N_ITEM, folder, FS_SUB_DIR, id, NULL);
 	fs_reply_entry(fs, req, node);
 }

@@ -287,6 +287,8 @@ void fs_op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
 		fuse_reply_attr(req, &st, fs->opt.attr_timeout);
 }
 
+/* Takes `node` out of its directory; an item is removed from the store
+ * without fs->lock, so `node` may be gone on return (look it up by ino). */
 int fs_unlink_node(struct fs *fs, struct fs_node *node)
 {
 	struct fs_folder *f;
@@ -297,18 +299,23 @@ int fs_unlink_node(struct fs *fs, struct fs_node *node)
 	case FS_N_STAGED:
 		fs_staged_unlink(fs, node->staged);
 		return 0;
-	case FS_N_ITEM:
+	case FS_N_ITEM: {
 		f = fs_folder_find(fs, node->folder);
 		if (!f || !g_hash_table_contains(f->items, node->key))
 			return -ENOENT;
-		rc = mfs_store_remove(fs->store, f->path, node->key, &e);
+		g_autofree char *folder = g_strdup(f->path);
+		g_autofree char *id = g_strdup(node->key);
+		rc = FS_UNLOCKED(fs, mfs_store_remove(fs->store, folder, id,
+						      &e));
 		if (rc < 0 && rc != -ENOENT) {
-			log_error_record("deleting %s/%s: %s", f->path,
-					 node->key, e.msg);
+			log_error_record("deleting %s/%s: %s", folder, id,
+					 e.msg);
 			return rc;
 		}
-		g_hash_table_remove(f->items, node->key);
+		if ((f = fs_folder_find(fs, folder)))
+			g_hash_table_remove(f->items, id);
 		return 0;
+	}
 	case FS_N_CTLFILE:
 		return -EPERM;
 	default:
@@ -327,10 +334,10 @@ void fs_op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 	rc = p ? fs_resolve(fs, p, name, &node) : -ESTALE;
 	if (rc == 0 && fs->opt.read_only)
 		rc = -EROFS;
+	fuse_ino_t ino = node ? node->ino : 0;
 	if (rc == 0)
 		rc = fs_unlink_node(fs, node);
-	if (node)
-		fs_node_drop_if_unused(fs, node);
+	fs_node_drop_ino(fs, ino);
 	g_mutex_unlock(&fs->lock);
 	fuse_reply_err(req, -fs_errno(rc));
 }

@@ -36,6 +36,7 @@ int fs_run(struct mfs_store *store, struct staging *staging,
 	fs.uid = getuid();
 	fs.gid = getgid();
 	g_mutex_init(&fs.lock);
+	g_mutex_init(&fs.store_lock);
 	fs.nodes = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL,
 					 fs_node_free);
 	fs.handles = g_hash_table_new(g_direct_hash, g_direct_equal);
@@ -120,5 +121,6 @@ out:
 	fs_view_free(&fs);
 	g_mutex_unlock(&fs.lock);
 	g_mutex_clear(&fs.lock);
+	g_mutex_clear(&fs.store_lock);
 	return rc;
 }

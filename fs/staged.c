@@ -110,7 +110,7 @@ bool fs_staged_committable(struct fs *fs, const struct fs_staged *st)
 {
 	struct fs_folder *f = fs_folder_find(fs, st->folder);
 
-	if (st->committed || !f || !st->path)
+	if (st->committed || st->committing || !f || !st->path)
 		return false;
 	if (st->replaces)
 		return true;
@@ -177,7 +177,7 @@ static int check_card(struct fs *fs, struct fs_staged *st,
 
 /* The kernel's node for a staged file now stands for the item. */
 static void convert_node(struct fs *fs, struct fs_staged *st,
-			 const struct fs_folder *f, const char *id)
+			 const char *folder, const char *id)
 {
 	struct fs_node *node = st->ino ? fs_node_find(fs, st->ino) : NULL;
 
@@ -187,7 +187,7 @@ static void convert_node(struct fs *fs, struct fs_staged *st,
 	node->staged = NULL;
 	node->sub = FS_SUB_DIR;
 	g_free(node->folder);
-	node->folder = g_strdup(f->path);
+	node->folder = g_strdup(folder);
 	g_free(node->key);
 	node->key = g_strdup(id);
 	st->ino = 0;
@@ -196,17 +196,26 @@ static void convert_node(struct fs *fs, struct fs_staged *st,
 
 /* Store a copy of the staged content as an item named after `name` in
  * `sub` of `f`.  *item_r is borrowed from the view. */
-int fs_staged_store(struct fs *fs, struct fs_staged *st,
-			struct fs_folder *f, enum fs_sub sub, const char *name,
-			struct fs_item **item_r)
+/*
+ * Store a copy of the staged content as an item named after `name` in
+ * `sub` of `folder`, without fs->lock while the store works.  The item is
+ * put into the view's folder of that name if it is still there.  Caller
+ * owns *id_r.  Returns 0 or -errno.
+ */
+int fs_staged_store(struct fs *fs, struct fs_staged *st, const char *folder,
+		    enum fs_sub sub, const char *name, char **id_r)
 {
+	struct fs_folder *f = fs_folder_find(fs, folder);
 	g_autofree char *hint = NULL;
+	g_autofree char *where = g_strdup(folder);
 	uint64_t flags = 0;
 	struct mfs_item *mi = NULL;
 	struct mfs_error e = { 0 };
 	struct stat sb;
 	int rc;
 
+	if (!f)
+		return -ENOENT;
 	if (f->kind == MFS_FOLDER_MAIL) {
 		if (maildir_name_parse(name, &hint, &flags) < 0)
 			return -EINVAL;
@@ -218,22 +227,29 @@ int fs_staged_store(struct fs *fs, struct fs_staged *st,
 	}
 	if (fstat(st->fd, &sb) != 0)
 		return -errno;
-	rc = mfs_store_append(fs->store, f->path, st->fd, hint, flags,
-			      sb.st_mtim.tv_sec, &mi, &e);
+	st->refs++;
+	rc = FS_UNLOCKED(fs, mfs_store_append(fs->store, where, st->fd, hint,
+					      flags, sb.st_mtim.tv_sec, &mi,
+					      &e));
 	if (rc < 0) {
-		log_error_record("%s/%s: storing failed: %s", f->path, name,
+		log_error_record("%s/%s: storing failed: %s", where, name,
 				 e.msg[0] ? e.msg : g_strerror(-rc));
-		return rc;
+	} else {
+		if ((f = fs_folder_find(fs, where)))
+			fs_item_put(f, mi);
+		*id_r = g_strdup(mi->id);
+		mfs_item_free(mi);
 	}
-	*item_r = fs_item_put(f, mi);
-	mfs_item_free(mi);
-	return 0;
+	fs_staged_unref(fs, st);
+	return rc;
 }
 
 int fs_staged_commit(struct fs *fs, struct fs_staged *st, char **id_r)
 {
 	struct fs_folder *f = fs_folder_find(fs, st->folder);
-	struct fs_item *it = NULL;
+	g_autofree char *id = NULL;
+	g_autofree char *name = g_strdup(st->name);
+	g_autofree char *folder = g_strdup(st->folder);
 	int rc;
 
 	if (!f)
@@ -242,19 +258,26 @@ int fs_staged_commit(struct fs *fs, struct fs_staged *st, char **id_r)
 		if ((rc = check_card(fs, st, f->kind)) < 0)
 			return rc;
 	}
-	rc = fs_staged_store(fs, st, f, st->sub, st->name, &it);
+	/* held across the store's work, so no other close commits it too */
+	st->refs++;
+	st->committing = true;
+	rc = fs_staged_store(fs, st, folder, st->sub, name, &id);
+	st->committing = false;
 	if (rc < 0) {
 		st->error = rc;
+		fs_staged_unref(fs, st);
 		return rc;
 	}
 	st->committed = true;
 	st->error = 0;
-	unlink(st->path);
+	if (st->path)
+		unlink(st->path);
 	g_clear_pointer(&st->path, g_free);
 	if (id_r)
-		*id_r = g_strdup(it->id);
-	convert_node(fs, st, f, it->id);
+		*id_r = g_strdup(id);
+	convert_node(fs, st, st->folder, id);
 	fs_staged_unlink(fs, st);
+	fs_staged_unref(fs, st);
 	return 0;
 }
 

@@ -951,3 +951,57 @@ def fakeimap_mutf7(raw):
     from dovecot import mutf7_encode
     out = mutf7_encode(raw.decode())
     return out if isinstance(out, bytes) else out.encode()
+
+
+def test_silent_server_during_a_flag_change(fake_factory, imap_mount_factory,
+                                            tmp_path):
+    # A change waits for the server without holding up the rest of the
+    # mount: listing, stat and reading go on while a STORE hangs.
+    def store(conn, line, whole):
+        return [("hang",)]
+
+    fake = fake_factory(session(*mailbox({1: MSG, 2: MSG2}),
+                                ("fallback", "STORE", store)))
+    fs = make_fs(fake, imap_mount_factory, tmp_path).mount()
+    base = NAME.split(":2,")[0]
+    os.stat(fs.m("INBOX", "cur", NAME2))
+    result = {}
+
+    def rename():
+        t0 = time.monotonic()
+        try:
+            os.rename(fs.m("INBOX", "cur", NAME),
+                      fs.m("INBOX", "cur", base + ":2,FS"))
+            result["error"] = None
+        except OSError as e:
+            result["error"] = e.errno
+        result["seconds"] = time.monotonic() - t0
+
+    t = threading.Thread(target=rename, daemon=True)
+    t.start()
+    time.sleep(0.5)
+    slow = []
+    checks = 0
+    while t.is_alive() and checks < 10:
+        # (not INBOX/cur itself: the kernel locks a directory while a
+        # rename in it runs, on any filesystem)
+        for what, op in (
+                ("stat", lambda: os.stat(fs.m("INBOX", "cur", NAME2))),
+                ("read", lambda: read(fs.m("INBOX", "cur", NAME2))),
+                ("ls the top", lambda: os.listdir(fs.mnt)),
+                ("read status", lambda: read(fs.m(".mailfs", "status")))):
+            t0 = time.monotonic()
+            op()
+            took = time.monotonic() - t0
+            if took > QUICK:
+                slow.append((what, took))
+        checks += 1
+        time.sleep(0.1)
+    assert checks >= 3, "the change did not hang long enough to look"
+    assert not slow, "while a STORE hung: %r" % slow
+    t.join(BOUND + 5)
+    assert not t.is_alive(), "the rename never returned"
+    assert result["error"] == errno.EIO, result
+    # the message keeps its old name: nothing changed
+    assert NAME in os.listdir(fs.m("INBOX", "cur"))
+    fs.unmount()
