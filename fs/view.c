@@ -40,7 +40,6 @@ int fs_errno(int rc)
 	case EPROTO:
 	case EPROTONOSUPPORT:
 	case EAGAIN:
-	case ENOTSUP:
 		return -EIO;
 	default:
 		return rc;
