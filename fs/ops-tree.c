@@ -75,7 +75,8 @@ void fs_op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name,
 		rc = -EEXIST;
 	}
 	if (rc == 0) {
-		rc = mfs_store_create_folder(fs->store, path, kind, &e);
+		rc = FS_UNLOCKED(fs, mfs_store_create_folder(fs->store, path,
+							     kind, &e));
 		if (rc < 0 && e.msg[0])
 			log_warnx("mkdir %s: %s", path, e.msg);
 	}
@@ -136,18 +137,20 @@ void fs_op_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
 		rc = -EROFS;
 	if (rc == 0 && has_staged_below(fs, node->folder))
 		rc = -ENOTEMPTY;
+	fuse_ino_t ino = node ? node->ino : 0;
+	g_autofree char *folder = node ? g_strdup(node->folder) : NULL;
 	if (rc == 0) {
-		rc = mfs_store_delete_folder(fs->store, node->folder, &e);
+		rc = FS_UNLOCKED(fs, mfs_store_delete_folder(fs->store, folder,
+							     &e));
 		if (rc == -ENOENT)
 			rc = 0;	/* only ever implied by its sub-folders */
 		else if (rc < 0 && rc != -ENOTEMPTY)
-			log_error_record("removing folder %s: %s", node->folder,
+			log_error_record("removing folder %s: %s", folder,
 					 e.msg[0] ? e.msg : g_strerror(-rc));
 	}
-	if (rc == 0)
-		fs_view_remove_folder(fs, node->folder);
-	if (node)
-		fs_node_drop_if_unused(fs, node);
+	if (rc == 0 && fs_folder_find(fs, folder))
+		fs_view_remove_folder(fs, folder);
+	fs_node_drop_ino(fs, ino);
 	g_mutex_unlock(&fs->lock);
 	fuse_reply_err(req, -fs_errno(rc));
 }
@@ -323,13 +326,14 @@ static int rename_dir(struct fs *fs, struct fs_node *src,
 		return -EINVAL;
 	if (dst)
 		return dst->type == FS_N_DIR ? -ENOTEMPTY : -ENOTDIR;
-	rc = mfs_store_rename_folder(fs->store, src->folder, to, &e);
+	g_autofree char *from = g_strdup(src->folder);
+	rc = FS_UNLOCKED(fs, mfs_store_rename_folder(fs->store, from, to, &e));
 	if (rc < 0) {
-		log_warnx("renaming folder %s: %s", src->folder, e.msg);
+		log_warnx("renaming folder %s: %s", from, e.msg);
 		return rc;
 	}
-	g_autofree char *from = g_strdup(src->folder);
-	fs_view_rename_folder(fs, from, to);
+	if (fs_folder_find(fs, from))
+		fs_view_rename_folder(fs, from, to);
 	return 0;
 }
 
