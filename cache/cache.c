@@ -32,6 +32,8 @@
 #define PREFETCH_WINDOW 192
 #define PREFETCH_THREADS 3
 #define PREFETCH_BATCH 32
+/* Folders listed at once on a first mount. */
+#define LIST_THREADS 3
 
 struct fetch_wait {
 	GCond cond;
@@ -861,6 +863,65 @@ static const struct mfs_backend_ops cache_ops = {
 	.space = cache_space,
 };
 
+/* A first listing of every folder, a few at a time (over the inner
+ * store's connections); the threads end before this returns, so nothing
+ * runs when the mount then forks into the background. */
+struct list_all {
+	struct mfs_backend *c;
+	GPtrArray *folders;		/* borrowed */
+	guint next;			/* lock */
+	int rc;				/* lock; the first failure */
+	GError **err;			/* lock */
+	GMutex lock;
+};
+
+static gpointer list_worker(gpointer p)
+{
+	struct list_all *la = p;
+
+	for (;;) {
+		g_mutex_lock(&la->lock);
+		guint i = la->rc < 0 ? la->folders->len : la->next++;
+		g_mutex_unlock(&la->lock);
+		if (i >= la->folders->len)
+			return NULL;
+		struct mfs_folder_info *fi = la->folders->pdata[i];
+		struct mfs_error e = { 0 };
+		bool changed;
+		if (fi->kind == MFS_FOLDER_NONE)
+			continue;
+		int rc = refresh_folder(la->c, fi->path, &changed, &e);
+		if (rc == -ENOENT || rc == 0)
+			continue;	/* ENOENT: gone since it was listed */
+		g_mutex_lock(&la->lock);
+		if (la->rc == 0) {
+			la->rc = rc;
+			g_set_error(la->err, G_FILE_ERROR, G_FILE_ERROR_FAILED,
+				    "listing the messages of %s failed: %s",
+				    fi->path, e.msg[0] ? e.msg : g_strerror(-rc));
+		}
+		g_mutex_unlock(&la->lock);
+	}
+}
+
+static int list_all(struct mfs_backend *c, GPtrArray *folders, GError **err)
+{
+	struct list_all la;
+	GThread *threads[LIST_THREADS];
+
+	memset(&la, 0, sizeof(la));
+	la.c = c;
+	la.folders = folders;
+	la.err = err;
+	g_mutex_init(&la.lock);
+	for (int i = 0; i < LIST_THREADS; i++)
+		threads[i] = g_thread_new("cache-list", list_worker, &la);
+	for (int i = 0; i < LIST_THREADS; i++)
+		g_thread_join(threads[i]);
+	g_mutex_clear(&la.lock);
+	return la.rc;
+}
+
 int cache_store_open(struct mfs_store *inner, const char *dir,
 		     const struct cache_options *opt, struct mfs_store *out,
 		     GError **err)
@@ -915,19 +976,8 @@ int cache_store_open(struct mfs_store *inner, const char *dir,
 		/* every folder must list: a folder shown empty because its
 		 * listing failed would tell rsync --delete to empty a backup */
 		rc = index_folders(c->ix, &folders);
-		for (guint i = 0; rc == 0 && i < folders->len; i++) {
-			struct mfs_folder_info *fi = folders->pdata[i];
-			if (fi->kind == MFS_FOLDER_NONE)
-				continue;
-			rc = refresh_folder(c, fi->path, &changed, &e);
-			if (rc == -ENOENT)
-				rc = 0;	/* gone since it was listed */
-			if (rc < 0)
-				g_set_error(err, G_FILE_ERROR, G_FILE_ERROR_FAILED,
-					    "listing the messages of %s failed: "
-					    "%s", fi->path,
-					    e.msg[0] ? e.msg : g_strerror(-rc));
-		}
+		if (rc == 0)
+			rc = list_all(c, folders, err);
 		if (folders)
 			g_ptr_array_unref(folders);
 		if (rc == 0)

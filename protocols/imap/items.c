@@ -433,7 +433,7 @@ int imap_fetch(struct mfs_backend *be, const char *folder, const char *id,
 	struct body_ctx bc = { 0 };
 	uint64_t uv, cur_uv;
 	struct imap_conn *c;
-	int rc;
+	int rc = 0;
 
 	if (imap_parse_item_id(id, &uv, &bc.uid) < 0)
 		return mfs_error_set(e, -ENOENT, MFS_ERR_ITEM, MFS_ERR_FINAL,
@@ -452,9 +452,17 @@ int imap_fetch(struct mfs_backend *be, const char *folder, const char *id,
 		return mfs_error_set(e, -errno, MFS_ERR_ITEM, MFS_ERR_TRANSIENT,
 				     "memfd: %s", g_strerror(errno));
 	}
-	rc = imap_conn_run(c, imap_cmd_new("UID FETCH %" G_GUINT64_FORMAT
-					   " (UID BODY.PEEK[])", bc.uid),
-			   body_cb, &bc, NULL, e);
+	for (int attempt = 0; attempt < 2 && rc == 0 && !bc.got; attempt++) {
+		/* the second time after a NOOP: see take_item() */
+		if (attempt)
+			rc = imap_conn_run(c, imap_cmd_new("NOOP"), NULL, NULL,
+					   NULL, e);
+		if (rc == 0)
+			rc = imap_conn_run(c, imap_cmd_new(
+						   "UID FETCH %" G_GUINT64_FORMAT
+						   " (UID BODY.PEEK[])", bc.uid),
+					   body_cb, &bc, NULL, e);
+	}
 	imap_pool_put(be, c);
 	if (rc == 0 && bc.err < 0)
 		rc = mfs_error_set(e, bc.err, MFS_ERR_ITEM, MFS_ERR_TRANSIENT,
@@ -751,6 +759,15 @@ static int take_item(struct mfs_backend *be, const char *folder,
 		imap_pool_put(be, *c_r);
 		return mfs_error_set(e, -ENOENT, MFS_ERR_ITEM, MFS_ERR_FINAL,
 				     "%s: UIDVALIDITY changed", folder);
+	}
+	/* a connection that selected the folder a while ago may not know of
+	 * messages that came since, and UID commands pass over UIDs a
+	 * session was not told of (RFC 3501 section 6.4.8): let the server
+	 * bring it up to date first */
+	if ((rc = imap_conn_run(*c_r, imap_cmd_new("NOOP"), NULL, NULL, NULL,
+				e)) < 0) {
+		imap_pool_put(be, *c_r);
+		return rc;
 	}
 	return 0;
 }
