@@ -3,6 +3,8 @@
  */
 #include "accounts.h"
 
+#include "config-value.h"
+
 #include <errno.h>
 #include <string.h>
 
@@ -53,19 +55,17 @@ int config_account_load(const char *path, const char *account,
 	a->name = g_strdup(account ? account : "local");
 	a->group = g_strdup_printf("account %s", a->name);
 	if (a->keys && g_key_file_has_group(a->keys, a->group)) {
-		a->type = g_key_file_get_string(a->keys, a->group, "type",
-						NULL);
-		if (!a->type || !*a->type) {
+		a->type = config_value(a->keys, a->group, "type");
+		if (!a->type) {
 			g_set_error(err, G_FILE_ERROR, G_FILE_ERROR_INVAL,
 				    "config %s: account '%s' has no type",
 				    path, a->name);
 			config_account_clear(a);
 			return -EINVAL;
 		}
-		g_strstrip(a->type);
-		g_autofree char *store = g_key_file_get_string(
-			a->keys, a->group, "store", NULL);
-		if (store && *g_strstrip(store))
+		g_autofree char *store = config_value(a->keys, a->group,
+						      "store");
+		if (store)
 			a->store = absolute(store);
 	} else if (account && strcmp(account, "local") != 0) {
 		g_set_error(err, G_FILE_ERROR, G_FILE_ERROR_NOENT,

@@ -11,6 +11,7 @@
 #include "backend.h"
 #include "cache.h"
 #include "cli.h"
+#include "config-value.h"
 #include "accounts.h"
 #include "fs.h"
 #include "log.h"
@@ -91,11 +92,10 @@ static char *describe_source(const struct config_account *a)
 	if (!strcmp(a->type, "local"))
 		return g_strdup(a->store);
 	if (a->keys && a->group) {
-		user = g_key_file_get_string(a->keys, a->group, "user", NULL);
-		host = g_key_file_get_string(a->keys, a->group, "host", NULL);
-		port = g_key_file_get_string(a->keys, a->group, "port", NULL);
-		tunnel = g_key_file_get_string(a->keys, a->group, "tunnel",
-					       NULL);
+		user = config_value(a->keys, a->group, "user");
+		host = config_value(a->keys, a->group, "host");
+		port = config_value(a->keys, a->group, "port");
+		tunnel = config_value(a->keys, a->group, "tunnel");
 	}
 	if (tunnel)
 		return g_strdup_printf("%s through the command '%s'", a->type,

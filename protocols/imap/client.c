@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "config-value.h"
 #include "log.h"
 
 #define DEFAULT_CONNECTIONS 4
@@ -18,11 +19,7 @@
 
 static char *key_string(GKeyFile *kf, const char *group, const char *key)
 {
-	char *v = kf ? g_key_file_get_string(kf, group, key, NULL) : NULL;
-
-	if (v && !*g_strstrip(v))
-		g_clear_pointer(&v, g_free);
-	return v;
+	return config_value(kf, group, key);
 }
 
 static int key_uint(GKeyFile *kf, const char *group, const char *key,

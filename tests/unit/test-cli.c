@@ -313,7 +313,7 @@ static void test_config_imap(struct fixture *fx, gconstpointer data)
 	g_autofree char *path = write_config(fx,
 		"# accounts\n"
 		"[account work]\n"
-		"type = imap\n"
+		"type = imap            # as DESIGN.md writes it\n"
 		"host = imap.example.org\n");
 	struct config_account a;
 	GError *err = NULL;
