@@ -65,6 +65,9 @@ struct mfs_backend {
 	GPtrArray *pf_threads;		/* of GThread * */
 	char *pf_folder, *pf_id;	/* the last fetch; lock */
 	char *pf_mark;			/* look ahead again from here; lock */
+	gint64 last_sync;		/* real time of the last good sync, µs;
+					   lock */
+	char *last_error;		/* owned; the last sync failure; lock */
 	GHashTable *touched;		/* keys read since the last flush of
 					   their use times; lock */
 };
@@ -134,10 +137,20 @@ static int refresh_folder(struct mfs_backend *c, const char *folder,
 		return rc;
 	rc = mfs_store_sync(&c->inner, folder, state, &res, e);
 	if (rc < 0) {
-		if (rc != -ENOENT)
+		if (rc != -ENOENT) {
 			log_error_record("syncing %s: %s", folder, e->msg);
+			g_mutex_lock(&c->lock);
+			g_free(c->last_error);
+			c->last_error = g_strdup_printf("%s: %s", folder,
+							e->msg);
+			g_mutex_unlock(&c->lock);
+		}
 		return rc;
 	}
+	g_mutex_lock(&c->lock);
+	c->last_sync = g_get_real_time();
+	g_clear_pointer(&c->last_error, g_free);
+	g_mutex_unlock(&c->lock);
 	rc = index_apply(c->ix, folder, res, changed_r);
 	mfs_sync_result_free(&res);
 	return rc;
@@ -797,6 +810,29 @@ static int cache_watch(struct mfs_backend *c, mfs_change_fn fn, void *data)
 	return 0;
 }
 
+static void cache_describe(struct mfs_backend *c, GString *out)
+{
+	g_mutex_lock(&c->lock);
+	gint64 last = c->last_sync;
+	g_autofree char *err = g_strdup(c->last_error);
+	g_mutex_unlock(&c->lock);
+	if (last) {
+		GDateTime *dt = g_date_time_new_from_unix_utc(last / 1000000);
+		g_autofree char *when = g_date_time_format(dt,
+							   "%Y-%m-%dT%H:%M:%SZ");
+		g_date_time_unref(dt);
+		g_string_append_printf(out, "last sync: %s\n", when);
+	} else {
+		g_string_append(out, "last sync: none since the mount\n");
+	}
+	if (err)
+		g_string_append_printf(out, "sync failing: %s\n", err);
+	g_string_append_printf(out, "bodies cached: %" G_GUINT64_FORMAT
+			       " bytes in %s\n", index_blob_total(c->ix),
+			       c->blobs);
+	mfs_store_describe(&c->inner, out);
+}
+
 static int cache_space(struct mfs_backend *c, uint64_t *total_r,
 		       uint64_t *avail_r)
 {
@@ -828,6 +864,7 @@ static void cache_close(struct mfs_backend **cp)
 	g_free(c->pf_folder);
 	g_free(c->pf_id);
 	g_free(c->pf_mark);
+	g_free(c->last_error);
 	if (c->ix && c->touched)
 		flush_touched(c);
 	if (c->touched)
@@ -861,6 +898,7 @@ static const struct mfs_backend_ops cache_ops = {
 	.delete_folder = cache_delete_folder,
 	.watch = cache_watch,
 	.space = cache_space,
+	.describe = cache_describe,
 };
 
 /* A first listing of every folder, a few at a time (over the inner

@@ -47,7 +47,6 @@ static char *render_status(struct fs *fs)
 	strftime(started, sizeof(started), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	g_string_append_printf(out, "account: %s\n", fs->opt.account);
 	g_string_append_printf(out, "store: %s\n", fs->opt.source);
-	g_string_append_printf(out, "backend: %s\n", fs->store->ops->name);
 	g_string_append_printf(out, "mounted: %s\n", started);
 	g_string_append_printf(out, "folders: %u\n", folders);
 	g_string_append_printf(out, "items: %" G_GUINT64_FORMAT "\n", items);
@@ -56,6 +55,7 @@ static char *render_status(struct fs *fs)
 	g_string_append_printf(out, "errors: %u\n", log_error_count());
 	g_string_append_printf(out, "rejected: %s\n",
 			       staging_rejected_dir(fs->staging));
+	mfs_store_describe(fs->store, out);
 	return g_string_free(out, FALSE);
 }
 

@@ -186,6 +186,12 @@ int mfs_store_space(struct mfs_store *st, uint64_t *total_r, uint64_t *avail_r)
 	return CALL(st, space, NULL, NULL, total_r, avail_r);
 }
 
+void mfs_store_describe(struct mfs_store *st, GString *out)
+{
+	if (st->ops && st->ops->describe)
+		st->ops->describe(st->be, out);
+}
+
 struct mfs_item *mfs_item_new(const char *id, uint64_t size, int64_t date,
 			      uint64_t flags)
 {

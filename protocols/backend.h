@@ -196,6 +196,10 @@ struct mfs_backend_ops {
 	 * called after any fork().  `data` is borrowed until close(). */
 	int (*watch)(struct mfs_backend *be, mfs_change_fn fn, void *data);
 
+	/* Append "name: value" lines about the store's state (its server,
+	 * the last successful sync...) for .mailfs/status.  Optional. */
+	void (*describe)(struct mfs_backend *be, GString *out);
+
 	/* Free and total space, for statfs; -ENOTSUP where unknown. */
 	int (*space)(struct mfs_backend *be, uint64_t *total_r,
 		     uint64_t *avail_r);
@@ -246,6 +250,7 @@ int mfs_store_delete_folder(struct mfs_store *st, const char *path,
 			    struct mfs_error *e);
 int mfs_store_watch(struct mfs_store *st, mfs_change_fn fn, void *data);
 int mfs_store_space(struct mfs_store *st, uint64_t *total_r, uint64_t *avail_r);
+void mfs_store_describe(struct mfs_store *st, GString *out);
 
 /* Constructors and destructors of the result types. */
 struct mfs_item *mfs_item_new(const char *id, uint64_t size, int64_t date,

@@ -366,6 +366,15 @@ static int imap_list(struct mfs_backend *be, GPtrArray **folders_r,
 	return imap_list_folders(be, folders_r, e);
 }
 
+static void imap_describe(struct mfs_backend *be, GString *out)
+{
+	g_mutex_lock(&be->lock);
+	unsigned open = be->open_conns;
+	g_mutex_unlock(&be->lock);
+	g_string_append_printf(out, "connections: %u open of %u\n", open,
+			       be->cfg.connections);
+}
+
 static int imap_watch(struct mfs_backend *be, mfs_change_fn fn, void *data)
 {
 	return imap_watch_start(be, fn, data);
@@ -389,4 +398,5 @@ const struct mfs_backend_ops imap_backend_ops = {
 	.rename_folder = imap_rename_folder,
 	.delete_folder = imap_delete_folder,
 	.watch = imap_watch,
+	.describe = imap_describe,
 };

@@ -91,6 +91,12 @@ def test_listing_is_byte_identical(dovecot_server, imap_mount_factory,
         assert flags_of(listed[uid]) == letters(m.flags)
     assert len(names(fs, "Archive/2024")) == 5
     assert names(fs, "INBOX", "new") == []
+    # the status says where the mount stands with its server
+    status = open(fs.m(".mailfs", "status")).read()
+    assert "store: imap %s@" % user in status, status
+    assert wait_until(lambda: "last sync: 20" in open(
+        fs.m(".mailfs", "status")).read()), status
+    assert "bodies cached:" in status and "connections:" in status, status
     for special in ("Sent", "Trash", "Drafts", "Junk"):
         assert os.path.isdir(fs.m(special, "cur"))
 
