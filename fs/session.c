@@ -87,8 +87,13 @@ int fs_run(struct mfs_store *store, struct staging *staging,
 	fuse_loop_cfg_set_clone_fd(loop, 0);
 	fuse_loop_cfg_set_max_threads(loop, 16);
 	fuse_loop_cfg_set_idle_threads(loop, 4);
-	if (fuse_session_loop_mt(fs.se, loop) != 0)
+	int lrc = fuse_session_loop_mt(fs.se, loop);
+	/* a lazy unmount (fusermount3 -uz) ends the connection with
+	 * ECONNABORTED once the last open file is closed: a clean end */
+	if (lrc != 0 && lrc != -ECONNABORTED && lrc != -ENODEV) {
+		log_warnx("the filesystem stopped: %s", g_strerror(-lrc));
 		rc = -EIO;
+	}
 	fuse_loop_cfg_destroy(loop);
 out_unmount:
 	fuse_session_unmount(fs.se);
