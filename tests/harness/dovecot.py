@@ -58,7 +58,7 @@ from mailfs_mount import (fsconf, imap_account_keys, imap_mount_factory,
                           ImapMailFS)
 
 __all__ = [
-    "Dovecot", "make_pki", "free_ports", "capabilities_without",
+    "Dovecot", "running_dovecot", "make_pki", "free_ports", "capabilities_without",
     "DOVECOT_CAPABILITIES", "mutf7_encode", "mutf7_decode",
     "generate_message", "Message", "FilledMessage",
     "write_mailfs_config", "write_password_file", "imap_account_keys",
@@ -869,17 +869,23 @@ def _ok(result, what, folder):
 DEFAULT_USERS = {"alice": "alice-secret-1", "bob": "bob-secret-2"}
 
 
+@contextlib.contextmanager
+def running_dovecot(**kw):
+    """A started Dovecot (Dovecot(**kw)), stopped and removed afterwards,
+    also when it fails to start."""
+    dv = Dovecot(**kw)
+    try:
+        dv.start()
+        yield dv
+    finally:
+        dv.cleanup()
+
+
 @pytest.fixture(scope="module")
 def dovecot_module():
     """One Dovecot for the test module, with users alice and bob."""
-    dv = Dovecot(users=DEFAULT_USERS)
-    try:
-        dv.start()
-    except Exception:
-        dv.cleanup()
-        raise
-    yield dv
-    dv.cleanup()
+    with running_dovecot(users=DEFAULT_USERS) as dv:
+        yield dv
 
 
 @pytest.fixture

@@ -21,8 +21,8 @@ import pytest
 
 import fakeimap
 from fakeimap import HUGE, FakeIMAP, first_time, greeting, mailbox, session
-from dovecot import (DEFAULT_USERS, Dovecot, capabilities_without,
-                     make_message)
+from dovecot import (DEFAULT_USERS, capabilities_without, make_message,
+                     running_dovecot)
 
 TIMEOUT = 3                 # the accounts' timeout, seconds
 BOUND = 10.0                # how long a failing operation may take
@@ -634,15 +634,10 @@ def test_failed_sync_keeps_the_listing(fake_factory, imap_mount_factory,
 
 @pytest.fixture(scope="module")
 def plain_dovecot():
-    dv = Dovecot(users=DEFAULT_USERS,
-                 imap_capability=capabilities_without("CONDSTORE", "QRESYNC"))
-    try:
-        dv.start()
-    except Exception:
-        dv.cleanup()
-        raise
-    yield dv
-    dv.cleanup()
+    with running_dovecot(users=DEFAULT_USERS,
+                         imap_capability=capabilities_without(
+                             "CONDSTORE", "QRESYNC")) as dv:
+        yield dv
 
 
 def _names(fs, folder):

@@ -417,11 +417,9 @@ def test_mail_tools(dovecot_server, imap_mount_factory, tmp_path):
 def test_namespace_prefix(imap_mount_factory, tmp_path):
     # A Courier-style server keeps every folder under "INBOX." with "."
     # between names; the mount shows them without the prefix.
-    from dovecot import Dovecot
-    dv = Dovecot(users={"carol": "carol-secret"}, ns_prefix="INBOX.",
-                 ns_separator=".")
-    try:
-        dv.start()
+    from dovecot import running_dovecot
+    with running_dovecot(users={"carol": "carol-secret"}, ns_prefix="INBOX.",
+                         ns_separator=".") as dv:
         data = make_message(13)
         with dv.client("carol") as c:
             for box in ("INBOX.Archive", "INBOX.Archive.2024"):
@@ -441,8 +439,6 @@ def test_namespace_prefix(imap_mount_factory, tmp_path):
         assert any(b'"INBOX.Projects"' in b or b.endswith(b" INBOX.Projects")
                    for b in boxes), boxes
         fs.unmount()
-    finally:
-        dv.cleanup()
 
 
 def test_sync_prefetch_then_read_offline(dovecot_server, imap_mount_factory,
