@@ -16,6 +16,7 @@
 #include "fs.h"
 #include "log.h"
 #include "mountcheck.h"
+#include "serve-cmd.h"
 #include "staging.h"
 #include "mailfs-version.h"
 
@@ -316,10 +317,7 @@ int main(int argc, char **argv)
 		return cmd_flush(argc, argv);
 	if (argc > 1 && !strcmp(argv[1], "sync"))
 		return cmd_sync(argc, argv);
-	if (argc > 1 && !strcmp(argv[1], "serve")) {
-		fprintf(stderr, "mailfs: '%s' is not available in this "
-			"version\n", argv[1]);
-		return EXIT_USAGE;
-	}
+	if (argc > 1 && !strcmp(argv[1], "serve"))
+		return serve_cmd(argc, argv);
 	return cmd_mount(argc, argv);
 }

@@ -1,0 +1,305 @@
+/*
+ * listen.c - listening sockets and a thread per client, bounded.
+ */
+#include "serve.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "log.h"
+
+struct listener {
+	struct serve_server *server;	/* borrowed */
+	const struct serve_proto *proto; /* borrowed, static */
+	bool tls;
+	int fd;
+	char *where;			/* owned; "127.0.0.1:143" */
+	GThread *thread;		/* owned */
+};
+
+struct client {
+	struct serve_server *server;	/* borrowed */
+	struct listener *l;		/* borrowed */
+	struct serve_conn *conn;	/* owned */
+};
+
+struct serve_server {
+	const struct serve_ctx *ctx;	/* borrowed */
+	unsigned max_clients;
+	GMutex lock;
+	GCond gone;			/* a client thread ended */
+	GPtrArray *listeners;		/* owned; of struct listener * */
+	GHashTable *clients;		/* struct client * set; protected by
+					   lock; entries owned by their
+					   threads */
+	int stop_pipe[2];
+};
+
+struct serve_server *serve_new(const struct serve_ctx *ctx,
+			       unsigned max_clients)
+{
+	struct serve_server *s = g_new0(struct serve_server, 1);
+
+	s->ctx = ctx;
+	s->max_clients = max_clients ? max_clients : 1;
+	g_mutex_init(&s->lock);
+	g_cond_init(&s->gone);
+	s->listeners = g_ptr_array_new();
+	s->clients = g_hash_table_new(NULL, NULL);
+	if (pipe2(s->stop_pipe, O_CLOEXEC) != 0)
+		g_error("pipe: %s", g_strerror(errno));
+	return s;
+}
+
+int serve_split_addr(const char *addr, char **host_r, char **port_r)
+{
+	const char *colon;
+
+	if (!addr || !*addr)
+		return -EINVAL;
+	if (addr[0] == '[') {
+		const char *close = strchr(addr, ']');
+		if (!close || close[1] != ':' || !close[2])
+			return -EINVAL;
+		*host_r = g_strndup(addr + 1, (gsize)(close - addr - 1));
+		*port_r = g_strdup(close + 2);
+		return 0;
+	}
+	colon = strrchr(addr, ':');
+	if (!colon) {
+		if (strspn(addr, "0123456789") != strlen(addr))
+			return -EINVAL;
+		*host_r = g_strdup("127.0.0.1");
+		*port_r = g_strdup(addr);
+		return 0;
+	}
+	if (colon == addr || !colon[1] || strchr(addr, ':') != colon)
+		return -EINVAL;
+	*host_r = g_strndup(addr, (gsize)(colon - addr));
+	*port_r = g_strdup(colon + 1);
+	return 0;
+}
+
+static gpointer client_main(gpointer data)
+{
+	struct client *cl = data;
+	struct serve_server *s = cl->server;
+	const struct serve_proto *proto = cl->l->proto;
+
+	if (cl->l->tls && serve_conn_start_tls(cl->conn, s->ctx->tls) < 0)
+		log_warnx("%s: %s: TLS handshake failed", proto->name,
+			  serve_conn_peer(cl->conn));
+	else
+		proto->session(s->ctx, cl->conn);
+	g_mutex_lock(&s->lock);
+	g_hash_table_remove(s->clients, cl);
+	serve_conn_free(&cl->conn);
+	g_cond_broadcast(&s->gone);
+	g_mutex_unlock(&s->lock);
+	g_free(cl);
+	return NULL;
+}
+
+static char *peer_name(const struct sockaddr_storage *ss, socklen_t len)
+{
+	char host[NI_MAXHOST], serv[NI_MAXSERV];
+
+	if (getnameinfo((const struct sockaddr *)ss, len, host, sizeof(host),
+			serv, sizeof(serv), NI_NUMERICHOST | NI_NUMERICSERV))
+		return g_strdup("?");
+	return g_strdup_printf("%s:%s", host, serv);
+}
+
+static void accept_one(struct listener *l)
+{
+	struct serve_server *s = l->server;
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	int fd = accept4(l->fd, (struct sockaddr *)&ss, &len, SOCK_CLOEXEC);
+	int one = 1;
+
+	if (fd < 0) {
+		if (errno == EMFILE || errno == ENFILE)
+			g_usleep(100 * 1000);
+		return;
+	}
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	/* a bound for the one place that may block inside OpenSSL */
+	struct timeval tv = { l->proto->timeout_ms / 1000,
+			      (l->proto->timeout_ms % 1000) * 1000 };
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	g_autofree char *peer = peer_name(&ss, len);
+
+	g_mutex_lock(&s->lock);
+	if (g_hash_table_size(s->clients) >= s->max_clients) {
+		g_mutex_unlock(&s->lock);
+		log_warnx("%s: %s: too many clients (%u), turned away",
+			  l->proto->name, peer, s->max_clients);
+		if (!l->tls && l->proto->busy_line)
+			(void)!send(fd, l->proto->busy_line,
+				    strlen(l->proto->busy_line), MSG_NOSIGNAL);
+		close(fd);
+		return;
+	}
+	struct client *cl = g_new0(struct client, 1);
+	cl->server = s;
+	cl->l = l;
+	cl->conn = serve_conn_new(fd, peer, l->proto->timeout_ms);
+	g_hash_table_add(s->clients, cl);
+	g_mutex_unlock(&s->lock);
+	log_debug(LOG_PROTO, "%s: %s connected", l->proto->name, peer);
+	GThread *t = g_thread_try_new(l->proto->name, client_main, cl, NULL);
+	if (t) {
+		g_thread_unref(t);
+		return;
+	}
+	g_mutex_lock(&s->lock);
+	g_hash_table_remove(s->clients, cl);
+	serve_conn_free(&cl->conn);
+	g_mutex_unlock(&s->lock);
+	g_free(cl);
+}
+
+static gpointer listener_main(gpointer data)
+{
+	struct listener *l = data;
+
+	for (;;) {
+		struct pollfd p[2] = {
+			{ .fd = l->fd, .events = POLLIN },
+			{ .fd = l->server->stop_pipe[0], .events = POLLIN },
+		};
+		if (poll(p, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			log_warn("%s: poll", l->proto->name);
+			break;
+		}
+		if (p[1].revents)
+			break;
+		if (p[0].revents & POLLIN)
+			accept_one(l);
+	}
+	return NULL;
+}
+
+static int bind_addr(const char *host, const char *port, char **where_r,
+		     char **why_r)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM,
+				  .ai_flags = AI_PASSIVE | AI_NUMERICSERV };
+	struct addrinfo *res = NULL;
+	int rc, fd = -1, one = 1;
+
+	rc = getaddrinfo(host, port, &hints, &res);
+	if (rc) {
+		*why_r = g_strdup_printf("%s:%s: %s", host, port,
+					 gai_strerror(rc));
+		return -EINVAL;
+	}
+	rc = -EADDRNOTAVAIL;
+	for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
+		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC,
+			    ai->ai_protocol);
+		if (fd < 0) {
+			rc = -errno;
+			continue;
+		}
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 &&
+		    listen(fd, 64) == 0)
+			break;
+		rc = -errno;
+		close(fd);
+		fd = -1;
+	}
+	freeaddrinfo(res);
+	if (fd < 0) {
+		*why_r = g_strdup_printf("cannot listen on %s:%s: %s", host,
+					 port, g_strerror(-rc));
+		return rc;
+	}
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	getsockname(fd, (struct sockaddr *)&ss, &len);
+	*where_r = peer_name(&ss, len);
+	return fd;
+}
+
+int serve_listen(struct serve_server *s, const char *addr,
+		 const struct serve_proto *proto, bool implicit_tls,
+		 char **why_r)
+{
+	g_autofree char *host = NULL, *port = NULL;
+	char *where = NULL;
+	int fd;
+
+	if (serve_split_addr(addr, &host, &port) < 0) {
+		*why_r = g_strdup_printf("'%s' is not an address: use "
+					 "HOST:PORT", addr);
+		return -EINVAL;
+	}
+	if (implicit_tls && !s->ctx->tls) {
+		*why_r = g_strdup_printf("%s over TLS needs --tls-cert and "
+					 "--tls-key", proto->name);
+		return -EINVAL;
+	}
+	if ((fd = bind_addr(host, port, &where, why_r)) < 0)
+		return fd;
+	struct listener *l = g_new0(struct listener, 1);
+	l->server = s;
+	l->proto = proto;
+	l->tls = implicit_tls;
+	l->fd = fd;
+	l->where = where;
+	l->thread = g_thread_new(proto->name, listener_main, l);
+	g_ptr_array_add(s->listeners, l);
+	log_info("%s%s: listening on %s", proto->name,
+		 implicit_tls ? " (TLS)" : "", where);
+	return 0;
+}
+
+void serve_stop(struct serve_server **sp)
+{
+	struct serve_server *s = *sp;
+	GHashTableIter it;
+	gpointer key;
+
+	if (!s)
+		return;
+	(void)!write(s->stop_pipe[1], "x", 1);
+	for (guint i = 0; i < s->listeners->len; i++) {
+		struct listener *l = s->listeners->pdata[i];
+		g_thread_join(l->thread);
+		close(l->fd);
+	}
+	g_mutex_lock(&s->lock);
+	g_hash_table_iter_init(&it, s->clients);
+	while (g_hash_table_iter_next(&it, &key, NULL))
+		serve_conn_kick(((struct client *)key)->conn);
+	while (g_hash_table_size(s->clients) > 0)
+		g_cond_wait(&s->gone, &s->lock);
+	g_mutex_unlock(&s->lock);
+	for (guint i = 0; i < s->listeners->len; i++) {
+		struct listener *l = s->listeners->pdata[i];
+		g_free(l->where);
+		g_free(l);
+	}
+	g_ptr_array_unref(s->listeners);
+	g_hash_table_unref(s->clients);
+	close(s->stop_pipe[0]);
+	close(s->stop_pipe[1]);
+	g_mutex_clear(&s->lock);
+	g_cond_clear(&s->gone);
+	g_free(s);
+	*sp = NULL;
+}

@@ -1,0 +1,215 @@
+/*
+ * serve-cmd.c - `mailfs serve`: options, the store, the listeners, and a
+ * clean stop on SIGTERM or SIGINT.  Runs in the foreground and logs to
+ * stderr; nothing listens beyond loopback unless an address says so.
+ */
+#include "serve-cmd.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backend.h"
+#include "log.h"
+#include "serve.h"
+
+#define EXIT_USAGE 2
+#define DEFAULT_MAX_CLIENTS 200
+#define DEFAULT_MAX_MESSAGE (64u * 1024 * 1024)
+
+struct serve_opts {
+	char *store, *user, *password_file;
+	char *imap, *pop3, *smtp, *imaps, *pop3s, *smtps;
+	char *tls_cert, *tls_key;
+	int max_clients;
+	gint64 max_message;
+	gboolean debug;
+};
+
+static void opts_clear(struct serve_opts *o)
+{
+	g_free(o->store);
+	g_free(o->user);
+	g_free(o->password_file);
+	g_free(o->imap);
+	g_free(o->pop3);
+	g_free(o->smtp);
+	g_free(o->imaps);
+	g_free(o->pop3s);
+	g_free(o->smtps);
+	g_free(o->tls_cert);
+	g_free(o->tls_key);
+}
+
+static int parse(int argc, char **argv, struct serve_opts *o)
+{
+	GOptionEntry entries[] = {
+		{ "store", 0, 0, G_OPTION_ARG_FILENAME, &o->store,
+		  "the store to serve (default: $XDG_DATA_HOME/mailfs/store)",
+		  "DIR" },
+		{ "user", 0, 0, G_OPTION_ARG_STRING, &o->user,
+		  "the user name clients log in with", "NAME" },
+		{ "password-file", 0, 0, G_OPTION_ARG_FILENAME,
+		  &o->password_file, "the password (mode 0600)", "FILE" },
+		{ "imap", 0, 0, G_OPTION_ARG_STRING, &o->imap,
+		  "IMAP4rev1 (STARTTLS with a certificate)", "ADDR" },
+		{ "pop3", 0, 0, G_OPTION_ARG_STRING, &o->pop3,
+		  "POP3 (STLS with a certificate)", "ADDR" },
+		{ "smtp", 0, 0, G_OPTION_ARG_STRING, &o->smtp,
+		  "SMTP delivery into INBOX (STARTTLS with a certificate)",
+		  "ADDR" },
+		{ "imaps", 0, 0, G_OPTION_ARG_STRING, &o->imaps,
+		  "IMAP over TLS", "ADDR" },
+		{ "pop3s", 0, 0, G_OPTION_ARG_STRING, &o->pop3s,
+		  "POP3 over TLS", "ADDR" },
+		{ "smtps", 0, 0, G_OPTION_ARG_STRING, &o->smtps,
+		  "SMTP over TLS", "ADDR" },
+		{ "tls-cert", 0, 0, G_OPTION_ARG_FILENAME, &o->tls_cert,
+		  "certificate chain (PEM)", "FILE" },
+		{ "tls-key", 0, 0, G_OPTION_ARG_FILENAME, &o->tls_key,
+		  "its private key (PEM)", "FILE" },
+		{ "max-clients", 0, 0, G_OPTION_ARG_INT, &o->max_clients,
+		  "clients served at once (default 200)", "N" },
+		{ "max-message-size", 0, 0, G_OPTION_ARG_INT64,
+		  &o->max_message, "largest message taken (default 64 MiB)",
+		  "BYTES" },
+		{ "debug", 'd', 0, G_OPTION_ARG_NONE, &o->debug,
+		  "log every protocol line (never a password)", NULL },
+		{ NULL, 0, 0, 0, NULL, NULL, NULL },
+	};
+	g_autoptr(GOptionContext) oc = g_option_context_new(
+		"- serve the store over IMAP, POP3 and SMTP");
+	GError *err = NULL;
+
+	g_option_context_add_main_entries(oc, entries, NULL);
+	g_option_context_set_summary(oc,
+		"ADDR is HOST:PORT, [IPV6]:PORT or PORT (on 127.0.0.1).\n"
+		"Without --imap, --pop3 or --smtp: IMAP on 127.0.0.1:1143, POP3 "
+		"on 127.0.0.1:1110, SMTP on 127.0.0.1:1025.");
+	/* GOption wants the program in argv[0]; skip "serve" */
+	argv[1] = argv[0];
+	argc--;
+	argv++;
+	if (!g_option_context_parse(oc, &argc, &argv, &err)) {
+		fprintf(stderr, "mailfs serve: %s\n", err->message);
+		g_error_free(err);
+		return -EINVAL;
+	}
+	if (argc > 1) {
+		fprintf(stderr, "mailfs serve: unexpected '%s'\n", argv[1]);
+		return -EINVAL;
+	}
+	if (o->max_clients < 0 || o->max_message < 0) {
+		fputs("mailfs serve: limits must be positive\n", stderr);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+struct listen_spec {
+	const char *addr;
+	const struct serve_proto *proto;
+	bool tls;
+};
+
+int serve_cmd(int argc, char **argv)
+{
+	struct serve_opts o = { 0 };
+	struct serve_auth *auth = NULL;
+	struct mfs_store store = { 0 };
+	struct serve_server *server = NULL;
+	SSL_CTX *tls = NULL;
+	GError *err = NULL;
+	char *why = NULL;
+	g_autofree char *root = NULL;
+	int status = EXIT_FAILURE, sig = 0;
+	sigset_t set;
+
+	if (parse(argc, argv, &o) < 0) {
+		opts_clear(&o);
+		return EXIT_USAGE;
+	}
+	if (o.debug)
+		log_set_debug(LOG_PROTO | LOG_STORE);
+	if (serve_auth_load(o.user, o.password_file, &auth, &why) < 0) {
+		fprintf(stderr, "mailfs serve: %s\n", why);
+		g_free(why);
+		opts_clear(&o);
+		return EXIT_FAILURE;
+	}
+	if (!o.tls_cert != !o.tls_key) {
+		fputs("mailfs serve: --tls-cert and --tls-key go together\n",
+		      stderr);
+		goto out;
+	}
+	if (o.tls_cert && !(tls = serve_tls_new(o.tls_cert, o.tls_key, &why))) {
+		fprintf(stderr, "mailfs serve: %s\n", why);
+		g_free(why);
+		goto out;
+	}
+	root = o.store ? g_canonicalize_filename(o.store, NULL)
+		: g_build_filename(g_get_user_data_dir(), "mailfs", "store",
+				   NULL);
+	struct mfs_account acct = { .name = "local", .type = "local",
+				    .store = root, .work_dir = root };
+	if (mfs_store_open(&acct, &store, &err) < 0) {
+		fprintf(stderr, "mailfs serve: %s\n", err->message);
+		g_error_free(err);
+		goto out;
+	}
+	struct serve_ctx ctx = {
+		.store = &store,
+		.store_root = root,
+		.auth = auth,
+		.tls = tls,
+		.max_message = o.max_message ? (uint64_t)o.max_message
+					     : DEFAULT_MAX_MESSAGE,
+		.hostname = g_get_host_name(),
+	};
+	bool any = o.imap || o.pop3 || o.smtp || o.imaps || o.pop3s || o.smtps;
+	const struct listen_spec specs[] = {
+		{ any ? o.imap : "127.0.0.1:1143", &imap_server_proto, false },
+		{ any ? o.pop3 : "127.0.0.1:1110", &pop3_server_proto, false },
+		{ any ? o.smtp : "127.0.0.1:1025", &smtp_receiver_proto, false },
+		{ o.imaps, &imap_server_proto, true },
+		{ o.pop3s, &pop3_server_proto, true },
+		{ o.smtps, &smtp_receiver_proto, true },
+	};
+
+	/* only this thread takes the stop signals; every thread made from
+	 * here on inherits the mask */
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	server = serve_new(&ctx, o.max_clients ? (unsigned)o.max_clients
+					       : DEFAULT_MAX_CLIENTS);
+	for (size_t i = 0; i < G_N_ELEMENTS(specs); i++) {
+		if (!specs[i].addr)
+			continue;
+		if (serve_listen(server, specs[i].addr, specs[i].proto,
+				 specs[i].tls, &why) < 0) {
+			fprintf(stderr, "mailfs serve: %s\n", why);
+			g_free(why);
+			serve_stop(&server);
+			goto out_store;
+		}
+	}
+	log_info("serving %s", root);
+	while (sigwait(&set, &sig) != 0)
+		;
+	log_info("stopping (%s)", sig == SIGINT ? "SIGINT" : "SIGTERM");
+	serve_stop(&server);
+	status = 0;
+out_store:
+	mfs_store_close(&store);
+out:
+	if (tls)
+		SSL_CTX_free(tls);
+	serve_auth_free(&auth);
+	opts_clear(&o);
+	return status;
+}

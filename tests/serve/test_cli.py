@@ -1,0 +1,82 @@
+"""The `mailfs serve` command line: credentials, refusal, clean stop."""
+
+import os
+import signal
+import socket
+import subprocess
+
+from conftest import MAILFS, USER, Server, write_password_file
+
+
+def run_serve(*args, timeout=20):
+    return subprocess.run([MAILFS, "serve"] + list(args), capture_output=True,
+                          timeout=timeout, text=True)
+
+
+def test_refuses_without_credentials(store):
+    p = run_serve("--store", store, "--imap", "127.0.0.1:0")
+    assert p.returncode != 0
+    assert "credentials" in p.stderr
+
+
+def test_refuses_password_file_others_can_read(store, workdir):
+    pw = write_password_file(os.path.join(workdir, "pw"), mode=0o644)
+    p = run_serve("--store", store, "--user", USER, "--password-file", pw,
+                  "--imap", "127.0.0.1:0")
+    assert p.returncode != 0
+    assert "0600" in p.stderr
+
+
+def test_refuses_bad_address(store, workdir):
+    pw = write_password_file(os.path.join(workdir, "pw"))
+    p = run_serve("--store", store, "--user", USER, "--password-file", pw,
+                  "--smtp", "no-port-here:")
+    assert p.returncode != 0
+    assert "address" in p.stderr
+
+
+def test_tls_listener_needs_certificate(store, workdir):
+    pw = write_password_file(os.path.join(workdir, "pw"))
+    p = run_serve("--store", store, "--user", USER, "--password-file", pw,
+                  "--imaps", "127.0.0.1:0")
+    assert p.returncode != 0
+    assert "--tls-cert" in p.stderr
+
+
+def test_binds_loopback_and_stops_on_sigint(store, workdir):
+    srv = Server(store, workdir, protocols=("smtp",))
+    assert "127.0.0.1:%d" % srv.port["smtp"] in srv.log()
+    s = socket.create_connection(("127.0.0.1", srv.port["smtp"]))
+    assert s.recv(100).startswith(b"220 ")
+    srv.proc.send_signal(signal.SIGINT)
+    assert srv.proc.wait(20) == 0
+    # an open client does not hold the stop up, and is told nothing wrong
+    s.close()
+    assert "stopping" in srv.log()
+
+
+def test_many_clients_at_once(server):
+    socks = [socket.create_connection(("127.0.0.1", server.port["pop3"]))
+             for _ in range(40)]
+    for s in socks:
+        assert s.recv(100).startswith(b"+OK")
+    for s in socks:
+        s.sendall(b"QUIT\r\n")
+        assert s.recv(100).startswith(b"+OK")
+        s.close()
+
+
+def test_client_limit_turns_away(store, workdir):
+    srv = Server(store, workdir, protocols=("pop3",),
+                 extra_args=("--max-clients", "2"))
+    try:
+        a = socket.create_connection(("127.0.0.1", srv.port["pop3"]))
+        b = socket.create_connection(("127.0.0.1", srv.port["pop3"]))
+        assert a.recv(100).startswith(b"+OK")
+        assert b.recv(100).startswith(b"+OK")
+        c = socket.create_connection(("127.0.0.1", srv.port["pop3"]))
+        assert c.recv(100).startswith(b"-ERR")
+        for s in (a, b, c):
+            s.close()
+    finally:
+        assert srv.stop() == 0
