@@ -12,7 +12,7 @@
  * A body is fetched once however many opens ask for it at the same time:
  * the first fetches, the others wait for it (`inflight`).
  */
-#include "cache.h"
+#include "cache-private.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -25,54 +25,7 @@
 #include "index.h"
 #include "log.h"
 
-/* Evict a few bodies at a time, until the total is under the limit. */
-#define EVICT_BATCH 64
-/* How far ahead of a forward reader bodies are fetched, and by how many
- * threads (the inner store's pool keeps a connection for the reader). */
-#define PREFETCH_WINDOW 192
-#define PREFETCH_THREADS 3
-#define PREFETCH_BATCH 32
-/* Folders listed at once on a first mount. */
-#define LIST_THREADS 3
-
-struct fetch_wait {
-	GCond cond;
-	bool done;
-	int rc;
-	int waiters;
-};
-
-struct mfs_backend {
-	struct mfs_store inner;		/* owned */
-	struct cache_index *ix;		/* owned */
-	char *dir;			/* owned */
-	char *blobs;			/* owned; dir/blobs */
-	struct cache_options opt;
-
-	GMutex lock;
-	GHashTable *inflight;		/* key -> struct fetch_wait; lock */
-	GQueue queue;			/* folder paths, "" = folder list;
-					   lock */
-	GHashTable *queued;		/* the same, to queue once; lock */
-	GCond wake;			/* queue has work; lock */
-	bool stop;			/* lock */
-	GThread *worker;
-	mfs_change_fn fn;		/* the mount's; set by watch() */
-	void *fn_data;			/* borrowed */
-	GQueue pf_queue;		/* of struct pf_task *; lock */
-	GHashTable *pf_queued;		/* keys in pf_queue; lock */
-	GCond pf_wake;			/* pf_queue has work; lock */
-	GPtrArray *pf_threads;		/* of GThread * */
-	char *pf_folder, *pf_id;	/* the last fetch; lock */
-	char *pf_mark;			/* look ahead again from here; lock */
-	gint64 last_sync;		/* real time of the last good sync, µs;
-					   lock */
-	char *last_error;		/* owned; the last sync failure; lock */
-	GHashTable *touched;		/* keys read since the last flush of
-					   their use times; lock */
-};
-
-static char *blob_key(const char *folder, const char *id)
+char *cache_blob_key(const char *folder, const char *id)
 {
 	GChecksum *ck = g_checksum_new(G_CHECKSUM_SHA256);
 	char *key;
@@ -84,15 +37,14 @@ static char *blob_key(const char *folder, const char *id)
 	return key;
 }
 
-static char *blob_path(struct mfs_backend *c, const char *key)
+char *cache_blob_path(struct mfs_backend *c, const char *key)
 {
 	char sub[3] = { key[0], key[1], '\0' };
 
 	return g_build_filename(c->blobs, sub, key, NULL);
 }
 
-/* Queue a folder ("" for the folder list) for the worker. */
-static void enqueue(struct mfs_backend *c, const char *folder)
+void cache_enqueue(struct mfs_backend *c, const char *folder)
 {
 	g_mutex_lock(&c->lock);
 	if (!g_hash_table_contains(c->queued, folder)) {
@@ -107,22 +59,26 @@ static void enqueue(struct mfs_backend *c, const char *folder)
 /* The inner store's watcher: something changed there. */
 static void inner_changed(const char *folder, void *data)
 {
-	enqueue(data, folder ? folder : "");
+	cache_enqueue(data, folder ? folder : "");
 }
 
 static int refresh_folders(struct mfs_backend *c, bool *changed_r,
 			   struct mfs_error *e)
 {
 	GPtrArray *list = NULL;
+	int64_t fgen = index_folders_gen(c->ix);
 	int rc = mfs_store_list_folders(&c->inner, &list, e);
 
+	*changed_r = false;
 	if (rc < 0) {
 		log_debug(LOG_CACHE, "listing folders: %s", e->msg);
 		return rc;
 	}
-	rc = index_set_folders(c->ix, list, changed_r);
+	rc = index_set_folders(c->ix, list, fgen, changed_r);
 	g_ptr_array_unref(list);
-	return rc;
+	/* folder changes made here come first; the flusher asks again once
+	 * they are on the server */
+	return rc == -EAGAIN ? 0 : rc;
 }
 
 static int refresh_folder(struct mfs_backend *c, const char *folder,
@@ -130,7 +86,8 @@ static int refresh_folder(struct mfs_backend *c, const char *folder,
 {
 	g_autofree char *state = NULL;
 	struct mfs_sync_result *res = NULL;
-	int rc = index_folder_state(c->ix, folder, &state, NULL);
+	int64_t lgen = 0;
+	int rc = index_folder_state(c->ix, folder, &state, NULL, &lgen);
 
 	*changed_r = false;
 	if (rc < 0)
@@ -151,8 +108,15 @@ static int refresh_folder(struct mfs_backend *c, const char *folder,
 	c->last_sync = g_get_real_time();
 	g_clear_pointer(&c->last_error, g_free);
 	g_mutex_unlock(&c->lock);
-	rc = index_apply(c->ix, folder, res, changed_r);
+	rc = index_apply(c->ix, folder, res, lgen, changed_r);
 	mfs_sync_result_free(&res);
+	if (rc == -EAGAIN) {
+		/* changed here meanwhile: again, unless changes wait for the
+		 * server, which asks again once they are there */
+		if (!journal_names(c->ix, folder, NULL))
+			cache_enqueue(c, folder);
+		rc = 0;
+	}
 	return rc;
 }
 
@@ -206,7 +170,7 @@ static int cache_sync(struct mfs_backend *c, const char *folder,
 		      struct mfs_error *e)
 {
 	int64_t gen;
-	int rc = index_folder_state(c->ix, folder, NULL, &gen);
+	int rc = index_folder_state(c->ix, folder, NULL, &gen, NULL);
 
 	if (rc < 0)
 		return mfs_error_set(e, rc, MFS_ERR_FOLDER, MFS_ERR_FINAL,
@@ -240,7 +204,7 @@ static void evict(struct mfs_backend *c)
 			return;
 		}
 		for (guint i = 0; i < keys->len; i++) {
-			g_autofree char *path = blob_path(c, keys->pdata[i]);
+			g_autofree char *path = cache_blob_path(c, keys->pdata[i]);
 			/* an open reader keeps its descriptor; the name goes */
 			unlink(path);
 			index_blob_remove(c->ix, keys->pdata[i]);
@@ -257,7 +221,7 @@ static int save_blob(struct mfs_backend *c, const char *folder,
 		     const char *id, const char *key, int in,
 		     const void *buf, size_t len, struct mfs_error *e)
 {
-	g_autofree char *path = blob_path(c, key);
+	g_autofree char *path = cache_blob_path(c, key);
 	g_autofree char *dir = g_path_get_dirname(path);
 	g_autofree char *tmp = g_strconcat(path, ".part", NULL);
 	struct mfs_item *known = NULL;
@@ -299,7 +263,7 @@ static int save_blob(struct mfs_backend *c, const char *folder,
 		known->size = (uint64_t)sb.st_size;
 		index_put_item(c->ix, folder, known);
 		g_autofree char *note = g_strconcat("\001", folder, NULL);
-		enqueue(c, note);
+		cache_enqueue(c, note);
 	}
 	mfs_item_free(known);
 	evict(c);
@@ -309,8 +273,19 @@ static int save_blob(struct mfs_backend *c, const char *folder,
 static int fill_blob(struct mfs_backend *c, const char *folder,
 		     const char *id, const char *key, struct mfs_error *e)
 {
-	int in, rc = mfs_store_fetch(&c->inner, folder, id, &in, e);
+	g_autofree char *rid = NULL;
+	int64_t origin = 0;
+	int in, rc = index_item_rid(c->ix, folder, id, &rid, &origin);
 
+	if (rc == -ENOENT)
+		rid = g_strdup(id);	/* not listed (yet): ask anyway */
+	else if (rc < 0)
+		return mfs_error_set(e, rc, MFS_ERR_ACCOUNT, MFS_ERR_BACKOFF,
+				     "cache index: %s", g_strerror(-rc));
+	/* an item made here comes from what made it until the server
+	 * has it */
+	rc = rid ? mfs_store_fetch(&c->inner, folder, rid, &in, e)
+		 : wb_fetch_pending(c, origin, &in, e);
 	if (rc < 0)
 		return rc;
 	return save_blob(c, folder, id, key, in, NULL, 0, e);
@@ -441,6 +416,7 @@ static int ensure_blob(struct mfs_backend *c, const char *folder,
 struct pf_task {
 	char *folder;
 	char *id;
+	char *rid;			/* the inner store's id, once looked up */
 	char *key;
 };
 
@@ -448,6 +424,7 @@ static void pf_task_free(struct pf_task *t)
 {
 	g_free(t->folder);
 	g_free(t->id);
+	g_free(t->rid);
 	g_free(t->key);
 	g_free(t);
 }
@@ -484,8 +461,8 @@ static void prefetch_after(struct mfs_backend *c, const char *folder,
 	c->pf_mark = next->len ? g_strdup(next->pdata[next->len / 2]) : NULL;
 	g_mutex_unlock(&c->lock);
 	for (guint i = 0; i < next->len; i++) {
-		char *key = blob_key(folder, next->pdata[i]);
-		g_autofree char *path = blob_path(c, key);
+		char *key = cache_blob_key(folder, next->pdata[i]);
+		g_autofree char *path = cache_blob_path(c, key);
 		if (access(path, F_OK) == 0) {
 			g_free(key);
 			continue;
@@ -523,7 +500,7 @@ static void batch_got(const char *id, const void *buf, size_t len,
 
 	for (guint i = 0; i < b->tasks->len; i++) {
 		struct pf_task *t = b->tasks->pdata[i];
-		if (strcmp(t->id, id) || g_hash_table_contains(b->done, t->key))
+		if (strcmp(t->rid, id) || g_hash_table_contains(b->done, t->key))
 			continue;
 		int rc = save_blob(b->c, t->folder, t->id, t->key, -1, buf,
 				   len, &e);
@@ -544,11 +521,16 @@ static void prefetch_batch(struct mfs_backend *c, GPtrArray *tasks)
 
 	for (guint i = 0; i < tasks->len; i++) {
 		struct pf_task *t = tasks->pdata[i];
-		g_autofree char *path = blob_path(c, t->key);
-		if (access(path, F_OK) == 0 || !claim(c, t->key))
+		g_autofree char *path = cache_blob_path(c, t->key);
+		if (access(path, F_OK) == 0)
+			continue;
+		/* only what the server has goes into a batch */
+		g_clear_pointer(&t->rid, g_free);
+		if (index_item_rid(c->ix, t->folder, t->id, &t->rid,
+				   NULL) < 0 || !t->rid || !claim(c, t->key))
 			continue;
 		g_ptr_array_add(b.tasks, t);
-		g_ptr_array_add(ids, t->id);
+		g_ptr_array_add(ids, t->rid);
 	}
 	if (b.tasks->len > 0) {
 		struct pf_task *first = b.tasks->pdata[0];
@@ -612,8 +594,8 @@ static gpointer prefetcher(gpointer p)
 static int cache_fetch(struct mfs_backend *c, const char *folder,
 		       const char *id, int *fd_r, struct mfs_error *e)
 {
-	g_autofree char *key = blob_key(folder, id);
-	g_autofree char *path = blob_path(c, key);
+	g_autofree char *key = cache_blob_key(folder, id);
+	g_autofree char *path = cache_blob_path(c, key);
 	int rc;
 
 	prefetch_after(c, folder, id);
@@ -632,156 +614,65 @@ static int cache_fetch(struct mfs_backend *c, const char *folder,
 			     "cache: %s vanished", path);
 }
 
-/* Keep a copy of what was just stored, so its first read is local. */
-static void keep_blob(struct mfs_backend *c, const char *folder,
-		      const char *id, int fd)
-{
-	g_autofree char *key = blob_key(folder, id);
-	g_autofree char *path = blob_path(c, key);
-	g_autofree char *dir = g_path_get_dirname(path);
-	g_autofree char *tmp = g_strconcat(path, ".part", NULL);
-	struct stat sb;
-	int out;
-
-	if (file_mkdir_p(dir, 0700) < 0 ||
-	    (out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) < 0)
-		return;
-	if (file_copy_fd(fd, out) == 0 && fstat(out, &sb) == 0 &&
-	    close(out) == 0 && rename(tmp, path) == 0) {
-		index_blob_add(c->ix, key, (uint64_t)sb.st_size);
-		return;
-	}
-	unlink(tmp);
-}
-
+/* Changes: writeback.c journals them and replays them to the server. */
 static int cache_append(struct mfs_backend *c, const char *folder, int fd,
 			const char *hint, uint64_t flags, int64_t date,
 			struct mfs_item **item_r, struct mfs_error *e)
 {
-	int rc = mfs_store_append(&c->inner, folder, fd, hint, flags, date,
-				  item_r, e);
+	int rc = wb_append(c, folder, fd, hint, flags, date, item_r, e);
 
-	if (rc == 0) {
-		index_put_item(c->ix, folder, *item_r);
-		keep_blob(c, folder, (*item_r)->id, fd);
-		evict(c);
-	}
+	evict(c);
 	return rc;
 }
 
 static int cache_set_flags(struct mfs_backend *c, const char *folder,
 			   const char *id, uint64_t flags, struct mfs_error *e)
 {
-	struct mfs_item *it = NULL;
-	int rc = mfs_store_set_flags(&c->inner, folder, id, flags, e);
-
-	if (rc == 0 && index_item(c->ix, folder, id, &it) == 0) {
-		it->flags = flags;
-		index_put_item(c->ix, folder, it);
-	}
-	mfs_item_free(it);
-	return rc;
-}
-
-static void drop_blob(struct mfs_backend *c, const char *folder,
-		      const char *id)
-{
-	g_autofree char *key = blob_key(folder, id);
-	g_autofree char *path = blob_path(c, key);
-
-	unlink(path);
-	index_blob_remove(c->ix, key);
-}
-
-/* A moved message keeps its body: same bytes, another name. */
-static void move_blob(struct mfs_backend *c, const char *folder,
-		      const char *id, const char *dest, const char *dest_id)
-{
-	g_autofree char *from_key = blob_key(folder, id);
-	g_autofree char *to_key = blob_key(dest, dest_id);
-	g_autofree char *from = blob_path(c, from_key);
-	g_autofree char *to = blob_path(c, to_key);
-	g_autofree char *dir = g_path_get_dirname(to);
-	struct stat sb;
-
-	if (stat(from, &sb) == 0 && file_mkdir_p(dir, 0700) == 0 &&
-	    rename(from, to) == 0)
-		index_blob_add(c->ix, to_key, (uint64_t)sb.st_size);
-	else
-		unlink(from);
-	index_blob_remove(c->ix, from_key);
+	return wb_set_flags(c, folder, id, flags, e);
 }
 
 static int cache_remove(struct mfs_backend *c, const char *folder,
 			const char *id, struct mfs_error *e)
 {
-	int rc = mfs_store_remove(&c->inner, folder, id, e);
-
-	if (rc == 0 || rc == -ENOENT) {
-		index_remove_item(c->ix, folder, id);
-		drop_blob(c, folder, id);
-	}
-	return rc;
+	return wb_remove(c, folder, id, e);
 }
 
 static int cache_move(struct mfs_backend *c, const char *folder,
 		      const char *id, const char *dest, uint64_t flags,
 		      struct mfs_item **item_r, struct mfs_error *e)
 {
-	int rc = mfs_store_move(&c->inner, folder, id, dest, flags, item_r, e);
-
-	if (rc == 0) {
-		index_remove_item(c->ix, folder, id);
-		index_put_item(c->ix, dest, *item_r);
-		move_blob(c, folder, id, dest, (*item_r)->id);
-	}
-	return rc;
+	return wb_move(c, folder, id, dest, flags, false, item_r, e);
 }
 
 static int cache_copy(struct mfs_backend *c, const char *folder,
 		      const char *id, const char *dest, uint64_t flags,
 		      struct mfs_item **item_r, struct mfs_error *e)
 {
-	int rc = mfs_store_copy(&c->inner, folder, id, dest, flags, item_r, e);
-
-	if (rc == 0)
-		index_put_item(c->ix, dest, *item_r);
-	return rc;
+	return wb_move(c, folder, id, dest, flags, true, item_r, e);
 }
 
 static int cache_create_folder(struct mfs_backend *c, const char *path,
 			       enum mfs_folder_kind kind, struct mfs_error *e)
 {
-	int rc = mfs_store_create_folder(&c->inner, path, kind, e);
-
-	if (rc == 0)
-		index_add_folder(c->ix, path, kind);
-	return rc;
+	return wb_create_folder(c, path, kind, e);
 }
 
 static int cache_rename_folder(struct mfs_backend *c, const char *from,
 			       const char *to, struct mfs_error *e)
 {
-	int rc = mfs_store_rename_folder(&c->inner, from, to, e);
-
-	if (rc == 0) {
-		index_rename_folder(c->ix, from, to);
-		/* bodies are named after their folder: the old ones go
-		 * stale and age out; the worker re-reads the new names */
-		enqueue(c, "");
-		enqueue(c, to);
-	}
-	return rc;
+	return wb_rename_folder(c, from, to, e);
 }
 
 static int cache_delete_folder(struct mfs_backend *c, const char *path,
 			       struct mfs_error *e)
 {
-	int rc = mfs_store_delete_folder(&c->inner, path, e);
+	return wb_delete_folder(c, path, e);
+}
 
-	if (rc == 0)
-		index_remove_folder(c->ix, path);
-	return rc;
+static int cache_flush(struct mfs_backend *c, const char *folder,
+		       const char *id, struct mfs_error *e)
+{
+	return wb_flush(c, folder, id, e);
 }
 
 static int cache_watch(struct mfs_backend *c, mfs_change_fn fn, void *data)
@@ -793,16 +684,17 @@ static int cache_watch(struct mfs_backend *c, mfs_change_fn fn, void *data)
 	c->fn_data = data;
 	g_mutex_unlock(&c->lock);
 	c->worker = g_thread_new("cache-sync", worker, c);
+	wb_start(c);
 	for (int i = 0; i < PREFETCH_THREADS; i++)
 		g_ptr_array_add(c->pf_threads,
 				g_thread_new("cache-prefetch", prefetcher, c));
 	/* bring the index up to date, then follow the server */
-	enqueue(c, "");
+	cache_enqueue(c, "");
 	if (index_folders(c->ix, &folders) == 0) {
 		for (guint i = 0; i < folders->len; i++) {
 			struct mfs_folder_info *fi = folders->pdata[i];
 			if (fi->kind != MFS_FOLDER_NONE)
-				enqueue(c, fi->path);
+				cache_enqueue(c, fi->path);
 		}
 		g_ptr_array_unref(folders);
 	}
@@ -827,6 +719,7 @@ static void cache_describe(struct mfs_backend *c, GString *out)
 	}
 	if (err)
 		g_string_append_printf(out, "sync failing: %s\n", err);
+	wb_describe(c, out);
 	g_string_append_printf(out, "bodies cached: %" G_GUINT64_FORMAT
 			       " bytes in %s\n", index_blob_total(c->ix),
 			       c->blobs);
@@ -851,7 +744,10 @@ static void cache_close(struct mfs_backend **cp)
 	c->stop = true;
 	g_cond_signal(&c->wake);
 	g_cond_broadcast(&c->pf_wake);
+	g_cond_broadcast(&c->wb_wake);
+	g_cond_broadcast(&c->wb_progress);
 	g_mutex_unlock(&c->lock);
+	wb_stop(c);
 	if (c->worker)
 		g_thread_join(c->worker);
 	for (guint i = 0; i < c->pf_threads->len; i++)
@@ -875,6 +771,7 @@ static void cache_close(struct mfs_backend **cp)
 	g_hash_table_unref(c->inflight);
 	g_mutex_clear(&c->lock);
 	g_cond_clear(&c->wake);
+	wb_clear(c);
 	g_free(c->dir);
 	g_free(c->blobs);
 	g_free(c);
@@ -896,6 +793,7 @@ static const struct mfs_backend_ops cache_ops = {
 	.create_folder = cache_create_folder,
 	.rename_folder = cache_rename_folder,
 	.delete_folder = cache_delete_folder,
+	.flush = cache_flush,
 	.watch = cache_watch,
 	.space = cache_space,
 	.describe = cache_describe,
@@ -976,6 +874,7 @@ int cache_store_open(struct mfs_store *inner, const char *dir,
 	c->opt = *opt;
 	g_mutex_init(&c->lock);
 	g_cond_init(&c->wake);
+	wb_init(c);
 	g_queue_init(&c->queue);
 	c->queued = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, NULL);
 	c->inflight = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
@@ -993,7 +892,8 @@ int cache_store_open(struct mfs_store *inner, const char *dir,
 		return rc;
 	}
 	chmod(dir, 0700);
-	if ((rc = index_open(dbpath, &c->ix, &why)) < 0) {
+	if ((rc = index_open(dbpath, &c->ix, &why)) < 0 ||
+	    (rc = wb_open(c, &why)) < 0) {
 		g_set_error(err, G_FILE_ERROR, G_FILE_ERROR_FAILED, "cache: %s",
 			    why);
 		cache_close(&c);
@@ -1082,7 +982,7 @@ int cache_fill(struct mfs_store *store, bool bodies, cache_progress_fn fn,
 				struct pf_task *t = g_new0(struct pf_task, 1);
 				t->folder = g_strdup(fi->path);
 				t->id = g_strdup(it->id);
-				t->key = blob_key(fi->path, it->id);
+				t->key = cache_blob_key(fi->path, it->id);
 				g_ptr_array_add(tasks, t);
 			}
 			if (tasks->len == PREFETCH_BATCH ||

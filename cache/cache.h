@@ -27,6 +27,8 @@
 struct cache_options {
 	uint64_t max_bytes;	/* bodies beyond this are evicted, oldest use
 				   first; 0 for no limit */
+	bool writeback;		/* changes return once journaled here;
+				   otherwise once the server has them */
 };
 
 /*

@@ -1,46 +1,46 @@
 /*
- * index.c - see index.h.  SQLite in WAL mode with synchronous=NORMAL: the
- * index can always be rebuilt from the server, so a lost last transaction
- * after a power cut costs a resync, never data.
+ * index.c - see index.h.  SQLite in WAL mode with synchronous=FULL: the
+ * journal of changes not yet on the server lives here, and a change the
+ * mount has acknowledged must survive a power cut, not only a crash.
  */
-#include "index.h"
+#include "index-private.h"
 
 #include <errno.h>
-#include <sqlite3.h>
 #include <string.h>
 #include <time.h>
 
 #include "log.h"
 
-#define SCHEMA_VERSION 2
-
-struct cache_index {
-	sqlite3 *db;		/* owned */
-	GMutex lock;		/* protects db */
-	bool is_new;
-};
+#define SCHEMA_VERSION 3
 
 static const char schema[] =
 	"CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT);"
 	"CREATE TABLE IF NOT EXISTS folders("
 	"  path TEXT PRIMARY KEY, kind INTEGER NOT NULL,"
-	"  state TEXT, gen INTEGER NOT NULL DEFAULT 0);"
+	"  state TEXT, gen INTEGER NOT NULL DEFAULT 0,"
+	"  lgen INTEGER NOT NULL DEFAULT 0);"
+	/* id is the name the mount shows; rid the inner store's id, NULL
+	 * while the item exists only here, made by journal row `origin` */
 	"CREATE TABLE IF NOT EXISTS items("
 	"  folder TEXT NOT NULL, id TEXT NOT NULL, size INTEGER NOT NULL,"
 	"  date INTEGER NOT NULL, flags INTEGER NOT NULL, msgid TEXT,"
+	"  rid TEXT, origin INTEGER,"
 	"  PRIMARY KEY(folder, id)) WITHOUT ROWID;"
+	"CREATE INDEX IF NOT EXISTS items_rid ON items(folder, rid);"
+	"CREATE INDEX IF NOT EXISTS items_origin ON items(origin);"
+	JOURNAL_SCHEMA
 	"CREATE TABLE IF NOT EXISTS blobs("
 	"  key TEXT PRIMARY KEY, size INTEGER NOT NULL,"
 	"  atime INTEGER NOT NULL);"
 	"CREATE INDEX IF NOT EXISTS blobs_atime ON blobs(atime);";
 
-static int db_fail(struct cache_index *ix, const char *what)
+int ix_fail(struct cache_index *ix, const char *what)
 {
 	log_warnx("cache index: %s: %s", what, sqlite3_errmsg(ix->db));
 	return -EIO;
 }
 
-static int exec(struct cache_index *ix, const char *sql)
+int ix_exec(struct cache_index *ix, const char *sql)
 {
 	char *msg = NULL;
 
@@ -52,15 +52,14 @@ static int exec(struct cache_index *ix, const char *sql)
 	return 0;
 }
 
-/* Prepare, bind text/int64 arguments described by `types` ("t", "i"). */
-static sqlite3_stmt *prep(struct cache_index *ix, const char *sql,
-			  const char *types, ...)
+sqlite3_stmt *ix_prep(struct cache_index *ix, const char *sql,
+		      const char *types, ...)
 {
 	sqlite3_stmt *st = NULL;
 	va_list ap;
 
 	if (sqlite3_prepare_v2(ix->db, sql, -1, &st, NULL) != SQLITE_OK) {
-		db_fail(ix, sql);
+		ix_fail(ix, sql);
 		return NULL;
 	}
 	va_start(ap, types);
@@ -80,8 +79,7 @@ static sqlite3_stmt *prep(struct cache_index *ix, const char *sql,
 	return st;
 }
 
-/* Step a statement that returns no rows, and finalize it. */
-static int run(struct cache_index *ix, sqlite3_stmt *st)
+int ix_run(struct cache_index *ix, sqlite3_stmt *st)
 {
 	int rc;
 
@@ -89,7 +87,45 @@ static int run(struct cache_index *ix, sqlite3_stmt *st)
 		return -EIO;
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : db_fail(ix, "write");
+	return rc == SQLITE_DONE ? 0 : ix_fail(ix, "write");
+}
+
+void ix_begin(struct cache_index *ix)
+{
+	g_rec_mutex_lock(&ix->lock);
+	if (ix->depth++ == 0) {
+		ix->failed = false;
+		if (ix_exec(ix, "BEGIN IMMEDIATE") < 0)
+			ix->failed = true;
+	}
+}
+
+int ix_end(struct cache_index *ix, int rc)
+{
+	if (rc < 0)
+		ix->failed = true;
+	if (--ix->depth == 0) {
+		if (ix->failed) {
+			ix_exec(ix, "ROLLBACK");
+			if (rc == 0)
+				rc = -EIO;
+		} else if (ix_exec(ix, "COMMIT") < 0) {
+			ix_exec(ix, "ROLLBACK");
+			rc = -EIO;
+		}
+	}
+	g_rec_mutex_unlock(&ix->lock);
+	return rc;
+}
+
+void index_begin(struct cache_index *ix)
+{
+	ix_begin(ix);
+}
+
+int index_end(struct cache_index *ix, int rc)
+{
+	return ix_end(ix, rc);
 }
 
 int index_open(const char *path, struct cache_index **ix_r, char **why_r)
@@ -97,7 +133,7 @@ int index_open(const char *path, struct cache_index **ix_r, char **why_r)
 	struct cache_index *ix = g_new0(struct cache_index, 1);
 	int rc;
 
-	g_mutex_init(&ix->lock);
+	g_rec_mutex_init(&ix->lock);
 	rc = sqlite3_open_v2(path, &ix->db, SQLITE_OPEN_READWRITE |
 			     SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, NULL);
 	if (rc != SQLITE_OK) {
@@ -108,14 +144,14 @@ int index_open(const char *path, struct cache_index **ix_r, char **why_r)
 		return -EIO;
 	}
 	sqlite3_busy_timeout(ix->db, 5000);
-	if (exec(ix, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;") < 0 ||
-	    exec(ix, "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, "
+	if (ix_exec(ix, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;") < 0 ||
+	    ix_exec(ix, "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, "
 		 "value TEXT);") < 0) {
 		*why_r = g_strdup_printf("%s: %s", path, sqlite3_errmsg(ix->db));
 		index_close(&ix);
 		return -EIO;
 	}
-	sqlite3_stmt *st = prep(ix, "SELECT value FROM meta WHERE key='schema'",
+	sqlite3_stmt *st = ix_prep(ix, "SELECT value FROM meta WHERE key='schema'",
 				"");
 	int version = 0;
 	if (st && sqlite3_step(st) == SQLITE_ROW)
@@ -130,22 +166,22 @@ int index_open(const char *path, struct cache_index **ix_r, char **why_r)
 	/* an older layout: the index is a copy of the server's state, so it
 	 * is rebuilt rather than converted (bodies are found again by name) */
 	if (version > 0 && version < SCHEMA_VERSION &&
-	    exec(ix, "DROP TABLE IF EXISTS folders; DROP TABLE IF EXISTS "
-		 "items;") < 0) {
+	    ix_exec(ix, "DROP TABLE IF EXISTS folders; DROP TABLE IF EXISTS "
+		    "items; DELETE FROM meta WHERE key='complete';") < 0) {
 		*why_r = g_strdup_printf("%s: %s", path, sqlite3_errmsg(ix->db));
 		index_close(&ix);
 		return -EIO;
 	}
-	if (exec(ix, schema) < 0) {
+	if (ix_exec(ix, schema) < 0) {
 		*why_r = g_strdup_printf("%s: %s", path, sqlite3_errmsg(ix->db));
 		index_close(&ix);
 		return -EIO;
 	}
 	g_autofree char *v = g_strdup_printf("%d", SCHEMA_VERSION);
-	run(ix, prep(ix, "INSERT OR REPLACE INTO meta VALUES('schema', ?)",
+	ix_run(ix, ix_prep(ix, "INSERT OR REPLACE INTO meta VALUES('schema', ?)",
 		     "t", v));
 	/* new until a first listing of every folder went through whole */
-	st = prep(ix, "SELECT value FROM meta WHERE key='complete'", "");
+	st = ix_prep(ix, "SELECT value FROM meta WHERE key='complete'", "");
 	ix->is_new = !(st && sqlite3_step(st) == SQLITE_ROW);
 	sqlite3_finalize(st);
 	*ix_r = ix;
@@ -160,7 +196,7 @@ void index_close(struct cache_index **ixp)
 		return;
 	if (ix->db)
 		sqlite3_close(ix->db);
-	g_mutex_clear(&ix->lock);
+	g_rec_mutex_clear(&ix->lock);
 	g_free(ix);
 	*ixp = NULL;
 }
@@ -174,12 +210,12 @@ int index_mark_complete(struct cache_index *ix)
 {
 	int rc;
 
-	g_mutex_lock(&ix->lock);
-	rc = run(ix, prep(ix, "INSERT OR REPLACE INTO meta VALUES('complete', "
+	g_rec_mutex_lock(&ix->lock);
+	rc = ix_run(ix, ix_prep(ix, "INSERT OR REPLACE INTO meta VALUES('complete', "
 			  "'1')", ""));
 	if (rc == 0)
 		ix->is_new = false;
-	g_mutex_unlock(&ix->lock);
+	g_rec_mutex_unlock(&ix->lock);
 	return rc;
 }
 
@@ -188,34 +224,69 @@ int index_folders(struct cache_index *ix, GPtrArray **folders_r)
 	GPtrArray *out = g_ptr_array_new_with_free_func(
 		(GDestroyNotify)mfs_folder_info_free);
 
-	g_mutex_lock(&ix->lock);
-	sqlite3_stmt *st = prep(ix, "SELECT path, kind FROM folders "
+	g_rec_mutex_lock(&ix->lock);
+	sqlite3_stmt *st = ix_prep(ix, "SELECT path, kind FROM folders "
 				"ORDER BY path", "");
 	while (st && sqlite3_step(st) == SQLITE_ROW)
 		g_ptr_array_add(out, mfs_folder_info_new(
 			(const char *)sqlite3_column_text(st, 0),
 			sqlite3_column_int(st, 1)));
 	sqlite3_finalize(st);
-	g_mutex_unlock(&ix->lock);
+	g_rec_mutex_unlock(&ix->lock);
 	*folders_r = out;
 	return st ? 0 : -EIO;
 }
 
-int index_set_folders(struct cache_index *ix, GPtrArray *folders,
-		      bool *changed_r)
+int64_t index_folders_gen(struct cache_index *ix)
 {
-	GHashTable *want = g_hash_table_new(g_str_hash, g_str_equal);
+	g_rec_mutex_lock(&ix->lock);
+	int64_t gen = ix->fgen;
+	g_rec_mutex_unlock(&ix->lock);
+	return gen;
+}
+
+void index_touch_folders(struct cache_index *ix)
+{
+	g_rec_mutex_lock(&ix->lock);
+	ix->fgen++;
+	g_rec_mutex_unlock(&ix->lock);
+}
+
+int index_set_folders(struct cache_index *ix, GPtrArray *folders,
+		      int64_t fgen_seen, bool *changed_r)
+{
+	GHashTable *want;
 	int rc = 0;
 
 	*changed_r = false;
+	g_rec_mutex_lock(&ix->lock);
+	if (fgen_seen >= 0) {
+		/* folder changes made here and not yet on the server would
+		 * be undone by the server's list */
+		sqlite3_stmt *st = ix_prep(ix, "SELECT 1 FROM journal WHERE "
+					   "op IN (?, ?, ?) LIMIT 1", "iii",
+					   (int64_t)JOP_MKDIR,
+					   (int64_t)JOP_RENAME,
+					   (int64_t)JOP_RMDIR);
+		if (!st)
+			rc = -EIO;
+		else if (sqlite3_step(st) == SQLITE_ROW ||
+			 fgen_seen != ix->fgen)
+			rc = -EAGAIN;
+		sqlite3_finalize(st);
+		if (rc < 0) {
+			g_rec_mutex_unlock(&ix->lock);
+			return rc;
+		}
+	}
+	want = g_hash_table_new(g_str_hash, g_str_equal);
 	for (guint i = 0; i < folders->len; i++) {
 		struct mfs_folder_info *fi = folders->pdata[i];
 		g_hash_table_insert(want, fi->path, fi);
 	}
-	g_mutex_lock(&ix->lock);
-	exec(ix, "BEGIN");
+	ix_begin(ix);
 	GPtrArray *gone = g_ptr_array_new_with_free_func(g_free);
-	sqlite3_stmt *st = prep(ix, "SELECT path, kind FROM folders", "");
+	sqlite3_stmt *st = ix_prep(ix, "SELECT path, kind FROM folders", "");
 	while (st && sqlite3_step(st) == SQLITE_ROW) {
 		const char *p = (const char *)sqlite3_column_text(st, 0);
 		struct mfs_folder_info *fi = g_hash_table_lookup(want, p);
@@ -226,10 +297,10 @@ int index_set_folders(struct cache_index *ix, GPtrArray *folders,
 	}
 	sqlite3_finalize(st);
 	for (guint i = 0; i < gone->len && rc == 0; i++) {
-		rc = run(ix, prep(ix, "DELETE FROM items WHERE folder=?", "t",
+		rc = ix_run(ix, ix_prep(ix, "DELETE FROM items WHERE folder=?", "t",
 				  gone->pdata[i]));
 		if (rc == 0)
-			rc = run(ix, prep(ix, "DELETE FROM folders WHERE path=?",
+			rc = ix_run(ix, ix_prep(ix, "DELETE FROM folders WHERE path=?",
 					  "t", gone->pdata[i]));
 	}
 	GHashTableIter it;
@@ -237,13 +308,13 @@ int index_set_folders(struct cache_index *ix, GPtrArray *folders,
 	g_hash_table_iter_init(&it, want);
 	while (rc == 0 && g_hash_table_iter_next(&it, NULL, &val)) {
 		struct mfs_folder_info *fi = val;
-		rc = run(ix, prep(ix, "INSERT INTO folders(path, kind) "
+		rc = ix_run(ix, ix_prep(ix, "INSERT INTO folders(path, kind) "
 				  "VALUES(?, ?)", "ti", fi->path,
 				  (int64_t)fi->kind));
 	}
 	*changed_r = gone->len > 0 || g_hash_table_size(want) > 0;
-	exec(ix, rc == 0 ? "COMMIT" : "ROLLBACK");
-	g_mutex_unlock(&ix->lock);
+	rc = ix_end(ix, rc);
+	g_rec_mutex_unlock(&ix->lock);
 	g_ptr_array_unref(gone);
 	g_hash_table_unref(want);
 	return rc;
@@ -254,10 +325,10 @@ int index_add_folder(struct cache_index *ix, const char *path,
 {
 	int rc;
 
-	g_mutex_lock(&ix->lock);
-	rc = run(ix, prep(ix, "INSERT OR IGNORE INTO folders(path, kind) "
+	g_rec_mutex_lock(&ix->lock);
+	rc = ix_run(ix, ix_prep(ix, "INSERT OR IGNORE INTO folders(path, kind) "
 			  "VALUES(?, ?)", "ti", path, (int64_t)kind));
-	g_mutex_unlock(&ix->lock);
+	g_rec_mutex_unlock(&ix->lock);
 	return rc;
 }
 
@@ -270,15 +341,15 @@ int index_remove_folder(struct cache_index *ix, const char *path)
 	int64_t n = (int64_t)strlen(below);
 	int rc;
 
-	g_mutex_lock(&ix->lock);
-	exec(ix, "BEGIN");
-	rc = run(ix, prep(ix, "DELETE FROM items WHERE " UNDER("folder"), "tit",
+	g_rec_mutex_lock(&ix->lock);
+	ix_begin(ix);
+	rc = ix_run(ix, ix_prep(ix, "DELETE FROM items WHERE " UNDER("folder"), "tit",
 			  path, n, below));
 	if (rc == 0)
-		rc = run(ix, prep(ix, "DELETE FROM folders WHERE " UNDER("path"),
+		rc = ix_run(ix, ix_prep(ix, "DELETE FROM folders WHERE " UNDER("path"),
 				  "tit", path, n, below));
-	exec(ix, rc == 0 ? "COMMIT" : "ROLLBACK");
-	g_mutex_unlock(&ix->lock);
+	rc = ix_end(ix, rc);
+	g_rec_mutex_unlock(&ix->lock);
 	return rc;
 }
 
@@ -291,39 +362,41 @@ int index_rename_folder(struct cache_index *ix, const char *from,
 	int64_t n = (int64_t)strlen(below);
 	int rc;
 
-	g_mutex_lock(&ix->lock);
-	exec(ix, "BEGIN");
-	rc = run(ix, prep(ix, "UPDATE items SET folder = ? || substr(folder, ?) "
+	g_rec_mutex_lock(&ix->lock);
+	ix_begin(ix);
+	rc = ix_run(ix, ix_prep(ix, "UPDATE items SET folder = ? || substr(folder, ?) "
 			  "WHERE " UNDER("folder"), "titit", to, n, from, n,
 			  below));
 	if (rc == 0)
-		rc = run(ix, prep(ix, "UPDATE folders SET path = ? || "
+		rc = ix_run(ix, ix_prep(ix, "UPDATE folders SET path = ? || "
 				  "substr(path, ?), state = NULL, gen = gen + 1 "
 				  "WHERE " UNDER("path"), "titit", to, n, from, n,
 				  below));
-	exec(ix, rc == 0 ? "COMMIT" : "ROLLBACK");
-	g_mutex_unlock(&ix->lock);
+	rc = ix_end(ix, rc);
+	g_rec_mutex_unlock(&ix->lock);
 	return rc;
 }
 
 int index_folder_state(struct cache_index *ix, const char *path,
-		       char **state_r, int64_t *gen_r)
+		       char **state_r, int64_t *gen_r, int64_t *lgen_r)
 {
 	int rc = -ENOENT;
 
-	g_mutex_lock(&ix->lock);
-	sqlite3_stmt *st = prep(ix, "SELECT state, gen FROM folders WHERE "
-				"path=?", "t", path);
+	g_rec_mutex_lock(&ix->lock);
+	sqlite3_stmt *st = ix_prep(ix, "SELECT state, gen, lgen FROM folders "
+				   "WHERE path=?", "t", path);
 	if (st && sqlite3_step(st) == SQLITE_ROW) {
 		const unsigned char *s = sqlite3_column_text(st, 0);
 		if (state_r)
 			*state_r = s ? g_strdup((const char *)s) : NULL;
 		if (gen_r)
 			*gen_r = sqlite3_column_int64(st, 1);
+		if (lgen_r)
+			*lgen_r = sqlite3_column_int64(st, 2);
 		rc = 0;
 	}
 	sqlite3_finalize(st);
-	g_mutex_unlock(&ix->lock);
+	g_rec_mutex_unlock(&ix->lock);
 	return st ? rc : -EIO;
 }
 
@@ -345,13 +418,13 @@ int index_items(struct cache_index *ix, const char *path, GPtrArray **items_r)
 	GPtrArray *out = g_ptr_array_new_with_free_func(
 		(GDestroyNotify)mfs_item_free);
 
-	g_mutex_lock(&ix->lock);
-	sqlite3_stmt *st = prep(ix, "SELECT id, size, date, flags, msgid FROM "
+	g_rec_mutex_lock(&ix->lock);
+	sqlite3_stmt *st = ix_prep(ix, "SELECT id, size, date, flags, msgid FROM "
 				"items WHERE folder=?", "t", path);
 	while (st && sqlite3_step(st) == SQLITE_ROW)
 		g_ptr_array_add(out, row_item(st));
 	sqlite3_finalize(st);
-	g_mutex_unlock(&ix->lock);
+	g_rec_mutex_unlock(&ix->lock);
 	*items_r = out;
 	return st ? 0 : -EIO;
 }
@@ -361,15 +434,15 @@ int index_item(struct cache_index *ix, const char *path, const char *id,
 {
 	int rc = -ENOENT;
 
-	g_mutex_lock(&ix->lock);
-	sqlite3_stmt *st = prep(ix, "SELECT id, size, date, flags, msgid FROM "
+	g_rec_mutex_lock(&ix->lock);
+	sqlite3_stmt *st = ix_prep(ix, "SELECT id, size, date, flags, msgid FROM "
 				"items WHERE folder=? AND id=?", "tt", path, id);
 	if (st && sqlite3_step(st) == SQLITE_ROW) {
 		*item_r = row_item(st);
 		rc = 0;
 	}
 	sqlite3_finalize(st);
-	g_mutex_unlock(&ix->lock);
+	g_rec_mutex_unlock(&ix->lock);
 	return st ? rc : -EIO;
 }
 
@@ -378,64 +451,154 @@ int index_next_ids(struct cache_index *ix, const char *path, const char *id,
 {
 	GPtrArray *out = g_ptr_array_new_with_free_func(g_free);
 
-	g_mutex_lock(&ix->lock);
-	sqlite3_stmt *st = prep(ix, "SELECT id FROM items WHERE folder=? AND "
+	g_rec_mutex_lock(&ix->lock);
+	sqlite3_stmt *st = ix_prep(ix, "SELECT id FROM items WHERE folder=? AND "
 				"id>? ORDER BY id LIMIT ?", "tti", path, id,
 				(int64_t)n);
 	while (st && sqlite3_step(st) == SQLITE_ROW)
 		g_ptr_array_add(out, g_strdup((const char *)
 					      sqlite3_column_text(st, 0)));
 	sqlite3_finalize(st);
-	g_mutex_unlock(&ix->lock);
+	g_rec_mutex_unlock(&ix->lock);
 	*ids_r = out;
 	return st ? 0 : -EIO;
 }
 
-/* Insert or update one item; *changed_r when anything differed. */
+/* Insert or update one item by its id; *changed_r when anything differed.
+ * A new row is taken to be on the inner store under the same id. */
 static int upsert(struct cache_index *ix, const char *path,
 		  const struct mfs_item *it, bool *changed_r)
 {
 	/* a message id the store did not send keeps the one known */
-	sqlite3_stmt *st = prep(ix, "INSERT INTO items(folder, id, size, date, "
-				"flags, msgid) VALUES(?, ?, ?, ?, ?, ?) ON CONFLICT "
-				"DO UPDATE SET size=excluded.size, "
-				"date=excluded.date, flags=excluded.flags, "
-				"msgid=coalesce(excluded.msgid, msgid) WHERE "
-				"size<>excluded.size OR date<>excluded.date OR "
-				"flags<>excluded.flags OR (excluded.msgid IS NOT "
-				"NULL AND excluded.msgid IS NOT msgid)",
-				"ttiiit", path, it->id, (int64_t)it->size,
-				it->date, (int64_t)it->flags, it->message_id);
-	int rc = run(ix, st);
+	sqlite3_stmt *st = ix_prep(ix, "INSERT INTO items(folder, id, size, "
+				   "date, flags, msgid, rid) VALUES(?, ?, ?, ?, "
+				   "?, ?, ?) ON CONFLICT DO UPDATE SET "
+				   "size=excluded.size, date=excluded.date, "
+				   "flags=excluded.flags, "
+				   "msgid=coalesce(excluded.msgid, msgid) WHERE "
+				   "size<>excluded.size OR date<>excluded.date "
+				   "OR flags<>excluded.flags OR (excluded.msgid "
+				   "IS NOT NULL AND excluded.msgid IS NOT msgid)",
+				   "ttiiitt", path, it->id, (int64_t)it->size,
+				   it->date, (int64_t)it->flags,
+				   it->message_id, it->id);
+	int rc = ix_run(ix, st);
 
 	if (rc == 0 && sqlite3_changes(ix->db) > 0)
 		*changed_r = true;
 	return rc;
 }
 
+/* One item as the inner store reports it (`it->id` is the inner id):
+ * update the row that stands for it, whatever name the mount gave it, or
+ * add one named like it (another name if a local item has that one). */
+static int apply_item(struct cache_index *ix, const char *path,
+		      const struct mfs_item *it, bool *changed_r)
+{
+	g_autofree char *id = NULL;
+	sqlite3_stmt *st = ix_prep(ix, "SELECT id FROM items WHERE folder=? "
+				   "AND rid=?", "tt", path, it->id);
+	int rc;
+
+	if (!st)
+		return -EIO;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		id = g_strdup((const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	if (id) {
+		rc = ix_run(ix, ix_prep(ix, "UPDATE items SET size=?, date=?, "
+					"flags=?, msgid=coalesce(?, msgid) "
+					"WHERE folder=? AND id=? AND (size<>? "
+					"OR date<>? OR flags<>? OR (?4 IS NOT "
+					"NULL AND ?4 IS NOT msgid))",
+					"iiittti", (int64_t)it->size, it->date,
+					(int64_t)it->flags, it->message_id,
+					path, id, (int64_t)it->size, it->date,
+					(int64_t)it->flags));
+		/* ?4: the message id again */
+		if (rc == 0 && sqlite3_changes(ix->db) > 0)
+			*changed_r = true;
+		return rc;
+	}
+	for (int n = 0; n < 100; n++) {
+		g_autofree char *name = n ? g_strdup_printf("%s.%d", it->id, n)
+					  : g_strdup(it->id);
+		rc = ix_run(ix, ix_prep(ix, "INSERT INTO items(folder, id, "
+					"size, date, flags, msgid, rid) VALUES(?, "
+					"?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+					"ttiiitt", path, name, (int64_t)it->size,
+					it->date, (int64_t)it->flags,
+					it->message_id, it->id));
+		if (rc < 0 || sqlite3_changes(ix->db) > 0) {
+			*changed_r = true;
+			return rc;
+		}
+	}
+	return -EEXIST;
+}
+
 static int bump(struct cache_index *ix, const char *path)
 {
-	return run(ix, prep(ix, "UPDATE folders SET gen = gen + 1 WHERE path=?",
-			    "t", path));
+	return ix_run(ix, ix_prep(ix, "UPDATE folders SET gen = gen + 1 "
+				  "WHERE path=?", "t", path));
+}
+
+int index_touch_local(struct cache_index *ix, const char *path)
+{
+	return ix_run(ix, ix_prep(ix, "UPDATE folders SET gen = gen + 1, "
+				  "lgen = lgen + 1 WHERE path=?", "t", path));
+}
+
+/* Whether the index may take a sync result for `path` now: not while
+ * changes made here wait for the server (the result would undo them on
+ * the mount until they are flushed), nor when one was made since the
+ * sync began.  Returns 0, -EAGAIN, or -EIO. */
+static int may_apply(struct cache_index *ix, const char *path,
+		     int64_t lgen_seen)
+{
+	sqlite3_stmt *st = ix_prep(ix, "SELECT lgen FROM folders WHERE path=?",
+				   "t", path);
+	int rc = 0;
+
+	if (!st)
+		return -EIO;
+	if (sqlite3_step(st) == SQLITE_ROW && lgen_seen >= 0 &&
+	    sqlite3_column_int64(st, 0) != lgen_seen)
+		rc = -EAGAIN;
+	sqlite3_finalize(st);
+	if (rc < 0)
+		return rc;
+	st = ix_prep(ix, "SELECT 1 FROM journal WHERE folder=?1 OR dest=?1 "
+		     "LIMIT 1", "t", path);
+	if (!st)
+		return -EIO;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		rc = -EAGAIN;
+	sqlite3_finalize(st);
+	return rc;
 }
 
 int index_apply(struct cache_index *ix, const char *path,
-		const struct mfs_sync_result *res, bool *changed_r)
+		const struct mfs_sync_result *res, int64_t lgen_seen,
+		bool *changed_r)
 {
 	bool changed = false;
-	int rc = 0;
+	int rc;
 
-	g_mutex_lock(&ix->lock);
-	exec(ix, "BEGIN");
-	if (res->full) {
-		/* what the full listing lacks is gone */
+	*changed_r = false;
+	ix_begin(ix);
+	rc = may_apply(ix, path, lgen_seen);
+	if (rc == 0 && res->full) {
+		/* what the full listing lacks is gone; what exists only
+		 * here waits for the journal */
 		GHashTable *keep = g_hash_table_new(g_str_hash, g_str_equal);
 		GPtrArray *gone = g_ptr_array_new_with_free_func(g_free);
 		for (guint i = 0; i < res->changed->len; i++)
 			g_hash_table_add(keep, ((struct mfs_item *)
 						res->changed->pdata[i])->id);
-		sqlite3_stmt *st = prep(ix, "SELECT id FROM items WHERE folder=?",
-					"t", path);
+		sqlite3_stmt *st = ix_prep(ix, "SELECT rid FROM items WHERE "
+					   "folder=? AND rid IS NOT NULL", "t",
+					   path);
 		while (st && sqlite3_step(st) == SQLITE_ROW) {
 			const char *id = (const char *)sqlite3_column_text(st, 0);
 			if (!g_hash_table_contains(keep, id))
@@ -443,29 +606,33 @@ int index_apply(struct cache_index *ix, const char *path,
 		}
 		sqlite3_finalize(st);
 		for (guint i = 0; i < gone->len && rc == 0; i++)
-			rc = run(ix, prep(ix, "DELETE FROM items WHERE folder=? "
-					  "AND id=?", "tt", path,
-					  gone->pdata[i]));
+			rc = ix_run(ix, ix_prep(ix, "DELETE FROM items WHERE "
+						"folder=? AND rid=?", "tt", path,
+						gone->pdata[i]));
 		changed = gone->len > 0;
 		g_ptr_array_unref(gone);
 		g_hash_table_unref(keep);
 	}
 	for (guint i = 0; i < res->changed->len && rc == 0; i++)
-		rc = upsert(ix, path, res->changed->pdata[i], &changed);
+		rc = apply_item(ix, path, res->changed->pdata[i], &changed);
 	for (guint i = 0; i < res->vanished->len && rc == 0; i++) {
-		rc = run(ix, prep(ix, "DELETE FROM items WHERE folder=? AND id=?",
-				  "tt", path, res->vanished->pdata[i]));
+		rc = ix_run(ix, ix_prep(ix, "DELETE FROM items WHERE folder=? "
+					"AND rid=?", "tt", path,
+					res->vanished->pdata[i]));
 		if (rc == 0 && sqlite3_changes(ix->db) > 0)
 			changed = true;
 	}
 	if (rc == 0)
-		rc = run(ix, prep(ix, "UPDATE folders SET state=? WHERE path=?",
-				  "tt", res->state, path));
+		rc = ix_run(ix, ix_prep(ix, "UPDATE folders SET state=? WHERE "
+					"path=?", "tt", res->state, path));
 	if (rc == 0 && changed)
 		rc = bump(ix, path);
-	exec(ix, rc == 0 ? "COMMIT" : "ROLLBACK");
-	g_mutex_unlock(&ix->lock);
-	*changed_r = changed;
+	if (rc == -EAGAIN) {
+		ix_end(ix, 0);
+		return rc;
+	}
+	rc = ix_end(ix, rc);
+	*changed_r = rc == 0 && changed;
 	return rc;
 }
 
@@ -475,12 +642,92 @@ int index_put_item(struct cache_index *ix, const char *path,
 	bool changed = false;
 	int rc;
 
-	g_mutex_lock(&ix->lock);
+	g_rec_mutex_lock(&ix->lock);
 	rc = upsert(ix, path, it, &changed);
 	if (rc == 0 && changed)
 		rc = bump(ix, path);
-	g_mutex_unlock(&ix->lock);
+	g_rec_mutex_unlock(&ix->lock);
 	return rc;
+}
+
+int index_put_local(struct cache_index *ix, const char *path,
+		    const struct mfs_item *it, int64_t origin)
+{
+	int rc;
+
+	ix_begin(ix);
+	rc = ix_run(ix, ix_prep(ix, "INSERT INTO items(folder, id, size, date, "
+				"flags, msgid, rid, origin) VALUES(?, ?, ?, ?, "
+				"?, ?, NULL, ?) ON CONFLICT DO NOTHING",
+				"ttiiiti", path, it->id, (int64_t)it->size,
+				it->date, (int64_t)it->flags, it->message_id,
+				origin));
+	if (rc == 0 && sqlite3_changes(ix->db) == 0)
+		rc = -EEXIST;
+	return ix_end(ix, rc);
+}
+
+int index_item_rid(struct cache_index *ix, const char *path, const char *id,
+		   char **rid_r, int64_t *origin_r)
+{
+	int rc = -ENOENT;
+
+	g_rec_mutex_lock(&ix->lock);
+	sqlite3_stmt *st = ix_prep(ix, "SELECT rid, origin FROM items WHERE "
+				   "folder=? AND id=?", "tt", path, id);
+	if (st && sqlite3_step(st) == SQLITE_ROW) {
+		const unsigned char *r = sqlite3_column_text(st, 0);
+		if (rid_r)
+			*rid_r = r ? g_strdup((const char *)r) : NULL;
+		if (origin_r)
+			*origin_r = sqlite3_column_int64(st, 1);
+		rc = 0;
+	}
+	sqlite3_finalize(st);
+	g_rec_mutex_unlock(&ix->lock);
+	return st ? rc : -EIO;
+}
+
+int index_item_by_origin(struct cache_index *ix, int64_t origin,
+			 char **folder_r, char **id_r)
+{
+	int rc = -ENOENT;
+
+	g_rec_mutex_lock(&ix->lock);
+	sqlite3_stmt *st = ix_prep(ix, "SELECT folder, id FROM items WHERE "
+				   "origin=?", "i", origin);
+	if (st && sqlite3_step(st) == SQLITE_ROW) {
+		*folder_r = g_strdup((const char *)sqlite3_column_text(st, 0));
+		*id_r = g_strdup((const char *)sqlite3_column_text(st, 1));
+		rc = 0;
+	}
+	sqlite3_finalize(st);
+	g_rec_mutex_unlock(&ix->lock);
+	return st ? rc : -EIO;
+}
+
+int index_forget_state(struct cache_index *ix, const char *path)
+{
+	int rc;
+
+	ix_begin(ix);
+	rc = ix_run(ix, ix_prep(ix, "UPDATE folders SET state=NULL WHERE "
+				"path=?", "t", path));
+	return ix_end(ix, rc);
+}
+
+bool index_has_rid(struct cache_index *ix, const char *path,
+		   const char *rid)
+{
+	bool found;
+
+	g_rec_mutex_lock(&ix->lock);
+	sqlite3_stmt *st = ix_prep(ix, "SELECT 1 FROM items WHERE folder=? AND "
+				   "rid=?", "tt", path, rid);
+	found = st && sqlite3_step(st) == SQLITE_ROW;
+	sqlite3_finalize(st);
+	g_rec_mutex_unlock(&ix->lock);
+	return found;
 }
 
 int index_remove_item(struct cache_index *ix, const char *path,
@@ -488,12 +735,12 @@ int index_remove_item(struct cache_index *ix, const char *path,
 {
 	int rc;
 
-	g_mutex_lock(&ix->lock);
-	rc = run(ix, prep(ix, "DELETE FROM items WHERE folder=? AND id=?", "tt",
+	g_rec_mutex_lock(&ix->lock);
+	rc = ix_run(ix, ix_prep(ix, "DELETE FROM items WHERE folder=? AND id=?", "tt",
 			  path, id));
 	if (rc == 0)
 		rc = bump(ix, path);
-	g_mutex_unlock(&ix->lock);
+	g_rec_mutex_unlock(&ix->lock);
 	return rc;
 }
 
@@ -501,10 +748,10 @@ int index_blob_add(struct cache_index *ix, const char *key, uint64_t size)
 {
 	int rc;
 
-	g_mutex_lock(&ix->lock);
-	rc = run(ix, prep(ix, "INSERT OR REPLACE INTO blobs VALUES(?, ?, ?)",
+	g_rec_mutex_lock(&ix->lock);
+	rc = ix_run(ix, ix_prep(ix, "INSERT OR REPLACE INTO blobs VALUES(?, ?, ?)",
 			  "tii", key, (int64_t)size, (int64_t)time(NULL)));
-	g_mutex_unlock(&ix->lock);
+	g_rec_mutex_unlock(&ix->lock);
 	return rc;
 }
 
@@ -512,10 +759,10 @@ int index_blob_touch(struct cache_index *ix, const char *key)
 {
 	int rc;
 
-	g_mutex_lock(&ix->lock);
-	rc = run(ix, prep(ix, "UPDATE blobs SET atime=? WHERE key=?", "it",
+	g_rec_mutex_lock(&ix->lock);
+	rc = ix_run(ix, ix_prep(ix, "UPDATE blobs SET atime=? WHERE key=?", "it",
 			  (int64_t)time(NULL), key));
-	g_mutex_unlock(&ix->lock);
+	g_rec_mutex_unlock(&ix->lock);
 	return rc;
 }
 
@@ -523,13 +770,13 @@ int index_blob_touch_many(struct cache_index *ix, GPtrArray *keys)
 {
 	int rc = 0;
 
-	g_mutex_lock(&ix->lock);
-	exec(ix, "BEGIN");
+	g_rec_mutex_lock(&ix->lock);
+	ix_begin(ix);
 	for (guint i = 0; i < keys->len && rc == 0; i++)
-		rc = run(ix, prep(ix, "UPDATE blobs SET atime=? WHERE key=?",
+		rc = ix_run(ix, ix_prep(ix, "UPDATE blobs SET atime=? WHERE key=?",
 				  "it", (int64_t)time(NULL), keys->pdata[i]));
-	exec(ix, rc == 0 ? "COMMIT" : "ROLLBACK");
-	g_mutex_unlock(&ix->lock);
+	rc = ix_end(ix, rc);
+	g_rec_mutex_unlock(&ix->lock);
 	return rc;
 }
 
@@ -537,9 +784,9 @@ int index_blob_remove(struct cache_index *ix, const char *key)
 {
 	int rc;
 
-	g_mutex_lock(&ix->lock);
-	rc = run(ix, prep(ix, "DELETE FROM blobs WHERE key=?", "t", key));
-	g_mutex_unlock(&ix->lock);
+	g_rec_mutex_lock(&ix->lock);
+	rc = ix_run(ix, ix_prep(ix, "DELETE FROM blobs WHERE key=?", "t", key));
+	g_rec_mutex_unlock(&ix->lock);
 	return rc;
 }
 
@@ -547,12 +794,12 @@ uint64_t index_blob_total(struct cache_index *ix)
 {
 	uint64_t total = 0;
 
-	g_mutex_lock(&ix->lock);
-	sqlite3_stmt *st = prep(ix, "SELECT TOTAL(size) FROM blobs", "");
+	g_rec_mutex_lock(&ix->lock);
+	sqlite3_stmt *st = ix_prep(ix, "SELECT TOTAL(size) FROM blobs", "");
 	if (st && sqlite3_step(st) == SQLITE_ROW)
 		total = (uint64_t)sqlite3_column_double(st, 0);
 	sqlite3_finalize(st);
-	g_mutex_unlock(&ix->lock);
+	g_rec_mutex_unlock(&ix->lock);
 	return total;
 }
 
@@ -560,14 +807,14 @@ int index_blob_oldest(struct cache_index *ix, unsigned n, GPtrArray **keys_r)
 {
 	GPtrArray *out = g_ptr_array_new_with_free_func(g_free);
 
-	g_mutex_lock(&ix->lock);
-	sqlite3_stmt *st = prep(ix, "SELECT key FROM blobs ORDER BY atime "
+	g_rec_mutex_lock(&ix->lock);
+	sqlite3_stmt *st = ix_prep(ix, "SELECT key FROM blobs ORDER BY atime "
 				"LIMIT ?", "i", (int64_t)n);
 	while (st && sqlite3_step(st) == SQLITE_ROW)
 		g_ptr_array_add(out, g_strdup((const char *)
 					      sqlite3_column_text(st, 0)));
 	sqlite3_finalize(st);
-	g_mutex_unlock(&ix->lock);
+	g_rec_mutex_unlock(&ix->lock);
 	*keys_r = out;
 	return st ? 0 : -EIO;
 }

@@ -21,6 +21,12 @@ struct cache_index;
 int index_open(const char *path, struct cache_index **ix_r, char **why_r);
 void index_close(struct cache_index **ix);
 
+/* Make the calls between these one transaction (they nest, and hold the
+ * index's lock).  index_end commits when `rc` is 0 and every call inside
+ * succeeded, else rolls back; returns `rc` or -EIO. */
+void index_begin(struct cache_index *ix);
+int index_end(struct cache_index *ix, int rc);
+
 /* Whether a first listing of the whole account never completed (a first
  * mount, or one whose listing failed): then the index cannot stand for the
  * account, and an empty folder in it means nothing. */
@@ -29,18 +35,27 @@ int index_mark_complete(struct cache_index *ix);
 
 /* Folders, parents first: of struct mfs_folder_info *. */
 int index_folders(struct cache_index *ix, GPtrArray **folders_r);
-/* Make the folder set exactly `folders`; *changed_r when it differed. */
+/* A counter of folder changes made here (index_touch_folders). */
+int64_t index_folders_gen(struct cache_index *ix);
+void index_touch_folders(struct cache_index *ix);
+/* Make the folder set exactly the inner store's `folders`; *changed_r
+ * when it differed.  With `fgen_seen` >= 0 (index_folders_gen before the
+ * listing began), -EAGAIN when folder changes made here since then, or
+ * not yet on the server, would be undone by it. */
 int index_set_folders(struct cache_index *ix, GPtrArray *folders,
-		      bool *changed_r);
+		      int64_t fgen_seen, bool *changed_r);
 int index_add_folder(struct cache_index *ix, const char *path,
 		     enum mfs_folder_kind kind);
 int index_remove_folder(struct cache_index *ix, const char *path);
 int index_rename_folder(struct cache_index *ix, const char *from,
 			const char *to);
 
-/* The inner store's sync state (may be NULL) and the change counter. */
+/* The inner store's sync state (may be NULL), the change counter, and
+ * the counter of changes made here; each result pointer may be NULL. */
 int index_folder_state(struct cache_index *ix, const char *path,
-		       char **state_r, int64_t *gen_r);
+		       char **state_r, int64_t *gen_r, int64_t *lgen_r);
+/* A change was made here to `path`: move both counters. */
+int index_touch_local(struct cache_index *ix, const char *path);
 
 /* Every item of a folder: of struct mfs_item *. */
 int index_items(struct cache_index *ix, const char *path,
@@ -48,15 +63,37 @@ int index_items(struct cache_index *ix, const char *path,
 int index_item(struct cache_index *ix, const char *path, const char *id,
 	       struct mfs_item **item_r);
 
-/* Apply a sync result and store its state; the counter moves when any item
- * changed.  *changed_r says whether it did. */
+/* Apply a sync result of the inner store (whose ids are matched to the
+ * items standing for them) and store its state; the counter moves when
+ * any item changed, and *changed_r says so.  -EAGAIN, applying nothing,
+ * while changes made here to the folder wait for the server or when one
+ * was made since `lgen_seen` (from index_folder_state; -1: no check). */
 int index_apply(struct cache_index *ix, const char *path,
-		const struct mfs_sync_result *res, bool *changed_r);
+		const struct mfs_sync_result *res, int64_t lgen_seen,
+		bool *changed_r);
 /* Up to `n` ids of `path` after `id`, in id order. */
 int index_next_ids(struct cache_index *ix, const char *path, const char *id,
 		   unsigned n, GPtrArray **ids_r);
+/* Store an item the inner store holds under the same id. */
 int index_put_item(struct cache_index *ix, const char *path,
 		   const struct mfs_item *it);
+/* Store an item made here by journal row `origin`, not yet on the
+ * server; -EEXIST when the folder has an item of that id. */
+int index_put_local(struct cache_index *ix, const char *path,
+		    const struct mfs_item *it, int64_t origin);
+/* The inner store's id of an item (NULL while it is only here) and the
+ * journal row making it (0 for none).  -ENOENT when there is no item. */
+int index_item_rid(struct cache_index *ix, const char *path, const char *id,
+		   char **rid_r, int64_t *origin_r);
+/* Where the item made by journal row `origin` is now; caller owns both
+ * strings.  -ENOENT when none is. */
+int index_item_by_origin(struct cache_index *ix, int64_t origin,
+			 char **folder_r, char **id_r);
+/* Forget the folder's sync state, so that its next sync reads it whole. */
+int index_forget_state(struct cache_index *ix, const char *path);
+/* Whether an item of the folder has the inner id `rid`. */
+bool index_has_rid(struct cache_index *ix, const char *path,
+		   const char *rid);
 int index_remove_item(struct cache_index *ix, const char *path,
 		      const char *id);
 

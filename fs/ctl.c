@@ -2,6 +2,8 @@
  * ctl.c - the files of .mailfs/: plain text a person or a script can read.
  *   status   what is mounted, how much it holds, recent error count
  *   errors   the most recent errors, oldest first
+ *   flush    reading it pushes every pending change to the server first;
+ *            says "flushed" or why not (what `mailfs flush` reads)
  */
 #include "fs-private.h"
 
@@ -9,7 +11,7 @@
 
 #include "log.h"
 
-static const char *const names[] = { "status", "errors", NULL };
+static const char *const names[] = { "status", "errors", "flush", NULL };
 
 bool fs_ctl_exists(const char *name)
 {
@@ -51,12 +53,27 @@ static char *render_status(struct fs *fs)
 	g_string_append_printf(out, "folders: %u\n", folders);
 	g_string_append_printf(out, "items: %" G_GUINT64_FORMAT "\n", items);
 	g_string_append_printf(out, "being written: %u\n", staged);
-	g_string_append_printf(out, "pending: 0\n");
 	g_string_append_printf(out, "errors: %u\n", log_error_count());
 	g_string_append_printf(out, "rejected: %s\n",
 			       staging_rejected_dir(fs->staging));
+	/* a store without a journal makes every change at once */
+	if (!fs->store->ops->flush)
+		g_string_append(out, "pending: 0\n");
 	mfs_store_describe(fs->store, out);
 	return g_string_free(out, FALSE);
+}
+
+/* Called without fs->lock: waits for the server.  Caller owns the
+ * result. */
+char *fs_ctl_flush(struct fs *fs)
+{
+	struct mfs_error e = { 0 };
+	int rc = mfs_store_flush(fs->store, NULL, NULL, &e);
+
+	if (rc == 0)
+		return g_strdup("flushed\n");
+	return g_strdup_printf("not flushed: %s\n", e.msg[0] ? e.msg
+							     : g_strerror(-rc));
 }
 
 /* Caller owns the result. */

@@ -191,6 +191,7 @@ void fs_staged_finish_all(struct fs *fs);
 bool fs_ctl_exists(const char *name);
 const char *const *fs_ctl_names(void);
 char *fs_ctl_render(struct fs *fs, const char *name);
+char *fs_ctl_flush(struct fs *fs);
 
 /* ops.c: attributes and the shared reply helpers */
 int fs_node_attr(struct fs *fs, struct fs_node *node, struct stat *st);
@@ -212,6 +213,8 @@ void fs_op_write(fuse_req_t req, fuse_ino_t ino, const char *buf,
 void fs_op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
 void fs_op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
 		 struct fuse_file_info *fi);
+void fs_op_fsyncdir(fuse_req_t req, fuse_ino_t ino, int datasync,
+		    struct fuse_file_info *fi);
 void fs_op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
 		   int to_set, struct fuse_file_info *fi);
 void fs_op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name);

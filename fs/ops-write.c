@@ -174,6 +174,34 @@ void fs_op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	fuse_reply_err(req, -fs_errno(rc));
 }
 
+/* Wait, without fs->lock, until what was changed of the node's item or
+ * folder has reached the server.  Returns 0 or -errno. */
+static int flush_node(struct fs *fs, fuse_ino_t ino)
+{
+	g_autofree char *folder = NULL;
+	g_autofree char *id = NULL;
+	struct mfs_error e = { 0 };
+	struct fs_node *n;
+	int rc;
+
+	g_mutex_lock(&fs->lock);
+	n = fs_node_find(fs, ino);
+	if (n && (n->type == FS_N_ITEM || n->type == FS_N_DIR ||
+		  n->type == FS_N_SUB)) {
+		folder = g_strdup(n->folder);
+		id = n->type == FS_N_ITEM ? g_strdup(n->key) : NULL;
+	}
+	g_mutex_unlock(&fs->lock);
+	if (!folder)
+		return 0;
+	rc = mfs_store_flush(fs->store, folder, id, &e);
+	if (rc < 0)
+		log_error_record("fsync of %s%s%s: %s", folder, id ? "/" : "",
+				 id ? id : "", e.msg[0] ? e.msg
+							: g_strerror(-rc));
+	return rc < 0 ? -EIO : 0;
+}
+
 void fs_op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
 		 struct fuse_file_info *fi)
 {
@@ -190,7 +218,19 @@ void fs_op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
 			rc = h->staged->error;
 	}
 	g_mutex_unlock(&fs->lock);
+	/* a stored item's own changes reach the server before fsync returns
+	 * (a file still being written is not stored yet) */
+	if (rc == 0)
+		rc = flush_node(fs, ino);
 	fuse_reply_err(req, -fs_errno(rc));
+}
+
+void fs_op_fsyncdir(fuse_req_t req, fuse_ino_t ino, int datasync,
+		    struct fuse_file_info *fi)
+{
+	(void)datasync;
+	(void)fi;
+	fuse_reply_err(req, -flush_node(req_fs(req), ino));
 }
 
 static int set_times(int fd, const struct stat *attr, int to_set)

@@ -465,6 +465,7 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	struct fs_item *it;
 	g_autofree char *fetch_folder = NULL;
 	g_autofree char *fetch_id = NULL;
+	bool flush_ctl = false;
 	int rc = 0;
 
 	g_mutex_lock(&fs->lock);
@@ -519,8 +520,10 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		}
 		h = g_new0(struct fs_handle, 1);
 		h->kind = FS_H_CTL;
-		h->text = fs_ctl_render(fs, node->key);
-		h->len = strlen(h->text);
+		/* flush waits for the server: rendered after the lock */
+		flush_ctl = !strcmp(node->key, "flush");
+		h->text = flush_ctl ? NULL : fs_ctl_render(fs, node->key);
+		h->len = h->text ? strlen(h->text) : 0;
 		fi->direct_io = 1;
 		break;
 	default:
@@ -546,6 +549,10 @@ out:
 			/* the kernel knows no "try later" for open */
 			rc = rc == -ENOENT ? rc : -EIO;
 		}
+	}
+	if (rc == 0 && flush_ctl) {
+		h->text = fs_ctl_flush(fs);
+		h->len = strlen(h->text);
 	}
 	if (rc < 0) {
 		fuse_reply_err(req, -rc);
@@ -770,6 +777,7 @@ const struct fuse_lowlevel_ops fs_ops = {
 	.flush = fs_op_flush,
 	.release = op_release,
 	.fsync = fs_op_fsync,
+	.fsyncdir = fs_op_fsyncdir,
 	.opendir = op_opendir,
 	.readdir = op_readdir,
 	.readdirplus = op_readdirplus,

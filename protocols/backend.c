@@ -176,6 +176,15 @@ int mfs_store_delete_folder(struct mfs_store *st, const char *path,
 	return CALL(st, delete_folder, path, NULL, path, e);
 }
 
+int mfs_store_flush(struct mfs_store *st, const char *folder, const char *id,
+		    struct mfs_error *e)
+{
+	/* nothing is pending where nothing is journaled */
+	if (!st->ops->flush)
+		return 0;
+	return CALL(st, flush, folder, id, folder, id, e);
+}
+
 int mfs_store_watch(struct mfs_store *st, mfs_change_fn fn, void *data)
 {
 	return CALL(st, watch, NULL, NULL, fn, data);

@@ -191,6 +191,13 @@ struct mfs_backend_ops {
 	int (*delete_folder)(struct mfs_backend *be, const char *path,
 			     struct mfs_error *e);
 
+	/* Wait until the changes made through this store to item `id` of
+	 * `folder` (id NULL: to the folder; folder NULL: any) have reached
+	 * the server.  Optional: a store without a write-back journal has
+	 * nothing to wait for. */
+	int (*flush)(struct mfs_backend *be, const char *folder,
+		     const char *id, struct mfs_error *e);
+
 	/* Start reporting outside changes through `fn` (from a thread of the
 	 * backend's own; `folder` NULL means the folder list changed).  Must be
 	 * called after any fork().  `data` is borrowed until close(). */
@@ -248,6 +255,8 @@ int mfs_store_rename_folder(struct mfs_store *st, const char *from,
 			    const char *to, struct mfs_error *e);
 int mfs_store_delete_folder(struct mfs_store *st, const char *path,
 			    struct mfs_error *e);
+int mfs_store_flush(struct mfs_store *st, const char *folder, const char *id,
+		    struct mfs_error *e);
 int mfs_store_watch(struct mfs_store *st, mfs_change_fn fn, void *data);
 int mfs_store_space(struct mfs_store *st, uint64_t *total_r, uint64_t *avail_r);
 void mfs_store_describe(struct mfs_store *st, GString *out);

@@ -12,6 +12,7 @@
 #include "cache.h"
 #include "cli.h"
 #include "config-value.h"
+#include "ctl-client.h"
 #include "accounts.h"
 #include "fs.h"
 #include "log.h"
@@ -26,63 +27,6 @@ static int fail(const char *msg)
 {
 	fprintf(stderr, "mailfs: %s\n", msg);
 	return EXIT_FAILURE;
-}
-
-/* Read MOUNT/.mailfs/NAME; caller owns *text_r.  Exit status on failure. */
-static int read_ctl(const char *mountpoint, const char *name, char **text_r)
-{
-	g_autofree char *mp = g_canonicalize_filename(mountpoint, NULL);
-	g_autofree char *path = g_build_filename(mp, ".mailfs", name, NULL);
-	g_autofree char *fstype = NULL;
-	GError *err = NULL;
-
-	if (!mountcheck_is_mounted(mp, &fstype) ||
-	    !g_str_has_prefix(fstype ? fstype : "", "fuse.mailfs")) {
-		fprintf(stderr, "mailfs: %s is not a mailfs mount\n", mp);
-		return EXIT_FAILURE;
-	}
-	if (!g_file_get_contents(path, text_r, NULL, &err)) {
-		fprintf(stderr, "mailfs: %s\n", err->message);
-		g_error_free(err);
-		return EXIT_FAILURE;
-	}
-	return 0;
-}
-
-static int cmd_status(int argc, char **argv)
-{
-	g_autofree char *text = NULL;
-	int rc;
-
-	if (argc != 3) {
-		fputs("usage: mailfs status MOUNTPOINT\n", stderr);
-		return EXIT_USAGE;
-	}
-	if ((rc = read_ctl(argv[2], "status", &text)) != 0)
-		return rc;
-	fputs(text, stdout);
-	return 0;
-}
-
-/* Every change through a mount of this version reaches the store before the
- * call that made it returns, so a flush has only to confirm nothing waits. */
-static int cmd_flush(int argc, char **argv)
-{
-	g_autofree char *text = NULL;
-	int rc;
-
-	if (argc != 3) {
-		fputs("usage: mailfs flush MOUNTPOINT\n", stderr);
-		return EXIT_USAGE;
-	}
-	if ((rc = read_ctl(argv[2], "status", &text)) != 0)
-		return rc;
-	if (!strstr(text, "\npending: 0\n")) {
-		fputs("mailfs: changes are still pending:\n", stderr);
-		fputs(text, stderr);
-		return EXIT_FAILURE;
-	}
-	return 0;
 }
 
 /* Where the mount's content comes from, for .mailfs/status.  Caller owns. */
@@ -143,6 +87,7 @@ static int open_store(const struct config_account *acct, const struct cli *c,
 			    "2G", c->cache_size);
 		return -EINVAL;
 	}
+	copt.writeback = c->writeback;
 	if ((rc = mfs_store_open(&account, &inner, err)) < 0)
 		return rc;
 	if (!strcmp(acct->type, "local")) {
@@ -312,9 +257,9 @@ int main(int argc, char **argv)
 {
 	log_init("mailfs");
 	if (argc > 1 && !strcmp(argv[1], "status"))
-		return cmd_status(argc, argv);
+		return ctl_cmd_status(argc, argv);
 	if (argc > 1 && !strcmp(argv[1], "flush"))
-		return cmd_flush(argc, argv);
+		return ctl_cmd_flush(argc, argv);
 	if (argc > 1 && !strcmp(argv[1], "sync"))
 		return cmd_sync(argc, argv);
 	if (argc > 1 && !strcmp(argv[1], "serve"))

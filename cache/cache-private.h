@@ -1,0 +1,132 @@
+/*
+ * cache-private.h - what the files of the cached store share: its state
+ * (cache.c reads and syncs, writeback.c journals changes and replays them)
+ * and a few helpers.  Not for other callers.
+ *
+ * Ownership: every pointer field is owned unless marked borrowed.
+ * Functions return 0 or -errno unless said otherwise.
+ */
+#ifndef MFS_CACHE_PRIVATE_H
+#define MFS_CACHE_PRIVATE_H
+
+#include "cache.h"
+#include "index.h"
+#include "journal.h"
+
+/* Evict a few bodies at a time, until the total is under the limit. */
+#define EVICT_BATCH 64
+/* How far ahead of a forward reader bodies are fetched, and by how many
+ * threads (the inner store's pool keeps a connection for the reader). */
+#define PREFETCH_WINDOW 192
+#define PREFETCH_THREADS 3
+#define PREFETCH_BATCH 32
+/* Folders listed at once on a first mount. */
+#define LIST_THREADS 3
+
+struct fetch_wait {
+	GCond cond;
+	bool done;
+	int rc;
+	int waiters;
+};
+
+struct mfs_backend {
+	struct mfs_store inner;		/* owned */
+	struct cache_index *ix;		/* owned */
+	char *dir;			/* owned */
+	char *blobs;			/* owned; dir/blobs */
+	struct cache_options opt;
+
+	GMutex lock;
+	GHashTable *inflight;		/* key -> struct fetch_wait; lock */
+	GQueue queue;			/* folder paths, "" = folder list;
+					   lock */
+	GHashTable *queued;		/* the same, to queue once; lock */
+	GCond wake;			/* queue has work; lock */
+	bool stop;			/* lock */
+	GThread *worker;
+	mfs_change_fn fn;		/* the mount's; set by watch() */
+	void *fn_data;			/* borrowed */
+	GQueue pf_queue;		/* of struct pf_task *; lock */
+	GHashTable *pf_queued;		/* keys in pf_queue; lock */
+	GCond pf_wake;			/* pf_queue has work; lock */
+	GPtrArray *pf_threads;		/* of GThread * */
+	char *pf_folder, *pf_id;	/* the last fetch; lock */
+	char *pf_mark;			/* look ahead again from here; lock */
+	gint64 last_sync;		/* real time of the last good sync, µs;
+					   lock */
+	char *last_error;		/* owned; the last sync failure; lock */
+	GHashTable *touched;		/* keys read since the last flush of
+					   their use times; lock */
+
+	/* write-back (writeback.c) */
+	char *pending;			/* owned; dir/pending: appends' bytes */
+	char *issues;			/* owned; dir/sync-issues */
+	GThread *flusher;
+	GMutex replay_lock;		/* one replay at a time */
+	GCond wb_wake;			/* new rows or a kick; lock */
+	GCond wb_progress;		/* a row done or an attempt failed;
+					   lock */
+	bool wb_kicked;			/* retry now; lock */
+	bool wb_hold;			/* wait for a kick before starting
+					   (a test hook); lock */
+	uint64_t wb_failures;		/* failed attempts so far; lock */
+	char *wb_error;			/* owned; the last failure; lock */
+	gint64 wb_last_flush;		/* real time a row last went
+					   through, µs; lock */
+	unsigned wb_issues;		/* items kept in sync-issues/; lock */
+	unsigned wb_counter;		/* for names made here; lock */
+	long wb_crash_after;		/* steps before a deliberate crash
+					   (a test hook); 0 for never */
+	long wb_steps;			/* lock */
+};
+
+
+
+/* cache.c */
+/* The name of the body of folder/id, and its path; caller owns both. */
+char *cache_blob_key(const char *folder, const char *id);
+char *cache_blob_path(struct mfs_backend *c, const char *key);
+/* Queue a folder ("" for the folder list) for the sync worker. */
+void cache_enqueue(struct mfs_backend *c, const char *folder);
+
+/* writeback.c */
+/* Initialise the locks (first thing), and release everything (last). */
+void wb_init(struct mfs_backend *c);
+/* Make the directories, clear what a crash left half-written, and read the
+ * test hooks.  Returns 0 or -errno with a message in *why_r (caller owns). */
+int wb_open(struct mfs_backend *c, char **why_r);
+void wb_start(struct mfs_backend *c);
+void wb_stop(struct mfs_backend *c);
+void wb_clear(struct mfs_backend *c);
+/* Wait until nothing of item `id` of `folder` (id NULL: of the folder;
+ * folder NULL: anything) waits for the server.  Retries at once what is
+ * waiting for a back-off.  Fails with -EAGAIN (the reason in *e) when an
+ * attempt fails while waiting. */
+int wb_flush(struct mfs_backend *c, const char *folder, const char *id,
+	     struct mfs_error *e);
+void wb_describe(struct mfs_backend *c, GString *out);
+/* The bytes of an item made here by journal row `origin` that the server
+ * does not have yet: from the append's file, or from the server's item it
+ * is a move or copy of.  Caller owns *fd_r. */
+int wb_fetch_pending(struct mfs_backend *c, int64_t origin, int *fd_r,
+		     struct mfs_error *e);
+/* The changes, journaled (writeback on) or made at once. */
+int wb_append(struct mfs_backend *c, const char *folder, int fd,
+	      const char *hint, uint64_t flags, int64_t date,
+	      struct mfs_item **item_r, struct mfs_error *e);
+int wb_set_flags(struct mfs_backend *c, const char *folder, const char *id,
+		 uint64_t flags, struct mfs_error *e);
+int wb_remove(struct mfs_backend *c, const char *folder, const char *id,
+	      struct mfs_error *e);
+int wb_move(struct mfs_backend *c, const char *folder, const char *id,
+	    const char *dest, uint64_t flags, bool keep_source,
+	    struct mfs_item **item_r, struct mfs_error *e);
+int wb_create_folder(struct mfs_backend *c, const char *path,
+		     enum mfs_folder_kind kind, struct mfs_error *e);
+int wb_rename_folder(struct mfs_backend *c, const char *from,
+		     const char *to, struct mfs_error *e);
+int wb_delete_folder(struct mfs_backend *c, const char *path,
+		     struct mfs_error *e);
+
+#endif

@@ -1,0 +1,1140 @@
+/*
+ * writeback.c - changes made on the mount: journaled at once, replayed to
+ * the inner store by one flusher thread, in the order they were made.
+ *
+ * A change returns to the mount once it is durable here: an append's bytes
+ * are written to pending/ and synced, then its journal row and its effect
+ * on the index commit in one transaction.  The mount shows the result at
+ * once, under the name it keeps (items made here are named here; the
+ * server's id is recorded beside the name when it is known).
+ *
+ * The flusher, for the oldest row of the journal:
+ *
+ *        new row, kick                     claim_row()
+ *   IDLE -------------> CLAIMED  <-----------------------------------+
+ *    ^                    |  row marked SENT, re-read                |
+ *    |                    v                                          |
+ *    |                 REPLAY        replay(): the inner store call; |
+ *    |                    |          a row that was SENT before is   |
+ *    |                    |          first looked up (find_sent())   |
+ *    |        +-----------+-------------+                            |
+ *    |        v           v             v                            |
+ *    |      DONE       REFUSED        RETRY                          |
+ *    |   finish_row() refuse_row()   back_off(): 1 s doubling to     |
+ *    |   row removed, row and its    5 min, or at once on a kick ----+
+ *    |   server id    dependents
+ *    |   handed on    dropped, data
+ *    |        |       kept in sync-issues/
+ *    +--------+-----------+ (next row)
+ *
+ * The failure class of the inner store decides: MFS_ERR_FINAL is REFUSED
+ * (or DONE where the failure means the change is already there: a delete
+ * of what is gone, a folder that exists), anything else RETRY.
+ *
+ * Idempotence.  A row is SENT before its request leaves, so after a crash
+ * or a lost connection the outcome of an append or copy is unknown: before
+ * it is repeated the folder is listed and an item not known here with the
+ * same Message-ID (or, without one, the same size) whose bytes are the
+ * same is taken to be it.  Flags are set to an exact value, a delete of a
+ * missing message succeeds, a repeated move of a message already moved
+ * finds it in the target the same way.
+ */
+#include "cache-private.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fileutil.h"
+#include "log.h"
+#include "mail-header.h"
+
+#define BACKOFF_FIRST_US (1 * G_USEC_PER_SEC)
+#define BACKOFF_MAX_US (300 * G_USEC_PER_SEC)
+
+enum outcome { DONE, REFUSED, RETRY };
+
+/* ---- test hooks ---- */
+
+/* MAILFS_TEST_CRASH_AFTER=k stops the process hard at the k-th step of
+ * the flusher (a row claimed, its request answered, its completion
+ * committed), so that tests can prove every step survives a crash. */
+static void step(struct mfs_backend *c)
+{
+	long n;
+
+	if (!c->wb_crash_after)
+		return;
+	g_mutex_lock(&c->lock);
+	n = ++c->wb_steps;
+	g_mutex_unlock(&c->lock);
+	if (n >= c->wb_crash_after) {
+		log_warnx("test hook: stopping hard after flush step %ld", n);
+		kill(getpid(), SIGKILL);
+	}
+}
+
+/* ---- places on disk ---- */
+
+static char *content_path(struct mfs_backend *c, const char *name)
+{
+	return g_build_filename(c->pending, name, NULL);
+}
+
+/* Keep data the server would not take where the user finds it, with the
+ * reason beside it: sync-issues/NAME and NAME.reason.  `src` (a file to
+ * copy, may be NULL when there is nothing but the reason) is left alone. */
+static void keep_issue(struct mfs_backend *c, const char *label,
+		       const char *src, const char *reason)
+{
+	g_autofree char *safe = g_strdup(label);
+	g_autofree char *base = NULL;
+	g_autofree char *path = NULL;
+	g_autofree char *why = NULL;
+	GDateTime *now = g_date_time_new_now_utc();
+	g_autofree char *stamp = g_date_time_format(now, "%Y%m%dT%H%M%S");
+
+	g_date_time_unref(now);
+	g_strdelimit(safe, "/", '_');
+	g_mutex_lock(&c->lock);
+	base = g_strdup_printf("%s-%u-%s", stamp, ++c->wb_counter, safe);
+	c->wb_issues++;
+	g_mutex_unlock(&c->lock);
+	path = g_build_filename(c->issues, base, NULL);
+	why = g_strconcat(path, ".reason", NULL);
+	if (src) {
+		int in = open(src, O_RDONLY | O_CLOEXEC);
+		int out = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+			       0600);
+		if (in >= 0 && out >= 0 && file_copy_fd(in, out) == 0)
+			fsync(out);
+		if (in >= 0)
+			close(in);
+		if (out >= 0)
+			close(out);
+	}
+	g_autofree char *text = g_strconcat(reason, "\n", NULL);
+	g_file_set_contents(why, text, -1, NULL);
+	file_fsync_dir(c->issues);
+	log_error_record("kept in %s: %s", path, reason);
+}
+
+/* ---- making changes ---- */
+
+/* A name for a new item of `folder`: the writer's own when it is free
+ * (so a file keeps the name it was given), else one made here in the
+ * Maildir style.  Called inside the caller's transaction. */
+static char *choose_id(struct mfs_backend *c, const char *folder,
+		       const char *hint)
+{
+	struct mfs_item *it = NULL;
+
+	if (hint && *hint && !strchr(hint, '/') && strlen(hint) < 200 &&
+	    index_item(c->ix, folder, hint, &it) == -ENOENT)
+		return g_strdup(hint);
+	mfs_item_free(it);
+	for (;;) {
+		g_mutex_lock(&c->lock);
+		unsigned n = ++c->wb_counter;
+		g_mutex_unlock(&c->lock);
+		char *id = g_strdup_printf("%" G_GINT64_FORMAT ".M%uP%d.mailfs",
+					   g_get_real_time() / G_USEC_PER_SEC,
+					   n, (int)getpid());
+		if (index_item(c->ix, folder, id, &it) == -ENOENT)
+			return id;
+		mfs_item_free(it);
+		it = NULL;
+		g_free(id);
+	}
+}
+
+static void wake_flusher(struct mfs_backend *c)
+{
+	g_mutex_lock(&c->lock);
+	g_cond_signal(&c->wb_wake);
+	g_mutex_unlock(&c->lock);
+}
+
+/* Without write-back the caller waits for its own row; a row the server
+ * did not get is taken back, so the change does not happen later. */
+static int wait_row(struct mfs_backend *c, int64_t seq, const char *folder,
+		    const char *id, struct mfs_error *e)
+{
+	int rc = wb_flush(c, folder, id, e);
+
+	if (rc == 0)
+		return 0;
+	g_mutex_lock(&c->replay_lock);
+	struct jrow *r = NULL;
+	if (journal_get(c->ix, seq, &r) == 0 && r->state == JS_QUEUED) {
+		GPtrArray *dropped = NULL;
+		if (journal_drop(c->ix, seq, &dropped) == 0) {
+			for (guint i = 0; i < dropped->len; i++) {
+				struct jrow *d = dropped->pdata[i];
+				if (d->content) {
+					g_autofree char *p =
+						content_path(c, d->content);
+					unlink(p);
+				}
+			}
+			g_ptr_array_unref(dropped);
+		}
+	}
+	jrow_free(r);
+	g_mutex_unlock(&c->replay_lock);
+	/* the index may now differ from the server: read it again whole */
+	index_forget_state(c->ix, folder);
+	cache_enqueue(c, folder);
+	return mfs_error_set(e, -EIO, MFS_ERR_ACCOUNT, MFS_ERR_TRANSIENT,
+			     "%s", e->msg[0] ? e->msg : "the server did not "
+			     "take the change");
+}
+
+/* The change was journaled as row `seq`: with write-back it returns now,
+ * else once the server has it. */
+static int journaled(struct mfs_backend *c, int64_t seq, const char *folder,
+		     const char *id, struct mfs_error *e)
+{
+	if (c->opt.writeback) {
+		wake_flusher(c);
+		return 0;
+	}
+	return wait_row(c, seq, folder, id, e);
+}
+
+static int fail(struct mfs_error *e, int rc, const char *what)
+{
+	return mfs_error_set(e, rc, MFS_ERR_ITEM, MFS_ERR_FINAL, "%s: %s",
+			     what, g_strerror(-rc));
+}
+
+int wb_append(struct mfs_backend *c, const char *folder, int fd,
+	      const char *hint, uint64_t flags, int64_t date,
+	      struct mfs_item **item_r, struct mfs_error *e)
+{
+	g_autofree char *head = NULL;
+	g_autofree char *msgid = NULL;
+	g_autofree char *name = NULL;
+	g_autofree char *path = NULL;
+	g_autofree char *tmp = NULL;
+	struct jrow row = { 0 };
+	struct stat sb;
+	size_t hlen = 0;
+	int out, rc;
+
+	/* the Message-ID finds the message again if the outcome of its
+	 * append is ever unknown */
+	if (file_read_head(fd, 64 * 1024, &head, &hlen) == 0 &&
+	    mail_header_get(head, hlen, "Message-ID", &msgid) < 0)
+		msgid = g_strdup("");
+	g_mutex_lock(&c->lock);
+	name = g_strdup_printf("%" G_GINT64_FORMAT "-%u-%d", g_get_real_time(),
+			       ++c->wb_counter, (int)getpid());
+	g_mutex_unlock(&c->lock);
+	path = content_path(c, name);
+	tmp = g_strconcat(path, ".part", NULL);
+	out = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (out < 0)
+		return fail(e, -errno, c->pending);
+	rc = file_copy_fd(fd, out);
+	if (rc == 0 && fdatasync(out) != 0)
+		rc = -errno;
+	if (rc == 0 && fstat(out, &sb) != 0)
+		rc = -errno;
+	if (close(out) != 0 && rc == 0)
+		rc = -errno;
+	if (rc == 0 && rename(tmp, path) != 0)
+		rc = -errno;
+	if (rc == 0)
+		rc = file_fsync_dir(c->pending);
+	if (rc < 0) {
+		unlink(tmp);
+		unlink(path);
+		return fail(e, rc, c->pending);
+	}
+
+	row.op = JOP_APPEND;
+	row.folder = (char *)folder;
+	row.flags = flags;
+	row.date = date;
+	row.size = (uint64_t)sb.st_size;
+	row.msgid = msgid;
+	row.content = name;
+	index_begin(c->ix);
+	g_autofree char *id = choose_id(c, folder, hint);
+	struct mfs_item *it = mfs_item_new(id, row.size, date, flags);
+	it->message_id = g_strdup(msgid);
+	row.id = id;
+	rc = journal_add(c->ix, &row);
+	if (rc == 0)
+		rc = index_put_local(c->ix, folder, it, row.seq);
+	if (rc == 0)
+		rc = index_touch_local(c->ix, folder);
+	rc = index_end(c->ix, rc);
+	if (rc < 0) {
+		mfs_item_free(it);
+		unlink(path);
+		return fail(e, rc, "journal");
+	}
+	/* its first read is local: the body is these bytes */
+	g_autofree char *key = cache_blob_key(folder, id);
+	g_autofree char *blob = cache_blob_path(c, key);
+	g_autofree char *dir = g_path_get_dirname(blob);
+	if (file_mkdir_p(dir, 0700) == 0)
+		link(path, blob);
+	*item_r = it;
+	return journaled(c, row.seq, folder, id, e);
+}
+
+int wb_set_flags(struct mfs_backend *c, const char *folder, const char *id,
+		 uint64_t flags, struct mfs_error *e)
+{
+	struct mfs_item *it = NULL;
+	struct jrow *last = NULL;
+	g_autofree char *rid = NULL;
+	int64_t origin = 0, seq = 0;
+	int rc;
+
+	index_begin(c->ix);
+	rc = index_item(c->ix, folder, id, &it);
+	if (rc == 0)
+		rc = index_item_rid(c->ix, folder, id, &rid, &origin);
+	/* a change not yet claimed by the flusher takes the new flags in
+	 * place of a second row */
+	if (rc == 0 && journal_latest_for(c->ix, folder, id, &last) == 0 &&
+	    last->state == JS_QUEUED &&
+	    (((last->op == JOP_FLAGS || last->op == JOP_APPEND) &&
+	      !strcmp(last->folder, folder) && !g_strcmp0(last->id, id)) ||
+	     ((last->op == JOP_MOVE || last->op == JOP_COPY) &&
+	      !g_strcmp0(last->dest, folder) &&
+	      !g_strcmp0(last->dest_id, id)))) {
+		seq = last->seq;
+		rc = journal_set_flags(c->ix, seq, flags);
+	} else if (rc == 0) {
+		struct jrow row = { .op = JOP_FLAGS, .folder = (char *)folder,
+				    .id = (char *)id, .rid = rid,
+				    .origin = origin, .flags = flags };
+		rc = journal_add(c->ix, &row);
+		seq = row.seq;
+	}
+	if (rc == 0) {
+		it->flags = flags;
+		rc = index_put_item(c->ix, folder, it);
+	}
+	if (rc == 0)
+		rc = index_touch_local(c->ix, folder);
+	rc = index_end(c->ix, rc);
+	jrow_free(last);
+	mfs_item_free(it);
+	if (rc < 0)
+		return rc == -ENOENT ? mfs_error_set(e, rc, MFS_ERR_ITEM,
+						     MFS_ERR_FINAL, "no item "
+						     "%s in %s", id, folder)
+				     : fail(e, rc, "journal");
+	return journaled(c, seq, folder, id, e);
+}
+
+static void drop_blob(struct mfs_backend *c, const char *folder,
+		      const char *id)
+{
+	g_autofree char *key = cache_blob_key(folder, id);
+	g_autofree char *path = cache_blob_path(c, key);
+
+	unlink(path);
+	index_blob_remove(c->ix, key);
+}
+
+/* Rows dropped without reaching the server take their bytes along. */
+static void unlink_contents(struct mfs_backend *c, GPtrArray *rows)
+{
+	for (guint i = 0; rows && i < rows->len; i++) {
+		struct jrow *d = rows->pdata[i];
+		if (d->content) {
+			g_autofree char *p = content_path(c, d->content);
+			unlink(p);
+		}
+	}
+}
+
+int wb_remove(struct mfs_backend *c, const char *folder, const char *id,
+	      struct mfs_error *e)
+{
+	struct jrow *last = NULL;
+	GPtrArray *dropped = NULL;
+	g_autofree char *rid = NULL;
+	int64_t origin = 0, seq = 0;
+	int rc;
+
+	index_begin(c->ix);
+	rc = index_item_rid(c->ix, folder, id, &rid, &origin);
+	if (rc == 0 && origin &&
+	    journal_latest_for(c->ix, folder, id, &last) == 0 &&
+	    last->seq == origin && last->op == JOP_APPEND &&
+	    last->state == JS_QUEUED && !journal_has_dependents(c->ix, origin)
+	    ) {
+		/* never sent: forgetting the append is the whole delete */
+		rc = journal_drop(c->ix, origin, &dropped);
+	} else if (rc == 0) {
+		struct jrow row = { .op = JOP_REMOVE, .folder = (char *)folder,
+				    .id = (char *)id, .rid = rid,
+				    .origin = origin };
+		rc = journal_add(c->ix, &row);
+		seq = row.seq;
+		if (rc == 0)
+			rc = index_remove_item(c->ix, folder, id);
+	}
+	if (rc == 0)
+		rc = index_touch_local(c->ix, folder);
+	rc = index_end(c->ix, rc);
+	jrow_free(last);
+	if (rc < 0) {
+		if (dropped)
+			g_ptr_array_unref(dropped);
+		return rc == -ENOENT ? mfs_error_set(e, rc, MFS_ERR_ITEM,
+						     MFS_ERR_FINAL, "no item "
+						     "%s in %s", id, folder)
+				     : fail(e, rc, "journal");
+	}
+	unlink_contents(c, dropped);
+	if (dropped)
+		g_ptr_array_unref(dropped);
+	drop_blob(c, folder, id);
+	return seq ? journaled(c, seq, folder, id, e) : 0;
+}
+
+int wb_move(struct mfs_backend *c, const char *folder, const char *id,
+	    const char *dest, uint64_t flags, bool keep_source,
+	    struct mfs_item **item_r, struct mfs_error *e)
+{
+	struct mfs_item *it = NULL;
+	g_autofree char *rid = NULL;
+	g_autofree char *dest_id = NULL;
+	int64_t origin = 0;
+	struct jrow row = { 0 };
+	int rc;
+
+	index_begin(c->ix);
+	rc = index_item(c->ix, folder, id, &it);
+	if (rc == 0)
+		rc = index_item_rid(c->ix, folder, id, &rid, &origin);
+	if (rc == 0 && index_folder_state(c->ix, dest, NULL, NULL, NULL) < 0)
+		rc = -ENOENT;
+	if (rc == 0) {
+		dest_id = choose_id(c, dest, id);
+		row.op = keep_source ? JOP_COPY : JOP_MOVE;
+		row.folder = (char *)folder;
+		row.id = (char *)id;
+		row.rid = rid;
+		row.origin = origin;
+		row.dest = (char *)dest;
+		row.dest_id = dest_id;
+		row.flags = flags;
+		row.size = it->size;
+		row.date = it->date;
+		row.msgid = it->message_id;
+		rc = journal_add(c->ix, &row);
+	}
+	if (rc == 0) {
+		g_free(it->id);
+		it->id = g_strdup(dest_id);
+		it->flags = flags;
+		rc = index_put_local(c->ix, dest, it, row.seq);
+	}
+	if (rc == 0 && !keep_source)
+		rc = index_remove_item(c->ix, folder, id);
+	if (rc == 0)
+		rc = index_touch_local(c->ix, dest);
+	if (rc == 0 && !keep_source)
+		rc = index_touch_local(c->ix, folder);
+	rc = index_end(c->ix, rc);
+	if (rc < 0) {
+		mfs_item_free(it);
+		return rc == -ENOENT ? mfs_error_set(e, rc, MFS_ERR_ITEM,
+						     MFS_ERR_FINAL, "no item "
+						     "%s in %s", id, folder)
+				     : fail(e, rc, "journal");
+	}
+	/* the body goes along under its new name */
+	g_autofree char *from_key = cache_blob_key(folder, id);
+	g_autofree char *to_key = cache_blob_key(dest, dest_id);
+	g_autofree char *from = cache_blob_path(c, from_key);
+	g_autofree char *to = cache_blob_path(c, to_key);
+	g_autofree char *dir = g_path_get_dirname(to);
+	struct stat sb;
+	/* kept out of the eviction list until the server has the item:
+	 * it may be the only copy */
+	if (stat(from, &sb) == 0 && file_mkdir_p(dir, 0700) == 0 &&
+	    (keep_source ? link(from, to) : rename(from, to)) == 0 &&
+	    !keep_source)
+		index_blob_remove(c->ix, from_key);
+	*item_r = it;
+	return journaled(c, row.seq, dest, dest_id, e);
+}
+
+int wb_create_folder(struct mfs_backend *c, const char *path,
+		     enum mfs_folder_kind kind, struct mfs_error *e)
+{
+	struct jrow row = { .op = JOP_MKDIR, .folder = (char *)path,
+			    .kind = (int)kind };
+	int rc;
+
+	index_begin(c->ix);
+	rc = index_folder_state(c->ix, path, NULL, NULL, NULL) == 0 ? -EEXIST
+								    : 0;
+	if (rc == 0)
+		rc = journal_add(c->ix, &row);
+	if (rc == 0)
+		rc = index_add_folder(c->ix, path, kind);
+	if (rc == 0)
+		index_touch_folders(c->ix);
+	rc = index_end(c->ix, rc);
+	if (rc < 0)
+		return rc == -EEXIST ? mfs_error_set(e, rc, MFS_ERR_FOLDER,
+						     MFS_ERR_FINAL, "%s exists",
+						     path)
+				     : fail(e, rc, "journal");
+	return journaled(c, row.seq, path, NULL, e);
+}
+
+/* Bodies are named after their folder: they take the new name with it,
+ * sub-folders included. */
+static void rename_blobs(struct mfs_backend *c, const char *from,
+			 const char *to)
+{
+	GPtrArray *folders = NULL;
+	size_t n = strlen(to);
+
+	if (index_folders(c->ix, &folders) < 0)
+		return;
+	for (guint i = 0; i < folders->len; i++) {
+		struct mfs_folder_info *fi = folders->pdata[i];
+		GPtrArray *items = NULL;
+		if (strncmp(fi->path, to, n) ||
+		    (fi->path[n] && fi->path[n] != '/') ||
+		    index_items(c->ix, fi->path, &items) < 0)
+			continue;
+		g_autofree char *old = g_strconcat(from, fi->path + n, NULL);
+		for (guint k = 0; k < items->len; k++) {
+			struct mfs_item *it = items->pdata[k];
+			g_autofree char *ok = cache_blob_key(old, it->id);
+			g_autofree char *nk = cache_blob_key(fi->path, it->id);
+			g_autofree char *op = cache_blob_path(c, ok);
+			g_autofree char *np = cache_blob_path(c, nk);
+			g_autofree char *dir = g_path_get_dirname(np);
+			struct stat sb;
+			int64_t origin = 0;
+			if (stat(op, &sb) != 0 || file_mkdir_p(dir, 0700) < 0 ||
+			    rename(op, np) != 0)
+				continue;
+			index_blob_remove(c->ix, ok);
+			/* a body not yet on the server is never evicted */
+			if (index_item_rid(c->ix, fi->path, it->id, NULL,
+					   &origin) == 0 && !origin)
+				index_blob_add(c->ix, nk, (uint64_t)sb.st_size);
+		}
+		g_ptr_array_unref(items);
+	}
+	g_ptr_array_unref(folders);
+}
+
+int wb_rename_folder(struct mfs_backend *c, const char *from,
+		     const char *to, struct mfs_error *e)
+{
+	struct jrow row = { .op = JOP_RENAME, .folder = (char *)from,
+			    .dest = (char *)to };
+	int rc;
+
+	index_begin(c->ix);
+	rc = index_folder_state(c->ix, from, NULL, NULL, NULL);
+	if (rc == 0 && index_folder_state(c->ix, to, NULL, NULL, NULL) == 0)
+		rc = -EEXIST;
+	if (rc == 0)
+		rc = journal_add(c->ix, &row);
+	if (rc == 0)
+		rc = index_rename_folder(c->ix, from, to);
+	if (rc == 0)
+		index_touch_folders(c->ix);
+	rc = index_end(c->ix, rc);
+	if (rc < 0)
+		return rc == -EEXIST || rc == -ENOENT
+			? mfs_error_set(e, rc, MFS_ERR_FOLDER, MFS_ERR_FINAL,
+					"renaming %s to %s: %s", from, to,
+					g_strerror(-rc))
+			: fail(e, rc, "journal");
+	rename_blobs(c, from, to);
+	return journaled(c, row.seq, to, NULL, e);
+}
+
+int wb_delete_folder(struct mfs_backend *c, const char *path,
+		     struct mfs_error *e)
+{
+	struct jrow row = { .op = JOP_RMDIR, .folder = (char *)path };
+	GPtrArray *items = NULL, *folders = NULL;
+	g_autofree char *below = g_strconcat(path, "/", NULL);
+	int rc;
+
+	index_begin(c->ix);
+	rc = index_folder_state(c->ix, path, NULL, NULL, NULL);
+	if (rc == 0)
+		rc = index_items(c->ix, path, &items);
+	if (rc == 0)
+		rc = index_folders(c->ix, &folders);
+	for (guint i = 0; rc == 0 && i < folders->len; i++) {
+		struct mfs_folder_info *fi = folders->pdata[i];
+		if (g_str_has_prefix(fi->path, below))
+			rc = -ENOTEMPTY;
+	}
+	if (rc == 0 && items->len > 0)
+		rc = -ENOTEMPTY;
+	if (rc == 0)
+		rc = journal_add(c->ix, &row);
+	if (rc == 0)
+		rc = index_remove_folder(c->ix, path);
+	if (rc == 0)
+		index_touch_folders(c->ix);
+	rc = index_end(c->ix, rc);
+	if (items)
+		g_ptr_array_unref(items);
+	if (folders)
+		g_ptr_array_unref(folders);
+	if (rc < 0)
+		return rc == -ENOTEMPTY || rc == -ENOENT
+			? mfs_error_set(e, rc, MFS_ERR_FOLDER, MFS_ERR_FINAL,
+					"removing %s: %s", path,
+					g_strerror(-rc))
+			: fail(e, rc, "journal");
+	return journaled(c, row.seq, path, NULL, e);
+}
+
+/* ---- reading what is not on the server yet ---- */
+
+int wb_fetch_pending(struct mfs_backend *c, int64_t origin, int *fd_r,
+		     struct mfs_error *e)
+{
+	for (int depth = 0; origin && depth < 1000; depth++) {
+		struct jrow *r = NULL;
+		int rc = journal_get(c->ix, origin, &r);
+		if (rc < 0)
+			break;
+		if (r->op == JOP_APPEND && r->content) {
+			g_autofree char *p = content_path(c, r->content);
+			int fd = open(p, O_RDONLY | O_CLOEXEC);
+			rc = fd < 0 ? -errno : 0;
+			jrow_free(r);
+			if (rc < 0)
+				return fail(e, rc, "pending content");
+			*fd_r = fd;
+			return 0;
+		}
+		if ((r->op == JOP_MOVE || r->op == JOP_COPY) && r->rid) {
+			rc = mfs_store_fetch(&c->inner, r->folder, r->rid, fd_r,
+					     e);
+			jrow_free(r);
+			return rc;
+		}
+		origin = (r->op == JOP_MOVE || r->op == JOP_COPY) ? r->origin
+								   : 0;
+		jrow_free(r);
+	}
+	return mfs_error_set(e, -EIO, MFS_ERR_ITEM, MFS_ERR_FINAL,
+			     "the content of a change not yet on the server "
+			     "is missing");
+}
+
+/* ---- replaying ---- */
+
+/* Whether the inner item `rid` of `folder` has exactly the bytes of the
+ * file `path`. */
+static bool same_bytes(struct mfs_backend *c, const char *folder,
+		       const char *rid, const char *path)
+{
+	g_autofree char *want = NULL, *got = NULL;
+	gsize wlen = 0;
+	struct mfs_error e = { 0 };
+	int fd;
+
+	if (!g_file_get_contents(path, &want, &wlen, NULL) ||
+	    mfs_store_fetch(&c->inner, folder, rid, &fd, &e) < 0)
+		return false;
+	struct stat sb;
+	bool same = false;
+	if (fstat(fd, &sb) == 0 && (gsize)sb.st_size == wlen) {
+		got = g_malloc(wlen + 1);
+		ssize_t n = pread(fd, got, wlen, 0);
+		same = n == (ssize_t)wlen && memcmp(got, want, wlen) == 0;
+	}
+	close(fd);
+	return same;
+}
+
+/*
+ * A request of `r` may have reached the server before: find in `folder`
+ * an item that no item here stands for, with the row's Message-ID (or,
+ * without one, its size), and with the bytes of `bytes` when a local copy
+ * is there to compare.  Returns 0 with *rid_r (caller owns), -ENOENT when
+ * there is none, or the listing's failure.
+ */
+static int find_sent(struct mfs_backend *c, const char *folder,
+		     const struct jrow *r, const char *bytes, char **rid_r,
+		     struct mfs_error *e)
+{
+	struct mfs_sync_result *res = NULL;
+	int rc = mfs_store_sync(&c->inner, folder, NULL, &res, e);
+
+	if (rc < 0)
+		return rc;
+	rc = -ENOENT;
+	for (guint i = 0; i < res->changed->len && rc == -ENOENT; i++) {
+		struct mfs_item *it = res->changed->pdata[i];
+		bool by_id = r->msgid && *r->msgid;
+		if (it->size != r->size || index_has_rid(c->ix, folder, it->id))
+			continue;
+		if (by_id && g_strcmp0(it->message_id, r->msgid))
+			continue;
+		if (bytes && access(bytes, R_OK) == 0
+		    ? !same_bytes(c, folder, it->id, bytes) : !by_id)
+			continue;
+		*rid_r = g_strdup(it->id);
+		rc = 0;
+	}
+	mfs_sync_result_free(&res);
+	return rc;
+}
+
+/* The class of a failed inner call. */
+static enum outcome classify(int rc, const struct mfs_error *e)
+{
+	if (rc == 0)
+		return DONE;
+	return e->retry == MFS_ERR_FINAL ? REFUSED : RETRY;
+}
+
+/* Perform row `r` on the inner store.  `was_sent` says a request for it
+ * may have gone out before.  *rid_r (caller owns) is the server id of what
+ * it made. */
+static enum outcome replay(struct mfs_backend *c, const struct jrow *r,
+			   bool was_sent, char **rid_r, struct mfs_error *e)
+{
+	struct mfs_item *made = NULL;
+	int rc, fd;
+
+	switch (r->op) {
+	case JOP_APPEND: {
+		g_autofree char *path = content_path(c, r->content);
+		if (was_sent) {
+			rc = find_sent(c, r->folder, r, path, rid_r, e);
+			if (rc == 0)
+				return DONE;
+			if (rc != -ENOENT)
+				return classify(rc, e);
+		}
+		if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+			mfs_error_set(e, -errno, MFS_ERR_ITEM, MFS_ERR_FINAL,
+				      "the message's bytes are gone: %s",
+				      g_strerror(errno));
+			return REFUSED;
+		}
+		rc = mfs_store_append(&c->inner, r->folder, fd, r->id, r->flags,
+				      r->date, &made, e);
+		close(fd);
+		break;
+	}
+	case JOP_FLAGS:
+		if (!r->rid)
+			goto lost;
+		rc = mfs_store_set_flags(&c->inner, r->folder, r->rid, r->flags,
+					 e);
+		if (rc == -ENOENT && e->retry == MFS_ERR_FINAL)
+			mfs_error_set(e, rc, MFS_ERR_ITEM, MFS_ERR_FINAL,
+				      "the message was deleted on the server "
+				      "while its flags were being changed here");
+		return classify(rc, e);
+	case JOP_REMOVE:
+		if (!r->rid)
+			goto lost;
+		rc = mfs_store_remove(&c->inner, r->folder, r->rid, e);
+		return rc == -ENOENT ? DONE : classify(rc, e);
+	case JOP_MOVE:
+	case JOP_COPY:
+		if (!r->rid)
+			goto lost;
+		if (was_sent && r->op == JOP_COPY) {
+			rc = find_sent(c, r->dest, r, NULL, rid_r, e);
+			if (rc == 0)
+				return DONE;
+			if (rc != -ENOENT)
+				return classify(rc, e);
+		}
+		rc = (r->op == JOP_MOVE ? mfs_store_move : mfs_store_copy)(
+			&c->inner, r->folder, r->rid, r->dest, r->flags, &made,
+			e);
+		if (rc == -ENOENT && e->retry == MFS_ERR_FINAL &&
+		    r->op == JOP_MOVE && was_sent) {
+			/* moved by the request whose answer was lost? */
+			struct mfs_error e2 = { 0 };
+			int r2 = find_sent(c, r->dest, r, NULL, rid_r, &e2);
+			if (r2 == 0)
+				return DONE;
+			if (r2 != -ENOENT) {
+				*e = e2;
+				return classify(r2, e);
+			}
+		}
+		if (rc == -ENOENT && e->retry == MFS_ERR_FINAL)
+			mfs_error_set(e, rc, MFS_ERR_ITEM, MFS_ERR_FINAL,
+				      "the message or the folder %s is gone "
+				      "from the server", r->dest);
+		break;
+	case JOP_MKDIR:
+		rc = mfs_store_create_folder(&c->inner, r->folder,
+					     (enum mfs_folder_kind)r->kind, e);
+		return rc == -EEXIST ? DONE : classify(rc, e);
+	case JOP_RENAME:
+		rc = mfs_store_rename_folder(&c->inner, r->folder, r->dest, e);
+		/* a lost answer: the folder already has its new name */
+		return rc == -ENOENT && was_sent ? DONE : classify(rc, e);
+	case JOP_RMDIR:
+		rc = mfs_store_delete_folder(&c->inner, r->folder, e);
+		return rc == -ENOENT ? DONE : classify(rc, e);
+	default:
+		mfs_error_set(e, -EINVAL, MFS_ERR_ITEM, MFS_ERR_FINAL,
+			      "unknown journal row %d", (int)r->op);
+		return REFUSED;
+	}
+	if (rc == 0) {
+		*rid_r = g_strdup(made->id);
+		mfs_item_free(made);
+	}
+	return classify(rc, e);
+lost:
+	mfs_error_set(e, -EIO, MFS_ERR_ITEM, MFS_ERR_FINAL,
+		      "the message this change applies to never reached the "
+		      "server");
+	return REFUSED;
+}
+
+/* The row went through: hand its server id on, and let the server's
+ * view of the folders in again once nothing of theirs waits. */
+static void finish_row(struct mfs_backend *c, const struct jrow *r,
+		       const char *rid)
+{
+	g_autofree char *key = NULL;
+	char *where = NULL, *id = NULL;
+
+	/* the body made here now stands for a server item: evictable */
+	if (rid && index_item_by_origin(c->ix, r->seq, &where, &id) == 0) {
+		key = cache_blob_key(where, id);
+		g_autofree char *path = cache_blob_path(c, key);
+		struct stat sb;
+		if (stat(path, &sb) == 0)
+			index_blob_add(c->ix, key, (uint64_t)sb.st_size);
+	}
+	g_free(where);
+	g_free(id);
+	if (journal_done(c->ix, r->seq, rid) < 0)
+		return;		/* still SENT: looked up when tried again */
+	if (r->content) {
+		g_autofree char *p = content_path(c, r->content);
+		unlink(p);
+	}
+	g_mutex_lock(&c->lock);
+	c->wb_last_flush = g_get_real_time();
+	g_clear_pointer(&c->wb_error, g_free);
+	g_mutex_unlock(&c->lock);
+	if (r->op >= JOP_MKDIR)
+		cache_enqueue(c, "");
+	if (!journal_names(c->ix, r->folder, NULL))
+		cache_enqueue(c, r->folder);
+	if (r->dest && !journal_names(c->ix, r->dest, NULL))
+		cache_enqueue(c, r->dest);
+}
+
+/* The server will not take the row: keep what the user made where they
+ * find it, drop the row and what depends on it, and read the folders
+ * again from the server. */
+static void refuse_row(struct mfs_backend *c, const struct jrow *r,
+		       const char *why)
+{
+	GPtrArray *dropped = NULL;
+	GHashTable *folders = g_hash_table_new_full(g_str_hash, g_str_equal,
+						    g_free, NULL);
+
+	if (journal_drop(c->ix, r->seq, &dropped) < 0)
+		return;
+	for (guint i = 0; i < dropped->len; i++) {
+		struct jrow *d = dropped->pdata[i];
+		g_autofree char *reason = NULL;
+		g_autofree char *label = NULL;
+		g_autofree char *src = NULL;
+		const char *where = d->dest ? d->dest : d->folder;
+		const char *name = d->dest_id ? d->dest_id
+					      : d->id ? d->id : "";
+		if (i == 0)
+			reason = g_strdup_printf("%s of %s%s%s failed for good: "
+						 "%s", jop_name(d->op), where,
+						 *name ? "/" : "", name, why);
+		else
+			reason = g_strdup_printf("%s of %s%s%s was not made: it "
+						 "depended on the %s of %s "
+						 "(%s)", jop_name(d->op), where,
+						 *name ? "/" : "", name,
+						 jop_name(r->op), r->folder,
+						 why);
+		if (d->content) {
+			src = content_path(c, d->content);
+		} else if (d->id) {
+			/* the body as last seen, when it is here */
+			g_autofree char *key = cache_blob_key(where, name);
+			src = cache_blob_path(c, key);
+			if (access(src, R_OK) != 0)
+				g_clear_pointer(&src, g_free);
+		}
+		label = g_strdup_printf("%s%s%s", where, *name ? "-" : "",
+					name);
+		keep_issue(c, label, src, reason);
+		if (d->content)
+			unlink(src);
+		g_hash_table_add(folders, g_strdup(d->folder));
+		if (d->dest)
+			g_hash_table_add(folders, g_strdup(d->dest));
+	}
+	g_ptr_array_unref(dropped);
+	/* the index and the server differ now: read the folders again whole,
+	 * and tell the mount at once about what went away */
+	GHashTableIter it;
+	gpointer f;
+	g_hash_table_iter_init(&it, folders);
+	while (g_hash_table_iter_next(&it, &f, NULL)) {
+		g_autofree char *note = g_strconcat("\001", (char *)f, NULL);
+		index_forget_state(c->ix, f);
+		index_touch_local(c->ix, f);
+		cache_enqueue(c, note);
+		cache_enqueue(c, f);
+	}
+	cache_enqueue(c, "");
+	g_hash_table_unref(folders);
+}
+
+/* Replay the oldest row once.  Returns its outcome; RETRY leaves the
+ * reason in *e. */
+static enum outcome replay_first(struct mfs_backend *c, struct jrow *first,
+				 struct mfs_error *e)
+{
+	bool was_sent = first->state == JS_SENT;
+	struct jrow *r = NULL;
+	g_autofree char *rid = NULL;
+	enum outcome out;
+
+	/* SENT before the request leaves, and read again in the same step:
+	 * a change folded into the row after this is a new row */
+	if (journal_claim(c->ix, first->seq, &r) < 0)
+		return RETRY;
+	step(c);
+	out = replay(c, r, was_sent, &rid, e);
+	if (out != RETRY)
+		step(c);
+	switch (out) {
+	case DONE:
+		finish_row(c, r, rid);
+		step(c);
+		break;
+	case REFUSED:
+		refuse_row(c, r, e->msg[0] ? e->msg : "refused");
+		break;
+	case RETRY:
+		journal_note_failure(c->ix, r->seq, e->msg);
+		break;
+	}
+	jrow_free(r);
+	return out;
+}
+
+static gpointer flusher(gpointer p)
+{
+	struct mfs_backend *c = p;
+	gint64 delay = 0;
+
+	g_mutex_lock(&c->lock);
+	while (!c->stop) {
+		if (c->wb_hold && !c->wb_kicked) {
+			g_cond_wait(&c->wb_wake, &c->lock);
+			continue;
+		}
+		c->wb_hold = false;
+		g_mutex_unlock(&c->lock);
+
+		struct jrow *first = NULL;
+		struct mfs_error e = { 0 };
+		enum outcome out = DONE;
+		bool empty = journal_first(c->ix, &first) < 0;
+		if (!empty) {
+			g_mutex_lock(&c->replay_lock);
+			out = replay_first(c, first, &e);
+			g_mutex_unlock(&c->replay_lock);
+			jrow_free(first);
+		}
+
+		g_mutex_lock(&c->lock);
+		if (out == RETRY) {
+			c->wb_failures++;
+			g_free(c->wb_error);
+			c->wb_error = g_strdup(e.msg[0] ? e.msg : "failed");
+			log_debug(LOG_CACHE, "flush: %s", c->wb_error);
+		}
+		g_cond_broadcast(&c->wb_progress);
+		if (empty) {
+			delay = 0;
+			if (!c->wb_kicked && !c->stop)
+				g_cond_wait(&c->wb_wake, &c->lock);
+			c->wb_kicked = false;
+		} else if (out == RETRY) {
+			delay = delay ? MIN(delay * 2, BACKOFF_MAX_US)
+				      : BACKOFF_FIRST_US;
+			gint64 until = g_get_monotonic_time() + delay;
+			while (!c->stop && !c->wb_kicked &&
+			       g_cond_wait_until(&c->wb_wake, &c->lock, until))
+				;
+			c->wb_kicked = false;
+		} else {
+			delay = 0;
+		}
+	}
+	g_mutex_unlock(&c->lock);
+	return NULL;
+}
+
+/* ---- the store's side ---- */
+
+int wb_flush(struct mfs_backend *c, const char *folder, const char *id,
+	     struct mfs_error *e)
+{
+	uint64_t failures;
+
+	g_mutex_lock(&c->lock);
+	failures = c->wb_failures;
+	c->wb_kicked = true;
+	g_cond_signal(&c->wb_wake);
+	g_mutex_unlock(&c->lock);
+	for (;;) {
+		bool pending = folder ? journal_names(c->ix, folder, id)
+				      : journal_count(c->ix) > 0;
+		if (!pending)
+			return 0;
+		g_mutex_lock(&c->lock);
+		if (c->wb_failures != failures || c->stop || !c->flusher) {
+			int64_t n = journal_count(c->ix);
+			mfs_error_set(e, -EAGAIN, MFS_ERR_ACCOUNT,
+				      MFS_ERR_BACKOFF, "%" G_GINT64_FORMAT
+				      " changes wait for the server: %s", n,
+				      c->wb_error ? c->wb_error
+						  : "the flusher is stopped");
+			g_mutex_unlock(&c->lock);
+			return -EAGAIN;
+		}
+		g_cond_wait_until(&c->wb_progress, &c->lock,
+				  g_get_monotonic_time() + G_USEC_PER_SEC);
+		g_mutex_unlock(&c->lock);
+	}
+}
+
+void wb_describe(struct mfs_backend *c, GString *out)
+{
+	g_string_append_printf(out, "pending: %" G_GINT64_FORMAT "\n",
+			       journal_count(c->ix));
+	journal_describe(c->ix, out);
+	g_mutex_lock(&c->lock);
+	if (c->wb_last_flush) {
+		GDateTime *dt = g_date_time_new_from_unix_utc(
+			c->wb_last_flush / G_USEC_PER_SEC);
+		g_autofree char *when = g_date_time_format(dt,
+							   "%Y-%m-%dT%H:%M:%SZ");
+		g_date_time_unref(dt);
+		g_string_append_printf(out, "last flush: %s\n", when);
+	}
+	if (c->wb_error)
+		g_string_append_printf(out, "flush failing: %s\n", c->wb_error);
+	g_mutex_unlock(&c->lock);
+	g_string_append_printf(out, "write-back: %s\n",
+			       c->opt.writeback ? "on" : "off");
+	/* what the server refused, kept with the reasons */
+	unsigned n = 0;
+	GDir *d = g_dir_open(c->issues, 0, NULL);
+	const char *name;
+	while (d && (name = g_dir_read_name(d)))
+		n += g_str_has_suffix(name, ".reason");
+	if (d)
+		g_dir_close(d);
+	g_string_append_printf(out, "sync issues: %u in %s\n", n, c->issues);
+}
+
+int wb_open(struct mfs_backend *c, char **why_r)
+{
+	GHashTable *live = NULL;
+	const char *hook;
+	int rc;
+
+	c->pending = g_build_filename(c->dir, "pending", NULL);
+	c->issues = g_build_filename(c->dir, "sync-issues", NULL);
+	if ((rc = file_mkdir_p(c->pending, 0700)) < 0 ||
+	    (rc = file_mkdir_p(c->issues, 0700)) < 0) {
+		*why_r = g_strdup_printf("%s: %s", c->dir, g_strerror(-rc));
+		return rc;
+	}
+	/* bytes of an append that never committed: the writer was not
+	 * told it worked, and its staged copy is kept by the mount */
+	if ((rc = journal_contents(c->ix, &live)) < 0) {
+		*why_r = g_strdup("cannot read the journal");
+		return rc;
+	}
+	GDir *d = g_dir_open(c->pending, 0, NULL);
+	const char *name;
+	while (d && (name = g_dir_read_name(d))) {
+		if (!g_hash_table_contains(live, name)) {
+			g_autofree char *p = content_path(c, name);
+			unlink(p);
+		}
+	}
+	if (d)
+		g_dir_close(d);
+	g_hash_table_unref(live);
+	if ((hook = getenv("MAILFS_TEST_CRASH_AFTER")) && *hook)
+		c->wb_crash_after = strtol(hook, NULL, 10);
+	if ((hook = getenv("MAILFS_TEST_HOLD_FLUSH")) && *hook == '1')
+		c->wb_hold = true;
+	return 0;
+}
+
+void wb_start(struct mfs_backend *c)
+{
+	c->flusher = g_thread_new("cache-flush", flusher, c);
+}
+
+/* The caller has set c->stop and woken wb_wake. */
+void wb_stop(struct mfs_backend *c)
+{
+	if (c->flusher)
+		g_thread_join(c->flusher);
+	c->flusher = NULL;
+}
+
+void wb_init(struct mfs_backend *c)
+{
+	g_mutex_init(&c->replay_lock);
+	g_cond_init(&c->wb_wake);
+	g_cond_init(&c->wb_progress);
+}
+
+void wb_clear(struct mfs_backend *c)
+{
+	g_mutex_clear(&c->replay_lock);
+	g_cond_clear(&c->wb_wake);
+	g_cond_clear(&c->wb_progress);
+	g_free(c->pending);
+	g_free(c->issues);
+	g_free(c->wb_error);
+}
