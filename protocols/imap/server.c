@@ -1,13 +1,474 @@
 /*
- * server.c - the embedded IMAP server (placeholder until its commands
- * land): greets and says it cannot serve yet.
+ * server.c - the embedded IMAP server: the session loop, the commands of
+ * every state (CAPABILITY, NOOP, LOGOUT, ID, ENABLE), login, STARTTLS,
+ * NAMESPACE, IDLE, and the dispatch of the others.
+ *
+ * RFC 3501 (IMAP4rev1), RFC 7888 (LITERAL+), RFC 4959 (SASL-IR),
+ * RFC 4616 (PLAIN), RFC 2177 (IDLE), RFC 2342 (NAMESPACE), RFC 2971 (ID),
+ * RFC 5161 (ENABLE), RFC 3691 (UNSELECT), RFC 4315 (UIDPLUS), RFC 6851
+ * (MOVE), RFC 6154 (SPECIAL-USE), RFC 3348 (CHILDREN).
+ *
+ * Commands are read with the parser the client uses (parse.h), in its
+ * command mode: before login its limits are small, so that nobody who has
+ * not logged in can make the server hold more than a few kilobytes; after
+ * login a literal may be as large as the largest message taken, and big
+ * ones go to an unnamed file rather than memory.  A line that breaks the
+ * framing (over-long, a literal over the limit) ends the connection with
+ * BYE, since what follows cannot be told apart from the literal.
  */
-#include "serve.h"
+#include <errno.h>
+#include <stdarg.h>
+#include <string.h>
+
+#include "log.h"
+#include "server-private.h"
+
+#define IDLE_POLL_MS 500
+#define RAW_LINE_MAX 8192
+#define SPILL_THRESHOLD (256 * 1024)
+
+static const struct imap_limits before_login = {
+	.max_line = 8192,
+	.max_literal = 8192,
+	.max_total = 16384,
+	.max_depth = 8,
+};
+
+void imap_untagged(struct imap_session *s, const char *fmt, ...)
+{
+	va_list ap;
+	g_autofree char *text = NULL;
+
+	va_start(ap, fmt);
+	text = g_strdup_vprintf(fmt, ap);
+	va_end(ap);
+	serve_conn_printf(s->c, "* %s\r\n", text);
+}
+
+void imap_reply(struct imap_session *s, const struct imap_cmd *cmd,
+		const char *status, const char *fmt, ...)
+{
+	va_list ap;
+	g_autofree char *text = NULL;
+
+	va_start(ap, fmt);
+	text = g_strdup_vprintf(fmt, ap);
+	va_end(ap);
+	serve_conn_printf(s->c, "%s %s %s\r\n", cmd && cmd->tag ? cmd->tag : "*",
+			  status, text);
+}
+
+void imap_send_nstring(struct imap_session *s, const char *str, size_t len)
+{
+	bool quotable = len < 1024;
+
+	if (!str) {
+		serve_conn_write(s->c, "NIL", 3);
+		return;
+	}
+	for (size_t i = 0; quotable && i < len; i++) {
+		unsigned char ch = (unsigned char)str[i];
+		quotable = ch >= 0x20 && ch < 0x7f;
+	}
+	if (!quotable) {
+		serve_conn_printf(s->c, "{%zu}\r\n", len);
+		serve_conn_write(s->c, str, len);
+		return;
+	}
+	serve_conn_write(s->c, "\"", 1);
+	for (size_t i = 0; i < len; i++) {
+		if (str[i] == '"' || str[i] == '\\')
+			serve_conn_write(s->c, "\\", 1);
+		serve_conn_write(s->c, str + i, 1);
+	}
+	serve_conn_write(s->c, "\"", 1);
+}
+
+void imap_send_astring(struct imap_session *s, const char *str)
+{
+	imap_send_nstring(s, str, strlen(str));
+}
+
+const char *imap_cmd_string(const struct imap_cmd *cmd, guint i)
+{
+	return i < cmd->nargs ? imap_arg_string(cmd->args[i]) : NULL;
+}
+
+static void send_capability(struct imap_session *s)
+{
+	GString *caps = g_string_new("CAPABILITY IMAP4rev1 LITERAL+ SASL-IR "
+				     "ID ENABLE IDLE NAMESPACE");
+	if (s->state == IMAP_NOT_AUTHED) {
+		if (s->ctx->tls && !serve_conn_is_tls(s->c))
+			g_string_append(caps, " STARTTLS");
+		g_string_append(caps, " AUTH=PLAIN");
+	} else {
+		g_string_append(caps, " UIDPLUS MOVE UNSELECT SPECIAL-USE "
+				      "CHILDREN");
+	}
+	imap_untagged(s, "%s", caps->str);
+	g_string_free(caps, TRUE);
+}
+
+/* After login: larger limits, big literals to files. */
+static void logged_in(struct imap_session *s, const struct imap_cmd *cmd,
+		      const char *user)
+{
+	struct imap_limits lim = {
+		.max_line = 64 * 1024,
+		.max_literal = s->ctx->max_message,
+		.max_total = s->ctx->max_message + 1024 * 1024,
+		.max_depth = 32,
+	};
+
+	s->state = IMAP_AUTHED;
+	imap_parser_free(&s->parser);
+	s->parser = imap_parser_new(IMAP_PARSE_COMMANDS, &lim);
+	imap_parser_set_spill(s->parser, SPILL_THRESHOLD, g_get_tmp_dir());
+	log_info("imap: %s: %s logged in", serve_conn_peer(s->c), user);
+	imap_reply(s, cmd, "OK", "[CAPABILITY IMAP4rev1 LITERAL+ SASL-IR ID "
+		   "ENABLE IDLE NAMESPACE UIDPLUS MOVE UNSELECT SPECIAL-USE "
+		   "CHILDREN] logged in");
+}
+
+/* Returns false when the connection should end. */
+static bool check_login(struct imap_session *s, const struct imap_cmd *cmd,
+			const char *user, const char *pass)
+{
+	if (serve_auth_check(s->ctx->auth, user, pass)) {
+		logged_in(s, cmd, user);
+		return true;
+	}
+	bool close = serve_auth_failed(++s->failures);
+	log_warnx("imap: %s: failed login", serve_conn_peer(s->c));
+	imap_reply(s, cmd, "NO", "[AUTHENTICATIONFAILED] authentication "
+		   "failed");
+	return !close;
+}
+
+static bool cmd_login(struct imap_session *s, const struct imap_cmd *cmd)
+{
+	const char *user = imap_cmd_string(cmd, 0);
+	const char *pass = imap_cmd_string(cmd, 1);
+
+	if (!user || !pass || cmd->nargs != 2) {
+		imap_reply(s, cmd, "BAD", "LOGIN user password");
+		return true;
+	}
+	return check_login(s, cmd, user, pass);
+}
+
+static bool cmd_authenticate(struct imap_session *s, const struct imap_cmd *cmd)
+{
+	const char *mech = imap_cmd_string(cmd, 0);
+	g_autofree char *resp = NULL, *user = NULL, *pass = NULL;
+	bool ok;
+
+	if (!mech || cmd->nargs > 2) {
+		imap_reply(s, cmd, "BAD", "AUTHENTICATE mechanism");
+		return true;
+	}
+	if (g_ascii_strcasecmp(mech, "PLAIN")) {
+		imap_reply(s, cmd, "NO", "unsupported mechanism");
+		return true;
+	}
+	if (cmd->nargs == 2) {
+		const char *ir = imap_cmd_string(cmd, 1);
+		resp = g_strdup(ir && strcmp(ir, "=") ? ir : "");
+	} else {
+		serve_conn_printf(s->c, "+ \r\n");
+		if (serve_conn_flush(s->c) < 0 ||
+		    serve_conn_read_line(s->c, s->line, RAW_LINE_MAX) < 0)
+			return false;
+		resp = g_strdup(s->line->str);
+	}
+	if (!strcmp(resp, "*")) {
+		imap_reply(s, cmd, "BAD", "authentication cancelled");
+		return true;
+	}
+	if (serve_sasl_plain(resp, &user, &pass) < 0) {
+		imap_reply(s, cmd, "BAD", "malformed PLAIN response");
+		return true;
+	}
+	explicit_bzero(resp, strlen(resp));
+	ok = check_login(s, cmd, user, pass);
+	explicit_bzero(pass, strlen(pass));
+	return ok;
+}
+
+static bool cmd_starttls(struct imap_session *s, const struct imap_cmd *cmd)
+{
+	if (!s->ctx->tls || serve_conn_is_tls(s->c)) {
+		imap_reply(s, cmd, "BAD", "STARTTLS not available");
+		return true;
+	}
+	imap_reply(s, cmd, "OK", "begin TLS negotiation now");
+	if (serve_conn_start_tls(s->c, s->ctx->tls) < 0) {
+		log_warnx("imap: %s: STARTTLS failed", serve_conn_peer(s->c));
+		return false;
+	}
+	return true;
+}
+
+static void cmd_id(struct imap_session *s, const struct imap_cmd *cmd)
+{
+	imap_untagged(s, "ID (\"name\" \"mailfs\")");
+	imap_reply(s, cmd, "OK", "ID completed");
+}
+
+static void cmd_enable(struct imap_session *s, const struct imap_cmd *cmd)
+{
+	/* nothing we offer needs enabling (no CONDSTORE, no UTF8=ACCEPT) */
+	imap_untagged(s, "ENABLED");
+	imap_reply(s, cmd, "OK", "ENABLE completed");
+}
+
+/* Returns false when the connection should end. */
+static bool cmd_idle(struct imap_session *s, const struct imap_cmd *cmd)
+{
+	serve_conn_printf(s->c, "+ idling\r\n");
+	for (;;) {
+		if (serve_conn_flush(s->c) < 0)
+			return false;
+		int rc = serve_conn_wait(s->c, IDLE_POLL_MS);
+		if (rc < 0)
+			return false;
+		if (rc == 0) {
+			if (s->view)
+				imap_view_refresh(s, true);
+			continue;
+		}
+		if (serve_conn_read_line(s->c, s->line, RAW_LINE_MAX) < 0)
+			return false;
+		if (!g_ascii_strcasecmp(s->line->str, "DONE")) {
+			imap_reply(s, cmd, "OK", "IDLE terminated");
+			return true;
+		}
+		imap_reply(s, cmd, "BAD", "expected DONE");
+		return true;
+	}
+}
+
+static void cmd_close(struct imap_session *s, const struct imap_cmd *cmd,
+		      bool expunge)
+{
+	if (expunge && !s->view->readonly)
+		imap_expunge_silently(s);
+	imap_view_free(&s->view);
+	s->state = IMAP_AUTHED;
+	imap_reply(s, cmd, "OK", "%s completed", expunge ? "CLOSE"
+							: "UNSELECT");
+}
+
+enum { ANY = 7, NOAUTH = 1, AUTH = 2, SEL = 4 };
+
+/* Returns false when the connection should end. */
+static bool dispatch(struct imap_session *s, struct imap_cmd *cmd)
+{
+	static const struct {
+		const char *name;
+		unsigned states;
+	} known[] = {
+		{ "CAPABILITY", ANY }, { "NOOP", ANY }, { "LOGOUT", ANY },
+		{ "ID", ANY }, { "LOGIN", NOAUTH }, { "AUTHENTICATE", NOAUTH },
+		{ "STARTTLS", NOAUTH }, { "ENABLE", AUTH | SEL },
+		{ "NAMESPACE", AUTH | SEL }, { "LIST", AUTH | SEL },
+		{ "LSUB", AUTH | SEL }, { "CREATE", AUTH | SEL },
+		{ "DELETE", AUTH | SEL }, { "RENAME", AUTH | SEL },
+		{ "SUBSCRIBE", AUTH | SEL }, { "UNSUBSCRIBE", AUTH | SEL },
+		{ "STATUS", AUTH | SEL }, { "SELECT", AUTH | SEL },
+		{ "EXAMINE", AUTH | SEL }, { "APPEND", AUTH | SEL },
+		{ "IDLE", AUTH | SEL }, { "CHECK", SEL }, { "CLOSE", SEL },
+		{ "UNSELECT", SEL }, { "EXPUNGE", SEL }, { "SEARCH", SEL },
+		{ "FETCH", SEL }, { "STORE", SEL }, { "COPY", SEL },
+		{ "MOVE", SEL },
+	};
+	static const unsigned state_bit[] = { NOAUTH, AUTH, SEL, 0 };
+	const char *n = cmd->name;
+	int k = -1;
+
+	for (size_t i = 0; i < G_N_ELEMENTS(known); i++) {
+		if (!g_ascii_strcasecmp(n, known[i].name))
+			k = (int)i;
+	}
+	if (cmd->uid && (k < 0 || !strstr("SEARCH FETCH STORE COPY MOVE "
+					  "EXPUNGE", known[k].name)))
+		k = -1;
+	if (k < 0) {
+		imap_reply(s, cmd, "BAD", "unknown command");
+		return true;
+	}
+	if (!(known[k].states & state_bit[s->state])) {
+		imap_reply(s, cmd, "BAD", "%s", s->state == IMAP_NOT_AUTHED
+			   ? "log in first" : s->state == IMAP_AUTHED
+			   ? "select a mailbox first" : "not in this state");
+		return true;
+	}
+	n = known[k].name;
+	if (!strcmp(n, "CAPABILITY")) {
+		send_capability(s);
+		imap_reply(s, cmd, "OK", "CAPABILITY completed");
+	} else if (!strcmp(n, "NOOP") || !strcmp(n, "CHECK")) {
+		imap_reply(s, cmd, "OK", "%s completed", n);
+	} else if (!strcmp(n, "LOGOUT")) {
+		imap_untagged(s, "BYE logging out");
+		imap_reply(s, cmd, "OK", "LOGOUT completed");
+		return false;
+	} else if (!strcmp(n, "ID")) {
+		cmd_id(s, cmd);
+	} else if (!strcmp(n, "LOGIN")) {
+		return cmd_login(s, cmd);
+	} else if (!strcmp(n, "AUTHENTICATE")) {
+		return cmd_authenticate(s, cmd);
+	} else if (!strcmp(n, "STARTTLS")) {
+		return cmd_starttls(s, cmd);
+	} else if (!strcmp(n, "ENABLE")) {
+		cmd_enable(s, cmd);
+	} else if (!strcmp(n, "NAMESPACE")) {
+		imap_untagged(s, "NAMESPACE ((\"\" \"/\")) NIL NIL");
+		imap_reply(s, cmd, "OK", "NAMESPACE completed");
+	} else if (!strcmp(n, "LIST") || !strcmp(n, "LSUB")) {
+		imap_cmd_list(s, cmd, !strcmp(n, "LSUB"));
+	} else if (!strcmp(n, "CREATE")) {
+		imap_cmd_create(s, cmd);
+	} else if (!strcmp(n, "DELETE")) {
+		imap_cmd_delete(s, cmd);
+	} else if (!strcmp(n, "RENAME")) {
+		imap_cmd_rename(s, cmd);
+	} else if (!strcmp(n, "SUBSCRIBE") || !strcmp(n, "UNSUBSCRIBE")) {
+		imap_cmd_subscribe(s, cmd);
+	} else if (!strcmp(n, "STATUS")) {
+		imap_cmd_status(s, cmd);
+	} else if (!strcmp(n, "SELECT") || !strcmp(n, "EXAMINE")) {
+		imap_cmd_select(s, cmd, !strcmp(n, "EXAMINE"));
+	} else if (!strcmp(n, "APPEND")) {
+		imap_cmd_append(s, cmd);
+	} else if (!strcmp(n, "IDLE")) {
+		return cmd_idle(s, cmd);
+	} else if (!strcmp(n, "CLOSE") || !strcmp(n, "UNSELECT")) {
+		cmd_close(s, cmd, !strcmp(n, "CLOSE"));
+	} else if (!strcmp(n, "EXPUNGE")) {
+		imap_cmd_expunge(s, cmd);
+	} else if (!strcmp(n, "SEARCH")) {
+		imap_cmd_search(s, cmd);
+	} else if (!strcmp(n, "FETCH")) {
+		imap_cmd_fetch(s, cmd);
+	} else if (!strcmp(n, "STORE")) {
+		imap_cmd_store(s, cmd);
+	} else if (!strcmp(n, "COPY") || !strcmp(n, "MOVE")) {
+		imap_cmd_copy(s, cmd, !strcmp(n, "MOVE"));
+	}
+	return true;
+}
+
+/*
+ * Run one parsed line.  The tagged reply of most commands comes after the
+ * untagged news of the mailbox, which RFC 3501 section 7 allows after any
+ * command; EXPUNGE news waits during FETCH, STORE and SEARCH by number
+ * (section 7.4.1), where numbers must not shift under the client.
+ */
+static bool run_line(struct imap_session *s, struct imap_line *l)
+{
+	struct imap_arg *tag = imap_line_arg(l, 0);
+	struct imap_arg *name = imap_line_arg(l, 1);
+	struct imap_cmd cmd = { 0 };
+	bool go_on;
+
+	if (!tag || tag->type != IMAP_ARG_ATOM || !strcmp(tag->str, "*") ||
+	    !strcmp(tag->str, "+") || strpbrk(tag->str, "[]")) {
+		imap_untagged(s, "BAD a command starts with a tag");
+		return true;
+	}
+	cmd.tag = tag->str;
+	if (!name || name->type != IMAP_ARG_ATOM) {
+		imap_reply(s, &cmd, "BAD", "a command name is needed");
+		return true;
+	}
+	cmd.name = name->str;
+	guint first = 2;
+	if (!g_ascii_strcasecmp(cmd.name, "UID")) {
+		struct imap_arg *real = imap_line_arg(l, 2);
+		if (!real || real->type != IMAP_ARG_ATOM) {
+			imap_reply(s, &cmd, "BAD", "UID what?");
+			return true;
+		}
+		cmd.uid = true;
+		cmd.name = real->str;
+		first = 3;
+	}
+	cmd.args = (struct imap_arg **)l->args->pdata + first;
+	cmd.nargs = l->args->len - first;
+	log_debug(LOG_PROTO, "imap: %s: %s %s%s", serve_conn_peer(s->c),
+		  cmd.tag, cmd.uid ? "UID " : "", cmd.name);
+	bool by_number = !cmd.uid &&
+		(!g_ascii_strcasecmp(cmd.name, "FETCH") ||
+		 !g_ascii_strcasecmp(cmd.name, "STORE") ||
+		 !g_ascii_strcasecmp(cmd.name, "SEARCH"));
+	if (s->view && !by_number && g_ascii_strcasecmp(cmd.name, "IDLE") &&
+	    g_ascii_strcasecmp(cmd.name, "CLOSE") &&
+	    g_ascii_strcasecmp(cmd.name, "UNSELECT") &&
+	    g_ascii_strcasecmp(cmd.name, "SELECT") &&
+	    g_ascii_strcasecmp(cmd.name, "EXAMINE") &&
+	    g_ascii_strcasecmp(cmd.name, "LOGOUT"))
+		imap_view_refresh(s, true);
+	else if (s->view && by_number)
+		imap_view_refresh(s, false);
+	go_on = dispatch(s, &cmd);
+	return go_on && s->state != IMAP_LOGOUT;
+}
 
 static void imap_session(const struct serve_ctx *ctx, struct serve_conn *c)
 {
-	serve_conn_printf(c, "* BYE IMAP is not served by this version\r\n");
+	struct imap_session s = { .ctx = ctx, .c = c };
+
+	s.parser = imap_parser_new(IMAP_PARSE_COMMANDS, &before_login);
+	s.line = g_string_new(NULL);
+	serve_conn_printf(c, "* OK [CAPABILITY IMAP4rev1 LITERAL+ SASL-IR ID "
+			  "ENABLE IDLE NAMESPACE%s AUTH=PLAIN] mailfs ready\r\n",
+			  ctx->tls && !serve_conn_is_tls(c) ? " STARTTLS" : "");
+	for (;;) {
+		const char *buf;
+		size_t used = 0;
+
+		if (!serve_conn_buffered(c) && serve_conn_flush(c) < 0)
+			break;
+		ssize_t n = serve_conn_peek(c, &buf);
+		if (n < 0) {
+			if (n == -ETIMEDOUT)
+				imap_untagged(&s, "BYE idle for too long");
+			break;
+		}
+		enum imap_parse_status st = imap_parser_feed(
+			s.parser, buf, (size_t)n, &used);
+		serve_conn_consume(c, used);
+		if (st == IMAP_PARSE_NEED_MORE)
+			continue;
+		if (st == IMAP_PARSE_CONTINUE) {
+			serve_conn_printf(c, "+ go ahead\r\n");
+			continue;
+		}
+		if (st == IMAP_PARSE_ERROR) {
+			const char *why = imap_parser_error(s.parser);
+			if (used == 0) {
+				/* framing lost: whatever follows could be
+				 * the rest of a literal */
+				imap_untagged(&s, "BYE %s", why);
+				break;
+			}
+			imap_untagged(&s, "BAD %s", why);
+			imap_parser_reset(s.parser);
+			continue;
+		}
+		struct imap_line *l = imap_parser_take(s.parser);
+		bool go_on = run_line(&s, l);
+		imap_line_free(&l);
+		if (!go_on)
+			break;
+	}
 	serve_conn_flush(c);
+	imap_view_free(&s.view);
+	imap_parser_free(&s.parser);
+	g_string_free(s.line, TRUE);
 }
 
 const struct serve_proto imap_server_proto = {

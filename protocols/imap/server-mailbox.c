@@ -1,0 +1,575 @@
+/*
+ * server-mailbox.c - mailboxes of the embedded IMAP server: names, LIST,
+ * CREATE, DELETE, RENAME, STATUS, SELECT/EXAMINE, and keeping a selected
+ * mailbox's view in step with the store.
+ *
+ * RFC 3501 sections 5.1 (names; "/" is the hierarchy delimiter, names are
+ * modified UTF-7 on the wire), 6.3 (the commands), 7.3-7.4 (EXISTS,
+ * RECENT, EXPUNGE); RFC 6154 (SPECIAL-USE attributes by well-known name);
+ * RFC 3348 (\HasChildren).  A name that would leave the store ("..", an
+ * absolute path, a part that starts with '.') is refused.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "log.h"
+#include "mutf7.h"
+#include "server-private.h"
+#include "server-uids.h"
+
+char *imap_mailbox_path(const char *name)
+{
+	g_autofree char *utf8 = NULL;
+	size_t len;
+
+	if (!name || !*name)
+		return NULL;
+	if (!g_ascii_strncasecmp(name, "INBOX", 5) &&
+	    (name[5] == '\0' || name[5] == '/')) {
+		g_autofree char *rest = NULL;
+		if (name[5] == '\0')
+			return g_strdup("INBOX");
+		if (mutf7_decode(name + 5, &rest) < 0)
+			return NULL;
+		utf8 = g_strconcat("INBOX", rest, NULL);
+	} else if (mutf7_decode(name, &utf8) < 0) {
+		return NULL;
+	}
+	len = strlen(utf8);
+	if (len > 0 && utf8[len - 1] == '/')
+		utf8[--len] = '\0';
+	if (len == 0 || len > 1024 || utf8[0] == '/')
+		return NULL;
+	g_auto(GStrv) parts = g_strsplit(utf8, "/", -1);
+	for (int i = 0; parts[i]; i++) {
+		if (!*parts[i] || parts[i][0] == '.' || strlen(parts[i]) > 255)
+			return NULL;
+		for (const char *p = parts[i]; *p; p++) {
+			if ((unsigned char)*p < 0x20 || *p == 0x7f)
+				return NULL;
+		}
+	}
+	return g_steal_pointer(&utf8);
+}
+
+char *imap_mailbox_name(const char *path)
+{
+	char *out = NULL;
+
+	if (mutf7_encode(path, &out) < 0)
+		return g_strdup(path);
+	return out;
+}
+
+/* RFC 3501 section 6.3.8: '*' matches anything, '%' anything but the
+ * delimiter.  Dynamic programming, so that no pattern takes long. */
+static bool list_match(const char *pat, const char *name)
+{
+	size_t m = strlen(pat), n = strlen(name);
+	g_autofree bool *row = g_new0(bool, n + 1);
+	g_autofree bool *next = g_new0(bool, n + 1);
+
+	row[0] = true;
+	for (size_t j = 1; j <= n; j++)
+		row[j] = false;
+	for (size_t i = 1; i <= m; i++) {
+		char pc = pat[i - 1];
+		next[0] = row[0] && (pc == '*' || pc == '%');
+		for (size_t j = 1; j <= n; j++) {
+			char nc = name[j - 1];
+			if (pc == '*')
+				next[j] = row[j] || next[j - 1];
+			else if (pc == '%')
+				next[j] = row[j] || (next[j - 1] && nc != '/');
+			else
+				next[j] = row[j - 1] && pc == nc;
+		}
+		memcpy(row, next, (n + 1) * sizeof(bool));
+	}
+	return row[n];
+}
+
+static const char *special_use(const char *path)
+{
+	static const struct {
+		const char *name, *attr;
+	} uses[] = {
+		{ "Sent", "\\Sent" }, { "Sent Messages", "\\Sent" },
+		{ "Sent Items", "\\Sent" }, { "Drafts", "\\Drafts" },
+		{ "Trash", "\\Trash" }, { "Deleted Items", "\\Trash" },
+		{ "Junk", "\\Junk" }, { "Spam", "\\Junk" },
+		{ "Archive", "\\Archive" },
+	};
+
+	for (size_t i = 0; i < G_N_ELEMENTS(uses); i++) {
+		if (!strcmp(path, uses[i].name))
+			return uses[i].attr;
+	}
+	return NULL;
+}
+
+void imap_cmd_list(struct imap_session *s, const struct imap_cmd *cmd,
+		   bool lsub)
+{
+	const char *ref = imap_cmd_string(cmd, 0);
+	const char *pat = imap_cmd_string(cmd, 1);
+	g_autoptr(GPtrArray) folders = NULL;
+	struct mfs_error e = { 0 };
+	const char *verb = lsub ? "LSUB" : "LIST";
+
+	if (!ref || !pat || cmd->nargs != 2) {
+		imap_reply(s, cmd, "BAD", "%s reference pattern", verb);
+		return;
+	}
+	if (!*pat) {
+		imap_untagged(s, "%s (\\Noselect) \"/\" \"\"", verb);
+		imap_reply(s, cmd, "OK", "%s completed", verb);
+		return;
+	}
+	g_autofree char *full = g_strconcat(ref, pat, NULL);
+	if (mfs_store_list_folders(s->ctx->store, &folders, &e) < 0) {
+		imap_reply(s, cmd, "NO", "[SERVERBUG] cannot list: %s", e.msg);
+		return;
+	}
+	for (guint i = 0; i < folders->len; i++) {
+		const struct mfs_folder_info *fi = folders->pdata[i];
+		if (fi->kind != MFS_FOLDER_MAIL && fi->kind != MFS_FOLDER_NONE)
+			continue;
+		g_autofree char *name = imap_mailbox_name(fi->path);
+		bool inbox = !strcmp(fi->path, "INBOX");
+		if (!list_match(full, name) &&
+		    !(inbox && list_match(full, "inbox")) &&
+		    !(inbox && !g_ascii_strcasecmp(full, "INBOX")))
+			continue;
+		g_autofree char *prefix = g_strconcat(fi->path, "/", NULL);
+		bool children = false;
+		for (guint j = 0; j < folders->len && !children; j++) {
+			const struct mfs_folder_info *o = folders->pdata[j];
+			children = (o->kind == MFS_FOLDER_MAIL ||
+				    o->kind == MFS_FOLDER_NONE) &&
+				   g_str_has_prefix(o->path, prefix);
+		}
+		const char *use = special_use(fi->path);
+		serve_conn_printf(s->c, "* %s (%s%s%s%s) \"/\" ", verb,
+				  children ? "\\HasChildren"
+					   : "\\HasNoChildren",
+				  fi->kind == MFS_FOLDER_NONE ? " \\Noselect"
+							       : "",
+				  use ? " " : "", use ? use : "");
+		imap_send_astring(s, name);
+		serve_conn_write(s->c, "\r\n", 2);
+	}
+	imap_reply(s, cmd, "OK", "%s completed", verb);
+}
+
+/* The folder's path from argument i, or a BAD reply and NULL. */
+static char *mailbox_arg(struct imap_session *s, const struct imap_cmd *cmd,
+			 guint i)
+{
+	const char *name = imap_cmd_string(cmd, i);
+	char *path = imap_mailbox_path(name);
+
+	if (!name)
+		imap_reply(s, cmd, "BAD", "a mailbox name is needed");
+	else if (!path)
+		imap_reply(s, cmd, "NO", "[CANNOT] not an acceptable mailbox "
+			   "name");
+	return path;
+}
+
+static bool folder_exists(struct imap_session *s, const char *path,
+			  enum mfs_folder_kind *kind_r)
+{
+	g_autoptr(GPtrArray) folders = NULL;
+	struct mfs_error e = { 0 };
+
+	if (mfs_store_list_folders(s->ctx->store, &folders, &e) < 0)
+		return false;
+	for (guint i = 0; i < folders->len; i++) {
+		const struct mfs_folder_info *fi = folders->pdata[i];
+		if (!strcmp(fi->path, path)) {
+			if (kind_r)
+				*kind_r = fi->kind;
+			return true;
+		}
+	}
+	return false;
+}
+
+void imap_cmd_create(struct imap_session *s, const struct imap_cmd *cmd)
+{
+	g_autofree char *path = mailbox_arg(s, cmd, 0);
+	struct mfs_error e = { 0 };
+	int rc = 0;
+
+	if (!path)
+		return;
+	if (folder_exists(s, path, NULL)) {
+		imap_reply(s, cmd, "NO", "[ALREADYEXISTS] mailbox exists");
+		return;
+	}
+	/* parents first, as RFC 3501 section 6.3.3 suggests */
+	g_auto(GStrv) parts = g_strsplit(path, "/", -1);
+	g_autoptr(GString) sofar = g_string_new(NULL);
+	for (int i = 0; parts[i] && rc == 0; i++) {
+		if (i)
+			g_string_append_c(sofar, '/');
+		g_string_append(sofar, parts[i]);
+		if (parts[i + 1] && folder_exists(s, sofar->str, NULL))
+			continue;
+		rc = mfs_store_create_folder(s->ctx->store, sofar->str,
+					     MFS_FOLDER_MAIL, &e);
+	}
+	if (rc < 0)
+		imap_reply(s, cmd, "NO", "[CANNOT] %s", e.msg);
+	else
+		imap_reply(s, cmd, "OK", "CREATE completed");
+}
+
+void imap_cmd_delete(struct imap_session *s, const struct imap_cmd *cmd)
+{
+	g_autofree char *path = mailbox_arg(s, cmd, 0);
+	struct mfs_sync_result *res = NULL;
+	struct mfs_error e = { 0 };
+	enum mfs_folder_kind kind;
+
+	if (!path)
+		return;
+	if (!strcmp(path, "INBOX")) {
+		imap_reply(s, cmd, "NO", "[CANNOT] INBOX stays");
+		return;
+	}
+	if (!folder_exists(s, path, &kind) ||
+	    (kind != MFS_FOLDER_MAIL && kind != MFS_FOLDER_NONE)) {
+		imap_reply(s, cmd, "NO", "[NONEXISTENT] no such mailbox");
+		return;
+	}
+	if (s->view && !strcmp(s->view->folder, path)) {
+		imap_reply(s, cmd, "NO", "[INUSE] close the mailbox first");
+		return;
+	}
+	/* its messages go with it (section 6.3.4) */
+	if (kind == MFS_FOLDER_MAIL &&
+	    mfs_store_sync(s->ctx->store, path, NULL, &res, &e) == 0) {
+		for (guint i = 0; i < res->changed->len; i++) {
+			const struct mfs_item *it = res->changed->pdata[i];
+			mfs_store_remove(s->ctx->store, path, it->id, NULL);
+		}
+		mfs_sync_result_free(&res);
+	}
+	if (mfs_store_delete_folder(s->ctx->store, path, &e) < 0)
+		imap_reply(s, cmd, "NO", "[CANNOT] %s", e.msg);
+	else
+		imap_reply(s, cmd, "OK", "DELETE completed");
+}
+
+void imap_cmd_rename(struct imap_session *s, const struct imap_cmd *cmd)
+{
+	g_autofree char *from = mailbox_arg(s, cmd, 0);
+	g_autofree char *to = from ? mailbox_arg(s, cmd, 1) : NULL;
+	struct mfs_error e = { 0 };
+
+	if (!from || !to)
+		return;
+	if (!strcmp(from, "INBOX")) {
+		imap_reply(s, cmd, "NO", "[CANNOT] renaming INBOX is not "
+			   "supported");
+		return;
+	}
+	if (!folder_exists(s, from, NULL)) {
+		imap_reply(s, cmd, "NO", "[NONEXISTENT] no such mailbox");
+		return;
+	}
+	if (folder_exists(s, to, NULL)) {
+		imap_reply(s, cmd, "NO", "[ALREADYEXISTS] target exists");
+		return;
+	}
+	if (mfs_store_rename_folder(s->ctx->store, from, to, &e) < 0)
+		imap_reply(s, cmd, "NO", "[CANNOT] %s", e.msg);
+	else
+		imap_reply(s, cmd, "OK", "RENAME completed");
+}
+
+void imap_cmd_subscribe(struct imap_session *s, const struct imap_cmd *cmd)
+{
+	g_autofree char *path = mailbox_arg(s, cmd, 0);
+
+	/* every mailbox counts as subscribed; LSUB lists them all */
+	if (path)
+		imap_reply(s, cmd, "OK", "%s completed", cmd->name);
+}
+
+void imap_msg_clear(gpointer p)
+{
+	struct imap_msg *m = p;
+
+	g_free(m->id);
+}
+
+static int msg_by_uid(gconstpointer a, gconstpointer b)
+{
+	const struct imap_msg *x = a, *y = b;
+
+	return x->uid < y->uid ? -1 : x->uid > y->uid;
+}
+
+int imap_folder_load(struct imap_session *s, const char *folder,
+		     GArray **msgs_r, uint32_t *validity_r, uint32_t *next_r,
+		     char **state_r)
+{
+	struct mfs_sync_result *res = NULL;
+	struct mfs_error e = { 0 };
+	uint32_t *uids = NULL;
+	int rc;
+
+	rc = mfs_store_sync(s->ctx->store, folder, NULL, &res, &e);
+	if (rc < 0)
+		return rc;
+	rc = imap_uids_assign(s->ctx->store_root, folder, res->changed, &uids,
+			      validity_r, next_r);
+	if (rc < 0) {
+		log_warnx("imap: UIDs of %s: %s", folder, g_strerror(-rc));
+		mfs_sync_result_free(&res);
+		return rc;
+	}
+	GArray *msgs = g_array_sized_new(FALSE, TRUE, sizeof(struct imap_msg),
+					 res->changed->len);
+	g_array_set_clear_func(msgs, imap_msg_clear);
+	for (guint i = 0; i < res->changed->len; i++) {
+		struct mfs_item *it = res->changed->pdata[i];
+		struct imap_msg m = {
+			.uid = uids[i],
+			.id = g_strdup(it->id),
+			.size = it->size,
+			.date = it->date,
+			.flags = it->flags & MFS_FLAG_LETTERS,
+			.recent = (it->flags & MFS_FLAG_NEW) != 0,
+		};
+		g_array_append_val(msgs, m);
+	}
+	g_array_sort(msgs, msg_by_uid);
+	if (state_r)
+		*state_r = g_steal_pointer(&res->state);
+	g_free(uids);
+	mfs_sync_result_free(&res);
+	*msgs_r = msgs;
+	return 0;
+}
+
+void imap_cmd_status(struct imap_session *s, const struct imap_cmd *cmd)
+{
+	g_autofree char *path = mailbox_arg(s, cmd, 0);
+	GPtrArray *items = cmd->nargs == 2 ? imap_arg_list(cmd->args[1]) : NULL;
+	g_autoptr(GArray) msgs = NULL;
+	uint32_t validity, next, recent = 0, unseen = 0;
+
+	if (!path)
+		return;
+	if (!items || items->len == 0) {
+		imap_reply(s, cmd, "BAD", "STATUS mailbox (items)");
+		return;
+	}
+	if (imap_folder_load(s, path, &msgs, &validity, &next, NULL) < 0) {
+		imap_reply(s, cmd, "NO", "[NONEXISTENT] no such mailbox");
+		return;
+	}
+	for (guint i = 0; i < msgs->len; i++) {
+		const struct imap_msg *m = &g_array_index(msgs, struct imap_msg,
+							  i);
+		recent += m->recent;
+		unseen += !(m->flags & MFS_FLAG_SEEN);
+	}
+	g_autoptr(GString) out = g_string_new(NULL);
+	for (guint i = 0; i < items->len; i++) {
+		const struct imap_arg *a = items->pdata[i];
+		uint32_t v;
+		if (imap_arg_is(a, "MESSAGES"))
+			v = msgs->len;
+		else if (imap_arg_is(a, "RECENT"))
+			v = recent;
+		else if (imap_arg_is(a, "UIDNEXT"))
+			v = next;
+		else if (imap_arg_is(a, "UIDVALIDITY"))
+			v = validity;
+		else if (imap_arg_is(a, "UNSEEN"))
+			v = unseen;
+		else {
+			imap_reply(s, cmd, "BAD", "unknown STATUS item");
+			return;
+		}
+		g_string_append_printf(out, "%s%s %u", out->len ? " " : "",
+				       a->str, v);
+	}
+	serve_conn_printf(s->c, "* STATUS ");
+	imap_send_astring(s, imap_cmd_string(cmd, 0));
+	serve_conn_printf(s->c, " (%s)\r\n", out->str);
+	imap_reply(s, cmd, "OK", "STATUS completed");
+}
+
+void imap_view_free(struct imap_view **vp)
+{
+	struct imap_view *v = *vp;
+
+	if (!v)
+		return;
+	g_free(v->folder);
+	g_free(v->name);
+	g_free(v->state);
+	if (v->msgs)
+		g_array_unref(v->msgs);
+	g_free(v);
+	*vp = NULL;
+}
+
+void imap_cmd_select(struct imap_session *s, const struct imap_cmd *cmd,
+		     bool readonly)
+{
+	g_autofree char *path = mailbox_arg(s, cmd, 0);
+	struct imap_view *v;
+	uint32_t recent = 0, unseen = 0;
+	enum mfs_folder_kind kind = MFS_FOLDER_NONE;
+
+	/* RFC 3501 section 6.3.1: a failed SELECT leaves none selected */
+	imap_view_free(&s->view);
+	s->state = IMAP_AUTHED;
+	if (!path)
+		return;
+	if (cmd->nargs != 1) {
+		imap_reply(s, cmd, "BAD", "no SELECT parameters are supported");
+		return;
+	}
+	if (!folder_exists(s, path, &kind) || kind != MFS_FOLDER_MAIL) {
+		imap_reply(s, cmd, "NO", "[NONEXISTENT] no such mailbox");
+		return;
+	}
+	v = g_new0(struct imap_view, 1);
+	v->folder = g_steal_pointer(&path);
+	v->name = g_strdup(imap_cmd_string(cmd, 0));
+	v->readonly = readonly;
+	if (imap_folder_load(s, v->folder, &v->msgs, &v->uidvalidity,
+			     &v->uidnext, &v->state) < 0) {
+		imap_view_free(&v);
+		imap_reply(s, cmd, "NO", "[SERVERBUG] cannot read the mailbox");
+		return;
+	}
+	for (guint i = 0; i < v->msgs->len; i++) {
+		struct imap_msg *m = &g_array_index(v->msgs, struct imap_msg, i);
+		if (!unseen && !(m->flags & MFS_FLAG_SEEN))
+			unseen = i + 1;
+		if (!m->recent)
+			continue;
+		recent++;
+		/* seen by a mail reader now: new/ to cur/, as Maildir
+		 * readers do; \Recent stays for this session */
+		if (!readonly)
+			mfs_store_set_flags(s->ctx->store, v->folder, m->id,
+					    m->flags, NULL);
+	}
+	if (recent && !readonly)
+		g_clear_pointer(&v->state, g_free);
+	s->view = v;
+	s->state = IMAP_SELECTED;
+	imap_untagged(s, "FLAGS (\\Answered \\Flagged \\Deleted \\Seen "
+		      "\\Draft)");
+	imap_untagged(s, "OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted "
+		      "\\Seen \\Draft)] flags kept");
+	imap_untagged(s, "%u EXISTS", v->msgs->len);
+	imap_untagged(s, "%u RECENT", recent);
+	if (unseen)
+		imap_untagged(s, "OK [UNSEEN %u] first unseen", unseen);
+	imap_untagged(s, "OK [UIDVALIDITY %u] UIDs valid", v->uidvalidity);
+	imap_untagged(s, "OK [UIDNEXT %u] predicted next UID", v->uidnext);
+	imap_reply(s, cmd, "OK", "[%s] %s completed",
+		   readonly ? "READ-ONLY" : "READ-WRITE",
+		   readonly ? "EXAMINE" : "SELECT");
+}
+
+static struct imap_msg *find_uid(GArray *msgs, uint32_t uid, guint *at_r)
+{
+	guint lo = 0, hi = msgs->len;
+
+	while (lo < hi) {
+		guint mid = lo + (hi - lo) / 2;
+		struct imap_msg *m = &g_array_index(msgs, struct imap_msg, mid);
+		if (m->uid == uid) {
+			if (at_r)
+				*at_r = mid;
+			return m;
+		}
+		if (m->uid < uid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+int imap_view_refresh(struct imap_session *s, bool expunges)
+{
+	struct imap_view *v = s->view;
+	struct mfs_sync_result *res = NULL;
+	struct mfs_error e = { 0 };
+	g_autoptr(GArray) now = NULL;
+	uint32_t validity, next;
+	int rc;
+
+	/* cheap when nothing changed: the store compares its state */
+	rc = mfs_store_sync(s->ctx->store, v->folder, v->state, &res, &e);
+	if (rc < 0)
+		return rc;
+	bool same = !res->full && res->changed->len == 0 &&
+		    res->vanished->len == 0 && res->state;
+	if (same) {
+		g_free(v->state);
+		v->state = g_steal_pointer(&res->state);
+	}
+	mfs_sync_result_free(&res);
+	if (same)
+		return 0;
+	g_autofree char *state = NULL;
+	if ((rc = imap_folder_load(s, v->folder, &now, &validity, &next,
+				   &state)) < 0)
+		return rc;
+	g_free(v->state);
+	v->state = g_steal_pointer(&state);
+	v->uidnext = next;
+	/* gone, from the highest number down so that each number told is
+	 * still right when the client reads it */
+	for (guint i = v->msgs->len; expunges && i-- > 0;) {
+		struct imap_msg *m = &g_array_index(v->msgs, struct imap_msg, i);
+		if (find_uid(now, m->uid, NULL))
+			continue;
+		imap_untagged(s, "%u EXPUNGE", i + 1);
+		g_array_remove_index(v->msgs, i);
+	}
+	for (guint i = 0; i < v->msgs->len; i++) {
+		struct imap_msg *m = &g_array_index(v->msgs, struct imap_msg, i);
+		struct imap_msg *n = find_uid(now, m->uid, NULL);
+		if (!n || n->flags == m->flags)
+			continue;
+		m->flags = n->flags;
+		serve_conn_printf(s->c, "* %u FETCH (UID %u FLAGS ", i + 1,
+				  m->uid);
+		imap_send_flags(s, m);
+		serve_conn_printf(s->c, ")\r\n");
+	}
+	uint32_t last = v->msgs->len ? g_array_index(v->msgs, struct imap_msg,
+						     v->msgs->len - 1).uid : 0;
+	guint before = v->msgs->len, recent = 0;
+	for (guint i = 0; i < now->len; i++) {
+		struct imap_msg *n = &g_array_index(now, struct imap_msg, i);
+		if (n->uid <= last)
+			continue;
+		struct imap_msg m = *n;
+		m.id = g_strdup(n->id);
+		g_array_append_val(v->msgs, m);
+	}
+	if (v->msgs->len != before) {
+		for (guint j = 0; j < v->msgs->len; j++)
+			recent += g_array_index(v->msgs, struct imap_msg,
+						j).recent;
+		imap_untagged(s, "%u EXISTS", v->msgs->len);
+		imap_untagged(s, "%u RECENT", recent);
+	}
+	return 0;
+}

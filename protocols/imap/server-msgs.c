@@ -1,0 +1,452 @@
+/*
+ * server-msgs.c - commands that change messages: STORE, COPY, MOVE,
+ * EXPUNGE (and UID EXPUNGE), APPEND.
+ *
+ * RFC 3501 sections 6.3.11 (APPEND), 6.4.3 (EXPUNGE), 6.4.6 (STORE),
+ * 6.4.7 (COPY); RFC 4315 (UIDPLUS: APPENDUID, COPYUID, UID EXPUNGE);
+ * RFC 6851 (MOVE).  Every change goes through the store, so that a mount
+ * and other sessions see it; the UIDs a change made come from the UID
+ * state (server-uids.c) after it.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "server-private.h"
+#include "spool.h"
+
+int imap_flags_parse(const struct imap_arg *a, uint64_t *flags_r)
+{
+	static const struct {
+		const char *name;
+		uint64_t bit;
+	} names[] = {
+		{ "\\Seen", MFS_FLAG_SEEN }, { "\\Answered", MFS_FLAG_REPLIED },
+		{ "\\Flagged", MFS_FLAG_FLAGGED },
+		{ "\\Deleted", MFS_FLAG_TRASHED }, { "\\Draft", MFS_FLAG_DRAFT },
+	};
+	GPtrArray *list = imap_arg_list(a);
+
+	if (list) {
+		for (guint i = 0; i < list->len; i++) {
+			if (imap_flags_parse(list->pdata[i], flags_r) < 0)
+				return -EINVAL;
+		}
+		return 0;
+	}
+	if (!a || a->type != IMAP_ARG_ATOM)
+		return -EINVAL;
+	for (size_t i = 0; i < G_N_ELEMENTS(names); i++) {
+		if (!g_ascii_strcasecmp(a->str, names[i].name)) {
+			*flags_r |= names[i].bit;
+			return 0;
+		}
+	}
+	if (!g_ascii_strcasecmp(a->str, "\\Recent") || a->str[0] != '\\')
+		return 0;	/* \Recent is not stored; keywords are not kept */
+	return -EINVAL;
+}
+
+static bool parse_set(struct imap_session *s, const struct imap_cmd *cmd,
+		      GArray **set_r)
+{
+	GArray *msgs = s->view->msgs;
+	uint32_t star = msgs->len == 0 ? 0 : cmd->uid
+		? g_array_index(msgs, struct imap_msg, msgs->len - 1).uid
+		: msgs->len;
+
+	if (cmd->nargs < 1 || cmd->args[0]->type != IMAP_ARG_ATOM ||
+	    imap_seqset_parse(cmd->args[0]->str, star, set_r) < 0)
+		return false;
+	if (!cmd->uid && (*set_r)->len &&
+	    g_array_index(*set_r, uint32_t, 2 * ((*set_r)->len - 1) + 1) >
+		    msgs->len) {
+		g_array_unref(*set_r);
+		*set_r = NULL;
+		return false;
+	}
+	return true;
+}
+
+void imap_cmd_store(struct imap_session *s, const struct imap_cmd *cmd)
+{
+	g_autoptr(GArray) set = NULL;
+	const char *item = imap_cmd_string(cmd, 1);
+	uint64_t flags = 0;
+	int op;
+	bool silent;
+
+	if (!item || cmd->nargs < 3 || !parse_set(s, cmd, &set)) {
+		imap_reply(s, cmd, "BAD", "STORE sequence-set item flags");
+		return;
+	}
+	op = item[0] == '+' ? 1 : item[0] == '-' ? -1 : 0;
+	const char *base = op ? item + 1 : item;
+	silent = !g_ascii_strcasecmp(base, "FLAGS.SILENT");
+	if (!silent && g_ascii_strcasecmp(base, "FLAGS")) {
+		imap_reply(s, cmd, "BAD", "STORE takes FLAGS, +FLAGS or -FLAGS");
+		return;
+	}
+	for (guint i = 2; i < cmd->nargs; i++) {
+		if (imap_flags_parse(cmd->args[i], &flags) < 0) {
+			imap_reply(s, cmd, "BAD", "unknown flag");
+			return;
+		}
+	}
+	if (s->view->readonly) {
+		imap_reply(s, cmd, "NO", "mailbox is read-only");
+		return;
+	}
+	bool failed = false;
+	for (guint i = 0; i < s->view->msgs->len; i++) {
+		struct imap_msg *m = &g_array_index(s->view->msgs,
+						    struct imap_msg, i);
+		if (!imap_set_matches(s, set, cmd->uid, i))
+			continue;
+		uint64_t now = op > 0 ? m->flags | flags
+			     : op < 0 ? m->flags & ~flags : flags;
+		if (now != m->flags) {
+			if (mfs_store_set_flags(s->ctx->store, s->view->folder,
+						m->id, now, NULL) < 0) {
+				failed = true;
+				continue;
+			}
+			m->flags = now;
+		}
+		if (silent)
+			continue;
+		serve_conn_printf(s->c, "* %u FETCH (", i + 1);
+		if (cmd->uid)
+			serve_conn_printf(s->c, "UID %u ", m->uid);
+		serve_conn_printf(s->c, "FLAGS ");
+		imap_send_flags(s, m);
+		serve_conn_printf(s->c, ")\r\n");
+	}
+	if (failed)
+		imap_reply(s, cmd, "NO", "some flags could not be set");
+	else
+		imap_reply(s, cmd, "OK", "STORE completed");
+}
+
+/* UIDs as a set: runs of consecutive numbers as ranges. */
+static char *uid_set(const GArray *uids)
+{
+	GString *out = g_string_new(NULL);
+
+	for (guint i = 0; i < uids->len;) {
+		uint32_t a = g_array_index(uids, uint32_t, i), b = a;
+		guint j = i + 1;
+		while (j < uids->len && g_array_index(uids, uint32_t, j) ==
+						 b + 1)
+			b = g_array_index(uids, uint32_t, j++);
+		if (out->len)
+			g_string_append_c(out, ',');
+		if (a == b)
+			g_string_append_printf(out, "%u", a);
+		else
+			g_string_append_printf(out, "%u:%u", a, b);
+		i = j;
+	}
+	return g_string_free(out, FALSE);
+}
+
+/* The UIDs that `folder` gave to `ids` (in order); 0 for one not found. */
+static GArray *uids_of(struct imap_session *s, const char *folder,
+		       GPtrArray *ids, uint32_t *validity_r)
+{
+	g_autoptr(GArray) msgs = NULL;
+	GArray *out = g_array_new(FALSE, TRUE, sizeof(uint32_t));
+	uint32_t next;
+
+	*validity_r = 0;
+	if (imap_folder_load(s, folder, &msgs, validity_r, &next, NULL) < 0)
+		return out;
+	g_autoptr(GHashTable) by_id = g_hash_table_new(g_str_hash,
+						       g_str_equal);
+	for (guint i = 0; i < msgs->len; i++) {
+		struct imap_msg *m = &g_array_index(msgs, struct imap_msg, i);
+		g_hash_table_insert(by_id, m->id, GUINT_TO_POINTER(m->uid));
+	}
+	for (guint i = 0; i < ids->len; i++) {
+		uint32_t u = GPOINTER_TO_UINT(g_hash_table_lookup(
+			by_id, ids->pdata[i]));
+		g_array_append_val(out, u);
+	}
+	return out;
+}
+
+static bool mailbox_exists(struct imap_session *s, const char *path)
+{
+	g_autoptr(GPtrArray) folders = NULL;
+
+	if (mfs_store_list_folders(s->ctx->store, &folders, NULL) < 0)
+		return false;
+	for (guint i = 0; i < folders->len; i++) {
+		const struct mfs_folder_info *fi = folders->pdata[i];
+		if (!strcmp(fi->path, path))
+			return fi->kind == MFS_FOLDER_MAIL;
+	}
+	return false;
+}
+
+void imap_cmd_copy(struct imap_session *s, const struct imap_cmd *cmd,
+		   bool move)
+{
+	g_autoptr(GArray) set = NULL;
+	g_autofree char *dest = imap_mailbox_path(imap_cmd_string(cmd, 1));
+	g_autoptr(GPtrArray) new_ids = g_ptr_array_new_with_free_func(g_free);
+	g_autoptr(GArray) src_uids = g_array_new(FALSE, TRUE, sizeof(uint32_t));
+	g_autoptr(GArray) moved = g_array_new(FALSE, TRUE, sizeof(guint));
+	const char *verb = move ? "MOVE" : "COPY";
+	bool failed = false;
+
+	if (cmd->nargs != 2 || !parse_set(s, cmd, &set)) {
+		imap_reply(s, cmd, "BAD", "%s sequence-set mailbox", verb);
+		return;
+	}
+	if (!dest) {
+		imap_reply(s, cmd, "NO", "[CANNOT] not an acceptable mailbox "
+			   "name");
+		return;
+	}
+	if (!mailbox_exists(s, dest)) {
+		imap_reply(s, cmd, "NO", "[TRYCREATE] no such mailbox");
+		return;
+	}
+	if (move && s->view->readonly) {
+		imap_reply(s, cmd, "NO", "mailbox is read-only");
+		return;
+	}
+	for (guint i = 0; i < s->view->msgs->len; i++) {
+		struct imap_msg *m = &g_array_index(s->view->msgs,
+						    struct imap_msg, i);
+		struct mfs_item *it = NULL;
+		struct mfs_error e = { 0 };
+		int rc;
+		if (!imap_set_matches(s, set, cmd->uid, i))
+			continue;
+		rc = move ? mfs_store_move(s->ctx->store, s->view->folder,
+					   m->id, dest, m->flags, &it, &e)
+			  : mfs_store_copy(s->ctx->store, s->view->folder,
+					   m->id, dest, m->flags, &it, &e);
+		if (rc < 0) {
+			log_warnx("imap: %s %s: %s", verb, m->id, e.msg);
+			failed = true;
+			continue;
+		}
+		g_ptr_array_add(new_ids, g_strdup(it->id));
+		g_array_append_val(src_uids, m->uid);
+		g_array_append_val(moved, i);
+		mfs_item_free(it);
+	}
+	uint32_t validity = 0;
+	g_autoptr(GArray) dst_uids = uids_of(s, dest, new_ids, &validity);
+	g_autofree char *src = uid_set(src_uids);
+	g_autofree char *dst = uid_set(dst_uids);
+	g_autofree char *code = src_uids->len && validity
+		? g_strdup_printf("[COPYUID %u %s %s] ", validity, src, dst)
+		: g_strdup("");
+	if (move) {
+		if (*code)
+			imap_untagged(s, "OK %sMOVE done", code);
+		for (guint k = moved->len; k-- > 0;) {
+			guint i = g_array_index(moved, guint, k);
+			imap_untagged(s, "%u EXPUNGE", i + 1);
+			g_array_remove_index(s->view->msgs, i);
+		}
+		g_clear_pointer(&s->view->state, g_free);
+		imap_reply(s, cmd, failed ? "NO" : "OK", "%s", failed
+			   ? "some messages could not be moved"
+			   : "MOVE completed");
+		return;
+	}
+	if (failed)
+		imap_reply(s, cmd, "NO", "some messages could not be copied");
+	else
+		imap_reply(s, cmd, "OK", "%sCOPY completed", code);
+}
+
+/* Remove the \Deleted messages (of `set`, when given); with `tell`, say
+ * EXPUNGE for each.  Returns false when some could not be removed. */
+static bool expunge(struct imap_session *s, const GArray *set, bool tell)
+{
+	bool ok = true;
+
+	for (guint i = s->view->msgs->len; i-- > 0;) {
+		struct imap_msg *m = &g_array_index(s->view->msgs,
+						    struct imap_msg, i);
+		struct mfs_error e = { 0 };
+		if (!(m->flags & MFS_FLAG_TRASHED) ||
+		    (set && !imap_seqset_has(set, m->uid)))
+			continue;
+		int rc = mfs_store_remove(s->ctx->store, s->view->folder, m->id,
+					  &e);
+		if (rc < 0 && rc != -ENOENT) {
+			log_warnx("imap: expunge %s: %s", m->id, e.msg);
+			ok = false;
+			continue;
+		}
+		if (tell)
+			imap_untagged(s, "%u EXPUNGE", i + 1);
+		g_array_remove_index(s->view->msgs, i);
+	}
+	g_clear_pointer(&s->view->state, g_free);
+	return ok;
+}
+
+void imap_expunge_silently(struct imap_session *s)
+{
+	expunge(s, NULL, false);
+}
+
+void imap_cmd_expunge(struct imap_session *s, const struct imap_cmd *cmd)
+{
+	g_autoptr(GArray) set = NULL;
+
+	if (cmd->uid ? cmd->nargs != 1 || !parse_set(s, cmd, &set)
+		     : cmd->nargs != 0) {
+		imap_reply(s, cmd, "BAD", "EXPUNGE takes %s", cmd->uid
+			   ? "a UID set" : "no arguments");
+		return;
+	}
+	if (s->view->readonly) {
+		imap_reply(s, cmd, "NO", "mailbox is read-only");
+		return;
+	}
+	if (expunge(s, set, true))
+		imap_reply(s, cmd, "OK", "EXPUNGE completed");
+	else
+		imap_reply(s, cmd, "NO", "some messages could not be removed");
+}
+
+/* RFC 3501 date-time: "dd-Mon-yyyy hh:mm:ss +zzzz" (day may be " d"). */
+static bool parse_date_time(const char *s, int64_t *t_r)
+{
+	static const char *const months[] = { "Jan", "Feb", "Mar", "Apr",
+					      "May", "Jun", "Jul", "Aug",
+					      "Sep", "Oct", "Nov", "Dec" };
+	int d, y, h, mi, sec, zone;
+	char mon[4], sign;
+	struct tm tm = { 0 };
+
+	while (*s == ' ')
+		s++;
+	if (sscanf(s, "%2d-%3s-%4d %2d:%2d:%2d %c%4d", &d, mon, &y, &h, &mi,
+		   &sec, &sign, &zone) != 8 || (sign != '+' && sign != '-'))
+		return false;
+	tm.tm_mon = -1;
+	for (int i = 0; i < 12; i++) {
+		if (!g_ascii_strcasecmp(mon, months[i]))
+			tm.tm_mon = i;
+	}
+	if (tm.tm_mon < 0 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
+		return false;
+	tm.tm_mday = d;
+	tm.tm_year = y - 1900;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = sec;
+	int64_t t = (int64_t)timegm(&tm);
+	int off = (zone / 100) * 3600 + (zone % 100) * 60;
+	*t_r = sign == '+' ? t - off : t + off;
+	return true;
+}
+
+static int write_all(int fd, const char *p, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+void imap_cmd_append(struct imap_session *s, const struct imap_cmd *cmd)
+{
+	g_autofree char *path = imap_mailbox_path(imap_cmd_string(cmd, 0));
+	const struct imap_arg *msg = cmd->nargs >= 2 ? cmd->args[cmd->nargs - 1]
+						     : NULL;
+	uint64_t flags = 0;
+	int64_t date = (int64_t)time(NULL);
+	struct mfs_item *it = NULL;
+	struct mfs_error e = { 0 };
+	int fd, rc;
+
+	if (!msg || cmd->nargs > 4 ||
+	    (msg->type != IMAP_ARG_LITERAL && msg->type != IMAP_ARG_STRING)) {
+		imap_reply(s, cmd, "BAD", "APPEND mailbox [flags] [date] "
+			   "literal");
+		return;
+	}
+	for (guint i = 1; i + 1 < cmd->nargs; i++) {
+		const struct imap_arg *a = cmd->args[i];
+		if (imap_arg_list(a)) {
+			if (imap_flags_parse(a, &flags) < 0) {
+				imap_reply(s, cmd, "BAD", "unknown flag");
+				return;
+			}
+		} else if (a->type != IMAP_ARG_STRING ||
+			   !parse_date_time(a->str, &date)) {
+			imap_reply(s, cmd, "BAD", "malformed date-time");
+			return;
+		}
+	}
+	if (!path) {
+		imap_reply(s, cmd, "NO", "[CANNOT] not an acceptable mailbox "
+			   "name");
+		return;
+	}
+	if (!mailbox_exists(s, path)) {
+		imap_reply(s, cmd, "NO", "[TRYCREATE] no such mailbox");
+		return;
+	}
+	if (msg->len == 0) {
+		imap_reply(s, cmd, "NO", "an empty message is not stored");
+		return;
+	}
+	if (msg->fd >= 0) {
+		fd = dup(msg->fd);
+		if (fd >= 0)
+			lseek(fd, 0, SEEK_SET);
+	} else {
+		fd = serve_spool_open();
+		if (fd >= 0 && write_all(fd, msg->str, msg->len) < 0) {
+			close(fd);
+			fd = -1;
+		}
+		if (fd >= 0)
+			lseek(fd, 0, SEEK_SET);
+	}
+	if (fd < 0) {
+		imap_reply(s, cmd, "NO", "[SERVERBUG] no room for the message");
+		return;
+	}
+	rc = mfs_store_append(s->ctx->store, path, fd, NULL, flags, date, &it,
+			      &e);
+	close(fd);
+	if (rc < 0) {
+		imap_reply(s, cmd, "NO", "[SERVERBUG] %s", e.msg);
+		return;
+	}
+	g_autoptr(GPtrArray) ids = g_ptr_array_new_with_free_func(g_free);
+	g_ptr_array_add(ids, g_strdup(it->id));
+	mfs_item_free(it);
+	uint32_t validity = 0;
+	g_autoptr(GArray) uids = uids_of(s, path, ids, &validity);
+	if (s->view && !strcmp(s->view->folder, path))
+		imap_view_refresh(s, true);
+	uint32_t uid = uids->len ? g_array_index(uids, uint32_t, 0) : 0;
+	if (uid && validity)
+		imap_reply(s, cmd, "OK", "[APPENDUID %u %u] APPEND completed",
+			   validity, uid);
+	else
+		imap_reply(s, cmd, "OK", "APPEND completed");
+}
