@@ -74,8 +74,7 @@ struct mfs_backend {
 	char *wb_error;			/* owned; the last failure; lock */
 	gint64 wb_last_flush;		/* real time a row last went
 					   through, µs; lock */
-	unsigned wb_issues;		/* items kept in sync-issues/; lock */
-	unsigned wb_counter;		/* for names made here; lock */
+	gint wb_counter;		/* for names made here; atomic */
 	long wb_crash_after;		/* steps before a deliberate crash
 					   (a test hook); 0 for never */
 	long wb_steps;			/* lock */

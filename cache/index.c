@@ -62,6 +62,13 @@ sqlite3_stmt *ix_prep(struct cache_index *ix, const char *sql,
 		ix_fail(ix, sql);
 		return NULL;
 	}
+	/* a type letter per parameter, or the call is wrong */
+	if (sqlite3_bind_parameter_count(st) != (int)strlen(types)) {
+		log_warnx("cache index: %d parameters but %zu arguments: %s",
+			  sqlite3_bind_parameter_count(st), strlen(types), sql);
+		sqlite3_finalize(st);
+		return NULL;
+	}
 	va_start(ap, types);
 	for (int i = 0; types[i]; i++) {
 		if (types[i] == 't') {
@@ -511,7 +518,7 @@ static int apply_item(struct cache_index *ix, const char *path,
 					"WHERE folder=? AND id=? AND (size<>? "
 					"OR date<>? OR flags<>? OR (?4 IS NOT "
 					"NULL AND ?4 IS NOT msgid))",
-					"iiittti", (int64_t)it->size, it->date,
+					"iiitttiii", (int64_t)it->size, it->date,
 					(int64_t)it->flags, it->message_id,
 					path, id, (int64_t)it->size, it->date,
 					(int64_t)it->flags));

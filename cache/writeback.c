@@ -101,10 +101,9 @@ static void keep_issue(struct mfs_backend *c, const char *label,
 
 	g_date_time_unref(now);
 	g_strdelimit(safe, "/", '_');
-	g_mutex_lock(&c->lock);
-	base = g_strdup_printf("%s-%u-%s", stamp, ++c->wb_counter, safe);
-	c->wb_issues++;
-	g_mutex_unlock(&c->lock);
+	base = g_strdup_printf("%s-%u-%s", stamp,
+			       (unsigned)g_atomic_int_add(&c->wb_counter, 1),
+			       safe);
 	path = g_build_filename(c->issues, base, NULL);
 	why = g_strconcat(path, ".reason", NULL);
 	if (src) {
@@ -139,9 +138,7 @@ static char *choose_id(struct mfs_backend *c, const char *folder,
 		return g_strdup(hint);
 	mfs_item_free(it);
 	for (;;) {
-		g_mutex_lock(&c->lock);
-		unsigned n = ++c->wb_counter;
-		g_mutex_unlock(&c->lock);
+		unsigned n = (unsigned)g_atomic_int_add(&c->wb_counter, 1);
 		char *id = g_strdup_printf("%" G_GINT64_FORMAT ".M%uP%d.mailfs",
 					   g_get_real_time() / G_USEC_PER_SEC,
 					   n, (int)getpid());
@@ -160,51 +157,50 @@ static void wake_flusher(struct mfs_backend *c)
 	g_mutex_unlock(&c->lock);
 }
 
-/* Without write-back the caller waits for its own row; a row the server
- * did not get is taken back, so the change does not happen later. */
-static int wait_row(struct mfs_backend *c, int64_t seq, const char *folder,
-		    const char *id, struct mfs_error *e)
+/*
+ * Without write-back a change goes to the server first and into the index
+ * after, as the caller waits: once older journaled changes are all there,
+ * so that the order of changes holds.  Returns 0 or -errno; on success the
+ * caller holds c->replay_lock (release with direct_end).
+ */
+static int direct_begin(struct mfs_backend *c, struct mfs_error *e)
 {
-	int rc = wb_flush(c, folder, id, e);
-
-	if (rc == 0)
-		return 0;
-	g_mutex_lock(&c->replay_lock);
-	struct jrow *r = NULL;
-	if (journal_get(c->ix, seq, &r) == 0 && r->state == JS_QUEUED) {
-		GPtrArray *dropped = NULL;
-		if (journal_drop(c->ix, seq, &dropped) == 0) {
-			for (guint i = 0; i < dropped->len; i++) {
-				struct jrow *d = dropped->pdata[i];
-				if (d->content) {
-					g_autofree char *p =
-						content_path(c, d->content);
-					unlink(p);
-				}
-			}
-			g_ptr_array_unref(dropped);
-		}
+	if (journal_count(c->ix) > 0) {
+		int rc = wb_flush(c, NULL, NULL, e);
+		if (rc < 0)
+			return mfs_error_set(e, -EIO, MFS_ERR_ACCOUNT,
+					     MFS_ERR_BACKOFF, "%s", e->msg);
 	}
-	jrow_free(r);
-	g_mutex_unlock(&c->replay_lock);
-	/* the index may now differ from the server: read it again whole */
-	index_forget_state(c->ix, folder);
-	cache_enqueue(c, folder);
-	return mfs_error_set(e, -EIO, MFS_ERR_ACCOUNT, MFS_ERR_TRANSIENT,
-			     "%s", e->msg[0] ? e->msg : "the server did not "
-			     "take the change");
+	g_mutex_lock(&c->replay_lock);
+	return 0;
 }
 
-/* The change was journaled as row `seq`: with write-back it returns now,
- * else once the server has it. */
-static int journaled(struct mfs_backend *c, int64_t seq, const char *folder,
-		     const char *id, struct mfs_error *e)
+static void direct_end(struct mfs_backend *c)
 {
-	if (c->opt.writeback) {
-		wake_flusher(c);
-		return 0;
-	}
-	return wait_row(c, seq, folder, id, e);
+	g_mutex_unlock(&c->replay_lock);
+}
+
+/* The server's id of an item of the index (for a name made here, the
+ * one recorded beside it).  Caller owns *rid_r. */
+static int direct_rid(struct mfs_backend *c, const char *folder,
+		      const char *id, char **rid_r, struct mfs_error *e)
+{
+	int rc = index_item_rid(c->ix, folder, id, rid_r, NULL);
+
+	if (rc == 0 && !*rid_r)
+		rc = -EAGAIN;
+	if (rc < 0)
+		return mfs_error_set(e, rc == -EAGAIN ? -EIO : rc, MFS_ERR_ITEM,
+				     MFS_ERR_FINAL, "%s/%s is not on the "
+				     "server", folder, id);
+	return 0;
+}
+
+/* The change was journaled: the flusher takes it from here. */
+static int journaled(struct mfs_backend *c)
+{
+	wake_flusher(c);
+	return 0;
 }
 
 static int fail(struct mfs_error *e, int rc, const char *what)
@@ -212,6 +208,157 @@ static int fail(struct mfs_error *e, int rc, const char *what)
 	return mfs_error_set(e, rc, MFS_ERR_ITEM, MFS_ERR_FINAL, "%s: %s",
 			     what, g_strerror(-rc));
 }
+
+/* ---- without write-back: the server first, then the index ---- */
+
+static int direct_append(struct mfs_backend *c, const char *folder, int fd,
+			 const char *hint, uint64_t flags, int64_t date,
+			 struct mfs_item **item_r, struct mfs_error *e)
+{
+	int rc = direct_begin(c, e);
+
+	if (rc < 0)
+		return rc;
+	rc = mfs_store_append(&c->inner, folder, fd, hint, flags, date, item_r,
+			      e);
+	if (rc == 0) {
+		index_put_item(c->ix, folder, *item_r);
+		/* its first read is local */
+		g_autofree char *key = cache_blob_key(folder, (*item_r)->id);
+		g_autofree char *path = cache_blob_path(c, key);
+		g_autofree char *dir = g_path_get_dirname(path);
+		g_autofree char *tmp = g_strconcat(path, ".part", NULL);
+		struct stat sb;
+		int out = file_mkdir_p(dir, 0700) < 0 ? -1
+			: open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+			       0600);
+		if (out >= 0 && file_copy_fd(fd, out) == 0 &&
+		    fstat(out, &sb) == 0 && close(out) == 0 &&
+		    rename(tmp, path) == 0) {
+			index_blob_add(c->ix, key, (uint64_t)sb.st_size);
+		} else {
+			if (out >= 0)
+				close(out);
+			unlink(tmp);
+		}
+	}
+	direct_end(c);
+	return rc;
+}
+
+static int direct_set_flags(struct mfs_backend *c, const char *folder,
+			    const char *id, uint64_t flags, struct mfs_error *e)
+{
+	g_autofree char *rid = NULL;
+	struct mfs_item *it = NULL;
+	int rc = direct_begin(c, e);
+
+	if (rc < 0)
+		return rc;
+	if ((rc = direct_rid(c, folder, id, &rid, e)) == 0)
+		rc = mfs_store_set_flags(&c->inner, folder, rid, flags, e);
+	if (rc == 0 && index_item(c->ix, folder, id, &it) == 0) {
+		it->flags = flags;
+		index_put_item(c->ix, folder, it);
+	}
+	mfs_item_free(it);
+	direct_end(c);
+	return rc;
+}
+
+static void drop_blob(struct mfs_backend *c, const char *folder,
+		      const char *id);
+
+static int direct_remove(struct mfs_backend *c, const char *folder,
+			 const char *id, struct mfs_error *e)
+{
+	g_autofree char *rid = NULL;
+	int rc = direct_begin(c, e);
+
+	if (rc < 0)
+		return rc;
+	if ((rc = direct_rid(c, folder, id, &rid, e)) == 0)
+		rc = mfs_store_remove(&c->inner, folder, rid, e);
+	if (rc == 0 || rc == -ENOENT) {
+		index_remove_item(c->ix, folder, id);
+		drop_blob(c, folder, id);
+	}
+	direct_end(c);
+	return rc;
+}
+
+static int direct_move(struct mfs_backend *c, const char *folder,
+		       const char *id, const char *dest, uint64_t flags,
+		       bool keep_source, struct mfs_item **item_r,
+		       struct mfs_error *e)
+{
+	g_autofree char *rid = NULL;
+	int rc = direct_begin(c, e);
+
+	if (rc < 0)
+		return rc;
+	if ((rc = direct_rid(c, folder, id, &rid, e)) == 0)
+		rc = (keep_source ? mfs_store_copy : mfs_store_move)(
+			&c->inner, folder, rid, dest, flags, item_r, e);
+	if (rc == 0) {
+		if (!keep_source)
+			index_remove_item(c->ix, folder, id);
+		index_put_item(c->ix, dest, *item_r);
+		/* same bytes, another name */
+		g_autofree char *fk = cache_blob_key(folder, id);
+		g_autofree char *tk = cache_blob_key(dest, (*item_r)->id);
+		g_autofree char *from = cache_blob_path(c, fk);
+		g_autofree char *to = cache_blob_path(c, tk);
+		g_autofree char *dir = g_path_get_dirname(to);
+		struct stat sb;
+		if (stat(from, &sb) == 0 && file_mkdir_p(dir, 0700) == 0 &&
+		    (keep_source ? link(from, to) : rename(from, to)) == 0)
+			index_blob_add(c->ix, tk, (uint64_t)sb.st_size);
+		if (!keep_source)
+			index_blob_remove(c->ix, fk);
+	}
+	direct_end(c);
+	return rc;
+}
+
+static void rename_blobs(struct mfs_backend *c, const char *from,
+			 const char *to);
+
+static int direct_folder(struct mfs_backend *c, enum jop op,
+			 const char *path, const char *to,
+			 enum mfs_folder_kind kind, struct mfs_error *e)
+{
+	int rc = direct_begin(c, e);
+
+	if (rc < 0)
+		return rc;
+	switch (op) {
+	case JOP_MKDIR:
+		rc = mfs_store_create_folder(&c->inner, path, kind, e);
+		if (rc == 0)
+			index_add_folder(c->ix, path, kind);
+		break;
+	case JOP_RENAME:
+		rc = mfs_store_rename_folder(&c->inner, path, to, e);
+		if (rc == 0) {
+			index_rename_folder(c->ix, path, to);
+			rename_blobs(c, path, to);
+			cache_enqueue(c, "");
+			cache_enqueue(c, to);
+		}
+		break;
+	default:
+		rc = mfs_store_delete_folder(&c->inner, path, e);
+		if (rc == 0)
+			index_remove_folder(c->ix, path);
+		break;
+	}
+	if (rc == 0)
+		index_touch_folders(c->ix);
+	direct_end(c);
+	return rc;
+}
+
 
 int wb_append(struct mfs_backend *c, const char *folder, int fd,
 	      const char *hint, uint64_t flags, int64_t date,
@@ -226,16 +373,18 @@ int wb_append(struct mfs_backend *c, const char *folder, int fd,
 	struct stat sb;
 	size_t hlen = 0;
 	int out, rc;
+	if (!c->opt.writeback)
+		return direct_append(c, folder, fd, hint, flags, date,
+				     item_r, e);
 
 	/* the Message-ID finds the message again if the outcome of its
 	 * append is ever unknown */
 	if (file_read_head(fd, 64 * 1024, &head, &hlen) == 0 &&
 	    mail_header_get(head, hlen, "Message-ID", &msgid) < 0)
 		msgid = g_strdup("");
-	g_mutex_lock(&c->lock);
 	name = g_strdup_printf("%" G_GINT64_FORMAT "-%u-%d", g_get_real_time(),
-			       ++c->wb_counter, (int)getpid());
-	g_mutex_unlock(&c->lock);
+			       (unsigned)g_atomic_int_add(&c->wb_counter, 1),
+			       (int)getpid());
 	path = content_path(c, name);
 	tmp = g_strconcat(path, ".part", NULL);
 	out = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
@@ -288,7 +437,7 @@ int wb_append(struct mfs_backend *c, const char *folder, int fd,
 	if (file_mkdir_p(dir, 0700) == 0)
 		link(path, blob);
 	*item_r = it;
-	return journaled(c, row.seq, folder, id, e);
+	return journaled(c);
 }
 
 int wb_set_flags(struct mfs_backend *c, const char *folder, const char *id,
@@ -299,6 +448,8 @@ int wb_set_flags(struct mfs_backend *c, const char *folder, const char *id,
 	g_autofree char *rid = NULL;
 	int64_t origin = 0, seq = 0;
 	int rc;
+	if (!c->opt.writeback)
+		return direct_set_flags(c, folder, id, flags, e);
 
 	index_begin(c->ix);
 	rc = index_item(c->ix, folder, id, &it);
@@ -336,7 +487,7 @@ int wb_set_flags(struct mfs_backend *c, const char *folder, const char *id,
 						     MFS_ERR_FINAL, "no item "
 						     "%s in %s", id, folder)
 				     : fail(e, rc, "journal");
-	return journaled(c, seq, folder, id, e);
+	return journaled(c);
 }
 
 static void drop_blob(struct mfs_backend *c, const char *folder,
@@ -369,6 +520,8 @@ int wb_remove(struct mfs_backend *c, const char *folder, const char *id,
 	g_autofree char *rid = NULL;
 	int64_t origin = 0, seq = 0;
 	int rc;
+	if (!c->opt.writeback)
+		return direct_remove(c, folder, id, e);
 
 	index_begin(c->ix);
 	rc = index_item_rid(c->ix, folder, id, &rid, &origin);
@@ -404,7 +557,7 @@ int wb_remove(struct mfs_backend *c, const char *folder, const char *id,
 	if (dropped)
 		g_ptr_array_unref(dropped);
 	drop_blob(c, folder, id);
-	return seq ? journaled(c, seq, folder, id, e) : 0;
+	return seq ? journaled(c) : 0;
 }
 
 int wb_move(struct mfs_backend *c, const char *folder, const char *id,
@@ -417,6 +570,9 @@ int wb_move(struct mfs_backend *c, const char *folder, const char *id,
 	int64_t origin = 0;
 	struct jrow row = { 0 };
 	int rc;
+	if (!c->opt.writeback)
+		return direct_move(c, folder, id, dest, flags, keep_source,
+				   item_r, e);
 
 	index_begin(c->ix);
 	rc = index_item(c->ix, folder, id, &it);
@@ -473,7 +629,7 @@ int wb_move(struct mfs_backend *c, const char *folder, const char *id,
 	    !keep_source)
 		index_blob_remove(c->ix, from_key);
 	*item_r = it;
-	return journaled(c, row.seq, dest, dest_id, e);
+	return journaled(c);
 }
 
 int wb_create_folder(struct mfs_backend *c, const char *path,
@@ -482,6 +638,8 @@ int wb_create_folder(struct mfs_backend *c, const char *path,
 	struct jrow row = { .op = JOP_MKDIR, .folder = (char *)path,
 			    .kind = (int)kind };
 	int rc;
+	if (!c->opt.writeback)
+		return direct_folder(c, JOP_MKDIR, path, NULL, kind, e);
 
 	index_begin(c->ix);
 	rc = index_folder_state(c->ix, path, NULL, NULL, NULL) == 0 ? -EEXIST
@@ -498,7 +656,7 @@ int wb_create_folder(struct mfs_backend *c, const char *path,
 						     MFS_ERR_FINAL, "%s exists",
 						     path)
 				     : fail(e, rc, "journal");
-	return journaled(c, row.seq, path, NULL, e);
+	return journaled(c);
 }
 
 /* Bodies are named after their folder: they take the new name with it,
@@ -548,6 +706,8 @@ int wb_rename_folder(struct mfs_backend *c, const char *from,
 	struct jrow row = { .op = JOP_RENAME, .folder = (char *)from,
 			    .dest = (char *)to };
 	int rc;
+	if (!c->opt.writeback)
+		return direct_folder(c, JOP_RENAME, from, to, 0, e);
 
 	index_begin(c->ix);
 	rc = index_folder_state(c->ix, from, NULL, NULL, NULL);
@@ -567,7 +727,7 @@ int wb_rename_folder(struct mfs_backend *c, const char *from,
 					g_strerror(-rc))
 			: fail(e, rc, "journal");
 	rename_blobs(c, from, to);
-	return journaled(c, row.seq, to, NULL, e);
+	return journaled(c);
 }
 
 int wb_delete_folder(struct mfs_backend *c, const char *path,
@@ -577,6 +737,8 @@ int wb_delete_folder(struct mfs_backend *c, const char *path,
 	GPtrArray *items = NULL, *folders = NULL;
 	g_autofree char *below = g_strconcat(path, "/", NULL);
 	int rc;
+	if (!c->opt.writeback)
+		return direct_folder(c, JOP_RMDIR, path, NULL, 0, e);
 
 	index_begin(c->ix);
 	rc = index_folder_state(c->ix, path, NULL, NULL, NULL);
@@ -608,7 +770,7 @@ int wb_delete_folder(struct mfs_backend *c, const char *path,
 					"removing %s: %s", path,
 					g_strerror(-rc))
 			: fail(e, rc, "journal");
-	return journaled(c, row.seq, path, NULL, e);
+	return journaled(c);
 }
 
 /* ---- reading what is not on the server yet ---- */
@@ -1021,13 +1183,13 @@ int wb_flush(struct mfs_backend *c, const char *folder, const char *id,
 	g_cond_signal(&c->wb_wake);
 	g_mutex_unlock(&c->lock);
 	for (;;) {
-		bool pending = folder ? journal_names(c->ix, folder, id)
-				      : journal_count(c->ix) > 0;
+		/* the index's lock is never taken under ours */
+		int64_t n = journal_count(c->ix);
+		bool pending = folder ? journal_names(c->ix, folder, id) : n > 0;
 		if (!pending)
 			return 0;
 		g_mutex_lock(&c->lock);
 		if (c->wb_failures != failures || c->stop || !c->flusher) {
-			int64_t n = journal_count(c->ix);
 			mfs_error_set(e, -EAGAIN, MFS_ERR_ACCOUNT,
 				      MFS_ERR_BACKOFF, "%" G_GINT64_FORMAT
 				      " changes wait for the server: %s", n,

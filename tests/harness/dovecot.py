@@ -917,4 +917,6 @@ def imap_mount(dovecot_server, imap_mount_factory, tmp_path):
                                         user=user)
     fs = imap_mount_factory(conf, "imap")
     fs.user, fs.password, fs.dovecot = user, password, dovecot_server
+    if os.environ.get("MAILFS_TEST_DEBUG"):
+        fs.extra_args.append("-d")
     return fs.mount()

@@ -127,6 +127,15 @@ class ImapMailFS(fsconf.MailFS):
                 "cache_dir=%s" % self.cache, *self.extra_args, *extra,
                 self.account, self.mnt]
 
+    def flush(self, check=True, timeout=120):
+        """`mailfs flush` on the mount: every change on the server.
+        Returns the completed process."""
+        r = subprocess.run([MAILFS, "flush", self.mnt], capture_output=True,
+                           text=True, timeout=timeout)
+        if check:
+            assert r.returncode == 0, "mailfs flush: %s" % r.stderr
+        return r
+
     @property
     def pid(self):
         """The daemon's pid while mounted, else None."""

@@ -950,14 +950,17 @@ def fakeimap_mutf7(raw):
 
 def test_silent_server_during_a_flag_change(fake_factory, imap_mount_factory,
                                             tmp_path):
-    # A change waits for the server without holding up the rest of the
-    # mount: listing, stat and reading go on while a STORE hangs.
+    # Without write-back a change waits for the server, without holding
+    # up the rest of the mount: listing, stat and reading go on while a
+    # STORE hangs.
     def store(conn, line, whole):
         return [("hang",)]
 
     fake = fake_factory(session(*mailbox({1: MSG, 2: MSG2}),
                                 ("fallback", "STORE", store)))
-    fs = make_fs(fake, imap_mount_factory, tmp_path).mount()
+    fs = make_fs(fake, imap_mount_factory, tmp_path)
+    fs.extra_args = ["-o", "writeback=off"]
+    fs.mount()
     base = NAME.split(":2,")[0]
     os.stat(fs.m("INBOX", "cur", NAME2))
     result = {}

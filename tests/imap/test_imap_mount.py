@@ -44,8 +44,15 @@ def by_uid(fs, folder):
 
 
 def server(fs, folder="INBOX"):
-    """{uid: Message} on the server."""
+    """{uid: Message} on the server, once every change made on the mount
+    has been pushed there."""
+    fs.flush()
     return {m.uid: m for m in fs.dovecot.list_messages(fs.user, folder)}
+
+
+def server_folders(fs):
+    fs.flush()
+    return fs.dovecot.list_folders(fs.user)
 
 
 IMAP_FLAG = {"D": "\\Draft", "F": "\\Flagged", "P": "$Forwarded",
@@ -161,22 +168,31 @@ def test_delivery_appends(imap_mount):
         f.write(data2)
     got = {m.data: m for m in server(fs).values()}
     assert data2 in got and letters(got[data2].flags) == "FS"
-    # both listed under the names the server's UIDs give them
-    listed = by_uid(fs, "INBOX")
-    assert sorted(listed) == sorted(server(fs))
-    for uid, name in listed.items():
-        with open(fs.m("INBOX", "cur", name), "rb") as f:
-            assert f.read() == server(fs)[uid].data
+    # both keep the names they were written under, now and after a
+    # remount, and read back as the server holds them
+    want = {"1700000000.M1P1Q1.test:2,", "direct:2,FS"}
+    bases = {n.split(":2,")[0] for n in want}
+    assert {n.split(":2,")[0] for n in names(fs, "INBOX", "new") +
+            names(fs, "INBOX")} == bases
+    fs.remount()
+    on_server = sorted(m.data for m in server(fs).values())
+    got = []
+    for sub in ("new", "cur"):
+        for name in names(fs, "INBOX", sub):
+            assert name.split(":2,")[0] in bases
+            with open(fs.m("INBOX", sub, name), "rb") as f:
+                got.append(f.read())
+    assert sorted(got) == on_server
 
 
 def test_folder_operations(imap_mount):
     fs = imap_mount
     os.mkdir(fs.m("Projects"))
     os.mkdir(fs.m("Projects", "Alpha"))
-    folders = fs.dovecot.list_folders(fs.user)
+    folders = server_folders(fs)
     assert "Projects" in folders and "Projects/Alpha" in folders
     os.rename(fs.m("Projects", "Alpha"), fs.m("Projects", "Beta"))
-    folders = fs.dovecot.list_folders(fs.user)
+    folders = server_folders(fs)
     assert "Projects/Beta" in folders and "Projects/Alpha" not in folders
     fs.dovecot.append(fs.user, "Projects/Beta", make_message(6))
     assert wait_until(lambda: len(names(fs, "Projects/Beta")) == 1)
@@ -186,7 +202,7 @@ def test_folder_operations(imap_mount):
     assert len(server(fs, "Projects/Beta")) == 1
     os.unlink(fs.m("Projects", "Beta", "cur", names(fs, "Projects/Beta")[0]))
     os.rmdir(fs.m("Projects", "Beta"))
-    assert "Projects/Beta" not in fs.dovecot.list_folders(fs.user)
+    assert "Projects/Beta" not in server_folders(fs)
 
 
 def test_utf8_folder_names(imap_mount):
@@ -194,7 +210,7 @@ def test_utf8_folder_names(imap_mount):
     fs.dovecot.create_folder(fs.user, "Entwürfe")
     assert wait_until(lambda: "Entwürfe" in os.listdir(fs.mnt))
     os.mkdir(fs.m("Café"))
-    assert "Café" in fs.dovecot.list_folders(fs.user)
+    assert "Café" in server_folders(fs)
 
 
 def test_server_changes_appear(imap_mount):
