@@ -4,7 +4,9 @@ reference the benchmarks compare mailfs with.
   write_mbsyncrc()   an mbsyncrc with one channel: Far = the IMAP account,
                      Near = a Maildir tree (SubFolders Verbatim, so
                      Archive/2024 becomes NEAR/Archive/2024 and INBOX
-                     NEAR/INBOX), Create Near, Sync Pull, every folder
+                     NEAR/INBOX), Create Near, Sync Pull (or, given,
+                     Create Far, Sync Push to upload), every folder (or
+                     the given Patterns)
   run_mbsync()       `mbsync -c RC -a`, returning the CompletedProcess
   mbsync_pull()      both, for a Dovecot from dovecot.py
 
@@ -35,7 +37,8 @@ def _q(value):
 
 def write_mbsyncrc(path, near, host, port, user, password_file,
                    ssl_type="IMAPS", ca_file=None, auth_mechs="LOGIN",
-                   pipeline_depth=None, timeout=60, extra_channel=()):
+                   pipeline_depth=None, timeout=60, extra_channel=(),
+                   sync="Pull", create="Near", patterns="*"):
     """Write an mbsyncrc to path and return path.
 
     near            the local Maildir root (made if missing)
@@ -43,6 +46,9 @@ def write_mbsyncrc(path, near, host, port, user, password_file,
     ca_file         the CA to verify the server with (CertificateFile)
     auth_mechs      LOGIN or PLAIN (LOGIN also allows the password over a
                     connection without TLS, which mbsync otherwise refuses)
+    sync, create    the Channel's Sync and Create values ("Push" and "Far"
+                    upload a Maildir to the account)
+    patterns        the folders it syncs (mbsync's Patterns)
     extra_channel   more lines for the Channel section
     """
     os.makedirs(near, exist_ok=True)
@@ -77,9 +83,9 @@ def write_mbsyncrc(path, near, host, port, user, password_file,
         "Channel pull",
         "Far :far:",
         "Near :near:",
-        "Patterns *",
-        "Create Near",
-        "Sync Pull",
+        "Patterns %s" % patterns,
+        "Create %s" % create,
+        "Sync %s" % sync,
         "Expunge None",
         "CopyArrivalDate yes",
         "SyncState %s/" % state,
