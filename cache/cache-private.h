@@ -71,6 +71,7 @@ struct mfs_backend {
 	bool wb_hold;			/* wait for a kick before starting
 					   (a test hook); lock */
 	uint64_t wb_failures;		/* failed attempts so far; lock */
+	uint64_t wb_rounds;		/* attempts so far; lock */
 	char *wb_error;			/* owned; the last failure; lock */
 	gint64 wb_last_flush;		/* real time a row last went
 					   through, µs; lock */

@@ -1148,6 +1148,7 @@ static gpointer flusher(gpointer p)
 			c->wb_error = g_strdup(e.msg[0] ? e.msg : "failed");
 			log_debug(LOG_CACHE, "flush: %s", c->wb_error);
 		}
+		c->wb_rounds++;
 		g_cond_broadcast(&c->wb_progress);
 		if (empty) {
 			delay = 0;
@@ -1175,7 +1176,7 @@ static gpointer flusher(gpointer p)
 int wb_flush(struct mfs_backend *c, const char *folder, const char *id,
 	     struct mfs_error *e)
 {
-	uint64_t failures;
+	uint64_t failures, rounds;
 
 	g_mutex_lock(&c->lock);
 	failures = c->wb_failures;
@@ -1183,7 +1184,11 @@ int wb_flush(struct mfs_backend *c, const char *folder, const char *id,
 	g_cond_signal(&c->wb_wake);
 	g_mutex_unlock(&c->lock);
 	for (;;) {
-		/* the index's lock is never taken under ours */
+		g_mutex_lock(&c->lock);
+		rounds = c->wb_rounds;
+		g_mutex_unlock(&c->lock);
+		/* looked at without our lock: the index's is never taken
+		 * under it; a round that ends meanwhile moves wb_rounds */
 		int64_t n = journal_count(c->ix);
 		bool pending = folder ? journal_names(c->ix, folder, id) : n > 0;
 		if (!pending)
@@ -1198,8 +1203,10 @@ int wb_flush(struct mfs_backend *c, const char *folder, const char *id,
 			g_mutex_unlock(&c->lock);
 			return -EAGAIN;
 		}
-		g_cond_wait_until(&c->wb_progress, &c->lock,
-				  g_get_monotonic_time() + G_USEC_PER_SEC);
+		gint64 until = g_get_monotonic_time() + G_USEC_PER_SEC;
+		while (c->wb_rounds == rounds && !c->stop &&
+		       g_cond_wait_until(&c->wb_progress, &c->lock, until))
+			;
 		g_mutex_unlock(&c->lock);
 	}
 }

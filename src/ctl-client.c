@@ -63,6 +63,7 @@ struct flush_job {
 	char *answer;			/* owned; what .mailfs/flush said */
 	int rc;
 	GMutex lock;
+	GCond cond;			/* done was set */
 	bool done;			/* lock */
 };
 
@@ -76,6 +77,7 @@ static gpointer flush_reader(gpointer p)
 	j->answer = answer;
 	j->rc = rc;
 	j->done = true;
+	g_cond_signal(&j->cond);
 	g_mutex_unlock(&j->lock);
 	return NULL;
 }
@@ -96,6 +98,7 @@ int ctl_cmd_flush(int argc, char **argv)
 	}
 	job.mountpoint = argv[argc - 1];
 	g_mutex_init(&job.lock);
+	g_cond_init(&job.cond);
 	GThread *t = g_thread_new("flush", flush_reader, &job);
 	for (;;) {
 		g_mutex_lock(&job.lock);
@@ -111,10 +114,16 @@ int ctl_cmd_flush(int argc, char **argv)
 					"   " : "%ld changes to send\n", n);
 			shown = n;
 		}
-		g_usleep(G_USEC_PER_SEC / 4);
+		g_mutex_lock(&job.lock);
+		gint64 until = g_get_monotonic_time() + G_USEC_PER_SEC / 4;
+		while (!job.done && g_cond_wait_until(&job.cond, &job.lock,
+						      until))
+			;
+		g_mutex_unlock(&job.lock);
 	}
 	g_thread_join(t);
 	g_mutex_clear(&job.lock);
+	g_cond_clear(&job.cond);
 	if (tty && shown >= 0)
 		fputc('\n', stderr);
 	g_autofree char *answer = job.answer;
