@@ -3,6 +3,7 @@
  * mount through its .mailfs/ files.
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -256,6 +257,10 @@ static int cmd_sync(int argc, char **argv)
 int main(int argc, char **argv)
 {
 	log_init("mailfs");
+	/* a server that resets the connection is an error to report, not a
+	 * reason to die: writes to it fail with EPIPE instead (TLS writes
+	 * cannot ask for MSG_NOSIGNAL) */
+	signal(SIGPIPE, SIG_IGN);
 	if (argc > 1 && !strcmp(argv[1], "status"))
 		return ctl_cmd_status(argc, argv);
 	if (argc > 1 && !strcmp(argv[1], "flush"))

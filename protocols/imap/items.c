@@ -623,6 +623,13 @@ static int items_in(struct mfs_backend *be, const char *folder,
 	sc.items = g_ptr_array_new_with_free_func((GDestroyNotify)mfs_item_free);
 	rc = imap_conn_run(c, imap_cmd_new("UID FETCH %s " LIST_ITEMS, set),
 			   items_cb, &sc, NULL, e);
+	/* a connection that selected the folder before the messages came
+	 * is not told of them by UID FETCH: once more after a NOOP */
+	if (rc == 0 && sc.items->len == 0 &&
+	    (rc = imap_conn_run(c, imap_cmd_new("NOOP"), NULL, NULL, NULL,
+				e)) == 0)
+		rc = imap_conn_run(c, imap_cmd_new("UID FETCH %s " LIST_ITEMS,
+						   set), items_cb, &sc, NULL, e);
 	imap_pool_put(be, c);
 	if (rc < 0) {
 		g_ptr_array_unref(sc.items);
@@ -851,6 +858,11 @@ static int transfer(struct mfs_backend *be, const char *folder,
 	if (rc == 0 && !cc.found)
 		cc.found = uid_code(done, "COPYUID", &cc.uv, &cc.uid);
 	imap_line_free(&done);
+	if (rc == 0 && uidplus && !cc.found)
+		/* with UIDPLUS a message copied is answered with its new
+		 * UID: none means there was no such message (any more) */
+		rc = mfs_error_set(e, -ENOENT, MFS_ERR_ITEM, MFS_ERR_FINAL,
+				   "no message %s in %s", id, folder);
 	if (rc == 0 && move && !can_move)
 		rc = expunge_uid(c, uid, e);
 	imap_pool_put(be, c);

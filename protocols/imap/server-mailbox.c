@@ -1,5 +1,5 @@
 /*
- * server-mailbox.c - mailboxes of the embedded IMAP server: names, LIST,
+ * server-mailbox.c - mailboxes of the embedded IMAP server: LIST,
  * CREATE, DELETE, RENAME, STATUS, SELECT/EXAMINE, and keeping a selected
  * mailbox's view in step with the store.
  *
@@ -13,53 +13,8 @@
 #include <string.h>
 
 #include "log.h"
-#include "mutf7.h"
 #include "server-private.h"
 #include "server-uids.h"
-
-char *imap_mailbox_path(const char *name)
-{
-	g_autofree char *utf8 = NULL;
-	size_t len;
-
-	if (!name || !*name)
-		return NULL;
-	if (!g_ascii_strncasecmp(name, "INBOX", 5) &&
-	    (name[5] == '\0' || name[5] == '/')) {
-		g_autofree char *rest = NULL;
-		if (name[5] == '\0')
-			return g_strdup("INBOX");
-		if (mutf7_decode(name + 5, &rest) < 0)
-			return NULL;
-		utf8 = g_strconcat("INBOX", rest, NULL);
-	} else if (mutf7_decode(name, &utf8) < 0) {
-		return NULL;
-	}
-	len = strlen(utf8);
-	if (len > 0 && utf8[len - 1] == '/')
-		utf8[--len] = '\0';
-	if (len == 0 || len > 1024 || utf8[0] == '/')
-		return NULL;
-	g_auto(GStrv) parts = g_strsplit(utf8, "/", -1);
-	for (int i = 0; parts[i]; i++) {
-		if (!*parts[i] || parts[i][0] == '.' || strlen(parts[i]) > 255)
-			return NULL;
-		for (const char *p = parts[i]; *p; p++) {
-			if ((unsigned char)*p < 0x20 || *p == 0x7f)
-				return NULL;
-		}
-	}
-	return g_steal_pointer(&utf8);
-}
-
-char *imap_mailbox_name(const char *path)
-{
-	char *out = NULL;
-
-	if (mutf7_encode(path, &out) < 0)
-		return g_strdup(path);
-	return out;
-}
 
 /* RFC 3501 section 6.3.8: '*' matches anything, '%' anything but the
  * delimiter.  Dynamic programming, so that no pattern takes long. */

@@ -18,38 +18,6 @@
 #include "server-private.h"
 #include "spool.h"
 
-int imap_flags_parse(const struct imap_arg *a, uint64_t *flags_r)
-{
-	static const struct {
-		const char *name;
-		uint64_t bit;
-	} names[] = {
-		{ "\\Seen", MFS_FLAG_SEEN }, { "\\Answered", MFS_FLAG_REPLIED },
-		{ "\\Flagged", MFS_FLAG_FLAGGED },
-		{ "\\Deleted", MFS_FLAG_TRASHED }, { "\\Draft", MFS_FLAG_DRAFT },
-	};
-	GPtrArray *list = imap_arg_list(a);
-
-	if (list) {
-		for (guint i = 0; i < list->len; i++) {
-			if (imap_flags_parse(list->pdata[i], flags_r) < 0)
-				return -EINVAL;
-		}
-		return 0;
-	}
-	if (!a || a->type != IMAP_ARG_ATOM)
-		return -EINVAL;
-	for (size_t i = 0; i < G_N_ELEMENTS(names); i++) {
-		if (!g_ascii_strcasecmp(a->str, names[i].name)) {
-			*flags_r |= names[i].bit;
-			return 0;
-		}
-	}
-	if (!g_ascii_strcasecmp(a->str, "\\Recent") || a->str[0] != '\\')
-		return 0;	/* \Recent is not stored; keywords are not kept */
-	return -EINVAL;
-}
-
 static bool parse_set(struct imap_session *s, const struct imap_cmd *cmd,
 		      GArray **set_r)
 {

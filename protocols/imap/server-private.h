@@ -17,6 +17,7 @@
 
 #include "parse.h"
 #include "serve.h"
+#include "server-args.h"
 
 /* One message of the selected mailbox, as this session last told it. */
 struct imap_msg {
@@ -70,12 +71,6 @@ void imap_send_astring(struct imap_session *s, const char *str);
 const char *imap_cmd_string(const struct imap_cmd *cmd, guint i);
 
 /* server-mailbox.c */
-/* The store path for a mailbox name from the client, NULL when the name
- * is not acceptable (leaves the store, empty part, not modified UTF-7).
- * Caller owns the result. */
-char *imap_mailbox_path(const char *name);
-/* The wire name of a store path.  Caller owns the result. */
-char *imap_mailbox_name(const char *path);
 void imap_cmd_list(struct imap_session *s, const struct imap_cmd *cmd,
 		   bool lsub);
 void imap_cmd_create(struct imap_session *s, const struct imap_cmd *cmd);
@@ -99,11 +94,6 @@ void imap_msg_clear(gpointer p);
 /* server-fetch.c */
 void imap_cmd_fetch(struct imap_session *s, const struct imap_cmd *cmd);
 void imap_send_flags(struct imap_session *s, const struct imap_msg *m);
-/* Sequence sets (RFC 3501 "sequence-set"): ranges of numbers where `star`
- * stands for '*'.  Returns 0 or -EINVAL; caller owns *ranges_r (of
- * uint32_t pairs). */
-int imap_seqset_parse(const char *s, uint32_t star, GArray **ranges_r);
-bool imap_seqset_has(const GArray *ranges, uint32_t n);
 /* Whether the view's message i is in the set (by UID or by number). */
 bool imap_set_matches(struct imap_session *s, const GArray *ranges,
 		      bool uid, guint i);
@@ -119,9 +109,6 @@ void imap_cmd_copy(struct imap_session *s, const struct imap_cmd *cmd,
 void imap_cmd_expunge(struct imap_session *s, const struct imap_cmd *cmd);
 void imap_cmd_append(struct imap_session *s, const struct imap_cmd *cmd);
 void imap_cmd_search(struct imap_session *s, const struct imap_cmd *cmd);
-/* Flags of a parenthesised list or one flag; -EINVAL for an unknown
- * system flag.  Keywords are taken and dropped (no PERMANENTFLAGS \*). */
-int imap_flags_parse(const struct imap_arg *a, uint64_t *flags_r);
 /* Closing the mailbox: remove every \Deleted message silently. */
 void imap_expunge_silently(struct imap_session *s);
 
