@@ -4,6 +4,7 @@ what SMTP delivers, and many sessions at once."""
 
 import imaplib
 import os
+import re
 import shutil
 import signal
 import smtplib
@@ -58,6 +59,72 @@ def test_mbsync_pulls_byte_identical(server, workdir):
     # a second run finds nothing to do and changes nothing
     res = run_mbsync(rc, timeout=120)
     assert res.returncode == 0, res.stdout
+
+
+def test_mbsync_pushes_changes_back(server, workdir):
+    from mbsync import run_mbsync, write_mbsyncrc
+    near = os.path.join(workdir, "near")
+    rc = write_mbsyncrc(os.path.join(workdir, "mbsyncrc"), near, "127.0.0.1",
+                        server.port["imap"], USER, server.pwfile,
+                        ssl_type="None", auth_mechs="LOGIN")
+    with open(rc) as f:
+        text = f.read()
+    with open(rc, "w") as f:
+        f.write(text.replace("Sync Pull", "Sync All"))
+    res = run_mbsync(rc, timeout=120)
+    assert res.returncode == 0, res.stdout
+    # flag the welcome message, add one, in the near Maildir
+    cur = os.path.join(near, "INBOX", "cur")
+    new = os.path.join(near, "INBOX", "new")
+    (first,) = [os.path.join(d, n) for d in (cur, new) for n in os.listdir(d)]
+    base = os.path.basename(first).split(":")[0]
+    os.rename(first, os.path.join(cur, base + ":2,FS"))
+    mine = make_message(subject="pushed by mbsync").replace(b"\r\n", b"\n")
+    with open(os.path.join(cur, "1700000002.M3P3.near:2,S"), "wb") as f:
+        f.write(mine)
+    res = run_mbsync(rc, timeout=120)
+    assert res.returncode == 0, res.stdout
+    held = {os.path.basename(p): open(p, "rb").read()
+            for p in inbox_files(server.store)}
+    assert any(n.endswith(":2,FS") for n in held), held.keys()
+    pushed = [d for d in held.values() if b"pushed by mbsync" in d]
+    assert len(pushed) == 1
+    # mbsync marks what it uploads with an X-TUID header line of its own
+    got = re.sub(rb"(?m)^X-TUID: [^\n]*\n", b"",
+                 pushed[0].replace(b"\r\n", b"\n"), count=1)
+    assert got == mine
+
+
+def test_fetchmail_takes_everything(server, workdir):
+    fetchmail = shutil.which("fetchmail")
+    if not fetchmail:
+        pytest.skip("fetchmail is not installed (scripts/install-deps test)")
+    sent = []
+    for i in range(3):
+        msg = make_message(subject="fetch me %d" % i)
+        sent.append(msg)
+        with smtplib.SMTP("127.0.0.1", server.port["smtp"], timeout=10) as s:
+            s.login(USER, PASSWORD)
+            s.sendmail("b@example.org", ["a@example.org"], msg)
+    out = os.path.join(workdir, "fetched")
+    rcfile = os.path.join(workdir, "fetchmailrc")
+    fd = os.open(rcfile, os.O_WRONLY | os.O_CREAT, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write('poll 127.0.0.1 service %d protocol POP3 uidl auth password\n'
+                '  user "%s" password "%s"\n'
+                '  sslproto "" no rewrite\n'
+                '  mda "/bin/sh -c \'cat >> %s\'"\n'
+                % (server.port["pop3"], USER, PASSWORD, out))
+    env = dict(os.environ, FETCHMAILHOME=workdir, HOME=workdir)
+    res = subprocess.run([fetchmail, "-f", rcfile, "--nosyslog"], env=env,
+                         capture_output=True, text=True, timeout=60)
+    assert res.returncode == 0, res.stdout + res.stderr + server.log()
+    data = open(out, "rb").read().replace(b"\r\n", b"\n")
+    for msg in sent:
+        body = msg.replace(b"\r\n", b"\n")
+        assert body.split(b"\n\n", 1)[0].split(b"\n")[2] in data
+    # fetched and deleted: DELE took effect at QUIT
+    assert inbox_files(server.store) == []
 
 
 def curl(*args, data=None):
