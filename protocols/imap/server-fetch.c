@@ -19,7 +19,7 @@
 #define MAX_ATTS 64
 
 enum fa_kind {
-	FA_UID, FA_FLAGS, FA_SIZE, FA_DATE, FA_ENVELOPE, FA_BODY,
+	FA_UID, FA_FLAGS, FA_SIZE, FA_DATE, FA_MODSEQ, FA_ENVELOPE, FA_BODY,
 	FA_BODYSTRUCTURE, FA_SECTION, FA_RFC822, FA_RFC822_HEADER,
 	FA_RFC822_TEXT,
 };
@@ -228,6 +228,7 @@ static bool parse_att(const struct imap_arg *arg, GArray *atts)
 	} simple[] = {
 		{ "UID", FA_UID }, { "FLAGS", FA_FLAGS },
 		{ "RFC822.SIZE", FA_SIZE }, { "INTERNALDATE", FA_DATE },
+		{ "MODSEQ", FA_MODSEQ },
 		{ "ENVELOPE", FA_ENVELOPE }, { "BODY", FA_BODY },
 		{ "BODYSTRUCTURE", FA_BODYSTRUCTURE }, { "RFC822", FA_RFC822 },
 		{ "RFC822.HEADER", FA_RFC822_HEADER },
@@ -416,6 +417,10 @@ static int fetch_one(struct imap_session *s, guint i, GArray *atts,
 		case FA_DATE:
 			send_date(s, m->date);
 			break;
+		case FA_MODSEQ:
+			serve_conn_printf(s->c, "(%" G_GUINT64_FORMAT ")",
+					  m->modseq);
+			break;
 		case FA_ENVELOPE:
 		case FA_BODY:
 		case FA_BODYSTRUCTURE: {
@@ -463,40 +468,111 @@ static int fetch_one(struct imap_session *s, guint i, GArray *atts,
 	return 0;
 }
 
+/* The modifiers of RFC 7162: (CHANGEDSINCE n [VANISHED]). */
+static bool parse_modifiers(struct imap_session *s, const struct imap_cmd *cmd,
+			    uint64_t *since_r, bool *vanished_r)
+{
+	GPtrArray *mods = imap_arg_list(cmd->args[2]);
+
+	if (!mods)
+		return false;
+	for (guint i = 0; i < mods->len; i++) {
+		const struct imap_arg *a = mods->pdata[i];
+		if (imap_arg_is(a, "CHANGEDSINCE") && i + 1 < mods->len &&
+		    imap_arg_number(mods->pdata[i + 1], since_r)) {
+			i++;
+		} else if (imap_arg_is(a, "VANISHED") && cmd->uid &&
+			   s->qresync) {
+			*vanished_r = true;
+		} else {
+			return false;
+		}
+	}
+	/* VANISHED goes only with CHANGEDSINCE */
+	return *since_r > 0 || !*vanished_r;
+}
+
+/* VANISHED (EARLIER) for the UIDs of `set` below UIDNEXT that are not
+ * here (RFC 7162 section 3.2.6). */
+static void send_vanished(struct imap_session *s, const GArray *set)
+{
+	GArray *msgs = s->view->msgs;
+	g_autoptr(GArray) gone = g_array_new(FALSE, FALSE, sizeof(uint32_t));
+	guint at = 0;
+
+	for (guint r = 0; r < set->len; r++) {
+		uint32_t lo = g_array_index(set, uint32_t, 2 * r);
+		uint32_t hi = MIN(g_array_index(set, uint32_t, 2 * r + 1),
+				  s->view->uidnext - 1);
+		for (uint64_t u = lo; u <= hi; u++) {
+			while (at < msgs->len &&
+			       g_array_index(msgs, struct imap_msg, at).uid < u)
+				at++;
+			if (at < msgs->len &&
+			    g_array_index(msgs, struct imap_msg, at).uid == u)
+				continue;
+			uint32_t v = (uint32_t)u;
+			g_array_append_val(gone, v);
+		}
+	}
+	if (gone->len) {
+		g_autofree char *list = imap_uid_set_string(gone);
+		imap_untagged(s, "VANISHED (EARLIER) %s", list);
+	}
+}
+
 void imap_cmd_fetch(struct imap_session *s, const struct imap_cmd *cmd)
 {
 	g_autoptr(GArray) atts = g_array_new(FALSE, TRUE,
 					     sizeof(struct fetch_att));
 	g_autoptr(GArray) set = NULL;
 	GArray *msgs = s->view->msgs;
+	uint64_t since = 0;
+	bool gone = false, vanished = false, modseq = false;
 	uint32_t star;
-	bool gone = false;
 
 	g_array_set_clear_func(atts, att_clear);
 	star = msgs->len == 0 ? 0 : cmd->uid
 		? g_array_index(msgs, struct imap_msg, msgs->len - 1).uid
 		: msgs->len;
-	if (cmd->nargs < 2 || cmd->args[0]->type != IMAP_ARG_ATOM ||
+	if (cmd->nargs < 2 || cmd->nargs > 3 ||
+	    cmd->args[0]->type != IMAP_ARG_ATOM ||
 	    imap_seqset_parse(cmd->args[0]->str, star, &set) < 0) {
 		imap_reply(s, cmd, "BAD", "FETCH sequence-set attributes");
 		return;
 	}
-	if (cmd->nargs > 2) {
-		/* CONDSTORE's modifiers are not offered */
-		imap_reply(s, cmd, "BAD", "FETCH modifiers are not supported");
+	if (cmd->nargs == 3 && !parse_modifiers(s, cmd, &since, &vanished)) {
+		imap_reply(s, cmd, "BAD", "FETCH takes (CHANGEDSINCE n "
+			   "[VANISHED])");
 		return;
 	}
 	if (!parse_atts(cmd->args[1], atts)) {
 		imap_reply(s, cmd, "BAD", "unknown FETCH attribute");
 		return;
 	}
+	for (guint k = 0; k < atts->len; k++)
+		modseq |= g_array_index(atts, struct fetch_att, k).kind ==
+			  FA_MODSEQ;
+	if (since && !modseq) {
+		struct fetch_att a = { .kind = FA_MODSEQ,
+				       .label = g_strdup("MODSEQ") };
+		g_array_append_val(atts, a);
+		modseq = true;
+	}
+	if (modseq)
+		s->condstore = true;
 	if (!cmd->uid && set->len &&
 	    g_array_index(set, uint32_t, 2 * (set->len - 1) + 1) > msgs->len) {
 		imap_reply(s, cmd, "BAD", "no such message");
 		return;
 	}
+	if (vanished)
+		send_vanished(s, set);
 	for (guint i = 0; i < msgs->len; i++) {
 		if (!imap_set_matches(s, set, cmd->uid, i))
+			continue;
+		if (since &&
+		    g_array_index(msgs, struct imap_msg, i).modseq <= since)
 			continue;
 		if (fetch_one(s, i, atts, cmd->uid) < 0)
 			gone = true;

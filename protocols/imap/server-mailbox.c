@@ -269,19 +269,19 @@ static int msg_by_uid(gconstpointer a, gconstpointer b)
 }
 
 int imap_folder_load(struct imap_session *s, const char *folder,
-		     GArray **msgs_r, uint32_t *validity_r, uint32_t *next_r,
+		     GArray **msgs_r, struct imap_uid_state *uids_r,
 		     char **state_r)
 {
 	struct mfs_sync_result *res = NULL;
 	struct mfs_error e = { 0 };
-	uint32_t *uids = NULL;
+	struct imap_uid_info *info = NULL;
 	int rc;
 
 	rc = mfs_store_sync(s->ctx->store, folder, NULL, &res, &e);
 	if (rc < 0)
 		return rc;
-	rc = imap_uids_assign(s->ctx->store_root, folder, res->changed, &uids,
-			      validity_r, next_r);
+	rc = imap_uids_assign(s->ctx->store_root, folder, res->changed, &info,
+			      uids_r);
 	if (rc < 0) {
 		log_warnx("imap: UIDs of %s: %s", folder, g_strerror(-rc));
 		mfs_sync_result_free(&res);
@@ -293,11 +293,12 @@ int imap_folder_load(struct imap_session *s, const char *folder,
 	for (guint i = 0; i < res->changed->len; i++) {
 		struct mfs_item *it = res->changed->pdata[i];
 		struct imap_msg m = {
-			.uid = uids[i],
+			.uid = info[i].uid,
 			.id = g_strdup(it->id),
 			.size = it->size,
 			.date = it->date,
 			.flags = it->flags & MFS_FLAG_LETTERS,
+			.modseq = info[i].modseq,
 			.recent = (it->flags & MFS_FLAG_NEW) != 0,
 		};
 		g_array_append_val(msgs, m);
@@ -305,7 +306,7 @@ int imap_folder_load(struct imap_session *s, const char *folder,
 	g_array_sort(msgs, msg_by_uid);
 	if (state_r)
 		*state_r = g_steal_pointer(&res->state);
-	g_free(uids);
+	g_free(info);
 	mfs_sync_result_free(&res);
 	*msgs_r = msgs;
 	return 0;
@@ -316,7 +317,8 @@ void imap_cmd_status(struct imap_session *s, const struct imap_cmd *cmd)
 	g_autofree char *path = mailbox_arg(s, cmd, 0);
 	GPtrArray *items = cmd->nargs == 2 ? imap_arg_list(cmd->args[1]) : NULL;
 	g_autoptr(GArray) msgs = NULL;
-	uint32_t validity, next, recent = 0, unseen = 0;
+	struct imap_uid_state st;
+	uint32_t recent = 0, unseen = 0;
 
 	if (!path)
 		return;
@@ -324,7 +326,7 @@ void imap_cmd_status(struct imap_session *s, const struct imap_cmd *cmd)
 		imap_reply(s, cmd, "BAD", "STATUS mailbox (items)");
 		return;
 	}
-	if (imap_folder_load(s, path, &msgs, &validity, &next, NULL) < 0) {
+	if (imap_folder_load(s, path, &msgs, &st, NULL) < 0) {
 		imap_reply(s, cmd, "NO", "[NONEXISTENT] no such mailbox");
 		return;
 	}
@@ -337,23 +339,27 @@ void imap_cmd_status(struct imap_session *s, const struct imap_cmd *cmd)
 	g_autoptr(GString) out = g_string_new(NULL);
 	for (guint i = 0; i < items->len; i++) {
 		const struct imap_arg *a = items->pdata[i];
-		uint32_t v;
+		uint64_t v;
 		if (imap_arg_is(a, "MESSAGES"))
 			v = msgs->len;
 		else if (imap_arg_is(a, "RECENT"))
 			v = recent;
 		else if (imap_arg_is(a, "UIDNEXT"))
-			v = next;
+			v = st.next;
 		else if (imap_arg_is(a, "UIDVALIDITY"))
-			v = validity;
+			v = st.validity;
 		else if (imap_arg_is(a, "UNSEEN"))
 			v = unseen;
-		else {
+		else if (imap_arg_is(a, "HIGHESTMODSEQ")) {
+			v = st.highest;
+			s->condstore = true;
+		} else {
 			imap_reply(s, cmd, "BAD", "unknown STATUS item");
 			return;
 		}
-		g_string_append_printf(out, "%s%s %u", out->len ? " " : "",
-				       a->str, v);
+		g_autofree char *up = g_ascii_strup(a->str, -1);
+		g_string_append_printf(out, "%s%s %" G_GUINT64_FORMAT,
+				       out->len ? " " : "", up, v);
 	}
 	serve_conn_printf(s->c, "* STATUS ");
 	imap_send_astring(s, imap_cmd_string(cmd, 0));
@@ -376,21 +382,97 @@ void imap_view_free(struct imap_view **vp)
 	*vp = NULL;
 }
 
+/* A FETCH response with what changed about message i: its flags, and its
+ * mod-sequence once the client asked for those. */
+static void send_changed(struct imap_session *s, guint i)
+{
+	struct imap_msg *m = &g_array_index(s->view->msgs, struct imap_msg, i);
+
+	serve_conn_printf(s->c, "* %u FETCH (UID %u ", i + 1, m->uid);
+	if (s->condstore)
+		serve_conn_printf(s->c, "MODSEQ (%" G_GUINT64_FORMAT ") ",
+				  m->modseq);
+	serve_conn_printf(s->c, "FLAGS ");
+	imap_send_flags(s, m);
+	serve_conn_printf(s->c, ")\r\n");
+}
+
+/*
+ * SELECT's QRESYNC parameter (RFC 7162 section 3.2.5): (UIDVALIDITY
+ * MODSEQ [KNOWN-UIDS [SEQ-MATCH]]).  When the client's UIDVALIDITY is
+ * still right, say what vanished and what changed since MODSEQ.  Which
+ * UIDs went away is not kept, so VANISHED (EARLIER) names every UID below
+ * UIDNEXT that is not here, within the client's known UIDs; a client
+ * passes over UIDs it never knew (docs/DEVIATIONS.md).
+ */
+static void qresync_news(struct imap_session *s, const GPtrArray *p)
+{
+	struct imap_view *v = s->view;
+	uint64_t validity, since;
+	GArray *known = NULL;
+
+	if (!p || p->len < 2 || !imap_arg_number(p->pdata[0], &validity) ||
+	    !imap_arg_number(p->pdata[1], &since) || validity != v->uidvalidity)
+		return;
+	if (p->len >= 3 && ((struct imap_arg *)p->pdata[2])->type ==
+				   IMAP_ARG_ATOM)
+		imap_seqset_parse(((struct imap_arg *)p->pdata[2])->str,
+				  v->uidnext ? v->uidnext - 1 : 0, &known);
+	g_autoptr(GArray) gone = g_array_new(FALSE, FALSE, sizeof(uint32_t));
+	guint at = 0;
+	for (uint32_t uid = 1; uid < v->uidnext; uid++) {
+		while (at < v->msgs->len &&
+		       g_array_index(v->msgs, struct imap_msg, at).uid < uid)
+			at++;
+		bool here = at < v->msgs->len &&
+			    g_array_index(v->msgs, struct imap_msg, at).uid == uid;
+		if (!here && (!known || imap_seqset_has(known, uid)))
+			g_array_append_val(gone, uid);
+	}
+	if (known)
+		g_array_unref(known);
+	if (gone->len) {
+		g_autofree char *set = imap_uid_set_string(gone);
+		imap_untagged(s, "VANISHED (EARLIER) %s", set);
+	}
+	for (guint i = 0; i < v->msgs->len; i++) {
+		if (g_array_index(v->msgs, struct imap_msg, i).modseq > since)
+			send_changed(s, i);
+	}
+}
+
 void imap_cmd_select(struct imap_session *s, const struct imap_cmd *cmd,
 		     bool readonly)
 {
 	g_autofree char *path = mailbox_arg(s, cmd, 0);
 	struct imap_view *v;
+	struct imap_uid_state st;
 	uint32_t recent = 0, unseen = 0;
 	enum mfs_folder_kind kind = MFS_FOLDER_NONE;
+	const GPtrArray *qresync = NULL;
 
 	/* RFC 3501 section 6.3.1: a failed SELECT leaves none selected */
 	imap_view_free(&s->view);
 	s->state = IMAP_AUTHED;
 	if (!path)
 		return;
-	if (cmd->nargs != 1) {
-		imap_reply(s, cmd, "BAD", "no SELECT parameters are supported");
+	GPtrArray *params = cmd->nargs == 2 ? imap_arg_list(cmd->args[1]) : NULL;
+	for (guint i = 0; params && i < params->len; i++) {
+		const struct imap_arg *a = params->pdata[i];
+		if (imap_arg_is(a, "CONDSTORE")) {
+			s->condstore = true;
+		} else if (imap_arg_is(a, "QRESYNC") && s->qresync &&
+			   i + 1 < params->len &&
+			   imap_arg_list(params->pdata[i + 1])) {
+			qresync = imap_arg_list(params->pdata[++i]);
+		} else {
+			params = NULL;
+			break;
+		}
+	}
+	if (cmd->nargs > 2 || (cmd->nargs == 2 && !params)) {
+		imap_reply(s, cmd, "BAD", "SELECT mailbox [(CONDSTORE | "
+			   "QRESYNC (...))]");
 		return;
 	}
 	if (!folder_exists(s, path, &kind) || kind != MFS_FOLDER_MAIL) {
@@ -401,12 +483,14 @@ void imap_cmd_select(struct imap_session *s, const struct imap_cmd *cmd,
 	v->folder = g_steal_pointer(&path);
 	v->name = g_strdup(imap_cmd_string(cmd, 0));
 	v->readonly = readonly;
-	if (imap_folder_load(s, v->folder, &v->msgs, &v->uidvalidity,
-			     &v->uidnext, &v->state) < 0) {
+	if (imap_folder_load(s, v->folder, &v->msgs, &st, &v->state) < 0) {
 		imap_view_free(&v);
 		imap_reply(s, cmd, "NO", "[SERVERBUG] cannot read the mailbox");
 		return;
 	}
+	v->uidvalidity = st.validity;
+	v->uidnext = st.next;
+	v->highest = st.highest;
 	for (guint i = 0; i < v->msgs->len; i++) {
 		struct imap_msg *m = &g_array_index(v->msgs, struct imap_msg, i);
 		if (!unseen && !(m->flags & MFS_FLAG_SEEN))
@@ -434,23 +518,24 @@ void imap_cmd_select(struct imap_session *s, const struct imap_cmd *cmd,
 		imap_untagged(s, "OK [UNSEEN %u] first unseen", unseen);
 	imap_untagged(s, "OK [UIDVALIDITY %u] UIDs valid", v->uidvalidity);
 	imap_untagged(s, "OK [UIDNEXT %u] predicted next UID", v->uidnext);
+	imap_untagged(s, "OK [HIGHESTMODSEQ %" G_GUINT64_FORMAT "] highest",
+		      v->highest);
+	if (qresync)
+		qresync_news(s, qresync);
 	imap_reply(s, cmd, "OK", "[%s] %s completed",
 		   readonly ? "READ-ONLY" : "READ-WRITE",
 		   readonly ? "EXAMINE" : "SELECT");
 }
 
-static struct imap_msg *find_uid(GArray *msgs, uint32_t uid, guint *at_r)
+static struct imap_msg *find_uid(GArray *msgs, uint32_t uid)
 {
 	guint lo = 0, hi = msgs->len;
 
 	while (lo < hi) {
 		guint mid = lo + (hi - lo) / 2;
 		struct imap_msg *m = &g_array_index(msgs, struct imap_msg, mid);
-		if (m->uid == uid) {
-			if (at_r)
-				*at_r = mid;
+		if (m->uid == uid)
 			return m;
-		}
 		if (m->uid < uid)
 			lo = mid + 1;
 		else
@@ -459,13 +544,62 @@ static struct imap_msg *find_uid(GArray *msgs, uint32_t uid, guint *at_r)
 	return NULL;
 }
 
+char *imap_uid_set_string(const GArray *uids)
+{
+	GString *out = g_string_new(NULL);
+
+	for (guint i = 0; i < uids->len;) {
+		uint32_t a = g_array_index(uids, uint32_t, i), b = a;
+		guint j = i + 1;
+		while (j < uids->len && g_array_index(uids, uint32_t, j) ==
+						 b + 1)
+			b = g_array_index(uids, uint32_t, j++);
+		if (out->len)
+			g_string_append_c(out, ',');
+		if (a == b)
+			g_string_append_printf(out, "%u", a);
+		else
+			g_string_append_printf(out, "%u:%u", a, b);
+		i = j;
+	}
+	return g_string_free(out, FALSE);
+}
+
+void imap_view_expunged(struct imap_session *s, GArray *idx)
+{
+	GArray *msgs = s->view->msgs;
+
+	if (idx->len == 0)
+		return;
+	if (s->qresync) {
+		g_autoptr(GArray) uids = g_array_new(FALSE, FALSE,
+						     sizeof(uint32_t));
+		for (guint k = 0; k < idx->len; k++) {
+			guint i = g_array_index(idx, guint, k);
+			uint32_t u = g_array_index(msgs, struct imap_msg, i).uid;
+			g_array_append_val(uids, u);
+		}
+		g_autofree char *set = imap_uid_set_string(uids);
+		imap_untagged(s, "VANISHED %s", set);
+	}
+	/* from the highest number down, so that each number told is still
+	 * right when the client reads it */
+	for (guint k = idx->len; k-- > 0;) {
+		guint i = g_array_index(idx, guint, k);
+		if (!s->qresync)
+			imap_untagged(s, "%u EXPUNGE", i + 1);
+		g_array_remove_index(msgs, i);
+	}
+	g_clear_pointer(&s->view->state, g_free);
+}
+
 int imap_view_refresh(struct imap_session *s, bool expunges)
 {
 	struct imap_view *v = s->view;
 	struct mfs_sync_result *res = NULL;
 	struct mfs_error e = { 0 };
 	g_autoptr(GArray) now = NULL;
-	uint32_t validity, next;
+	struct imap_uid_state st;
 	int rc;
 
 	/* cheap when nothing changed: the store compares its state */
@@ -482,31 +616,30 @@ int imap_view_refresh(struct imap_session *s, bool expunges)
 	if (same)
 		return 0;
 	g_autofree char *state = NULL;
-	if ((rc = imap_folder_load(s, v->folder, &now, &validity, &next,
-				   &state)) < 0)
+	if ((rc = imap_folder_load(s, v->folder, &now, &st, &state)) < 0)
 		return rc;
 	g_free(v->state);
 	v->state = g_steal_pointer(&state);
-	v->uidnext = next;
-	/* gone, from the highest number down so that each number told is
-	 * still right when the client reads it */
-	for (guint i = v->msgs->len; expunges && i-- > 0;) {
+	v->uidnext = st.next;
+	v->highest = st.highest;
+	g_autoptr(GArray) gone = g_array_new(FALSE, FALSE, sizeof(guint));
+	for (guint i = 0; expunges && i < v->msgs->len; i++) {
 		struct imap_msg *m = &g_array_index(v->msgs, struct imap_msg, i);
-		if (find_uid(now, m->uid, NULL))
-			continue;
-		imap_untagged(s, "%u EXPUNGE", i + 1);
-		g_array_remove_index(v->msgs, i);
+		if (!find_uid(now, m->uid))
+			g_array_append_val(gone, i);
 	}
+	imap_view_expunged(s, gone);
 	for (guint i = 0; i < v->msgs->len; i++) {
 		struct imap_msg *m = &g_array_index(v->msgs, struct imap_msg, i);
-		struct imap_msg *n = find_uid(now, m->uid, NULL);
-		if (!n || n->flags == m->flags)
+		struct imap_msg *n = find_uid(now, m->uid);
+		if (!n || (n->flags == m->flags && n->modseq == m->modseq))
 			continue;
+		bool tell = n->flags != m->flags ||
+			    (s->condstore && n->modseq != m->modseq);
 		m->flags = n->flags;
-		serve_conn_printf(s->c, "* %u FETCH (UID %u FLAGS ", i + 1,
-				  m->uid);
-		imap_send_flags(s, m);
-		serve_conn_printf(s->c, ")\r\n");
+		m->modseq = n->modseq;
+		if (tell)
+			send_changed(s, i);
 	}
 	uint32_t last = v->msgs->len ? g_array_index(v->msgs, struct imap_msg,
 						     v->msgs->len - 1).uid : 0;

@@ -39,18 +39,56 @@ static bool parse_set(struct imap_session *s, const struct imap_cmd *cmd,
 	return true;
 }
 
+/* After our own changes: the mod-sequences the store's UID state gave
+ * them, and the mailbox's HIGHESTMODSEQ. */
+static void reload_modseqs(struct imap_session *s)
+{
+	g_autoptr(GArray) now = NULL;
+	struct imap_uid_state st;
+	guint j = 0;
+
+	if (imap_folder_load(s, s->view->folder, &now, &st, NULL) < 0)
+		return;
+	s->view->highest = st.highest;
+	for (guint i = 0; i < s->view->msgs->len; i++) {
+		struct imap_msg *m = &g_array_index(s->view->msgs,
+						    struct imap_msg, i);
+		while (j < now->len &&
+		       g_array_index(now, struct imap_msg, j).uid < m->uid)
+			j++;
+		if (j < now->len &&
+		    g_array_index(now, struct imap_msg, j).uid == m->uid)
+			m->modseq = g_array_index(now, struct imap_msg, j).modseq;
+	}
+}
+
+/*
+ * STORE set [(UNCHANGEDSINCE n)] [+|-]FLAGS[.SILENT] flags.  With
+ * UNCHANGEDSINCE (RFC 7162 section 3.1.3), a message modified after n is
+ * left alone and named in [MODIFIED ...].
+ */
 void imap_cmd_store(struct imap_session *s, const struct imap_cmd *cmd)
 {
 	g_autoptr(GArray) set = NULL;
-	const char *item = imap_cmd_string(cmd, 1);
-	uint64_t flags = 0;
+	GPtrArray *mods = cmd->nargs > 1 ? imap_arg_list(cmd->args[1]) : NULL;
+	guint at = mods ? 2 : 1;
+	const char *item = imap_cmd_string(cmd, at);
+	uint64_t flags = 0, unchanged = UINT64_MAX;
 	int op;
 	bool silent;
 
-	if (!item || cmd->nargs < 3 || !parse_set(s, cmd, &set)) {
+	if (!item || cmd->nargs < at + 2 || !parse_set(s, cmd, &set)) {
 		imap_reply(s, cmd, "BAD", "STORE sequence-set item flags");
 		return;
 	}
+	if (mods && (mods->len != 2 ||
+		     !imap_arg_is(mods->pdata[0], "UNCHANGEDSINCE") ||
+		     !imap_arg_number(mods->pdata[1], &unchanged))) {
+		imap_reply(s, cmd, "BAD", "STORE takes (UNCHANGEDSINCE n)");
+		return;
+	}
+	if (mods)
+		s->condstore = true;
 	op = item[0] == '+' ? 1 : item[0] == '-' ? -1 : 0;
 	const char *base = op ? item + 1 : item;
 	silent = !g_ascii_strcasecmp(base, "FLAGS.SILENT");
@@ -58,7 +96,7 @@ void imap_cmd_store(struct imap_session *s, const struct imap_cmd *cmd)
 		imap_reply(s, cmd, "BAD", "STORE takes FLAGS, +FLAGS or -FLAGS");
 		return;
 	}
-	for (guint i = 2; i < cmd->nargs; i++) {
+	for (guint i = at + 1; i < cmd->nargs; i++) {
 		if (imap_flags_parse(cmd->args[i], &flags) < 0) {
 			imap_reply(s, cmd, "BAD", "unknown flag");
 			return;
@@ -68,57 +106,68 @@ void imap_cmd_store(struct imap_session *s, const struct imap_cmd *cmd)
 		imap_reply(s, cmd, "NO", "mailbox is read-only");
 		return;
 	}
-	bool failed = false;
+	g_autoptr(GArray) touched = g_array_new(FALSE, FALSE, sizeof(guint));
+	g_autoptr(GArray) changed = g_array_new(FALSE, TRUE, sizeof(bool));
+	g_autoptr(GArray) modified = g_array_new(FALSE, FALSE, sizeof(uint32_t));
+	bool failed = false, any = false;
 	for (guint i = 0; i < s->view->msgs->len; i++) {
 		struct imap_msg *m = &g_array_index(s->view->msgs,
 						    struct imap_msg, i);
 		if (!imap_set_matches(s, set, cmd->uid, i))
 			continue;
+		if (m->modseq > unchanged) {
+			uint32_t n = cmd->uid ? m->uid : i + 1;
+			g_array_append_val(modified, n);
+			continue;
+		}
 		uint64_t now = op > 0 ? m->flags | flags
 			     : op < 0 ? m->flags & ~flags : flags;
-		if (now != m->flags) {
+		bool did = now != m->flags;
+		if (did) {
 			if (mfs_store_set_flags(s->ctx->store, s->view->folder,
 						m->id, now, NULL) < 0) {
 				failed = true;
 				continue;
 			}
 			m->flags = now;
+			any = true;
 		}
-		if (silent)
+		g_array_append_val(touched, i);
+		g_array_append_val(changed, did);
+	}
+	if (any) {
+		reload_modseqs(s);
+		g_clear_pointer(&s->view->state, g_free);
+	}
+	for (guint k = 0; k < touched->len; k++) {
+		guint i = g_array_index(touched, guint, k);
+		struct imap_msg *m = &g_array_index(s->view->msgs,
+						    struct imap_msg, i);
+		bool did = g_array_index(changed, bool, k);
+		/* .SILENT still owes the new mod-sequence (RFC 7162) */
+		if (silent && !(s->condstore && did))
 			continue;
 		serve_conn_printf(s->c, "* %u FETCH (", i + 1);
 		if (cmd->uid)
 			serve_conn_printf(s->c, "UID %u ", m->uid);
-		serve_conn_printf(s->c, "FLAGS ");
-		imap_send_flags(s, m);
+		if (s->condstore)
+			serve_conn_printf(s->c, "MODSEQ (%" G_GUINT64_FORMAT
+					  ")%s", m->modseq, silent ? "" : " ");
+		if (!silent) {
+			serve_conn_printf(s->c, "FLAGS ");
+			imap_send_flags(s, m);
+		}
 		serve_conn_printf(s->c, ")\r\n");
 	}
-	if (failed)
+	if (failed) {
 		imap_reply(s, cmd, "NO", "some flags could not be set");
-	else
+	} else if (modified->len) {
+		g_autofree char *list = imap_uid_set_string(modified);
+		imap_reply(s, cmd, "OK", "[MODIFIED %s] conditional STORE "
+			   "failed for some", list);
+	} else {
 		imap_reply(s, cmd, "OK", "STORE completed");
-}
-
-/* UIDs as a set: runs of consecutive numbers as ranges. */
-static char *uid_set(const GArray *uids)
-{
-	GString *out = g_string_new(NULL);
-
-	for (guint i = 0; i < uids->len;) {
-		uint32_t a = g_array_index(uids, uint32_t, i), b = a;
-		guint j = i + 1;
-		while (j < uids->len && g_array_index(uids, uint32_t, j) ==
-						 b + 1)
-			b = g_array_index(uids, uint32_t, j++);
-		if (out->len)
-			g_string_append_c(out, ',');
-		if (a == b)
-			g_string_append_printf(out, "%u", a);
-		else
-			g_string_append_printf(out, "%u:%u", a, b);
-		i = j;
 	}
-	return g_string_free(out, FALSE);
 }
 
 /* The UIDs that `folder` gave to `ids` (in order); 0 for one not found. */
@@ -127,11 +176,12 @@ static GArray *uids_of(struct imap_session *s, const char *folder,
 {
 	g_autoptr(GArray) msgs = NULL;
 	GArray *out = g_array_new(FALSE, TRUE, sizeof(uint32_t));
-	uint32_t next;
+	struct imap_uid_state st;
 
 	*validity_r = 0;
-	if (imap_folder_load(s, folder, &msgs, validity_r, &next, NULL) < 0)
+	if (imap_folder_load(s, folder, &msgs, &st, NULL) < 0)
 		return out;
+	*validity_r = st.validity;
 	g_autoptr(GHashTable) by_id = g_hash_table_new(g_str_hash,
 						       g_str_equal);
 	for (guint i = 0; i < msgs->len; i++) {
@@ -212,20 +262,15 @@ void imap_cmd_copy(struct imap_session *s, const struct imap_cmd *cmd,
 	}
 	uint32_t validity = 0;
 	g_autoptr(GArray) dst_uids = uids_of(s, dest, new_ids, &validity);
-	g_autofree char *src = uid_set(src_uids);
-	g_autofree char *dst = uid_set(dst_uids);
+	g_autofree char *src = imap_uid_set_string(src_uids);
+	g_autofree char *dst = imap_uid_set_string(dst_uids);
 	g_autofree char *code = src_uids->len && validity
 		? g_strdup_printf("[COPYUID %u %s %s] ", validity, src, dst)
 		: g_strdup("");
 	if (move) {
 		if (*code)
 			imap_untagged(s, "OK %sMOVE done", code);
-		for (guint k = moved->len; k-- > 0;) {
-			guint i = g_array_index(moved, guint, k);
-			imap_untagged(s, "%u EXPUNGE", i + 1);
-			g_array_remove_index(s->view->msgs, i);
-		}
-		g_clear_pointer(&s->view->state, g_free);
+		imap_view_expunged(s, moved);
 		imap_reply(s, cmd, failed ? "NO" : "OK", "%s", failed
 			   ? "some messages could not be moved"
 			   : "MOVE completed");
@@ -238,12 +283,13 @@ void imap_cmd_copy(struct imap_session *s, const struct imap_cmd *cmd,
 }
 
 /* Remove the \Deleted messages (of `set`, when given); with `tell`, say
- * EXPUNGE for each.  Returns false when some could not be removed. */
+ * so.  Returns false when some could not be removed. */
 static bool expunge(struct imap_session *s, const GArray *set, bool tell)
 {
+	g_autoptr(GArray) gone = g_array_new(FALSE, FALSE, sizeof(guint));
 	bool ok = true;
 
-	for (guint i = s->view->msgs->len; i-- > 0;) {
+	for (guint i = 0; i < s->view->msgs->len; i++) {
 		struct imap_msg *m = &g_array_index(s->view->msgs,
 						    struct imap_msg, i);
 		struct mfs_error e = { 0 };
@@ -257,11 +303,16 @@ static bool expunge(struct imap_session *s, const GArray *set, bool tell)
 			ok = false;
 			continue;
 		}
-		if (tell)
-			imap_untagged(s, "%u EXPUNGE", i + 1);
-		g_array_remove_index(s->view->msgs, i);
+		g_array_append_val(gone, i);
 	}
-	g_clear_pointer(&s->view->state, g_free);
+	if (tell) {
+		imap_view_expunged(s, gone);
+	} else {
+		for (guint k = gone->len; k-- > 0;)
+			g_array_remove_index(s->view->msgs,
+					     g_array_index(gone, guint, k));
+		g_clear_pointer(&s->view->state, g_free);
+	}
 	return ok;
 }
 

@@ -18,6 +18,7 @@
 #include "parse.h"
 #include "serve.h"
 #include "server-args.h"
+#include "server-uids.h"
 
 /* One message of the selected mailbox, as this session last told it. */
 struct imap_msg {
@@ -26,6 +27,7 @@ struct imap_msg {
 	uint64_t size;
 	int64_t date;
 	uint64_t flags;		/* MFS_FLAG_* letters */
+	uint64_t modseq;	/* RFC 7162 */
 	bool recent;
 };
 
@@ -35,6 +37,7 @@ struct imap_view {
 	bool readonly;
 	GArray *msgs;		/* of struct imap_msg, ascending UID; owned */
 	uint32_t uidvalidity, uidnext;
+	uint64_t highest;	/* HIGHESTMODSEQ */
 	char *state;		/* owned; the store's sync state, or NULL */
 };
 
@@ -47,6 +50,8 @@ struct imap_session {
 	struct imap_parser *parser;	/* owned */
 	struct imap_view *view;		/* owned; NULL unless SELECTED */
 	unsigned failures;
+	bool condstore;			/* RFC 7162: MODSEQ in FETCH news */
+	bool qresync;			/* VANISHED instead of EXPUNGE */
 	GString *line;			/* owned; for raw lines */
 };
 
@@ -85,10 +90,17 @@ void imap_view_free(struct imap_view **v);
  * messages (EXISTS, RECENT), flags (FETCH), and when `expunges` is set,
  * messages gone (EXPUNGE).  Returns 0 or -errno. */
 int imap_view_refresh(struct imap_session *s, bool expunges);
-/* Load a folder's messages with their UIDs.  Caller owns *msgs_r. */
+/* Load a folder's messages with their UIDs and mod-sequences.  Caller
+ * owns *msgs_r and *state_r (may be NULL). */
 int imap_folder_load(struct imap_session *s, const char *folder,
-		     GArray **msgs_r, uint32_t *validity_r, uint32_t *next_r,
+		     GArray **msgs_r, struct imap_uid_state *uids_r,
 		     char **state_r);
+/* Tell the client that the view's messages at `idx` (ascending) are gone:
+ * EXPUNGE for each, or one VANISHED after QRESYNC; removes them from the
+ * view. */
+void imap_view_expunged(struct imap_session *s, GArray *idx);
+/* A UID set with runs as ranges ("1:3,7").  Caller owns the result. */
+char *imap_uid_set_string(const GArray *uids);
 void imap_msg_clear(gpointer p);
 
 /* server-fetch.c */

@@ -24,6 +24,7 @@ enum key_kind {
 	K_ALL, K_FLAG, K_NOFLAG, K_NEW, K_OLD, K_RECENT, K_NEVER,
 	K_HEADER, K_BODY, K_TEXT, K_BEFORE, K_ON, K_SINCE, K_SENTBEFORE,
 	K_SENTON, K_SENTSINCE, K_LARGER, K_SMALLER, K_UIDSET, K_SEQSET,
+	K_MODSEQ,
 	K_NOT, K_OR, K_AND,
 };
 
@@ -58,6 +59,7 @@ struct parse {
 	struct imap_arg **args;
 	guint n, i;
 	unsigned keys;
+	bool modseq;		/* a MODSEQ key came: answer with (MODSEQ n) */
 };
 
 static struct key *key_new(enum key_kind kind)
@@ -112,7 +114,7 @@ static struct key *parse_key(struct parse *p, unsigned depth);
 static struct key *parse_list(struct parse *p, struct imap_arg **args,
 			      guint n, unsigned depth)
 {
-	struct parse sub = { p->s, args, n, 0, p->keys };
+	struct parse sub = { p->s, args, n, 0, p->keys, false };
 	struct key *and = key_new(K_AND);
 
 	and->sub = g_ptr_array_new_with_free_func(key_free);
@@ -125,6 +127,7 @@ static struct key *parse_list(struct parse *p, struct imap_arg **args,
 		g_ptr_array_add(and->sub, k);
 	}
 	p->keys = sub.keys;
+	p->modseq |= sub.modseq;
 	if (and->sub->len == 0) {
 		key_free(and);
 		return NULL;
@@ -234,6 +237,23 @@ static struct key *parse_key(struct parse *p, unsigned depth)
 			key_free(k);
 			return NULL;
 		}
+		return k;
+	}
+	if (!g_ascii_strcasecmp(a->str, "MODSEQ")) {
+		/* RFC 7162 section 3.1.5: MODSEQ [entry-name entry-type] n;
+		 * there are no per-flag mod-sequences, so the entry is only
+		 * read */
+		if (p->i + 2 < p->n &&
+		    imap_arg_is_string(p->args[p->i]) &&
+		    !imap_arg_number(p->args[p->i], &(uint64_t){ 0 }))
+			p->i += 2;
+		k = key_new(K_MODSEQ);
+		if (p->i >= p->n || !imap_arg_number(p->args[p->i++], &k->n)) {
+			key_free(k);
+			return NULL;
+		}
+		p->s->condstore = true;
+		p->modseq = true;
 		return k;
 	}
 	if (!g_ascii_strcasecmp(a->str, "NOT")) {
@@ -357,6 +377,7 @@ static bool matches(const struct key *k, struct eval *ev)
 	case K_SENTSINCE: return sent_day(ev, &d) && d >= k->day;
 	case K_UIDSET: return imap_seqset_has(k->set, m->uid);
 	case K_SEQSET: return imap_seqset_has(k->set, ev->i + 1);
+	case K_MODSEQ: return m->modseq >= k->n;
 	case K_HEADER: {
 		if (!load(ev))
 			return false;
@@ -392,7 +413,8 @@ static bool matches(const struct key *k, struct eval *ev)
 
 void imap_cmd_search(struct imap_session *s, const struct imap_cmd *cmd)
 {
-	struct parse p = { s, cmd->args, cmd->nargs, 0, 0 };
+	struct parse p = { s, cmd->args, cmd->nargs, 0, 0, false };
+	uint64_t highest = 0;
 	struct key *k;
 
 	if (p.n >= 2 && imap_arg_is(cmd->args[0], "CHARSET")) {
@@ -418,10 +440,14 @@ void imap_cmd_search(struct imap_session *s, const struct imap_cmd *cmd)
 			const struct imap_msg *m = &g_array_index(
 				s->view->msgs, struct imap_msg, i);
 			serve_conn_printf(s->c, " %u", cmd->uid ? m->uid : i + 1);
+			highest = MAX(highest, m->modseq);
 		}
 		if (ev.content)
 			g_bytes_unref(ev.content);
 	}
+	if (p.modseq && highest)
+		serve_conn_printf(s->c, " (MODSEQ %" G_GUINT64_FORMAT ")",
+				  highest);
 	serve_conn_printf(s->c, "\r\n");
 	key_free(k);
 	imap_reply(s, cmd, "OK", "SEARCH completed");

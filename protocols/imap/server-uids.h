@@ -1,13 +1,16 @@
 /*
- * server-uids.h - UIDs and UIDVALIDITY of the embedded IMAP server, stable
- * across restarts.
+ * server-uids.h - UIDs, UIDVALIDITY and mod-sequences of the embedded IMAP
+ * server, stable across restarts.
  *
  * The store names messages by their Maildir unique part, which never
  * changes while the message exists; this keeps, per folder, which UID each
- * of those ids was given, in a small file of the server's own under the
- * store's ".mailfs-serve/uids/" (a dot-name, which no store reader takes for
- * a folder).  Messages are never renamed for it.  A folder seen for the
- * first time, or whose file is unreadable, gets a new UIDVALIDITY.
+ * of those ids was given, and the flags and mod-sequence (RFC 7162) it was
+ * last seen with, in a small file of the server's own under the store's
+ * ".mailfs-serve/uids/" (a dot-name, which no store reader takes for a
+ * folder).  Messages are never renamed for it.  A change of flags by any
+ * writer of the store, and every message that goes away, raise the
+ * folder's HIGHESTMODSEQ when the folder is next read.  A folder seen for
+ * the first time, or whose file is unreadable, gets a new UIDVALIDITY.
  *
  * Thread- and process-safe: a process-wide mutex and an flock() on the file
  * serialise every update.
@@ -18,14 +21,25 @@
 #include <glib.h>
 #include <stdint.h>
 
+struct imap_uid_info {
+	uint32_t uid;
+	uint64_t modseq;
+};
+
+struct imap_uid_state {
+	uint32_t validity;
+	uint32_t next;		/* UIDNEXT */
+	uint64_t highest;	/* HIGHESTMODSEQ */
+};
+
 /*
  * Give every item of `items` (struct mfs_item *, the folder's whole
- * content; borrowed) its UID in *uids_r (caller owns; same order), adding
- * new ids in (date, id) order and forgetting ids no longer there.  Returns
- * 0 or -errno.
+ * content; borrowed) its UID and mod-sequence in *info_r (caller owns;
+ * same order), adding new ids in (date, id) order and forgetting ids no
+ * longer there.  Returns 0 or -errno.
  */
 int imap_uids_assign(const char *store_root, const char *folder,
-		     GPtrArray *items, uint32_t **uids_r,
-		     uint32_t *uidvalidity_r, uint32_t *uidnext_r);
+		     GPtrArray *items, struct imap_uid_info **info_r,
+		     struct imap_uid_state *state_r);
 
 #endif

@@ -104,7 +104,7 @@ static void send_capability(struct imap_session *s)
 		g_string_append(caps, " AUTH=PLAIN");
 	} else {
 		g_string_append(caps, " UIDPLUS MOVE UNSELECT SPECIAL-USE "
-				      "CHILDREN");
+				      "CHILDREN CONDSTORE QRESYNC");
 	}
 	imap_untagged(s, "%s", caps->str);
 	g_string_free(caps, TRUE);
@@ -128,7 +128,7 @@ static void logged_in(struct imap_session *s, const struct imap_cmd *cmd,
 	log_info("imap: %s: %s logged in", serve_conn_peer(s->c), user);
 	imap_reply(s, cmd, "OK", "[CAPABILITY IMAP4rev1 LITERAL+ SASL-IR ID "
 		   "ENABLE IDLE NAMESPACE UIDPLUS MOVE UNSELECT SPECIAL-USE "
-		   "CHILDREN] logged in");
+		   "CHILDREN CONDSTORE QRESYNC] logged in");
 }
 
 /* Returns false when the connection should end. */
@@ -216,10 +216,27 @@ static void cmd_id(struct imap_session *s, const struct imap_cmd *cmd)
 	imap_reply(s, cmd, "OK", "ID completed");
 }
 
+/* RFC 5161; CONDSTORE and QRESYNC (RFC 7162 section 3.2.3; QRESYNC
+ * enables CONDSTORE too) are the extensions that can be enabled. */
 static void cmd_enable(struct imap_session *s, const struct imap_cmd *cmd)
 {
-	/* nothing we offer needs enabling (no CONDSTORE, no UTF8=ACCEPT) */
-	imap_untagged(s, "ENABLED");
+	g_autoptr(GString) on = g_string_new("ENABLED");
+
+	if (cmd->nargs == 0) {
+		imap_reply(s, cmd, "BAD", "ENABLE what?");
+		return;
+	}
+	for (guint i = 0; i < cmd->nargs; i++) {
+		if (imap_arg_is(cmd->args[i], "CONDSTORE") && !s->condstore) {
+			s->condstore = true;
+			g_string_append(on, " CONDSTORE");
+		} else if (imap_arg_is(cmd->args[i], "QRESYNC") &&
+			   !s->qresync) {
+			s->qresync = s->condstore = true;
+			g_string_append(on, " QRESYNC");
+		}
+	}
+	imap_untagged(s, "%s", on->str);
 	imap_reply(s, cmd, "OK", "ENABLE completed");
 }
 

@@ -248,33 +248,43 @@ static void test_uids(void)
 	static const int64_t first_dates[] = { 300, 100, 200 };
 	static const char *const second[] = { "b", "d", "c", NULL };
 	static const int64_t second_dates[] = { 200, 50, 300 };
-	uint32_t *uids = NULL, validity, next, validity2, next2;
+	struct imap_uid_info *info = NULL;
+	struct imap_uid_state st, st2;
 
 	g_autoptr(GPtrArray) one = items_of(first, first_dates);
-	g_assert_cmpint(imap_uids_assign(root, "INBOX", one, &uids, &validity,
-					 &next), ==, 0);
+	g_assert_cmpint(imap_uids_assign(root, "INBOX", one, &info, &st), ==, 0);
 	/* new ids get UIDs in arrival order */
-	g_assert_cmpuint(uids[0], ==, 3);
-	g_assert_cmpuint(uids[1], ==, 1);
-	g_assert_cmpuint(uids[2], ==, 2);
-	g_assert_cmpuint(next, ==, 4);
-	g_free(uids);
-	/* kept ids keep their UIDs; a gone one is never given again */
+	g_assert_cmpuint(info[0].uid, ==, 3);
+	g_assert_cmpuint(info[1].uid, ==, 1);
+	g_assert_cmpuint(info[2].uid, ==, 2);
+	g_assert_cmpuint(st.next, ==, 4);
+	g_assert_cmpuint(st.highest, ==, 4);
+	g_assert_cmpuint(info[0].modseq, ==, 4);
+	g_free(info);
+	/* read again unchanged: the same answers */
+	g_assert_cmpint(imap_uids_assign(root, "INBOX", one, &info, &st2), ==, 0);
+	g_assert_cmpuint(st2.highest, ==, st.highest);
+	g_assert_cmpuint(info[0].modseq, ==, 4);
+	g_free(info);
+	/* kept ids keep their UIDs; a gone one is never given again, and its
+	 * going raises HIGHESTMODSEQ; a flag change gives a new modseq */
 	g_autoptr(GPtrArray) two = items_of(second, second_dates);
-	g_assert_cmpint(imap_uids_assign(root, "INBOX", two, &uids, &validity2,
-					 &next2), ==, 0);
-	g_assert_cmpuint(validity2, ==, validity);
-	g_assert_cmpuint(uids[0], ==, 2);
-	g_assert_cmpuint(uids[1], ==, 4);
-	g_assert_cmpuint(uids[2], ==, 3);
-	g_assert_cmpuint(next2, ==, 5);
-	g_free(uids);
+	((struct mfs_item *)two->pdata[0])->flags = MFS_FLAG_SEEN;
+	g_assert_cmpint(imap_uids_assign(root, "INBOX", two, &info, &st2), ==, 0);
+	g_assert_cmpuint(st2.validity, ==, st.validity);
+	g_assert_cmpuint(info[0].uid, ==, 2);
+	g_assert_cmpuint(info[1].uid, ==, 4);
+	g_assert_cmpuint(info[2].uid, ==, 3);
+	g_assert_cmpuint(st2.next, ==, 5);
+	g_assert_cmpuint(info[0].modseq, >, 4);
+	g_assert_cmpuint(info[2].modseq, ==, 4);
+	g_assert_cmpuint(st2.highest, ==, 7);
+	g_free(info);
 	/* another folder has its own UIDVALIDITY */
-	g_assert_cmpint(imap_uids_assign(root, "Other", two, &uids, &validity2,
-					 &next2), ==, 0);
-	g_assert_cmpuint(validity2, !=, validity);
-	g_assert_cmpuint(uids[0], ==, 2);
-	g_free(uids);
+	g_assert_cmpint(imap_uids_assign(root, "Other", two, &info, &st2), ==, 0);
+	g_assert_cmpuint(st2.validity, !=, st.validity);
+	g_assert_cmpuint(info[0].uid, ==, 2);
+	g_free(info);
 	/* a damaged file starts over with a new UIDVALIDITY */
 	g_autofree char *dir = g_build_filename(root, ".mailfs-serve", "uids",
 						NULL);
@@ -286,11 +296,10 @@ static void test_uids(void)
 			g_file_set_contents(p, "garbage\n", -1, NULL);
 	}
 	g_dir_close(d);
-	g_assert_cmpint(imap_uids_assign(root, "INBOX", two, &uids, &validity2,
-					 &next2), ==, 0);
-	g_assert_cmpuint(validity2, !=, validity);
-	g_assert_cmpuint(next2, ==, 4);
-	g_free(uids);
+	g_assert_cmpint(imap_uids_assign(root, "INBOX", two, &info, &st2), ==, 0);
+	g_assert_cmpuint(st2.validity, !=, st.validity);
+	g_assert_cmpuint(st2.next, ==, 4);
+	g_free(info);
 	g_autofree char *cmd = g_strdup_printf("rm -rf '%s'", root);
 	g_assert_cmpint(system(cmd), ==, 0);
 }
