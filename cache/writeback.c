@@ -868,6 +868,24 @@ static int find_sent(struct mfs_backend *c, const char *folder,
 	return rc;
 }
 
+/* Whether the server lists the rename's target and not its source. */
+static bool renamed_already(struct mfs_backend *c, const struct jrow *r)
+{
+	GPtrArray *list = NULL;
+	struct mfs_error e = { 0 };
+	bool from = false, to = false;
+
+	if (mfs_store_list_folders(&c->inner, &list, &e) < 0)
+		return false;
+	for (guint i = 0; i < list->len; i++) {
+		struct mfs_folder_info *fi = list->pdata[i];
+		from |= !strcmp(fi->path, r->folder);
+		to |= !strcmp(fi->path, r->dest);
+	}
+	g_ptr_array_unref(list);
+	return to && !from;
+}
+
 /* The class of a failed inner call. */
 static enum outcome classify(int rc, const struct mfs_error *e)
 {
@@ -958,8 +976,12 @@ static enum outcome replay(struct mfs_backend *c, const struct jrow *r,
 		return rc == -EEXIST ? DONE : classify(rc, e);
 	case JOP_RENAME:
 		rc = mfs_store_rename_folder(&c->inner, r->folder, r->dest, e);
-		/* a lost answer: the folder already has its new name */
-		return rc == -ENOENT && was_sent ? DONE : classify(rc, e);
+		/* an answer lost before: done if the folder has its new name
+		 * and not its old one any more */
+		if ((rc == -ENOENT || rc == -EEXIST) && was_sent &&
+		    renamed_already(c, r))
+			return DONE;
+		return classify(rc, e);
 	case JOP_RMDIR:
 		rc = mfs_store_delete_folder(&c->inner, r->folder, e);
 		return rc == -ENOENT ? DONE : classify(rc, e);
@@ -1028,6 +1050,14 @@ static void refuse_row(struct mfs_backend *c, const struct jrow *r,
 
 	if (journal_drop(c->ix, r->seq, &dropped) < 0)
 		return;
+	/* a folder the server would not rename keeps its old name here, and
+	 * its messages the names they had */
+	if (r->op == JOP_RENAME &&
+	    index_folder_state(c->ix, r->folder, NULL, NULL, NULL) == -ENOENT &&
+	    index_rename_folder(c->ix, r->dest, r->folder) == 0) {
+		rename_blobs(c, r->dest, r->folder);
+		index_touch_folders(c->ix);
+	}
 	for (guint i = 0; i < dropped->len; i++) {
 		struct jrow *d = dropped->pdata[i];
 		g_autofree char *reason = NULL;

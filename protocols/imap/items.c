@@ -789,7 +789,23 @@ int imap_set_flags(struct mfs_backend *be, const char *folder, const char *id,
 	if (rc < 0)
 		return rc;
 	rc = store_flags(c, uid, flags, e);
+	/* STORE to a UID that is gone succeeds doing nothing: a change that
+	 * found nothing to change must say so (asked on the same connection,
+	 * which take_item brought up to date) */
+	struct sync_ctx sc = { 0 };
+	uint64_t uv;
+	imap_parse_item_id(id, &uv, &uid);
+	sc.uidvalidity = uv;
+	sc.items = g_ptr_array_new_with_free_func((GDestroyNotify)mfs_item_free);
+	if (rc == 0)
+		rc = imap_conn_run(c, imap_cmd_new("UID FETCH %" G_GUINT64_FORMAT
+						   " " LIST_ITEMS, uid),
+				   items_cb, &sc, NULL, e);
 	imap_pool_put(be, c);
+	if (rc == 0 && sc.items->len == 0)
+		rc = mfs_error_set(e, -ENOENT, MFS_ERR_ITEM, MFS_ERR_FINAL,
+				   "no message %s in %s", id, folder);
+	g_ptr_array_unref(sc.items);
 	return rc;
 }
 
