@@ -67,7 +67,11 @@ int imap_msg_content(struct imap_session *s, const struct imap_msg *m,
 	ssize_t n;
 	int fd, rc;
 
-	rc = mfs_store_fetch(s->ctx->store, s->view->folder, m->id, &fd, &e);
+	int attempt = 0;
+	do
+		rc = mfs_store_fetch(s->ctx->store, s->view->folder, m->id, &fd,
+				     &e);
+	while (serve_store_retry(rc, &attempt));
 	if (rc < 0)
 		return rc;
 	buf = g_byte_array_sized_new((guint)MIN(m->size, (uint64_t)1 << 26));
@@ -380,8 +384,13 @@ static int fetch_one(struct imap_session *s, guint i, GArray *atts,
 	if (need && imap_msg_content(s, m, &content) < 0)
 		return -ENOENT;
 	if (seen && !s->view->readonly && !(m->flags & MFS_FLAG_SEEN)) {
-		if (mfs_store_set_flags(s->ctx->store, s->view->folder, m->id,
-					m->flags | MFS_FLAG_SEEN, NULL) == 0)
+		int rc, attempt = 0;
+		do
+			rc = mfs_store_set_flags(s->ctx->store, s->view->folder,
+						 m->id, m->flags | MFS_FLAG_SEEN,
+						 NULL);
+		while (serve_store_retry(rc, &attempt));
+		if (rc == 0)
 			m->flags |= MFS_FLAG_SEEN;
 	} else {
 		seen = false;

@@ -124,8 +124,13 @@ void imap_cmd_store(struct imap_session *s, const struct imap_cmd *cmd)
 			     : op < 0 ? m->flags & ~flags : flags;
 		bool did = now != m->flags;
 		if (did) {
-			if (mfs_store_set_flags(s->ctx->store, s->view->folder,
-						m->id, now, NULL) < 0) {
+			int rc, attempt = 0;
+			do
+				rc = mfs_store_set_flags(s->ctx->store,
+							 s->view->folder,
+							 m->id, now, NULL);
+			while (serve_store_retry(rc, &attempt));
+			if (rc < 0) {
 				failed = true;
 				continue;
 			}
@@ -246,10 +251,15 @@ void imap_cmd_copy(struct imap_session *s, const struct imap_cmd *cmd,
 		int rc;
 		if (!imap_set_matches(s, set, cmd->uid, i))
 			continue;
-		rc = move ? mfs_store_move(s->ctx->store, s->view->folder,
-					   m->id, dest, m->flags, &it, &e)
-			  : mfs_store_copy(s->ctx->store, s->view->folder,
-					   m->id, dest, m->flags, &it, &e);
+		int attempt = 0;
+		do
+			rc = move ? mfs_store_move(s->ctx->store,
+						   s->view->folder, m->id, dest,
+						   m->flags, &it, &e)
+				  : mfs_store_copy(s->ctx->store,
+						   s->view->folder, m->id, dest,
+						   m->flags, &it, &e);
+		while (serve_store_retry(rc, &attempt));
 		if (rc < 0) {
 			log_warnx("imap: %s %s: %s", verb, m->id, e.msg);
 			failed = true;
@@ -296,8 +306,11 @@ static bool expunge(struct imap_session *s, const GArray *set, bool tell)
 		if (!(m->flags & MFS_FLAG_TRASHED) ||
 		    (set && !imap_seqset_has(set, m->uid)))
 			continue;
-		int rc = mfs_store_remove(s->ctx->store, s->view->folder, m->id,
-					  &e);
+		int rc, attempt = 0;
+		do
+			rc = mfs_store_remove(s->ctx->store, s->view->folder,
+					      m->id, &e);
+		while (serve_store_retry(rc, &attempt));
 		if (rc < 0 && rc != -ENOENT) {
 			log_warnx("imap: expunge %s: %s", m->id, e.msg);
 			ok = false;

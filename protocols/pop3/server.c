@@ -151,7 +151,12 @@ static void cmd_retr(struct pop3_session *s, const struct pop3_cmd *cmd)
 		serve_conn_printf(s->c, "-ERR no such message\r\n");
 		return;
 	}
-	if (mfs_store_fetch(s->ctx->store, "INBOX", m->item->id, &fd, &e) < 0) {
+	int rc, attempt = 0;
+	do
+		rc = mfs_store_fetch(s->ctx->store, "INBOX", m->item->id, &fd,
+				     &e);
+	while (serve_store_retry(rc, &attempt));
+	if (rc < 0) {
 		serve_conn_printf(s->c, "-ERR message is gone\r\n");
 		return;
 	}
@@ -277,8 +282,11 @@ static void update(struct pop3_session *s)
 		struct mfs_error e = { 0 };
 		if (!m->deleted)
 			continue;
-		int rc = mfs_store_remove(s->ctx->store, "INBOX", m->item->id,
-					  &e);
+		int rc, attempt = 0;
+		do
+			rc = mfs_store_remove(s->ctx->store, "INBOX",
+					      m->item->id, &e);
+		while (serve_store_retry(rc, &attempt));
 		if (rc < 0 && rc != -ENOENT) {
 			log_warnx("pop3: removing %s: %s", m->item->id, e.msg);
 			failed++;

@@ -70,6 +70,14 @@ extern const struct serve_proto smtp_receiver_proto;
 extern const struct serve_proto pop3_server_proto;
 extern const struct serve_proto imap_server_proto;
 
+/*
+ * Whether to try a store call on a message again after `rc`: -ENOENT can
+ * mean that another writer was renaming the message (flags, new/ to cur/)
+ * while the store looked, so the call is repeated a few times, waiting a
+ * little longer each time.  *attempt starts at 0.
+ */
+bool serve_store_retry(int rc, int *attempt);
+
 /* Create a server TLS context from PEM files.  Returns NULL with a
  * sentence in *why_r (caller owns).  Caller owns the result (SSL_CTX_free). */
 SSL_CTX *serve_tls_new(const char *cert_file, const char *key_file,

@@ -205,36 +205,45 @@ def test_mount_sees_smtp_delivery_and_imap_sees_mount(server, workdir):
             proc.wait()
 
 
+LOAD_SECONDS = float(os.environ.get("MAILFS_SERVE_LOAD_SECONDS", "8"))
+
+
 def test_many_sessions_at_once(server):
-    """A bounded load: IMAP sessions selecting, fetching and appending while
-    SMTP delivers; nothing fails, nothing is lost."""
-    sessions, rounds, deliveries = 16, 3, 12
+    """A bounded load: 50 IMAP sessions selecting, fetching and appending
+    while SMTP delivers, for LOAD_SECONDS (30 in the issue; the suite keeps
+    it short, MAILFS_SERVE_LOAD_SECONDS=30 runs it in full): nothing fails,
+    nothing is lost, every message has its own UID."""
+    sessions = 50
     errors = []
-    end = time.monotonic() + 20
+    appended = [0] * sessions
+    delivered = [0]
+    end = time.monotonic() + LOAD_SECONDS
 
     def imap_worker(n):
         try:
-            m = imaplib.IMAP4("127.0.0.1", server.port["imap"], timeout=30)
+            m = imaplib.IMAP4("127.0.0.1", server.port["imap"], timeout=60)
             m.login(USER, PASSWORD)
-            for r in range(rounds):
+            r = 0
+            while time.monotonic() < end:
                 assert m.select("INBOX")[0] == "OK"
                 typ, data = m.fetch("1:*", "(FLAGS RFC822.SIZE BODY.PEEK[HEADER])")
                 assert typ == "OK"
                 assert m.append("INBOX", None, None,
                                 make_message(subject="load %d/%d" % (n, r)))[0] == "OK"
-                if time.monotonic() > end:
-                    break
+                appended[n] += 1
+                r += 1
             m.logout()
         except Exception as e:      # reported below, with the server's log
             errors.append("imap %d: %r" % (n, e))
 
     def smtp_worker():
         try:
-            with smtplib.SMTP("127.0.0.1", server.port["smtp"], timeout=30) as s:
+            with smtplib.SMTP("127.0.0.1", server.port["smtp"], timeout=60) as s:
                 s.login(USER, PASSWORD)
-                for i in range(deliveries):
+                while time.monotonic() < end:
                     s.sendmail("b@example.org", ["a@example.org"],
-                               make_message(subject="delivery %d" % i))
+                               make_message(subject="delivery %d" % delivered[0]))
+                    delivered[0] += 1
         except Exception as e:
             errors.append("smtp: %r" % e)
 
@@ -243,17 +252,17 @@ def test_many_sessions_at_once(server):
     for t in threads:
         t.start()
     for t in threads:
-        t.join(60)
-    assert not errors, "\n".join(errors) + "\n" + server.log()
+        t.join(LOAD_SECONDS + 120)
+    assert not errors, "\n".join(errors[:5]) + "\n" + server.log()[-3000:]
     subjects = []
     for p in inbox_files(server.store):
         for line in open(p, "rb").read().split(b"\r\n"):
             if line.startswith(b"Subject: "):
                 subjects.append(line[9:])
                 break
-    assert len([s for s in subjects if s.startswith(b"load ")]) == sessions * rounds
-    assert len([s for s in subjects if s.startswith(b"delivery ")]) == deliveries
-    # every message has its own UID, in one SELECT
+    assert len([s for s in subjects if s.startswith(b"load ")]) == sum(appended)
+    assert len([s for s in subjects if s.startswith(b"delivery ")]) == delivered[0]
+    assert all(appended) and delivered[0] > 0
     m = imaplib.IMAP4("127.0.0.1", server.port["imap"])
     m.login(USER, PASSWORD)
     m.select("INBOX")
