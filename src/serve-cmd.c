@@ -6,12 +6,14 @@
 #include "serve-cmd.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "backend.h"
+#include "config-value.h"
 #include "log.h"
 #include "serve.h"
 
@@ -20,6 +22,7 @@
 #define DEFAULT_MAX_MESSAGE (64u * 1024 * 1024)
 
 struct serve_opts {
+	char *config;
 	char *store, *user, *password_file;
 	char *imap, *pop3, *smtp, *imaps, *pop3s, *smtps;
 	char *tls_cert, *tls_key;
@@ -30,6 +33,7 @@ struct serve_opts {
 
 static void opts_clear(struct serve_opts *o)
 {
+	g_free(o->config);
 	g_free(o->store);
 	g_free(o->user);
 	g_free(o->password_file);
@@ -46,6 +50,9 @@ static void opts_clear(struct serve_opts *o)
 static int parse(int argc, char **argv, struct serve_opts *o)
 {
 	GOptionEntry entries[] = {
+		{ "config", 0, 0, G_OPTION_ARG_FILENAME, &o->config,
+		  "the config file whose [serve] group gives defaults "
+		  "(default: $XDG_CONFIG_HOME/mailfs/config)", "FILE" },
 		{ "store", 0, 0, G_OPTION_ARG_FILENAME, &o->store,
 		  "the store to serve (default: $XDG_DATA_HOME/mailfs/store)",
 		  "DIR" },
@@ -108,6 +115,80 @@ static int parse(int argc, char **argv, struct serve_opts *o)
 	return 0;
 }
 
+/* "~/x" as a path in the home directory.  Takes ownership of `v`; caller
+ * owns the result. */
+static char *expand_home(char *v)
+{
+	if (v && v[0] == '~' && v[1] == '/') {
+		char *full = g_build_filename(g_get_home_dir(), v + 2, NULL);
+		g_free(v);
+		return full;
+	}
+	return v;
+}
+
+/*
+ * The [serve] group of the config file fills in what the command line did
+ * not say: the same names with '_' for '-' (password_file, tls_cert,
+ * max_clients...).  A missing default file is no error; a missing --config
+ * file is.  Returns 0 or -errno after saying why.
+ */
+static int read_config(struct serve_opts *o)
+{
+	static const struct {
+		const char *key;
+		size_t off;
+		bool path;
+	} keys[] = {
+#define KEY(k, f, p) { k, offsetof(struct serve_opts, f), p }
+		KEY("store", store, true), KEY("user", user, false),
+		KEY("password_file", password_file, true),
+		KEY("imap", imap, false), KEY("pop3", pop3, false),
+		KEY("smtp", smtp, false), KEY("imaps", imaps, false),
+		KEY("pop3s", pop3s, false), KEY("smtps", smtps, false),
+		KEY("tls_cert", tls_cert, true), KEY("tls_key", tls_key, true),
+#undef KEY
+	};
+	g_autofree char *path = o->config ? g_strdup(o->config)
+		: g_build_filename(g_get_user_config_dir(), "mailfs", "config",
+				   NULL);
+	g_autoptr(GKeyFile) kf = g_key_file_new();
+	GError *err = NULL;
+
+	if (!g_key_file_load_from_file(kf, path, G_KEY_FILE_NONE, &err)) {
+		bool missing = g_error_matches(err, G_FILE_ERROR,
+					       G_FILE_ERROR_NOENT);
+		if (missing && !o->config) {
+			g_error_free(err);
+			return 0;
+		}
+		fprintf(stderr, "mailfs serve: config %s: %s\n", path,
+			err->message);
+		g_error_free(err);
+		return -EINVAL;
+	}
+	if (!g_key_file_has_group(kf, "serve"))
+		return 0;
+	for (size_t i = 0; i < G_N_ELEMENTS(keys); i++) {
+		char **field = (char **)((char *)o + keys[i].off);
+		char *v;
+		if (*field || !(v = config_value(kf, "serve", keys[i].key)))
+			continue;
+		*field = keys[i].path ? expand_home(v) : v;
+	}
+	g_autofree char *mc = config_value(kf, "serve", "max_clients");
+	g_autofree char *mm = config_value(kf, "serve", "max_message_size");
+	if (mc && !o->max_clients)
+		o->max_clients = (int)g_ascii_strtoll(mc, NULL, 10);
+	if (mm && !o->max_message)
+		o->max_message = g_ascii_strtoll(mm, NULL, 10);
+	if (o->max_clients < 0 || o->max_message < 0) {
+		fputs("mailfs serve: limits must be positive\n", stderr);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 struct listen_spec {
 	const char *addr;
 	const struct serve_proto *proto;
@@ -127,7 +208,7 @@ int serve_cmd(int argc, char **argv)
 	int status = EXIT_FAILURE, sig = 0;
 	sigset_t set;
 
-	if (parse(argc, argv, &o) < 0) {
+	if (parse(argc, argv, &o) < 0 || read_config(&o) < 0) {
 		opts_clear(&o);
 		return EXIT_USAGE;
 	}

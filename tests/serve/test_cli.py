@@ -80,3 +80,47 @@ def test_client_limit_turns_away(store, workdir):
             s.close()
     finally:
         assert srv.stop() == 0
+
+
+def test_settings_from_the_config_file(store, workdir, tls_files):
+    """The [serve] group of the config file, certificate and key included;
+    the command line still wins."""
+    import ssl
+    import imaplib
+    from conftest import PASSWORD
+    pw = write_password_file(os.path.join(workdir, "pw"))
+    cfg = os.path.join(workdir, "config")
+    with open(cfg, "w") as f:
+        f.write("[account other]\ntype = local\nstore = /nonexistent\n\n"
+                "[serve]\nstore = %s\nuser = %s\npassword_file = %s\n"
+                "imap = 127.0.0.1:0     # a free port\n"
+                "tls_cert = %s\ntls_key = %s\nmax_clients = 3\n"
+                % (store, USER, pw, tls_files[0], tls_files[1]))
+    p = subprocess.Popen([MAILFS, "serve", "--config", cfg, "--pop3",
+                          "127.0.0.1:0"], stderr=subprocess.PIPE, text=True)
+    try:
+        lines = []
+        while len([l for l in lines if "listening on" in l]) < 2:
+            lines.append(p.stderr.readline())
+            assert lines[-1], "".join(lines)
+        # each setting on its own: the config's IMAP, the command line's POP3
+        assert "pop3: listening on" in "".join(lines)
+        assert "imap: listening on" in "".join(lines)
+    finally:
+        p.send_signal(signal.SIGTERM)
+        assert p.wait(20) == 0
+    p = subprocess.Popen([MAILFS, "serve", "--config", cfg],
+                         stderr=subprocess.PIPE, text=True)
+    try:
+        line = p.stderr.readline()
+        assert "imap: listening on" in line, line
+        port = int(line.rsplit(":", 1)[1])
+        m = imaplib.IMAP4("127.0.0.1", port)
+        assert "STARTTLS" in m.capabilities
+        m.starttls(ssl_context=ssl.create_default_context(cafile=tls_files[0]))
+        m.login(USER, PASSWORD)
+        m.logout()
+    finally:
+        p.send_signal(signal.SIGTERM)
+        assert p.wait(20) == 0
+    assert run_serve("--config", os.path.join(workdir, "missing")).returncode != 0
