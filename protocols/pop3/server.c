@@ -226,6 +226,7 @@ static bool login(struct pop3_session *s, const char *user, const char *pass)
 			return false;
 		}
 		s->authed = true;
+		serve_conn_set_timeout(s->c, pop3_server_proto.timeout_ms);
 		log_info("pop3: %s: %s logged in", serve_conn_peer(s->c), user);
 		serve_conn_printf(s->c, "+OK %u messages\r\n", s->msgs->len);
 		return true;

@@ -21,13 +21,7 @@ struct serve_auth {
 	char *password;		/* owned; wiped on free */
 };
 
-static unsigned first_delay_ms = 500;
-
-void serve_auth_set_delay(unsigned ms)
-{
-	if (ms)
-		first_delay_ms = ms;
-}
+static const unsigned first_delay_ms = 500;
 
 int serve_auth_load(const char *user, const char *password_file,
 		    struct serve_auth **auth_r, char **why_r)
@@ -118,12 +112,28 @@ bool serve_auth_check(const struct serve_auth *auth, const char *user,
 	return u & p;
 }
 
+/* Failures of the whole server in the last minute: many connections at
+ * once must not guess faster than one.  Protected by fail_lock. */
+static GMutex fail_lock;
+static unsigned recent_failures;
+static gint64 recent_since;
+
 bool serve_auth_failed(unsigned failures)
 {
 	uint64_t ms = first_delay_ms;
+	gint64 now = g_get_monotonic_time();
+	unsigned others;
 
+	g_mutex_lock(&fail_lock);
+	if (now - recent_since > G_USEC_PER_SEC * 60) {
+		recent_since = now;
+		recent_failures = 0;
+	}
+	others = recent_failures++;
+	g_mutex_unlock(&fail_lock);
 	for (unsigned i = 1; i < failures && ms < MAX_DELAY_MS; i++)
 		ms *= 2;
+	ms += (uint64_t)MIN(others, 50u) * first_delay_ms / 5;
 	g_usleep((gulong)MIN(ms, (uint64_t)MAX_DELAY_MS) * 1000);
 	return failures >= MAX_FAILURES;
 }

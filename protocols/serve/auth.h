@@ -25,12 +25,11 @@ void serve_auth_free(struct serve_auth **auth);
 bool serve_auth_check(const struct serve_auth *auth, const char *user,
 		      const char *password);
 
-/* Called after the `failures`-th failed attempt on a connection: sleeps,
- * and says whether the connection should be closed now. */
+/* Called after the `failures`-th failed attempt on a connection: sleeps
+ * (longer with each failure on the connection, and with the failures of
+ * all connections in the last minute), and says whether the connection
+ * should be closed now.  Thread-safe. */
 bool serve_auth_failed(unsigned failures);
-
-/* Delay of the first failure in ms (tests shorten it; 0 keeps it). */
-void serve_auth_set_delay(unsigned ms);
 
 /*
  * Decode a SASL PLAIN response (RFC 4616): base64 of

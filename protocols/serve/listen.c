@@ -133,8 +133,8 @@ static void accept_one(struct listener *l)
 	}
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	/* a bound for the one place that may block inside OpenSSL */
-	struct timeval tv = { l->proto->timeout_ms / 1000,
-			      (l->proto->timeout_ms % 1000) * 1000 };
+	struct timeval tv = { SERVE_LOGIN_TIMEOUT_MS / 1000,
+			      (SERVE_LOGIN_TIMEOUT_MS % 1000) * 1000 };
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	g_autofree char *peer = peer_name(&ss, len);
@@ -153,7 +153,7 @@ static void accept_one(struct listener *l)
 	struct client *cl = g_new0(struct client, 1);
 	cl->server = s;
 	cl->l = l;
-	cl->conn = serve_conn_new(fd, peer, l->proto->timeout_ms);
+	cl->conn = serve_conn_new(fd, peer, SERVE_LOGIN_TIMEOUT_MS);
 	g_hash_table_add(s->clients, cl);
 	g_mutex_unlock(&s->lock);
 	log_debug(LOG_PROTO, "%s: %s connected", l->proto->name, peer);

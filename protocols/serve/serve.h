@@ -39,8 +39,14 @@ struct serve_proto {
 	const char *name;		/* "imap", for logs */
 	serve_session_fn session;
 	const char *busy_line;		/* sent when too many clients are on */
-	int timeout_ms;			/* a silent client is dropped after */
+	int timeout_ms;			/* a silent client is dropped after,
+					   once logged in (the session sets
+					   it); before, SERVE_LOGIN_TIMEOUT_MS */
 };
+
+/* How long a client that has not logged in may stay silent, TLS
+ * handshake included. */
+#define SERVE_LOGIN_TIMEOUT_MS (60 * 1000)
 
 struct serve_server;	/* opaque: every listener and client */
 

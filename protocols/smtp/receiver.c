@@ -135,6 +135,7 @@ static bool cmd_auth(struct smtp_session *s, const struct smtp_cmd *cmd)
 	if (serve_auth_check(s->ctx->auth, user, pass)) {
 		s->authed = true;
 		reply(s, "235 authentication succeeded");
+		serve_conn_set_timeout(s->c, smtp_receiver_proto.timeout_ms);
 		log_info("smtp: %s: %s logged in", serve_conn_peer(s->c), user);
 	} else {
 		bool close = serve_auth_failed(++s->failures);

@@ -380,3 +380,21 @@ def test_starttls_and_imaps(tls_server):
     m.login(USER, PASSWORD)
     assert m.select("INBOX")[0] == "OK"
     m.logout()
+
+
+def test_failed_logins_are_slowed_down(server):
+    s = socket.create_connection(("127.0.0.1", server.port["imap"]), timeout=30)
+    f = s.makefile("rb")
+    f.readline()
+    took = []
+    for i in range(2):
+        t0 = time.monotonic()
+        s.sendall(b"f%d LOGIN %s wrong\r\n" % (i, USER.encode()))
+        assert f.readline().startswith(b"f%d NO [AUTHENTICATIONFAILED]" % i)
+        took.append(time.monotonic() - t0)
+    assert took[0] >= 0.4 and took[1] >= 0.9 and took[1] > took[0]
+    # the right password still works on the same connection
+    s.sendall(b"f9 LOGIN %s \"%s\"\r\n" % (USER.encode(), PASSWORD.encode()))
+    assert f.readline().startswith(b"f9 OK")
+    s.close()
+    assert PASSWORD not in server.log()
