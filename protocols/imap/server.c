@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "server-mime.h"
 #include "server-private.h"
 
 #define IDLE_POLL_MS 500
@@ -60,28 +61,10 @@ void imap_reply(struct imap_session *s, const struct imap_cmd *cmd,
 
 void imap_send_nstring(struct imap_session *s, const char *str, size_t len)
 {
-	bool quotable = len < 1024;
+	g_autoptr(GString) out = g_string_new(NULL);
 
-	if (!str) {
-		serve_conn_write(s->c, "NIL", 3);
-		return;
-	}
-	for (size_t i = 0; quotable && i < len; i++) {
-		unsigned char ch = (unsigned char)str[i];
-		quotable = ch >= 0x20 && ch < 0x7f;
-	}
-	if (!quotable) {
-		serve_conn_printf(s->c, "{%zu}\r\n", len);
-		serve_conn_write(s->c, str, len);
-		return;
-	}
-	serve_conn_write(s->c, "\"", 1);
-	for (size_t i = 0; i < len; i++) {
-		if (str[i] == '"' || str[i] == '\\')
-			serve_conn_write(s->c, "\\", 1);
-		serve_conn_write(s->c, str + i, 1);
-	}
-	serve_conn_write(s->c, "\"", 1);
+	imap_gstring_nstring(out, str, len);
+	serve_conn_write(s->c, out->str, out->len);
 }
 
 void imap_send_astring(struct imap_session *s, const char *str)

@@ -438,6 +438,9 @@ static void pop3_session(const struct serve_ctx *ctx, struct serve_conn *c)
 						&why)) < 0) {
 			serve_conn_printf(c, "-ERR %s\r\n", why);
 		} else {
+			/* the verb only: PASS and AUTH lines carry secrets */
+			log_debug(LOG_PROTO, "pop3: %s: %.*s", serve_conn_peer(c),
+				  (int)strcspn(s.line->str, " "), s.line->str);
 			go_on = dispatch(&s, &cmd);
 			pop3_cmd_clear(&cmd);
 			bad = 0;

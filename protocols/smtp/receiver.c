@@ -391,6 +391,9 @@ static void smtp_session(const struct serve_ctx *ctx, struct serve_conn *c)
 								   : "501",
 					  why);
 		} else {
+			/* the verb only: AUTH lines carry secrets */
+			log_debug(LOG_PROTO, "smtp: %s: %.*s", serve_conn_peer(c),
+				  (int)strcspn(s.line->str, " "), s.line->str);
 			go_on = dispatch(&s, &cmd);
 			smtp_cmd_clear(&cmd);
 			if (rc == 0)

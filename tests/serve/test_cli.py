@@ -124,3 +124,34 @@ def test_settings_from_the_config_file(store, workdir, tls_files):
         p.send_signal(signal.SIGTERM)
         assert p.wait(20) == 0
     assert run_serve("--config", os.path.join(workdir, "missing")).returncode != 0
+
+
+def test_debug_log_never_shows_the_password(store, workdir):
+    import base64
+    import imaplib
+    import poplib
+    import smtplib
+    from conftest import PASSWORD
+    srv = Server(store, workdir, extra_args=("-d",))
+    try:
+        m = imaplib.IMAP4("127.0.0.1", srv.port["imap"])
+        m.login(USER, PASSWORD)
+        m.logout()
+        m = imaplib.IMAP4("127.0.0.1", srv.port["imap"])
+        m.authenticate("PLAIN", lambda _: b"\0%s\0%s" % (USER.encode(),
+                                                        PASSWORD.encode()))
+        m.logout()
+        p = poplib.POP3("127.0.0.1", srv.port["pop3"])
+        p.user(USER)
+        p.pass_(PASSWORD)
+        p.quit()
+        with smtplib.SMTP("127.0.0.1", srv.port["smtp"]) as s:
+            s.login(USER, PASSWORD)
+    finally:
+        assert srv.stop() == 0
+    log = srv.log()
+    assert "LOGIN" in log and "PASS" in log and "AUTH" in log  # it traced
+    secret = PASSWORD.encode()
+    for form in (secret, base64.b64encode(b"\0" + USER.encode() + b"\0" + secret),
+                 base64.b64encode(secret)):
+        assert form.decode() not in log
