@@ -56,6 +56,8 @@
 
 #define BACKOFF_FIRST_US (1 * G_USEC_PER_SEC)
 #define BACKOFF_MAX_US (300 * G_USEC_PER_SEC)
+/* Failed attempts a flush waits through before it gives up. */
+#define FLUSH_ATTEMPTS 3
 
 enum outcome { DONE, REFUSED, RETRY };
 
@@ -1224,7 +1226,15 @@ int wb_flush(struct mfs_backend *c, const char *folder, const char *id,
 		if (!pending)
 			return 0;
 		g_mutex_lock(&c->lock);
-		if (c->wb_failures != failures || c->stop || !c->flusher) {
+		/* a failure may be a passing one (a server busy a moment):
+		 * tried again at once, twice, before giving up */
+		if (c->wb_failures != failures &&
+		    c->wb_failures - failures < FLUSH_ATTEMPTS) {
+			c->wb_kicked = true;
+			g_cond_signal(&c->wb_wake);
+		}
+		if (c->wb_failures - failures >= FLUSH_ATTEMPTS || c->stop ||
+		    !c->flusher) {
 			mfs_error_set(e, -EAGAIN, MFS_ERR_ACCOUNT,
 				      MFS_ERR_BACKOFF, "%" G_GINT64_FORMAT
 				      " changes wait for the server: %s", n,

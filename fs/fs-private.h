@@ -237,6 +237,9 @@ struct fs_handle {
 	bool dirty;			/* written since the last flush */
 	char *text;			/* CTL: a snapshot */
 	size_t len;
+	int busy;			/* reads under way; fs->lock */
+	bool released;			/* the kernel let go of it while a
+					   read was under way; fs->lock */
 };
 int fs_open_staged_for_edit(struct fs *fs, struct fs_node *node,
 			    struct fs_folder *f, struct fs_item *it,
@@ -246,5 +249,10 @@ int fs_open_staged_for_edit(struct fs *fs, struct fs_node *node,
 void fs_handle_track(struct fs *fs, struct fs_handle *h);
 void fs_handle_release(struct fs *fs, struct fs_handle *h);
 void fs_handles_release_all(struct fs *fs);
+/* A read holds the handle (false: it is gone); a release that comes
+ * meanwhile (the reader was killed) is done when the read ends.  Both
+ * under fs->lock. */
+bool fs_handle_hold(struct fs *fs, struct fs_handle *h);
+void fs_handle_unhold(struct fs *fs, struct fs_handle *h);
 
 #endif

@@ -568,20 +568,33 @@ out:
 static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		    struct fuse_file_info *fi)
 {
+	struct fs *fs = req_fs(req);
 	struct fs_handle *h = (struct fs_handle *)(uintptr_t)fi->fh;
 	int fd;
 
+	/* the kernel releases a file whose reader was killed without waiting
+	 * for the read: the handle stays until the read is done */
+	g_mutex_lock(&fs->lock);
+	bool held = fs_handle_hold(fs, h);
+	g_mutex_unlock(&fs->lock);
+	if (!held) {
+		fuse_reply_err(req, EBADF);
+		return;
+	}
 	if (h->kind == FS_H_CTL) {
 		size_t start = off < 0 ? 0 : MIN((size_t)off, h->len);
 		fuse_reply_buf(req, h->text + start, MIN(size, h->len - start));
-		return;
+	} else {
+		fd = h->kind == FS_H_ITEM ? h->fd : h->staged->fd;
+		struct fuse_bufvec bv = FUSE_BUFVEC_INIT(size);
+		bv.buf[0].flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK;
+		bv.buf[0].fd = fd;
+		bv.buf[0].pos = off;
+		fuse_reply_data(req, &bv, FUSE_BUF_SPLICE_MOVE);
 	}
-	fd = h->kind == FS_H_ITEM ? h->fd : h->staged->fd;
-	struct fuse_bufvec bv = FUSE_BUFVEC_INIT(size);
-	bv.buf[0].flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK;
-	bv.buf[0].fd = fd;
-	bv.buf[0].pos = off;
-	fuse_reply_data(req, &bv, FUSE_BUF_SPLICE_MOVE);
+	g_mutex_lock(&fs->lock);
+	fs_handle_unhold(fs, h);
+	g_mutex_unlock(&fs->lock);
 }
 
 static void op_release(fuse_req_t req, fuse_ino_t ino,
@@ -591,7 +604,13 @@ static void op_release(fuse_req_t req, fuse_ino_t ino,
 	struct fs_handle *h = (struct fs_handle *)(uintptr_t)fi->fh;
 
 	g_mutex_lock(&fs->lock);
-	fs_handle_release(fs, h);
+	if (h->busy) {
+		/* a read still uses it: it ends the handle */
+		g_hash_table_remove(fs->handles, h);
+		h->released = true;
+	} else {
+		fs_handle_release(fs, h);
+	}
 	g_mutex_unlock(&fs->lock);
 	fuse_reply_err(req, 0);
 }

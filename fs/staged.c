@@ -328,6 +328,20 @@ void fs_handles_release_all(struct fs *fs)
 	}
 }
 
+bool fs_handle_hold(struct fs *fs, struct fs_handle *h)
+{
+	if (!g_hash_table_contains(fs->handles, h))
+		return false;
+	h->busy++;
+	return true;
+}
+
+void fs_handle_unhold(struct fs *fs, struct fs_handle *h)
+{
+	if (--h->busy == 0 && h->released)
+		fs_handle_release(fs, h);
+}
+
 void fs_handle_release(struct fs *fs, struct fs_handle *h)
 {
 	g_hash_table_remove(fs->handles, h);
