@@ -1,0 +1,119 @@
+"""The commands and calls that wait for the server: mailfs flush
+[--unmount], fsync(2) of a message or a folder, mailfs status, and
+-o writeback=off."""
+
+import os
+import subprocess
+
+from cutproxy import CutProxy
+from dovecot import make_message
+from mailfs_mount import MAILFS
+from wbutil import letters, names, new_mount, pending, status, write
+
+HOLD = {"MAILFS_TEST_HOLD_FLUSH": "1"}
+
+
+def on_server(fs, folder="INBOX"):
+    return {m.data: letters(m.flags)
+            for m in fs.dovecot.list_messages(fs.user, folder)}
+
+
+def test_status_counts_what_waits_per_folder(dovecot_server,
+                                             imap_mount_factory, tmp_path):
+    fs = new_mount(dovecot_server, imap_mount_factory, tmp_path, env=HOLD)
+    for n in range(3):
+        write(fs.m("INBOX", "cur", "s-%d:2,S" % n), make_message(500 + n))
+    write(fs.m("Archive", "cur", "s-9:2,"), make_message(509))
+    text = status(fs)
+    assert "pending: 4" in text
+    assert "pending in INBOX: 3" in text and "pending in Archive: 1" in text
+    assert "write-back: on" in text
+    fs.flush()
+    text = status(fs)
+    assert "pending: 0" in text and "last flush: " in text
+    assert "pending in" not in text
+    fs.unmount()
+
+
+def test_fsync_waits_for_its_own_message(dovecot_server, imap_mount_factory,
+                                         tmp_path):
+    fs = new_mount(dovecot_server, imap_mount_factory, tmp_path, env=HOLD)
+    data = make_message(600)
+    path = fs.m("INBOX", "cur", "synced:2,S")
+    write(path, data)
+    # nothing has gone yet: the flusher waits for a kick
+    assert data not in on_server(fs)
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    assert on_server(fs)[data] == "S"
+    # a folder's fsync covers what was done in it
+    other = make_message(601)
+    write(fs.m("Archive", "cur", "dir-synced:2,"), other)
+    fd = os.open(fs.m("Archive", "cur"), os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    assert other in on_server(fs, "Archive")
+    fs.unmount()
+
+
+def test_flush_unmount_waits_then_unmounts(dovecot_server,
+                                           imap_mount_factory, tmp_path):
+    fs = new_mount(dovecot_server, imap_mount_factory, tmp_path, env=HOLD)
+    sent = [make_message(700 + n) for n in range(20)]
+    for n, data in enumerate(sent):
+        write(fs.m("INBOX", "cur", "u-%02d:2,S" % n), data)
+    r = subprocess.run([MAILFS, "flush", "--unmount", fs.mnt],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert "changes to send" in r.stderr      # the progress it showed
+    assert not os.path.ismount(fs.mnt)
+    fs.proc.wait(timeout=30)
+    fs.proc = None
+    got = on_server(fs)
+    assert all(got.get(d) == "S" for d in sent)
+
+
+def test_flush_fails_with_a_reason_and_keeps_the_changes(
+        dovecot_server, imap_mount_factory, tmp_path):
+    with CutProxy("127.0.0.1", dovecot_server.imaps_port) as proxy:
+        fs = new_mount(dovecot_server, imap_mount_factory, tmp_path,
+                       env=HOLD, port=proxy.port, timeout=3)
+        write(fs.m("INBOX", "cur", "later:2,"), make_message(800))
+        proxy.cut_after = 0         # the server is out of reach
+        r = subprocess.run([MAILFS, "flush", fs.mnt], capture_output=True,
+                           text=True, timeout=120)
+        assert r.returncode != 0
+        assert "not flushed" in r.stderr and "wait for the server" in \
+            r.stderr
+        assert pending(fs) == 1
+        assert "flush failing: " in status(fs)
+        proxy.cut_after = None
+        fs.flush()
+        assert pending(fs) == 0 and len(on_server(fs)) == 4
+        fs.unmount()
+
+
+def test_writeback_off_waits_for_the_server(dovecot_server,
+                                            imap_mount_factory, tmp_path):
+    user, _ = dovecot_server.add_user()
+    dovecot_server.create_folder(user, "Archive")
+    conf = dovecot_server.mailfs_config(str(tmp_path), account="imap",
+                                        user=user)
+    fs = imap_mount_factory(conf, "imap")
+    fs.user, fs.dovecot = user, dovecot_server
+    fs.extra_args = ["-o", "writeback=off"]
+    fs.mount()
+    data = make_message(900)
+    write(fs.m("INBOX", "cur", "now:2,S"), data)
+    # on the server when close() returned, without a flush
+    assert on_server(fs) == {data: "S"}
+    (name,) = names(fs, "INBOX")
+    os.rename(fs.m("INBOX", "cur", name), fs.m("Archive", "cur", name))
+    assert on_server(fs, "Archive") == {data: "S"}
+    assert "write-back: off" in status(fs) and pending(fs) == 0
+    fs.unmount()
