@@ -52,3 +52,50 @@ def test_mount_of_the_served_store(server, workdir, imap_mount_factory):
                    if p.endswith(":2,FS")]
         return mine in held and len(flagged) == 1
     assert wait_until(in_store, 15), server.log()
+
+
+def test_mount_and_server_changes_both_ways(server, workdir, imap_mount_factory):
+    """Moves, deletes and folder changes made on a mount of mailfs serve
+    reach the store; what another IMAP client does shows on the mount."""
+    m = imaplib.IMAP4("127.0.0.1", server.port["imap"])
+    m.login(USER, PASSWORD)
+    m.create("Lists")
+    keep, gone = make_message(subject="keep me"), make_message(subject="drop me")
+    m.append("INBOX", None, None, keep)
+    m.append("INBOX", None, None, gone)
+    cfg = write_mailfs_config(
+        os.path.join(workdir, "config"), "served",
+        imap_account_keys(port=server.port["imap"], tls="none", user=USER,
+                          password_file=server.pwfile))
+    fs = imap_mount_factory(cfg, "served")
+    fs.mount()
+
+    def file_with(folder, data):
+        for p in inbox_files(fs.mnt, folder):
+            with open(p, "rb") as f:
+                if f.read() == data:
+                    return p
+        return None
+
+    # move one into Lists, delete the other, make a folder
+    src = file_with("INBOX", keep)
+    os.rename(src, os.path.join(fs.mnt, "Lists", "cur",
+                                os.path.basename(src)))
+    os.unlink(file_with("INBOX", gone))
+    os.mkdir(os.path.join(fs.mnt, "Made on the mount"))
+    fs.flush()
+
+    def store_has(folder, data):
+        return any(open(p, "rb").read() == data
+                   for p in inbox_files(server.store, folder))
+    assert wait_until(lambda: store_has("Lists", keep) and
+                      not store_has("INBOX", keep) and
+                      not store_has("INBOX", gone), 15), server.log()
+    assert wait_until(lambda: os.path.isdir(
+        os.path.join(server.store, "Made on the mount")), 15)
+    # another client's delivery and flag change show on the mount
+    news = make_message(subject="from another client")
+    m.append("INBOX", r"(\Flagged)", None, news)
+    assert wait_until(lambda: file_with("INBOX", news), 20)
+    assert file_with("INBOX", news).endswith(":2,F")
+    m.logout()
