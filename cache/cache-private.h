@@ -72,6 +72,9 @@ struct mfs_backend {
 					   (a test hook); lock */
 	uint64_t wb_failures;		/* failed attempts so far; lock */
 	uint64_t wb_rounds;		/* attempts so far; lock */
+	bool wb_no_batch;		/* the store cannot append in batches */
+	int64_t wb_single_until;	/* rows up to this seq go one by one
+					   (a batch of them was refused) */
 	char *wb_error;			/* owned; the last failure; lock */
 	gint64 wb_last_flush;		/* real time a row last went
 					   through, µs; lock */

@@ -140,6 +140,36 @@ int journal_claim(struct cache_index *ix, int64_t seq, struct jrow **r_r)
 	return ix_end(ix, rc);
 }
 
+int journal_run_of_appends(struct cache_index *ix, int64_t first,
+			   unsigned max, GPtrArray **rows_r)
+{
+	GPtrArray *out = g_ptr_array_new_with_free_func(
+		(GDestroyNotify)jrow_free);
+
+	g_rec_mutex_lock(&ix->lock);
+	sqlite3_stmt *st = ix_prep(ix, "SELECT " COLUMNS " FROM journal WHERE "
+				   "seq>=? ORDER BY seq LIMIT ?", "ii", first,
+				   (int64_t)max);
+	while (st && sqlite3_step(st) == SQLITE_ROW) {
+		struct jrow *r = row_of(st);
+		struct jrow *head = out->len ? out->pdata[0] : r;
+		if (r->op != JOP_APPEND || r->state != JS_QUEUED ||
+		    strcmp(r->folder, head->folder)) {
+			jrow_free(r);
+			break;
+		}
+		g_ptr_array_add(out, r);
+	}
+	sqlite3_finalize(st);
+	g_rec_mutex_unlock(&ix->lock);
+	if (!st) {
+		g_ptr_array_unref(out);
+		return -EIO;
+	}
+	*rows_r = out;
+	return 0;
+}
+
 int journal_latest_for(struct cache_index *ix, const char *folder,
 		       const char *id, struct jrow **r_r)
 {

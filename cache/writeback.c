@@ -56,6 +56,8 @@
 
 #define BACKOFF_FIRST_US (1 * G_USEC_PER_SEC)
 #define BACKOFF_MAX_US (300 * G_USEC_PER_SEC)
+/* Appends sent in one request at most. */
+#define APPEND_BATCH 32
 /* Failed attempts a flush waits through before it gives up. */
 #define FLUSH_ATTEMPTS 3
 
@@ -1114,6 +1116,75 @@ static void refuse_row(struct mfs_backend *c, const struct jrow *r,
 	g_hash_table_unref(folders);
 }
 
+/*
+ * Unsent appends to one folder in a row go in one request where the store
+ * can (MULTIAPPEND): claimed together, answered together, each finished on
+ * its own.  Returns DONE, RETRY (with the reason in *e; the rows stay
+ * SENT and are looked up one by one), or REFUSED when the batch could not
+ * be tried (nothing was sent: the caller replays the first row alone).
+ */
+static enum outcome replay_batch(struct mfs_backend *c, GPtrArray *rows,
+				 struct mfs_error *e)
+{
+	struct mfs_append *in = g_new0(struct mfs_append, rows->len);
+	GPtrArray *made = NULL;
+	enum outcome out = DONE;
+	guint opened = 0;
+	int rc = 0;
+
+	index_begin(c->ix);
+	for (guint i = 0; i < rows->len && rc == 0; i++)
+		rc = journal_set_state(c->ix, ((struct jrow *)
+						rows->pdata[i])->seq, JS_SENT);
+	if (index_end(c->ix, rc) < 0) {
+		g_free(in);
+		return RETRY;
+	}
+	step(c);
+	for (; opened < rows->len; opened++) {
+		struct jrow *r = rows->pdata[opened];
+		g_autofree char *p = content_path(c, r->content);
+		in[opened].fd = open(p, O_RDONLY | O_CLOEXEC);
+		in[opened].hint = r->id;
+		in[opened].flags = r->flags;
+		in[opened].date = r->date;
+		if (in[opened].fd < 0)
+			break;
+	}
+	struct jrow *first = rows->pdata[0];
+	rc = opened < rows->len ? -ENOENT
+		: mfs_store_append_batch(&c->inner, first->folder, in,
+					 rows->len, &made, e);
+	for (guint i = 0; i < opened; i++)
+		close(in[i].fd);
+	g_free(in);
+	if (rc == -ENOTSUP || (rc < 0 && e->retry == MFS_ERR_FINAL)) {
+		/* not tried, or refused as a whole: one by one, which finds
+		 * out which one the server will not take */
+		if (rc == -ENOTSUP) {
+			c->wb_no_batch = true;
+			for (guint i = 0; i < rows->len; i++)
+				journal_set_state(c->ix, ((struct jrow *)
+					rows->pdata[i])->seq, JS_QUEUED);
+		}
+		c->wb_single_until = ((struct jrow *)
+				      rows->pdata[rows->len - 1])->seq;
+		return REFUSED;
+	}
+	if (rc < 0) {
+		journal_note_failure(c->ix, first->seq, e->msg);
+		return RETRY;
+	}
+	step(c);
+	for (guint i = 0; i < rows->len; i++) {
+		struct mfs_item *it = made->pdata[i];
+		finish_row(c, rows->pdata[i], it->id);
+		step(c);
+	}
+	g_ptr_array_unref(made);
+	return out;
+}
+
 /* Replay the oldest row once.  Returns its outcome; RETRY leaves the
  * reason in *e. */
 static enum outcome replay_first(struct mfs_backend *c, struct jrow *first,
@@ -1121,8 +1192,29 @@ static enum outcome replay_first(struct mfs_backend *c, struct jrow *first,
 {
 	bool was_sent = first->state == JS_SENT;
 	struct jrow *r = NULL;
+	g_autoptr(jrow) again = NULL;
 	g_autofree char *rid = NULL;
 	enum outcome out;
+
+	if (first->op == JOP_APPEND && !was_sent && !c->wb_no_batch &&
+	    first->seq > c->wb_single_until) {
+		GPtrArray *rows = NULL;
+		if (journal_run_of_appends(c->ix, first->seq, APPEND_BATCH,
+					   &rows) == 0 && rows->len > 1) {
+			out = replay_batch(c, rows, e);
+			g_ptr_array_unref(rows);
+			if (out != REFUSED)
+				return out;
+			/* the batch was not tried or not taken: alone, as it
+			 * is now */
+			if (journal_get(c->ix, first->seq, &again) < 0)
+				return DONE;
+			first = again;
+			was_sent = first->state == JS_SENT;
+		} else if (rows) {
+			g_ptr_array_unref(rows);
+		}
+	}
 
 	/* SENT before the request leaves, and read again in the same step:
 	 * a change folded into the row after this is a new row */

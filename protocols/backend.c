@@ -132,6 +132,13 @@ int mfs_store_append(struct mfs_store *st, const char *folder, int fd,
 		    item_r, e);
 }
 
+int mfs_store_append_batch(struct mfs_store *st, const char *folder,
+			   const struct mfs_append *in, size_t n,
+			   GPtrArray **items_r, struct mfs_error *e)
+{
+	return CALL(st, append_batch, folder, NULL, folder, in, n, items_r, e);
+}
+
 int mfs_store_set_flags(struct mfs_store *st, const char *folder,
 			const char *id, uint64_t flags, struct mfs_error *e)
 {

@@ -95,6 +95,14 @@ struct mfs_error {
 
 struct mfs_backend;			/* opaque; one per mounted account */
 
+/* One item of a batch append: as append()'s arguments, all borrowed. */
+struct mfs_append {
+	int fd;
+	const char *hint;
+	uint64_t flags;
+	int64_t date;
+};
+
 /* Receives one item of a batch fetch: its bytes, borrowed for the call
  * (a backend hands over what it has in memory without another copy). */
 typedef void (*mfs_fetched_fn)(const char *id, const void *buf, size_t len,
@@ -163,6 +171,14 @@ struct mfs_backend_ops {
 	int (*append)(struct mfs_backend *be, const char *folder, int fd,
 		      const char *hint, uint64_t flags, int64_t date,
 		      struct mfs_item **item_r, struct mfs_error *e);
+
+	/* Several new items of one folder in one request (IMAP MULTIAPPEND),
+	 * all stored or none.  *items_r (caller owns; of struct mfs_item *)
+	 * describes them in the order given.  Optional: -ENOTSUP when the
+	 * store or the server cannot, and then nothing was sent. */
+	int (*append_batch)(struct mfs_backend *be, const char *folder,
+			    const struct mfs_append *in, size_t n,
+			    GPtrArray **items_r, struct mfs_error *e);
 
 	/* Set the item's flags to exactly `flags` (MFS_FLAG_NEW included). */
 	int (*set_flags)(struct mfs_backend *be, const char *folder,
@@ -239,6 +255,9 @@ int mfs_store_fetch_batch(struct mfs_store *st, const char *folder,
 int mfs_store_append(struct mfs_store *st, const char *folder, int fd,
 		     const char *hint, uint64_t flags, int64_t date,
 		     struct mfs_item **item_r, struct mfs_error *e);
+int mfs_store_append_batch(struct mfs_store *st, const char *folder,
+			   const struct mfs_append *in, size_t n,
+			   GPtrArray **items_r, struct mfs_error *e);
 int mfs_store_set_flags(struct mfs_store *st, const char *folder,
 			const char *id, uint64_t flags, struct mfs_error *e);
 int mfs_store_remove(struct mfs_store *st, const char *folder, const char *id,

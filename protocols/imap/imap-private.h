@@ -79,6 +79,9 @@ int imap_fetch(struct mfs_backend *be, const char *folder, const char *id,
 int imap_fetch_batch(struct mfs_backend *be, const char *folder,
 		     const char *const *ids, size_t n, mfs_fetched_fn got,
 		     void *data, struct mfs_error *e);
+int imap_append_batch(struct mfs_backend *be, const char *folder,
+		      const struct mfs_append *in, size_t n,
+		      GPtrArray **items_r, struct mfs_error *e);
 int imap_append(struct mfs_backend *be, const char *folder, int fd,
 		const char *hint, uint64_t flags, int64_t date,
 		struct mfs_item **item_r, struct mfs_error *e);

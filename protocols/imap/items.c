@@ -726,6 +726,117 @@ int imap_append(struct mfs_backend *be, const char *folder, int fd,
 	return find_new(be, folder, next, (uint64_t)sb.st_size, item_r, e);
 }
 
+/* The UIDs of a uid-set such as "5:7,9", in order, into `out`; false
+ * when it is not one or holds more than `max`. */
+static bool uid_set_expand(const char *set, size_t max, GArray *out)
+{
+	while (set && *set) {
+		char *end;
+		uint64_t a = g_ascii_strtoull(set, &end, 10), b = a;
+		if (end == set || a == 0)
+			return false;
+		if (*end == ':') {
+			const char *p = end + 1;
+			b = g_ascii_strtoull(p, &end, 10);
+			if (end == p || b == 0)
+				return false;
+		}
+		/* a range may be written either way round (RFC 9051 4.1) */
+		uint64_t lo = MIN(a, b), hi = MAX(a, b);
+		if (hi - lo >= max || out->len + (hi - lo + 1) > max)
+			return false;
+		for (uint64_t u = lo; u <= hi; u++)
+			g_array_append_val(out, u);
+		if (*end == ',')
+			end++;
+		else if (*end)
+			return false;
+		set = end;
+	}
+	return out->len > 0;
+}
+
+int imap_append_batch(struct mfs_backend *be, const char *folder,
+		      const struct mfs_append *in, size_t n,
+		      GPtrArray **items_r, struct mfs_error *e)
+{
+	g_autofree char *server = NULL;
+	struct imap_line *done = NULL;
+	struct imap_conn *c;
+	GArray *sizes, *uids;
+	int rc;
+
+	if ((rc = imap_server_name(be, folder, &server, e)) < 0 ||
+	    (rc = imap_pool_get(be, NULL, &c, NULL, e)) < 0)
+		return rc;
+	/* without UIDPLUS the new messages could not be told apart */
+	if (!imap_conn_cap(c, "MULTIAPPEND") || !imap_conn_cap(c, "UIDPLUS")) {
+		imap_pool_put(be, c);
+		return mfs_error_set(e, -ENOTSUP, MFS_ERR_ACCOUNT,
+				     MFS_ERR_FINAL, "no MULTIAPPEND");
+	}
+	sizes = g_array_new(FALSE, FALSE, sizeof(uint64_t));
+	struct imap_cmd *cmd = imap_cmd_new("APPEND");
+	imap_cmd_astring(cmd, server, strlen(server));
+	for (size_t i = 0; i < n; i++) {
+		g_autofree char *fl = imap_flags_to_list(in[i].flags);
+		struct stat sb;
+		char when[64];
+		if (fstat(in[i].fd, &sb) != 0) {
+			rc = mfs_error_set(e, -errno, MFS_ERR_ITEM,
+					   MFS_ERR_TRANSIENT, "%s",
+					   g_strerror(errno));
+			imap_cmd_free(&cmd);
+			imap_pool_put(be, c);
+			g_array_unref(sizes);
+			return rc;
+		}
+		uint64_t size = (uint64_t)sb.st_size;
+		g_array_append_val(sizes, size);
+		format_date(in[i].date, when, sizeof(when));
+		imap_cmd_add(cmd, "%s \"%s\"", fl, when);
+		imap_cmd_literal_fd(cmd, in[i].fd, size);
+	}
+	rc = imap_conn_run(c, cmd, NULL, NULL, &done, e);
+	imap_pool_put(be, c);
+	if (rc < 0) {
+		g_array_unref(sizes);
+		return rc;
+	}
+	struct imap_arg *code = imap_line_arg(done, 2);
+	GPtrArray *cl = code && code->type == IMAP_ARG_CODE ? code->list : NULL;
+	uint64_t uv = 0;
+	uids = g_array_new(FALSE, FALSE, sizeof(uint64_t));
+	bool ok = cl && cl->len >= 3 && imap_arg_is(cl->pdata[0], "APPENDUID") &&
+		  imap_arg_number(cl->pdata[1], &uv) &&
+		  uid_set_expand(imap_arg_string(cl->pdata[2]), n, uids) &&
+		  uids->len == n;
+	imap_line_free(&done);
+	if (!ok) {
+		/* stored, but which is which cannot be said: the caller
+		 * finds them as after a lost answer */
+		g_array_unref(sizes);
+		g_array_unref(uids);
+		return mfs_error_set(e, -EPROTO, MFS_ERR_FOLDER,
+				     MFS_ERR_TRANSIENT, "%s: the server did not "
+				     "say which UIDs the messages got", folder);
+	}
+	GPtrArray *items = g_ptr_array_new_with_free_func(
+		(GDestroyNotify)mfs_item_free);
+	for (size_t i = 0; i < n; i++) {
+		g_autofree char *id = imap_item_id(uv, g_array_index(uids,
+								     uint64_t,
+								     i));
+		g_ptr_array_add(items, mfs_item_new(
+			id, g_array_index(sizes, uint64_t, i), in[i].date,
+			in[i].flags & MFS_FLAG_LETTERS));
+	}
+	g_array_unref(sizes);
+	g_array_unref(uids);
+	*items_r = items;
+	return 0;
+}
+
 /* STORE the mapped flags: add those set, remove the others (keywords the
  * mount does not show are left alone).  Safe to repeat. */
 static int store_flags(struct imap_conn *c, uint64_t uid, uint64_t flags,

@@ -268,23 +268,19 @@ static int msg_by_uid(gconstpointer a, gconstpointer b)
 	return x->uid < y->uid ? -1 : x->uid > y->uid;
 }
 
-int imap_folder_load(struct imap_session *s, const char *folder,
-		     GArray **msgs_r, struct imap_uid_state *uids_r,
-		     char **state_r)
+/* The messages of a full sync result, with their UIDs.  Takes the items
+ * of `res` (borrowed otherwise); caller owns *msgs_r. */
+static int messages_of(struct imap_session *s, const char *folder,
+		       struct mfs_sync_result *res, GArray **msgs_r,
+		       struct imap_uid_state *uids_r)
 {
-	struct mfs_sync_result *res = NULL;
-	struct mfs_error e = { 0 };
 	struct imap_uid_info *info = NULL;
 	int rc;
 
-	rc = mfs_store_sync(s->ctx->store, folder, NULL, &res, &e);
-	if (rc < 0)
-		return rc;
 	rc = imap_uids_assign(s->ctx->store_root, folder, res->changed, &info,
 			      uids_r);
 	if (rc < 0) {
 		log_warnx("imap: UIDs of %s: %s", folder, g_strerror(-rc));
-		mfs_sync_result_free(&res);
 		return rc;
 	}
 	GArray *msgs = g_array_sized_new(FALSE, TRUE, sizeof(struct imap_msg),
@@ -294,7 +290,7 @@ int imap_folder_load(struct imap_session *s, const char *folder,
 		struct mfs_item *it = res->changed->pdata[i];
 		struct imap_msg m = {
 			.uid = info[i].uid,
-			.id = g_strdup(it->id),
+			.id = g_steal_pointer(&it->id),
 			.size = it->size,
 			.date = it->date,
 			.flags = it->flags & MFS_FLAG_LETTERS,
@@ -304,12 +300,27 @@ int imap_folder_load(struct imap_session *s, const char *folder,
 		g_array_append_val(msgs, m);
 	}
 	g_array_sort(msgs, msg_by_uid);
-	if (state_r)
-		*state_r = g_steal_pointer(&res->state);
 	g_free(info);
-	mfs_sync_result_free(&res);
 	*msgs_r = msgs;
 	return 0;
+}
+
+int imap_folder_load(struct imap_session *s, const char *folder,
+		     GArray **msgs_r, struct imap_uid_state *uids_r,
+		     char **state_r)
+{
+	struct mfs_sync_result *res = NULL;
+	struct mfs_error e = { 0 };
+	int rc;
+
+	rc = mfs_store_sync(s->ctx->store, folder, NULL, &res, &e);
+	if (rc < 0)
+		return rc;
+	rc = messages_of(s, folder, res, msgs_r, uids_r);
+	if (rc == 0 && state_r)
+		*state_r = g_steal_pointer(&res->state);
+	mfs_sync_result_free(&res);
+	return rc;
 }
 
 void imap_cmd_status(struct imap_session *s, const struct imap_cmd *cmd)
@@ -606,17 +617,24 @@ int imap_view_refresh(struct imap_session *s, bool expunges)
 	rc = mfs_store_sync(s->ctx->store, v->folder, v->state, &res, &e);
 	if (rc < 0)
 		return rc;
-	bool same = !res->full && res->changed->len == 0 &&
-		    res->vanished->len == 0 && res->state;
-	if (same) {
+	if (!res->full && res->changed->len == 0 && res->vanished->len == 0 &&
+	    res->state) {
 		g_free(v->state);
 		v->state = g_steal_pointer(&res->state);
-	}
-	mfs_sync_result_free(&res);
-	if (same)
+		mfs_sync_result_free(&res);
 		return 0;
+	}
 	g_autofree char *state = NULL;
-	if ((rc = imap_folder_load(s, v->folder, &now, &st, &state)) < 0)
+	if (res->full) {
+		rc = messages_of(s, v->folder, res, &now, &st);
+		state = g_steal_pointer(&res->state);
+		mfs_sync_result_free(&res);
+	} else {
+		/* a store that tells changes one by one: read it whole */
+		mfs_sync_result_free(&res);
+		rc = imap_folder_load(s, v->folder, &now, &st, &state);
+	}
+	if (rc < 0)
 		return rc;
 	g_free(v->state);
 	v->state = g_steal_pointer(&state);

@@ -39,27 +39,30 @@ static bool parse_set(struct imap_session *s, const struct imap_cmd *cmd,
 	return true;
 }
 
-/* After our own changes: the mod-sequences the store's UID state gave
- * them, and the mailbox's HIGHESTMODSEQ. */
-static void reload_modseqs(struct imap_session *s)
+/* After our own flag changes on the view's messages at `idx`: their new
+ * mod-sequences from the UID state, and the mailbox's HIGHESTMODSEQ. */
+static void note_flags(struct imap_session *s, const GArray *idx)
 {
-	g_autoptr(GArray) now = NULL;
+	g_autofree const char **ids = g_new0(const char *, idx->len + 1);
+	g_autofree uint64_t *flags = g_new0(uint64_t, idx->len + 1);
+	g_autofree struct imap_uid_info *info = g_new0(struct imap_uid_info,
+						       idx->len + 1);
 	struct imap_uid_state st;
-	guint j = 0;
 
-	if (imap_folder_load(s, s->view->folder, &now, &st, NULL) < 0)
+	for (guint k = 0; k < idx->len; k++) {
+		struct imap_msg *m = &g_array_index(
+			s->view->msgs, struct imap_msg, g_array_index(idx, guint, k));
+		ids[k] = m->id;
+		flags[k] = m->flags;
+	}
+	if (imap_uids_note(s->ctx->store_root, s->view->folder, ids, flags,
+			   idx->len, info, &st) < 0)
 		return;
 	s->view->highest = st.highest;
-	for (guint i = 0; i < s->view->msgs->len; i++) {
-		struct imap_msg *m = &g_array_index(s->view->msgs,
-						    struct imap_msg, i);
-		while (j < now->len &&
-		       g_array_index(now, struct imap_msg, j).uid < m->uid)
-			j++;
-		if (j < now->len &&
-		    g_array_index(now, struct imap_msg, j).uid == m->uid)
-			m->modseq = g_array_index(now, struct imap_msg, j).modseq;
-	}
+	for (guint k = 0; k < idx->len; k++)
+		g_array_index(s->view->msgs, struct imap_msg,
+			      g_array_index(idx, guint, k)).modseq =
+			info[k].modseq;
 }
 
 /*
@@ -108,6 +111,7 @@ void imap_cmd_store(struct imap_session *s, const struct imap_cmd *cmd)
 	}
 	g_autoptr(GArray) touched = g_array_new(FALSE, FALSE, sizeof(guint));
 	g_autoptr(GArray) changed = g_array_new(FALSE, TRUE, sizeof(bool));
+	g_autoptr(GArray) did_idx = g_array_new(FALSE, FALSE, sizeof(guint));
 	g_autoptr(GArray) modified = g_array_new(FALSE, FALSE, sizeof(uint32_t));
 	bool failed = false, any = false;
 	for (guint i = 0; i < s->view->msgs->len; i++) {
@@ -136,12 +140,13 @@ void imap_cmd_store(struct imap_session *s, const struct imap_cmd *cmd)
 			}
 			m->flags = now;
 			any = true;
+			g_array_append_val(did_idx, i);
 		}
 		g_array_append_val(touched, i);
 		g_array_append_val(changed, did);
 	}
 	if (any) {
-		reload_modseqs(s);
+		note_flags(s, did_idx);
 		g_clear_pointer(&s->view->state, g_free);
 	}
 	for (guint k = 0; k < touched->len; k++) {
@@ -175,29 +180,26 @@ void imap_cmd_store(struct imap_session *s, const struct imap_cmd *cmd)
 	}
 }
 
-/* The UIDs that `folder` gave to `ids` (in order); 0 for one not found. */
+/* The UIDs that `folder` gives to the messages `ids` just stored there
+ * with `flags` (in order).  *validity_r is 0 when the UID state could not
+ * be kept. */
 static GArray *uids_of(struct imap_session *s, const char *folder,
-		       GPtrArray *ids, uint32_t *validity_r)
+		       GPtrArray *ids, const uint64_t *flags,
+		       uint32_t *validity_r)
 {
-	g_autoptr(GArray) msgs = NULL;
 	GArray *out = g_array_new(FALSE, TRUE, sizeof(uint32_t));
+	g_autofree struct imap_uid_info *info = g_new0(struct imap_uid_info,
+						       ids->len + 1);
 	struct imap_uid_state st;
 
 	*validity_r = 0;
-	if (imap_folder_load(s, folder, &msgs, &st, NULL) < 0)
+	if (imap_uids_note(s->ctx->store_root, folder,
+			   (const char *const *)ids->pdata, flags, ids->len,
+			   info, &st) < 0)
 		return out;
 	*validity_r = st.validity;
-	g_autoptr(GHashTable) by_id = g_hash_table_new(g_str_hash,
-						       g_str_equal);
-	for (guint i = 0; i < msgs->len; i++) {
-		struct imap_msg *m = &g_array_index(msgs, struct imap_msg, i);
-		g_hash_table_insert(by_id, m->id, GUINT_TO_POINTER(m->uid));
-	}
-	for (guint i = 0; i < ids->len; i++) {
-		uint32_t u = GPOINTER_TO_UINT(g_hash_table_lookup(
-			by_id, ids->pdata[i]));
-		g_array_append_val(out, u);
-	}
+	for (guint i = 0; i < ids->len; i++)
+		g_array_append_val(out, info[i].uid);
 	return out;
 }
 
@@ -221,6 +223,7 @@ void imap_cmd_copy(struct imap_session *s, const struct imap_cmd *cmd,
 	g_autoptr(GArray) set = NULL;
 	g_autofree char *dest = imap_mailbox_path(imap_cmd_string(cmd, 1));
 	g_autoptr(GPtrArray) new_ids = g_ptr_array_new_with_free_func(g_free);
+	g_autoptr(GArray) new_flags = g_array_new(FALSE, TRUE, sizeof(uint64_t));
 	g_autoptr(GArray) src_uids = g_array_new(FALSE, TRUE, sizeof(uint32_t));
 	g_autoptr(GArray) moved = g_array_new(FALSE, TRUE, sizeof(guint));
 	const char *verb = move ? "MOVE" : "COPY";
@@ -266,12 +269,15 @@ void imap_cmd_copy(struct imap_session *s, const struct imap_cmd *cmd,
 			continue;
 		}
 		g_ptr_array_add(new_ids, g_strdup(it->id));
+		g_array_append_val(new_flags, it->flags);
 		g_array_append_val(src_uids, m->uid);
 		g_array_append_val(moved, i);
 		mfs_item_free(it);
 	}
 	uint32_t validity = 0;
-	g_autoptr(GArray) dst_uids = uids_of(s, dest, new_ids, &validity);
+	g_autoptr(GArray) dst_uids = uids_of(s, dest, new_ids,
+					     (const uint64_t *)new_flags->data,
+					     &validity);
 	g_autofree char *src = imap_uid_set_string(src_uids);
 	g_autofree char *dst = imap_uid_set_string(dst_uids);
 	g_autofree char *code = src_uids->len && validity
@@ -470,9 +476,10 @@ void imap_cmd_append(struct imap_session *s, const struct imap_cmd *cmd)
 	}
 	g_autoptr(GPtrArray) ids = g_ptr_array_new_with_free_func(g_free);
 	g_ptr_array_add(ids, g_strdup(it->id));
+	uint64_t stored_flags = it->flags;
 	mfs_item_free(it);
 	uint32_t validity = 0;
-	g_autoptr(GArray) uids = uids_of(s, path, ids, &validity);
+	g_autoptr(GArray) uids = uids_of(s, path, ids, &stored_flags, &validity);
 	if (s->view && !strcmp(s->view->folder, path))
 		imap_view_refresh(s, true);
 	uint32_t uid = uids->len ? g_array_index(uids, uint32_t, 0) : 0;

@@ -89,32 +89,43 @@ static bool parse_state(const char *text, GHashTable *map,
 	return true;
 }
 
-static int write_state(const char *path, GPtrArray *items,
-		       const struct imap_uid_info *info,
+static int uid_order(gconstpointer a, gconstpointer b, gpointer map)
+{
+	const struct entry *x = g_hash_table_lookup(map, *(char *const *)a);
+	const struct entry *y = g_hash_table_lookup(map, *(char *const *)b);
+
+	return x->uid < y->uid ? -1 : x->uid > y->uid;
+}
+
+static int write_state(const char *path, GHashTable *map,
 		       const struct imap_uid_state *st)
 {
 	g_autoptr(GString) s = g_string_new(NULL);
 	g_autofree char *tmp = g_strconcat(path, ".tmp", NULL);
+	g_autofree gpointer *ids = NULL;
+	guint n = 0;
 	int fd, rc = 0;
 
 	g_string_printf(s, "mailfs-uids 2 %u %u %" G_GUINT64_FORMAT "\n",
 			st->validity, st->next, st->highest);
-	for (guint i = 0; i < items->len; i++) {
-		const struct mfs_item *it = items->pdata[i];
+	ids = g_hash_table_get_keys_as_array(map, &n);
+	g_qsort_with_data(ids, (gint)n, sizeof(gpointer), uid_order, map);
+	for (guint i = 0; i < n; i++) {
+		const struct entry *en = g_hash_table_lookup(map, ids[i]);
 		g_string_append_printf(s, "%u %" G_GUINT64_FORMAT " %"
-				       G_GINT64_MODIFIER "x %s\n", info[i].uid,
-				       info[i].modseq,
-				       it->flags & MFS_FLAG_LETTERS, it->id);
+				       G_GINT64_MODIFIER "x %s\n", en->uid,
+				       en->modseq, en->flags,
+				       (const char *)ids[i]);
 	}
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return -errno;
 	for (size_t off = 0; off < s->len && rc == 0;) {
-		ssize_t n = write(fd, s->str + off, s->len - off);
-		if (n < 0 && errno != EINTR)
+		ssize_t w = write(fd, s->str + off, s->len - off);
+		if (w < 0 && errno != EINTR)
 			rc = -errno;
-		else if (n > 0)
-			off += (size_t)n;
+		else if (w > 0)
+			off += (size_t)w;
 	}
 	if (rc == 0 && fsync(fd) != 0)
 		rc = -errno;
@@ -147,99 +158,172 @@ static uint32_t new_validity(void)
 	return v;
 }
 
+/* One folder's state while it is locked. */
+struct uids_file {
+	char *path;			/* owned */
+	int lock;
+	GHashTable *map;		/* owned; id -> struct entry */
+	struct imap_uid_state st;
+	bool changed;
+};
+
+/* Lock and read a folder's state (a new one when there is none or it is
+ * unreadable).  Returns 0 or -errno; on success uids_close() follows. */
+static int uids_open(const char *root, const char *folder,
+		     struct uids_file *f)
+{
+	g_autofree char *dir = NULL, *lockpath = NULL, *text = NULL;
+	int rc;
+
+	memset(f, 0, sizeof(*f));
+	f->path = state_path(root, folder);
+	dir = g_path_get_dirname(f->path);
+	lockpath = g_strconcat(f->path, ".lock", NULL);
+	if ((rc = file_mkdir_p(dir, 0700)) < 0) {
+		g_free(f->path);
+		return rc;
+	}
+	g_mutex_lock(&uids_lock);
+	f->lock = open(lockpath, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (f->lock < 0 || flock(f->lock, LOCK_EX) != 0) {
+		rc = -errno;
+		if (f->lock >= 0)
+			close(f->lock);
+		g_mutex_unlock(&uids_lock);
+		g_free(f->path);
+		return rc;
+	}
+	f->map = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	if (!g_file_get_contents(f->path, &text, NULL, NULL) ||
+	    !parse_state(text, f->map, &f->st)) {
+		g_hash_table_remove_all(f->map);
+		f->st.validity = new_validity();
+		f->st.next = 1;
+		f->st.highest = 1;
+		f->changed = true;
+	}
+	return 0;
+}
+
+/* Write what changed, unlock, free.  Returns 0 or -errno. */
+static int uids_close(struct uids_file *f)
+{
+	int rc = f->changed ? write_state(f->path, f->map, &f->st) : 0;
+
+	flock(f->lock, LOCK_UN);
+	close(f->lock);
+	g_mutex_unlock(&uids_lock);
+	g_hash_table_unref(f->map);
+	g_free(f->path);
+	return rc;
+}
+
+/* A new entry for `id` with the next UID. */
+static struct entry *add_entry(struct uids_file *f, const char *id,
+			       uint64_t flags)
+{
+	struct entry *en = g_new0(struct entry, 1);
+
+	en->uid = f->st.next++;
+	en->modseq = ++f->st.highest;
+	en->flags = flags;
+	en->known_flags = true;
+	g_hash_table_insert(f->map, g_strdup(id), en);
+	f->changed = true;
+	return en;
+}
+
+/* Record `flags` as the entry's; a change is a new mod-sequence. */
+static void set_entry_flags(struct uids_file *f, struct entry *en,
+			    uint64_t flags)
+{
+	if (en->known_flags && en->flags != flags)
+		en->modseq = ++f->st.highest;
+	if (!en->known_flags || en->flags != flags)
+		f->changed = true;
+	en->flags = flags;
+	en->known_flags = true;
+}
+
 int imap_uids_assign(const char *root, const char *folder, GPtrArray *items,
 		     struct imap_uid_info **info_r,
 		     struct imap_uid_state *state_r)
 {
-	g_autofree char *path = state_path(root, folder);
-	g_autofree char *dir = g_path_get_dirname(path);
-	g_autofree char *lockpath = g_strconcat(path, ".lock", NULL);
-	g_autoptr(GHashTable) map = g_hash_table_new_full(g_str_hash,
-							  g_str_equal, g_free,
-							  g_free);
-	g_autofree char *text = NULL;
-	struct imap_uid_state st = { 0, 1, 1 };
-	struct imap_uid_info *info = g_new0(struct imap_uid_info,
-					    items->len ? items->len : 1);
-	bool changed = false;
-	int lock, rc = 0;
+	struct uids_file f;
+	struct imap_uid_info *info;
+	int rc;
 
-	if ((rc = file_mkdir_p(dir, 0700)) < 0) {
-		g_free(info);
+	if ((rc = uids_open(root, folder, &f)) < 0)
 		return rc;
-	}
-	g_mutex_lock(&uids_lock);
-	lock = open(lockpath, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (lock < 0 || flock(lock, LOCK_EX) != 0) {
-		rc = -errno;
-		if (lock >= 0)
-			close(lock);
-		g_mutex_unlock(&uids_lock);
-		g_free(info);
-		return rc;
-	}
-	if (!g_file_get_contents(path, &text, NULL, NULL) ||
-	    !parse_state(text, map, &st)) {
-		g_hash_table_remove_all(map);
-		st.validity = new_validity();
-		st.next = 1;
-		st.highest = 1;
-		changed = true;
-	}
+	info = g_new0(struct imap_uid_info, items->len ? items->len : 1);
 	/* kept ids: a flag change since the last look is a modification */
-	guint kept = 0;
+	g_autoptr(GHashTable) seen = g_hash_table_new(g_str_hash, g_str_equal);
 	g_autoptr(GPtrArray) fresh = g_ptr_array_new();
 	for (guint i = 0; i < items->len; i++) {
 		const struct mfs_item *it = items->pdata[i];
-		struct entry *en = g_hash_table_lookup(map, it->id);
-		uint64_t flags = it->flags & MFS_FLAG_LETTERS;
+		struct entry *en = g_hash_table_lookup(f.map, it->id);
+		g_hash_table_add(seen, it->id);
 		if (!en) {
 			g_ptr_array_add(fresh, items->pdata[i]);
 			continue;
 		}
-		kept++;
-		if (en->known_flags && en->flags != flags)
-			en->modseq = ++st.highest;
-		if (!en->known_flags || en->flags != flags)
-			changed = true;
-		info[i].uid = en->uid;
-		info[i].modseq = en->modseq;
+		set_entry_flags(&f, en, it->flags & MFS_FLAG_LETTERS);
 	}
-	if (kept != g_hash_table_size(map)) {
-		/* some are gone: forget them, and count it as a change */
-		st.highest++;
-		changed = true;
+	/* some are gone: forget them, and count it as a change */
+	GHashTableIter iter;
+	gpointer key;
+	bool gone = false;
+	g_hash_table_iter_init(&iter, f.map);
+	while (g_hash_table_iter_next(&iter, &key, NULL)) {
+		if (!g_hash_table_contains(seen, key)) {
+			g_hash_table_iter_remove(&iter);
+			gone = true;
+		}
+	}
+	if (gone) {
+		f.st.highest++;
+		f.changed = true;
 	}
 	/* new ids in arrival order, so UIDs ascend the way mail came */
 	g_ptr_array_sort(fresh, by_date_then_id);
-	g_autoptr(GHashTable) given = g_hash_table_new(g_str_hash, g_str_equal);
 	for (guint i = 0; i < fresh->len; i++) {
 		const struct mfs_item *it = fresh->pdata[i];
-		struct imap_uid_info *ui = g_new0(struct imap_uid_info, 1);
-		ui->uid = st.next++;
-		ui->modseq = ++st.highest;
-		g_hash_table_insert(given, it->id, ui);
-		changed = true;
+		add_entry(&f, it->id, it->flags & MFS_FLAG_LETTERS);
 	}
-	for (guint i = 0; i < items->len && fresh->len; i++) {
+	for (guint i = 0; i < items->len; i++) {
 		const struct mfs_item *it = items->pdata[i];
-		struct imap_uid_info *ui = g_hash_table_lookup(given, it->id);
-		if (ui) {
-			info[i] = *ui;
-			g_free(ui);
-			g_hash_table_remove(given, it->id);
-		}
+		const struct entry *en = g_hash_table_lookup(f.map, it->id);
+		info[i].uid = en->uid;
+		info[i].modseq = en->modseq;
 	}
-	if (changed)
-		rc = write_state(path, items, info, &st);
-	flock(lock, LOCK_UN);
-	close(lock);
-	g_mutex_unlock(&uids_lock);
-	if (rc < 0) {
+	*state_r = f.st;
+	if ((rc = uids_close(&f)) < 0) {
 		g_free(info);
 		return rc;
 	}
 	*info_r = info;
-	*state_r = st;
 	return 0;
+}
+
+int imap_uids_note(const char *root, const char *folder,
+		   const char *const *ids, const uint64_t *flags, size_t n,
+		   struct imap_uid_info *info_r, struct imap_uid_state *state_r)
+{
+	struct uids_file f;
+	int rc;
+
+	if ((rc = uids_open(root, folder, &f)) < 0)
+		return rc;
+	for (size_t i = 0; i < n; i++) {
+		uint64_t fl = flags[i] & MFS_FLAG_LETTERS;
+		struct entry *en = g_hash_table_lookup(f.map, ids[i]);
+		if (en)
+			set_entry_flags(&f, en, fl);
+		else
+			en = add_entry(&f, ids[i], fl);
+		info_r[i].uid = en->uid;
+		info_r[i].modseq = en->modseq;
+	}
+	*state_r = f.st;
+	return uids_close(&f);
 }

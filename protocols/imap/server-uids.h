@@ -42,4 +42,16 @@ int imap_uids_assign(const char *store_root, const char *folder,
 		     GPtrArray *items, struct imap_uid_info **info_r,
 		     struct imap_uid_state *state_r);
 
+/*
+ * Record what this server itself just did, without reading the folder:
+ * each of the `n` `ids` (borrowed) now has `flags`; an id not known yet is
+ * new (a message appended, copied or moved here) and gets the next UID, a
+ * known one whose flags changed gets a new mod-sequence.  info_r (caller's,
+ * n long) receives each one's UID and mod-sequence.  What other writers did
+ * is learnt at the next imap_uids_assign().  Returns 0 or -errno.
+ */
+int imap_uids_note(const char *store_root, const char *folder,
+		   const char *const *ids, const uint64_t *flags, size_t n,
+		   struct imap_uid_info *info_r, struct imap_uid_state *state_r);
+
 #endif
