@@ -39,6 +39,25 @@ static bool parse_set(struct imap_session *s, const struct imap_cmd *cmd,
 	return true;
 }
 
+/* imap_uids_note(), reading the folder first when it has no UID state
+ * yet.  Returns 0 or -errno. */
+static int note(struct imap_session *s, const char *folder,
+		const char *const *ids, const uint64_t *flags, size_t n,
+		struct imap_uid_info *info, struct imap_uid_state *st)
+{
+	int rc = imap_uids_note(s->ctx->store_root, folder, ids, flags, n,
+				info, st);
+
+	if (rc == -ESTALE) {
+		g_autoptr(GArray) msgs = NULL;
+		if ((rc = imap_folder_load(s, folder, &msgs, st, NULL)) < 0)
+			return rc;
+		rc = imap_uids_note(s->ctx->store_root, folder, ids, flags, n,
+				    info, st);
+	}
+	return rc;
+}
+
 /* After our own flag changes on the view's messages at `idx`: their new
  * mod-sequences from the UID state, and the mailbox's HIGHESTMODSEQ. */
 static void note_flags(struct imap_session *s, const GArray *idx)
@@ -55,8 +74,7 @@ static void note_flags(struct imap_session *s, const GArray *idx)
 		ids[k] = m->id;
 		flags[k] = m->flags;
 	}
-	if (imap_uids_note(s->ctx->store_root, s->view->folder, ids, flags,
-			   idx->len, info, &st) < 0)
+	if (note(s, s->view->folder, ids, flags, idx->len, info, &st) < 0)
 		return;
 	s->view->highest = st.highest;
 	for (guint k = 0; k < idx->len; k++)
@@ -193,9 +211,8 @@ static GArray *uids_of(struct imap_session *s, const char *folder,
 	struct imap_uid_state st;
 
 	*validity_r = 0;
-	if (imap_uids_note(s->ctx->store_root, folder,
-			   (const char *const *)ids->pdata, flags, ids->len,
-			   info, &st) < 0)
+	if (note(s, folder, (const char *const *)ids->pdata, flags, ids->len,
+		 info, &st) < 0)
 		return out;
 	*validity_r = st.validity;
 	for (guint i = 0; i < ids->len; i++)

@@ -165,6 +165,7 @@ struct uids_file {
 	GHashTable *map;		/* owned; id -> struct entry */
 	struct imap_uid_state st;
 	bool changed;
+	bool started;			/* no state was there: a new one */
 };
 
 /* Lock and read a folder's state (a new one when there is none or it is
@@ -201,6 +202,7 @@ static int uids_open(const char *root, const char *folder,
 		f->st.next = 1;
 		f->st.highest = 1;
 		f->changed = true;
+		f->started = true;
 	}
 	return 0;
 }
@@ -314,6 +316,12 @@ int imap_uids_note(const char *root, const char *folder,
 
 	if ((rc = uids_open(root, folder, &f)) < 0)
 		return rc;
+	if (f.started) {
+		/* UIDs start with the messages that were there first */
+		f.changed = false;
+		uids_close(&f);
+		return -ESTALE;
+	}
 	for (size_t i = 0; i < n; i++) {
 		uint64_t fl = flags[i] & MFS_FLAG_LETTERS;
 		struct entry *en = g_hash_table_lookup(f.map, ids[i]);

@@ -48,7 +48,10 @@ int imap_uids_assign(const char *store_root, const char *folder,
  * new (a message appended, copied or moved here) and gets the next UID, a
  * known one whose flags changed gets a new mod-sequence.  info_r (caller's,
  * n long) receives each one's UID and mod-sequence.  What other writers did
- * is learnt at the next imap_uids_assign().  Returns 0 or -errno.
+ * is learnt at the next imap_uids_assign().  Returns 0 or -errno;
+ * -ESTALE when the folder has no UID state yet, which only
+ * imap_uids_assign() may start (so that the messages already there come
+ * first).
  */
 int imap_uids_note(const char *store_root, const char *folder,
 		   const char *const *ids, const uint64_t *flags, size_t n,

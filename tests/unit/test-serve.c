@@ -251,6 +251,14 @@ static void test_uids(void)
 	struct imap_uid_info *info = NULL;
 	struct imap_uid_state st, st2;
 
+	/* no state yet: only a full reading may start one */
+	{
+		const char *ids[] = { "x" };
+		const uint64_t fl[] = { 0 };
+		struct imap_uid_info got[1];
+		g_assert_cmpint(imap_uids_note(root, "INBOX", ids, fl, 1, got,
+					       &st), ==, -ESTALE);
+	}
 	g_autoptr(GPtrArray) one = items_of(first, first_dates);
 	g_assert_cmpint(imap_uids_assign(root, "INBOX", one, &info, &st), ==, 0);
 	/* new ids get UIDs in arrival order */
@@ -280,6 +288,34 @@ static void test_uids(void)
 	g_assert_cmpuint(info[2].modseq, ==, 4);
 	g_assert_cmpuint(st2.highest, ==, 7);
 	g_free(info);
+	/* what the server did itself is noted without reading the folder:
+	 * a new id takes the next UID, a flag change a new modseq, and the
+	 * next full reading agrees */
+	{
+		const char *ids[] = { "e", "b" };
+		const uint64_t fl[] = { 0, MFS_FLAG_SEEN | MFS_FLAG_FLAGGED };
+		struct imap_uid_info got[2];
+		struct imap_uid_state st3;
+		g_assert_cmpint(imap_uids_note(root, "INBOX", ids, fl, 2, got,
+					       &st3), ==, 0);
+		g_assert_cmpuint(got[0].uid, ==, 5);
+		g_assert_cmpuint(got[0].modseq, ==, 8);
+		g_assert_cmpuint(got[1].uid, ==, 2);
+		g_assert_cmpuint(got[1].modseq, ==, 9);
+		g_assert_cmpuint(st3.next, ==, 6);
+		g_assert_cmpuint(st3.highest, ==, 9);
+		static const char *const third[] = { "b", "d", "c", "e", NULL };
+		static const int64_t third_dates[] = { 200, 50, 300, 400 };
+		g_autoptr(GPtrArray) three = items_of(third, third_dates);
+		((struct mfs_item *)three->pdata[0])->flags =
+			MFS_FLAG_SEEN | MFS_FLAG_FLAGGED;
+		g_assert_cmpint(imap_uids_assign(root, "INBOX", three, &info,
+						 &st3), ==, 0);
+		g_assert_cmpuint(info[0].modseq, ==, 9);
+		g_assert_cmpuint(info[3].uid, ==, 5);
+		g_assert_cmpuint(st3.highest, ==, 9);
+		g_free(info);
+	}
 	/* another folder has its own UIDVALIDITY */
 	g_assert_cmpint(imap_uids_assign(root, "Other", two, &info, &st2), ==, 0);
 	g_assert_cmpuint(st2.validity, !=, st.validity);
