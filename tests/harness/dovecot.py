@@ -881,6 +881,19 @@ def running_dovecot(**kw):
         dv.cleanup()
 
 
+# The Maildir letters of the IMAP system flags (and Dovecot's keyword for
+# P), as mailfs maps them.
+IMAP_FLAG = {"D": "\\Draft", "F": "\\Flagged", "P": "$Forwarded",
+             "R": "\\Answered", "S": "\\Seen", "T": "\\Deleted"}
+
+
+def letters(server_flags):
+    """The Maildir flag letters, in order, of a server's flag list."""
+    inv = {v.lower(): k for k, v in IMAP_FLAG.items()}
+    return "".join(sorted(inv[f.lower()] for f in server_flags
+                          if f.lower() in inv))
+
+
 @pytest.fixture(scope="module")
 def dovecot_module():
     """One Dovecot for the test module, with users alice and bob."""

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from dovecot import make_message
+from dovecot import IMAP_FLAG, letters, make_message  # noqa: F401
 
 SYNC = 15.0     # seconds a change may take to cross over (IDLE, polling)
 
@@ -53,16 +53,6 @@ def server(fs, folder="INBOX"):
 def server_folders(fs):
     fs.flush()
     return fs.dovecot.list_folders(fs.user)
-
-
-IMAP_FLAG = {"D": "\\Draft", "F": "\\Flagged", "P": "$Forwarded",
-             "R": "\\Answered", "S": "\\Seen", "T": "\\Deleted"}
-
-
-def letters(server_flags):
-    inv = {v.lower(): k for k, v in IMAP_FLAG.items()}
-    return "".join(sorted(inv[f.lower()] for f in server_flags
-                          if f.lower() in inv))
 
 
 def test_listing_is_byte_identical(dovecot_server, imap_mount_factory,

@@ -6,20 +6,9 @@ import collections
 import os
 import signal
 import subprocess
-import time
 
-from dovecot import make_message
+from dovecot import letters, make_message  # noqa: F401
 from mailfs_mount import MAILFS, fsconf
-
-IMAP_FLAG = {"D": "\\Draft", "F": "\\Flagged", "P": "$Forwarded",
-             "R": "\\Answered", "S": "\\Seen", "T": "\\Deleted"}
-
-
-def letters(server_flags):
-    inv = {v.lower(): k for k, v in IMAP_FLAG.items()}
-    return "".join(sorted(inv[f.lower()] for f in server_flags
-                          if f.lower() in inv))
-
 
 def names(fs, folder, sub="cur"):
     try:
@@ -131,10 +120,4 @@ def pending(fs):
     raise AssertionError("no pending line in:\n" + status(fs))
 
 
-def wait_until(pred, timeout=15.0, interval=0.1):
-    deadline = time.monotonic() + timeout
-    while True:
-        v = pred()
-        if v or time.monotonic() >= deadline:
-            return v
-        time.sleep(interval)
+wait_until = fsconf.wait_until
