@@ -242,9 +242,8 @@ bool journal_has_dependents(struct cache_index *ix, int64_t seq)
 	bool found;
 
 	g_rec_mutex_lock(&ix->lock);
-	sqlite3_stmt *st = ix_prep(ix, "SELECT 1 FROM journal WHERE origin=?1 "
-				   "UNION ALL SELECT 1 FROM items WHERE "
-				   "origin=?1 LIMIT 1", "i", seq);
+	sqlite3_stmt *st = ix_prep(ix, "SELECT 1 FROM journal WHERE origin=? "
+				   "LIMIT 1", "i", seq);
 	found = !st || sqlite3_step(st) == SQLITE_ROW;
 	sqlite3_finalize(st);
 	g_rec_mutex_unlock(&ix->lock);

@@ -84,7 +84,7 @@ int journal_set_state(struct cache_index *ix, int64_t seq,
 int journal_set_flags(struct cache_index *ix, int64_t seq, uint64_t flags);
 int journal_note_failure(struct cache_index *ix, int64_t seq,
 			 const char *error);
-/* Whether a later row or an index item depends on row `seq`. */
+/* Whether a later row depends on row `seq` (names what it makes). */
 bool journal_has_dependents(struct cache_index *ix, int64_t seq);
 /* Row `seq` reached the server: remove it, and give `rid` (the server id
  * of what it made, or NULL) to the index item and the rows it made. */

@@ -170,10 +170,10 @@ static void wake_flusher(struct mfs_backend *c)
 static int direct_begin(struct mfs_backend *c, struct mfs_error *e)
 {
 	if (journal_count(c->ix) > 0) {
-		int rc = wb_flush(c, NULL, NULL, e);
-		if (rc < 0)
+		struct mfs_error why = { 0 };
+		if (wb_flush(c, NULL, NULL, &why) < 0)
 			return mfs_error_set(e, -EIO, MFS_ERR_ACCOUNT,
-					     MFS_ERR_BACKOFF, "%s", e->msg);
+					     MFS_ERR_BACKOFF, "%s", why.msg);
 	}
 	g_mutex_lock(&c->replay_lock);
 	return 0;

@@ -117,3 +117,17 @@ def test_writeback_off_waits_for_the_server(dovecot_server,
     assert on_server(fs, "Archive") == {data: "S"}
     assert "write-back: off" in status(fs) and pending(fs) == 0
     fs.unmount()
+
+
+def test_a_message_deleted_before_it_was_sent_never_reaches_the_server(
+        dovecot_server, imap_mount_factory, tmp_path):
+    fs = new_mount(dovecot_server, imap_mount_factory, tmp_path, env=HOLD)
+    data = make_message(950)
+    write(fs.m("INBOX", "cur", "gone:2,"), data)
+    assert pending(fs) == 1
+    os.unlink(fs.m("INBOX", "cur", "gone:2,"))
+    # the append is taken back rather than sent and deleted
+    assert pending(fs) == 0
+    fs.flush()
+    assert data not in on_server(fs)
+    fs.unmount()
