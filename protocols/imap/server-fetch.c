@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -364,33 +365,93 @@ static void send_date(struct imap_session *s, int64_t date)
 }
 
 /* One message's FETCH response.  Returns 0 or -errno (message gone). */
+/* The whole message, as it is sent without reading it into memory. */
+static bool whole_message(const struct fetch_att *a)
+{
+	return a->kind == FA_RFC822 ||
+	       (a->kind == FA_SECTION && !a->part && a->sec == SEC_ALL);
+}
+
+/*
+ * A literal of the message's bytes from `fd`, or of its <start.count>
+ * range: copied through in pieces, so that a big message never sits in
+ * memory.  A file that ends early is padded, to keep the literal's
+ * announced length.  Returns 0 or -errno.
+ */
+static int send_file_literal(struct imap_session *s, int fd,
+			     const struct fetch_att *a)
+{
+	char buf[65536];
+	struct stat sb;
+	uint64_t start = 0, len;
+	int rc = 0;
+
+	if (fstat(fd, &sb) != 0)
+		return -errno;
+	len = (uint64_t)sb.st_size;
+	if (a->partial && a->kind == FA_SECTION) {
+		start = MIN(a->start, len);
+		len = MIN(len - start, a->count);
+	}
+	serve_conn_printf(s->c, "{%" G_GUINT64_FORMAT "}\r\n", len);
+	while (len > 0) {
+		size_t want = (size_t)MIN(len, (uint64_t)sizeof(buf));
+		ssize_t n = rc ? -1 : pread(fd, buf, want, (off_t)start);
+		if (n <= 0) {
+			if (!rc)
+				rc = n < 0 ? -errno : -EIO;
+			memset(buf, ' ', want);
+			n = (ssize_t)want;
+		}
+		serve_conn_write(s->c, buf, (size_t)n);
+		start += (uint64_t)n;
+		len -= (uint64_t)n;
+	}
+	return rc;
+}
+
 static int fetch_one(struct imap_session *s, guint i, GArray *atts,
 		     bool uid)
 {
 	struct imap_msg *m = &g_array_index(s->view->msgs, struct imap_msg, i);
 	g_autoptr(GBytes) content = NULL;
-	bool need = false, seen = false, flags_asked = false;
+	bool need = false, stream = false, seen = false, flags_asked = false;
 	bool first = true;
+	int fd = -1, rc = 0;
 
 	for (guint k = 0; k < atts->len; k++) {
 		const struct fetch_att *a = &g_array_index(atts,
 							   struct fetch_att, k);
-		need |= a->kind >= FA_ENVELOPE;
+		if (whole_message(a))
+			stream = true;
+		else
+			need |= a->kind >= FA_ENVELOPE;
 		seen |= !a->peek && (a->kind == FA_SECTION ||
 				     a->kind == FA_RFC822 ||
 				     a->kind == FA_RFC822_TEXT);
 		flags_asked |= a->kind == FA_FLAGS;
 	}
-	if (need && imap_msg_content(s, m, &content) < 0)
-		return -ENOENT;
-	if (seen && !s->view->readonly && !(m->flags & MFS_FLAG_SEEN)) {
-		int rc, attempt = 0;
+	if (need) {
+		if (imap_msg_content(s, m, &content) < 0)
+			return -ENOENT;
+	} else if (stream) {
+		struct mfs_error e = { 0 };
+		int attempt = 0;
 		do
-			rc = mfs_store_set_flags(s->ctx->store, s->view->folder,
-						 m->id, m->flags | MFS_FLAG_SEEN,
-						 NULL);
+			rc = mfs_store_fetch(s->ctx->store, s->view->folder,
+					     m->id, &fd, &e);
 		while (serve_store_retry(rc, &attempt));
-		if (rc == 0)
+		if (rc < 0)
+			return -ENOENT;
+	}
+	if (seen && !s->view->readonly && !(m->flags & MFS_FLAG_SEEN)) {
+		int set, attempt = 0;
+		do
+			set = mfs_store_set_flags(s->ctx->store,
+						  s->view->folder, m->id,
+						  m->flags | MFS_FLAG_SEEN, NULL);
+		while (serve_store_retry(set, &attempt));
+		if (set == 0)
 			m->flags |= MFS_FLAG_SEEN;
 	} else {
 		seen = false;
@@ -450,6 +511,12 @@ static int fetch_one(struct imap_session *s, guint i, GArray *atts,
 		case FA_RFC822_TEXT:
 		case FA_SECTION: {
 			struct fetch_att whole = *a;
+			if (!content) {
+				/* nothing else needed it in memory */
+				if (send_file_literal(s, fd, a) < 0)
+					rc = -EIO;
+				break;
+			}
 			if (a->kind != FA_SECTION) {
 				whole.part = NULL;
 				whole.partial = false;
@@ -474,7 +541,9 @@ static int fetch_one(struct imap_session *s, guint i, GArray *atts,
 		imap_send_flags(s, m);
 	}
 	serve_conn_write(s->c, ")\r\n", 3);
-	return 0;
+	if (fd >= 0)
+		close(fd);
+	return rc;
 }
 
 /* The modifiers of RFC 7162: (CHANGEDSINCE n [VANISHED]). */

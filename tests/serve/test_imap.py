@@ -398,3 +398,33 @@ def test_failed_logins_are_slowed_down(server):
     assert f.readline().startswith(b"f9 OK")
     s.close()
     assert PASSWORD not in server.log()
+
+
+def vm_hwm_kb(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    raise AssertionError("no VmHWM")
+
+
+def test_big_message_in_and_out_in_pieces(server):
+    """A 24 MiB message is appended and read back whole and in ranges, and
+    the server's memory does not grow with it: literals go to a file on the
+    way in, and the file is copied through on the way out."""
+    line = b"0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ!?\r\n"
+    big = make_message(subject="big one", body=(line * (24 * 1024 * 1024 // len(line))).decode())
+    m = connect(server)
+    m.select("INBOX")
+    before = vm_hwm_kb(server.proc.pid)
+    resp = m.append("INBOX", None, None, big)
+    assert resp[0] == "OK"
+    _, uid = appenduid(resp)
+    typ, data = m.uid("FETCH", str(uid), "(RFC822.SIZE BODY.PEEK[])")
+    assert b"RFC822.SIZE %d" % len(big) in data[0][0]
+    assert data[0][1] == big
+    typ, data = m.uid("FETCH", str(uid), "(BODY.PEEK[]<20000000.100>)")
+    assert data[0][1] == big[20000000:20000100]
+    grown = vm_hwm_kb(server.proc.pid) - before
+    assert grown < 12 * 1024, "the server grew by %d KiB" % grown
+    m.logout()
