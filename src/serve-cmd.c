@@ -16,6 +16,7 @@
 #include "config-value.h"
 #include "log.h"
 #include "serve.h"
+#include "spool.h"
 
 #define EXIT_USAGE 2
 #define DEFAULT_MAX_CLIENTS 200
@@ -240,6 +241,13 @@ int serve_cmd(int argc, char **argv)
 		g_error_free(err);
 		goto out;
 	}
+	g_autofree char *spool = NULL;
+	int rc = serve_spool_dir(root, &spool);
+	if (rc < 0) {
+		fprintf(stderr, "mailfs serve: %s/.mailfs-serve: %s\n", root,
+			g_strerror(-rc));
+		goto out_store;
+	}
 	struct serve_ctx ctx = {
 		.store = &store,
 		.store_root = root,
@@ -248,6 +256,7 @@ int serve_cmd(int argc, char **argv)
 		.max_message = o.max_message ? (uint64_t)o.max_message
 					     : DEFAULT_MAX_MESSAGE,
 		.hostname = g_get_host_name(),
+		.spool_dir = spool,
 	};
 	bool any = o.imap || o.pop3 || o.smtp || o.imaps || o.pop3s || o.smtps;
 	const struct listen_spec specs[] = {

@@ -472,7 +472,7 @@ void imap_cmd_append(struct imap_session *s, const struct imap_cmd *cmd)
 		if (fd >= 0)
 			lseek(fd, 0, SEEK_SET);
 	} else {
-		fd = serve_spool_open();
+		fd = serve_spool_open(s->ctx->spool_dir);
 		if (fd >= 0 && write_all(fd, msg->str, msg->len) < 0) {
 			close(fd);
 			fd = -1;

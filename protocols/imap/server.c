@@ -107,7 +107,7 @@ static void logged_in(struct imap_session *s, const struct imap_cmd *cmd,
 	s->state = IMAP_AUTHED;
 	imap_parser_free(&s->parser);
 	s->parser = imap_parser_new(IMAP_PARSE_COMMANDS, &lim);
-	imap_parser_set_spill(s->parser, SPILL_THRESHOLD, g_get_tmp_dir());
+	imap_parser_set_spill(s->parser, SPILL_THRESHOLD, s->ctx->spool_dir);
 	serve_conn_set_timeout(s->c, imap_server_proto.timeout_ms);
 	log_info("imap: %s: %s logged in", serve_conn_peer(s->c), user);
 	imap_reply(s, cmd, "OK", "[CAPABILITY IMAP4rev1 LITERAL+ SASL-IR ID "

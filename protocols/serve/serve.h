@@ -28,6 +28,8 @@ struct serve_ctx {
 	SSL_CTX *tls;			/* borrowed; NULL without a certificate */
 	uint64_t max_message;		/* bytes, SMTP SIZE and IMAP APPEND */
 	const char *hostname;		/* borrowed; for greetings */
+	const char *spool_dir;		/* borrowed; for messages on their way
+					   in (spool.h) */
 };
 
 /* Runs one client's whole session; returns when it is over.  The listener

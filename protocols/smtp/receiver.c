@@ -234,7 +234,7 @@ static bool cmd_data(struct smtp_session *s)
 					     : "503 MAIL and RCPT first");
 		return true;
 	}
-	fd = serve_spool_open();
+	fd = serve_spool_open(s->ctx->spool_dir);
 	if (fd < 0) {
 		reply(s, "451 local error: no room for the message");
 		return true;
