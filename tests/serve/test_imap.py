@@ -428,3 +428,37 @@ def test_big_message_in_and_out_in_pieces(server):
     grown = vm_hwm_kb(server.proc.pid) - before
     assert grown < 12 * 1024, "the server grew by %d KiB" % grown
     m.logout()
+
+
+def test_uid_expunge_close_unselect_examine(server):
+    m = connect(server)
+    for i in range(4):
+        m.append("INBOX", r"(\Deleted)" if i < 3 else None, None,
+                 make_message(subject="x %d" % i))
+    # EXAMINE is read-only: no flags change, nothing goes
+    typ, data = m.select("INBOX", readonly=True)
+    assert typ == "OK" and data == [b"5"]
+    assert m.store("1", "+FLAGS", r"(\Seen)")[0] == "NO"
+    assert m.expunge()[0] == "NO"
+    m.select("INBOX")
+    uids = m.uid("SEARCH", "DELETED")[1][0].split()
+    assert len(uids) == 3
+    # UID EXPUNGE takes only the named ones (RFC 4315)
+    typ, data = m.uid("EXPUNGE", uids[0].decode())
+    assert typ == "OK"
+    assert len(m.uid("SEARCH", "DELETED")[1][0].split()) == 2
+    # UNSELECT leaves them, CLOSE removes them without a word
+    tag = m._command("UNSELECT")
+    assert m._command_complete("UNSELECT", tag)[0] == "OK"
+    m.select("INBOX")
+    assert len(m.uid("SEARCH", "DELETED")[1][0].split()) == 2
+    typ, _ = m.close()
+    assert typ == "OK"
+    m.select("INBOX")
+    assert m.uid("SEARCH", "DELETED")[1][0] == b""
+    assert len(m.search(None, "ALL")[1][0].split()) == 2
+    typ, data = m.lsub()
+    assert any(b'"INBOX"' in d for d in data)
+    typ, data = m.status("INBOX", "(MESSAGES UNSEEN RECENT)")
+    assert b"MESSAGES 2" in data[0]
+    m.logout()
