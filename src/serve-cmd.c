@@ -27,6 +27,7 @@ struct serve_opts {
 	char *store, *user, *password_file;
 	char *imap, *pop3, *smtp, *imaps, *pop3s, *smtps;
 	char *tls_cert, *tls_key;
+	char *ews;
 	int max_clients;
 	gint64 max_message;
 	gboolean debug;
@@ -46,6 +47,7 @@ static void opts_clear(struct serve_opts *o)
 	g_free(o->smtps);
 	g_free(o->tls_cert);
 	g_free(o->tls_key);
+	g_free(o->ews);
 }
 
 static int parse(int argc, char **argv, struct serve_opts *o)
@@ -74,6 +76,9 @@ static int parse(int argc, char **argv, struct serve_opts *o)
 		  "POP3 over TLS", "ADDR" },
 		{ "smtps", 0, 0, G_OPTION_ARG_STRING, &o->smtps,
 		  "SMTP over TLS", "ADDR" },
+		{ "ews", 0, 0, G_OPTION_ARG_STRING, &o->ews,
+		  "Exchange Web Services (not served by this version)",
+		  "ADDR" },
 		{ "tls-cert", 0, 0, G_OPTION_ARG_FILENAME, &o->tls_cert,
 		  "certificate chain (PEM)", "FILE" },
 		{ "tls-key", 0, 0, G_OPTION_ARG_FILENAME, &o->tls_key,
@@ -108,6 +113,11 @@ static int parse(int argc, char **argv, struct serve_opts *o)
 	if (argc > 1) {
 		fprintf(stderr, "mailfs serve: unexpected '%s'\n", argv[1]);
 		return -EINVAL;
+	}
+	if (o->ews) {
+		fputs("mailfs serve: --ews: Exchange Web Services are not "
+		      "served by this version\n", stderr);
+		return -ENOTSUP;
 	}
 	if (o->max_clients < 0 || o->max_message < 0) {
 		fputs("mailfs serve: limits must be positive\n", stderr);

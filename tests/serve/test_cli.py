@@ -155,3 +155,11 @@ def test_debug_log_never_shows_the_password(store, workdir):
     for form in (secret, base64.b64encode(b"\0" + USER.encode() + b"\0" + secret),
                  base64.b64encode(secret)):
         assert form.decode() not in log
+
+
+def test_ews_is_refused_clearly(store, workdir):
+    pw = write_password_file(os.path.join(workdir, "pw"))
+    p = run_serve("--store", store, "--user", USER, "--password-file", pw,
+                  "--ews", "127.0.0.1:0")
+    assert p.returncode != 0
+    assert "not served by this version" in p.stderr
