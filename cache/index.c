@@ -585,6 +585,54 @@ static int may_apply(struct cache_index *ix, const char *path,
 	return rc;
 }
 
+/*
+ * A message named here whose server id is not in a full listing any more
+ * (the server renumbered it: a UIDVALIDITY change, a folder renamed while
+ * the id was being learnt) keeps its name when the listing holds a message
+ * with its Message-ID and size that nothing here stands for.  Returns 1
+ * when it was adopted, 0 when not, or -EIO.
+ */
+static int adopt(struct cache_index *ix, const char *path, const char *rid,
+		 const struct mfs_sync_result *res)
+{
+	g_autofree char *id = NULL, *msgid = NULL;
+	int64_t size = -1;
+	sqlite3_stmt *st = ix_prep(ix, "SELECT id, msgid, size FROM items "
+				   "WHERE folder=? AND rid=? AND id<>rid", "tt",
+				   path, rid);
+
+	if (!st)
+		return -EIO;
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		id = g_strdup((const char *)sqlite3_column_text(st, 0));
+		const unsigned char *m = sqlite3_column_text(st, 1);
+		msgid = m ? g_strdup((const char *)m) : NULL;
+		size = sqlite3_column_int64(st, 2);
+	}
+	sqlite3_finalize(st);
+	if (!id || !msgid || !*msgid)
+		return 0;
+	for (guint i = 0; i < res->changed->len; i++) {
+		const struct mfs_item *it = res->changed->pdata[i];
+		if ((int64_t)it->size != size ||
+		    g_strcmp0(it->message_id, msgid))
+			continue;
+		st = ix_prep(ix, "SELECT 1 FROM items WHERE folder=? AND rid=?",
+			     "tt", path, it->id);
+		if (!st)
+			return -EIO;
+		bool taken = sqlite3_step(st) == SQLITE_ROW;
+		sqlite3_finalize(st);
+		if (taken)
+			continue;
+		int rc = ix_run(ix, ix_prep(ix, "UPDATE items SET rid=? WHERE "
+					    "folder=? AND id=?", "ttt", it->id,
+					    path, id));
+		return rc < 0 ? rc : 1;
+	}
+	return 0;
+}
+
 int index_apply(struct cache_index *ix, const char *path,
 		const struct mfs_sync_result *res, int64_t lgen_seen,
 		bool *changed_r)
@@ -612,10 +660,16 @@ int index_apply(struct cache_index *ix, const char *path,
 				g_ptr_array_add(gone, g_strdup(id));
 		}
 		sqlite3_finalize(st);
-		for (guint i = 0; i < gone->len && rc == 0; i++)
+		for (guint i = 0; i < gone->len && rc == 0; i++) {
+			int adopted = adopt(ix, path, gone->pdata[i], res);
+			if (adopted != 0) {
+				rc = adopted < 0 ? adopted : 0;
+				continue;
+			}
 			rc = ix_run(ix, ix_prep(ix, "DELETE FROM items WHERE "
 						"folder=? AND rid=?", "tt", path,
 						gone->pdata[i]));
+		}
 		changed = gone->len > 0;
 		g_ptr_array_unref(gone);
 		g_hash_table_unref(keep);

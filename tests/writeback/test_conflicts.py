@@ -82,3 +82,29 @@ def test_a_rename_the_server_refuses(dovecot_server, imap_mount_factory,
         names(fs, "Archive")
     assert {"Archive", "Old"} <= set(dovecot_server.list_folders(fs.user))
     fs.unmount()
+
+
+def test_names_made_here_survive_a_uidvalidity_change(
+        dovecot_server, imap_mount_factory, tmp_path):
+    fs = new_mount(dovecot_server, imap_mount_factory, tmp_path,
+                   poll_interval=1)
+    data = make_message(450)
+    write(fs.m("Archive", "cur", "mine:2,S"), data)
+    fs.flush()
+    old_uv = dovecot_server.uidvalidity(fs.user, "Archive")
+    # the folder is made again on the server: new UIDVALIDITY, the same
+    # message in it under a new UID
+    dovecot_server.delete_folder(fs.user, "Archive")
+    dovecot_server.create_folder(fs.user, "Archive")
+    dovecot_server.append(fs.user, "Archive", make_message(451))
+    dovecot_server.append(fs.user, "Archive", data, flags=("\\Seen",))
+    assert dovecot_server.uidvalidity(fs.user, "Archive") != old_uv
+    assert wait_until(lambda: len(names(fs, "Archive")) == 2), \
+        names(fs, "Archive")
+    listed = names(fs, "Archive")
+    assert "mine:2,S" in listed
+    assert read(fs.m("Archive", "cur", "mine:2,S")) == data
+    other, = [n for n in listed if n != "mine:2,S"]
+    assert other.startswith("V%d" % dovecot_server.uidvalidity(fs.user,
+                                                               "Archive"))
+    fs.unmount()
