@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "backend.h"
 #include "parse.h"
 
 /* Sequence sets: ranges of numbers where `star` stands for '*', sorted
@@ -25,6 +26,10 @@ bool imap_seqset_has(const GArray *ranges, uint32_t n);
 char *imap_mailbox_path(const char *name);
 /* The wire name of a store path.  Caller owns the result. */
 char *imap_mailbox_name(const char *path);
+
+/* The store's flag letters that IMAP system flags stand for. */
+#define IMAP_SYSTEM_FLAGS (MFS_FLAG_SEEN | MFS_FLAG_REPLIED | \
+			   MFS_FLAG_FLAGGED | MFS_FLAG_TRASHED | MFS_FLAG_DRAFT)
 
 /* System flags of a parenthesised list or one flag into *flags_r
  * (MFS_FLAG_* letters); -EINVAL for an unknown system flag.  Keywords and

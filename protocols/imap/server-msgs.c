@@ -142,8 +142,11 @@ void imap_cmd_store(struct imap_session *s, const struct imap_cmd *cmd)
 			g_array_append_val(modified, n);
 			continue;
 		}
+		/* letters IMAP has no flag for (P, keywords) stay as they
+		 * are: FLAGS replaces only what IMAP can say */
 		uint64_t now = op > 0 ? m->flags | flags
-			     : op < 0 ? m->flags & ~flags : flags;
+			     : op < 0 ? m->flags & ~flags
+				      : (m->flags & ~IMAP_SYSTEM_FLAGS) | flags;
 		bool did = now != m->flags;
 		if (did) {
 			int rc, attempt = 0;

@@ -462,3 +462,20 @@ def test_uid_expunge_close_unselect_examine(server):
     typ, data = m.status("INBOX", "(MESSAGES UNSEEN RECENT)")
     assert b"MESSAGES 2" in data[0]
     m.logout()
+
+
+def test_store_keeps_letters_imap_has_no_flag_for(server):
+    """A message passed on (Maildir P) keeps its P when IMAP replaces its
+    flags: IMAP cannot see that letter, so it cannot mean to clear it."""
+    name = "1700000003.M4P4.other:2,PS"
+    path = os.path.join(server.store, "INBOX", "cur", name)
+    with open(path, "wb") as f:
+        f.write(make_message(subject="passed on"))
+    m = connect(server)
+    m.select("INBOX")
+    n = m.search(None, "SUBJECT", '"passed on"')[1][0]
+    typ, data = m.store(n, "FLAGS", r"(\Flagged)")
+    assert typ == "OK" and b"\\Seen" not in data[0]
+    m.logout()
+    names = [os.path.basename(p) for p in inbox_files(server.store)]
+    assert "1700000003.M4P4.other:2,FP" in names, names
