@@ -208,3 +208,19 @@ def test_implicit_tls(tls_server):
         s.sendmail("b@example.org", ["a@example.org"],
                    make_message(subject="over smtps"))
     assert delivered(tls_server.store, b"over smtps")
+
+
+def test_starttls_refuses_plaintext_sent_along(tls_server):
+    """Commands pipelined behind STARTTLS in the clear must never be taken
+    as if they had come over TLS: the server hangs up instead."""
+    s = socket.create_connection(("127.0.0.1", tls_server.port["smtp"]),
+                                 timeout=10)
+    f = s.makefile("rb")
+    assert f.readline().startswith(b"220")
+    s.sendall(b"EHLO x\r\n")
+    while not f.readline().startswith(b"250 "):
+        pass
+    s.sendall(b"STARTTLS\r\nRSET\r\n")
+    assert f.readline().startswith(b"220")
+    assert f.readline() == b""
+    s.close()
