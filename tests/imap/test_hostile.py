@@ -694,6 +694,7 @@ def test_server_without_condstore(plain_dovecot, imap_mount_factory,
                 if int(n.split(":2,")[0].split("U")[1]) == uids[0])
     base = name.split(":2,")[0]
     os.rename(fs.m("INBOX", "cur", name), fs.m("INBOX", "cur", base + ":2,FS"))
+    fs.flush()
     assert _flags_by_uid(dv, user, "INBOX")[uids[0]] == "FS"
     # server -> mount: a flag set, a flag cleared (only a full flag fetch
     # sees a flag go without CONDSTORE), in INBOX and in another folder

@@ -440,6 +440,7 @@ def test_namespace_prefix(imap_mount_factory, tmp_path):
         with open(fs.m("Archive", "2024", "cur", name), "rb") as f:
             assert f.read() == data
         os.mkdir(fs.m("Projects"))
+        fs.flush()
         with dv.client("carol") as c:
             typ, boxes = c.list()
         assert any(b'"INBOX.Projects"' in b or b.endswith(b" INBOX.Projects")
