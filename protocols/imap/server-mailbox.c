@@ -502,6 +502,7 @@ void imap_cmd_select(struct imap_session *s, const struct imap_cmd *cmd,
 	v->uidvalidity = st.validity;
 	v->uidnext = st.next;
 	v->highest = st.highest;
+	v->refreshed = g_get_monotonic_time();
 	for (guint i = 0; i < v->msgs->len; i++) {
 		struct imap_msg *m = &g_array_index(v->msgs, struct imap_msg, i);
 		if (!unseen && !(m->flags & MFS_FLAG_SEEN))
@@ -614,6 +615,7 @@ int imap_view_refresh(struct imap_session *s, bool expunges)
 	int rc;
 
 	/* cheap when nothing changed: the store compares its state */
+	v->refreshed = g_get_monotonic_time();
 	rc = mfs_store_sync(s->ctx->store, v->folder, v->state, &res, &e);
 	if (rc < 0)
 		return rc;

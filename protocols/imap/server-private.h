@@ -38,6 +38,7 @@ struct imap_view {
 	GArray *msgs;		/* of struct imap_msg, ascending UID; owned */
 	uint32_t uidvalidity, uidnext;
 	uint64_t highest;	/* HIGHESTMODSEQ */
+	gint64 refreshed;	/* monotonic µs of the last look at the store */
 	char *state;		/* owned; the store's sync state, or NULL */
 };
 

@@ -25,6 +25,7 @@
 #include "server-private.h"
 
 #define IDLE_POLL_MS 500
+#define REFRESH_MS 1000
 #define RAW_LINE_MAX 8192
 #define SPILL_THRESHOLD (256 * 1024)
 
@@ -405,14 +406,21 @@ static bool run_line(struct imap_session *s, struct imap_line *l)
 		(!g_ascii_strcasecmp(cmd.name, "FETCH") ||
 		 !g_ascii_strcasecmp(cmd.name, "STORE") ||
 		 !g_ascii_strcasecmp(cmd.name, "SEARCH"));
-	if (s->view && !by_number && g_ascii_strcasecmp(cmd.name, "IDLE") &&
+	/* NOOP and CHECK are how clients ask for news: always; other
+	 * commands look at most once a REFRESH_MS, since each look may read
+	 * the whole folder when other writers are busy */
+	bool asks = !g_ascii_strcasecmp(cmd.name, "NOOP") ||
+		    !g_ascii_strcasecmp(cmd.name, "CHECK");
+	bool due = s->view && (asks || g_get_monotonic_time() -
+			       s->view->refreshed >= REFRESH_MS * 1000);
+	if (due && !by_number && g_ascii_strcasecmp(cmd.name, "IDLE") &&
 	    g_ascii_strcasecmp(cmd.name, "CLOSE") &&
 	    g_ascii_strcasecmp(cmd.name, "UNSELECT") &&
 	    g_ascii_strcasecmp(cmd.name, "SELECT") &&
 	    g_ascii_strcasecmp(cmd.name, "EXAMINE") &&
 	    g_ascii_strcasecmp(cmd.name, "LOGOUT"))
 		imap_view_refresh(s, true);
-	else if (s->view && by_number)
+	else if (due && by_number)
 		imap_view_refresh(s, false);
 	go_on = dispatch(s, &cmd);
 	return go_on && s->state != IMAP_LOGOUT;
