@@ -140,8 +140,8 @@ int journal_claim(struct cache_index *ix, int64_t seq, struct jrow **r_r)
 	return ix_end(ix, rc);
 }
 
-int journal_run_of_appends(struct cache_index *ix, int64_t first,
-			   unsigned max, GPtrArray **rows_r)
+int journal_run(struct cache_index *ix, int64_t first, unsigned max,
+		GPtrArray **rows_r)
 {
 	GPtrArray *out = g_ptr_array_new_with_free_func(
 		(GDestroyNotify)jrow_free);
@@ -153,8 +153,12 @@ int journal_run_of_appends(struct cache_index *ix, int64_t first,
 	while (st && sqlite3_step(st) == SQLITE_ROW) {
 		struct jrow *r = row_of(st);
 		struct jrow *head = out->len ? out->pdata[0] : r;
-		if (r->op != JOP_APPEND || r->state != JS_QUEUED ||
-		    strcmp(r->folder, head->folder)) {
+		/* a flag change goes along only once its message is known
+		 * on the server */
+		if (r->op != head->op || r->state != JS_QUEUED ||
+		    strcmp(r->folder, head->folder) ||
+		    (r->op != JOP_APPEND && r->op != JOP_FLAGS) ||
+		    (r->op == JOP_FLAGS && !r->rid)) {
 			jrow_free(r);
 			break;
 		}

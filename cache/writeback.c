@@ -56,8 +56,9 @@
 
 #define BACKOFF_FIRST_US (1 * G_USEC_PER_SEC)
 #define BACKOFF_MAX_US (300 * G_USEC_PER_SEC)
-/* Appends sent in one request at most. */
+/* Appends sent in one request at most; flag changes in one exchange. */
 #define APPEND_BATCH 32
+#define FLAGS_BATCH 256
 /* Failed attempts a flush waits through before it gives up. */
 #define FLUSH_ATTEMPTS 3
 
@@ -1185,6 +1186,76 @@ static enum outcome replay_batch(struct mfs_backend *c, GPtrArray *rows,
 	return out;
 }
 
+/*
+ * Flag changes of several messages of one folder in one exchange.  Flags
+ * are set to exact values, so a repeat is harmless: the rows are claimed
+ * and finished as one.  A message the server no longer has is refused on
+ * its own.  Returns DONE, RETRY (reason in *e), or REFUSED when the store
+ * has no such call (nothing was sent).
+ */
+static enum outcome replay_flags(struct mfs_backend *c, GPtrArray *rows,
+				 struct mfs_error *e)
+{
+	const char **ids = g_new0(const char *, rows->len);
+	uint64_t *flags = g_new0(uint64_t, rows->len);
+	int *rcs = g_new0(int, rows->len);
+	struct jrow *first = rows->pdata[0];
+	int rc = 0;
+
+	index_begin(c->ix);
+	for (guint i = 0; i < rows->len && rc == 0; i++) {
+		struct jrow *r = rows->pdata[i];
+		rc = journal_set_state(c->ix, r->seq, JS_SENT);
+		ids[i] = r->rid;
+		flags[i] = r->flags;
+	}
+	/* read again: a change folded into a row before the claim counts */
+	for (guint i = 0; i < rows->len && rc == 0; i++) {
+		struct jrow *now = NULL;
+		if ((rc = journal_get(c->ix, ((struct jrow *)
+					      rows->pdata[i])->seq, &now)) == 0)
+			flags[i] = now->flags;
+		jrow_free(now);
+	}
+	if (index_end(c->ix, rc) < 0) {
+		rc = -EIO;
+		goto out;
+	}
+	step(c);
+	rc = mfs_store_set_flags_batch(&c->inner, first->folder, ids, flags,
+				       rows->len, rcs, e);
+	if (rc == -ENOTSUP) {
+		c->wb_no_flag_batch = true;
+		for (guint i = 0; i < rows->len; i++)
+			journal_set_state(c->ix, ((struct jrow *)
+						  rows->pdata[i])->seq,
+					  JS_QUEUED);
+		goto out;
+	}
+	if (rc < 0) {
+		journal_note_failure(c->ix, first->seq, e->msg);
+		goto out;
+	}
+	step(c);
+	for (guint i = 0; i < rows->len; i++) {
+		struct jrow *r = rows->pdata[i];
+		if (rcs[i] == 0) {
+			finish_row(c, r, NULL);
+		} else {
+			g_autofree char *why = g_strdup_printf(
+				"the message was deleted on the server while "
+				"its flags were being changed here");
+			refuse_row(c, r, why);
+		}
+	}
+	step(c);
+out:
+	g_free(ids);
+	g_free(flags);
+	g_free(rcs);
+	return rc == -ENOTSUP ? REFUSED : rc < 0 ? RETRY : DONE;
+}
+
 /* Replay the oldest row once.  Returns its outcome; RETRY leaves the
  * reason in *e. */
 static enum outcome replay_first(struct mfs_backend *c, struct jrow *first,
@@ -1196,11 +1267,24 @@ static enum outcome replay_first(struct mfs_backend *c, struct jrow *first,
 	g_autofree char *rid = NULL;
 	enum outcome out;
 
+	if (first->op == JOP_FLAGS && !was_sent && first->rid &&
+	    !c->wb_no_flag_batch) {
+		GPtrArray *rows = NULL;
+		if (journal_run(c->ix, first->seq, FLAGS_BATCH, &rows) == 0 &&
+		    rows->len > 1) {
+			out = replay_flags(c, rows, e);
+			g_ptr_array_unref(rows);
+			if (out != REFUSED)
+				return out;
+		} else if (rows) {
+			g_ptr_array_unref(rows);
+		}
+	}
 	if (first->op == JOP_APPEND && !was_sent && !c->wb_no_batch &&
 	    first->seq > c->wb_single_until) {
 		GPtrArray *rows = NULL;
-		if (journal_run_of_appends(c->ix, first->seq, APPEND_BATCH,
-					   &rows) == 0 && rows->len > 1) {
+		if (journal_run(c->ix, first->seq, APPEND_BATCH, &rows) == 0 &&
+		    rows->len > 1) {
 			out = replay_batch(c, rows, e);
 			g_ptr_array_unref(rows);
 			if (out != REFUSED)

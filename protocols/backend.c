@@ -139,6 +139,14 @@ int mfs_store_append_batch(struct mfs_store *st, const char *folder,
 	return CALL(st, append_batch, folder, NULL, folder, in, n, items_r, e);
 }
 
+int mfs_store_set_flags_batch(struct mfs_store *st, const char *folder,
+			      const char *const *ids, const uint64_t *flags,
+			      size_t n, int *rcs, struct mfs_error *e)
+{
+	return CALL(st, set_flags_batch, folder, NULL, folder, ids, flags, n,
+		    rcs, e);
+}
+
 int mfs_store_set_flags(struct mfs_store *st, const char *folder,
 			const char *id, uint64_t flags, struct mfs_error *e)
 {

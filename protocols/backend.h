@@ -180,6 +180,14 @@ struct mfs_backend_ops {
 			    const struct mfs_append *in, size_t n,
 			    GPtrArray **items_r, struct mfs_error *e);
 
+	/* Set the flags of several items of one folder in one exchange:
+	 * items ids[i] to flags[i].  rcs[i] is 0, or -ENOENT for an item the
+	 * server does not have.  Returns 0 when the exchange went through
+	 * (whatever rcs say), else -errno and nothing is known.  Optional. */
+	int (*set_flags_batch)(struct mfs_backend *be, const char *folder,
+			       const char *const *ids, const uint64_t *flags,
+			       size_t n, int *rcs, struct mfs_error *e);
+
 	/* Set the item's flags to exactly `flags` (MFS_FLAG_NEW included). */
 	int (*set_flags)(struct mfs_backend *be, const char *folder,
 			 const char *id, uint64_t flags, struct mfs_error *e);
@@ -258,6 +266,9 @@ int mfs_store_append(struct mfs_store *st, const char *folder, int fd,
 int mfs_store_append_batch(struct mfs_store *st, const char *folder,
 			   const struct mfs_append *in, size_t n,
 			   GPtrArray **items_r, struct mfs_error *e);
+int mfs_store_set_flags_batch(struct mfs_store *st, const char *folder,
+			      const char *const *ids, const uint64_t *flags,
+			      size_t n, int *rcs, struct mfs_error *e);
 int mfs_store_set_flags(struct mfs_store *st, const char *folder,
 			const char *id, uint64_t flags, struct mfs_error *e);
 int mfs_store_remove(struct mfs_store *st, const char *folder, const char *id,

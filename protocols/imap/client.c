@@ -391,6 +391,7 @@ const struct mfs_backend_ops imap_backend_ops = {
 	.fetch_batch = imap_fetch_batch,
 	.append = imap_append,
 	.append_batch = imap_append_batch,
+	.set_flags_batch = imap_set_flags_batch,
 	.set_flags = imap_set_flags,
 	.remove = imap_remove,
 	.move = imap_move,

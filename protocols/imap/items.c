@@ -920,6 +920,100 @@ int imap_set_flags(struct mfs_backend *be, const char *folder, const char *id,
 	return rc;
 }
 
+int imap_set_flags_batch(struct mfs_backend *be, const char *folder,
+			 const char *const *ids, const uint64_t *flags,
+			 size_t n, int *rcs, struct mfs_error *e)
+{
+	GHashTable *sets = g_hash_table_new_full(g_int64_hash, g_int64_equal,
+						 g_free, NULL);
+	GArray *uids = g_array_sized_new(FALSE, FALSE, sizeof(uint64_t), n);
+	GString *all = g_string_new(NULL);
+	struct sync_ctx sc = { 0 };
+	struct imap_conn *c = NULL;
+	uint64_t uv = 0, cur;
+	int rc = 0;
+
+	/* the same flags for several messages: one STORE for all of them */
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		uint64_t v, uid;
+		if (imap_parse_item_id(ids[i], &v, &uid) < 0 ||
+		    (i > 0 && v != uv)) {
+			rc = mfs_error_set(e, -EINVAL, MFS_ERR_ITEM,
+					   MFS_ERR_FINAL, "%s: not one batch",
+					   ids[i]);
+			break;
+		}
+		uv = v;
+		g_array_append_val(uids, uid);
+		g_string_append_printf(all, "%s%" G_GUINT64_FORMAT,
+				       i ? "," : "", uid);
+		int64_t key = (int64_t)(flags[i] & MFS_FLAG_LETTERS);
+		GString *set = g_hash_table_lookup(sets, &key);
+		if (!set) {
+			set = g_string_new(NULL);
+			g_hash_table_insert(sets, g_memdup2(&key, sizeof(key)),
+					    set);
+		} else {
+			g_string_append_c(set, ',');
+		}
+		g_string_append_printf(set, "%" G_GUINT64_FORMAT, uid);
+	}
+	if (rc == 0 && (rc = imap_pool_get(be, folder, &c, &cur, e)) == 0 &&
+	    cur != uv)
+		rc = mfs_error_set(e, -ENOENT, MFS_ERR_ITEM, MFS_ERR_FINAL,
+				   "%s: UIDVALIDITY changed", folder);
+	/* up to date first, as in take_item */
+	if (rc == 0)
+		rc = imap_conn_run(c, imap_cmd_new("NOOP"), NULL, NULL, NULL, e);
+	GHashTableIter it;
+	gpointer k, v;
+	g_hash_table_iter_init(&it, sets);
+	while (rc == 0 && g_hash_table_iter_next(&it, &k, &v)) {
+		uint64_t fl = (uint64_t)*(int64_t *)k;
+		g_autofree char *add = flag_list(fl, false);
+		g_autofree char *del = flag_list(fl, true);
+		GString *set = v;
+		if (*add)
+			rc = imap_conn_run(c, imap_cmd_new("UID STORE %s "
+							   "+FLAGS.SILENT %s",
+							   set->str, add),
+					   NULL, NULL, NULL, e);
+		if (rc == 0 && *del)
+			rc = imap_conn_run(c, imap_cmd_new("UID STORE %s "
+							   "-FLAGS.SILENT %s",
+							   set->str, del),
+					   NULL, NULL, NULL, e);
+	}
+	/* which of them the server has: a STORE to a gone UID does nothing */
+	sc.uidvalidity = uv;
+	sc.items = g_ptr_array_new_with_free_func((GDestroyNotify)mfs_item_free);
+	if (rc == 0)
+		rc = imap_conn_run(c, imap_cmd_new("UID FETCH %s " LIST_ITEMS,
+						   all->str), items_cb, &sc, NULL,
+				   e);
+	if (c)
+		imap_pool_put(be, c);
+	if (rc == 0) {
+		GHashTable *have = g_hash_table_new(g_str_hash, g_str_equal);
+		for (guint i = 0; i < sc.items->len; i++)
+			g_hash_table_add(have, ((struct mfs_item *)
+						sc.items->pdata[i])->id);
+		for (size_t i = 0; i < n; i++)
+			rcs[i] = g_hash_table_contains(have, ids[i]) ? 0
+								     : -ENOENT;
+		g_hash_table_unref(have);
+	}
+	g_ptr_array_unref(sc.items);
+	GHashTableIter fi;
+	g_hash_table_iter_init(&fi, sets);
+	while (g_hash_table_iter_next(&fi, NULL, &v))
+		g_string_free(v, TRUE);
+	g_hash_table_unref(sets);
+	g_array_unref(uids);
+	g_string_free(all, TRUE);
+	return rc;
+}
+
 static int expunge_uid(struct imap_conn *c, uint64_t uid, struct mfs_error *e)
 {
 	int rc = imap_conn_run(c, imap_cmd_new("UID STORE %" G_GUINT64_FORMAT

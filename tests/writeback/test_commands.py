@@ -8,7 +8,8 @@ import subprocess
 from cutproxy import CutProxy
 from dovecot import make_message
 from mailfs_mount import MAILFS
-from wbutil import letters, names, new_mount, pending, status, write
+from wbutil import (letters, names, new_mount, pending, status, wait_until,
+                    write)
 
 HOLD = {"MAILFS_TEST_HOLD_FLUSH": "1"}
 
@@ -130,4 +131,26 @@ def test_a_message_deleted_before_it_was_sent_never_reaches_the_server(
     assert pending(fs) == 0
     fs.flush()
     assert data not in on_server(fs)
+    fs.unmount()
+
+
+def test_many_flag_changes_go_together(dovecot_server, imap_mount_factory,
+                                       tmp_path):
+    fs = new_mount(dovecot_server, imap_mount_factory, tmp_path, env=HOLD)
+    dovecot_server.append_many(fs.user, "INBOX",
+                               [make_message(1100 + n) for n in range(40)])
+    assert wait_until(lambda: len(names(fs, "INBOX")) == 43)
+    listed = names(fs, "INBOX")
+    for n in listed:
+        os.rename(fs.m("INBOX", "cur", n),
+                  fs.m("INBOX", "cur", n.split(":2,")[0] + ":2,FS"))
+    assert pending(fs) == 43
+    gone = dovecot_server.list_messages(fs.user, "INBOX")[5]
+    dovecot_server.expunge(fs.user, "INBOX", [gone.uid])
+    fs.flush()
+    got = dovecot_server.list_messages(fs.user, "INBOX")
+    assert len(got) == 42 and all(letters(m.flags) == "FS" for m in got)
+    kept = os.listdir(os.path.join(fs.cache, "sync-issues"))
+    assert len([k for k in kept if k.endswith(".reason")]) == 1
+    assert pending(fs) == 0
     fs.unmount()

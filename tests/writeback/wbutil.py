@@ -39,6 +39,8 @@ def new_mount(dovecot, factory, tmp_path, env=None, **keys):
     fs = factory(conf, "imap")
     fs.user, fs.password, fs.dovecot = user, password, dovecot
     fs.env.update(env or {})
+    if os.environ.get("MAILFS_TEST_DEBUG"):
+        fs.extra_args.append("-d")
     return fs.mount()
 
 
