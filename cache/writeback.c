@@ -1256,6 +1256,47 @@ out:
 	return rc == -ENOTSUP ? REFUSED : rc < 0 ? RETRY : DONE;
 }
 
+/*
+ * Deletes of several messages of one folder in one exchange; a delete is
+ * safe to repeat.  Returns DONE, RETRY (reason in *e), or REFUSED when the
+ * batch was not tried or not taken as a whole: then one by one.
+ */
+static enum outcome replay_removes(struct mfs_backend *c, GPtrArray *rows,
+				   struct mfs_error *e)
+{
+	const char **ids = g_new0(const char *, rows->len);
+	struct jrow *first = rows->pdata[0];
+	int rc = 0;
+
+	index_begin(c->ix);
+	for (guint i = 0; i < rows->len && rc == 0; i++) {
+		struct jrow *r = rows->pdata[i];
+		rc = journal_set_state(c->ix, r->seq, JS_SENT);
+		ids[i] = r->rid;
+	}
+	if (index_end(c->ix, rc) < 0) {
+		g_free(ids);
+		return RETRY;
+	}
+	step(c);
+	rc = mfs_store_remove_batch(&c->inner, first->folder, ids, rows->len,
+				    e);
+	g_free(ids);
+	if (rc == -ENOTSUP)
+		c->wb_no_remove_batch = true;
+	if (rc < 0 && (rc == -ENOTSUP || e->retry == MFS_ERR_FINAL))
+		return REFUSED;
+	if (rc < 0) {
+		journal_note_failure(c->ix, first->seq, e->msg);
+		return RETRY;
+	}
+	step(c);
+	for (guint i = 0; i < rows->len; i++)
+		finish_row(c, rows->pdata[i], NULL);
+	step(c);
+	return DONE;
+}
+
 /* Replay the oldest row once.  Returns its outcome; RETRY leaves the
  * reason in *e. */
 static enum outcome replay_first(struct mfs_backend *c, struct jrow *first,
@@ -1267,6 +1308,19 @@ static enum outcome replay_first(struct mfs_backend *c, struct jrow *first,
 	g_autofree char *rid = NULL;
 	enum outcome out;
 
+	if (first->op == JOP_REMOVE && !was_sent && first->rid &&
+	    !c->wb_no_remove_batch) {
+		GPtrArray *rows = NULL;
+		if (journal_run(c->ix, first->seq, FLAGS_BATCH, &rows) == 0 &&
+		    rows->len > 1) {
+			out = replay_removes(c, rows, e);
+			g_ptr_array_unref(rows);
+			if (out != REFUSED)
+				return out;
+		} else if (rows) {
+			g_ptr_array_unref(rows);
+		}
+	}
 	if (first->op == JOP_FLAGS && !was_sent && first->rid &&
 	    !c->wb_no_flag_batch) {
 		GPtrArray *rows = NULL;

@@ -159,6 +159,13 @@ int mfs_store_remove(struct mfs_store *st, const char *folder, const char *id,
 	return CALL(st, remove, folder, id, folder, id, e);
 }
 
+int mfs_store_remove_batch(struct mfs_store *st, const char *folder,
+			   const char *const *ids, size_t n,
+			   struct mfs_error *e)
+{
+	return CALL(st, remove_batch, folder, NULL, folder, ids, n, e);
+}
+
 int mfs_store_move(struct mfs_store *st, const char *folder, const char *id,
 		   const char *dest, uint64_t flags, struct mfs_item **item_r,
 		   struct mfs_error *e)

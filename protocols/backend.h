@@ -196,6 +196,12 @@ struct mfs_backend_ops {
 	int (*remove)(struct mfs_backend *be, const char *folder,
 		      const char *id, struct mfs_error *e);
 
+	/* Remove several items of one folder in one exchange; one the server
+	 * no longer has counts as removed.  Optional. */
+	int (*remove_batch)(struct mfs_backend *be, const char *folder,
+			    const char *const *ids, size_t n,
+			    struct mfs_error *e);
+
 	/* Move (or copy) the item into `dest` with `flags`; *item_r (caller
 	 * owns) is the item as `dest` now holds it. */
 	int (*move)(struct mfs_backend *be, const char *folder, const char *id,
@@ -273,6 +279,9 @@ int mfs_store_set_flags(struct mfs_store *st, const char *folder,
 			const char *id, uint64_t flags, struct mfs_error *e);
 int mfs_store_remove(struct mfs_store *st, const char *folder, const char *id,
 		     struct mfs_error *e);
+int mfs_store_remove_batch(struct mfs_store *st, const char *folder,
+			   const char *const *ids, size_t n,
+			   struct mfs_error *e);
 int mfs_store_move(struct mfs_store *st, const char *folder, const char *id,
 		   const char *dest, uint64_t flags, struct mfs_item **item_r,
 		   struct mfs_error *e);

@@ -1014,20 +1014,63 @@ int imap_set_flags_batch(struct mfs_backend *be, const char *folder,
 	return rc;
 }
 
-static int expunge_uid(struct imap_conn *c, uint64_t uid, struct mfs_error *e)
+/* Remove the messages of the UID set `set` ("5", "5,9,12"). */
+static int expunge_set(struct imap_conn *c, const char *set,
+		       struct mfs_error *e)
 {
-	int rc = imap_conn_run(c, imap_cmd_new("UID STORE %" G_GUINT64_FORMAT
-					       " +FLAGS.SILENT (\\Deleted)",
-					       uid), NULL, NULL, NULL, e);
+	int rc = imap_conn_run(c, imap_cmd_new("UID STORE %s +FLAGS.SILENT "
+					       "(\\Deleted)", set),
+			       NULL, NULL, NULL, e);
 	if (rc < 0)
 		return rc;
 	/* without UIDPLUS, EXPUNGE also removes what others marked
 	 * \Deleted in this folder (see docs/DEVIATIONS.md) */
 	if (imap_conn_cap(c, "UIDPLUS"))
-		return imap_conn_run(c, imap_cmd_new("UID EXPUNGE %"
-						     G_GUINT64_FORMAT, uid),
+		return imap_conn_run(c, imap_cmd_new("UID EXPUNGE %s", set),
 				     NULL, NULL, NULL, e);
 	return imap_conn_run(c, imap_cmd_new("EXPUNGE"), NULL, NULL, NULL, e);
+}
+
+static int expunge_uid(struct imap_conn *c, uint64_t uid, struct mfs_error *e)
+{
+	char set[32];
+
+	snprintf(set, sizeof(set), "%" G_GUINT64_FORMAT, uid);
+	return expunge_set(c, set, e);
+}
+
+int imap_remove_batch(struct mfs_backend *be, const char *folder,
+		      const char *const *ids, size_t n, struct mfs_error *e)
+{
+	GString *set = g_string_new(NULL);
+	struct imap_conn *c = NULL;
+	uint64_t uv = 0, cur;
+	int rc = 0;
+
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		uint64_t v, uid;
+		if (imap_parse_item_id(ids[i], &v, &uid) < 0 ||
+		    (i > 0 && v != uv))
+			rc = mfs_error_set(e, -EINVAL, MFS_ERR_ITEM,
+					   MFS_ERR_FINAL, "%s: not one batch",
+					   ids[i]);
+		uv = v;
+		g_string_append_printf(set, "%s%" G_GUINT64_FORMAT, i ? "," : "",
+				       uid);
+	}
+	if (rc == 0 && (rc = imap_pool_get(be, folder, &c, &cur, e)) == 0 &&
+	    cur != uv)
+		/* renumbered: none of these UIDs names those messages now */
+		rc = mfs_error_set(e, -ENOENT, MFS_ERR_FOLDER, MFS_ERR_FINAL,
+				   "%s: UIDVALIDITY changed", folder);
+	if (rc == 0)
+		rc = imap_conn_run(c, imap_cmd_new("NOOP"), NULL, NULL, NULL, e);
+	if (rc == 0)
+		rc = expunge_set(c, set->str, e);
+	if (c)
+		imap_pool_put(be, c);
+	g_string_free(set, TRUE);
+	return rc;
 }
 
 int imap_remove(struct mfs_backend *be, const char *folder, const char *id,

@@ -154,3 +154,23 @@ def test_many_flag_changes_go_together(dovecot_server, imap_mount_factory,
     assert len([k for k in kept if k.endswith(".reason")]) == 1
     assert pending(fs) == 0
     fs.unmount()
+
+
+def test_many_deletes_go_together(dovecot_server, imap_mount_factory,
+                                  tmp_path):
+    fs = new_mount(dovecot_server, imap_mount_factory, tmp_path, env=HOLD)
+    dovecot_server.append_many(fs.user, "INBOX",
+                               [make_message(1200 + n) for n in range(30)])
+    assert wait_until(lambda: len(names(fs, "INBOX")) == 33)
+    keep = names(fs, "INBOX")[0]
+    for n in names(fs, "INBOX")[1:]:
+        os.unlink(fs.m("INBOX", "cur", n))
+    assert names(fs, "INBOX") == [keep] and pending(fs) == 32
+    # one of them is gone from the server already: still a delete done
+    gone = dovecot_server.list_messages(fs.user, "INBOX")[7]
+    dovecot_server.expunge(fs.user, "INBOX", [gone.uid])
+    fs.flush()
+    assert len(dovecot_server.list_messages(fs.user, "INBOX")) == 1
+    assert not [k for k in os.listdir(os.path.join(fs.cache, "sync-issues"))]
+    assert pending(fs) == 0 and names(fs, "INBOX") == [keep]
+    fs.unmount()
