@@ -49,8 +49,25 @@ static int note(struct imap_session *s, const char *folder,
 				info, st);
 
 	if (rc == -ESTALE) {
-		g_autoptr(GArray) msgs = NULL;
-		if ((rc = imap_folder_load(s, folder, &msgs, st, NULL)) < 0)
+		/* the messages that were there before ours come first */
+		struct mfs_sync_result *res = NULL;
+		g_autofree struct imap_uid_info *all = NULL;
+		g_autoptr(GHashTable) ours = g_hash_table_new(g_str_hash,
+							      g_str_equal);
+		if ((rc = mfs_store_sync(s->ctx->store, folder, NULL, &res,
+					 NULL)) < 0)
+			return rc;
+		for (size_t i = 0; i < n; i++)
+			g_hash_table_add(ours, (gpointer)ids[i]);
+		for (guint i = res->changed->len; i-- > 0;) {
+			const struct mfs_item *it = res->changed->pdata[i];
+			if (g_hash_table_contains(ours, it->id))
+				g_ptr_array_remove_index(res->changed, i);
+		}
+		rc = imap_uids_assign(s->ctx->store_root, folder, res->changed,
+				      &all, st);
+		mfs_sync_result_free(&res);
+		if (rc < 0)
 			return rc;
 		rc = imap_uids_note(s->ctx->store_root, folder, ids, flags, n,
 				    info, st);
