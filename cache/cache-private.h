@@ -75,6 +75,7 @@ struct mfs_backend {
 	bool wb_no_batch;		/* the store cannot append in batches */
 	bool wb_no_flag_batch;		/* nor set flags in batches */
 	bool wb_no_remove_batch;	/* nor delete in batches */
+	bool wb_no_move_batch;		/* nor move or copy in batches */
 	int64_t wb_single_until;	/* rows up to this seq go one by one
 					   (a batch of them was refused) */
 	char *wb_error;			/* owned; the last failure; lock */

@@ -153,12 +153,14 @@ int journal_run(struct cache_index *ix, int64_t first, unsigned max,
 	while (st && sqlite3_step(st) == SQLITE_ROW) {
 		struct jrow *r = row_of(st);
 		struct jrow *head = out->len ? out->pdata[0] : r;
-		/* a flag change or delete goes along only once its message
+		/* a change of a message goes along only once the message
 		 * is known on the server */
 		if (r->op != head->op || r->state != JS_QUEUED ||
 		    strcmp(r->folder, head->folder) ||
+		    g_strcmp0(r->dest, head->dest) ||
 		    (r->op != JOP_APPEND && r->op != JOP_FLAGS &&
-		     r->op != JOP_REMOVE) ||
+		     r->op != JOP_REMOVE && r->op != JOP_MOVE &&
+		     r->op != JOP_COPY) ||
 		    (r->op != JOP_APPEND && !r->rid)) {
 			jrow_free(r);
 			break;

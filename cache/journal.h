@@ -70,8 +70,8 @@ int journal_get(struct cache_index *ix, int64_t seq, struct jrow **r_r);
  * row after this cannot be lost.  Caller owns *r_r. */
 int journal_claim(struct cache_index *ix, int64_t seq, struct jrow **r_r);
 /* From row `first` on, the run of unsent rows of its kind for its folder
- * that can go in one request (appends; flag changes and deletes of
- * messages the server has), at most `max`.  Caller owns *rows_r (of struct jrow *). */
+ * that can go in one request (appends; flag changes, deletes, moves and
+ * copies to one folder of messages the server has), at most `max`.  Caller owns *rows_r (of struct jrow *). */
 int journal_run(struct cache_index *ix, int64_t first, unsigned max,
 		GPtrArray **rows_r);
 /* The newest row naming item `id` of `folder` (as source or target). */

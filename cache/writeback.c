@@ -59,6 +59,7 @@
 /* Appends sent in one request at most; flag changes in one exchange. */
 #define APPEND_BATCH 32
 #define FLAGS_BATCH 256
+#define MOVE_BATCH 128
 /* Failed attempts a flush waits through before it gives up. */
 #define FLUSH_ATTEMPTS 3
 
@@ -1297,6 +1298,72 @@ static enum outcome replay_removes(struct mfs_backend *c, GPtrArray *rows,
 	return DONE;
 }
 
+/*
+ * Moves (or copies) of several messages of one folder to one folder in one
+ * exchange.  Returns DONE, RETRY (reason in *e; the rows stay SENT and
+ * are looked up one by one), or REFUSED when the batch was not tried
+ * (nothing sent, the rows are queued again) or not taken as a whole.
+ */
+static enum outcome replay_moves(struct mfs_backend *c, GPtrArray *rows,
+				 struct mfs_error *e)
+{
+	const char **ids = g_new0(const char *, rows->len);
+	uint64_t *flags = g_new0(uint64_t, rows->len);
+	struct jrow *first = rows->pdata[0];
+	GPtrArray *made = NULL;
+	int rc = 0;
+
+	index_begin(c->ix);
+	for (guint i = 0; i < rows->len && rc == 0; i++) {
+		struct jrow *r = rows->pdata[i], *now = NULL;
+		rc = journal_set_state(c->ix, r->seq, JS_SENT);
+		ids[i] = r->rid;
+		/* the flags as they are at the claim */
+		if (rc == 0 && (rc = journal_get(c->ix, r->seq, &now)) == 0)
+			flags[i] = now->flags;
+		jrow_free(now);
+	}
+	if (index_end(c->ix, rc) < 0) {
+		rc = -EIO;
+		goto out;
+	}
+	step(c);
+	rc = mfs_store_move_batch(&c->inner, first->folder, ids, first->dest,
+				  flags, rows->len, first->op == JOP_MOVE,
+				  &made, e);
+	if (rc == -ENOTSUP) {
+		c->wb_no_move_batch = true;
+		for (guint i = 0; i < rows->len; i++)
+			journal_set_state(c->ix, ((struct jrow *)
+						  rows->pdata[i])->seq,
+					  JS_QUEUED);
+		goto out;
+	}
+	if (rc < 0) {
+		if (e->retry != MFS_ERR_FINAL)
+			journal_note_failure(c->ix, first->seq, e->msg);
+		goto out;
+	}
+	step(c);
+	for (guint i = 0; i < rows->len; i++) {
+		struct mfs_item *it = made->pdata[i];
+		if (it)
+			finish_row(c, rows->pdata[i], it->id);
+		else
+			refuse_row(c, rows->pdata[i], "the message is gone "
+				   "from the server");
+	}
+	step(c);
+out:
+	if (made)
+		g_ptr_array_unref(made);
+	g_free(ids);
+	g_free(flags);
+	if (rc == -ENOTSUP || (rc < 0 && e->retry == MFS_ERR_FINAL))
+		return REFUSED;
+	return rc < 0 ? RETRY : DONE;
+}
+
 /* Replay the oldest row once.  Returns its outcome; RETRY leaves the
  * reason in *e. */
 static enum outcome replay_first(struct mfs_backend *c, struct jrow *first,
@@ -1308,6 +1375,19 @@ static enum outcome replay_first(struct mfs_backend *c, struct jrow *first,
 	g_autofree char *rid = NULL;
 	enum outcome out;
 
+	if ((first->op == JOP_MOVE || first->op == JOP_COPY) && !was_sent &&
+	    first->rid && !c->wb_no_move_batch) {
+		GPtrArray *rows = NULL;
+		if (journal_run(c->ix, first->seq, MOVE_BATCH, &rows) == 0 &&
+		    rows->len > 1) {
+			out = replay_moves(c, rows, e);
+			g_ptr_array_unref(rows);
+			if (out != REFUSED)
+				return out;
+		} else if (rows) {
+			g_ptr_array_unref(rows);
+		}
+	}
 	if (first->op == JOP_REMOVE && !was_sent && first->rid &&
 	    !c->wb_no_remove_batch) {
 		GPtrArray *rows = NULL;

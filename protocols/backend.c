@@ -180,6 +180,15 @@ int mfs_store_copy(struct mfs_store *st, const char *folder, const char *id,
 	return CALL(st, copy, folder, id, folder, id, dest, flags, item_r, e);
 }
 
+int mfs_store_move_batch(struct mfs_store *st, const char *folder,
+			 const char *const *ids, const char *dest,
+			 const uint64_t *flags, size_t n, bool move,
+			 GPtrArray **items_r, struct mfs_error *e)
+{
+	return CALL(st, move_batch, folder, NULL, folder, ids, dest, flags, n,
+		    move, items_r, e);
+}
+
 int mfs_store_create_folder(struct mfs_store *st, const char *path,
 			    enum mfs_folder_kind kind, struct mfs_error *e)
 {

@@ -211,6 +211,16 @@ struct mfs_backend_ops {
 		    const char *dest, uint64_t flags, struct mfs_item **item_r,
 		    struct mfs_error *e);
 
+	/* Move (`move`) or copy several items of one folder into `dest`,
+	 * items ids[i] with flags[i], in one exchange.  *items_r (caller
+	 * owns) has for each input the item as `dest` now holds it, or NULL
+	 * where the server did not have it.  Optional: -ENOTSUP, and then
+	 * nothing was sent. */
+	int (*move_batch)(struct mfs_backend *be, const char *folder,
+			  const char *const *ids, const char *dest,
+			  const uint64_t *flags, size_t n, bool move,
+			  GPtrArray **items_r, struct mfs_error *e);
+
 	/* Folder management.  delete_folder fails with -ENOTEMPTY while the
 	 * folder holds items or sub-folders; rename_folder moves sub-folders
 	 * along. */
@@ -288,6 +298,10 @@ int mfs_store_move(struct mfs_store *st, const char *folder, const char *id,
 int mfs_store_copy(struct mfs_store *st, const char *folder, const char *id,
 		   const char *dest, uint64_t flags, struct mfs_item **item_r,
 		   struct mfs_error *e);
+int mfs_store_move_batch(struct mfs_store *st, const char *folder,
+			 const char *const *ids, const char *dest,
+			 const uint64_t *flags, size_t n, bool move,
+			 GPtrArray **items_r, struct mfs_error *e);
 int mfs_store_create_folder(struct mfs_store *st, const char *path,
 			    enum mfs_folder_kind kind, struct mfs_error *e);
 int mfs_store_rename_folder(struct mfs_store *st, const char *from,

@@ -393,6 +393,7 @@ const struct mfs_backend_ops imap_backend_ops = {
 	.append_batch = imap_append_batch,
 	.set_flags_batch = imap_set_flags_batch,
 	.remove_batch = imap_remove_batch,
+	.move_batch = imap_move_batch,
 	.set_flags = imap_set_flags,
 	.remove = imap_remove,
 	.move = imap_move,

@@ -87,6 +87,10 @@ int imap_set_flags_batch(struct mfs_backend *be, const char *folder,
 			 size_t n, int *rcs, struct mfs_error *e);
 int imap_remove_batch(struct mfs_backend *be, const char *folder,
 		      const char *const *ids, size_t n, struct mfs_error *e);
+int imap_move_batch(struct mfs_backend *be, const char *folder,
+		    const char *const *ids, const char *dest,
+		    const uint64_t *flags, size_t n, bool move,
+		    GPtrArray **items_r, struct mfs_error *e);
 int imap_append(struct mfs_backend *be, const char *folder, int fd,
 		const char *hint, uint64_t flags, int64_t date,
 		struct mfs_item **item_r, struct mfs_error *e);

@@ -1154,6 +1154,162 @@ static int transfer(struct mfs_backend *be, const char *folder,
 	return 0;
 }
 
+/* COPYUID with sets, as a MOVE or COPY of several messages gets it. */
+struct copyuid_sets {
+	uint64_t uv;
+	char *src, *dst;		/* owned */
+};
+
+static void copyuid_sets_take(struct copyuid_sets *cs, struct imap_line *l)
+{
+	struct imap_arg *code = imap_line_arg(l, 2);
+	GPtrArray *cl = code && code->type == IMAP_ARG_CODE ? code->list : NULL;
+	const char *src, *dst;
+
+	if (!cl || cl->len < 4 || !imap_arg_is(cl->pdata[0], "COPYUID") ||
+	    !imap_arg_number(cl->pdata[1], &cs->uv) ||
+	    !(src = imap_arg_string(cl->pdata[2])) ||
+	    !(dst = imap_arg_string(cl->pdata[3])))
+		return;
+	g_free(cs->src);
+	g_free(cs->dst);
+	cs->src = g_strdup(src);
+	cs->dst = g_strdup(dst);
+}
+
+static int copyuid_sets_cb(struct imap_line *l, void *data)
+{
+	if (imap_arg_is(imap_line_arg(l, 1), "OK"))
+		copyuid_sets_take(data, l);
+	return 0;
+}
+
+int imap_move_batch(struct mfs_backend *be, const char *folder,
+		    const char *const *ids, const char *dest,
+		    const uint64_t *flags, size_t n, bool move,
+		    GPtrArray **items_r, struct mfs_error *e)
+{
+	g_autofree char *dserver = NULL;
+	struct copyuid_sets cs = { 0 };
+	struct imap_line *done = NULL;
+	struct imap_conn *c = NULL;
+	GString *set = g_string_new(NULL);
+	GArray *uids = g_array_new(FALSE, FALSE, sizeof(uint64_t));
+	GArray *src = g_array_new(FALSE, FALSE, sizeof(uint64_t));
+	GArray *dst = g_array_new(FALSE, FALSE, sizeof(uint64_t));
+	GPtrArray *items = NULL, *got = NULL;
+	uint64_t uv = 0, cur;
+	int rc = imap_server_name(be, dest, &dserver, e);
+
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		uint64_t v, uid;
+		if (imap_parse_item_id(ids[i], &v, &uid) < 0 ||
+		    (i > 0 && v != uv))
+			rc = mfs_error_set(e, -EINVAL, MFS_ERR_ITEM,
+					   MFS_ERR_FINAL, "%s: not one batch",
+					   ids[i]);
+		uv = v;
+		g_array_append_val(uids, uid);
+		g_string_append_printf(set, "%s%" G_GUINT64_FORMAT, i ? "," : "",
+				       uid);
+	}
+	if (rc == 0 && (rc = imap_pool_get(be, folder, &c, &cur, e)) == 0 &&
+	    cur != uv)
+		rc = mfs_error_set(e, -ENOENT, MFS_ERR_FOLDER, MFS_ERR_FINAL,
+				   "%s: UIDVALIDITY changed", folder);
+	/* the UIDs in the target come from COPYUID: without UIDPLUS each
+	 * message is found on its own */
+	if (rc == 0 && !imap_conn_cap(c, "UIDPLUS"))
+		rc = mfs_error_set(e, -ENOTSUP, MFS_ERR_ACCOUNT, MFS_ERR_FINAL,
+				   "no UIDPLUS");
+	if (rc == 0)
+		rc = imap_conn_run(c, imap_cmd_new("NOOP"), NULL, NULL, NULL, e);
+	bool can_move = move && c && imap_conn_cap(c, "MOVE");
+	if (rc == 0) {
+		struct imap_cmd *cmd = imap_cmd_new("UID %s %s", can_move
+						    ? "MOVE" : "COPY",
+						    set->str);
+		imap_cmd_astring(cmd, dserver, strlen(dserver));
+		rc = imap_conn_run(c, cmd, copyuid_sets_cb, &cs, &done, e);
+	}
+	if (rc == 0 && !cs.src)
+		copyuid_sets_take(&cs, done);
+	imap_line_free(&done);
+	if (rc == 0 && move && !can_move)
+		rc = expunge_set(c, set->str, e);
+	if (c)
+		imap_pool_put(be, c);
+	/* none of them was there: no COPYUID at all */
+	if (rc == 0 && cs.src &&
+	    (!uid_set_expand(cs.src, n, src) || !uid_set_expand(cs.dst, n, dst) ||
+	     src->len != dst->len))
+		rc = mfs_error_set(e, -EPROTO, MFS_ERR_FOLDER, MFS_ERR_TRANSIENT,
+				   "%s: a COPYUID that does not add up",
+				   folder);
+	/* the messages as the target has them, then their flags */
+	GString *dset = g_string_new(NULL);
+	for (guint i = 0; rc == 0 && i < dst->len; i++)
+		g_string_append_printf(dset, "%s%" G_GUINT64_FORMAT,
+				       i ? "," : "",
+				       g_array_index(dst, uint64_t, i));
+	if (rc == 0 && dset->len)
+		rc = items_in(be, dest, dset->str, &got, e);
+	g_string_free(dset, TRUE);
+	if (rc == 0) {
+		items = g_ptr_array_new_full(n, (GDestroyNotify)mfs_item_free);
+		GPtrArray *fix_ids = g_ptr_array_new();
+		GArray *fix_flags = g_array_new(FALSE, FALSE, sizeof(uint64_t));
+		for (size_t i = 0; i < n; i++) {
+			struct mfs_item *it = NULL;
+			uint64_t want = g_array_index(uids, uint64_t, i);
+			for (guint k = 0; k < src->len && !it; k++) {
+				if (g_array_index(src, uint64_t, k) != want)
+					continue;
+				g_autofree char *id = imap_item_id(
+					cs.uv, g_array_index(dst, uint64_t, k));
+				for (guint j = 0; got && j < got->len; j++) {
+					struct mfs_item *g = got->pdata[j];
+					if (!strcmp(g->id, id))
+						it = mfs_item_dup(g);
+				}
+			}
+			if (it && (it->flags & MFS_FLAG_LETTERS) !=
+			    (flags[i] & MFS_FLAG_LETTERS)) {
+				it->flags = flags[i] & MFS_FLAG_LETTERS;
+				g_ptr_array_add(fix_ids, it->id);
+				g_array_append_val(fix_flags, flags[i]);
+			}
+			g_ptr_array_add(items, it);
+		}
+		if (fix_ids->len) {
+			int *rcs = g_new0(int, fix_ids->len);
+			rc = imap_set_flags_batch(be, dest,
+						  (const char *const *)
+						  fix_ids->pdata,
+						  (const uint64_t *)fix_flags->data,
+						  fix_ids->len, rcs, e);
+			g_free(rcs);
+		}
+		g_ptr_array_unref(fix_ids);
+		g_array_unref(fix_flags);
+	}
+	if (got)
+		g_ptr_array_unref(got);
+	g_string_free(set, TRUE);
+	g_array_unref(uids);
+	g_array_unref(src);
+	g_array_unref(dst);
+	g_free(cs.src);
+	g_free(cs.dst);
+	if (rc < 0) {
+		if (items)
+			g_ptr_array_unref(items);
+		return rc;
+	}
+	*items_r = items;
+	return 0;
+}
+
 int imap_move(struct mfs_backend *be, const char *folder, const char *id,
 	      const char *dest, uint64_t flags, struct mfs_item **item_r,
 	      struct mfs_error *e)

@@ -174,3 +174,36 @@ def test_many_deletes_go_together(dovecot_server, imap_mount_factory,
     assert not [k for k in os.listdir(os.path.join(fs.cache, "sync-issues"))]
     assert pending(fs) == 0 and names(fs, "INBOX") == [keep]
     fs.unmount()
+
+
+def test_many_moves_go_together(dovecot_server, imap_mount_factory,
+                                tmp_path):
+    fs = new_mount(dovecot_server, imap_mount_factory, tmp_path, env=HOLD)
+    sent = [make_message(1300 + n) for n in range(30)]
+    dovecot_server.append_many(fs.user, "INBOX", sent)
+    assert wait_until(lambda: len(names(fs, "INBOX")) == 33)
+    by_data = {}
+    for n in names(fs, "INBOX"):
+        with open(fs.m("INBOX", "cur", n), "rb") as f:
+            by_data[f.read()] = n
+    for k, data in enumerate(sent):
+        n = by_data[data]
+        flags = "FS" if k % 2 else ""
+        os.rename(fs.m("INBOX", "cur", n),
+                  fs.m("Archive", "cur", n.split(":2,")[0] + ":2," + flags))
+    assert pending(fs) == 30 and len(names(fs, "Archive")) == 30
+    gone = next(m for m in dovecot_server.list_messages(fs.user, "INBOX")
+                if m.data == sent[4])
+    dovecot_server.expunge(fs.user, "INBOX", [gone.uid])
+    fs.flush()
+    got = {m.data: letters(m.flags)
+           for m in dovecot_server.list_messages(fs.user, "Archive")}
+    want = {d: ("FS" if k % 2 else "") for k, d in enumerate(sent) if k != 4}
+    assert got == want
+    assert len(dovecot_server.list_messages(fs.user, "INBOX")) == 3
+    reasons = [k for k in os.listdir(os.path.join(fs.cache, "sync-issues"))
+               if k.endswith(".reason")]
+    assert len(reasons) == 1
+    assert wait_until(lambda: len(names(fs, "Archive")) == 29)
+    assert pending(fs) == 0
+    fs.unmount()
