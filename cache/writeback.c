@@ -107,6 +107,9 @@ static void keep_issue(struct mfs_backend *c, const char *label,
 
 	g_date_time_unref(now);
 	g_strdelimit(safe, "/", '_');
+	/* room for the stamp and ".reason" within a file name's 255 bytes */
+	if (strlen(safe) > 200)
+		safe[200] = '\0';
 	base = g_strdup_printf("%s-%u-%s", stamp,
 			       (unsigned)g_atomic_int_add(&c->wb_counter, 1),
 			       safe);
