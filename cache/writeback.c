@@ -93,10 +93,12 @@ static char *content_path(struct mfs_backend *c, const char *name)
 }
 
 /* Keep data the server would not take where the user finds it, with the
- * reason beside it: sync-issues/NAME and NAME.reason.  `src` (a file to
- * copy, may be NULL when there is nothing but the reason) is left alone. */
-static void keep_issue(struct mfs_backend *c, const char *label,
-		       const char *src, const char *reason)
+ * reason beside it: sync-issues/NAME and NAME.reason.  `src` (NULL when
+ * there is nothing but the reason) is moved there with `take`, else given
+ * a second name there: neither needs free space, and the bytes are on
+ * disk already.  Returns 0 or -errno (then `src` is where it was). */
+static int keep_issue(struct mfs_backend *c, const char *label,
+		      const char *src, bool take, const char *reason)
 {
 	g_autofree char *safe = g_strdup(label);
 	g_autofree char *base = NULL;
@@ -104,6 +106,7 @@ static void keep_issue(struct mfs_backend *c, const char *label,
 	g_autofree char *why = NULL;
 	GDateTime *now = g_date_time_new_now_utc();
 	g_autofree char *stamp = g_date_time_format(now, "%Y%m%dT%H%M%S");
+	int rc = 0;
 
 	g_date_time_unref(now);
 	g_strdelimit(safe, "/", '_');
@@ -115,21 +118,17 @@ static void keep_issue(struct mfs_backend *c, const char *label,
 			       safe);
 	path = g_build_filename(c->issues, base, NULL);
 	why = g_strconcat(path, ".reason", NULL);
-	if (src) {
-		int in = open(src, O_RDONLY | O_CLOEXEC);
-		int out = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
-			       0600);
-		if (in >= 0 && out >= 0 && file_copy_fd(in, out) == 0)
-			fsync(out);
-		if (in >= 0)
-			close(in);
-		if (out >= 0)
-			close(out);
+	if (src && (take ? rename(src, path) : link(src, path)) != 0) {
+		rc = -errno;
+		log_error_record("keeping %s in %s failed: %s", src, path,
+				 g_strerror(errno));
 	}
 	g_autofree char *text = g_strconcat(reason, "\n", NULL);
 	g_file_set_contents(why, text, -1, NULL);
 	file_fsync_dir(c->issues);
-	log_error_record("kept in %s: %s", path, reason);
+	if (rc == 0)
+		log_error_record("kept in %s: %s", path, reason);
+	return rc;
 }
 
 /* ---- making changes ---- */
@@ -1097,9 +1096,10 @@ static void refuse_row(struct mfs_backend *c, const struct jrow *r,
 		}
 		label = g_strdup_printf("%s%s%s", where, *name ? "-" : "",
 					name);
-		keep_issue(c, label, src, reason);
-		if (d->content)
-			unlink(src);
+		/* an append's bytes move there (a rename in the same
+		 * directory tree: it does not fail for want of space); a
+		 * body stays in the cache too */
+		keep_issue(c, label, src, d->content != NULL, reason);
 		g_hash_table_add(folders, g_strdup(d->folder));
 		if (d->dest)
 			g_hash_table_add(folders, g_strdup(d->dest));
