@@ -330,8 +330,11 @@ static char *choose_id(struct mfs_backend *be, const char *folder,
 	return maildir_unique_new();
 }
 
-/* Write the content of `in` to a new file `path`, durable, dated `date`. */
-static int write_file(const char *path, int in, int64_t date)
+/* Write the content of `in` to a new file `path`, durable, dated `date`;
+ * *sb_r describes it (read before anyone else can see it, let alone move
+ * it). */
+static int write_file(const char *path, int in, int64_t date,
+		      struct stat *sb_r)
 {
 	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	int rc;
@@ -345,6 +348,8 @@ static int write_file(const char *path, int in, int64_t date)
 			rc = -errno;
 	}
 	if (rc == 0 && fsync(fd) != 0)
+		rc = -errno;
+	if (rc == 0 && fstat(fd, sb_r) != 0)
 		rc = -errno;
 	if (close(fd) != 0 && rc == 0)
 		rc = -errno;
@@ -374,7 +379,7 @@ static int append_mail(struct mfs_backend *be, const char *folder, int in,
 						    local_sub_name(sub), name);
 		struct stat sb;
 
-		rc = write_file(tmp, in, date);
+		rc = write_file(tmp, in, date, &sb);
 		if (rc == -EEXIST)
 			continue;
 		if (rc < 0)
@@ -395,10 +400,8 @@ static int append_mail(struct mfs_backend *be, const char *folder, int in,
 		}
 		g_autofree char *subdir = g_path_get_dirname(final);
 		file_fsync_dir(subdir);
-		if (stat(final, &sb) != 0)
-			return mfs_error_set(e, -errno, MFS_ERR_ITEM,
-					     MFS_ERR_TRANSIENT, "%s: %s", final,
-					     g_strerror(errno));
+		/* not stat(final): a reader of new/ (an IMAP server, a mail
+		 * reader) may have moved it to cur/ already */
 		remember(be, folder, id, sub, name);
 		*item_r = mfs_item_new(id, (uint64_t)sb.st_size,
 				       sb.st_mtim.tv_sec, flags);
@@ -432,7 +435,7 @@ static int append_file(struct mfs_backend *be, const char *folder, int in,
 	g_autofree char *u = maildir_unique_new();
 	tmp = g_strdup_printf("%s/%s%s", dir, LOCAL_TMP_PREFIX, u);
 	final = g_build_filename(dir, name, NULL);
-	rc = write_file(tmp, in, date);
+	rc = write_file(tmp, in, date, &sb);
 	if (rc < 0)
 		return mfs_error_set(e, rc, MFS_ERR_ITEM, MFS_ERR_FINAL,
 				     "writing %s: %s", tmp, g_strerror(-rc));
@@ -444,9 +447,6 @@ static int append_file(struct mfs_backend *be, const char *folder, int in,
 				     "storing %s: %s", final, g_strerror(-rc));
 	}
 	file_fsync_dir(dir);
-	if (stat(final, &sb) != 0)
-		return mfs_error_set(e, -errno, MFS_ERR_ITEM, MFS_ERR_TRANSIENT,
-				     "%s: %s", final, g_strerror(errno));
 	remember(be, folder, name, LOCAL_SUB_DIR, name);
 	*item_r = mfs_item_new(name, (uint64_t)sb.st_size, sb.st_mtim.tv_sec,
 			       0);
