@@ -98,6 +98,10 @@ static void scan_sub(int dirfd, enum local_sub sub, enum mfs_folder_kind kind,
 	closedir(d);
 }
 
+/* Reads of a folder that changed while it was read, before the last one
+ * is taken as it is. */
+#define SCAN_ATTEMPTS 4
+
 /* mtime of dir/sub in ns, 0 when missing; *recent_r set if it is fresh. */
 static int64_t dir_stamp(const char *dir, const char *sub, gboolean *recent_r)
 {
@@ -111,9 +115,23 @@ static int64_t dir_stamp(const char *dir, const char *sub, gboolean *recent_r)
 	return (int64_t)sb.st_mtim.tv_sec * 1000000000 + sb.st_mtim.tv_nsec;
 }
 
+/* The modification times of a Maildir's new/ and cur/, in ns. */
+static int64_t mail_stamp(const char *dir)
+{
+	gboolean recent;
+
+	return dir_stamp(dir, "new", &recent) * 3 + dir_stamp(dir, "cur",
+							      &recent);
+}
+
 /*
- * Scan a whole folder.  Replaces the folder's entry map; `items` (may be
- * NULL) receives the items.  Returns 0 or -errno.  Takes be->lock.
+ * Scan a whole folder.  Replaces the folder's entry map, unless a scan
+ * that began later did so first; `items` (may be NULL) receives the items.
+ * Returns 0 or -errno.  Takes be->lock.
+ *
+ * Another writer may rename files meanwhile.  new/ is read before cur/,
+ * so a message moving from new/ to cur/ (the usual way) is seen in one of
+ * them; a folder whose directories changed during the scan is read again.
  */
 static int scan_folder(struct mfs_backend *be, const char *folder,
 		       GPtrArray *items)
@@ -121,44 +139,56 @@ static int scan_folder(struct mfs_backend *be, const char *folder,
 	g_autofree char *dir = g_build_filename(be->root, folder, NULL);
 	g_autoptr(GPtrArray) tmp = items ? NULL : g_ptr_array_new_with_free_func(
 		(GDestroyNotify)mfs_item_free);
-	GHashTable *entries = entries_new();
+	GHashTable *entries = NULL;
 	enum mfs_folder_kind kind;
+	uint64_t ticket;
 
 	g_mutex_lock(&be->lock);
 	struct local_folder *f = local_folder_get(be, folder);
 	kind = f ? f->kind : MFS_FOLDER_NONE;
+	ticket = f ? ++f->scans_begun : 0;
 	g_mutex_unlock(&be->lock);
-	if (!f) {
-		g_hash_table_unref(entries);
+	if (!f)
 		return -ENOENT;
-	}
 	if (!items)
 		items = tmp;
-	if (kind == MFS_FOLDER_MAIL) {
-		static const enum local_sub subs[] = { LOCAL_SUB_CUR,
-						       LOCAL_SUB_NEW };
-		for (size_t i = 0; i < G_N_ELEMENTS(subs); i++) {
-			g_autofree char *path = g_build_filename(
-				dir, local_sub_name(subs[i]), NULL);
-			int dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-			if (dfd < 0)
-				continue;
-			scan_sub(dfd, subs[i], kind, folder, entries, items);
-			close(dfd);
+	for (int attempt = 0; attempt < SCAN_ATTEMPTS; attempt++) {
+		int64_t before = kind == MFS_FOLDER_MAIL ? mail_stamp(dir) : 0;
+		g_ptr_array_set_size(items, 0);
+		if (entries)
+			g_hash_table_unref(entries);
+		entries = entries_new();
+		if (kind == MFS_FOLDER_MAIL) {
+			static const enum local_sub subs[] = { LOCAL_SUB_NEW,
+							       LOCAL_SUB_CUR };
+			for (size_t i = 0; i < G_N_ELEMENTS(subs); i++) {
+				g_autofree char *path = g_build_filename(
+					dir, local_sub_name(subs[i]), NULL);
+				int dfd = open(path, O_RDONLY | O_DIRECTORY |
+					       O_CLOEXEC);
+				if (dfd < 0)
+					continue;
+				scan_sub(dfd, subs[i], kind, folder, entries,
+					 items);
+				close(dfd);
+			}
+		} else {
+			int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+			if (dfd >= 0) {
+				scan_sub(dfd, LOCAL_SUB_DIR, kind, folder,
+					 entries, items);
+				close(dfd);
+			}
 		}
-	} else {
-		int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (dfd >= 0) {
-			scan_sub(dfd, LOCAL_SUB_DIR, kind, folder, entries,
-				 items);
-			close(dfd);
-		}
+		if (kind != MFS_FOLDER_MAIL || mail_stamp(dir) == before)
+			break;
 	}
 	g_mutex_lock(&be->lock);
 	f = local_folder_get(be, folder);
-	if (f) {
+	if (f && ticket > f->scan_shown) {
 		g_hash_table_unref(f->entries);
 		f->entries = entries;
+		f->scan_shown = ticket;
 		f->scanned = TRUE;
 	} else {
 		g_hash_table_unref(entries);

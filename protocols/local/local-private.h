@@ -17,6 +17,7 @@
 #define MFS_LOCAL_PRIVATE_H
 
 #include <glib.h>
+#include <stdint.h>
 #include <pthread.h>
 
 #include "backend.h"
@@ -38,6 +39,10 @@ struct local_folder {
 	enum mfs_folder_kind kind;
 	GHashTable *entries;		/* id -> struct local_entry, owned */
 	gboolean scanned;
+	uint64_t scans_begun;		/* tickets of scans, so that a scan
+					   that ends late does not replace
+					   what a later one saw */
+	uint64_t scan_shown;		/* the ticket of the entries held */
 };
 
 struct local_watch;
