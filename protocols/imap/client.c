@@ -246,6 +246,55 @@ void imap_pool_put(struct mfs_backend *be, struct imap_conn *c)
 	g_mutex_unlock(&be->lock);
 }
 
+/* Leave the mailbox `server` (or one below it) if `c` has it selected.
+ * Returns 0 or -errno. */
+static int leave_mailbox(struct imap_conn *c, const char *server,
+			 struct mfs_error *e)
+{
+	const char *sel = imap_conn_selected(c);
+	int rc;
+
+	if (!sel || !g_str_has_prefix(sel, server))
+		return 0;
+	/* without UNSELECT, a failed EXAMINE leaves no mailbox selected
+	 * (RFC 3501 6.3.1); CLOSE would expunge */
+	if (imap_conn_cap(c, "UNSELECT"))
+		rc = imap_conn_run(c, imap_cmd_new("UNSELECT"), NULL, NULL,
+				   NULL, e);
+	else
+		rc = imap_conn_run(c, imap_cmd_new("EXAMINE \"\""), NULL,
+				   NULL, NULL, NULL) < 0 && imap_conn_broken(c)
+			? -ECONNRESET : 0;
+	imap_conn_set_selected(c, NULL, 0);
+	return rc;
+}
+
+int imap_pool_leave(struct mfs_backend *be, struct imap_conn *c,
+		    const char *server, struct mfs_error *e)
+{
+	GPtrArray *mine = g_ptr_array_new();
+	int rc = leave_mailbox(c, server, e);
+
+	g_mutex_lock(&be->lock);
+	for (guint i = 0; i < be->idle->len;) {
+		struct imap_conn *ic = be->idle->pdata[i];
+		const char *sel = imap_conn_selected(ic);
+		if (sel && g_str_has_prefix(sel, server))
+			g_ptr_array_add(mine, g_ptr_array_steal_index_fast(
+						      be->idle, i));
+		else
+			i++;
+	}
+	g_mutex_unlock(&be->lock);
+	for (guint i = 0; i < mine->len; i++) {
+		struct mfs_error ignored = { 0 };
+		leave_mailbox(mine->pdata[i], server, &ignored);
+		imap_pool_put(be, mine->pdata[i]);
+	}
+	g_ptr_array_unref(mine);
+	return rc;
+}
+
 static int select_cb(struct imap_line *l, void *data)
 {
 	uint64_t *uv = data;

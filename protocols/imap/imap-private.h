@@ -47,6 +47,11 @@ int imap_pool_get(struct mfs_backend *be, const char *folder,
 		  struct imap_conn **c_r, uint64_t *uidvalidity_r,
 		  struct mfs_error *e);
 void imap_pool_put(struct mfs_backend *be, struct imap_conn *c);
+/* Make `c` and every idle connection leave the mailbox `server` (and any
+ * below it): servers may refuse to rename or delete a mailbox that a
+ * session has selected.  Returns 0 or -errno (of `c`). */
+int imap_pool_leave(struct mfs_backend *be, struct imap_conn *c,
+		    const char *server, struct mfs_error *e);
 int imap_select(struct mfs_backend *be, struct imap_conn *c,
 		const char *folder, uint64_t *uidvalidity_r,
 		struct mfs_error *e);

@@ -267,9 +267,15 @@ static int folder_cmd(struct mfs_backend *be, const char *verb,
 		imap_cmd_free(&cmd);
 		return rc;
 	}
-	if (strcmp(verb, "CREATE"))
+	rc = 0;
+	if (strcmp(verb, "CREATE")) {
+		rc = imap_pool_leave(be, c, a, e);
 		forget_selected(be, c);
-	rc = imap_conn_run(c, cmd, NULL, NULL, NULL, e);
+	}
+	if (rc == 0)
+		rc = imap_conn_run(c, cmd, NULL, NULL, NULL, e);
+	else
+		imap_cmd_free(&cmd);
 	imap_pool_put(be, c);
 	if (rc == 0)
 		rc = refresh(be, e);
