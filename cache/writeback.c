@@ -1367,6 +1367,39 @@ out:
 	return rc < 0 ? RETRY : DONE;
 }
 
+typedef enum outcome (*batch_fn)(struct mfs_backend *c, GPtrArray *rows,
+				 struct mfs_error *e);
+
+/* The replay of a run of rows like `first` in one exchange, and the run's
+ * longest length; NULL when it goes alone (a row that may have been sent
+ * is looked up on its own; a message not on the server yet has no id to
+ * name it by; the store had no such call). */
+static batch_fn batch_for(struct mfs_backend *c, const struct jrow *first,
+			  unsigned *max_r)
+{
+	if (first->state == JS_SENT)
+		return NULL;
+	switch (first->op) {
+	case JOP_APPEND:
+		*max_r = APPEND_BATCH;
+		return c->wb_no_batch || first->seq <= c->wb_single_until
+			? NULL : replay_batch;
+	case JOP_FLAGS:
+		*max_r = FLAGS_BATCH;
+		return c->wb_no_flag_batch || !first->rid ? NULL : replay_flags;
+	case JOP_REMOVE:
+		*max_r = FLAGS_BATCH;
+		return c->wb_no_remove_batch || !first->rid ? NULL
+							    : replay_removes;
+	case JOP_MOVE:
+	case JOP_COPY:
+		*max_r = MOVE_BATCH;
+		return c->wb_no_move_batch || !first->rid ? NULL : replay_moves;
+	default:
+		return NULL;
+	}
+}
+
 /* Replay the oldest row once.  Returns its outcome; RETRY leaves the
  * reason in *e. */
 static enum outcome replay_first(struct mfs_backend *c, struct jrow *first,
@@ -1378,63 +1411,22 @@ static enum outcome replay_first(struct mfs_backend *c, struct jrow *first,
 	g_autofree char *rid = NULL;
 	enum outcome out;
 
-	if ((first->op == JOP_MOVE || first->op == JOP_COPY) && !was_sent &&
-	    first->rid && !c->wb_no_move_batch) {
-		GPtrArray *rows = NULL;
-		if (journal_run(c->ix, first->seq, MOVE_BATCH, &rows) == 0 &&
-		    rows->len > 1) {
-			out = replay_moves(c, rows, e);
-			g_ptr_array_unref(rows);
-			if (out != REFUSED)
-				return out;
-		} else if (rows) {
-			g_ptr_array_unref(rows);
-		}
-	}
-	if (first->op == JOP_REMOVE && !was_sent && first->rid &&
-	    !c->wb_no_remove_batch) {
-		GPtrArray *rows = NULL;
-		if (journal_run(c->ix, first->seq, FLAGS_BATCH, &rows) == 0 &&
-		    rows->len > 1) {
-			out = replay_removes(c, rows, e);
-			g_ptr_array_unref(rows);
-			if (out != REFUSED)
-				return out;
-		} else if (rows) {
-			g_ptr_array_unref(rows);
-		}
-	}
-	if (first->op == JOP_FLAGS && !was_sent && first->rid &&
-	    !c->wb_no_flag_batch) {
-		GPtrArray *rows = NULL;
-		if (journal_run(c->ix, first->seq, FLAGS_BATCH, &rows) == 0 &&
-		    rows->len > 1) {
-			out = replay_flags(c, rows, e);
-			g_ptr_array_unref(rows);
-			if (out != REFUSED)
-				return out;
-		} else if (rows) {
-			g_ptr_array_unref(rows);
-		}
-	}
-	if (first->op == JOP_APPEND && !was_sent && !c->wb_no_batch &&
-	    first->seq > c->wb_single_until) {
-		GPtrArray *rows = NULL;
-		if (journal_run(c->ix, first->seq, APPEND_BATCH, &rows) == 0 &&
-		    rows->len > 1) {
-			out = replay_batch(c, rows, e);
-			g_ptr_array_unref(rows);
-			if (out != REFUSED)
-				return out;
-			/* the batch was not tried or not taken: alone, as it
-			 * is now */
-			if (journal_get(c->ix, first->seq, &again) < 0)
-				return DONE;
-			first = again;
-			was_sent = first->state == JS_SENT;
-		} else if (rows) {
-			g_ptr_array_unref(rows);
-		}
+	unsigned max = 0;
+	batch_fn fn = batch_for(c, first, &max);
+	GPtrArray *rows = NULL;
+	if (fn && journal_run(c->ix, first->seq, max, &rows) == 0 &&
+	    rows->len > 1) {
+		out = fn(c, rows, e);
+		g_ptr_array_unref(rows);
+		if (out != REFUSED)
+			return out;
+		/* the batch was not tried or not taken: alone, as it is now */
+		if (journal_get(c->ix, first->seq, &again) < 0)
+			return DONE;
+		first = again;
+		was_sent = first->state == JS_SENT;
+	} else if (rows) {
+		g_ptr_array_unref(rows);
 	}
 
 	/* SENT before the request leaves, and read again in the same step:

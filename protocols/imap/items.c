@@ -920,6 +920,48 @@ int imap_set_flags(struct mfs_backend *be, const char *folder, const char *id,
 	return rc;
 }
 
+/*
+ * A connection with `folder` selected and brought up to date, for a batch
+ * of items `ids` that must share one UIDVALIDITY (*uv_r): their UIDs into
+ * `uids` and as a set "5,9,12" into `set`.  Returns 0 (the caller puts
+ * *c_r back) or -errno.
+ */
+static int take_batch(struct mfs_backend *be, const char *folder,
+		      const char *const *ids, size_t n, uint64_t *uv_r,
+		      GArray *uids, GString *set, struct imap_conn **c_r,
+		      struct mfs_error *e)
+{
+	uint64_t uv = 0, cur;
+	int rc;
+
+	for (size_t i = 0; i < n; i++) {
+		uint64_t v, uid;
+		if (imap_parse_item_id(ids[i], &v, &uid) < 0 ||
+		    (i > 0 && v != uv))
+			return mfs_error_set(e, -EINVAL, MFS_ERR_ITEM,
+					     MFS_ERR_FINAL, "%s: not one batch",
+					     ids[i]);
+		uv = v;
+		g_array_append_val(uids, uid);
+		g_string_append_printf(set, "%s%" G_GUINT64_FORMAT,
+				       i ? "," : "", uid);
+	}
+	if ((rc = imap_pool_get(be, folder, c_r, &cur, e)) < 0)
+		return rc;
+	/* renumbered: none of these UIDs names those messages now */
+	if (cur != uv)
+		rc = mfs_error_set(e, -ENOENT, MFS_ERR_FOLDER, MFS_ERR_FINAL,
+				   "%s: UIDVALIDITY changed", folder);
+	/* up to date first, as in take_item */
+	else
+		rc = imap_conn_run(*c_r, imap_cmd_new("NOOP"), NULL, NULL,
+				   NULL, e);
+	if (rc < 0)
+		imap_pool_put(be, *c_r);
+	*uv_r = uv;
+	return rc;
+}
+
 int imap_set_flags_batch(struct mfs_backend *be, const char *folder,
 			 const char *const *ids, const uint64_t *flags,
 			 size_t n, int *rcs, struct mfs_error *e)
@@ -930,23 +972,13 @@ int imap_set_flags_batch(struct mfs_backend *be, const char *folder,
 	GString *all = g_string_new(NULL);
 	struct sync_ctx sc = { 0 };
 	struct imap_conn *c = NULL;
-	uint64_t uv = 0, cur;
-	int rc = 0;
+	uint64_t uv = 0;
+	int rc = take_batch(be, folder, ids, n, &uv, uids, all, &c, e);
 
+	if (rc < 0)
+		c = NULL;
 	/* the same flags for several messages: one STORE for all of them */
 	for (size_t i = 0; i < n && rc == 0; i++) {
-		uint64_t v, uid;
-		if (imap_parse_item_id(ids[i], &v, &uid) < 0 ||
-		    (i > 0 && v != uv)) {
-			rc = mfs_error_set(e, -EINVAL, MFS_ERR_ITEM,
-					   MFS_ERR_FINAL, "%s: not one batch",
-					   ids[i]);
-			break;
-		}
-		uv = v;
-		g_array_append_val(uids, uid);
-		g_string_append_printf(all, "%s%" G_GUINT64_FORMAT,
-				       i ? "," : "", uid);
 		int64_t key = (int64_t)(flags[i] & MFS_FLAG_LETTERS);
 		GString *set = g_hash_table_lookup(sets, &key);
 		if (!set) {
@@ -956,15 +988,9 @@ int imap_set_flags_batch(struct mfs_backend *be, const char *folder,
 		} else {
 			g_string_append_c(set, ',');
 		}
-		g_string_append_printf(set, "%" G_GUINT64_FORMAT, uid);
+		g_string_append_printf(set, "%" G_GUINT64_FORMAT,
+				       g_array_index(uids, uint64_t, i));
 	}
-	if (rc == 0 && (rc = imap_pool_get(be, folder, &c, &cur, e)) == 0 &&
-	    cur != uv)
-		rc = mfs_error_set(e, -ENOENT, MFS_ERR_ITEM, MFS_ERR_FINAL,
-				   "%s: UIDVALIDITY changed", folder);
-	/* up to date first, as in take_item */
-	if (rc == 0)
-		rc = imap_conn_run(c, imap_cmd_new("NOOP"), NULL, NULL, NULL, e);
 	GHashTableIter it;
 	gpointer k, v;
 	g_hash_table_iter_init(&it, sets);
@@ -1042,33 +1068,17 @@ static int expunge_uid(struct imap_conn *c, uint64_t uid, struct mfs_error *e)
 int imap_remove_batch(struct mfs_backend *be, const char *folder,
 		      const char *const *ids, size_t n, struct mfs_error *e)
 {
+	GArray *uids = g_array_new(FALSE, FALSE, sizeof(uint64_t));
 	GString *set = g_string_new(NULL);
-	struct imap_conn *c = NULL;
-	uint64_t uv = 0, cur;
-	int rc = 0;
+	struct imap_conn *c;
+	uint64_t uv;
+	int rc = take_batch(be, folder, ids, n, &uv, uids, set, &c, e);
 
-	for (size_t i = 0; i < n && rc == 0; i++) {
-		uint64_t v, uid;
-		if (imap_parse_item_id(ids[i], &v, &uid) < 0 ||
-		    (i > 0 && v != uv))
-			rc = mfs_error_set(e, -EINVAL, MFS_ERR_ITEM,
-					   MFS_ERR_FINAL, "%s: not one batch",
-					   ids[i]);
-		uv = v;
-		g_string_append_printf(set, "%s%" G_GUINT64_FORMAT, i ? "," : "",
-				       uid);
-	}
-	if (rc == 0 && (rc = imap_pool_get(be, folder, &c, &cur, e)) == 0 &&
-	    cur != uv)
-		/* renumbered: none of these UIDs names those messages now */
-		rc = mfs_error_set(e, -ENOENT, MFS_ERR_FOLDER, MFS_ERR_FINAL,
-				   "%s: UIDVALIDITY changed", folder);
-	if (rc == 0)
-		rc = imap_conn_run(c, imap_cmd_new("NOOP"), NULL, NULL, NULL, e);
-	if (rc == 0)
+	if (rc == 0) {
 		rc = expunge_set(c, set->str, e);
-	if (c)
 		imap_pool_put(be, c);
+	}
+	g_array_unref(uids);
 	g_string_free(set, TRUE);
 	return rc;
 }
@@ -1198,32 +1208,17 @@ int imap_move_batch(struct mfs_backend *be, const char *folder,
 	GArray *src = g_array_new(FALSE, FALSE, sizeof(uint64_t));
 	GArray *dst = g_array_new(FALSE, FALSE, sizeof(uint64_t));
 	GPtrArray *items = NULL, *got = NULL;
-	uint64_t uv = 0, cur;
+	uint64_t uv = 0;
 	int rc = imap_server_name(be, dest, &dserver, e);
 
-	for (size_t i = 0; i < n && rc == 0; i++) {
-		uint64_t v, uid;
-		if (imap_parse_item_id(ids[i], &v, &uid) < 0 ||
-		    (i > 0 && v != uv))
-			rc = mfs_error_set(e, -EINVAL, MFS_ERR_ITEM,
-					   MFS_ERR_FINAL, "%s: not one batch",
-					   ids[i]);
-		uv = v;
-		g_array_append_val(uids, uid);
-		g_string_append_printf(set, "%s%" G_GUINT64_FORMAT, i ? "," : "",
-				       uid);
-	}
-	if (rc == 0 && (rc = imap_pool_get(be, folder, &c, &cur, e)) == 0 &&
-	    cur != uv)
-		rc = mfs_error_set(e, -ENOENT, MFS_ERR_FOLDER, MFS_ERR_FINAL,
-				   "%s: UIDVALIDITY changed", folder);
+	if (rc == 0 && (rc = take_batch(be, folder, ids, n, &uv, uids, set, &c,
+					e)) < 0)
+		c = NULL;
 	/* the UIDs in the target come from COPYUID: without UIDPLUS each
 	 * message is found on its own */
 	if (rc == 0 && !imap_conn_cap(c, "UIDPLUS"))
 		rc = mfs_error_set(e, -ENOTSUP, MFS_ERR_ACCOUNT, MFS_ERR_FINAL,
 				   "no UIDPLUS");
-	if (rc == 0)
-		rc = imap_conn_run(c, imap_cmd_new("NOOP"), NULL, NULL, NULL, e);
 	bool can_move = move && c && imap_conn_cap(c, "MOVE");
 	if (rc == 0) {
 		struct imap_cmd *cmd = imap_cmd_new("UID %s %s", can_move
