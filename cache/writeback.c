@@ -1121,6 +1121,50 @@ static void refuse_row(struct mfs_backend *c, const struct jrow *r,
 	g_hash_table_unref(folders);
 }
 
+/* Claim a run of rows as one: each marked SENT and read again in the
+ * same step, as replay_first does for one, its entry in `rows` replaced
+ * by what it holds now.  Returns 0 or -errno. */
+static int claim_rows(struct mfs_backend *c, GPtrArray *rows)
+{
+	int rc = 0;
+
+	index_begin(c->ix);
+	for (guint i = 0; i < rows->len && rc == 0; i++) {
+		struct jrow *now = NULL;
+		rc = journal_claim(c->ix, ((struct jrow *)rows->pdata[i])->seq,
+				   &now);
+		if (rc == 0) {
+			jrow_free(rows->pdata[i]);
+			rows->pdata[i] = now;
+		}
+	}
+	return index_end(c->ix, rc);
+}
+
+/* A batch the store had no call for: nothing was sent, the rows wait as
+ * they did. */
+static void requeue_rows(struct mfs_backend *c, GPtrArray *rows)
+{
+	for (guint i = 0; i < rows->len; i++)
+		journal_set_state(c->ix, ((struct jrow *)rows->pdata[i])->seq,
+				  JS_QUEUED);
+}
+
+/* The server ids and flags of claimed rows, for a batch call; the ids
+ * are borrowed from `rows`.  Caller frees both arrays. */
+static void rows_ids(GPtrArray *rows, const char ***ids_r, uint64_t **flags_r)
+{
+	*ids_r = g_new0(const char *, rows->len);
+	if (flags_r)
+		*flags_r = g_new0(uint64_t, rows->len);
+	for (guint i = 0; i < rows->len; i++) {
+		struct jrow *r = rows->pdata[i];
+		(*ids_r)[i] = r->rid;
+		if (flags_r)
+			(*flags_r)[i] = r->flags;
+	}
+}
+
 /*
  * Unsent appends to one folder in a row go in one request where the store
  * can (MULTIAPPEND): claimed together, answered together, each finished on
@@ -1137,11 +1181,7 @@ static enum outcome replay_batch(struct mfs_backend *c, GPtrArray *rows,
 	guint opened = 0;
 	int rc = 0;
 
-	index_begin(c->ix);
-	for (guint i = 0; i < rows->len && rc == 0; i++)
-		rc = journal_set_state(c->ix, ((struct jrow *)
-						rows->pdata[i])->seq, JS_SENT);
-	if (index_end(c->ix, rc) < 0) {
+	if (claim_rows(c, rows) < 0) {
 		g_free(in);
 		return RETRY;
 	}
@@ -1168,9 +1208,7 @@ static enum outcome replay_batch(struct mfs_backend *c, GPtrArray *rows,
 		 * out which one the server will not take */
 		if (rc == -ENOTSUP) {
 			c->wb_no_batch = true;
-			for (guint i = 0; i < rows->len; i++)
-				journal_set_state(c->ix, ((struct jrow *)
-					rows->pdata[i])->seq, JS_QUEUED);
+			requeue_rows(c, rows);
 		}
 		c->wb_single_until = ((struct jrow *)
 				      rows->pdata[rows->len - 1])->seq;
@@ -1200,40 +1238,22 @@ static enum outcome replay_batch(struct mfs_backend *c, GPtrArray *rows,
 static enum outcome replay_flags(struct mfs_backend *c, GPtrArray *rows,
 				 struct mfs_error *e)
 {
-	const char **ids = g_new0(const char *, rows->len);
-	uint64_t *flags = g_new0(uint64_t, rows->len);
 	int *rcs = g_new0(int, rows->len);
-	struct jrow *first = rows->pdata[0];
-	int rc = 0;
+	const char **ids = NULL;
+	uint64_t *flags = NULL;
+	struct jrow *first;
+	int rc;
 
-	index_begin(c->ix);
-	for (guint i = 0; i < rows->len && rc == 0; i++) {
-		struct jrow *r = rows->pdata[i];
-		rc = journal_set_state(c->ix, r->seq, JS_SENT);
-		ids[i] = r->rid;
-		flags[i] = r->flags;
-	}
-	/* read again: a change folded into a row before the claim counts */
-	for (guint i = 0; i < rows->len && rc == 0; i++) {
-		struct jrow *now = NULL;
-		if ((rc = journal_get(c->ix, ((struct jrow *)
-					      rows->pdata[i])->seq, &now)) == 0)
-			flags[i] = now->flags;
-		jrow_free(now);
-	}
-	if (index_end(c->ix, rc) < 0) {
-		rc = -EIO;
+	if ((rc = claim_rows(c, rows)) < 0)
 		goto out;
-	}
+	rows_ids(rows, &ids, &flags);
+	first = rows->pdata[0];
 	step(c);
 	rc = mfs_store_set_flags_batch(&c->inner, first->folder, ids, flags,
 				       rows->len, rcs, e);
 	if (rc == -ENOTSUP) {
 		c->wb_no_flag_batch = true;
-		for (guint i = 0; i < rows->len; i++)
-			journal_set_state(c->ix, ((struct jrow *)
-						  rows->pdata[i])->seq,
-					  JS_QUEUED);
+		requeue_rows(c, rows);
 		goto out;
 	}
 	if (rc < 0) {
@@ -1268,20 +1288,14 @@ out:
 static enum outcome replay_removes(struct mfs_backend *c, GPtrArray *rows,
 				   struct mfs_error *e)
 {
-	const char **ids = g_new0(const char *, rows->len);
-	struct jrow *first = rows->pdata[0];
-	int rc = 0;
+	const char **ids = NULL;
+	struct jrow *first;
+	int rc;
 
-	index_begin(c->ix);
-	for (guint i = 0; i < rows->len && rc == 0; i++) {
-		struct jrow *r = rows->pdata[i];
-		rc = journal_set_state(c->ix, r->seq, JS_SENT);
-		ids[i] = r->rid;
-	}
-	if (index_end(c->ix, rc) < 0) {
-		g_free(ids);
+	if (claim_rows(c, rows) < 0)
 		return RETRY;
-	}
+	rows_ids(rows, &ids, NULL);
+	first = rows->pdata[0];
 	step(c);
 	rc = mfs_store_remove_batch(&c->inner, first->folder, ids, rows->len,
 				    e);
@@ -1310,36 +1324,23 @@ static enum outcome replay_removes(struct mfs_backend *c, GPtrArray *rows,
 static enum outcome replay_moves(struct mfs_backend *c, GPtrArray *rows,
 				 struct mfs_error *e)
 {
-	const char **ids = g_new0(const char *, rows->len);
-	uint64_t *flags = g_new0(uint64_t, rows->len);
-	struct jrow *first = rows->pdata[0];
+	const char **ids = NULL;
+	uint64_t *flags = NULL;
 	GPtrArray *made = NULL;
-	int rc = 0;
+	struct jrow *first;
+	int rc;
 
-	index_begin(c->ix);
-	for (guint i = 0; i < rows->len && rc == 0; i++) {
-		struct jrow *r = rows->pdata[i], *now = NULL;
-		rc = journal_set_state(c->ix, r->seq, JS_SENT);
-		ids[i] = r->rid;
-		/* the flags as they are at the claim */
-		if (rc == 0 && (rc = journal_get(c->ix, r->seq, &now)) == 0)
-			flags[i] = now->flags;
-		jrow_free(now);
-	}
-	if (index_end(c->ix, rc) < 0) {
-		rc = -EIO;
+	if ((rc = claim_rows(c, rows)) < 0)
 		goto out;
-	}
+	rows_ids(rows, &ids, &flags);
+	first = rows->pdata[0];
 	step(c);
 	rc = mfs_store_move_batch(&c->inner, first->folder, ids, first->dest,
 				  flags, rows->len, first->op == JOP_MOVE,
 				  &made, e);
 	if (rc == -ENOTSUP) {
 		c->wb_no_move_batch = true;
-		for (guint i = 0; i < rows->len; i++)
-			journal_set_state(c->ix, ((struct jrow *)
-						  rows->pdata[i])->seq,
-					  JS_QUEUED);
+		requeue_rows(c, rows);
 		goto out;
 	}
 	if (rc < 0) {
