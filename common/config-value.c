@@ -3,6 +3,10 @@
  */
 #include "config-value.h"
 
+#include <errno.h>
+#include <string.h>
+#include <sys/stat.h>
+
 char *config_value(GKeyFile *kf, const char *group, const char *key)
 {
 	char *v = kf && group ? g_key_file_get_string(kf, group, key, NULL)
@@ -19,4 +23,91 @@ char *config_value(GKeyFile *kf, const char *group, const char *key)
 	if (!*g_strstrip(v))
 		g_clear_pointer(&v, g_free);
 	return v;
+}
+
+int config_uint(GKeyFile *kf, const char *group, const char *key,
+		unsigned def, unsigned max, unsigned *out, GError **err)
+{
+	g_autofree char *v = config_value(kf, group, key);
+	guint64 n;
+
+	if (!v) {
+		*out = def;
+		return 0;
+	}
+	if (!g_ascii_string_to_unsigned(v, 10, 1, max, &n, NULL)) {
+		g_set_error(err, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
+			    "%s = %s: expected a number from 1 to %u", key, v,
+			    max);
+		return -EINVAL;
+	}
+	*out = (unsigned)n;
+	return 0;
+}
+
+int config_bool(GKeyFile *kf, const char *group, const char *key, bool def,
+		bool *out, GError **err)
+{
+	g_autofree char *v = config_value(kf, group, key);
+
+	if (!v) {
+		*out = def;
+	} else if (!g_ascii_strcasecmp(v, "true") ||
+		   !g_ascii_strcasecmp(v, "yes") || !strcmp(v, "1")) {
+		*out = true;
+	} else if (!g_ascii_strcasecmp(v, "false") ||
+		   !g_ascii_strcasecmp(v, "no") || !strcmp(v, "0")) {
+		*out = false;
+	} else {
+		g_set_error(err, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
+			    "%s = %s: expected true or false", key, v);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int config_secret(GKeyFile *kf, const char *group, char **pw_r,
+		  GError **err)
+{
+	g_autofree char *file = config_value(kf, group, "password_file");
+	g_autofree char *cmd = config_value(kf, group, "password_cmd");
+	char *text = NULL;
+	struct stat sb;
+
+	*pw_r = NULL;
+	if (file) {
+		if (stat(file, &sb) != 0) {
+			int rc = -errno;
+			g_set_error(err, G_FILE_ERROR,
+				    g_file_error_from_errno(-rc),
+				    "password_file %s: %s", file,
+				    g_strerror(-rc));
+			return rc;
+		}
+		if (sb.st_mode & 0077) {
+			g_set_error(err, G_FILE_ERROR, G_FILE_ERROR_PERM,
+				    "password_file %s can be read by others; "
+				    "chmod 600 it", file);
+			return -EPERM;
+		}
+		if (!g_file_get_contents(file, &text, NULL, err))
+			return -EIO;
+	} else if (cmd) {
+		const char *argv[] = { "/bin/sh", "-c", cmd, NULL };
+		int status;
+		if (!g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_DEFAULT,
+				  NULL, NULL, &text, NULL, &status, err))
+			return -EIO;
+		if (!g_spawn_check_wait_status(status, NULL)) {
+			g_free(text);
+			g_set_error(err, G_SPAWN_ERROR, G_SPAWN_ERROR_FAILED,
+				    "password_cmd failed");
+			return -EIO;
+		}
+	} else {
+		return 0;
+	}
+	text[strcspn(text, "\r\n")] = '\0';
+	*pw_r = text;
+	return 0;
 }

@@ -10,9 +10,29 @@
 #define MFS_CONFIG_VALUE_H
 
 #include <glib.h>
+#include <stdbool.h>
 
 /* The value of `key` in `group`, trimmed and without a trailing comment;
  * NULL when missing or empty.  `kf` may be NULL.  Caller owns the result. */
 char *config_value(GKeyFile *kf, const char *group, const char *key);
+
+/* A number from 1 to `max` in *out, `def` when the key is missing.  Returns
+ * 0, or -EINVAL with the reason in *err. */
+int config_uint(GKeyFile *kf, const char *group, const char *key,
+		unsigned def, unsigned max, unsigned *out, GError **err);
+
+/* A boolean ("true"/"false", also yes/no and 1/0) in *out, `def` when the
+ * key is missing.  Returns 0, or -EINVAL with the reason in *err. */
+int config_bool(GKeyFile *kf, const char *group, const char *key, bool def,
+		bool *out, GError **err);
+
+/*
+ * The account's secret: the first line of `password_file` (which others must
+ * not be able to read) or of what `password_cmd` prints.  *pw_r (caller owns,
+ * NULL when the account names neither).  Returns 0, or -errno with the reason
+ * in *err.  The secret itself never reaches *err.
+ */
+int config_secret(GKeyFile *kf, const char *group, char **pw_r,
+		  GError **err);
 
 #endif

@@ -7,7 +7,6 @@
 
 #include <errno.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "config-value.h"
 #include "log.h"
@@ -17,96 +16,24 @@
 #define DEFAULT_POLL 60
 #define DEFAULT_TIMEOUT 30
 
-static char *key_string(GKeyFile *kf, const char *group, const char *key)
-{
-	return config_value(kf, group, key);
-}
-
-static int key_uint(GKeyFile *kf, const char *group, const char *key,
-		    unsigned def, unsigned max, unsigned *out, GError **err)
-{
-	g_autofree char *v = key_string(kf, group, key);
-	guint64 n;
-
-	if (!v) {
-		*out = def;
-		return 0;
-	}
-	if (!g_ascii_string_to_unsigned(v, 10, 1, max, &n, NULL)) {
-		g_set_error(err, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
-			    "%s = %s: expected a number from 1 to %u", key, v,
-			    max);
-		return -EINVAL;
-	}
-	*out = (unsigned)n;
-	return 0;
-}
-
-/* A secret from password_file (which others must not be able to read) or
- * from the first line password_cmd prints. */
-static int read_password(GKeyFile *kf, const char *group, char **pw_r,
-			 GError **err)
-{
-	g_autofree char *file = key_string(kf, group, "password_file");
-	g_autofree char *cmd = key_string(kf, group, "password_cmd");
-	char *text = NULL;
-	struct stat sb;
-
-	*pw_r = NULL;
-	if (file) {
-		if (stat(file, &sb) != 0) {
-			g_set_error(err, G_FILE_ERROR,
-				    g_file_error_from_errno(errno),
-				    "password_file %s: %s", file,
-				    g_strerror(errno));
-			return -errno;
-		}
-		if (sb.st_mode & 0077) {
-			g_set_error(err, G_FILE_ERROR, G_FILE_ERROR_PERM,
-				    "password_file %s can be read by others; "
-				    "chmod 600 it", file);
-			return -EPERM;
-		}
-		if (!g_file_get_contents(file, &text, NULL, err))
-			return -EIO;
-	} else if (cmd) {
-		const char *argv[] = { "/bin/sh", "-c", cmd, NULL };
-		int status;
-		if (!g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_DEFAULT,
-				  NULL, NULL, &text, NULL, &status, err))
-			return -EIO;
-		if (!g_spawn_check_wait_status(status, NULL)) {
-			g_free(text);
-			g_set_error(err, G_SPAWN_ERROR, G_SPAWN_ERROR_FAILED,
-				    "password_cmd failed");
-			return -EIO;
-		}
-	} else {
-		return 0;
-	}
-	text[strcspn(text, "\r\n")] = '\0';
-	*pw_r = text;
-	return 0;
-}
-
 static int parse_cfg(const struct mfs_account *acct, struct imap_cfg *cfg,
 		     GError **err)
 {
 	GKeyFile *kf = acct->keys;
 	const char *g = acct->group;
-	g_autofree char *tls = key_string(kf, g, "tls");
-	g_autofree char *plain = key_string(kf, g, "allow_plaintext");
+	g_autofree char *tls = config_value(kf, g, "tls");
+	g_autofree char *plain = config_value(kf, g, "allow_plaintext");
 	unsigned timeout;
 
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->name = g_strdup(acct->name);
-	cfg->host = key_string(kf, g, "host");
-	cfg->port = key_string(kf, g, "port");
-	cfg->ca_file = key_string(kf, g, "ca_file");
-	cfg->user = key_string(kf, g, "user");
-	cfg->tunnel = key_string(kf, g, "tunnel");
-	cfg->auth = key_string(kf, g, "auth");
-	cfg->oauth2_token_cmd = key_string(kf, g, "oauth2_token_cmd");
+	cfg->host = config_value(kf, g, "host");
+	cfg->port = config_value(kf, g, "port");
+	cfg->ca_file = config_value(kf, g, "ca_file");
+	cfg->user = config_value(kf, g, "user");
+	cfg->tunnel = config_value(kf, g, "tunnel");
+	cfg->auth = config_value(kf, g, "auth");
+	cfg->oauth2_token_cmd = config_value(kf, g, "oauth2_token_cmd");
 	cfg->spill_dir = g_strdup(acct->work_dir);
 	if (!tls || !strcmp(tls, "implicit")) {
 		cfg->tls = IMAP_TLS_IMPLICIT;
@@ -134,16 +61,16 @@ static int parse_cfg(const struct mfs_account *acct, struct imap_cfg *cfg,
 	if (!cfg->port)
 		cfg->port = g_strdup(cfg->tls == IMAP_TLS_IMPLICIT ? "993"
 								   : "143");
-	if (key_uint(kf, g, "connections", DEFAULT_CONNECTIONS,
+	if (config_uint(kf, g, "connections", DEFAULT_CONNECTIONS,
 		     MAX_CONNECTIONS, &cfg->connections, err) < 0 ||
-	    key_uint(kf, g, "poll_interval", DEFAULT_POLL, 86400,
+	    config_uint(kf, g, "poll_interval", DEFAULT_POLL, 86400,
 		     &cfg->poll_interval, err) < 0 ||
-	    key_uint(kf, g, "timeout", DEFAULT_TIMEOUT, 3600, &timeout,
+	    config_uint(kf, g, "timeout", DEFAULT_TIMEOUT, 3600, &timeout,
 		     err) < 0)
 		return -EINVAL;
 	cfg->timeout_ms = (int)timeout * 1000;
 	if (!cfg->oauth2_token_cmd && !cfg->tunnel)
-		return read_password(kf, g, &cfg->password, err);
+		return config_secret(kf, g, &cfg->password, err);
 	return 0;
 }
 
