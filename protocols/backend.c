@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "smtp/submit.h"
 
 extern const struct mfs_backend_ops local_backend_ops;
 extern const struct mfs_backend_ops imap_backend_ops;
@@ -85,8 +86,11 @@ int mfs_store_open(const struct mfs_account *acct, struct mfs_store *st,
 		return -ENOTSUP;
 	}
 	int rc = ops->open(acct, &st->be, err);
-	if (rc == 0)
-		st->ops = ops;
+	if (rc < 0)
+		return rc;
+	st->ops = ops;
+	if ((rc = smtp_submitter_open(acct, &st->sender, err)) < 0)
+		mfs_store_close(st);
 	return rc;
 }
 
@@ -95,6 +99,24 @@ void mfs_store_close(struct mfs_store *st)
 	if (st->ops && st->be)
 		st->ops->close(&st->be);
 	st->ops = NULL;
+	smtp_submitter_close(&st->sender);
+}
+
+bool mfs_store_can_send(const struct mfs_store *st)
+{
+	return st->sender != NULL;
+}
+
+int mfs_store_send(struct mfs_store *st, int fd, bool *maybe_sent_r,
+		   struct mfs_error *e)
+{
+	*maybe_sent_r = false;
+	if (!st->sender)
+		return mfs_error_set(e, -ENOTSUP, MFS_ERR_ACCOUNT,
+				     MFS_ERR_FINAL, "the account has no smtp "
+				     "server to send with");
+	return traced(st, "send", NULL, NULL,
+		      smtp_submit(st->sender, fd, maybe_sent_r, e));
 }
 
 int mfs_store_list_folders(struct mfs_store *st, GPtrArray **folders_r,
@@ -230,6 +252,8 @@ void mfs_store_describe(struct mfs_store *st, GString *out)
 {
 	if (st->ops && st->ops->describe)
 		st->ops->describe(st->be, out);
+	if (st->sender)
+		smtp_submitter_describe(st->sender, out);
 }
 
 struct mfs_item *mfs_item_new(const char *id, uint64_t size, int64_t date,
@@ -277,6 +301,7 @@ void mfs_folder_info_free(struct mfs_folder_info *fi)
 	if (!fi)
 		return;
 	g_free(fi->path);
+	g_free(fi->special);
 	g_free(fi);
 }
 

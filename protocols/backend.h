@@ -59,6 +59,9 @@ enum mfs_folder_kind {
 struct mfs_folder_info {
 	char *path;			/* owned */
 	enum mfs_folder_kind kind;
+	char *special;			/* owned; its use as the server names
+					   it (RFC 6154: "\\Sent", "\\Trash"
+					   ...), or NULL */
 };
 
 struct mfs_item {
@@ -258,9 +261,12 @@ const struct mfs_backend_ops *mfs_backend_find(const char *type, bool *known_r);
 
 /* An open backend pairs its ops with its state; callers use the wrappers
  * below, which turn a missing member into -ENOTSUP and add tracing. */
+struct smtp_submitter;
 struct mfs_store {
 	const struct mfs_backend_ops *ops;	/* borrowed, static */
 	struct mfs_backend *be;			/* owned */
+	struct smtp_submitter *sender;		/* owned; the account's
+						   `smtp` server, or NULL */
 };
 
 int mfs_store_open(const struct mfs_account *acct, struct mfs_store *st,
@@ -313,6 +319,13 @@ int mfs_store_flush(struct mfs_store *st, const char *folder, const char *id,
 int mfs_store_watch(struct mfs_store *st, mfs_change_fn fn, void *data);
 int mfs_store_space(struct mfs_store *st, uint64_t *total_r, uint64_t *avail_r);
 void mfs_store_describe(struct mfs_store *st, GString *out);
+
+/* Sending (protocols/smtp/submit.h): whether the account names an SMTP
+ * server, and submitting the message in `fd` to it.  *maybe_sent_r as for
+ * smtp_submit(). */
+bool mfs_store_can_send(const struct mfs_store *st);
+int mfs_store_send(struct mfs_store *st, int fd, bool *maybe_sent_r,
+		   struct mfs_error *e);
 
 /* Constructors and destructors of the result types. */
 struct mfs_item *mfs_item_new(const char *id, uint64_t size, int64_t date,

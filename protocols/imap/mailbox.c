@@ -173,7 +173,10 @@ int imap_list_folders(struct mfs_backend *be, GPtrArray **folders_r,
 	g_hash_table_iter_init(&it, lc.folders);
 	while (g_hash_table_iter_next(&it, NULL, &val)) {
 		struct imap_folder *f = val;
-		g_ptr_array_add(out, mfs_folder_info_new(f->path, f->kind));
+		struct mfs_folder_info *fi = mfs_folder_info_new(f->path,
+								 f->kind);
+		fi->special = g_strdup(f->special);
+		g_ptr_array_add(out, fi);
 	}
 	g_ptr_array_sort(out, path_cmp);
 	g_mutex_lock(&be->lock);
