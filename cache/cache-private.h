@@ -82,6 +82,13 @@ struct mfs_backend {
 	gint64 wb_last_flush;		/* real time a row last went
 					   through, µs; lock */
 	gint wb_counter;		/* for names made here; atomic */
+	gint64 wb_send_after;		/* monotonic µs before which messages
+					   to send wait (a back-off); lock */
+	gint64 wb_send_delay;		/* that back-off, µs; lock */
+	bool outbox;			/* the inner store can send: CACHE_OUTBOX
+					   is a queue of messages to send */
+	bool outbox_shadowed;		/* the server has a folder of that
+					   name, which is not shown */
 	long wb_crash_after;		/* steps before a deliberate crash
 					   (a test hook); 0 for never */
 	long wb_steps;			/* lock */
@@ -89,7 +96,14 @@ struct mfs_backend {
 
 
 
+/* The folder whose files are sent, and where sent messages are copied when
+ * the server marks no folder \Sent. */
+#define CACHE_OUTBOX "Outbox"
+#define CACHE_SENT "Sent"
+
 /* cache.c */
+/* Whether `folder` is the outbox of this store. */
+bool cache_is_outbox(struct mfs_backend *c, const char *folder);
 /* The name of the body of folder/id, and its path; caller owns both. */
 char *cache_blob_key(const char *folder, const char *id);
 char *cache_blob_path(struct mfs_backend *c, const char *key);

@@ -62,6 +62,31 @@ static void inner_changed(const char *folder, void *data)
 	cache_enqueue(data, folder ? folder : "");
 }
 
+bool cache_is_outbox(struct mfs_backend *c, const char *folder)
+{
+	return c->outbox && !strcmp(folder, CACHE_OUTBOX);
+}
+
+/* The outbox is ours, not the server's: it joins the server's list, in
+ * place of a server folder of that name (which the mount cannot show). */
+static void add_outbox(struct mfs_backend *c, GPtrArray *list)
+{
+	for (guint i = 0; i < list->len; i++) {
+		struct mfs_folder_info *fi = list->pdata[i];
+		if (!strcmp(fi->path, CACHE_OUTBOX) ||
+		    g_str_has_prefix(fi->path, CACHE_OUTBOX "/")) {
+			if (!c->outbox_shadowed)
+				log_warnx("the server's folder %s is not shown: "
+					  "%s/ is where messages to send go",
+					  fi->path, CACHE_OUTBOX);
+			c->outbox_shadowed = true;
+			g_ptr_array_remove_index(list, i--);
+		}
+	}
+	g_ptr_array_add(list, mfs_folder_info_new(CACHE_OUTBOX,
+						  MFS_FOLDER_OUTBOX));
+}
+
 static int refresh_folders(struct mfs_backend *c, bool *changed_r,
 			   struct mfs_error *e)
 {
@@ -74,6 +99,8 @@ static int refresh_folders(struct mfs_backend *c, bool *changed_r,
 		log_debug(LOG_CACHE, "listing folders: %s", e->msg);
 		return rc;
 	}
+	if (c->outbox)
+		add_outbox(c, list);
 	rc = index_set_folders(c->ix, list, fgen, changed_r);
 	g_ptr_array_unref(list);
 	/* folder changes made here come first; the flusher asks again once
@@ -90,8 +117,8 @@ static int refresh_folder(struct mfs_backend *c, const char *folder,
 	int rc = index_folder_state(c->ix, folder, &state, NULL, &lgen);
 
 	*changed_r = false;
-	if (rc < 0)
-		return rc;
+	if (rc < 0 || cache_is_outbox(c, folder))
+		return rc;	/* the outbox is only here */
 	rc = mfs_store_sync(&c->inner, folder, state, &res, e);
 	if (rc < 0) {
 		if (rc != -ENOENT) {
@@ -702,6 +729,14 @@ static int cache_watch(struct mfs_backend *c, mfs_change_fn fn, void *data)
 	return 0;
 }
 
+static int cache_item_error(struct mfs_backend *c, const char *folder,
+			    const char *id, char **text_r)
+{
+	int rc = journal_item_error(c->ix, folder, id, text_r);
+
+	return rc == -ENOENT ? -ENODATA : rc;
+}
+
 static void cache_describe(struct mfs_backend *c, GString *out)
 {
 	g_mutex_lock(&c->lock);
@@ -797,6 +832,7 @@ static const struct mfs_backend_ops cache_ops = {
 	.watch = cache_watch,
 	.space = cache_space,
 	.describe = cache_describe,
+	.item_error = cache_item_error,
 };
 
 /* A first listing of every folder, a few at a time (over the inner
@@ -892,6 +928,7 @@ int cache_store_open(struct mfs_store *inner, const char *dir,
 		return rc;
 	}
 	chmod(dir, 0700);
+	c->outbox = mfs_store_can_send(&c->inner);
 	if ((rc = index_open(dbpath, &c->ix, &why)) < 0 ||
 	    (rc = wb_open(c, &why)) < 0) {
 		g_set_error(err, G_FILE_ERROR, G_FILE_ERROR_FAILED, "cache: %s",
@@ -928,6 +965,13 @@ int cache_store_open(struct mfs_store *inner, const char *dir,
 			cache_close(&c);
 			return rc;
 		}
+	}
+	if (c->outbox &&
+	    index_folder_state(c->ix, CACHE_OUTBOX, NULL, NULL, NULL) < 0) {
+		/* an account that gained an smtp server since the last
+		 * mount */
+		index_add_folder(c->ix, CACHE_OUTBOX, MFS_FOLDER_OUTBOX);
+		index_touch_folders(c->ix);
 	}
 	evict(c);
 	out->ops = &cache_ops;

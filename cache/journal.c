@@ -66,6 +66,7 @@ const char *jop_name(enum jop op)
 	case JOP_MKDIR: return "create folder";
 	case JOP_RENAME: return "rename folder";
 	case JOP_RMDIR: return "remove folder";
+	case JOP_SEND: return "send";
 	}
 	return "?";
 }
@@ -105,13 +106,16 @@ static int one_row(struct cache_index *ix, struct jrow **r_r,
 	return rc;
 }
 
-int journal_first(struct cache_index *ix, struct jrow **r_r)
+int journal_first(struct cache_index *ix, bool sends, struct jrow **r_r)
 {
 	int rc;
 
 	g_rec_mutex_lock(&ix->lock);
 	rc = one_row(ix, r_r, ix_prep(ix, "SELECT " COLUMNS " FROM journal "
-				      "ORDER BY seq LIMIT 1", ""));
+				      "WHERE state != ? AND (? OR op != ?) "
+				      "ORDER BY seq LIMIT 1", "iii",
+				      (int64_t)JS_HELD, (int64_t)sends,
+				      (int64_t)JOP_SEND));
 	g_rec_mutex_unlock(&ix->lock);
 	return rc;
 }
@@ -199,12 +203,14 @@ bool journal_names(struct cache_index *ix, const char *folder,
 
 	g_rec_mutex_lock(&ix->lock);
 	if (id)
-		st = ix_prep(ix, "SELECT 1 FROM journal WHERE (folder=?1 AND "
-			     "id=?2) OR (dest=?1 AND dest_id=?2) LIMIT 1", "tt",
-			     folder, id);
+		st = ix_prep(ix, "SELECT 1 FROM journal WHERE state != ?3 AND "
+			     "((folder=?1 AND id=?2) OR (dest=?1 AND "
+			     "dest_id=?2)) LIMIT 1", "tti", folder, id,
+			     (int64_t)JS_HELD);
 	else
-		st = ix_prep(ix, "SELECT 1 FROM journal WHERE folder=?1 OR "
-			     "dest=?1 LIMIT 1", "t", folder);
+		st = ix_prep(ix, "SELECT 1 FROM journal WHERE state != ?2 AND "
+			     "(folder=?1 OR dest=?1) LIMIT 1", "ti", folder,
+			     (int64_t)JS_HELD);
 	/* an unreadable journal counts as pending: callers wait or refuse */
 	found = !st || sqlite3_step(st) == SQLITE_ROW;
 	sqlite3_finalize(st);
@@ -323,7 +329,8 @@ int64_t journal_count(struct cache_index *ix)
 	int64_t n = 0;
 
 	g_rec_mutex_lock(&ix->lock);
-	sqlite3_stmt *st = ix_prep(ix, "SELECT count(*) FROM journal", "");
+	sqlite3_stmt *st = ix_prep(ix, "SELECT count(*) FROM journal WHERE "
+				   "state != ?", "i", (int64_t)JS_HELD);
 	if (st && sqlite3_step(st) == SQLITE_ROW)
 		n = sqlite3_column_int64(st, 0);
 	sqlite3_finalize(st);
@@ -335,14 +342,16 @@ void journal_describe(struct cache_index *ix, GString *out)
 {
 	g_rec_mutex_lock(&ix->lock);
 	sqlite3_stmt *st = ix_prep(ix, "SELECT folder, count(*) FROM journal "
-				   "GROUP BY folder ORDER BY folder", "");
+				   "WHERE state != ? GROUP BY folder ORDER BY "
+				   "folder", "i", (int64_t)JS_HELD);
 	while (st && sqlite3_step(st) == SQLITE_ROW)
 		g_string_append_printf(out, "pending in %s: %lld\n",
 				       (const char *)sqlite3_column_text(st, 0),
 				       (long long)sqlite3_column_int64(st, 1));
 	sqlite3_finalize(st);
 	st = ix_prep(ix, "SELECT op, folder, error, tries FROM journal WHERE "
-		     "error IS NOT NULL ORDER BY seq LIMIT 1", "");
+		     "error IS NOT NULL AND state != ? ORDER BY seq LIMIT 1",
+		     "i", (int64_t)JS_HELD);
 	if (st && sqlite3_step(st) == SQLITE_ROW)
 		g_string_append_printf(out, "waiting: %s in %s, tried %d "
 				       "times: %s\n",
@@ -351,7 +360,62 @@ void journal_describe(struct cache_index *ix, GString *out)
 				       sqlite3_column_int(st, 3),
 				       (const char *)sqlite3_column_text(st, 2));
 	sqlite3_finalize(st);
+	st = ix_prep(ix, "SELECT folder, id, error FROM journal WHERE state=? "
+		     "ORDER BY seq", "i", (int64_t)JS_HELD);
+	while (st && sqlite3_step(st) == SQLITE_ROW)
+		g_string_append_printf(out, "held: %s/%s: %s\n",
+				       (const char *)sqlite3_column_text(st, 0),
+				       (const char *)sqlite3_column_text(st, 1),
+				       (const char *)sqlite3_column_text(st, 2));
+	sqlite3_finalize(st);
 	g_rec_mutex_unlock(&ix->lock);
+}
+
+int journal_hold(struct cache_index *ix, int64_t seq, const char *reason)
+{
+	int rc;
+
+	g_rec_mutex_lock(&ix->lock);
+	rc = ix_run(ix, ix_prep(ix, "UPDATE journal SET state=?, error=? "
+				"WHERE seq=?", "iti", (int64_t)JS_HELD, reason,
+				seq));
+	g_rec_mutex_unlock(&ix->lock);
+	return rc;
+}
+
+int journal_retarget(struct cache_index *ix, int64_t seq, const char *folder,
+		     const char *id, uint64_t flags)
+{
+	int rc;
+
+	g_rec_mutex_lock(&ix->lock);
+	rc = ix_run(ix, ix_prep(ix, "UPDATE journal SET op=?, folder=?, id=?, "
+				"flags=?, state=?, tries=0, error=NULL WHERE "
+				"seq=?", "ittiii", (int64_t)JOP_APPEND, folder,
+				id, (int64_t)flags, (int64_t)JS_QUEUED, seq));
+	g_rec_mutex_unlock(&ix->lock);
+	return rc;
+}
+
+int journal_item_error(struct cache_index *ix, const char *folder,
+		       const char *id, char **error_r)
+{
+	int rc = -ENOENT;
+
+	g_rec_mutex_lock(&ix->lock);
+	sqlite3_stmt *st = ix_prep(ix, "SELECT error FROM journal WHERE "
+				   "folder=? AND id=? AND error IS NOT NULL "
+				   "ORDER BY seq DESC LIMIT 1", "tt", folder,
+				   id);
+	if (!st) {
+		rc = -EIO;
+	} else if (sqlite3_step(st) == SQLITE_ROW) {
+		*error_r = g_strdup((const char *)sqlite3_column_text(st, 0));
+		rc = 0;
+	}
+	sqlite3_finalize(st);
+	g_rec_mutex_unlock(&ix->lock);
+	return rc;
 }
 
 int journal_contents(struct cache_index *ix, GHashTable **names_r)

@@ -16,6 +16,7 @@
 #define MFS_CACHE_JOURNAL_H
 
 #include <glib.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 struct cache_index;
@@ -30,11 +31,17 @@ enum jop {
 	JOP_MKDIR,		/* folder, kind */
 	JOP_RENAME,		/* folder -> dest */
 	JOP_RMDIR,		/* folder */
+	JOP_SEND,		/* folder (the outbox), id, size, msgid,
+				   content: a message to submit; once the
+				   server took it the row becomes the
+				   APPEND of its copy to the sent folder */
 };
 
 /* A row's progress.  SENT means the request may have reached the server
- * and its outcome is not known: it is looked up before it is repeated. */
-enum jstate { JS_QUEUED = 0, JS_SENT = 1 };
+ * and its outcome is not known: it is looked up before it is repeated.
+ * HELD is a message the flusher will not send (refused, or perhaps sent
+ * already): it waits, with its reason, for the user to remove it. */
+enum jstate { JS_QUEUED = 0, JS_SENT = 1, JS_HELD = 2 };
 
 struct jrow {
 	int64_t seq;
@@ -63,8 +70,9 @@ const char *jop_name(enum jop op);
 /* Add `r` (its seq is set).  Part of the caller's transaction if one is
  * open (index_begin). */
 int journal_add(struct cache_index *ix, struct jrow *r);
-/* The oldest row, or -ENOENT.  Caller owns *r_r. */
-int journal_first(struct cache_index *ix, struct jrow **r_r);
+/* The oldest row not held (nor a SEND unless `sends`), or -ENOENT.
+ * Caller owns *r_r. */
+int journal_first(struct cache_index *ix, bool sends, struct jrow **r_r);
 int journal_get(struct cache_index *ix, int64_t seq, struct jrow **r_r);
 /* Mark row `seq` SENT and read it, in one step: a change folded into a
  * row after this cannot be lost.  Caller owns *r_r. */
@@ -77,7 +85,8 @@ int journal_run(struct cache_index *ix, int64_t first, unsigned max,
 /* The newest row naming item `id` of `folder` (as source or target). */
 int journal_latest_for(struct cache_index *ix, const char *folder,
 		       const char *id, struct jrow **r_r);
-/* Whether any row names the item (or, with `id` NULL, the folder). */
+/* Whether any row not held names the item (or, with `id` NULL, the
+ * folder). */
 bool journal_names(struct cache_index *ix, const char *folder,
 		   const char *id);
 int journal_set_state(struct cache_index *ix, int64_t seq,
@@ -85,6 +94,16 @@ int journal_set_state(struct cache_index *ix, int64_t seq,
 int journal_set_flags(struct cache_index *ix, int64_t seq, uint64_t flags);
 int journal_note_failure(struct cache_index *ix, int64_t seq,
 			 const char *error);
+/* Hold row `seq` with `reason` (see JS_HELD). */
+int journal_hold(struct cache_index *ix, int64_t seq, const char *reason);
+/* Row `seq` (a SEND the server took) becomes the queued APPEND of its
+ * content to item `id` of `folder` with `flags`. */
+int journal_retarget(struct cache_index *ix, int64_t seq, const char *folder,
+		     const char *id, uint64_t flags);
+/* The last failure of the row that makes item `id` of `folder`, or
+ * -ENOENT when it has none.  Caller owns *error_r. */
+int journal_item_error(struct cache_index *ix, const char *folder,
+		       const char *id, char **error_r);
 /* Whether a later row depends on row `seq` (names what it makes). */
 bool journal_has_dependents(struct cache_index *ix, int64_t seq);
 /* Row `seq` reached the server: remove it, and give `rid` (the server id
@@ -94,7 +113,8 @@ int journal_done(struct cache_index *ix, int64_t seq, const char *rid);
  * (recursively) and the index items they made.  *dropped_r (caller owns;
  * of struct jrow *, seq's row first) lists what was removed. */
 int journal_drop(struct cache_index *ix, int64_t seq, GPtrArray **dropped_r);
-/* Rows pending, and per folder as "folder\tcount" lines into `out`. */
+/* Rows pending (held ones are not), and per folder as "pending in FOLDER:
+ * N" lines into `out`, then the held ones with their reasons. */
 int64_t journal_count(struct cache_index *ix);
 void journal_describe(struct cache_index *ix, GString *out);
 /* File names of every append's content, for clearing orphans. */

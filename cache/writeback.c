@@ -63,7 +63,9 @@
 /* Failed attempts a flush waits through before it gives up. */
 #define FLUSH_ATTEMPTS 3
 
-enum outcome { DONE, REFUSED, RETRY };
+/* DEFERRED: a message to send waits for its own back-off, while the
+ * rows after it go on. */
+enum outcome { DONE, REFUSED, RETRY, DEFERRED };
 
 /* ---- test hooks ---- */
 
@@ -381,9 +383,13 @@ int wb_append(struct mfs_backend *c, const char *folder, int fd,
 	struct stat sb;
 	size_t hlen = 0;
 	int out, rc;
-	if (!c->opt.writeback)
+	bool send = cache_is_outbox(c, folder);
+	/* the outbox is always a queue: a message is sent by the flusher */
+	if (!c->opt.writeback && !send)
 		return direct_append(c, folder, fd, hint, flags, date,
 				     item_r, e);
+	if (send)
+		flags = 0;
 
 	/* the Message-ID finds the message again if the outcome of its
 	 * append is ever unknown */
@@ -415,7 +421,7 @@ int wb_append(struct mfs_backend *c, const char *folder, int fd,
 		return fail(e, rc, c->pending);
 	}
 
-	row.op = JOP_APPEND;
+	row.op = send ? JOP_SEND : JOP_APPEND;
 	row.folder = (char *)folder;
 	row.flags = flags;
 	row.date = date;
@@ -456,6 +462,10 @@ int wb_set_flags(struct mfs_backend *c, const char *folder, const char *id,
 	g_autofree char *rid = NULL;
 	int64_t origin = 0, seq = 0;
 	int rc;
+	if (cache_is_outbox(c, folder))
+		return mfs_error_set(e, -EPERM, MFS_ERR_ITEM, MFS_ERR_FINAL,
+				     "messages in %s have no flags",
+				     CACHE_OUTBOX);
 	if (!c->opt.writeback)
 		return direct_set_flags(c, folder, id, flags, e);
 
@@ -528,16 +538,26 @@ int wb_remove(struct mfs_backend *c, const char *folder, const char *id,
 	g_autofree char *rid = NULL;
 	int64_t origin = 0, seq = 0;
 	int rc;
-	if (!c->opt.writeback)
+	if (!c->opt.writeback && !cache_is_outbox(c, folder))
 		return direct_remove(c, folder, id, e);
 
 	index_begin(c->ix);
 	rc = index_item_rid(c->ix, folder, id, &rid, &origin);
+	if (rc == 0 && cache_is_outbox(c, folder) &&
+	    (journal_latest_for(c->ix, folder, id, &last) < 0 ||
+	     last->op != JOP_SEND || last->state == JS_SENT)) {
+		/* a message being submitted cannot be called back */
+		index_end(c->ix, -EBUSY);
+		jrow_free(last);
+		return mfs_error_set(e, -EBUSY, MFS_ERR_ITEM, MFS_ERR_FINAL,
+				     "%s/%s is being sent", folder, id);
+	}
 	if (rc == 0 && origin &&
-	    journal_latest_for(c->ix, folder, id, &last) == 0 &&
-	    last->seq == origin && last->op == JOP_APPEND &&
-	    last->state == JS_QUEUED && !journal_has_dependents(c->ix, origin)
-	    ) {
+	    (last || journal_latest_for(c->ix, folder, id, &last) == 0) &&
+	    last->seq == origin &&
+	    ((last->op == JOP_APPEND && last->state == JS_QUEUED) ||
+	     (last->op == JOP_SEND && last->state != JS_SENT)) &&
+	    !journal_has_dependents(c->ix, origin)) {
 		/* never sent: forgetting the append is the whole delete */
 		rc = journal_drop(c->ix, origin, &dropped);
 	} else if (rc == 0) {
@@ -578,6 +598,12 @@ int wb_move(struct mfs_backend *c, const char *folder, const char *id,
 	int64_t origin = 0;
 	struct jrow row = { 0 };
 	int rc;
+	/* a message enters the outbox as a new file (what mv does after
+	 * EXDEV) and leaves it only by being sent */
+	if (cache_is_outbox(c, folder) || cache_is_outbox(c, dest))
+		return mfs_error_set(e, -EXDEV, MFS_ERR_ITEM, MFS_ERR_FINAL,
+				     "messages are copied into %s, not moved",
+				     CACHE_OUTBOX);
 	if (!c->opt.writeback)
 		return direct_move(c, folder, id, dest, flags, keep_source,
 				   item_r, e);
@@ -640,9 +666,24 @@ int wb_move(struct mfs_backend *c, const char *folder, const char *id,
 	return journaled(c);
 }
 
+/* The outbox is not the server's: it cannot be made, renamed or removed,
+ * nor hold folders. */
+static int outbox_folder(struct mfs_backend *c, const char *path,
+			 struct mfs_error *e)
+{
+	if (!c->outbox || (strcmp(path, CACHE_OUTBOX) &&
+			   !g_str_has_prefix(path, CACHE_OUTBOX "/")))
+		return 0;
+	return mfs_error_set(e, -EPERM, MFS_ERR_FOLDER, MFS_ERR_FINAL,
+			     "%s is the queue of messages to send",
+			     CACHE_OUTBOX);
+}
+
 int wb_create_folder(struct mfs_backend *c, const char *path,
 		     enum mfs_folder_kind kind, struct mfs_error *e)
 {
+	if (outbox_folder(c, path, e) < 0)
+		return -EPERM;
 	struct jrow row = { .op = JOP_MKDIR, .folder = (char *)path,
 			    .kind = (int)kind };
 	int rc;
@@ -711,6 +752,8 @@ static void rename_blobs(struct mfs_backend *c, const char *from,
 int wb_rename_folder(struct mfs_backend *c, const char *from,
 		     const char *to, struct mfs_error *e)
 {
+	if (outbox_folder(c, from, e) < 0 || outbox_folder(c, to, e) < 0)
+		return -EPERM;
 	struct jrow row = { .op = JOP_RENAME, .folder = (char *)from,
 			    .dest = (char *)to };
 	int rc;
@@ -741,6 +784,8 @@ int wb_rename_folder(struct mfs_backend *c, const char *from,
 int wb_delete_folder(struct mfs_backend *c, const char *path,
 		     struct mfs_error *e)
 {
+	if (outbox_folder(c, path, e) < 0)
+		return -EPERM;
 	struct jrow row = { .op = JOP_RMDIR, .folder = (char *)path };
 	GPtrArray *items = NULL, *folders = NULL;
 	g_autofree char *below = g_strconcat(path, "/", NULL);
@@ -791,7 +836,8 @@ int wb_fetch_pending(struct mfs_backend *c, int64_t origin, int *fd_r,
 		int rc = journal_get(c->ix, origin, &r);
 		if (rc < 0)
 			break;
-		if (r->op == JOP_APPEND && r->content) {
+		if ((r->op == JOP_APPEND || r->op == JOP_SEND) &&
+		    r->content) {
 			g_autofree char *p = content_path(c, r->content);
 			int fd = open(p, O_RDONLY | O_CLOEXEC);
 			rc = fd < 0 ? -errno : 0;
@@ -1401,6 +1447,160 @@ static batch_fn batch_for(struct mfs_backend *c, const struct jrow *first,
 	}
 }
 
+/* ---- sending ---- */
+
+/*
+ * The folder a sent message's copy goes to: the one the server marks
+ * \Sent (RFC 6154), else the one named Sent, made when there is none.
+ * Known to the index on return.  *name_r (caller owns).
+ */
+static int sent_folder(struct mfs_backend *c, char **name_r,
+		       struct mfs_error *e)
+{
+	GPtrArray *list = NULL;
+	const char *pick = NULL;
+	bool named = false;
+	int rc = mfs_store_list_folders(&c->inner, &list, e);
+
+	if (rc < 0)
+		return rc;
+	for (guint i = 0; i < list->len; i++) {
+		struct mfs_folder_info *fi = list->pdata[i];
+		if (fi->kind != MFS_FOLDER_MAIL)
+			continue;
+		if (fi->special && !g_ascii_strcasecmp(fi->special, "\\Sent")) {
+			pick = fi->path;
+			break;
+		}
+		if (!strcmp(fi->path, CACHE_SENT))
+			named = true;
+	}
+	*name_r = g_strdup(pick ? pick : CACHE_SENT);
+	g_ptr_array_unref(list);
+	if (!pick && !named) {
+		rc = mfs_store_create_folder(&c->inner, CACHE_SENT,
+					     MFS_FOLDER_MAIL, e);
+		if (rc < 0 && rc != -EEXIST) {
+			g_clear_pointer(name_r, g_free);
+			return rc;
+		}
+		log_info("made the folder %s for copies of sent messages",
+			 CACHE_SENT);
+	}
+	if (index_folder_state(c->ix, *name_r, NULL, NULL, NULL) == -ENOENT) {
+		index_add_folder(c->ix, *name_r, MFS_FOLDER_MAIL);
+		index_touch_folders(c->ix);
+		cache_enqueue(c, "");
+	}
+	return 0;
+}
+
+/* The message stays in the outbox, not to be sent again, with `why`. */
+static void hold(struct mfs_backend *c, const struct jrow *r, const char *why)
+{
+	journal_hold(c->ix, r->seq, why);
+	log_error_record("%s/%s not sent: %s", r->folder, r->id, why);
+	g_autofree char *note = g_strconcat("\001", r->folder, NULL);
+	cache_enqueue(c, note);
+}
+
+/* The server took the message: in one step it leaves the outbox and its
+ * row becomes the append of its copy to `sent`. */
+static int sent_to(struct mfs_backend *c, const struct jrow *r,
+		   const char *sent)
+{
+	int rc;
+
+	index_begin(c->ix);
+	g_autofree char *id = choose_id(c, sent, r->id);
+	struct mfs_item *it = mfs_item_new(id, r->size, r->date,
+					   MFS_FLAG_SEEN);
+	it->message_id = g_strdup(r->msgid);
+	rc = journal_retarget(c->ix, r->seq, sent, id, MFS_FLAG_SEEN);
+	if (rc == 0)
+		rc = index_remove_item(c->ix, r->folder, r->id);
+	if (rc == 0)
+		rc = index_put_local(c->ix, sent, it, r->seq);
+	if (rc == 0)
+		rc = index_touch_local(c->ix, r->folder);
+	if (rc == 0)
+		rc = index_touch_local(c->ix, sent);
+	rc = index_end(c->ix, rc);
+	mfs_item_free(it);
+	if (rc < 0)
+		return rc;
+	/* the body read on the mount moves along with the message */
+	g_autofree char *from_key = cache_blob_key(r->folder, r->id);
+	g_autofree char *to_key = cache_blob_key(sent, id);
+	g_autofree char *from = cache_blob_path(c, from_key);
+	g_autofree char *to = cache_blob_path(c, to_key);
+	g_autofree char *dir = g_path_get_dirname(to);
+	if (file_mkdir_p(dir, 0700) == 0)
+		rename(from, to);
+	g_autofree char *n1 = g_strconcat("\001", r->folder, NULL);
+	g_autofree char *n2 = g_strconcat("\001", sent, NULL);
+	cache_enqueue(c, n1);
+	cache_enqueue(c, n2);
+	return 0;
+}
+
+/*
+ * Submit the message of SEND row `r` (claimed).  A row that was SENT
+ * before may have reached the server: it is held, never repeated.  The
+ * sent folder is found (or made) first, so that a message the server took
+ * always has a copy to make.  Returns DONE (sent, or held for good) or
+ * DEFERRED (nothing was sent; tried again after a back-off).
+ */
+static enum outcome replay_send(struct mfs_backend *c, const struct jrow *r,
+				bool was_sent, struct mfs_error *e)
+{
+	g_autofree char *sent = NULL;
+	g_autofree char *path = content_path(c, r->content);
+	bool maybe = false;
+	int fd, rc;
+
+	if (was_sent) {
+		hold(c, r, "sending was interrupted after the message was "
+		     "handed to the server, which may have taken it; it is "
+		     "not sent again (copy it out of " CACHE_OUTBOX "/ and "
+		     "back in to send it anyway)");
+		return DONE;
+	}
+	if ((rc = sent_folder(c, &sent, e)) < 0) {
+		journal_set_state(c->ix, r->seq, JS_QUEUED);
+		return DEFERRED;
+	}
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+		hold(c, r, "the message's bytes are gone from the cache");
+		return DONE;
+	}
+	rc = mfs_store_send(&c->inner, fd, &maybe, e);
+	close(fd);
+	step(c);
+	if (rc == 0) {
+		if (sent_to(c, r, sent) < 0)
+			return RETRY;	/* still SENT: held when seen again */
+		step(c);
+		return DONE;
+	}
+	if (e->retry == MFS_ERR_FINAL) {
+		hold(c, r, e->msg);
+		return DONE;
+	}
+	if (maybe) {
+		g_autofree char *why = g_strdup_printf(
+			"%s; the server may have taken it, so it is not sent "
+			"again (copy it out of " CACHE_OUTBOX "/ and back in "
+			"to send it anyway)", e->msg);
+		hold(c, r, why);
+		return DONE;
+	}
+	/* nothing reached the server: the next attempt is a first one */
+	journal_note_failure(c->ix, r->seq, e->msg);
+	journal_set_state(c->ix, r->seq, JS_QUEUED);
+	return DEFERRED;
+}
+
 /* Replay the oldest row once.  Returns its outcome; RETRY leaves the
  * reason in *e. */
 static enum outcome replay_first(struct mfs_backend *c, struct jrow *first,
@@ -1435,6 +1635,11 @@ static enum outcome replay_first(struct mfs_backend *c, struct jrow *first,
 	if (journal_claim(c->ix, first->seq, &r) < 0)
 		return RETRY;
 	step(c);
+	if (r->op == JOP_SEND) {
+		out = replay_send(c, r, was_sent, e);
+		jrow_free(r);
+		return out;
+	}
 	out = replay(c, r, was_sent, &rid, e);
 	if (out != RETRY)
 		step(c);
@@ -1447,6 +1652,7 @@ static enum outcome replay_first(struct mfs_backend *c, struct jrow *first,
 		refuse_row(c, r, e->msg[0] ? e->msg : "refused");
 		break;
 	case RETRY:
+	case DEFERRED:
 		journal_note_failure(c->ix, r->seq, e->msg);
 		break;
 	}
@@ -1471,7 +1677,12 @@ static gpointer flusher(gpointer p)
 		struct jrow *first = NULL;
 		struct mfs_error e = { 0 };
 		enum outcome out = DONE;
-		bool empty = journal_first(c->ix, &first) < 0;
+		g_mutex_lock(&c->lock);
+		gint64 send_after = c->wb_send_after;
+		g_mutex_unlock(&c->lock);
+		bool sends = g_get_monotonic_time() >= send_after;
+		bool empty = journal_first(c->ix, sends, &first) < 0;
+		bool sending = !empty && first->op == JOP_SEND;
 		if (!empty) {
 			g_mutex_lock(&c->replay_lock);
 			out = replay_first(c, first, &e);
@@ -1480,7 +1691,17 @@ static gpointer flusher(gpointer p)
 		}
 
 		g_mutex_lock(&c->lock);
-		if (out == RETRY) {
+		if (out == DEFERRED) {
+			/* messages to send wait; the other rows go on */
+			c->wb_send_delay = c->wb_send_delay
+				? MIN(c->wb_send_delay * 2, BACKOFF_MAX_US)
+				: BACKOFF_FIRST_US;
+			c->wb_send_after = g_get_monotonic_time() +
+					   c->wb_send_delay;
+		} else if (out == DONE && sending) {
+			c->wb_send_delay = 0;
+		}
+		if (out == RETRY || out == DEFERRED) {
 			c->wb_failures++;
 			g_free(c->wb_error);
 			c->wb_error = g_strdup(e.msg[0] ? e.msg : "failed");
@@ -1490,7 +1711,11 @@ static gpointer flusher(gpointer p)
 		g_cond_broadcast(&c->wb_progress);
 		if (empty) {
 			delay = 0;
-			if (!c->wb_kicked && !c->stop)
+			/* messages to send may be waiting for their time */
+			if (!sends && !c->wb_kicked && !c->stop)
+				g_cond_wait_until(&c->wb_wake, &c->lock,
+						  send_after);
+			else if (!c->wb_kicked && !c->stop)
 				g_cond_wait(&c->wb_wake, &c->lock);
 			c->wb_kicked = false;
 		} else if (out == RETRY) {
@@ -1519,6 +1744,7 @@ int wb_flush(struct mfs_backend *c, const char *folder, const char *id,
 	g_mutex_lock(&c->lock);
 	failures = c->wb_failures;
 	c->wb_kicked = true;
+	c->wb_send_after = 0;
 	g_cond_signal(&c->wb_wake);
 	g_mutex_unlock(&c->lock);
 	for (;;) {
@@ -1537,6 +1763,7 @@ int wb_flush(struct mfs_backend *c, const char *folder, const char *id,
 		if (c->wb_failures != failures &&
 		    c->wb_failures - failures < FLUSH_ATTEMPTS) {
 			c->wb_kicked = true;
+			c->wb_send_after = 0;
 			g_cond_signal(&c->wb_wake);
 		}
 		if (c->wb_failures - failures >= FLUSH_ATTEMPTS || c->stop ||

@@ -44,6 +44,8 @@ static int folder_path(struct fs *fs, struct fs_node *parent,
 		pf = fs_folder_find(fs, parent->folder);
 	if (parent->type == FS_N_ROOT) {
 		*path_r = g_strdup(name);
+	} else if (pf && pf->kind == MFS_FOLDER_OUTBOX) {
+		return -EPERM;	/* it holds messages to send, no folders */
 	} else if (pf) {
 		*path_r = fs_join(pf->path, name);
 	} else {

@@ -32,7 +32,8 @@ int fs_file_place(struct fs *fs, struct fs_node *parent,
 	if (parent->type == FS_N_SUB) {
 		*sub_r = parent->sub;
 	} else if (f->kind == MFS_FOLDER_CONTACTS ||
-		   f->kind == MFS_FOLDER_CALENDAR) {
+		   f->kind == MFS_FOLDER_CALENDAR ||
+		   f->kind == MFS_FOLDER_OUTBOX) {
 		*sub_r = FS_SUB_DIR;
 	} else {
 		/* a mail folder holds files only in cur/, new/ and tmp/ */

@@ -17,6 +17,7 @@
 #define XATTR_FLAGS "user.mail.flags"
 #define XATTR_MSGID "user.mail.message-id"
 #define XATTR_ID "user.mail.id"
+#define XATTR_ERROR "user.mail.error"
 
 static struct fs *req_fs(fuse_req_t req)
 {
@@ -485,7 +486,8 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		if (wants_write(fi->flags)) {
 			/* a message is immutable; contacts and events are
 			 * rewritten whole on close */
-			if (f->kind == MFS_FOLDER_MAIL || fs->opt.read_only) {
+			if (f->kind == MFS_FOLDER_MAIL ||
+			    f->kind == MFS_FOLDER_OUTBOX || fs->opt.read_only) {
 				rc = fs->opt.read_only ? -EROFS : -EPERM;
 				break;
 			}
@@ -694,7 +696,17 @@ static void op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 
 	g_mutex_lock(&fs->lock);
 	node = fs_node_find(fs, ino);
-	rc = node ? xattr_value(fs, node, name, &value) : -ESTALE;
+	if (node && node->type == FS_N_ITEM && !strcmp(name, XATTR_ERROR)) {
+		/* why a message waits in the outbox; from the store, which
+		 * is not asked under the lock */
+		g_autofree char *folder = g_strdup(node->folder);
+		g_autofree char *id = g_strdup(node->key);
+		g_mutex_unlock(&fs->lock);
+		rc = mfs_store_item_error(fs->store, folder, id, &value);
+		g_mutex_lock(&fs->lock);
+	} else {
+		rc = node ? xattr_value(fs, node, name, &value) : -ESTALE;
+	}
 	if (rc == -EAGAIN) {
 		g_autofree char *folder = g_strdup(node->folder);
 		g_autofree char *id = g_strdup(node->key);
@@ -726,6 +738,9 @@ static void op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 					    : NULL;
 	if (f) {
 		g_string_append_len(list, XATTR_ID, sizeof(XATTR_ID));
+		if (f->kind == MFS_FOLDER_OUTBOX)
+			g_string_append_len(list, XATTR_ERROR,
+					    sizeof(XATTR_ERROR));
 		if (f->kind == MFS_FOLDER_MAIL) {
 			g_string_append_len(list, XATTR_FLAGS,
 					    sizeof(XATTR_FLAGS));

@@ -122,6 +122,10 @@ bool fs_staged_committable(struct fs *fs, const struct fs_staged *st)
 	case MFS_FOLDER_CONTACTS:
 	case MFS_FOLDER_CALENDAR:
 		return st->sub == FS_SUB_DIR && card_name(f->kind, st->name);
+	case MFS_FOLDER_OUTBOX:
+		/* not an editor's backup either */
+		return st->sub == FS_SUB_DIR &&
+		       !g_str_has_suffix(st->name, "~");
 	default:
 		return false;
 	}

@@ -102,6 +102,14 @@ void mfs_store_close(struct mfs_store *st)
 	smtp_submitter_close(&st->sender);
 }
 
+int mfs_store_item_error(struct mfs_store *st, const char *folder,
+			 const char *id, char **text_r)
+{
+	return st->ops->item_error ? st->ops->item_error(st->be, folder, id,
+							 text_r)
+				   : -ENODATA;
+}
+
 bool mfs_store_can_send(const struct mfs_store *st)
 {
 	return st->sender != NULL;

@@ -246,6 +246,13 @@ struct mfs_backend_ops {
 	 * called after any fork().  `data` is borrowed until close(). */
 	int (*watch)(struct mfs_backend *be, mfs_change_fn fn, void *data);
 
+	/* Why a change made to item `id` of `folder` has not reached the
+	 * server: its last failure (for a message the outbox could not
+	 * send, the server's reply), in *text_r (caller owns).  -ENODATA
+	 * when none failed.  Optional. */
+	int (*item_error)(struct mfs_backend *be, const char *folder,
+			  const char *id, char **text_r);
+
 	/* Append "name: value" lines about the store's state (its server,
 	 * the last successful sync...) for .mailfs/status.  Optional. */
 	void (*describe)(struct mfs_backend *be, GString *out);
@@ -319,6 +326,8 @@ int mfs_store_flush(struct mfs_store *st, const char *folder, const char *id,
 int mfs_store_watch(struct mfs_store *st, mfs_change_fn fn, void *data);
 int mfs_store_space(struct mfs_store *st, uint64_t *total_r, uint64_t *avail_r);
 void mfs_store_describe(struct mfs_store *st, GString *out);
+int mfs_store_item_error(struct mfs_store *st, const char *folder,
+			 const char *id, char **text_r);
 
 /* Sending (protocols/smtp/submit.h): whether the account names an SMTP
  * server, and submitting the message in `fd` to it.  *maybe_sent_r as for

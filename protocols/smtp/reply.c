@@ -9,6 +9,7 @@ void smtp_reply_init(struct smtp_reply *r)
 {
 	memset(r, 0, sizeof(*r));
 	r->text = g_string_new(NULL);
+	r->fail_text = g_string_new(NULL);
 	r->line = g_string_new(NULL);
 	r->cur = g_string_new(NULL);
 }
@@ -16,6 +17,7 @@ void smtp_reply_init(struct smtp_reply *r)
 void smtp_reply_clear(struct smtp_reply *r)
 {
 	g_string_free(r->text, TRUE);
+	g_string_free(r->fail_text, TRUE);
 	g_string_free(r->line, TRUE);
 	g_string_free(r->cur, TRUE);
 	memset(r, 0, sizeof(*r));
@@ -60,6 +62,10 @@ static void line_done(struct smtp_reply *r)
 		return;
 	r->code = code;
 	g_string_assign(r->text, r->cur->str);
+	if (code >= 400) {
+		r->fail_code = code;
+		g_string_assign(r->fail_text, r->cur->str);
+	}
 	g_string_truncate(r->cur, 0);
 	r->cur_code = 0;
 	r->replies++;

@@ -20,6 +20,9 @@
 struct smtp_reply {
 	int code;		/* of the last complete reply, 0 before one */
 	GString *text;		/* owned; its lines' texts, joined by " " */
+	int fail_code;		/* the same of the last reply of 400 or
+				   more (a QUIT's answer may follow it) */
+	GString *fail_text;	/* owned */
 	unsigned replies;	/* complete replies so far */
 	unsigned bad;		/* lines that were not reply lines */
 	/* the reply being read */

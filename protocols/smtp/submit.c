@@ -225,27 +225,19 @@ static int outcome(CURLcode cc, const struct upload *u, const char *curl_msg,
 		   bool *maybe_sent_r, struct mfs_error *e)
 {
 	const struct smtp_reply *r = &u->reply;
-	const char *said = r->text->len ? r->text->str : "";
+	const char *said = r->fail_text->str;
 
 	*maybe_sent_r = false;
 	if (u->error)
 		return mfs_error_set(e, u->error, MFS_ERR_ITEM, MFS_ERR_FINAL,
 				     "reading the message: %s",
 				     g_strerror(-u->error));
-	/* the server's last word decides when it refused */
-	if (r->code >= 500)
-		return mfs_error_set(e, -EREMOTEIO, MFS_ERR_ITEM,
-				     MFS_ERR_FINAL, "refused by the server: "
-				     "%d %s", r->code, said);
-	if (r->code >= 400)
-		return mfs_error_set(e, -EAGAIN, MFS_ERR_ACCOUNT,
-				     MFS_ERR_BACKOFF, "deferred by the server: "
-				     "%d %s", r->code, said);
+	/* what is wrong with the account, not with the message */
 	switch (cc) {
 	case CURLE_LOGIN_DENIED:
 		return mfs_error_set(e, -EACCES, MFS_ERR_ACCOUNT,
 				     MFS_ERR_BACKOFF, "the SMTP server refused "
-				     "the login: %s", said);
+				     "the login: %d %s", r->fail_code, said);
 	case CURLE_USE_SSL_FAILED:
 		return mfs_error_set(e, -EPROTO, MFS_ERR_ACCOUNT,
 				     MFS_ERR_BACKOFF, "the SMTP server offers "
@@ -260,6 +252,15 @@ static int outcome(CURLcode cc, const struct upload *u, const char *curl_msg,
 	default:
 		break;
 	}
+	/* then the server's word on the message */
+	if (r->fail_code >= 500)
+		return mfs_error_set(e, -EREMOTEIO, MFS_ERR_ITEM,
+				     MFS_ERR_FINAL, "refused by the server: "
+				     "%d %s", r->fail_code, said);
+	if (r->fail_code >= 400)
+		return mfs_error_set(e, -EAGAIN, MFS_ERR_ACCOUNT,
+				     MFS_ERR_BACKOFF, "deferred by the server: "
+				     "%d %s", r->fail_code, said);
 	/* the connection went: after the whole message, the server may
 	 * have taken it */
 	*maybe_sent_r = u->eof;

@@ -1,0 +1,117 @@
+"""An SMTP server for the submission tests: Debian's python3-aiosmtpd on
+127.0.0.1 with a free port, keeping what it receives in memory.
+
+    sink = SmtpSink(tls=(cert, key), users={"alice": "pw"})
+    sink.start()
+    ... sink.messages  (list of Received: sender, rcpts, data, login)
+    sink.stop()
+
+It offers STARTTLS when given a certificate (and then requires it before
+AUTH, as a submission server does), AUTH PLAIN and LOGIN when given users,
+and can refuse recipients (550), defer them (451), or drop the connection
+when the message's end arrives (the outcome then unknown to the client)."""
+
+import collections
+import ssl
+import threading
+
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
+
+from dovecot import free_ports
+
+Received = collections.namedtuple("Received", "sender rcpts data login")
+
+
+class _Handler:
+    def __init__(self, sink):
+        self.sink = sink
+
+    async def handle_RCPT(self, server, session, envelope, address,
+                          rcpt_options):
+        if address in self.sink.refuse:
+            return "550 5.1.1 <%s>: no such mailbox here" % address
+        if address in self.sink.defer:
+            return "451 4.3.0 <%s>: try again later" % address
+        envelope.rcpt_tos.append(address)
+        return "250 2.1.5 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        with self.sink.lock:
+            self.sink.messages.append(Received(
+                envelope.mail_from, list(envelope.rcpt_tos),
+                bytes(envelope.original_content or envelope.content),
+                getattr(session, "sink_login", None)))
+            drop = self.sink.drop_after_data
+        if drop:
+            # taken, but the client never hears it
+            server.transport.abort()
+            return "250 2.0.0 taken"
+        return "250 2.0.0 Ok: queued as %d" % len(self.sink.messages)
+
+
+class SmtpSink:
+    host = "127.0.0.1"
+
+    def __init__(self, tls=None, users=None, require_tls=True):
+        """tls: (certificate, key) files to offer STARTTLS with; users:
+        login -> password, required before MAIL when given."""
+        self.tls = tls
+        # None: no AUTH at all; a dict (which may grow): AUTH required
+        self.auth = users is not None
+        self.users = dict(users or {})
+        self.require_tls = require_tls and tls is not None
+        self.refuse = set()
+        self.defer = set()
+        self.drop_after_data = False
+        self.messages = []
+        self.logins = []
+        self.lock = threading.Lock()
+        self.port = None
+        self.controller = None
+
+    def _authenticate(self, server, session, envelope, mechanism, data):
+        if not isinstance(data, LoginPassword):
+            return AuthResult(success=False, handled=False)
+        login = data.login.decode()
+        ok = self.users.get(login) == data.password.decode()
+        with self.lock:
+            self.logins.append((mechanism, login, ok))
+        if ok:
+            session.sink_login = login
+        return AuthResult(success=ok, handled=False)
+
+    def start(self):
+        (self.port,) = free_ports(1)
+        kw = {}
+        if self.tls:
+            ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            ctx.load_cert_chain(*self.tls)
+            kw["tls_context"] = ctx
+            kw["require_starttls"] = self.require_tls
+            kw["auth_require_tls"] = True
+        else:
+            kw["auth_require_tls"] = False
+        if self.auth:
+            kw["authenticator"] = self._authenticate
+            kw["auth_required"] = True
+        self.controller = Controller(_Handler(self), hostname=self.host,
+                                     port=self.port, server_hostname=
+                                     "localhost", **kw)
+        self.controller.start()
+        return self
+
+    def stop(self):
+        if self.controller:
+            self.controller.stop()
+            self.controller = None
+
+    @property
+    def url(self):
+        return "smtp://%s:%d" % (self.host, self.port)
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
