@@ -168,6 +168,8 @@ struct retr {
 	mfs_fetched_fn got;
 	void *data;
 	size_t delivered;
+	int short_rc;			/* -EIO when a body came cut short */
+	struct mfs_error *short_e;	/* borrowed; says which */
 };
 
 static int got_retr(struct mfs_backend *be, size_t i, int rc,
@@ -185,6 +187,18 @@ static int got_retr(struct mfs_backend *be, size_t i, int rc,
 		return 0;
 	}
 	body = pop3_reply_body(reply, &len);
+	if (len < m->size) {
+		/* LIST counts the bytes RETR sends (RFC 1939 5); fewer is a
+		 * message cut short, never to be shown as if whole */
+		r->short_rc = mfs_error_set(e, -EIO, MFS_ERR_ITEM,
+					    MFS_ERR_TRANSIENT, "%s: %s came "
+					    "with %zu of its %" G_GUINT64_FORMAT
+					    " bytes", be->cfg.name, m->uidl,
+					    len, m->size);
+		if (r->short_e && r->short_e != e)
+			*r->short_e = *e;
+		return 0;
+	}
 	r->got(m->id, body, len, r->data);
 	r->delivered++;
 	return 0;
@@ -204,7 +218,7 @@ static int retr_many(struct mfs_backend *be, const char *const *ids,
 
 	for (int attempt = 0; attempt < 2; attempt++) {
 		bool reused = be->conn != NULL && !pop3_conn_broken(be->conn);
-		struct retr r = { g_ptr_array_new(), got, data, 0 };
+		struct retr r = { g_ptr_array_new(), got, data, 0, 0, e };
 		GPtrArray *cmds = g_ptr_array_new_with_free_func(g_free);
 		GArray *limits = g_array_new(FALSE, FALSE, sizeof(uint64_t));
 
@@ -227,6 +241,8 @@ static int retr_many(struct mfs_backend *be, const char *const *ids,
 		g_ptr_array_unref(r.msgs);
 		g_ptr_array_unref(cmds);
 		g_array_unref(limits);
+		if (rc == 0 && r.short_rc < 0 && n == 1)
+			rc = r.short_rc;
 		if (rc < 0 && reused && r.delivered == 0 && be->conn &&
 		    pop3_conn_broken(be->conn)) {
 			pop3_session_drop(be);

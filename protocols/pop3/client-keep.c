@@ -74,6 +74,12 @@ static int got_body(struct mfs_backend *be, size_t i, int rc,
 		return 0;
 	}
 	body = pop3_reply_body(reply, &len);
+	if (len < m->size) {
+		log_warnx("%s: %s came with %zu of its %" G_GUINT64_FORMAT
+			  " bytes; it stays on the server", be->cfg.name,
+			  m->uidl, len, m->size);
+		return 0;
+	}
 	int64_t date = pop3_header_date(body, len);
 	if ((rc = pop3_body_fd(body, len, &fd, e)) < 0)
 		return rc;
