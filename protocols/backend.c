@@ -13,15 +13,16 @@
 
 extern const struct mfs_backend_ops local_backend_ops;
 extern const struct mfs_backend_ops imap_backend_ops;
+extern const struct mfs_backend_ops pop3_backend_ops;
 
 static const struct mfs_backend_ops *const registry[] = {
 	&local_backend_ops,
 	&imap_backend_ops,
+	&pop3_backend_ops,
 };
 
 /* Types the configuration may name that later builds will carry. */
-static const char *const planned[] = { "pop3", "ews", "carddav", "caldav",
-				       "ldap" };
+static const char *const planned[] = { "ews", "carddav", "caldav", "ldap" };
 
 const struct mfs_backend_ops *mfs_backend_find(const char *type, bool *known_r)
 {

@@ -19,7 +19,7 @@ static void test_find(void)
 	} cases[] = {
 		{ "local", TRUE, TRUE },
 		{ "imap", TRUE, TRUE },
-		{ "pop3", FALSE, TRUE },
+		{ "pop3", TRUE, TRUE },
 		{ "ews", FALSE, TRUE },
 		{ "bogus", FALSE, FALSE },
 		{ "", FALSE, FALSE },
@@ -51,7 +51,7 @@ static void test_open_unavailable(void)
 		const char *type;
 		const char *says;	/* in the message besides the type */
 	} cases[] = {
-		{ "pop3", "not available" },
+		{ "ews", "not available" },
 		{ "bogus", "unknown" },
 	};
 

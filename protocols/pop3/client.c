@@ -1,0 +1,290 @@
+/*
+ * client.c - the POP3 backend: account settings, opening and closing, and
+ * the vtable.  RFC 1939 (POP3), RFC 2449 (CAPA, PIPELINING), RFC 2595
+ * (STLS), RFC 5034 (SASL), RFC 8314 (implicit TLS).  See
+ * pop3-client-private.h for what an item is, client-session.c for the
+ * wire, client-items.c for what each member sends.
+ */
+#include "pop3-client-private.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "config-value.h"
+#include "fileutil.h"
+#include "log.h"
+
+#define DEFAULT_TIMEOUT 30
+#define DEFAULT_POLL 60
+
+static int parse_cfg(const struct mfs_account *acct, struct pop3_cfg *cfg,
+		     GError **err)
+{
+	GKeyFile *kf = acct->keys;
+	const char *g = acct->group;
+	g_autofree char *tls = config_value(kf, g, "tls");
+	g_autofree char *auth = config_value(kf, g, "auth");
+	bool plain_ok = false;
+	unsigned timeout;
+
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->name = g_strdup(acct->name);
+	cfg->host = config_value(kf, g, "host");
+	cfg->port = config_value(kf, g, "port");
+	cfg->ca_file = config_value(kf, g, "ca_file");
+	cfg->user = config_value(kf, g, "user");
+	if (!tls || !strcmp(tls, "implicit")) {
+		cfg->tls = POP3_TLS_IMPLICIT;
+	} else if (!strcmp(tls, "starttls")) {
+		cfg->tls = POP3_TLS_STARTTLS;
+	} else if (!strcmp(tls, "none")) {
+		cfg->tls = POP3_TLS_NONE;
+	} else {
+		g_set_error(err, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
+			    "tls = %s: expected implicit, starttls or none", tls);
+		return -EINVAL;
+	}
+	if (!auth) {
+		cfg->auth = POP3_AUTH_ANY;
+	} else if (!strcmp(auth, "user")) {
+		cfg->auth = POP3_AUTH_USER;
+	} else if (!strcmp(auth, "plain")) {
+		cfg->auth = POP3_AUTH_PLAIN;
+	} else {
+		g_set_error(err, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
+			    "auth = %s: expected user or plain", auth);
+		return -EINVAL;
+	}
+	if (config_bool(kf, g, "allow_plaintext", false, &plain_ok, err) < 0 ||
+	    config_bool(kf, g, "leave_on_server", true, &cfg->leave_on_server,
+			err) < 0 ||
+	    config_uint(kf, g, "timeout", DEFAULT_TIMEOUT, 3600, &timeout,
+			err) < 0 ||
+	    config_uint(kf, g, "poll_interval", DEFAULT_POLL, 86400,
+			&cfg->poll_interval, err) < 0)
+		return -EINVAL;
+	if (cfg->tls == POP3_TLS_NONE && !plain_ok) {
+		g_set_error(err, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
+			    "tls = none sends the password in clear text; "
+			    "set allow_plaintext = true to allow it");
+		return -EINVAL;
+	}
+	if (!cfg->host) {
+		g_set_error(err, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_KEY_NOT_FOUND,
+			    "no host for account %s", acct->name);
+		return -EINVAL;
+	}
+	if (!cfg->port)
+		cfg->port = g_strdup(cfg->tls == POP3_TLS_IMPLICIT ? "995"
+								   : "110");
+	cfg->timeout_ms = (int)timeout * 1000;
+	return config_secret(kf, g, &cfg->password, err);
+}
+
+static void known_free(gpointer p)
+{
+	g_free(p);
+}
+
+static void backend_free(struct mfs_backend *be)
+{
+	pop3_conn_close(&be->conn);
+	mfs_store_close(&be->local);
+	g_ptr_array_unref(be->order);
+	g_hash_table_unref(be->msgs);
+	g_hash_table_unref(be->known);
+	pop3_cfg_clear(&be->cfg);
+	g_free(be->state_path);
+	g_free(be->last_error);
+	g_mutex_clear(&be->lock);
+	g_free(be);
+}
+
+static void msg_free(gpointer p)
+{
+	struct pop3_msg *m = p;
+
+	g_free(m->id);
+	g_free(m->uidl);
+	g_free(m);
+}
+
+static int pop3_open(const struct mfs_account *acct, struct mfs_backend **be_r,
+		     GError **err)
+{
+	struct mfs_backend *be = g_new0(struct mfs_backend, 1);
+	const char *dir = acct->work_dir ? acct->work_dir : ".";
+	struct mfs_error e = { 0 };
+	int rc;
+
+	g_mutex_init(&be->lock);
+	be->msgs = g_hash_table_new_full(g_str_hash, g_str_equal, NULL,
+					 msg_free);
+	be->order = g_ptr_array_new();
+	be->known = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+					  known_free);
+	be->state_path = g_build_filename(dir, "pop3-state", NULL);
+	if ((rc = parse_cfg(acct, &be->cfg, err)) < 0)
+		goto fail;
+	if ((rc = file_mkdir_p(dir, 0700)) < 0) {
+		g_set_error(err, G_FILE_ERROR, g_file_error_from_errno(-rc),
+			    "%s: %s", dir, g_strerror(-rc));
+		goto fail;
+	}
+	if ((rc = pop3_state_load(be, err)) < 0)
+		goto fail;
+	if (!be->cfg.leave_on_server &&
+	    (rc = pop3_keep_open(be, dir, err)) < 0)
+		goto fail;
+	/* one session now, so that a wrong password, certificate or a
+	 * server without UIDL is said at mount time */
+	g_mutex_lock(&be->lock);
+	rc = pop3_session(be, false, &e);
+	g_mutex_unlock(&be->lock);
+	if (rc < 0 && e.retry != MFS_ERR_FINAL && e.scope == MFS_ERR_ACCOUNT) {
+		/* unreachable now: the cache still shows what it holds */
+		log_warnx("%s; working offline until it answers", e.msg);
+		rc = 0;
+	}
+	if (rc < 0) {
+		g_set_error(err, G_FILE_ERROR, G_FILE_ERROR_FAILED, "%s",
+			    e.msg[0] ? e.msg : g_strerror(-rc));
+		goto fail;
+	}
+	*be_r = be;
+	return 0;
+fail:
+	backend_free(be);
+	return rc;
+}
+
+static void pop3_close(struct mfs_backend **bep)
+{
+	struct mfs_backend *be = *bep;
+
+	if (!be)
+		return;
+	pop3_watch_stop(be);
+	g_mutex_lock(&be->lock);
+	if (be->conn && !pop3_conn_broken(be->conn)) {
+		/* no DELE waits on the session (removal QUITs at once) */
+		struct mfs_error ignored = { 0 };
+		pop3_session_quit(be, &ignored);
+	}
+	g_mutex_unlock(&be->lock);
+	backend_free(be);
+	*bep = NULL;
+}
+
+void pop3_note_sync(struct mfs_backend *be, int rc, const struct mfs_error *e)
+{
+	if (rc >= 0 && rc != 1)
+		be->last_sync = g_get_real_time();
+	g_clear_pointer(&be->last_error, g_free);
+	if (rc != 0)
+		be->last_error = g_strdup(e && e->msg[0] ? e->msg
+					  : g_strerror(rc < 0 ? -rc : EIO));
+}
+
+static int pop3_list(struct mfs_backend *be, GPtrArray **folders_r,
+		     struct mfs_error *e)
+{
+	GPtrArray *out = g_ptr_array_new_with_free_func(
+		(GDestroyNotify)mfs_folder_info_free);
+
+	g_ptr_array_add(out, mfs_folder_info_new(POP3_FOLDER,
+						 MFS_FOLDER_MAIL));
+	*folders_r = out;
+	return 0;
+}
+
+static int read_only(struct mfs_error *e)
+{
+	return mfs_error_set(e, -EROFS, MFS_ERR_ITEM, MFS_ERR_FINAL,
+			     "POP3 holds only the server's INBOX");
+}
+
+static int pop3_append(struct mfs_backend *be, const char *folder, int fd,
+		       const char *hint, uint64_t flags, int64_t date,
+		       struct mfs_item **item_r, struct mfs_error *e)
+{
+	return read_only(e);
+}
+
+static int pop3_move(struct mfs_backend *be, const char *folder,
+		     const char *id, const char *dest, uint64_t flags,
+		     struct mfs_item **item_r, struct mfs_error *e)
+{
+	return read_only(e);
+}
+
+static int pop3_create_folder(struct mfs_backend *be, const char *path,
+			      enum mfs_folder_kind kind, struct mfs_error *e)
+{
+	return read_only(e);
+}
+
+static int pop3_rename_folder(struct mfs_backend *be, const char *from,
+			      const char *to, struct mfs_error *e)
+{
+	return read_only(e);
+}
+
+static int pop3_delete_folder(struct mfs_backend *be, const char *path,
+			      struct mfs_error *e)
+{
+	return read_only(e);
+}
+
+static int pop3_watch(struct mfs_backend *be, mfs_change_fn fn, void *data)
+{
+	return pop3_watch_start(be, fn, data);
+}
+
+static void pop3_describe(struct mfs_backend *be, GString *out)
+{
+	static const char *const tls[] = { "implicit TLS", "STLS",
+					   "no TLS" };
+
+	g_mutex_lock(&be->lock);
+	g_string_append_printf(out, "server: pop3 %s:%s (%s)\n", be->cfg.host,
+			       be->cfg.port, tls[be->cfg.tls]);
+	if (be->last_sync) {
+		GDateTime *dt = g_date_time_new_from_unix_utc(
+			be->last_sync / G_USEC_PER_SEC);
+		g_autofree char *when = g_date_time_format(
+			dt, "%Y-%m-%dT%H:%M:%SZ");
+		g_date_time_unref(dt);
+		g_string_append_printf(out, "last sync: %s\n", when);
+	} else {
+		g_string_append(out, "last sync: none since the mount\n");
+	}
+	g_string_append_printf(out, "last sync error: %s\n",
+			       be->last_error ? be->last_error : "none");
+	g_string_append_printf(out, "leave on server: %s\n",
+			       be->cfg.leave_on_server ? "yes" : "no");
+	g_mutex_unlock(&be->lock);
+}
+
+const struct mfs_backend_ops pop3_backend_ops = {
+	.name = "pop3",
+	.caps = MFS_CAP_WATCH,
+	.open = pop3_open,
+	.close = pop3_close,
+	.list_folders = pop3_list,
+	.sync = pop3_sync,
+	.fetch = pop3_fetch,
+	.fetch_batch = pop3_fetch_batch,
+	.append = pop3_append,
+	.set_flags_batch = pop3_set_flags_batch,
+	.set_flags = pop3_set_flags,
+	.remove = pop3_remove,
+	.remove_batch = pop3_remove_batch,
+	.move = pop3_move,
+	.copy = pop3_move,
+	.create_folder = pop3_create_folder,
+	.rename_folder = pop3_rename_folder,
+	.delete_folder = pop3_delete_folder,
+	.watch = pop3_watch,
+	.describe = pop3_describe,
+};

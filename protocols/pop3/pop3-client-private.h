@@ -1,0 +1,151 @@
+/*
+ * pop3-client-private.h - the POP3 backend's state, shared by the client
+ * files of protocols/pop3 only (server.c and cmd.c are the embedded
+ * server's and share nothing of this).
+ *
+ * Item ids are the server's UIDLs (RFC 1939 section 7), escaped by
+ * pop3_id_from_uidl so that they can be the unique part of a Maildir name;
+ * they depend on nothing else, so names survive remounts and a wiped cache.
+ * Message numbers only hold within one session and are learnt again with
+ * every new one.
+ *
+ * POP3 keeps no flags and no dates: both are the backend's own, in a state
+ * file under the account's work directory (client-state.c).
+ *
+ * With leave_on_server = false, every message is first kept in a local
+ * Maildir (the `local` store) and then deleted on the server; the mount
+ * shows that store's items, and flags and removals go to it.
+ *
+ * Locking: `lock` serialises everything: the one session and the maps
+ * learnt from it, the known-state table and its file, the local store.
+ * The watcher thread takes no lock: it only wakes the cache.
+ */
+#ifndef MFS_POP3_CLIENT_PRIVATE_H
+#define MFS_POP3_CLIENT_PRIVATE_H
+
+#include <glib.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "backend.h"
+#include "client-conn.h"
+
+/* The only folder. */
+#define POP3_FOLDER "INBOX"
+
+/* One message of the current session (UIDL and LIST). */
+struct pop3_msg {
+	unsigned num;			/* message number in the session */
+	char *id;			/* owned; escaped UIDL */
+	char *uidl;			/* owned; as the server sent it */
+	uint64_t size;			/* from LIST */
+};
+
+/* What the backend remembers of a message across sessions and mounts. */
+struct pop3_known {
+	int64_t date;			/* from the Date: header, or first seen */
+	uint64_t flags;			/* MFS_FLAG_*, local only */
+	bool kept;			/* leave_on_server = false: stored in
+					   the local Maildir */
+};
+
+struct pop3_watch;
+
+struct mfs_backend {
+	struct pop3_cfg cfg;		/* owned; read-only after open */
+	GMutex lock;
+	struct pop3_conn *conn;		/* owned; NULL when none; lock */
+	bool conn_listed;		/* `msgs` describe conn's session */
+	bool conn_synced;		/* a sync has used conn's listing, so
+					   the next sync needs a new session
+					   to see new mail */
+	GHashTable *msgs;		/* id -> struct pop3_msg, owned; lock */
+	GPtrArray *order;		/* of struct pop3_msg *, borrowed from
+					   msgs, in number order; lock */
+	GHashTable *known;		/* id -> struct pop3_known, owned;
+					   lock */
+	char *state_path;		/* owned */
+	struct mfs_store local;		/* keep mode: owned; lock */
+	gint64 last_sync;		/* real time, us; lock */
+	char *last_error;		/* owned; lock */
+	struct pop3_watch *watch;	/* owned */
+};
+
+/* ids.c: the item id of a UIDL and back.  '%', '/', ':' and a leading '.'
+ * are written "%XX"; nothing else changes.  Caller owns results. */
+bool pop3_uidl_valid(const char *s, size_t len);
+char *pop3_id_from_uidl(const char *uidl);
+/* Returns 0, or -EINVAL for a string pop3_id_from_uidl never writes. */
+int pop3_uidl_from_id(const char *id, char **uidl_r);
+/* An RFC 5322 date-time (a Date: header's value) as seconds since the
+ * epoch; 0 when it cannot be read. */
+int64_t pop3_parse_date(const char *s);
+
+/* client-state.c: the known-state file.  Both return 0 or -errno. */
+int pop3_state_load(struct mfs_backend *be, GError **err);
+/* Write atomically (temporary file, fsync, rename). */
+int pop3_state_save(struct mfs_backend *be, struct mfs_error *e);
+struct pop3_known *pop3_known_get(struct mfs_backend *be, const char *id);
+struct pop3_known *pop3_known_add(struct mfs_backend *be, const char *id,
+				  int64_t date, uint64_t flags);
+
+/* client-session.c: the session, with `lock` held.  pop3_session gives a
+ * logged-in session with its listing; `fresh` asks for one begun after
+ * the last sync (POP3 shows new mail only to a new session). */
+int pop3_session(struct mfs_backend *be, bool fresh, struct mfs_error *e);
+void pop3_session_drop(struct mfs_backend *be);
+/* QUIT the session (DELEs take effect), dropping it either way. */
+int pop3_session_quit(struct mfs_backend *be, struct mfs_error *e);
+/* The message with item id `id` in this session, or NULL.  Borrowed. */
+struct pop3_msg *pop3_session_msg(struct mfs_backend *be, const char *id);
+/* Run `cmds[i]` for i < n, several in flight when the server has
+ * PIPELINING; `done` gets each reply (rc 0 or a -ERR's -errno, with `e`
+ * describing it) in order; `max_body` (NULL: listings) bounds each body.
+ * Returns 0 or the first failure of the session or of `done`. */
+typedef int (*pop3_reply_fn)(struct mfs_backend *be, size_t i, int rc,
+			     struct pop3_reply *reply, void *data,
+			     struct mfs_error *e);
+int pop3_session_pipeline(struct mfs_backend *be, char *const *cmds,
+			  size_t n, bool multi, const uint64_t *max_body,
+			  pop3_reply_fn done, void *data, struct mfs_error *e);
+
+/* client-items.c: the members on the server's messages */
+int pop3_sync(struct mfs_backend *be, const char *folder, const char *state,
+	      struct mfs_sync_result **res_r, struct mfs_error *e);
+int pop3_fetch(struct mfs_backend *be, const char *folder, const char *id,
+	       int *fd_r, struct mfs_error *e);
+int pop3_fetch_batch(struct mfs_backend *be, const char *folder,
+		     const char *const *ids, size_t n, mfs_fetched_fn got,
+		     void *data, struct mfs_error *e);
+int pop3_set_flags_batch(struct mfs_backend *be, const char *folder,
+			 const char *const *ids, const uint64_t *flags,
+			 size_t n, int *rcs, struct mfs_error *e);
+int pop3_set_flags(struct mfs_backend *be, const char *folder, const char *id,
+		   uint64_t flags, struct mfs_error *e);
+int pop3_remove_batch(struct mfs_backend *be, const char *folder,
+		      const char *const *ids, size_t n, struct mfs_error *e);
+int pop3_remove(struct mfs_backend *be, const char *folder, const char *id,
+		struct mfs_error *e);
+/* The bytes as a readable file at offset 0; caller owns *fd_r. */
+int pop3_body_fd(const char *buf, size_t len, int *fd_r, struct mfs_error *e);
+/* The most bytes a RETR of a message LIST says is `size` may bring. */
+uint64_t pop3_body_limit(uint64_t size);
+/* The date of a message from its header block (TOP n 0 or the start of the
+ * message), else now. */
+int64_t pop3_header_date(const char *buf, size_t len);
+
+/* client-keep.c: leave_on_server = false */
+int pop3_keep_open(struct mfs_backend *be, const char *work_dir,
+		   GError **err);
+int pop3_keep_sync(struct mfs_backend *be, struct mfs_sync_result **res_r,
+		   struct mfs_error *e);
+
+/* client-watch.c: report INBOX every poll_interval seconds */
+int pop3_watch_start(struct mfs_backend *be, mfs_change_fn fn, void *data);
+void pop3_watch_stop(struct mfs_backend *be);
+
+/* client.c: record how a sync went, for describe() */
+void pop3_note_sync(struct mfs_backend *be, int rc,
+		    const struct mfs_error *e);
+
+#endif
