@@ -1544,6 +1544,29 @@ static int sent_to(struct mfs_backend *c, const struct jrow *r,
 	return 0;
 }
 
+/* The server took the message and there is no folder for its copy: it
+ * leaves the outbox, and its row is done. */
+static int sent_only(struct mfs_backend *c, const struct jrow *r)
+{
+	int rc;
+
+	index_begin(c->ix);
+	rc = index_remove_item(c->ix, r->folder, r->id);
+	if (rc == 0)
+		rc = journal_done(c->ix, r->seq, NULL);
+	if (rc == 0)
+		rc = index_touch_local(c->ix, r->folder);
+	rc = index_end(c->ix, rc);
+	if (rc < 0)
+		return rc;
+	g_autofree char *p = content_path(c, r->content);
+	unlink(p);
+	drop_blob(c, r->folder, r->id);
+	g_autofree char *note = g_strconcat("\001", r->folder, NULL);
+	cache_enqueue(c, note);
+	return 0;
+}
+
 /*
  * Submit the message of SEND row `r` (claimed).  A row that was SENT
  * before may have reached the server: it is held, never repeated.  The
@@ -1566,10 +1589,13 @@ static enum outcome replay_send(struct mfs_backend *c, const struct jrow *r,
 		     "back in to send it anyway)");
 		return DONE;
 	}
-	if ((rc = sent_folder(c, &sent, e)) < 0) {
+	if ((rc = sent_folder(c, &sent, e)) < 0 &&
+	    e->retry != MFS_ERR_FINAL) {
 		journal_set_state(c->ix, r->seq, JS_QUEUED);
 		return DEFERRED;
 	}
+	if (rc < 0)	/* a store of one folder (POP3): sent, not copied */
+		log_debug(LOG_CACHE, "no copy of sent messages: %s", e->msg);
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
 		hold(c, r, "the message's bytes are gone from the cache");
 		return DONE;
@@ -1578,7 +1604,7 @@ static enum outcome replay_send(struct mfs_backend *c, const struct jrow *r,
 	close(fd);
 	step(c);
 	if (rc == 0) {
-		if (sent_to(c, r, sent) < 0)
+		if ((sent ? sent_to(c, r, sent) : sent_only(c, r)) < 0)
 			return RETRY;	/* still SENT: held when seen again */
 		step(c);
 		return DONE;

@@ -359,13 +359,37 @@ def test_outbox_is_not_a_folder_to_change(dovecot_server,
     dovecot_server.append(fs.user, "INBOX", message(70))
     fs.unmount()
     fs.mount()
-    (name,) = os.listdir(fs.m("INBOX", "cur"))
+    (path,) = [fs.m("INBOX", sub, n) for sub in ("cur", "new")
+               for n in os.listdir(fs.m("INBOX", sub))]
     with pytest.raises(OSError) as err:
-        os.rename(fs.m("INBOX", "cur", name), fs.m("Outbox", "moved.eml"))
+        os.rename(path, fs.m("Outbox", "moved.eml"))
     assert err.value.errno == 18      # EXDEV
-    subprocess.run(["mv", fs.m("INBOX", "cur", name),
-                    fs.m("Outbox", "moved.eml")], check=True)
+    subprocess.run(["mv", path, fs.m("Outbox", "moved.eml")], check=True)
     fs.flush()
     assert len(sink.messages) == 1
     assert os.listdir(fs.m("Outbox")) == []
+    fs.unmount()
+
+
+def test_a_pop3_account_sends_without_a_copy(dovecot_server,
+                                             imap_mount_factory, tmp_path,
+                                             sink):
+    """POP3 has no folders: the message is sent and leaves Outbox/; there
+    is nowhere for a copy (the mount still shows INBOX only)."""
+    from mailfs_mount import write_mailfs_config, write_password_file
+    user, password = dovecot_server.add_user()
+    sink.users[user] = password
+    pw = write_password_file(str(tmp_path / "pop3.password"), password)
+    conf = write_mailfs_config(str(tmp_path / "mailfs.conf"), "pop3", {
+        "type": "pop3", "host": "127.0.0.1",
+        "port": dovecot_server.pop3s_port, "tls": "implicit",
+        "ca_file": dovecot_server.ca_file, "user": user,
+        "password_file": pw, "smtp": sink.url, "timeout": 10})
+    fs = imap_mount_factory(conf, "pop3").mount()
+    assert sorted(os.listdir(fs.mnt)) == [".mailfs", "INBOX", "Outbox"]
+    write(fs.m("Outbox", "p.eml"), message(80))
+    fs.flush()
+    assert len(sink.messages) == 1
+    assert os.listdir(fs.m("Outbox")) == []
+    assert sorted(os.listdir(fs.mnt)) == [".mailfs", "INBOX", "Outbox"]
     fs.unmount()
