@@ -974,6 +974,8 @@ int cache_store_open(struct mfs_store *inner, const char *dir,
 		index_touch_folders(c->ix);
 	}
 	evict(c);
+	/* the sender stays with the inner store: the flusher sends */
+	memset(out, 0, sizeof(*out));
 	out->ops = &cache_ops;
 	out->be = c;
 	return 0;
