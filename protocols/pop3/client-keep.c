@@ -25,10 +25,9 @@
  * held and what a crash makes us read again. */
 #define CHUNK 16
 
-int pop3_keep_open(struct mfs_backend *be, const char *work_dir,
-		   GError **err)
+int pop3_keep_open(struct mfs_backend *be, const char *root,
+		   const char *work_dir, GError **err)
 {
-	g_autofree char *root = g_build_filename(work_dir, "pop3-kept", NULL);
 	static const char *const subs[] = { "cur", "new", "tmp" };
 	int rc;
 

@@ -133,9 +133,16 @@ static int pop3_open(const struct mfs_account *acct, struct mfs_backend **be_r,
 	}
 	if ((rc = pop3_state_load(be, err)) < 0)
 		goto fail;
-	if (!be->cfg.leave_on_server &&
-	    (rc = pop3_keep_open(be, dir, err)) < 0)
-		goto fail;
+	if (!be->cfg.leave_on_server) {
+		/* the account's `store`, else the data directory: never the
+		 * cache, which a user may wipe */
+		g_autofree char *root = acct->store
+			? g_strdup(acct->store)
+			: g_build_filename(g_get_user_data_dir(), "mailfs",
+					   "pop3", acct->name, NULL);
+		if ((rc = pop3_keep_open(be, root, dir, err)) < 0)
+			goto fail;
+	}
 	/* one session now, so that a wrong password, certificate or a
 	 * server without UIDL is said at mount time */
 	g_mutex_lock(&be->lock);

@@ -135,8 +135,10 @@ uint64_t pop3_body_limit(uint64_t size);
 int64_t pop3_header_date(const char *buf, size_t len);
 
 /* client-keep.c: leave_on_server = false */
-int pop3_keep_open(struct mfs_backend *be, const char *work_dir,
-		   GError **err);
+/* The local Maildir store at `root` (outside the cache: it holds the only
+ * copy of the mail), its work files in `work_dir`. */
+int pop3_keep_open(struct mfs_backend *be, const char *root,
+		   const char *work_dir, GError **err);
 int pop3_keep_sync(struct mfs_backend *be, struct mfs_sync_result **res_r,
 		   struct mfs_error *e);
 

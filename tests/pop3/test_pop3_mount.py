@@ -157,8 +157,9 @@ def test_leave_on_server_false(dovecot_server, imap_mount_factory, tmp_path):
     user, _ = dv.add_user()
     dv.fill(user, count=5, seed=11)
     before = pop3_messages(dv, user)
+    kept = str(tmp_path / "kept")
     fs = mount(dv, imap_mount_factory, tmp_path, user,
-               leave_on_server=False).mount()
+               leave_on_server=False, store=kept).mount()
     # downloaded and then gone from the server
     assert wait_until(lambda: not pop3_messages(dv, user))
     shown = listing(fs)
@@ -183,6 +184,13 @@ def test_leave_on_server_false(dovecot_server, imap_mount_factory, tmp_path):
     with open(fs.m(".mailfs", "status")) as f:
         status = f.read()
     assert "leave on server: no" in status
+    # the mail is in `store`, not in the cache: a wiped cache loses none
+    assert len(os.listdir(os.path.join(kept, "INBOX", "cur"))) + \
+        len(os.listdir(os.path.join(kept, "INBOX", "new"))) == 5
+    fs.unmount()
+    shutil.rmtree(fs.cache)
+    fs.mount()
+    assert listing(fs) == after
 
 
 def test_pop3s_needs_the_ca(dovecot_server, imap_mount_factory, tmp_path):
