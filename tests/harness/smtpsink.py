@@ -11,12 +11,13 @@ AUTH, as a submission server does), AUTH PLAIN and LOGIN when given users,
 and can refuse recipients (550), defer them (451), or drop the connection
 when the message's end arrives (the outcome then unknown to the client)."""
 
+import base64
 import collections
 import ssl
 import threading
 
 from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import AuthResult, LoginPassword
+from aiosmtpd.smtp import MISSING, AuthResult, LoginPassword
 
 from dovecot import free_ports
 
@@ -35,6 +36,29 @@ class _Handler:
             return "451 4.3.0 <%s>: try again later" % address
         envelope.rcpt_tos.append(address)
         return "250 2.1.5 OK"
+
+    async def auth_XOAUTH2(self, server, args):
+        """Google's XOAUTH2: "user=U^Aauth=Bearer T^A^A", checked against
+        the sink's tokens (login -> token)."""
+        if len(args) > 2:
+            try:
+                raw = base64.b64decode(args[2], validate=True)
+            except ValueError:
+                return AuthResult(success=False, handled=False)
+        else:
+            raw = await server.challenge_auth("")
+            if raw is MISSING:
+                return AuthResult(success=False, handled=False)
+        fields = dict(f.split(b"=", 1) for f in raw.split(b"\x01")
+                      if b"=" in f)
+        login = fields.get(b"user", b"").decode()
+        token = fields.get(b"auth", b"").decode()
+        ok = token == "Bearer %s" % self.sink.tokens.get(login, object())
+        with self.sink.lock:
+            self.sink.logins.append(("XOAUTH2", login, ok))
+        if ok:
+            server.session.sink_login = login
+        return AuthResult(success=ok, handled=False)
 
     async def handle_DATA(self, server, session, envelope):
         with self.sink.lock:
@@ -60,6 +84,7 @@ class SmtpSink:
         # None: no AUTH at all; a dict (which may grow): AUTH required
         self.auth = users is not None
         self.users = dict(users or {})
+        self.tokens = {}            # login -> OAuth 2 token (XOAUTH2)
         self.require_tls = require_tls and tls is not None
         self.refuse = set()
         self.defer = set()

@@ -255,6 +255,31 @@ def test_auth_mechanisms(dovecot_server, imap_mount_factory, tmp_path, sink,
     fs.unmount()
 
 
+def test_xoauth2_with_a_token_from_a_command(dovecot_server,
+                                             imap_mount_factory, tmp_path,
+                                             sink):
+    user, _ = dovecot_server.add_user()
+    sink.tokens[user] = "tok-" + os.urandom(6).hex()
+    # the IMAP side logs in by tunnel (PREAUTH): the token is SMTP's
+    conf = dovecot_server.mailfs_config(
+        str(tmp_path), account="imap", user=user, tunnel=True,
+        smtp=sink.url, smtp_user=user, smtp_auth="xoauth2",
+        oauth2_token_cmd="echo %s" % sink.tokens[user])
+    with open(conf, "a") as f:      # a tunnel has no ca_file of its own
+        f.write("ca_file = %s\n" % dovecot_server.ca_file)
+    fs = imap_mount_factory(conf, "imap")
+    fs.extra_args.append("-d")
+    fs.mount()
+    write(fs.m("Outbox", "x.eml"), message(44))
+    fs.flush()
+    assert len(sink.messages) == 1
+    assert sink.logins[-1] == ("XOAUTH2", user, True)
+    fs.unmount()
+    # the token never reaches the log
+    with open(fs.log, "rb") as f:
+        assert sink.tokens[user].encode() not in f.read()
+
+
 def test_wrong_password_keeps_the_message_queued(dovecot_server,
                                                  imap_mount_factory,
                                                  tmp_path, sink):

@@ -29,6 +29,8 @@ def test_outbox_sends_through_the_embedded_smtp(store, workdir, tls_files,
                                    keys)
         fs = imap_mount_factory(conf, "serve").mount()
         before = set(inbox_files(store))
+        # no Sent yet: the first message sent makes it
+        assert not os.path.exists(os.path.join(store, "Sent"))
         data = (b"From: Alice <alice@example.com>\n"
                 b"To: alice@example.com\n"
                 b"Bcc: hidden@example.org\n"
