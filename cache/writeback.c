@@ -865,24 +865,30 @@ int wb_fetch_pending(struct mfs_backend *c, int64_t origin, int *fd_r,
 /* ---- replaying ---- */
 
 /* Whether the inner item `rid` of `folder` has exactly the bytes of the
- * file `path`. */
-static bool same_bytes(struct mfs_backend *c, const char *folder,
-		       const char *rid, const char *path)
+ * file `path`: 1 yes, 0 no, -errno when it could not be told (the fetch
+ * failed: the lookup must fail too, or the change would be made twice). */
+static int same_bytes(struct mfs_backend *c, const char *folder,
+		      const char *rid, const char *path, struct mfs_error *e)
 {
 	g_autofree char *want = NULL, *got = NULL;
 	gsize wlen = 0;
-	struct mfs_error e = { 0 };
-	int fd;
+	int fd, rc;
 
-	if (!g_file_get_contents(path, &want, &wlen, NULL) ||
-	    mfs_store_fetch(&c->inner, folder, rid, &fd, &e) < 0)
-		return false;
+	if (!g_file_get_contents(path, &want, &wlen, NULL))
+		return 0;
+	if ((rc = mfs_store_fetch(&c->inner, folder, rid, &fd, e)) < 0)
+		return rc == -ENOENT && e->retry == MFS_ERR_FINAL ? 0 : rc;
 	struct stat sb;
-	bool same = false;
+	int same = 0;
 	if (fstat(fd, &sb) == 0 && (gsize)sb.st_size == wlen) {
 		got = g_malloc(wlen + 1);
 		ssize_t n = pread(fd, got, wlen, 0);
-		same = n == (ssize_t)wlen && memcmp(got, want, wlen) == 0;
+		if (n < 0)
+			same = mfs_error_set(e, -errno, MFS_ERR_ITEM,
+					     MFS_ERR_TRANSIENT, "reading: %s",
+					     g_strerror(errno));
+		else
+			same = n == (ssize_t)wlen && memcmp(got, want, wlen) == 0;
 	}
 	close(fd);
 	return same;
@@ -912,9 +918,17 @@ static int find_sent(struct mfs_backend *c, const char *folder,
 			continue;
 		if (by_id && g_strcmp0(it->message_id, r->msgid))
 			continue;
-		if (bytes && access(bytes, R_OK) == 0
-		    ? !same_bytes(c, folder, it->id, bytes) : !by_id)
+		if (bytes && access(bytes, R_OK) == 0) {
+			int same = same_bytes(c, folder, it->id, bytes, e);
+			if (same < 0) {
+				rc = same;
+				break;
+			}
+			if (!same)
+				continue;
+		} else if (!by_id) {
 			continue;
+		}
 		*rid_r = g_strdup(it->id);
 		rc = 0;
 	}
