@@ -384,8 +384,12 @@ def test_outbox_is_not_a_folder_to_change(dovecot_server,
     dovecot_server.append(fs.user, "INBOX", message(70))
     fs.unmount()
     fs.mount()
-    (path,) = [fs.m("INBOX", sub, n) for sub in ("cur", "new")
-               for n in os.listdir(fs.m("INBOX", sub))]
+    def inbox():
+        return [fs.m("INBOX", sub, n) for sub in ("cur", "new")
+                for n in os.listdir(fs.m("INBOX", sub))]
+    # a remount lists from the cache at once and syncs after
+    assert wait_until(lambda: len(inbox()) == 1)
+    (path,) = inbox()
     with pytest.raises(OSError) as err:
         os.rename(path, fs.m("Outbox", "moved.eml"))
     assert err.value.errno == 18      # EXDEV
