@@ -55,6 +55,12 @@ def wait_until(cond, timeout=20):
     return cond()
 
 
+def outbox_becomes(fs, names):
+    """Outbox/ lists `names`: a message sent leaves it as the flusher
+    tells the mount, a moment after `mailfs flush` returns."""
+    return wait_until(lambda: sorted(os.listdir(fs.m("Outbox"))) == names)
+
+
 @pytest.fixture
 def sink(dovecot_server):
     pki = dovecot_server.pki
@@ -103,7 +109,7 @@ def test_sent_without_bcc_and_copied_to_sent(dovecot_server,
                     if not line.startswith(b"Bcc:"))[:-2]
     assert got.data.rstrip(b"\r\n") == want.rstrip(b"\r\n")
     # out of the Outbox, into Sent (Bcc kept there), seen
-    assert os.listdir(fs.m("Outbox")) == []
+    assert outbox_becomes(fs, [])
     sent = fs.dovecot.list_messages(fs.user, "Sent")
     assert [crlf(m.data) for m in sent] == [crlf(data)]
     assert letters(sent[0].flags) == "S"
@@ -155,7 +161,7 @@ def test_refused_message_stays_with_the_reply(dovecot_server,
     write(fs.m("Outbox", "fine.eml"), message(21))
     fs.flush()
     assert len(sink.messages) == 1
-    assert os.listdir(fs.m("Outbox")) == ["refused.eml"]
+    assert outbox_becomes(fs, ["refused.eml"])
     # the user takes it back
     os.unlink(path)
     assert os.listdir(fs.m("Outbox")) == []
@@ -309,7 +315,7 @@ def test_deferred_then_sent_once(dovecot_server, imap_mount_factory,
     sink.defer.clear()
     fs.flush()
     assert len(sink.messages) == 1
-    assert os.listdir(fs.m("Outbox")) == []
+    assert outbox_becomes(fs, [])
     fs.unmount()
 
 
@@ -344,7 +350,7 @@ def test_nothing_is_sent_twice_after_a_crash(dovecot_server,
                           "user.mail.error").decode()
         assert "not sent again" in why
     else:
-        assert os.listdir(fs.m("Outbox")) == []
+        assert outbox_becomes(fs, [])
     copies = [crlf(m.data) for m in fs.dovecot.list_messages(fs.user,
                                                                "Sent")]
     assert copies == ([crlf(data)] if not held else [])
@@ -396,7 +402,7 @@ def test_outbox_is_not_a_folder_to_change(dovecot_server,
     subprocess.run(["mv", path, fs.m("Outbox", "moved.eml")], check=True)
     fs.flush()
     assert len(sink.messages) == 1
-    assert os.listdir(fs.m("Outbox")) == []
+    assert outbox_becomes(fs, [])
     fs.unmount()
 
 
@@ -419,6 +425,6 @@ def test_a_pop3_account_sends_without_a_copy(dovecot_server,
     write(fs.m("Outbox", "p.eml"), message(80))
     fs.flush()
     assert len(sink.messages) == 1
-    assert os.listdir(fs.m("Outbox")) == []
+    assert outbox_becomes(fs, [])
     assert sorted(os.listdir(fs.mnt)) == [".mailfs", "INBOX", "Outbox"]
     fs.unmount()

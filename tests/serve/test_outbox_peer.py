@@ -40,7 +40,8 @@ def test_outbox_sends_through_the_embedded_smtp(store, workdir, tls_files,
         with open(fs.m("Outbox", "peer.eml"), "wb") as f:
             f.write(data)
         fs.flush()
-        assert os.listdir(fs.m("Outbox")) == []
+        # gone as the flusher tells the mount, a moment after the flush
+        assert wait_until(lambda: os.listdir(fs.m("Outbox")) == [])
         assert wait_until(lambda: set(inbox_files(store)) - before)
         (new,) = set(inbox_files(store)) - before
         with open(new, "rb") as f:
