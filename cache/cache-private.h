@@ -109,6 +109,9 @@ char *cache_blob_key(const char *folder, const char *id);
 char *cache_blob_path(struct mfs_backend *c, const char *key);
 /* Queue a folder ("" for the folder list) for the sync worker. */
 void cache_enqueue(struct mfs_backend *c, const char *folder);
+/* Queue word to the mount that `folder` changed in the index, without a
+ * sync with the inner store. */
+void cache_tell_mount(struct mfs_backend *c, const char *folder);
 
 /* writeback.c */
 /* Initialise the locks (first thing), and release everything (last). */

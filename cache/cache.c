@@ -56,6 +56,13 @@ void cache_enqueue(struct mfs_backend *c, const char *folder)
 	g_mutex_unlock(&c->lock);
 }
 
+void cache_tell_mount(struct mfs_backend *c, const char *folder)
+{
+	g_autofree char *note = g_strconcat("\001", folder, NULL);
+
+	cache_enqueue(c, note);
+}
+
 /* The inner store's watcher: something changed there. */
 static void inner_changed(const char *folder, void *data)
 {
@@ -289,8 +296,7 @@ static int save_blob(struct mfs_backend *c, const char *folder,
 			  known->size, (long long)sb.st_size);
 		known->size = (uint64_t)sb.st_size;
 		index_put_item(c->ix, folder, known);
-		g_autofree char *note = g_strconcat("\001", folder, NULL);
-		cache_enqueue(c, note);
+		cache_tell_mount(c, folder);
 	}
 	mfs_item_free(known);
 	evict(c);

@@ -588,6 +588,25 @@ int wb_remove(struct mfs_backend *c, const char *folder, const char *id,
 	return seq ? journaled(c) : 0;
 }
 
+/* The body of folder/id, when here, goes along to dest/dest_id (a second
+ * name with `copy`).  It stays out of the eviction list until the server
+ * has the item: it may be the only copy. */
+static void carry_blob(struct mfs_backend *c, const char *folder,
+		       const char *id, const char *dest, const char *dest_id,
+		       bool copy)
+{
+	g_autofree char *from_key = cache_blob_key(folder, id);
+	g_autofree char *to_key = cache_blob_key(dest, dest_id);
+	g_autofree char *from = cache_blob_path(c, from_key);
+	g_autofree char *to = cache_blob_path(c, to_key);
+	g_autofree char *dir = g_path_get_dirname(to);
+	struct stat sb;
+
+	if (stat(from, &sb) == 0 && file_mkdir_p(dir, 0700) == 0 &&
+	    (copy ? link(from, to) : rename(from, to)) == 0 && !copy)
+		index_blob_remove(c->ix, from_key);
+}
+
 int wb_move(struct mfs_backend *c, const char *folder, const char *id,
 	    const char *dest, uint64_t flags, bool keep_source,
 	    struct mfs_item **item_r, struct mfs_error *e)
@@ -649,19 +668,7 @@ int wb_move(struct mfs_backend *c, const char *folder, const char *id,
 						     "%s in %s", id, folder)
 				     : fail(e, rc, "journal");
 	}
-	/* the body goes along under its new name */
-	g_autofree char *from_key = cache_blob_key(folder, id);
-	g_autofree char *to_key = cache_blob_key(dest, dest_id);
-	g_autofree char *from = cache_blob_path(c, from_key);
-	g_autofree char *to = cache_blob_path(c, to_key);
-	g_autofree char *dir = g_path_get_dirname(to);
-	struct stat sb;
-	/* kept out of the eviction list until the server has the item:
-	 * it may be the only copy */
-	if (stat(from, &sb) == 0 && file_mkdir_p(dir, 0700) == 0 &&
-	    (keep_source ? link(from, to) : rename(from, to)) == 0 &&
-	    !keep_source)
-		index_blob_remove(c->ix, from_key);
+	carry_blob(c, folder, id, dest, dest_id, keep_source);
 	*item_r = it;
 	return journaled(c);
 }
@@ -1171,10 +1178,9 @@ static void refuse_row(struct mfs_backend *c, const struct jrow *r,
 	gpointer f;
 	g_hash_table_iter_init(&it, folders);
 	while (g_hash_table_iter_next(&it, &f, NULL)) {
-		g_autofree char *note = g_strconcat("\001", (char *)f, NULL);
 		index_forget_state(c->ix, f);
 		index_touch_local(c->ix, f);
-		cache_enqueue(c, note);
+		cache_tell_mount(c, f);
 		cache_enqueue(c, f);
 	}
 	cache_enqueue(c, "");
@@ -1514,8 +1520,7 @@ static void hold(struct mfs_backend *c, const struct jrow *r, const char *why)
 {
 	journal_hold(c->ix, r->seq, why);
 	log_error_record("%s/%s not sent: %s", r->folder, r->id, why);
-	g_autofree char *note = g_strconcat("\001", r->folder, NULL);
-	cache_enqueue(c, note);
+	cache_tell_mount(c, r->folder);
 }
 
 /* The server took the message: in one step it leaves the outbox and its
@@ -1543,18 +1548,9 @@ static int sent_to(struct mfs_backend *c, const struct jrow *r,
 	mfs_item_free(it);
 	if (rc < 0)
 		return rc;
-	/* the body read on the mount moves along with the message */
-	g_autofree char *from_key = cache_blob_key(r->folder, r->id);
-	g_autofree char *to_key = cache_blob_key(sent, id);
-	g_autofree char *from = cache_blob_path(c, from_key);
-	g_autofree char *to = cache_blob_path(c, to_key);
-	g_autofree char *dir = g_path_get_dirname(to);
-	if (file_mkdir_p(dir, 0700) == 0)
-		rename(from, to);
-	g_autofree char *n1 = g_strconcat("\001", r->folder, NULL);
-	g_autofree char *n2 = g_strconcat("\001", sent, NULL);
-	cache_enqueue(c, n1);
-	cache_enqueue(c, n2);
+	carry_blob(c, r->folder, r->id, sent, id, false);
+	cache_tell_mount(c, r->folder);
+	cache_tell_mount(c, sent);
 	return 0;
 }
 
@@ -1576,8 +1572,7 @@ static int sent_only(struct mfs_backend *c, const struct jrow *r)
 	g_autofree char *p = content_path(c, r->content);
 	unlink(p);
 	drop_blob(c, r->folder, r->id);
-	g_autofree char *note = g_strconcat("\001", r->folder, NULL);
-	cache_enqueue(c, note);
+	cache_tell_mount(c, r->folder);
 	return 0;
 }
 

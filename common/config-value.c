@@ -66,6 +66,35 @@ int config_bool(GKeyFile *kf, const char *group, const char *key, bool def,
 	return 0;
 }
 
+int config_tls(GKeyFile *kf, const char *group, bool piped,
+	       enum config_tls *tls_r, GError **err)
+{
+	g_autofree char *tls = config_value(kf, group, "tls");
+	bool plain_ok;
+
+	if (!tls || !strcmp(tls, "implicit")) {
+		*tls_r = CONFIG_TLS_IMPLICIT;
+	} else if (!strcmp(tls, "starttls")) {
+		*tls_r = CONFIG_TLS_STARTTLS;
+	} else if (!strcmp(tls, "none")) {
+		*tls_r = CONFIG_TLS_NONE;
+	} else {
+		g_set_error(err, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
+			    "tls = %s: expected implicit, starttls or none", tls);
+		return -EINVAL;
+	}
+	if (config_bool(kf, group, "allow_plaintext", false, &plain_ok,
+			err) < 0)
+		return -EINVAL;
+	if (*tls_r == CONFIG_TLS_NONE && !piped && !plain_ok) {
+		g_set_error(err, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
+			    "tls = none sends the password in clear text; "
+			    "set allow_plaintext = true to allow it");
+		return -EINVAL;
+	}
+	return 0;
+}
+
 int config_secret(GKeyFile *kf, const char *group, char **pw_r,
 		  GError **err)
 {
@@ -93,21 +122,38 @@ int config_secret(GKeyFile *kf, const char *group, char **pw_r,
 		if (!g_file_get_contents(file, &text, NULL, err))
 			return -EIO;
 	} else if (cmd) {
-		const char *argv[] = { "/bin/sh", "-c", cmd, NULL };
-		int status;
-		if (!g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_DEFAULT,
-				  NULL, NULL, &text, NULL, &status, err))
-			return -EIO;
-		if (!g_spawn_check_wait_status(status, NULL)) {
-			g_free(text);
+		GError *why = NULL;
+		if (config_command_line(cmd, pw_r, &why) < 0) {
 			g_set_error(err, G_SPAWN_ERROR, G_SPAWN_ERROR_FAILED,
-				    "password_cmd failed");
+				    "password_cmd: %s", why->message);
+			g_error_free(why);
 			return -EIO;
 		}
+		return 0;
 	} else {
 		return 0;
 	}
 	text[strcspn(text, "\r\n")] = '\0';
 	*pw_r = text;
+	return 0;
+}
+
+int config_command_line(const char *cmd, char **line_r, GError **err)
+{
+	const char *argv[] = { "/bin/sh", "-c", cmd, NULL };
+	char *out = NULL;
+	int status;
+
+	if (!g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_DEFAULT, NULL,
+			  NULL, &out, NULL, &status, err))
+		return -EIO;
+	if (!g_spawn_check_wait_status(status, NULL)) {
+		g_free(out);
+		g_set_error(err, G_SPAWN_ERROR, G_SPAWN_ERROR_FAILED,
+			    "the command failed");
+		return -EIO;
+	}
+	out[strcspn(out, "\r\n")] = '\0';
+	*line_r = out;
 	return 0;
 }

@@ -26,6 +26,21 @@ int config_uint(GKeyFile *kf, const char *group, const char *key,
 int config_bool(GKeyFile *kf, const char *group, const char *key, bool def,
 		bool *out, GError **err);
 
+/* How a line protocol's connection is secured. */
+enum config_tls { CONFIG_TLS_IMPLICIT, CONFIG_TLS_STARTTLS, CONFIG_TLS_NONE };
+
+/* The account's `tls` key (implicit when missing) in *tls_r.  `none` sends
+ * the password in clear text and is refused (-EINVAL, the reason in *err)
+ * unless allow_plaintext = true or `piped` (a tunnel command, not the
+ * network, carries the session). */
+int config_tls(GKeyFile *kf, const char *group, bool piped,
+	       enum config_tls *tls_r, GError **err);
+
+/* The first line that `cmd` (run with /bin/sh -c) prints, without its line
+ * end, in *line_r (caller owns).  -EIO with the reason in *err when the
+ * command cannot run or fails. */
+int config_command_line(const char *cmd, char **line_r, GError **err);
+
 /*
  * The account's secret: the first line of `password_file` (which others must
  * not be able to read) or of what `password_cmd` prints.  *pw_r (caller owns,

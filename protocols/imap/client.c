@@ -21,8 +21,6 @@ static int parse_cfg(const struct mfs_account *acct, struct imap_cfg *cfg,
 {
 	GKeyFile *kf = acct->keys;
 	const char *g = acct->group;
-	g_autofree char *tls = config_value(kf, g, "tls");
-	g_autofree char *plain = config_value(kf, g, "allow_plaintext");
 	unsigned timeout;
 
 	memset(cfg, 0, sizeof(*cfg));
@@ -35,31 +33,15 @@ static int parse_cfg(const struct mfs_account *acct, struct imap_cfg *cfg,
 	cfg->auth = config_value(kf, g, "auth");
 	cfg->oauth2_token_cmd = config_value(kf, g, "oauth2_token_cmd");
 	cfg->spill_dir = g_strdup(acct->work_dir);
-	if (!tls || !strcmp(tls, "implicit")) {
-		cfg->tls = IMAP_TLS_IMPLICIT;
-	} else if (!strcmp(tls, "starttls")) {
-		cfg->tls = IMAP_TLS_STARTTLS;
-	} else if (!strcmp(tls, "none")) {
-		cfg->tls = IMAP_TLS_NONE;
-	} else {
-		g_set_error(err, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
-			    "tls = %s: expected implicit, starttls or none", tls);
+	if (config_tls(kf, g, cfg->tunnel != NULL, &cfg->tls, err) < 0)
 		return -EINVAL;
-	}
-	if (cfg->tls == IMAP_TLS_NONE && !cfg->tunnel &&
-	    !(plain && !strcmp(plain, "true"))) {
-		g_set_error(err, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
-			    "tls = none sends the password in clear text; "
-			    "set allow_plaintext = true to allow it");
-		return -EINVAL;
-	}
 	if (!cfg->host && !cfg->tunnel) {
 		g_set_error(err, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_KEY_NOT_FOUND,
 			    "no host (or tunnel) for account %s", acct->name);
 		return -EINVAL;
 	}
 	if (!cfg->port)
-		cfg->port = g_strdup(cfg->tls == IMAP_TLS_IMPLICIT ? "993"
+		cfg->port = g_strdup(cfg->tls == CONFIG_TLS_IMPLICIT ? "993"
 								   : "143");
 	if (config_uint(kf, g, "connections", DEFAULT_CONNECTIONS,
 		     MAX_CONNECTIONS, &cfg->connections, err) < 0 ||

@@ -681,27 +681,22 @@ static int refresh_caps(struct imap_conn *c, struct mfs_error *e)
 			     e);
 }
 
-/* Run `cmd` with /bin/sh and return its first line of output (a token). */
+/* The token `cmd` prints (its first line). */
 static int run_token_cmd(const char *cmd, char **out_r, struct mfs_error *e)
 {
-	g_autofree char *out = NULL;
-	g_autofree char *err = NULL;
 	GError *gerr = NULL;
-	int status;
-	const char *argv[] = { "/bin/sh", "-c", cmd, NULL };
 
-	if (!g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_DEFAULT, NULL,
-			  NULL, &out, &err, &status, &gerr)) {
+	if (config_command_line(cmd, out_r, &gerr) < 0) {
 		int rc = mfs_error_set(e, -EIO, MFS_ERR_ACCOUNT, MFS_ERR_FINAL,
 				       "oauth2_token_cmd: %s", gerr->message);
 		g_error_free(gerr);
 		return rc;
 	}
-	if (!g_spawn_check_wait_status(status, NULL) || !out || !*out)
+	if (!**out_r) {
+		g_clear_pointer(out_r, g_free);
 		return mfs_error_set(e, -EACCES, MFS_ERR_ACCOUNT, MFS_ERR_FINAL,
 				     "oauth2_token_cmd printed no token");
-	out[strcspn(out, "\r\n")] = '\0';
-	*out_r = g_steal_pointer(&out);
+	}
 	return 0;
 }
 
@@ -888,7 +883,7 @@ int imap_conn_open(const struct imap_cfg *cfg, struct imap_conn **c_r,
 	else
 		rc = stream_connect(cfg->host, cfg->port, c->timeout_ms, &c->s,
 				    &why);
-	if (rc == 0 && !cfg->tunnel && cfg->tls == IMAP_TLS_IMPLICIT)
+	if (rc == 0 && !cfg->tunnel && cfg->tls == CONFIG_TLS_IMPLICIT)
 		rc = stream_start_tls(c->s, cfg->host, cfg->ca_file,
 				      c->timeout_ms, &why);
 	if (rc < 0) {
@@ -916,7 +911,7 @@ int imap_conn_open(const struct imap_cfg *cfg, struct imap_conn **c_r,
 	imap_line_free(&greeting);
 	if (g_hash_table_size(c->caps) == 0 && (rc = refresh_caps(c, e)) < 0)
 		goto fail;
-	if (!cfg->tunnel && cfg->tls == IMAP_TLS_STARTTLS) {
+	if (!cfg->tunnel && cfg->tls == CONFIG_TLS_STARTTLS) {
 		if (!imap_conn_cap(c, "STARTTLS")) {
 			/* never fall back to plain text */
 			rc = mfs_error_set(e, -EPROTONOSUPPORT, MFS_ERR_ACCOUNT,

@@ -22,16 +22,16 @@
 #include <stdint.h>
 
 #include "backend.h"
+#include "config-value.h"
 #include "parse.h"
 
-enum imap_tls { IMAP_TLS_IMPLICIT, IMAP_TLS_STARTTLS, IMAP_TLS_NONE };
 
 /* An account's connection settings.  Strings owned (imap_cfg_clear). */
 struct imap_cfg {
 	char *name;			/* account name, for logs */
 	char *host;
 	char *port;
-	enum imap_tls tls;
+	enum config_tls tls;
 	char *ca_file;
 	char *user;
 	char *password;			/* secret */

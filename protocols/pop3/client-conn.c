@@ -357,7 +357,7 @@ int pop3_conn_open(const struct pop3_cfg *cfg, struct pop3_conn **c_r,
 	c->caps = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
 					g_free);
 	rc = stream_connect(cfg->host, cfg->port, c->timeout_ms, &c->s, &why);
-	if (rc == 0 && cfg->tls == POP3_TLS_IMPLICIT)
+	if (rc == 0 && cfg->tls == CONFIG_TLS_IMPLICIT)
 		rc = stream_start_tls(c->s, cfg->host, cfg->ca_file,
 				      c->timeout_ms, &why);
 	if (rc < 0) {
@@ -374,7 +374,7 @@ int pop3_conn_open(const struct pop3_cfg *cfg, struct pop3_conn **c_r,
 				   pop3_reply_text(c->reply));
 	if (rc < 0 || (rc = learn_caps(c, e)) < 0)
 		goto fail;
-	if (cfg->tls == POP3_TLS_STARTTLS && (rc = start_tls(c, cfg, e)) < 0)
+	if (cfg->tls == CONFIG_TLS_STARTTLS && (rc = start_tls(c, cfg, e)) < 0)
 		goto fail;
 	if ((rc = login(c, cfg, e)) < 0)
 		goto fail;

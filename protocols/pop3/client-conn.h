@@ -19,9 +19,9 @@
 #include <stdint.h>
 
 #include "backend.h"
+#include "config-value.h"
 #include "reply.h"
 
-enum pop3_tls { POP3_TLS_IMPLICIT, POP3_TLS_STARTTLS, POP3_TLS_NONE };
 enum pop3_auth { POP3_AUTH_ANY, POP3_AUTH_USER, POP3_AUTH_PLAIN };
 
 /* An account's settings; every string owned (pop3_cfg_clear). */
@@ -32,7 +32,7 @@ struct pop3_cfg {
 	char *ca_file;			/* NULL: the system's CAs only */
 	char *user;
 	char *password;			/* wiped when cleared */
-	enum pop3_tls tls;
+	enum config_tls tls;
 	enum pop3_auth auth;
 	int timeout_ms;
 	unsigned poll_interval;		/* seconds */

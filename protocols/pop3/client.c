@@ -22,9 +22,7 @@ static int parse_cfg(const struct mfs_account *acct, struct pop3_cfg *cfg,
 {
 	GKeyFile *kf = acct->keys;
 	const char *g = acct->group;
-	g_autofree char *tls = config_value(kf, g, "tls");
 	g_autofree char *auth = config_value(kf, g, "auth");
-	bool plain_ok = false;
 	unsigned timeout;
 
 	memset(cfg, 0, sizeof(*cfg));
@@ -33,17 +31,8 @@ static int parse_cfg(const struct mfs_account *acct, struct pop3_cfg *cfg,
 	cfg->port = config_value(kf, g, "port");
 	cfg->ca_file = config_value(kf, g, "ca_file");
 	cfg->user = config_value(kf, g, "user");
-	if (!tls || !strcmp(tls, "implicit")) {
-		cfg->tls = POP3_TLS_IMPLICIT;
-	} else if (!strcmp(tls, "starttls")) {
-		cfg->tls = POP3_TLS_STARTTLS;
-	} else if (!strcmp(tls, "none")) {
-		cfg->tls = POP3_TLS_NONE;
-	} else {
-		g_set_error(err, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
-			    "tls = %s: expected implicit, starttls or none", tls);
+	if (config_tls(kf, g, false, &cfg->tls, err) < 0)
 		return -EINVAL;
-	}
 	if (!auth) {
 		cfg->auth = POP3_AUTH_ANY;
 	} else if (!strcmp(auth, "user")) {
@@ -55,27 +44,20 @@ static int parse_cfg(const struct mfs_account *acct, struct pop3_cfg *cfg,
 			    "auth = %s: expected user or plain", auth);
 		return -EINVAL;
 	}
-	if (config_bool(kf, g, "allow_plaintext", false, &plain_ok, err) < 0 ||
-	    config_bool(kf, g, "leave_on_server", true, &cfg->leave_on_server,
+	if (config_bool(kf, g, "leave_on_server", true, &cfg->leave_on_server,
 			err) < 0 ||
 	    config_uint(kf, g, "timeout", DEFAULT_TIMEOUT, 3600, &timeout,
 			err) < 0 ||
 	    config_uint(kf, g, "poll_interval", DEFAULT_POLL, 86400,
 			&cfg->poll_interval, err) < 0)
 		return -EINVAL;
-	if (cfg->tls == POP3_TLS_NONE && !plain_ok) {
-		g_set_error(err, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
-			    "tls = none sends the password in clear text; "
-			    "set allow_plaintext = true to allow it");
-		return -EINVAL;
-	}
 	if (!cfg->host) {
 		g_set_error(err, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_KEY_NOT_FOUND,
 			    "no host for account %s", acct->name);
 		return -EINVAL;
 	}
 	if (!cfg->port)
-		cfg->port = g_strdup(cfg->tls == POP3_TLS_IMPLICIT ? "995"
+		cfg->port = g_strdup(cfg->tls == CONFIG_TLS_IMPLICIT ? "995"
 								   : "110");
 	cfg->timeout_ms = (int)timeout * 1000;
 	return config_secret(kf, g, &cfg->password, err);

@@ -204,19 +204,13 @@ static CURLcode add_cas(CURL *h, void *ssl_ctx, void *p)
 
 static char *run_token_cmd(const char *cmd, struct mfs_error *e)
 {
-	const char *argv[] = { "/bin/sh", "-c", cmd, NULL };
 	char *out = NULL;
-	int status;
 
-	if (!g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_DEFAULT, NULL,
-			  NULL, &out, NULL, &status, NULL) ||
-	    !g_spawn_check_wait_status(status, NULL)) {
-		g_free(out);
+	if (config_command_line(cmd, &out, NULL) < 0) {
 		mfs_error_set(e, -EACCES, MFS_ERR_ACCOUNT, MFS_ERR_BACKOFF,
 			      "oauth2_token_cmd failed");
 		return NULL;
 	}
-	out[strcspn(out, "\r\n")] = '\0';
 	return out;
 }
 
