@@ -113,6 +113,10 @@ struct fs {
 	GPtrArray *invals;		/* of struct fs_inval *, queued */
 	GHashTable *handles;		/* every open struct fs_handle, so
 					   none outlives the mount */
+	GHashTable *dirhs;		/* every open directory's listing
+					   (owned, freed by removal): the
+					   kernel sends no releasedir after
+					   a lazy unmount */
 	time_t started;
 	uid_t uid;
 	gid_t gid;
@@ -249,6 +253,8 @@ int fs_open_staged_for_edit(struct fs *fs, struct fs_node *node,
 void fs_handle_track(struct fs *fs, struct fs_handle *h);
 void fs_handle_release(struct fs *fs, struct fs_handle *h);
 void fs_handles_release_all(struct fs *fs);
+/* Free an open directory's listing (fs->dirhs' destroy function). */
+void fs_dirh_free(gpointer dh);
 /* A read holds the handle (false: it is gone); a release that comes
  * meanwhile (the reader was killed) is done when the read ends.  Both
  * under fs->lock. */

@@ -253,6 +253,14 @@ struct fs_dirh {
 	GPtrArray *names;	/* of char *, owned */
 };
 
+void fs_dirh_free(gpointer p)
+{
+	struct fs_dirh *dh = p;
+
+	g_ptr_array_unref(dh->names);
+	g_free(dh);
+}
+
 static void add_folder_children(struct fs *fs, const char *path,
 				GPtrArray *names)
 {
@@ -370,9 +378,13 @@ static void op_opendir(fuse_req_t req, fuse_ino_t ino,
 	struct fs_dirh *dh = g_new0(struct fs_dirh, 1);
 	dh->names = names;
 	fi->fh = (uint64_t)(uintptr_t)dh;
+	g_mutex_lock(&fs->lock);
+	g_hash_table_add(fs->dirhs, dh);
+	g_mutex_unlock(&fs->lock);
 	if (fuse_reply_open(req, fi) == -ENOENT) {
-		g_ptr_array_unref(names);
-		g_free(dh);
+		g_mutex_lock(&fs->lock);
+		g_hash_table_remove(fs->dirhs, dh);
+		g_mutex_unlock(&fs->lock);
 	}
 }
 
@@ -445,10 +457,12 @@ static void op_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size,
 static void op_releasedir(fuse_req_t req, fuse_ino_t ino,
 			  struct fuse_file_info *fi)
 {
+	struct fs *fs = req_fs(req);
 	struct fs_dirh *dh = (struct fs_dirh *)(uintptr_t)fi->fh;
 
-	g_ptr_array_unref(dh->names);
-	g_free(dh);
+	g_mutex_lock(&fs->lock);
+	g_hash_table_remove(fs->dirhs, dh);
+	g_mutex_unlock(&fs->lock);
 	fuse_reply_err(req, 0);
 }
 

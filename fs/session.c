@@ -40,6 +40,8 @@ int fs_run(struct mfs_store *store, struct staging *staging,
 	fs.nodes = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL,
 					 fs_node_free);
 	fs.handles = g_hash_table_new(g_direct_hash, g_direct_equal);
+	fs.dirhs = g_hash_table_new_full(g_direct_hash, g_direct_equal,
+					 fs_dirh_free, NULL);
 	struct fs_node *root = fs_node_get(&fs, FS_N_ROOT, NULL, 0, NULL, NULL);
 	root->nlookup = 1;
 	fs_view_load(&fs);
@@ -123,6 +125,7 @@ out:
 	}
 	g_hash_table_unref(fs.nodes);
 	g_hash_table_unref(fs.handles);
+	g_hash_table_unref(fs.dirhs);
 	fs_view_free(&fs);
 	g_mutex_unlock(&fs.lock);
 	g_mutex_clear(&fs.lock);
