@@ -1,0 +1,138 @@
+/*
+ * test-ews-soap.c - the EWS SOAP envelope (protocols/ews/soap.h): what is
+ * taken, what is refused, and that responses are well-formed XML.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include <glib.h>
+#include <libxml/parser.h>
+
+#include "ews/soap.h"
+
+#define ENV_OPEN \
+	"<?xml version=\"1.0\"?><s:Envelope xmlns:s=\"" EWS_NS_SOAP "\"" \
+	" xmlns:m=\"" EWS_NS_M "\" xmlns:t=\"" EWS_NS_T "\">"
+
+static const struct {
+	const char *name;
+	const char *body;
+	int rc;
+	const char *op;
+	const char *version;
+} cases[] = {
+	{ "getfolder", ENV_OPEN "<s:Header><t:RequestServerVersion "
+	  "Version=\"Exchange2016\"/></s:Header><s:Body><m:GetFolder/>"
+	  "</s:Body></s:Envelope>", 0, "GetFolder", "Exchange2016" },
+	{ "no-header", ENV_OPEN "<s:Body><m:ConvertId/></s:Body>"
+	  "</s:Envelope>", 0, "ConvertId", NULL },
+	{ "empty", "", -EINVAL, NULL, NULL },
+	{ "garbage", "\x01\x02 not xml <<<", -EINVAL, NULL, NULL },
+	{ "not-soap", "<a><b/></a>", -EINVAL, NULL, NULL },
+	{ "empty-body", ENV_OPEN "<s:Body/></s:Envelope>", -EINVAL, NULL,
+	  NULL },
+	{ "two-ops", ENV_OPEN "<s:Body><m:A/><m:B/></s:Body></s:Envelope>",
+	  -EINVAL, NULL, NULL },
+	{ "no-namespace", ENV_OPEN "<s:Body><A/></s:Body></s:Envelope>",
+	  -EINVAL, NULL, NULL },
+	{ "doctype-entity", "<?xml version=\"1.0\"?><!DOCTYPE s [<!ENTITY x "
+	  "SYSTEM \"file:///etc/passwd\">]>" ENV_OPEN "<s:Body><m:A>&x;</m:A>"
+	  "</s:Body></s:Envelope>", -EPERM, NULL, NULL },
+	{ "truncated", ENV_OPEN "<s:Body><m:GetFolder>", -EINVAL, NULL, NULL },
+};
+
+static void test_parse(gconstpointer data)
+{
+	size_t i = GPOINTER_TO_SIZE(data);
+	struct ews_request *req = NULL;
+	int rc = ews_request_parse(cases[i].body, strlen(cases[i].body), &req);
+
+	g_assert_cmpint(rc, ==, cases[i].rc);
+	if (rc < 0) {
+		g_assert_null(req);
+		return;
+	}
+	g_assert_cmpstr(ews_request_op(req), ==, cases[i].op);
+	g_assert_cmpstr(req->version, ==, cases[i].version);
+	ews_request_free(&req);
+	g_assert_null(req);
+}
+
+static void test_doctype_utf16(void)
+{
+	/* a declaration the byte scan cannot see must still be refused */
+	const char *ascii = "<!DOCTYPE a [<!ENTITY x \"y\">]><a>&x;</a>";
+	glong n = 0;
+	g_autofree gunichar2 *u16 = g_utf8_to_utf16(ascii, -1, NULL, &n, NULL);
+	GByteArray *buf = g_byte_array_new();
+	struct ews_request *req = NULL;
+	static const guint8 bom[] = { 0xff, 0xfe };
+
+	g_byte_array_append(buf, bom, 2);
+	g_byte_array_append(buf, (const guint8 *)u16, (guint)(n * 2));
+	int rc = ews_request_parse((const char *)buf->data, buf->len, &req);
+	g_assert_cmpint(rc, <, 0);
+	g_assert_null(req);
+	g_byte_array_unref(buf);
+}
+
+static void test_too_big(void)
+{
+	struct ews_request *req = NULL;
+	static const char small[] = "<a/>";
+
+	g_assert_cmpint(ews_request_parse(small, EWS_BODY_MAX + 1, &req), ==,
+			-EMSGSIZE);
+}
+
+static void check_well_formed(const GString *out)
+{
+	xmlDoc *doc = xmlReadMemory(out->str, (int)out->len, "r.xml", NULL,
+				    XML_PARSE_NONET | XML_PARSE_NOERROR);
+	g_assert_nonnull(doc);
+	xmlFreeDoc(doc);
+}
+
+static void test_response(void)
+{
+	GString *out = ews_response_begin();
+	struct ews_request *req = NULL;
+
+	g_string_append(out, "<m:GetFolderResponse>");
+	ews_escape(out, "a<b&c\"");
+	g_string_append(out, "</m:GetFolderResponse>");
+	ews_response_end(out);
+	check_well_formed(out);
+	g_assert_nonnull(strstr(out->str, "MajorBuildNumber=\"2507\""));
+	g_assert_nonnull(strstr(out->str, "Version=\"V2017_07_11\""));
+	/* a response is itself a request-shaped envelope */
+	g_assert_cmpint(ews_request_parse(out->str, out->len, &req), ==, 0);
+	g_assert_cmpstr(ews_request_op(req), ==, "GetFolderResponse");
+	ews_request_free(&req);
+	g_string_free(out, TRUE);
+}
+
+static void test_fault(void)
+{
+	GString *out = ews_fault("Client", "ErrorInvalidRequest", "bad <x>");
+
+	check_well_formed(out);
+	g_assert_nonnull(strstr(out->str, ">ErrorInvalidRequest<"));
+	g_assert_nonnull(strstr(out->str, "bad &lt;x&gt;"));
+	g_string_free(out, TRUE);
+}
+
+int main(int argc, char **argv)
+{
+	g_test_init(&argc, &argv, NULL);
+	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_autofree char *path = g_strdup_printf("/ews-soap/parse/%s",
+							cases[i].name);
+		g_test_add_data_func(path, GSIZE_TO_POINTER(i), test_parse);
+	}
+	g_test_add_func("/ews-soap/doctype-utf16", test_doctype_utf16);
+	g_test_add_func("/ews-soap/too-big", test_too_big);
+	g_test_add_func("/ews-soap/response", test_response);
+	g_test_add_func("/ews-soap/fault", test_fault);
+	return g_test_run();
+}
