@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "backend.h"
+#include "ews/ews-server.h"
 #include "config-value.h"
 #include "log.h"
 #include "serve.h"
@@ -77,7 +78,7 @@ static int parse(int argc, char **argv, struct serve_opts *o)
 		{ "smtps", 0, 0, G_OPTION_ARG_STRING, &o->smtps,
 		  "SMTP over TLS", "ADDR" },
 		{ "ews", 0, 0, G_OPTION_ARG_STRING, &o->ews,
-		  "Exchange Web Services (not served by this version)",
+		  "Exchange Web Services over HTTP, at /EWS/Exchange.asmx",
 		  "ADDR" },
 		{ "tls-cert", 0, 0, G_OPTION_ARG_FILENAME, &o->tls_cert,
 		  "certificate chain (PEM)", "FILE" },
@@ -93,14 +94,15 @@ static int parse(int argc, char **argv, struct serve_opts *o)
 		{ NULL, 0, 0, 0, NULL, NULL, NULL },
 	};
 	g_autoptr(GOptionContext) oc = g_option_context_new(
-		"- serve the store over IMAP, POP3 and SMTP");
+		"- serve the store over IMAP, POP3, SMTP and EWS");
 	GError *err = NULL;
 
 	g_option_context_add_main_entries(oc, entries, NULL);
 	g_option_context_set_summary(oc,
 		"ADDR is HOST:PORT, [IPV6]:PORT or PORT (on 127.0.0.1).\n"
-		"Without --imap, --pop3 or --smtp: IMAP on 127.0.0.1:1143, POP3 "
-		"on 127.0.0.1:1110, SMTP on 127.0.0.1:1025.");
+		"Without --imap, --pop3, --smtp or --ews: IMAP on "
+		"127.0.0.1:1143, POP3 on 127.0.0.1:1110, SMTP on "
+		"127.0.0.1:1025.");
 	/* GOption wants the program in argv[0]; skip "serve" */
 	argv[1] = argv[0];
 	argc--;
@@ -113,11 +115,6 @@ static int parse(int argc, char **argv, struct serve_opts *o)
 	if (argc > 1) {
 		fprintf(stderr, "mailfs serve: unexpected '%s'\n", argv[1]);
 		return -EINVAL;
-	}
-	if (o->ews) {
-		fputs("mailfs serve: --ews: Exchange Web Services are not "
-		      "served by this version\n", stderr);
-		return -ENOTSUP;
 	}
 	if (o->max_clients < 0 || o->max_message < 0) {
 		fputs("mailfs serve: limits must be positive\n", stderr);
@@ -158,6 +155,7 @@ static int read_config(struct serve_opts *o)
 		KEY("smtp", smtp, false), KEY("imaps", imaps, false),
 		KEY("pop3s", pop3s, false), KEY("smtps", smtps, false),
 		KEY("tls_cert", tls_cert, true), KEY("tls_key", tls_key, true),
+		KEY("ews", ews, false),
 #undef KEY
 	};
 	g_autofree char *path = o->config ? g_strdup(o->config)
@@ -212,6 +210,7 @@ int serve_cmd(int argc, char **argv)
 	struct serve_auth *auth = NULL;
 	struct mfs_store store = { 0 };
 	struct serve_server *server = NULL;
+	struct ews_server *ews = NULL;
 	SSL_CTX *tls = NULL;
 	GError *err = NULL;
 	char *why = NULL;
@@ -268,7 +267,8 @@ int serve_cmd(int argc, char **argv)
 		.hostname = g_get_host_name(),
 		.spool_dir = spool,
 	};
-	bool any = o.imap || o.pop3 || o.smtp || o.imaps || o.pop3s || o.smtps;
+	bool any = o.imap || o.pop3 || o.smtp || o.imaps || o.pop3s ||
+		   o.smtps || o.ews;
 	const struct listen_spec specs[] = {
 		{ any ? o.imap : "127.0.0.1:1143", &imap_server_proto, false },
 		{ any ? o.pop3 : "127.0.0.1:1110", &pop3_server_proto, false },
@@ -298,10 +298,19 @@ int serve_cmd(int argc, char **argv)
 			goto out_store;
 		}
 	}
+	if (o.ews && ews_server_start(&ctx, o.ews, o.max_clients ?
+				      (unsigned)o.max_clients :
+				      DEFAULT_MAX_CLIENTS, &ews, &why) < 0) {
+		fprintf(stderr, "mailfs serve: %s\n", why);
+		g_free(why);
+		serve_stop(&server);
+		goto out_store;
+	}
 	log_info("serving %s", root);
 	while (sigwait(&set, &sig) != 0)
 		;
 	log_info("stopping (%s)", sig == SIGINT ? "SIGINT" : "SIGTERM");
+	ews_server_stop(&ews);
 	serve_stop(&server);
 	status = 0;
 out_store:

@@ -1,0 +1,29 @@
+/*
+ * ews-server.h - the embedded Exchange Web Services server of
+ * `mailfs serve`: SOAP over HTTP at /EWS/Exchange.asmx.
+ *
+ * It shares the store, the credentials and their throttling with the
+ * other servers (serve.h) but brings its own HTTP listener, so it is
+ * started and stopped on its own.
+ */
+#ifndef MFS_EWS_SERVER_H
+#define MFS_EWS_SERVER_H
+
+#include "serve.h"
+
+struct ews_server;	/* opaque */
+
+/*
+ * Listen on `addr` (as serve_listen() takes it) and serve until
+ * ews_server_stop().  `ctx` is borrowed until then.  Logs the address it
+ * bound ("ews: listening on HOST:PORT").  Returns 0 with *srv_r (caller
+ * owns), or -errno with a sentence in *why_r (caller owns).
+ */
+int ews_server_start(const struct serve_ctx *ctx, const char *addr,
+		     unsigned max_clients, struct ews_server **srv_r,
+		     char **why_r);
+
+/* Stop listening, finish the requests under way, free; clears *srv. */
+void ews_server_stop(struct ews_server **srv);
+
+#endif

@@ -1,0 +1,50 @@
+/*
+ * server-private.h - what the files of the embedded EWS server share: one
+ * call (a parsed request and the response being written) and the
+ * operations.
+ *
+ * Every operation runs on the HTTP connection's own thread and reaches the
+ * store only through the mfs_store_* calls of backend.h.
+ */
+#ifndef MFS_EWS_SERVER_PRIVATE_H
+#define MFS_EWS_SERVER_PRIVATE_H
+
+#include <glib.h>
+
+#include "serve.h"
+#include "soap.h"
+
+struct ews_call {
+	const struct serve_ctx *ctx;	/* borrowed */
+	const struct ews_request *req;	/* borrowed */
+	GString *out;			/* borrowed; the response body, after
+					   ews_response_begin() */
+	GPtrArray *folders;		/* owned; the store's folders, of
+					   struct mfs_folder_info *, read
+					   once per call (NULL until then) */
+};
+
+/*
+ * Run the request in `body` and write the whole response document:
+ * *out_r (caller owns) and the HTTP status in *status_r (200, or 500 for
+ * a SOAP Fault).  Never fails: what cannot be run is answered with a
+ * Fault or an EWS error.
+ */
+void ews_dispatch(const struct serve_ctx *ctx, const char *body, size_t len,
+		  GString **out_r, unsigned *status_r);
+
+/*
+ * The operations.  Each appends its m:<Op>Response element to call->out
+ * and returns 0, or returns -errno having appended nothing, and the
+ * caller answers with a Fault (ErrorInternalServerError).
+ */
+int ews_op_get_folder(struct ews_call *call);
+int ews_op_find_folder(struct ews_call *call);
+int ews_op_convert_id(struct ews_call *call);
+
+/* Write one response message of an operation that failed for one of its
+ * items: ResponseClass="Error" with `code` (an EWS ResponseCode). */
+void ews_error_message(GString *out, const char *op, const char *code,
+		       const char *text);
+
+#endif

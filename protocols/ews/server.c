@@ -1,0 +1,293 @@
+/*
+ * server.c - the HTTP side of the embedded EWS server: one endpoint,
+ * POST /EWS/Exchange.asmx, behind HTTP Basic authentication, with the
+ * request body collected up to EWS_BODY_MAX and handed to ews_dispatch().
+ *
+ * Specs: RFC 9110 (HTTP semantics: 401, 404, 405, 413), RFC 9112
+ * (HTTP/1.1), RFC 7617 (Basic authentication); [MS-OXWSCORE] 2.1 for the
+ * endpoint and the text/xml transport.
+ *
+ * libmicrohttpd runs a thread per connection on a socket this file binds,
+ * so the slow answer to a failed login (serve_auth_failed) only holds up
+ * the client that failed.  Credentials are checked before the body is
+ * read, and an unauthenticated body is read and dropped rather than kept,
+ * so that nobody who has not logged in can make the server hold more than
+ * a request header.
+ */
+#include "ews-server.h"
+
+#include <errno.h>
+#include <microhttpd.h>
+#include <netdb.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "server-private.h"
+
+#define ENDPOINT "/EWS/Exchange.asmx"
+#define REALM "mailfs"
+#define CONN_TIMEOUT_S 120
+
+struct ews_server {
+	struct MHD_Daemon *daemon;	/* owned */
+	const struct serve_ctx *ctx;	/* borrowed */
+	int fd;				/* owned by the daemon once started */
+};
+
+/* One HTTP request while its body arrives. */
+struct request {
+	enum { REQ_NOT_FOUND, REQ_BAD_METHOD, REQ_NO_AUTH, REQ_BAD_AUTH,
+	       REQ_OK } state;
+	GString *body;			/* owned; NULL unless REQ_OK */
+	bool too_big;
+};
+
+/* Per connection: failed logins so far, for serve_auth_failed(). */
+struct conn_state {
+	unsigned failures;
+};
+
+static void conn_notify(void *cls, struct MHD_Connection *conn,
+			void **socket_context,
+			enum MHD_ConnectionNotificationCode toe)
+{
+	if (toe == MHD_CONNECTION_NOTIFY_STARTED)
+		*socket_context = g_new0(struct conn_state, 1);
+	else
+		g_clear_pointer(socket_context, g_free);
+}
+
+static void request_done(void *cls, struct MHD_Connection *conn,
+			 void **con_cls, enum MHD_RequestTerminationCode toe)
+{
+	struct request *r = *con_cls;
+
+	if (!r)
+		return;
+	if (r->body)
+		g_string_free(r->body, TRUE);
+	g_free(r);
+	*con_cls = NULL;
+}
+
+/* Takes ownership of `text` (a GString).  Returns what MHD_queue_response
+ * does. */
+static enum MHD_Result reply(struct MHD_Connection *conn, unsigned status,
+			     GString *text, bool auth_challenge)
+{
+	size_t len = text->len;
+	char *data = g_string_free(text, FALSE);
+	struct MHD_Response *resp = MHD_create_response_from_buffer_with_free_callback(
+		len, data, g_free);
+	enum MHD_Result rc;
+
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+				"text/xml; charset=utf-8");
+	if (auth_challenge)
+		rc = MHD_queue_basic_auth_fail_response(conn, REALM, resp);
+	else
+		rc = MHD_queue_response(conn, status, resp);
+	MHD_destroy_response(resp);
+	return rc;
+}
+
+static GString *plain_fault(const char *code, const char *text)
+{
+	return ews_fault("Client", code, text);
+}
+
+/* Check the Authorization header; the slow answer to a wrong password
+ * happens here.  Returns false when the connection should be closed. */
+static bool check_auth(const struct ews_server *srv,
+		       struct MHD_Connection *conn, struct request *r)
+{
+	char *pass = NULL;
+	char *user = MHD_basic_auth_get_username_password(conn, &pass);
+	const union MHD_ConnectionInfo *ci;
+	struct conn_state *cs;
+	bool ok;
+
+	if (!user) {
+		r->state = REQ_NO_AUTH;
+		if (pass)
+			MHD_free(pass);
+		return true;
+	}
+	ok = pass && serve_auth_check(srv->ctx->auth, user, pass);
+	MHD_free(user);
+	if (pass)
+		MHD_free(pass);
+	if (ok) {
+		r->state = REQ_OK;
+		r->body = g_string_new(NULL);
+		return true;
+	}
+	r->state = REQ_BAD_AUTH;
+	ci = MHD_get_connection_info(conn,
+				     MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	cs = ci ? ci->socket_context : NULL;
+	log_warnx("ews: failed login");
+	return !serve_auth_failed(cs ? ++cs->failures : 1);
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
+				  const char *url, const char *method,
+				  const char *version, const char *upload,
+				  size_t *upload_size, void **con_cls)
+{
+	struct ews_server *srv = cls;
+	struct request *r = *con_cls;
+
+	if (!r) {
+		r = g_new0(struct request, 1);
+		*con_cls = r;
+		if (g_ascii_strcasecmp(url, ENDPOINT) != 0)
+			r->state = REQ_NOT_FOUND;
+		else if (strcmp(method, MHD_HTTP_METHOD_POST) != 0)
+			r->state = REQ_BAD_METHOD;
+		else if (!check_auth(srv, conn, r))
+			return MHD_NO;
+		return MHD_YES;
+	}
+	if (*upload_size) {
+		if (r->body && !r->too_big) {
+			if (r->body->len + *upload_size > EWS_BODY_MAX) {
+				r->too_big = true;
+				g_string_truncate(r->body, 0);
+			} else {
+				g_string_append_len(r->body, upload,
+						    (gssize)*upload_size);
+			}
+		}
+		*upload_size = 0;
+		return MHD_YES;
+	}
+	switch (r->state) {
+	case REQ_NOT_FOUND:
+		return reply(conn, MHD_HTTP_NOT_FOUND,
+			     plain_fault("ErrorInvalidRequest",
+					 "no such endpoint"), false);
+	case REQ_BAD_METHOD:
+		return reply(conn, MHD_HTTP_METHOD_NOT_ALLOWED,
+			     plain_fault("ErrorInvalidRequest",
+					 "only POST is served"), false);
+	case REQ_NO_AUTH:
+	case REQ_BAD_AUTH:
+		return reply(conn, MHD_HTTP_UNAUTHORIZED,
+			     plain_fault("ErrorAccessDenied",
+					 "authentication required"), true);
+	case REQ_OK:
+		break;
+	}
+	if (r->too_big)
+		return reply(conn, 413 /* Content Too Large */,
+			     plain_fault("ErrorInvalidRequest",
+					 "request too large"), false);
+	GString *out = NULL;
+	unsigned status = 0;
+	ews_dispatch(srv->ctx, r->body->str, r->body->len, &out, &status);
+	return reply(conn, status, out, false);
+}
+
+/* Bind and listen on `addr`; the daemon takes the socket.  Returns the fd
+ * or -errno with *why_r (caller owns). */
+static int bind_addr(const char *addr, char **where_r, char **why_r)
+{
+	g_autofree char *host = NULL, *port = NULL;
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM,
+				  .ai_flags = AI_PASSIVE };
+	struct addrinfo *res = NULL;
+	int fd = -1, rc, one = 1;
+
+	if (serve_split_addr(addr, &host, &port) < 0) {
+		*why_r = g_strdup_printf("'%s' is not an address: use "
+					 "HOST:PORT", addr);
+		return -EINVAL;
+	}
+	rc = getaddrinfo(host, port, &hints, &res);
+	if (rc) {
+		*why_r = g_strdup_printf("%s:%s: %s", host, port,
+					 gai_strerror(rc));
+		return -EINVAL;
+	}
+	rc = -EADDRNOTAVAIL;
+	for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
+		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC,
+			    ai->ai_protocol);
+		if (fd < 0) {
+			rc = -errno;
+			continue;
+		}
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 &&
+		    listen(fd, 64) == 0) {
+			rc = 0;
+			break;
+		}
+		rc = -errno;
+		close(fd);
+		fd = -1;
+	}
+	freeaddrinfo(res);
+	if (rc < 0) {
+		*why_r = g_strdup_printf("ews: %s: %s", addr, g_strerror(-rc));
+		return rc;
+	}
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	char h[NI_MAXHOST], p[NI_MAXSERV];
+	if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0 &&
+	    getnameinfo((struct sockaddr *)&ss, sl, h, sizeof(h), p, sizeof(p),
+			NI_NUMERICHOST | NI_NUMERICSERV) == 0)
+		*where_r = g_strdup_printf(ss.ss_family == AF_INET6 ?
+					   "[%s]:%s" : "%s:%s", h, p);
+	else
+		*where_r = g_strdup(addr);
+	return fd;
+}
+
+int ews_server_start(const struct serve_ctx *ctx, const char *addr,
+		     unsigned max_clients, struct ews_server **srv_r,
+		     char **why_r)
+{
+	g_autofree char *where = NULL;
+	struct ews_server *srv;
+	int fd = bind_addr(addr, &where, why_r);
+
+	if (fd < 0)
+		return fd;
+	srv = g_new0(struct ews_server, 1);
+	srv->ctx = ctx;
+	srv->fd = fd;
+	srv->daemon = MHD_start_daemon(
+		MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD,
+		0, NULL, NULL, on_request, srv,
+		MHD_OPTION_LISTEN_SOCKET, fd,
+		MHD_OPTION_CONNECTION_LIMIT, max_clients,
+		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONN_TIMEOUT_S,
+		MHD_OPTION_NOTIFY_COMPLETED, request_done, NULL,
+		MHD_OPTION_NOTIFY_CONNECTION, conn_notify, NULL,
+		MHD_OPTION_END);
+	if (!srv->daemon) {
+		close(fd);
+		g_free(srv);
+		*why_r = g_strdup_printf("ews: %s: the HTTP server did not "
+					 "start", addr);
+		return -EIO;
+	}
+	log_info("ews: listening on %s", where);
+	*srv_r = srv;
+	return 0;
+}
+
+void ews_server_stop(struct ews_server **srv)
+{
+	if (!*srv)
+		return;
+	/* the daemon closes the listening socket it was given */
+	MHD_stop_daemon((*srv)->daemon);
+	g_free(*srv);
+	*srv = NULL;
+}
