@@ -143,6 +143,43 @@ static int lookup(const GArray *tree, const xmlNode *ref)
 	return -1;
 }
 
+int ews_folder_resolve(struct ews_call *call, const xmlNode *ref,
+		       const char **path_r, enum mfs_folder_kind *kind_r)
+{
+	GArray *tree = NULL;
+	int rc = hierarchy(call, &tree), idx;
+
+	if (rc < 0)
+		return rc;
+	idx = lookup(tree, ref);
+	if (idx < 0 || !g_array_index(tree, struct efolder, idx).path) {
+		g_array_unref(tree);
+		return -ENOENT;
+	}
+	*path_r = g_array_index(tree, struct efolder, idx).path;
+	*kind_r = g_array_index(tree, struct efolder, idx).kind;
+	g_array_unref(tree);
+	return 0;
+}
+
+bool ews_folder_known(struct ews_call *call, const char *path)
+{
+	if (!call->folders &&
+	    mfs_store_list_folders(call->ctx->store, &call->folders, NULL) < 0)
+		return false;
+	for (guint i = 0; i < call->folders->len; i++) {
+		const struct mfs_folder_info *fi = call->folders->pdata[i];
+		if (strcmp(fi->path, path) == 0)
+			return fi->kind == MFS_FOLDER_MAIL;
+	}
+	return false;
+}
+
+char *ews_folder_id(const char *path)
+{
+	return make_id('F', path);
+}
+
 static unsigned child_count(const GArray *tree, int idx)
 {
 	unsigned n = 0;

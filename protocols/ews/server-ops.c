@@ -26,6 +26,8 @@ static const struct {
 	{ "GetFolder", ews_op_get_folder },
 	{ "FindFolder", ews_op_find_folder },
 	{ "ConvertId", ews_op_convert_id },
+	{ "FindItem", ews_op_find_item },
+	{ "GetItem", ews_op_get_item },
 };
 
 void ews_error_message(GString *out, const char *op, const char *code,

@@ -10,7 +10,9 @@
 #define MFS_EWS_SERVER_PRIVATE_H
 
 #include <glib.h>
+#include <stdbool.h>
 
+#include "backend.h"
 #include "serve.h"
 #include "soap.h"
 
@@ -41,6 +43,22 @@ void ews_dispatch(const struct serve_ctx *ctx, const char *body, size_t len,
 int ews_op_get_folder(struct ews_call *call);
 int ews_op_find_folder(struct ews_call *call);
 int ews_op_convert_id(struct ews_call *call);
+int ews_op_find_item(struct ews_call *call);
+int ews_op_get_item(struct ews_call *call);
+
+/* The store folder that `ref` (t:FolderId or t:DistinguishedFolderId)
+ * names: *path_r borrowed from call->folders.  Returns 0, or -ENOENT
+ * for an unknown folder or one of the two roots (which hold no items),
+ * or -errno from the store. */
+int ews_folder_resolve(struct ews_call *call, const xmlNode *ref,
+		       const char **path_r, enum mfs_folder_kind *kind_r);
+
+/* Whether `path` is one of the store's folders (not a path of the
+ * client's making). */
+bool ews_folder_known(struct ews_call *call, const char *path);
+
+/* The FolderId of the store folder `path`.  Caller owns the result. */
+char *ews_folder_id(const char *path);
 
 /* Write one response message of an operation that failed for one of its
  * items: ResponseClass="Error" with `code` (an EWS ResponseCode). */

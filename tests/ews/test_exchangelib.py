@@ -108,3 +108,26 @@ def test_hostile_requests(ews_server):
         s.sendall(b"POST /EWS/Exchange.asmx HTTP/1.1\r\nHost: x\r\n"
                   b"Content-Length: 1000\r\n\r\n<s:Env")
     assert account(ews_server).inbox.name == "INBOX"
+
+
+def test_items_and_mime_content(ews_server):
+    from conftest import make_message, put_message
+    store = ews_server.store
+    raw1 = make_message(subject="=?UTF-8?Q?Gr=C3=BC=C3=9Fe?=",
+                        body="Line one.\r\nLine two.\r\n")
+    raw2 = make_message(subject="second <one> & more", body="x\r\n")
+    path1 = put_message(store, "INBOX", "1700000000.M1P1.host", raw1)
+    put_message(store, "INBOX", "1700000001.M2P1.host", raw2, flags="")
+    acc = account(ews_server)
+    items = list(acc.inbox.all().only("subject", "is_read", "size"))
+    assert sorted(i.subject for i in items) == ["Grüße",
+                                                "second <one> & more"]
+    first = [i for i in items if i.subject == "Grüße"][0]
+    assert first.is_read and first.size == len(raw1)
+    again = [i.id for i in acc.inbox.all().only("subject")]
+    assert sorted(again) == sorted(i.id for i in items)
+    got = acc.inbox.get(id=first.id, changekey=first.changekey)
+    with open(path1, "rb") as f:
+        assert got.mime_content == f.read()
+    assert acc.inbox.all().count() == 2
+    assert [i.subject for i in acc.inbox.all().only("subject")[:1]]
