@@ -14,15 +14,17 @@
 extern const struct mfs_backend_ops local_backend_ops;
 extern const struct mfs_backend_ops imap_backend_ops;
 extern const struct mfs_backend_ops pop3_backend_ops;
+extern const struct mfs_backend_ops ews_backend_ops;
 
 static const struct mfs_backend_ops *const registry[] = {
 	&local_backend_ops,
 	&imap_backend_ops,
 	&pop3_backend_ops,
+	&ews_backend_ops,
 };
 
 /* Types the configuration may name that later builds will carry. */
-static const char *const planned[] = { "ews", "carddav", "caldav", "ldap" };
+static const char *const planned[] = { "carddav", "caldav", "ldap" };
 
 const struct mfs_backend_ops *mfs_backend_find(const char *type, bool *known_r)
 {

@@ -20,6 +20,7 @@
 
 #include <glib.h>
 #include <libxml/tree.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #define EWS_NS_SOAP "http://schemas.xmlsoap.org/soap/envelope/"
@@ -45,6 +46,17 @@ struct ews_request {
  */
 int ews_request_parse(const char *buf, size_t len, struct ews_request **req_r);
 void ews_request_free(struct ews_request **req);
+
+/*
+ * The safe reading both sides share: `buf` parsed with no network, no
+ * entity substitution and no DTD, refused with -EPERM when it declares a
+ * document type, -EMSGSIZE past `max` bytes, -EINVAL when it is not
+ * well-formed.  `huge` lifts libxml2's own limit on one text node (a
+ * message's MimeContent), `max` still bounding the whole.  Returns 0 with
+ * *doc_r (caller owns, xmlFreeDoc).
+ */
+int ews_xml_read(const char *buf, size_t len, size_t max, bool huge,
+		 xmlDoc **doc_r);
 
 /* The operation's local name ("GetFolder"); borrowed from `req`. */
 const char *ews_request_op(const struct ews_request *req);

@@ -1,0 +1,246 @@
+/*
+ * client.c - the EWS backend (`type = ews`): account settings, opening
+ * and closing, and the vtable.  See client-private.h for the design and
+ * the specs; docs/EWS.md for the account's keys.
+ */
+#include "client-private.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "config-value.h"
+#include "fileutil.h"
+#include "log.h"
+
+#define DEFAULT_TIMEOUT 30
+#define DEFAULT_POLL 60
+
+static int bad(GError **err, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+static int bad(GError **err, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	g_autofree char *msg = g_strdup_vprintf(fmt, ap);
+	va_end(ap);
+	g_set_error_literal(err, G_KEY_FILE_ERROR,
+			    G_KEY_FILE_ERROR_INVALID_VALUE, msg);
+	return -EINVAL;
+}
+
+static void cfg_clear(struct ewsc_cfg *cfg)
+{
+	g_free(cfg->name);
+	g_free(cfg->url);
+	g_free(cfg->user);
+	if (cfg->password) {
+		explicit_bzero(cfg->password, strlen(cfg->password));
+		g_free(cfg->password);
+	}
+	g_free(cfg->token_cmd);
+	g_free(cfg->ca_file);
+	memset(cfg, 0, sizeof(*cfg));
+}
+
+static int parse_cfg(const struct mfs_account *acct, struct ewsc_cfg *cfg,
+		     GError **err)
+{
+	GKeyFile *kf = acct->keys;
+	const char *g = acct->group;
+	g_autofree char *auth = config_value(kf, g, "auth");
+	g_autofree char *scheme = NULL, *host = NULL;
+	int port = -1;
+
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->name = g_strdup(acct->name);
+	cfg->url = config_value(kf, g, "url");
+	cfg->user = config_value(kf, g, "user");
+	cfg->ca_file = config_value(kf, g, "ca_file");
+	cfg->token_cmd = config_value(kf, g, "oauth2_token_cmd");
+	if (!cfg->url)
+		return bad(err, "account %s: no url (https://HOST/EWS/"
+			   "Exchange.asmx)", acct->name);
+	if (!g_uri_split(cfg->url, G_URI_FLAGS_NONE, &scheme, NULL, &host,
+			 &port, NULL, NULL, NULL, NULL) || !host || !*host ||
+	    (g_ascii_strcasecmp(scheme, "https") &&
+	     g_ascii_strcasecmp(scheme, "http")))
+		return bad(err, "url = %s: expected https://HOST/EWS/"
+			   "Exchange.asmx", cfg->url);
+	if (config_bool(kf, g, "allow_plaintext", false, &cfg->plaintext,
+			err) < 0 ||
+	    config_uint(kf, g, "timeout", DEFAULT_TIMEOUT, 3600,
+			&cfg->timeout, err) < 0 ||
+	    config_uint(kf, g, "poll_interval", DEFAULT_POLL, 86400,
+			&cfg->poll_interval, err) < 0)
+		return -EINVAL;
+	/* the password (or token) would cross the network in clear text */
+	if (!g_ascii_strcasecmp(scheme, "http") && !cfg->plaintext)
+		return bad(err, "url = %s: http:// sends the password in "
+			   "clear text; use https:// or set allow_plaintext "
+			   "= true", cfg->url);
+	if (!auth || !strcmp(auth, "basic")) {
+		cfg->auth = EWS_AUTH_BASIC;
+	} else if (!strcmp(auth, "ntlm")) {
+		cfg->auth = EWS_AUTH_NTLM;
+	} else if (!strcmp(auth, "bearer")) {
+		cfg->auth = EWS_AUTH_BEARER;
+	} else {
+		return bad(err, "auth = %s: expected basic, ntlm or bearer",
+			   auth);
+	}
+	if (cfg->auth == EWS_AUTH_BEARER) {
+		if (!cfg->token_cmd)
+			return bad(err, "auth = bearer needs oauth2_token_cmd");
+		return 0;
+	}
+	if (!cfg->user)
+		return bad(err, "account %s: no user", acct->name);
+	if (config_secret(kf, g, &cfg->password, err) < 0)
+		return -EINVAL;
+	if (!cfg->password)
+		return bad(err, "account %s: no password_file or "
+			   "password_cmd", acct->name);
+	return 0;
+}
+
+static void backend_free(struct mfs_backend *be)
+{
+	cfg_clear(&be->cfg);
+	g_free(be->work_dir);
+	g_free(be->spool_dir);
+	g_hash_table_unref(be->folders);
+	g_hash_table_unref(be->tables);
+	if (be->token) {
+		explicit_bzero(be->token, strlen(be->token));
+		g_free(be->token);
+	}
+	g_free(be->server_version);
+	g_free(be->last_error);
+	g_mutex_clear(&be->lock);
+	g_free(be);
+}
+
+static int ews_open(const struct mfs_account *acct, struct mfs_backend **be_r,
+		    GError **err)
+{
+	struct mfs_backend *be = g_new0(struct mfs_backend, 1);
+	struct mfs_error e = { 0 };
+	int rc;
+
+	g_mutex_init(&be->lock);
+	be->folders = g_hash_table_new_full(g_str_hash, g_str_equal, NULL,
+					    ewsc_folder_free);
+	be->tables = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+					   ewsc_table_free);
+	be->work_dir = g_strdup(acct->work_dir ? acct->work_dir : ".");
+	be->spool_dir = g_build_filename(be->work_dir, "ews-spool", NULL);
+	if ((rc = parse_cfg(acct, &be->cfg, err)) < 0)
+		goto fail;
+	if ((rc = file_mkdir_p(be->work_dir, 0700)) < 0) {
+		g_set_error(err, G_FILE_ERROR, g_file_error_from_errno(-rc),
+			    "%s: %s", be->work_dir, g_strerror(-rc));
+		goto fail;
+	}
+	ewsc_http_init();
+	/* one listing now, so that a wrong password or certificate is said
+	 * at mount time */
+	rc = ewsc_list_folders(be, NULL, &e);
+	if (rc < 0 && e.retry != MFS_ERR_FINAL && e.scope == MFS_ERR_ACCOUNT) {
+		/* unreachable now: the cache still shows what it holds */
+		log_warnx("%s; working offline until it answers", e.msg);
+		rc = 0;
+	}
+	if (rc < 0) {
+		g_set_error(err, G_FILE_ERROR, G_FILE_ERROR_FAILED, "%s",
+			    e.msg[0] ? e.msg : g_strerror(-rc));
+		goto fail;
+	}
+	*be_r = be;
+	return 0;
+fail:
+	backend_free(be);
+	return rc;
+}
+
+static void ews_close(struct mfs_backend **bep)
+{
+	struct mfs_backend *be = *bep;
+
+	if (!be)
+		return;
+	ewsc_watch_stop(be);
+	backend_free(be);
+	*bep = NULL;
+}
+
+void ewsc_note_sync(struct mfs_backend *be, int rc, const struct mfs_error *e)
+{
+	g_mutex_lock(&be->lock);
+	if (rc == 0)
+		be->last_sync = g_get_real_time();
+	g_clear_pointer(&be->last_error, g_free);
+	if (rc < 0)
+		be->last_error = g_strdup(e && e->msg[0] ? e->msg
+					  : g_strerror(-rc));
+	g_mutex_unlock(&be->lock);
+}
+
+static int ews_list(struct mfs_backend *be, GPtrArray **folders_r,
+		    struct mfs_error *e)
+{
+	return ewsc_list_folders(be, folders_r, e);
+}
+
+static int ews_watch(struct mfs_backend *be, mfs_change_fn fn, void *data)
+{
+	return ewsc_watch_start(be, fn, data);
+}
+
+static void ews_describe(struct mfs_backend *be, GString *out)
+{
+	static const char *const auth[] = { "basic", "ntlm", "bearer" };
+
+	g_mutex_lock(&be->lock);
+	g_string_append_printf(out, "server: ews %s (%s)\n", be->cfg.url,
+			       auth[be->cfg.auth]);
+	g_string_append_printf(out, "server version: %s\n",
+			       be->server_version ? be->server_version
+						  : "unknown");
+	if (be->last_sync) {
+		GDateTime *dt = g_date_time_new_from_unix_utc(
+			be->last_sync / G_USEC_PER_SEC);
+		g_autofree char *when = g_date_time_format(
+			dt, "%Y-%m-%dT%H:%M:%SZ");
+		g_date_time_unref(dt);
+		g_string_append_printf(out, "last sync: %s\n", when);
+	} else {
+		g_string_append(out, "last sync: none since the mount\n");
+	}
+	g_string_append_printf(out, "last sync error: %s\n",
+			       be->last_error ? be->last_error : "none");
+	g_mutex_unlock(&be->lock);
+}
+
+const struct mfs_backend_ops ews_backend_ops = {
+	.name = "ews",
+	.caps = MFS_CAP_WATCH | MFS_CAP_COPY | MFS_CAP_FOLDERS,
+	.open = ews_open,
+	.close = ews_close,
+	.list_folders = ews_list,
+	.sync = ewsc_sync,
+	.fetch = ewsc_fetch,
+	.fetch_batch = ewsc_fetch_batch,
+	.append = ewsc_append,
+	.set_flags_batch = ewsc_set_flags_batch,
+	.set_flags = ewsc_set_flags,
+	.remove = ewsc_remove,
+	.remove_batch = ewsc_remove_batch,
+	.move = ewsc_move,
+	.copy = ewsc_copy,
+	.move_batch = ewsc_move_batch,
+	.create_folder = ewsc_create_folder,
+	.rename_folder = ewsc_rename_folder,
+	.delete_folder = ewsc_delete_folder,
+	.watch = ews_watch,
+	.describe = ews_describe,
+};
