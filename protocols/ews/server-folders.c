@@ -360,3 +360,63 @@ int ews_op_find_folder(struct ews_call *call)
 	g_array_unref(tree);
 	return 0;
 }
+
+int ews_folder_descendants(struct ews_call *call, const xmlNode *ref,
+			   GPtrArray **paths_r)
+{
+	g_autoptr(GArray) found = g_array_new(FALSE, FALSE, sizeof(int));
+	GArray *tree = NULL;
+	int rc = hierarchy(call, &tree), idx;
+
+	if (rc < 0)
+		return rc;
+	idx = ref ? lookup(tree, ref) : ROOT;
+	if (idx < 0) {
+		g_array_unref(tree);
+		return -ENOENT;
+	}
+	collect(tree, idx, true, found);
+	*paths_r = g_ptr_array_new_with_free_func(g_free);
+	for (guint i = 0; i < found->len; i++) {
+		const struct efolder *f = &g_array_index(
+			tree, struct efolder, g_array_index(found, int, i));
+		if (f->path)
+			g_ptr_array_add(*paths_r, g_strdup(f->path));
+	}
+	g_array_unref(tree);
+	return 0;
+}
+
+void ews_folder_write_path(struct ews_call *call, const char *path)
+{
+	GArray *tree = NULL;
+
+	if (hierarchy(call, &tree) < 0)
+		return;
+	for (guint i = 2; i < tree->len; i++)
+		if (!strcmp(g_array_index(tree, struct efolder, i).path, path))
+			write_folder(call, tree, (int)i);
+	g_array_unref(tree);
+}
+
+int ews_folder_distinguished(struct ews_call *call, const char *name,
+			     const char **path_r)
+{
+	GArray *tree = NULL;
+	int rc = hierarchy(call, &tree);
+
+	if (rc < 0)
+		return rc;
+	rc = -ENOENT;
+	for (guint i = 2; i < tree->len; i++) {
+		const struct efolder *f = &g_array_index(tree, struct efolder,
+							 i);
+		if (f->distinguished && !strcmp(f->distinguished, name)) {
+			*path_r = f->path;
+			rc = 0;
+			break;
+		}
+	}
+	g_array_unref(tree);
+	return rc;
+}

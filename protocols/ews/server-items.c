@@ -5,158 +5,20 @@
  * (GetItem) and 2.2.4.x (ItemIdType, MimeContentType); [MS-OXWSMSG] for
  * the message fields; RFC 2047 for encoded subjects.
  *
- * Item ids need no table: base64 of a prefix, the store's id of the
- * message (stable while the message exists, never holding '/') and the
- * folder path, so they survive restarts and a flag change.  MimeContent
- * is the base64 of the message's bytes exactly as stored.  Headers are
- * read with the IMAP server's MIME code so both servers show the same
- * subject.
+ * Item ids are made in server-itemid.c and messages written in
+ * server-message.c.  MimeContent is the base64 of the message's bytes
+ * exactly as stored.
  */
 #include <errno.h>
-#include <gmime/gmime.h>
 #include <string.h>
-#include <unistd.h>
 
-#include "server-mime.h"
 #include "server-private.h"
 
-#define ITEM_CHANGE_KEY "CQAAABYAAAA="
-/* Enough of a message to hold its header in all but absurd cases. */
-#define HEAD_MAX (256 * 1024)
-
-static char *item_id(const char *folder, const char *id)
-{
-	g_autofree char *raw = g_strdup_printf("mfsI:%s/%s", id, folder);
-
-	return g_base64_encode((const guchar *)raw, strlen(raw));
-}
-
-/* Split an item id into the store's id and folder (caller owns both).
- * Returns 0 or -EINVAL. */
-static int item_id_parse(const char *b64, char **id_r, char **folder_r)
-{
-	gsize len = 0;
-	g_autofree guchar *raw = NULL;
-	const char *slash;
-
-	if (!b64 || !*b64 || strlen(b64) % 4 ||
-	    strspn(b64, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-		   "0123456789+/=") != strlen(b64))
-		return -EINVAL;
-	raw = g_base64_decode(b64, &len);
-	if (len < 6 || memchr(raw, 0, len) || memcmp(raw, "mfsI:", 5) != 0)
-		return -EINVAL;
-	raw = g_realloc(raw, len + 1);
-	raw[len] = 0;
-	slash = strchr((const char *)raw + 5, '/');
-	if (!slash || slash == (const char *)raw + 5 || !slash[1])
-		return -EINVAL;
-	*id_r = g_strndup((const char *)raw + 5,
-			  (gsize)(slash - (const char *)raw - 5));
-	*folder_r = g_strdup(slash + 1);
-	return 0;
-}
-
-/* Read `fd` to its end into *buf_r (caller owns).  Past `max` bytes:
- * -EFBIG, or with `partial` the first `max` bytes.  Returns 0 or
- * -errno. */
-static int read_fd(int fd, size_t max, bool partial, GString **buf_r)
-{
-	GString *buf = g_string_sized_new(8192);
-	char chunk[65536];
-
-	for (;;) {
-		ssize_t n = read(fd, chunk, sizeof(chunk));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			int rc = -errno;
-			g_string_free(buf, TRUE);
-			return rc;
-		}
-		if (n == 0)
-			break;
-		if (buf->len + (size_t)n > max) {
-			if (!partial) {
-				g_string_free(buf, TRUE);
-				return -EFBIG;
-			}
-			g_string_append_len(buf, chunk,
-					     (gssize)(max - buf->len));
-			break;
-		}
-		g_string_append_len(buf, chunk, n);
-	}
-	*buf_r = buf;
-	return 0;
-}
-
-/* The message's bytes (all, or its first HEAD_MAX with `head_only`).
- * Returns 0 or -errno. */
-static int load(struct ews_call *call, const char *folder, const char *id,
-		bool head_only, GString **buf_r)
-{
-	int fd = -1, rc = mfs_store_fetch(call->ctx->store, folder, id, &fd,
-					  NULL);
-
-	if (rc < 0)
-		return rc;
-	rc = read_fd(fd, head_only ? HEAD_MAX : call->ctx->max_message,
-		     head_only, buf_r);
-	close(fd);
-	return rc;
-}
-
-static void write_date(GString *out, const char *elem, int64_t t)
-{
-	g_autoptr(GDateTime) dt = g_date_time_new_from_unix_utc(t);
-	g_autofree char *s = dt ? g_date_time_format(dt, "%Y-%m-%dT%H:%M:%SZ")
-				: NULL;
-
-	if (s)
-		g_string_append_printf(out, "<t:%s>%s</t:%s>", elem, s, elem);
-}
-
-/* One t:Message: with its MimeContent when `mime`. */
+/* One t:Message: its MimeContent only when `mime`. */
 static void write_item(struct ews_call *call, const char *folder,
 		       const struct mfs_item *it, bool mime)
 {
-	g_autofree char *iid = item_id(folder, it->id);
-	g_autofree char *fid = ews_folder_id(folder);
-	GString *out = call->out;
-	GString *buf = NULL;
-
-	g_string_append(out, "<t:Message>");
-	if (load(call, folder, it->id, !mime, &buf) == 0 && mime) {
-		g_autofree char *b64 = g_base64_encode(
-			(const guchar *)buf->str, buf->len);
-		g_string_append_printf(out, "<t:MimeContent CharacterSet="
-				       "\"UTF-8\">%s</t:MimeContent>", b64);
-	}
-	g_string_append_printf(out, "<t:ItemId Id=\"%s\" ChangeKey=\""
-			       ITEM_CHANGE_KEY "\"/><t:ParentFolderId "
-			       "Id=\"%s\" ChangeKey=\"AQAAABYAAAA=\"/>"
-			       "<t:ItemClass>IPM.Note</t:ItemClass>", iid, fid);
-	if (buf) {
-		struct imap_entity e;
-		imap_mime_init();
-		imap_entity_init(&e, buf->str, buf->len, true);
-		g_autofree char *raw = imap_entity_header(&e, "Subject");
-		if (raw) {
-			g_autofree char *subj =
-				g_mime_utils_header_decode_text(NULL, raw);
-			if (subj && g_utf8_validate(subj, -1, NULL)) {
-				g_string_append(out, "<t:Subject>");
-				ews_escape(out, subj);
-				g_string_append(out, "</t:Subject>");
-			}
-		}
-		g_string_free(buf, TRUE);
-	}
-	g_string_append_printf(out, "<t:Size>%" PRIu64 "</t:Size>", it->size);
-	write_date(out, "DateTimeReceived", it->date);
-	g_string_append_printf(out, "<t:IsRead>%s</t:IsRead></t:Message>",
-			       it->flags & MFS_FLAG_SEEN ? "true" : "false");
+	ews_message_write(call, folder, it, mime);
 }
 
 static gint newest_first(gconstpointer a, gconstpointer b)
@@ -288,7 +150,7 @@ int ews_op_get_item(struct ews_call *call)
 		struct mfs_item *it = NULL;
 
 		if (!ews_is(r, EWS_NS_T, "ItemId") ||
-		    item_id_parse(b64, &id, &folder) < 0) {
+		    ews_item_id_parse(b64, &id, &folder) < 0) {
 			ews_error_message(call->out, "GetItem",
 					  "ErrorInvalidIdMalformed",
 					  "Id is malformed.");

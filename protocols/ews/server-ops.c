@@ -28,6 +28,8 @@ static const struct {
 	{ "ConvertId", ews_op_convert_id },
 	{ "FindItem", ews_op_find_item },
 	{ "GetItem", ews_op_get_item },
+	{ "SyncFolderItems", ews_op_sync_folder_items },
+	{ "SyncFolderHierarchy", ews_op_sync_folder_hierarchy },
 };
 
 void ews_error_message(GString *out, const char *op, const char *code,

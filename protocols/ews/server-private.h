@@ -65,4 +65,54 @@ char *ews_folder_id(const char *path);
 void ews_error_message(GString *out, const char *op, const char *code,
 		       const char *text);
 
+/*
+ * Mail work (server-sync.c, server-create.c, server-update.c,
+ * server-item-move.c, server-folder-ops.c): same contract as the
+ * operations above.
+ */
+int ews_op_sync_folder_items(struct ews_call *call);
+int ews_op_sync_folder_hierarchy(struct ews_call *call);
+int ews_op_create_item(struct ews_call *call);
+int ews_op_update_item(struct ews_call *call);
+int ews_op_delete_item(struct ews_call *call);
+int ews_op_move_item(struct ews_call *call);
+int ews_op_copy_item(struct ews_call *call);
+int ews_op_empty_folder(struct ews_call *call);
+int ews_op_create_folder(struct ews_call *call);
+int ews_op_update_folder(struct ews_call *call);
+int ews_op_delete_folder(struct ews_call *call);
+int ews_op_move_folder(struct ews_call *call);
+
+/* Item ids (server-itemid.c): base64 of "mfsI:", the store's id and the
+ * folder path.  Caller owns the result. */
+char *ews_item_id(const char *folder, const char *id);
+
+/* Split an item id into the store's id and folder (caller owns both).
+ * Returns 0, or -EINVAL for anything this server did not make. */
+int ews_item_id_parse(const char *b64, char **id_r, char **folder_r);
+
+/* The ChangeKey of an item: it changes when the item's flags do (the
+ * content of a stored message never changes).  Caller owns the result. */
+char *ews_item_change_key(const struct mfs_item *it);
+
+/* Write one t:Message of `folder` with the properties the request's
+ * m:ItemShape asks for (server-message.c); MimeContent only when
+ * `allow_mime`. */
+void ews_message_write(struct ews_call *call, const char *folder,
+		       const struct mfs_item *it, bool allow_mime);
+
+/* The descendants of the folder `ref` names, in depth-first order: *paths_r
+ * (caller owns; of char *, owned), the two roots left out.  Returns 0,
+ * -ENOENT for an unknown folder, or -errno from the store. */
+int ews_folder_descendants(struct ews_call *call, const xmlNode *ref,
+			   GPtrArray **paths_r);
+
+/* Write the t:Folder (or t:ContactsFolder...) of store folder `path`. */
+void ews_folder_write_path(struct ews_call *call, const char *path);
+
+/* The store folder that distinguished folder `name` ("deleteditems")
+ * maps to: *path_r borrowed from call->folders.  Returns 0 or -ENOENT. */
+int ews_folder_distinguished(struct ews_call *call, const char *name,
+			     const char **path_r);
+
 #endif
