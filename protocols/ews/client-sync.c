@@ -317,9 +317,9 @@ static int pages(struct run *r, const char *fid, char **state,
 		xmlNode *changes = ews_child(m, EWS_NS_M, "Changes");
 		GPtrArray *page = g_ptr_array_new_with_free_func(pending_free);
 		read_changes(r, changes, page);
+		bool empty = ews_first_element(changes) == NULL;
 		ewsc_response_free(&res);
 		rc = complete(r, page, e);
-		bool empty = ews_first_element(changes) == NULL;
 		g_ptr_array_unref(page);
 		if (rc < 0)
 			return rc;
