@@ -1,0 +1,357 @@
+"""A scripted EWS server for the client's tests: HTTP on 127.0.0.1 that
+answers with responses written here from the published schema
+([MS-OXWSSYNC], [MS-OXWSCORE], [MS-OXWSFOLD], [MS-OXWSCDATA]) for what only
+a real Exchange does: ErrorServerBusy with BackOffMilliseconds,
+SyncFolderItems in pages, ErrorInvalidSyncStateData, a 2019 server's
+version header, NTLM, and hostile answers.
+
+It holds one mailbox of mail folders in memory.  A test changes it
+(add()), and scripts misbehaviour with `hostile[op] = kind` (kinds: see
+_hostile) or `busy[op] = [ms, ...]` (the next requests of op answered
+ErrorServerBusy).  Every request is kept in .requests as (op, body).
+
+  FakeEWS(user, password, page=None, version="2016", ntlm=False)
+  .url, .add(folder, data, read=False), .stop()
+"""
+
+import base64
+import http.server
+import re
+import socketserver
+import threading
+import time
+
+NS = ('xmlns:s="http://schemas.xmlsoap.org/soap/envelope/" '
+      'xmlns:m="http://schemas.microsoft.com/exchange/services/2006/messages" '
+      'xmlns:t="http://schemas.microsoft.com/exchange/services/2006/types"')
+VERSIONS = {
+    # MajorVersion, MinorVersion, MajorBuildNumber, Version
+    "2016": (15, 1, 2507, "V2017_07_11"),
+    "2019": (15, 2, 1118, "V2017_07_11"),
+}
+FOLDERS = (("inbox", "Inbox", "IPF.Note"),
+           ("sentitems", "Sent Items", "IPF.Note"),
+           ("deleteditems", "Deleted Items", "IPF.Note"),
+           ("drafts", "Drafts", "IPF.Note"),
+           ("junkemail", "Junk Email", "IPF.Note"),
+           ("contacts", "Contacts", "IPF.Contact"),
+           ("calendar", "Calendar", "IPF.Appointment"),
+           ("tasks", "Tasks", "IPF.Task"))
+HUGE = 100 * 1024 * 1024
+
+
+def _fid(name):
+    return base64.b64encode(("AAMkFolder/" + name).encode()).decode()
+
+
+class FakeEWS:
+    def __init__(self, user, password, page=None, version="2016",
+                 ntlm=False):
+        self.user, self.password = user, password
+        self.page, self.version, self.ntlm = page, version, ntlm
+        self.folders = {name: [] for name, _, _ in FOLDERS}
+        self.serial = 0
+        self.hostile = {}
+        self.busy = {}
+        self.invalid_state = 0      # next N stated syncs: invalid
+        self.requests = []
+        self.times = []
+        self.lock = threading.Lock()
+        fake = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *a):
+                pass
+
+            def do_POST(self):
+                fake._post(self)
+
+        class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
+            daemon_threads = True
+            allow_reuse_address = True
+
+        self.httpd = Server(("127.0.0.1", 0), Handler)
+        self.port = self.httpd.server_address[1]
+        self.url = "http://127.0.0.1:%d/EWS/Exchange.asmx" % self.port
+        self.thread = threading.Thread(target=self.httpd.serve_forever,
+                                       daemon=True)
+        self.thread.start()
+
+    def stop(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+    def add(self, folder, data, read=False):
+        """A message in a folder ("inbox"...); returns its ItemId, which
+        like Exchange's is long base64 with '/' and '+' in it."""
+        with self.lock:
+            self.serial += 1
+            raw = b"\xfb\xff" + b"AAMkItem/%06d" % self.serial + b"\xfe" * 90
+            iid = base64.b64encode(raw).decode()
+            self.folders[folder].append((iid, data, read))
+            return iid
+
+    # ---- HTTP ----
+
+    def _auth_ok(self, h):
+        auth = h.headers.get("Authorization", "")
+        if self.ntlm:
+            return self._ntlm(h, auth)
+        want = base64.b64encode(("%s:%s" % (self.user, self.password))
+                                .encode()).decode()
+        if auth == "Basic " + want:
+            return True
+        self._send(h, 401, b"", {"WWW-Authenticate": 'Basic realm="EWS"'})
+        return False
+
+    def _ntlm(self, h, auth):
+        # the handshake of [MS-NLMP] as far as a client can see it: a
+        # challenge for its NEGOTIATE, then its AUTHENTICATE names the user
+        if not auth.startswith("NTLM "):
+            self._send(h, 401, b"", {"WWW-Authenticate": "NTLM"})
+            return False
+        msg = base64.b64decode(auth[5:])
+        kind = int.from_bytes(msg[8:12], "little")
+        if kind == 1:
+            challenge = (b"NTLMSSP\0" + (2).to_bytes(4, "little") +
+                         (0).to_bytes(8, "little") +
+                         (0x00088207).to_bytes(4, "little") +
+                         b"\x01\x23\x45\x67\x89\xab\xcd\xef" + b"\0" * 8 +
+                         (0).to_bytes(8, "little"))
+            self._send(h, 401, b"", {"WWW-Authenticate": "NTLM " +
+                                     base64.b64encode(challenge).decode()})
+            return False
+        if kind == 3:
+            ln = int.from_bytes(msg[36:38], "little")
+            off = int.from_bytes(msg[40:44], "little")
+            user = msg[off:off + ln]
+            for enc in ("utf-16-le", "latin-1"):
+                if user.decode(enc, "replace") == self.user:
+                    return True
+        self._send(h, 401, b"", {"WWW-Authenticate": "NTLM"})
+        return False
+
+    def _send(self, h, status, body, headers=None):
+        h.send_response(status)
+        h.send_header("Content-Type", "text/xml; charset=utf-8")
+        h.send_header("Content-Length", str(len(body)))
+        for k, v in (headers or {}).items():
+            h.send_header(k, v)
+        h.end_headers()
+        if body:
+            h.wfile.write(body)
+
+    def _post(self, h):
+        n = int(h.headers.get("Content-Length", "0"))
+        body = h.rfile.read(n).decode("utf-8", "replace")
+        if not self._auth_ok(h):
+            return
+        m = re.search(r"<s:Body><m:(\w+)", body)
+        op = m.group(1) if m else "?"
+        with self.lock:
+            self.requests.append((op, body))
+            self.times.append((op, time.monotonic()))
+            waits = self.busy.get(op)
+            wait = waits.pop(0) if waits else None
+            kind = self.hostile.get(op)
+        if wait is not None:
+            self._send(h, 500, self._busy(wait))
+            return
+        if kind and self._hostile(h, kind):
+            return
+        out = getattr(self, "_op_" + op, None)
+        if not out:
+            self._send(h, 500, self._fault("ErrorInvalidOperation",
+                                           "not supported"))
+            return
+        self._send(h, 200, self._envelope(out(body)))
+
+    def _hostile(self, h, kind):
+        if kind == "doctype":
+            body = (b'<?xml version="1.0"?><!DOCTYPE s:Envelope [<!ENTITY '
+                    b'x SYSTEM "file:///etc/passwd">]><s:Envelope ' +
+                    NS.encode() + b'><s:Body>&x;</s:Body></s:Envelope>')
+        elif kind == "huge":
+            h.send_response(200)
+            h.send_header("Content-Type", "text/xml")
+            h.send_header("Content-Length", str(HUGE))
+            h.end_headers()
+            chunk = b"<a>" + b"A" * (1024 * 1024 - 3)
+            try:
+                for _ in range(HUGE // len(chunk)):
+                    h.wfile.write(chunk)
+            except OSError:
+                pass
+            h.close_connection = True
+            return True
+        elif kind == "truncated":
+            full = self._envelope('<m:SyncFolderItemsResponse>')
+            body = full[:len(full) // 2]
+        elif kind == "garbage":
+            body = bytes(range(256)) * 64
+        elif kind == "fault":
+            body = self._fault("ErrorInternalServerError", "it broke")
+            self._send(h, 500, body)
+            return True
+        elif kind == "item-error":
+            return False        # answered by the operation
+        elif kind in ("401", "500", "503"):
+            self._send(h, int(kind), b"<html>no</html>",
+                       {"WWW-Authenticate": 'Basic realm="EWS"'}
+                       if kind == "401" else None)
+            return True
+        elif kind == "silent":
+            time.sleep(30)
+            h.close_connection = True
+            return True
+        else:
+            raise ValueError(kind)
+        self._send(h, 200, body)
+        return True
+
+    # ---- documents ----
+
+    def _envelope(self, inner):
+        major, minor, build, ver = VERSIONS[self.version]
+        return ('<?xml version="1.0" encoding="utf-8"?><s:Envelope %s>'
+                '<s:Header><h:ServerVersionInfo MajorVersion="%d" '
+                'MinorVersion="%d" MajorBuildNumber="%d" MinorBuildNumber='
+                '"3" Version="%s" xmlns:h="http://schemas.microsoft.com/'
+                'exchange/services/2006/types"/></s:Header><s:Body>%s'
+                '</s:Body></s:Envelope>' % (NS, major, minor, build, ver,
+                                            inner)).encode()
+
+    def _fault(self, code, text):
+        return ('<?xml version="1.0" encoding="utf-8"?><s:Envelope %s>'
+                '<s:Body><s:Fault><faultcode>a:%s</faultcode><faultstring>'
+                '%s</faultstring><detail><e:ResponseCode xmlns:e="http://'
+                'schemas.microsoft.com/exchange/services/2006/errors">%s'
+                '</e:ResponseCode></detail></s:Fault></s:Body></s:Envelope>'
+                % (NS, code, text, code)).encode()
+
+    def _busy(self, ms):
+        # as Exchange throttles: a Fault whose detail carries the wait
+        return ('<?xml version="1.0" encoding="utf-8"?><s:Envelope %s>'
+                '<s:Body><s:Fault><faultcode>a:ErrorServerBusy</faultcode>'
+                '<faultstring>The server cannot service this request right '
+                'now. Try again later.</faultstring><detail><e:ResponseCode '
+                'xmlns:e="http://schemas.microsoft.com/exchange/services/'
+                '2006/errors">ErrorServerBusy</e:ResponseCode><e:Message '
+                'xmlns:e="http://schemas.microsoft.com/exchange/services/'
+                '2006/errors">busy</e:Message><t:MessageXml><t:Value Name='
+                '"BackOffMilliseconds">%d</t:Value></t:MessageXml></detail>'
+                '</s:Fault></s:Body></s:Envelope>' % (NS, ms)).encode()
+
+    def _ok(self, op, inner=""):
+        return ('<m:%sResponseMessage ResponseClass="Success"><m:Response'
+                'Code>NoError</m:ResponseCode>%s</m:%sResponseMessage>'
+                % (op, inner, op))
+
+    def _error(self, op, code, text="failed"):
+        return ('<m:%sResponseMessage ResponseClass="Error"><m:MessageText>'
+                '%s</m:MessageText><m:ResponseCode>%s</m:ResponseCode>'
+                '<m:DescriptiveLinkKey>0</m:DescriptiveLinkKey>'
+                '</m:%sResponseMessage>' % (op, text, code, op))
+
+    def _op_GetFolder(self, body):
+        out = []
+        for ref in re.findall(r'<t:(?:Distinguished)?FolderId Id="([^"]+)"',
+                              body):
+            name = ref if ref in self.folders or ref == "msgfolderroot" \
+                else None
+            if name is None:
+                out.append(self._error("GetFolder", "ErrorFolderNotFound"))
+                continue
+            out.append(self._ok("GetFolder", '<m:Folders><t:Folder>'
+                                '<t:FolderId Id="%s" ChangeKey="AQ=="/>'
+                                '</t:Folder></m:Folders>' % _fid(name)))
+        return ('<m:GetFolderResponse><m:ResponseMessages>%s'
+                '</m:ResponseMessages></m:GetFolderResponse>' % "".join(out))
+
+    def _op_SyncFolderHierarchy(self, body):
+        creates = []
+        for name, display, klass in FOLDERS:
+            el = {"IPF.Contact": "ContactsFolder",
+                  "IPF.Appointment": "CalendarFolder",
+                  "IPF.Task": "TasksFolder"}.get(klass, "Folder")
+            creates.append('<t:Create><t:%s><t:FolderId Id="%s" ChangeKey='
+                           '"AQ=="/><t:ParentFolderId Id="%s"/><t:FolderClass>'
+                           '%s</t:FolderClass><t:DisplayName>%s</t:DisplayName>'
+                           '</t:%s></t:Create>' % (el, _fid(name),
+                                                   _fid("msgfolderroot"),
+                                                   klass, display, el))
+        return ('<m:SyncFolderHierarchyResponse><m:ResponseMessages>%s'
+                '</m:ResponseMessages></m:SyncFolderHierarchyResponse>'
+                % self._ok("SyncFolderHierarchy",
+                           '<m:SyncState>H1</m:SyncState>'
+                           '<m:IncludesLastFolderInRange>true'
+                           '</m:IncludesLastFolderInRange><m:Changes>%s'
+                           '</m:Changes>' % "".join(creates)))
+
+    def _folder_of(self, body):
+        m = re.search(r'<m:SyncFolderId><t:FolderId Id="([^"]+)"', body)
+        for name in self.folders:
+            if m and _fid(name) == m.group(1):
+                return name
+        return None
+
+    def _op_SyncFolderItems(self, body):
+        op = "SyncFolderItems"
+        wrap = ('<m:SyncFolderItemsResponse><m:ResponseMessages>%s'
+                '</m:ResponseMessages></m:SyncFolderItemsResponse>')
+        name = self._folder_of(body)
+        if name is None:
+            return wrap % self._error(op, "ErrorFolderNotFound")
+        state = re.search(r"<m:SyncState>([^<]*)</m:SyncState>", body)
+        if state and self.invalid_state:
+            self.invalid_state -= 1
+            return wrap % self._error(op, "ErrorInvalidSyncStateData",
+                                      "Synchronization state data is "
+                                      "corrupt or otherwise invalid.")
+        # a state is the number of items already told
+        start = int(state.group(1).split("-")[1]) if state else 0
+        most = int(re.search(r"<m:MaxChangesReturned>(\d+)", body).group(1))
+        if self.page:
+            most = min(most, self.page)
+        with self.lock:
+            items = list(self.folders[name])
+        chunk = items[start:start + most]
+        creates = "".join('<t:Create><t:Message><t:ItemId Id="%s" ChangeKey='
+                          '"CQ=="/></t:Message></t:Create>' % iid
+                          for iid, _, _ in chunk)
+        end = start + len(chunk)
+        return wrap % self._ok(op, '<m:SyncState>%s-%d</m:SyncState>'
+                               '<m:IncludesLastItemInRange>%s'
+                               '</m:IncludesLastItemInRange><m:Changes>%s'
+                               '</m:Changes>' % (name, end,
+                                                 "true" if end >= len(items)
+                                                 else "false", creates))
+
+    def _op_GetItem(self, body):
+        op = "GetItem"
+        out = []
+        mime = "<t:IncludeMimeContent>true" in body
+        with self.lock:
+            every = {iid: (data, read) for f in self.folders.values()
+                     for iid, data, read in f}
+        for n, iid in enumerate(re.findall(r'<t:ItemId Id="([^"]+)"', body)):
+            if iid not in every or (self.hostile.get("GetItem") ==
+                                    "item-error" and n == 0):
+                out.append(self._error(op, "ErrorItemNotFound"
+                                       if iid not in every
+                                       else "ErrorCorruptData"))
+                continue
+            data, read = every[iid]
+            mc = ('<t:MimeContent CharacterSet="UTF-8">%s</t:MimeContent>'
+                  % base64.b64encode(data).decode()) if mime else ""
+            out.append(self._ok(op, '<m:Items><t:Message>%s<t:ItemId Id='
+                                '"%s" ChangeKey="CQ=="/><t:DateTimeReceived>'
+                                '2024-01-02T03:04:05Z</t:DateTimeReceived>'
+                                '<t:Size>%d</t:Size><t:IsRead>%s</t:IsRead>'
+                                '</t:Message></m:Items>'
+                                % (mc, iid, len(data) + 1234,
+                                   "true" if read else "false")))
+        return ('<m:GetItemResponse><m:ResponseMessages>%s'
+                '</m:ResponseMessages></m:GetItemResponse>' % "".join(out))
