@@ -30,6 +30,11 @@ static const struct {
 	{ "GetItem", ews_op_get_item },
 	{ "SyncFolderItems", ews_op_sync_folder_items },
 	{ "SyncFolderHierarchy", ews_op_sync_folder_hierarchy },
+	{ "CreateItem", ews_op_create_item },
+	{ "UpdateItem", ews_op_update_item },
+	{ "DeleteItem", ews_op_delete_item },
+	{ "MoveItem", ews_op_move_item },
+	{ "CopyItem", ews_op_copy_item },
 };
 
 void ews_error_message(GString *out, const char *op, const char *code,
