@@ -258,6 +258,7 @@ int ews_server_start(const struct serve_ctx *ctx, const char *addr,
 
 	if (fd < 0)
 		return fd;
+	ews_folder_ids_init(ctx->store_root);
 	srv = g_new0(struct ews_server, 1);
 	srv->ctx = ctx;
 	srv->fd = fd;
