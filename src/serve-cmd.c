@@ -28,7 +28,7 @@ struct serve_opts {
 	char *store, *user, *password_file;
 	char *imap, *pop3, *smtp, *imaps, *pop3s, *smtps;
 	char *tls_cert, *tls_key;
-	char *ews;
+	char *ews, *ewss;
 	int max_clients;
 	gint64 max_message;
 	gboolean debug;
@@ -49,6 +49,7 @@ static void opts_clear(struct serve_opts *o)
 	g_free(o->tls_cert);
 	g_free(o->tls_key);
 	g_free(o->ews);
+	g_free(o->ewss);
 }
 
 static int parse(int argc, char **argv, struct serve_opts *o)
@@ -80,6 +81,9 @@ static int parse(int argc, char **argv, struct serve_opts *o)
 		{ "ews", 0, 0, G_OPTION_ARG_STRING, &o->ews,
 		  "Exchange Web Services over HTTP, at /EWS/Exchange.asmx",
 		  "ADDR" },
+		{ "ewss", 0, 0, G_OPTION_ARG_STRING, &o->ewss,
+		  "Exchange Web Services over HTTPS (needs --tls-cert)",
+		  "ADDR" },
 		{ "tls-cert", 0, 0, G_OPTION_ARG_FILENAME, &o->tls_cert,
 		  "certificate chain (PEM)", "FILE" },
 		{ "tls-key", 0, 0, G_OPTION_ARG_FILENAME, &o->tls_key,
@@ -100,7 +104,7 @@ static int parse(int argc, char **argv, struct serve_opts *o)
 	g_option_context_add_main_entries(oc, entries, NULL);
 	g_option_context_set_summary(oc,
 		"ADDR is HOST:PORT, [IPV6]:PORT or PORT (on 127.0.0.1).\n"
-		"Without --imap, --pop3, --smtp or --ews: IMAP on "
+		"Without --imap, --pop3, --smtp, --ews or --ewss: IMAP on "
 		"127.0.0.1:1143, POP3 on 127.0.0.1:1110, SMTP on "
 		"127.0.0.1:1025.");
 	/* GOption wants the program in argv[0]; skip "serve" */
@@ -155,7 +159,7 @@ static int read_config(struct serve_opts *o)
 		KEY("smtp", smtp, false), KEY("imaps", imaps, false),
 		KEY("pop3s", pop3s, false), KEY("smtps", smtps, false),
 		KEY("tls_cert", tls_cert, true), KEY("tls_key", tls_key, true),
-		KEY("ews", ews, false),
+		KEY("ews", ews, false), KEY("ewss", ewss, false),
 #undef KEY
 	};
 	g_autofree char *path = o->config ? g_strdup(o->config)
@@ -210,7 +214,7 @@ int serve_cmd(int argc, char **argv)
 	struct serve_auth *auth = NULL;
 	struct mfs_store store = { 0 };
 	struct serve_server *server = NULL;
-	struct ews_server *ews = NULL;
+	struct ews_server *ews = NULL, *ewss = NULL;
 	SSL_CTX *tls = NULL;
 	GError *err = NULL;
 	char *why = NULL;
@@ -268,7 +272,7 @@ int serve_cmd(int argc, char **argv)
 		.spool_dir = spool,
 	};
 	bool any = o.imap || o.pop3 || o.smtp || o.imaps || o.pop3s ||
-		   o.smtps || o.ews;
+		   o.smtps || o.ews || o.ewss;
 	const struct listen_spec specs[] = {
 		{ any ? o.imap : "127.0.0.1:1143", &imap_server_proto, false },
 		{ any ? o.pop3 : "127.0.0.1:1110", &pop3_server_proto, false },
@@ -306,10 +310,28 @@ int serve_cmd(int argc, char **argv)
 		serve_stop(&server);
 		goto out_store;
 	}
+	if (o.ewss && !o.tls_cert) {
+		fputs("mailfs serve: --ewss needs --tls-cert and --tls-key\n",
+		      stderr);
+		ews_server_stop(&ews);
+		serve_stop(&server);
+		goto out_store;
+	}
+	if (o.ewss && ews_server_start_tls(&ctx, o.ewss, o.max_clients ?
+					   (unsigned)o.max_clients :
+					   DEFAULT_MAX_CLIENTS, o.tls_cert,
+					   o.tls_key, &ewss, &why) < 0) {
+		fprintf(stderr, "mailfs serve: %s\n", why);
+		g_free(why);
+		ews_server_stop(&ews);
+		serve_stop(&server);
+		goto out_store;
+	}
 	log_info("serving %s", root);
 	while (sigwait(&set, &sig) != 0)
 		;
 	log_info("stopping (%s)", sig == SIGINT ? "SIGINT" : "SIGTERM");
+	ews_server_stop(&ewss);
 	ews_server_stop(&ews);
 	serve_stop(&server);
 	status = 0;

@@ -23,6 +23,17 @@ int ews_server_start(const struct serve_ctx *ctx, const char *addr,
 		     unsigned max_clients, struct ews_server **srv_r,
 		     char **why_r);
 
+/*
+ * The same over HTTPS with the certificate chain and key in the PEM files
+ * given (read once, at start).  -ENOTSUP with a sentence when
+ * libmicrohttpd was built without TLS.  Logs "ews (TLS): listening on
+ * HOST:PORT".
+ */
+int ews_server_start_tls(const struct serve_ctx *ctx, const char *addr,
+			 unsigned max_clients, const char *cert_file,
+			 const char *key_file, struct ews_server **srv_r,
+			 char **why_r);
+
 /* Stop listening, finish the requests under way, free; clears *srv. */
 void ews_server_stop(struct ews_server **srv);
 

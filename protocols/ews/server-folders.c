@@ -60,7 +60,10 @@ static void efolder_clear(gpointer p)
 
 static char *make_id(char prefix, const char *path)
 {
-	g_autofree char *raw = g_strdup_printf("mfs%c:%s", prefix, path);
+	/* a folder renamed over EWS keeps the id of its first path */
+	g_autofree char *birth = prefix == 'F' ? ews_folder_ids_birth(path)
+					       : g_strdup(path);
+	g_autofree char *raw = g_strdup_printf("mfs%c:%s", prefix, birth);
 
 	return g_base64_encode((const guchar *)raw, strlen(raw));
 }
@@ -419,4 +422,38 @@ int ews_folder_distinguished(struct ews_call *call, const char *name,
 	}
 	g_array_unref(tree);
 	return rc;
+}
+
+int ews_folder_ref_path(struct ews_call *call, const xmlNode *ref,
+			char **path_r)
+{
+	GArray *tree = NULL;
+	int rc = hierarchy(call, &tree), idx;
+
+	if (rc < 0)
+		return rc;
+	idx = lookup(tree, ref);
+	if (idx >= 0) {
+		const char *p = g_array_index(tree, struct efolder, idx).path;
+		*path_r = g_strdup(p ? p : "");
+	}
+	g_array_unref(tree);
+	return idx < 0 ? -ENOENT : 0;
+}
+
+bool ews_folder_is_distinguished(struct ews_call *call, const char *path)
+{
+	GArray *tree = NULL;
+	bool found = false;
+
+	if (hierarchy(call, &tree) < 0)
+		return false;
+	for (guint i = 2; i < tree->len; i++) {
+		const struct efolder *f = &g_array_index(tree, struct efolder,
+							 i);
+		if (!strcmp(f->path, path))
+			found = f->distinguished != NULL;
+	}
+	g_array_unref(tree);
+	return found;
 }

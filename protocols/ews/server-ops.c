@@ -30,6 +30,16 @@ static const struct {
 	{ "GetItem", ews_op_get_item },
 	{ "SyncFolderItems", ews_op_sync_folder_items },
 	{ "SyncFolderHierarchy", ews_op_sync_folder_hierarchy },
+	{ "CreateItem", ews_op_create_item },
+	{ "UpdateItem", ews_op_update_item },
+	{ "DeleteItem", ews_op_delete_item },
+	{ "MoveItem", ews_op_move_item },
+	{ "CopyItem", ews_op_copy_item },
+	{ "EmptyFolder", ews_op_empty_folder },
+	{ "CreateFolder", ews_op_create_folder },
+	{ "UpdateFolder", ews_op_update_folder },
+	{ "DeleteFolder", ews_op_delete_folder },
+	{ "MoveFolder", ews_op_move_folder },
 };
 
 void ews_error_message(GString *out, const char *op, const char *code,

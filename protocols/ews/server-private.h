@@ -115,4 +115,27 @@ void ews_folder_write_path(struct ews_call *call, const char *path);
 int ews_folder_distinguished(struct ews_call *call, const char *name,
 			     const char **path_r);
 
+/*
+ * Folder ids that survive renames made over EWS (server-folder-ids.c).
+ * ews_folder_ids_init() loads the table of the store at `store_root`
+ * once per process; until then every folder's birth is its path.
+ * ews_folder_ids_birth(): the path a folder's id is made from (caller
+ * owns).  ews_folder_ids_renamed(): the folders `moved` (their old paths,
+ * `from` and those under it) are now under `to`.
+ */
+void ews_folder_ids_init(const char *store_root);
+char *ews_folder_ids_birth(const char *path);
+void ews_folder_ids_created(const char *path);
+void ews_folder_ids_renamed(const char *from, const char *to,
+			    const GPtrArray *moved);
+void ews_folder_ids_deleted(const char *path);
+
+/* The store path of the folder `ref` names in *path_r (caller owns), ""
+ * for the two roots.  Returns 0 or -ENOENT. */
+int ews_folder_ref_path(struct ews_call *call, const xmlNode *ref,
+			char **path_r);
+
+/* Whether store folder `path` has a distinguished name (inbox...). */
+bool ews_folder_is_distinguished(struct ews_call *call, const char *path);
+
 #endif

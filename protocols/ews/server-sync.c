@@ -324,8 +324,8 @@ int ews_op_sync_folder_items(struct ews_call *call)
 	return 0;
 }
 
-/* A digest of what a folder shows in a hierarchy sync: its kind and
- * counts (its name is in its path, the key). */
+/* A digest of what a folder shows in a hierarchy sync: its path (a
+ * rename over EWS keeps the id, the key), kind and counts. */
 static guint64 folder_digest(struct ews_call *call, const char *path)
 {
 	struct mfs_sync_result *res = NULL;
@@ -346,8 +346,8 @@ static guint64 folder_digest(struct ews_call *call, const char *path)
 		}
 		mfs_sync_result_free(&res);
 	}
-	return (guint64)kind << 56 ^ (total & 0xFFFFFFF) << 28 ^
-	       (unread & 0xFFFFFFF);
+	return ((guint64)g_str_hash(path) << 32) ^ (guint64)kind << 56 ^
+	       (total & 0xFFFFFFF) << 28 ^ (unread & 0xFFFFFFF);
 }
 
 int ews_op_sync_folder_hierarchy(struct ews_call *call)
@@ -387,11 +387,14 @@ int ews_op_sync_folder_hierarchy(struct ews_call *call)
 	}
 	if (!known)
 		known = ews_sync_snapshot_new();
+	/* keyed by FolderId, so that a folder renamed over EWS is an
+	 * Update, not a Delete and a Create */
 	for (guint i = 0; i < paths->len; i++) {
 		const char *p = paths->pdata[i];
-		guint64 *old = g_hash_table_lookup(known, p);
+		g_autofree char *fid = ews_folder_id(p);
+		guint64 *old = g_hash_table_lookup(known, fid);
 		guint64 d = folder_digest(call, p);
-		ews_sync_snapshot_set(now, p, d);
+		ews_sync_snapshot_set(now, fid, d);
 		changed |= !old || *old != d;
 	}
 	changed |= g_hash_table_size(known) != g_hash_table_size(now);
@@ -412,15 +415,16 @@ int ews_op_sync_folder_hierarchy(struct ews_call *call)
 	while (g_hash_table_iter_next(&iter, &k, NULL)) {
 		if (g_hash_table_contains(now, k))
 			continue;
-		g_autofree char *fid = ews_folder_id(k);
-		g_string_append_printf(call->out, "<t:Delete><t:FolderId "
-				       "Id=\"%s\"/></t:Delete>", fid);
+		g_string_append(call->out, "<t:Delete><t:FolderId Id=\"");
+		ews_escape(call->out, k);
+		g_string_append(call->out, "\"/></t:Delete>");
 	}
 	/* parents before children, as the tree lists them */
 	for (guint i = 0; i < paths->len; i++) {
 		const char *p = paths->pdata[i];
-		guint64 *old = g_hash_table_lookup(known, p);
-		guint64 *cur = g_hash_table_lookup(now, p);
+		g_autofree char *fid = ews_folder_id(p);
+		guint64 *old = g_hash_table_lookup(known, fid);
+		guint64 *cur = g_hash_table_lookup(now, fid);
 		const char *tag = !old ? "Create" : *old != *cur ? "Update"
 							      : NULL;
 		if (!tag)

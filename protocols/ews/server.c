@@ -4,7 +4,8 @@
  * request body collected up to EWS_BODY_MAX and handed to ews_dispatch().
  *
  * Specs: RFC 9110 (HTTP semantics: 401, 404, 405, 413), RFC 9112
- * (HTTP/1.1), RFC 7617 (Basic authentication); [MS-OXWSCORE] 2.1 for the
+ * (HTTP/1.1), RFC 7617 (Basic authentication), RFC 2818 (HTTP over TLS,
+ * for --ewss, by libmicrohttpd's GnuTLS); [MS-OXWSCORE] 2.1 for the
  * endpoint and the text/xml transport.
  *
  * libmicrohttpd runs a thread per connection on a socket this file binds,
@@ -34,6 +35,8 @@ struct ews_server {
 	struct MHD_Daemon *daemon;	/* owned */
 	const struct serve_ctx *ctx;	/* borrowed */
 	int fd;				/* owned by the daemon once started */
+	char *tls_cert, *tls_key;	/* owned; PEM, kept while the daemon
+					   runs; NULL without TLS */
 };
 
 /* One HTTP request while its body arrives. */
@@ -248,38 +251,100 @@ static int bind_addr(const char *addr, char **where_r, char **why_r)
 	return fd;
 }
 
+/* Start the daemon on `addr`, over TLS when `cert_file` is given.
+ * Returns 0 or -errno with *why_r (caller owns). */
+static int start(const struct serve_ctx *ctx, const char *addr,
+		 unsigned max_clients, const char *cert_file,
+		 const char *key_file, struct ews_server **srv_r,
+		 char **why_r)
+{
+	g_autofree char *where = NULL;
+	struct ews_server *srv;
+	GError *err = NULL;
+	unsigned flags = MHD_USE_THREAD_PER_CONNECTION |
+			 MHD_USE_INTERNAL_POLLING_THREAD;
+	int fd;
+
+	srv = g_new0(struct ews_server, 1);
+	if (cert_file) {
+		if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
+			*why_r = g_strdup("ews: this libmicrohttpd was built "
+					  "without TLS; --ewss is not "
+					  "available");
+			g_free(srv);
+			return -ENOTSUP;
+		}
+		if (!g_file_get_contents(cert_file, &srv->tls_cert, NULL,
+					 &err) ||
+		    !g_file_get_contents(key_file, &srv->tls_key, NULL, &err)) {
+			*why_r = g_strdup_printf("ews: %s", err->message);
+			g_error_free(err);
+			g_free(srv->tls_cert);
+			g_free(srv);
+			return -EINVAL;
+		}
+		flags |= MHD_USE_TLS;
+	}
+	fd = bind_addr(addr, &where, why_r);
+	if (fd < 0) {
+		g_free(srv->tls_cert);
+		g_free(srv->tls_key);
+		g_free(srv);
+		return fd;
+	}
+	ews_folder_ids_init(ctx->store_root);
+	srv->ctx = ctx;
+	srv->fd = fd;
+	if (cert_file)
+		srv->daemon = MHD_start_daemon(
+			flags, 0, NULL, NULL, on_request, srv,
+			MHD_OPTION_LISTEN_SOCKET, fd,
+			MHD_OPTION_CONNECTION_LIMIT, max_clients,
+			MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONN_TIMEOUT_S,
+			MHD_OPTION_NOTIFY_COMPLETED, request_done, NULL,
+			MHD_OPTION_NOTIFY_CONNECTION, conn_notify, NULL,
+			MHD_OPTION_HTTPS_MEM_CERT, srv->tls_cert,
+			MHD_OPTION_HTTPS_MEM_KEY, srv->tls_key,
+			MHD_OPTION_END);
+	else
+		srv->daemon = MHD_start_daemon(
+			flags, 0, NULL, NULL, on_request, srv,
+			MHD_OPTION_LISTEN_SOCKET, fd,
+			MHD_OPTION_CONNECTION_LIMIT, max_clients,
+			MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONN_TIMEOUT_S,
+			MHD_OPTION_NOTIFY_COMPLETED, request_done, NULL,
+			MHD_OPTION_NOTIFY_CONNECTION, conn_notify, NULL,
+			MHD_OPTION_END);
+	if (!srv->daemon) {
+		close(fd);
+		g_free(srv->tls_cert);
+		g_free(srv->tls_key);
+		g_free(srv);
+		*why_r = g_strdup_printf("ews: %s: the HTTP%s server did not "
+					 "start%s", addr, cert_file ? "S" : "",
+					 cert_file ? " (is the key the "
+					 "certificate's?)" : "");
+		return -EIO;
+	}
+	log_info("ews%s: listening on %s", cert_file ? " (TLS)" : "", where);
+	*srv_r = srv;
+	return 0;
+}
+
 int ews_server_start(const struct serve_ctx *ctx, const char *addr,
 		     unsigned max_clients, struct ews_server **srv_r,
 		     char **why_r)
 {
-	g_autofree char *where = NULL;
-	struct ews_server *srv;
-	int fd = bind_addr(addr, &where, why_r);
+	return start(ctx, addr, max_clients, NULL, NULL, srv_r, why_r);
+}
 
-	if (fd < 0)
-		return fd;
-	srv = g_new0(struct ews_server, 1);
-	srv->ctx = ctx;
-	srv->fd = fd;
-	srv->daemon = MHD_start_daemon(
-		MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD,
-		0, NULL, NULL, on_request, srv,
-		MHD_OPTION_LISTEN_SOCKET, fd,
-		MHD_OPTION_CONNECTION_LIMIT, max_clients,
-		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONN_TIMEOUT_S,
-		MHD_OPTION_NOTIFY_COMPLETED, request_done, NULL,
-		MHD_OPTION_NOTIFY_CONNECTION, conn_notify, NULL,
-		MHD_OPTION_END);
-	if (!srv->daemon) {
-		close(fd);
-		g_free(srv);
-		*why_r = g_strdup_printf("ews: %s: the HTTP server did not "
-					 "start", addr);
-		return -EIO;
-	}
-	log_info("ews: listening on %s", where);
-	*srv_r = srv;
-	return 0;
+int ews_server_start_tls(const struct serve_ctx *ctx, const char *addr,
+			 unsigned max_clients, const char *cert_file,
+			 const char *key_file, struct ews_server **srv_r,
+			 char **why_r)
+{
+	return start(ctx, addr, max_clients, cert_file, key_file, srv_r,
+		     why_r);
 }
 
 void ews_server_stop(struct ews_server **srv)
@@ -288,6 +353,12 @@ void ews_server_stop(struct ews_server **srv)
 		return;
 	/* the daemon closes the listening socket it was given */
 	MHD_stop_daemon((*srv)->daemon);
+	g_free((*srv)->tls_cert);
+	if ((*srv)->tls_key) {
+		/* a private key does not linger in freed memory */
+		memset((*srv)->tls_key, 0, strlen((*srv)->tls_key));
+		g_free((*srv)->tls_key);
+	}
 	g_free(*srv);
 	*srv = NULL;
 }

@@ -26,6 +26,7 @@ Server = serve_conftest.Server
 USER = serve_conftest.USER
 PASSWORD = serve_conftest.PASSWORD
 make_message = serve_conftest.make_message
+inbox_files = serve_conftest.inbox_files
 workdir = serve_conftest.workdir
 
 MAIL_FOLDERS = ("INBOX", "Sent", "Trash", "Drafts", "Archive", "Archive/2024")
