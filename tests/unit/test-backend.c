@@ -20,7 +20,8 @@ static void test_find(void)
 		{ "local", TRUE, TRUE },
 		{ "imap", TRUE, TRUE },
 		{ "pop3", TRUE, TRUE },
-		{ "ews", FALSE, TRUE },
+		{ "ews", TRUE, TRUE },
+		{ "carddav", FALSE, TRUE },
 		{ "bogus", FALSE, FALSE },
 		{ "", FALSE, FALSE },
 		{ "LOCAL", FALSE, FALSE },
@@ -51,7 +52,7 @@ static void test_open_unavailable(void)
 		const char *type;
 		const char *says;	/* in the message besides the type */
 	} cases[] = {
-		{ "ews", "not available" },
+		{ "carddav", "not available" },
 		{ "bogus", "unknown" },
 	};
 
