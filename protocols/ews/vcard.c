@@ -238,6 +238,12 @@ static bool is_prop(const struct vcard_prop *p, const char *name,
 
 int vcard_parse(const char *buf, size_t len, struct vcard **card_r)
 {
+	return vcard_parse_object(buf, len, "VCARD", card_r);
+}
+
+int vcard_parse_object(const char *buf, size_t len, const char *kind,
+		       struct vcard **card_r)
+{
 	const char *p = buf, *end = buf + len;
 	struct vcard *card;
 	bool ended = false;
@@ -257,7 +263,7 @@ int vcard_parse(const char *buf, size_t len, struct vcard **card_r)
 	card->version = 3;
 	while (p < end && !ended) {
 		struct vcard_prop *prop = read_prop(&p, end);
-		if (card->props->len == 0 && !is_prop(prop, "BEGIN", "VCARD")) {
+		if (card->props->len == 0 && !is_prop(prop, "BEGIN", kind)) {
 			vcard_prop_free(prop);
 			break;
 		}
@@ -270,7 +276,7 @@ int vcard_parse(const char *buf, size_t len, struct vcard **card_r)
 			const char *v = prop->value;
 			card->version = v[0] == '4' ? 4 : v[0] == '2' ? 2 : 3;
 		}
-		ended = is_prop(prop, "END", "VCARD");
+		ended = is_prop(prop, "END", kind);
 		g_ptr_array_add(card->props, prop);
 	}
 	if (!ended) {
@@ -442,7 +448,7 @@ char **vcard_split(const char *value)
 
 /* Append `line` folded at FOLD_AT octets, never inside a UTF-8 sequence,
  * and a CRLF. */
-static void append_folded(GString *out, const char *line)
+void vcard_append_line(GString *out, const char *line)
 {
 	size_t used = 0;
 
@@ -482,7 +488,7 @@ int vcard_write(const struct vcard *card, char **out_r, size_t *len_r)
 						       (char *)p->params->pdata[j]);
 			g_string_append_c(line, ':');
 			g_string_append(line, p->value);
-			append_folded(out, line->str);
+			vcard_append_line(out, line->str);
 		}
 		if (out->len > VCARD_MAX) {
 			g_string_free(out, TRUE);

@@ -51,6 +51,12 @@ struct vcard {
  */
 int vcard_parse(const char *buf, size_t len, struct vcard **card_r);
 
+/* The same for any object of content lines with the same rules, such as
+ * an iCalendar VCALENDAR (RFC 5545 3.1 folds and escapes as RFC 6350
+ * does): BEGIN:`kind` first, up to the first END:`kind`. */
+int vcard_parse_object(const char *buf, size_t len, const char *kind,
+		       struct vcard **card_r);
+
 /* A card holding only BEGIN, VERSION:3.0 and END (caller owns). */
 struct vcard *vcard_new(void);
 
@@ -60,6 +66,10 @@ void vcard_free(struct vcard **card);
  * at 75 octets with CRLF.  *out_r is NUL-terminated; caller owns it.
  * Returns 0, or -EFBIG when the result would pass VCARD_MAX. */
 int vcard_write(const struct vcard *card, char **out_r, size_t *len_r);
+
+/* Append one content line, folded at 75 octets (never inside a UTF-8
+ * sequence), and its CRLF. */
+void vcard_append_line(GString *out, const char *line);
 
 /* A new property (caller owns) with `params` (e.g. "TYPE=work,voice", or
  * NULL) and an already escaped value. */
