@@ -32,6 +32,7 @@ static const struct {
 	{ "CreateItem", ews_op_create_item },
 	{ "UpdateItem", ews_op_update_item },
 	{ "DeleteItem", ews_op_delete_item },
+	{ "ResolveNames", ews_op_resolve_names },
 };
 
 void ews_error_message(GString *out, const char *op, const char *code,

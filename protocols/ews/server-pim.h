@@ -107,4 +107,7 @@ int ews_op_create_item(struct ews_call *call);
 int ews_op_update_item(struct ews_call *call);
 int ews_op_delete_item(struct ews_call *call);
 
+/* ResolveNames over the contacts folders (server-resolve.c). */
+int ews_op_resolve_names(struct ews_call *call);
+
 #endif
