@@ -17,6 +17,7 @@
 
 #include "backend.h"
 #include "log.h"
+#include "server-pim.h"
 #include "server-private.h"
 
 static const struct {
@@ -28,6 +29,10 @@ static const struct {
 	{ "ConvertId", ews_op_convert_id },
 	{ "FindItem", ews_op_find_item },
 	{ "GetItem", ews_op_get_item },
+	{ "CreateItem", ews_op_create_item },
+	{ "UpdateItem", ews_op_update_item },
+	{ "DeleteItem", ews_op_delete_item },
+	{ "ResolveNames", ews_op_resolve_names },
 };
 
 void ews_error_message(GString *out, const char *op, const char *code,
