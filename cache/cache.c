@@ -743,6 +743,16 @@ static int cache_item_error(struct mfs_backend *c, const char *folder,
 	return rc == -ENOENT ? -ENODATA : rc;
 }
 
+/* A directory is the server's alone and changes behind everyone's back:
+ * nothing of it is kept. */
+static int cache_lookup(struct mfs_backend *c, const char *folder,
+			const char *query, bool prefix, GPtrArray **entries_r,
+			struct mfs_error *e)
+{
+	return mfs_store_lookup(&c->inner, folder, query, prefix, entries_r,
+				e);
+}
+
 static void cache_describe(struct mfs_backend *c, GString *out)
 {
 	g_mutex_lock(&c->lock);
@@ -839,6 +849,7 @@ static const struct mfs_backend_ops cache_ops = {
 	.space = cache_space,
 	.describe = cache_describe,
 	.item_error = cache_item_error,
+	.lookup = cache_lookup,
 };
 
 /* A first listing of every folder, a few at a time (over the inner

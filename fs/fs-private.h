@@ -46,6 +46,8 @@ struct fs_item {
 	uint64_t flags;
 	char *name;		/* the file name shown */
 	char *message_id;	/* NULL until read; "" when the item has none */
+	GBytes *content;	/* a directory entry's vCard (a ref), else
+				   NULL: the store has the bytes */
 };
 
 struct fs_staged {
@@ -71,6 +73,9 @@ struct fs_folder {
 	GHashTable *staged;		/* "<sub>/<name>" -> fs_staged (a ref) */
 	char *state;			/* the store's sync state */
 	bool synced;
+	GHashTable *queries;		/* DIRECTORY: a query's name ("Smi*")
+					   -> GPtrArray of the item ids it
+					   found (owned), else NULL */
 };
 
 enum fs_node_type {
@@ -81,6 +86,7 @@ enum fs_node_type {
 	FS_N_STAGED,
 	FS_N_CTLDIR,	/* .mailfs/ */
 	FS_N_CTLFILE,
+	FS_N_QUERY,	/* the results of a directory lookup of "Smi*" */
 };
 
 struct fs_node {
@@ -190,6 +196,23 @@ void fs_staged_unref(struct fs *fs, struct fs_staged *st);
 int fs_staged_commit(struct fs *fs, struct fs_staged *st, char **id_r);
 bool fs_staged_committable(struct fs *fs, const struct fs_staged *st);
 void fs_staged_finish_all(struct fs *fs);
+
+/* directory.c: directory folders, looked up on demand */
+/* Whether `name`, looked up in a directory folder, asks the server: a
+ * name ending in '*' asks for the entries it begins (*prefix_r set), any
+ * other "X.vcf" for the entry X.  *query_r (caller owns) is then what to
+ * ask. */
+bool fs_dir_query(const char *name, char **query_r, bool *prefix_r);
+/* Ask the store for `name` in directory folder `folder` and keep what it
+ * found in the view.  Call without fs->lock: it may wait on the server.
+ * Returns 0 when `name` now resolves, -ENOENT when nothing matched, or
+ * -errno. */
+int fs_dir_lookup(struct fs *fs, const char *folder, const char *name);
+/* The file names of query `name`'s results, appended to `names`. */
+void fs_dir_list_query(struct fs_folder *f, const char *name,
+		       GPtrArray *names);
+/* Whether `path` is a directory folder or below one: read-only. */
+bool fs_dir_read_only(struct fs *fs, const char *path);
 
 /* ctl.c */
 bool fs_ctl_exists(const char *name);

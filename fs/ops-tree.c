@@ -46,6 +46,8 @@ static int folder_path(struct fs *fs, struct fs_node *parent,
 		*path_r = g_strdup(name);
 	} else if (pf && pf->kind == MFS_FOLDER_OUTBOX) {
 		return -EPERM;	/* it holds messages to send, no folders */
+	} else if (pf && fs_dir_read_only(fs, pf->path)) {
+		return -EROFS;
 	} else if (pf) {
 		*path_r = fs_join(pf->path, name);
 	} else {
@@ -135,7 +137,8 @@ void fs_op_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
 	}
 	if (rc == 0 && node->type != FS_N_DIR)
 		rc = node->type == FS_N_CTLDIR ? -EBUSY : -ENOTDIR;
-	if (rc == 0 && fs->opt.read_only)
+	if (rc == 0 && (fs->opt.read_only ||
+			fs_dir_read_only(fs, node->folder)))
 		rc = -EROFS;
 	if (rc == 0 && has_staged_below(fs, node->folder))
 		rc = -ENOTEMPTY;
@@ -356,7 +359,9 @@ void fs_op_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 	rc = sp && dp ? fs_resolve(fs, sp, name, &src) : -ESTALE;
 	if (rc == 0 && (flags & RENAME_EXCHANGE))
 		rc = -EINVAL;
-	if (rc == 0 && fs->opt.read_only)
+	if (rc == 0 && (fs->opt.read_only ||
+			fs_dir_read_only(fs, src->folder) ||
+			fs_dir_read_only(fs, dp->folder)))
 		rc = -EROFS;
 	if (rc == 0 && fs_resolve(fs, dp, newname, &dst) == 0) {
 		if (dst == src) {

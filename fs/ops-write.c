@@ -29,7 +29,9 @@ int fs_file_place(struct fs *fs, struct fs_node *parent,
 	f = fs_folder_find(fs, parent->folder);
 	if (!f)
 		return -ENOENT;
-	if (parent->type == FS_N_SUB) {
+	if (f->kind == MFS_FOLDER_DIRECTORY) {
+		return -EROFS;	/* the server's address book */
+	} else if (parent->type == FS_N_SUB) {
 		*sub_r = parent->sub;
 	} else if (f->kind == MFS_FOLDER_CONTACTS ||
 		   f->kind == MFS_FOLDER_CALENDAR ||
@@ -344,6 +346,8 @@ int fs_unlink_node(struct fs *fs, struct fs_node *node)
 		f = fs_folder_find(fs, node->folder);
 		if (!f || !g_hash_table_contains(f->items, node->key))
 			return -ENOENT;
+		if (f->kind == MFS_FOLDER_DIRECTORY)
+			return -EROFS;
 		g_autofree char *folder = g_strdup(f->path);
 		g_autofree char *id = g_strdup(node->key);
 		rc = FS_UNLOCKED(fs, mfs_store_remove(fs->store, folder, id,

@@ -66,6 +66,26 @@ int fs_resolve(struct fs *fs, struct fs_node *parent, const char *name,
 		}
 		if (f->kind == MFS_FOLDER_MAIL || f->kind == MFS_FOLDER_NONE)
 			return -ENOENT;
+		if (f->kind == MFS_FOLDER_DIRECTORY &&
+		    g_hash_table_contains(f->queries, name)) {
+			*node_r = fs_node_get(fs, FS_N_QUERY, f->path, 0, name,
+					      NULL);
+			return 0;
+		}
+		break;
+	}
+	case FS_N_QUERY: {
+		GPtrArray *ids;
+		f = fs_folder_find(fs, parent->folder);
+		ids = f && f->queries ? g_hash_table_lookup(f->queries,
+							    parent->key)
+				      : NULL;
+		guint i;
+		for (i = 0; ids && i < ids->len; i++)
+			if (!strcmp(ids->pdata[i], name))
+				break;
+		if (!ids || i == ids->len)
+			return -ENOENT;
 		break;
 	}
 	case FS_N_SUB:
@@ -129,11 +149,18 @@ int fs_node_attr(struct fs *fs, struct fs_node *node, struct stat *st)
 			return -ENOENT;
 		dir_attr(fs, st);
 		return 0;
+	case FS_N_QUERY:
+		if (!f || !f->queries ||
+		    !g_hash_table_contains(f->queries, node->key))
+			return -ENOENT;
+		dir_attr(fs, st);
+		st->st_mode = S_IFDIR | 0500;
+		return 0;
 	case FS_N_ITEM:
 		it = f ? g_hash_table_lookup(f->items, node->key) : NULL;
 		if (!it)
 			return -ENOENT;
-		st->st_mode = S_IFREG | 0600;
+		st->st_mode = it->content ? S_IFREG | 0400 : S_IFREG | 0600;
 		st->st_nlink = 1;
 		st->st_size = (off_t)it->size;
 		st->st_blocks = (blkcnt_t)((it->size + 511) / 512);
@@ -200,9 +227,23 @@ static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	g_mutex_lock(&fs->lock);
 	p = fs_node_find(fs, parent);
 	rc = p ? fs_resolve(fs, p, name, &node) : -ESTALE;
+	if (rc == -ENOENT && p->type == FS_N_DIR) {
+		struct fs_folder *f = fs_folder_find(fs, p->folder);
+		if (f && f->kind == MFS_FOLDER_DIRECTORY) {
+			/* a directory is asked, not listed */
+			g_autofree char *folder = g_strdup(f->path);
+			g_mutex_unlock(&fs->lock);
+			rc = fs_dir_lookup(fs, folder, name);
+			g_mutex_lock(&fs->lock);
+			p = fs_node_find(fs, parent);
+			if (rc == 0)
+				rc = p ? fs_resolve(fs, p, name, &node)
+				       : -ESTALE;
+		}
+	}
 	if (rc < 0) {
 		g_mutex_unlock(&fs->lock);
-		fuse_reply_err(req, -rc);
+		fuse_reply_err(req, -fs_errno(rc));
 		return;
 	}
 	fs_reply_entry(fs, req, node);
@@ -348,6 +389,11 @@ static int list_dir(struct fs *fs, struct fs_node *node, GPtrArray *names)
 		if (!f)
 			return -ENOENT;
 		add_items(f, node->sub, names);
+		return 0;
+	case FS_N_QUERY:
+		if (!f)
+			return -ENOENT;
+		fs_dir_list_query(f, node->key, names);
 		return 0;
 	case FS_N_CTLDIR:
 		for (const char *const *n = fs_ctl_names(); *n; n++)
@@ -495,6 +541,21 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		it = f ? g_hash_table_lookup(f->items, node->key) : NULL;
 		if (!it) {
 			rc = -ENOENT;
+			break;
+		}
+		if (it->content) {
+			/* a directory entry: the bytes came with its lookup */
+			if (wants_write(fi->flags)) {
+				rc = -EROFS;
+				break;
+			}
+			h = g_new0(struct fs_handle, 1);
+			h->kind = FS_H_CTL;
+			h->len = g_bytes_get_size(it->content);
+			h->text = g_malloc(h->len + 1);
+			memcpy(h->text, g_bytes_get_data(it->content, NULL),
+			       h->len);
+			fi->direct_io = 1;
 			break;
 		}
 		if (wants_write(fi->flags)) {

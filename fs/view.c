@@ -64,6 +64,8 @@ void fs_item_free(gpointer p)
 	g_free(it->id);
 	g_free(it->name);
 	g_free(it->message_id);
+	if (it->content)
+		g_bytes_unref(it->content);
 	g_free(it);
 }
 
@@ -73,6 +75,8 @@ static void folder_free(gpointer p)
 
 	g_hash_table_unref(f->items);
 	g_hash_table_unref(f->staged);
+	if (f->queries)
+		g_hash_table_unref(f->queries);
 	g_free(f->state);
 	g_free(f->path);
 	g_free(f);
@@ -155,6 +159,12 @@ struct fs_item *fs_item_find_name(struct fs_folder *f, enum fs_sub sub,
 	return it;
 }
 
+static GHashTable *query_table_new(void)
+{
+	return g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+				     (GDestroyNotify)g_ptr_array_unref);
+}
+
 static struct fs_folder *folder_new(const char *path, enum mfs_folder_kind kind)
 {
 	struct fs_folder *f = g_new0(struct fs_folder, 1);
@@ -165,6 +175,8 @@ static struct fs_folder *folder_new(const char *path, enum mfs_folder_kind kind)
 					 fs_item_free);
 	f->staged = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
 					  NULL);
+	if (kind == MFS_FOLDER_DIRECTORY)
+		f->queries = query_table_new();
 	return f;
 }
 
@@ -181,6 +193,9 @@ struct fs_folder *fs_view_add_folder(struct fs *fs, const char *path,
 		if (f->kind != kind) {
 			f->kind = kind;
 			g_hash_table_remove_all(f->items);
+			g_clear_pointer(&f->queries, g_hash_table_unref);
+			if (kind == MFS_FOLDER_DIRECTORY)
+				f->queries = query_table_new();
 			g_clear_pointer(&f->state, g_free);
 			f->synced = false;
 		}
@@ -279,7 +294,8 @@ void fs_view_sync(struct fs *fs, struct fs_folder *f)
 	struct mfs_error e = { 0 };
 	int rc;
 
-	if (f->kind == MFS_FOLDER_NONE)
+	/* a directory shows only what was looked up in it */
+	if (f->kind == MFS_FOLDER_NONE || f->kind == MFS_FOLDER_DIRECTORY)
 		return;
 	rc = mfs_store_sync(fs->store, f->path, f->state, &res, &e);
 	if (rc < 0) {

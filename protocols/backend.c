@@ -130,6 +130,14 @@ int mfs_store_send(struct mfs_store *st, int fd, bool *maybe_sent_r,
 		      smtp_submit(st->sender, fd, maybe_sent_r, e));
 }
 
+int mfs_store_lookup(struct mfs_store *st, const char *folder,
+		     const char *query, bool prefix, GPtrArray **entries_r,
+		     struct mfs_error *e)
+{
+	return CALL(st, lookup, folder, query, folder, query, prefix,
+		    entries_r, e);
+}
+
 int mfs_store_list_folders(struct mfs_store *st, GPtrArray **folders_r,
 			   struct mfs_error *e)
 {
@@ -314,6 +322,26 @@ void mfs_folder_info_free(struct mfs_folder_info *fi)
 	g_free(fi->path);
 	g_free(fi->special);
 	g_free(fi);
+}
+
+struct mfs_dir_entry *mfs_dir_entry_new(const char *name, GBytes *vcard)
+{
+	struct mfs_dir_entry *de = g_new0(struct mfs_dir_entry, 1);
+
+	de->name = g_strdup(name);
+	de->vcard = g_bytes_ref(vcard);
+	return de;
+}
+
+void mfs_dir_entry_free(gpointer entry)
+{
+	struct mfs_dir_entry *de = entry;
+
+	if (!de)
+		return;
+	g_free(de->name);
+	g_bytes_unref(de->vcard);
+	g_free(de);
 }
 
 struct mfs_sync_result *mfs_sync_result_new(void)

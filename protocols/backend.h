@@ -114,6 +114,20 @@ typedef void (*mfs_fetched_fn)(const char *id, const void *buf, size_t len,
 /* Called by a backend's watcher thread when something changed outside. */
 typedef void (*mfs_change_fn)(const char *folder, void *data);
 
+/*
+ * One entry of a directory: an address book the server keeps and that
+ * cannot be listed whole (Exchange's address lists, LDAP).  `name` is its
+ * file name on the mount, "<address>.vcf" by custom; `vcard` its content.
+ */
+struct mfs_dir_entry {
+	char *name;			/* owned */
+	GBytes *vcard;			/* owned (a ref) */
+};
+
+/* The most entries one directory lookup gives (Exchange's own limit for
+ * ResolveNames). */
+#define MFS_DIR_MAX 100
+
 /* Account settings a backend is opened with.  Borrowed by open(). */
 struct mfs_account {
 	const char *name;		/* account name, "local" for the default */
@@ -253,6 +267,16 @@ struct mfs_backend_ops {
 	int (*item_error)(struct mfs_backend *be, const char *folder,
 			  const char *id, char **text_r);
 
+	/* Entries of the directory folder `folder` that `query` names: with
+	 * `prefix`, those whose name or address begins with it, else those
+	 * whose address (or, failing that, name) is exactly it.  *entries_r
+	 * (caller owns; of struct mfs_dir_entry *, owned) has at most
+	 * MFS_DIR_MAX and is empty when nothing matched.  May block on the
+	 * network.  Optional: a directory is reached only this way. */
+	int (*lookup)(struct mfs_backend *be, const char *folder,
+		      const char *query, bool prefix, GPtrArray **entries_r,
+		      struct mfs_error *e);
+
 	/* Append "name: value" lines about the store's state (its server,
 	 * the last successful sync...) for .mailfs/status.  Optional. */
 	void (*describe)(struct mfs_backend *be, GString *out);
@@ -279,6 +303,9 @@ struct mfs_store {
 int mfs_store_open(const struct mfs_account *acct, struct mfs_store *st,
 		   GError **err);
 void mfs_store_close(struct mfs_store *st);
+int mfs_store_lookup(struct mfs_store *st, const char *folder,
+		     const char *query, bool prefix, GPtrArray **entries_r,
+		     struct mfs_error *e);
 int mfs_store_list_folders(struct mfs_store *st, GPtrArray **folders_r,
 			   struct mfs_error *e);
 int mfs_store_sync(struct mfs_store *st, const char *folder,
@@ -344,6 +371,9 @@ void mfs_item_free(struct mfs_item *it);
 struct mfs_folder_info *mfs_folder_info_new(const char *path,
 					    enum mfs_folder_kind kind);
 void mfs_folder_info_free(struct mfs_folder_info *fi);
+/* A new entry: `name` copied, `vcard` referenced.  Caller owns it. */
+struct mfs_dir_entry *mfs_dir_entry_new(const char *name, GBytes *vcard);
+void mfs_dir_entry_free(gpointer entry);
 struct mfs_sync_result *mfs_sync_result_new(void);
 void mfs_sync_result_free(struct mfs_sync_result **res);
 const char *mfs_folder_kind_name(enum mfs_folder_kind kind);

@@ -23,6 +23,7 @@
 
 #include "fileutil.h"
 #include "server-msgprops.h"
+#include "server-pim.h"
 #include "server-private.h"
 #include "spool.h"
 
@@ -143,6 +144,29 @@ static void refuse_all(struct ews_call *call, const xmlNode *items,
 		ews_error_message(call->out, "CreateItem", code, text);
 }
 
+/* Whether the items go to a contacts or calendar folder (named by
+ * `saved`, or by default for a first item of those kinds); if so they are
+ * created there, each answered in the response, and true is returned. */
+static bool pim_items(struct ews_call *call, const xmlNode *saved,
+		      const xmlNode *items)
+{
+	const xmlNode *first = ews_first_element(items);
+	const char *folder = NULL;
+	enum mfs_folder_kind kind = MFS_FOLDER_NONE;
+
+	if (saved) {
+		if (ews_folder_resolve(call, ews_first_element(saved), &folder,
+				       &kind) < 0 || !ews_pim_kind(kind))
+			return false;
+	} else if (!first || (!ews_is(first, EWS_NS_T, "Contact") &&
+			      !ews_is(first, EWS_NS_T, "CalendarItem"))) {
+		return false;
+	}
+	for (xmlNode *n = ews_first_element(items); n; n = ews_next_element(n))
+		ews_pim_create(call, folder, n);
+	return true;
+}
+
 int ews_op_create_item(struct ews_call *call)
 {
 	const xmlNode *op = call->req->op;
@@ -154,7 +178,9 @@ int ews_op_create_item(struct ews_call *call)
 	int rc;
 
 	g_string_append(call->out, "<m:CreateItemResponse><m:ResponseMessages>");
-	if (!disp)
+	if (pim_items(call, saved, items)) {
+		/* Contacts and calendar items need no MessageDisposition. */
+	} else if (!disp)
 		refuse_all(call, items, "ErrorMessageDispositionRequired",
 			   "MessageDisposition is required for messages.");
 	else if (strcmp(disp, "SaveOnly") != 0)

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "server-lookup.h"
+#include "server-pim.h"
 #include "server-private.h"
 
 #define TRASH_NAME "Trash"
@@ -125,8 +126,13 @@ int ews_op_delete_item(struct ews_call *call)
 	for (xmlNode *r = ews_first_element(ids); r; r = ews_next_element(r)) {
 		const char *folder = NULL, *trash = NULL;
 		struct mfs_item *it = NULL, *moved = NULL;
+		g_autofree char *b64 = ews_attr(r, "Id");
 		int rc;
 
+		if (ews_pim_is_id(b64)) {
+			ews_pim_delete(call, r);
+			continue;
+		}
 		if (!known) {
 			ews_error_message(call->out, "DeleteItem",
 					  "ErrorInvalidRequest",

@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "server-pim.h"
 #include "server-private.h"
 
 /* One t:Message: its MimeContent only when `mime`. */
@@ -84,6 +85,10 @@ int ews_op_find_item(struct ews_call *call)
 		const char *path = NULL;
 		enum mfs_folder_kind kind = MFS_FOLDER_NONE;
 		int rc = ews_folder_resolve(call, r, &path, &kind);
+		if (rc == 0 && ews_pim_kind(kind)) {
+			ews_pim_find(call, path, kind, view);
+			continue;
+		}
 		if (rc < 0 || kind != MFS_FOLDER_MAIL) {
 			ews_error_message(call->out, "FindItem",
 					  "ErrorFolderNotFound",
@@ -149,6 +154,11 @@ int ews_op_get_item(struct ews_call *call)
 		g_autofree char *id = NULL, *folder = NULL;
 		struct mfs_item *it = NULL;
 
+		if (ews_pim_is_id(b64)) {
+			ews_pim_get(call, r, ews_child(op, EWS_NS_M,
+						       "ItemShape"));
+			continue;
+		}
 		if (!ews_is(r, EWS_NS_T, "ItemId") ||
 		    ews_item_id_parse(b64, &id, &folder) < 0) {
 			ews_error_message(call->out, "GetItem",

@@ -17,6 +17,7 @@
 
 #include "backend.h"
 #include "log.h"
+#include "server-pim.h"
 #include "server-private.h"
 
 static const struct {
@@ -40,6 +41,7 @@ static const struct {
 	{ "UpdateFolder", ews_op_update_folder },
 	{ "DeleteFolder", ews_op_delete_folder },
 	{ "MoveFolder", ews_op_move_folder },
+	{ "ResolveNames", ews_op_resolve_names },
 };
 
 void ews_error_message(GString *out, const char *op, const char *code,

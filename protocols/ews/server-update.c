@@ -20,6 +20,7 @@
 
 #include "server-lookup.h"
 #include "server-msgprops.h"
+#include "server-pim.h"
 #include "server-private.h"
 
 static void update_one(struct ews_call *call, struct ews_lookup *lk,
@@ -105,7 +106,12 @@ int ews_op_update_item(struct ews_call *call)
 	g_string_append(call->out, "<m:UpdateItemResponse><m:ResponseMessages>");
 	for (xmlNode *c = ews_first_element(changes); c;
 	     c = ews_next_element(c)) {
-		if (send)
+		xmlNode *ref = ews_child(c, EWS_NS_T, "ItemId");
+		g_autofree char *id = ref ? ews_attr(ref, "Id") : NULL;
+
+		if (ews_is(c, EWS_NS_T, "ItemChange") && ews_pim_is_id(id))
+			ews_pim_update(call, c);
+		else if (send)
 			ews_error_message(call->out, "UpdateItem",
 					  "ErrorInvalidOperation",
 					  "This server does not send mail.");

@@ -125,6 +125,17 @@ static int write_kind_file(const char *dir, enum mfs_folder_kind kind)
 	return 0;
 }
 
+int local_keep_kind(const char *dir, enum mfs_folder_kind kind)
+{
+	g_autofree char *path = g_build_filename(dir, LOCAL_KIND_FILE, NULL);
+
+	if (kind != MFS_FOLDER_CONTACTS && kind != MFS_FOLDER_CALENDAR)
+		return 0;
+	if (access(path, F_OK) == 0)
+		return 0;
+	return write_kind_file(dir, kind);
+}
+
 int local_create_folder(struct mfs_backend *be, const char *path,
 			enum mfs_folder_kind kind, struct mfs_error *e)
 {

@@ -539,13 +539,20 @@ int local_set_flags(struct mfs_backend *be, const char *folder,
 int local_remove(struct mfs_backend *be, const char *folder, const char *id,
 		 struct mfs_error *e)
 {
+	enum mfs_folder_kind kind = folder_kind(be, folder);
+
 	for (int attempt = 0; attempt < 2; attempt++) {
 		g_autofree char *path = item_path(be, folder, id, attempt > 0,
 						  NULL);
 		if (!path)
 			break;
+		g_autofree char *dir = g_path_get_dirname(path);
+		int rc = local_keep_kind(dir, kind);
+		if (rc < 0)
+			return mfs_error_set(e, rc, MFS_ERR_FOLDER,
+					     MFS_ERR_TRANSIENT, "%s: cannot "
+					     "record the folder's kind", dir);
 		if (unlink(path) == 0) {
-			g_autofree char *dir = g_path_get_dirname(path);
 			file_fsync_dir(dir);
 			forget(be, folder, id);
 			return 0;

@@ -67,6 +67,10 @@ int local_scan_folders(struct mfs_backend *be);
 
 /* folder.c */
 enum mfs_folder_kind local_detect_kind(const char *dir);
+/* Write the kind file of contacts or calendar folder `dir` if it has none:
+ * such a folder is told by its files until then, and its last item is
+ * about to go.  Returns 0 or -errno. */
+int local_keep_kind(const char *dir, enum mfs_folder_kind kind);
 int local_check_component(const char *comp);
 int local_create_folder(struct mfs_backend *be, const char *path,
 			enum mfs_folder_kind kind, struct mfs_error *e);

@@ -1123,6 +1123,22 @@ static void test_remove(struct fixture *fx, gconstpointer data)
 			==, 0);
 	g_assert_false(exists(fx, "Contacts/ann.vcf"));
 	mfs_item_free(it);
+
+	/* a folder known as contacts by its files alone stays contacts
+	 * when its last card goes */
+	mkdirs(fx, "People");
+	put(fx, "People/bob.vcf", "BEGIN:VCARD\r\nEND:VCARD\r\n", 0);
+	store_close(fx);
+	store_open(fx);
+	g_assert_false(exists(fx, "People/.mailfs-folder"));
+	g_assert_cmpint(mfs_store_remove(&fx->st, "People", "bob.vcf", &e),
+			==, 0);
+	g_assert_false(exists(fx, "People/bob.vcf"));
+	store_close(fx);
+	store_open(fx);
+	GPtrArray *folders = list_folders(fx);
+	g_assert_cmpint(kind_in(folders, "People"), ==, MFS_FOLDER_CONTACTS);
+	g_ptr_array_unref(folders);
 }
 
 static void test_move(struct fixture *fx, gconstpointer data)
