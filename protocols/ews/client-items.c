@@ -10,7 +10,7 @@
  * Batches: every member that takes several ids sends one request for
  * them all (the server answers one response message per id, in order).
  */
-#include "client-private.h"
+#include "client-pim.h"
 
 #include <errno.h>
 #include <string.h>
@@ -63,6 +63,8 @@ int ewsc_fetch(struct mfs_backend *be, const char *folder, const char *id,
 	struct one o = { 0 };
 	int rc;
 
+	if (ewsc_pim_folder_kind(be, folder) == MFS_FOLDER_CONTACTS)
+		return ewsc_pim_fetch(be, folder, id, fd_r, e);
 	if (ewsc_spool_take(be, id, fd_r) == 0)
 		return 0;
 	if (ewsc_item_from_id(be, folder, id, &iid) < 0)
@@ -104,6 +106,8 @@ int ewsc_fetch_batch(struct mfs_backend *be, const char *folder,
 		    const char *const *ids, size_t n, mfs_fetched_fn got,
 		    void *data, struct mfs_error *e)
 {
+	if (ewsc_pim_folder_kind(be, folder) == MFS_FOLDER_CONTACTS)
+		return ewsc_pim_fetch_batch(be, folder, ids, n, got, data, e);
 	GPtrArray *rest = g_ptr_array_new();
 	GPtrArray *rest_iids = g_ptr_array_new_with_free_func(g_free);
 	int rc = 0;
@@ -173,7 +177,11 @@ int ewsc_append(struct mfs_backend *be, const char *folder, int fd,
 	struct ewsc_response *res = NULL;
 	struct ewsc_status st;
 	size_t len = 0;
-	int rc = ewsc_folder_id(be, folder, &fid, NULL, e);
+	int rc;
+
+	if (ewsc_pim_kind(ewsc_pim_folder_kind(be, folder)))
+		return ewsc_pim_append(be, folder, fd, hint, item_r, e);
+	rc = ewsc_folder_id(be, folder, &fid, NULL, e);
 
 	if (rc < 0)
 		return rc;

@@ -17,7 +17,7 @@
  * returns itself when the server honours the requested shape (else one
  * GetItem without content).  A ReadFlagChange only flips S.
  */
-#include "client-private.h"
+#include "client-pim.h"
 
 #include <errno.h>
 #include <string.h>
@@ -417,12 +417,17 @@ int ewsc_sync(struct mfs_backend *be, const char *folder, const char *state,
 	g_autofree char *fid = NULL, *tag = NULL, *ews_state = NULL;
 	enum mfs_folder_kind kind = MFS_FOLDER_MAIL;
 	struct run r = { be, folder, NULL, NULL, NULL, NULL, false };
-	int rc = ewsc_folder_id(be, folder, &fid, &kind, e);
+	int rc;
 
+	if (ewsc_dir_is(folder))
+		return ewsc_dir_sync(res_r);
+	rc = ewsc_folder_id(be, folder, &fid, &kind, e);
 	if (rc < 0) {
 		ewsc_note_sync(be, rc, e);
 		return rc;
 	}
+	if (ewsc_pim_kind(kind))
+		return ewsc_pim_sync(be, folder, fid, kind, state, res_r, e);
 	if (kind != MFS_FOLDER_MAIL) {
 		/* contacts and calendars are converted elsewhere; as mail
 		 * they hold nothing */

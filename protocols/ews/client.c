@@ -3,7 +3,7 @@
  * and closing, and the vtable.  See client-private.h for the design and
  * the specs; docs/EWS.md for the account's keys.
  */
-#include "client-private.h"
+#include "client-pim.h"
 
 #include <errno.h>
 #include <string.h>
@@ -188,7 +188,49 @@ void ewsc_note_sync(struct mfs_backend *be, int rc, const struct mfs_error *e)
 static int ews_list(struct mfs_backend *be, GPtrArray **folders_r,
 		    struct mfs_error *e)
 {
-	return ewsc_list_folders(be, folders_r, e);
+	int rc = ewsc_list_folders(be, folders_r, e);
+
+	if (rc == 0)
+		ewsc_dir_add_folder(*folders_r);
+	return rc;
+}
+
+/* The Directory folder is the server's address book, not a folder of
+ * the mailbox: nothing is made in it, and it is neither renamed nor
+ * deleted. */
+static bool in_directory(const char *path)
+{
+	size_t n = strlen(EWS_DIRECTORY);
+
+	return !strncmp(path, EWS_DIRECTORY, n) &&
+	       (path[n] == 0 || path[n] == '/');
+}
+
+static int ews_create_folder(struct mfs_backend *be, const char *path,
+			     enum mfs_folder_kind kind, struct mfs_error *e)
+{
+	if (in_directory(path))
+		return mfs_error_set(e, -EROFS, MFS_ERR_FOLDER, MFS_ERR_FINAL,
+				     "%s is the address book", EWS_DIRECTORY);
+	return ewsc_create_folder(be, path, kind, e);
+}
+
+static int ews_rename_folder(struct mfs_backend *be, const char *from,
+			     const char *to, struct mfs_error *e)
+{
+	if (in_directory(from) || in_directory(to))
+		return mfs_error_set(e, -EROFS, MFS_ERR_FOLDER, MFS_ERR_FINAL,
+				     "%s is the address book", EWS_DIRECTORY);
+	return ewsc_rename_folder(be, from, to, e);
+}
+
+static int ews_delete_folder(struct mfs_backend *be, const char *path,
+			     struct mfs_error *e)
+{
+	if (in_directory(path))
+		return mfs_error_set(e, -EROFS, MFS_ERR_FOLDER, MFS_ERR_FINAL,
+				     "%s is the address book", EWS_DIRECTORY);
+	return ewsc_delete_folder(be, path, e);
 }
 
 static int ews_watch(struct mfs_backend *be, mfs_change_fn fn, void *data)
@@ -238,9 +280,10 @@ const struct mfs_backend_ops ews_backend_ops = {
 	.move = ewsc_move,
 	.copy = ewsc_copy,
 	.move_batch = ewsc_move_batch,
-	.create_folder = ewsc_create_folder,
-	.rename_folder = ewsc_rename_folder,
-	.delete_folder = ewsc_delete_folder,
+	.create_folder = ews_create_folder,
+	.rename_folder = ews_rename_folder,
+	.delete_folder = ews_delete_folder,
 	.watch = ews_watch,
+	.lookup = ewsc_dir_lookup,
 	.describe = ews_describe,
 };
