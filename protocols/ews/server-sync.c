@@ -22,6 +22,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "server-pim.h"
 #include "server-private.h"
 #include "server-sync-state.h"
 
@@ -94,9 +95,13 @@ static void write_item_change(struct ews_call *call, const char *folder,
 	case CH_READ: {
 		struct mfs_item old = { .id = (char *)c->id,
 					.flags = c->old_flags };
-		g_autofree char *iid = ews_item_id(folder, c->id);
-		g_autofree char *ck = ews_item_change_key(
-			c->kind == CH_READ ? c->it : &old);
+		g_autofree char *iid = ews_pim_kind(kind)
+			? ews_pim_item_id(folder, c->id)
+			: ews_item_id(folder, c->id);
+		g_autofree char *ck = ews_pim_kind(kind)
+			? ews_pim_change_key(&old)
+			: ews_item_change_key(c->kind == CH_READ ? c->it
+								  : &old);
 		g_string_append_printf(out, "<t:%s><t:ItemId Id=\"%s\" "
 				       "ChangeKey=\"%s\"/>",
 				       c->kind == CH_READ ? "ReadFlagChange"
@@ -122,8 +127,14 @@ static void write_item_change(struct ews_call *call, const char *folder,
 			const char *elem = kind == MFS_FOLDER_CONTACTS
 				? "Contact" : kind == MFS_FOLDER_CALENDAR
 				? "CalendarItem" : "Item";
-			g_autofree char *iid = ews_item_id(folder, c->it->id);
-			g_autofree char *ck = ews_item_change_key(c->it);
+			/* contacts and calendar items carry ids of
+			   their own kind (server-pim.h) */
+			g_autofree char *iid = ews_pim_kind(kind)
+				? ews_pim_item_id(folder, c->it->id)
+				: ews_item_id(folder, c->it->id);
+			g_autofree char *ck = ews_pim_kind(kind)
+				? ews_pim_change_key(c->it)
+				: ews_item_change_key(c->it);
 			g_string_append_printf(out, "<t:%s><t:ItemId Id=\"%s\""
 					       " ChangeKey=\"%s\"/></t:%s>",
 					       elem, iid, ck, elem);
