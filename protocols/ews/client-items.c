@@ -20,8 +20,9 @@
 #include "fileutil.h"
 #include "mail-header.h"
 
-/* The ItemIds of `ids`, or the first failure (-ENOENT for an id that
- * leads nowhere).  *out_r caller owns (g_strfreev). */
+/* The ItemIds of `ids`; an id that leads nowhere becomes "-", which the
+ * server answers with ErrorInvalidIdMalformed (-ENOENT) for that item
+ * alone.  Returns 0.  *out_r caller owns (g_strfreev). */
 static int item_ids(struct mfs_backend *be, const char *folder,
 		    const char *const *ids, size_t n, char ***out_r,
 		    struct mfs_error *e)

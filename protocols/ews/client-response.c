@@ -81,9 +81,8 @@ int ewsc_code_to_errno(const char *code, enum mfs_err_scope *scope_r,
 
 xmlNode *ewsc_find(const xmlNode *node, const char *name)
 {
-	/* bounded by the document, which EWS_RESPONSE_MAX bounds; libxml2
-	 * itself refuses nesting deeper than 256 without XML_PARSE_HUGE,
-	 * and the recursion here follows the same depth */
+	/* the recursion is as deep as the document, which libxml2 caps
+	 * (2048 levels with XML_PARSE_HUGE): a bounded stack */
 	for (xmlNode *n = ews_first_element(node); n; n = ews_next_element(n)) {
 		if (strcmp((const char *)n->name, name) == 0)
 			return n;
