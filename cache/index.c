@@ -407,6 +407,23 @@ int index_folder_state(struct cache_index *ix, const char *path,
 	return st ? rc : -EIO;
 }
 
+int index_folder_kind(struct cache_index *ix, const char *path,
+		      enum mfs_folder_kind *kind_r)
+{
+	int rc = -ENOENT;
+
+	g_rec_mutex_lock(&ix->lock);
+	sqlite3_stmt *st = ix_prep(ix, "SELECT kind FROM folders WHERE path=?",
+				   "t", path);
+	if (st && sqlite3_step(st) == SQLITE_ROW) {
+		*kind_r = (enum mfs_folder_kind)sqlite3_column_int(st, 0);
+		rc = 0;
+	}
+	sqlite3_finalize(st);
+	g_rec_mutex_unlock(&ix->lock);
+	return st ? rc : -EIO;
+}
+
 static struct mfs_item *row_item(sqlite3_stmt *st)
 {
 	struct mfs_item *it = mfs_item_new(

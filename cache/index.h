@@ -54,6 +54,9 @@ int index_rename_folder(struct cache_index *ix, const char *from,
  * the counter of changes made here; each result pointer may be NULL. */
 int index_folder_state(struct cache_index *ix, const char *path,
 		       char **state_r, int64_t *gen_r, int64_t *lgen_r);
+/* The kind `path` was listed with.  Returns 0, -ENOENT or -EIO. */
+int index_folder_kind(struct cache_index *ix, const char *path,
+		      enum mfs_folder_kind *kind_r);
 /* A change was made here to `path`: move both counters. */
 int index_touch_local(struct cache_index *ix, const char *path);
 

@@ -160,6 +160,32 @@ static char *choose_id(struct mfs_backend *c, const char *folder,
 	}
 }
 
+/*
+ * A contact or an event written over an existing one keeps its name and
+ * replaces it, on the server too (backend.h: an append whose hint names
+ * an item of such a folder replaces it), rather than becoming a second
+ * card beside it.  Returns the id (caller owns) with the server's id of
+ * the replaced item in *rid_r (caller owns; NULL while it has none yet),
+ * or NULL when `hint` replaces nothing.  Call inside index_begin().
+ */
+static char *replaced_id(struct mfs_backend *c, const char *folder,
+			 const char *hint, char **rid_r)
+{
+	enum mfs_folder_kind kind = MFS_FOLDER_NONE;
+	struct mfs_item *it = NULL;
+	int64_t origin = 0;
+
+	*rid_r = NULL;
+	if (!hint || index_folder_kind(c->ix, folder, &kind) < 0 ||
+	    (kind != MFS_FOLDER_CONTACTS && kind != MFS_FOLDER_CALENDAR) ||
+	    index_item(c->ix, folder, hint, &it) < 0)
+		return NULL;
+	mfs_item_free(it);
+	if (index_item_rid(c->ix, folder, hint, rid_r, &origin) < 0)
+		*rid_r = NULL;
+	return g_strdup(hint);
+}
+
 static void wake_flusher(struct mfs_backend *c)
 {
 	g_mutex_lock(&c->lock);
@@ -429,11 +455,19 @@ int wb_append(struct mfs_backend *c, const char *folder, int fd,
 	row.msgid = msgid;
 	row.content = name;
 	index_begin(c->ix);
-	g_autofree char *id = choose_id(c, folder, hint);
+	g_autofree char *old_rid = NULL;
+	g_autofree char *id = replaced_id(c, folder, hint, &old_rid);
+	bool replacing = id != NULL;
+	if (!replacing)
+		id = choose_id(c, folder, hint);
 	struct mfs_item *it = mfs_item_new(id, row.size, date, flags);
 	it->message_id = g_strdup(msgid);
 	row.id = id;
+	/* the server replaces the card it knows by this id */
+	row.rid = old_rid;
 	rc = journal_add(c->ix, &row);
+	if (rc == 0 && replacing)
+		rc = index_remove_item(c->ix, folder, id);
 	if (rc == 0)
 		rc = index_put_local(c->ix, folder, it, row.seq);
 	if (rc == 0)
@@ -444,10 +478,12 @@ int wb_append(struct mfs_backend *c, const char *folder, int fd,
 		unlink(path);
 		return fail(e, rc, "journal");
 	}
-	/* its first read is local: the body is these bytes */
+	/* its first read is local: the body is these bytes (and no longer
+	 * those of a card it replaces) */
 	g_autofree char *key = cache_blob_key(folder, id);
 	g_autofree char *blob = cache_blob_path(c, key);
 	g_autofree char *dir = g_path_get_dirname(blob);
+	unlink(blob);
 	if (file_mkdir_p(dir, 0700) == 0)
 		link(path, blob);
 	*item_r = it;
@@ -994,7 +1030,9 @@ static enum outcome replay(struct mfs_backend *c, const struct jrow *r,
 				      g_strerror(errno));
 			return REFUSED;
 		}
-		rc = mfs_store_append(&c->inner, r->folder, fd, r->id, r->flags,
+		/* a rewritten card names the one the server has */
+		rc = mfs_store_append(&c->inner, r->folder, fd,
+				      r->rid ? r->rid : r->id, r->flags,
 				      r->date, &made, e);
 		close(fd);
 		break;
@@ -1256,7 +1294,7 @@ static enum outcome replay_batch(struct mfs_backend *c, GPtrArray *rows,
 		struct jrow *r = rows->pdata[opened];
 		g_autofree char *p = content_path(c, r->content);
 		in[opened].fd = open(p, O_RDONLY | O_CLOEXEC);
-		in[opened].hint = r->id;
+		in[opened].hint = r->rid ? r->rid : r->id;
 		in[opened].flags = r->flags;
 		in[opened].date = r->date;
 		if (in[opened].fd < 0)

@@ -112,10 +112,6 @@ def test_new_card_lands_in_the_store(mounted):
     assert len(store_cards(fs.store)) == 4
 
 
-@pytest.mark.xfail(strict=True, reason="the write-back journal records an "
-                   "edited card as a new item under a name of its own "
-                   "(cache/writeback.c choose_id), so the backend is never "
-                   "told which contact it replaces")
 def test_edited_card_keeps_unmapped_lines(mounted):
     fs = mounted
     n = mount_card(fs, "Bob Builder")
