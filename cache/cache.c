@@ -864,6 +864,17 @@ struct list_all {
 	GMutex lock;
 };
 
+#define LIST_RETRY_PAUSE_US (250 * 1000)
+
+/* Whether a failed first listing of a folder is worth asking again: not
+ * after a refused login or certificate, which asking cannot mend, nor
+ * after a timeout, which would only double the wait to fail. */
+static bool worth_again(int rc, const struct mfs_error *e)
+{
+	return rc != -ENOENT && rc != -ETIMEDOUT &&
+	       !(e->scope == MFS_ERR_ACCOUNT && e->retry == MFS_ERR_FINAL);
+}
+
 static gpointer list_worker(gpointer p)
 {
 	struct list_all *la = p;
@@ -880,6 +891,20 @@ static gpointer list_worker(gpointer p)
 		if (fi->kind == MFS_FOLDER_NONE)
 			continue;
 		int rc = refresh_folder(la->c, fi->path, &changed, &e);
+		if (rc < 0 && worth_again(rc, &e)) {
+			/* one failed request among a first mount's many is
+			 * asked again before it ends the mount; the first
+			 * error is the one reported */
+			struct mfs_error again = { 0 };
+			log_warnx("listing the messages of %s failed, trying "
+				  "again: %s", fi->path,
+				  e.msg[0] ? e.msg : g_strerror(-rc));
+			g_usleep(LIST_RETRY_PAUSE_US);
+			int rc2 = refresh_folder(la->c, fi->path, &changed,
+						 &again);
+			if (rc2 == 0 || rc2 == -ENOENT)
+				continue;
+		}
 		if (rc == -ENOENT || rc == 0)
 			continue;	/* ENOENT: gone since it was listed */
 		g_mutex_lock(&la->lock);

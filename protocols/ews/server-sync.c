@@ -22,6 +22,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "log.h"
 #include "server-pim.h"
 #include "server-private.h"
 #include "server-sync-state.h"
@@ -316,10 +317,16 @@ int ews_op_sync_folder_items(struct ews_call *call)
 			"<m:ResponseMessages>");
 	if (!max_text ||
 	    !g_ascii_string_to_unsigned(max_text, 10, 1, MAX_CHANGES_LIMIT,
-					&max, NULL))
+					&max, NULL)) {
+		/* said in the log too: a client that sends a valid request
+		 * and gets this answer needs the server's side of it */
+		log_warnx("ews: SyncFolderItems: MaxChangesReturned %s%.16s%s",
+			  max_text ? "'" : "missing", max_text ? max_text : "",
+			  max_text ? "' out of range" : "");
 		sync_error(call, "SyncFolderItems",
 				  "ErrorInvalidRequest",
 				  "MaxChangesReturned must be from 1 to 512.");
+	}
 	else if (!sf || ews_folder_resolve(call, ews_first_element(sf),
 					   &path, &kind) < 0 ||
 		 kind == MFS_FOLDER_NONE)

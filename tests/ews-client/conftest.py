@@ -73,6 +73,14 @@ def ews_served(ews_store, workdir):
         assert marker not in log, log
 
 
+def mount_on(fs, server):
+    """fs.mount(); a mount that fails says the server's side too."""
+    try:
+        fs.mount()
+    except pytest.fail.Exception as e:
+        pytest.fail("%s\nthe server's log:\n%s" % (e, server.log()[-6000:]))
+
+
 def url_of(server):
     return "http://127.0.0.1:%d/EWS/Exchange.asmx" % server.port["ews"]
 

@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from conftest import PASSWORD, ews_config, need_ops, url_of
+from conftest import PASSWORD, ews_config, mount_on, need_ops, url_of
 
 SYNC = 15.0
 
@@ -84,7 +84,7 @@ def mounted(ews_served, ews_store, mount_factory, tmp_path):
     put(ews_store, "Archive/2024", "1700000100.M9P1.host", message(9), "FR")
     conf = ews_config(str(tmp_path), url_of(ews_served))
     fs = mount_factory(conf, "ews")
-    fs.mount()
+    mount_on(fs, ews_served)
     fs.store = ews_store
     fs.server = ews_served
     return fs
@@ -133,7 +133,7 @@ def test_names_survive_a_wiped_cache(mounted):
     before = names(fs, "INBOX")
     fs.unmount()
     shutil.rmtree(fs.cache)
-    fs.mount()
+    mount_on(fs, fs.server)
     assert wait_until(lambda: names(fs, "INBOX") == before), \
         (names(fs, "INBOX"), before)
 

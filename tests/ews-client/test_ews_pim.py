@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from conftest import ews_config, url_of
+from conftest import ews_config, mount_on, url_of
 
 SYNC = 15.0
 
@@ -73,7 +73,7 @@ def mounted(ews_served, ews_store, mount_factory, tmp_path):
         f.write(EVENT)
     conf = ews_config(str(tmp_path), url_of(ews_served))
     fs = mount_factory(conf, "ews")
-    fs.mount()
+    mount_on(fs, ews_served)
     fs.store = ews_store
     return fs
 

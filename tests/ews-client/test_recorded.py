@@ -249,6 +249,33 @@ def test_hostile_answer_at_mount(fake, mount_factory, tmp_path, kind):
     assert "root:" not in fail.output
 
 
+def test_first_listing_asks_a_failed_folder_again(fake, mount_factory,
+                                                  tmp_path):
+    srv = fake()
+    srv.add("inbox", msg(9))
+    srv.hostile["SyncFolderItems"] = "fault"
+    srv.hostile_left["SyncFolderItems"] = 1
+    fs = mount(srv, mount_factory, tmp_path)
+    assert wait_until(lambda: len(names(fs)) == 1)
+    assert bodies(fs) == [msg(9)]
+    assert "trying again" in open(fs.log, errors="replace").read()
+
+
+def test_first_listing_failing_twice_fails_the_mount(fake, mount_factory,
+                                                     tmp_path):
+    # a folder shown empty would tell rsync --delete to empty a backup
+    srv = fake()
+    srv.add("inbox", msg(9))
+    srv.hostile["SyncFolderItems"] = "fault"
+    conf = ews_config(str(tmp_path), srv.url, timeout=TIMEOUT)
+    fs = mount_factory(conf, "ews")
+    fail = fs.mount_fails()
+    assert fail.returncode == 1, fail.output
+    assert "trying again" in fail.output, fail.output
+    assert "listing the messages of" in fail.output, fail.output
+    assert "ErrorInternalServerError" in fail.output, fail.output
+
+
 def test_silent_server_is_bounded_by_timeout(fake, mount_factory, tmp_path):
     srv = fake()
     srv.add("inbox", msg(7))

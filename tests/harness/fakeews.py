@@ -7,7 +7,8 @@ version header, NTLM, and hostile answers.
 
 It holds one mailbox of mail folders in memory.  A test changes it
 (add()), and scripts misbehaviour with `hostile[op] = kind` (kinds: see
-_hostile) or `busy[op] = [ms, ...]` (the next requests of op answered
+_hostile), for the next N requests of op only with `hostile_left[op] = N`,
+or `busy[op] = [ms, ...]` (the next requests of op answered
 ErrorServerBusy).  Every request is kept in .requests as (op, body).
 
   FakeEWS(user, password, page=None, version="2016", ntlm=False)
@@ -52,6 +53,7 @@ class FakeEWS:
         self.folders = {name: [] for name, _, _ in FOLDERS}
         self.serial = 0
         self.hostile = {}
+        self.hostile_left = {}
         self.busy = {}
         self.invalid_state = 0      # next N stated syncs: invalid
         self.requests = []
@@ -156,6 +158,11 @@ class FakeEWS:
             waits = self.busy.get(op)
             wait = waits.pop(0) if waits else None
             kind = self.hostile.get(op)
+            if kind and op in self.hostile_left:
+                self.hostile_left[op] -= 1
+                if self.hostile_left[op] <= 0:
+                    del self.hostile_left[op]
+                    del self.hostile[op]
         if wait is not None:
             self._send(h, 500, self._busy(wait))
             return
