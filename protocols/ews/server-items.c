@@ -15,11 +15,12 @@
 #include "server-pim.h"
 #include "server-private.h"
 
-/* One t:Message: its MimeContent only when `mime`. */
-static void write_item(struct ews_call *call, const char *folder,
-		       const struct mfs_item *it, bool mime)
+/* A t:Message of FindItem: properties only, never MimeContent. */
+static void write_message(struct ews_call *call, const char *folder,
+			  const struct mfs_item *it, void *data)
 {
-	ews_message_write(call, folder, it, mime);
+	(void)data;
+	ews_message_write(call, folder, it, false);
 }
 
 static gint newest_first(gconstpointer a, gconstpointer b)
@@ -32,6 +33,8 @@ static gint newest_first(gconstpointer a, gconstpointer b)
 	return strcmp(x->id, y->id);
 }
 
+/* A paging attribute; `fallback` when absent or not a number, as FindItem
+ * has always been lenient about its view. */
 static guint64 uint_attr(const xmlNode *node, const char *name,
 			 guint64 fallback)
 {
@@ -43,8 +46,9 @@ static guint64 uint_attr(const xmlNode *node, const char *name,
 	return n;
 }
 
-static void find_in(struct ews_call *call, const char *folder,
-		    const xmlNode *view)
+void ews_find_items(struct ews_call *call, const char *folder,
+		    const xmlNode *view, GCompareFunc order,
+		    ews_find_write_fn write, void *data)
 {
 	struct mfs_sync_result *res = NULL;
 	guint64 max = uint_attr(view, "MaxEntriesReturned", G_MAXINT32);
@@ -56,7 +60,7 @@ static void find_in(struct ews_call *call, const char *folder,
 				  g_strerror(-rc));
 		return;
 	}
-	g_ptr_array_sort(res->changed, newest_first);
+	g_ptr_array_sort(res->changed, order);
 	start = MIN(offset, res->changed->len);
 	count = MIN(max, res->changed->len - start);
 	g_string_append_printf(call->out, "<m:FindItemResponseMessage "
@@ -67,7 +71,7 @@ static void find_in(struct ews_call *call, const char *folder,
 		res->changed->len,
 		start + count >= res->changed->len ? "true" : "false");
 	for (guint64 i = start; i < start + count; i++)
-		write_item(call, folder, res->changed->pdata[i], false);
+		write(call, folder, res->changed->pdata[i], data);
 	g_string_append(call->out, "</t:Items></m:RootFolder>"
 			"</m:FindItemResponseMessage>");
 	mfs_sync_result_free(&res);
@@ -95,7 +99,8 @@ int ews_op_find_item(struct ews_call *call)
 					  "No mail folder has this id.");
 			continue;
 		}
-		find_in(call, path, view);
+		ews_find_items(call, path, view, newest_first, write_message,
+			       NULL);
 	}
 	g_string_append(call->out, "</m:ResponseMessages></m:FindItemResponse>");
 	return 0;
@@ -180,7 +185,7 @@ int ews_op_get_item(struct ews_call *call)
 		g_string_append(call->out, "<m:GetItemResponseMessage "
 				"ResponseClass=\"Success\"><m:ResponseCode>"
 				"NoError</m:ResponseCode><m:Items>");
-		write_item(call, folder, it, mime);
+		ews_message_write(call, folder, it, mime);
 		g_string_append(call->out, "</m:Items>"
 				"</m:GetItemResponseMessage>");
 		mfs_item_free(it);

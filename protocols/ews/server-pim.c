@@ -215,6 +215,15 @@ static void write_one(struct ews_call *call, const char *folder,
 		g_string_free(buf, TRUE);
 }
 
+/* One item of FindItem, never with MimeContent; `data` points to the
+ * folder's kind. */
+static void write_found(struct ews_call *call, const char *folder,
+			const struct mfs_item *it, void *data)
+{
+	write_one(call, folder, *(const enum mfs_folder_kind *)data, it,
+		  false);
+}
+
 static gint by_id(gconstpointer a, gconstpointer b)
 {
 	const struct mfs_item *x = *(const struct mfs_item *const *)a;
@@ -223,45 +232,10 @@ static gint by_id(gconstpointer a, gconstpointer b)
 	return strcmp(x->id, y->id);
 }
 
-static guint64 uint_attr(const xmlNode *node, const char *name,
-			 guint64 fallback)
-{
-	g_autofree char *v = node ? ews_attr(node, name) : NULL;
-	guint64 n = fallback;
-
-	if (v && !g_ascii_string_to_unsigned(v, 10, 0, G_MAXINT32, &n, NULL))
-		n = fallback;
-	return n;
-}
-
 void ews_pim_find(struct ews_call *call, const char *folder,
 		  enum mfs_folder_kind kind, const xmlNode *view)
 {
-	struct mfs_sync_result *res = NULL;
-	guint64 max = uint_attr(view, "MaxEntriesReturned", G_MAXINT32);
-	guint64 offset = uint_attr(view, "Offset", 0), start, count;
-	int rc = mfs_store_sync(call->ctx->store, folder, NULL, &res, NULL);
-
-	if (rc < 0) {
-		ews_error_message(call->out, "FindItem", "ErrorFolderNotFound",
-				  g_strerror(-rc));
-		return;
-	}
-	g_ptr_array_sort(res->changed, by_id);
-	start = MIN(offset, res->changed->len);
-	count = MIN(max, res->changed->len - start);
-	g_string_append_printf(call->out, "<m:FindItemResponseMessage "
-		"ResponseClass=\"Success\"><m:ResponseCode>NoError"
-		"</m:ResponseCode><m:RootFolder IndexedPagingOffset=\"%"
-		G_GUINT64_FORMAT "\" TotalItemsInView=\"%u\" "
-		"IncludesLastItemInRange=\"%s\"><t:Items>", start + count,
-		res->changed->len,
-		start + count >= res->changed->len ? "true" : "false");
-	for (guint64 i = start; i < start + count; i++)
-		write_one(call, folder, kind, res->changed->pdata[i], false);
-	g_string_append(call->out, "</t:Items></m:RootFolder>"
-			"</m:FindItemResponseMessage>");
-	mfs_sync_result_free(&res);
+	ews_find_items(call, folder, view, by_id, write_found, &kind);
 }
 
 /* The item `id` of `folder` as the store has it now, or NULL. */
