@@ -136,6 +136,7 @@ static int hierarchy(struct mfs_backend *be, GPtrArray *nodes,
 	for (int page = 0; page < HIERARCHY_PAGES; page++) {
 		struct ewsc_response *res = NULL;
 		struct ewsc_status st;
+		xmlNode *m = NULL;
 		GString *req = ewsc_req_begin();
 		int rc;
 
@@ -155,17 +156,11 @@ static int hierarchy(struct mfs_backend *be, GPtrArray *nodes,
 		}
 		g_string_append(req, "</m:SyncFolderHierarchy>");
 		ewsc_req_end(req);
-		rc = ewsc_call(be, "SyncFolderHierarchy", req, &res, e);
+		rc = ewsc_call_one(be, "SyncFolderHierarchy", req,
+				   MFS_ERR_ACCOUNT, &res, &m, e);
 		g_string_free(req, TRUE);
 		if (rc < 0)
 			return rc;
-		xmlNode *m = res->msgs->len ? res->msgs->pdata[0] : NULL;
-		if (!m) {
-			ewsc_response_free(&res);
-			return mfs_error_set(e, -EPROTO, MFS_ERR_ACCOUNT,
-					     MFS_ERR_TRANSIENT,
-					     "SyncFolderHierarchy: no answer");
-		}
 		ewsc_status_of(m, &st);
 		if (st.rc < 0) {
 			ewsc_response_free(&res);
@@ -359,19 +354,14 @@ static int folder_call(struct mfs_backend *be, const char *op,
 {
 	struct ewsc_response *res = NULL;
 	struct ewsc_status st;
+	xmlNode *m = NULL;
 	int rc;
 
 	ewsc_req_end(req);
-	rc = ewsc_call(be, op, req, &res, e);
+	rc = ewsc_call_one(be, op, req, MFS_ERR_FOLDER, &res, &m, e);
 	g_string_free(req, TRUE);
 	if (rc < 0)
 		return rc;
-	xmlNode *m = res->msgs->len ? res->msgs->pdata[0] : NULL;
-	if (!m) {
-		ewsc_response_free(&res);
-		return mfs_error_set(e, -EPROTO, MFS_ERR_FOLDER,
-				     MFS_ERR_TRANSIENT, "%s: no answer", op);
-	}
 	ewsc_status_of(m, &st);
 	if (st.rc == 0 && new_id_r) {
 		xmlNode *fid = ewsc_find(m, "FolderId");

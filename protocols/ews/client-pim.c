@@ -61,18 +61,6 @@ static char *pim_id(const char *item_id, enum mfs_folder_kind kind)
 	return g_strconcat(base, ewsc_pim_suffix(kind), NULL);
 }
 
-/* The failure of one response message, as an errno set in `e`. */
-static int status_error(const struct ewsc_status *st, const char *op,
-			const char *folder, struct mfs_error *e)
-{
-	enum mfs_err_scope scope;
-	enum mfs_err_retry retry;
-
-	ewsc_code_to_errno(st->code, &scope, &retry);
-	return mfs_error_set(e, st->rc, scope, retry, "%s in %s: %s %s", op,
-			     folder, st->code, st->text);
-}
-
 /* When the item was last changed, from LastModifiedTime or
  * DateTimeCreated; now when the server says neither. */
 static int64_t item_date(const xmlNode *item)
@@ -278,23 +266,18 @@ static int pages(struct run *r, char **state, struct mfs_error *e)
 	for (int n = 0; n < SYNC_PAGES_MAX; n++) {
 		struct ewsc_response *res = NULL;
 		struct ewsc_status st;
+		xmlNode *m = NULL;
 		GString *req = page_request(r->fid, *state);
-		int rc = ewsc_call(r->be, "SyncFolderItems", req, &res, e);
+		int rc = ewsc_call_one(r->be, "SyncFolderItems", req,
+				       MFS_ERR_FOLDER, &res, &m, e);
 
 		g_string_free(req, TRUE);
 		if (rc < 0)
 			return rc;
-		xmlNode *m = res->msgs->len ? res->msgs->pdata[0] : NULL;
-		if (!m) {
-			ewsc_response_free(&res);
-			return mfs_error_set(e, -EPROTO, MFS_ERR_FOLDER,
-					     MFS_ERR_TRANSIENT,
-					     "SyncFolderItems: no answer");
-		}
 		ewsc_status_of(m, &st);
 		if (st.rc < 0) {
-			rc = status_error(&st, "SyncFolderItems", r->folder,
-					  e);
+			rc = ewsc_status_error(&st, "SyncFolderItems",
+					       r->folder, e);
 			ewsc_response_free(&res);
 			return rc;
 		}
@@ -562,19 +545,17 @@ static int call_one(struct mfs_backend *be, const char *op, GString *req,
 {
 	struct ewsc_response *res = NULL;
 	struct ewsc_status st;
+	xmlNode *m = NULL;
 	int rc;
 
 	ewsc_req_end(req);
-	rc = ewsc_call(be, op, req, &res, e);
+	rc = ewsc_call_one(be, op, req, MFS_ERR_ITEM, &res, &m, e);
 	g_string_free(req, TRUE);
 	if (rc < 0)
 		return rc;
-	xmlNode *m = res->msgs->len ? res->msgs->pdata[0] : NULL;
-	if (!m)
-		rc = mfs_error_set(e, -EPROTO, MFS_ERR_ITEM, MFS_ERR_TRANSIENT,
-				   "%s: no answer", op);
-	else if (ewsc_status_of(m, &st), st.rc < 0)
-		rc = status_error(&st, op, folder, e);
+	ewsc_status_of(m, &st);
+	if (st.rc < 0)
+		rc = ewsc_status_error(&st, op, folder, e);
 	else if (iid_r) {
 		xmlNode *items = ews_child(m, EWS_NS_M, "Items");
 		xmlNode *id = ews_child(ews_first_element(items), EWS_NS_T,

@@ -147,6 +147,11 @@ void ewsc_response_free(struct ewsc_response **res);
 /* The outcome of one response message (ResponseClass, ResponseCode,
  * MessageText, BackOffMilliseconds). */
 void ewsc_status_of(const xmlNode *msg, struct ewsc_status *st);
+/* A failed response message `st` of `op` on `folder` (NULL when the
+ * operation works on none) set in `e` with the scope and retry of its
+ * ResponseCode.  Returns st->rc. */
+int ewsc_status_error(const struct ewsc_status *st, const char *op,
+		      const char *folder, struct mfs_error *e);
 /* The errno of an EWS ResponseCode, and how far it reaches and whether
  * to retry.  Unknown codes are -EIO, final, item scope. */
 int ewsc_code_to_errno(const char *code, enum mfs_err_scope *scope_r,
@@ -167,6 +172,14 @@ xmlNode *ewsc_find(const xmlNode *node, const char *name);
  * logs.  Returns 0 with *res_r (caller owns), or -errno with `e` set. */
 int ewsc_call(struct mfs_backend *be, const char *op, const GString *req,
 	     struct ewsc_response **res_r, struct mfs_error *e);
+/* ewsc_call() of an operation that answers with one response message:
+ * *msg_r is the first, borrowed from *res_r (caller owns).  An answer
+ * holding none fails with -EPROTO, of `scope` since what failed is
+ * whatever the operation works on.  Returns 0 or -errno with `e` set
+ * (*res_r then NULL). */
+int ewsc_call_one(struct mfs_backend *be, const char *op, const GString *req,
+		  enum mfs_err_scope scope, struct ewsc_response **res_r,
+		  xmlNode **msg_r, struct mfs_error *e);
 void ewsc_http_init(void);
 
 /* ---- client-ids.c ---- */

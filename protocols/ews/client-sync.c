@@ -289,28 +289,20 @@ static int pages(struct run *r, const char *fid, char **state,
 	for (int n = 0; n < SYNC_PAGES_MAX; n++) {
 		struct ewsc_response *res = NULL;
 		struct ewsc_status st;
+		xmlNode *m = NULL;
 		GString *req = page_request(fid, *state);
-		int rc = ewsc_call(r->be, "SyncFolderItems", req, &res, e);
+		int rc = ewsc_call_one(r->be, "SyncFolderItems", req,
+				       MFS_ERR_FOLDER, &res, &m, e);
 
 		g_string_free(req, TRUE);
 		if (rc < 0)
 			return rc;
-		xmlNode *m = res->msgs->len ? res->msgs->pdata[0] : NULL;
-		if (!m) {
-			ewsc_response_free(&res);
-			return mfs_error_set(e, -EPROTO, MFS_ERR_FOLDER,
-					     MFS_ERR_TRANSIENT,
-					     "SyncFolderItems: no answer");
-		}
 		ewsc_status_of(m, &st);
 		if (st.rc < 0) {
-			enum mfs_err_scope scope;
-			enum mfs_err_retry retry;
-			ewsc_code_to_errno(st.code, &scope, &retry);
+			rc = ewsc_status_error(&st, "SyncFolderItems",
+					       r->folder, e);
 			ewsc_response_free(&res);
-			return mfs_error_set(e, st.rc, scope, retry,
-					     "SyncFolderItems %s: %s %s",
-					     r->folder, st.code, st.text);
+			return rc;
 		}
 		g_autofree char *next = ewsc_text(m, "SyncState");
 		g_autofree char *last = ewsc_text(m, "IncludesLastItemInRange");
