@@ -265,6 +265,27 @@ int ewsc_get_items(struct mfs_backend *be, const char *const *item_ids,
  * 0, or -EBADMSG / -EFBIG. */
 int ewsc_mime_decode(const xmlNode *mime, guchar **buf_r, size_t *len_r);
 
+/* ---- client-sync.c: SyncFolderItems, shared by mail and PIM folders ---- */
+
+/* The tag of FolderId `fid` in *tag_r, and in *ews_state_r the server's
+ * SyncState that the cache's `state` holds when it was made for that
+ * folder, else NULL (from scratch).  Caller owns both. */
+void ewsc_sync_state_split(const char *fid, const char *state, char **tag_r,
+			   char **ews_state_r);
+/* What one page's m:Changes (borrowed for the call) mean to the caller.
+ * Returns 0, or -errno with `e` set, which ends the paging. */
+typedef int (*ewsc_changes_fn)(const xmlNode *changes, void *data,
+			       struct mfs_error *e);
+/* Every SyncFolderItems page of FolderId `fid` (`folder` is its path, for
+ * messages) from *state_r (NULL: from scratch) on, each page's changes
+ * handed to `changes` with `data`; *state_r (caller owns) is the last
+ * state the server gave.  With `props` the items come with the properties
+ * of ewsc_req_item_props(), else with their ids only.  Returns 0, or
+ * -errno with `e` set: -ESTALE when the server no longer knows *state_r. */
+int ewsc_sync_pages(struct mfs_backend *be, const char *folder,
+		    const char *fid, bool props, char **state_r,
+		    ewsc_changes_fn changes, void *data, struct mfs_error *e);
+
 /* ---- client-sync.c, client-items.c, client-watch.c: the members ---- */
 
 int ewsc_sync(struct mfs_backend *be, const char *folder, const char *state,

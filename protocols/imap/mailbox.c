@@ -5,8 +5,9 @@
  * components joined by the hierarchy delimiter) becomes a logical path:
  * decoded to UTF-8, split at the delimiter, each component made a file
  * name by name_escape_at() ("a/b" under a '.' delimiter, "..", "cur"
- * inside a mail folder, a name too long for a file...).  The map from the last LIST turns paths back into the
- * exact server names, so a folder whose name does not decode still works.
+ * inside a mail folder, a name too long for a file...).  The map from the
+ * last LIST turns paths back into the exact server names, so a folder
+ * whose name does not decode still works.
  */
 #include "imap-private.h"
 
