@@ -40,9 +40,8 @@ static int parse_cfg(const struct mfs_account *acct, struct pop3_cfg *cfg,
 	} else if (!strcmp(auth, "plain")) {
 		cfg->auth = POP3_AUTH_PLAIN;
 	} else {
-		g_set_error(err, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
-			    "auth = %s: expected user or plain", auth);
-		return -EINVAL;
+		return config_invalid(err, "auth = %s: expected user or plain",
+				      auth);
 	}
 	if (config_bool(kf, g, "leave_on_server", true, &cfg->leave_on_server,
 			err) < 0 ||
