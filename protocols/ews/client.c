@@ -10,7 +10,6 @@
 
 #include "config-value.h"
 #include "fileutil.h"
-#include "log.h"
 
 #define DEFAULT_TIMEOUT 30
 #define DEFAULT_POLL 60
@@ -136,16 +135,8 @@ static int ews_open(const struct mfs_account *acct, struct mfs_backend **be_r,
 	/* one listing now, so that a wrong password or certificate is said
 	 * at mount time */
 	rc = ewsc_list_folders(be, NULL, &e);
-	if (rc < 0 && e.retry != MFS_ERR_FINAL && e.scope == MFS_ERR_ACCOUNT) {
-		/* unreachable now: the cache still shows what it holds */
-		log_warnx("%s; working offline until it answers", e.msg);
-		rc = 0;
-	}
-	if (rc < 0) {
-		g_set_error(err, G_FILE_ERROR, G_FILE_ERROR_FAILED, "%s",
-			    e.msg[0] ? e.msg : g_strerror(-rc));
+	if ((rc = mfs_open_outcome(rc, &e, err)) < 0)
 		goto fail;
-	}
 	*be_r = be;
 	return 0;
 fail:
