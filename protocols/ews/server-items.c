@@ -106,8 +106,7 @@ int ews_op_find_item(struct ews_call *call)
 	return 0;
 }
 
-/* Whether the ItemShape asks for MimeContent. */
-static bool wants_mime(const xmlNode *shape)
+bool ews_shape_wants_mime(const xmlNode *shape)
 {
 	xmlNode *inc = ews_child(shape, EWS_NS_T, "IncludeMimeContent");
 	xmlNode *props = ews_child(shape, EWS_NS_T, "AdditionalProperties");
@@ -151,7 +150,7 @@ int ews_op_get_item(struct ews_call *call)
 {
 	const xmlNode *op = call->req->op;
 	xmlNode *ids = ews_child(op, EWS_NS_M, "ItemIds");
-	bool mime = wants_mime(ews_child(op, EWS_NS_M, "ItemShape"));
+	bool mime = ews_shape_wants_mime(ews_child(op, EWS_NS_M, "ItemShape"));
 
 	g_string_append(call->out, "<m:GetItemResponse><m:ResponseMessages>");
 	for (xmlNode *r = ews_first_element(ids); r; r = ews_next_element(r)) {

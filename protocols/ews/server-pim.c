@@ -176,28 +176,6 @@ int ews_pim_store(struct ews_call *call, const char *folder,
 	return rc;
 }
 
-bool ews_pim_wants_mime(const xmlNode *shape)
-{
-	xmlNode *inc = ews_child(shape, EWS_NS_T, "IncludeMimeContent");
-	xmlNode *props = ews_child(shape, EWS_NS_T, "AdditionalProperties");
-
-	if (inc) {
-		xmlChar *v = xmlNodeGetContent(inc);
-		bool yes = v && (strcmp((const char *)v, "true") == 0 ||
-				 strcmp((const char *)v, "1") == 0);
-		xmlFree(v);
-		if (yes)
-			return true;
-	}
-	for (xmlNode *p = ews_first_element(props); p;
-	     p = ews_next_element(p)) {
-		g_autofree char *uri = ews_attr(p, "FieldURI");
-		if (uri && strcmp(uri, "item:MimeContent") == 0)
-			return true;
-	}
-	return false;
-}
-
 static void write_one(struct ews_call *call, const char *folder,
 		      enum mfs_folder_kind kind, const struct mfs_item *it,
 		      bool mime)
@@ -297,7 +275,7 @@ void ews_pim_get(struct ews_call *call, const xmlNode *item_id,
 	g_string_append(call->out, "<m:GetItemResponseMessage ResponseClass="
 			"\"Success\"><m:ResponseCode>NoError</m:ResponseCode>"
 			"<m:Items>");
-	write_one(call, folder, kind, it, ews_pim_wants_mime(shape));
+	write_one(call, folder, kind, it, ews_shape_wants_mime(shape));
 	g_string_append(call->out, "</m:Items></m:GetItemResponseMessage>");
 	mfs_item_free(it);
 }

@@ -97,6 +97,10 @@ void ews_find_items(struct ews_call *call, const char *folder,
 		    const xmlNode *view, GCompareFunc order,
 		    ews_find_write_fn write, void *data);
 
+/* Whether a request's ItemShape (NULL: none) asks for MimeContent
+ * (server-items.c), for messages and PIM items alike. */
+bool ews_shape_wants_mime(const xmlNode *shape);
+
 /* Item ids (server-itemid.c): base64 of "mfsI:", the store's id and the
  * folder path.  Caller owns the result. */
 char *ews_item_id(const char *folder, const char *id);
