@@ -128,9 +128,8 @@ bool ews_shape_wants_mime(const xmlNode *shape)
 	return false;
 }
 
-/* The item `id` of `folder` as the store has it now, or NULL. */
-static struct mfs_item *find_one(struct ews_call *call, const char *folder,
-				 const char *id)
+struct mfs_item *ews_store_item(struct ews_call *call, const char *folder,
+				const char *id)
 {
 	struct mfs_sync_result *res = NULL;
 	struct mfs_item *found = NULL;
@@ -173,7 +172,7 @@ int ews_op_get_item(struct ews_call *call)
 		/* the folder comes from the client: only the store's own
 		   folders are looked at */
 		if (ews_folder_known(call, folder))
-			it = find_one(call, folder, id);
+			it = ews_store_item(call, folder, id);
 		if (!it) {
 			ews_error_message(call->out, "GetItem",
 					  "ErrorItemNotFound",

@@ -216,24 +216,6 @@ void ews_pim_find(struct ews_call *call, const char *folder,
 	ews_find_items(call, folder, view, by_id, write_found, &kind);
 }
 
-/* The item `id` of `folder` as the store has it now, or NULL. */
-static struct mfs_item *find_one(struct ews_call *call, const char *folder,
-				 const char *id)
-{
-	struct mfs_sync_result *res = NULL;
-	struct mfs_item *found = NULL;
-
-	if (mfs_store_sync(call->ctx->store, folder, NULL, &res, NULL) < 0)
-		return NULL;
-	for (guint i = 0; i < res->changed->len && !found; i++) {
-		const struct mfs_item *it = res->changed->pdata[i];
-		if (strcmp(it->id, id) == 0)
-			found = mfs_item_dup(it);
-	}
-	mfs_sync_result_free(&res);
-	return found;
-}
-
 /* The item an ItemId of ours names, with its folder's kind; NULL after
  * writing the error message of `op`.  *id_r and *folder_r: caller owns. */
 static struct mfs_item *resolve(struct ews_call *call, const char *op,
@@ -254,7 +236,7 @@ static struct mfs_item *resolve(struct ews_call *call, const char *op,
 	   of these kinds are looked at */
 	*kind_r = ews_pim_folder_kind(call, *folder_r);
 	if (ews_pim_kind(*kind_r))
-		it = find_one(call, *folder_r, *id_r);
+		it = ews_store_item(call, *folder_r, *id_r);
 	if (!it)
 		ews_error_message(call->out, op, "ErrorItemNotFound",
 				  "The specified object was not found in the "

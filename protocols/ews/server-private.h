@@ -97,6 +97,11 @@ void ews_find_items(struct ews_call *call, const char *folder,
 		    const xmlNode *view, GCompareFunc order,
 		    ews_find_write_fn write, void *data);
 
+/* The item `id` of store folder `folder` as the store has it now, or NULL
+ * when it has none (server-items.c).  Caller owns the result. */
+struct mfs_item *ews_store_item(struct ews_call *call, const char *folder,
+				const char *id);
+
 /* Whether a request's ItemShape (NULL: none) asks for MimeContent
  * (server-items.c), for messages and PIM items alike. */
 bool ews_shape_wants_mime(const xmlNode *shape);
