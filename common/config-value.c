@@ -7,6 +7,18 @@
 #include <string.h>
 #include <sys/stat.h>
 
+int config_invalid(GError **err, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	g_autofree char *msg = g_strdup_vprintf(fmt, ap);
+	va_end(ap);
+	g_set_error_literal(err, G_KEY_FILE_ERROR,
+			    G_KEY_FILE_ERROR_INVALID_VALUE, msg);
+	return -EINVAL;
+}
+
 char *config_value(GKeyFile *kf, const char *group, const char *key)
 {
 	char *v = kf && group ? g_key_file_get_string(kf, group, key, NULL)

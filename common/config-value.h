@@ -12,6 +12,10 @@
 #include <glib.h>
 #include <stdbool.h>
 
+/* Set *err (may be NULL) to an invalid-value error of the accounts file
+ * saying `fmt`, and return -EINVAL, for one-line returns. */
+int config_invalid(GError **err, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+
 /* The value of `key` in `group`, trimmed and without a trailing comment;
  * NULL when missing or empty.  `kf` may be NULL.  Caller owns the result. */
 char *config_value(GKeyFile *kf, const char *group, const char *key);

@@ -93,3 +93,33 @@ bad:
 	g_string_free(out, TRUE);
 	return -EINVAL;
 }
+
+unsigned name_ctx_at(int depth)
+{
+	return depth == 0 ? NAME_CTX_TOP : NAME_CTX_IN_MAIL;
+}
+
+/* NAME_MAX, and how much of a longer name is kept before its hash. */
+#define NAME_BYTES_MAX 255
+#define NAME_BYTES_KEPT 200
+
+/* Takes and returns an owned string. */
+static char *shorten(char *name)
+{
+	size_t keep = NAME_BYTES_KEPT;
+
+	if (strlen(name) <= NAME_BYTES_MAX)
+		return name;
+	while (keep > 0 && ((unsigned char)name[keep] & 0xC0) == 0x80)
+		keep--;
+	g_autofree char *sum = g_compute_checksum_for_string(G_CHECKSUM_SHA256,
+							     name, -1);
+	char *out = g_strdup_printf("%.*s~%.16s", (int)keep, name, sum);
+	g_free(name);
+	return out;
+}
+
+char *name_escape_at(const char *component, int depth)
+{
+	return shorten(name_escape(component, name_ctx_at(depth)));
+}

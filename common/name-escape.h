@@ -46,4 +46,21 @@ char *name_escape(const char *component, unsigned ctx);
  */
 int name_unescape(const char *filename, unsigned ctx, char **component_r);
 
+/*
+ * The ctx of the component `depth` levels below the top of a folder path
+ * (0: a folder at the root of the mount).  Every deeper folder's directory
+ * sits inside a mail folder's, where cur, new and tmp are taken.
+ */
+unsigned name_ctx_at(int depth);
+
+/*
+ * name_escape() of the component at `depth` of a folder path, made to fit
+ * a file name (255 bytes): a longer one keeps at most its first 200 bytes,
+ * cut at a UTF-8 character boundary, followed by '~' and 16 hex digits of
+ * the SHA-256 of the whole escaped name, so that it stays unique.  Such a
+ * name does not unescape: the caller's folder map must lead back to the
+ * server's name.  Caller owns the result.
+ */
+char *name_escape_at(const char *component, int depth);
+
 #endif

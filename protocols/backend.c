@@ -57,6 +57,19 @@ int mfs_error_set(struct mfs_error *e, int rc, enum mfs_err_scope scope,
 	return rc;
 }
 
+int mfs_open_outcome(int rc, const struct mfs_error *e, GError **err)
+{
+	if (rc < 0 && e->retry != MFS_ERR_FINAL &&
+	    e->scope == MFS_ERR_ACCOUNT) {
+		log_warnx("%s; working offline until it answers", e->msg);
+		return 0;
+	}
+	if (rc < 0)
+		g_set_error(err, G_FILE_ERROR, G_FILE_ERROR_FAILED, "%s",
+			    e->msg[0] ? e->msg : g_strerror(-rc));
+	return rc;
+}
+
 /* Trace a call's outcome; the result passes through unchanged. */
 static int traced(struct mfs_store *st, const char *what, const char *folder,
 		  const char *id, int rc)

@@ -383,4 +383,14 @@ int mfs_error_set(struct mfs_error *e, int rc, enum mfs_err_scope scope,
 		  enum mfs_err_retry retry, const char *fmt, ...)
 	G_GNUC_PRINTF(5, 6);
 
+/*
+ * What open() makes of its first exchange with the server (outcome `rc`
+ * and `e`), which it makes so that a wrong password or certificate is said
+ * at mount time: 0 when it worked, and also when the account is only
+ * unreachable for now (a warning is logged; the cache still shows what it
+ * holds and the backend tries again later).  Else returns `rc` with e's
+ * message, or strerror when it has none, in *err.
+ */
+int mfs_open_outcome(int rc, const struct mfs_error *e, GError **err);
+
 #endif

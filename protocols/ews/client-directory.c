@@ -159,6 +159,7 @@ int ewsc_dir_lookup(struct mfs_backend *be, const char *folder,
 {
 	struct ewsc_response *res = NULL;
 	struct ewsc_status st;
+	xmlNode *m = NULL;
 	GString *req;
 	int rc;
 
@@ -166,28 +167,18 @@ int ewsc_dir_lookup(struct mfs_backend *be, const char *folder,
 		return mfs_error_set(e, -ENOENT, MFS_ERR_FOLDER, MFS_ERR_FINAL,
 				     "%s is not a directory", folder);
 	req = request(query);
-	rc = ewsc_call(be, "ResolveNames", req, &res, e);
+	rc = ewsc_call_one(be, "ResolveNames", req, MFS_ERR_FOLDER, &res, &m,
+			   e);
 	g_string_free(req, TRUE);
 	if (rc < 0)
 		return rc;
-	xmlNode *m = res->msgs->len ? res->msgs->pdata[0] : NULL;
-	if (!m) {
-		ewsc_response_free(&res);
-		return mfs_error_set(e, -EPROTO, MFS_ERR_FOLDER,
-				     MFS_ERR_TRANSIENT,
-				     "ResolveNames: no answer");
-	}
 	ewsc_status_of(m, &st);
 	GPtrArray *out = g_ptr_array_new_with_free_func(mfs_dir_entry_free);
 	if (!strcmp(st.code, "ErrorNameResolutionNoResults")) {
 		rc = 0;
 	} else if (st.rc < 0 &&
 		   strcmp(st.code, "ErrorNameResolutionMultipleResults")) {
-		enum mfs_err_scope scope;
-		enum mfs_err_retry retry;
-		ewsc_code_to_errno(st.code, &scope, &retry);
-		rc = mfs_error_set(e, st.rc, scope, retry,
-				   "ResolveNames: %s %s", st.code, st.text);
+		rc = ewsc_status_error(&st, "ResolveNames", NULL, e);
 	} else {
 		/* one match, or several: the resolutions given either way */
 		xmlNode *set = ews_child(m, EWS_NS_M, "ResolutionSet");

@@ -10,7 +10,7 @@
  *
  * The tree shown is that under msgfolderroot (the top of the information
  * store).  A path is the DisplayNames from there joined with '/', each
- * made a file name by name_escape() as the IMAP client does; the inbox is
+ * made a file name by name_escape_at() as the IMAP client does; the inbox is
  * "INBOX" whatever its DisplayName, as the mount's contract says.
  * Folders of other classes (tasks, notes, search folders) are left out
  * with everything below them.
@@ -62,29 +62,6 @@ static void node_free(gpointer p)
 	g_free(n->parent);
 	g_free(n->name);
 	g_free(n);
-}
-
-static unsigned ctx_at(int depth)
-{
-	return depth == 0 ? NAME_CTX_TOP : NAME_CTX_IN_MAIL;
-}
-
-/* A component longer than a file name can be is cut at a character
- * boundary and given a hash of the whole, so it stays unique.  Takes and
- * returns an owned string. */
-static char *shorten(char *name)
-{
-	size_t len = strlen(name), keep = 200;
-
-	if (len <= 255)
-		return name;
-	while (keep > 0 && ((unsigned char)name[keep] & 0xC0) == 0x80)
-		keep--;
-	g_autofree char *sum = g_compute_checksum_for_string(G_CHECKSUM_SHA256,
-							     name, -1);
-	char *out = g_strdup_printf("%.*s~%.16s", (int)keep, name, sum);
-	g_free(name);
-	return out;
 }
 
 static enum mfs_folder_kind kind_of(const xmlNode *f)
@@ -159,6 +136,7 @@ static int hierarchy(struct mfs_backend *be, GPtrArray *nodes,
 	for (int page = 0; page < HIERARCHY_PAGES; page++) {
 		struct ewsc_response *res = NULL;
 		struct ewsc_status st;
+		xmlNode *m = NULL;
 		GString *req = ewsc_req_begin();
 		int rc;
 
@@ -178,17 +156,11 @@ static int hierarchy(struct mfs_backend *be, GPtrArray *nodes,
 		}
 		g_string_append(req, "</m:SyncFolderHierarchy>");
 		ewsc_req_end(req);
-		rc = ewsc_call(be, "SyncFolderHierarchy", req, &res, e);
+		rc = ewsc_call_one(be, "SyncFolderHierarchy", req,
+				   MFS_ERR_ACCOUNT, &res, &m, e);
 		g_string_free(req, TRUE);
 		if (rc < 0)
 			return rc;
-		xmlNode *m = res->msgs->len ? res->msgs->pdata[0] : NULL;
-		if (!m) {
-			ewsc_response_free(&res);
-			return mfs_error_set(e, -EPROTO, MFS_ERR_ACCOUNT,
-					     MFS_ERR_TRANSIENT,
-					     "SyncFolderHierarchy: no answer");
-		}
 		ewsc_status_of(m, &st);
 		if (st.rc < 0) {
 			ewsc_response_free(&res);
@@ -247,7 +219,7 @@ static void walk(struct walk *w, const char *parent_id, const char *prefix,
 			continue;
 		char *comp = depth == 0 && !g_strcmp0(n->id, w->inbox)
 			? g_strdup("INBOX")
-			: shorten(name_escape(n->name, ctx_at(depth)));
+			: name_escape_at(n->name, depth);
 		char *path = *prefix ? g_strconcat(prefix, "/", comp, NULL)
 				     : g_strdup(comp);
 		g_free(comp);
@@ -350,7 +322,8 @@ static int split(struct mfs_backend *be, const char *path, char **parent_r,
 
 	for (const char *p = path; *p; p++)
 		depth += *p == '/';
-	if (name_unescape(slash ? slash + 1 : path, ctx_at(depth), name_r) < 0)
+	if (name_unescape(slash ? slash + 1 : path, name_ctx_at(depth),
+			  name_r) < 0)
 		return mfs_error_set(e, -EINVAL, MFS_ERR_FOLDER, MFS_ERR_FINAL,
 				     "'%s' cannot be a folder name", path);
 	*parent_r = NULL;
@@ -381,19 +354,14 @@ static int folder_call(struct mfs_backend *be, const char *op,
 {
 	struct ewsc_response *res = NULL;
 	struct ewsc_status st;
+	xmlNode *m = NULL;
 	int rc;
 
 	ewsc_req_end(req);
-	rc = ewsc_call(be, op, req, &res, e);
+	rc = ewsc_call_one(be, op, req, MFS_ERR_FOLDER, &res, &m, e);
 	g_string_free(req, TRUE);
 	if (rc < 0)
 		return rc;
-	xmlNode *m = res->msgs->len ? res->msgs->pdata[0] : NULL;
-	if (!m) {
-		ewsc_response_free(&res);
-		return mfs_error_set(e, -EPROTO, MFS_ERR_FOLDER,
-				     MFS_ERR_TRANSIENT, "%s: no answer", op);
-	}
 	ewsc_status_of(m, &st);
 	if (st.rc == 0 && new_id_r) {
 		xmlNode *fid = ewsc_find(m, "FolderId");

@@ -345,3 +345,23 @@ int ewsc_call(struct mfs_backend *be, const char *op, const GString *req,
 		return 0;
 	}
 }
+
+int ewsc_call_one(struct mfs_backend *be, const char *op, const GString *req,
+		  enum mfs_err_scope scope, struct ewsc_response **res_r,
+		  xmlNode **msg_r, struct mfs_error *e)
+{
+	int rc;
+
+	*res_r = NULL;
+	rc = ewsc_call(be, op, req, res_r, e);
+
+	if (rc < 0)
+		return rc;
+	if ((*res_r)->msgs->len == 0) {
+		ewsc_response_free(res_r);
+		return mfs_error_set(e, -EPROTO, scope, MFS_ERR_TRANSIENT,
+				     "%s: no answer", op);
+	}
+	*msg_r = (*res_r)->msgs->pdata[0];
+	return 0;
+}

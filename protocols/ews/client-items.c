@@ -177,6 +177,7 @@ int ewsc_append(struct mfs_backend *be, const char *folder, int fd,
 	g_autofree char *fid = NULL, *buf = NULL, *msgid = NULL;
 	struct ewsc_response *res = NULL;
 	struct ewsc_status st;
+	xmlNode *m = NULL;
 	size_t len = 0;
 	int rc;
 
@@ -205,26 +206,15 @@ int ewsc_append(struct mfs_backend *be, const char *folder, int fd,
 	ewsc_req_new_item_flags(req, flags);
 	g_string_append(req, "</t:Message></m:Items></m:CreateItem>");
 	ewsc_req_end(req);
-	rc = ewsc_call(be, "CreateItem", req, &res, e);
+	rc = ewsc_call_one(be, "CreateItem", req, MFS_ERR_ITEM, &res, &m, e);
 	g_string_free(req, TRUE);
 	if (rc < 0)
 		return rc;
-	xmlNode *m = res->msgs->len ? res->msgs->pdata[0] : NULL;
-	if (m)
-		ewsc_status_of(m, &st);
-	g_autofree char *iid = m && st.rc == 0 ? new_item_id(m) : NULL;
+	ewsc_status_of(m, &st);
+	g_autofree char *iid = st.rc == 0 ? new_item_id(m) : NULL;
 	ewsc_response_free(&res);
-	if (!m)
-		return mfs_error_set(e, -EPROTO, MFS_ERR_ITEM,
-				     MFS_ERR_TRANSIENT, "CreateItem: no answer");
-	if (st.rc < 0) {
-		enum mfs_err_scope scope;
-		enum mfs_err_retry retry;
-		ewsc_code_to_errno(st.code, &scope, &retry);
-		return mfs_error_set(e, st.rc, scope, retry,
-				     "CreateItem in %s: %s %s", folder,
-				     st.code, st.text);
-	}
+	if (st.rc < 0)
+		return ewsc_status_error(&st, "CreateItem", folder, e);
 	if (!iid)
 		return mfs_error_set(e, -EPROTO, MFS_ERR_ITEM,
 				     MFS_ERR_TRANSIENT,
@@ -281,12 +271,7 @@ int ewsc_set_flags_batch(struct mfs_backend *be, const char *folder,
 		ewsc_status_of(res->msgs->pdata[i], &st);
 		rcs[i] = st.rc;
 		if (st.rc < 0 && st.rc != -ENOENT) {
-			enum mfs_err_scope scope;
-			enum mfs_err_retry retry;
-			ewsc_code_to_errno(st.code, &scope, &retry);
-			rc = mfs_error_set(e, st.rc, scope, retry,
-					   "UpdateItem in %s: %s %s", folder,
-					   st.code, st.text);
+			rc = ewsc_status_error(&st, "UpdateItem", folder, e);
 			continue;
 		}
 		if (st.rc < 0)
@@ -363,12 +348,7 @@ int ewsc_remove_batch(struct mfs_backend *be, const char *folder,
 			forget(be, folder, ids[i]);
 			continue;
 		}
-		enum mfs_err_scope scope;
-		enum mfs_err_retry retry;
-		ewsc_code_to_errno(st.code, &scope, &retry);
-		rc = mfs_error_set(e, st.rc, scope, retry,
-				   "DeleteItem in %s: %s %s", folder, st.code,
-				   st.text);
+		rc = ewsc_status_error(&st, "DeleteItem", folder, e);
 	}
 	if (rc == 0 && res->msgs->len != n)
 		rc = mfs_error_set(e, -EPROTO, MFS_ERR_FOLDER,

@@ -28,7 +28,6 @@
 
 /* A .vcf or .ics past this is not a plausible contact or event. */
 #define PIM_MAX (8u * 1024 * 1024)
-#define SYNC_PAGES_MAX 20000
 
 bool ewsc_pim_kind(enum mfs_folder_kind kind)
 {
@@ -59,18 +58,6 @@ static char *pim_id(const char *item_id, enum mfs_folder_kind kind)
 	g_autofree char *base = ewsc_id_from_item(item_id);
 
 	return g_strconcat(base, ewsc_pim_suffix(kind), NULL);
-}
-
-/* The failure of one response message, as an errno set in `e`. */
-static int status_error(const struct ewsc_status *st, const char *op,
-			const char *folder, struct mfs_error *e)
-{
-	enum mfs_err_scope scope;
-	enum mfs_err_retry retry;
-
-	ewsc_code_to_errno(st->code, &scope, &retry);
-	return mfs_error_set(e, st->rc, scope, retry, "%s in %s: %s %s", op,
-			     folder, st->code, st->text);
 }
 
 /* When the item was last changed, from LastModifiedTime or
@@ -250,77 +237,12 @@ static void read_changes(struct run *r, const xmlNode *changes)
 	}
 }
 
-static GString *page_request(const char *fid, const char *state)
+/* One page: its changes only noted, the content made once all pages
+ * are read (an item changed twice is made once). */
+static int pim_page(const xmlNode *changes, void *data, struct mfs_error *e)
 {
-	GString *req = ewsc_req_begin();
-
-	g_string_append(req, "<m:SyncFolderItems><m:ItemShape>"
-			"<t:BaseShape>IdOnly</t:BaseShape></m:ItemShape>"
-			"<m:SyncFolderId>");
-	ewsc_req_id(req, "t:FolderId", fid);
-	g_string_append(req, "</m:SyncFolderId>");
-	if (state) {
-		g_string_append(req, "<m:SyncState>");
-		ews_escape(req, state);
-		g_string_append(req, "</m:SyncState>");
-	}
-	g_string_append_printf(req, "<m:MaxChangesReturned>%d"
-			       "</m:MaxChangesReturned>"
-			       "<m:SyncScope>NormalItems</m:SyncScope>"
-			       "</m:SyncFolderItems>", EWS_SYNC_PAGE);
-	ewsc_req_end(req);
-	return req;
-}
-
-/* Every page from *state (NULL: from scratch); *state is the last. */
-static int pages(struct run *r, char **state, struct mfs_error *e)
-{
-	for (int n = 0; n < SYNC_PAGES_MAX; n++) {
-		struct ewsc_response *res = NULL;
-		struct ewsc_status st;
-		GString *req = page_request(r->fid, *state);
-		int rc = ewsc_call(r->be, "SyncFolderItems", req, &res, e);
-
-		g_string_free(req, TRUE);
-		if (rc < 0)
-			return rc;
-		xmlNode *m = res->msgs->len ? res->msgs->pdata[0] : NULL;
-		if (!m) {
-			ewsc_response_free(&res);
-			return mfs_error_set(e, -EPROTO, MFS_ERR_FOLDER,
-					     MFS_ERR_TRANSIENT,
-					     "SyncFolderItems: no answer");
-		}
-		ewsc_status_of(m, &st);
-		if (st.rc < 0) {
-			rc = status_error(&st, "SyncFolderItems", r->folder,
-					  e);
-			ewsc_response_free(&res);
-			return rc;
-		}
-		g_autofree char *next = ewsc_text(m, "SyncState");
-		g_autofree char *last = ewsc_text(m, "IncludesLastItemInRange");
-		xmlNode *changes = ews_child(m, EWS_NS_M, "Changes");
-		bool empty = ews_first_element(changes) == NULL;
-		read_changes(r, changes);
-		ewsc_response_free(&res);
-		if (!next || !*next)
-			return mfs_error_set(e, -EPROTO, MFS_ERR_FOLDER,
-					     MFS_ERR_TRANSIENT,
-					     "SyncFolderItems: no SyncState");
-		g_free(*state);
-		*state = g_steal_pointer(&next);
-		if (!last || strcmp(last, "false"))
-			return 0;
-		if (empty)
-			return mfs_error_set(e, -EPROTO, MFS_ERR_FOLDER,
-					     MFS_ERR_TRANSIENT,
-					     "SyncFolderItems: more changes "
-					     "promised, none given");
-	}
-	return mfs_error_set(e, -EPROTO, MFS_ERR_FOLDER, MFS_ERR_TRANSIENT,
-			     "SyncFolderItems: more than %d pages",
-			     SYNC_PAGES_MAX);
+	read_changes(data, changes);
+	return 0;
 }
 
 /* Remember item `id` with `c` as its content: in the table (lock taken
@@ -441,26 +363,22 @@ int ewsc_pim_sync(struct mfs_backend *be, const char *folder,
 		  const char *state, struct mfs_sync_result **res_r,
 		  struct mfs_error *e)
 {
-	g_autofree char *sum = g_compute_checksum_for_string(G_CHECKSUM_SHA256,
-							     fid, -1);
-	g_autofree char *tag = g_strndup(sum, 16);
-	g_autofree char *ews_state = NULL;
+	g_autofree char *tag = NULL, *ews_state = NULL;
 	struct run r = { be, folder, fid, kind, false, NULL, NULL };
-	size_t tl = strlen(tag);
 	int rc;
 
-	if (state && !strncmp(state, tag, tl) && state[tl] == ':' &&
-	    state[tl + 1])
-		ews_state = g_strdup(state + tl + 1);
+	ewsc_sync_state_split(fid, state, &tag, &ews_state);
 	run_init(&r, ews_state == NULL);
-	rc = pages(&r, &ews_state, e);
+	rc = ewsc_sync_pages(be, folder, fid, false, &ews_state, pim_page, &r,
+			     e);
 	if (rc == -ESTALE && !r.full) {
 		log_info("ews: %s: the server no longer knows the sync state; "
 			 "reading the folder again", folder);
 		run_clear(&r);
 		run_init(&r, true);
 		g_clear_pointer(&ews_state, g_free);
-		rc = pages(&r, &ews_state, e);
+		rc = ewsc_sync_pages(be, folder, fid, false, &ews_state,
+				     pim_page, &r, e);
 	}
 	if (rc == 0)
 		rc = complete(&r, e);
@@ -562,19 +480,17 @@ static int call_one(struct mfs_backend *be, const char *op, GString *req,
 {
 	struct ewsc_response *res = NULL;
 	struct ewsc_status st;
+	xmlNode *m = NULL;
 	int rc;
 
 	ewsc_req_end(req);
-	rc = ewsc_call(be, op, req, &res, e);
+	rc = ewsc_call_one(be, op, req, MFS_ERR_ITEM, &res, &m, e);
 	g_string_free(req, TRUE);
 	if (rc < 0)
 		return rc;
-	xmlNode *m = res->msgs->len ? res->msgs->pdata[0] : NULL;
-	if (!m)
-		rc = mfs_error_set(e, -EPROTO, MFS_ERR_ITEM, MFS_ERR_TRANSIENT,
-				   "%s: no answer", op);
-	else if (ewsc_status_of(m, &st), st.rc < 0)
-		rc = status_error(&st, op, folder, e);
+	ewsc_status_of(m, &st);
+	if (st.rc < 0)
+		rc = ewsc_status_error(&st, op, folder, e);
 	else if (iid_r) {
 		xmlNode *items = ews_child(m, EWS_NS_M, "Items");
 		xmlNode *id = ews_child(ews_first_element(items), EWS_NS_T,

@@ -147,6 +147,11 @@ void ewsc_response_free(struct ewsc_response **res);
 /* The outcome of one response message (ResponseClass, ResponseCode,
  * MessageText, BackOffMilliseconds). */
 void ewsc_status_of(const xmlNode *msg, struct ewsc_status *st);
+/* A failed response message `st` of `op` on `folder` (NULL when the
+ * operation works on none) set in `e` with the scope and retry of its
+ * ResponseCode.  Returns st->rc. */
+int ewsc_status_error(const struct ewsc_status *st, const char *op,
+		      const char *folder, struct mfs_error *e);
 /* The errno of an EWS ResponseCode, and how far it reaches and whether
  * to retry.  Unknown codes are -EIO, final, item scope. */
 int ewsc_code_to_errno(const char *code, enum mfs_err_scope *scope_r,
@@ -167,6 +172,14 @@ xmlNode *ewsc_find(const xmlNode *node, const char *name);
  * logs.  Returns 0 with *res_r (caller owns), or -errno with `e` set. */
 int ewsc_call(struct mfs_backend *be, const char *op, const GString *req,
 	     struct ewsc_response **res_r, struct mfs_error *e);
+/* ewsc_call() of an operation that answers with one response message:
+ * *msg_r is the first, borrowed from *res_r (caller owns).  An answer
+ * holding none fails with -EPROTO, of `scope` since what failed is
+ * whatever the operation works on.  Returns 0 or -errno with `e` set
+ * (*res_r then NULL). */
+int ewsc_call_one(struct mfs_backend *be, const char *op, const GString *req,
+		  enum mfs_err_scope scope, struct ewsc_response **res_r,
+		  xmlNode **msg_r, struct mfs_error *e);
 void ewsc_http_init(void);
 
 /* ---- client-ids.c ---- */
@@ -251,6 +264,27 @@ int ewsc_get_items(struct mfs_backend *be, const char *const *item_ids,
 /* Decode a t:MimeContent, bounded by EWS_MIME_MAX.  *buf_r caller owns.
  * 0, or -EBADMSG / -EFBIG. */
 int ewsc_mime_decode(const xmlNode *mime, guchar **buf_r, size_t *len_r);
+
+/* ---- client-sync.c: SyncFolderItems, shared by mail and PIM folders ---- */
+
+/* The tag of FolderId `fid` in *tag_r, and in *ews_state_r the server's
+ * SyncState that the cache's `state` holds when it was made for that
+ * folder, else NULL (from scratch).  Caller owns both. */
+void ewsc_sync_state_split(const char *fid, const char *state, char **tag_r,
+			   char **ews_state_r);
+/* What one page's m:Changes (borrowed for the call) mean to the caller.
+ * Returns 0, or -errno with `e` set, which ends the paging. */
+typedef int (*ewsc_changes_fn)(const xmlNode *changes, void *data,
+			       struct mfs_error *e);
+/* Every SyncFolderItems page of FolderId `fid` (`folder` is its path, for
+ * messages) from *state_r (NULL: from scratch) on, each page's changes
+ * handed to `changes` with `data`; *state_r (caller owns) is the last
+ * state the server gave.  With `props` the items come with the properties
+ * of ewsc_req_item_props(), else with their ids only.  Returns 0, or
+ * -errno with `e` set: -ESTALE when the server no longer knows *state_r. */
+int ewsc_sync_pages(struct mfs_backend *be, const char *folder,
+		    const char *fid, bool props, char **state_r,
+		    ewsc_changes_fn changes, void *data, struct mfs_error *e);
 
 /* ---- client-sync.c, client-items.c, client-watch.c: the members ---- */
 

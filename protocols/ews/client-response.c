@@ -150,6 +150,20 @@ void ewsc_status_of(const xmlNode *msg, struct ewsc_status *st)
 	st->backoff_ms = backoff_of(msg);
 }
 
+int ewsc_status_error(const struct ewsc_status *st, const char *op,
+		      const char *folder, struct mfs_error *e)
+{
+	enum mfs_err_scope scope;
+	enum mfs_err_retry retry;
+
+	ewsc_code_to_errno(st->code, &scope, &retry);
+	if (!folder)
+		return mfs_error_set(e, st->rc, scope, retry, "%s: %s %s", op,
+				     st->code, st->text);
+	return mfs_error_set(e, st->rc, scope, retry, "%s in %s: %s %s", op,
+			     folder, st->code, st->text);
+}
+
 void ewsc_response_free(struct ewsc_response **res)
 {
 	if (!*res)

@@ -1,6 +1,7 @@
 /*
- * client-sync.c - one folder's changes: SyncFolderItems, paged, and the
- * content of new items fetched to learn their exact sizes.
+ * client-sync.c - one folder's changes: SyncFolderItems, paged (the
+ * paging serves contacts and calendar folders too), and the content of
+ * new mail items fetched to learn their exact sizes.
  *
  * Specs: [MS-OXWSSYNC] 3.1.4.2 (SyncFolderItems: SyncState,
  * MaxChangesReturned, IncludesLastItemInRange, Create/Update/Delete/
@@ -57,11 +58,18 @@ static void pending_free(gpointer p)
 	g_free(pd);
 }
 
-static char *folder_tag(const char *fid)
+void ewsc_sync_state_split(const char *fid, const char *state, char **tag_r,
+			   char **ews_state_r)
 {
 	g_autofree char *sum = g_compute_checksum_for_string(G_CHECKSUM_SHA256,
 							     fid, -1);
-	return g_strndup(sum, 16);
+	size_t tl = 16;
+
+	*tag_r = g_strndup(sum, tl);
+	*ews_state_r = NULL;
+	if (state && !strncmp(state, *tag_r, tl) && state[tl] == ':' &&
+	    state[tl + 1])
+		*ews_state_r = g_strdup(state + tl + 1);
 }
 
 static void record(struct run *r, struct pending *pd)
@@ -259,13 +267,15 @@ static void read_changes(struct run *r, const xmlNode *changes,
 	}
 }
 
-static GString *page_request(const char *fid, const char *state)
+static GString *page_request(const char *fid, bool props,
+			     const char *state)
 {
 	GString *req = ewsc_req_begin();
 
 	g_string_append(req, "<m:SyncFolderItems><m:ItemShape>"
 			"<t:BaseShape>IdOnly</t:BaseShape>");
-	ewsc_req_item_props(req);
+	if (props)
+		ewsc_req_item_props(req);
 	g_string_append(req, "</m:ItemShape><m:SyncFolderId>");
 	ewsc_req_id(req, "t:FolderId", fid);
 	g_string_append(req, "</m:SyncFolderId>");
@@ -282,53 +292,42 @@ static GString *page_request(const char *fid, const char *state)
 	return req;
 }
 
-/* Every page from `*state` (NULL: from scratch) on; *state is the last. */
-static int pages(struct run *r, const char *fid, char **state,
-		 struct mfs_error *e)
+int ewsc_sync_pages(struct mfs_backend *be, const char *folder,
+		    const char *fid, bool props, char **state_r,
+		    ewsc_changes_fn changes, void *data, struct mfs_error *e)
 {
 	for (int n = 0; n < SYNC_PAGES_MAX; n++) {
 		struct ewsc_response *res = NULL;
 		struct ewsc_status st;
-		GString *req = page_request(fid, *state);
-		int rc = ewsc_call(r->be, "SyncFolderItems", req, &res, e);
+		xmlNode *m = NULL;
+		GString *req = page_request(fid, props, *state_r);
+		int rc = ewsc_call_one(be, "SyncFolderItems", req,
+				       MFS_ERR_FOLDER, &res, &m, e);
 
 		g_string_free(req, TRUE);
 		if (rc < 0)
 			return rc;
-		xmlNode *m = res->msgs->len ? res->msgs->pdata[0] : NULL;
-		if (!m) {
-			ewsc_response_free(&res);
-			return mfs_error_set(e, -EPROTO, MFS_ERR_FOLDER,
-					     MFS_ERR_TRANSIENT,
-					     "SyncFolderItems: no answer");
-		}
 		ewsc_status_of(m, &st);
 		if (st.rc < 0) {
-			enum mfs_err_scope scope;
-			enum mfs_err_retry retry;
-			ewsc_code_to_errno(st.code, &scope, &retry);
+			rc = ewsc_status_error(&st, "SyncFolderItems", folder,
+					       e);
 			ewsc_response_free(&res);
-			return mfs_error_set(e, st.rc, scope, retry,
-					     "SyncFolderItems %s: %s %s",
-					     r->folder, st.code, st.text);
+			return rc;
 		}
 		g_autofree char *next = ewsc_text(m, "SyncState");
 		g_autofree char *last = ewsc_text(m, "IncludesLastItemInRange");
-		xmlNode *changes = ews_child(m, EWS_NS_M, "Changes");
-		GPtrArray *page = g_ptr_array_new_with_free_func(pending_free);
-		read_changes(r, changes, page);
-		bool empty = ews_first_element(changes) == NULL;
+		xmlNode *page = ews_child(m, EWS_NS_M, "Changes");
+		bool empty = ews_first_element(page) == NULL;
+		rc = changes(page, data, e);
 		ewsc_response_free(&res);
-		rc = complete(r, page, e);
-		g_ptr_array_unref(page);
 		if (rc < 0)
 			return rc;
 		if (!next || !*next)
 			return mfs_error_set(e, -EPROTO, MFS_ERR_FOLDER,
 					     MFS_ERR_TRANSIENT,
 					     "SyncFolderItems: no SyncState");
-		g_free(*state);
-		*state = g_steal_pointer(&next);
+		g_free(*state_r);
+		*state_r = g_steal_pointer(&next);
 		if (!last || strcmp(last, "false"))
 			return 0;
 		if (empty)
@@ -340,6 +339,21 @@ static int pages(struct run *r, const char *fid, char **state,
 	return mfs_error_set(e, -EPROTO, MFS_ERR_FOLDER, MFS_ERR_TRANSIENT,
 			     "SyncFolderItems: more than %d pages",
 			     SYNC_PAGES_MAX);
+}
+
+/* One page of a mail folder: its changes read, then what they still
+ * need fetched, before the next page moves the state past them. */
+static int mail_page(const xmlNode *changes, void *data,
+		     struct mfs_error *e)
+{
+	struct run *r = data;
+	GPtrArray *page = g_ptr_array_new_with_free_func(pending_free);
+	int rc;
+
+	read_changes(r, changes, page);
+	rc = complete(r, page, e);
+	g_ptr_array_unref(page);
+	return rc;
 }
 
 static struct mfs_item *item_of(const char *id, const struct ewsc_known *k)
@@ -435,16 +449,13 @@ int ewsc_sync(struct mfs_backend *be, const char *folder, const char *state,
 		(*res_r)->full = true;
 		return 0;
 	}
-	tag = folder_tag(fid);
-	size_t tl = strlen(tag);
-	if (state && !strncmp(state, tag, tl) && state[tl] == ':' &&
-	    state[tl + 1])
-		ews_state = g_strdup(state + tl + 1);
+	ewsc_sync_state_split(fid, state, &tag, &ews_state);
 	g_mutex_lock(&be->lock);
 	r.t = ewsc_table_get(be, folder, fid);
 	g_mutex_unlock(&be->lock);
 	run_init(&r, ews_state == NULL);
-	rc = pages(&r, fid, &ews_state, e);
+	rc = ewsc_sync_pages(be, folder, fid, true, &ews_state, mail_page, &r,
+			     e);
 	if (rc == -ESTALE && !r.full) {
 		/* the server forgot our state: start over, as a full sync */
 		log_info("ews: %s: the server no longer knows the sync state; "
@@ -452,7 +463,8 @@ int ewsc_sync(struct mfs_backend *be, const char *folder, const char *state,
 		run_clear(&r);
 		run_init(&r, true);
 		g_clear_pointer(&ews_state, g_free);
-		rc = pages(&r, fid, &ews_state, e);
+		rc = ewsc_sync_pages(be, folder, fid, true, &ews_state,
+				     mail_page, &r, e);
 	}
 	if (rc == 0)
 		*res_r = result(&r, tag, ews_state);

@@ -10,23 +10,9 @@
 
 #include "config-value.h"
 #include "fileutil.h"
-#include "log.h"
 
 #define DEFAULT_TIMEOUT 30
 #define DEFAULT_POLL 60
-
-static int bad(GError **err, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
-static int bad(GError **err, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	g_autofree char *msg = g_strdup_vprintf(fmt, ap);
-	va_end(ap);
-	g_set_error_literal(err, G_KEY_FILE_ERROR,
-			    G_KEY_FILE_ERROR_INVALID_VALUE, msg);
-	return -EINVAL;
-}
 
 static void cfg_clear(struct ewsc_cfg *cfg)
 {
@@ -58,14 +44,16 @@ static int parse_cfg(const struct mfs_account *acct, struct ewsc_cfg *cfg,
 	cfg->ca_file = config_value(kf, g, "ca_file");
 	cfg->token_cmd = config_value(kf, g, "oauth2_token_cmd");
 	if (!cfg->url)
-		return bad(err, "account %s: no url (https://HOST/EWS/"
-			   "Exchange.asmx)", acct->name);
+		return config_invalid(err, "account %s: no url "
+				      "(https://HOST/EWS/Exchange.asmx)",
+				      acct->name);
 	if (!g_uri_split(cfg->url, G_URI_FLAGS_NONE, &scheme, NULL, &host,
 			 &port, NULL, NULL, NULL, NULL) || !host || !*host ||
 	    (g_ascii_strcasecmp(scheme, "https") &&
 	     g_ascii_strcasecmp(scheme, "http")))
-		return bad(err, "url = %s: expected https://HOST/EWS/"
-			   "Exchange.asmx", cfg->url);
+		return config_invalid(err, "url = %s: expected "
+				      "https://HOST/EWS/Exchange.asmx",
+				      cfg->url);
 	if (config_bool(kf, g, "allow_plaintext", false, &cfg->plaintext,
 			err) < 0 ||
 	    config_uint(kf, g, "timeout", DEFAULT_TIMEOUT, 3600,
@@ -75,9 +63,10 @@ static int parse_cfg(const struct mfs_account *acct, struct ewsc_cfg *cfg,
 		return -EINVAL;
 	/* the password (or token) would cross the network in clear text */
 	if (!g_ascii_strcasecmp(scheme, "http") && !cfg->plaintext)
-		return bad(err, "url = %s: http:// sends the password in "
-			   "clear text; use https:// or set allow_plaintext "
-			   "= true", cfg->url);
+		return config_invalid(err, "url = %s: http:// sends the "
+				      "password in clear text; use https:// "
+				      "or set allow_plaintext = true",
+				      cfg->url);
 	if (!auth || !strcmp(auth, "basic")) {
 		cfg->auth = EWS_AUTH_BASIC;
 	} else if (!strcmp(auth, "ntlm")) {
@@ -85,21 +74,22 @@ static int parse_cfg(const struct mfs_account *acct, struct ewsc_cfg *cfg,
 	} else if (!strcmp(auth, "bearer")) {
 		cfg->auth = EWS_AUTH_BEARER;
 	} else {
-		return bad(err, "auth = %s: expected basic, ntlm or bearer",
-			   auth);
+		return config_invalid(err, "auth = %s: expected basic, ntlm "
+				      "or bearer", auth);
 	}
 	if (cfg->auth == EWS_AUTH_BEARER) {
 		if (!cfg->token_cmd)
-			return bad(err, "auth = bearer needs oauth2_token_cmd");
+			return config_invalid(err, "auth = bearer needs "
+					      "oauth2_token_cmd");
 		return 0;
 	}
 	if (!cfg->user)
-		return bad(err, "account %s: no user", acct->name);
+		return config_invalid(err, "account %s: no user", acct->name);
 	if (config_secret(kf, g, &cfg->password, err) < 0)
 		return -EINVAL;
 	if (!cfg->password)
-		return bad(err, "account %s: no password_file or "
-			   "password_cmd", acct->name);
+		return config_invalid(err, "account %s: no password_file or "
+				      "password_cmd", acct->name);
 	return 0;
 }
 
@@ -145,16 +135,8 @@ static int ews_open(const struct mfs_account *acct, struct mfs_backend **be_r,
 	/* one listing now, so that a wrong password or certificate is said
 	 * at mount time */
 	rc = ewsc_list_folders(be, NULL, &e);
-	if (rc < 0 && e.retry != MFS_ERR_FINAL && e.scope == MFS_ERR_ACCOUNT) {
-		/* unreachable now: the cache still shows what it holds */
-		log_warnx("%s; working offline until it answers", e.msg);
-		rc = 0;
-	}
-	if (rc < 0) {
-		g_set_error(err, G_FILE_ERROR, G_FILE_ERROR_FAILED, "%s",
-			    e.msg[0] ? e.msg : g_strerror(-rc));
+	if ((rc = mfs_open_outcome(rc, &e, err)) < 0)
 		goto fail;
-	}
 	*be_r = be;
 	return 0;
 fail:

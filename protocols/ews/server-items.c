@@ -15,11 +15,12 @@
 #include "server-pim.h"
 #include "server-private.h"
 
-/* One t:Message: its MimeContent only when `mime`. */
-static void write_item(struct ews_call *call, const char *folder,
-		       const struct mfs_item *it, bool mime)
+/* A t:Message of FindItem: properties only, never MimeContent. */
+static void write_message(struct ews_call *call, const char *folder,
+			  const struct mfs_item *it, void *data)
 {
-	ews_message_write(call, folder, it, mime);
+	(void)data;
+	ews_message_write(call, folder, it, false);
 }
 
 static gint newest_first(gconstpointer a, gconstpointer b)
@@ -32,6 +33,8 @@ static gint newest_first(gconstpointer a, gconstpointer b)
 	return strcmp(x->id, y->id);
 }
 
+/* A paging attribute; `fallback` when absent or not a number, as FindItem
+ * has always been lenient about its view. */
 static guint64 uint_attr(const xmlNode *node, const char *name,
 			 guint64 fallback)
 {
@@ -43,8 +46,9 @@ static guint64 uint_attr(const xmlNode *node, const char *name,
 	return n;
 }
 
-static void find_in(struct ews_call *call, const char *folder,
-		    const xmlNode *view)
+void ews_find_items(struct ews_call *call, const char *folder,
+		    const xmlNode *view, GCompareFunc order,
+		    ews_find_write_fn write, void *data)
 {
 	struct mfs_sync_result *res = NULL;
 	guint64 max = uint_attr(view, "MaxEntriesReturned", G_MAXINT32);
@@ -56,7 +60,7 @@ static void find_in(struct ews_call *call, const char *folder,
 				  g_strerror(-rc));
 		return;
 	}
-	g_ptr_array_sort(res->changed, newest_first);
+	g_ptr_array_sort(res->changed, order);
 	start = MIN(offset, res->changed->len);
 	count = MIN(max, res->changed->len - start);
 	g_string_append_printf(call->out, "<m:FindItemResponseMessage "
@@ -67,7 +71,7 @@ static void find_in(struct ews_call *call, const char *folder,
 		res->changed->len,
 		start + count >= res->changed->len ? "true" : "false");
 	for (guint64 i = start; i < start + count; i++)
-		write_item(call, folder, res->changed->pdata[i], false);
+		write(call, folder, res->changed->pdata[i], data);
 	g_string_append(call->out, "</t:Items></m:RootFolder>"
 			"</m:FindItemResponseMessage>");
 	mfs_sync_result_free(&res);
@@ -95,14 +99,14 @@ int ews_op_find_item(struct ews_call *call)
 					  "No mail folder has this id.");
 			continue;
 		}
-		find_in(call, path, view);
+		ews_find_items(call, path, view, newest_first, write_message,
+			       NULL);
 	}
 	g_string_append(call->out, "</m:ResponseMessages></m:FindItemResponse>");
 	return 0;
 }
 
-/* Whether the ItemShape asks for MimeContent. */
-static bool wants_mime(const xmlNode *shape)
+bool ews_shape_wants_mime(const xmlNode *shape)
 {
 	xmlNode *inc = ews_child(shape, EWS_NS_T, "IncludeMimeContent");
 	xmlNode *props = ews_child(shape, EWS_NS_T, "AdditionalProperties");
@@ -124,9 +128,8 @@ static bool wants_mime(const xmlNode *shape)
 	return false;
 }
 
-/* The item `id` of `folder` as the store has it now, or NULL. */
-static struct mfs_item *find_one(struct ews_call *call, const char *folder,
-				 const char *id)
+struct mfs_item *ews_store_item(struct ews_call *call, const char *folder,
+				const char *id)
 {
 	struct mfs_sync_result *res = NULL;
 	struct mfs_item *found = NULL;
@@ -146,7 +149,7 @@ int ews_op_get_item(struct ews_call *call)
 {
 	const xmlNode *op = call->req->op;
 	xmlNode *ids = ews_child(op, EWS_NS_M, "ItemIds");
-	bool mime = wants_mime(ews_child(op, EWS_NS_M, "ItemShape"));
+	bool mime = ews_shape_wants_mime(ews_child(op, EWS_NS_M, "ItemShape"));
 
 	g_string_append(call->out, "<m:GetItemResponse><m:ResponseMessages>");
 	for (xmlNode *r = ews_first_element(ids); r; r = ews_next_element(r)) {
@@ -169,7 +172,7 @@ int ews_op_get_item(struct ews_call *call)
 		/* the folder comes from the client: only the store's own
 		   folders are looked at */
 		if (ews_folder_known(call, folder))
-			it = find_one(call, folder, id);
+			it = ews_store_item(call, folder, id);
 		if (!it) {
 			ews_error_message(call->out, "GetItem",
 					  "ErrorItemNotFound",
@@ -180,7 +183,7 @@ int ews_op_get_item(struct ews_call *call)
 		g_string_append(call->out, "<m:GetItemResponseMessage "
 				"ResponseClass=\"Success\"><m:ResponseCode>"
 				"NoError</m:ResponseCode><m:Items>");
-		write_item(call, folder, it, mime);
+		ews_message_write(call, folder, it, mime);
 		g_string_append(call->out, "</m:Items>"
 				"</m:GetItemResponseMessage>");
 		mfs_item_free(it);

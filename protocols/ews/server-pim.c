@@ -176,28 +176,6 @@ int ews_pim_store(struct ews_call *call, const char *folder,
 	return rc;
 }
 
-bool ews_pim_wants_mime(const xmlNode *shape)
-{
-	xmlNode *inc = ews_child(shape, EWS_NS_T, "IncludeMimeContent");
-	xmlNode *props = ews_child(shape, EWS_NS_T, "AdditionalProperties");
-
-	if (inc) {
-		xmlChar *v = xmlNodeGetContent(inc);
-		bool yes = v && (strcmp((const char *)v, "true") == 0 ||
-				 strcmp((const char *)v, "1") == 0);
-		xmlFree(v);
-		if (yes)
-			return true;
-	}
-	for (xmlNode *p = ews_first_element(props); p;
-	     p = ews_next_element(p)) {
-		g_autofree char *uri = ews_attr(p, "FieldURI");
-		if (uri && strcmp(uri, "item:MimeContent") == 0)
-			return true;
-	}
-	return false;
-}
-
 static void write_one(struct ews_call *call, const char *folder,
 		      enum mfs_folder_kind kind, const struct mfs_item *it,
 		      bool mime)
@@ -215,6 +193,15 @@ static void write_one(struct ews_call *call, const char *folder,
 		g_string_free(buf, TRUE);
 }
 
+/* One item of FindItem, never with MimeContent; `data` points to the
+ * folder's kind. */
+static void write_found(struct ews_call *call, const char *folder,
+			const struct mfs_item *it, void *data)
+{
+	write_one(call, folder, *(const enum mfs_folder_kind *)data, it,
+		  false);
+}
+
 static gint by_id(gconstpointer a, gconstpointer b)
 {
 	const struct mfs_item *x = *(const struct mfs_item *const *)a;
@@ -223,63 +210,10 @@ static gint by_id(gconstpointer a, gconstpointer b)
 	return strcmp(x->id, y->id);
 }
 
-static guint64 uint_attr(const xmlNode *node, const char *name,
-			 guint64 fallback)
-{
-	g_autofree char *v = node ? ews_attr(node, name) : NULL;
-	guint64 n = fallback;
-
-	if (v && !g_ascii_string_to_unsigned(v, 10, 0, G_MAXINT32, &n, NULL))
-		n = fallback;
-	return n;
-}
-
 void ews_pim_find(struct ews_call *call, const char *folder,
 		  enum mfs_folder_kind kind, const xmlNode *view)
 {
-	struct mfs_sync_result *res = NULL;
-	guint64 max = uint_attr(view, "MaxEntriesReturned", G_MAXINT32);
-	guint64 offset = uint_attr(view, "Offset", 0), start, count;
-	int rc = mfs_store_sync(call->ctx->store, folder, NULL, &res, NULL);
-
-	if (rc < 0) {
-		ews_error_message(call->out, "FindItem", "ErrorFolderNotFound",
-				  g_strerror(-rc));
-		return;
-	}
-	g_ptr_array_sort(res->changed, by_id);
-	start = MIN(offset, res->changed->len);
-	count = MIN(max, res->changed->len - start);
-	g_string_append_printf(call->out, "<m:FindItemResponseMessage "
-		"ResponseClass=\"Success\"><m:ResponseCode>NoError"
-		"</m:ResponseCode><m:RootFolder IndexedPagingOffset=\"%"
-		G_GUINT64_FORMAT "\" TotalItemsInView=\"%u\" "
-		"IncludesLastItemInRange=\"%s\"><t:Items>", start + count,
-		res->changed->len,
-		start + count >= res->changed->len ? "true" : "false");
-	for (guint64 i = start; i < start + count; i++)
-		write_one(call, folder, kind, res->changed->pdata[i], false);
-	g_string_append(call->out, "</t:Items></m:RootFolder>"
-			"</m:FindItemResponseMessage>");
-	mfs_sync_result_free(&res);
-}
-
-/* The item `id` of `folder` as the store has it now, or NULL. */
-static struct mfs_item *find_one(struct ews_call *call, const char *folder,
-				 const char *id)
-{
-	struct mfs_sync_result *res = NULL;
-	struct mfs_item *found = NULL;
-
-	if (mfs_store_sync(call->ctx->store, folder, NULL, &res, NULL) < 0)
-		return NULL;
-	for (guint i = 0; i < res->changed->len && !found; i++) {
-		const struct mfs_item *it = res->changed->pdata[i];
-		if (strcmp(it->id, id) == 0)
-			found = mfs_item_dup(it);
-	}
-	mfs_sync_result_free(&res);
-	return found;
+	ews_find_items(call, folder, view, by_id, write_found, &kind);
 }
 
 /* The item an ItemId of ours names, with its folder's kind; NULL after
@@ -302,7 +236,7 @@ static struct mfs_item *resolve(struct ews_call *call, const char *op,
 	   of these kinds are looked at */
 	*kind_r = ews_pim_folder_kind(call, *folder_r);
 	if (ews_pim_kind(*kind_r))
-		it = find_one(call, *folder_r, *id_r);
+		it = ews_store_item(call, *folder_r, *id_r);
 	if (!it)
 		ews_error_message(call->out, op, "ErrorItemNotFound",
 				  "The specified object was not found in the "
@@ -323,7 +257,7 @@ void ews_pim_get(struct ews_call *call, const xmlNode *item_id,
 	g_string_append(call->out, "<m:GetItemResponseMessage ResponseClass="
 			"\"Success\"><m:ResponseCode>NoError</m:ResponseCode>"
 			"<m:Items>");
-	write_one(call, folder, kind, it, ews_pim_wants_mime(shape));
+	write_one(call, folder, kind, it, ews_shape_wants_mime(shape));
 	g_string_append(call->out, "</m:Items></m:GetItemResponseMessage>");
 	mfs_item_free(it);
 }

@@ -57,9 +57,6 @@ int ews_pim_store(struct ews_call *call, const char *folder,
 		  const char *hint, const char *buf, size_t len,
 		  struct mfs_item **item_r);
 
-/* Whether the request's ItemShape (NULL: none) asks for MimeContent. */
-bool ews_pim_wants_mime(const xmlNode *shape);
-
 /* FindItem in a contacts or calendar folder: one FindItemResponseMessage
  * with the items of `view` (IndexedPageItemView, may be NULL). */
 void ews_pim_find(struct ews_call *call, const char *folder,

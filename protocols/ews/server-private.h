@@ -83,6 +83,29 @@ int ews_op_update_folder(struct ews_call *call);
 int ews_op_delete_folder(struct ews_call *call);
 int ews_op_move_folder(struct ews_call *call);
 
+/*
+ * FindItem in store folder `folder` (server-items.c): one
+ * FindItemResponseMessage holding the page that `view` (an
+ * IndexedPageItemView; NULL: every item) asks for, the items ordered by
+ * `order` (on struct mfs_item **), each written by `write`.  A folder the
+ * store cannot read is answered with ErrorFolderNotFound.  `data` is
+ * handed to `write`; `it` is borrowed for the call.
+ */
+typedef void (*ews_find_write_fn)(struct ews_call *call, const char *folder,
+				  const struct mfs_item *it, void *data);
+void ews_find_items(struct ews_call *call, const char *folder,
+		    const xmlNode *view, GCompareFunc order,
+		    ews_find_write_fn write, void *data);
+
+/* The item `id` of store folder `folder` as the store has it now, or NULL
+ * when it has none (server-items.c).  Caller owns the result. */
+struct mfs_item *ews_store_item(struct ews_call *call, const char *folder,
+				const char *id);
+
+/* Whether a request's ItemShape (NULL: none) asks for MimeContent
+ * (server-items.c), for messages and PIM items alike. */
+bool ews_shape_wants_mime(const xmlNode *shape);
+
 /* Item ids (server-itemid.c): base64 of "mfsI:", the store's id and the
  * folder path.  Caller owns the result. */
 char *ews_item_id(const char *folder, const char *id);

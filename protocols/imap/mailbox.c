@@ -4,9 +4,10 @@
  * A server name (RFC 3501 section 5.1: modified UTF-7 of section 5.1.3,
  * components joined by the hierarchy delimiter) becomes a logical path:
  * decoded to UTF-8, split at the delimiter, each component made a file
- * name by name_escape() ("a/b" under a '.' delimiter, "..", "cur" inside a
- * mail folder...).  The map from the last LIST turns paths back into the
- * exact server names, so a folder whose name does not decode still works.
+ * name by name_escape_at() ("a/b" under a '.' delimiter, "..", "cur"
+ * inside a mail folder, a name too long for a file...).  The map from the
+ * last LIST turns paths back into the exact server names, so a folder
+ * whose name does not decode still works.
  */
 #include "imap-private.h"
 
@@ -25,32 +26,6 @@ void imap_folder_free(gpointer p)
 	g_free(f->server);
 	g_free(f->special);
 	g_free(f);
-}
-
-static unsigned ctx_at(int depth)
-{
-	return depth == 0 ? NAME_CTX_TOP : NAME_CTX_IN_MAIL;
-}
-
-/*
- * A file name can hold 255 bytes (NAME_MAX); a longer folder name is cut
- * at a character boundary and given a hash of the whole, so that it stays
- * unique.  The listing's map leads back to the server's name.  Takes and
- * returns an owned string.
- */
-static char *shorten(char *name)
-{
-	size_t len = strlen(name), keep = 200;
-
-	if (len <= 255)
-		return name;
-	while (keep > 0 && ((unsigned char)name[keep] & 0xC0) == 0x80)
-		keep--;
-	g_autofree char *sum = g_compute_checksum_for_string(G_CHECKSUM_SHA256,
-							     name, -1);
-	char *out = g_strdup_printf("%.*s~%.16s", (int)keep, name, sum);
-	g_free(name);
-	return out;
 }
 
 /* The logical path of a server name, shown without the personal
@@ -74,7 +49,7 @@ static char *path_of(const char *server, char delim, const char *prefix)
 	g_auto(GStrv) comps = delim ? g_strsplit(name, sep, -1)
 				    : g_strsplit(name, "\x01\x02", 1);
 	for (int i = 0; comps[i]; i++) {
-		g_autofree char *esc = shorten(name_escape(comps[i], ctx_at(i)));
+		g_autofree char *esc = name_escape_at(comps[i], i);
 		if (i)
 			g_string_append_c(path, '/');
 		g_string_append(path, esc);
@@ -205,7 +180,7 @@ int imap_server_name(struct mfs_backend *be, const char *path, char **name_r,
 	GString *utf8 = g_string_new(NULL);
 	for (int i = 0; comps[i]; i++) {
 		char *comp = NULL;
-		if (name_unescape(comps[i], ctx_at(i), &comp) < 0 ||
+		if (name_unescape(comps[i], name_ctx_at(i), &comp) < 0 ||
 		    (delim && strchr(comp, delim))) {
 			g_free(comp);
 			g_string_free(utf8, TRUE);

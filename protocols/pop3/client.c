@@ -12,7 +12,6 @@
 
 #include "config-value.h"
 #include "fileutil.h"
-#include "log.h"
 
 #define DEFAULT_TIMEOUT 30
 #define DEFAULT_POLL 60
@@ -40,9 +39,8 @@ static int parse_cfg(const struct mfs_account *acct, struct pop3_cfg *cfg,
 	} else if (!strcmp(auth, "plain")) {
 		cfg->auth = POP3_AUTH_PLAIN;
 	} else {
-		g_set_error(err, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
-			    "auth = %s: expected user or plain", auth);
-		return -EINVAL;
+		return config_invalid(err, "auth = %s: expected user or plain",
+				      auth);
 	}
 	if (config_bool(kf, g, "leave_on_server", true, &cfg->leave_on_server,
 			err) < 0 ||
@@ -130,16 +128,8 @@ static int pop3_open(const struct mfs_account *acct, struct mfs_backend **be_r,
 	g_mutex_lock(&be->lock);
 	rc = pop3_session(be, false, &e);
 	g_mutex_unlock(&be->lock);
-	if (rc < 0 && e.retry != MFS_ERR_FINAL && e.scope == MFS_ERR_ACCOUNT) {
-		/* unreachable now: the cache still shows what it holds */
-		log_warnx("%s; working offline until it answers", e.msg);
-		rc = 0;
-	}
-	if (rc < 0) {
-		g_set_error(err, G_FILE_ERROR, G_FILE_ERROR_FAILED, "%s",
-			    e.msg[0] ? e.msg : g_strerror(-rc));
+	if ((rc = mfs_open_outcome(rc, &e, err)) < 0)
 		goto fail;
-	}
 	*be_r = be;
 	return 0;
 fail:

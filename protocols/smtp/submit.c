@@ -40,19 +40,6 @@ static gpointer init_curl(gpointer unused)
 	return NULL;
 }
 
-static int bad_setting(GError **err, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
-static int bad_setting(GError **err, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	g_autofree char *msg = g_strdup_vprintf(fmt, ap);
-	va_end(ap);
-	g_set_error_literal(err, G_KEY_FILE_ERROR,
-			    G_KEY_FILE_ERROR_INVALID_VALUE, msg);
-	return -EINVAL;
-}
-
 int smtp_submitter_open(const struct mfs_account *acct,
 			struct smtp_submitter **s_r, GError **err)
 {
@@ -73,8 +60,9 @@ int smtp_submitter_open(const struct mfs_account *acct,
 			 NULL, NULL, NULL, NULL) || !host || !*host ||
 	    (g_ascii_strcasecmp(scheme, "smtp") &&
 	     g_ascii_strcasecmp(scheme, "smtps")))
-		return bad_setting(err, "smtp = %s: expected smtp://HOST:PORT "
-				   "or smtps://HOST:PORT", url);
+		return config_invalid(err, "smtp = %s: expected "
+				      "smtp://HOST:PORT or smtps://HOST:PORT",
+				      url);
 	if (config_bool(kf, g, "allow_plaintext", false, &plain, err) < 0 ||
 	    config_uint(kf, g, "timeout", DEFAULT_TIMEOUT, 3600, &timeout,
 			err) < 0)
@@ -83,8 +71,8 @@ int smtp_submitter_open(const struct mfs_account *acct,
 	if (auth && g_ascii_strcasecmp(auth, "plain") &&
 	    g_ascii_strcasecmp(auth, "login") &&
 	    g_ascii_strcasecmp(auth, "xoauth2"))
-		return bad_setting(err, "smtp_auth = %s: expected plain, login "
-				   "or xoauth2", auth);
+		return config_invalid(err, "smtp_auth = %s: expected plain, "
+				      "login or xoauth2", auth);
 
 	struct smtp_submitter *s = g_new0(struct smtp_submitter, 1);
 	g_mutex_init(&s->lock);

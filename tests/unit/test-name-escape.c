@@ -300,6 +300,39 @@ static void test_prefixes(void)
 	}
 }
 
+/* Depth picks the ctx; a name too long for a file is cut and hashed. */
+static void test_escape_at(void)
+{
+	g_autofree char *top = name_escape_at("cur", 0);
+	g_autofree char *below = name_escape_at("cur", 1);
+	g_autofree char *fits = g_strnfill(255, 'a');
+	g_autofree char *fits_esc = name_escape_at(fits, 1);
+	g_autofree char *longer = g_strnfill(300, 'a');
+	g_autofree char *other = g_strnfill(301, 'a');
+	g_autofree char *long_esc = name_escape_at(longer, 1);
+	g_autofree char *other_esc = name_escape_at(other, 1);
+
+	g_assert_cmpuint(name_ctx_at(0), ==, NAME_CTX_TOP);
+	g_assert_cmpuint(name_ctx_at(3), ==, NAME_CTX_IN_MAIL);
+	g_assert_cmpstr(top, ==, "cur");
+	g_assert_cmpstr(below, ==, "%63ur");
+	g_assert_cmpstr(fits_esc, ==, fits);
+	g_assert_cmpuint(strlen(long_esc), ==, 200 + 1 + 16);
+	g_assert_true(strncmp(long_esc, longer, 200) == 0);
+	g_assert_cmpint(long_esc[200], ==, '~');
+	g_assert_cmpstr(long_esc, !=, other_esc);
+
+	/* a two-byte character across byte 200 is left out whole */
+	GString *utf8 = g_string_new(NULL);
+	g_string_append_len(utf8, longer, 199);
+	while (utf8->len < 300)
+		g_string_append(utf8, "\xc3\xa9");
+	g_autofree char *cut = name_escape_at(utf8->str, 0);
+	g_assert_cmpint(cut[199], ==, '~');
+	g_assert_true(g_utf8_validate(cut, -1, NULL));
+	g_string_free(utf8, TRUE);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -310,5 +343,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/name-escape/random-unescape-canonical",
 			test_random_unescape_canonical);
 	g_test_add_func("/name-escape/prefixes", test_prefixes);
+	g_test_add_func("/name-escape/escape-at", test_escape_at);
 	return g_test_run();
 }
