@@ -56,8 +56,13 @@ struct mfs_backend {
 	gint64 last_sync;		/* real time of the last good sync, µs;
 					   lock */
 	char *last_error;		/* owned; the last sync failure; lock */
-	GHashTable *touched;		/* keys read since the last flush of
-					   their use times; lock */
+	/* blobs.c */
+	GHashTable *noted;		/* key -> struct blob_note *, not yet
+					   in the index; lock */
+	uint64_t blob_indexed;		/* bytes of bodies in the index, about;
+					   lock */
+	uint64_t blob_pending;		/* bytes saved, in `noted`; lock */
+	bool evicting;			/* lock */
 
 	/* write-back (writeback.c) */
 	char *pending;			/* owned; dir/pending: appends' bytes */
@@ -112,6 +117,29 @@ void cache_enqueue(struct mfs_backend *c, const char *folder);
 /* Queue word to the mount that `folder` changed in the index, without a
  * sync with the inner store. */
 void cache_tell_mount(struct mfs_backend *c, const char *folder);
+
+/* blobs.c */
+/* Make the table of rows to write (first thing), and write and free it
+ * (before the index closes). */
+void blobs_init(struct mfs_backend *c);
+void blobs_clear(struct mfs_backend *c);
+/* Count what the index holds, and evict past the limit: once the index is
+ * open. */
+void blobs_start(struct mfs_backend *c);
+/* A body of `size` bytes was saved as the file of `key`: it is counted,
+ * and may be evicted from now on.  Evicts past the limit. */
+void blobs_saved(struct mfs_backend *c, const char *key, uint64_t size);
+/* The body of `key` was opened: the last to be evicted. */
+void blobs_used(struct mfs_backend *c, const char *key);
+/* The same as blobs_saved, its row written at once and no eviction (a body
+ * that write-back moved, or that has just reached the server). */
+void blobs_add_now(struct mfs_backend *c, const char *key, uint64_t size);
+/* Write the rows kept so far. */
+void blobs_flush(struct mfs_backend *c);
+/* The bytes of the bodies the index counts, exactly. */
+uint64_t blobs_total(struct mfs_backend *c);
+/* Remove the least recently used bodies until the rest fits cache_size. */
+void blobs_evict(struct mfs_backend *c);
 
 /* writeback.c */
 /* Initialise the locks (first thing), and release everything (last). */

@@ -225,28 +225,6 @@ static int cache_sync(struct mfs_backend *c, const char *folder,
 	return 0;
 }
 
-static void evict(struct mfs_backend *c)
-{
-	if (!c->opt.max_bytes)
-		return;
-	while (index_blob_total(c->ix) > c->opt.max_bytes) {
-		GPtrArray *keys = NULL;
-		if (index_blob_oldest(c->ix, EVICT_BATCH, &keys) < 0 ||
-		    keys->len == 0) {
-			if (keys)
-				g_ptr_array_unref(keys);
-			return;
-		}
-		for (guint i = 0; i < keys->len; i++) {
-			g_autofree char *path = cache_blob_path(c, keys->pdata[i]);
-			/* an open reader keeps its descriptor; the name goes */
-			unlink(path);
-			index_blob_remove(c->ix, keys->pdata[i]);
-		}
-		g_ptr_array_unref(keys);
-	}
-}
-
 /* Fetch from the inner store into the blob file; the caller is the one
  * fetch of this key in flight. */
 /* Keep as the body of folder/id either the content of `in` (taken; -1
@@ -287,7 +265,7 @@ static int save_blob(struct mfs_backend *c, const char *folder,
 		return mfs_error_set(e, rc, MFS_ERR_ACCOUNT, MFS_ERR_BACKOFF,
 				     "cache: %s", g_strerror(-rc));
 	}
-	index_blob_add(c->ix, key, (uint64_t)sb.st_size);
+	blobs_saved(c, key, (uint64_t)sb.st_size);
 	/* a server may announce one size and send another: the bytes win */
 	if (index_item(c->ix, folder, id, &known) == 0 &&
 	    known->size != (uint64_t)sb.st_size) {
@@ -299,7 +277,6 @@ static int save_blob(struct mfs_backend *c, const char *folder,
 		cache_tell_mount(c, folder);
 	}
 	mfs_item_free(known);
-	evict(c);
 	return 0;
 }
 
@@ -361,44 +338,6 @@ static void finish(struct mfs_backend *c, const char *key, int rc)
 		}
 	}
 	g_mutex_unlock(&c->lock);
-}
-
-/* Use times are written in batches: a write per open would cost more
- * than the open. */
-#define TOUCH_BATCH 256
-
-static void flush_touched(struct mfs_backend *c)
-{
-	GHashTable *keys;
-
-	g_mutex_lock(&c->lock);
-	keys = c->touched;
-	c->touched = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
-					   NULL);
-	g_mutex_unlock(&c->lock);
-	if (g_hash_table_size(keys) > 0) {
-		GPtrArray *list = g_ptr_array_new();
-		GHashTableIter it;
-		gpointer k;
-		g_hash_table_iter_init(&it, keys);
-		while (g_hash_table_iter_next(&it, &k, NULL))
-			g_ptr_array_add(list, k);
-		index_blob_touch_many(c->ix, list);
-		g_ptr_array_unref(list);
-	}
-	g_hash_table_unref(keys);
-}
-
-static void touch(struct mfs_backend *c, const char *key)
-{
-	bool full;
-
-	g_mutex_lock(&c->lock);
-	g_hash_table_add(c->touched, g_strdup(key));
-	full = g_hash_table_size(c->touched) >= TOUCH_BATCH;
-	g_mutex_unlock(&c->lock);
-	if (full)
-		flush_touched(c);
 }
 
 /* Make sure the body is on disk: fetch it, or wait for whoever fetches it
@@ -597,6 +536,13 @@ static gpointer prefetcher(gpointer p)
 	g_mutex_lock(&c->lock);
 	while (!c->stop) {
 		struct pf_task *t = g_queue_pop_head(&c->pf_queue);
+		if (!t && g_hash_table_size(c->noted) > 0) {
+			/* the reader has caught up: count what came in */
+			g_mutex_unlock(&c->lock);
+			blobs_flush(c);
+			g_mutex_lock(&c->lock);
+			continue;
+		}
 		if (!t) {
 			g_cond_wait(&c->pf_wake, &c->lock);
 			continue;
@@ -638,7 +584,7 @@ static int cache_fetch(struct mfs_backend *c, const char *folder,
 			return rc;
 		int fd = open(path, O_RDONLY | O_CLOEXEC);
 		if (fd >= 0) {
-			touch(c, key);
+			blobs_used(c, key);
 			*fd_r = fd;
 			return 0;
 		}
@@ -654,7 +600,7 @@ static int cache_append(struct mfs_backend *c, const char *folder, int fd,
 {
 	int rc = wb_append(c, folder, fd, hint, flags, date, item_r, e);
 
-	evict(c);
+	blobs_evict(c);
 	return rc;
 }
 
@@ -772,7 +718,7 @@ static void cache_describe(struct mfs_backend *c, GString *out)
 		g_string_append_printf(out, "sync failing: %s\n", err);
 	wb_describe(c, out);
 	g_string_append_printf(out, "bodies cached: %" G_GUINT64_FORMAT
-			       " bytes in %s\n", index_blob_total(c->ix),
+			       " bytes in %s\n", blobs_total(c),
 			       c->blobs);
 	mfs_store_describe(&c->inner, out);
 }
@@ -812,10 +758,7 @@ static void cache_close(struct mfs_backend **cp)
 	g_free(c->pf_id);
 	g_free(c->pf_mark);
 	g_free(c->last_error);
-	if (c->ix && c->touched)
-		flush_touched(c);
-	if (c->touched)
-		g_hash_table_unref(c->touched);
+	blobs_clear(c);
 	index_close(&c->ix);
 	g_queue_clear_full(&c->queue, g_free);
 	g_hash_table_unref(c->queued);
@@ -959,8 +902,7 @@ int cache_store_open(struct mfs_store *inner, const char *dir,
 					    NULL);
 	g_queue_init(&c->pf_queue);
 	c->pf_queued = g_hash_table_new(g_str_hash, g_str_equal);
-	c->touched = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
-					   NULL);
+	blobs_init(c);
 	g_cond_init(&c->pf_wake);
 	c->pf_threads = g_ptr_array_new();
 	if ((rc = file_mkdir_p(c->blobs, 0700)) < 0) {
@@ -1015,7 +957,7 @@ int cache_store_open(struct mfs_store *inner, const char *dir,
 		index_add_folder(c->ix, CACHE_OUTBOX, MFS_FOLDER_OUTBOX);
 		index_touch_folders(c->ix);
 	}
-	evict(c);
+	blobs_start(c);
 	/* the sender stays with the inner store: the flusher sends */
 	memset(out, 0, sizeof(*out));
 	out->ops = &cache_ops;
@@ -1089,7 +1031,7 @@ int cache_fill(struct mfs_store *store, bool bodies, cache_progress_fn fn,
 	g_ptr_array_unref(folders);
 	if (rc == 0)
 		rc = index_mark_complete(c->ix);
-	flush_touched(c);
+	blobs_flush(c);
 	return rc;
 }
 

@@ -833,29 +833,21 @@ int index_blob_add(struct cache_index *ix, const char *key, uint64_t size)
 	return rc;
 }
 
-int index_blob_touch(struct cache_index *ix, const char *key)
-{
-	int rc;
-
-	g_rec_mutex_lock(&ix->lock);
-	rc = ix_run(ix, ix_prep(ix, "UPDATE blobs SET atime=? WHERE key=?", "it",
-			  (int64_t)time(NULL), key));
-	g_rec_mutex_unlock(&ix->lock);
-	return rc;
-}
-
-int index_blob_touch_many(struct cache_index *ix, GPtrArray *keys)
+int index_blob_note_many(struct cache_index *ix, GPtrArray *keys,
+			 const struct blob_note *notes)
 {
 	int rc = 0;
 
-	g_rec_mutex_lock(&ix->lock);
 	ix_begin(ix);
 	for (guint i = 0; i < keys->len && rc == 0; i++)
-		rc = ix_run(ix, ix_prep(ix, "UPDATE blobs SET atime=? WHERE key=?",
-				  "it", (int64_t)time(NULL), keys->pdata[i]));
-	rc = ix_end(ix, rc);
-	g_rec_mutex_unlock(&ix->lock);
-	return rc;
+		rc = ix_run(ix, notes[i].size < 0
+			? ix_prep(ix, "UPDATE blobs SET atime=MAX(atime, ?) "
+				  "WHERE key=?", "it", notes[i].when,
+				  keys->pdata[i])
+			: ix_prep(ix, "INSERT OR REPLACE INTO blobs "
+				  "VALUES(?, ?, ?)", "tii", keys->pdata[i],
+				  notes[i].size, notes[i].when));
+	return ix_end(ix, rc);
 }
 
 int index_blob_remove(struct cache_index *ix, const char *key)
@@ -881,18 +873,24 @@ uint64_t index_blob_total(struct cache_index *ix)
 	return total;
 }
 
-int index_blob_oldest(struct cache_index *ix, unsigned n, GPtrArray **keys_r)
+int index_blob_oldest(struct cache_index *ix, unsigned n, GPtrArray **keys_r,
+		      GArray **sizes_r)
 {
-	GPtrArray *out = g_ptr_array_new_with_free_func(g_free);
+	GPtrArray *keys = g_ptr_array_new_with_free_func(g_free);
+	GArray *sizes = g_array_new(FALSE, FALSE, sizeof(uint64_t));
 
 	g_rec_mutex_lock(&ix->lock);
-	sqlite3_stmt *st = ix_prep(ix, "SELECT key FROM blobs ORDER BY atime "
-				"LIMIT ?", "i", (int64_t)n);
-	while (st && sqlite3_step(st) == SQLITE_ROW)
-		g_ptr_array_add(out, g_strdup((const char *)
-					      sqlite3_column_text(st, 0)));
+	sqlite3_stmt *st = ix_prep(ix, "SELECT key, size FROM blobs ORDER BY "
+				   "atime LIMIT ?", "i", (int64_t)n);
+	while (st && sqlite3_step(st) == SQLITE_ROW) {
+		uint64_t size = (uint64_t)sqlite3_column_int64(st, 1);
+		g_ptr_array_add(keys, g_strdup((const char *)
+					       sqlite3_column_text(st, 0)));
+		g_array_append_val(sizes, size);
+	}
 	sqlite3_finalize(st);
 	g_rec_mutex_unlock(&ix->lock);
-	*keys_r = out;
+	*keys_r = keys;
+	*sizes_r = sizes;
 	return st ? 0 : -EIO;
 }

@@ -100,14 +100,24 @@ bool index_has_rid(struct cache_index *ix, const char *path,
 int index_remove_item(struct cache_index *ix, const char *path,
 		      const char *id);
 
-/* Bodies on disk: `key` names the file. */
+/* Bodies on disk: `key` names the file.  Only a body with a row here is
+ * ever evicted. */
 int index_blob_add(struct cache_index *ix, const char *key, uint64_t size);
-int index_blob_touch(struct cache_index *ix, const char *key);
-/* Mark these bodies (char * keys) used now, in one transaction. */
-int index_blob_touch_many(struct cache_index *ix, GPtrArray *keys);
+/* What happened to a body: saved as a file of `size` bytes (or, size < 0,
+ * only opened), at `when` (seconds since the epoch). */
+struct blob_note {
+	int64_t size;
+	int64_t when;
+};
+/* Write, in one transaction, notes[i] for each key (char *) of `keys`.  A
+ * body only opened and without a row stays without.  Returns 0 or -EIO. */
+int index_blob_note_many(struct cache_index *ix, GPtrArray *keys,
+			 const struct blob_note *notes);
 int index_blob_remove(struct cache_index *ix, const char *key);
 uint64_t index_blob_total(struct cache_index *ix);
-/* Keys of the least recently used bodies, at most `n`. */
-int index_blob_oldest(struct cache_index *ix, unsigned n, GPtrArray **keys_r);
+/* Keys (char *) of the least recently used bodies, at most `n`, and their
+ * sizes (uint64_t).  Caller owns both. */
+int index_blob_oldest(struct cache_index *ix, unsigned n, GPtrArray **keys_r,
+		      GArray **sizes_r);
 
 #endif

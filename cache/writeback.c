@@ -271,7 +271,7 @@ static int direct_append(struct mfs_backend *c, const char *folder, int fd,
 		if (out >= 0 && file_copy_fd(fd, out) == 0 &&
 		    fstat(out, &sb) == 0 && close(out) == 0 &&
 		    rename(tmp, path) == 0) {
-			index_blob_add(c->ix, key, (uint64_t)sb.st_size);
+			blobs_add_now(c, key, (uint64_t)sb.st_size);
 		} else {
 			if (out >= 0)
 				close(out);
@@ -349,7 +349,7 @@ static int direct_move(struct mfs_backend *c, const char *folder,
 		struct stat sb;
 		if (stat(from, &sb) == 0 && file_mkdir_p(dir, 0700) == 0 &&
 		    (keep_source ? link(from, to) : rename(from, to)) == 0)
-			index_blob_add(c->ix, tk, (uint64_t)sb.st_size);
+			blobs_add_now(c, tk, (uint64_t)sb.st_size);
 		if (!keep_source)
 			index_blob_remove(c->ix, fk);
 	}
@@ -785,7 +785,7 @@ static void rename_blobs(struct mfs_backend *c, const char *from,
 			/* a body not yet on the server is never evicted */
 			if (index_item_rid(c->ix, fi->path, it->id, NULL,
 					   &origin) == 0 && !origin)
-				index_blob_add(c->ix, nk, (uint64_t)sb.st_size);
+				blobs_add_now(c, nk, (uint64_t)sb.st_size);
 		}
 		g_ptr_array_unref(items);
 	}
@@ -1129,7 +1129,7 @@ static void finish_row(struct mfs_backend *c, const struct jrow *r,
 		g_autofree char *path = cache_blob_path(c, key);
 		struct stat sb;
 		if (stat(path, &sb) == 0)
-			index_blob_add(c->ix, key, (uint64_t)sb.st_size);
+			blobs_add_now(c, key, (uint64_t)sb.st_size);
 	}
 	g_free(where);
 	g_free(id);

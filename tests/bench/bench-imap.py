@@ -21,7 +21,9 @@ pass/fail test.
 
 Environment: MAILFS (default build/mailfs), BENCH_MESSAGES, BENCH_ROUNDS
 (runs of (a) per side, default 2, the best counting), BENCH_SETTLE
-(seconds to wait after a cleanup; default that window), BENCH_KEEP=1.
+(seconds to wait after a cleanup; default that window), BENCH_KEEP=1,
+BENCH_PERF=PATH (a system-wide `perf record` of the last run of each side,
+into PATH.mailfs and PATH.mbsync).
 """
 
 import imaplib
@@ -100,6 +102,25 @@ class Mount:
         self.proc.wait(timeout=60)
 
 
+def profiled(last, side):
+    """A system-wide profile of what follows, when BENCH_PERF asks for one;
+    returns what stop_profile() takes."""
+    if not last or not os.environ.get("BENCH_PERF"):
+        return None
+    perf = subprocess.Popen(
+        ["perf", "record", "-a", "-g", "-F", "499", "-o",
+         "%s.%s" % (os.environ["BENCH_PERF"], side)],
+        stderr=subprocess.DEVNULL)
+    time.sleep(0.5)
+    return perf
+
+
+def stop_profile(perf):
+    if perf:
+        perf.send_signal(2)
+        perf.wait()
+
+
 def main():
     if not os.path.exists(MAILFS):
         sys.exit("bench-imap: no mailfs binary at %s" % MAILFS)
@@ -145,13 +166,15 @@ def main():
                 wait = int(f.read()) / 100 + 1
             time.sleep(float(os.environ.get("BENCH_SETTLE", wait)))
 
-        def run_mbsync():
+        def run_mbsync(last):
             shutil.rmtree(os.path.join(work, "mbsync"), ignore_errors=True)
             settle()
+            perf = profiled(last, "mbsync")
             t0 = time.monotonic()
             near_dir, r = mbsync_pull(dovecot, USER,
                                       os.path.join(work, "mbsync"))
             mbsyncs.append(time.monotonic() - t0)
+            stop_profile(perf)
             if r.returncode != 0:
                 sys.exit("bench-imap: mbsync failed:\n" + r.stdout[-3000:])
             return near_dir
@@ -160,19 +183,11 @@ def main():
             for d in (cache, backup):
                 shutil.rmtree(d, ignore_errors=True)
             settle()
+            perf = profiled(last, "mailfs")
             t_mount = m.start()
-            perf = None
-            if last and os.environ.get("BENCH_PERF"):
-                # a system-wide profile of the first backup
-                perf = subprocess.Popen(
-                    ["perf", "record", "-a", "-g", "-F", "499", "-o",
-                     os.environ["BENCH_PERF"]], stderr=subprocess.DEVNULL)
-                time.sleep(0.5)
             t_rsync = timed(["rsync", "-a", "--exclude=/.mailfs",
                              mnt + "/", backup + "/"])
-            if perf:
-                perf.send_signal(2)
-                perf.wait()
+            stop_profile(perf)
             mounts.append(t_mount)
             firsts.append(t_mount + t_rsync)
             if not last:
@@ -181,11 +196,11 @@ def main():
         for r_ in range(ROUNDS):
             last = r_ == ROUNDS - 1
             if r_ % 2 == 0:
-                near = run_mbsync()
+                near = run_mbsync(last)
                 run_mailfs(last)
             else:
                 run_mailfs(last)
-                near = run_mbsync()
+                near = run_mbsync(last)
         t_first, t_mbsync, t_mount = min(firsts), min(mbsyncs), min(mounts)
 
         # (b) a no-change rsync, mount against two local Maildirs

@@ -254,6 +254,77 @@ def test_remount_lists_from_the_index_and_works_offline(dovecot_server,
                       timeout=30)
 
 
+def _cached_bytes(fs):
+    """What the status file says the cache holds."""
+    for line in open(fs.m(".mailfs", "status")):
+        if line.startswith("bodies cached:"):
+            return int(line.split()[2])
+    raise AssertionError("no 'bodies cached' in the status")
+
+
+def test_cache_size_evicts_the_least_recently_read(dovecot_server,
+                                                   imap_mount_factory,
+                                                   tmp_path):
+    user, _ = dovecot_server.add_user()
+    filled = dovecot_server.fill(user, "INBOX", count=14, seed=22,
+                                 attachment_ratio=0,
+                                 size_range=(10 * 1024, 11 * 1024))
+    conf = dovecot_server.mailfs_config(str(tmp_path), account="imap",
+                                        user=user, timeout=3)
+    fs = imap_mount_factory(conf, "imap")
+    fs.mount()
+    # read backwards (by id), so that no read looks ahead for the next
+    order = sorted(names(fs, "INBOX"), key=lambda n: n.split(":2,")[0],
+                   reverse=True)
+    assert len(order) == 14
+    size = {n: os.stat(fs.m("INBOX", "cur", n)).st_size for n in order}
+    fs.unmount()
+    kept, early, late = order[0], order[1:5], order[5:13]
+    # room for `kept` and `late`, not for one more
+    limit = (sum(size[n] for n in [kept] + late)
+             + min(size[n] for n in early) // 2)
+    fs.extra_args = ["-o", "cache_size=%d" % limit]
+    fs.mount()
+    assert names(fs, "INBOX") == sorted(order)
+    bodies = {f.data for f in filled}
+
+    def read(name):
+        with open(fs.m("INBOX", "cur", name), "rb") as f:
+            data = f.read()
+        assert data in bodies
+        return data
+
+    read(kept)
+    time.sleep(1.1)
+    for n in early:
+        read(n)
+    time.sleep(1.1)
+    read(kept)                  # used again: now newer than `early`
+    time.sleep(1.1)
+    for n in late:
+        read(n)
+    # the four read least recently made room for the rest
+    assert _cached_bytes(fs) <= limit
+    # what is left in the cache is what the mount can read offline
+    fs.unmount()
+    dovecot_server.stop()
+    try:
+        fs.mount()
+        for n in [kept] + late:
+            read(n)
+        for n in early:
+            with pytest.raises(OSError) as exc:
+                read(n)
+            assert exc.value.errno == errno.EIO
+    finally:
+        dovecot_server.start()
+    # an evicted body comes again from the server, whole
+    assert wait_until(lambda: _readable(fs.m("INBOX", "cur", early[0])),
+                      timeout=30)
+    read(early[0])
+    assert _cached_bytes(fs) <= limit
+
+
 def _readable(path):
     try:
         with open(path, "rb") as f:
