@@ -22,6 +22,10 @@ struct cache_index {
 	bool failed;		/* a nested level failed; lock */
 	bool is_new;
 	int64_t fgen;		/* folder changes made here; lock */
+	GHashTable *stmts;	/* SQL text -> its statement, prepared once
+				   and kept; lock */
+	GHashTable *lent;	/* statements handed out by ix_prep and not
+				   yet back through ix_done; lock */
 };
 
 /* The write-back journal: one row per change not yet on the server, in the
@@ -43,10 +47,15 @@ int ix_fail(struct cache_index *ix, const char *what);
 int ix_exec(struct cache_index *ix, const char *sql);
 /* Prepare `sql` and bind the arguments that `types` describes, one letter
  * each: 't' a const char * (NULL binds NULL), 'i' an int64_t.  Returns the
- * statement (caller finalizes) or NULL after logging. */
+ * statement, which the caller gives back with ix_done(), or NULL after
+ * logging.  A query is prepared once and kept: compiling it again for
+ * every call cost more than running it. */
 sqlite3_stmt *ix_prep(struct cache_index *ix, const char *sql,
 		      const char *types, ...);
-/* Step a statement that returns no rows and finalize it; NULL is a
+/* Give back a statement from ix_prep (NULL is allowed); its column values
+ * are gone from then on. */
+void ix_done(struct cache_index *ix, sqlite3_stmt *st);
+/* Step a statement that returns no rows and give it back; NULL is a
  * failure.  Returns 0 or -EIO. */
 int ix_run(struct cache_index *ix, sqlite3_stmt *st);
 void ix_begin(struct cache_index *ix);

@@ -52,21 +52,41 @@ int ix_exec(struct cache_index *ix, const char *sql)
 	return 0;
 }
 
+static void finalize(gpointer st)
+{
+	sqlite3_finalize(st);
+}
+
 sqlite3_stmt *ix_prep(struct cache_index *ix, const char *sql,
 		      const char *types, ...)
 {
-	sqlite3_stmt *st = NULL;
+	sqlite3_stmt *st;
 	va_list ap;
 
-	if (sqlite3_prepare_v2(ix->db, sql, -1, &st, NULL) != SQLITE_OK) {
-		ix_fail(ix, sql);
-		return NULL;
+	g_rec_mutex_lock(&ix->lock);
+	st = g_hash_table_lookup(ix->stmts, sql);
+	if (!st || g_hash_table_contains(ix->lent, st)) {
+		/* the same query inside its own loop gets one of its own */
+		bool keep = !st;
+		st = NULL;
+		if (sqlite3_prepare_v3(ix->db, sql, -1,
+				       keep ? SQLITE_PREPARE_PERSISTENT : 0,
+				       &st, NULL) != SQLITE_OK) {
+			sqlite3_finalize(st);
+			g_rec_mutex_unlock(&ix->lock);
+			ix_fail(ix, sql);
+			return NULL;
+		}
+		if (keep)
+			g_hash_table_insert(ix->stmts, g_strdup(sql), st);
 	}
+	g_hash_table_add(ix->lent, st);
+	g_rec_mutex_unlock(&ix->lock);
 	/* a type letter per parameter, or the call is wrong */
 	if (sqlite3_bind_parameter_count(st) != (int)strlen(types)) {
 		log_warnx("cache index: %d parameters but %zu arguments: %s",
 			  sqlite3_bind_parameter_count(st), strlen(types), sql);
-		sqlite3_finalize(st);
+		ix_done(ix, st);
 		return NULL;
 	}
 	va_start(ap, types);
@@ -86,6 +106,21 @@ sqlite3_stmt *ix_prep(struct cache_index *ix, const char *sql,
 	return st;
 }
 
+void ix_done(struct cache_index *ix, sqlite3_stmt *st)
+{
+	if (!st)
+		return;
+	g_rec_mutex_lock(&ix->lock);
+	g_hash_table_remove(ix->lent, st);
+	if (g_hash_table_lookup(ix->stmts, sqlite3_sql(st)) == st) {
+		sqlite3_reset(st);
+		sqlite3_clear_bindings(st);
+	} else {
+		sqlite3_finalize(st);
+	}
+	g_rec_mutex_unlock(&ix->lock);
+}
+
 int ix_run(struct cache_index *ix, sqlite3_stmt *st)
 {
 	int rc;
@@ -93,7 +128,7 @@ int ix_run(struct cache_index *ix, sqlite3_stmt *st)
 	if (!st)
 		return -EIO;
 	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
+	ix_done(ix, st);
 	return rc == SQLITE_DONE ? 0 : ix_fail(ix, "write");
 }
 
@@ -141,6 +176,9 @@ int index_open(const char *path, struct cache_index **ix_r, char **why_r)
 	int rc;
 
 	g_rec_mutex_init(&ix->lock);
+	ix->stmts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+					  finalize);
+	ix->lent = g_hash_table_new(g_direct_hash, g_direct_equal);
 	rc = sqlite3_open_v2(path, &ix->db, SQLITE_OPEN_READWRITE |
 			     SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, NULL);
 	if (rc != SQLITE_OK) {
@@ -163,7 +201,7 @@ int index_open(const char *path, struct cache_index **ix_r, char **why_r)
 	int version = 0;
 	if (st && sqlite3_step(st) == SQLITE_ROW)
 		version = sqlite3_column_int(st, 0);
-	sqlite3_finalize(st);
+	ix_done(ix, st);
 	if (version > SCHEMA_VERSION) {
 		*why_r = g_strdup_printf("%s was written by a newer mailfs",
 					 path);
@@ -190,7 +228,7 @@ int index_open(const char *path, struct cache_index **ix_r, char **why_r)
 	/* new until a first listing of every folder went through whole */
 	st = ix_prep(ix, "SELECT value FROM meta WHERE key='complete'", "");
 	ix->is_new = !(st && sqlite3_step(st) == SQLITE_ROW);
-	sqlite3_finalize(st);
+	ix_done(ix, st);
 	*ix_r = ix;
 	return 0;
 }
@@ -201,6 +239,9 @@ void index_close(struct cache_index **ixp)
 
 	if (!ix)
 		return;
+	/* finalizes the prepared statements, which the close needs */
+	g_hash_table_unref(ix->stmts);
+	g_hash_table_unref(ix->lent);
 	if (ix->db)
 		sqlite3_close(ix->db);
 	g_rec_mutex_clear(&ix->lock);
@@ -238,7 +279,7 @@ int index_folders(struct cache_index *ix, GPtrArray **folders_r)
 		g_ptr_array_add(out, mfs_folder_info_new(
 			(const char *)sqlite3_column_text(st, 0),
 			sqlite3_column_int(st, 1)));
-	sqlite3_finalize(st);
+	ix_done(ix, st);
 	g_rec_mutex_unlock(&ix->lock);
 	*folders_r = out;
 	return st ? 0 : -EIO;
@@ -280,7 +321,7 @@ int index_set_folders(struct cache_index *ix, GPtrArray *folders,
 		else if (sqlite3_step(st) == SQLITE_ROW ||
 			 fgen_seen != ix->fgen)
 			rc = -EAGAIN;
-		sqlite3_finalize(st);
+		ix_done(ix, st);
 		if (rc < 0) {
 			g_rec_mutex_unlock(&ix->lock);
 			return rc;
@@ -302,7 +343,7 @@ int index_set_folders(struct cache_index *ix, GPtrArray *folders,
 		else
 			g_hash_table_remove(want, p);
 	}
-	sqlite3_finalize(st);
+	ix_done(ix, st);
 	for (guint i = 0; i < gone->len && rc == 0; i++) {
 		rc = ix_run(ix, ix_prep(ix, "DELETE FROM items WHERE folder=?", "t",
 				  gone->pdata[i]));
@@ -402,7 +443,7 @@ int index_folder_state(struct cache_index *ix, const char *path,
 			*lgen_r = sqlite3_column_int64(st, 2);
 		rc = 0;
 	}
-	sqlite3_finalize(st);
+	ix_done(ix, st);
 	g_rec_mutex_unlock(&ix->lock);
 	return st ? rc : -EIO;
 }
@@ -419,7 +460,7 @@ int index_folder_kind(struct cache_index *ix, const char *path,
 		*kind_r = (enum mfs_folder_kind)sqlite3_column_int(st, 0);
 		rc = 0;
 	}
-	sqlite3_finalize(st);
+	ix_done(ix, st);
 	g_rec_mutex_unlock(&ix->lock);
 	return st ? rc : -EIO;
 }
@@ -447,7 +488,7 @@ int index_items(struct cache_index *ix, const char *path, GPtrArray **items_r)
 				"items WHERE folder=?", "t", path);
 	while (st && sqlite3_step(st) == SQLITE_ROW)
 		g_ptr_array_add(out, row_item(st));
-	sqlite3_finalize(st);
+	ix_done(ix, st);
 	g_rec_mutex_unlock(&ix->lock);
 	*items_r = out;
 	return st ? 0 : -EIO;
@@ -465,7 +506,7 @@ int index_item(struct cache_index *ix, const char *path, const char *id,
 		*item_r = row_item(st);
 		rc = 0;
 	}
-	sqlite3_finalize(st);
+	ix_done(ix, st);
 	g_rec_mutex_unlock(&ix->lock);
 	return st ? rc : -EIO;
 }
@@ -482,7 +523,7 @@ int index_next_ids(struct cache_index *ix, const char *path, const char *id,
 	while (st && sqlite3_step(st) == SQLITE_ROW)
 		g_ptr_array_add(out, g_strdup((const char *)
 					      sqlite3_column_text(st, 0)));
-	sqlite3_finalize(st);
+	ix_done(ix, st);
 	g_rec_mutex_unlock(&ix->lock);
 	*ids_r = out;
 	return st ? 0 : -EIO;
@@ -528,7 +569,7 @@ static int apply_item(struct cache_index *ix, const char *path,
 		return -EIO;
 	if (sqlite3_step(st) == SQLITE_ROW)
 		id = g_strdup((const char *)sqlite3_column_text(st, 0));
-	sqlite3_finalize(st);
+	ix_done(ix, st);
 	if (id) {
 		rc = ix_run(ix, ix_prep(ix, "UPDATE items SET size=?, date=?, "
 					"flags=?, msgid=coalesce(?, msgid) "
@@ -589,7 +630,7 @@ static int may_apply(struct cache_index *ix, const char *path,
 	if (sqlite3_step(st) == SQLITE_ROW && lgen_seen >= 0 &&
 	    sqlite3_column_int64(st, 0) != lgen_seen)
 		rc = -EAGAIN;
-	sqlite3_finalize(st);
+	ix_done(ix, st);
 	if (rc < 0)
 		return rc;
 	st = ix_prep(ix, "SELECT 1 FROM journal WHERE folder=?1 OR dest=?1 "
@@ -598,7 +639,7 @@ static int may_apply(struct cache_index *ix, const char *path,
 		return -EIO;
 	if (sqlite3_step(st) == SQLITE_ROW)
 		rc = -EAGAIN;
-	sqlite3_finalize(st);
+	ix_done(ix, st);
 	return rc;
 }
 
@@ -626,7 +667,7 @@ static int adopt(struct cache_index *ix, const char *path, const char *rid,
 		msgid = m ? g_strdup((const char *)m) : NULL;
 		size = sqlite3_column_int64(st, 2);
 	}
-	sqlite3_finalize(st);
+	ix_done(ix, st);
 	if (!id || !msgid || !*msgid)
 		return 0;
 	for (guint i = 0; i < res->changed->len; i++) {
@@ -639,7 +680,7 @@ static int adopt(struct cache_index *ix, const char *path, const char *rid,
 		if (!st)
 			return -EIO;
 		bool taken = sqlite3_step(st) == SQLITE_ROW;
-		sqlite3_finalize(st);
+		ix_done(ix, st);
 		if (taken)
 			continue;
 		int rc = ix_run(ix, ix_prep(ix, "UPDATE items SET rid=? WHERE "
@@ -676,7 +717,7 @@ int index_apply(struct cache_index *ix, const char *path,
 			if (!g_hash_table_contains(keep, id))
 				g_ptr_array_add(gone, g_strdup(id));
 		}
-		sqlite3_finalize(st);
+		ix_done(ix, st);
 		for (guint i = 0; i < gone->len && rc == 0; i++) {
 			int adopted = adopt(ix, path, gone->pdata[i], res);
 			if (adopted != 0) {
@@ -761,7 +802,7 @@ int index_item_rid(struct cache_index *ix, const char *path, const char *id,
 			*origin_r = sqlite3_column_int64(st, 1);
 		rc = 0;
 	}
-	sqlite3_finalize(st);
+	ix_done(ix, st);
 	g_rec_mutex_unlock(&ix->lock);
 	return st ? rc : -EIO;
 }
@@ -779,7 +820,7 @@ int index_item_by_origin(struct cache_index *ix, int64_t origin,
 		*id_r = g_strdup((const char *)sqlite3_column_text(st, 1));
 		rc = 0;
 	}
-	sqlite3_finalize(st);
+	ix_done(ix, st);
 	g_rec_mutex_unlock(&ix->lock);
 	return st ? rc : -EIO;
 }
@@ -803,7 +844,7 @@ bool index_has_rid(struct cache_index *ix, const char *path,
 	sqlite3_stmt *st = ix_prep(ix, "SELECT 1 FROM items WHERE folder=? AND "
 				   "rid=?", "tt", path, rid);
 	found = st && sqlite3_step(st) == SQLITE_ROW;
-	sqlite3_finalize(st);
+	ix_done(ix, st);
 	g_rec_mutex_unlock(&ix->lock);
 	return found;
 }
@@ -868,7 +909,7 @@ uint64_t index_blob_total(struct cache_index *ix)
 	sqlite3_stmt *st = ix_prep(ix, "SELECT TOTAL(size) FROM blobs", "");
 	if (st && sqlite3_step(st) == SQLITE_ROW)
 		total = (uint64_t)sqlite3_column_double(st, 0);
-	sqlite3_finalize(st);
+	ix_done(ix, st);
 	g_rec_mutex_unlock(&ix->lock);
 	return total;
 }
@@ -888,7 +929,7 @@ int index_blob_oldest(struct cache_index *ix, unsigned n, GPtrArray **keys_r,
 					       sqlite3_column_text(st, 0)));
 		g_array_append_val(sizes, size);
 	}
-	sqlite3_finalize(st);
+	ix_done(ix, st);
 	g_rec_mutex_unlock(&ix->lock);
 	*keys_r = keys;
 	*sizes_r = sizes;

@@ -102,7 +102,7 @@ static int one_row(struct cache_index *ix, struct jrow **r_r,
 		*r_r = row_of(st);
 		rc = 0;
 	}
-	sqlite3_finalize(st);
+	ix_done(ix, st);
 	return rc;
 }
 
@@ -171,7 +171,7 @@ int journal_run(struct cache_index *ix, int64_t first, unsigned max,
 		}
 		g_ptr_array_add(out, r);
 	}
-	sqlite3_finalize(st);
+	ix_done(ix, st);
 	g_rec_mutex_unlock(&ix->lock);
 	if (!st) {
 		g_ptr_array_unref(out);
@@ -213,7 +213,7 @@ bool journal_names(struct cache_index *ix, const char *folder,
 			     (int64_t)JS_HELD);
 	/* an unreadable journal counts as pending: callers wait or refuse */
 	found = !st || sqlite3_step(st) == SQLITE_ROW;
-	sqlite3_finalize(st);
+	ix_done(ix, st);
 	g_rec_mutex_unlock(&ix->lock);
 	return found;
 }
@@ -258,7 +258,7 @@ bool journal_has_dependents(struct cache_index *ix, int64_t seq)
 	sqlite3_stmt *st = ix_prep(ix, "SELECT 1 FROM journal WHERE origin=? "
 				   "LIMIT 1", "i", seq);
 	found = !st || sqlite3_step(st) == SQLITE_ROW;
-	sqlite3_finalize(st);
+	ix_done(ix, st);
 	g_rec_mutex_unlock(&ix->lock);
 	return found;
 }
@@ -307,7 +307,7 @@ int journal_drop(struct cache_index *ix, int64_t seq, GPtrArray **dropped_r)
 			int64_t d = sqlite3_column_int64(st, 0);
 			g_array_append_val(todo, d);
 		}
-		sqlite3_finalize(st);
+		ix_done(ix, st);
 		rc = ix_run(ix, ix_prep(ix, "DELETE FROM items WHERE origin=?",
 					"i", s));
 		if (rc == 0)
@@ -333,7 +333,7 @@ int64_t journal_count(struct cache_index *ix)
 				   "state != ?", "i", (int64_t)JS_HELD);
 	if (st && sqlite3_step(st) == SQLITE_ROW)
 		n = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
+	ix_done(ix, st);
 	g_rec_mutex_unlock(&ix->lock);
 	return n;
 }
@@ -348,7 +348,7 @@ void journal_describe(struct cache_index *ix, GString *out)
 		g_string_append_printf(out, "pending in %s: %lld\n",
 				       (const char *)sqlite3_column_text(st, 0),
 				       (long long)sqlite3_column_int64(st, 1));
-	sqlite3_finalize(st);
+	ix_done(ix, st);
 	st = ix_prep(ix, "SELECT op, folder, error, tries FROM journal WHERE "
 		     "error IS NOT NULL AND state != ? ORDER BY seq LIMIT 1",
 		     "i", (int64_t)JS_HELD);
@@ -359,7 +359,7 @@ void journal_describe(struct cache_index *ix, GString *out)
 				       (const char *)sqlite3_column_text(st, 1),
 				       sqlite3_column_int(st, 3),
 				       (const char *)sqlite3_column_text(st, 2));
-	sqlite3_finalize(st);
+	ix_done(ix, st);
 	st = ix_prep(ix, "SELECT folder, id, error FROM journal WHERE state=? "
 		     "ORDER BY seq", "i", (int64_t)JS_HELD);
 	while (st && sqlite3_step(st) == SQLITE_ROW)
@@ -367,7 +367,7 @@ void journal_describe(struct cache_index *ix, GString *out)
 				       (const char *)sqlite3_column_text(st, 0),
 				       (const char *)sqlite3_column_text(st, 1),
 				       (const char *)sqlite3_column_text(st, 2));
-	sqlite3_finalize(st);
+	ix_done(ix, st);
 	g_rec_mutex_unlock(&ix->lock);
 }
 
@@ -413,7 +413,7 @@ int journal_item_error(struct cache_index *ix, const char *folder,
 		*error_r = g_strdup((const char *)sqlite3_column_text(st, 0));
 		rc = 0;
 	}
-	sqlite3_finalize(st);
+	ix_done(ix, st);
 	g_rec_mutex_unlock(&ix->lock);
 	return rc;
 }
@@ -429,7 +429,7 @@ int journal_contents(struct cache_index *ix, GHashTable **names_r)
 	while (st && sqlite3_step(st) == SQLITE_ROW)
 		g_hash_table_add(names, g_strdup((const char *)
 						 sqlite3_column_text(st, 0)));
-	sqlite3_finalize(st);
+	ix_done(ix, st);
 	g_rec_mutex_unlock(&ix->lock);
 	if (!st) {
 		g_hash_table_unref(names);
