@@ -20,6 +20,8 @@
 #define PREFETCH_WINDOW 192
 #define PREFETCH_THREADS 3
 #define PREFETCH_BATCH 32
+/* Bodies fetched ahead and not yet opened that are remembered as such. */
+#define AHEAD_MAX 4096
 /* Folders listed at once on a first mount. */
 #define LIST_THREADS 3
 
@@ -53,6 +55,8 @@ struct mfs_backend {
 	GPtrArray *pf_threads;		/* of GThread * */
 	char *pf_folder, *pf_id;	/* the last fetch; lock */
 	char *pf_mark;			/* look ahead again from here; lock */
+	GHashTable *ahead;		/* keys of bodies fetched ahead and not
+					   opened since; lock */
 	gint64 last_sync;		/* real time of the last good sync, µs;
 					   lock */
 	char *last_error;		/* owned; the last sync failure; lock */

@@ -458,6 +458,29 @@ static void prefetch_after(struct mfs_backend *c, const char *folder,
 	g_ptr_array_unref(next);
 }
 
+/* The body of `key` came in ahead of its reader. */
+static void came_ahead(struct mfs_backend *c, const char *key)
+{
+	g_mutex_lock(&c->lock);
+	/* what a reader never came for is not remembered for ever */
+	if (g_hash_table_size(c->ahead) >= AHEAD_MAX)
+		g_hash_table_remove_all(c->ahead);
+	g_hash_table_add(c->ahead, g_strdup(key));
+	g_mutex_unlock(&c->lock);
+}
+
+static bool cache_read_ahead(struct mfs_backend *c, const char *folder,
+			     const char *id)
+{
+	g_autofree char *key = cache_blob_key(folder, id);
+	bool was;
+
+	g_mutex_lock(&c->lock);
+	was = g_hash_table_remove(c->ahead, key);
+	g_mutex_unlock(&c->lock);
+	return was;
+}
+
 struct batch {
 	struct mfs_backend *c;
 	GPtrArray *tasks;		/* of struct pf_task *, claimed */
@@ -476,6 +499,8 @@ static void batch_got(const char *id, const void *buf, size_t len,
 			continue;
 		int rc = save_blob(b->c, t->folder, t->id, t->key, -1, buf,
 				   len, &e);
+		if (rc == 0)
+			came_ahead(b->c, t->key);
 		finish(b->c, t->key, rc);
 		g_hash_table_add(b->done, t->key);
 		return;
@@ -517,6 +542,8 @@ static void prefetch_batch(struct mfs_backend *c, GPtrArray *tasks)
 			int r = rc == -ENOTSUP
 				? fill_blob(c, t->folder, t->id, t->key, &e)
 				: (rc < 0 ? rc : -ENOENT);
+			if (r == 0)
+				came_ahead(c, t->key);
 			finish(c, t->key, r);
 		}
 		if (rc < 0 && rc != -ENOTSUP)
@@ -753,6 +780,7 @@ static void cache_close(struct mfs_backend **cp)
 	g_ptr_array_unref(c->pf_threads);
 	g_queue_clear_full(&c->pf_queue, (GDestroyNotify)pf_task_free);
 	g_hash_table_unref(c->pf_queued);
+	g_hash_table_unref(c->ahead);
 	g_cond_clear(&c->pf_wake);
 	g_free(c->pf_folder);
 	g_free(c->pf_id);
@@ -779,6 +807,7 @@ static const struct mfs_backend_ops cache_ops = {
 	.list_folders = cache_list_folders,
 	.sync = cache_sync,
 	.fetch = cache_fetch,
+	.read_ahead = cache_read_ahead,
 	.append = cache_append,
 	.set_flags = cache_set_flags,
 	.remove = cache_remove,
@@ -902,6 +931,7 @@ int cache_store_open(struct mfs_store *inner, const char *dir,
 					    NULL);
 	g_queue_init(&c->pf_queue);
 	c->pf_queued = g_hash_table_new(g_str_hash, g_str_equal);
+	c->ahead = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	blobs_init(c);
 	g_cond_init(&c->pf_wake);
 	c->pf_threads = g_ptr_array_new();

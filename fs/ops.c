@@ -618,6 +618,13 @@ out:
 		h->kind = FS_H_ITEM;
 		rc = mfs_store_fetch(fs->store, fetch_folder, fetch_id, &h->fd,
 				     &e);
+		/* a pass that reads every message once (rsync, grep, notmuch
+		 * new) would otherwise keep each one twice in memory, in the
+		 * cache's file and in the mount's page cache, and copy it
+		 * once more; a shared mmap of such an open is refused */
+		if (rc == 0 && mfs_store_read_ahead(fs->store, fetch_folder,
+						    fetch_id))
+			fi->direct_io = 1;
 		if (rc < 0) {
 			log_error_record("reading %s/%s: %s", fetch_folder,
 					 fetch_id, e.msg[0] ? e.msg

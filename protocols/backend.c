@@ -170,6 +170,12 @@ int mfs_store_fetch(struct mfs_store *st, const char *folder, const char *id,
 	return CALL(st, fetch, folder, id, folder, id, fd_r, e);
 }
 
+bool mfs_store_read_ahead(struct mfs_store *st, const char *folder,
+			  const char *id)
+{
+	return st->ops->read_ahead && st->ops->read_ahead(st->be, folder, id);
+}
+
 int mfs_store_fetch_batch(struct mfs_store *st, const char *folder,
 			  const char *const *ids, size_t n,
 			  mfs_fetched_fn got, void *data, struct mfs_error *e)

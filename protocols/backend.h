@@ -171,6 +171,14 @@ struct mfs_backend_ops {
 	int (*fetch)(struct mfs_backend *be, const char *folder,
 		     const char *id, int *fd_r, struct mfs_error *e);
 
+	/* Whether the item that fetch() just gave came in ahead of its
+	 * reader, for a pass that reads each item once (a backup, a search):
+	 * the mount then hands it over without keeping it in the kernel's
+	 * page cache as well.  Asking forgets it; the item's next open is an
+	 * ordinary one.  Optional: without it, never. */
+	bool (*read_ahead)(struct mfs_backend *be, const char *folder,
+			   const char *id);
+
 	/* Several items of one folder in one exchange, so that their round
 	 * trips overlap: `got` is called for each item that came, in any
 	 * order; items not delivered were not found.  Optional: without it
@@ -316,6 +324,8 @@ int mfs_store_fetch(struct mfs_store *st, const char *folder, const char *id,
 int mfs_store_fetch_batch(struct mfs_store *st, const char *folder,
 			  const char *const *ids, size_t n,
 			  mfs_fetched_fn got, void *data, struct mfs_error *e);
+bool mfs_store_read_ahead(struct mfs_store *st, const char *folder,
+			  const char *id);
 int mfs_store_append(struct mfs_store *st, const char *folder, int fd,
 		     const char *hint, uint64_t flags, int64_t date,
 		     struct mfs_item **item_r, struct mfs_error *e);

@@ -325,6 +325,47 @@ def test_cache_size_evicts_the_least_recently_read(dovecot_server,
     assert _cached_bytes(fs) <= limit
 
 
+def _in_page_cache(path):
+    """Bytes of the file in the kernel's page cache (fincore)."""
+    r = subprocess.run(["fincore", "--bytes", "--noheadings", "--output",
+                        "RES", path], capture_output=True, text=True,
+                       check=True)
+    return int(r.stdout.strip())
+
+
+def test_a_pass_reading_once_keeps_no_second_copy(dovecot_server,
+                                                  imap_mount_factory,
+                                                  tmp_path):
+    user, _ = dovecot_server.add_user()
+    filled = dovecot_server.fill(user, "INBOX", count=12, seed=23,
+                                 attachment_ratio=0.2)
+    conf = dovecot_server.mailfs_config(str(tmp_path), account="imap",
+                                        user=user)
+    fs = imap_mount_factory(conf, "imap")
+    fs.mount()
+    order = sorted(names(fs, "INBOX"), key=lambda n: n.split(":2,")[0])
+    paths = [fs.m("INBOX", "cur", n) for n in order]
+    bodies = sorted(f.data for f in filled)
+
+    def read(path):
+        with open(path, "rb") as f:
+            return f.read()
+
+    # the first read of a folder starts fetching the ones after it
+    first = read(paths[0])
+    total = sum(len(b) for b in bodies)
+    assert wait_until(lambda: _cached_bytes(fs) == total), _cached_bytes(fs)
+    got = [first] + [read(p) for p in paths[1:]]
+    assert sorted(got) == bodies
+    # what came in ahead went to its reader without the page cache; the
+    # first one, fetched for its own open, is cached as usual
+    assert _in_page_cache(paths[0]) > 0
+    assert [_in_page_cache(p) for p in paths[1:]] == [0] * (len(paths) - 1)
+    # a second read is an ordinary one
+    assert read(paths[5]) == got[5]
+    assert _in_page_cache(paths[5]) > 0
+
+
 def _readable(path):
     try:
         with open(path, "rb") as f:
