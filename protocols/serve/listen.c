@@ -40,6 +40,8 @@ struct serve_server {
 	GHashTable *clients;		/* struct client * set; protected by
 					   lock; entries owned by their
 					   threads */
+	GPtrArray *ended;		/* GThread * (owned) of client threads
+					   that are ending, to join; lock */
 	int stop_pipe[2];
 };
 
@@ -54,6 +56,7 @@ struct serve_server *serve_new(const struct serve_ctx *ctx,
 	g_cond_init(&s->gone);
 	s->listeners = g_ptr_array_new();
 	s->clients = g_hash_table_new(NULL, NULL);
+	s->ended = g_ptr_array_new();
 	if (pipe2(s->stop_pipe, O_CLOEXEC) != 0)
 		g_error("pipe: %s", g_strerror(errno));
 	return s;
@@ -102,10 +105,27 @@ static gpointer client_main(gpointer data)
 	g_mutex_lock(&s->lock);
 	g_hash_table_remove(s->clients, cl);
 	serve_conn_free(&cl->conn);
+	/* joined later: a thread still ending (OpenSSL frees its per-thread
+	 * state then) must not outlive the process's own cleanup */
+	g_ptr_array_add(s->ended, g_thread_self());
 	g_cond_broadcast(&s->gone);
 	g_mutex_unlock(&s->lock);
 	g_free(cl);
 	return NULL;
+}
+
+/* Join the client threads that have ended. */
+static void reap(struct serve_server *s)
+{
+	GPtrArray *ended;
+
+	g_mutex_lock(&s->lock);
+	ended = s->ended;
+	s->ended = g_ptr_array_new();
+	g_mutex_unlock(&s->lock);
+	for (guint i = 0; i < ended->len; i++)
+		g_thread_join(ended->pdata[i]);
+	g_ptr_array_unref(ended);
 }
 
 static char *peer_name(const struct sockaddr_storage *ss, socklen_t len)
@@ -139,6 +159,7 @@ static void accept_one(struct listener *l)
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	g_autofree char *peer = peer_name(&ss, len);
 
+	reap(s);
 	g_mutex_lock(&s->lock);
 	if (g_hash_table_size(s->clients) >= s->max_clients) {
 		g_mutex_unlock(&s->lock);
@@ -157,11 +178,9 @@ static void accept_one(struct listener *l)
 	g_hash_table_add(s->clients, cl);
 	g_mutex_unlock(&s->lock);
 	log_debug(LOG_PROTO, "%s: %s connected", l->proto->name, peer);
-	GThread *t = g_thread_try_new(l->proto->name, client_main, cl, NULL);
-	if (t) {
-		g_thread_unref(t);
+	/* the thread's reference goes to `ended` when it is done */
+	if (g_thread_try_new(l->proto->name, client_main, cl, NULL))
 		return;
-	}
 	g_mutex_lock(&s->lock);
 	g_hash_table_remove(s->clients, cl);
 	serve_conn_free(&cl->conn);
@@ -289,6 +308,8 @@ void serve_stop(struct serve_server **sp)
 	while (g_hash_table_size(s->clients) > 0)
 		g_cond_wait(&s->gone, &s->lock);
 	g_mutex_unlock(&s->lock);
+	reap(s);
+	g_ptr_array_unref(s->ended);
 	for (guint i = 0; i < s->listeners->len; i++) {
 		struct listener *l = s->listeners->pdata[i];
 		g_free(l->where);
