@@ -8,7 +8,7 @@
  * for --ewss, by libmicrohttpd's GnuTLS); [MS-OXWSCORE] 2.1 for the
  * endpoint and the text/xml transport.
  *
- * libmicrohttpd runs a thread per connection on a socket this file binds,
+ * libmicrohttpd runs a thread per connection on a socket serve_bind() makes,
  * so the slow answer to a failed login (serve_auth_failed) only holds up
  * the client that failed.  Credentials are checked before the body is
  * read, and an unauthenticated body is read and dropped rather than kept,
@@ -19,9 +19,7 @@
 
 #include <errno.h>
 #include <microhttpd.h>
-#include <netdb.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -194,63 +192,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 	return reply(conn, status, out, false);
 }
 
-/* Bind and listen on `addr`; the daemon takes the socket.  Returns the fd
- * or -errno with *why_r (caller owns). */
-static int bind_addr(const char *addr, char **where_r, char **why_r)
-{
-	g_autofree char *host = NULL, *port = NULL;
-	struct addrinfo hints = { .ai_socktype = SOCK_STREAM,
-				  .ai_flags = AI_PASSIVE };
-	struct addrinfo *res = NULL;
-	int fd = -1, rc, one = 1;
-
-	if (serve_split_addr(addr, &host, &port) < 0) {
-		*why_r = g_strdup_printf("'%s' is not an address: use "
-					 "HOST:PORT", addr);
-		return -EINVAL;
-	}
-	rc = getaddrinfo(host, port, &hints, &res);
-	if (rc) {
-		*why_r = g_strdup_printf("%s:%s: %s", host, port,
-					 gai_strerror(rc));
-		return -EINVAL;
-	}
-	rc = -EADDRNOTAVAIL;
-	for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
-		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC,
-			    ai->ai_protocol);
-		if (fd < 0) {
-			rc = -errno;
-			continue;
-		}
-		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-		if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 &&
-		    listen(fd, 64) == 0) {
-			rc = 0;
-			break;
-		}
-		rc = -errno;
-		close(fd);
-		fd = -1;
-	}
-	freeaddrinfo(res);
-	if (rc < 0) {
-		*why_r = g_strdup_printf("ews: %s: %s", addr, g_strerror(-rc));
-		return rc;
-	}
-	struct sockaddr_storage ss;
-	socklen_t sl = sizeof(ss);
-	char h[NI_MAXHOST], p[NI_MAXSERV];
-	if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0 &&
-	    getnameinfo((struct sockaddr *)&ss, sl, h, sizeof(h), p, sizeof(p),
-			NI_NUMERICHOST | NI_NUMERICSERV) == 0)
-		*where_r = g_strdup_printf(ss.ss_family == AF_INET6 ?
-					   "[%s]:%s" : "%s:%s", h, p);
-	else
-		*where_r = g_strdup(addr);
-	return fd;
-}
-
 /* Start the daemon on `addr`, over TLS when `cert_file` is given.
  * Returns 0 or -errno with *why_r (caller owns). */
 static int start(const struct serve_ctx *ctx, const char *addr,
@@ -285,7 +226,8 @@ static int start(const struct serve_ctx *ctx, const char *addr,
 		}
 		flags |= MHD_USE_TLS;
 	}
-	fd = bind_addr(addr, &where, why_r);
+	/* the daemon takes the socket */
+	fd = serve_bind(addr, &where, why_r);
 	if (fd < 0) {
 		g_free(srv->tls_cert);
 		g_free(srv->tls_key);

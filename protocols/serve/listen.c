@@ -135,7 +135,8 @@ static char *peer_name(const struct sockaddr_storage *ss, socklen_t len)
 	if (getnameinfo((const struct sockaddr *)ss, len, host, sizeof(host),
 			serv, sizeof(serv), NI_NUMERICHOST | NI_NUMERICSERV))
 		return g_strdup("?");
-	return g_strdup_printf("%s:%s", host, serv);
+	return g_strdup_printf(ss->ss_family == AF_INET6 ? "[%s]:%s" : "%s:%s",
+			       host, serv);
 }
 
 static void accept_one(struct listener *l)
@@ -211,14 +212,19 @@ static gpointer listener_main(gpointer data)
 	return NULL;
 }
 
-static int bind_addr(const char *host, const char *port, char **where_r,
-		     char **why_r)
+int serve_bind(const char *addr, char **where_r, char **why_r)
 {
+	g_autofree char *host = NULL, *port = NULL;
 	struct addrinfo hints = { .ai_socktype = SOCK_STREAM,
 				  .ai_flags = AI_PASSIVE | AI_NUMERICSERV };
 	struct addrinfo *res = NULL;
 	int rc, fd = -1, one = 1;
 
+	if (serve_split_addr(addr, &host, &port) < 0) {
+		*why_r = g_strdup_printf("'%s' is not an address: use "
+					 "HOST:PORT", addr);
+		return -EINVAL;
+	}
 	rc = getaddrinfo(host, port, &hints, &res);
 	if (rc) {
 		*why_r = g_strdup_printf("%s:%s: %s", host, port,
@@ -258,21 +264,15 @@ int serve_listen(struct serve_server *s, const char *addr,
 		 const struct serve_proto *proto, bool implicit_tls,
 		 char **why_r)
 {
-	g_autofree char *host = NULL, *port = NULL;
 	char *where = NULL;
 	int fd;
 
-	if (serve_split_addr(addr, &host, &port) < 0) {
-		*why_r = g_strdup_printf("'%s' is not an address: use "
-					 "HOST:PORT", addr);
-		return -EINVAL;
-	}
 	if (implicit_tls && !s->ctx->tls) {
 		*why_r = g_strdup_printf("%s over TLS needs --tls-cert and "
 					 "--tls-key", proto->name);
 		return -EINVAL;
 	}
-	if ((fd = bind_addr(host, port, &where, why_r)) < 0)
+	if ((fd = serve_bind(addr, &where, why_r)) < 0)
 		return fd;
 	struct listener *l = g_new0(struct listener, 1);
 	l->server = s;

@@ -66,6 +66,11 @@ int serve_listen(struct serve_server *s, const char *addr,
 		 const struct serve_proto *proto, bool implicit_tls,
 		 char **why_r);
 
+/* A listening socket on `addr` (as for serve_listen).  Returns the fd
+ * (caller owns) and in *where_r the address bound (caller owns), or
+ * -errno with a sentence in *why_r (caller owns). */
+int serve_bind(const char *addr, char **where_r, char **why_r);
+
 /* Split "HOST:PORT" into its parts (caller owns both); 0 or -EINVAL. */
 int serve_split_addr(const char *addr, char **host_r, char **port_r);
 

@@ -274,8 +274,7 @@ def test_cache_size_evicts_the_least_recently_read(dovecot_server,
     fs = imap_mount_factory(conf, "imap")
     fs.mount()
     # read backwards (by id), so that no read looks ahead for the next
-    order = sorted(names(fs, "INBOX"), key=lambda n: n.split(":2,")[0],
-                   reverse=True)
+    order = sorted(names(fs, "INBOX"), key=uid_of, reverse=True)
     assert len(order) == 14
     size = {n: os.stat(fs.m("INBOX", "cur", n)).st_size for n in order}
     fs.unmount()
@@ -343,7 +342,7 @@ def test_a_pass_reading_once_keeps_no_second_copy(dovecot_server,
                                         user=user)
     fs = imap_mount_factory(conf, "imap")
     fs.mount()
-    order = sorted(names(fs, "INBOX"), key=lambda n: n.split(":2,")[0])
+    order = sorted(names(fs, "INBOX"), key=uid_of)
     paths = [fs.m("INBOX", "cur", n) for n in order]
     bodies = sorted(f.data for f in filled)
 
