@@ -23,6 +23,10 @@ struct fs_options {
 	const char *fuse_opts;		/* extra -o options for libfuse, or NULL */
 	double entry_timeout;		/* seconds the kernel may keep a name */
 	double attr_timeout;		/* seconds it may keep attributes */
+	/* called once, in the process that serves, when the mount is in
+	 * place and its view loaded; NULL for none */
+	void (*ready)(void *data);
+	void *ready_data;		/* borrowed */
 };
 
 /*

@@ -85,6 +85,8 @@ int fs_run(struct mfs_store *store, struct staging *staging,
 		log_warnx("changes made by other programs will not show up "
 			  "until the next mount");
 
+	if (opt->ready)
+		opt->ready(opt->ready_data);
 	loop = fuse_loop_cfg_create();
 	fuse_loop_cfg_set_clone_fd(loop, 0);
 	fuse_loop_cfg_set_max_threads(loop, 16);

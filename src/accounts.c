@@ -3,6 +3,7 @@
  */
 #include "accounts.h"
 
+#include "config-keys.h"
 #include "config-value.h"
 
 #include <errno.h>
@@ -60,6 +61,11 @@ int config_account_load(const char *path, const char *account,
 			g_set_error(err, G_FILE_ERROR, G_FILE_ERROR_INVAL,
 				    "config %s: account '%s' has no type",
 				    path, a->name);
+			config_account_clear(a);
+			return -EINVAL;
+		}
+		if (config_keys_check(a->keys, path, a->group, a->type,
+				      err) < 0) {
 			config_account_clear(a);
 			return -EINVAL;
 		}

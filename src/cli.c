@@ -56,7 +56,10 @@ static int parse_o(struct cli *c, const char *list, GError **err)
 #define KEY(k) (klen == strlen(k) && !strncmp(o, k, klen))
 		if (!*o || is_ignored(o))
 			continue;
-		if (KEY("store") && v && *v) {
+		if (KEY("config") && v && *v) {
+			/* fstab has no place for --config */
+			set_str(&c->config, v);
+		} else if (KEY("store") && v && *v) {
 			set_str(&c->store, v);
 		} else if (KEY("cache_dir") && v && *v) {
 			set_str(&c->cache_dir, v);
@@ -79,7 +82,7 @@ static int parse_o(struct cli *c, const char *list, GError **err)
 		} else if (KEY("ro")) {
 			c->read_only = true;
 		} else if (KEY("store") || KEY("cache_dir") ||
-			   KEY("cache_size")) {
+			   KEY("cache_size") || KEY("config")) {
 			g_set_error(err, G_OPTION_ERROR,
 				    G_OPTION_ERROR_BAD_VALUE,
 				    "-o %.*s needs a value", (int)klen, o);
@@ -184,8 +187,11 @@ void cli_usage(FILE *out)
 {
 	fputs("usage: mailfs [OPTIONS] [ACCOUNT] MOUNTPOINT\n"
 	      "       mailfs status MOUNTPOINT\n"
-	      "       mailfs flush MOUNTPOINT\n"
+	      "       mailfs flush [--unmount] MOUNTPOINT\n"
 	      "       mailfs sync [--prefetch] [--config FILE] ACCOUNT\n"
+	      "       mailfs serve [--store DIR] --user NAME "
+	      "--password-file FILE [--imap ADDR]...\n"
+	      "                    (mailfs serve --help for every option)\n"
 	      "\n"
 	      "Mounts a mailbox as directories: mail folders are Maildir\n"
 	      "folders, contacts .vcf files, calendar entries .ics files.\n"
@@ -197,10 +203,14 @@ void cli_usage(FILE *out)
 	      "  --config FILE         accounts file (default\n"
 	      "                        $XDG_CONFIG_HOME/mailfs/config)\n"
 	      "  -o OPT[,OPT...]       mount options:\n"
+	      "       config=FILE        the same as --config (for fstab)\n"
 	      "       store=DIR          embedded store directory (default\n"
 	      "                          $XDG_DATA_HOME/mailfs/store)\n"
 	      "       cache_dir=DIR      cache directory (default\n"
 	      "                          $XDG_CACHE_HOME/mailfs/ACCOUNT)\n"
+	      "       cache_size=SIZE    bound the bodies kept (500M, 2G)\n"
+	      "       writeback=on|off   off: each change waits for the "
+	      "server\n"
 	      "       ro                 mount read-only\n"
 	      "       entry_timeout=S    seconds the kernel keeps names (30)\n"
 	      "       attr_timeout=S     seconds it keeps attributes (30)\n"
@@ -208,6 +218,7 @@ void cli_usage(FILE *out)
 	      "  -h, --help            this text\n"
 	      "  -V, --version         the version\n"
 	      "\n"
-	      "Unmount with: fusermount3 -u MOUNTPOINT\n",
+	      "Unmount with: fusermount3 -u MOUNTPOINT.  See mailfs(1) and\n"
+	      "mailfs.conf(5).\n",
 	      out);
 }

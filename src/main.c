@@ -9,6 +9,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <systemd/sd-daemon.h>
+
 #include "backend.h"
 #include "cache.h"
 #include "cli.h"
@@ -100,6 +102,13 @@ static int open_store(const struct config_account *acct, const struct cli *c,
 	return rc;
 }
 
+/* The mount serves: tell a service manager (systemd's Type=notify, with
+ * -f so that this is its main process); nothing without NOTIFY_SOCKET. */
+static void notify_ready(void *data)
+{
+	sd_notifyf(0, "READY=1\nSTATUS=mounted at %s", (const char *)data);
+}
+
 static int cmd_mount(int argc, char **argv)
 {
 	struct cli c;
@@ -167,6 +176,8 @@ static int cmd_mount(int argc, char **argv)
 	opt.fuse_opts = c.fuse_opts->len ? c.fuse_opts->str : NULL;
 	opt.entry_timeout = c.entry_timeout;
 	opt.attr_timeout = c.attr_timeout;
+	opt.ready = notify_ready;
+	opt.ready_data = mp;
 	rc = fs_run(&store, staging, &opt);
 	mfs_store_close(&store);
 	staging_close(&staging);

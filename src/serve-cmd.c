@@ -12,7 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <systemd/sd-daemon.h>
+
 #include "backend.h"
+#include "config-keys.h"
 #include "ews/ews-server.h"
 #include "config-value.h"
 #include "log.h"
@@ -182,6 +185,11 @@ static int read_config(struct serve_opts *o)
 	}
 	if (!g_key_file_has_group(kf, "serve"))
 		return 0;
+	if (config_keys_check(kf, path, "serve", "serve", &err) < 0) {
+		fprintf(stderr, "mailfs serve: %s\n", err->message);
+		g_error_free(err);
+		return -EINVAL;
+	}
 	for (size_t i = 0; i < G_N_ELEMENTS(keys); i++) {
 		char **field = (char **)((char *)o + keys[i].off);
 		char *v;
@@ -328,9 +336,12 @@ int serve_cmd(int argc, char **argv)
 		goto out_store;
 	}
 	log_info("serving %s", root);
+	/* every listener is bound: a service manager may start clients */
+	sd_notifyf(0, "READY=1\nSTATUS=serving %s", root);
 	while (sigwait(&set, &sig) != 0)
 		;
 	log_info("stopping (%s)", sig == SIGINT ? "SIGINT" : "SIGTERM");
+	sd_notify(0, "STOPPING=1");
 	ews_server_stop(&ewss);
 	ews_server_stop(&ews);
 	serve_stop(&server);
