@@ -8,6 +8,7 @@
 #include "fs-private.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -93,8 +94,11 @@ int fs_run(struct mfs_store *store, struct staging *staging,
 	fuse_loop_cfg_set_idle_threads(loop, 4);
 	int lrc = fuse_session_loop_mt(fs.se, loop);
 	/* a lazy unmount (fusermount3 -uz) ends the connection with
-	 * ECONNABORTED once the last open file is closed: a clean end */
-	if (lrc != 0 && lrc != -ECONNABORTED && lrc != -ENODEV) {
+	 * ECONNABORTED once the last open file is closed: a clean end; so
+	 * is a stop signal (libfuse returns its number), which is how a
+	 * service manager ends the mount */
+	if (lrc != 0 && lrc != -ECONNABORTED && lrc != -ENODEV &&
+	    lrc != SIGTERM && lrc != SIGINT && lrc != SIGHUP) {
 		log_warnx("the filesystem stopped: %s", g_strerror(-lrc));
 		rc = -EIO;
 	}
