@@ -119,24 +119,32 @@ int config_secret(GKeyFile *kf, const char *group, char **pw_r,
 	if (file) {
 		if (stat(file, &sb) != 0) {
 			int rc = -errno;
-			g_set_error(err, G_FILE_ERROR,
-				    g_file_error_from_errno(-rc),
+			g_set_error(err, G_KEY_FILE_ERROR,
+				    G_KEY_FILE_ERROR_INVALID_VALUE,
 				    "password_file %s: %s", file,
 				    g_strerror(-rc));
 			return rc;
 		}
 		if (sb.st_mode & 0077) {
-			g_set_error(err, G_FILE_ERROR, G_FILE_ERROR_PERM,
+			g_set_error(err, G_KEY_FILE_ERROR,
+				    G_KEY_FILE_ERROR_INVALID_VALUE,
 				    "password_file %s can be read by others; "
 				    "chmod 600 it", file);
 			return -EPERM;
 		}
-		if (!g_file_get_contents(file, &text, NULL, err))
+		GError *why = NULL;
+		if (!g_file_get_contents(file, &text, NULL, &why)) {
+			g_set_error(err, G_KEY_FILE_ERROR,
+				    G_KEY_FILE_ERROR_INVALID_VALUE,
+				    "password_file: %s", why->message);
+			g_error_free(why);
 			return -EIO;
+		}
 	} else if (cmd) {
 		GError *why = NULL;
 		if (config_command_line(cmd, pw_r, &why) < 0) {
-			g_set_error(err, G_SPAWN_ERROR, G_SPAWN_ERROR_FAILED,
+			g_set_error(err, G_KEY_FILE_ERROR,
+				    G_KEY_FILE_ERROR_INVALID_VALUE,
 				    "password_cmd: %s", why->message);
 			g_error_free(why);
 			return -EIO;

@@ -24,7 +24,7 @@ static const struct mfs_backend_ops *const registry[] = {
 };
 
 /* Types the configuration may name that later builds will carry. */
-static const char *const planned[] = { "carddav", "caldav", "ldap" };
+static const char *const planned[] = { "mapi", "carddav", "caldav", "ldap" };
 
 const struct mfs_backend_ops *mfs_backend_find(const char *type, bool *known_r)
 {
@@ -101,12 +101,16 @@ int mfs_store_open(const struct mfs_account *acct, struct mfs_store *st,
 			    acct->name, acct->type);
 		return -ENOTSUP;
 	}
-	int rc = ops->open(acct, &st->be, err);
+	/* the submitter only reads its settings: a mistake there is told
+	 * before the backend reaches for the network */
+	int rc = smtp_submitter_open(acct, &st->sender, err);
 	if (rc < 0)
 		return rc;
+	if ((rc = ops->open(acct, &st->be, err)) < 0) {
+		smtp_submitter_close(&st->sender);
+		return rc;
+	}
 	st->ops = ops;
-	if ((rc = smtp_submitter_open(acct, &st->sender, err)) < 0)
-		mfs_store_close(st);
 	return rc;
 }
 

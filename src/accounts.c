@@ -43,6 +43,7 @@ int config_account_load(const char *path, const char *account,
 			path = def;
 	}
 	if (path) {
+		a->path = g_strdup(path);
 		a->keys = g_key_file_new();
 		if (!g_key_file_load_from_file(a->keys, path, G_KEY_FILE_NONE,
 					       &lerr)) {
@@ -101,7 +102,18 @@ void config_account_clear(struct config_account *a)
 	g_free(a->type);
 	g_free(a->store);
 	g_free(a->group);
+	g_free(a->path);
 	if (a->keys)
 		g_key_file_unref(a->keys);
 	memset(a, 0, sizeof(*a));
+}
+
+void config_account_error_context(const struct config_account *a,
+				  GError *err)
+{
+	if (!err || err->domain != G_KEY_FILE_ERROR || !a->path || !a->group)
+		return;
+	g_autofree char *msg = err->message;
+	err->message = g_strdup_printf("config %s: account '%s': %s", a->path,
+				       a->name, msg);
 }

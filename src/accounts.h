@@ -13,6 +13,7 @@ struct config_account {
 	char *type;		/* owned */
 	char *store;		/* owned; absolute, for type = local */
 	char *group;		/* owned; "account NAME", NULL for the default */
+	char *path;		/* owned; the accounts file, NULL when none */
 	GKeyFile *keys;		/* owned; NULL when there is no file */
 };
 
@@ -25,6 +26,15 @@ int config_account_load(const char *path, const char *account,
 			const char *store_override,
 			struct config_account *a, GError **err);
 void config_account_clear(struct config_account *a);
+
+/*
+ * A settings error of the account's backend (GLib's key-file error domain,
+ * as config_invalid() and the readers of common/config-value.h make them)
+ * gets the file and the account in front, so that it says where to look;
+ * other errors pass unchanged.
+ */
+void config_account_error_context(const struct config_account *a,
+				  GError *err);
 
 /* The embedded store's default directory.  Caller owns the result. */
 char *config_default_store(void);

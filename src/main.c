@@ -91,8 +91,10 @@ static int open_store(const struct config_account *acct, const struct cli *c,
 		return -EINVAL;
 	}
 	copt.writeback = c->writeback;
-	if ((rc = mfs_store_open(&account, &inner, err)) < 0)
+	if ((rc = mfs_store_open(&account, &inner, err)) < 0) {
+		config_account_error_context(acct, err ? *err : NULL);
 		return rc;
+	}
 	if (!strcmp(acct->type, "local")) {
 		*store = inner;
 		return 0;

@@ -44,9 +44,8 @@ static int parse_cfg(const struct mfs_account *acct, struct ewsc_cfg *cfg,
 	cfg->ca_file = config_value(kf, g, "ca_file");
 	cfg->token_cmd = config_value(kf, g, "oauth2_token_cmd");
 	if (!cfg->url)
-		return config_invalid(err, "account %s: no url "
-				      "(https://HOST/EWS/Exchange.asmx)",
-				      acct->name);
+		return config_invalid(err, "no url: add url = "
+				      "https://HOST/EWS/Exchange.asmx");
 	if (!g_uri_split(cfg->url, G_URI_FLAGS_NONE, &scheme, NULL, &host,
 			 &port, NULL, NULL, NULL, NULL) || !host || !*host ||
 	    (g_ascii_strcasecmp(scheme, "https") &&
@@ -84,12 +83,12 @@ static int parse_cfg(const struct mfs_account *acct, struct ewsc_cfg *cfg,
 		return 0;
 	}
 	if (!cfg->user)
-		return config_invalid(err, "account %s: no user", acct->name);
+		return config_invalid(err, "no user: add user = NAME");
 	if (config_secret(kf, g, &cfg->password, err) < 0)
 		return -EINVAL;
 	if (!cfg->password)
-		return config_invalid(err, "account %s: no password_file or "
-				      "password_cmd", acct->name);
+		return config_invalid(err, "no password: add password_file "
+				      "= FILE or password_cmd = COMMAND");
 	return 0;
 }
 

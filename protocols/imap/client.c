@@ -37,7 +37,8 @@ static int parse_cfg(const struct mfs_account *acct, struct imap_cfg *cfg,
 		return -EINVAL;
 	if (!cfg->host && !cfg->tunnel) {
 		g_set_error(err, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_KEY_NOT_FOUND,
-			    "no host (or tunnel) for account %s", acct->name);
+			    "no host: add host = NAME (or tunnel = "
+			    "COMMAND)");
 		return -EINVAL;
 	}
 	if (!cfg->port)

@@ -51,7 +51,7 @@ static int parse_cfg(const struct mfs_account *acct, struct pop3_cfg *cfg,
 		return -EINVAL;
 	if (!cfg->host) {
 		g_set_error(err, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_KEY_NOT_FOUND,
-			    "no host for account %s", acct->name);
+			    "no host: add host = NAME");
 		return -EINVAL;
 	}
 	if (!cfg->port)

@@ -61,3 +61,36 @@ def test_the_same_errors_for_sync_and_serve(tmp_path, home):
                        capture_output=True, text=True, env=env, timeout=30)
     msg = _one_line(r)
     assert "[serve]" in msg and "'imap_port'" in msg and str(cfg) in msg
+
+
+def test_bad_values_name_the_file_and_the_account(tmp_path, home):
+    env = dict(os.environ, **home)
+    mp = tmp_path / "mnt"
+    mp.mkdir()
+    cfg = tmp_path / "accounts"
+    loose = tmp_path / "loose-pw"
+    loose.write_text("secret\n")
+    os.chmod(loose, 0o644)
+    cases = {
+        "type = imap\nhost = h\ntimeout = soon\n": "timeout = soon",
+        "type = imap\nhost = h\ntls = sometimes\n": "tls",
+        "type = imap\nuser = u\n": "no host",
+        "type = pop3\nhost = h\nuser = u\npassword_file = %s\n" % loose:
+            "chmod 600",
+        "type = imap\nhost = h\nuser = u\npassword_file = /nonexistent\n":
+            "password_file /nonexistent",
+        "type = ews\nurl = https://h/EWS/Exchange.asmx\nuser = u\n":
+            "no password",
+        "type = imap\nhost = h\nuser = u\npassword_cmd = exit 3\n":
+            "password_cmd",
+        "type = imap\nhost = h\nuser = u\npassword_cmd = echo x\n"
+        "smtp = gopher://h\n": "smtp = gopher://h",
+    }
+    for body, says in cases.items():
+        cfg.write_text("[account work]\n" + body)
+        msg = _one_line(_mount(cfg, "work", mp, env))
+        assert msg.startswith("mailfs: config %s: account 'work': " % cfg), \
+            msg
+        assert says in msg, msg
+        assert "secret" not in msg
+        assert os.listdir(mp) == []

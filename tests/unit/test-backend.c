@@ -22,6 +22,7 @@ static void test_find(void)
 		{ "pop3", TRUE, TRUE },
 		{ "ews", TRUE, TRUE },
 		{ "carddav", FALSE, TRUE },
+		{ "mapi", FALSE, TRUE },
 		{ "bogus", FALSE, FALSE },
 		{ "", FALSE, FALSE },
 		{ "LOCAL", FALSE, FALSE },
@@ -53,6 +54,7 @@ static void test_open_unavailable(void)
 		const char *says;	/* in the message besides the type */
 	} cases[] = {
 		{ "carddav", "not available" },
+		{ "mapi", "not available" },
 		{ "bogus", "unknown" },
 	};
 
