@@ -379,8 +379,9 @@ def test_connection_lost_after_the_message_is_held(dovecot_server,
 def test_outbox_is_not_a_folder_to_change(dovecot_server,
                                           imap_mount_factory, tmp_path,
                                           sink):
-    fs = sink_mount(dovecot_server, imap_mount_factory, tmp_path, sink,
-                    writeback="off").mount()
+    fs = sink_mount(dovecot_server, imap_mount_factory, tmp_path, sink)
+    fs.extra_args += ["-o", "writeback=off"]
+    fs.mount()
     for bad in (lambda: os.mkdir(fs.m("Outbox", "sub")),
                 lambda: os.rmdir(fs.m("Outbox")),
                 lambda: os.rename(fs.m("Outbox"), fs.m("Other"))):
