@@ -185,3 +185,26 @@ def test_serve_unit_reports_ready_and_stops_on_sigterm(
         notify_socket.wait_for("STOPPING=1", timeout=5)
     finally:
         _stop(proc)
+
+
+def test_systemd_accepts_both_units(installed, tmp_path):
+    """systemd's own parser reads the units without a word, with the
+    program at the path the units name (bound there in a private mount
+    namespace, as the install would put it)."""
+    final_bindir = installed.bindir[len(installed.root):]
+    units = tmp_path / "units"
+    units.mkdir()
+    # an instance of the template, as `systemctl --user start
+    # mailfs@work` makes it
+    for src, dst in (("mailfs@.service", "mailfs@work.service"),
+                     ("mailfs-serve.service", "mailfs-serve.service")):
+        with open(os.path.join(installed.units, src)) as f:
+            (units / dst).write_text(f.read())
+    script = ("mount --bind %s %s && systemd-analyze verify --man=no "
+              "%s/mailfs@work.service %s/mailfs-serve.service"
+              % (installed.bindir, final_bindir, units, units))
+    r = subprocess.run(["unshare", "--mount", "--propagation", "private",
+                        "/bin/bash", "-c", script], capture_output=True,
+                       text=True, timeout=60)
+    assert r.returncode == 0 and not (r.stdout + r.stderr).strip(), \
+        r.stdout + r.stderr
