@@ -929,14 +929,15 @@ static void say_login(struct imap_conn *c, const struct imap_cfg *cfg,
 {
 	if (!cfg->check)
 		return;
+	g_autofree char *name = mech ? g_ascii_strup(mech, -1) : NULL;
 	if (rc == 0)
 		mfs_check_say(cfg->check, "auth", true, NULL, "%s (%s): "
-			      "logged in as %s", mech, why, cfg->user);
+			      "logged in as %s", name, why, cfg->user);
 	else
 		mfs_check_say(cfg->check, "auth", false,
 			      login_fix(c, cfg, mech, rc, e), "%s%s%s%s: %s",
-			      mech ? mech : "", mech ? " (" : "",
-			      mech ? why : "", mech ? ")" : "", e->msg);
+			      name ? name : "", name ? " (" : "",
+			      name ? why : "", name ? ")" : "", e->msg);
 }
 
 static void say_caps(struct imap_conn *c, const struct imap_cfg *cfg,
