@@ -23,6 +23,11 @@ void mfs_check_say(struct mfs_check *ck, const char *step, bool ok,
 	va_start(ap, fmt);
 	g_autofree char *text = g_strdup_vprintf(fmt, ap);
 	va_end(ap);
+	/* servers' words go to a terminal: no control characters */
+	for (char *p = text; *p; p++) {
+		if ((unsigned char)*p < ' ' || *p == 0x7f)
+			*p = '?';
+	}
 	g_autofree char *name = g_strconcat(ck->prefix ? ck->prefix : "", step,
 					    NULL);
 	if (!ok)

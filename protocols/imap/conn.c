@@ -996,8 +996,19 @@ int imap_conn_open(const struct imap_cfg *cfg, struct imap_conn **c_r,
 		goto fail;
 	}
 	rc = read_line(c, c->timeout_ms, false, &greeting, e);
-	if (rc < 0)
+	if (rc < 0) {
+		if (rc == -ETIMEDOUT)
+			mfs_check_say(cfg->check, "greeting", false, "check "
+				      "port = and tls = (a TLS port says "
+				      "nothing to plain text)", "no greeting, "
+				      "timed out after %d s",
+				      c->timeout_ms / 1000);
+		else
+			mfs_check_say(cfg->check, "greeting", false, "check "
+				      "port = and tls =", "%s",
+				      e ? e->msg : g_strerror(-rc));
 		goto fail;
+	}
 	struct imap_arg *g0 = imap_line_arg(greeting, 0);
 	struct imap_arg *g1 = imap_line_arg(greeting, 1);
 	if (!imap_arg_is(g0, "*") || !(imap_arg_is(g1, "OK") ||

@@ -462,6 +462,11 @@ int pop3_conn_open(const struct pop3_cfg *cfg, struct pop3_conn **c_r,
 	} else if (rc == 0) {
 		mfs_check_say(cfg->check, "greeting", true, NULL, "+OK %s",
 			      pop3_reply_text(c->reply));
+	} else {
+		mfs_check_say(cfg->check, "greeting", false, "check port = and "
+			      "tls = (a TLS port says nothing to plain text, "
+			      "and the other way round)", "%s",
+			      e ? e->msg : g_strerror(-rc));
 	}
 	if (rc < 0 || (rc = learn_caps(c, e)) < 0)
 		goto fail;
