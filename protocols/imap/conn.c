@@ -888,8 +888,7 @@ static char *caps_line(const struct imap_conn *c)
 								   NULL);
 	guint n = g_hash_table_size(c->caps);
 
-	qsort(keys, n, sizeof(*keys), (int (*)(const void *,
-					       const void *))str_cmp);
+	qsort(keys, n, sizeof(*keys), str_cmp);
 	keys = g_renew(gpointer, keys, n + 1);
 	keys[n] = NULL;
 	return g_strjoinv(" ", (char **)keys);

@@ -365,7 +365,7 @@ static const char *login_fix(const struct pop3_conn *c,
 		       "or leave auth = out";
 	if (cfg->tls == CONFIG_TLS_NONE &&
 	    (strstr(e->msg, "TLS") || strstr(e->msg, "SSL") ||
-	     strstr(e->msg, "secure") || strstr(e->msg, "ecure")))
+	     strstr(e->msg, "ecure")))
 		return "the server requires TLS: use tls = implicit or "
 		       "tls = starttls, not tls = none";
 	return "check user = and the password that password_file or "
