@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <string.h>
 
+#include "check.h"
 #include "log.h"
 #include "smtp/submit.h"
 
@@ -111,6 +112,44 @@ int mfs_store_open(const struct mfs_account *acct, struct mfs_store *st,
 		return rc;
 	}
 	st->ops = ops;
+	return rc;
+}
+
+int mfs_backend_check(const struct mfs_account *acct, struct mfs_check *ck)
+{
+	bool known;
+	const struct mfs_backend_ops *ops = mfs_backend_find(acct->type, &known);
+	struct smtp_submitter *sender = NULL;
+	GError *err = NULL;
+	int rc;
+
+	if (!ops && !known) {
+		mfs_check_say(ck, "config", false, "type = must be one of "
+			      "local, imap, pop3, ews", "type = %s: unknown "
+			      "type", acct->type);
+		return -EINVAL;
+	}
+	if (!ops || !ops->check) {
+		mfs_check_say(ck, "config", false, NULL, "type = %s: check is "
+			      "not available for type %s", acct->type,
+			      acct->type);
+		return -ENOTSUP;
+	}
+	if (smtp_submitter_open(acct, &sender, &err) < 0) {
+		mfs_check_say(ck, "config", false, NULL, "%s", err->message);
+		g_error_free(err);
+		return -EINVAL;
+	}
+	rc = ops->check(acct, ck);
+	log_debug(LOG_STORE, "%s check -> %d", ops->name, rc);
+	/* the submission server is another server: worth knowing about even
+	 * when the mail server failed, but nothing goes out while a setting
+	 * is wrong */
+	if (sender && !ck->config_bad) {
+		int src = smtp_check(sender, ck);
+		rc = rc < 0 ? rc : src;
+	}
+	smtp_submitter_close(&sender);
 	return rc;
 }
 

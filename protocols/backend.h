@@ -97,6 +97,7 @@ struct mfs_error {
 };
 
 struct mfs_backend;			/* opaque; one per mounted account */
+struct mfs_check;			/* check.h */
 
 /* One item of a batch append: as append()'s arguments, all borrowed. */
 struct mfs_append {
@@ -292,6 +293,13 @@ struct mfs_backend_ops {
 	/* Free and total space, for statfs; -ENOTSUP where unknown. */
 	int (*space)(struct mfs_backend *be, uint64_t *total_r,
 		     uint64_t *avail_r);
+
+	/* `mailfs check`: read the account's settings, connect and log in
+	 * as open() would, and count the folders, saying each step through
+	 * `ck` (check.h); it stops at the first step that fails.  Changes
+	 * nothing on the server or in the cache.  Returns 0 when every step
+	 * worked, else -errno (a failed step says why).  Optional. */
+	int (*check)(const struct mfs_account *acct, struct mfs_check *ck);
 };
 
 /* The registry.  Returns NULL and sets *known_r when `type` names a backend
@@ -372,6 +380,15 @@ int mfs_store_item_error(struct mfs_store *st, const char *folder,
 bool mfs_store_can_send(const struct mfs_store *st);
 int mfs_store_send(struct mfs_store *st, int fd, bool *maybe_sent_r,
 		   struct mfs_error *e);
+
+/*
+ * `mailfs check ACCOUNT`: the account's SMTP settings first (so that no
+ * setting is found wrong after something was sent), then the backend's
+ * check, then the `smtp` server's (protocols/smtp/check.c).  A type
+ * without a check member fails with -ENOTSUP, said as a step; an unknown
+ * type with -EINVAL.  Returns 0 when every step worked.
+ */
+int mfs_backend_check(const struct mfs_account *acct, struct mfs_check *ck);
 
 /* Constructors and destructors of the result types. */
 struct mfs_item *mfs_item_new(const char *id, uint64_t size, int64_t date,

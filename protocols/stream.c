@@ -228,6 +228,68 @@ bool stream_is_tls(const struct stream *s)
 	return s->ssl != NULL;
 }
 
+/* A name in one line, RFC 2253 order ("CN=host,O=org").  Caller owns. */
+static char *name_line(const X509_NAME *name)
+{
+	BIO *b = BIO_new(BIO_s_mem());
+	char *data = NULL;
+	long len;
+
+	X509_NAME_print_ex(b, name, 0, XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB);
+	len = BIO_get_mem_data(b, &data);
+	char *out = g_strndup(data, (gsize)MAX(len, 0));
+	BIO_free(b);
+	return out;
+}
+
+int stream_tls_info(const struct stream *s, struct stream_tls_info *info_r)
+{
+	memset(info_r, 0, sizeof(*info_r));
+	if (!s->ssl)
+		return -ENOTCONN;
+	/* the chain is kept when verification fails; the peer is not */
+	STACK_OF(X509) *chain = SSL_get_peer_cert_chain(s->ssl);
+	X509 *peer = chain && sk_X509_num(chain) > 0 ? sk_X509_value(chain, 0)
+						     : NULL;
+	if (SSL_is_init_finished(s->ssl)) {
+		info_r->version = g_strdup(SSL_get_version(s->ssl));
+		info_r->cipher = g_strdup(SSL_get_cipher_name(s->ssl));
+	}
+	if (peer) {
+		info_r->subject = name_line(X509_get_subject_name(peer));
+		info_r->issuer = name_line(X509_get_issuer_name(peer));
+	}
+	long v = SSL_get_verify_result(s->ssl);
+	info_r->verified = peer && v == X509_V_OK;
+	info_r->verify_code = v;
+	info_r->verify = g_strdup(X509_verify_cert_error_string(v));
+	return 0;
+}
+
+void stream_tls_info_clear(struct stream_tls_info *info)
+{
+	g_free(info->version);
+	g_free(info->cipher);
+	g_free(info->subject);
+	g_free(info->issuer);
+	g_free(info->verify);
+	memset(info, 0, sizeof(*info));
+}
+
+char *stream_peer_address(const struct stream *s)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	char host[NI_MAXHOST];
+
+	if (s->child > 0 ||
+	    getpeername(s->fd, (struct sockaddr *)&ss, &len) != 0 ||
+	    getnameinfo((struct sockaddr *)&ss, len, host, sizeof(host), NULL,
+			0, NI_NUMERICHOST) != 0)
+		return NULL;
+	return g_strdup(host);
+}
+
 bool stream_pending(struct stream *s)
 {
 	struct pollfd p = { s->fd, POLLIN, 0 };

@@ -36,6 +36,27 @@ int stream_start_tls(struct stream *s, const char *host, const char *ca_file,
 
 bool stream_is_tls(const struct stream *s);
 
+/* What `mailfs check` shows of a TLS session, also after a handshake that
+ * failed on the certificate.  Strings owned (stream_tls_info_clear); a
+ * field is NULL where the handshake did not get that far. */
+struct stream_tls_info {
+	char *version;		/* "TLSv1.3" */
+	char *cipher;		/* "TLS_AES_256_GCM_SHA384" */
+	char *subject;		/* the server certificate's subject, one line */
+	char *issuer;		/* and its issuer */
+	char *verify;		/* OpenSSL's verify outcome, "ok" when good */
+	long verify_code;	/* X509_V_OK or X509_V_ERR_... */
+	bool verified;
+};
+
+/* Fill *info_r.  Returns 0, or -ENOTCONN when TLS never started. */
+int stream_tls_info(const struct stream *s, struct stream_tls_info *info_r);
+void stream_tls_info_clear(struct stream_tls_info *info);
+
+/* The numeric address the stream is connected to, for `mailfs check`.
+ * Caller owns the result; NULL for a tunnel. */
+char *stream_peer_address(const struct stream *s);
+
 /* Read what is there, at most `len` bytes: >0 bytes read, 0 at the end of
  * the stream, -errno on failure (-ETIMEDOUT when nothing came in time). */
 ssize_t stream_read(struct stream *s, void *buf, size_t len, int timeout_ms);

@@ -13,6 +13,7 @@
 
 #include "backend.h"
 #include "cache.h"
+#include "check-cmd.h"
 #include "cli.h"
 #include "config-value.h"
 #include "ctl-client.h"
@@ -282,5 +283,7 @@ int main(int argc, char **argv)
 		return cmd_sync(argc, argv);
 	if (argc > 1 && !strcmp(argv[1], "serve"))
 		return serve_cmd(argc, argv);
+	if (argc > 1 && !strcmp(argv[1], "check"))
+		return check_cmd(argc, argv);
 	return cmd_mount(argc, argv);
 }

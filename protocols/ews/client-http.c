@@ -215,6 +215,9 @@ static int post(struct mfs_backend *be, const char *op, const GString *req,
 		g_string_free(s.body, TRUE);
 	} else {
 		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, status_r);
+		g_mutex_lock(&be->lock);
+		be->last_status = *status_r;
+		g_mutex_unlock(&be->lock);
 		if (log_debug_enabled(LOG_PROTO))
 			log_debug(LOG_PROTO, "ews S: %ld %.*s", *status_r,
 				  (int)MIN(s.body->len, 600), s.body->str);

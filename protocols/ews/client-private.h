@@ -61,6 +61,7 @@ struct ewsc_cfg {
 	char *token_cmd;		/* bearer: prints the token */
 	char *ca_file;
 	enum ewsc_auth auth;
+	bool auth_set;			/* `auth =` chose it */
 	bool plaintext;			/* http:// was allowed */
 	unsigned timeout;		/* seconds, per request */
 	unsigned poll_interval;		/* seconds */
@@ -102,6 +103,8 @@ struct mfs_backend {
 	GHashTable *tables;		/* path -> struct ewsc_table; lock */
 	char *token;			/* bearer token; secret; lock */
 	char *server_version;		/* from ServerVersionInfo; lock */
+	long last_status;		/* the last answer's HTTP status, for
+					   `mailfs check`; lock */
 	gint64 last_sync;		/* real time, us; lock */
 	char *last_error;		/* lock */
 	struct ewsc_watch *watch;	/* owned */
@@ -322,5 +325,14 @@ void ewsc_watch_stop(struct mfs_backend *be);
 
 /* Record the outcome of a sync for describe(). */
 void ewsc_note_sync(struct mfs_backend *be, int rc, const struct mfs_error *e);
+/* client.c: a backend with the account's settings and nothing fetched
+ * yet (0, or -EINVAL with the reason in *err); caller owns *be_r
+ * (ewsc_backend_free, which clears it). */
+int ewsc_backend_new(const struct mfs_account *acct, struct mfs_backend **be_r,
+		     GError **err);
+void ewsc_backend_free(struct mfs_backend **be);
+
+/* check.c: `mailfs check` of an EWS account (backend.h). */
+int ewsc_check(const struct mfs_account *acct, struct mfs_check *ck);
 
 #endif

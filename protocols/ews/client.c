@@ -66,6 +66,7 @@ static int parse_cfg(const struct mfs_account *acct, struct ewsc_cfg *cfg,
 				      "password in clear text; use https:// "
 				      "or set allow_plaintext = true",
 				      cfg->url);
+	cfg->auth_set = auth != NULL;
 	if (!auth || !strcmp(auth, "basic")) {
 		cfg->auth = EWS_AUTH_BASIC;
 	} else if (!strcmp(auth, "ntlm")) {
@@ -109,11 +110,17 @@ static void backend_free(struct mfs_backend *be)
 	g_free(be);
 }
 
-static int ews_open(const struct mfs_account *acct, struct mfs_backend **be_r,
-		    GError **err)
+void ewsc_backend_free(struct mfs_backend **bep)
+{
+	if (*bep)
+		backend_free(*bep);
+	*bep = NULL;
+}
+
+int ewsc_backend_new(const struct mfs_account *acct, struct mfs_backend **be_r,
+		     GError **err)
 {
 	struct mfs_backend *be = g_new0(struct mfs_backend, 1);
-	struct mfs_error e = { 0 };
 	int rc;
 
 	g_mutex_init(&be->lock);
@@ -123,14 +130,29 @@ static int ews_open(const struct mfs_account *acct, struct mfs_backend **be_r,
 					   ewsc_table_free);
 	be->work_dir = g_strdup(acct->work_dir ? acct->work_dir : ".");
 	be->spool_dir = g_build_filename(be->work_dir, "ews-spool", NULL);
-	if ((rc = parse_cfg(acct, &be->cfg, err)) < 0)
-		goto fail;
+	if ((rc = parse_cfg(acct, &be->cfg, err)) < 0) {
+		backend_free(be);
+		return rc;
+	}
+	ewsc_http_init();
+	*be_r = be;
+	return 0;
+}
+
+static int ews_open(const struct mfs_account *acct, struct mfs_backend **be_r,
+		    GError **err)
+{
+	struct mfs_backend *be = NULL;
+	struct mfs_error e = { 0 };
+	int rc;
+
+	if ((rc = ewsc_backend_new(acct, &be, err)) < 0)
+		return rc;
 	if ((rc = file_mkdir_p(be->work_dir, 0700)) < 0) {
 		g_set_error(err, G_FILE_ERROR, g_file_error_from_errno(-rc),
 			    "%s: %s", be->work_dir, g_strerror(-rc));
 		goto fail;
 	}
-	ewsc_http_init();
 	/* one listing now, so that a wrong password or certificate is said
 	 * at mount time */
 	rc = ewsc_list_folders(be, NULL, &e);
@@ -267,4 +289,5 @@ const struct mfs_backend_ops ews_backend_ops = {
 	.watch = ews_watch,
 	.lookup = ewsc_dir_lookup,
 	.describe = ews_describe,
+	.check = ewsc_check,
 };

@@ -16,8 +16,8 @@
 #define DEFAULT_POLL 60
 #define DEFAULT_TIMEOUT 30
 
-static int parse_cfg(const struct mfs_account *acct, struct imap_cfg *cfg,
-		     GError **err)
+int imap_parse_cfg(const struct mfs_account *acct, struct imap_cfg *cfg,
+		   GError **err)
 {
 	GKeyFile *kf = acct->keys;
 	const char *g = acct->group;
@@ -86,12 +86,10 @@ static void backend_free(struct mfs_backend *be)
 	g_free(be);
 }
 
-static int imap_open(const struct mfs_account *acct, struct mfs_backend **be_r,
+int imap_backend_new(const struct mfs_account *acct, struct mfs_backend **be_r,
 		     GError **err)
 {
 	struct mfs_backend *be = g_new0(struct mfs_backend, 1);
-	struct imap_conn *c = NULL;
-	struct mfs_error e = { 0 };
 	int rc;
 
 	g_mutex_init(&be->lock);
@@ -100,13 +98,42 @@ static int imap_open(const struct mfs_account *acct, struct mfs_backend **be_r,
 	be->folders = g_hash_table_new_full(g_str_hash, g_str_equal, NULL,
 					    imap_folder_free);
 	be->delim = '/';
-	rc = parse_cfg(acct, &be->cfg, err);
+	if ((rc = imap_parse_cfg(acct, &be->cfg, err)) < 0) {
+		backend_free(be);
+		return rc;
+	}
+	*be_r = be;
+	return 0;
+}
+
+int imap_backend_connect(struct mfs_backend *be, struct mfs_error *e)
+{
+	struct imap_conn *c = NULL;
+	int rc = imap_conn_open(&be->cfg, &c, e);
+
+	if (rc < 0)
+		return rc;
+	g_mutex_lock(&be->lock);
+	be->open_conns++;
+	g_mutex_unlock(&be->lock);
+	learn_names(be, c);
+	imap_pool_put(be, c);
+	return 0;
+}
+
+static int imap_open(const struct mfs_account *acct, struct mfs_backend **be_r,
+		     GError **err)
+{
+	struct mfs_backend *be = NULL;
+	struct mfs_error e = { 0 };
+	int rc;
+
+	if ((rc = imap_backend_new(acct, &be, err)) < 0)
+		return rc;
 	/* one connection now, so that a wrong password or certificate is
 	 * said at mount time, not found later in a log */
-	if (rc == 0)
-		rc = imap_conn_open(&be->cfg, &c, &e);
-	if (rc < 0 && e.retry != MFS_ERR_FINAL && e.scope == MFS_ERR_ACCOUNT &&
-	    !(err && *err)) {
+	rc = imap_backend_connect(be, &e);
+	if (rc < 0 && e.retry != MFS_ERR_FINAL && e.scope == MFS_ERR_ACCOUNT) {
 		/* the server cannot be reached now: what the cache holds can
 		 * still be used, and connections are tried again later */
 		log_warnx("%s; working offline until it answers", e.msg);
@@ -114,20 +141,16 @@ static int imap_open(const struct mfs_account *acct, struct mfs_backend **be_r,
 		return 0;
 	}
 	if (rc < 0) {
-		if (err && !*err)
-			g_set_error(err, G_FILE_ERROR, G_FILE_ERROR_FAILED, "%s",
-				    e.msg);
+		g_set_error(err, G_FILE_ERROR, G_FILE_ERROR_FAILED, "%s",
+			    e.msg);
 		backend_free(be);
 		return rc;
 	}
-	be->open_conns = 1;
-	learn_names(be, c);
-	imap_pool_put(be, c);
 	*be_r = be;
 	return 0;
 }
 
-static void imap_close(struct mfs_backend **bep)
+void imap_backend_close(struct mfs_backend **bep)
 {
 	struct mfs_backend *be = *bep;
 
@@ -343,7 +366,7 @@ const struct mfs_backend_ops imap_backend_ops = {
 	.name = "imap",
 	.caps = MFS_CAP_WATCH | MFS_CAP_COPY | MFS_CAP_FOLDERS,
 	.open = imap_open,
-	.close = imap_close,
+	.close = imap_backend_close,
 	.list_folders = imap_list,
 	.sync = imap_sync,
 	.fetch = imap_fetch,
@@ -362,4 +385,5 @@ const struct mfs_backend_ops imap_backend_ops = {
 	.delete_folder = imap_delete_folder,
 	.watch = imap_watch,
 	.describe = imap_describe,
+	.check = imap_check,
 };

@@ -5,9 +5,11 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "check.h"
 #include "log.h"
 #include "stream.h"
 
@@ -760,20 +762,28 @@ static int authenticate(struct imap_conn *c, const char *mech,
 	return rc;
 }
 
+/* login() says in *mech_r which mechanism it chose and in *why_r why
+ * (static strings or borrowed from cfg), for `mailfs check`. */
 static int login(struct imap_conn *c, const struct imap_cfg *cfg,
-		 struct mfs_error *e)
+		 const char **mech_r, const char **why_r, struct mfs_error *e)
 {
 	const char *mech = cfg->auth;
 	int rc;
+
+	*mech_r = mech;
+	*why_r = "forced by auth =";
 
 	if (!cfg->user)
 		return mfs_error_set(e, -EINVAL, MFS_ERR_ACCOUNT, MFS_ERR_FINAL,
 				     "%s: no user configured", c->name);
 	if (cfg->oauth2_token_cmd) {
 		g_autofree char *token = NULL;
-		if (!mech)
+		if (!mech) {
 			mech = imap_conn_cap(c, "AUTH=OAUTHBEARER") ? "OAUTHBEARER"
 								    : "XOAUTH2";
+			*why_r = "oauth2_token_cmd is set";
+		}
+		*mech_r = mech;
 		if ((rc = run_token_cmd(cfg->oauth2_token_cmd, &token, e)) < 0)
 			return rc;
 		g_autofree char *resp = !g_ascii_strcasecmp(mech, "OAUTHBEARER")
@@ -792,8 +802,13 @@ static int login(struct imap_conn *c, const struct imap_cfg *cfg,
 		return mfs_error_set(e, -EINVAL, MFS_ERR_ACCOUNT, MFS_ERR_FINAL,
 				     "%s: no password (password_cmd or "
 				     "password_file)", c->name);
-	if (!mech)
+	if (!mech) {
 		mech = imap_conn_cap(c, "AUTH=PLAIN") ? "PLAIN" : "LOGIN";
+		*why_r = imap_conn_cap(c, "AUTH=PLAIN")
+			? "offered by the server"
+			: "the server offers no AUTH=PLAIN";
+	}
+	*mech_r = mech;
 	if (!g_ascii_strcasecmp(mech, "PLAIN")) {
 		size_t ul = strlen(cfg->user), pl = strlen(cfg->password);
 		char *resp = g_malloc(ul + pl + 2);
@@ -812,8 +827,8 @@ static int login(struct imap_conn *c, const struct imap_cfg *cfg,
 				     mech);
 	if (imap_conn_cap(c, "LOGINDISABLED"))
 		return mfs_error_set(e, -EACCES, MFS_ERR_ACCOUNT, MFS_ERR_FINAL,
-				     "%s: the server refuses LOGIN here",
-				     c->name);
+				     "%s: the server refuses LOGIN here "
+				     "(LOGINDISABLED)", c->name);
 	struct imap_cmd *cmd = imap_cmd_new("LOGIN");
 	imap_cmd_astring(cmd, cfg->user, strlen(cfg->user));
 	imap_cmd_secret(cmd);
@@ -859,6 +874,81 @@ const char *imap_conn_prefix(const struct imap_conn *c)
 	return c->prefix ? c->prefix : "";
 }
 
+/* ---- what `mailfs check` hears ---- */
+
+static gint str_cmp(gconstpointer a, gconstpointer b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The capability set in one line, sorted.  Caller owns the result. */
+static char *caps_line(const struct imap_conn *c)
+{
+	g_autofree gpointer *keys = g_hash_table_get_keys_as_array(c->caps,
+								   NULL);
+	guint n = g_hash_table_size(c->caps);
+
+	qsort(keys, n, sizeof(*keys), str_cmp);
+	keys = g_renew(gpointer, keys, n + 1);
+	keys[n] = NULL;
+	return g_strjoinv(" ", (char **)keys);
+}
+
+/* What to change when the login failed with `rc` (e describes it). */
+static const char *login_fix(const struct imap_conn *c,
+			     const struct imap_cfg *cfg, const char *mech,
+			     int rc, const struct mfs_error *e)
+{
+	g_autofree char *offered = mech ? g_ascii_strup(mech, -1) : NULL;
+	g_autofree char *cap = offered ? g_strconcat("AUTH=", offered, NULL)
+				       : NULL;
+
+	if (rc == -EINVAL)
+		return "set user = and password_file = or password_cmd =";
+	if (rc == -ENOTSUP)
+		return "auth = must be plain or login, or be left out";
+	if (imap_conn_cap(c, "LOGINDISABLED") || strstr(e->msg,
+							"PRIVACYREQUIRED"))
+		return "the server requires TLS: use tls = implicit or "
+		       "tls = starttls, not tls = none";
+	if (cfg->auth && cap && g_ascii_strcasecmp(mech, "LOGIN") &&
+	    !imap_conn_cap(c, cap))
+		return "the server does not offer this mechanism: change "
+		       "auth = to one it offers (see caps), or leave it out";
+	if (cfg->oauth2_token_cmd)
+		return "check oauth2_token_cmd: the token it prints was "
+		       "refused";
+	return "check user = and the password that password_file or "
+	       "password_cmd gives";
+}
+
+static void say_login(struct imap_conn *c, const struct imap_cfg *cfg,
+		      int rc, const char *mech, const char *why,
+		      const struct mfs_error *e)
+{
+	if (!cfg->check)
+		return;
+	g_autofree char *name = mech ? g_ascii_strup(mech, -1) : NULL;
+	if (rc == 0)
+		mfs_check_say(cfg->check, "auth", true, NULL, "%s (%s): "
+			      "logged in as %s", name, why, cfg->user);
+	else
+		mfs_check_say(cfg->check, "auth", false,
+			      login_fix(c, cfg, mech, rc, e), "%s%s%s%s: %s",
+			      name ? name : "", name ? " (" : "",
+			      name ? why : "", name ? ")" : "", e->msg);
+}
+
+static void say_caps(struct imap_conn *c, const struct imap_cfg *cfg,
+		     const char *when, const char *before)
+{
+	g_autofree char *now = cfg->check ? caps_line(c) : NULL;
+
+	if (now && g_strcmp0(now, before))
+		mfs_check_say(cfg->check, "caps", true, NULL, "%s%s", when,
+			      now);
+}
+
 int imap_conn_open(const struct imap_cfg *cfg, struct imap_conn **c_r,
 		   struct mfs_error *e)
 {
@@ -878,14 +968,26 @@ int imap_conn_open(const struct imap_cfg *cfg, struct imap_conn **c_r,
 	c->done = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
 					line_free_cb);
 	c->delim = '/';
+	gint64 started = g_get_monotonic_time();
 	if (cfg->tunnel)
 		rc = stream_spawn(cfg->tunnel, &c->s, &why);
 	else
 		rc = stream_connect(cfg->host, cfg->port, c->timeout_ms, &c->s,
 				    &why);
-	if (rc == 0 && !cfg->tunnel && cfg->tls == CONFIG_TLS_IMPLICIT)
+	mfs_check_connected(cfg->check, rc, why, c->s, cfg->host, cfg->port,
+			    cfg->tunnel, started, c->timeout_ms);
+	if (rc == 0 && !cfg->tunnel && cfg->tls == CONFIG_TLS_IMPLICIT) {
 		rc = stream_start_tls(c->s, cfg->host, cfg->ca_file,
 				      c->timeout_ms, &why);
+		mfs_check_tls(cfg->check, rc, why, c->s, cfg->ca_file,
+			      "implicit TLS");
+	} else if (rc == 0 && (cfg->tunnel || cfg->tls == CONFIG_TLS_NONE)) {
+		mfs_check_say(cfg->check, "tls", true, NULL, cfg->tunnel
+			      ? "none: the tunnel's command carries the "
+				"session"
+			      : "none: plain text, as allow_plaintext = true "
+				"permits");
+	}
 	if (rc < 0) {
 		mfs_error_set(e, rc, MFS_ERR_ACCOUNT,
 			      rc == -EPERM ? MFS_ERR_FINAL : MFS_ERR_BACKOFF,
@@ -893,8 +995,19 @@ int imap_conn_open(const struct imap_cfg *cfg, struct imap_conn **c_r,
 		goto fail;
 	}
 	rc = read_line(c, c->timeout_ms, false, &greeting, e);
-	if (rc < 0)
+	if (rc < 0) {
+		if (rc == -ETIMEDOUT)
+			mfs_check_say(cfg->check, "greeting", false, "check "
+				      "port = and tls = (a TLS port says "
+				      "nothing to plain text)", "no greeting, "
+				      "timed out after %d s",
+				      c->timeout_ms / 1000);
+		else
+			mfs_check_say(cfg->check, "greeting", false, "check "
+				      "port = and tls =", "%s",
+				      e ? e->msg : g_strerror(-rc));
 		goto fail;
+	}
 	struct imap_arg *g0 = imap_line_arg(greeting, 0);
 	struct imap_arg *g1 = imap_line_arg(greeting, 1);
 	if (!imap_arg_is(g0, "*") || !(imap_arg_is(g1, "OK") ||
@@ -904,19 +1017,34 @@ int imap_conn_open(const struct imap_cfg *cfg, struct imap_conn **c_r,
 				   MFS_ERR_BACKOFF, "%s: the server refused "
 				   "the connection: %s", c->name,
 				   t && t->str ? t->str : "");
+		mfs_check_say(cfg->check, "greeting", false, "check host = "
+			      "and port = (is it an IMAP server?)", "%s",
+			      e ? e->msg : "refused");
 		imap_line_free(&greeting);
 		goto fail;
 	}
 	preauth = imap_arg_is(g1, "PREAUTH");
+	if (cfg->check) {
+		struct imap_arg *t = imap_line_arg(greeting,
+						   greeting->args->len - 1);
+		mfs_check_say(cfg->check, "greeting", true, NULL, "* %s %s",
+			      g1->str, t && t->type == IMAP_ARG_TEXT ? t->str
+								     : "");
+	}
 	imap_line_free(&greeting);
 	if (g_hash_table_size(c->caps) == 0 && (rc = refresh_caps(c, e)) < 0)
 		goto fail;
+	if (cfg->tunnel || cfg->tls != CONFIG_TLS_STARTTLS)
+		say_caps(c, cfg, "", NULL);
 	if (!cfg->tunnel && cfg->tls == CONFIG_TLS_STARTTLS) {
 		if (!imap_conn_cap(c, "STARTTLS")) {
 			/* never fall back to plain text */
 			rc = mfs_error_set(e, -EPROTONOSUPPORT, MFS_ERR_ACCOUNT,
 					   MFS_ERR_FINAL, "%s: the server does "
 					   "not offer STARTTLS", c->name);
+			mfs_check_say(cfg->check, "tls", false, "use tls = "
+				      "implicit (port 993) if the server has "
+				      "it", "%s", e ? e->msg : "no STARTTLS");
 			goto fail;
 		}
 		rc = imap_conn_run(c, imap_cmd_new("STARTTLS"), NULL, NULL,
@@ -932,26 +1060,42 @@ int imap_conn_open(const struct imap_cfg *cfg, struct imap_conn **c_r,
 			/* bytes sent before TLS began would be injected */
 			rc = broken(c, -EPROTO, e, "data after STARTTLS");
 		}
-		if (rc == 0 && (rc = stream_start_tls(c->s, cfg->host,
-						      cfg->ca_file,
-						      c->timeout_ms, &why)) < 0)
-			mfs_error_set(e, rc, MFS_ERR_ACCOUNT, MFS_ERR_FINAL,
-				      "%s: %s", c->name, why);
+		if (rc < 0)
+			mfs_check_say(cfg->check, "tls", false, NULL, "%s",
+				      e ? e->msg : "STARTTLS failed");
+		if (rc == 0) {
+			rc = stream_start_tls(c->s, cfg->host, cfg->ca_file,
+					      c->timeout_ms, &why);
+			mfs_check_tls(cfg->check, rc, why, c->s, cfg->ca_file,
+				      "STARTTLS offered and done");
+			if (rc < 0)
+				mfs_error_set(e, rc, MFS_ERR_ACCOUNT,
+					      MFS_ERR_FINAL, "%s: %s", c->name,
+					      why);
+		}
 		g_hash_table_remove_all(c->caps);
 		if (rc == 0)
 			rc = refresh_caps(c, e);
 		if (rc < 0)
 			goto fail;
+		say_caps(c, cfg, "", NULL);
 	}
 	if (!preauth) {
 		/* login() chooses by what the server offers before login; what
 		 * it offers after comes with the OK or by asking */
 		unsigned gen = c->caps_gen;
-		rc = login(c, cfg, e);
+		const char *mech = NULL, *why_mech = NULL;
+		g_autofree char *before = cfg->check ? caps_line(c) : NULL;
+		rc = login(c, cfg, &mech, &why_mech, e);
+		say_login(c, cfg, rc, mech, why_mech, e);
 		if (rc < 0)
 			goto fail;
 		if (c->caps_gen == gen && (rc = refresh_caps(c, e)) < 0)
 			goto fail;
+		say_caps(c, cfg, "after login: ", before);
+	} else {
+		mfs_check_say(cfg->check, "auth", true, NULL, "PREAUTH: the "
+			      "server logged the session in by itself");
 	}
 	if (imap_conn_cap(c, "QRESYNC") || imap_conn_cap(c, "CONDSTORE")) {
 		rc = imap_conn_run(c, imap_cmd_new("ENABLE %s",

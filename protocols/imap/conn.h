@@ -42,6 +42,9 @@ struct imap_cfg {
 	int timeout_ms;
 	unsigned connections;
 	unsigned poll_interval;		/* seconds */
+	struct mfs_check *check;	/* borrowed; `mailfs check` hears
+					   each step of imap_conn_open, or
+					   NULL */
 };
 void imap_cfg_clear(struct imap_cfg *cfg);
 

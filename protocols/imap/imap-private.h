@@ -41,6 +41,20 @@ struct mfs_backend {
 	struct imap_watch *watch;	/* owned */
 };
 
+/* client.c: the account's settings (0, or -EINVAL with the reason in
+ * *err); a backend with them and no connection yet (caller owns *be_r,
+ * imap_backend_close); its first connection, put in the pool (0 or
+ * -errno). */
+int imap_parse_cfg(const struct mfs_account *acct, struct imap_cfg *cfg,
+		   GError **err);
+int imap_backend_new(const struct mfs_account *acct, struct mfs_backend **be_r,
+		     GError **err);
+int imap_backend_connect(struct mfs_backend *be, struct mfs_error *e);
+void imap_backend_close(struct mfs_backend **be);
+
+/* check.c: `mailfs check` of an IMAP account (backend.h). */
+int imap_check(const struct mfs_account *acct, struct mfs_check *ck);
+
 /* client.c: the pool.  Take a connection (opening one if below the limit),
  * with `mailbox` selected when not NULL.  Returns 0 or -errno. */
 int imap_pool_get(struct mfs_backend *be, const char *folder,

@@ -64,6 +64,18 @@ const char *local_sub_name(enum local_sub sub);
 struct local_folder *local_folder_get(struct mfs_backend *be,
 				      const char *path);
 int local_scan_folders(struct mfs_backend *be);
+/* The store at `root`, which exists, with its folders scanned; nothing is
+ * created in it.  Caller owns the result (local_close). */
+struct mfs_backend *local_backend_new(const char *root);
+void local_close(struct mfs_backend **be);
+int local_list_folders(struct mfs_backend *be, GPtrArray **folders_r,
+		       struct mfs_error *e);
+/* Whether a file can be made in `root`: 0, or -errno with the reason in
+ * *err. */
+int local_probe_writable(const char *root, GError **err);
+
+/* check.c: `mailfs check` of a local store (backend.h). */
+int local_check(const struct mfs_account *acct, struct mfs_check *ck);
 
 /* folder.c */
 enum mfs_folder_kind local_detect_kind(const char *dir);

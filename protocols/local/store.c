@@ -164,8 +164,8 @@ static gint folder_cmp(gconstpointer a, gconstpointer b)
 	return strcmp(x->path, y->path);
 }
 
-static int local_list_folders(struct mfs_backend *be, GPtrArray **folders_r,
-			      struct mfs_error *e)
+int local_list_folders(struct mfs_backend *be, GPtrArray **folders_r,
+		       struct mfs_error *e)
 {
 	GHashTable *seen = scan_all(be);
 	GPtrArray *out = g_ptr_array_new_with_free_func(
@@ -184,7 +184,7 @@ static int local_list_folders(struct mfs_backend *be, GPtrArray **folders_r,
 }
 
 /* A store must be a directory we can create files in: try it. */
-static int probe_writable(const char *root, GError **err)
+int local_probe_writable(const char *root, GError **err)
 {
 	g_autofree char *probe = g_build_filename(root, ".mailfs-probe.XXXXXX",
 						  NULL);
@@ -244,22 +244,27 @@ static int local_open(const struct mfs_account *acct,
 			    "store %s is not a directory", root);
 		return -ENOTDIR;
 	}
-	if ((rc = probe_writable(root, err)) < 0)
+	if ((rc = local_probe_writable(root, err)) < 0)
 		return rc;
 	if (dir_is_empty(root) && (rc = local_seed(root, err)) < 0)
 		return rc;
+	*be_r = local_backend_new(root);
+	return 0;
+}
 
+struct mfs_backend *local_backend_new(const char *root)
+{
 	struct mfs_backend *be = g_new0(struct mfs_backend, 1);
-	be->root = g_steal_pointer(&root);
+
+	be->root = g_strdup(root);
 	g_mutex_init(&be->lock);
 	be->folders = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
 					    folder_free);
 	local_scan_folders(be);
-	*be_r = be;
-	return 0;
+	return be;
 }
 
-static void local_close(struct mfs_backend **bep)
+void local_close(struct mfs_backend **bep)
 {
 	struct mfs_backend *be = *bep;
 
@@ -308,4 +313,5 @@ const struct mfs_backend_ops local_backend_ops = {
 	.delete_folder = local_delete_folder,
 	.watch = local_watch,
 	.space = local_space,
+	.check = local_check,
 };

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "check.h"
 #include "log.h"
 #include "stream.h"
 
@@ -280,9 +281,18 @@ static int auth_user(struct pop3_conn *c, const struct pop3_cfg *cfg,
 	return rc < 0 ? login_refused(c, rc, e) : 0;
 }
 
+/* login() says in *mech_r and *why_r (static strings) which way it
+ * logged in and why, for `mailfs check`. */
 static int login(struct pop3_conn *c, const struct pop3_cfg *cfg,
-		 struct mfs_error *e)
+		 const char **mech_r, const char **why_r, struct mfs_error *e)
 {
+	bool plain = cfg->auth == POP3_AUTH_PLAIN ||
+		     (cfg->auth == POP3_AUTH_ANY && sasl_offers(c, "PLAIN"));
+
+	*mech_r = plain ? "SASL PLAIN" : "USER/PASS";
+	*why_r = cfg->auth != POP3_AUTH_ANY ? "forced by auth ="
+		 : plain ? "offered by the server"
+		 : "the server offers no SASL PLAIN";
 	if (!cfg->user)
 		return mfs_error_set(e, -EINVAL, MFS_ERR_ACCOUNT, MFS_ERR_FINAL,
 				     "%s: no user configured", c->name);
@@ -308,24 +318,85 @@ static int login(struct pop3_conn *c, const struct pop3_cfg *cfg,
 				       : auth_user(c, cfg, e);
 }
 
+/* ---- what `mailfs check` hears ---- */
+
+static gint str_cmp(gconstpointer a, gconstpointer b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* CAPA in one line, sorted, each capability with its arguments.  Caller
+ * owns the result. */
+static char *caps_line(const struct pop3_conn *c)
+{
+	GPtrArray *all = g_ptr_array_new_with_free_func(g_free);
+	GHashTableIter it;
+	gpointer k, v;
+
+	g_hash_table_iter_init(&it, c->caps);
+	while (g_hash_table_iter_next(&it, &k, &v))
+		g_ptr_array_add(all, *(char *)v ? g_strconcat(k, " ", v, NULL)
+						: g_strdup(k));
+	g_ptr_array_sort(all, str_cmp);
+	g_ptr_array_add(all, NULL);
+	char *out = g_strjoinv(", ", (char **)all->pdata);
+	g_ptr_array_unref(all);
+	return out;
+}
+
+static void say_caps(struct pop3_conn *c, const struct pop3_cfg *cfg,
+		     const char *when, const char *before)
+{
+	g_autofree char *now = cfg->check ? caps_line(c) : NULL;
+
+	if (now && g_strcmp0(now, before))
+		mfs_check_say(cfg->check, "caps", true, NULL, "%sCAPA: %s",
+			      when, *now ? now : "(none)");
+}
+
+static const char *login_fix(const struct pop3_conn *c,
+			     const struct pop3_cfg *cfg, int rc,
+			     const struct mfs_error *e)
+{
+	if (rc == -EINVAL && (!cfg->user || !cfg->password))
+		return "set user = and password_file = or password_cmd =";
+	if (cfg->auth == POP3_AUTH_PLAIN && !sasl_offers(c, "PLAIN"))
+		return "the server does not offer SASL PLAIN: set auth = user "
+		       "or leave auth = out";
+	if (cfg->tls == CONFIG_TLS_NONE &&
+	    (strstr(e->msg, "TLS") || strstr(e->msg, "SSL") ||
+	     strstr(e->msg, "ecure")))
+		return "the server requires TLS: use tls = implicit or "
+		       "tls = starttls, not tls = none";
+	return "check user = and the password that password_file or "
+	       "password_cmd gives";
+}
+
 static int start_tls(struct pop3_conn *c, const struct pop3_cfg *cfg,
 		     struct mfs_error *e)
 {
 	g_autofree char *why = NULL;
 	int rc;
 
-	if (!pop3_conn_cap(c, "STLS"))
+	if (!pop3_conn_cap(c, "STLS")) {
 		/* never fall back to plain text */
-		return mfs_error_set(e, -EPROTONOSUPPORT, MFS_ERR_ACCOUNT,
-				     MFS_ERR_FINAL, "%s: the server does not "
-				     "offer STLS", c->name);
+		rc = mfs_error_set(e, -EPROTONOSUPPORT, MFS_ERR_ACCOUNT,
+				   MFS_ERR_FINAL, "%s: the server does not "
+				   "offer STLS", c->name);
+		mfs_check_say(cfg->check, "tls", false, "use tls = implicit "
+			      "(port 995) if the server has it", "%s",
+			      e ? e->msg : "no STLS");
+		return rc;
+	}
 	rc = pop3_conn_run(c, "STLS", false, e);
 	if (rc < 0 && e && !c->broken) {
 		char said[sizeof(e->msg)];
 		g_strlcpy(said, e->msg, sizeof(said));
-		return mfs_error_set(e, rc, MFS_ERR_ACCOUNT, MFS_ERR_FINAL,
-				     "%s: the server refused STLS: %s",
-				     c->name, said);
+		rc = mfs_error_set(e, rc, MFS_ERR_ACCOUNT, MFS_ERR_FINAL,
+				   "%s: the server refused STLS: %s",
+				   c->name, said);
+		mfs_check_say(cfg->check, "tls", false, NULL, "%s", e->msg);
+		return rc;
 	}
 	if (rc < 0)
 		return rc;
@@ -335,6 +406,8 @@ static int start_tls(struct pop3_conn *c, const struct pop3_cfg *cfg,
 		return broken(c, -EPROTO, e, "data after STLS");
 	rc = stream_start_tls(c->s, cfg->host, cfg->ca_file, c->timeout_ms,
 			      &why);
+	mfs_check_tls(cfg->check, rc, why, c->s, cfg->ca_file,
+		      "STLS offered and done");
 	if (rc < 0) {
 		c->broken = true;
 		return mfs_error_set(e, rc, MFS_ERR_ACCOUNT, MFS_ERR_FINAL,
@@ -349,6 +422,8 @@ int pop3_conn_open(const struct pop3_cfg *cfg, struct pop3_conn **c_r,
 {
 	struct pop3_conn *c = g_new0(struct pop3_conn, 1);
 	g_autofree char *why = NULL;
+	g_autofree char *before = NULL;
+	const char *mech = NULL, *why_mech = NULL;
 	int rc;
 
 	c->name = g_strdup(cfg->name);
@@ -356,10 +431,19 @@ int pop3_conn_open(const struct pop3_cfg *cfg, struct pop3_conn **c_r,
 	c->reply = pop3_reply_new();
 	c->caps = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
 					g_free);
+	gint64 started = g_get_monotonic_time();
 	rc = stream_connect(cfg->host, cfg->port, c->timeout_ms, &c->s, &why);
-	if (rc == 0 && cfg->tls == CONFIG_TLS_IMPLICIT)
+	mfs_check_connected(cfg->check, rc, why, c->s, cfg->host, cfg->port,
+			    NULL, started, c->timeout_ms);
+	if (rc == 0 && cfg->tls == CONFIG_TLS_IMPLICIT) {
 		rc = stream_start_tls(c->s, cfg->host, cfg->ca_file,
 				      c->timeout_ms, &why);
+		mfs_check_tls(cfg->check, rc, why, c->s, cfg->ca_file,
+			      "implicit TLS");
+	} else if (rc == 0 && cfg->tls == CONFIG_TLS_NONE) {
+		mfs_check_say(cfg->check, "tls", true, NULL, "none: plain "
+			      "text, as allow_plaintext = true permits");
+	}
 	if (rc < 0) {
 		mfs_error_set(e, rc, MFS_ERR_ACCOUNT,
 			      rc == -EPERM ? MFS_ERR_FINAL : MFS_ERR_BACKOFF,
@@ -367,20 +451,47 @@ int pop3_conn_open(const struct pop3_cfg *cfg, struct pop3_conn **c_r,
 		goto fail;
 	}
 	rc = pop3_conn_read(c, false, POP3_REPLY_LINE_MAX, 0, e);
-	if (rc < 0 && !c->broken)
+	if (rc < 0 && !c->broken) {
 		rc = mfs_error_set(e, -ECONNREFUSED, MFS_ERR_ACCOUNT,
 				   MFS_ERR_BACKOFF, "%s: the server refused "
 				   "the connection: %s", c->name,
 				   pop3_reply_text(c->reply));
+		mfs_check_say(cfg->check, "greeting", false, "check host = "
+			      "and port = (is it a POP3 server?)", "%s",
+			      e ? e->msg : "refused");
+	} else if (rc == 0) {
+		mfs_check_say(cfg->check, "greeting", true, NULL, "+OK %s",
+			      pop3_reply_text(c->reply));
+	} else {
+		mfs_check_say(cfg->check, "greeting", false, "check port = and "
+			      "tls = (a TLS port says nothing to plain text, "
+			      "and the other way round)", "%s",
+			      e ? e->msg : g_strerror(-rc));
+	}
 	if (rc < 0 || (rc = learn_caps(c, e)) < 0)
 		goto fail;
-	if (cfg->tls == CONFIG_TLS_STARTTLS && (rc = start_tls(c, cfg, e)) < 0)
-		goto fail;
-	if ((rc = login(c, cfg, e)) < 0)
+	if (cfg->tls != CONFIG_TLS_STARTTLS)
+		say_caps(c, cfg, "", NULL);
+	if (cfg->tls == CONFIG_TLS_STARTTLS) {
+		if ((rc = start_tls(c, cfg, e)) < 0)
+			goto fail;
+		say_caps(c, cfg, "", NULL);
+	}
+	before = cfg->check ? caps_line(c) : NULL;
+	rc = login(c, cfg, &mech, &why_mech, e);
+	if (rc == 0)
+		mfs_check_say(cfg->check, "auth", true, NULL, "%s (%s): logged "
+			      "in as %s", mech, why_mech, cfg->user);
+	else if (cfg->check)
+		mfs_check_say(cfg->check, "auth", false,
+			      login_fix(c, cfg, rc, e), "%s (%s): %s", mech,
+			      why_mech, e->msg);
+	if (rc < 0)
 		goto fail;
 	/* RFC 2449 section 5: what is offered may change with the login */
 	if ((rc = learn_caps(c, e)) < 0)
 		goto fail;
+	say_caps(c, cfg, "after login: ", before);
 	*c_r = c;
 	return 0;
 fail:

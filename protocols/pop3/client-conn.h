@@ -37,6 +37,9 @@ struct pop3_cfg {
 	int timeout_ms;
 	unsigned poll_interval;		/* seconds */
 	bool leave_on_server;
+	struct mfs_check *check;	/* borrowed; `mailfs check` hears
+					   each step of pop3_conn_open, or
+					   NULL */
 };
 
 void pop3_cfg_clear(struct pop3_cfg *cfg);

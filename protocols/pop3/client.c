@@ -16,8 +16,8 @@
 #define DEFAULT_TIMEOUT 30
 #define DEFAULT_POLL 60
 
-static int parse_cfg(const struct mfs_account *acct, struct pop3_cfg *cfg,
-		     GError **err)
+int pop3_parse_cfg(const struct mfs_account *acct, struct pop3_cfg *cfg,
+		   GError **err)
 {
 	GKeyFile *kf = acct->keys;
 	const char *g = acct->group;
@@ -104,7 +104,7 @@ static int pop3_open(const struct mfs_account *acct, struct mfs_backend **be_r,
 	be->known = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
 					  known_free);
 	be->state_path = g_build_filename(dir, "pop3-state", NULL);
-	if ((rc = parse_cfg(acct, &be->cfg, err)) < 0)
+	if ((rc = pop3_parse_cfg(acct, &be->cfg, err)) < 0)
 		goto fail;
 	if ((rc = file_mkdir_p(dir, 0700)) < 0) {
 		g_set_error(err, G_FILE_ERROR, g_file_error_from_errno(-rc),
@@ -266,4 +266,5 @@ const struct mfs_backend_ops pop3_backend_ops = {
 	.delete_folder = pop3_delete_folder,
 	.watch = pop3_watch,
 	.describe = pop3_describe,
+	.check = pop3_check,
 };

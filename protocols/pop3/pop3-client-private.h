@@ -71,6 +71,14 @@ struct mfs_backend {
 	struct pop3_watch *watch;	/* owned */
 };
 
+/* client.c: the account's settings.  Returns 0, or -EINVAL with the
+ * reason in *err. */
+int pop3_parse_cfg(const struct mfs_account *acct, struct pop3_cfg *cfg,
+		   GError **err);
+
+/* check.c: `mailfs check` of a POP3 account (backend.h). */
+int pop3_check(const struct mfs_account *acct, struct mfs_check *ck);
+
 /* ids.c: the item id of a UIDL and back.  '%', '/', ':' and a leading '.'
  * are written "%XX"; nothing else changes.  Caller owns results. */
 bool pop3_uidl_valid(const char *s, size_t len);

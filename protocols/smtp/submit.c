@@ -3,7 +3,7 @@
  * RFC 3207 (STARTTLS), RFC 8314 (implicit TLS), RFC 4954 (AUTH), Google's
  * XOAUTH2; the exchange itself is libcurl's.
  */
-#include "submit.h"
+#include "submit-private.h"
 
 #include <curl/curl.h>
 #include <errno.h>
@@ -18,21 +18,6 @@
 #include "reply.h"
 
 #define DEFAULT_TIMEOUT 30
-
-struct smtp_submitter {
-	char *name;		/* the account's */
-	char *url;		/* smtp://host:port or smtps://... */
-	bool plaintext_ok;
-	char *ca_file;
-	char *user;
-	char *password;		/* secret */
-	char *token_cmd;	/* prints an OAuth 2 access token */
-	char *auth;		/* "AUTH=PLAIN"..., NULL: what the server
-				   offers */
-	long timeout;		/* seconds */
-	GMutex lock;
-	char *last;		/* the last outcome; lock */
-};
 
 static gpointer init_curl(gpointer unused)
 {

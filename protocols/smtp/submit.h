@@ -42,6 +42,13 @@ void smtp_submitter_close(struct smtp_submitter **s);
 int smtp_submit(struct smtp_submitter *s, int fd, bool *maybe_sent_r,
 		struct mfs_error *e);
 
+/* check.c, for `mailfs check`: connect, TLS or STARTTLS, EHLO and AUTH
+ * as a submission would, then QUIT without sending anything; each step
+ * said through `ck` with the step names prefixed "smtp ".  Returns 0 when
+ * every step worked, else -errno. */
+struct mfs_check;
+int smtp_check(struct smtp_submitter *s, struct mfs_check *ck);
+
 /* "smtp: URL" and the last outcome, for .mailfs/status. */
 void smtp_submitter_describe(struct smtp_submitter *s, GString *out);
 
