@@ -21,12 +21,11 @@
  * renames); nodes are found by device and inode number.
  *
  * Names beginning ".mailfs" at the top belong to mailfs: the control
- * directory, and in an embedded store `mailfs serve`'s state
- * (.mailfs-serve/: UID maps, EWS ids, the spool) and the store's probe
- * file.  They are hidden, not shown read-only, and none can be made: a
- * user's `rm -rf MOUNT/.[!.]*` or an indexer walking the mount must not
- * reach the server's state, and nothing a user makes can clash with a
- * name mailfs keeps there later.
+ * directory, and in an embedded store the embedded server's state
+ * (.mailfs-serve/) and the store's probe file.  They are hidden, not shown
+ * read-only, and none can be made: a user's `rm -rf MOUNT/.[!.]*` or an
+ * indexer walking the mount must not reach the server's state, and nothing
+ * a user makes can clash with a name mailfs keeps there later.
  */
 #include "fs-private.h"
 
