@@ -35,7 +35,9 @@
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <linux/limits.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "fileutil.h"
@@ -381,4 +383,89 @@ int fs_dot_link(struct fs *fs, struct fs_node *src, int dirfd,
 int fs_dot_statfs(struct fs_node *node, struct statvfs *sv)
 {
 	return fstatvfs(node->dot_fd, sv) == 0 ? 0 : -errno;
+}
+
+/* The /proc name of `node`'s file for an xattr call, or -ENOTSUP for a
+ * symbolic link: through /proc the call would reach its target. */
+static int xattr_target(struct fs_node *node, char buf[PROC_NAME_MAX])
+{
+	struct stat sb;
+
+	if (fstatat(node->dot_fd, "", &sb, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW))
+		return -errno;
+	if (S_ISLNK(sb.st_mode))
+		return -ENOTSUP;
+	proc_name(node->dot_fd, buf);
+	return 0;
+}
+
+int fs_dot_getxattr(struct fs_node *node, const char *name, char **value_r,
+		    size_t *len_r)
+{
+	char proc[PROC_NAME_MAX];
+	int rc = xattr_target(node, proc);
+	char *buf;
+	ssize_t n;
+
+	if (rc < 0)
+		return rc;
+	/* no value is longer: one call, no race with a growing one */
+	buf = g_malloc(XATTR_SIZE_MAX);
+	n = getxattr(proc, name, buf, XATTR_SIZE_MAX);
+	if (n < 0) {
+		rc = -errno;
+		g_free(buf);
+		return rc;
+	}
+	*value_r = buf;
+	*len_r = (size_t)n;
+	return 0;
+}
+
+int fs_dot_listxattr(struct fs_node *node, char **list_r, size_t *len_r)
+{
+	char proc[PROC_NAME_MAX];
+	int rc = xattr_target(node, proc);
+	char *buf;
+	ssize_t n;
+
+	if (rc == -ENOTSUP) {
+		/* a symbolic link shows none */
+		*list_r = NULL;
+		*len_r = 0;
+		return 0;
+	}
+	if (rc < 0)
+		return rc;
+	buf = g_malloc(XATTR_LIST_MAX);
+	n = listxattr(proc, buf, XATTR_LIST_MAX);
+	if (n < 0) {
+		rc = -errno;
+		g_free(buf);
+		return rc;
+	}
+	*list_r = buf;
+	*len_r = (size_t)n;
+	return 0;
+}
+
+int fs_dot_setxattr(struct fs *fs, struct fs_node *node, const char *name,
+		    const char *value, size_t size, int flags)
+{
+	char proc[PROC_NAME_MAX];
+	int rc = fs->opt.read_only ? -EROFS : xattr_target(node, proc);
+
+	if (rc < 0)
+		return rc;
+	return setxattr(proc, name, value, size, flags) == 0 ? 0 : -errno;
+}
+
+int fs_dot_removexattr(struct fs *fs, struct fs_node *node, const char *name)
+{
+	char proc[PROC_NAME_MAX];
+	int rc = fs->opt.read_only ? -EROFS : xattr_target(node, proc);
+
+	if (rc < 0)
+		return rc;
+	return removexattr(proc, name) == 0 ? 0 : -errno;
 }

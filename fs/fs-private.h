@@ -271,6 +271,15 @@ int fs_dot_rename(int from_dirfd, const char *name, int to_dirfd,
 int fs_dot_link(struct fs *fs, struct fs_node *src, int dirfd,
 		const char *name, struct fs_node **node_r);
 int fs_dot_statfs(struct fs_node *node, struct statvfs *sv);
+/* Extended attributes, of any file but a symbolic link (no race-free way
+ * reaches one's).  *value_r, *list_r: caller owns, *len_r bytes. */
+int fs_dot_getxattr(struct fs_node *node, const char *name, char **value_r,
+		    size_t *len_r);
+int fs_dot_listxattr(struct fs_node *node, char **list_r, size_t *len_r);
+int fs_dot_setxattr(struct fs *fs, struct fs_node *node, const char *name,
+		    const char *value, size_t size, int flags);
+int fs_dot_removexattr(struct fs *fs, struct fs_node *node,
+		       const char *name);
 
 /* ctl.c */
 bool fs_ctl_exists(const char *name);

@@ -828,6 +828,31 @@ static void reply_xattr_bytes(fuse_req_t req, const char *v, size_t len,
 		fuse_reply_buf(req, v, len);
 }
 
+/* The dot tree's xattrs are the files' own; NULL when `ino` is not in it.
+ * Called and returning with fs->lock held. */
+static struct fs_node *dot_node(struct fs *fs, fuse_ino_t ino)
+{
+	struct fs_node *node = fs_node_find(fs, ino);
+
+	return node && node->type == FS_N_DOT ? node : NULL;
+}
+
+static void dot_getxattr(fuse_req_t req, struct fs_node *node,
+			 const char *name, size_t size, bool list)
+{
+	struct fs *fs = req_fs(req);
+	g_autofree char *value = NULL;
+	size_t len = 0;
+	int rc = list ? fs_dot_listxattr(node, &value, &len)
+		      : fs_dot_getxattr(node, name, &value, &len);
+
+	g_mutex_unlock(&fs->lock);
+	if (rc < 0)
+		fuse_reply_err(req, -rc);
+	else
+		reply_xattr_bytes(req, value, len, size);
+}
+
 static void op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 			size_t size)
 {
@@ -837,6 +862,10 @@ static void op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 	int rc;
 
 	g_mutex_lock(&fs->lock);
+	if ((node = dot_node(fs, ino))) {
+		dot_getxattr(req, node, name, size, false);
+		return;
+	}
 	node = fs_node_find(fs, ino);
 	if (node && node->type == FS_N_ITEM && !strcmp(name, XATTR_ERROR)) {
 		/* why a message waits in the outbox; from the store, which
@@ -872,9 +901,14 @@ static void op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 	struct fs *fs = req_fs(req);
 	struct fs_node *node;
 	struct fs_folder *f;
-	GString *list = g_string_new(NULL);
+	GString *list;
 
 	g_mutex_lock(&fs->lock);
+	if ((node = dot_node(fs, ino))) {
+		dot_getxattr(req, node, NULL, size, true);
+		return;
+	}
+	list = g_string_new(NULL);
 	node = fs_node_find(fs, ino);
 	f = node && node->type == FS_N_ITEM ? fs_folder_find(fs, node->folder)
 					    : NULL;
@@ -898,12 +932,29 @@ static void op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 static void op_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 			const char *value, size_t size, int flags)
 {
-	fuse_reply_err(req, ENOTSUP);
+	struct fs *fs = req_fs(req);
+	struct fs_node *node;
+	int rc;
+
+	g_mutex_lock(&fs->lock);
+	node = dot_node(fs, ino);
+	rc = node ? fs_dot_setxattr(fs, node, name, value, size, flags)
+		  : -ENOTSUP;
+	g_mutex_unlock(&fs->lock);
+	fuse_reply_err(req, -rc);
 }
 
 static void op_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
 {
-	fuse_reply_err(req, ENOTSUP);
+	struct fs *fs = req_fs(req);
+	struct fs_node *node;
+	int rc;
+
+	g_mutex_lock(&fs->lock);
+	node = dot_node(fs, ino);
+	rc = node ? fs_dot_removexattr(fs, node, name) : -ENOTSUP;
+	g_mutex_unlock(&fs->lock);
+	fuse_reply_err(req, -rc);
 }
 
 static void op_init(void *userdata, struct fuse_conn_info *conn)

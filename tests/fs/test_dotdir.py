@@ -143,6 +143,16 @@ def test_dot_file_operations(mfs):
     st = os.stat(path)
     assert (st.st_atime, st.st_mtime) == (1000000000, 1200000000)
     assert os.stat(mfs.s(".mu", "data")).st_mtime == 1200000000
+    # extended attributes are the file's own
+    os.setxattr(path, "user.tag", b"\x00binary\xff")
+    assert os.getxattr(path, "user.tag") == b"\x00binary\xff"
+    assert "user.tag" in os.listxattr(path)
+    assert os.getxattr(mfs.s(".mu", "data"), "user.tag") == b"\x00binary\xff"
+    os.removexattr(path, "user.tag")
+    assert "user.tag" not in os.listxattr(mfs.s(".mu", "data"))
+    with pytest.raises(OSError) as e:
+        os.getxattr(path, "user.tag")
+    assert_errno(e, errno.ENODATA)
     # rename, hard link, symlink, readlink
     os.rename(path, os.path.join(top, "renamed"))
     assert sorted(os.listdir(top)) == ["renamed"]
@@ -154,6 +164,7 @@ def test_dot_file_operations(mfs):
     assert os.readlink(os.path.join(top, "sym")) == "renamed"
     assert read_file(os.path.join(top, "sym")) == b"HE-appended"
     assert os.path.islink(mfs.s(".mu", "sym"))
+    assert os.listxattr(os.path.join(top, "sym"), follow_symlinks=False) == []
     # sub-directories, rename between them and to the top
     os.makedirs(os.path.join(top, "a", "b"))
     os.rename(os.path.join(top, "linked"), os.path.join(top, "a", "b", "x"))
