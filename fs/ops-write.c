@@ -71,41 +71,25 @@ static int new_file(struct fs *fs, struct fs_node *p, const char *name,
 	return 0;
 }
 
-/* A new file in the dot tree, open as `flags` ask: its handle in *h_r. */
-static int new_dot_file(struct fs *fs, int dirfd, const char *name,
-			mode_t mode, int flags, struct fs_node **node_r,
-			struct fs_handle **h_r)
+/* The handle of a file just created: `fd` open in the dot tree, or -1 for
+ * the staged file of `node`. */
+static struct fs_handle *created_handle(struct fs_node *node, int fd,
+					int flags)
 {
-	int fd;
-	int rc = fs_dot_create(fs, dirfd, name, mode, flags, node_r, &fd);
+	struct fs_handle *h = g_new0(struct fs_handle, 1);
 
-	if (rc < 0)
-		return rc;
-	*h_r = g_new0(struct fs_handle, 1);
-	(*h_r)->kind = FS_H_DOT;
-	(*h_r)->fd = fd;
-	(*h_r)->writable = (flags & O_ACCMODE) != O_RDONLY;
-	return 0;
-}
-
-/* A new file in a folder, staged until complete: its handle in *h_r. */
-static int new_staged_file(struct fs *fs, struct fs_node *p, const char *name,
-			   mode_t mode, struct fs_node **node_r,
-			   struct fs_handle **h_r)
-{
-	int rc = new_file(fs, p, name, mode, node_r);
-	struct fs_handle *h;
-
-	if (rc < 0)
-		return rc;
-	h = g_new0(struct fs_handle, 1);
+	if (fd >= 0) {
+		h->kind = FS_H_DOT;
+		h->fd = fd;
+		h->writable = (flags & O_ACCMODE) != O_RDONLY;
+		return h;
+	}
 	h->kind = FS_H_STAGED;
-	h->staged = (*node_r)->staged;
+	h->staged = node->staged;
 	h->staged->refs++;
 	h->writable = true;
 	h->staged->writers++;
-	*h_r = h;
-	return 0;
+	return h;
 }
 
 void fs_op_create(fuse_req_t req, fuse_ino_t parent, const char *name,
@@ -113,9 +97,9 @@ void fs_op_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 {
 	struct fs *fs = req_fs(req);
 	struct fs_node *p, *node = NULL;
-	struct fs_handle *h = NULL;
+	struct fs_handle *h;
 	struct fuse_entry_param e;
-	int dirfd = -1;
+	int dirfd = -1, fd = -1;
 	int rc;
 
 	memset(&e, 0, sizeof(e));
@@ -123,14 +107,16 @@ void fs_op_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 	p = fs_node_find(fs, parent);
 	rc = p ? fs_dot_place(fs, p, name, &dirfd) : -ESTALE;
 	if (rc > 0)
-		rc = new_dot_file(fs, dirfd, name, mode, fi->flags, &node, &h);
+		rc = fs_dot_create(fs, dirfd, name, mode, fi->flags, &node,
+				   &fd);
 	else if (rc == 0)
-		rc = new_staged_file(fs, p, name, mode, &node, &h);
-	if (rc == 0 && (rc = fs_node_attr(fs, node, &e.attr)) < 0) {
-		fs_handle_release(fs, h);
-		fs_node_drop_if_unused(fs, node);
-	}
+		rc = new_file(fs, p, name, mode, &node);
+	if (rc == 0)
+		rc = fs_node_attr(fs, node, &e.attr);
+	if (rc < 0 && fd >= 0)
+		close(fd);
 	if (rc == 0) {
+		h = created_handle(node, fd, fi->flags);
 		node->nlookup++;
 		e.ino = node->ino;
 		e.attr_timeout = fs->opt.attr_timeout;
@@ -142,8 +128,9 @@ void fs_op_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 		fs_handle_track(fs, h);
 	}
 	g_mutex_unlock(&fs->lock);
+	/* a local disk's errno is told as it is */
 	if (rc < 0)
-		fuse_reply_err(req, -fs_errno(rc));
+		fuse_reply_err(req, dirfd >= 0 ? -rc : -fs_errno(rc));
 	else
 		fuse_reply_create(req, &e, fi);
 }
@@ -165,7 +152,7 @@ void fs_op_mknod(fuse_req_t req, fuse_ino_t parent, const char *name,
 		rc = new_file(fs, p, name, mode, &node);
 	if (rc < 0) {
 		g_mutex_unlock(&fs->lock);
-		fuse_reply_err(req, -fs_errno(rc));
+		fuse_reply_err(req, dirfd >= 0 ? -rc : -fs_errno(rc));
 		return;
 	}
 	fs_reply_entry(fs, req, node);
