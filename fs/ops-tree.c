@@ -72,7 +72,7 @@ void fs_op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name,
 
 	g_mutex_lock(&fs->lock);
 	p = fs_node_find(fs, parent);
-	int dirfd, dot = p ? fs_dot_place(fs, p, name, &dirfd) : 0;
+	int dirfd = -1, dot = p ? fs_dot_place(fs, p, name, &dirfd) : 0;
 	if (dot != 0) {
 		rc = dot > 0 ? fs_dot_mkdir(fs, dirfd, name, mode, &node) : dot;
 		if (rc < 0) {
@@ -136,7 +136,7 @@ void fs_op_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
 
 	g_mutex_lock(&fs->lock);
 	p = fs_node_find(fs, parent);
-	int dirfd, dot = p ? fs_dot_place(fs, p, name, &dirfd) : 0;
+	int dirfd = -1, dot = p ? fs_dot_place(fs, p, name, &dirfd) : 0;
 	if (dot != 0) {
 		rc = dot > 0 ? fs_dot_remove(dirfd, name, true) : dot;
 		g_mutex_unlock(&fs->lock);
@@ -393,7 +393,7 @@ void fs_op_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 	g_mutex_lock(&fs->lock);
 	sp = fs_node_find(fs, parent);
 	dp = fs_node_find(fs, newparent);
-	int sfd, dfd;
+	int sfd = -1, dfd = -1;
 	int sdot = sp ? fs_dot_place(fs, sp, name, &sfd) : 0;
 	int ddot = dp ? fs_dot_place(fs, dp, newname, &dfd) : 0;
 	if (sdot != 0 || ddot != 0) {
@@ -478,7 +478,7 @@ void fs_op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent,
 	g_mutex_lock(&fs->lock);
 	src = fs_node_find(fs, ino);
 	dp = fs_node_find(fs, newparent);
-	int dirfd, dot = dp ? fs_dot_place(fs, dp, newname, &dirfd) : 0;
+	int dirfd = -1, dot = dp ? fs_dot_place(fs, dp, newname, &dirfd) : 0;
 	if (src && (dot != 0 || src->type == FS_N_DOT)) {
 		/* a link inside the dot tree only, as for rename */
 		rc = dot < 0 ? dot : dot == 0 || src->type != FS_N_DOT
@@ -524,7 +524,7 @@ void fs_op_symlink(fuse_req_t req, const char *target, fuse_ino_t parent,
 {
 	struct fs *fs = req_fs(req);
 	struct fs_node *p, *node = NULL;
-	int dirfd, rc;
+	int dirfd = -1, rc;
 
 	g_mutex_lock(&fs->lock);
 	p = fs_node_find(fs, parent);

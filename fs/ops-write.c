@@ -496,7 +496,7 @@ void fs_op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 
 	g_mutex_lock(&fs->lock);
 	p = fs_node_find(fs, parent);
-	int dirfd, dot = p ? fs_dot_place(fs, p, name, &dirfd) : 0;
+	int dirfd = -1, dot = p ? fs_dot_place(fs, p, name, &dirfd) : 0;
 	if (dot != 0) {
 		rc = dot > 0 ? fs_dot_remove(dirfd, name, false) : dot;
 		g_mutex_unlock(&fs->lock);

@@ -1,6 +1,6 @@
 /*
  * ops.c - the FUSE handlers that look and read: lookup, getattr, readdir,
- * open, read, xattrs, statfs; and the handler table.  Each handler unpacks,
+ * open, read, readlink, xattrs, statfs; and the handler table.  Each handler unpacks,
  * does its work under fs->lock, and replies exactly once after unlocking.
  */
 #include "fs-private.h"
