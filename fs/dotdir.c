@@ -36,6 +36,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <linux/limits.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/xattr.h>
 #include <unistd.h>
@@ -71,6 +72,15 @@ int fs_dot_open(struct fs *fs)
 {
 	const char *dir = fs->opt.local_dir;
 	int rc = file_mkdir_p(dir, 0700);
+	struct rlimit rl;
+
+	/* a descriptor for each dot-tree file the kernel remembers: a
+	 * `find` through a large tree must not run out of them */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+			log_warn("raising the limit of open files");
+	}
 
 	if (rc == 0) {
 		fs->dot_fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
