@@ -49,7 +49,9 @@
 /* Enough for "/proc/self/fd/" and any int. */
 #define PROC_NAME_MAX 32
 
-bool fs_dot_reserved(const char *name)
+/* Whether `name` at the top of the mount is one of the mount's own
+ * (".mailfs", ".mailfs-serve" and the like). */
+static bool reserved(const char *name)
 {
 	return g_str_has_prefix(name, RESERVED_PREFIX);
 }
@@ -104,7 +106,7 @@ int fs_dot_place(struct fs *fs, struct fs_node *parent, const char *name,
 	if (parent->type == FS_N_ROOT) {
 		if (name[0] != '.')
 			return 0;
-		if (fs_dot_reserved(name))
+		if (reserved(name))
 			return -EPERM;
 		*dirfd_r = fs->dot_fd;
 	} else if (parent->type == FS_N_DOT) {
@@ -171,7 +173,7 @@ int fs_dot_lookup(struct fs *fs, struct fs_node *parent, const char *name,
 	int dirfd;
 
 	if (parent->type == FS_N_ROOT) {
-		if (name[0] != '.' || fs_dot_reserved(name))
+		if (name[0] != '.' || reserved(name))
 			return -ENOENT;
 		dirfd = fs->dot_fd;
 	} else if (parent->type == FS_N_DOT) {
@@ -213,7 +215,7 @@ int fs_dot_list(struct fs *fs, struct fs_node *dir, GPtrArray *names)
 			continue;
 		/* at the top, the rest are the store's folders */
 		if (!dir && (de->d_name[0] != '.' ||
-			     fs_dot_reserved(de->d_name)))
+			     reserved(de->d_name)))
 			continue;
 		g_ptr_array_add(names, g_strdup(de->d_name));
 	}

@@ -228,8 +228,9 @@ bool fs_dir_read_only(struct fs *fs, const char *path);
 /*
  * dotdir.c: the dot tree, names starting with '.' at the top of the mount
  * (but .mailfs), passed through to the directory opt.local_dir.  Called
- * under fs->lock; they return 0 or -errno.  Nodes come back
- * borrowed, with their lookup count unchanged, as from fs_node_get.
+ * under fs->lock (but fs_dot_open and fs_dot_close, before and after the
+ * mount); they return 0 or -errno.  Nodes come back borrowed, with their
+ * lookup count unchanged, as from fs_node_get.
  */
 /* Make (mode 0700) and open opt.local_dir; fs_dot_close lets go of it. */
 int fs_dot_open(struct fs *fs);
@@ -240,9 +241,6 @@ void fs_dot_close(struct fs *fs);
  * -EROFS on a read-only mount.  For changes; lookups use fs_resolve. */
 int fs_dot_place(struct fs *fs, struct fs_node *parent, const char *name,
 		 int *dirfd_r);
-/* Whether `name` at the top of the mount is a hidden name of the mount's
- * own (".mailfs", ".mailfs-serve" and the like). */
-bool fs_dot_reserved(const char *name);
 int fs_dot_lookup(struct fs *fs, struct fs_node *parent, const char *name,
 		  struct fs_node **node_r);
 int fs_dot_attr(struct fs_node *node, struct stat *st);
