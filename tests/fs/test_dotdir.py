@@ -8,6 +8,7 @@ import fcntl
 import importlib.util
 import imaplib
 import os
+import poplib
 import shutil
 import stat
 import subprocess
@@ -101,8 +102,15 @@ def test_notmuch_default_layout_on_the_mount(mailfs_factory):
         typ, _ = c.select(".notmuch/xapian")
         assert typ == "NO"
         c.logout()
+        p = poplib.POP3("127.0.0.1", srv.port["pop3"])
+        p.user(srv_mod.USER)
+        p.pass_(srv_mod.PASSWORD)
+        assert p.stat()[0] == 20
+        p.quit()
     finally:
         assert srv.stop() == 0, srv.log()
+        for marker in srv_mod.SANITIZER_MARKERS:
+            assert marker not in srv.log(), srv.log()
     # ... nor does the mount after the server kept its state there
     assert os.path.isdir(fs.s(".mailfs-serve"))
     fs.mount()
