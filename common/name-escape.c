@@ -12,7 +12,8 @@ static gboolean is_reserved(const char *name, unsigned ctx)
 {
 	if (!strcmp(name, "."))
 		return TRUE;
-	if ((ctx & NAME_CTX_TOP) && !strcmp(name, ".mailfs"))
+	/* the top's dot-names are the mount's and its local tree's */
+	if ((ctx & NAME_CTX_TOP) && name[0] == '.')
 		return TRUE;
 	if ((ctx & NAME_CTX_IN_MAIL) &&
 	    (!strcmp(name, "cur") || !strcmp(name, "new") ||

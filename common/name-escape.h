@@ -10,9 +10,14 @@
  *   ""            -> "%00"     (NUL cannot occur in a name, so this is free)
  *   "."           -> "%2E"
  *   ".."          -> "%2E%2E"
- *   ".mailfs"     -> "%2Emailfs"   with NAME_CTX_TOP
+ *   ".mailfs"     -> "%2Emailfs"   with NAME_CTX_TOP, as is every name
+ *                                starting with '.' there (".Trash" ->
+ *                                "%2ETrash"): at the top of the mount
+ *                                those are .mailfs/ and the local
+ *                                dot-directories (.notmuch), never folders
  *   "cur" "new" "tmp" -> "%63ur" "%6Eew" "%74mp"   with NAME_CTX_IN_MAIL
- * Other names starting with '.' are kept: they are ordinary hidden files.
+ * Below the top, names starting with '.' are kept: they are ordinary
+ * hidden files.
  *
  * name_escape is injective for each ctx; name_unescape takes exactly its
  * results (the canonical spelling) and nothing else, so a directory made
@@ -34,7 +39,7 @@ char *name_escape(const char *component, unsigned ctx);
  * leaving *component_r untouched, when:
  *   - `filename` is not what name_escape would write for what it decodes to
  *     (lower-case hex, "%41" for "A", a bare "cur" inside a mail folder or
- *     ".mailfs" at the top);
+ *     ".mailfs" or any other name starting with '.' at the top);
  *   - it decodes to a component that cannot be created as one folder: one
  *     containing '/', or "", "." or "..".
  * The second rule breaks the round trip for those names on purpose: a folder

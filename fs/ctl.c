@@ -49,6 +49,7 @@ static char *render_status(struct fs *fs)
 	strftime(started, sizeof(started), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	g_string_append_printf(out, "account: %s\n", fs->opt.account);
 	g_string_append_printf(out, "store: %s\n", fs->opt.source);
+	g_string_append_printf(out, "local: %s\n", fs->opt.local_dir);
 	g_string_append_printf(out, "mounted: %s\n", started);
 	g_string_append_printf(out, "folders: %u\n", folders);
 	g_string_append_printf(out, "items: %" G_GUINT64_FORMAT "\n", items);

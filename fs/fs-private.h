@@ -26,6 +26,7 @@
 #include <fuse_lowlevel.h>
 #include <glib.h>
 #include <stdbool.h>
+#include <sys/statvfs.h>
 
 #include "backend.h"
 #include "fs.h"
@@ -87,7 +88,12 @@ enum fs_node_type {
 	FS_N_CTLDIR,	/* .mailfs/ */
 	FS_N_CTLFILE,
 	FS_N_QUERY,	/* the results of a directory lookup of "Smi*" */
+	FS_N_DOT,	/* a file or directory of the dot tree (dotdir.c) */
 };
+
+/* Inode numbers of the dot tree have this bit set, every other one has it
+ * clear, so the two ranges never meet (see dotdir.c). */
+#define FS_DOT_INO_BIT (UINT64_C(1) << 63)
 
 struct fs_node {
 	fuse_ino_t ino;
@@ -97,6 +103,9 @@ struct fs_node {
 	enum fs_sub sub;	/* SUB */
 	char *key;		/* ITEM: id; CTLFILE: name */
 	struct fs_staged *staged;	/* STAGED: a ref */
+	int dot_fd;		/* DOT: an O_PATH descriptor of the file */
+	dev_t dot_dev;		/* DOT: which file that is on disk */
+	ino_t dot_ino;
 };
 
 /* One kernel cache invalidation, queued until the lock is released. */
@@ -123,6 +132,8 @@ struct fs {
 					   (owned, freed by removal): the
 					   kernel sends no releasedir after
 					   a lazy unmount */
+	int dot_fd;			/* O_PATH descriptor of
+					   opt.local_dir: the dot tree's top */
 	time_t started;
 	uid_t uid;
 	gid_t gid;
@@ -214,6 +225,60 @@ void fs_dir_list_query(struct fs_folder *f, const char *name,
 /* Whether `path` is a directory folder or below one: read-only. */
 bool fs_dir_read_only(struct fs *fs, const char *path);
 
+/*
+ * dotdir.c: the dot tree, names starting with '.' at the top of the mount
+ * (but .mailfs), passed through to the directory opt.local_dir.  Called
+ * under fs->lock (but fs_dot_open and fs_dot_close, before and after the
+ * mount); they return 0 or -errno.  Nodes come back borrowed, with their
+ * lookup count unchanged, as from fs_node_get.
+ */
+/* Make (mode 0700) and open opt.local_dir; fs_dot_close lets go of it. */
+int fs_dot_open(struct fs *fs);
+void fs_dot_close(struct fs *fs);
+/* Whether `name` in `parent` is in the dot tree: 1 with *dirfd_r (borrowed)
+ * the directory to make it in, 0 when it is not, -EPERM for a name
+ * the mount keeps for itself, -EINVAL for one that is no file name,
+ * -EROFS on a read-only mount.  For changes; lookups use fs_resolve. */
+int fs_dot_place(struct fs *fs, struct fs_node *parent, const char *name,
+		 int *dirfd_r);
+int fs_dot_lookup(struct fs *fs, struct fs_node *parent, const char *name,
+		  struct fs_node **node_r);
+int fs_dot_attr(struct fs_node *node, struct stat *st);
+/* The names in a dot directory (`dir` NULL: the dot names at the top),
+ * appended to `names` (which owns them). */
+int fs_dot_list(struct fs *fs, struct fs_node *dir, GPtrArray *names);
+/* `fd`: an open descriptor of the file, or -1. */
+int fs_dot_setattr(struct fs *fs, struct fs_node *node, int fd,
+		   const struct stat *attr, int to_set);
+int fs_dot_mknod(struct fs *fs, int dirfd, const char *name, mode_t mode,
+		 dev_t rdev, struct fs_node **node_r);
+int fs_dot_mkdir(struct fs *fs, int dirfd, const char *name, mode_t mode,
+		 struct fs_node **node_r);
+int fs_dot_symlink(struct fs *fs, const char *target, int dirfd,
+		   const char *name, struct fs_node **node_r);
+/* open(2) with O_CREAT of `name`; *fd_r (caller owns) is the open file. */
+int fs_dot_create(struct fs *fs, int dirfd, const char *name, mode_t mode,
+		  int flags, struct fs_node **node_r, int *fd_r);
+/* open(2) of the file `node` is; *fd_r: caller owns. */
+int fs_dot_reopen(struct fs_node *node, int flags, int *fd_r);
+/* Caller owns *target_r. */
+int fs_dot_readlink(struct fs_node *node, char **target_r);
+int fs_dot_remove(int dirfd, const char *name, bool dir);
+int fs_dot_rename(int from_dirfd, const char *name, int to_dirfd,
+		  const char *newname, unsigned int flags);
+int fs_dot_link(struct fs *fs, struct fs_node *src, int dirfd,
+		const char *name, struct fs_node **node_r);
+int fs_dot_statfs(struct fs_node *node, struct statvfs *sv);
+/* Extended attributes, of any file but a symbolic link (no race-free way
+ * reaches one's).  *value_r, *list_r: caller owns, *len_r bytes. */
+int fs_dot_getxattr(struct fs_node *node, const char *name, char **value_r,
+		    size_t *len_r);
+int fs_dot_listxattr(struct fs_node *node, char **list_r, size_t *len_r);
+int fs_dot_setxattr(struct fs *fs, struct fs_node *node, const char *name,
+		    const char *value, size_t size, int flags);
+int fs_dot_removexattr(struct fs *fs, struct fs_node *node,
+		       const char *name);
+
 /* ctl.c */
 bool fs_ctl_exists(const char *name);
 const char *const *fs_ctl_names(void);
@@ -253,12 +318,15 @@ void fs_op_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 		  unsigned int flags);
 void fs_op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent,
 		const char *newname);
+void fs_op_symlink(fuse_req_t req, const char *target, fuse_ino_t parent,
+		   const char *name);
 
 /* An open file. */
-enum fs_handle_kind { FS_H_ITEM, FS_H_STAGED, FS_H_CTL };
+enum fs_handle_kind { FS_H_ITEM, FS_H_STAGED, FS_H_CTL, FS_H_DOT };
 struct fs_handle {
 	enum fs_handle_kind kind;
-	int fd;				/* ITEM: the store's content */
+	int fd;				/* ITEM: the store's content; DOT:
+					   the file, opened as asked */
 	struct fs_staged *staged;	/* STAGED: a ref */
 	bool writable;
 	bool dirty;			/* written since the last flush */

@@ -17,6 +17,11 @@ struct fs_options {
 	const char *mountpoint;		/* absolute */
 	const char *account;		/* shown in .mailfs/status */
 	const char *source;		/* where the store is, for status */
+	const char *local_dir;		/* absolute; holds the top-level
+					   names starting with '.' (but
+					   .mailfs): plain local files,
+					   never sent to the store; made
+					   with mode 0700 when missing */
 	bool foreground;
 	bool debug;
 	bool read_only;

@@ -4,11 +4,13 @@
  * Inode numbers are derived from what a node shows (folder path, item id),
  * never from pointers, so a file keeps its st_ino across remounts and rsync or
  * find see the same tree each time.  Lookup counts follow libfuse's forget
- * contract: a node lives while the kernel holds a reference to it.
+ * contract: a node lives while the kernel holds a reference to it.  The dot
+ * tree's nodes are made in dotdir.c, by the number of the file on disk.
  */
 #include "fs-private.h"
 
 #include <string.h>
+#include <unistd.h>
 
 #include "maildir-name.h"
 
@@ -36,8 +38,9 @@ fuse_ino_t fs_ino_for(enum fs_node_type type, const char *folder,
 		h = fnv1a(h, folder, strlen(folder) + 1);
 	if (key)
 		h = fnv1a(h, key, strlen(key) + 1);
-	/* keep clear of 0, the root, and the top bit some tools mishandle */
-	h &= ~(UINT64_C(1) << 63);
+	/* keep clear of 0, the root, and the top bit: some tools mishandle
+	 * it, and the dot tree's numbers have it (dotdir.c) */
+	h &= ~FS_DOT_INO_BIT;
 	return h < 2 ? h + 2 : h;
 }
 
@@ -47,6 +50,8 @@ void fs_node_free(gpointer p)
 
 	g_free(n->folder);
 	g_free(n->key);
+	if (n->type == FS_N_DOT)
+		close(n->dot_fd);
 	/* a staged file's ref is dropped by whoever removes the node, with
 	 * the fs at hand; the table's destructor only runs at teardown */
 	g_free(n);
@@ -105,7 +110,8 @@ struct fs_node *fs_node_get(struct fs *fs, enum fs_node_type type,
 	while ((n = fs_node_find(fs, ino))) {
 		if (node_matches(n, type, folder, sub, key, st))
 			return n;
-		ino = ino + 1 < 2 ? 2 : ino + 1;
+		ino = (ino + 1) & ~FS_DOT_INO_BIT;
+		ino = ino < 2 ? 2 : ino;
 	}
 	n = g_new0(struct fs_node, 1);
 	n->ino = ino;

@@ -1,8 +1,9 @@
 /*
- * ops-tree.c - the FUSE handlers that change the tree: mkdir, rmdir, rename
- * and link.  Renames map to what a store can do: a message may change flags
- * and folder, a folder its place; anything else is EXDEV, which mv(1)
- * answers by copying.
+ * ops-tree.c - the FUSE handlers that change the tree: mkdir, rmdir, rename,
+ * link and symlink.  Renames map to what a store can do: a message may
+ * change flags and folder, a folder its place; anything else is EXDEV, which
+ * mv(1) answers by copying.  In the dot tree (dotdir.c) each is the call of
+ * the same name on local disk.
  */
 #include "fs-private.h"
 
@@ -71,6 +72,17 @@ void fs_op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name,
 
 	g_mutex_lock(&fs->lock);
 	p = fs_node_find(fs, parent);
+	int dirfd = -1, dot = p ? fs_dot_place(fs, p, name, &dirfd) : 0;
+	if (dot != 0) {
+		rc = dot > 0 ? fs_dot_mkdir(fs, dirfd, name, mode, &node) : dot;
+		if (rc < 0) {
+			g_mutex_unlock(&fs->lock);
+			fuse_reply_err(req, -rc);
+		} else {
+			fs_reply_entry(fs, req, node);
+		}
+		return;
+	}
 	rc = p ? folder_path(fs, p, name, &path, &kind) : -ESTALE;
 	if (rc == 0 && fs->opt.read_only)
 		rc = -EROFS;
@@ -124,6 +136,13 @@ void fs_op_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
 
 	g_mutex_lock(&fs->lock);
 	p = fs_node_find(fs, parent);
+	int dirfd = -1, dot = p ? fs_dot_place(fs, p, name, &dirfd) : 0;
+	if (dot != 0) {
+		rc = dot > 0 ? fs_dot_remove(dirfd, name, true) : dot;
+		g_mutex_unlock(&fs->lock);
+		fuse_reply_err(req, -rc);
+		return;
+	}
 	rc = p ? fs_resolve(fs, p, name, &node) : -ESTALE;
 	if (rc == 0 && node->type == FS_N_SUB) {
 		/* cur/, new/ and tmp/ go with their folder; an empty one
@@ -342,6 +361,24 @@ static int rename_dir(struct fs *fs, struct fs_node *src,
 	return 0;
 }
 
+/*
+ * A rename with either end in the dot tree (`sdot`, `ddot` as from
+ * fs_dot_place).  Only one inside it is made: what is there cannot become
+ * mail nor the other way round, and EXDEV has mv(1) copy instead (which
+ * then fails at the first folder or file the store refuses).
+ */
+static int dot_rename(int sdot, int sfd, const char *name, int ddot, int dfd,
+		      const char *newname, unsigned int flags)
+{
+	if (sdot < 0)
+		return sdot;
+	if (ddot < 0)
+		return ddot;
+	if (sdot == 0 || ddot == 0)
+		return -EXDEV;
+	return fs_dot_rename(sfd, name, dfd, newname, flags);
+}
+
 void fs_op_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 		  fuse_ino_t newparent, const char *newname,
 		  unsigned int flags)
@@ -356,6 +393,15 @@ void fs_op_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 	g_mutex_lock(&fs->lock);
 	sp = fs_node_find(fs, parent);
 	dp = fs_node_find(fs, newparent);
+	int sfd = -1, dfd = -1;
+	int sdot = sp ? fs_dot_place(fs, sp, name, &sfd) : 0;
+	int ddot = dp ? fs_dot_place(fs, dp, newname, &dfd) : 0;
+	if (sdot != 0 || ddot != 0) {
+		rc = dot_rename(sdot, sfd, name, ddot, dfd, newname, flags);
+		g_mutex_unlock(&fs->lock);
+		fuse_reply_err(req, -rc);
+		return;
+	}
 	rc = sp && dp ? fs_resolve(fs, sp, name, &src) : -ESTALE;
 	if (rc == 0 && (flags & RENAME_EXCHANGE))
 		rc = -EINVAL;
@@ -432,6 +478,19 @@ void fs_op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent,
 	g_mutex_lock(&fs->lock);
 	src = fs_node_find(fs, ino);
 	dp = fs_node_find(fs, newparent);
+	int dirfd = -1, dot = dp ? fs_dot_place(fs, dp, newname, &dirfd) : 0;
+	if (src && (dot != 0 || src->type == FS_N_DOT)) {
+		/* a link inside the dot tree only, as for rename */
+		rc = dot < 0 ? dot : dot == 0 || src->type != FS_N_DOT
+			? -EXDEV : fs_dot_link(fs, src, dirfd, newname, &node);
+		if (rc < 0) {
+			g_mutex_unlock(&fs->lock);
+			fuse_reply_err(req, -rc);
+		} else {
+			fs_reply_entry(fs, req, node);
+		}
+		return;
+	}
 	rc = src && dp ? 0 : -ESTALE;
 	if (rc == 0 && fs->opt.read_only)
 		rc = -EROFS;
@@ -456,5 +515,28 @@ void fs_op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent,
 		return;
 	}
 	node = fs_node_get(fs, FS_N_ITEM, folder, FS_SUB_DIR, id, NULL);
+	fs_reply_entry(fs, req, node);
+}
+
+/* Symbolic links exist only in the dot tree: a store keeps none. */
+void fs_op_symlink(fuse_req_t req, const char *target, fuse_ino_t parent,
+		   const char *name)
+{
+	struct fs *fs = req_fs(req);
+	struct fs_node *p, *node = NULL;
+	int dirfd = -1, rc;
+
+	g_mutex_lock(&fs->lock);
+	p = fs_node_find(fs, parent);
+	rc = p ? fs_dot_place(fs, p, name, &dirfd) : -ESTALE;
+	if (rc == 0)
+		rc = -EPERM;
+	else if (rc > 0)
+		rc = fs_dot_symlink(fs, target, dirfd, name, &node);
+	if (rc < 0) {
+		g_mutex_unlock(&fs->lock);
+		fuse_reply_err(req, -rc);
+		return;
+	}
 	fs_reply_entry(fs, req, node);
 }

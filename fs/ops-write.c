@@ -45,17 +45,15 @@ int fs_file_place(struct fs *fs, struct fs_node *parent,
 	return 0;
 }
 
-static int new_file(struct fs *fs, fuse_ino_t parent, const char *name,
+static int new_file(struct fs *fs, struct fs_node *p, const char *name,
 		    mode_t mode, struct fs_node **node_r)
 {
-	struct fs_node *p = fs_node_find(fs, parent), *existing;
+	struct fs_node *existing;
 	struct fs_folder *f;
 	struct fs_staged *st;
 	enum fs_sub sub;
 	int rc;
 
-	if (!p)
-		return -ESTALE;
 	if (fs->opt.read_only)
 		return -EROFS;
 	if (!S_ISREG(mode))
@@ -73,37 +71,66 @@ static int new_file(struct fs *fs, fuse_ino_t parent, const char *name,
 	return 0;
 }
 
+/* The handle of a file just created: `fd` open in the dot tree, or -1 for
+ * the staged file of `node`. */
+static struct fs_handle *created_handle(struct fs_node *node, int fd,
+					int flags)
+{
+	struct fs_handle *h = g_new0(struct fs_handle, 1);
+
+	if (fd >= 0) {
+		h->kind = FS_H_DOT;
+		h->fd = fd;
+		h->writable = (flags & O_ACCMODE) != O_RDONLY;
+		return h;
+	}
+	h->kind = FS_H_STAGED;
+	h->staged = node->staged;
+	h->staged->refs++;
+	h->writable = true;
+	h->staged->writers++;
+	return h;
+}
+
 void fs_op_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 		  mode_t mode, struct fuse_file_info *fi)
 {
 	struct fs *fs = req_fs(req);
-	struct fs_node *node = NULL;
+	struct fs_node *p, *node = NULL;
+	struct fs_handle *h;
 	struct fuse_entry_param e;
+	int dirfd = -1, fd = -1;
 	int rc;
 
+	memset(&e, 0, sizeof(e));
 	g_mutex_lock(&fs->lock);
-	rc = new_file(fs, parent, name, mode, &node);
+	p = fs_node_find(fs, parent);
+	rc = p ? fs_dot_place(fs, p, name, &dirfd) : -ESTALE;
+	if (rc > 0)
+		rc = fs_dot_create(fs, dirfd, name, mode, fi->flags, &node,
+				   &fd);
+	else if (rc == 0)
+		rc = new_file(fs, p, name, mode, &node);
 	if (rc == 0)
 		rc = fs_node_attr(fs, node, &e.attr);
+	if (rc < 0 && fd >= 0)
+		close(fd);
 	if (rc == 0) {
-		struct fs_handle *h = g_new0(struct fs_handle, 1);
-		h->kind = FS_H_STAGED;
-		h->staged = node->staged;
-		h->staged->refs++;
-		h->writable = true;
-		h->staged->writers++;
+		h = created_handle(node, fd, fi->flags);
 		node->nlookup++;
 		e.ino = node->ino;
 		e.attr_timeout = fs->opt.attr_timeout;
 		e.entry_timeout = fs->opt.entry_timeout;
 		e.generation = 0;
 		fi->fh = (uint64_t)(uintptr_t)h;
-		fi->direct_io = 1;
+		/* a dot-tree file is cached as any disk file is */
+		fi->direct_io = h->kind == FS_H_STAGED;
 		fs_handle_track(fs, h);
 	}
 	g_mutex_unlock(&fs->lock);
+	/* a local disk's errno is told as it is */
 	if (rc < 0)
-		fuse_reply_err(req, -fs_errno(rc));
+		fuse_reply_err(req, dirfd >= 0 ? -rc : -fs_errno(rc));
 	else
 		fuse_reply_create(req, &e, fi);
 }
@@ -112,17 +139,47 @@ void fs_op_mknod(fuse_req_t req, fuse_ino_t parent, const char *name,
 		 mode_t mode, dev_t rdev)
 {
 	struct fs *fs = req_fs(req);
-	struct fs_node *node = NULL;
+	struct fs_node *p, *node = NULL;
+	int dirfd = -1;
 	int rc;
 
 	g_mutex_lock(&fs->lock);
-	rc = new_file(fs, parent, name, mode, &node);
+	p = fs_node_find(fs, parent);
+	rc = p ? fs_dot_place(fs, p, name, &dirfd) : -ESTALE;
+	if (rc > 0)
+		rc = fs_dot_mknod(fs, dirfd, name, mode, rdev, &node);
+	else if (rc == 0)
+		rc = new_file(fs, p, name, mode, &node);
 	if (rc < 0) {
 		g_mutex_unlock(&fs->lock);
-		fuse_reply_err(req, -fs_errno(rc));
+		fuse_reply_err(req, dirfd >= 0 ? -rc : -fs_errno(rc));
 		return;
 	}
 	fs_reply_entry(fs, req, node);
+}
+
+/* pwrite(2) to a dot-tree file, without fs->lock; the handle is held so
+ * that a release meanwhile (the writer was killed) waits.  Returns the
+ * count written or -errno. */
+static ssize_t dot_write(struct fs *fs, struct fs_handle *h, const char *buf,
+			 size_t size, off_t off)
+{
+	ssize_t n;
+
+	g_mutex_lock(&fs->lock);
+	bool held = fs_handle_hold(fs, h);
+	g_mutex_unlock(&fs->lock);
+	if (!held)
+		return -EBADF;
+	do
+		n = pwrite(h->fd, buf, size, off);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		n = -errno;
+	g_mutex_lock(&fs->lock);
+	fs_handle_unhold(fs, h);
+	g_mutex_unlock(&fs->lock);
+	return n;
 }
 
 void fs_op_write(fuse_req_t req, fuse_ino_t ino, const char *buf,
@@ -131,6 +188,14 @@ void fs_op_write(fuse_req_t req, fuse_ino_t ino, const char *buf,
 	struct fs_handle *h = (struct fs_handle *)(uintptr_t)fi->fh;
 	ssize_t n;
 
+	if (h->kind == FS_H_DOT) {
+		n = dot_write(req_fs(req), h, buf, size, off);
+		if (n < 0)
+			fuse_reply_err(req, (int)-n);
+		else
+			fuse_reply_write(req, (size_t)n);
+		return;
+	}
 	if (h->kind != FS_H_STAGED || !h->writable) {
 		fuse_reply_err(req, EBADF);
 		return;
@@ -205,6 +270,25 @@ static int flush_node(struct fs *fs, fuse_ino_t ino)
 	return rc < 0 ? -EIO : 0;
 }
 
+/* A dot-tree file to disk, without fs->lock; the handle is held so that
+ * a release meanwhile (the caller was killed) waits.  Returns 0 or -errno. */
+static int dot_fsync(struct fs *fs, struct fs_handle *h, int datasync)
+{
+	int rc = 0;
+
+	g_mutex_lock(&fs->lock);
+	bool held = fs_handle_hold(fs, h);
+	g_mutex_unlock(&fs->lock);
+	if (!held)
+		return -EBADF;
+	if ((datasync ? fdatasync(h->fd) : fsync(h->fd)) != 0)
+		rc = -errno;
+	g_mutex_lock(&fs->lock);
+	fs_handle_unhold(fs, h);
+	g_mutex_unlock(&fs->lock);
+	return rc;
+}
+
 void fs_op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
 		 struct fuse_file_info *fi)
 {
@@ -212,6 +296,10 @@ void fs_op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
 	struct fs_handle *h = (struct fs_handle *)(uintptr_t)fi->fh;
 	int rc = 0;
 
+	if (h->kind == FS_H_DOT) {
+		fuse_reply_err(req, -dot_fsync(fs, h, datasync));
+		return;
+	}
 	g_mutex_lock(&fs->lock);
 	if (h->kind == FS_H_STAGED) {
 		if (!h->staged->committed &&
@@ -228,12 +316,41 @@ void fs_op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
 	fuse_reply_err(req, -fs_errno(rc));
 }
 
+/* A directory of the dot tree to disk; fs->lock is not held while the
+ * disk works.  Returns 0 or -errno. */
+static int dot_fsyncdir(struct fs *fs, fuse_ino_t ino, int datasync)
+{
+	struct fs_node *n;
+	int fd = -1, rc;
+
+	g_mutex_lock(&fs->lock);
+	n = fs_node_find(fs, ino);
+	rc = n ? fs_dot_reopen(n, O_RDONLY | O_DIRECTORY, &fd) : -ESTALE;
+	g_mutex_unlock(&fs->lock);
+	if (rc < 0)
+		return rc;
+	if ((datasync ? fdatasync(fd) : fsync(fd)) != 0)
+		rc = -errno;
+	close(fd);
+	return rc;
+}
+
 void fs_op_fsyncdir(fuse_req_t req, fuse_ino_t ino, int datasync,
 		    struct fuse_file_info *fi)
 {
-	(void)datasync;
+	struct fs *fs = req_fs(req);
+	struct fs_node *n;
+	bool dot;
+
 	(void)fi;
-	fuse_reply_err(req, -flush_node(req_fs(req), ino));
+	g_mutex_lock(&fs->lock);
+	n = fs_node_find(fs, ino);
+	dot = n && n->type == FS_N_DOT;
+	g_mutex_unlock(&fs->lock);
+	if (dot)
+		fuse_reply_err(req, -dot_fsyncdir(fs, ino, datasync));
+	else
+		fuse_reply_err(req, -flush_node(fs, ino));
 }
 
 static int set_times(int fd, const struct stat *attr, int to_set)
@@ -259,6 +376,9 @@ static int setattr_node(struct fs *fs, struct fs_node *node,
 {
 	struct fs_staged *st = node->staged;
 
+	if (node->type == FS_N_DOT)
+		return fs_dot_setattr(fs, node, h && h->kind == FS_H_DOT
+						? h->fd : -1, attr, to_set);
 	if (h && h->kind == FS_H_STAGED)
 		st = h->staged;	/* an open rewrite of a contact */
 	if (st && !st->committed) {
@@ -376,6 +496,13 @@ void fs_op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 
 	g_mutex_lock(&fs->lock);
 	p = fs_node_find(fs, parent);
+	int dirfd = -1, dot = p ? fs_dot_place(fs, p, name, &dirfd) : 0;
+	if (dot != 0) {
+		rc = dot > 0 ? fs_dot_remove(dirfd, name, false) : dot;
+		g_mutex_unlock(&fs->lock);
+		fuse_reply_err(req, -rc);
+		return;
+	}
 	rc = p ? fs_resolve(fs, p, name, &node) : -ESTALE;
 	if (rc == 0 && fs->opt.read_only)
 		rc = -EROFS;

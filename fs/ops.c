@@ -1,6 +1,6 @@
 /*
  * ops.c - the FUSE handlers that look and read: lookup, getattr, readdir,
- * open, read, xattrs, statfs; and the handler table.  Each handler unpacks,
+ * open, read, readlink, xattrs, statfs; and the handler table.  Each handler unpacks,
  * does its work under fs->lock, and replies exactly once after unlocking.
  */
 #include "fs-private.h"
@@ -39,6 +39,9 @@ int fs_resolve(struct fs *fs, struct fs_node *parent, const char *name,
 					      NULL);
 			return 0;
 		}
+		/* no store shows a folder so named there (name-escape.h) */
+		if (name[0] == '.')
+			return fs_dot_lookup(fs, parent, name, node_r);
 		if (!fs_folder_find(fs, name))
 			return -ENOENT;
 		*node_r = fs_node_get(fs, FS_N_DIR, name, 0, NULL, NULL);
@@ -99,6 +102,8 @@ int fs_resolve(struct fs *fs, struct fs_node *parent, const char *name,
 			return -ENOENT;
 		*node_r = fs_node_get(fs, FS_N_CTLFILE, NULL, 0, name, NULL);
 		return 0;
+	case FS_N_DOT:
+		return fs_dot_lookup(fs, parent, name, node_r);
 	default:
 		return -ENOTDIR;
 	}
@@ -182,6 +187,8 @@ int fs_node_attr(struct fs *fs, struct fs_node *node, struct stat *st)
 		st->st_nlink = 1;
 		st->st_mtime = st->st_ctime = st->st_atime = time(NULL);
 		return 0;
+	case FS_N_DOT:
+		return fs_dot_attr(node, st);
 	}
 	return -ENOENT;
 }
@@ -249,6 +256,24 @@ static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	fs_reply_entry(fs, req, node);
 }
 
+static void op_readlink(fuse_req_t req, fuse_ino_t ino)
+{
+	struct fs *fs = req_fs(req);
+	struct fs_node *node;
+	g_autofree char *target = NULL;
+	int rc;
+
+	g_mutex_lock(&fs->lock);
+	node = fs_node_find(fs, ino);
+	rc = !node ? -ESTALE : node->type != FS_N_DOT
+		? -EINVAL : fs_dot_readlink(node, &target);
+	g_mutex_unlock(&fs->lock);
+	if (rc < 0)
+		fuse_reply_err(req, -rc);
+	else
+		fuse_reply_readlink(req, target);
+}
+
 static void op_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
 {
 	struct fs *fs = req_fs(req);
@@ -313,6 +338,8 @@ static void add_folder_children(struct fs *fs, const char *path,
 	while (g_hash_table_iter_next(&it, &key, NULL)) {
 		const char *k = key;
 		const char *rest;
+		if (plen == 0 && k[0] == '.')
+			continue;	/* the dot tree's place */
 		if (plen == 0)
 			rest = k;
 		else if (!strncmp(k, path, plen) && k[plen] == '/')
@@ -370,10 +397,15 @@ static int list_dir(struct fs *fs, struct fs_node *node, GPtrArray *names)
 	g_ptr_array_add(names, g_strdup("."));
 	g_ptr_array_add(names, g_strdup(".."));
 	switch (node->type) {
-	case FS_N_ROOT:
+	case FS_N_ROOT: {
 		g_ptr_array_add(names, g_strdup(".mailfs"));
 		add_folder_children(fs, "", names);
+		int rc = fs_dot_list(fs, NULL, names);
+		if (rc < 0)
+			log_warnx("listing %s: %s", fs->opt.local_dir,
+				  g_strerror(-rc));
 		return 0;
+	}
 	case FS_N_DIR:
 		if (!f)
 			return -ENOENT;
@@ -399,6 +431,8 @@ static int list_dir(struct fs *fs, struct fs_node *node, GPtrArray *names)
 		for (const char *const *n = fs_ctl_names(); *n; n++)
 			g_ptr_array_add(names, g_strdup(*n));
 		return 0;
+	case FS_N_DOT:
+		return fs_dot_list(fs, node, names);
 	default:
 		return -ENOTDIR;
 	}
@@ -475,9 +509,12 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 				fs_node_drop_if_unused(fs, node);
 			break;
 		}
-		/* readdirplus entries count as lookups, '.' and '..' not */
+		/* readdirplus entries count as lookups, '.' and '..' not;
+		 * a plain entry leaves the kernel without a reference */
 		if (plus && !dot)
 			node->nlookup++;
+		else if (!dot)
+			fs_node_drop_if_unused(fs, node);
 		pos += need;
 	}
 	g_mutex_unlock(&fs->lock);
@@ -590,6 +627,17 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 			rc = -errno;
 		fi->direct_io = 1;
 		break;
+	case FS_N_DOT: {
+		int fd;
+		rc = fs_dot_reopen(node, fi->flags, &fd);
+		if (rc < 0)
+			break;
+		h = g_new0(struct fs_handle, 1);
+		h->kind = FS_H_DOT;
+		h->fd = fd;
+		h->writable = wants_write(fi->flags);
+		break;
+	}
 	case FS_N_CTLFILE:
 		if (wants_write(fi->flags)) {
 			rc = -EACCES;
@@ -669,7 +717,7 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		size_t start = off < 0 ? 0 : MIN((size_t)off, h->len);
 		fuse_reply_buf(req, h->text + start, MIN(size, h->len - start));
 	} else {
-		fd = h->kind == FS_H_ITEM ? h->fd : h->staged->fd;
+		fd = h->kind == FS_H_STAGED ? h->staged->fd : h->fd;
 		struct fuse_bufvec bv = FUSE_BUFVEC_INIT(size);
 		bv.buf[0].flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK;
 		bv.buf[0].fd = fd;
@@ -706,9 +754,21 @@ static void op_statfs(fuse_req_t req, fuse_ino_t ino)
 	uint64_t total = 0, avail = 0, files = 0;
 	GHashTableIter it;
 	gpointer val;
+	struct fs_node *node;
 
 	memset(&sv, 0, sizeof(sv));
 	g_mutex_lock(&fs->lock);
+	node = fs_node_find(fs, ino);
+	if (node && node->type == FS_N_DOT) {
+		/* the disk the dot tree is on */
+		int rc = fs_dot_statfs(node, &sv);
+		g_mutex_unlock(&fs->lock);
+		if (rc < 0)
+			fuse_reply_err(req, -rc);
+		else
+			fuse_reply_statfs(req, &sv);
+		return;
+	}
 	g_hash_table_iter_init(&it, fs->folders);
 	while (g_hash_table_iter_next(&it, NULL, &val))
 		files += g_hash_table_size(((struct fs_folder *)val)->items) + 1;
@@ -768,6 +828,31 @@ static void reply_xattr_bytes(fuse_req_t req, const char *v, size_t len,
 		fuse_reply_buf(req, v, len);
 }
 
+/* The dot tree's xattrs are the files' own; NULL when `ino` is not in it.
+ * Called and returning with fs->lock held. */
+static struct fs_node *dot_node(struct fs *fs, fuse_ino_t ino)
+{
+	struct fs_node *node = fs_node_find(fs, ino);
+
+	return node && node->type == FS_N_DOT ? node : NULL;
+}
+
+static void dot_getxattr(fuse_req_t req, struct fs_node *node,
+			 const char *name, size_t size, bool list)
+{
+	struct fs *fs = req_fs(req);
+	g_autofree char *value = NULL;
+	size_t len = 0;
+	int rc = list ? fs_dot_listxattr(node, &value, &len)
+		      : fs_dot_getxattr(node, name, &value, &len);
+
+	g_mutex_unlock(&fs->lock);
+	if (rc < 0)
+		fuse_reply_err(req, -rc);
+	else
+		reply_xattr_bytes(req, value, len, size);
+}
+
 static void op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 			size_t size)
 {
@@ -777,6 +862,10 @@ static void op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 	int rc;
 
 	g_mutex_lock(&fs->lock);
+	if ((node = dot_node(fs, ino))) {
+		dot_getxattr(req, node, name, size, false);
+		return;
+	}
 	node = fs_node_find(fs, ino);
 	if (node && node->type == FS_N_ITEM && !strcmp(name, XATTR_ERROR)) {
 		/* why a message waits in the outbox; from the store, which
@@ -812,9 +901,14 @@ static void op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 	struct fs *fs = req_fs(req);
 	struct fs_node *node;
 	struct fs_folder *f;
-	GString *list = g_string_new(NULL);
+	GString *list;
 
 	g_mutex_lock(&fs->lock);
+	if ((node = dot_node(fs, ino))) {
+		dot_getxattr(req, node, NULL, size, true);
+		return;
+	}
+	list = g_string_new(NULL);
 	node = fs_node_find(fs, ino);
 	f = node && node->type == FS_N_ITEM ? fs_folder_find(fs, node->folder)
 					    : NULL;
@@ -838,12 +932,29 @@ static void op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 static void op_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 			const char *value, size_t size, int flags)
 {
-	fuse_reply_err(req, ENOTSUP);
+	struct fs *fs = req_fs(req);
+	struct fs_node *node;
+	int rc;
+
+	g_mutex_lock(&fs->lock);
+	node = dot_node(fs, ino);
+	rc = node ? fs_dot_setxattr(fs, node, name, value, size, flags)
+		  : -ENOTSUP;
+	g_mutex_unlock(&fs->lock);
+	fuse_reply_err(req, -rc);
 }
 
 static void op_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
 {
-	fuse_reply_err(req, ENOTSUP);
+	struct fs *fs = req_fs(req);
+	struct fs_node *node;
+	int rc;
+
+	g_mutex_lock(&fs->lock);
+	node = dot_node(fs, ino);
+	rc = node ? fs_dot_removexattr(fs, node, name) : -ENOTSUP;
+	g_mutex_unlock(&fs->lock);
+	fuse_reply_err(req, -rc);
 }
 
 static void op_init(void *userdata, struct fuse_conn_info *conn)
@@ -881,10 +992,12 @@ const struct fuse_lowlevel_ops fs_ops = {
 	.forget_multi = op_forget_multi,
 	.getattr = op_getattr,
 	.setattr = fs_op_setattr,
+	.readlink = op_readlink,
 	.mknod = fs_op_mknod,
 	.mkdir = fs_op_mkdir,
 	.unlink = fs_op_unlink,
 	.rmdir = fs_op_rmdir,
+	.symlink = fs_op_symlink,
 	.rename = fs_op_rename,
 	.link = fs_op_link,
 	.open = op_open,

@@ -30,12 +30,17 @@ int fs_run(struct mfs_store *store, struct staging *staging,
 	int rc = 0;
 
 	memset(&fs, 0, sizeof(fs));
+	fs.dot_fd = -1;
 	fs.store = store;
 	fs.staging = staging;
 	fs.opt = *opt;
 	fs.started = time(NULL);
 	fs.uid = getuid();
 	fs.gid = getgid();
+	if ((rc = fs_dot_open(&fs)) < 0) {
+		mfs_store_close(store);
+		return rc;
+	}
 	g_mutex_init(&fs.lock);
 	g_mutex_init(&fs.store_lock);
 	fs.nodes = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL,
@@ -136,5 +141,6 @@ out:
 	g_mutex_unlock(&fs.lock);
 	g_mutex_clear(&fs.lock);
 	g_mutex_clear(&fs.store_lock);
+	fs_dot_close(&fs);
 	return rc;
 }

@@ -351,6 +351,7 @@ void fs_handle_release(struct fs *fs, struct fs_handle *h)
 	g_hash_table_remove(fs->handles, h);
 	switch (h->kind) {
 	case FS_H_ITEM:
+	case FS_H_DOT:
 		if (h->fd >= 0)
 			close(h->fd);
 		break;

@@ -63,6 +63,8 @@ static int parse_o(struct cli *c, const char *list, GError **err)
 			set_str(&c->store, v);
 		} else if (KEY("cache_dir") && v && *v) {
 			set_str(&c->cache_dir, v);
+		} else if (KEY("local_dir") && v && *v) {
+			set_str(&c->local_dir, v);
 		} else if (KEY("cache_size") && v && *v) {
 			set_str(&c->cache_size, v);
 		} else if (KEY("writeback") && v) {
@@ -82,7 +84,8 @@ static int parse_o(struct cli *c, const char *list, GError **err)
 		} else if (KEY("ro")) {
 			c->read_only = true;
 		} else if (KEY("store") || KEY("cache_dir") ||
-			   KEY("cache_size") || KEY("config")) {
+			   KEY("local_dir") || KEY("cache_size") ||
+			   KEY("config")) {
 			g_set_error(err, G_OPTION_ERROR,
 				    G_OPTION_ERROR_BAD_VALUE,
 				    "-o %.*s needs a value", (int)klen, o);
@@ -177,6 +180,7 @@ void cli_clear(struct cli *c)
 	g_free(c->mountpoint);
 	g_free(c->store);
 	g_free(c->cache_dir);
+	g_free(c->local_dir);
 	g_free(c->cache_size);
 	if (c->fuse_opts)
 		g_string_free(c->fuse_opts, TRUE);
@@ -210,6 +214,11 @@ void cli_usage(FILE *out)
 	      "       cache_dir=DIR      cache directory (default\n"
 	      "                          $XDG_CACHE_HOME/mailfs/ACCOUNT)\n"
 	      "       cache_size=SIZE    bound the bodies kept (500M, 2G)\n"
+	      "       local_dir=DIR      where the top-level dot-directories\n"
+	      "                          (.notmuch, ...) are kept, never sent\n"
+	      "                          to the server (default: the store\n"
+	      "                          for the embedded store, else\n"
+	      "                          $XDG_DATA_HOME/mailfs/local/ACCOUNT)\n"
 	      "       writeback=on|off   off: each change waits for the "
 	      "server\n"
 	      "       ro                 mount read-only\n"

@@ -21,6 +21,7 @@ struct cli {
 	char *mountpoint;
 	char *store;		/* -o store=DIR */
 	char *cache_dir;	/* -o cache_dir=DIR */
+	char *local_dir;	/* -o local_dir=DIR */
 	char *cache_size;	/* -o cache_size=N (kept for later use) */
 	bool writeback;		/* -o writeback=on|off */
 	double entry_timeout;	/* -o entry_timeout=SECONDS */

@@ -63,6 +63,20 @@ static char *cache_dir_of(const struct cli *c, const struct config_account *a)
 	return g_build_filename(g_get_user_cache_dir(), "mailfs", a->name, NULL);
 }
 
+/* Where the top-level dot-directories live: -o local_dir=, else the
+ * embedded store's own directory (its layout is the mount's), else a
+ * directory of user data (notmuch's tags live only there: not the cache,
+ * which may be wiped).  Caller owns the result. */
+static char *local_dir_of(const struct cli *c, const struct config_account *a)
+{
+	if (c->local_dir)
+		return g_canonicalize_filename(c->local_dir, NULL);
+	if (!strcmp(a->type, "local"))
+		return g_canonicalize_filename(a->store, NULL);
+	return g_build_filename(g_get_user_data_dir(), "mailfs", "local",
+				a->name, NULL);
+}
+
 /*
  * The store to mount: the embedded store as it is (it is local disk
  * already), anything else behind the cache so that the mount never waits
@@ -173,6 +187,8 @@ static int cmd_mount(int argc, char **argv)
 	opt.account = acct.name;
 	g_autofree char *source = describe_source(&acct);
 	opt.source = source;
+	g_autofree char *local_dir = local_dir_of(&c, &acct);
+	opt.local_dir = local_dir;
 	opt.foreground = c.foreground;
 	opt.debug = c.debug;
 	opt.read_only = c.read_only;

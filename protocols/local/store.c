@@ -50,14 +50,32 @@ const char *local_sub_name(enum local_sub sub)
 	return NULL;
 }
 
+/* Whether `path` can name a folder: relative, every part a name that
+ * local_check_component accepts.  A dot-directory (.notmuch, the state of
+ * `mailfs serve`) is never a folder, even with a cur/ inside, and ".."
+ * never leaves the store. */
+static gboolean folder_path_ok(const char *path)
+{
+	g_auto(GStrv) comps = g_strsplit(path, "/", -1);
+
+	for (int i = 0; comps[i]; i++) {
+		if (local_check_component(comps[i]) < 0)
+			return FALSE;
+	}
+	return *path != '\0';
+}
+
 /* Borrowed; valid while be->lock is held.  Creates the record on demand for a
- * folder that exists on disk but was not seen yet. */
+ * folder that exists on disk but was not seen yet; NULL when there is none
+ * (or `path` cannot be one). */
 struct local_folder *local_folder_get(struct mfs_backend *be, const char *path)
 {
 	struct local_folder *f = g_hash_table_lookup(be->folders, path);
 
 	if (f)
 		return f;
+	if (!folder_path_ok(path))
+		return NULL;
 	g_autofree char *dir = g_build_filename(be->root, path, NULL);
 	enum mfs_folder_kind kind = local_detect_kind(dir);
 	if (kind == MFS_FOLDER_NONE)

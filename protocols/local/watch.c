@@ -121,6 +121,10 @@ static void drain(struct local_watch *w, GHashTable *dirty, gboolean *tree)
 			continue;
 		}
 		const char *name = ev->len ? ev->name : "";
+		/* a dot-name is never a folder nor an item: .notmuch's
+		 * database churning is no change of the store */
+		if (name[0] == '.' && strcmp(name, LOCAL_KIND_FILE))
+			continue;
 		if (!strcmp(name, LOCAL_KIND_FILE) || (ev->mask & IN_ISDIR)) {
 			*tree = TRUE;
 			if (*info->folder)

@@ -315,6 +315,7 @@ MORE_NAMES = [
     (b'"INBOX/tmp"', "the same, inside INBOX"),
     (b'"Lists/.."', "'..' inside a folder"),
     (b'"Lists/.mailfs"', "the control directory name, not at the top"),
+    (b'".Trash"', "a hidden name at the top, where dot-names are local"),
     (b'"&AOQ-rger"', "modified UTF-7: \u00e4rger"),
     (b'"&AOQ-"', "modified UTF-7: \u00e4 alone"),
     (b'{5}\r\n\x00/../', "a NUL and a climb, as a literal"),
@@ -345,9 +346,10 @@ def test_hostile_folder_names(fake_factory, imap_mount_factory, tmp_path):
                  "\u00e4rger", "\u00e4", "&AOk", "&Jjo!-", "&AC8-", "&AAA-",
                  "%2500", "100%2525", "back\\slash", 'quo"te',
                  "raw\u00e9utf8", "cur", "new", "tmp", "dot", "up",
-                 "Lists", "%00", "trail", "x", "a"):
+                 "Lists", "%00", "trail", "x", "a", "%2ETrash"):
         assert want in top, "%r is not listed at the top: %r" % (
             want, sorted(top))
+    assert ".Trash" not in top
     assert set(os.listdir(fs.m("Lists"))) == {
         "cur", "new", "tmp", "%63ur", "%6Eew", "%2E%2E", ".mailfs"}
     assert "%74mp" in os.listdir(fs.m("INBOX"))
@@ -382,6 +384,7 @@ def test_hostile_folder_names(fake_factory, imap_mount_factory, tmp_path):
                          (("dot", "sep%2Fwith-slash"), b"dot.sep/with-slash"),
                          (("a%2Fb",), b"a/b"),
                          (("%2Emailfs",), b".mailfs"),
+                         (("%2ETrash",), b".Trash"),
                          (("%2500",), b"%00"),
                          (("Caf\u00e9",), b"Caf&AOk-"),
                          (("\u00e4rger",), b"&AOQ-rger")]:

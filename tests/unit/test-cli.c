@@ -37,6 +37,7 @@ static void test_mountpoint_only(void)
 	g_assert_null(c.store);
 	g_assert_null(c.config);
 	g_assert_null(c.cache_dir);
+	g_assert_null(c.local_dir);
 	g_assert_false(c.foreground);
 	g_assert_false(c.debug);
 	g_assert_false(c.read_only);
@@ -99,7 +100,7 @@ static void test_o_forms(void)
 	GError *err = NULL;
 
 	g_assert_cmpint(parse(ARGS("-ostore=/s,cache_dir=/c,cache_size=1G,"
-				   "writeback=off,entry_timeout=2.5,"
+				   "local_dir=/l,writeback=off,entry_timeout=2.5,"
 				   "attr_timeout=0,ro,default_permissions,,"
 				   "_netdev,nofail",
 				   "/mnt", "-o", "allow_other", "-o",
@@ -109,6 +110,7 @@ static void test_o_forms(void)
 	g_assert_cmpstr(c.store, ==, "/t");	/* the last one wins */
 	g_assert_cmpstr(c.cache_dir, ==, "/c");
 	g_assert_cmpstr(c.cache_size, ==, "1G");
+	g_assert_cmpstr(c.local_dir, ==, "/l");
 	g_assert_false(c.writeback);
 	g_assert_cmpfloat(c.entry_timeout, ==, 2.5);
 	g_assert_cmpfloat(c.attr_timeout, ==, 0.0);
@@ -200,6 +202,10 @@ static const struct {
 	{ "store without '='", ARGS("/mnt", "-o", "store"), "store" },
 	{ "cache_dir= without value", ARGS("/mnt", "-o", "rw,cache_dir="),
 	  "cache_dir" },
+	{ "local_dir= without value", ARGS("/mnt", "-o", "local_dir="),
+	  "local_dir" },
+	{ "local_dir without '='", ARGS("/mnt", "-o", "local_dir"),
+	  "local_dir" },
 	{ "-o at the end", ARGS("/mnt", "-o"), "-o" },
 	{ "--config at the end", ARGS("/mnt", "--config"), "--config" },
 	{ "--config= empty", ARGS("--config=", "/mnt"), "--config" },

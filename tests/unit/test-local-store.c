@@ -493,6 +493,40 @@ static void test_list_folders(struct fixture *fx, gconstpointer data)
 	assert_parents_first(folders);
 }
 
+/* A dot-directory (.notmuch, the embedded server's .mailfs-serve) is
+ * never a folder, even asked for by name and holding a cur/: every server
+ * reaches folders through the store, so none of them serves it. */
+static void test_dot_dirs_are_no_folders(struct fixture *fx,
+					 gconstpointer data)
+{
+	static const char *const refused[] = {
+		".notmuch", ".notmuch/xapian", "INBOX/.hidden", "../outside",
+		"INBOX/../.notmuch", "", "/INBOX",
+	};
+	struct mfs_sync_result *res = NULL;
+	struct mfs_error e = { 0 };
+
+	make_maildir(fx, "INBOX");
+	make_maildir(fx, ".notmuch");
+	make_maildir(fx, ".notmuch/xapian");
+	make_maildir(fx, "INBOX/.hidden");
+	put(fx, ".notmuch/cur/1700000000.M1P1Q1.x:2,S", "Subject: x\r\n\r\n",
+	    0);
+	store_open(fx);
+	g_autoptr(GPtrArray) folders = list_folders(fx);
+	g_assert_cmpuint(folders->len, ==, 1);
+	g_assert_cmpint(kind_in(folders, "INBOX"), ==, MFS_FOLDER_MAIL);
+	for (size_t i = 0; i < G_N_ELEMENTS(refused); i++) {
+		g_test_message("folder '%s'", refused[i]);
+		g_assert_cmpint(mfs_store_sync(&fx->st, refused[i], NULL, &res,
+					       &e), ==, -ENOENT);
+		g_assert_null(res);
+	}
+	res = sync_folder(fx, "INBOX", NULL);
+	g_assert_cmpuint(res->changed->len, ==, 0);
+	mfs_sync_result_free(&res);
+}
+
 static void test_create_folder(struct fixture *fx, gconstpointer data)
 {
 	static const struct {
@@ -1472,6 +1506,7 @@ int main(int argc, char **argv)
 	ADD("open-under-file", test_open_under_file);
 	ADD("open-read-only", test_open_read_only);
 	ADD("list-folders", test_list_folders);
+	ADD("dot-dirs-are-no-folders", test_dot_dirs_are_no_folders);
 	ADD("create-folder", test_create_folder);
 	ADD("rename-folder", test_rename_folder);
 	ADD("delete-folder", test_delete_folder);
