@@ -137,6 +137,8 @@ struct mfs_account {
 	const char *store;		/* local store directory, if any */
 	const char *work_dir;		/* for the backend's temporary files
 					   (the account's cache directory) */
+	const char *config_file;	/* the accounts file, for messages;
+					   may be NULL */
 };
 
 #define MFS_CAP_WATCH	(1u << 0)	/* watch() reports outside changes */

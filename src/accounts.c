@@ -52,6 +52,7 @@ int config_account_load(const char *path, const char *account,
 			return -EINVAL;
 		}
 	}
+	a->path = g_strdup(path);
 	a->name = g_strdup(account ? account : "local");
 	a->group = g_strdup_printf("account %s", a->name);
 	if (a->keys && g_key_file_has_group(a->keys, a->group)) {
@@ -95,6 +96,7 @@ void config_account_clear(struct config_account *a)
 	g_free(a->type);
 	g_free(a->store);
 	g_free(a->group);
+	g_free(a->path);
 	if (a->keys)
 		g_key_file_unref(a->keys);
 	memset(a, 0, sizeof(*a));

@@ -14,6 +14,7 @@ struct config_account {
 	char *store;		/* owned; absolute, for type = local */
 	char *group;		/* owned; "account NAME", NULL for the default */
 	GKeyFile *keys;		/* owned; NULL when there is no file */
+	char *path;		/* owned; the file read, NULL when none */
 };
 
 /*

@@ -17,6 +17,7 @@
 #include "accounts.h"
 #include "fs.h"
 #include "log.h"
+#include "login-cmd.h"
 #include "mountcheck.h"
 #include "serve-cmd.h"
 #include "staging.h"
@@ -78,6 +79,7 @@ static int open_store(const struct config_account *acct, const struct cli *c,
 		.group = acct->group,
 		.store = acct->store,
 		.work_dir = cache_dir,
+		.config_file = acct->path,
 	};
 	int rc;
 
@@ -267,6 +269,8 @@ int main(int argc, char **argv)
 		return ctl_cmd_flush(argc, argv);
 	if (argc > 1 && !strcmp(argv[1], "sync"))
 		return cmd_sync(argc, argv);
+	if (argc > 1 && !strcmp(argv[1], "login"))
+		return login_cmd(argc, argv);
 	if (argc > 1 && !strcmp(argv[1], "serve"))
 		return serve_cmd(argc, argv);
 	return cmd_mount(argc, argv);
