@@ -27,9 +27,8 @@ static void show_prompt(const struct oauth2_prompt *p, void *data)
 	if (p->verification_uri_complete)
 		fprintf(stderr, "mailfs: (or open %s)\n",
 			p->verification_uri_complete);
-	fprintf(stderr, "mailfs: waiting for the sign-in (the code is valid "
-		"for %" G_GINT64_FORMAT " minutes)...\n",
-		(p->expires_in + 59) / 60);
+	fprintf(stderr, "mailfs: waiting for the sign-in (the code expires "
+		"in %" G_GINT64_FORMAT " s)...\n", p->expires_in);
 }
 
 /* --config FILE / --config=FILE and one ACCOUNT.  Returns 0, or -1 after

@@ -23,6 +23,7 @@
 
 #include "backend.h"
 #include "config-value.h"
+#include "oauth2.h"
 #include "parse.h"
 
 
@@ -36,6 +37,7 @@ struct imap_cfg {
 	char *user;
 	char *password;			/* secret */
 	char *oauth2_token_cmd;		/* a command printing a token */
+	struct oauth2_session *oauth2;	/* owned; built-in OAuth2, or NULL */
 	char *tunnel;			/* a command speaking IMAP on stdio */
 	char *auth;			/* force one mechanism, or NULL */
 	char *spill_dir;		/* where big literals are kept */

@@ -22,9 +22,20 @@ static int parse_cfg(const struct mfs_account *acct, struct pop3_cfg *cfg,
 	GKeyFile *kf = acct->keys;
 	const char *g = acct->group;
 	g_autofree char *auth = config_value(kf, g, "auth");
+	g_autofree char *oauth2 = config_value(kf, g, "oauth2");
 	unsigned timeout;
 
 	memset(cfg, 0, sizeof(*cfg));
+	/* the POP3 client signs in with USER/PASS or SASL PLAIN only */
+	if (oauth2)
+		return config_invalid(err, "%s%s%saccount %s: oauth2: POP3 "
+				      "accounts sign in with a password; "
+				      "OAuth2 is not supported for POP3",
+				      acct->config_file ? "config " : "",
+				      acct->config_file ? acct->config_file
+							: "",
+				      acct->config_file ? ": " : "",
+				      acct->name);
 	cfg->name = g_strdup(acct->name);
 	cfg->host = config_value(kf, g, "host");
 	cfg->port = config_value(kf, g, "port");
