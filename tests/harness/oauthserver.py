@@ -230,6 +230,15 @@ class OAuthServer:
     def stats(self):
         return self.control(action="stats")
 
+    def check_token(self, user, token):
+        """What a resource server does: ask the introspection endpoint
+        whether `token` is active and belongs to `user`."""
+        data = urllib.parse.urlencode({"token": token}).encode()
+        with urllib.request.urlopen(self.introspection_url, data,
+                                    timeout=10) as r:
+            claims = json.loads(r.read())
+        return claims.get("active") is True and claims.get("username") == user
+
     # --- endpoints ----------------------------------------------------------
     def device_authorization(self, form):
         client_id = form.get("client_id")
