@@ -66,11 +66,14 @@ static int invalid(GError **err, const char *file, const char *account,
 	return config_invalid(err, "account %s: %s: %s", account, key, why);
 }
 
+/* This machine: localhost, 127.0.0.0/8 or ::1 (a name such as
+ * 127.0.0.1.example.com is another machine). */
 static bool loopback(const char *host)
 {
-	return !g_ascii_strcasecmp(host, "localhost") ||
-	       !strcmp(host, "::1") || !strcmp(host, "[::1]") ||
-	       g_str_has_prefix(host, "127.");
+	if (!g_ascii_strcasecmp(host, "localhost") || !strcmp(host, "::1") ||
+	    !strcmp(host, "[::1]"))
+		return true;
+	return g_hostname_is_ip_address(host) && g_str_has_prefix(host, "127.");
 }
 
 /* https://, or http:// to this machine or with allow_plaintext. */
