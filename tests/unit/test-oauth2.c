@@ -405,6 +405,7 @@ static void test_token_answers(void)
 	}
 	/* no refresh token, no lifetime: both fine */
 	static const char bare[] = "{\"access_token\":\"x\"}";
+	g_clear_pointer(&why, g_free);
 	g_assert_cmpint(oauth2_parse_token(200, bare, strlen(bare), &a, &why),
 			==, 0);
 	g_assert_null(a.refresh_token);
