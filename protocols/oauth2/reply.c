@@ -108,6 +108,18 @@ static char *printable(const char *s)
 	return g_string_free(out, FALSE);
 }
 
+/* What goes to the user's terminal must not carry control characters
+ * (an escape sequence from a hostile server). */
+static bool shown_ok(const char *s)
+{
+	if (!s || !*s)
+		return false;
+	for (; *s; s++)
+		if (*s < 0x20 || *s > 0x7e)
+			return false;
+	return true;
+}
+
 void oauth2_device_answer_clear(struct oauth2_device_answer *d)
 {
 	secret_free(&d->device_code);
@@ -152,12 +164,15 @@ int oauth2_parse_device(long status, const char *body, size_t len,
 	d->interval = member_int(o, "interval");
 	if (d->interval <= 0)
 		d->interval = DEFAULT_INTERVAL;
-	if (!d->device_code || !*d->device_code || !d->user_code ||
-	    !*d->user_code || !d->verification_uri || d->expires_in <= 0) {
+	if (!d->device_code || !*d->device_code || !shown_ok(d->user_code) ||
+	    !shown_ok(d->verification_uri) || d->expires_in <= 0 ||
+	    (d->verification_uri_complete &&
+	     !shown_ok(d->verification_uri_complete))) {
 		oauth2_device_answer_clear(d);
 		*why_r = g_strdup("the device authorization answer lacks "
 				  "device_code, user_code, verification_uri "
-				  "or expires_in");
+				  "or expires_in, or holds control "
+				  "characters");
 		return -EINVAL;
 	}
 	return 0;

@@ -318,6 +318,12 @@ static void test_device_answers(void)
 		{ 200, "{\"user_code\":\"x\"}", -EINVAL, "lacks" },
 		{ 200, "{\"device_code\":\"d\",\"user_code\":\"u\","
 		  "\"verification_uri\":\"v\"}", -EINVAL, "lacks" },
+		{ 200, "{\"device_code\":\"d\",\"user_code\":\"u\\u001b[2J\","
+		  "\"verification_uri\":\"v\",\"expires_in\":9}", -EINVAL,
+		  "control characters" },
+		{ 200, "{\"device_code\":\"d\",\"user_code\":\"u\","
+		  "\"verification_uri\":\"v\",\"verification_uri_complete\":"
+		  "\"v\\n\",\"expires_in\":9}", -EINVAL, "control characters" },
 		{ 400, "{\"error\":\"invalid_client\",\"error_description\":"
 		  "\"no\\nsuch\\u0007client\"}", -EACCES,
 		  "refused (HTTP 400): invalid_client: no such client" },
