@@ -137,17 +137,20 @@ class OAuthServer:
     device_lifetime: expires_in of a device code (seconds).
     access_lifetime: expires_in of an access token (seconds).
     rotate: whether the refresh grant issues a new refresh token.
+    refresh_delay: seconds the token endpoint takes to answer a refresh
+    (a slow provider, so that concurrent callers overlap).
     """
 
     host = "127.0.0.1"
 
     def __init__(self, clients=None, interval=1, device_lifetime=60,
-                 access_lifetime=3600, rotate=True):
+                 access_lifetime=3600, rotate=True, refresh_delay=0):
         self.clients = dict(clients or {"mailfs-test": None})
         self.interval = interval
         self.device_lifetime = device_lifetime
         self.access_lifetime = access_lifetime
         self.rotate = rotate
+        self.refresh_delay = refresh_delay
         self.lock = threading.RLock()
         self.devices = {}           # device_code -> state
         self.access_tokens = {}
@@ -324,6 +327,9 @@ class OAuthServer:
                     if rt is None or token == rt:
                         state["revoked"] = True
                 return 200, {"ok": True}
+            if action == "refresh_delay":
+                self.refresh_delay = float(form.get("seconds", "0"))
+                return 200, {"ok": True}
             if action == "slow_down":
                 self.force_slow_down = int(form.get("count", "1"))
                 return 200, {"ok": True}
@@ -374,6 +380,7 @@ class _Handler(BaseHTTPRequestHandler):
         if path == "/token" and form.get("grant_type") == DEVICE_GRANT:
             return self._reply(*srv.device_token(form))
         if path == "/token":
+            time.sleep(srv.refresh_delay)
             h, body, status = srv.server.create_token_response(
                 uri, "POST", raw, headers)
             return self._reply(status, body.encode(), h)

@@ -266,3 +266,49 @@ def test_outbox_submits_with_the_stored_token(dovecot, account):
         fs.unmount()
     finally:
         sink.stop()
+
+
+def test_connections_back_after_a_kick_refresh_once(dovecot, account):
+    """Every connection of the mount is dropped while the access token has
+    run out and the token endpoint is slow: the connections that come back
+    at once share one refresh."""
+    oauth = dovecot.oauth
+    fs = account(connections=4)
+    login(fs)
+    if os.environ.get("SHOWLOG"):
+        fs.extra_args.append("-d")
+    fs.mount()
+    assert len(inbox_bodies(fs)) == 3
+    refreshes = oauth.stats()["refreshes"]
+    oauth.control(action="refresh_delay", seconds=1)
+    try:
+        oauth.expire_access_tokens()
+        age_access_token(fs.env, fs.account)
+        dovecot.doveadm("kick", fs.user)
+        more = [make_message(10 + i) for i in range(6)]
+        for m in more:
+            dovecot.append(fs.user, "INBOX", m)
+        cur = fs.m("INBOX", "cur")
+        assert wait_for(lambda: len(os.listdir(cur)) == 9), os.listdir(cur)
+        names = sorted(os.listdir(cur))
+        with concurrent.futures.ThreadPoolExecutor(6) as ex:
+            bodies = list(ex.map(
+                lambda n: open(os.path.join(cur, n), "rb").read(), names))
+        assert sorted(crlf(b) for b in bodies) == sorted(
+            crlf(m) for m in fs.messages + more)
+    finally:
+        oauth.control(action="refresh_delay", seconds=0)
+    fs.unmount()
+    if os.environ.get("SHOWLOG"):
+        print(open(fs.log).read())
+    assert oauth.stats()["refreshes"] == refreshes + 1
+
+
+def wait_for(cond, timeout=30):
+    import time
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if cond():
+            return True
+        time.sleep(0.1)
+    return cond()
