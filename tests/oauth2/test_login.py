@@ -122,7 +122,9 @@ def test_polls_at_the_interval_while_pending(tmp_path, oauth):
      "only for oauth2 = microsoft"),
     ({"oauth2": "microsoft", "oauth2_token_url": None}, "oauth2_device_url",
      "only for oauth2 = custom"),
-])
+], ids=["token_cmd", "no_device_url", "no_token_url", "no_scope",
+        "no_client_id", "unknown_provider", "http_elsewhere",
+        "tenant_not_microsoft", "endpoint_not_custom"])
 def test_config_errors_name_file_account_and_key(tmp_path, oauth, keys, key,
                                                  words):
     env = xdg_env(str(tmp_path))
