@@ -312,3 +312,18 @@ def wait_for(cond, timeout=30):
             return True
         time.sleep(0.1)
     return cond()
+
+
+def test_pop3_account_refuses_oauth2(dovecot, imap_mount_factory, tmp_path):
+    """The POP3 client has no XOAUTH2: the account says so instead of
+    falling back to a password it does not have."""
+    keys = {"type": "pop3", "host": "127.0.0.1", "port": dovecot.pop3s_port,
+            "tls": "implicit", "ca_file": dovecot.ca_file, "user": "alice"}
+    keys.update(oauth2_keys(dovecot.oauth))
+    conf = write_mailfs_config(str(tmp_path / "mailfs.conf"), "pop", keys)
+    fs = imap_mount_factory(conf, "pop")
+    failure = fs.mount_fails(timeout=30)
+    lines = [line for line in failure.output.splitlines() if line.strip()]
+    assert lines == ["mailfs: config %s: account pop: oauth2: POP3 accounts "
+                     "sign in with a password; OAuth2 is not supported for "
+                     "POP3" % conf], failure.output
