@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <string.h>
+#include <unistd.h>
 
 #define DEVICE_GRANT "urn:ietf:params:oauth:grant-type:device_code"
 #define SLOW_DOWN_STEP 5
@@ -92,14 +93,21 @@ static int store(const struct oauth2_cfg *cfg, struct oauth2_token_answer *a,
 {
 	struct oauth2_token t = { 0 };
 	g_autofree char *why = NULL;
-	int rc;
+	int rc, lock;
 
 	if (!a->refresh_token)
 		return fail(err, -EPROTO, "account %s: the provider issued no "
 			    "refresh token (does oauth2_scope ask for "
 			    "offline access?)", cfg->account);
 	oauth2_token_take(&t, a, g_get_real_time() / G_USEC_PER_SEC);
-	rc = oauth2_token_write(cfg->token_path, &t, &why);
+	/* not in the middle of a mount's refresh, which would write the
+	 * tokens of the old sign-in over these */
+	if ((lock = oauth2_token_lock(cfg->token_path, &why)) >= 0) {
+		rc = oauth2_token_write(cfg->token_path, &t, &why);
+		close(lock);
+	} else {
+		rc = lock;
+	}
 	oauth2_token_clear(&t);
 	if (rc < 0)
 		return fail(err, rc, "account %s: %s", cfg->account, why);

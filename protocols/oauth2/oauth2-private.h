@@ -38,6 +38,11 @@ int oauth2_token_read(const char *path, struct oauth2_token *t,
 int oauth2_token_write(const char *path, const struct oauth2_token *t,
 		       char **why_r);
 
+/* Hold the token file against other processes while it is refreshed or
+ * replaced (flock on PATH.lock).  Returns the lock's fd (close it to let
+ * go) or -errno with *why_r. */
+int oauth2_token_lock(const char *path, char **why_r);
+
 /* Take the tokens of an answer into *t: the access token, its expiry
  * counted from `now` (Unix seconds), and the refresh token when the server
  * sent one (a rotated one replaces the old). */

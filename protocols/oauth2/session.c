@@ -12,9 +12,7 @@
 #include "oauth2-private.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <string.h>
-#include <sys/file.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -119,17 +117,13 @@ static int load(struct oauth2_session *s, struct oauth2_token *t,
  * -errno. */
 static int lock_file(const struct oauth2_session *s, struct mfs_error *e)
 {
-	g_autofree char *path = g_strconcat(s->cfg.token_path, ".lock", NULL);
-	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	g_autofree char *why = NULL;
+	int fd = oauth2_token_lock(s->cfg.token_path, &why);
 
-	if (fd < 0 || flock(fd, LOCK_EX) != 0) {
-		int rc = -errno;
-		if (fd >= 0)
-			close(fd);
-		return mfs_error_set(e, rc, MFS_ERR_ACCOUNT, MFS_ERR_FINAL,
-				     "account %s: oauth2: cannot lock %s: %s",
-				     s->cfg.account, path, g_strerror(-rc));
-	}
+	if (fd < 0)
+		return mfs_error_set(e, fd, MFS_ERR_ACCOUNT, MFS_ERR_FINAL,
+				     "account %s: oauth2: %s", s->cfg.account,
+				     why);
 	return fd;
 }
 

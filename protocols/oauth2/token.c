@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -201,4 +202,28 @@ void oauth2_token_take(struct oauth2_token *t, struct oauth2_token_answer *a,
 		secret_free(&t->refresh_token);
 		t->refresh_token = g_steal_pointer(&a->refresh_token);
 	}
+}
+
+int oauth2_token_lock(const char *path, char **why_r)
+{
+	g_autofree char *lock = g_strconcat(path, ".lock", NULL);
+	g_autofree char *dir = g_path_get_dirname(path);
+	int fd, rc;
+
+	*why_r = NULL;
+	if ((rc = file_mkdir_p(dir, 0700)) < 0) {
+		*why_r = g_strdup_printf("cannot make %s: %s", dir,
+					 g_strerror(-rc));
+		return rc;
+	}
+	fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0 || flock(fd, LOCK_EX) != 0) {
+		rc = -errno;
+		if (fd >= 0)
+			close(fd);
+		*why_r = g_strdup_printf("cannot lock %s: %s", lock,
+					 g_strerror(-rc));
+		return rc;
+	}
+	return fd;
 }

@@ -5,7 +5,9 @@
  * (reply.c).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -267,6 +269,18 @@ static void test_token_file(void)
 	g_assert_cmpstr(r.refresh_token, ==, "r");
 	oauth2_token_clear(&r);
 
+	/* the lock keeps a second holder out until it is let go */
+	int lock = oauth2_token_lock(path, &why);
+	g_assert_cmpint(lock, >=, 0);
+	g_autofree char *lock_path = g_strconcat(path, ".lock", NULL);
+	int other = open(lock_path, O_RDWR);
+	g_assert_cmpint(other, >=, 0);
+	g_assert_cmpint(flock(other, LOCK_EX | LOCK_NB), ==, -1);
+	close(lock);
+	g_assert_cmpint(flock(other, LOCK_EX | LOCK_NB), ==, 0);
+	close(other);
+
+	g_unlink(lock_path);
 	g_unlink(path);
 	g_rmdir(sub);
 	g_rmdir(dir);
