@@ -22,6 +22,8 @@ static const struct {
 	{ "authorization_pending", OAUTH2_PENDING },
 	{ "slow_down", OAUTH2_SLOW_DOWN },
 	{ "access_denied", OAUTH2_DENIED },
+	/* the Microsoft identity platform's word for access_denied */
+	{ "authorization_declined", OAUTH2_DENIED },
 	{ "expired_token", OAUTH2_EXPIRED },
 	{ "invalid_grant", OAUTH2_INVALID_GRANT },
 };

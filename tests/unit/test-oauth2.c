@@ -379,6 +379,7 @@ static void test_token_answers(void)
 		{ "authorization_pending", OAUTH2_PENDING },
 		{ "slow_down", OAUTH2_SLOW_DOWN },
 		{ "access_denied", OAUTH2_DENIED },
+		{ "authorization_declined", OAUTH2_DENIED },
 		{ "expired_token", OAUTH2_EXPIRED },
 		{ "invalid_grant", OAUTH2_INVALID_GRANT },
 		{ "invalid_client", OAUTH2_OTHER },
