@@ -3,8 +3,8 @@
  * and 6, RFC 8628 section 3.1 and 3.4: application/x-www-form-urlencoded,
  * a JSON answer), with libcurl.  The account's ca_file is trusted beside
  * the system's CAs, as the EWS client does; certificate and host-name
- * verification stay on.  Nothing of the request is traced: its fields are
- * secrets.
+ * verification stay on.  The trace shows the endpoint and the status,
+ * never a field or the answer: both carry secrets.
  */
 #include "oauth2-private.h"
 
@@ -12,6 +12,8 @@
 #include <errno.h>
 #include <openssl/ssl.h>
 #include <string.h>
+
+#include "log.h"
 
 struct sink {
 	GString *body;
@@ -102,6 +104,9 @@ int oauth2_http_post(const struct oauth2_cfg *cfg, const char *url,
 	cc = curl_easy_perform(h);
 	if (cc == CURLE_OK) {
 		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, status_r);
+		/* the address and the status only: both ways carry secrets */
+		log_debug(LOG_PROTO, "oauth2: POST %s: HTTP %ld", url,
+			  *status_r);
 	} else if (sink.too_big) {
 		rc = -EMSGSIZE;
 		*why_r = g_strdup_printf("%s: the answer is larger than %d "
