@@ -211,6 +211,7 @@ def test_no_token_in_the_debug_log(dovecot, account):
               second["access_token"], second["refresh_token"]):
         assert t.encode() not in log
     assert b"access token refreshed" in log
+    assert b"oauth2: POST %s: HTTP 200" % oauth.token_url.encode() in log
 
 
 def test_bad_token_files(dovecot, account):
