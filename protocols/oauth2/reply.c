@@ -71,30 +71,36 @@ static char *member_string(JsonObject *o, const char *name)
 	return g_strdup(json_node_get_string(n));
 }
 
-/* A whole number member (some servers send it as a string), or -1. */
+/* A count of seconds (some servers send it as a string), or -1 when absent
+ * or not a number from 0 to G_MAXINT32: larger ones would overflow the
+ * sums made of them. */
 static int64_t member_int(JsonObject *o, const char *name)
 {
 	JsonNode *n = json_object_get_member(o, name);
-	g_autofree char *s = NULL;
 	gint64 v;
+	double d;
 
 	if (!n || !JSON_NODE_HOLDS_VALUE(n))
 		return -1;
 	switch (json_node_get_value_type(n)) {
 	case G_TYPE_INT64:
 		v = json_node_get_int(n);
-		return v >= 0 ? v : -1;
+		break;
 	case G_TYPE_DOUBLE:
-		return json_node_get_double(n) >= 0
-			       ? (int64_t)json_node_get_double(n) : -1;
+		d = json_node_get_double(n);
+		if (!(d >= 0 && d <= G_MAXINT32))
+			return -1;
+		v = (gint64)d;
+		break;
 	case G_TYPE_STRING:
-		s = g_strdup(json_node_get_string(n));
-		if (g_ascii_string_to_signed(s, 10, 0, G_MAXINT64, &v, NULL))
-			return v;
-		return -1;
+		if (!g_ascii_string_to_signed(json_node_get_string(n), 10, 0,
+					      G_MAXINT32, &v, NULL))
+			return -1;
+		break;
 	default:
 		return -1;
 	}
+	return v >= 0 && v <= G_MAXINT32 ? v : -1;
 }
 
 /* A server's words for a one-line message: printable ASCII, bounded. */
