@@ -64,6 +64,9 @@ static int parse(const char *path, const char *buf, size_t len,
 	t->access_token = g_key_file_get_string(kf, GROUP, "access_token",
 						NULL);
 	t->expires_at = g_key_file_get_int64(kf, GROUP, "expires_at", NULL);
+	/* a damaged expiry means a refresh, not an overflow later */
+	if (t->expires_at < 0 || t->expires_at > G_MAXINT64 / 2)
+		t->expires_at = 0;
 	if (t->access_token && !*t->access_token)
 		secret_free(&t->access_token);
 	if (!token_ok(t->refresh_token) ||

@@ -258,6 +258,15 @@ static void test_token_file(void)
 		g_clear_pointer(&why, g_free);
 		g_assert_null(r.refresh_token);
 	}
+	/* an expiry out of range counts as expired */
+	g_assert_true(g_file_set_contents_full(path, "[oauth2]\nrefresh_token"
+					       "=r\naccess_token=a\nexpires_at"
+					       "=-9223372036854775808\n", -1,
+					       G_FILE_SET_CONTENTS_CONSISTENT,
+					       0600, NULL));
+	g_assert_cmpint(oauth2_token_read(path, &r, &why), ==, 0);
+	g_assert_cmpint(r.expires_at, ==, 0);
+	oauth2_token_clear(&r);
 	/* only a refresh token: fine, the access token comes by refresh */
 	g_assert_true(g_file_set_contents_full(path, "[oauth2]\nrefresh_token"
 					       "=r\n", -1,
