@@ -54,7 +54,8 @@ void oauth2_token_take(struct oauth2_token *t, struct oauth2_token_answer *a,
 /*
  * RFC 6749 section 6: a new access token for t->refresh_token, taken into
  * *t.  Returns 0, or -EACCES (invalid_grant: the user must log in again,
- * or another refusal), -EIO / -ETIMEDOUT (no answer), -EINVAL (an answer
+ * or another refusal), -EIO / -ETIMEDOUT (no answer), -EAGAIN (a server
+ * error, or server_error / temporarily_unavailable), -EINVAL (an answer
  * that is not one) with the reason in *why_r (caller owns).
  */
 int oauth2_refresh(const struct oauth2_cfg *cfg, struct oauth2_token *t,

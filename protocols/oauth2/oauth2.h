@@ -70,9 +70,10 @@ void oauth2_session_close(struct oauth2_session **s);
  * by the refresh grant, written back to the token file.  Concurrent
  * callers wait for the one refresh and share its token.  Returns 0, or
  * -EACCES (no login yet, or the refresh token expired or was revoked: the
- * message says to run `mailfs login ACCOUNT`; final), -EIO or -ETIMEDOUT
- * (the token endpoint could not be reached; transient), -EINVAL (a
- * damaged token file or answer; final), with the reason in *e.
+ * message says to run `mailfs login ACCOUNT`; final), -EIO, -ETIMEDOUT or
+ * -EAGAIN (the token endpoint could not be reached or had an outage;
+ * transient), -EINVAL (a damaged token file or answer; final), with the
+ * reason in *e.
  */
 int oauth2_access_token(struct oauth2_session *s, const char *refused,
 			char **tok_r, struct mfs_error *e);

@@ -32,9 +32,16 @@ int oauth2_refresh(const struct oauth2_cfg *cfg, struct oauth2_token *t,
 	rc = oauth2_parse_token(status, body, strlen(body), &a, why_r);
 	explicit_bzero(body, strlen(body));
 	g_free(body);
+	/* a provider's outage is not a refusal: the caller tries again */
 	if (rc < 0)
-		return rc;
-	if (a.error == OAUTH2_INVALID_GRANT) {
+		return status >= 500 ? -EAGAIN : rc;
+	if (a.error_code && (!strcmp(a.error_code, "server_error") ||
+			     !strcmp(a.error_code, "temporarily_unavailable"))) {
+		g_autofree char *text = oauth2_error_text(&a);
+		*why_r = g_strdup_printf("the token endpoint cannot refresh "
+					 "the token now: %s", text);
+		rc = -EAGAIN;
+	} else if (a.error == OAUTH2_INVALID_GRANT) {
 		*why_r = g_strdup_printf("the sign-in has expired or was "
 					 "revoked; run `mailfs login %s`",
 					 cfg->account);

@@ -136,8 +136,9 @@ static int refresh(struct oauth2_session *s, struct oauth2_token *t,
 
 	if (rc < 0)
 		return mfs_error_set(e, rc, MFS_ERR_ACCOUNT,
-				     rc == -EIO || rc == -ETIMEDOUT
-					     ? MFS_ERR_TRANSIENT : MFS_ERR_FINAL,
+				     rc == -EIO || rc == -ETIMEDOUT ||
+				     rc == -EAGAIN ? MFS_ERR_TRANSIENT
+						   : MFS_ERR_FINAL,
 				     "account %s: oauth2: %s", s->cfg.account,
 				     why);
 	log_debug(LOG_PROTO, "%s: oauth2: access token refreshed",

@@ -18,7 +18,10 @@ Endpoints (POST, application/x-www-form-urlencoded):
   /control      test-only: action=approve|deny (user_code, user),
                 expire (every access token stops being active),
                 revoke (refresh_token, or all), slow_down (count: the next
-                polls answered slow_down), stats (a JSON summary)
+                polls answered slow_down), refresh_delay (seconds: a
+                slow refresh grant), outage (on=1: the refresh grant
+                answers 503 temporarily_unavailable), stats (a JSON
+                summary)
 
     with OAuthServer(clients={"mailfs-test": None}) as srv:
         srv.device_url, srv.token_url, srv.introspection_url
@@ -159,6 +162,7 @@ class OAuthServer:
         self.refused_refreshes = 0
         self.introspections = 0
         self.force_slow_down = 0
+        self.outage = False         # the token endpoint answers 503
         self.validator = _Validator(self)
         self.bearer = BearerToken(self.validator,
                                   expires_in=lambda r: self.access_lifetime)
@@ -327,6 +331,9 @@ class OAuthServer:
                     if rt is None or token == rt:
                         state["revoked"] = True
                 return 200, {"ok": True}
+            if action == "outage":
+                self.outage = form.get("on") == "1"
+                return 200, {"ok": True}
             if action == "refresh_delay":
                 self.refresh_delay = float(form.get("seconds", "0"))
                 return 200, {"ok": True}
@@ -379,6 +386,8 @@ class _Handler(BaseHTTPRequestHandler):
             return self._reply(*srv.device_authorization(form))
         if path == "/token" and form.get("grant_type") == DEVICE_GRANT:
             return self._reply(*srv.device_token(form))
+        if path == "/token" and srv.outage:
+            return self._reply(503, {"error": "temporarily_unavailable"})
         if path == "/token":
             time.sleep(srv.refresh_delay)
             h, body, status = srv.server.create_token_response(

@@ -328,3 +328,32 @@ def test_pop3_account_refuses_oauth2(dovecot, imap_mount_factory, tmp_path):
     assert lines == ["mailfs: config %s: account pop: oauth2: POP3 accounts "
                      "sign in with a password; OAuth2 is not supported for "
                      "POP3" % conf], failure.output
+
+
+def test_token_endpoint_outage_is_waited_out(dovecot, account):
+    """The provider cannot refresh now (503 temporarily_unavailable): a
+    mount of a filled cache comes up offline instead of failing, as with a
+    server that cannot be reached, and connects once the provider is
+    back."""
+    oauth = dovecot.oauth
+    fs = account()
+    login(fs)
+    fs.mount()
+    assert len(inbox_bodies(fs)) == 3
+    fs.unmount()
+    oauth.expire_access_tokens()
+    age_access_token(fs.env, fs.account)
+    oauth.control(action="outage", on="1")
+    try:
+        fs.mount()
+        log = open(fs.log).read()
+        assert "temporarily_unavailable; working offline" in log, log
+        # what the cache holds is there meanwhile
+        assert len(inbox_bodies(fs)) == 3
+    finally:
+        oauth.control(action="outage", on="0")
+    dovecot.append(fs.user, "INBOX", make_message(20))
+    cur = fs.m("INBOX", "cur")
+    assert wait_for(lambda: len(os.listdir(cur)) == 4, timeout=60), \
+        fs.log_tail()
+    fs.unmount()
