@@ -13,8 +13,8 @@ struct config_account {
 	char *type;		/* owned */
 	char *store;		/* owned; absolute, for type = local */
 	char *group;		/* owned; "account NAME", NULL for the default */
-	char *path;		/* owned; the accounts file, NULL when none */
 	GKeyFile *keys;		/* owned; NULL when there is no file */
+	char *path;		/* owned; the file read, NULL when none */
 };
 
 /*

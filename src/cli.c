@@ -194,6 +194,7 @@ void cli_usage(FILE *out)
 	      "       mailfs flush [--unmount] MOUNTPOINT\n"
 	      "       mailfs sync [--prefetch] [--config FILE] ACCOUNT\n"
 	      "       mailfs check [-d] [--config FILE] ACCOUNT\n"
+	      "       mailfs login [--config FILE] ACCOUNT\n"
 	      "       mailfs serve [--store DIR] --user NAME "
 	      "--password-file FILE [--imap ADDR]...\n"
 	      "                    (mailfs serve --help for every option)\n"

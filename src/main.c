@@ -20,6 +20,7 @@
 #include "accounts.h"
 #include "fs.h"
 #include "log.h"
+#include "login-cmd.h"
 #include "mountcheck.h"
 #include "serve-cmd.h"
 #include "staging.h"
@@ -297,6 +298,8 @@ int main(int argc, char **argv)
 		return ctl_cmd_flush(argc, argv);
 	if (argc > 1 && !strcmp(argv[1], "sync"))
 		return cmd_sync(argc, argv);
+	if (argc > 1 && !strcmp(argv[1], "login"))
+		return login_cmd(argc, argv);
 	if (argc > 1 && !strcmp(argv[1], "serve"))
 		return serve_cmd(argc, argv);
 	if (argc > 1 && !strcmp(argv[1], "check"))

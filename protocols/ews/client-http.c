@@ -24,6 +24,7 @@
 
 #include "config-value.h"
 #include "log.h"
+#include "oauth2.h"
 
 static gpointer init_curl(gpointer unused)
 {
@@ -67,14 +68,44 @@ static CURLcode add_cas(CURL *h, void *ssl_ctx, void *p)
 	return CURLE_OK;
 }
 
-/* The bearer token, asked of oauth2_token_cmd once and again after a
- * 401.  Returns 0 with *tok_r (caller owns, secret) or -EACCES. */
+/* The built-in OAuth2 session's token; `fresh`: not the one a 401 just
+ * turned down. */
+static int session_token(struct mfs_backend *be, bool fresh, char **tok_r,
+			 struct mfs_error *e)
+{
+	g_autofree char *refused = NULL;
+	int rc;
+
+	g_mutex_lock(&be->lock);
+	if (fresh && be->token)
+		refused = g_strdup(be->token);
+	g_mutex_unlock(&be->lock);
+	rc = oauth2_access_token(be->cfg.oauth2, refused, tok_r, e);
+	if (refused)
+		explicit_bzero(refused, strlen(refused));
+	if (rc < 0)
+		return rc;
+	g_mutex_lock(&be->lock);
+	if (be->token) {
+		explicit_bzero(be->token, strlen(be->token));
+		g_free(be->token);
+	}
+	be->token = g_strdup(*tok_r);
+	g_mutex_unlock(&be->lock);
+	return 0;
+}
+
+/* The bearer token: the built-in OAuth2 session's (which knows when it
+ * expires), or oauth2_token_cmd's, asked once and again after a 401.
+ * Returns 0 with *tok_r (caller owns, secret) or -errno. */
 static int token(struct mfs_backend *be, bool fresh, char **tok_r,
 		 struct mfs_error *e)
 {
 	GError *err = NULL;
 	char *line = NULL;
 
+	if (be->cfg.oauth2)
+		return session_token(be, fresh, tok_r, e);
 	g_mutex_lock(&be->lock);
 	if (be->token && !fresh) {
 		*tok_r = g_strdup(be->token);

@@ -59,6 +59,8 @@ struct ewsc_cfg {
 	char *user;
 	char *password;			/* secret; NULL with bearer */
 	char *token_cmd;		/* bearer: prints the token */
+	struct oauth2_session *oauth2;	/* bearer: built-in OAuth2, or
+					   NULL */
 	char *ca_file;
 	enum ewsc_auth auth;
 	bool auth_set;			/* `auth =` chose it */

@@ -10,6 +10,7 @@
 
 #include "config-value.h"
 #include "fileutil.h"
+#include "oauth2.h"
 
 #define DEFAULT_TIMEOUT 30
 #define DEFAULT_POLL 60
@@ -24,6 +25,7 @@ static void cfg_clear(struct ewsc_cfg *cfg)
 		g_free(cfg->password);
 	}
 	g_free(cfg->token_cmd);
+	oauth2_session_close(&cfg->oauth2);
 	g_free(cfg->ca_file);
 	memset(cfg, 0, sizeof(*cfg));
 }
@@ -35,7 +37,8 @@ static int parse_cfg(const struct mfs_account *acct, struct ewsc_cfg *cfg,
 	const char *g = acct->group;
 	g_autofree char *auth = config_value(kf, g, "auth");
 	g_autofree char *scheme = NULL, *host = NULL;
-	int port = -1;
+	struct oauth2_cfg oauth;
+	int port = -1, rc;
 
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->name = g_strdup(acct->name);
@@ -67,7 +70,16 @@ static int parse_cfg(const struct mfs_account *acct, struct ewsc_cfg *cfg,
 				      "or set allow_plaintext = true",
 				      cfg->url);
 	cfg->auth_set = auth != NULL;
-	if (!auth || !strcmp(auth, "basic")) {
+	if ((rc = oauth2_cfg_load(kf, g, acct->name, acct->type, &oauth, err)) < 0)
+		return rc;
+	if (rc > 0) {
+		oauth2_session_open(&oauth, &cfg->oauth2);
+		oauth2_cfg_clear(&oauth);
+	}
+	/* built-in OAuth2 signs in with bearer tokens unless told */
+	if (!auth && cfg->oauth2) {
+		cfg->auth = EWS_AUTH_BEARER;
+	} else if (!auth || !strcmp(auth, "basic")) {
 		cfg->auth = EWS_AUTH_BASIC;
 	} else if (!strcmp(auth, "ntlm")) {
 		cfg->auth = EWS_AUTH_NTLM;
@@ -78,9 +90,9 @@ static int parse_cfg(const struct mfs_account *acct, struct ewsc_cfg *cfg,
 				      "or bearer", auth);
 	}
 	if (cfg->auth == EWS_AUTH_BEARER) {
-		if (!cfg->token_cmd)
+		if (!cfg->token_cmd && !cfg->oauth2)
 			return config_invalid(err, "auth = bearer needs "
-					      "oauth2_token_cmd");
+					      "oauth2 or oauth2_token_cmd");
 		return 0;
 	}
 	if (!cfg->user)

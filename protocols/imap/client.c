@@ -21,7 +21,9 @@ int imap_parse_cfg(const struct mfs_account *acct, struct imap_cfg *cfg,
 {
 	GKeyFile *kf = acct->keys;
 	const char *g = acct->group;
+	struct oauth2_cfg oauth;
 	unsigned timeout;
+	int rc;
 
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->name = g_strdup(acct->name);
@@ -33,6 +35,12 @@ int imap_parse_cfg(const struct mfs_account *acct, struct imap_cfg *cfg,
 	cfg->auth = config_value(kf, g, "auth");
 	cfg->oauth2_token_cmd = config_value(kf, g, "oauth2_token_cmd");
 	cfg->spill_dir = g_strdup(acct->work_dir);
+	if ((rc = oauth2_cfg_load(kf, g, acct->name, acct->type, &oauth, err)) < 0)
+		return rc;
+	if (rc > 0) {
+		oauth2_session_open(&oauth, &cfg->oauth2);
+		oauth2_cfg_clear(&oauth);
+	}
 	if (config_tls(kf, g, cfg->tunnel != NULL, &cfg->tls, err) < 0)
 		return -EINVAL;
 	if (!cfg->host && !cfg->tunnel) {
@@ -52,7 +60,7 @@ int imap_parse_cfg(const struct mfs_account *acct, struct imap_cfg *cfg,
 		     err) < 0)
 		return -EINVAL;
 	cfg->timeout_ms = (int)timeout * 1000;
-	if (!cfg->oauth2_token_cmd && !cfg->tunnel)
+	if (!cfg->oauth2_token_cmd && !cfg->oauth2 && !cfg->tunnel)
 		return config_secret(kf, g, &cfg->password, err);
 	return 0;
 }

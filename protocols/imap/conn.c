@@ -64,6 +64,7 @@ void imap_cfg_clear(struct imap_cfg *cfg)
 		g_free(cfg->password);
 	}
 	g_free(cfg->oauth2_token_cmd);
+	oauth2_session_close(&cfg->oauth2);
 	g_free(cfg->tunnel);
 	g_free(cfg->auth);
 	g_free(cfg->spill_dir);
@@ -762,6 +763,61 @@ static int authenticate(struct imap_conn *c, const char *mech,
 	return rc;
 }
 
+/* The access token: from the built-in OAuth2 session (not `refused`, a
+ * token the server just turned down) or from oauth2_token_cmd. */
+static int get_token(const struct imap_cfg *cfg, const char *refused,
+		     char **token_r, struct mfs_error *e)
+{
+	if (cfg->oauth2)
+		return oauth2_access_token(cfg->oauth2, refused, token_r, e);
+	return run_token_cmd(cfg->oauth2_token_cmd, token_r, e);
+}
+
+/* RFC 7628 OAUTHBEARER or Google's XOAUTH2 with `token`. */
+static int bearer_login(struct imap_conn *c, const struct imap_cfg *cfg,
+			const char *mech, const char *token,
+			struct mfs_error *e)
+{
+	g_autofree char *resp = !g_ascii_strcasecmp(mech, "OAUTHBEARER")
+		? g_strdup_printf("n,a=%s,\001host=%s\001port=%s\001"
+				  "auth=Bearer %s\001\001", cfg->user,
+				  cfg->host ? cfg->host : "localhost",
+				  cfg->port ? cfg->port : "143", token)
+		: g_strdup_printf("user=%s\001auth=Bearer %s\001\001",
+				  cfg->user, token);
+	int rc = authenticate(c, mech, resp, strlen(resp), e);
+
+	explicit_bzero(resp, strlen(resp));
+	return rc;
+}
+
+static int oauth_login(struct imap_conn *c, const struct imap_cfg *cfg,
+		       const char *mech, struct mfs_error *e)
+{
+	g_autofree char *token = NULL, *fresh = NULL;
+	int rc;
+
+	if ((rc = get_token(cfg, NULL, &token, e)) < 0)
+		return rc;
+	rc = bearer_login(c, cfg, mech, token, e);
+	/* a token revoked or expired early on the server's side: one more
+	 * try with a refreshed one, on the same connection */
+	if (rc == -EACCES && cfg->oauth2) {
+		struct mfs_error why;
+		int again = get_token(cfg, token, &fresh, &why);
+		if (again < 0 && e)
+			*e = why;
+		if (again < 0)
+			rc = again;
+		else if (strcmp(fresh, token))
+			rc = bearer_login(c, cfg, mech, fresh, e);
+	}
+	explicit_bzero(token, strlen(token));
+	if (fresh)
+		explicit_bzero(fresh, strlen(fresh));
+	return rc;
+}
+
 /* login() says in *mech_r which mechanism it chose and in *why_r why
  * (static strings or borrowed from cfg), for `mailfs check`. */
 static int login(struct imap_conn *c, const struct imap_cfg *cfg,
@@ -776,27 +832,15 @@ static int login(struct imap_conn *c, const struct imap_cfg *cfg,
 	if (!cfg->user)
 		return mfs_error_set(e, -EINVAL, MFS_ERR_ACCOUNT, MFS_ERR_FINAL,
 				     "%s: no user configured", c->name);
-	if (cfg->oauth2_token_cmd) {
-		g_autofree char *token = NULL;
+	if (cfg->oauth2 || cfg->oauth2_token_cmd) {
 		if (!mech) {
 			mech = imap_conn_cap(c, "AUTH=OAUTHBEARER") ? "OAUTHBEARER"
 								    : "XOAUTH2";
-			*why_r = "oauth2_token_cmd is set";
+			*why_r = cfg->oauth2 ? "oauth2 is set"
+					     : "oauth2_token_cmd is set";
 		}
 		*mech_r = mech;
-		if ((rc = run_token_cmd(cfg->oauth2_token_cmd, &token, e)) < 0)
-			return rc;
-		g_autofree char *resp = !g_ascii_strcasecmp(mech, "OAUTHBEARER")
-			? g_strdup_printf("n,a=%s,\001host=%s\001port=%s\001"
-					  "auth=Bearer %s\001\001", cfg->user,
-					  cfg->host ? cfg->host : "localhost",
-					  cfg->port ? cfg->port : "143", token)
-			: g_strdup_printf("user=%s\001auth=Bearer %s\001\001",
-					  cfg->user, token);
-		rc = authenticate(c, mech, resp, strlen(resp), e);
-		memset(resp, 0, strlen(resp));
-		memset(token, 0, strlen(token));
-		return rc;
+		return oauth_login(c, cfg, mech, e);
 	}
 	if (!cfg->password)
 		return mfs_error_set(e, -EINVAL, MFS_ERR_ACCOUNT, MFS_ERR_FINAL,

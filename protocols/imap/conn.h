@@ -12,7 +12,9 @@
  * `struct mfs_error` (protocols/backend.h).  A connection that saw a
  * protocol error, a BYE or a timeout is marked broken and must be closed.
  * Secrets (password, token) are never written to any log: the protocol
- * trace shows "<secret>" in their place.
+ * trace shows "<secret>" in their place.  Bearer tokens come from
+ * oauth2_token_cmd or from the account's built-in OAuth2 session
+ * (protocols/oauth2/oauth2.h), which refreshes them.
  */
 #ifndef MFS_IMAP_CONN_H
 #define MFS_IMAP_CONN_H
@@ -23,6 +25,7 @@
 
 #include "backend.h"
 #include "config-value.h"
+#include "oauth2.h"
 #include "parse.h"
 
 
@@ -36,6 +39,7 @@ struct imap_cfg {
 	char *user;
 	char *password;			/* secret */
 	char *oauth2_token_cmd;		/* a command printing a token */
+	struct oauth2_session *oauth2;	/* owned; built-in OAuth2, or NULL */
 	char *tunnel;			/* a command speaking IMAP on stdio */
 	char *auth;			/* force one mechanism, or NULL */
 	char *spill_dir;		/* where big literals are kept */

@@ -18,6 +18,7 @@
 #include "check.h"
 #include "config-value.h"
 #include "log.h"
+#include "oauth2.h"
 #include "reply.h"
 #include "stream.h"
 
@@ -219,9 +220,11 @@ static int login(struct session *ss, const struct smtp_submitter *s,
 	}
 	if (!mech) {
 		why = "offered by the server";
-		if (s->token_cmd && offers_mech(ss, "XOAUTH2")) {
+		if ((s->oauth2 || s->token_cmd) &&
+		    offers_mech(ss, "XOAUTH2")) {
 			mech = "XOAUTH2";
-			why = "oauth2_token_cmd is set";
+			why = s->oauth2 ? "oauth2 is set"
+					: "oauth2_token_cmd is set";
 		} else if (offers_mech(ss, "PLAIN")) {
 			mech = "PLAIN";
 		} else if (offers_mech(ss, "LOGIN")) {
@@ -241,7 +244,15 @@ static int login(struct session *ss, const struct smtp_submitter *s,
 			      mech, why, ehlo_has(ss, "AUTH"));
 		return -ENOTSUP;
 	}
-	if (!strcmp(mech, "XOAUTH2")) {
+	if (!strcmp(mech, "XOAUTH2") && s->oauth2) {
+		struct mfs_error e = { 0 };
+		if (oauth2_access_token(s->oauth2, NULL, &token, &e) < 0) {
+			mfs_check_say(ck, "auth", false, "run mailfs login for "
+				      "this account", "XOAUTH2 (%s): %s", why,
+				      e.msg);
+			return -EACCES;
+		}
+	} else if (!strcmp(mech, "XOAUTH2")) {
 		if (!s->token_cmd ||
 		    config_command_line(s->token_cmd, &token, NULL) < 0) {
 			mfs_check_say(ck, "auth", false, "set oauth2_token_cmd "
@@ -271,6 +282,8 @@ static int login(struct session *ss, const struct smtp_submitter *s,
 	mfs_check_say(ck, "auth", false, rc == 538 || rc == 523
 		      ? "the server wants TLS first: use smtps:// or a server "
 			"with STARTTLS, not allow_plaintext"
+		      : s->oauth2 && !strcmp(mech, "XOAUTH2")
+		      ? "run mailfs login for this account again"
 		      : s->token_cmd && !strcmp(mech, "XOAUTH2")
 		      ? "check oauth2_token_cmd: its token was refused"
 		      : "check smtp_user (or user) and the password that "

@@ -10,6 +10,8 @@
 
 #include "submit.h"
 
+struct oauth2_session;
+
 struct smtp_submitter {
 	char *name;		/* the account's */
 	char *url;		/* smtp://host:port or smtps://... */
@@ -18,6 +20,7 @@ struct smtp_submitter {
 	char *user;
 	char *password;		/* secret */
 	char *token_cmd;	/* prints an OAuth 2 access token */
+	struct oauth2_session *oauth2;	/* built-in OAuth2, or NULL */
 	char *auth;		/* "AUTH=PLAIN"..., NULL: what the server
 				   offers */
 	long timeout;		/* seconds */

@@ -15,6 +15,7 @@
 #include "config-value.h"
 #include "envelope.h"
 #include "log.h"
+#include "oauth2.h"
 #include "reply.h"
 
 #define DEFAULT_TIMEOUT 30
@@ -70,11 +71,21 @@ int smtp_submitter_open(const struct mfs_account *acct,
 	if (!s->user)
 		s->user = config_value(kf, g, "user");
 	s->token_cmd = config_value(kf, g, "oauth2_token_cmd");
+	struct oauth2_cfg ocfg;
+	int orc = oauth2_cfg_load(kf, g, acct->name, acct->type, &ocfg, err);
+	if (orc < 0) {
+		smtp_submitter_close(&s);
+		return orc;
+	}
+	if (orc > 0) {
+		oauth2_session_open(&ocfg, &s->oauth2);
+		oauth2_cfg_clear(&ocfg);
+	}
 	if (auth) {
 		g_autofree char *up = g_ascii_strup(auth, -1);
 		s->auth = g_strconcat("AUTH=", up, NULL);
 	}
-	bool oauth = s->token_cmd &&
+	bool oauth = (s->token_cmd || s->oauth2) &&
 		     (!auth || !g_ascii_strcasecmp(auth, "xoauth2"));
 	if (s->user && !oauth &&
 	    config_secret(kf, g, &s->password, err) < 0) {
@@ -101,6 +112,7 @@ void smtp_submitter_close(struct smtp_submitter **sp)
 		g_free(s->password);
 	}
 	g_free(s->token_cmd);
+	oauth2_session_close(&s->oauth2);
 	g_free(s->auth);
 	g_free(s->last);
 	g_mutex_clear(&s->lock);
@@ -288,6 +300,12 @@ int smtp_submit(struct smtp_submitter *s, int fd, bool *maybe_sent_r,
 	    !(token = run_token_cmd(s->token_cmd, e))) {
 		smtp_envelope_clear(&env);
 		return -EACCES;
+	}
+	if (s->oauth2 && (!s->auth || !strcmp(s->auth, "AUTH=XOAUTH2")) &&
+	    (rc = oauth2_access_token(s->oauth2, NULL, &token, e)) < 0) {
+		remember(s, e->msg);
+		smtp_envelope_clear(&env);
+		return rc;
 	}
 
 	CURL *h = curl_easy_init();

@@ -228,7 +228,7 @@ ssl_key = <{key_file}
 ssl_min_protocol = TLSv1.2
 
 disable_plaintext_auth = no
-auth_mechanisms = plain login
+auth_mechanisms = plain login{oauth2_mechanisms}
 auth_verbose = yes
 auth_cache_size = 0
 # A failed login must not slow down the next test's logins: no delay on a
@@ -239,7 +239,7 @@ passdb {{
   driver = passwd-file
   args = scheme=PLAIN username_format=%u {base}/passwd/%u
 }}
-userdb {{
+{oauth2_passdb}userdb {{
   driver = static
   args = uid={uid} gid={gid} home={base}/home/%u allow_all_users=yes
 }}
@@ -298,6 +298,25 @@ protocol pop3 {{
 }}
 """
 
+# XOAUTH2 and OAUTHBEARER: the bearer token is checked by an RFC 7662
+# introspection endpoint (tests/harness/oauthserver.py); the token's
+# "username" must be the user logging in.
+_OAUTH2_PASSDB = """\
+passdb {{
+  driver = oauth2
+  mechanisms = xoauth2 oauthbearer
+  args = {args}
+}}
+"""
+
+_OAUTH2_EXT = """\
+introspection_mode = post
+introspection_url = {url}
+username_attribute = username
+active_attribute = active
+active_value = true
+"""
+
 _MAILBOX = """\
   mailbox {name} {{
     special_use = {use}
@@ -333,13 +352,17 @@ class Dovecot:
     own list (capabilities_without() makes one); Dovecot then also acts as
     if the left-out extensions were not there for clients that follow the
     announcement. extra_config: more dovecot.conf lines, appended as given.
+    oauth2_introspection_url: also offer XOAUTH2 and OAUTHBEARER, with
+    the bearer tokens checked at this RFC 7662 endpoint.
     """
 
     host = "127.0.0.1"
 
     def __init__(self, base=None, users=None, imap_capability=None,
-                 extra_config="", ns_prefix="", ns_separator="/"):
+                 extra_config="", ns_prefix="", ns_separator="/",
+                 oauth2_introspection_url=None):
         self.base = base or tempfile.mkdtemp(prefix="mailfs-dovecot-")
+        self.oauth2_introspection_url = oauth2_introspection_url
         self._own_base = base is None
         self.imap_capability = imap_capability
         self.extra_config = extra_config
@@ -415,6 +438,13 @@ class Dovecot:
     # --- life cycle ----------------------------------------------------------
     def _write_config(self):
         boxes = "\n".join(_MAILBOX.format(name=n, use=u) for n, u in SPECIAL_USE)
+        oauth2_mechs = oauth2_passdb = ""
+        if self.oauth2_introspection_url:
+            ext = os.path.join(self.base, "dovecot-oauth2.conf.ext")
+            with open(ext, "w") as f:
+                f.write(_OAUTH2_EXT.format(url=self.oauth2_introspection_url))
+            oauth2_mechs = " xoauth2 oauthbearer"
+            oauth2_passdb = _OAUTH2_PASSDB.format(args=ext)
         with open(self.config, "w") as f:
             f.write(_CONF.format(
                 base=self.base, instance="mailfs-test-%d-%s" % (
@@ -423,7 +453,8 @@ class Dovecot:
                 uid=self.uid, gid=self.gid, mailboxes=boxes,
                 imap_port=self.imap_port, imaps_port=self.imaps_port,
                 pop3_port=self.pop3_port, pop3s_port=self.pop3s_port,
-                ns_prefix=self.ns_prefix, ns_separator=self.ns_separator))
+                ns_prefix=self.ns_prefix, ns_separator=self.ns_separator,
+                oauth2_mechanisms=oauth2_mechs, oauth2_passdb=oauth2_passdb))
             if self.imap_capability is not None:
                 f.write("protocol imap {\n  imap_capability = %s\n}\n"
                         % self.imap_capability)

@@ -11,7 +11,8 @@ _hostile), for the next N requests of op only with `hostile_left[op] = N`,
 or `busy[op] = [ms, ...]` (the next requests of op answered
 ErrorServerBusy).  Every request is kept in .requests as (op, body).
 
-  FakeEWS(user, password, page=None, version="2016", ntlm=False)
+  FakeEWS(user, password, page=None, version="2016", ntlm=False,
+          token_check=None)
   .url, .add(folder, data, read=False), .stop()
 """
 
@@ -47,8 +48,11 @@ def _fid(name):
 
 class FakeEWS:
     def __init__(self, user, password, page=None, version="2016",
-                 ntlm=False):
+                 ntlm=False, token_check=None):
         self.user, self.password = user, password
+        # OAuth 2 bearer tokens (RFC 6750) instead of Basic: check(user,
+        # token) -> bool, e.g. OAuthServer.check_token (introspection)
+        self.token_check = token_check
         self.page, self.version, self.ntlm = page, version, ntlm
         self.folders = {name: [] for name, _, _ in FOLDERS}
         self.serial = 0
@@ -101,6 +105,13 @@ class FakeEWS:
         auth = h.headers.get("Authorization", "")
         if self.ntlm:
             return self._ntlm(h, auth)
+        if self.token_check is not None:
+            if auth.startswith("Bearer ") and self.token_check(
+                    self.user, auth[len("Bearer "):]):
+                return True
+            self._send(h, 401, b"", {"WWW-Authenticate":
+                                     'Bearer error="invalid_token"'})
+            return False
         want = base64.b64encode(("%s:%s" % (self.user, self.password))
                                 .encode()).decode()
         if auth == "Basic " + want:

@@ -53,7 +53,12 @@ class _Handler:
                       if b"=" in f)
         login = fields.get(b"user", b"").decode()
         token = fields.get(b"auth", b"").decode()
-        ok = token == "Bearer %s" % self.sink.tokens.get(login, object())
+        if self.sink.token_check is not None:
+            ok = token.startswith("Bearer ") and self.sink.token_check(
+                login, token[len("Bearer "):])
+        else:
+            ok = token == "Bearer %s" % self.sink.tokens.get(login,
+                                                             object())
         with self.sink.lock:
             self.sink.logins.append(("XOAUTH2", login, ok))
         if ok:
@@ -77,9 +82,13 @@ class _Handler:
 class SmtpSink:
     host = "127.0.0.1"
 
-    def __init__(self, tls=None, users=None, require_tls=True):
+    def __init__(self, tls=None, users=None, require_tls=True,
+                 token_check=None):
         """tls: (certificate, key) files to offer STARTTLS with; users:
-        login -> password, required before MAIL when given."""
+        login -> password, required before MAIL when given; token_check:
+        check(login, token) -> bool for XOAUTH2 instead of .tokens (e.g.
+        OAuthServer.check_token, which asks its introspection endpoint)."""
+        self.token_check = token_check
         self.tls = tls
         # None: no AUTH at all; a dict (which may grow): AUTH required
         self.auth = users is not None
