@@ -224,21 +224,6 @@ int fs_dot_list(struct fs *fs, struct fs_node *dir, GPtrArray *names)
 	return rc;
 }
 
-static void times_of(const struct stat *attr, int to_set,
-		     struct timespec ts[2])
-{
-	ts[0].tv_sec = ts[1].tv_sec = 0;
-	ts[0].tv_nsec = ts[1].tv_nsec = UTIME_OMIT;
-	if (to_set & FUSE_SET_ATTR_ATIME_NOW)
-		ts[0].tv_nsec = UTIME_NOW;
-	else if (to_set & FUSE_SET_ATTR_ATIME)
-		ts[0] = attr->st_atim;
-	if (to_set & FUSE_SET_ATTR_MTIME_NOW)
-		ts[1].tv_nsec = UTIME_NOW;
-	else if (to_set & FUSE_SET_ATTR_MTIME)
-		ts[1] = attr->st_mtim;
-}
-
 int fs_dot_setattr(struct fs *fs, struct fs_node *node, int fd,
 		   const struct stat *attr, int to_set)
 {
@@ -281,7 +266,7 @@ int fs_dot_setattr(struct fs *fs, struct fs_node *node, int fd,
 	if (to_set & times) {
 		struct timespec ts[2];
 		int rc;
-		times_of(attr, to_set, ts);
+		fs_setattr_times(attr, to_set, ts);
 		if (fd >= 0)
 			rc = futimens(fd, ts);
 		else if (symlink)

@@ -352,4 +352,9 @@ void fs_dirh_free(gpointer dh);
 bool fs_handle_hold(struct fs *fs, struct fs_handle *h);
 void fs_handle_unhold(struct fs *fs, struct fs_handle *h);
 
+/* The times a setattr asks for (`to_set`, FUSE_SET_ATTR_*) as the
+ * utimensat(2) pair: UTIME_NOW, a time from `attr`, or UTIME_OMIT. */
+void fs_setattr_times(const struct stat *attr, int to_set,
+		      struct timespec ts[2]);
+
 #endif

@@ -353,10 +353,11 @@ void fs_op_fsyncdir(fuse_req_t req, fuse_ino_t ino, int datasync,
 		fuse_reply_err(req, -flush_node(fs, ino));
 }
 
-static int set_times(int fd, const struct stat *attr, int to_set)
+void fs_setattr_times(const struct stat *attr, int to_set,
+		      struct timespec ts[2])
 {
-	struct timespec ts[2] = { { 0, UTIME_OMIT }, { 0, UTIME_OMIT } };
-
+	ts[0].tv_sec = ts[1].tv_sec = 0;
+	ts[0].tv_nsec = ts[1].tv_nsec = UTIME_OMIT;
 	if (to_set & FUSE_SET_ATTR_ATIME_NOW)
 		ts[0].tv_nsec = UTIME_NOW;
 	else if (to_set & FUSE_SET_ATTR_ATIME)
@@ -365,6 +366,13 @@ static int set_times(int fd, const struct stat *attr, int to_set)
 		ts[1].tv_nsec = UTIME_NOW;
 	else if (to_set & FUSE_SET_ATTR_MTIME)
 		ts[1] = attr->st_mtim;
+}
+
+static int set_times(int fd, const struct stat *attr, int to_set)
+{
+	struct timespec ts[2];
+
+	fs_setattr_times(attr, to_set, ts);
 	return futimens(fd, ts) == 0 ? 0 : -errno;
 }
 

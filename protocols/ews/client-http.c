@@ -19,53 +19,16 @@
 
 #include <curl/curl.h>
 #include <errno.h>
-#include <openssl/ssl.h>
 #include <string.h>
 
 #include "config-value.h"
+#include "curl-tls.h"
 #include "log.h"
 #include "oauth2.h"
 
-static gpointer init_curl(gpointer unused)
-{
-	curl_global_init(CURL_GLOBAL_DEFAULT);
-	return NULL;
-}
-
 void ewsc_http_init(void)
 {
-	static GOnce once = G_ONCE_INIT;
-
-	g_once(&once, init_curl, NULL);
-}
-
-struct sink {
-	GString *body;
-	bool too_big;
-};
-
-static size_t take(char *data, size_t size, size_t n, void *p)
-{
-	struct sink *s = p;
-	size_t len = size * n;
-
-	if (s->body->len + len > EWS_RESPONSE_MAX) {
-		s->too_big = true;
-		return 0;	/* libcurl stops with CURLE_WRITE_ERROR */
-	}
-	g_string_append_len(s->body, data, (gssize)len);
-	return len;
-}
-
-/* The account's extra CAs beside the system's (CURLOPT_CAINFO would
- * replace them). */
-static CURLcode add_cas(CURL *h, void *ssl_ctx, void *p)
-{
-	const char *file = p;
-
-	if (SSL_CTX_load_verify_locations(ssl_ctx, file, NULL) != 1)
-		return CURLE_SSL_CACERT_BADFILE;
-	return CURLE_OK;
+	mfs_curl_init();
 }
 
 /* The built-in OAuth2 session's token; `fresh`: not the one a 401 just
@@ -177,7 +140,8 @@ static int post(struct mfs_backend *be, const char *op, const GString *req,
 		struct mfs_error *e)
 {
 	char curl_msg[CURL_ERROR_SIZE] = "";
-	struct sink s = { g_string_sized_new(8192), false };
+	struct mfs_curl_sink s = { .body = g_string_sized_new(8192),
+				   .max = EWS_RESPONSE_MAX };
 	char *tok = NULL;
 	struct curl_slist *hdr = NULL;
 	int rc = 0;
@@ -203,12 +167,7 @@ static int post(struct mfs_backend *be, const char *op, const GString *req,
 	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, curl_msg);
 	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
-	curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
-	curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
-	if (be->cfg.ca_file) {
-		curl_easy_setopt(h, CURLOPT_SSL_CTX_FUNCTION, add_cas);
-		curl_easy_setopt(h, CURLOPT_SSL_CTX_DATA, be->cfg.ca_file);
-	}
+	mfs_curl_verify(h, be->cfg.ca_file);
 	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, (long)be->cfg.timeout);
 	curl_easy_setopt(h, CURLOPT_TIMEOUT, (long)be->cfg.timeout);
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
@@ -216,7 +175,7 @@ static int post(struct mfs_backend *be, const char *op, const GString *req,
 	curl_easy_setopt(h, CURLOPT_POSTFIELDS, req->str);
 	curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE,
 			 (curl_off_t)req->len);
-	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, take);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, mfs_curl_sink_write);
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, &s);
 	switch (be->cfg.auth) {
 	case EWS_AUTH_BASIC:

@@ -11,6 +11,7 @@
 
 #include "check.h"
 #include "log.h"
+#include "sasl-plain.h"
 #include "stream.h"
 
 #define SPILL_THRESHOLD (1024 * 1024)
@@ -854,15 +855,10 @@ static int login(struct imap_conn *c, const struct imap_cfg *cfg,
 	}
 	*mech_r = mech;
 	if (!g_ascii_strcasecmp(mech, "PLAIN")) {
-		size_t ul = strlen(cfg->user), pl = strlen(cfg->password);
-		char *resp = g_malloc(ul + pl + 2);
-		resp[0] = '\0';
-		memcpy(resp + 1, cfg->user, ul);
-		resp[ul + 1] = '\0';
-		memcpy(resp + ul + 2, cfg->password, pl);
-		rc = authenticate(c, "PLAIN", resp, ul + pl + 2, e);
-		memset(resp, 0, ul + pl + 2);
-		g_free(resp);
+		size_t n;
+		char *resp = sasl_plain_new(cfg->user, cfg->password, &n);
+		rc = authenticate(c, "PLAIN", resp, n, e);
+		sasl_plain_free(resp, n);
 		return rc;
 	}
 	if (g_ascii_strcasecmp(mech, "LOGIN"))

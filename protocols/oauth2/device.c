@@ -74,18 +74,9 @@ static int poll_token(const struct oauth2_cfg *cfg, const char *device_code,
 		cfg->client_secret,
 		NULL,
 	};
-	char *body = NULL;
 	long status;
-	int rc;
 
-	rc = oauth2_http_post(cfg, cfg->token_url, fields, &status, &body,
-			      why_r);
-	if (rc < 0)
-		return rc;
-	rc = oauth2_parse_token(status, body, strlen(body), a, why_r);
-	explicit_bzero(body, strlen(body));
-	g_free(body);
-	return rc;
+	return oauth2_token_request(cfg, fields, &status, a, why_r);
 }
 
 static int store(const struct oauth2_cfg *cfg, struct oauth2_token_answer *a,

@@ -10,43 +10,10 @@
 
 #include <curl/curl.h>
 #include <errno.h>
-#include <openssl/ssl.h>
 #include <string.h>
 
+#include "curl-tls.h"
 #include "log.h"
-
-struct sink {
-	GString *body;
-	bool too_big;
-};
-
-static size_t on_data(char *data, size_t size, size_t n, void *p)
-{
-	struct sink *s = p;
-	size_t len = size * n;
-
-	if (s->body->len + len > OAUTH2_ANSWER_MAX) {
-		s->too_big = true;
-		return 0;
-	}
-	g_string_append_len(s->body, data, (gssize)len);
-	return len;
-}
-
-static CURLcode add_cas(CURL *h, void *ssl_ctx, void *p)
-{
-	const char *file = p;
-
-	if (SSL_CTX_load_verify_locations(ssl_ctx, file, NULL) != 1)
-		return CURLE_SSL_CACERT_BADFILE;
-	return CURLE_OK;
-}
-
-static gpointer init_curl(gpointer unused)
-{
-	curl_global_init(CURL_GLOBAL_DEFAULT);
-	return NULL;
-}
 
 /* name=value&... with both escaped.  Caller owns (a secret). */
 static char *encode_form(CURL *h, const char *const *fields)
@@ -68,9 +35,9 @@ int oauth2_http_post(const struct oauth2_cfg *cfg, const char *url,
 		     const char *const *fields, long *status_r, char **body_r,
 		     char **why_r)
 {
-	static GOnce once = G_ONCE_INIT;
 	char msg[CURL_ERROR_SIZE] = "";
-	struct sink sink = { .body = g_string_new(NULL) };
+	struct mfs_curl_sink sink = { .body = g_string_new(NULL),
+				      .max = OAUTH2_ANSWER_MAX };
 	struct curl_slist *hdrs = NULL;
 	CURLcode cc;
 	CURL *h;
@@ -80,7 +47,7 @@ int oauth2_http_post(const struct oauth2_cfg *cfg, const char *url,
 	*status_r = 0;
 	*body_r = NULL;
 	*why_r = NULL;
-	g_once(&once, init_curl, NULL);
+	mfs_curl_init();
 	h = curl_easy_init();
 	form = encode_form(h, fields);
 	hdrs = curl_slist_append(hdrs, "Accept: application/json");
@@ -89,17 +56,12 @@ int oauth2_http_post(const struct oauth2_cfg *cfg, const char *url,
 	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, msg);
 	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
-	curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
-	curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
-	if (cfg->ca_file) {
-		curl_easy_setopt(h, CURLOPT_SSL_CTX_FUNCTION, add_cas);
-		curl_easy_setopt(h, CURLOPT_SSL_CTX_DATA, cfg->ca_file);
-	}
+	mfs_curl_verify(h, cfg->ca_file);
 	curl_easy_setopt(h, CURLOPT_TIMEOUT, (long)(cfg->timeout ? cfg->timeout
 								 : 30));
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
 	curl_easy_setopt(h, CURLOPT_POSTFIELDS, form);
-	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, mfs_curl_sink_write);
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, &sink);
 	cc = curl_easy_perform(h);
 	if (cc == CURLE_OK) {
@@ -124,5 +86,23 @@ int oauth2_http_post(const struct oauth2_cfg *cfg, const char *url,
 		*body_r = g_string_free(g_steal_pointer(&sink.body), FALSE);
 	else
 		g_string_free(sink.body, TRUE);
+	return rc;
+}
+
+int oauth2_token_request(const struct oauth2_cfg *cfg,
+			 const char *const *fields, long *status_r,
+			 struct oauth2_token_answer *a, char **why_r)
+{
+	char *body = NULL;
+	int rc;
+
+	rc = oauth2_http_post(cfg, cfg->token_url, fields, status_r, &body,
+			      why_r);
+	if (rc < 0)
+		return rc;
+	rc = oauth2_parse_token(*status_r, body, strlen(body), a, why_r);
+	/* the answer holds the tokens */
+	explicit_bzero(body, strlen(body));
+	g_free(body);
 	return rc;
 }

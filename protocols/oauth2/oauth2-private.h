@@ -119,6 +119,18 @@ void oauth2_token_answer_clear(struct oauth2_token_answer *a);
 int oauth2_parse_token(long status, const char *body, size_t len,
 		       struct oauth2_token_answer *a, char **why_r);
 
+/* One request to the token endpoint: oauth2_http_post of `fields` to
+ * cfg->token_url, its answer read by oauth2_parse_token into *a, the HTTP
+ * status in *status_r.  Returns as those two do. */
+int oauth2_token_request(const struct oauth2_cfg *cfg,
+			 const char *const *fields, long *status_r,
+			 struct oauth2_token_answer *a, char **why_r);
+
+/* Whether `s` is one non-empty line of printable ASCII: what a token may
+ * be in the token file (RFC 6749 appendix A.12, A.17), and what goes to
+ * the user's terminal from a server (no escape sequences). */
+bool oauth2_printable(const char *s);
+
 /* The error code of a name ("slow_down" ...). */
 enum oauth2_error oauth2_error_from_name(const char *name);
 

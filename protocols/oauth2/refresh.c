@@ -20,18 +20,13 @@ int oauth2_refresh(const struct oauth2_cfg *cfg, struct oauth2_token *t,
 		cfg->client_secret,
 		NULL,
 	};
-	char *body = NULL;
-	long status;
+	long status = 0;
 	int rc;
 
 	*why_r = NULL;
-	rc = oauth2_http_post(cfg, cfg->token_url, fields, &status, &body,
-			      why_r);
-	if (rc < 0)
+	rc = oauth2_token_request(cfg, fields, &status, &a, why_r);
+	if (rc < 0 && status == 0)
 		return rc;
-	rc = oauth2_parse_token(status, body, strlen(body), &a, why_r);
-	explicit_bzero(body, strlen(body));
-	g_free(body);
 	/* a provider's outage is not a refusal: the caller tries again */
 	if (rc < 0)
 		return status >= 500 ? -EAGAIN : rc;

@@ -116,9 +116,7 @@ static char *printable(const char *s)
 	return g_string_free(out, FALSE);
 }
 
-/* What goes to the user's terminal must not carry control characters
- * (an escape sequence from a hostile server). */
-static bool shown_ok(const char *s)
+bool oauth2_printable(const char *s)
 {
 	if (!s || !*s)
 		return false;
@@ -172,10 +170,10 @@ int oauth2_parse_device(long status, const char *body, size_t len,
 	d->interval = member_int(o, "interval");
 	if (d->interval <= 0)
 		d->interval = DEFAULT_INTERVAL;
-	if (!d->device_code || !*d->device_code || !shown_ok(d->user_code) ||
-	    !shown_ok(d->verification_uri) || d->expires_in <= 0 ||
+	if (!d->device_code || !*d->device_code || !oauth2_printable(d->user_code) ||
+	    !oauth2_printable(d->verification_uri) || d->expires_in <= 0 ||
 	    (d->verification_uri_complete &&
-	     !shown_ok(d->verification_uri_complete))) {
+	     !oauth2_printable(d->verification_uri_complete))) {
 		oauth2_device_answer_clear(d);
 		*why_r = g_strdup("the device authorization answer lacks "
 				  "device_code, user_code, verification_uri "

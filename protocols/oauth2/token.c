@@ -36,18 +36,6 @@ void oauth2_token_clear(struct oauth2_token *t)
 	t->expires_at = 0;
 }
 
-/* A token goes into the file as one line of printable ASCII (RFC 6749
- * appendix A.12 and A.17 allow nothing else). */
-static bool token_ok(const char *s)
-{
-	if (!s || !*s)
-		return false;
-	for (; *s; s++)
-		if (*s < 0x20 || *s > 0x7e)
-			return false;
-	return true;
-}
-
 static int parse(const char *path, const char *buf, size_t len,
 		 struct oauth2_token *t, char **why_r)
 {
@@ -69,8 +57,8 @@ static int parse(const char *path, const char *buf, size_t len,
 		t->expires_at = 0;
 	if (t->access_token && !*t->access_token)
 		secret_free(&t->access_token);
-	if (!token_ok(t->refresh_token) ||
-	    (t->access_token && !token_ok(t->access_token))) {
+	if (!oauth2_printable(t->refresh_token) ||
+	    (t->access_token && !oauth2_printable(t->access_token))) {
 		oauth2_token_clear(t);
 		*why_r = g_strdup_printf("%s holds no refresh token", path);
 		return -EINVAL;
@@ -145,8 +133,8 @@ int oauth2_token_write(const char *path, const struct oauth2_token *t,
 	int fd, rc;
 
 	*why_r = NULL;
-	if (!token_ok(t->refresh_token) ||
-	    (t->access_token && !token_ok(t->access_token))) {
+	if (!oauth2_printable(t->refresh_token) ||
+	    (t->access_token && !oauth2_printable(t->access_token))) {
 		*why_r = g_strdup("the server sent a token that is not "
 				  "printable ASCII");
 		return -EINVAL;

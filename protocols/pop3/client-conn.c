@@ -10,6 +10,7 @@
 
 #include "check.h"
 #include "log.h"
+#include "sasl-plain.h"
 #include "stream.h"
 
 /* CAPA, UIDL and LIST of a large maildrop: about 80 bytes per message. */
@@ -229,23 +230,16 @@ static int login_refused(struct pop3_conn *c, int rc, struct mfs_error *e)
 static int auth_plain(struct pop3_conn *c, const struct pop3_cfg *cfg,
 		      struct mfs_error *e)
 {
-	size_t ul = strlen(cfg->user), pl = strlen(cfg->password);
-	size_t n = ul + pl + 2;
-	char *resp = g_malloc(n);
+	size_t n;
+	char *resp = sasl_plain_new(cfg->user, cfg->password, &n);
 	int rc;
 
-	/* RFC 4616: authzid (empty) NUL authcid NUL password */
-	resp[0] = '\0';
-	memcpy(resp + 1, cfg->user, ul);
-	resp[ul + 1] = '\0';
-	memcpy(resp + ul + 2, cfg->password, pl);
 	char *b64 = g_base64_encode((const guchar *)resp, n);
 	char *line = g_strconcat("AUTH PLAIN ", b64, NULL);
 	rc = send_raw(c, line, "AUTH PLAIN <secret>", e);
-	memset(resp, 0, n);
+	sasl_plain_free(resp, n);
 	memset(b64, 0, strlen(b64));
 	memset(line, 0, strlen(line));
-	g_free(resp);
 	g_free(b64);
 	g_free(line);
 	if (rc == 0)

@@ -18,6 +18,7 @@
 #include "check.h"
 #include "config-value.h"
 #include "log.h"
+#include "sasl-plain.h"
 #include "oauth2.h"
 #include "reply.h"
 #include "stream.h"
@@ -167,16 +168,11 @@ static int auth_exchange(struct session *ss, const struct smtp_submitter *s,
 	int rc;
 
 	if (!strcmp(mech, "PLAIN")) {
-		size_t ul = strlen(s->user), pl = strlen(s->password);
-		char *resp = g_malloc(ul + pl + 2);
-		resp[0] = '\0';
-		memcpy(resp + 1, s->user, ul);
-		resp[ul + 1] = '\0';
-		memcpy(resp + ul + 2, s->password, pl);
-		rc = send_secret(ss, "AUTH PLAIN ", resp, ul + pl + 2,
+		size_t n;
+		char *resp = sasl_plain_new(s->user, s->password, &n);
+		rc = send_secret(ss, "AUTH PLAIN ", resp, n,
 				 "AUTH PLAIN <secret>");
-		explicit_bzero(resp, ul + pl + 2);
-		g_free(resp);
+		sasl_plain_free(resp, n);
 		return rc;
 	}
 	if (!strcmp(mech, "LOGIN")) {

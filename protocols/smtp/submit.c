@@ -7,12 +7,12 @@
 
 #include <curl/curl.h>
 #include <errno.h>
-#include <openssl/ssl.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "config-value.h"
+#include "curl-tls.h"
 #include "envelope.h"
 #include "log.h"
 #include "oauth2.h"
@@ -20,16 +20,9 @@
 
 #define DEFAULT_TIMEOUT 30
 
-static gpointer init_curl(gpointer unused)
-{
-	curl_global_init(CURL_GLOBAL_DEFAULT);
-	return NULL;
-}
-
 int smtp_submitter_open(const struct mfs_account *acct,
 			struct smtp_submitter **s_r, GError **err)
 {
-	static GOnce once = G_ONCE_INIT;
 	GKeyFile *kf = acct->keys;
 	const char *g = acct->group;
 	g_autofree char *url = config_value(kf, g, "smtp");
@@ -92,7 +85,7 @@ int smtp_submitter_open(const struct mfs_account *acct,
 		smtp_submitter_close(&s);
 		return -EINVAL;
 	}
-	g_once(&once, init_curl, NULL);
+	mfs_curl_init();
 	*s_r = s;
 	return 0;
 }
@@ -174,17 +167,6 @@ static int heard(CURL *h, curl_infotype type, char *data, size_t size,
 				  data);
 	}
 	return 0;
-}
-
-/* The account's extra CAs beside the system's (CURLOPT_CAINFO would
- * replace them). */
-static CURLcode add_cas(CURL *h, void *ssl_ctx, void *p)
-{
-	const char *file = p;
-
-	if (SSL_CTX_load_verify_locations(ssl_ctx, file, NULL) != 1)
-		return CURLE_SSL_CACERT_BADFILE;
-	return CURLE_OK;
 }
 
 static char *run_token_cmd(const char *cmd, struct mfs_error *e)
@@ -322,12 +304,7 @@ int smtp_submit(struct smtp_submitter *s, int fd, bool *maybe_sent_r,
 	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
 	curl_easy_setopt(h, CURLOPT_USE_SSL, s->plaintext_ok ? CURLUSESSL_TRY
 							     : CURLUSESSL_ALL);
-	curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
-	curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
-	if (s->ca_file) {
-		curl_easy_setopt(h, CURLOPT_SSL_CTX_FUNCTION, add_cas);
-		curl_easy_setopt(h, CURLOPT_SSL_CTX_DATA, s->ca_file);
-	}
+	mfs_curl_verify(h, s->ca_file);
 	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, s->timeout);
 	curl_easy_setopt(h, CURLOPT_SERVER_RESPONSE_TIMEOUT, s->timeout);
 	curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);

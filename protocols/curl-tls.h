@@ -1,0 +1,37 @@
+/*
+ * curl-tls.h - what each libcurl client of the protocols (EWS, SMTP
+ * submission, the OAuth2 endpoints) sets up the same way: libcurl's global
+ * state once per process, certificate and host-name verification against
+ * the system's CAs plus an account's `ca_file`, and a bounded collector of
+ * an answer's body.  No I/O of its own.
+ */
+#ifndef MFS_CURL_TLS_H
+#define MFS_CURL_TLS_H
+
+#include <curl/curl.h>
+#include <glib.h>
+#include <stdbool.h>
+
+/* curl_global_init, once for the process, whichever client comes first. */
+void mfs_curl_init(void);
+
+/*
+ * Verify the peer's certificate and host name on `h` (never turned off),
+ * trusting `ca_file` (PEM; may be NULL) beside the system's CAs: it is added
+ * to OpenSSL's store, where CURLOPT_CAINFO would replace the system's.
+ * `ca_file` is borrowed and must outlive the transfer.
+ */
+void mfs_curl_verify(CURL *h, const char *ca_file);
+
+/* An answer's body, refused past `max` bytes. */
+struct mfs_curl_sink {
+	GString *body;		/* borrowed */
+	size_t max;
+	bool too_big;		/* the answer was cut at max */
+};
+
+/* CURLOPT_WRITEFUNCTION for a struct mfs_curl_sink (CURLOPT_WRITEDATA):
+ * past `max` it returns 0, so libcurl ends with CURLE_WRITE_ERROR. */
+size_t mfs_curl_sink_write(char *data, size_t size, size_t n, void *sink);
+
+#endif
