@@ -39,9 +39,10 @@ static void print_step(const char *step, bool ok, const char *text,
 	/* a setting is named with the file and the account it is in, as
 	 * the mount's own settings errors are */
 	if (!strcmp(step, "config"))
-		where = g_strdup_printf("config %s: account '%s': ",
-					p->file ? p->file : "(none)",
-					p->account);
+		where = p->file ? g_strdup_printf("config %s: account '%s': ",
+						  p->file, p->account)
+				: g_strdup_printf("no config file: account "
+						  "'%s': ", p->account);
 	printf("%-5s %-8s %s%s\n", ok ? "ok" : "FAIL", step,
 	       where ? where : "", text);
 	if (fix)
