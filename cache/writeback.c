@@ -1828,8 +1828,15 @@ int wb_flush(struct mfs_backend *c, const char *folder, const char *id,
 		 * under it; a round that ends meanwhile moves wb_rounds */
 		int64_t n = journal_count(c->ix);
 		bool pending = folder ? journal_names(c->ix, folder, id) : n > 0;
-		if (!pending)
+		if (!pending) {
+			/* the round that took the last rows may still be
+			 * keeping what the server refused in sync-issues/
+			 * (refuse_row, under replay_lock): done is done with
+			 * that too */
+			g_mutex_lock(&c->replay_lock);
+			g_mutex_unlock(&c->replay_lock);
 			return 0;
+		}
 		g_mutex_lock(&c->lock);
 		/* a failure may be a passing one (a server busy a moment):
 		 * tried again at once, twice, before giving up */
