@@ -290,6 +290,8 @@ int fs_node_attr(struct fs *fs, struct fs_node *node, struct stat *st);
 int fs_resolve(struct fs *fs, struct fs_node *parent, const char *name,
 	       struct fs_node **node_r);
 void fs_reply_entry(struct fs *fs, fuse_req_t req, struct fs_node *node);
+void fs_reply_made(struct fs *fs, fuse_req_t req, int rc,
+		   struct fs_node *node);
 extern const struct fuse_lowlevel_ops fs_ops;
 
 /* ops-write.c, ops-tree.c: the handlers that change things */

@@ -75,12 +75,7 @@ void fs_op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name,
 	int dirfd = -1, dot = p ? fs_dot_place(fs, p, name, &dirfd) : 0;
 	if (dot != 0) {
 		rc = dot > 0 ? fs_dot_mkdir(fs, dirfd, name, mode, &node) : dot;
-		if (rc < 0) {
-			g_mutex_unlock(&fs->lock);
-			fuse_reply_err(req, -rc);
-		} else {
-			fs_reply_entry(fs, req, node);
-		}
+		fs_reply_made(fs, req, rc, node);
 		return;
 	}
 	rc = p ? folder_path(fs, p, name, &path, &kind) : -ESTALE;
@@ -483,12 +478,7 @@ void fs_op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent,
 		/* a link inside the dot tree only, as for rename */
 		rc = dot < 0 ? dot : dot == 0 || src->type != FS_N_DOT
 			? -EXDEV : fs_dot_link(fs, src, dirfd, newname, &node);
-		if (rc < 0) {
-			g_mutex_unlock(&fs->lock);
-			fuse_reply_err(req, -rc);
-		} else {
-			fs_reply_entry(fs, req, node);
-		}
+		fs_reply_made(fs, req, rc, node);
 		return;
 	}
 	rc = src && dp ? 0 : -ESTALE;
@@ -533,10 +523,5 @@ void fs_op_symlink(fuse_req_t req, const char *target, fuse_ino_t parent,
 		rc = -EPERM;
 	else if (rc > 0)
 		rc = fs_dot_symlink(fs, target, dirfd, name, &node);
-	if (rc < 0) {
-		g_mutex_unlock(&fs->lock);
-		fuse_reply_err(req, -rc);
-		return;
-	}
-	fs_reply_entry(fs, req, node);
+	fs_reply_made(fs, req, rc, node);
 }

@@ -212,6 +212,19 @@ static int make_entry(struct fs *fs, struct fs_node *node,
 	return 0;
 }
 
+/* Reply with -rc when rc < 0, else with an entry for `node`; call with
+ * fs->lock held, it is released. */
+void fs_reply_made(struct fs *fs, fuse_req_t req, int rc,
+		   struct fs_node *node)
+{
+	if (rc < 0) {
+		g_mutex_unlock(&fs->lock);
+		fuse_reply_err(req, -rc);
+		return;
+	}
+	fs_reply_entry(fs, req, node);
+}
+
 /* Reply with an entry for `node`; call with fs->lock held, it is released. */
 void fs_reply_entry(struct fs *fs, fuse_req_t req, struct fs_node *node)
 {

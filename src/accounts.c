@@ -117,3 +117,16 @@ void config_account_error_context(const struct config_account *a,
 	err->message = g_strdup_printf("config %s: account '%s': %s", a->path,
 				       a->name, msg);
 }
+
+struct mfs_account config_account_backend(const struct config_account *a,
+					  const char *work_dir)
+{
+	return (struct mfs_account){
+		.name = a->name,
+		.type = a->type,
+		.keys = a->keys,
+		.group = a->group,
+		.store = a->store,
+		.work_dir = work_dir,
+	};
+}

@@ -8,6 +8,8 @@
 
 #include <glib.h>
 
+#include "backend.h"
+
 struct config_account {
 	char *name;		/* owned */
 	char *type;		/* owned */
@@ -26,6 +28,11 @@ int config_account_load(const char *path, const char *account,
 			const char *store_override,
 			struct config_account *a, GError **err);
 void config_account_clear(struct config_account *a);
+
+/* What the backend is given of the account `a` (protocols/backend.h), with
+ * `work_dir` (may be NULL); every string borrowed from `a` and work_dir. */
+struct mfs_account config_account_backend(const struct config_account *a,
+					  const char *work_dir);
 
 /*
  * A settings error of the account's backend (GLib's key-file error domain,

@@ -110,13 +110,7 @@ int check_cmd(int argc, char **argv)
 		g_error_free(err);
 		return EXIT_FAILURE;
 	}
-	struct mfs_account a = {
-		.name = acct.name,
-		.type = acct.type,
-		.keys = acct.keys,
-		.group = acct.group,
-		.store = acct.store,
-	};
+	struct mfs_account a = config_account_backend(&acct, NULL);
 	rc = mfs_backend_check(&a, &ck);
 	config_account_clear(&acct);
 	return rc < 0 || ck.failures ? EXIT_FAILURE : 0;

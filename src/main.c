@@ -89,14 +89,7 @@ static int open_store(const struct config_account *acct, const struct cli *c,
 {
 	struct cache_options copt = { 0 };
 	struct mfs_store inner;
-	struct mfs_account account = {
-		.name = acct->name,
-		.type = acct->type,
-		.keys = acct->keys,
-		.group = acct->group,
-		.store = acct->store,
-		.work_dir = cache_dir,
-	};
+	struct mfs_account account = config_account_backend(acct, cache_dir);
 	int rc;
 
 	if (c->cache_size && cache_parse_size(c->cache_size,
