@@ -13,15 +13,15 @@
 #include "smtp/submit.h"
 
 extern const struct mfs_backend_ops local_backend_ops;
-extern const struct mfs_backend_ops imap_backend_ops;
-extern const struct mfs_backend_ops pop3_backend_ops;
-extern const struct mfs_backend_ops ews_backend_ops;
+extern const struct mfs_backend_ops imapc_backend_ops;
+extern const struct mfs_backend_ops pop3c_backend_ops;
+extern const struct mfs_backend_ops ewsc_backend_ops;
 
 static const struct mfs_backend_ops *const registry[] = {
 	&local_backend_ops,
-	&imap_backend_ops,
-	&pop3_backend_ops,
-	&ews_backend_ops,
+	&imapc_backend_ops,
+	&pop3c_backend_ops,
+	&ewsc_backend_ops,
 };
 
 /* Types the configuration may name that later builds will carry. */
@@ -104,11 +104,11 @@ int mfs_store_open(const struct mfs_account *acct, struct mfs_store *st,
 	}
 	/* the submitter only reads its settings: a mistake there is told
 	 * before the backend reaches for the network */
-	int rc = smtp_submitter_open(acct, &st->sender, err);
+	int rc = smtpc_submitter_open(acct, &st->sender, err);
 	if (rc < 0)
 		return rc;
 	if ((rc = ops->open(acct, &st->be, err)) < 0) {
-		smtp_submitter_close(&st->sender);
+		smtpc_submitter_close(&st->sender);
 		return rc;
 	}
 	st->ops = ops;
@@ -119,7 +119,7 @@ int mfs_backend_check(const struct mfs_account *acct, struct mfs_check *ck)
 {
 	bool known;
 	const struct mfs_backend_ops *ops = mfs_backend_find(acct->type, &known);
-	struct smtp_submitter *sender = NULL;
+	struct smtpc_submitter *sender = NULL;
 	GError *err = NULL;
 	int rc;
 
@@ -135,7 +135,7 @@ int mfs_backend_check(const struct mfs_account *acct, struct mfs_check *ck)
 			      acct->type);
 		return -ENOTSUP;
 	}
-	if (smtp_submitter_open(acct, &sender, &err) < 0) {
+	if (smtpc_submitter_open(acct, &sender, &err) < 0) {
 		mfs_check_say(ck, "config", false, NULL, "%s", err->message);
 		g_error_free(err);
 		return -EINVAL;
@@ -146,10 +146,10 @@ int mfs_backend_check(const struct mfs_account *acct, struct mfs_check *ck)
 	 * when the mail server failed, but nothing goes out while a setting
 	 * is wrong */
 	if (sender && !ck->config_bad) {
-		int src = smtp_check(sender, ck);
+		int src = smtpc_check(sender, ck);
 		rc = rc < 0 ? rc : src;
 	}
-	smtp_submitter_close(&sender);
+	smtpc_submitter_close(&sender);
 	return rc;
 }
 
@@ -158,7 +158,7 @@ void mfs_store_close(struct mfs_store *st)
 	if (st->ops && st->be)
 		st->ops->close(&st->be);
 	st->ops = NULL;
-	smtp_submitter_close(&st->sender);
+	smtpc_submitter_close(&st->sender);
 }
 
 int mfs_store_item_error(struct mfs_store *st, const char *folder,
@@ -183,7 +183,7 @@ int mfs_store_send(struct mfs_store *st, int fd, bool *maybe_sent_r,
 				     MFS_ERR_FINAL, "the account has no smtp "
 				     "server to send with");
 	return traced(st, "send", NULL, NULL,
-		      smtp_submit(st->sender, fd, maybe_sent_r, e));
+		      smtpc_submit(st->sender, fd, maybe_sent_r, e));
 }
 
 int mfs_store_lookup(struct mfs_store *st, const char *folder,
@@ -334,7 +334,7 @@ void mfs_store_describe(struct mfs_store *st, GString *out)
 	if (st->ops && st->ops->describe)
 		st->ops->describe(st->be, out);
 	if (st->sender)
-		smtp_submitter_describe(st->sender, out);
+		smtpc_submitter_describe(st->sender, out);
 }
 
 struct mfs_item *mfs_item_new(const char *id, uint64_t size, int64_t date,

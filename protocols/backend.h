@@ -308,11 +308,11 @@ const struct mfs_backend_ops *mfs_backend_find(const char *type, bool *known_r);
 
 /* An open backend pairs its ops with its state; callers use the wrappers
  * below, which turn a missing member into -ENOTSUP and add tracing. */
-struct smtp_submitter;
+struct smtpc_submitter;
 struct mfs_store {
 	const struct mfs_backend_ops *ops;	/* borrowed, static */
 	struct mfs_backend *be;			/* owned */
-	struct smtp_submitter *sender;		/* owned; the account's
+	struct smtpc_submitter *sender;		/* owned; the account's
 						   `smtp` server, or NULL */
 };
 
@@ -376,7 +376,7 @@ int mfs_store_item_error(struct mfs_store *st, const char *folder,
 
 /* Sending (protocols/smtp/submit.h): whether the account names an SMTP
  * server, and submitting the message in `fd` to it.  *maybe_sent_r as for
- * smtp_submit(). */
+ * smtpc_submit(). */
 bool mfs_store_can_send(const struct mfs_store *st);
 int mfs_store_send(struct mfs_store *st, int fd, bool *maybe_sent_r,
 		   struct mfs_error *e);

@@ -11,7 +11,7 @@
 
 #include "accounts.h"
 #include "config-value.h"
-#include "oauth2.h"
+#include "oauth2/oauth2.h"
 
 #define EXIT_USAGE 2
 

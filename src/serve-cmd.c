@@ -16,11 +16,11 @@
 
 #include "backend.h"
 #include "config-keys.h"
-#include "ews/ews-server.h"
+#include "serve/ews/ewsd.h"
 #include "config-value.h"
 #include "log.h"
-#include "serve.h"
-#include "spool.h"
+#include "serve/serve.h"
+#include "serve/spool.h"
 
 #define EXIT_USAGE 2
 #define DEFAULT_MAX_CLIENTS 200
@@ -222,7 +222,7 @@ int serve_cmd(int argc, char **argv)
 	struct serve_auth *auth = NULL;
 	struct mfs_store store = { 0 };
 	struct serve_server *server = NULL;
-	struct ews_server *ews = NULL, *ewss = NULL;
+	struct ewsd_server *ews = NULL, *ewss = NULL;
 	SSL_CTX *tls = NULL;
 	GError *err = NULL;
 	char *why = NULL;
@@ -282,12 +282,12 @@ int serve_cmd(int argc, char **argv)
 	bool any = o.imap || o.pop3 || o.smtp || o.imaps || o.pop3s ||
 		   o.smtps || o.ews || o.ewss;
 	const struct listen_spec specs[] = {
-		{ any ? o.imap : "127.0.0.1:1143", &imap_server_proto, false },
-		{ any ? o.pop3 : "127.0.0.1:1110", &pop3_server_proto, false },
-		{ any ? o.smtp : "127.0.0.1:1025", &smtp_receiver_proto, false },
-		{ o.imaps, &imap_server_proto, true },
-		{ o.pop3s, &pop3_server_proto, true },
-		{ o.smtps, &smtp_receiver_proto, true },
+		{ any ? o.imap : "127.0.0.1:1143", &imapd_proto, false },
+		{ any ? o.pop3 : "127.0.0.1:1110", &pop3d_proto, false },
+		{ any ? o.smtp : "127.0.0.1:1025", &smtpd_proto, false },
+		{ o.imaps, &imapd_proto, true },
+		{ o.pop3s, &pop3d_proto, true },
+		{ o.smtps, &smtpd_proto, true },
 	};
 
 	/* only this thread takes the stop signals; every thread made from
@@ -310,7 +310,7 @@ int serve_cmd(int argc, char **argv)
 			goto out_store;
 		}
 	}
-	if (o.ews && ews_server_start(&ctx, o.ews, o.max_clients ?
+	if (o.ews && ewsd_start(&ctx, o.ews, o.max_clients ?
 				      (unsigned)o.max_clients :
 				      DEFAULT_MAX_CLIENTS, &ews, &why) < 0) {
 		fprintf(stderr, "mailfs serve: %s\n", why);
@@ -321,17 +321,17 @@ int serve_cmd(int argc, char **argv)
 	if (o.ewss && !o.tls_cert) {
 		fputs("mailfs serve: --ewss needs --tls-cert and --tls-key\n",
 		      stderr);
-		ews_server_stop(&ews);
+		ewsd_stop(&ews);
 		serve_stop(&server);
 		goto out_store;
 	}
-	if (o.ewss && ews_server_start_tls(&ctx, o.ewss, o.max_clients ?
+	if (o.ewss && ewsd_start_tls(&ctx, o.ewss, o.max_clients ?
 					   (unsigned)o.max_clients :
 					   DEFAULT_MAX_CLIENTS, o.tls_cert,
 					   o.tls_key, &ewss, &why) < 0) {
 		fprintf(stderr, "mailfs serve: %s\n", why);
 		g_free(why);
-		ews_server_stop(&ews);
+		ewsd_stop(&ews);
 		serve_stop(&server);
 		goto out_store;
 	}
@@ -342,8 +342,8 @@ int serve_cmd(int argc, char **argv)
 		;
 	log_info("stopping (%s)", sig == SIGINT ? "SIGINT" : "SIGTERM");
 	sd_notify(0, "STOPPING=1");
-	ews_server_stop(&ewss);
-	ews_server_stop(&ews);
+	ewsd_stop(&ewss);
+	ewsd_stop(&ews);
 	serve_stop(&server);
 	status = 0;
 out_store:

@@ -1,16 +1,16 @@
 /*
  * client.c - the EWS backend (`type = ews`): account settings, opening
- * and closing, and the vtable.  See client-private.h for the design and
+ * and closing, and the vtable.  See ewsc-private.h for the design and
  * the specs; docs/EWS.md for the account's keys.
  */
-#include "client-pim.h"
+#include "pim.h"
 
 #include <errno.h>
 #include <string.h>
 
 #include "config-value.h"
 #include "fileutil.h"
-#include "oauth2.h"
+#include "oauth2/oauth2.h"
 
 #define DEFAULT_TIMEOUT 30
 #define DEFAULT_POLL 60
@@ -151,7 +151,7 @@ int ewsc_backend_new(const struct mfs_account *acct, struct mfs_backend **be_r,
 	return 0;
 }
 
-static int ews_open(const struct mfs_account *acct, struct mfs_backend **be_r,
+static int ewsc_open(const struct mfs_account *acct, struct mfs_backend **be_r,
 		    GError **err)
 {
 	struct mfs_backend *be = NULL;
@@ -177,7 +177,7 @@ fail:
 	return rc;
 }
 
-static void ews_close(struct mfs_backend **bep)
+static void ewsc_close(struct mfs_backend **bep)
 {
 	struct mfs_backend *be = *bep;
 
@@ -200,7 +200,7 @@ void ewsc_note_sync(struct mfs_backend *be, int rc, const struct mfs_error *e)
 	g_mutex_unlock(&be->lock);
 }
 
-static int ews_list(struct mfs_backend *be, GPtrArray **folders_r,
+static int ewsc_list(struct mfs_backend *be, GPtrArray **folders_r,
 		    struct mfs_error *e)
 {
 	int rc = ewsc_list_folders(be, folders_r, e);
@@ -221,7 +221,7 @@ static bool in_directory(const char *path)
 	       (path[n] == 0 || path[n] == '/');
 }
 
-static int ews_create_folder(struct mfs_backend *be, const char *path,
+static int ewsc_guard_create_folder(struct mfs_backend *be, const char *path,
 			     enum mfs_folder_kind kind, struct mfs_error *e)
 {
 	if (in_directory(path))
@@ -230,7 +230,7 @@ static int ews_create_folder(struct mfs_backend *be, const char *path,
 	return ewsc_create_folder(be, path, kind, e);
 }
 
-static int ews_rename_folder(struct mfs_backend *be, const char *from,
+static int ewsc_guard_rename_folder(struct mfs_backend *be, const char *from,
 			     const char *to, struct mfs_error *e)
 {
 	if (in_directory(from) || in_directory(to))
@@ -239,7 +239,7 @@ static int ews_rename_folder(struct mfs_backend *be, const char *from,
 	return ewsc_rename_folder(be, from, to, e);
 }
 
-static int ews_delete_folder(struct mfs_backend *be, const char *path,
+static int ewsc_guard_delete_folder(struct mfs_backend *be, const char *path,
 			     struct mfs_error *e)
 {
 	if (in_directory(path))
@@ -248,12 +248,12 @@ static int ews_delete_folder(struct mfs_backend *be, const char *path,
 	return ewsc_delete_folder(be, path, e);
 }
 
-static int ews_watch(struct mfs_backend *be, mfs_change_fn fn, void *data)
+static int ewsc_watch(struct mfs_backend *be, mfs_change_fn fn, void *data)
 {
 	return ewsc_watch_start(be, fn, data);
 }
 
-static void ews_describe(struct mfs_backend *be, GString *out)
+static void ewsc_describe(struct mfs_backend *be, GString *out)
 {
 	static const char *const auth[] = { "basic", "ntlm", "bearer" };
 
@@ -278,12 +278,12 @@ static void ews_describe(struct mfs_backend *be, GString *out)
 	g_mutex_unlock(&be->lock);
 }
 
-const struct mfs_backend_ops ews_backend_ops = {
+const struct mfs_backend_ops ewsc_backend_ops = {
 	.name = "ews",
 	.caps = MFS_CAP_WATCH | MFS_CAP_COPY | MFS_CAP_FOLDERS,
-	.open = ews_open,
-	.close = ews_close,
-	.list_folders = ews_list,
+	.open = ewsc_open,
+	.close = ewsc_close,
+	.list_folders = ewsc_list,
 	.sync = ewsc_sync,
 	.fetch = ewsc_fetch,
 	.fetch_batch = ewsc_fetch_batch,
@@ -295,11 +295,11 @@ const struct mfs_backend_ops ews_backend_ops = {
 	.move = ewsc_move,
 	.copy = ewsc_copy,
 	.move_batch = ewsc_move_batch,
-	.create_folder = ews_create_folder,
-	.rename_folder = ews_rename_folder,
-	.delete_folder = ews_delete_folder,
-	.watch = ews_watch,
+	.create_folder = ewsc_guard_create_folder,
+	.rename_folder = ewsc_guard_rename_folder,
+	.delete_folder = ewsc_guard_delete_folder,
+	.watch = ewsc_watch,
 	.lookup = ewsc_dir_lookup,
-	.describe = ews_describe,
+	.describe = ewsc_describe,
 	.check = ewsc_check,
 };

@@ -1,11 +1,11 @@
 /*
  * check.c - `mailfs check` of an IMAP account: the settings, then one
- * connection made by imap_conn_open (which says each step: TCP or the
+ * connection made by imapc_conn_open (which says each step: TCP or the
  * tunnel, TLS or STARTTLS, greeting, CAPABILITY, login) and the folder
  * list the mount would show (LIST, RFC 3501 section 6.3.8).  Nothing on
  * the server changes.
  */
-#include "imap-private.h"
+#include "imapc-private.h"
 
 #include <errno.h>
 #include <string.h>
@@ -25,7 +25,7 @@ static const char *tls_name(enum config_tls tls)
 	return "?";
 }
 
-int imap_check(const struct mfs_account *acct, struct mfs_check *ck)
+int imapc_check(const struct mfs_account *acct, struct mfs_check *ck)
 {
 	struct mfs_backend *be = NULL;
 	struct mfs_error e = { 0 };
@@ -33,12 +33,12 @@ int imap_check(const struct mfs_account *acct, struct mfs_check *ck)
 	GError *err = NULL;
 	int rc;
 
-	if ((rc = imap_backend_new(acct, &be, &err)) < 0) {
+	if ((rc = imapc_backend_new(acct, &be, &err)) < 0) {
 		mfs_check_say(ck, "config", false, NULL, "%s", err->message);
 		g_error_free(err);
 		return rc;
 	}
-	const struct imap_cfg *cfg = &be->cfg;
+	const struct imapc_cfg *cfg = &be->cfg;
 	if (cfg->tunnel)
 		mfs_check_say(ck, "config", true, NULL, "imap, user %s "
 			      "through the command '%s'",
@@ -56,7 +56,7 @@ int imap_check(const struct mfs_account *acct, struct mfs_check *ck)
 	/* only the first connection is told; the folder list below may
 	 * take it from the pool and makes no other */
 	be->cfg.check = ck;
-	rc = imap_backend_connect(be, &e);
+	rc = imapc_backend_connect(be, &e);
 	be->cfg.check = NULL;
 	if (rc < 0) {
 		unsigned failed = ck->failures;
@@ -65,7 +65,7 @@ int imap_check(const struct mfs_account *acct, struct mfs_check *ck)
 				      e.msg[0] ? e.msg : g_strerror(-rc));
 		goto out;
 	}
-	rc = imap_list_folders(be, &folders, &e);
+	rc = imapc_list_folders(be, &folders, &e);
 	if (rc < 0) {
 		mfs_check_say(ck, "folders", false, NULL, "LIST failed: %s",
 			      e.msg);
@@ -80,6 +80,6 @@ int imap_check(const struct mfs_account *acct, struct mfs_check *ck)
 		      "mail)", folders->len, mail);
 	g_ptr_array_unref(folders);
 out:
-	imap_backend_close(&be);
+	imapc_backend_close(&be);
 	return rc;
 }

@@ -3,7 +3,7 @@
  * the vtable.  RFC 3501 / RFC 9051; see conn.c for the wire, items.c and
  * mailbox.c for what each operation sends.
  */
-#include "imap-private.h"
+#include "imapc-private.h"
 
 #include <errno.h>
 #include <string.h>
@@ -16,7 +16,7 @@
 #define DEFAULT_POLL 60
 #define DEFAULT_TIMEOUT 30
 
-int imap_parse_cfg(const struct mfs_account *acct, struct imap_cfg *cfg,
+int imapc_parse_cfg(const struct mfs_account *acct, struct imapc_cfg *cfg,
 		   GError **err)
 {
 	GKeyFile *kf = acct->keys;
@@ -67,18 +67,18 @@ int imap_parse_cfg(const struct mfs_account *acct, struct imap_cfg *cfg,
 
 static void conn_close_cb(gpointer p)
 {
-	struct imap_conn *c = p;
+	struct imapc_conn *c = p;
 
-	imap_conn_close(&c);
+	imapc_conn_close(&c);
 }
 
 /* The delimiter and namespace come with the first connection made. */
-static void learn_names(struct mfs_backend *be, struct imap_conn *c)
+static void learn_names(struct mfs_backend *be, struct imapc_conn *c)
 {
 	g_mutex_lock(&be->lock);
 	if (!be->prefix) {
-		be->delim = imap_conn_delimiter(c);
-		be->prefix = g_strdup(imap_conn_prefix(c));
+		be->delim = imapc_conn_delimiter(c);
+		be->prefix = g_strdup(imapc_conn_prefix(c));
 	}
 	g_mutex_unlock(&be->lock);
 }
@@ -87,14 +87,14 @@ static void backend_free(struct mfs_backend *be)
 {
 	g_ptr_array_unref(be->idle);
 	g_hash_table_unref(be->folders);
-	imap_cfg_clear(&be->cfg);
+	imapc_cfg_clear(&be->cfg);
 	g_mutex_clear(&be->lock);
 	g_cond_clear(&be->cond);
 	g_free(be->prefix);
 	g_free(be);
 }
 
-int imap_backend_new(const struct mfs_account *acct, struct mfs_backend **be_r,
+int imapc_backend_new(const struct mfs_account *acct, struct mfs_backend **be_r,
 		     GError **err)
 {
 	struct mfs_backend *be = g_new0(struct mfs_backend, 1);
@@ -104,9 +104,9 @@ int imap_backend_new(const struct mfs_account *acct, struct mfs_backend **be_r,
 	g_cond_init(&be->cond);
 	be->idle = g_ptr_array_new_with_free_func(conn_close_cb);
 	be->folders = g_hash_table_new_full(g_str_hash, g_str_equal, NULL,
-					    imap_folder_free);
+					    imapc_folder_free);
 	be->delim = '/';
-	if ((rc = imap_parse_cfg(acct, &be->cfg, err)) < 0) {
+	if ((rc = imapc_parse_cfg(acct, &be->cfg, err)) < 0) {
 		backend_free(be);
 		return rc;
 	}
@@ -114,10 +114,10 @@ int imap_backend_new(const struct mfs_account *acct, struct mfs_backend **be_r,
 	return 0;
 }
 
-int imap_backend_connect(struct mfs_backend *be, struct mfs_error *e)
+int imapc_backend_connect(struct mfs_backend *be, struct mfs_error *e)
 {
-	struct imap_conn *c = NULL;
-	int rc = imap_conn_open(&be->cfg, &c, e);
+	struct imapc_conn *c = NULL;
+	int rc = imapc_conn_open(&be->cfg, &c, e);
 
 	if (rc < 0)
 		return rc;
@@ -125,22 +125,22 @@ int imap_backend_connect(struct mfs_backend *be, struct mfs_error *e)
 	be->open_conns++;
 	g_mutex_unlock(&be->lock);
 	learn_names(be, c);
-	imap_pool_put(be, c);
+	imapc_pool_put(be, c);
 	return 0;
 }
 
-static int imap_open(const struct mfs_account *acct, struct mfs_backend **be_r,
+static int imapc_open(const struct mfs_account *acct, struct mfs_backend **be_r,
 		     GError **err)
 {
 	struct mfs_backend *be = NULL;
 	struct mfs_error e = { 0 };
 	int rc;
 
-	if ((rc = imap_backend_new(acct, &be, err)) < 0)
+	if ((rc = imapc_backend_new(acct, &be, err)) < 0)
 		return rc;
 	/* one connection now, so that a wrong password or certificate is
 	 * said at mount time, not found later in a log */
-	rc = imap_backend_connect(be, &e);
+	rc = imapc_backend_connect(be, &e);
 	if (rc < 0 && e.retry != MFS_ERR_FINAL && e.scope == MFS_ERR_ACCOUNT) {
 		/* the server cannot be reached now: what the cache holds can
 		 * still be used, and connections are tried again later */
@@ -158,13 +158,13 @@ static int imap_open(const struct mfs_account *acct, struct mfs_backend **be_r,
 	return 0;
 }
 
-void imap_backend_close(struct mfs_backend **bep)
+void imapc_backend_close(struct mfs_backend **bep)
 {
 	struct mfs_backend *be = *bep;
 
 	if (!be)
 		return;
-	imap_watch_stop(be);
+	imapc_watch_stop(be);
 	g_mutex_lock(&be->lock);
 	g_ptr_array_set_size(be->idle, 0);
 	g_mutex_unlock(&be->lock);
@@ -172,13 +172,13 @@ void imap_backend_close(struct mfs_backend **bep)
 	*bep = NULL;
 }
 
-void imap_pool_put(struct mfs_backend *be, struct imap_conn *c)
+void imapc_pool_put(struct mfs_backend *be, struct imapc_conn *c)
 {
 	g_mutex_lock(&be->lock);
-	if (imap_conn_broken(c)) {
+	if (imapc_conn_broken(c)) {
 		be->open_conns--;
 		g_mutex_unlock(&be->lock);
-		imap_conn_close(&c);
+		imapc_conn_close(&c);
 		g_mutex_lock(&be->lock);
 	} else {
 		g_ptr_array_add(be->idle, c);
@@ -189,28 +189,28 @@ void imap_pool_put(struct mfs_backend *be, struct imap_conn *c)
 
 /* Leave the mailbox `server` (or one below it) if `c` has it selected.
  * Returns 0 or -errno. */
-static int leave_mailbox(struct imap_conn *c, const char *server,
+static int leave_mailbox(struct imapc_conn *c, const char *server,
 			 struct mfs_error *e)
 {
-	const char *sel = imap_conn_selected(c);
+	const char *sel = imapc_conn_selected(c);
 	int rc;
 
 	if (!sel || !g_str_has_prefix(sel, server))
 		return 0;
 	/* without UNSELECT, a failed EXAMINE leaves no mailbox selected
 	 * (RFC 3501 6.3.1); CLOSE would expunge */
-	if (imap_conn_cap(c, "UNSELECT"))
-		rc = imap_conn_run(c, imap_cmd_new("UNSELECT"), NULL, NULL,
+	if (imapc_conn_cap(c, "UNSELECT"))
+		rc = imapc_conn_run(c, imapc_cmd_new("UNSELECT"), NULL, NULL,
 				   NULL, e);
 	else
-		rc = imap_conn_run(c, imap_cmd_new("EXAMINE \"\""), NULL,
-				   NULL, NULL, NULL) < 0 && imap_conn_broken(c)
+		rc = imapc_conn_run(c, imapc_cmd_new("EXAMINE \"\""), NULL,
+				   NULL, NULL, NULL) < 0 && imapc_conn_broken(c)
 			? -ECONNRESET : 0;
-	imap_conn_set_selected(c, NULL, 0);
+	imapc_conn_set_selected(c, NULL, 0);
 	return rc;
 }
 
-int imap_pool_leave(struct mfs_backend *be, struct imap_conn *c,
+int imapc_pool_leave(struct mfs_backend *be, struct imapc_conn *c,
 		    const char *server, struct mfs_error *e)
 {
 	GPtrArray *mine = g_ptr_array_new();
@@ -218,8 +218,8 @@ int imap_pool_leave(struct mfs_backend *be, struct imap_conn *c,
 
 	g_mutex_lock(&be->lock);
 	for (guint i = 0; i < be->idle->len;) {
-		struct imap_conn *ic = be->idle->pdata[i];
-		const char *sel = imap_conn_selected(ic);
+		struct imapc_conn *ic = be->idle->pdata[i];
+		const char *sel = imapc_conn_selected(ic);
 		if (sel && g_str_has_prefix(sel, server))
 			g_ptr_array_add(mine, g_ptr_array_steal_index_fast(
 						      be->idle, i));
@@ -230,7 +230,7 @@ int imap_pool_leave(struct mfs_backend *be, struct imap_conn *c,
 	for (guint i = 0; i < mine->len; i++) {
 		struct mfs_error ignored = { 0 };
 		leave_mailbox(mine->pdata[i], server, &ignored);
-		imap_pool_put(be, mine->pdata[i]);
+		imapc_pool_put(be, mine->pdata[i]);
 	}
 	g_ptr_array_unref(mine);
 	return rc;
@@ -248,7 +248,7 @@ static int select_cb(struct imap_line *l, void *data)
 	return 0;
 }
 
-int imap_select(struct mfs_backend *be, struct imap_conn *c,
+int imapc_select(struct mfs_backend *be, struct imapc_conn *c,
 		const char *folder, uint64_t *uidvalidity_r,
 		struct mfs_error *e)
 {
@@ -256,48 +256,48 @@ int imap_select(struct mfs_backend *be, struct imap_conn *c,
 	uint64_t uv = 0;
 	int rc;
 
-	if ((rc = imap_server_name(be, folder, &server, e)) < 0)
+	if ((rc = imapc_server_name(be, folder, &server, e)) < 0)
 		return rc;
-	if (imap_conn_selected(c) && !strcmp(imap_conn_selected(c), server)) {
+	if (imapc_conn_selected(c) && !strcmp(imapc_conn_selected(c), server)) {
 		if (uidvalidity_r)
-			*uidvalidity_r = imap_conn_uidvalidity(c);
+			*uidvalidity_r = imapc_conn_uidvalidity(c);
 		return 0;
 	}
-	struct imap_cmd *cmd = imap_cmd_new("SELECT");
-	imap_cmd_astring(cmd, server, strlen(server));
-	imap_conn_set_selected(c, NULL, 0);
-	rc = imap_conn_run(c, cmd, select_cb, &uv, NULL, e);
+	struct imapc_cmd *cmd = imapc_cmd_new("SELECT");
+	imapc_cmd_astring(cmd, server, strlen(server));
+	imapc_conn_set_selected(c, NULL, 0);
+	rc = imapc_conn_run(c, cmd, select_cb, &uv, NULL, e);
 	if (rc < 0)
 		return rc;
 	if (uv == 0)
 		return mfs_error_set(e, -EPROTO, MFS_ERR_FOLDER, MFS_ERR_FINAL,
 				     "%s: no UIDVALIDITY for %s", be->cfg.name,
 				     folder);
-	imap_conn_set_selected(c, server, uv);
+	imapc_conn_set_selected(c, server, uv);
 	if (uidvalidity_r)
 		*uidvalidity_r = uv;
 	return 0;
 }
 
-int imap_pool_get(struct mfs_backend *be, const char *folder,
-		  struct imap_conn **c_r, uint64_t *uidvalidity_r,
+int imapc_pool_get(struct mfs_backend *be, const char *folder,
+		  struct imapc_conn **c_r, uint64_t *uidvalidity_r,
 		  struct mfs_error *e)
 {
 	g_autofree char *server = NULL;
-	struct imap_conn *c = NULL;
+	struct imapc_conn *c = NULL;
 	gint64 deadline = g_get_monotonic_time() +
 			  (gint64)be->cfg.timeout_ms * 1000;
 	int rc;
 
-	if (folder && (rc = imap_server_name(be, folder, &server, e)) < 0)
+	if (folder && (rc = imapc_server_name(be, folder, &server, e)) < 0)
 		return rc;
 	g_mutex_lock(&be->lock);
 	while (!c) {
 		/* a connection with the folder selected saves a SELECT */
 		for (guint i = 0; i < be->idle->len && server; i++) {
-			struct imap_conn *ic = be->idle->pdata[i];
-			if (imap_conn_selected(ic) &&
-			    !strcmp(imap_conn_selected(ic), server)) {
+			struct imapc_conn *ic = be->idle->pdata[i];
+			if (imapc_conn_selected(ic) &&
+			    !strcmp(imapc_conn_selected(ic), server)) {
 				c = g_ptr_array_steal_index_fast(be->idle, i);
 				break;
 			}
@@ -308,20 +308,20 @@ int imap_pool_get(struct mfs_backend *be, const char *folder,
 		if (c) {
 			/* the server may have ended it while it waited here */
 			g_mutex_unlock(&be->lock);
-			bool alive = imap_conn_alive(c);
+			bool alive = imapc_conn_alive(c);
 			g_mutex_lock(&be->lock);
 			if (alive)
 				break;
 			be->open_conns--;
 			g_mutex_unlock(&be->lock);
-			imap_conn_close(&c);
+			imapc_conn_close(&c);
 			g_mutex_lock(&be->lock);
 			continue;
 		}
 		if (be->open_conns < be->cfg.connections) {
 			be->open_conns++;
 			g_mutex_unlock(&be->lock);
-			rc = imap_conn_open(&be->cfg, &c, e);
+			rc = imapc_conn_open(&be->cfg, &c, e);
 			if (rc == 0)
 				learn_names(be, c);
 			g_mutex_lock(&be->lock);
@@ -342,21 +342,21 @@ int imap_pool_get(struct mfs_backend *be, const char *folder,
 		}
 	}
 	g_mutex_unlock(&be->lock);
-	if (folder && (rc = imap_select(be, c, folder, uidvalidity_r, e)) < 0) {
-		imap_pool_put(be, c);
+	if (folder && (rc = imapc_select(be, c, folder, uidvalidity_r, e)) < 0) {
+		imapc_pool_put(be, c);
 		return rc;
 	}
 	*c_r = c;
 	return 0;
 }
 
-static int imap_list(struct mfs_backend *be, GPtrArray **folders_r,
+static int imapc_list(struct mfs_backend *be, GPtrArray **folders_r,
 		     struct mfs_error *e)
 {
-	return imap_list_folders(be, folders_r, e);
+	return imapc_list_folders(be, folders_r, e);
 }
 
-static void imap_describe(struct mfs_backend *be, GString *out)
+static void imapc_describe(struct mfs_backend *be, GString *out)
 {
 	g_mutex_lock(&be->lock);
 	unsigned open = be->open_conns;
@@ -365,33 +365,33 @@ static void imap_describe(struct mfs_backend *be, GString *out)
 			       be->cfg.connections);
 }
 
-static int imap_watch(struct mfs_backend *be, mfs_change_fn fn, void *data)
+static int imapc_watch(struct mfs_backend *be, mfs_change_fn fn, void *data)
 {
-	return imap_watch_start(be, fn, data);
+	return imapc_watch_start(be, fn, data);
 }
 
-const struct mfs_backend_ops imap_backend_ops = {
+const struct mfs_backend_ops imapc_backend_ops = {
 	.name = "imap",
 	.caps = MFS_CAP_WATCH | MFS_CAP_COPY | MFS_CAP_FOLDERS,
-	.open = imap_open,
-	.close = imap_backend_close,
-	.list_folders = imap_list,
-	.sync = imap_sync,
-	.fetch = imap_fetch,
-	.fetch_batch = imap_fetch_batch,
-	.append = imap_append,
-	.append_batch = imap_append_batch,
-	.set_flags_batch = imap_set_flags_batch,
-	.remove_batch = imap_remove_batch,
-	.move_batch = imap_move_batch,
-	.set_flags = imap_set_flags,
-	.remove = imap_remove,
-	.move = imap_move,
-	.copy = imap_copy,
-	.create_folder = imap_create_folder,
-	.rename_folder = imap_rename_folder,
-	.delete_folder = imap_delete_folder,
-	.watch = imap_watch,
-	.describe = imap_describe,
-	.check = imap_check,
+	.open = imapc_open,
+	.close = imapc_backend_close,
+	.list_folders = imapc_list,
+	.sync = imapc_sync,
+	.fetch = imapc_fetch,
+	.fetch_batch = imapc_fetch_batch,
+	.append = imapc_append,
+	.append_batch = imapc_append_batch,
+	.set_flags_batch = imapc_set_flags_batch,
+	.remove_batch = imapc_remove_batch,
+	.move_batch = imapc_move_batch,
+	.set_flags = imapc_set_flags,
+	.remove = imapc_remove,
+	.move = imapc_move,
+	.copy = imapc_copy,
+	.create_folder = imapc_create_folder,
+	.rename_folder = imapc_rename_folder,
+	.delete_folder = imapc_delete_folder,
+	.watch = imapc_watch,
+	.describe = imapc_describe,
+	.check = imapc_check,
 };

@@ -27,13 +27,13 @@ struct part {
 	bool secret;		/* not shown in traces */
 };
 
-struct imap_cmd {
+struct imapc_cmd {
 	GPtrArray *parts;	/* of struct part *, owned */
 	bool secret;		/* parts added from now on are secret */
 	char *what;		/* owned; the command name, for messages */
 };
 
-struct imap_conn {
+struct imapc_conn {
 	char *name;			/* owned; for logs */
 	struct stream *s;		/* owned */
 	struct imap_parser *parser;	/* owned */
@@ -53,7 +53,7 @@ struct imap_conn {
 	unsigned caps_gen;		/* counts capability lists seen */
 };
 
-void imap_cfg_clear(struct imap_cfg *cfg)
+void imapc_cfg_clear(struct imapc_cfg *cfg)
 {
 	g_free(cfg->name);
 	g_free(cfg->host);
@@ -86,7 +86,7 @@ static void part_free(gpointer p)
 	g_free(pt);
 }
 
-static struct part *add_part(struct imap_cmd *cmd, enum part_kind kind)
+static struct part *add_part(struct imapc_cmd *cmd, enum part_kind kind)
 {
 	struct part *pt = g_new0(struct part, 1);
 
@@ -97,9 +97,9 @@ static struct part *add_part(struct imap_cmd *cmd, enum part_kind kind)
 	return pt;
 }
 
-struct imap_cmd *imap_cmd_new(const char *fmt, ...)
+struct imapc_cmd *imapc_cmd_new(const char *fmt, ...)
 {
-	struct imap_cmd *cmd = g_new0(struct imap_cmd, 1);
+	struct imapc_cmd *cmd = g_new0(struct imapc_cmd, 1);
 	va_list ap;
 
 	cmd->parts = g_ptr_array_new_with_free_func(part_free);
@@ -113,7 +113,7 @@ struct imap_cmd *imap_cmd_new(const char *fmt, ...)
 	return cmd;
 }
 
-void imap_cmd_add(struct imap_cmd *cmd, const char *fmt, ...)
+void imapc_cmd_add(struct imapc_cmd *cmd, const char *fmt, ...)
 {
 	va_list ap;
 	struct part *pt = add_part(cmd, PART_TEXT);
@@ -129,7 +129,7 @@ static bool atom_char(unsigned char c)
 	return c > 0x20 && c < 0x7f && !strchr("(){ %*\"\\]", c);
 }
 
-void imap_cmd_astring(struct imap_cmd *cmd, const char *s, size_t len)
+void imapc_cmd_astring(struct imapc_cmd *cmd, const char *s, size_t len)
 {
 	bool atom = len > 0 && !(len == 3 && !g_ascii_strncasecmp(s, "NIL", 3));
 	bool quotable = true;
@@ -162,7 +162,7 @@ void imap_cmd_astring(struct imap_cmd *cmd, const char *s, size_t len)
 	}
 }
 
-void imap_cmd_literal_fd(struct imap_cmd *cmd, int fd, uint64_t size)
+void imapc_cmd_literal_fd(struct imapc_cmd *cmd, int fd, uint64_t size)
 {
 	struct part *pt = add_part(cmd, PART_LITERAL_FD);
 
@@ -170,12 +170,12 @@ void imap_cmd_literal_fd(struct imap_cmd *cmd, int fd, uint64_t size)
 	pt->size = size;
 }
 
-void imap_cmd_secret(struct imap_cmd *cmd)
+void imapc_cmd_secret(struct imapc_cmd *cmd)
 {
 	cmd->secret = true;
 }
 
-void imap_cmd_free(struct imap_cmd **cmd)
+void imapc_cmd_free(struct imapc_cmd **cmd)
 {
 	if (!*cmd)
 		return;
@@ -187,10 +187,10 @@ void imap_cmd_free(struct imap_cmd **cmd)
 
 /* ---- reading ---- */
 
-static int broken(struct imap_conn *c, int rc, struct mfs_error *e,
+static int broken(struct imapc_conn *c, int rc, struct mfs_error *e,
 		  const char *fmt, ...) G_GNUC_PRINTF(4, 5);
 
-static int broken(struct imap_conn *c, int rc, struct mfs_error *e,
+static int broken(struct imapc_conn *c, int rc, struct mfs_error *e,
 		  const char *fmt, ...)
 {
 	char msg[256];
@@ -206,7 +206,7 @@ static int broken(struct imap_conn *c, int rc, struct mfs_error *e,
 			     c->name, msg);
 }
 
-static void trace(struct imap_conn *c, const char *dir, const char *buf,
+static void trace(struct imapc_conn *c, const char *dir, const char *buf,
 		  size_t len)
 {
 	GString *s;
@@ -229,7 +229,7 @@ static void trace(struct imap_conn *c, const char *dir, const char *buf,
 	g_string_free(s, TRUE);
 }
 
-static void trace_line(struct imap_conn *c, const struct imap_line *l)
+static void trace_line(struct imapc_conn *c, const struct imap_line *l)
 {
 	GString *r;
 
@@ -248,7 +248,7 @@ static void trace_line(struct imap_conn *c, const struct imap_line *l)
 	g_string_free(r, TRUE);
 }
 
-static void caps_set(struct imap_conn *c, GPtrArray *args, guint from)
+static void caps_set(struct imapc_conn *c, GPtrArray *args, guint from)
 {
 	c->caps_gen++;
 	g_hash_table_remove_all(c->caps);
@@ -260,7 +260,7 @@ static void caps_set(struct imap_conn *c, GPtrArray *args, guint from)
 }
 
 /* A [CAPABILITY ...] code, in an untagged or a tagged status line. */
-static void caps_from_code(struct imap_conn *c, struct imap_line *l)
+static void caps_from_code(struct imapc_conn *c, struct imap_line *l)
 {
 	struct imap_arg *code = imap_line_arg(l, 2);
 
@@ -271,7 +271,7 @@ static void caps_from_code(struct imap_conn *c, struct imap_line *l)
 }
 
 /* What every connection does with an untagged line whoever asked. */
-static void untagged_common(struct imap_conn *c, struct imap_line *l)
+static void untagged_common(struct imapc_conn *c, struct imap_line *l)
 {
 	struct imap_arg *w = imap_line_arg(l, 1);
 
@@ -289,7 +289,7 @@ static void untagged_common(struct imap_conn *c, struct imap_line *l)
 
 /* The next whole line, within `ms`.  -ETIMEDOUT with nothing begun is soft
  * (the connection stays usable) only when `soft` is set. */
-static int read_line(struct imap_conn *c, int ms, bool soft,
+static int read_line(struct imapc_conn *c, int ms, bool soft,
 		     struct imap_line **line_r, struct mfs_error *e)
 {
 	for (;;) {
@@ -335,7 +335,7 @@ static int read_line(struct imap_conn *c, int ms, bool soft,
 	}
 }
 
-bool imap_conn_alive(struct imap_conn *c)
+bool imapc_conn_alive(struct imapc_conn *c)
 {
 	while (!c->broken && c->s && (c->rpos < c->rend ||
 				      stream_pending(c->s))) {
@@ -352,7 +352,7 @@ bool imap_conn_alive(struct imap_conn *c)
 
 /* ---- writing ---- */
 
-static int send_raw(struct imap_conn *c, const char *buf, size_t len,
+static int send_raw(struct imapc_conn *c, const char *buf, size_t len,
 		    bool secret, struct mfs_error *e)
 {
 	int rc;
@@ -367,7 +367,7 @@ static int send_raw(struct imap_conn *c, const char *buf, size_t len,
 	return 0;
 }
 
-static int send_fd(struct imap_conn *c, int fd, uint64_t size,
+static int send_fd(struct imapc_conn *c, int fd, uint64_t size,
 		   struct mfs_error *e)
 {
 	char buf[65536];
@@ -395,8 +395,8 @@ static int send_fd(struct imap_conn *c, int fd, uint64_t size,
 
 /* Wait for a "+" after a synchronising literal or IDLE; a completion of
  * `tag` instead (the server refused) is returned in *done_r. */
-static int wait_continuation(struct imap_conn *c, const char *tag,
-			     imap_untagged_fn cb, void *data,
+static int wait_continuation(struct imapc_conn *c, const char *tag,
+			     imapc_untagged_fn cb, void *data,
 			     struct imap_line **done_r, struct mfs_error *e)
 {
 	for (;;) {
@@ -425,11 +425,11 @@ static int wait_continuation(struct imap_conn *c, const char *tag,
 	}
 }
 
-int imap_conn_send(struct imap_conn *c, struct imap_cmd *cmd, char **tag_r,
+int imapc_conn_send(struct imapc_conn *c, struct imapc_cmd *cmd, char **tag_r,
 		   struct mfs_error *e)
 {
-	bool nonsync_ok = imap_conn_cap(c, "LITERAL+");
-	bool small_nonsync = imap_conn_cap(c, "LITERAL-");
+	bool nonsync_ok = imapc_conn_cap(c, "LITERAL+");
+	bool small_nonsync = imapc_conn_cap(c, "LITERAL-");
 	char *tag = g_strdup_printf("A%u", ++c->tagn);
 	GString *out = g_string_new(tag);
 	int rc = 0;
@@ -471,7 +471,7 @@ int imap_conn_send(struct imap_conn *c, struct imap_cmd *cmd, char **tag_r,
 			rc = wait_continuation(c, tag, NULL, NULL, &done, e);
 			if (rc == 1) {
 				/* refused before the literal: report it */
-				rc = imap_status_to_errno(done, e);
+				rc = imapc_status_to_errno(done, e);
 				imap_line_free(&done);
 				if (rc == 0)
 					rc = mfs_error_set(e, -EPROTO,
@@ -495,7 +495,7 @@ int imap_conn_send(struct imap_conn *c, struct imap_cmd *cmd, char **tag_r,
 	}
 out:
 	g_string_free(out, TRUE);
-	imap_cmd_free(&cmd);
+	imapc_cmd_free(&cmd);
 	if (rc == 0)
 		*tag_r = tag;
 	else
@@ -503,7 +503,7 @@ out:
 	return rc;
 }
 
-int imap_conn_wait(struct imap_conn *c, const char *tag, imap_untagged_fn cb,
+int imapc_conn_wait(struct imapc_conn *c, const char *tag, imapc_untagged_fn cb,
 		   void *data, struct imap_line **done_r, struct mfs_error *e)
 {
 	struct imap_line *done = NULL;
@@ -534,7 +534,7 @@ int imap_conn_wait(struct imap_conn *c, const char *tag, imap_untagged_fn cb,
 			g_hash_table_replace(c->done, g_strdup(a0->str), l);
 		}
 	}
-	rc = imap_status_to_errno(done, e);
+	rc = imapc_status_to_errno(done, e);
 	if (rc == 0 && cbrc < 0)
 		rc = cbrc;
 	if (done_r && rc == 0)
@@ -544,31 +544,31 @@ int imap_conn_wait(struct imap_conn *c, const char *tag, imap_untagged_fn cb,
 	return rc;
 }
 
-int imap_conn_run(struct imap_conn *c, struct imap_cmd *cmd,
-		  imap_untagged_fn cb, void *data, struct imap_line **done_r,
+int imapc_conn_run(struct imapc_conn *c, struct imapc_cmd *cmd,
+		  imapc_untagged_fn cb, void *data, struct imap_line **done_r,
 		  struct mfs_error *e)
 {
 	g_autofree char *tag = NULL;
-	int rc = imap_conn_send(c, cmd, &tag, e);
+	int rc = imapc_conn_send(c, cmd, &tag, e);
 
 	if (rc < 0)
 		return rc;
-	return imap_conn_wait(c, tag, cb, data, done_r, e);
+	return imapc_conn_wait(c, tag, cb, data, done_r, e);
 }
 
 /* ---- IDLE ---- */
 
-int imap_conn_idle_start(struct imap_conn *c, struct mfs_error *e)
+int imapc_conn_idle_start(struct imapc_conn *c, struct mfs_error *e)
 {
 	char *tag = NULL;
 	struct imap_line *done = NULL;
-	int rc = imap_conn_send(c, imap_cmd_new("IDLE"), &tag, e);
+	int rc = imapc_conn_send(c, imapc_cmd_new("IDLE"), &tag, e);
 
 	if (rc < 0)
 		return rc;
 	rc = wait_continuation(c, tag, NULL, NULL, &done, e);
 	if (rc == 1) {
-		rc = imap_status_to_errno(done, e);
+		rc = imapc_status_to_errno(done, e);
 		imap_line_free(&done);
 		rc = rc < 0 ? rc : mfs_error_set(e, -EPROTO, MFS_ERR_ACCOUNT,
 						 MFS_ERR_FINAL,
@@ -583,7 +583,7 @@ int imap_conn_idle_start(struct imap_conn *c, struct mfs_error *e)
 	return 0;
 }
 
-int imap_conn_idle_wait(struct imap_conn *c, int ms, imap_untagged_fn cb,
+int imapc_conn_idle_wait(struct imapc_conn *c, int ms, imapc_untagged_fn cb,
 			void *data, struct mfs_error *e)
 {
 	struct imap_line *l = NULL;
@@ -599,7 +599,7 @@ int imap_conn_idle_wait(struct imap_conn *c, int ms, imap_untagged_fn cb,
 	return 1;
 }
 
-int imap_conn_idle_done(struct imap_conn *c, imap_untagged_fn cb, void *data,
+int imapc_conn_idle_done(struct imapc_conn *c, imapc_untagged_fn cb, void *data,
 			struct mfs_error *e)
 {
 	g_autofree char *tag = g_steal_pointer(&c->idle_tag);
@@ -609,7 +609,7 @@ int imap_conn_idle_done(struct imap_conn *c, imap_untagged_fn cb, void *data,
 		return 0;
 	rc = send_raw(c, "DONE\r\n", 6, false, e);
 	if (rc == 0)
-		rc = imap_conn_wait(c, tag, cb, data, NULL, e);
+		rc = imapc_conn_wait(c, tag, cb, data, NULL, e);
 	return rc;
 }
 
@@ -622,27 +622,27 @@ static void line_free_cb(gpointer p)
 	imap_line_free(&l);
 }
 
-bool imap_conn_cap(const struct imap_conn *c, const char *cap)
+bool imapc_conn_cap(const struct imapc_conn *c, const char *cap)
 {
 	return g_hash_table_contains(c->caps, cap);
 }
 
-bool imap_conn_broken(const struct imap_conn *c)
+bool imapc_conn_broken(const struct imapc_conn *c)
 {
 	return c->broken;
 }
 
-char imap_conn_delimiter(const struct imap_conn *c)
+char imapc_conn_delimiter(const struct imapc_conn *c)
 {
 	return c->delim;
 }
 
-const char *imap_conn_selected(const struct imap_conn *c)
+const char *imapc_conn_selected(const struct imapc_conn *c)
 {
 	return c->selected;
 }
 
-void imap_conn_set_selected(struct imap_conn *c, const char *mailbox,
+void imapc_conn_set_selected(struct imapc_conn *c, const char *mailbox,
 			    uint64_t uidvalidity)
 {
 	g_free(c->selected);
@@ -650,14 +650,14 @@ void imap_conn_set_selected(struct imap_conn *c, const char *mailbox,
 	c->uidvalidity = uidvalidity;
 }
 
-uint64_t imap_conn_uidvalidity(const struct imap_conn *c)
+uint64_t imapc_conn_uidvalidity(const struct imapc_conn *c)
 {
 	return c->uidvalidity;
 }
 
-void imap_conn_close(struct imap_conn **cp)
+void imapc_conn_close(struct imapc_conn **cp)
 {
-	struct imap_conn *c = *cp;
+	struct imapc_conn *c = *cp;
 
 	if (!c)
 		return;
@@ -665,7 +665,7 @@ void imap_conn_close(struct imap_conn **cp)
 		struct mfs_error e;
 		c->timeout_ms = MIN(c->timeout_ms, 2000);
 		c->logging_out = true;
-		imap_conn_run(c, imap_cmd_new("LOGOUT"), NULL, NULL, NULL, &e);
+		imapc_conn_run(c, imapc_cmd_new("LOGOUT"), NULL, NULL, NULL, &e);
 	}
 	stream_close(&c->s);
 	imap_parser_free(&c->parser);
@@ -679,9 +679,9 @@ void imap_conn_close(struct imap_conn **cp)
 	*cp = NULL;
 }
 
-static int refresh_caps(struct imap_conn *c, struct mfs_error *e)
+static int refresh_caps(struct imapc_conn *c, struct mfs_error *e)
 {
-	return imap_conn_run(c, imap_cmd_new("CAPABILITY"), NULL, NULL, NULL,
+	return imapc_conn_run(c, imapc_cmd_new("CAPABILITY"), NULL, NULL, NULL,
 			     e);
 }
 
@@ -710,21 +710,21 @@ static int run_token_cmd(const char *cmd, char **out_r, struct mfs_error *e)
  * 3.2.3, XOAUTH2 likewise): answered with an empty response, after which
  * the server completes the command with NO.
  */
-static int authenticate(struct imap_conn *c, const char *mech,
+static int authenticate(struct imapc_conn *c, const char *mech,
 			const char *response, size_t rlen, struct mfs_error *e)
 {
 	g_autofree char *b64 = g_base64_encode((const guchar *)response, rlen);
 	g_autofree char *tag = NULL;
 	struct imap_line *done = NULL;
-	struct imap_cmd *cmd = imap_cmd_new("AUTHENTICATE %s", mech);
-	bool ir = imap_conn_cap(c, "SASL-IR");
+	struct imapc_cmd *cmd = imapc_cmd_new("AUTHENTICATE %s", mech);
+	bool ir = imapc_conn_cap(c, "SASL-IR");
 	int rc;
 
 	if (ir) {
-		imap_cmd_secret(cmd);
-		imap_cmd_add(cmd, "%s", b64);
+		imapc_cmd_secret(cmd);
+		imapc_cmd_add(cmd, "%s", b64);
 	}
-	rc = imap_conn_send(c, cmd, &tag, e);
+	rc = imapc_conn_send(c, cmd, &tag, e);
 	if (rc == 0 && !ir) {
 		rc = wait_continuation(c, tag, NULL, NULL, &done, e);
 		if (rc == 0) {
@@ -757,7 +757,7 @@ static int authenticate(struct imap_conn *c, const char *mech,
 		imap_line_free(&l);
 	}
 	if (done) {
-		rc = imap_status_to_errno(done, e);
+		rc = imapc_status_to_errno(done, e);
 		imap_line_free(&done);
 	}
 	memset(b64, 0, strlen(b64));
@@ -766,7 +766,7 @@ static int authenticate(struct imap_conn *c, const char *mech,
 
 /* The access token: from the built-in OAuth2 session (not `refused`, a
  * token the server just turned down) or from oauth2_token_cmd. */
-static int get_token(const struct imap_cfg *cfg, const char *refused,
+static int get_token(const struct imapc_cfg *cfg, const char *refused,
 		     char **token_r, struct mfs_error *e)
 {
 	if (cfg->oauth2)
@@ -775,7 +775,7 @@ static int get_token(const struct imap_cfg *cfg, const char *refused,
 }
 
 /* RFC 7628 OAUTHBEARER or Google's XOAUTH2 with `token`. */
-static int bearer_login(struct imap_conn *c, const struct imap_cfg *cfg,
+static int bearer_login(struct imapc_conn *c, const struct imapc_cfg *cfg,
 			const char *mech, const char *token,
 			struct mfs_error *e)
 {
@@ -792,7 +792,7 @@ static int bearer_login(struct imap_conn *c, const struct imap_cfg *cfg,
 	return rc;
 }
 
-static int oauth_login(struct imap_conn *c, const struct imap_cfg *cfg,
+static int oauth_login(struct imapc_conn *c, const struct imapc_cfg *cfg,
 		       const char *mech, struct mfs_error *e)
 {
 	g_autofree char *token = NULL, *fresh = NULL;
@@ -821,7 +821,7 @@ static int oauth_login(struct imap_conn *c, const struct imap_cfg *cfg,
 
 /* login() says in *mech_r which mechanism it chose and in *why_r why
  * (static strings or borrowed from cfg), for `mailfs check`. */
-static int login(struct imap_conn *c, const struct imap_cfg *cfg,
+static int login(struct imapc_conn *c, const struct imapc_cfg *cfg,
 		 const char **mech_r, const char **why_r, struct mfs_error *e)
 {
 	const char *mech = cfg->auth;
@@ -835,7 +835,7 @@ static int login(struct imap_conn *c, const struct imap_cfg *cfg,
 				     "%s: no user configured", c->name);
 	if (cfg->oauth2 || cfg->oauth2_token_cmd) {
 		if (!mech) {
-			mech = imap_conn_cap(c, "AUTH=OAUTHBEARER") ? "OAUTHBEARER"
+			mech = imapc_conn_cap(c, "AUTH=OAUTHBEARER") ? "OAUTHBEARER"
 								    : "XOAUTH2";
 			*why_r = cfg->oauth2 ? "oauth2 is set"
 					     : "oauth2_token_cmd is set";
@@ -848,8 +848,8 @@ static int login(struct imap_conn *c, const struct imap_cfg *cfg,
 				     "%s: no password (password_cmd or "
 				     "password_file)", c->name);
 	if (!mech) {
-		mech = imap_conn_cap(c, "AUTH=PLAIN") ? "PLAIN" : "LOGIN";
-		*why_r = imap_conn_cap(c, "AUTH=PLAIN")
+		mech = imapc_conn_cap(c, "AUTH=PLAIN") ? "PLAIN" : "LOGIN";
+		*why_r = imapc_conn_cap(c, "AUTH=PLAIN")
 			? "offered by the server"
 			: "the server offers no AUTH=PLAIN";
 	}
@@ -865,20 +865,20 @@ static int login(struct imap_conn *c, const struct imap_cfg *cfg,
 		return mfs_error_set(e, -ENOTSUP, MFS_ERR_ACCOUNT, MFS_ERR_FINAL,
 				     "%s: unknown auth mechanism %s", c->name,
 				     mech);
-	if (imap_conn_cap(c, "LOGINDISABLED"))
+	if (imapc_conn_cap(c, "LOGINDISABLED"))
 		return mfs_error_set(e, -EACCES, MFS_ERR_ACCOUNT, MFS_ERR_FINAL,
 				     "%s: the server refuses LOGIN here "
 				     "(LOGINDISABLED)", c->name);
-	struct imap_cmd *cmd = imap_cmd_new("LOGIN");
-	imap_cmd_astring(cmd, cfg->user, strlen(cfg->user));
-	imap_cmd_secret(cmd);
-	imap_cmd_astring(cmd, cfg->password, strlen(cfg->password));
-	return imap_conn_run(c, cmd, NULL, NULL, NULL, e);
+	struct imapc_cmd *cmd = imapc_cmd_new("LOGIN");
+	imapc_cmd_astring(cmd, cfg->user, strlen(cfg->user));
+	imapc_cmd_secret(cmd);
+	imapc_cmd_astring(cmd, cfg->password, strlen(cfg->password));
+	return imapc_conn_run(c, cmd, NULL, NULL, NULL, e);
 }
 
 static int find_delimiter(struct imap_line *l, void *data)
 {
-	struct imap_conn *c = data;
+	struct imapc_conn *c = data;
 	const char *d;
 
 	if (imap_arg_is(imap_line_arg(l, 1), "LIST") &&
@@ -890,7 +890,7 @@ static int find_delimiter(struct imap_line *l, void *data)
 /* RFC 2342: the first personal namespace, "((prefix delim) ...) ..." */
 static int find_namespace(struct imap_line *l, void *data)
 {
-	struct imap_conn *c = data;
+	struct imapc_conn *c = data;
 	GPtrArray *personal = imap_arg_list(imap_line_arg(l, 2));
 	GPtrArray *first = personal && personal->len
 				   ? imap_arg_list(personal->pdata[0]) : NULL;
@@ -909,7 +909,7 @@ static int find_namespace(struct imap_line *l, void *data)
 	return 0;
 }
 
-const char *imap_conn_prefix(const struct imap_conn *c)
+const char *imapc_conn_prefix(const struct imapc_conn *c)
 {
 	return c->prefix ? c->prefix : "";
 }
@@ -922,7 +922,7 @@ static gint str_cmp(gconstpointer a, gconstpointer b)
 }
 
 /* The capability set in one line, sorted.  Caller owns the result. */
-static char *caps_line(const struct imap_conn *c)
+static char *caps_line(const struct imapc_conn *c)
 {
 	g_autofree gpointer *keys = g_hash_table_get_keys_as_array(c->caps,
 								   NULL);
@@ -935,8 +935,8 @@ static char *caps_line(const struct imap_conn *c)
 }
 
 /* What to change when the login failed with `rc` (e describes it). */
-static const char *login_fix(const struct imap_conn *c,
-			     const struct imap_cfg *cfg, const char *mech,
+static const char *login_fix(const struct imapc_conn *c,
+			     const struct imapc_cfg *cfg, const char *mech,
 			     int rc, const struct mfs_error *e)
 {
 	g_autofree char *offered = mech ? g_ascii_strup(mech, -1) : NULL;
@@ -947,12 +947,12 @@ static const char *login_fix(const struct imap_conn *c,
 		return "set user = and password_file = or password_cmd =";
 	if (rc == -ENOTSUP)
 		return "auth = must be plain or login, or be left out";
-	if (imap_conn_cap(c, "LOGINDISABLED") || strstr(e->msg,
+	if (imapc_conn_cap(c, "LOGINDISABLED") || strstr(e->msg,
 							"PRIVACYREQUIRED"))
 		return "the server requires TLS: use tls = implicit or "
 		       "tls = starttls, not tls = none";
 	if (cfg->auth && cap && g_ascii_strcasecmp(mech, "LOGIN") &&
-	    !imap_conn_cap(c, cap))
+	    !imapc_conn_cap(c, cap))
 		return "the server does not offer this mechanism: change "
 		       "auth = to one it offers (see caps), or leave it out";
 	if (cfg->oauth2_token_cmd)
@@ -962,7 +962,7 @@ static const char *login_fix(const struct imap_conn *c,
 	       "password_cmd gives";
 }
 
-static void say_login(struct imap_conn *c, const struct imap_cfg *cfg,
+static void say_login(struct imapc_conn *c, const struct imapc_cfg *cfg,
 		      int rc, const char *mech, const char *why,
 		      const struct mfs_error *e)
 {
@@ -979,7 +979,7 @@ static void say_login(struct imap_conn *c, const struct imap_cfg *cfg,
 			      name ? why : "", name ? ")" : "", e->msg);
 }
 
-static void say_caps(struct imap_conn *c, const struct imap_cfg *cfg,
+static void say_caps(struct imapc_conn *c, const struct imapc_cfg *cfg,
 		     const char *when, const char *before)
 {
 	g_autofree char *now = cfg->check ? caps_line(c) : NULL;
@@ -989,10 +989,10 @@ static void say_caps(struct imap_conn *c, const struct imap_cfg *cfg,
 			      now);
 }
 
-int imap_conn_open(const struct imap_cfg *cfg, struct imap_conn **c_r,
+int imapc_conn_open(const struct imapc_cfg *cfg, struct imapc_conn **c_r,
 		   struct mfs_error *e)
 {
-	struct imap_conn *c = g_new0(struct imap_conn, 1);
+	struct imapc_conn *c = g_new0(struct imapc_conn, 1);
 	struct imap_line *greeting = NULL;
 	g_autofree char *why = NULL;
 	bool preauth = false;
@@ -1077,7 +1077,7 @@ int imap_conn_open(const struct imap_cfg *cfg, struct imap_conn **c_r,
 	if (cfg->tunnel || cfg->tls != CONFIG_TLS_STARTTLS)
 		say_caps(c, cfg, "", NULL);
 	if (!cfg->tunnel && cfg->tls == CONFIG_TLS_STARTTLS) {
-		if (!imap_conn_cap(c, "STARTTLS")) {
+		if (!imapc_conn_cap(c, "STARTTLS")) {
 			/* never fall back to plain text */
 			rc = mfs_error_set(e, -EPROTONOSUPPORT, MFS_ERR_ACCOUNT,
 					   MFS_ERR_FINAL, "%s: the server does "
@@ -1087,7 +1087,7 @@ int imap_conn_open(const struct imap_cfg *cfg, struct imap_conn **c_r,
 				      "it", "%s", e ? e->msg : "no STARTTLS");
 			goto fail;
 		}
-		rc = imap_conn_run(c, imap_cmd_new("STARTTLS"), NULL, NULL,
+		rc = imapc_conn_run(c, imapc_cmd_new("STARTTLS"), NULL, NULL,
 				   NULL, e);
 		if (rc < 0 && e) {
 			char said[sizeof(e->msg)];
@@ -1137,18 +1137,18 @@ int imap_conn_open(const struct imap_cfg *cfg, struct imap_conn **c_r,
 		mfs_check_say(cfg->check, "auth", true, NULL, "PREAUTH: the "
 			      "server logged the session in by itself");
 	}
-	if (imap_conn_cap(c, "QRESYNC") || imap_conn_cap(c, "CONDSTORE")) {
-		rc = imap_conn_run(c, imap_cmd_new("ENABLE %s",
-						   imap_conn_cap(c, "QRESYNC")
+	if (imapc_conn_cap(c, "QRESYNC") || imapc_conn_cap(c, "CONDSTORE")) {
+		rc = imapc_conn_run(c, imapc_cmd_new("ENABLE %s",
+						   imapc_conn_cap(c, "QRESYNC")
 						   ? "QRESYNC" : "CONDSTORE"),
 				   NULL, NULL, NULL, e);
 		if (rc < 0)
 			goto fail;
 	}
-	rc = imap_conn_run(c, imap_cmd_new("LIST \"\" \"\""), find_delimiter, c,
+	rc = imapc_conn_run(c, imapc_cmd_new("LIST \"\" \"\""), find_delimiter, c,
 			   NULL, e);
-	if (rc == 0 && imap_conn_cap(c, "NAMESPACE"))
-		rc = imap_conn_run(c, imap_cmd_new("NAMESPACE"), find_namespace,
+	if (rc == 0 && imapc_conn_cap(c, "NAMESPACE"))
+		rc = imapc_conn_run(c, imapc_cmd_new("NAMESPACE"), find_namespace,
 				   c, NULL, e);
 	if (rc < 0)
 		goto fail;
@@ -1156,6 +1156,6 @@ int imap_conn_open(const struct imap_cfg *cfg, struct imap_conn **c_r,
 	return 0;
 fail:
 	c->broken = true;
-	imap_conn_close(&c);
+	imapc_conn_close(&c);
 	return rc < 0 ? rc : -EIO;
 }

@@ -25,12 +25,12 @@
 
 #include "backend.h"
 #include "config-value.h"
-#include "oauth2.h"
-#include "parse.h"
+#include "oauth2/oauth2.h"
+#include "wire/imap-parse.h"
 
 
-/* An account's connection settings.  Strings owned (imap_cfg_clear). */
-struct imap_cfg {
+/* An account's connection settings.  Strings owned (imapc_cfg_clear). */
+struct imapc_cfg {
 	char *name;			/* account name, for logs */
 	char *host;
 	char *port;
@@ -47,87 +47,87 @@ struct imap_cfg {
 	unsigned connections;
 	unsigned poll_interval;		/* seconds */
 	struct mfs_check *check;	/* borrowed; `mailfs check` hears
-					   each step of imap_conn_open, or
+					   each step of imapc_conn_open, or
 					   NULL */
 };
-void imap_cfg_clear(struct imap_cfg *cfg);
+void imapc_cfg_clear(struct imapc_cfg *cfg);
 
-struct imap_conn;		/* opaque */
+struct imapc_conn;		/* opaque */
 
 /* Called for each untagged response line while a command runs; the line is
  * borrowed.  Return 0, or -errno to fail the command (it still runs to its
  * end so the connection stays in step). */
-typedef int (*imap_untagged_fn)(struct imap_line *line, void *data);
+typedef int (*imapc_untagged_fn)(struct imap_line *line, void *data);
 
-/* Connect, secure and log in.  Caller owns *c_r (imap_conn_close). */
-int imap_conn_open(const struct imap_cfg *cfg, struct imap_conn **c_r,
+/* Connect, secure and log in.  Caller owns *c_r (imapc_conn_close). */
+int imapc_conn_open(const struct imapc_cfg *cfg, struct imapc_conn **c_r,
 		   struct mfs_error *e);
-void imap_conn_close(struct imap_conn **c);
+void imapc_conn_close(struct imapc_conn **c);
 
-bool imap_conn_cap(const struct imap_conn *c, const char *cap);
+bool imapc_conn_cap(const struct imapc_conn *c, const char *cap);
 /* Read what the server sent while nobody asked (a BYE when a folder went
  * away, EXISTS...); false when the connection cannot be used any more. */
-bool imap_conn_alive(struct imap_conn *c);
-bool imap_conn_broken(const struct imap_conn *c);
+bool imapc_conn_alive(struct imapc_conn *c);
+bool imapc_conn_broken(const struct imapc_conn *c);
 /* The hierarchy delimiter (from LIST "" "" and NAMESPACE), '/' when the
  * server has none. */
-char imap_conn_delimiter(const struct imap_conn *c);
+char imapc_conn_delimiter(const struct imapc_conn *c);
 /* The personal namespace's prefix (RFC 2342), such as "INBOX." on servers
  * that keep folders under INBOX; "" when none.  Borrowed. */
-const char *imap_conn_prefix(const struct imap_conn *c);
+const char *imapc_conn_prefix(const struct imapc_conn *c);
 
 /* The folder (server name) selected, or NULL.  Borrowed. */
-const char *imap_conn_selected(const struct imap_conn *c);
-uint64_t imap_conn_uidvalidity(const struct imap_conn *c);
-void imap_conn_set_selected(struct imap_conn *c, const char *mailbox,
+const char *imapc_conn_selected(const struct imapc_conn *c);
+uint64_t imapc_conn_uidvalidity(const struct imapc_conn *c);
+void imapc_conn_set_selected(struct imapc_conn *c, const char *mailbox,
 			    uint64_t uidvalidity);
 
-/* A command being built.  Caller owns it until imap_conn_run takes it. */
-struct imap_cmd;
-struct imap_cmd *imap_cmd_new(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
+/* A command being built.  Caller owns it until imapc_conn_run takes it. */
+struct imapc_cmd;
+struct imapc_cmd *imapc_cmd_new(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
 /* More text, as is (atoms, numbers, sequence sets, parentheses). */
-void imap_cmd_add(struct imap_cmd *cmd, const char *fmt, ...)
+void imapc_cmd_add(struct imapc_cmd *cmd, const char *fmt, ...)
 	G_GNUC_PRINTF(2, 3);
 /* A string argument: an atom, a quoted string or a literal, as it needs. */
-void imap_cmd_astring(struct imap_cmd *cmd, const char *s, size_t len);
+void imapc_cmd_astring(struct imapc_cmd *cmd, const char *s, size_t len);
 /* A literal read from `fd` (offset 0 to `size`); fd borrowed until the
  * command was sent. */
-void imap_cmd_literal_fd(struct imap_cmd *cmd, int fd, uint64_t size);
+void imapc_cmd_literal_fd(struct imapc_cmd *cmd, int fd, uint64_t size);
 /* The trace shows "<secret>" for the rest of this command. */
-void imap_cmd_secret(struct imap_cmd *cmd);
-void imap_cmd_free(struct imap_cmd **cmd);
+void imapc_cmd_secret(struct imapc_cmd *cmd);
+void imapc_cmd_free(struct imapc_cmd **cmd);
 
 /*
  * Send `cmd` (taken) and read until its completion.  Untagged responses go
  * to `cb` (may be NULL).  On OK returns 0 and, if done_r is given, the
  * completion line (caller owns; it holds e.g. [APPENDUID ...]).  NO and BAD
- * become -errno by imap_status_to_errno, with the server's text in e->msg.
+ * become -errno by imapc_status_to_errno, with the server's text in e->msg.
  */
-int imap_conn_run(struct imap_conn *c, struct imap_cmd *cmd,
-		  imap_untagged_fn cb, void *data, struct imap_line **done_r,
+int imapc_conn_run(struct imapc_conn *c, struct imapc_cmd *cmd,
+		  imapc_untagged_fn cb, void *data, struct imap_line **done_r,
 		  struct mfs_error *e);
 
 /*
  * Pipelining: send `cmd` (taken) without waiting (*tag_r identifies it,
  * caller owns),
- * then collect each completion with imap_conn_wait, in any order.  Untagged
+ * then collect each completion with imapc_conn_wait, in any order.  Untagged
  * responses that arrive meanwhile go to the `cb` of the wait running then.
  */
-int imap_conn_send(struct imap_conn *c, struct imap_cmd *cmd, char **tag_r,
+int imapc_conn_send(struct imapc_conn *c, struct imapc_cmd *cmd, char **tag_r,
 		   struct mfs_error *e);
-int imap_conn_wait(struct imap_conn *c, const char *tag, imap_untagged_fn cb,
+int imapc_conn_wait(struct imapc_conn *c, const char *tag, imapc_untagged_fn cb,
 		   void *data, struct imap_line **done_r, struct mfs_error *e);
 
 /* IDLE (RFC 2177): start it, wait for untagged responses up to `ms`
  * (returns 1 when something arrived, 0 on time out), then end it. */
-int imap_conn_idle_start(struct imap_conn *c, struct mfs_error *e);
-int imap_conn_idle_wait(struct imap_conn *c, int ms, imap_untagged_fn cb,
+int imapc_conn_idle_start(struct imapc_conn *c, struct mfs_error *e);
+int imapc_conn_idle_wait(struct imapc_conn *c, int ms, imapc_untagged_fn cb,
 			void *data, struct mfs_error *e);
-int imap_conn_idle_done(struct imap_conn *c, imap_untagged_fn cb, void *data,
+int imapc_conn_idle_done(struct imapc_conn *c, imapc_untagged_fn cb, void *data,
 			struct mfs_error *e);
 
 /* status.c: a tagged NO/BAD (and its response code) as an errno and a
  * failure class.  Table-driven, unit-tested. */
-int imap_status_to_errno(const struct imap_line *done, struct mfs_error *e);
+int imapc_status_to_errno(const struct imap_line *done, struct mfs_error *e);
 
 #endif

@@ -7,7 +7,7 @@
  * these get the plain forms: a full flag fetch on every sync, and
  * STATUS UIDNEXT with a size match to find what APPEND or COPY made.
  */
-#include "imap-private.h"
+#include "imapc-private.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -37,7 +37,7 @@ static const struct {
 	{ "\\Answered", 'R' },	{ "\\Seen", 'S' },    { "\\Deleted", 'T' },
 };
 
-uint64_t imap_flags_from_list(GPtrArray *list)
+uint64_t imapc_flags_from_list(GPtrArray *list)
 {
 	uint64_t flags = 0;
 
@@ -69,7 +69,7 @@ static char *flag_list(uint64_t flags, bool unset)
 	return g_string_free(s, FALSE);
 }
 
-char *imap_flags_to_list(uint64_t flags)
+char *imapc_flags_to_list(uint64_t flags)
 {
 	g_autofree char *l = flag_list(flags, false);
 
@@ -79,13 +79,13 @@ char *imap_flags_to_list(uint64_t flags)
 /* Both numbers are 32-bit (RFC 3501 section 2.3.1.1); written ten digits
  * wide, ids sort the same way as numbers and as the file names that start
  * with them, so tools that read in name order read in UID order. */
-char *imap_item_id(uint64_t uidvalidity, uint64_t uid)
+char *imapc_item_id(uint64_t uidvalidity, uint64_t uid)
 {
 	return g_strdup_printf("V%010" G_GUINT64_FORMAT "U%010" G_GUINT64_FORMAT,
 			       uidvalidity, uid);
 }
 
-int imap_parse_item_id(const char *id, uint64_t *uidvalidity_r,
+int imapc_parse_item_id(const char *id, uint64_t *uidvalidity_r,
 		       uint64_t *uid_r)
 {
 	const char *u;
@@ -272,11 +272,11 @@ static int items_cb(struct imap_line *l, void *data)
 	    !imap_arg_number(fetch_attr(fl, "RFC822.SIZE"), &size))
 		return 0;
 	struct imap_arg *date = fetch_attr(fl, "INTERNALDATE");
-	g_autofree char *id = imap_item_id(sc->uidvalidity, uid);
+	g_autofree char *id = imapc_item_id(sc->uidvalidity, uid);
 	struct mfs_item *it = mfs_item_new(id, size,
 					   imap_arg_string(date)
 						   ? parse_date(date->str) : 0,
-					   imap_flags_from_list(imap_arg_list(
+					   imapc_flags_from_list(imap_arg_list(
 						   fetch_attr(fl, "FLAGS"))));
 	struct imap_arg *hdr = fetch_attr(fl, MSGID_ITEM);
 	if (imap_arg_is_string(hdr) &&
@@ -311,13 +311,13 @@ static gint uid_cmp(gconstpointer a, gconstpointer b)
 	return x < y ? -1 : x > y;
 }
 
-int imap_sync(struct mfs_backend *be, const char *folder, const char *state,
+int imapc_sync(struct mfs_backend *be, const char *folder, const char *state,
 	      struct mfs_sync_result **res_r, struct mfs_error *e)
 {
 	uint64_t old_uv = 0, old_modseq = 0, old_next = 0;
 	struct sync_ctx sc = { 0 };
 	g_autofree char *server = NULL;
-	struct imap_conn *c;
+	struct imapc_conn *c;
 	bool incremental;
 	int rc;
 
@@ -329,41 +329,41 @@ int imap_sync(struct mfs_backend *be, const char *folder, const char *state,
 			old_next = g_ascii_strtoull(f[3], NULL, 10);
 		}
 	}
-	if ((rc = imap_server_name(be, folder, &server, e)) < 0 ||
-	    (rc = imap_pool_get(be, NULL, &c, NULL, e)) < 0)
+	if ((rc = imapc_server_name(be, folder, &server, e)) < 0 ||
+	    (rc = imapc_pool_get(be, NULL, &c, NULL, e)) < 0)
 		return rc;
 	sc.vanished = g_array_new(FALSE, FALSE, sizeof(uint64_t));
 	sc.changed = g_array_new(FALSE, FALSE, sizeof(uint64_t));
 	sc.items = g_ptr_array_new_with_free_func((GDestroyNotify)mfs_item_free);
 
-	bool qresync = imap_conn_cap(c, "QRESYNC") && old_uv && old_modseq;
-	struct imap_cmd *cmd = imap_cmd_new("SELECT");
-	imap_cmd_astring(cmd, server, strlen(server));
+	bool qresync = imapc_conn_cap(c, "QRESYNC") && old_uv && old_modseq;
+	struct imapc_cmd *cmd = imapc_cmd_new("SELECT");
+	imapc_cmd_astring(cmd, server, strlen(server));
 	if (qresync)
-		imap_cmd_add(cmd, "(QRESYNC (%" G_GUINT64_FORMAT " %"
+		imapc_cmd_add(cmd, "(QRESYNC (%" G_GUINT64_FORMAT " %"
 			     G_GUINT64_FORMAT "))", old_uv, old_modseq);
-	else if (imap_conn_cap(c, "CONDSTORE"))
-		imap_cmd_add(cmd, "(CONDSTORE)");
-	imap_conn_set_selected(c, NULL, 0);
-	rc = imap_conn_run(c, cmd, select_sync_cb, &sc, NULL, e);
+	else if (imapc_conn_cap(c, "CONDSTORE"))
+		imapc_cmd_add(cmd, "(CONDSTORE)");
+	imapc_conn_set_selected(c, NULL, 0);
+	rc = imapc_conn_run(c, cmd, select_sync_cb, &sc, NULL, e);
 	if (rc == 0 && sc.uidvalidity == 0)
 		rc = mfs_error_set(e, -EPROTO, MFS_ERR_FOLDER, MFS_ERR_FINAL,
 				   "no UIDVALIDITY for %s", folder);
 	if (rc < 0)
 		goto out;
-	imap_conn_set_selected(c, server, sc.uidvalidity);
+	imapc_conn_set_selected(c, server, sc.uidvalidity);
 	incremental = qresync && sc.uidvalidity == old_uv && old_next &&
 		      !sc.nomodseq && !sc.vanished_overflow;
 	if (!incremental) {
 		if (sc.exists > 0)
-			rc = imap_conn_run(c, imap_cmd_new("UID FETCH 1:* "
+			rc = imapc_conn_run(c, imapc_cmd_new("UID FETCH 1:* "
 							   LIST_ITEMS),
 					   items_cb, &sc, NULL, e);
 	} else {
 		uint64_t from = old_next;
 		g_array_sort(sc.changed, uid_cmp);
 		g_autofree char *set = make_set(sc.changed);
-		rc = imap_conn_run(c, imap_cmd_new("UID FETCH %s%s%" G_GUINT64_FORMAT
+		rc = imapc_conn_run(c, imapc_cmd_new("UID FETCH %s%s%" G_GUINT64_FORMAT
 						   ":* " LIST_ITEMS, set,
 						   *set ? "," : "", from),
 				   items_cb, &sc, NULL, e);
@@ -375,7 +375,7 @@ int imap_sync(struct mfs_backend *be, const char *folder, const char *state,
 	g_ptr_array_extend_and_steal(res->changed, g_steal_pointer(&sc.items));
 	for (guint i = 0; incremental && i < sc.vanished->len; i++)
 		g_ptr_array_add(res->vanished,
-				imap_item_id(sc.uidvalidity,
+				imapc_item_id(sc.uidvalidity,
 					     g_array_index(sc.vanished, uint64_t,
 							   i)));
 	res->state = g_strdup_printf("1:%" G_GUINT64_FORMAT ":%" G_GUINT64_FORMAT
@@ -383,7 +383,7 @@ int imap_sync(struct mfs_backend *be, const char *folder, const char *state,
 				     sc.nomodseq ? 0 : sc.modseq, sc.uidnext);
 	*res_r = res;
 out:
-	imap_pool_put(be, c);
+	imapc_pool_put(be, c);
 	g_array_unref(sc.vanished);
 	g_array_unref(sc.changed);
 	if (sc.items)
@@ -427,43 +427,43 @@ static int body_cb(struct imap_line *l, void *data)
 	return 0;
 }
 
-int imap_fetch(struct mfs_backend *be, const char *folder, const char *id,
+int imapc_fetch(struct mfs_backend *be, const char *folder, const char *id,
 	       int *fd_r, struct mfs_error *e)
 {
 	struct body_ctx bc = { 0 };
 	uint64_t uv, cur_uv;
-	struct imap_conn *c;
+	struct imapc_conn *c;
 	int rc = 0;
 
-	if (imap_parse_item_id(id, &uv, &bc.uid) < 0)
+	if (imapc_parse_item_id(id, &uv, &bc.uid) < 0)
 		return mfs_error_set(e, -ENOENT, MFS_ERR_ITEM, MFS_ERR_FINAL,
 				     "%s is not a message id of this server",
 				     id);
-	if ((rc = imap_pool_get(be, folder, &c, &cur_uv, e)) < 0)
+	if ((rc = imapc_pool_get(be, folder, &c, &cur_uv, e)) < 0)
 		return rc;
 	if (cur_uv != uv) {
-		imap_pool_put(be, c);
+		imapc_pool_put(be, c);
 		return mfs_error_set(e, -ENOENT, MFS_ERR_ITEM, MFS_ERR_FINAL,
 				     "%s: UIDVALIDITY changed", folder);
 	}
 	bc.fd = memfd_create("mailfs-body", MFD_CLOEXEC);
 	if (bc.fd < 0) {
-		imap_pool_put(be, c);
+		imapc_pool_put(be, c);
 		return mfs_error_set(e, -errno, MFS_ERR_ITEM, MFS_ERR_TRANSIENT,
 				     "memfd: %s", g_strerror(errno));
 	}
 	for (int attempt = 0; attempt < 2 && rc == 0 && !bc.got; attempt++) {
 		/* the second time after a NOOP: see take_item() */
 		if (attempt)
-			rc = imap_conn_run(c, imap_cmd_new("NOOP"), NULL, NULL,
+			rc = imapc_conn_run(c, imapc_cmd_new("NOOP"), NULL, NULL,
 					   NULL, e);
 		if (rc == 0)
-			rc = imap_conn_run(c, imap_cmd_new(
+			rc = imapc_conn_run(c, imapc_cmd_new(
 						   "UID FETCH %" G_GUINT64_FORMAT
 						   " (UID BODY.PEEK[])", bc.uid),
 					   body_cb, &bc, NULL, e);
 	}
-	imap_pool_put(be, c);
+	imapc_pool_put(be, c);
 	if (rc == 0 && bc.err < 0)
 		rc = mfs_error_set(e, bc.err, MFS_ERR_ITEM, MFS_ERR_TRANSIENT,
 				   "storing the body: %s", g_strerror(-bc.err));
@@ -514,7 +514,7 @@ static int batch_cb(struct imap_line *l, void *data)
 	return 0;
 }
 
-int imap_fetch_batch(struct mfs_backend *be, const char *folder,
+int imapc_fetch_batch(struct mfs_backend *be, const char *folder,
 		     const char *const *ids, size_t n, mfs_fetched_fn got,
 		     void *data, struct mfs_error *e)
 {
@@ -522,15 +522,15 @@ int imap_fetch_batch(struct mfs_backend *be, const char *folder,
 						      g_int64_equal, g_free,
 						      NULL), got, data };
 	GArray *uids = g_array_new(FALSE, FALSE, sizeof(uint64_t));
-	struct imap_conn *c;
+	struct imapc_conn *c;
 	uint64_t cur_uv;
-	int rc = imap_pool_get(be, folder, &c, &cur_uv, e);
+	int rc = imapc_pool_get(be, folder, &c, &cur_uv, e);
 
 	if (rc < 0)
 		goto out;
 	for (size_t i = 0; i < n; i++) {
 		uint64_t uv, uid;
-		if (imap_parse_item_id(ids[i], &uv, &uid) < 0 || uv != cur_uv)
+		if (imapc_parse_item_id(ids[i], &uv, &uid) < 0 || uv != cur_uv)
 			continue;
 		g_hash_table_insert(bc.ids, g_memdup2(&uid, sizeof(uid)),
 				    (gpointer)ids[i]);
@@ -539,11 +539,11 @@ int imap_fetch_batch(struct mfs_backend *be, const char *folder,
 	if (uids->len > 0) {
 		g_array_sort(uids, uid_cmp);
 		g_autofree char *set = make_set(uids);
-		rc = imap_conn_run(c, imap_cmd_new("UID FETCH %s (UID "
+		rc = imapc_conn_run(c, imapc_cmd_new("UID FETCH %s (UID "
 						   "BODY.PEEK[])", set),
 				   batch_cb, &bc, NULL, e);
 	}
-	imap_pool_put(be, c);
+	imapc_pool_put(be, c);
 out:
 	g_array_unref(uids);
 	g_hash_table_unref(bc.ids);
@@ -595,17 +595,17 @@ static int uidnext_of(struct mfs_backend *be, const char *folder,
 		      uint64_t *next_r, struct mfs_error *e)
 {
 	g_autofree char *server = NULL;
-	struct imap_conn *c;
+	struct imapc_conn *c;
 	int rc;
 
-	if ((rc = imap_server_name(be, folder, &server, e)) < 0 ||
-	    (rc = imap_pool_get(be, NULL, &c, NULL, e)) < 0)
+	if ((rc = imapc_server_name(be, folder, &server, e)) < 0 ||
+	    (rc = imapc_pool_get(be, NULL, &c, NULL, e)) < 0)
 		return rc;
-	struct imap_cmd *cmd = imap_cmd_new("STATUS");
-	imap_cmd_astring(cmd, server, strlen(server));
-	imap_cmd_add(cmd, "(UIDNEXT)");
-	rc = imap_conn_run(c, cmd, status_uidnext_cb, next_r, NULL, e);
-	imap_pool_put(be, c);
+	struct imapc_cmd *cmd = imapc_cmd_new("STATUS");
+	imapc_cmd_astring(cmd, server, strlen(server));
+	imapc_cmd_add(cmd, "(UIDNEXT)");
+	rc = imapc_conn_run(c, cmd, status_uidnext_cb, next_r, NULL, e);
+	imapc_pool_put(be, c);
 	return rc;
 }
 
@@ -615,22 +615,22 @@ static int items_in(struct mfs_backend *be, const char *folder,
 		    const char *set, GPtrArray **items_r, struct mfs_error *e)
 {
 	struct sync_ctx sc = { 0 };
-	struct imap_conn *c;
-	int rc = imap_pool_get(be, folder, &c, &sc.uidvalidity, e);
+	struct imapc_conn *c;
+	int rc = imapc_pool_get(be, folder, &c, &sc.uidvalidity, e);
 
 	if (rc < 0)
 		return rc;
 	sc.items = g_ptr_array_new_with_free_func((GDestroyNotify)mfs_item_free);
-	rc = imap_conn_run(c, imap_cmd_new("UID FETCH %s " LIST_ITEMS, set),
+	rc = imapc_conn_run(c, imapc_cmd_new("UID FETCH %s " LIST_ITEMS, set),
 			   items_cb, &sc, NULL, e);
 	/* a connection that selected the folder before the messages came
 	 * is not told of them by UID FETCH: once more after a NOOP */
 	if (rc == 0 && sc.items->len == 0 &&
-	    (rc = imap_conn_run(c, imap_cmd_new("NOOP"), NULL, NULL, NULL,
+	    (rc = imapc_conn_run(c, imapc_cmd_new("NOOP"), NULL, NULL, NULL,
 				e)) == 0)
-		rc = imap_conn_run(c, imap_cmd_new("UID FETCH %s " LIST_ITEMS,
+		rc = imapc_conn_run(c, imapc_cmd_new("UID FETCH %s " LIST_ITEMS,
 						   set), items_cb, &sc, NULL, e);
-	imap_pool_put(be, c);
+	imapc_pool_put(be, c);
 	if (rc < 0) {
 		g_ptr_array_unref(sc.items);
 		return rc;
@@ -682,15 +682,15 @@ static int find_new(struct mfs_backend *be, const char *folder, uint64_t from,
 			     "the stored message is not found in %s", folder);
 }
 
-int imap_append(struct mfs_backend *be, const char *folder, int fd,
+int imapc_append(struct mfs_backend *be, const char *folder, int fd,
 		const char *hint, uint64_t flags, int64_t date,
 		struct mfs_item **item_r, struct mfs_error *e)
 {
 	g_autofree char *server = NULL;
-	g_autofree char *fl = imap_flags_to_list(flags);
+	g_autofree char *fl = imapc_flags_to_list(flags);
 	struct imap_line *done = NULL;
 	uint64_t uv = 0, uid = 0, next = 0;
-	struct imap_conn *c;
+	struct imapc_conn *c;
 	struct stat sb;
 	char when[64];
 	int rc;
@@ -698,27 +698,27 @@ int imap_append(struct mfs_backend *be, const char *folder, int fd,
 	if (fstat(fd, &sb) != 0)
 		return mfs_error_set(e, -errno, MFS_ERR_ITEM, MFS_ERR_TRANSIENT,
 				     "%s", g_strerror(errno));
-	if ((rc = imap_server_name(be, folder, &server, e)) < 0 ||
-	    (rc = imap_pool_get(be, NULL, &c, NULL, e)) < 0)
+	if ((rc = imapc_server_name(be, folder, &server, e)) < 0 ||
+	    (rc = imapc_pool_get(be, NULL, &c, NULL, e)) < 0)
 		return rc;
-	bool uidplus = imap_conn_cap(c, "UIDPLUS");
+	bool uidplus = imapc_conn_cap(c, "UIDPLUS");
 	if (!uidplus && (rc = uidnext_of(be, folder, &next, e)) < 0) {
-		imap_pool_put(be, c);
+		imapc_pool_put(be, c);
 		return rc;
 	}
 	format_date(date, when, sizeof(when));
-	struct imap_cmd *cmd = imap_cmd_new("APPEND");
-	imap_cmd_astring(cmd, server, strlen(server));
-	imap_cmd_add(cmd, "%s \"%s\"", fl, when);
-	imap_cmd_literal_fd(cmd, fd, (uint64_t)sb.st_size);
-	rc = imap_conn_run(c, cmd, NULL, NULL, &done, e);
-	imap_pool_put(be, c);
+	struct imapc_cmd *cmd = imapc_cmd_new("APPEND");
+	imapc_cmd_astring(cmd, server, strlen(server));
+	imapc_cmd_add(cmd, "%s \"%s\"", fl, when);
+	imapc_cmd_literal_fd(cmd, fd, (uint64_t)sb.st_size);
+	rc = imapc_conn_run(c, cmd, NULL, NULL, &done, e);
+	imapc_pool_put(be, c);
 	if (rc < 0)
 		return rc;
 	bool got = uid_code(done, "APPENDUID", &uv, &uid);
 	imap_line_free(&done);
 	if (got) {
-		g_autofree char *id = imap_item_id(uv, uid);
+		g_autofree char *id = imapc_item_id(uv, uid);
 		*item_r = mfs_item_new(id, (uint64_t)sb.st_size, date,
 				       flags & MFS_FLAG_LETTERS);
 		return 0;
@@ -756,49 +756,49 @@ static bool uid_set_expand(const char *set, size_t max, GArray *out)
 	return out->len > 0;
 }
 
-int imap_append_batch(struct mfs_backend *be, const char *folder,
+int imapc_append_batch(struct mfs_backend *be, const char *folder,
 		      const struct mfs_append *in, size_t n,
 		      GPtrArray **items_r, struct mfs_error *e)
 {
 	g_autofree char *server = NULL;
 	struct imap_line *done = NULL;
-	struct imap_conn *c;
+	struct imapc_conn *c;
 	GArray *sizes, *uids;
 	int rc;
 
-	if ((rc = imap_server_name(be, folder, &server, e)) < 0 ||
-	    (rc = imap_pool_get(be, NULL, &c, NULL, e)) < 0)
+	if ((rc = imapc_server_name(be, folder, &server, e)) < 0 ||
+	    (rc = imapc_pool_get(be, NULL, &c, NULL, e)) < 0)
 		return rc;
 	/* without UIDPLUS the new messages could not be told apart */
-	if (!imap_conn_cap(c, "MULTIAPPEND") || !imap_conn_cap(c, "UIDPLUS")) {
-		imap_pool_put(be, c);
+	if (!imapc_conn_cap(c, "MULTIAPPEND") || !imapc_conn_cap(c, "UIDPLUS")) {
+		imapc_pool_put(be, c);
 		return mfs_error_set(e, -ENOTSUP, MFS_ERR_ACCOUNT,
 				     MFS_ERR_FINAL, "no MULTIAPPEND");
 	}
 	sizes = g_array_new(FALSE, FALSE, sizeof(uint64_t));
-	struct imap_cmd *cmd = imap_cmd_new("APPEND");
-	imap_cmd_astring(cmd, server, strlen(server));
+	struct imapc_cmd *cmd = imapc_cmd_new("APPEND");
+	imapc_cmd_astring(cmd, server, strlen(server));
 	for (size_t i = 0; i < n; i++) {
-		g_autofree char *fl = imap_flags_to_list(in[i].flags);
+		g_autofree char *fl = imapc_flags_to_list(in[i].flags);
 		struct stat sb;
 		char when[64];
 		if (fstat(in[i].fd, &sb) != 0) {
 			rc = mfs_error_set(e, -errno, MFS_ERR_ITEM,
 					   MFS_ERR_TRANSIENT, "%s",
 					   g_strerror(errno));
-			imap_cmd_free(&cmd);
-			imap_pool_put(be, c);
+			imapc_cmd_free(&cmd);
+			imapc_pool_put(be, c);
 			g_array_unref(sizes);
 			return rc;
 		}
 		uint64_t size = (uint64_t)sb.st_size;
 		g_array_append_val(sizes, size);
 		format_date(in[i].date, when, sizeof(when));
-		imap_cmd_add(cmd, "%s \"%s\"", fl, when);
-		imap_cmd_literal_fd(cmd, in[i].fd, size);
+		imapc_cmd_add(cmd, "%s \"%s\"", fl, when);
+		imapc_cmd_literal_fd(cmd, in[i].fd, size);
 	}
-	rc = imap_conn_run(c, cmd, NULL, NULL, &done, e);
-	imap_pool_put(be, c);
+	rc = imapc_conn_run(c, cmd, NULL, NULL, &done, e);
+	imapc_pool_put(be, c);
 	if (rc < 0) {
 		g_array_unref(sizes);
 		return rc;
@@ -824,7 +824,7 @@ int imap_append_batch(struct mfs_backend *be, const char *folder,
 	GPtrArray *items = g_ptr_array_new_with_free_func(
 		(GDestroyNotify)mfs_item_free);
 	for (size_t i = 0; i < n; i++) {
-		g_autofree char *id = imap_item_id(uv, g_array_index(uids,
+		g_autofree char *id = imapc_item_id(uv, g_array_index(uids,
 								     uint64_t,
 								     i));
 		g_ptr_array_add(items, mfs_item_new(
@@ -839,7 +839,7 @@ int imap_append_batch(struct mfs_backend *be, const char *folder,
 
 /* STORE the mapped flags: add those set, remove the others (keywords the
  * mount does not show are left alone).  Safe to repeat. */
-static int store_flags(struct imap_conn *c, uint64_t uid, uint64_t flags,
+static int store_flags(struct imapc_conn *c, uint64_t uid, uint64_t flags,
 		       struct mfs_error *e)
 {
 	g_autofree char *add = flag_list(flags, false);
@@ -847,12 +847,12 @@ static int store_flags(struct imap_conn *c, uint64_t uid, uint64_t flags,
 	int rc = 0;
 
 	if (*add)
-		rc = imap_conn_run(c, imap_cmd_new("UID STORE %" G_GUINT64_FORMAT
+		rc = imapc_conn_run(c, imapc_cmd_new("UID STORE %" G_GUINT64_FORMAT
 						   " +FLAGS.SILENT %s", uid,
 						   add),
 				   NULL, NULL, NULL, e);
 	if (rc == 0 && *del)
-		rc = imap_conn_run(c, imap_cmd_new("UID STORE %" G_GUINT64_FORMAT
+		rc = imapc_conn_run(c, imapc_cmd_new("UID STORE %" G_GUINT64_FORMAT
 						   " -FLAGS.SILENT %s", uid,
 						   del),
 				   NULL, NULL, NULL, e);
@@ -861,20 +861,20 @@ static int store_flags(struct imap_conn *c, uint64_t uid, uint64_t flags,
 
 /* A connection with `folder` selected and the uid of `id` in it. */
 static int take_item(struct mfs_backend *be, const char *folder,
-		     const char *id, struct imap_conn **c_r, uint64_t *uid_r,
+		     const char *id, struct imapc_conn **c_r, uint64_t *uid_r,
 		     struct mfs_error *e)
 {
 	uint64_t uv, cur;
 	int rc;
 
-	if (imap_parse_item_id(id, &uv, uid_r) < 0)
+	if (imapc_parse_item_id(id, &uv, uid_r) < 0)
 		return mfs_error_set(e, -ENOENT, MFS_ERR_ITEM, MFS_ERR_FINAL,
 				     "%s is not a message id of this server",
 				     id);
-	if ((rc = imap_pool_get(be, folder, c_r, &cur, e)) < 0)
+	if ((rc = imapc_pool_get(be, folder, c_r, &cur, e)) < 0)
 		return rc;
 	if (cur != uv) {
-		imap_pool_put(be, *c_r);
+		imapc_pool_put(be, *c_r);
 		return mfs_error_set(e, -ENOENT, MFS_ERR_ITEM, MFS_ERR_FINAL,
 				     "%s: UIDVALIDITY changed", folder);
 	}
@@ -882,18 +882,18 @@ static int take_item(struct mfs_backend *be, const char *folder,
 	 * messages that came since, and UID commands pass over UIDs a
 	 * session was not told of (RFC 3501 section 6.4.8): let the server
 	 * bring it up to date first */
-	if ((rc = imap_conn_run(*c_r, imap_cmd_new("NOOP"), NULL, NULL, NULL,
+	if ((rc = imapc_conn_run(*c_r, imapc_cmd_new("NOOP"), NULL, NULL, NULL,
 				e)) < 0) {
-		imap_pool_put(be, *c_r);
+		imapc_pool_put(be, *c_r);
 		return rc;
 	}
 	return 0;
 }
 
-int imap_set_flags(struct mfs_backend *be, const char *folder, const char *id,
+int imapc_set_flags(struct mfs_backend *be, const char *folder, const char *id,
 		   uint64_t flags, struct mfs_error *e)
 {
-	struct imap_conn *c;
+	struct imapc_conn *c;
 	uint64_t uid;
 	int rc = take_item(be, folder, id, &c, &uid, e);
 
@@ -905,14 +905,14 @@ int imap_set_flags(struct mfs_backend *be, const char *folder, const char *id,
 	 * which take_item brought up to date) */
 	struct sync_ctx sc = { 0 };
 	uint64_t uv;
-	imap_parse_item_id(id, &uv, &uid);
+	imapc_parse_item_id(id, &uv, &uid);
 	sc.uidvalidity = uv;
 	sc.items = g_ptr_array_new_with_free_func((GDestroyNotify)mfs_item_free);
 	if (rc == 0)
-		rc = imap_conn_run(c, imap_cmd_new("UID FETCH %" G_GUINT64_FORMAT
+		rc = imapc_conn_run(c, imapc_cmd_new("UID FETCH %" G_GUINT64_FORMAT
 						   " " LIST_ITEMS, uid),
 				   items_cb, &sc, NULL, e);
-	imap_pool_put(be, c);
+	imapc_pool_put(be, c);
 	if (rc == 0 && sc.items->len == 0)
 		rc = mfs_error_set(e, -ENOENT, MFS_ERR_ITEM, MFS_ERR_FINAL,
 				   "no message %s in %s", id, folder);
@@ -928,7 +928,7 @@ int imap_set_flags(struct mfs_backend *be, const char *folder, const char *id,
  */
 static int take_batch(struct mfs_backend *be, const char *folder,
 		      const char *const *ids, size_t n, uint64_t *uv_r,
-		      GArray *uids, GString *set, struct imap_conn **c_r,
+		      GArray *uids, GString *set, struct imapc_conn **c_r,
 		      struct mfs_error *e)
 {
 	uint64_t uv = 0, cur;
@@ -936,7 +936,7 @@ static int take_batch(struct mfs_backend *be, const char *folder,
 
 	for (size_t i = 0; i < n; i++) {
 		uint64_t v, uid;
-		if (imap_parse_item_id(ids[i], &v, &uid) < 0 ||
+		if (imapc_parse_item_id(ids[i], &v, &uid) < 0 ||
 		    (i > 0 && v != uv))
 			return mfs_error_set(e, -EINVAL, MFS_ERR_ITEM,
 					     MFS_ERR_FINAL, "%s: not one batch",
@@ -946,7 +946,7 @@ static int take_batch(struct mfs_backend *be, const char *folder,
 		g_string_append_printf(set, "%s%" G_GUINT64_FORMAT,
 				       i ? "," : "", uid);
 	}
-	if ((rc = imap_pool_get(be, folder, c_r, &cur, e)) < 0)
+	if ((rc = imapc_pool_get(be, folder, c_r, &cur, e)) < 0)
 		return rc;
 	/* renumbered: none of these UIDs names those messages now */
 	if (cur != uv)
@@ -954,15 +954,15 @@ static int take_batch(struct mfs_backend *be, const char *folder,
 				   "%s: UIDVALIDITY changed", folder);
 	/* up to date first, as in take_item */
 	else
-		rc = imap_conn_run(*c_r, imap_cmd_new("NOOP"), NULL, NULL,
+		rc = imapc_conn_run(*c_r, imapc_cmd_new("NOOP"), NULL, NULL,
 				   NULL, e);
 	if (rc < 0)
-		imap_pool_put(be, *c_r);
+		imapc_pool_put(be, *c_r);
 	*uv_r = uv;
 	return rc;
 }
 
-int imap_set_flags_batch(struct mfs_backend *be, const char *folder,
+int imapc_set_flags_batch(struct mfs_backend *be, const char *folder,
 			 const char *const *ids, const uint64_t *flags,
 			 size_t n, int *rcs, struct mfs_error *e)
 {
@@ -971,7 +971,7 @@ int imap_set_flags_batch(struct mfs_backend *be, const char *folder,
 	GArray *uids = g_array_sized_new(FALSE, FALSE, sizeof(uint64_t), n);
 	GString *all = g_string_new(NULL);
 	struct sync_ctx sc = { 0 };
-	struct imap_conn *c = NULL;
+	struct imapc_conn *c = NULL;
 	uint64_t uv = 0;
 	int rc = take_batch(be, folder, ids, n, &uv, uids, all, &c, e);
 
@@ -1000,12 +1000,12 @@ int imap_set_flags_batch(struct mfs_backend *be, const char *folder,
 		g_autofree char *del = flag_list(fl, true);
 		GString *set = v;
 		if (*add)
-			rc = imap_conn_run(c, imap_cmd_new("UID STORE %s "
+			rc = imapc_conn_run(c, imapc_cmd_new("UID STORE %s "
 							   "+FLAGS.SILENT %s",
 							   set->str, add),
 					   NULL, NULL, NULL, e);
 		if (rc == 0 && *del)
-			rc = imap_conn_run(c, imap_cmd_new("UID STORE %s "
+			rc = imapc_conn_run(c, imapc_cmd_new("UID STORE %s "
 							   "-FLAGS.SILENT %s",
 							   set->str, del),
 					   NULL, NULL, NULL, e);
@@ -1014,11 +1014,11 @@ int imap_set_flags_batch(struct mfs_backend *be, const char *folder,
 	sc.uidvalidity = uv;
 	sc.items = g_ptr_array_new_with_free_func((GDestroyNotify)mfs_item_free);
 	if (rc == 0)
-		rc = imap_conn_run(c, imap_cmd_new("UID FETCH %s " LIST_ITEMS,
+		rc = imapc_conn_run(c, imapc_cmd_new("UID FETCH %s " LIST_ITEMS,
 						   all->str), items_cb, &sc, NULL,
 				   e);
 	if (c)
-		imap_pool_put(be, c);
+		imapc_pool_put(be, c);
 	if (rc == 0) {
 		GHashTable *have = g_hash_table_new(g_str_hash, g_str_equal);
 		for (guint i = 0; i < sc.items->len; i++)
@@ -1041,23 +1041,23 @@ int imap_set_flags_batch(struct mfs_backend *be, const char *folder,
 }
 
 /* Remove the messages of the UID set `set` ("5", "5,9,12"). */
-static int expunge_set(struct imap_conn *c, const char *set,
+static int expunge_set(struct imapc_conn *c, const char *set,
 		       struct mfs_error *e)
 {
-	int rc = imap_conn_run(c, imap_cmd_new("UID STORE %s +FLAGS.SILENT "
+	int rc = imapc_conn_run(c, imapc_cmd_new("UID STORE %s +FLAGS.SILENT "
 					       "(\\Deleted)", set),
 			       NULL, NULL, NULL, e);
 	if (rc < 0)
 		return rc;
 	/* without UIDPLUS, EXPUNGE also removes what others marked
 	 * \Deleted in this folder (see docs/DEVIATIONS.md) */
-	if (imap_conn_cap(c, "UIDPLUS"))
-		return imap_conn_run(c, imap_cmd_new("UID EXPUNGE %s", set),
+	if (imapc_conn_cap(c, "UIDPLUS"))
+		return imapc_conn_run(c, imapc_cmd_new("UID EXPUNGE %s", set),
 				     NULL, NULL, NULL, e);
-	return imap_conn_run(c, imap_cmd_new("EXPUNGE"), NULL, NULL, NULL, e);
+	return imapc_conn_run(c, imapc_cmd_new("EXPUNGE"), NULL, NULL, NULL, e);
 }
 
-static int expunge_uid(struct imap_conn *c, uint64_t uid, struct mfs_error *e)
+static int expunge_uid(struct imapc_conn *c, uint64_t uid, struct mfs_error *e)
 {
 	char set[32];
 
@@ -1065,35 +1065,35 @@ static int expunge_uid(struct imap_conn *c, uint64_t uid, struct mfs_error *e)
 	return expunge_set(c, set, e);
 }
 
-int imap_remove_batch(struct mfs_backend *be, const char *folder,
+int imapc_remove_batch(struct mfs_backend *be, const char *folder,
 		      const char *const *ids, size_t n, struct mfs_error *e)
 {
 	GArray *uids = g_array_new(FALSE, FALSE, sizeof(uint64_t));
 	GString *set = g_string_new(NULL);
-	struct imap_conn *c;
+	struct imapc_conn *c;
 	uint64_t uv;
 	int rc = take_batch(be, folder, ids, n, &uv, uids, set, &c, e);
 
 	if (rc == 0) {
 		rc = expunge_set(c, set->str, e);
-		imap_pool_put(be, c);
+		imapc_pool_put(be, c);
 	}
 	g_array_unref(uids);
 	g_string_free(set, TRUE);
 	return rc;
 }
 
-int imap_remove(struct mfs_backend *be, const char *folder, const char *id,
+int imapc_remove(struct mfs_backend *be, const char *folder, const char *id,
 		struct mfs_error *e)
 {
-	struct imap_conn *c;
+	struct imapc_conn *c;
 	uint64_t uid;
 	int rc = take_item(be, folder, id, &c, &uid, e);
 
 	if (rc < 0)
 		return rc;
 	rc = expunge_uid(c, uid, e);
-	imap_pool_put(be, c);
+	imapc_pool_put(be, c);
 	return rc;
 }
 
@@ -1105,17 +1105,17 @@ static int transfer(struct mfs_backend *be, const char *folder,
 	struct copyuid_ctx cc = { 0 };
 	struct imap_line *done = NULL;
 	struct mfs_item *src = NULL;
-	struct imap_conn *c;
+	struct imapc_conn *c;
 	uint64_t uid, next = 0;
 	int rc;
 
-	if ((rc = imap_server_name(be, dest, &dserver, e)) < 0)
+	if ((rc = imapc_server_name(be, dest, &dserver, e)) < 0)
 		return rc;
 	if ((rc = take_item(be, folder, id, &c, &uid, e)) < 0)
 		return rc;
-	bool uidplus = imap_conn_cap(c, "UIDPLUS");
-	bool can_move = move && imap_conn_cap(c, "MOVE");
-	imap_pool_put(be, c);
+	bool uidplus = imapc_conn_cap(c, "UIDPLUS");
+	bool can_move = move && imapc_conn_cap(c, "MOVE");
+	imapc_pool_put(be, c);
 	if (!uidplus && ((rc = item_of(be, folder, uid, &src, e)) < 0 ||
 			 (rc = uidnext_of(be, dest, &next, e)) < 0)) {
 		mfs_item_free(src);
@@ -1125,10 +1125,10 @@ static int transfer(struct mfs_backend *be, const char *folder,
 		mfs_item_free(src);
 		return rc;
 	}
-	struct imap_cmd *cmd = imap_cmd_new("UID %s %" G_GUINT64_FORMAT,
+	struct imapc_cmd *cmd = imapc_cmd_new("UID %s %" G_GUINT64_FORMAT,
 					    can_move ? "MOVE" : "COPY", uid);
-	imap_cmd_astring(cmd, dserver, strlen(dserver));
-	rc = imap_conn_run(c, cmd, copyuid_cb, &cc, &done, e);
+	imapc_cmd_astring(cmd, dserver, strlen(dserver));
+	rc = imapc_conn_run(c, cmd, copyuid_cb, &cc, &done, e);
 	if (rc == 0 && !cc.found)
 		cc.found = uid_code(done, "COPYUID", &cc.uv, &cc.uid);
 	imap_line_free(&done);
@@ -1139,7 +1139,7 @@ static int transfer(struct mfs_backend *be, const char *folder,
 				   "no message %s in %s", id, folder);
 	if (rc == 0 && move && !can_move)
 		rc = expunge_uid(c, uid, e);
-	imap_pool_put(be, c);
+	imapc_pool_put(be, c);
 	if (rc < 0) {
 		mfs_item_free(src);
 		return rc;
@@ -1153,7 +1153,7 @@ static int transfer(struct mfs_backend *be, const char *folder,
 	if (rc < 0)
 		return rc;
 	if ((it->flags & MFS_FLAG_LETTERS) != (flags & MFS_FLAG_LETTERS)) {
-		rc = imap_set_flags(be, dest, it->id, flags, e);
+		rc = imapc_set_flags(be, dest, it->id, flags, e);
 		it->flags = flags & MFS_FLAG_LETTERS;
 	}
 	if (rc < 0) {
@@ -1194,7 +1194,7 @@ static int copyuid_sets_cb(struct imap_line *l, void *data)
 	return 0;
 }
 
-int imap_move_batch(struct mfs_backend *be, const char *folder,
+int imapc_move_batch(struct mfs_backend *be, const char *folder,
 		    const char *const *ids, const char *dest,
 		    const uint64_t *flags, size_t n, bool move,
 		    GPtrArray **items_r, struct mfs_error *e)
@@ -1202,30 +1202,30 @@ int imap_move_batch(struct mfs_backend *be, const char *folder,
 	g_autofree char *dserver = NULL;
 	struct copyuid_sets cs = { 0 };
 	struct imap_line *done = NULL;
-	struct imap_conn *c = NULL;
+	struct imapc_conn *c = NULL;
 	GString *set = g_string_new(NULL);
 	GArray *uids = g_array_new(FALSE, FALSE, sizeof(uint64_t));
 	GArray *src = g_array_new(FALSE, FALSE, sizeof(uint64_t));
 	GArray *dst = g_array_new(FALSE, FALSE, sizeof(uint64_t));
 	GPtrArray *items = NULL, *got = NULL;
 	uint64_t uv = 0;
-	int rc = imap_server_name(be, dest, &dserver, e);
+	int rc = imapc_server_name(be, dest, &dserver, e);
 
 	if (rc == 0 && (rc = take_batch(be, folder, ids, n, &uv, uids, set, &c,
 					e)) < 0)
 		c = NULL;
 	/* the UIDs in the target come from COPYUID: without UIDPLUS each
 	 * message is found on its own */
-	if (rc == 0 && !imap_conn_cap(c, "UIDPLUS"))
+	if (rc == 0 && !imapc_conn_cap(c, "UIDPLUS"))
 		rc = mfs_error_set(e, -ENOTSUP, MFS_ERR_ACCOUNT, MFS_ERR_FINAL,
 				   "no UIDPLUS");
-	bool can_move = move && c && imap_conn_cap(c, "MOVE");
+	bool can_move = move && c && imapc_conn_cap(c, "MOVE");
 	if (rc == 0) {
-		struct imap_cmd *cmd = imap_cmd_new("UID %s %s", can_move
+		struct imapc_cmd *cmd = imapc_cmd_new("UID %s %s", can_move
 						    ? "MOVE" : "COPY",
 						    set->str);
-		imap_cmd_astring(cmd, dserver, strlen(dserver));
-		rc = imap_conn_run(c, cmd, copyuid_sets_cb, &cs, &done, e);
+		imapc_cmd_astring(cmd, dserver, strlen(dserver));
+		rc = imapc_conn_run(c, cmd, copyuid_sets_cb, &cs, &done, e);
 	}
 	if (rc == 0 && !cs.src)
 		copyuid_sets_take(&cs, done);
@@ -1233,7 +1233,7 @@ int imap_move_batch(struct mfs_backend *be, const char *folder,
 	if (rc == 0 && move && !can_move)
 		rc = expunge_set(c, set->str, e);
 	if (c)
-		imap_pool_put(be, c);
+		imapc_pool_put(be, c);
 	/* none of them was there: no COPYUID at all */
 	if (rc == 0 && cs.src &&
 	    (!uid_set_expand(cs.src, n, src) || !uid_set_expand(cs.dst, n, dst) ||
@@ -1260,7 +1260,7 @@ int imap_move_batch(struct mfs_backend *be, const char *folder,
 			for (guint k = 0; k < src->len && !it; k++) {
 				if (g_array_index(src, uint64_t, k) != want)
 					continue;
-				g_autofree char *id = imap_item_id(
+				g_autofree char *id = imapc_item_id(
 					cs.uv, g_array_index(dst, uint64_t, k));
 				for (guint j = 0; got && j < got->len; j++) {
 					struct mfs_item *g = got->pdata[j];
@@ -1278,7 +1278,7 @@ int imap_move_batch(struct mfs_backend *be, const char *folder,
 		}
 		if (fix_ids->len) {
 			int *rcs = g_new0(int, fix_ids->len);
-			rc = imap_set_flags_batch(be, dest,
+			rc = imapc_set_flags_batch(be, dest,
 						  (const char *const *)
 						  fix_ids->pdata,
 						  (const uint64_t *)fix_flags->data,
@@ -1305,14 +1305,14 @@ int imap_move_batch(struct mfs_backend *be, const char *folder,
 	return 0;
 }
 
-int imap_move(struct mfs_backend *be, const char *folder, const char *id,
+int imapc_move(struct mfs_backend *be, const char *folder, const char *id,
 	      const char *dest, uint64_t flags, struct mfs_item **item_r,
 	      struct mfs_error *e)
 {
 	return transfer(be, folder, id, dest, flags, true, item_r, e);
 }
 
-int imap_copy(struct mfs_backend *be, const char *folder, const char *id,
+int imapc_copy(struct mfs_backend *be, const char *folder, const char *id,
 	      const char *dest, uint64_t flags, struct mfs_item **item_r,
 	      struct mfs_error *e)
 {

@@ -9,7 +9,7 @@
  * last LIST turns paths back into the exact server names, so a folder
  * whose name does not decode still works.
  */
-#include "imap-private.h"
+#include "imapc-private.h"
 
 #include <errno.h>
 #include <string.h>
@@ -18,9 +18,9 @@
 #include "mutf7.h"
 #include "name-escape.h"
 
-void imap_folder_free(gpointer p)
+void imapc_folder_free(gpointer p)
 {
-	struct imap_folder *f = p;
+	struct imapc_folder *f = p;
 
 	g_free(f->path);
 	g_free(f->server);
@@ -59,7 +59,7 @@ static char *path_of(const char *server, char delim, const char *prefix)
 
 struct list_ctx {
 	struct mfs_backend *be;
-	GHashTable *folders;	/* path -> struct imap_folder */
+	GHashTable *folders;	/* path -> struct imapc_folder */
 };
 
 static int list_cb(struct imap_line *l, void *data)
@@ -95,7 +95,7 @@ static int list_cb(struct imap_line *l, void *data)
 				special = g_strdup(uses[u]);
 		}
 	}
-	struct imap_folder *f = g_new0(struct imap_folder, 1);
+	struct imapc_folder *f = g_new0(struct imapc_folder, 1);
 	f->server = g_strdup(n->str);
 	g_mutex_lock(&lc->be->lock);
 	g_autofree char *prefix = g_strdup(lc->be->prefix ? lc->be->prefix : "");
@@ -106,7 +106,7 @@ static int list_cb(struct imap_line *l, void *data)
 	if (g_hash_table_contains(lc->folders, f->path)) {
 		log_warnx("%s: folders '%s' and another show as '%s'; only "
 			  "one is shown", lc->be->cfg.name, f->server, f->path);
-		imap_folder_free(f);
+		imapc_folder_free(f);
 		return 0;
 	}
 	g_hash_table_insert(lc->folders, f->path, f);
@@ -121,22 +121,22 @@ static gint path_cmp(gconstpointer a, gconstpointer b)
 	return strcmp(x->path, y->path);
 }
 
-int imap_list_folders(struct mfs_backend *be, GPtrArray **folders_r,
+int imapc_list_folders(struct mfs_backend *be, GPtrArray **folders_r,
 		      struct mfs_error *e)
 {
 	struct list_ctx lc = { be, g_hash_table_new_full(g_str_hash,
 							   g_str_equal, NULL,
-							   imap_folder_free) };
-	struct imap_conn *c;
-	int rc = imap_pool_get(be, NULL, &c, NULL, e);
+							   imapc_folder_free) };
+	struct imapc_conn *c;
+	int rc = imapc_pool_get(be, NULL, &c, NULL, e);
 
 	if (rc < 0) {
 		g_hash_table_unref(lc.folders);
 		return rc;
 	}
-	rc = imap_conn_run(c, imap_cmd_new("LIST \"\" \"*\""), list_cb, &lc,
+	rc = imapc_conn_run(c, imapc_cmd_new("LIST \"\" \"*\""), list_cb, &lc,
 			   NULL, e);
-	imap_pool_put(be, c);
+	imapc_pool_put(be, c);
 	if (rc < 0) {
 		g_hash_table_unref(lc.folders);
 		return rc;
@@ -147,7 +147,7 @@ int imap_list_folders(struct mfs_backend *be, GPtrArray **folders_r,
 	gpointer val;
 	g_hash_table_iter_init(&it, lc.folders);
 	while (g_hash_table_iter_next(&it, NULL, &val)) {
-		struct imap_folder *f = val;
+		struct imapc_folder *f = val;
 		struct mfs_folder_info *fi = mfs_folder_info_new(f->path,
 								 f->kind);
 		fi->special = g_strdup(f->special);
@@ -162,11 +162,11 @@ int imap_list_folders(struct mfs_backend *be, GPtrArray **folders_r,
 	return 0;
 }
 
-int imap_server_name(struct mfs_backend *be, const char *path, char **name_r,
+int imapc_server_name(struct mfs_backend *be, const char *path, char **name_r,
 		     struct mfs_error *e)
 {
 	g_mutex_lock(&be->lock);
-	struct imap_folder *f = g_hash_table_lookup(be->folders, path);
+	struct imapc_folder *f = g_hash_table_lookup(be->folders, path);
 	char delim = be->delim;
 	if (f) {
 		*name_r = g_strdup(f->server);
@@ -212,19 +212,19 @@ int imap_server_name(struct mfs_backend *be, const char *path, char **name_r,
 
 /* After a folder changed name or went, no connection may think it is
  * still selected. */
-static void forget_selected(struct mfs_backend *be, struct imap_conn *c)
+static void forget_selected(struct mfs_backend *be, struct imapc_conn *c)
 {
-	imap_conn_set_selected(c, NULL, 0);
+	imapc_conn_set_selected(c, NULL, 0);
 	g_mutex_lock(&be->lock);
 	for (guint i = 0; i < be->idle->len; i++)
-		imap_conn_set_selected(be->idle->pdata[i], NULL, 0);
+		imapc_conn_set_selected(be->idle->pdata[i], NULL, 0);
 	g_mutex_unlock(&be->lock);
 }
 
 static int refresh(struct mfs_backend *be, struct mfs_error *e)
 {
 	GPtrArray *list = NULL;
-	int rc = imap_list_folders(be, &list, e);
+	int rc = imapc_list_folders(be, &list, e);
 
 	if (list)
 		g_ptr_array_unref(list);
@@ -234,33 +234,33 @@ static int refresh(struct mfs_backend *be, struct mfs_error *e)
 static int folder_cmd(struct mfs_backend *be, const char *verb,
 		      const char *a, const char *b, struct mfs_error *e)
 {
-	struct imap_conn *c;
-	struct imap_cmd *cmd = imap_cmd_new("%s", verb);
+	struct imapc_conn *c;
+	struct imapc_cmd *cmd = imapc_cmd_new("%s", verb);
 	int rc;
 
-	imap_cmd_astring(cmd, a, strlen(a));
+	imapc_cmd_astring(cmd, a, strlen(a));
 	if (b)
-		imap_cmd_astring(cmd, b, strlen(b));
-	if ((rc = imap_pool_get(be, NULL, &c, NULL, e)) < 0) {
-		imap_cmd_free(&cmd);
+		imapc_cmd_astring(cmd, b, strlen(b));
+	if ((rc = imapc_pool_get(be, NULL, &c, NULL, e)) < 0) {
+		imapc_cmd_free(&cmd);
 		return rc;
 	}
 	rc = 0;
 	if (strcmp(verb, "CREATE")) {
-		rc = imap_pool_leave(be, c, a, e);
+		rc = imapc_pool_leave(be, c, a, e);
 		forget_selected(be, c);
 	}
 	if (rc == 0)
-		rc = imap_conn_run(c, cmd, NULL, NULL, NULL, e);
+		rc = imapc_conn_run(c, cmd, NULL, NULL, NULL, e);
 	else
-		imap_cmd_free(&cmd);
-	imap_pool_put(be, c);
+		imapc_cmd_free(&cmd);
+	imapc_pool_put(be, c);
 	if (rc == 0)
 		rc = refresh(be, e);
 	return rc;
 }
 
-int imap_create_folder(struct mfs_backend *be, const char *path,
+int imapc_create_folder(struct mfs_backend *be, const char *path,
 		       enum mfs_folder_kind kind, struct mfs_error *e)
 {
 	g_autofree char *server = NULL;
@@ -275,20 +275,20 @@ int imap_create_folder(struct mfs_backend *be, const char *path,
 	if (exists)
 		return mfs_error_set(e, -EEXIST, MFS_ERR_FOLDER, MFS_ERR_FINAL,
 				     "%s exists", path);
-	if ((rc = imap_server_name(be, path, &server, e)) < 0)
+	if ((rc = imapc_server_name(be, path, &server, e)) < 0)
 		return rc;
 	return folder_cmd(be, "CREATE", server, NULL, e);
 }
 
-int imap_rename_folder(struct mfs_backend *be, const char *from,
+int imapc_rename_folder(struct mfs_backend *be, const char *from,
 		       const char *to, struct mfs_error *e)
 {
 	g_autofree char *a = NULL;
 	g_autofree char *b = NULL;
 	int rc;
 
-	if ((rc = imap_server_name(be, from, &a, e)) < 0 ||
-	    (rc = imap_server_name(be, to, &b, e)) < 0)
+	if ((rc = imapc_server_name(be, from, &a, e)) < 0 ||
+	    (rc = imapc_server_name(be, to, &b, e)) < 0)
 		return rc;
 	return folder_cmd(be, "RENAME", a, b, e);
 }
@@ -307,13 +307,13 @@ static int status_cb(struct imap_line *l, void *data)
 	return 0;
 }
 
-int imap_delete_folder(struct mfs_backend *be, const char *path,
+int imapc_delete_folder(struct mfs_backend *be, const char *path,
 		       struct mfs_error *e)
 {
 	g_autofree char *server = NULL;
 	g_autofree char *below = g_strconcat(path, "/", NULL);
 	uint64_t messages = 0;
-	struct imap_conn *c;
+	struct imapc_conn *c;
 	int rc;
 
 	g_mutex_lock(&be->lock);
@@ -327,18 +327,18 @@ int imap_delete_folder(struct mfs_backend *be, const char *path,
 	if (children)
 		return mfs_error_set(e, -ENOTEMPTY, MFS_ERR_FOLDER,
 				     MFS_ERR_FINAL, "%s has sub-folders", path);
-	if ((rc = imap_server_name(be, path, &server, e)) < 0)
+	if ((rc = imapc_server_name(be, path, &server, e)) < 0)
 		return rc;
 	/* DELETE would take the messages with it: refuse while any are left */
-	struct imap_cmd *cmd = imap_cmd_new("STATUS");
-	imap_cmd_astring(cmd, server, strlen(server));
-	imap_cmd_add(cmd, "(MESSAGES)");
-	if ((rc = imap_pool_get(be, NULL, &c, NULL, e)) < 0) {
-		imap_cmd_free(&cmd);
+	struct imapc_cmd *cmd = imapc_cmd_new("STATUS");
+	imapc_cmd_astring(cmd, server, strlen(server));
+	imapc_cmd_add(cmd, "(MESSAGES)");
+	if ((rc = imapc_pool_get(be, NULL, &c, NULL, e)) < 0) {
+		imapc_cmd_free(&cmd);
 		return rc;
 	}
-	rc = imap_conn_run(c, cmd, status_cb, &messages, NULL, e);
-	imap_pool_put(be, c);
+	rc = imapc_conn_run(c, cmd, status_cb, &messages, NULL, e);
+	imapc_pool_put(be, c);
 	if (rc < 0)
 		return rc;
 	if (messages > 0)

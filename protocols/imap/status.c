@@ -38,7 +38,7 @@ static const struct code_map codes[] = {
 	{ "UIDNOTSTICKY", EIO, MFS_ERR_FOLDER, MFS_ERR_FINAL },
 };
 
-int imap_status_to_errno(const struct imap_line *done, struct mfs_error *e)
+int imapc_status_to_errno(const struct imap_line *done, struct mfs_error *e)
 {
 	struct imap_arg *status = imap_line_arg(done, 1);
 	struct imap_arg *code = imap_line_arg(done, 2);

@@ -5,7 +5,7 @@
  * has CONDSTORE/QRESYNC).  Without IDLE, INBOX is polled like the rest.
  * The watcher keeps a connection of its own, outside the pool.
  */
-#include "imap-private.h"
+#include "imapc-private.h"
 
 #include <errno.h>
 #include <string.h>
@@ -17,7 +17,7 @@
 /* How often the thread looks whether it must stop. */
 #define SLICE_MS 500
 
-struct imap_watch {
+struct imapc_watch {
 	GThread *thread;
 	gint stop;			/* atomic */
 	mfs_change_fn fn;
@@ -40,7 +40,7 @@ static int idle_cb(struct imap_line *l, void *data)
 	return 0;
 }
 
-static void report_all(struct mfs_backend *be, struct imap_watch *w)
+static void report_all(struct mfs_backend *be, struct imapc_watch *w)
 {
 	GPtrArray *list = NULL;
 
@@ -51,7 +51,7 @@ static void report_all(struct mfs_backend *be, struct imap_watch *w)
 	list = g_ptr_array_new_with_free_func(g_free);
 	g_hash_table_iter_init(&it, be->folders);
 	while (g_hash_table_iter_next(&it, &key, &val)) {
-		struct imap_folder *f = val;
+		struct imapc_folder *f = val;
 		if (f->kind == MFS_FOLDER_MAIL)
 			g_ptr_array_add(list, g_strdup(key));
 	}
@@ -62,7 +62,7 @@ static void report_all(struct mfs_backend *be, struct imap_watch *w)
 }
 
 /* Sleep up to `ms`, waking early to stop.  Returns false when stopping. */
-static bool nap(struct imap_watch *w, int ms)
+static bool nap(struct imapc_watch *w, int ms)
 {
 	for (int t = 0; t < ms && !g_atomic_int_get(&w->stop); t += SLICE_MS)
 		g_usleep(SLICE_MS * 1000);
@@ -72,8 +72,8 @@ static bool nap(struct imap_watch *w, int ms)
 static gpointer watch_thread(gpointer p)
 {
 	struct mfs_backend *be = p;
-	struct imap_watch *w = be->watch;
-	struct imap_conn *c = NULL;
+	struct imapc_watch *w = be->watch;
+	struct imapc_conn *c = NULL;
 	int backoff = 1000;
 	gint64 next_poll = 0;
 
@@ -86,9 +86,9 @@ static gpointer watch_thread(gpointer p)
 			next_poll = now + (gint64)be->cfg.poll_interval * 1000;
 		}
 		if (!c) {
-			if (imap_conn_open(&be->cfg, &c, &e) < 0 ||
-			    imap_select(be, c, "INBOX", NULL, &e) < 0) {
-				imap_conn_close(&c);
+			if (imapc_conn_open(&be->cfg, &c, &e) < 0 ||
+			    imapc_select(be, c, "INBOX", NULL, &e) < 0) {
+				imapc_conn_close(&c);
 				log_debug(LOG_STORE, "watch: %s", e.msg);
 				if (!nap(w, backoff))
 					break;
@@ -97,7 +97,7 @@ static gpointer watch_thread(gpointer p)
 			}
 			backoff = 1000;
 		}
-		if (!imap_conn_cap(c, "IDLE")) {
+		if (!imapc_conn_cap(c, "IDLE")) {
 			int left = (int)(next_poll - g_get_monotonic_time() / 1000);
 			nap(w, MAX(left, SLICE_MS));
 			continue;
@@ -105,36 +105,36 @@ static gpointer watch_thread(gpointer p)
 		struct idle_ctx ic = { false };
 		gint64 until = MIN(next_poll, g_get_monotonic_time() / 1000 +
 					      IDLE_MAX_MS);
-		int rc = imap_conn_idle_start(c, &e);
+		int rc = imapc_conn_idle_start(c, &e);
 		while (rc >= 0 && !ic.changed && !g_atomic_int_get(&w->stop) &&
 		       g_get_monotonic_time() / 1000 < until)
-			rc = imap_conn_idle_wait(c, SLICE_MS, idle_cb, &ic, &e);
+			rc = imapc_conn_idle_wait(c, SLICE_MS, idle_cb, &ic, &e);
 		if (rc >= 0)
-			rc = imap_conn_idle_done(c, idle_cb, &ic, &e);
+			rc = imapc_conn_idle_done(c, idle_cb, &ic, &e);
 		if (rc < 0) {
 			log_debug(LOG_STORE, "watch: %s", e.msg);
-			imap_conn_close(&c);
+			imapc_conn_close(&c);
 			continue;
 		}
 		if (ic.changed)
 			w->fn("INBOX", w->data);
 	}
-	imap_conn_close(&c);
+	imapc_conn_close(&c);
 	return NULL;
 }
 
-int imap_watch_start(struct mfs_backend *be, mfs_change_fn fn, void *data)
+int imapc_watch_start(struct mfs_backend *be, mfs_change_fn fn, void *data)
 {
 	if (be->watch)
 		return -EBUSY;
-	be->watch = g_new0(struct imap_watch, 1);
+	be->watch = g_new0(struct imapc_watch, 1);
 	be->watch->fn = fn;
 	be->watch->data = data;
 	be->watch->thread = g_thread_new("imap-watch", watch_thread, be);
 	return 0;
 }
 
-void imap_watch_stop(struct mfs_backend *be)
+void imapc_watch_stop(struct mfs_backend *be)
 {
 	if (!be->watch)
 		return;

@@ -2,10 +2,10 @@
  * client.c - the POP3 backend: account settings, opening and closing, and
  * the vtable.  RFC 1939 (POP3), RFC 2449 (CAPA, PIPELINING), RFC 2595
  * (STLS), RFC 5034 (SASL), RFC 8314 (implicit TLS).  See
- * pop3-client-private.h for what an item is, client-session.c for the
- * wire, client-items.c for what each member sends.
+ * pop3c-private.h for what an item is, session.c for the
+ * wire, items.c for what each member sends.
  */
-#include "pop3-client-private.h"
+#include "pop3c-private.h"
 
 #include <errno.h>
 #include <string.h>
@@ -16,7 +16,7 @@
 #define DEFAULT_TIMEOUT 30
 #define DEFAULT_POLL 60
 
-int pop3_parse_cfg(const struct mfs_account *acct, struct pop3_cfg *cfg,
+int pop3c_parse_cfg(const struct mfs_account *acct, struct pop3c_cfg *cfg,
 		   GError **err)
 {
 	GKeyFile *kf = acct->keys;
@@ -68,12 +68,12 @@ static void known_free(gpointer p)
 
 static void backend_free(struct mfs_backend *be)
 {
-	pop3_conn_close(&be->conn);
+	pop3c_conn_close(&be->conn);
 	mfs_store_close(&be->local);
 	g_ptr_array_unref(be->order);
 	g_hash_table_unref(be->msgs);
 	g_hash_table_unref(be->known);
-	pop3_cfg_clear(&be->cfg);
+	pop3c_cfg_clear(&be->cfg);
 	g_free(be->state_path);
 	g_free(be->last_error);
 	g_mutex_clear(&be->lock);
@@ -82,14 +82,14 @@ static void backend_free(struct mfs_backend *be)
 
 static void msg_free(gpointer p)
 {
-	struct pop3_msg *m = p;
+	struct pop3c_msg *m = p;
 
 	g_free(m->id);
 	g_free(m->uidl);
 	g_free(m);
 }
 
-static int pop3_open(const struct mfs_account *acct, struct mfs_backend **be_r,
+static int pop3c_open(const struct mfs_account *acct, struct mfs_backend **be_r,
 		     GError **err)
 {
 	struct mfs_backend *be = g_new0(struct mfs_backend, 1);
@@ -104,14 +104,14 @@ static int pop3_open(const struct mfs_account *acct, struct mfs_backend **be_r,
 	be->known = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
 					  known_free);
 	be->state_path = g_build_filename(dir, "pop3-state", NULL);
-	if ((rc = pop3_parse_cfg(acct, &be->cfg, err)) < 0)
+	if ((rc = pop3c_parse_cfg(acct, &be->cfg, err)) < 0)
 		goto fail;
 	if ((rc = file_mkdir_p(dir, 0700)) < 0) {
 		g_set_error(err, G_FILE_ERROR, g_file_error_from_errno(-rc),
 			    "%s: %s", dir, g_strerror(-rc));
 		goto fail;
 	}
-	if ((rc = pop3_state_load(be, err)) < 0)
+	if ((rc = pop3c_state_load(be, err)) < 0)
 		goto fail;
 	if (!be->cfg.leave_on_server) {
 		/* the account's `store`, else the data directory: never the
@@ -120,13 +120,13 @@ static int pop3_open(const struct mfs_account *acct, struct mfs_backend **be_r,
 			? g_strdup(acct->store)
 			: g_build_filename(g_get_user_data_dir(), "mailfs",
 					   "pop3", acct->name, NULL);
-		if ((rc = pop3_keep_open(be, root, dir, err)) < 0)
+		if ((rc = pop3c_keep_open(be, root, dir, err)) < 0)
 			goto fail;
 	}
 	/* one session now, so that a wrong password, certificate or a
 	 * server without UIDL is said at mount time */
 	g_mutex_lock(&be->lock);
-	rc = pop3_session(be, false, &e);
+	rc = pop3c_session(be, false, &e);
 	g_mutex_unlock(&be->lock);
 	if ((rc = mfs_open_outcome(rc, &e, err)) < 0)
 		goto fail;
@@ -137,25 +137,25 @@ fail:
 	return rc;
 }
 
-static void pop3_close(struct mfs_backend **bep)
+static void pop3c_close(struct mfs_backend **bep)
 {
 	struct mfs_backend *be = *bep;
 
 	if (!be)
 		return;
-	pop3_watch_stop(be);
+	pop3c_watch_stop(be);
 	g_mutex_lock(&be->lock);
-	if (be->conn && !pop3_conn_broken(be->conn)) {
+	if (be->conn && !pop3c_conn_broken(be->conn)) {
 		/* no DELE waits on the session (removal QUITs at once) */
 		struct mfs_error ignored = { 0 };
-		pop3_session_quit(be, &ignored);
+		pop3c_session_quit(be, &ignored);
 	}
 	g_mutex_unlock(&be->lock);
 	backend_free(be);
 	*bep = NULL;
 }
 
-void pop3_note_sync(struct mfs_backend *be, int rc, const struct mfs_error *e)
+void pop3c_note_sync(struct mfs_backend *be, int rc, const struct mfs_error *e)
 {
 	if (rc >= 0 && rc != 1)
 		be->last_sync = g_get_real_time();
@@ -165,7 +165,7 @@ void pop3_note_sync(struct mfs_backend *be, int rc, const struct mfs_error *e)
 					  : g_strerror(rc < 0 ? -rc : EIO));
 }
 
-static int pop3_list(struct mfs_backend *be, GPtrArray **folders_r,
+static int pop3c_list(struct mfs_backend *be, GPtrArray **folders_r,
 		     struct mfs_error *e)
 {
 	GPtrArray *out = g_ptr_array_new_with_free_func(
@@ -183,44 +183,44 @@ static int read_only(struct mfs_error *e)
 			     "POP3 holds only the server's INBOX");
 }
 
-static int pop3_append(struct mfs_backend *be, const char *folder, int fd,
+static int pop3c_append(struct mfs_backend *be, const char *folder, int fd,
 		       const char *hint, uint64_t flags, int64_t date,
 		       struct mfs_item **item_r, struct mfs_error *e)
 {
 	return read_only(e);
 }
 
-static int pop3_move(struct mfs_backend *be, const char *folder,
+static int pop3c_move(struct mfs_backend *be, const char *folder,
 		     const char *id, const char *dest, uint64_t flags,
 		     struct mfs_item **item_r, struct mfs_error *e)
 {
 	return read_only(e);
 }
 
-static int pop3_create_folder(struct mfs_backend *be, const char *path,
+static int pop3c_create_folder(struct mfs_backend *be, const char *path,
 			      enum mfs_folder_kind kind, struct mfs_error *e)
 {
 	return read_only(e);
 }
 
-static int pop3_rename_folder(struct mfs_backend *be, const char *from,
+static int pop3c_rename_folder(struct mfs_backend *be, const char *from,
 			      const char *to, struct mfs_error *e)
 {
 	return read_only(e);
 }
 
-static int pop3_delete_folder(struct mfs_backend *be, const char *path,
+static int pop3c_delete_folder(struct mfs_backend *be, const char *path,
 			      struct mfs_error *e)
 {
 	return read_only(e);
 }
 
-static int pop3_watch(struct mfs_backend *be, mfs_change_fn fn, void *data)
+static int pop3c_watch(struct mfs_backend *be, mfs_change_fn fn, void *data)
 {
-	return pop3_watch_start(be, fn, data);
+	return pop3c_watch_start(be, fn, data);
 }
 
-static void pop3_describe(struct mfs_backend *be, GString *out)
+static void pop3c_describe(struct mfs_backend *be, GString *out)
 {
 	static const char *const tls[] = { "implicit TLS", "STLS",
 					   "no TLS" };
@@ -245,26 +245,26 @@ static void pop3_describe(struct mfs_backend *be, GString *out)
 	g_mutex_unlock(&be->lock);
 }
 
-const struct mfs_backend_ops pop3_backend_ops = {
+const struct mfs_backend_ops pop3c_backend_ops = {
 	.name = "pop3",
 	.caps = MFS_CAP_WATCH,
-	.open = pop3_open,
-	.close = pop3_close,
-	.list_folders = pop3_list,
-	.sync = pop3_sync,
-	.fetch = pop3_fetch,
-	.fetch_batch = pop3_fetch_batch,
-	.append = pop3_append,
-	.set_flags_batch = pop3_set_flags_batch,
-	.set_flags = pop3_set_flags,
-	.remove = pop3_remove,
-	.remove_batch = pop3_remove_batch,
-	.move = pop3_move,
-	.copy = pop3_move,
-	.create_folder = pop3_create_folder,
-	.rename_folder = pop3_rename_folder,
-	.delete_folder = pop3_delete_folder,
-	.watch = pop3_watch,
-	.describe = pop3_describe,
-	.check = pop3_check,
+	.open = pop3c_open,
+	.close = pop3c_close,
+	.list_folders = pop3c_list,
+	.sync = pop3c_sync,
+	.fetch = pop3c_fetch,
+	.fetch_batch = pop3c_fetch_batch,
+	.append = pop3c_append,
+	.set_flags_batch = pop3c_set_flags_batch,
+	.set_flags = pop3c_set_flags,
+	.remove = pop3c_remove,
+	.remove_batch = pop3c_remove_batch,
+	.move = pop3c_move,
+	.copy = pop3c_move,
+	.create_folder = pop3c_create_folder,
+	.rename_folder = pop3c_rename_folder,
+	.delete_folder = pop3c_delete_folder,
+	.watch = pop3c_watch,
+	.describe = pop3c_describe,
+	.check = pop3c_check,
 };

@@ -9,12 +9,12 @@
  * case hex, everything else is kept, so the mapping is reversible and
  * most UIDLs (Dovecot's hex, qpopper's, Exchange's) read unchanged.
  */
-#include "pop3-client-private.h"
+#include "pop3c-private.h"
 
 #include <errno.h>
 #include <string.h>
 
-bool pop3_uidl_valid(const char *s, size_t len)
+bool pop3c_uidl_valid(const char *s, size_t len)
 {
 	if (len < 1 || len > 70)
 		return false;
@@ -32,7 +32,7 @@ static bool must_escape(const char *s, size_t i)
 	       (i == 0 && s[i] == '.');
 }
 
-char *pop3_id_from_uidl(const char *uidl)
+char *pop3c_id_from_uidl(const char *uidl)
 {
 	GString *out = g_string_sized_new(strlen(uidl) + 8);
 
@@ -46,7 +46,7 @@ char *pop3_id_from_uidl(const char *uidl)
 	return g_string_free(out, FALSE);
 }
 
-int pop3_uidl_from_id(const char *id, char **uidl_r)
+int pop3c_uidl_from_id(const char *id, char **uidl_r)
 {
 	GString *out = g_string_sized_new(strlen(id));
 	char *again = NULL;
@@ -65,9 +65,9 @@ int pop3_uidl_from_id(const char *id, char **uidl_r)
 		i += 2;
 	}
 	/* only the canonical spelling: the escapes must be exactly those
-	 * pop3_id_from_uidl writes */
-	again = pop3_id_from_uidl(out->str);
-	if (strcmp(again, id) || !pop3_uidl_valid(out->str, out->len))
+	 * pop3c_id_from_uidl writes */
+	again = pop3c_id_from_uidl(out->str);
+	if (strcmp(again, id) || !pop3c_uidl_valid(out->str, out->len))
 		goto bad;
 	g_free(again);
 	*uidl_r = g_string_free(out, FALSE);
@@ -142,7 +142,7 @@ static int zone_offset(const char *s)
 	return 0;
 }
 
-int64_t pop3_parse_date(const char *s)
+int64_t pop3c_parse_date(const char *s)
 {
 	static const char *const months[] = { "Jan", "Feb", "Mar", "Apr",
 		"May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };

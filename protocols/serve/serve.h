@@ -77,11 +77,11 @@ int serve_split_addr(const char *addr, char **host_r, char **port_r);
 /* Close the listeners, kick every client, wait for their threads, free. */
 void serve_stop(struct serve_server **s);
 
-/* The protocols; see protocols/smtp/receiver.c, protocols/pop3/server.c,
- * protocols/imap/server.c. */
-extern const struct serve_proto smtp_receiver_proto;
-extern const struct serve_proto pop3_server_proto;
-extern const struct serve_proto imap_server_proto;
+/* The protocols; see protocols/serve/smtp/server.c, protocols/serve/pop3/server.c,
+ * protocols/serve/imap/server.c. */
+extern const struct serve_proto smtpd_proto;
+extern const struct serve_proto pop3d_proto;
+extern const struct serve_proto imapd_proto;
 
 /*
  * Whether to try a store call on a message again after `rc`: -ENOENT can

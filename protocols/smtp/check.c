@@ -10,7 +10,7 @@
  * The trace (-d) shows what the server says and our commands, with
  * "<secret>" in place of credentials.
  */
-#include "submit-private.h"
+#include "smtpc-private.h"
 
 #include <errno.h>
 #include <string.h>
@@ -19,8 +19,8 @@
 #include "config-value.h"
 #include "log.h"
 #include "sasl-plain.h"
-#include "oauth2.h"
-#include "reply.h"
+#include "oauth2/oauth2.h"
+#include "wire/smtp-reply.h"
 #include "stream.h"
 
 struct session {
@@ -162,7 +162,7 @@ static int send_secret(struct session *ss, const char *prefix,
 	return rc;
 }
 
-static int auth_exchange(struct session *ss, const struct smtp_submitter *s,
+static int auth_exchange(struct session *ss, const struct smtpc_submitter *s,
 			 const char *mech, const char *token)
 {
 	int rc;
@@ -196,7 +196,7 @@ static int auth_exchange(struct session *ss, const struct smtp_submitter *s,
 	return rc;
 }
 
-static int login(struct session *ss, const struct smtp_submitter *s,
+static int login(struct session *ss, const struct smtpc_submitter *s,
 		 struct mfs_check *ck)
 {
 	const char *forced = s->auth ? s->auth + strlen("AUTH=") : NULL;
@@ -289,7 +289,7 @@ static int login(struct session *ss, const struct smtp_submitter *s,
 	return -EACCES;
 }
 
-static int converse(struct session *ss, const struct smtp_submitter *s,
+static int converse(struct session *ss, const struct smtpc_submitter *s,
 		    const char *host, bool implicit, struct mfs_check *ck)
 {
 	g_autofree char *why = NULL;
@@ -342,7 +342,7 @@ static int converse(struct session *ss, const struct smtp_submitter *s,
 	return 0;
 }
 
-int smtp_check(struct smtp_submitter *s, struct mfs_check *ck)
+int smtpc_check(struct smtpc_submitter *s, struct mfs_check *ck)
 {
 	g_autofree char *scheme = NULL, *host = NULL, *why = NULL;
 	struct session ss = { .timeout_ms = (int)s->timeout * 1000 };

@@ -3,7 +3,7 @@
  * RFC 3207 (STARTTLS), RFC 8314 (implicit TLS), RFC 4954 (AUTH), Google's
  * XOAUTH2; the exchange itself is libcurl's.
  */
-#include "submit-private.h"
+#include "smtpc-private.h"
 
 #include <curl/curl.h>
 #include <errno.h>
@@ -13,15 +13,15 @@
 
 #include "config-value.h"
 #include "curl-tls.h"
-#include "envelope.h"
+#include "wire/smtp-envelope.h"
 #include "log.h"
-#include "oauth2.h"
-#include "reply.h"
+#include "oauth2/oauth2.h"
+#include "wire/smtp-reply.h"
 
 #define DEFAULT_TIMEOUT 30
 
-int smtp_submitter_open(const struct mfs_account *acct,
-			struct smtp_submitter **s_r, GError **err)
+int smtpc_submitter_open(const struct mfs_account *acct,
+			struct smtpc_submitter **s_r, GError **err)
 {
 	GKeyFile *kf = acct->keys;
 	const char *g = acct->group;
@@ -53,7 +53,7 @@ int smtp_submitter_open(const struct mfs_account *acct,
 		return config_invalid(err, "smtp_auth = %s: expected plain, "
 				      "login or xoauth2", auth);
 
-	struct smtp_submitter *s = g_new0(struct smtp_submitter, 1);
+	struct smtpc_submitter *s = g_new0(struct smtpc_submitter, 1);
 	g_mutex_init(&s->lock);
 	s->name = g_strdup(acct->name);
 	s->url = g_strdup(url);
@@ -67,7 +67,7 @@ int smtp_submitter_open(const struct mfs_account *acct,
 	struct oauth2_cfg ocfg;
 	int orc = oauth2_cfg_load(kf, g, acct->name, acct->type, &ocfg, err);
 	if (orc < 0) {
-		smtp_submitter_close(&s);
+		smtpc_submitter_close(&s);
 		return orc;
 	}
 	if (orc > 0) {
@@ -82,7 +82,7 @@ int smtp_submitter_open(const struct mfs_account *acct,
 		     (!auth || !g_ascii_strcasecmp(auth, "xoauth2"));
 	if (s->user && !oauth &&
 	    config_secret(kf, g, &s->password, err) < 0) {
-		smtp_submitter_close(&s);
+		smtpc_submitter_close(&s);
 		return -EINVAL;
 	}
 	mfs_curl_init();
@@ -90,9 +90,9 @@ int smtp_submitter_open(const struct mfs_account *acct,
 	return 0;
 }
 
-void smtp_submitter_close(struct smtp_submitter **sp)
+void smtpc_submitter_close(struct smtpc_submitter **sp)
 {
-	struct smtp_submitter *s = *sp;
+	struct smtpc_submitter *s = *sp;
 
 	if (!s)
 		return;
@@ -231,7 +231,7 @@ static int outcome(CURLcode cc, const struct upload *u, const char *curl_msg,
 				    : "", curl_msg);
 }
 
-static void remember(struct smtp_submitter *s, const char *what)
+static void remember(struct smtpc_submitter *s, const char *what)
 {
 	GDateTime *now = g_date_time_new_now_utc();
 	g_autofree char *when = g_date_time_format(now, "%Y-%m-%dT%H:%M:%SZ");
@@ -243,7 +243,7 @@ static void remember(struct smtp_submitter *s, const char *what)
 	g_mutex_unlock(&s->lock);
 }
 
-int smtp_submit(struct smtp_submitter *s, int fd, bool *maybe_sent_r,
+int smtpc_submit(struct smtpc_submitter *s, int fd, bool *maybe_sent_r,
 		struct mfs_error *e)
 {
 	struct smtp_envelope env;
@@ -351,7 +351,7 @@ int smtp_submit(struct smtp_submitter *s, int fd, bool *maybe_sent_r,
 	return rc;
 }
 
-void smtp_submitter_describe(struct smtp_submitter *s, GString *out)
+void smtpc_submitter_describe(struct smtpc_submitter *s, GString *out)
 {
 	g_string_append_printf(out, "smtp: %s\n", s->url);
 	g_mutex_lock(&s->lock);

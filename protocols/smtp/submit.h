@@ -21,14 +21,14 @@
 
 #include "backend.h"
 
-struct smtp_submitter;		/* opaque */
+struct smtpc_submitter;		/* opaque */
 
 /* The account's submission settings.  *s_r (caller owns, close with
- * smtp_submitter_close) is NULL when the account has no `smtp` key.
+ * smtpc_submitter_close) is NULL when the account has no `smtp` key.
  * -EINVAL with the reason in *err for settings that cannot work. */
-int smtp_submitter_open(const struct mfs_account *acct,
-			struct smtp_submitter **s_r, GError **err);
-void smtp_submitter_close(struct smtp_submitter **s);
+int smtpc_submitter_open(const struct mfs_account *acct,
+			struct smtpc_submitter **s_r, GError **err);
+void smtpc_submitter_close(struct smtpc_submitter **s);
 
 /*
  * Submit the message in `fd` (read from offset 0 to its end).  On failure
@@ -39,7 +39,7 @@ void smtp_submitter_close(struct smtp_submitter **s);
  * fails with MFS_ERR_FINAL and the reason, in the server's words where it
  * gave some, in e->msg.
  */
-int smtp_submit(struct smtp_submitter *s, int fd, bool *maybe_sent_r,
+int smtpc_submit(struct smtpc_submitter *s, int fd, bool *maybe_sent_r,
 		struct mfs_error *e);
 
 /* check.c, for `mailfs check`: connect, TLS or STARTTLS, EHLO and AUTH
@@ -47,9 +47,9 @@ int smtp_submit(struct smtp_submitter *s, int fd, bool *maybe_sent_r,
  * said through `ck` with the step names prefixed "smtp ".  Returns 0 when
  * every step worked, else -errno. */
 struct mfs_check;
-int smtp_check(struct smtp_submitter *s, struct mfs_check *ck);
+int smtpc_check(struct smtpc_submitter *s, struct mfs_check *ck);
 
 /* "smtp: URL" and the last outcome, for .mailfs/status. */
-void smtp_submitter_describe(struct smtp_submitter *s, GString *out);
+void smtpc_submitter_describe(struct smtpc_submitter *s, GString *out);
 
 #endif

@@ -1,5 +1,5 @@
 /*
- * fuzz-ews-request.c - the EWS request reader (protocols/ews/soap.c) on
+ * fuzz-ews-request.c - the EWS request reader (protocols/wire/ews-soap.c) on
  * arbitrary bytes: it must refuse or accept without reading past the
  * input, and whatever it accepts must name an operation.
  */
@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "ews/soap.h"
+#include "wire/ews-soap.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,6 +1,6 @@
 /*
  * fuzz-ews-response.c - the EWS client's reading of answers
- * (protocols/ews/client-response.c, client-flags.c, client-mime.c) on
+ * (protocols/ews/response.c, flags.c, mime.c) on
  * arbitrary bytes: the envelope, each response message's outcome, the
  * items' properties and MimeContent, all without reading past the input.
  */
@@ -8,7 +8,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "ews/client-private.h"
+#include "ews/ewsc-private.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

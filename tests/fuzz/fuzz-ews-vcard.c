@@ -1,6 +1,6 @@
 /*
  * fuzz-ews-vcard.c - the vCard reader and the contact mapping
- * (protocols/ews/contact.h) on arbitrary bytes: a card that is read must
+ * (protocols/wire/ews-contact.h) on arbitrary bytes: a card that is read must
  * give a t:Contact that is well-formed XML, and merging that contact back
  * into the card must give a card that is read again.
  */
@@ -9,8 +9,8 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "ews/contact.h"
-#include "ews/soap.h"
+#include "wire/ews-contact.h"
+#include "wire/ews-soap.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

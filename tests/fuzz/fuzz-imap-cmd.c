@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "imap/server-args.h"
+#include "serve/imap/args.h"
 
 static const struct imap_limits lim = {
 	.max_line = 4096,
@@ -22,14 +22,14 @@ static void each_arg(const struct imap_arg *a, unsigned depth)
 	uint64_t flags = 0;
 
 	if (a->type == IMAP_ARG_ATOM && a->str) {
-		if (imap_seqset_parse(a->str, 7, &set) == 0) {
+		if (imapd_seqset_parse(a->str, 7, &set) == 0) {
 			for (uint32_t n = 0; n < 10; n++)
-				imap_seqset_has(set, n);
+				imapd_seqset_has(set, n);
 			g_array_unref(set);
 		}
 	}
 	if (imap_arg_is_string(a)) {
-		char *path = imap_mailbox_path(a->str);
+		char *path = imapd_mailbox_path(a->str);
 		/* no name may leave the store: no absolute path, no part
 		 * that is empty or starts with '.' (".." among them) */
 		if (path && (path[0] == '/' || path[0] == '.' ||
@@ -37,7 +37,7 @@ static void each_arg(const struct imap_arg *a, unsigned depth)
 			__builtin_trap();
 		g_free(path);
 	}
-	imap_flags_parse(a, &flags);
+	imapd_flags_parse(a, &flags);
 	for (guint i = 0; a->list && i < a->list->len; i++)
 		each_arg(a->list->pdata[i], depth + 1);
 }

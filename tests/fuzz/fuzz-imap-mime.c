@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "imap/server-mime.h"
+#include "wire/mime-entity.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -16,26 +16,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static const char *const paths[] = { "1", "2", "1.1", "2.1.3", "1.2",
 					     "3.1" };
 	static const char *const fields[] = { "Subject", "From", NULL };
-	struct imap_entity top, part;
+	struct mime_entity top, part;
 	GString *out = g_string_new(NULL);
 
-	imap_mime_init();
-	imap_entity_init(&top, (const char *)data, size, true);
-	imap_entity_envelope(&top, out);
-	imap_entity_bodystructure(&top, true, out);
-	imap_entity_bodystructure(&top, false, out);
-	imap_entity_header_fields(&top, fields, false, out);
-	imap_entity_header_fields(&top, fields, true, out);
+	mime_init();
+	mime_entity_init(&top, (const char *)data, size, true);
+	mime_entity_envelope(&top, out);
+	mime_entity_bodystructure(&top, true, out);
+	mime_entity_bodystructure(&top, false, out);
+	mime_entity_header_fields(&top, fields, false, out);
+	mime_entity_header_fields(&top, fields, true, out);
 	for (size_t i = 0; i < G_N_ELEMENTS(paths); i++) {
 		for (int enc = 0; enc < 2; enc++) {
-			if (imap_entity_part(&top, paths[i], enc, &part) != 0)
+			if (mime_entity_part(&top, paths[i], enc, &part) != 0)
 				continue;
 			/* the part must lie inside the message */
 			if (part.start < (const char *)data ||
 			    part.start + part.len > (const char *)data + size ||
 			    part.header_len > part.len)
 				__builtin_trap();
-			imap_entity_bodystructure(&part, true, out);
+			mime_entity_bodystructure(&part, true, out);
 		}
 	}
 	g_string_free(out, TRUE);

@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "parse.h"
+#include "wire/imap-parse.h"
 
 static const struct imap_limits lim = {
 	.max_line = 512,

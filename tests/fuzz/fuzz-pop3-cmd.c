@@ -6,7 +6,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "pop3/cmd.h"
+#include "wire/pop3-cmd.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -8,8 +8,8 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "pop3/pop3-client-private.h"
-#include "pop3/reply.h"
+#include "pop3/pop3c-private.h"
+#include "wire/pop3-reply.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -46,15 +46,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (st == POP3_FEED_DONE) {
 			struct mfs_error e;
 			const char *text = pop3_reply_text(r);
-			if (pop3_reply_to_errno(r, &e) < 0 && !e.msg[0] &&
+			if (pop3c_status_to_errno(r, &e) < 0 && !e.msg[0] &&
 			    pop3_reply_status(r) != POP3_ST_ERR)
 				__builtin_trap();
-			(void)pop3_parse_date(text);
-			if (pop3_uidl_valid(text, strlen(text))) {
-				g_autofree char *id = pop3_id_from_uidl(text);
+			(void)pop3c_parse_date(text);
+			if (pop3c_uidl_valid(text, strlen(text))) {
+				g_autofree char *id = pop3c_id_from_uidl(text);
 				g_autofree char *back = NULL;
 				if (strchr(id, '/') || strchr(id, ':') ||
-				    pop3_uidl_from_id(id, &back) < 0 ||
+				    pop3c_uidl_from_id(id, &back) < 0 ||
 				    strcmp(back, text))
 					__builtin_trap();
 			}

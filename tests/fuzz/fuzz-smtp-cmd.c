@@ -6,7 +6,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "smtp/cmd.h"
+#include "wire/smtp-cmd.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,13 +1,13 @@
 /*
  * fuzz-smtp-envelope.c - a message file's header read for its submission
- * (protocols/smtp/envelope.c) on arbitrary bytes, and the line-end
+ * (protocols/wire/smtp-envelope.c) on arbitrary bytes, and the line-end
  * conversion of its body.
  */
 #include <glib.h>
 #include <stdint.h>
 #include <string.h>
 
-#include "smtp/envelope.h"
+#include "wire/smtp-envelope.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

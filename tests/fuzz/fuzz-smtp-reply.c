@@ -1,5 +1,5 @@
 /*
- * fuzz-smtp-reply.c - the SMTP reply reader (protocols/smtp/reply.c) on
+ * fuzz-smtp-reply.c - the SMTP reply reader (protocols/wire/smtp-reply.c) on
  * arbitrary bytes, fed whole and then in chunks of every size up to 7: the
  * same replies must come out.
  */
@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "smtp/reply.h"
+#include "wire/smtp-reply.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

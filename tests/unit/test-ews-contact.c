@@ -1,5 +1,5 @@
 /*
- * test-ews-contact.c - vCards and EWS contacts (protocols/ews/contact.h):
+ * test-ews-contact.c - vCards and EWS contacts (protocols/wire/ews-contact.h):
  * reading awkward cards, writing t:Contact elements and UpdateItem
  * changes, merging an EWS edit into a card without losing its other
  * lines, and the round trip card -> Contact -> card.
@@ -10,8 +10,8 @@
 #include <glib.h>
 #include <libxml/parser.h>
 
-#include "ews/contact.h"
-#include "ews/soap.h"
+#include "wire/ews-contact.h"
+#include "wire/ews-soap.h"
 
 #define T(s) s "\r\n"
 

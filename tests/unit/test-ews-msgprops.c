@@ -1,6 +1,6 @@
 /*
  * test-ews-msgprops.c - the EWS properties that are Maildir flags
- * (protocols/ews/server-msgprops.h): each change a client can send, what
+ * (protocols/serve/ews/msgprops.h): each change a client can send, what
  * it does to the flags, and what is refused.
  */
 #include <errno.h>
@@ -10,8 +10,8 @@
 #include <libxml/parser.h>
 
 #include "backend.h"
-#include "ews/server-msgprops.h"
-#include "ews/soap.h"
+#include "serve/ews/msgprops.h"
+#include "wire/ews-soap.h"
 
 #define NS " xmlns:t=\"" EWS_NS_T "\""
 #define EXT(tag) "<t:ExtendedFieldURI PropertyTag=\"" tag "\"" \
@@ -82,7 +82,7 @@ static void test_change(gconstpointer data)
 	int rc;
 
 	g_assert_nonnull(doc);
-	rc = ews_msgprops_apply_change(xmlDocGetRootElement(doc), &flags);
+	rc = ewsd_msgprops_apply_change(xmlDocGetRootElement(doc), &flags);
 	g_assert_cmpint(rc, ==, cases[i].rc);
 	if (rc == 0)
 		g_assert_cmphex(flags, ==, cases[i].after);
@@ -93,17 +93,17 @@ static void test_values(void)
 {
 	long v;
 
-	g_assert_cmpint(ews_prop_value(S | D, EWS_PR_MESSAGE_FLAGS, &v), ==, 0);
+	g_assert_cmpint(ewsd_prop_value(S | D, EWS_PR_MESSAGE_FLAGS, &v), ==, 0);
 	g_assert_cmpint(v, ==, 9);
-	g_assert_cmpint(ews_prop_value(0, EWS_PR_FLAG_STATUS, &v), ==,
+	g_assert_cmpint(ewsd_prop_value(0, EWS_PR_FLAG_STATUS, &v), ==,
 			-ENODATA);
-	g_assert_cmpint(ews_prop_value(F, EWS_PR_FLAG_STATUS, &v), ==, 0);
+	g_assert_cmpint(ewsd_prop_value(F, EWS_PR_FLAG_STATUS, &v), ==, 0);
 	g_assert_cmpint(v, ==, 2);
-	g_assert_cmpint(ews_prop_value(P, EWS_PR_LAST_VERB_EXECUTED, &v), ==,
+	g_assert_cmpint(ewsd_prop_value(P, EWS_PR_LAST_VERB_EXECUTED, &v), ==,
 			0);
 	g_assert_cmpint(v, ==, 104);
-	g_assert_cmpint(ews_prop_value(0, 0x37, &v), ==, -ENOTSUP);
-	g_assert_cmpstr(ews_flag_status(F), ==, "Flagged");
+	g_assert_cmpint(ewsd_prop_value(0, 0x37, &v), ==, -ENOTSUP);
+	g_assert_cmpstr(ewsd_flag_status(F), ==, "Flagged");
 }
 
 static void test_create_flags(void)
@@ -117,7 +117,7 @@ static void test_create_flags(void)
 	uint64_t flags = 0;
 	bool has = false;
 
-	g_assert_cmpint(ews_msgprops_from_item(xmlDocGetRootElement(doc),
+	g_assert_cmpint(ewsd_msgprops_from_item(xmlDocGetRootElement(doc),
 					       &flags, &has), ==, 0);
 	g_assert_true(has);
 	g_assert_cmphex(flags, ==, S);

@@ -8,7 +8,7 @@
 #include <glib.h>
 #include <string.h>
 
-#include "ews/client-private.h"
+#include "ews/ewsc-private.h"
 
 #define NS "xmlns:s=\"" EWS_NS_SOAP "\" xmlns:m=\"" EWS_NS_M "\" " \
 	   "xmlns:t=\"" EWS_NS_T "\""

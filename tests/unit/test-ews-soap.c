@@ -1,5 +1,5 @@
 /*
- * test-ews-soap.c - the EWS SOAP envelope (protocols/ews/soap.h): what is
+ * test-ews-soap.c - the EWS SOAP envelope (protocols/wire/ews-soap.h): what is
  * taken, what is refused, and that responses are well-formed XML.
  */
 #include <errno.h>
@@ -8,7 +8,7 @@
 #include <glib.h>
 #include <libxml/parser.h>
 
-#include "ews/soap.h"
+#include "wire/ews-soap.h"
 
 #define ENV_OPEN \
 	"<?xml version=\"1.0\"?><s:Envelope xmlns:s=\"" EWS_NS_SOAP "\"" \

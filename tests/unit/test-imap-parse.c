@@ -7,7 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "parse.h"
+#include "wire/imap-parse.h"
 
 static const struct imap_limits small = {
 	.max_line = 200,

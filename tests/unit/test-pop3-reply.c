@@ -1,6 +1,6 @@
 /*
  * test-pop3-reply.c - the POP3 client's reply parser
- * (protocols/pop3/reply.h), its status table, and the UIDL and Date:
+ * (protocols/wire/pop3-reply.h), its status table, and the UIDL and Date:
  * helpers of the client (protocols/pop3/ids.c).
  */
 #include <errno.h>
@@ -8,8 +8,8 @@
 
 #include <glib.h>
 
-#include "pop3/pop3-client-private.h"
-#include "pop3/reply.h"
+#include "pop3/pop3c-private.h"
+#include "wire/pop3-reply.h"
 
 /* Feed `in` in pieces of `step` bytes (0: all at once). */
 static enum pop3_feed feed_steps(struct pop3_reply *r, const char *in,
@@ -218,13 +218,13 @@ static void test_to_errno(void)
 		g_assert_cmpint(pop3_reply_feed(r, map[i].line,
 						strlen(map[i].line), &used),
 				==, POP3_FEED_DONE);
-		g_assert_cmpint(pop3_reply_to_errno(r, &e), ==, map[i].rc);
+		g_assert_cmpint(pop3c_status_to_errno(r, &e), ==, map[i].rc);
 		if (map[i].rc) {
 			g_assert_cmpint(e.scope, ==, map[i].scope);
 			g_assert_cmpint(e.retry, ==, map[i].retry);
 			g_assert_cmpstr(e.msg, !=, "");
 		}
-		g_assert_cmpint(pop3_reply_to_errno(r, NULL), ==, map[i].rc);
+		g_assert_cmpint(pop3c_status_to_errno(r, NULL), ==, map[i].rc);
 		pop3_reply_free(&r);
 	}
 }
@@ -247,13 +247,13 @@ static void test_ids(void)
 	};
 
 	for (size_t i = 0; i < G_N_ELEMENTS(ids); i++) {
-		g_autofree char *id = pop3_id_from_uidl(ids[i].uidl);
+		g_autofree char *id = pop3c_id_from_uidl(ids[i].uidl);
 		g_autofree char *back = NULL;
 		g_assert_cmpstr(id, ==, ids[i].id);
 		g_assert_null(strchr(id, '/'));
 		g_assert_null(strchr(id, ':'));
 		g_assert_cmpint(id[0], !=, '.');
-		g_assert_cmpint(pop3_uidl_from_id(id, &back), ==, 0);
+		g_assert_cmpint(pop3c_uidl_from_id(id, &back), ==, 0);
 		g_assert_cmpstr(back, ==, ids[i].uidl);
 	}
 	static const char *const bad[] = { "", "a%2fb", "%41", "%4", "%",
@@ -261,16 +261,16 @@ static void test_ids(void)
 	for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
 		char *back = NULL;
 		g_test_message("bad id '%s'", bad[i]);
-		g_assert_cmpint(pop3_uidl_from_id(bad[i], &back), ==, -EINVAL);
+		g_assert_cmpint(pop3c_uidl_from_id(bad[i], &back), ==, -EINVAL);
 		g_assert_null(back);
 	}
-	g_assert_true(pop3_uidl_valid("!", 1));
-	g_assert_false(pop3_uidl_valid("a b", 3));
-	g_assert_false(pop3_uidl_valid("", 0));
+	g_assert_true(pop3c_uidl_valid("!", 1));
+	g_assert_false(pop3c_uidl_valid("a b", 3));
+	g_assert_false(pop3c_uidl_valid("", 0));
 	g_autofree char *seventy = g_strnfill(70, 'u');
 	g_autofree char *seventyone = g_strnfill(71, 'u');
-	g_assert_true(pop3_uidl_valid(seventy, 70));
-	g_assert_false(pop3_uidl_valid(seventyone, 71));
+	g_assert_true(pop3c_uidl_valid(seventy, 70));
+	g_assert_false(pop3c_uidl_valid(seventyone, 71));
 }
 
 static void test_dates(void)
@@ -294,15 +294,15 @@ static void test_dates(void)
 
 	for (size_t i = 0; i < G_N_ELEMENTS(dates); i++) {
 		g_test_message("date '%s'", dates[i].in);
-		g_assert_cmpint(pop3_parse_date(dates[i].in), ==, dates[i].t);
+		g_assert_cmpint(pop3c_parse_date(dates[i].in), ==, dates[i].t);
 	}
 	static const char head[] = "Subject: x\r\nDate: Mon, 01 Jan 2024 "
 				   "00:00:00 +0000\r\n\r\nbody\r\n";
-	g_assert_cmpint(pop3_header_date(head, sizeof(head) - 1), ==,
+	g_assert_cmpint(pop3c_header_date(head, sizeof(head) - 1), ==,
 			1704067200);
 	/* none: the time first seen */
 	int64_t now = g_get_real_time() / G_USEC_PER_SEC;
-	g_assert_cmpint(pop3_header_date("X: y\r\n\r\n", 8), >=, now);
+	g_assert_cmpint(pop3c_header_date("X: y\r\n\r\n", 8), >=, now);
 }
 
 int main(int argc, char **argv)

@@ -11,11 +11,11 @@
 #include <glib/gstdio.h>
 
 #include "backend.h"
-#include "imap/server-args.h"
-#include "imap/server-uids.h"
-#include "pop3/cmd.h"
+#include "serve/imap/args.h"
+#include "serve/imap/uids.h"
+#include "wire/pop3-cmd.h"
 #include "serve/auth.h"
-#include "smtp/cmd.h"
+#include "wire/smtp-cmd.h"
 
 int serve_split_addr(const char *addr, char **host_r, char **port_r);
 
@@ -149,24 +149,24 @@ static void test_seqset(void)
 {
 	GArray *r = NULL;
 
-	g_assert_cmpint(imap_seqset_parse("1:3,7,5:*", 9, &r), ==, 0);
+	g_assert_cmpint(imapd_seqset_parse("1:3,7,5:*", 9, &r), ==, 0);
 	for (uint32_t n = 0; n <= 10; n++)
-		g_assert_cmpint(imap_seqset_has(r, n), ==,
+		g_assert_cmpint(imapd_seqset_has(r, n), ==,
 				(n >= 1 && n <= 3) || (n >= 5 && n <= 9));
 	g_array_unref(r);
 	/* reversed ranges, overlaps and neighbours merge */
-	g_assert_cmpint(imap_seqset_parse("9:4,2,3,1:2,12", 100, &r), ==, 0);
+	g_assert_cmpint(imapd_seqset_parse("9:4,2,3,1:2,12", 100, &r), ==, 0);
 	g_assert_cmpuint(r->len, ==, 2);
-	g_assert_true(imap_seqset_has(r, 4) && imap_seqset_has(r, 3) &&
-		      !imap_seqset_has(r, 10));
+	g_assert_true(imapd_seqset_has(r, 4) && imapd_seqset_has(r, 3) &&
+		      !imapd_seqset_has(r, 10));
 	g_array_unref(r);
-	g_assert_cmpint(imap_seqset_parse("4294967295", 1, &r), ==, 0);
+	g_assert_cmpint(imapd_seqset_parse("4294967295", 1, &r), ==, 0);
 	g_array_unref(r);
 	static const char *const bad[] = { "", "0", "1,", ",1", "1::2", "a",
 					   "4294967296", "1:2:3", "-1",
 					   "1 2" };
 	for (size_t i = 0; i < G_N_ELEMENTS(bad); i++)
-		g_assert_cmpint(imap_seqset_parse(bad[i], 5, &r), ==, -EINVAL);
+		g_assert_cmpint(imapd_seqset_parse(bad[i], 5, &r), ==, -EINVAL);
 }
 
 static void test_mailbox_names(void)
@@ -183,11 +183,11 @@ static void test_mailbox_names(void)
 		{ "&Jjo", NULL }, { "tab\there", NULL },
 	};
 	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
-		g_autofree char *p = imap_mailbox_path(cases[i].wire);
+		g_autofree char *p = imapd_mailbox_path(cases[i].wire);
 		g_test_message("%s", cases[i].wire);
 		g_assert_cmpstr(p, ==, cases[i].path);
 	}
-	g_autofree char *w = imap_mailbox_name("\xc3\xa4rger/&");
+	g_autofree char *w = imapd_mailbox_name("\xc3\xa4rger/&");
 	g_assert_cmpstr(w, ==, "&AOQ-rger/&-");
 }
 
@@ -200,12 +200,12 @@ static void test_flags(void)
 	const char *list = "(\\Seen \\deleted $Junk \\Recent)\r\n";
 	g_assert_cmpint(imap_parse_line(IMAP_PARSE_COMMANDS, &imap_client_limits,
 					list, strlen(list), &l, &why), ==, 0);
-	g_assert_cmpint(imap_flags_parse(imap_line_arg(l, 0), &f), ==, 0);
+	g_assert_cmpint(imapd_flags_parse(imap_line_arg(l, 0), &f), ==, 0);
 	g_assert_cmphex(f, ==, MFS_FLAG_SEEN | MFS_FLAG_TRASHED);
 	imap_line_free(&l);
 	g_assert_cmpint(imap_parse_line(IMAP_PARSE_COMMANDS, &imap_client_limits,
 					"\\Bogus\r\n", 8, &l, &why), ==, 0);
-	g_assert_cmpint(imap_flags_parse(imap_line_arg(l, 0), &f), ==, -EINVAL);
+	g_assert_cmpint(imapd_flags_parse(imap_line_arg(l, 0), &f), ==, -EINVAL);
 	imap_line_free(&l);
 }
 
@@ -248,19 +248,19 @@ static void test_uids(void)
 	static const int64_t first_dates[] = { 300, 100, 200 };
 	static const char *const second[] = { "b", "d", "c", NULL };
 	static const int64_t second_dates[] = { 200, 50, 300 };
-	struct imap_uid_info *info = NULL;
-	struct imap_uid_state st, st2;
+	struct imapd_uid_info *info = NULL;
+	struct imapd_uid_state st, st2;
 
 	/* no state yet: only a full reading may start one */
 	{
 		const char *ids[] = { "x" };
 		const uint64_t fl[] = { 0 };
-		struct imap_uid_info got[1];
-		g_assert_cmpint(imap_uids_note(root, "INBOX", ids, fl, 1, got,
+		struct imapd_uid_info got[1];
+		g_assert_cmpint(imapd_uids_note(root, "INBOX", ids, fl, 1, got,
 					       &st), ==, -ESTALE);
 	}
 	g_autoptr(GPtrArray) one = items_of(first, first_dates);
-	g_assert_cmpint(imap_uids_assign(root, "INBOX", one, &info, &st), ==, 0);
+	g_assert_cmpint(imapd_uids_assign(root, "INBOX", one, &info, &st), ==, 0);
 	/* new ids get UIDs in arrival order */
 	g_assert_cmpuint(info[0].uid, ==, 3);
 	g_assert_cmpuint(info[1].uid, ==, 1);
@@ -270,7 +270,7 @@ static void test_uids(void)
 	g_assert_cmpuint(info[0].modseq, ==, 4);
 	g_free(info);
 	/* read again unchanged: the same answers */
-	g_assert_cmpint(imap_uids_assign(root, "INBOX", one, &info, &st2), ==, 0);
+	g_assert_cmpint(imapd_uids_assign(root, "INBOX", one, &info, &st2), ==, 0);
 	g_assert_cmpuint(st2.highest, ==, st.highest);
 	g_assert_cmpuint(info[0].modseq, ==, 4);
 	g_free(info);
@@ -278,7 +278,7 @@ static void test_uids(void)
 	 * going raises HIGHESTMODSEQ; a flag change gives a new modseq */
 	g_autoptr(GPtrArray) two = items_of(second, second_dates);
 	((struct mfs_item *)two->pdata[0])->flags = MFS_FLAG_SEEN;
-	g_assert_cmpint(imap_uids_assign(root, "INBOX", two, &info, &st2), ==, 0);
+	g_assert_cmpint(imapd_uids_assign(root, "INBOX", two, &info, &st2), ==, 0);
 	g_assert_cmpuint(st2.validity, ==, st.validity);
 	g_assert_cmpuint(info[0].uid, ==, 2);
 	g_assert_cmpuint(info[1].uid, ==, 4);
@@ -294,9 +294,9 @@ static void test_uids(void)
 	{
 		const char *ids[] = { "e", "b" };
 		const uint64_t fl[] = { 0, MFS_FLAG_SEEN | MFS_FLAG_FLAGGED };
-		struct imap_uid_info got[2];
-		struct imap_uid_state st3;
-		g_assert_cmpint(imap_uids_note(root, "INBOX", ids, fl, 2, got,
+		struct imapd_uid_info got[2];
+		struct imapd_uid_state st3;
+		g_assert_cmpint(imapd_uids_note(root, "INBOX", ids, fl, 2, got,
 					       &st3), ==, 0);
 		g_assert_cmpuint(got[0].uid, ==, 5);
 		g_assert_cmpuint(got[0].modseq, ==, 8);
@@ -309,7 +309,7 @@ static void test_uids(void)
 		g_autoptr(GPtrArray) three = items_of(third, third_dates);
 		((struct mfs_item *)three->pdata[0])->flags =
 			MFS_FLAG_SEEN | MFS_FLAG_FLAGGED;
-		g_assert_cmpint(imap_uids_assign(root, "INBOX", three, &info,
+		g_assert_cmpint(imapd_uids_assign(root, "INBOX", three, &info,
 						 &st3), ==, 0);
 		g_assert_cmpuint(info[0].modseq, ==, 9);
 		g_assert_cmpuint(info[3].uid, ==, 5);
@@ -317,7 +317,7 @@ static void test_uids(void)
 		g_free(info);
 	}
 	/* another folder has its own UIDVALIDITY */
-	g_assert_cmpint(imap_uids_assign(root, "Other", two, &info, &st2), ==, 0);
+	g_assert_cmpint(imapd_uids_assign(root, "Other", two, &info, &st2), ==, 0);
 	g_assert_cmpuint(st2.validity, !=, st.validity);
 	g_assert_cmpuint(info[0].uid, ==, 2);
 	g_free(info);
@@ -332,7 +332,7 @@ static void test_uids(void)
 			g_file_set_contents(p, "garbage\n", -1, NULL);
 	}
 	g_dir_close(d);
-	g_assert_cmpint(imap_uids_assign(root, "INBOX", two, &info, &st2), ==, 0);
+	g_assert_cmpint(imapd_uids_assign(root, "INBOX", two, &info, &st2), ==, 0);
 	g_assert_cmpuint(st2.validity, !=, st.validity);
 	g_assert_cmpuint(st2.next, ==, 4);
 	g_free(info);

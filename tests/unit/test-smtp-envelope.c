@@ -1,15 +1,15 @@
 /*
  * test-smtp-envelope.c - what a message file says about its submission
- * (protocols/smtp/envelope.h) and the SMTP reply reader
- * (protocols/smtp/reply.h).
+ * (protocols/wire/smtp-envelope.h) and the SMTP reply reader
+ * (protocols/wire/smtp-reply.h).
  */
 #include <errno.h>
 #include <string.h>
 
 #include <glib.h>
 
-#include "smtp/envelope.h"
-#include "smtp/reply.h"
+#include "wire/smtp-envelope.h"
+#include "wire/smtp-reply.h"
 
 static int parse(const char *msg, struct smtp_envelope *env, char **why)
 {

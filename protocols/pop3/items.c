@@ -1,0 +1,467 @@
+/*
+ * items.c - the server's messages as items: listing them with their
+ * kept flags and dates (UIDL, LIST, and TOP n 0 of RFC 1939 section 7 for
+ * the Date: of a message not seen before), reading them (RETR), removing
+ * them (DELE, then QUIT, which is when a POP3 server removes anything).
+ * With leave_on_server = false these go to the local copy instead
+ * (keep.c keeps it filled).
+ */
+#include "pop3c-private.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "fileutil.h"
+#include "log.h"
+#include "mail-header.h"
+
+uint64_t pop3c_body_limit(uint64_t size)
+{
+	/* LIST's size is exact for most servers and close for the rest
+	 * (RFC 1939 5: it may differ by the line ends); far more than it
+	 * means the server sends something else */
+	return size + size / 8 + 4096;
+}
+
+int64_t pop3c_header_date(const char *buf, size_t len)
+{
+	g_autofree char *v = NULL;
+	int64_t t = 0;
+
+	if (mail_header_get(buf, MIN(len, 65536), "Date", &v) == 0)
+		t = pop3c_parse_date(v);
+	return t > 0 ? t : g_get_real_time() / G_USEC_PER_SEC;
+}
+
+static int no_folder(struct mfs_error *e, const char *folder)
+{
+	return mfs_error_set(e, -ENOENT, MFS_ERR_FOLDER, MFS_ERR_FINAL,
+			     "no folder %s: POP3 holds only the server's "
+			     "INBOX", folder);
+}
+
+/* ---- listing ---- */
+
+static int got_top(struct mfs_backend *be, size_t i, int rc,
+		   struct pop3_reply *reply, void *data, struct mfs_error *e)
+{
+	GPtrArray *fresh = data;
+	struct pop3c_msg *m = fresh->pdata[i];
+	const char *body = "";
+	size_t len = 0;
+
+	/* without TOP (it is optional) the date is the time first seen */
+	if (rc == 0)
+		body = pop3_reply_body(reply, &len);
+	pop3c_known_add(be, m->id, pop3c_header_date(body, len), MFS_FLAG_NEW);
+	return 0;
+}
+
+/* Dates of the messages not seen before, from their headers. */
+static int learn_new(struct mfs_backend *be, bool *dirty_r,
+		     struct mfs_error *e)
+{
+	GPtrArray *fresh = g_ptr_array_new();
+	GPtrArray *cmds = g_ptr_array_new_with_free_func(g_free);
+	GArray *limits = g_array_new(FALSE, FALSE, sizeof(uint64_t));
+	int rc = 0;
+
+	for (guint i = 0; i < be->order->len; i++) {
+		struct pop3c_msg *m = be->order->pdata[i];
+		if (pop3c_known_get(be, m->id))
+			continue;
+		uint64_t lim = pop3c_body_limit(m->size);
+		g_ptr_array_add(fresh, m);
+		g_ptr_array_add(cmds, g_strdup_printf("TOP %u 0", m->num));
+		g_array_append_val(limits, lim);
+	}
+	if (fresh->len && !pop3c_conn_cap(be->conn, "TOP")) {
+		for (guint i = 0; i < fresh->len; i++)
+			got_top(be, i, -ENOTSUP, NULL, fresh, NULL);
+	} else if (fresh->len) {
+		rc = pop3c_session_pipeline(be, (char *const *)cmds->pdata,
+					   cmds->len, true,
+					   (const uint64_t *)limits->data,
+					   got_top, fresh, e);
+	}
+	*dirty_r = fresh->len > 0;
+	g_ptr_array_unref(fresh);
+	g_ptr_array_unref(cmds);
+	g_array_unref(limits);
+	return rc;
+}
+
+int pop3c_sync(struct mfs_backend *be, const char *folder, const char *state,
+	      struct mfs_sync_result **res_r, struct mfs_error *e)
+{
+	bool dirty = false;
+	int rc;
+
+	if (strcmp(folder, POP3_FOLDER))
+		return no_folder(e, folder);
+	g_mutex_lock(&be->lock);
+	if (!be->cfg.leave_on_server) {
+		/* 1: the kept messages are listed, but the server failed */
+		rc = pop3c_keep_sync(be, res_r, e);
+		pop3c_note_sync(be, rc, e);
+		g_mutex_unlock(&be->lock);
+		return rc > 0 ? 0 : rc;
+	}
+	rc = pop3c_session(be, true, e);
+	if (rc == 0) {
+		be->conn_synced = true;
+		rc = learn_new(be, &dirty, e);
+	}
+	if (rc < 0)
+		goto out;
+	/* forget what the server no longer has */
+	GHashTableIter it;
+	gpointer key;
+	g_hash_table_iter_init(&it, be->known);
+	while (g_hash_table_iter_next(&it, &key, NULL)) {
+		if (!pop3c_session_msg(be, key)) {
+			g_hash_table_iter_remove(&it);
+			dirty = true;
+		}
+	}
+	if (dirty && (rc = pop3c_state_save(be, e)) < 0)
+		goto out;
+	struct mfs_sync_result *res = mfs_sync_result_new();
+	res->full = true;
+	for (guint i = 0; i < be->order->len; i++) {
+		struct pop3c_msg *m = be->order->pdata[i];
+		struct pop3c_known *k = pop3c_known_get(be, m->id);
+		g_ptr_array_add(res->changed,
+				mfs_item_new(m->id, m->size, k->date,
+					     k->flags));
+	}
+	*res_r = res;
+out:
+	pop3c_note_sync(be, rc, e);
+	g_mutex_unlock(&be->lock);
+	return rc;
+}
+
+/* ---- reading ---- */
+
+int pop3c_body_fd(const char *buf, size_t len, int *fd_r, struct mfs_error *e)
+{
+	int fd = memfd_create("mailfs-pop3", MFD_CLOEXEC);
+	int rc = fd < 0 ? -errno : file_write_all(fd, buf, len);
+
+	if (rc == 0 && lseek(fd, 0, SEEK_SET) < 0)
+		rc = -errno;
+	if (rc < 0) {
+		if (fd >= 0)
+			close(fd);
+		return mfs_error_set(e, rc, MFS_ERR_ITEM, MFS_ERR_TRANSIENT,
+				     "keeping a message: %s", g_strerror(-rc));
+	}
+	*fd_r = fd;
+	return 0;
+}
+
+struct retr {
+	GPtrArray *msgs;		/* borrowed, of struct pop3c_msg * */
+	mfs_fetched_fn got;
+	void *data;
+	size_t delivered;
+	int short_rc;			/* -EIO when a body came cut short */
+	struct mfs_error *short_e;	/* borrowed; says which */
+};
+
+static int got_retr(struct mfs_backend *be, size_t i, int rc,
+		    struct pop3_reply *reply, void *data, struct mfs_error *e)
+{
+	struct retr *r = data;
+	struct pop3c_msg *m = r->msgs->pdata[i];
+	const char *body;
+	size_t len;
+
+	if (rc < 0) {
+		/* one message refused is not found; the others go on */
+		log_debug(LOG_STORE, "%s: RETR of %s: %s", be->cfg.name, m->id,
+			  e ? e->msg : "");
+		return 0;
+	}
+	body = pop3_reply_body(reply, &len);
+	if (len < m->size) {
+		/* LIST counts the bytes RETR sends (RFC 1939 5); fewer is a
+		 * message cut short, never to be shown as if whole */
+		r->short_rc = mfs_error_set(e, -EIO, MFS_ERR_ITEM,
+					    MFS_ERR_TRANSIENT, "%s: %s came "
+					    "with %zu of its %" G_GUINT64_FORMAT
+					    " bytes", be->cfg.name, m->uidl,
+					    len, m->size);
+		if (r->short_e && r->short_e != e)
+			*r->short_e = *e;
+		return 0;
+	}
+	r->got(m->id, body, len, r->data);
+	r->delivered++;
+	return 0;
+}
+
+/*
+ * RETR the messages `ids` that this session has, handing each to `got`.
+ * A session that was open before the call may have been ended by the
+ * server meanwhile (POP3 servers end idle sessions after ten minutes):
+ * then one new session is tried, unless something was delivered.
+ */
+static int retr_many(struct mfs_backend *be, const char *const *ids,
+		     size_t n, mfs_fetched_fn got, void *data,
+		     struct mfs_error *e)
+{
+	int rc = 0;
+
+	for (int attempt = 0; attempt < 2; attempt++) {
+		bool reused = be->conn != NULL && !pop3c_conn_broken(be->conn);
+		struct retr r = { g_ptr_array_new(), got, data, 0, 0, e };
+		GPtrArray *cmds = g_ptr_array_new_with_free_func(g_free);
+		GArray *limits = g_array_new(FALSE, FALSE, sizeof(uint64_t));
+
+		rc = pop3c_session(be, false, e);
+		for (size_t i = 0; rc == 0 && i < n; i++) {
+			struct pop3c_msg *m = pop3c_session_msg(be, ids[i]);
+			if (!m)
+				continue;
+			uint64_t lim = pop3c_body_limit(m->size);
+			g_ptr_array_add(r.msgs, m);
+			g_ptr_array_add(cmds, g_strdup_printf("RETR %u",
+							      m->num));
+			g_array_append_val(limits, lim);
+		}
+		if (rc == 0 && cmds->len)
+			rc = pop3c_session_pipeline(
+				be, (char *const *)cmds->pdata, cmds->len,
+				true, (const uint64_t *)limits->data, got_retr,
+				&r, e);
+		g_ptr_array_unref(r.msgs);
+		g_ptr_array_unref(cmds);
+		g_array_unref(limits);
+		if (rc == 0 && r.short_rc < 0 && n == 1)
+			rc = r.short_rc;
+		if (rc < 0 && reused && r.delivered == 0 && be->conn &&
+		    pop3c_conn_broken(be->conn)) {
+			pop3c_session_drop(be);
+			continue;
+		}
+		break;
+	}
+	return rc;
+}
+
+struct one {
+	const char *id;
+	int fd;
+	int rc;
+	struct mfs_error *e;
+};
+
+static void got_one(const char *id, const void *buf, size_t len, void *data)
+{
+	struct one *o = data;
+
+	if (o->fd < 0)
+		o->rc = pop3c_body_fd(buf, len, &o->fd, o->e);
+}
+
+int pop3c_fetch(struct mfs_backend *be, const char *folder, const char *id,
+	       int *fd_r, struct mfs_error *e)
+{
+	struct one o = { id, -1, 0, e };
+	int rc;
+
+	if (strcmp(folder, POP3_FOLDER))
+		return no_folder(e, folder);
+	g_mutex_lock(&be->lock);
+	if (!be->cfg.leave_on_server) {
+		rc = mfs_store_fetch(&be->local, folder, id, fd_r, e);
+		g_mutex_unlock(&be->lock);
+		return rc;
+	}
+	rc = retr_many(be, &id, 1, got_one, &o, e);
+	g_mutex_unlock(&be->lock);
+	if (rc == 0 && o.rc < 0)
+		rc = o.rc;
+	if (rc == 0 && o.fd < 0)
+		rc = mfs_error_set(e, -ENOENT, MFS_ERR_ITEM, MFS_ERR_FINAL,
+				   "%s: no message %s on the server",
+				   be->cfg.name, id);
+	if (rc < 0) {
+		if (o.fd >= 0)
+			close(o.fd);
+		return rc;
+	}
+	*fd_r = o.fd;
+	return 0;
+}
+
+struct local_batch {
+	mfs_fetched_fn got;
+	void *data;
+};
+
+int pop3c_fetch_batch(struct mfs_backend *be, const char *folder,
+		     const char *const *ids, size_t n, mfs_fetched_fn got,
+		     void *data, struct mfs_error *e)
+{
+	int rc;
+
+	if (strcmp(folder, POP3_FOLDER))
+		return no_folder(e, folder);
+	g_mutex_lock(&be->lock);
+	if (!be->cfg.leave_on_server) {
+		/* local disk: one by one costs nothing */
+		rc = mfs_store_fetch_batch(&be->local, folder, ids, n, got,
+					   data, e);
+		if (rc == -ENOTSUP) {
+			rc = 0;
+			for (size_t i = 0; i < n; i++) {
+				int fd;
+				g_autofree char *buf = NULL;
+				size_t len;
+				if (mfs_store_fetch(&be->local, folder, ids[i],
+						    &fd, NULL) < 0)
+					continue;
+				if (file_read_head(fd, G_MAXSIZE, &buf,
+						   &len) == 0)
+					got(ids[i], buf, len, data);
+				close(fd);
+			}
+		}
+	} else {
+		rc = retr_many(be, ids, n, got, data, e);
+	}
+	g_mutex_unlock(&be->lock);
+	return rc;
+}
+
+/* ---- flags ---- */
+
+int pop3c_set_flags_batch(struct mfs_backend *be, const char *folder,
+			 const char *const *ids, const uint64_t *flags,
+			 size_t n, int *rcs, struct mfs_error *e)
+{
+	int rc = 0;
+
+	if (strcmp(folder, POP3_FOLDER))
+		return no_folder(e, folder);
+	g_mutex_lock(&be->lock);
+	for (size_t i = 0; i < n; i++) {
+		if (!be->cfg.leave_on_server) {
+			struct mfs_error ie = { 0 };
+			rcs[i] = mfs_store_set_flags(&be->local, folder, ids[i],
+						     flags[i], &ie);
+			if (rcs[i] < 0 && rcs[i] != -ENOENT && rc == 0) {
+				rc = rcs[i];
+				if (e)
+					*e = ie;
+			}
+			continue;
+		}
+		struct pop3c_known *k = pop3c_known_get(be, ids[i]);
+		rcs[i] = k ? 0 : -ENOENT;
+		if (k)
+			k->flags = flags[i];
+	}
+	if (rc == 0 && be->cfg.leave_on_server)
+		rc = pop3c_state_save(be, e);
+	g_mutex_unlock(&be->lock);
+	return rc;
+}
+
+int pop3c_set_flags(struct mfs_backend *be, const char *folder, const char *id,
+		   uint64_t flags, struct mfs_error *e)
+{
+	int one = 0;
+	int rc = pop3c_set_flags_batch(be, folder, &id, &flags, 1, &one, e);
+
+	if (rc == 0 && one < 0)
+		rc = mfs_error_set(e, one, MFS_ERR_ITEM, MFS_ERR_FINAL,
+				   "%s: no message %s", be->cfg.name, id);
+	return rc;
+}
+
+/* ---- removing ---- */
+
+static int got_dele(struct mfs_backend *be, size_t i, int rc,
+		    struct pop3_reply *reply, void *data, struct mfs_error *e)
+{
+	return rc;
+}
+
+/* DELE what the session has of `ids`, then QUIT.  Returns 0 once the
+ * server confirmed; nothing is removed when a DELE is refused. */
+static int dele_quit(struct mfs_backend *be, const char *const *ids,
+		     size_t n, struct mfs_error *e)
+{
+	int rc = 0;
+
+	for (int attempt = 0; attempt < 2; attempt++) {
+		bool reused = be->conn != NULL && !pop3c_conn_broken(be->conn);
+		GPtrArray *cmds = g_ptr_array_new_with_free_func(g_free);
+
+		rc = pop3c_session(be, false, e);
+		for (size_t i = 0; rc == 0 && i < n; i++) {
+			struct pop3c_msg *m = pop3c_session_msg(be, ids[i]);
+			/* one the server no longer has counts as removed */
+			if (m)
+				g_ptr_array_add(cmds, g_strdup_printf(
+							"DELE %u", m->num));
+		}
+		if (rc == 0 && cmds->len)
+			rc = pop3c_session_pipeline(
+				be, (char *const *)cmds->pdata, cmds->len,
+				false, NULL, got_dele, NULL, e);
+		g_ptr_array_unref(cmds);
+		if (rc < 0 && reused && be->conn && pop3c_conn_broken(be->conn)) {
+			pop3c_session_drop(be);
+			continue;
+		}
+		break;
+	}
+	if (rc < 0) {
+		/* ending it without QUIT undoes the DELEs sent */
+		pop3c_session_drop(be);
+		return rc;
+	}
+	return pop3c_session_quit(be, e);
+}
+
+int pop3c_remove_batch(struct mfs_backend *be, const char *folder,
+		      const char *const *ids, size_t n, struct mfs_error *e)
+{
+	int rc = 0;
+
+	if (strcmp(folder, POP3_FOLDER))
+		return no_folder(e, folder);
+	g_mutex_lock(&be->lock);
+	if (!be->cfg.leave_on_server) {
+		for (size_t i = 0; i < n && rc == 0; i++) {
+			rc = mfs_store_remove(&be->local, folder, ids[i], e);
+			if (rc == -ENOENT)
+				rc = 0;
+		}
+		g_mutex_unlock(&be->lock);
+		return rc;
+	}
+	rc = dele_quit(be, ids, n, e);
+	if (rc == 0) {
+		for (size_t i = 0; i < n; i++)
+			g_hash_table_remove(be->known, ids[i]);
+		struct mfs_error ignored = { 0 };
+		/* a stale entry is dropped by the next sync anyway */
+		pop3c_state_save(be, &ignored);
+	}
+	g_mutex_unlock(&be->lock);
+	return rc;
+}
+
+int pop3c_remove(struct mfs_backend *be, const char *folder, const char *id,
+		struct mfs_error *e)
+{
+	return pop3c_remove_batch(be, folder, &id, 1, e);
+}

@@ -1,0 +1,268 @@
+/*
+ * msgprops.c - message properties that stand for Maildir flags.
+ *
+ * Specs: see msgprops.h.
+ */
+#include "msgprops.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "backend.h"
+#include "wire/ews-soap.h"
+
+#define VERB_REPLY_TO_SENDER 102
+#define VERB_REPLY_TO_ALL 103
+#define VERB_FORWARD 104
+#define FLAG_STATUS_COMPLETE 1
+#define FLAG_STATUS_FLAGGED 2
+
+int ewsd_prop_tag(const xmlNode *uri, unsigned *tag_r)
+{
+	g_autofree char *tag = ews_attr(uri, "PropertyTag");
+	guint64 v;
+	const char *digits = tag;
+	guint base = 10;
+
+	if (!tag)
+		return -EINVAL;
+	if (tag[0] == '0' && (tag[1] == 'x' || tag[1] == 'X')) {
+		digits = tag + 2;
+		base = 16;
+	}
+	if (!*digits ||
+	    !g_ascii_string_to_unsigned(digits, base, 0, 0xFFFF, &v, NULL))
+		return -EINVAL;
+	*tag_r = (unsigned)v;
+	return 0;
+}
+
+int ewsd_prop_value(uint64_t flags, unsigned tag, long *v_r)
+{
+	switch (tag) {
+	case EWS_PR_MESSAGE_FLAGS:
+		*v_r = (flags & MFS_FLAG_SEEN ? EWS_MSGFLAG_READ : 0) |
+		       (flags & MFS_FLAG_DRAFT ? EWS_MSGFLAG_UNSENT : 0);
+		return 0;
+	case EWS_PR_FLAG_STATUS:
+		if (!(flags & MFS_FLAG_FLAGGED))
+			return -ENODATA;
+		*v_r = FLAG_STATUS_FLAGGED;
+		return 0;
+	case EWS_PR_LAST_VERB_EXECUTED:
+		if (flags & MFS_FLAG_REPLIED)
+			*v_r = VERB_REPLY_TO_SENDER;
+		else if (flags & MFS_FLAG_PASSED)
+			*v_r = VERB_FORWARD;
+		else
+			return -ENODATA;
+		return 0;
+	default:
+		return -ENOTSUP;
+	}
+}
+
+const char *ewsd_flag_status(uint64_t flags)
+{
+	return flags & MFS_FLAG_FLAGGED ? "Flagged" : "NotFlagged";
+}
+
+/* The text of the first child `name` (types namespace) of `parent`, or
+ * NULL.  Caller owns the result. */
+static char *child_text(const xmlNode *parent, const char *name)
+{
+	xmlNode *n = ews_child(parent, EWS_NS_T, name);
+	xmlChar *v = n ? xmlNodeGetContent(n) : NULL;
+	char *copy = v ? g_strstrip(g_strdup((const char *)v)) : NULL;
+
+	xmlFree(v);
+	return copy;
+}
+
+static int parse_bool(const char *text, bool *v_r)
+{
+	if (!text)
+		return -EINVAL;
+	if (!strcmp(text, "true") || !strcmp(text, "1"))
+		*v_r = true;
+	else if (!strcmp(text, "false") || !strcmp(text, "0"))
+		*v_r = false;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+static int parse_long(const char *text, long *v_r)
+{
+	gint64 v;
+
+	if (!text || !g_ascii_string_to_signed(text, 10, G_MININT32,
+					       G_MAXUINT32, &v, NULL))
+		return -EINVAL;
+	*v_r = (long)v;
+	return 0;
+}
+
+static void set_bit(uint64_t *flags, uint64_t bit, bool on)
+{
+	if (on)
+		*flags |= bit;
+	else
+		*flags &= ~bit;
+}
+
+/* Set (value non-NULL) or delete MAPI property `tag`. */
+static int apply_ext(unsigned tag, const char *value, uint64_t *flags)
+{
+	long v = 0;
+
+	if (value && parse_long(value, &v) < 0)
+		return -EINVAL;
+	switch (tag) {
+	case EWS_PR_MESSAGE_FLAGS:
+		if (!value)
+			return -ENOTSUP;
+		set_bit(flags, MFS_FLAG_SEEN, v & EWS_MSGFLAG_READ);
+		set_bit(flags, MFS_FLAG_DRAFT, v & EWS_MSGFLAG_UNSENT);
+		return 0;
+	case EWS_PR_FLAG_STATUS:
+		if (value && v != 0 && v != FLAG_STATUS_COMPLETE &&
+		    v != FLAG_STATUS_FLAGGED)
+			return -EINVAL;
+		set_bit(flags, MFS_FLAG_FLAGGED, v == FLAG_STATUS_FLAGGED);
+		return 0;
+	case EWS_PR_LAST_VERB_EXECUTED:
+		if (!value) {
+			*flags &= ~(MFS_FLAG_REPLIED | MFS_FLAG_PASSED);
+			return 0;
+		}
+		if (v == VERB_REPLY_TO_SENDER || v == VERB_REPLY_TO_ALL)
+			*flags |= MFS_FLAG_REPLIED;
+		else if (v == VERB_FORWARD)
+			*flags |= MFS_FLAG_PASSED;
+		/* other verbs (open, print...) leave no Maildir trace */
+		return 0;
+	default:
+		return -ENOTSUP;
+	}
+}
+
+static int apply_flag_status(const char *status, uint64_t *flags)
+{
+	if (!status || !strcmp(status, "NotFlagged") ||
+	    !strcmp(status, "Complete"))
+		*flags &= ~MFS_FLAG_FLAGGED;
+	else if (!strcmp(status, "Flagged"))
+		*flags |= MFS_FLAG_FLAGGED;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+/* The item element of a Set or Append change: t:Message, t:Item or any
+ * other item type, whichever the client wrote. */
+static xmlNode *change_item(const xmlNode *change, const xmlNode *path)
+{
+	for (xmlNode *n = ews_first_element(change); n;
+	     n = ews_next_element(n))
+		if (n != path)
+			return n;
+	return NULL;
+}
+
+int ewsd_msgprops_apply_change(const xmlNode *change, uint64_t *flags)
+{
+	bool del = ews_is(change, EWS_NS_T, "DeleteItemField");
+	xmlNode *path = ews_first_element(change);
+	xmlNode *item = del ? NULL : change_item(change, path);
+
+	if (!path || (!del && !item))
+		return -EINVAL;
+	if (ews_is(path, EWS_NS_T, "ExtendedFieldURI")) {
+		unsigned tag;
+		if (ewsd_prop_tag(path, &tag) < 0)
+			return -ENOTSUP;
+		if (del)
+			return apply_ext(tag, NULL, flags);
+		xmlNode *ext = ews_child(item, EWS_NS_T, "ExtendedProperty");
+		g_autofree char *value = ext ? child_text(ext, "Value") : NULL;
+		return value ? apply_ext(tag, value, flags) : -EINVAL;
+	}
+	if (!ews_is(path, EWS_NS_T, "FieldURI"))
+		return -ENOTSUP;
+	g_autofree char *uri = ews_attr(path, "FieldURI");
+	if (!uri)
+		return -EINVAL;
+	if (!strcmp(uri, "message:IsRead")) {
+		bool on;
+		g_autofree char *text = del ? NULL : child_text(item, "IsRead");
+		if (del || parse_bool(text, &on) < 0)
+			return -EINVAL;
+		set_bit(flags, MFS_FLAG_SEEN, on);
+		return 0;
+	}
+	if (!strcmp(uri, "item:Flag")) {
+		xmlNode *flag = del ? NULL : ews_child(item, EWS_NS_T, "Flag");
+		g_autofree char *status = flag ? child_text(flag, "FlagStatus")
+					       : NULL;
+		if (!del && !status)
+			return -EINVAL;
+		return apply_flag_status(status, flags);
+	}
+	return -ENOTSUP;
+}
+
+int ewsd_msgprops_from_item(const xmlNode *message, uint64_t *flags_r,
+			   bool *has_message_flags_r)
+{
+	uint64_t flags = 0;
+	bool has = false;
+	g_autofree char *read = child_text(message, "IsRead");
+	bool on = false;
+
+	if (read && parse_bool(read, &on) < 0)
+		return -EINVAL;
+	for (xmlNode *n = ews_first_element(message); n;
+	     n = ews_next_element(n)) {
+		if (!ews_is(n, EWS_NS_T, "ExtendedProperty"))
+			continue;
+		xmlNode *uri = ews_child(n, EWS_NS_T, "ExtendedFieldURI");
+		unsigned tag;
+		if (!uri || ewsd_prop_tag(uri, &tag) < 0)
+			continue;	/* named properties are not kept */
+		g_autofree char *value = child_text(n, "Value");
+		if (!value)
+			return -EINVAL;
+		int rc = apply_ext(tag, value, &flags);
+		if (rc == -EINVAL)
+			return rc;
+		if (tag == EWS_PR_MESSAGE_FLAGS)
+			has = true;
+	}
+	/* exchangelib and others always send IsRead (false by default), so
+	 * either saying "read" makes it read */
+	if (on)
+		flags |= MFS_FLAG_SEEN;
+	*flags_r = flags;
+	*has_message_flags_r = has;
+	return 0;
+}
+
+void ewsd_msgprops_write_ext(GString *out, const xmlNode *uri, uint64_t flags)
+{
+	unsigned tag;
+	long v;
+
+	if (ewsd_prop_tag(uri, &tag) < 0 || ewsd_prop_value(flags, tag, &v) < 0)
+		return;
+	g_string_append(out, "<t:ExtendedProperty><t:ExtendedFieldURI");
+	for (xmlAttr *a = uri->properties; a; a = a->next) {
+		xmlChar *val = xmlNodeGetContent((xmlNode *)a);
+		g_string_append_printf(out, " %s=\"", (const char *)a->name);
+		ews_escape(out, val ? (const char *)val : "");
+		g_string_append_c(out, '"');
+		xmlFree(val);
+	}
+	g_string_append_printf(out, "/><t:Value>%ld</t:Value>"
+			       "</t:ExtendedProperty>", v);
+}

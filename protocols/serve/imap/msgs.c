@@ -1,0 +1,528 @@
+/*
+ * msgs.c - commands that change messages: STORE, COPY, MOVE,
+ * EXPUNGE (and UID EXPUNGE), APPEND.
+ *
+ * RFC 3501 sections 6.3.11 (APPEND), 6.4.3 (EXPUNGE), 6.4.6 (STORE),
+ * 6.4.7 (COPY); RFC 4315 (UIDPLUS: APPENDUID, COPYUID, UID EXPUNGE);
+ * RFC 6851 (MOVE).  Every change goes through the store, so that a mount
+ * and other sessions see it; the UIDs a change made come from the UID
+ * state (uids.c) after it.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "imapd-private.h"
+#include "serve/spool.h"
+
+static bool parse_set(struct imapd_session *s, const struct imapd_cmd *cmd,
+		      GArray **set_r)
+{
+	GArray *msgs = s->view->msgs;
+	uint32_t star = msgs->len == 0 ? 0 : cmd->uid
+		? g_array_index(msgs, struct imapd_msg, msgs->len - 1).uid
+		: msgs->len;
+
+	if (cmd->nargs < 1 || cmd->args[0]->type != IMAP_ARG_ATOM ||
+	    imapd_seqset_parse(cmd->args[0]->str, star, set_r) < 0)
+		return false;
+	if (!cmd->uid && (*set_r)->len &&
+	    g_array_index(*set_r, uint32_t, 2 * ((*set_r)->len - 1) + 1) >
+		    msgs->len) {
+		g_array_unref(*set_r);
+		*set_r = NULL;
+		return false;
+	}
+	return true;
+}
+
+/* imapd_uids_note(), reading the folder first when it has no UID state
+ * yet.  Returns 0 or -errno. */
+static int note(struct imapd_session *s, const char *folder,
+		const char *const *ids, const uint64_t *flags, size_t n,
+		struct imapd_uid_info *info, struct imapd_uid_state *st)
+{
+	int rc = imapd_uids_note(s->ctx->store_root, folder, ids, flags, n,
+				info, st);
+
+	if (rc == -ESTALE) {
+		/* the messages that were there before ours come first */
+		struct mfs_sync_result *res = NULL;
+		g_autofree struct imapd_uid_info *all = NULL;
+		g_autoptr(GHashTable) ours = g_hash_table_new(g_str_hash,
+							      g_str_equal);
+		if ((rc = mfs_store_sync(s->ctx->store, folder, NULL, &res,
+					 NULL)) < 0)
+			return rc;
+		for (size_t i = 0; i < n; i++)
+			g_hash_table_add(ours, (gpointer)ids[i]);
+		for (guint i = res->changed->len; i-- > 0;) {
+			const struct mfs_item *it = res->changed->pdata[i];
+			if (g_hash_table_contains(ours, it->id))
+				g_ptr_array_remove_index(res->changed, i);
+		}
+		rc = imapd_uids_assign(s->ctx->store_root, folder, res->changed,
+				      &all, st);
+		mfs_sync_result_free(&res);
+		if (rc < 0)
+			return rc;
+		rc = imapd_uids_note(s->ctx->store_root, folder, ids, flags, n,
+				    info, st);
+	}
+	return rc;
+}
+
+/* After our own flag changes on the view's messages at `idx`: their new
+ * mod-sequences from the UID state, and the mailbox's HIGHESTMODSEQ. */
+static void note_flags(struct imapd_session *s, const GArray *idx)
+{
+	g_autofree const char **ids = g_new0(const char *, idx->len + 1);
+	g_autofree uint64_t *flags = g_new0(uint64_t, idx->len + 1);
+	g_autofree struct imapd_uid_info *info = g_new0(struct imapd_uid_info,
+						       idx->len + 1);
+	struct imapd_uid_state st;
+
+	for (guint k = 0; k < idx->len; k++) {
+		struct imapd_msg *m = &g_array_index(
+			s->view->msgs, struct imapd_msg, g_array_index(idx, guint, k));
+		ids[k] = m->id;
+		flags[k] = m->flags;
+	}
+	if (note(s, s->view->folder, ids, flags, idx->len, info, &st) < 0)
+		return;
+	s->view->highest = st.highest;
+	for (guint k = 0; k < idx->len; k++)
+		g_array_index(s->view->msgs, struct imapd_msg,
+			      g_array_index(idx, guint, k)).modseq =
+			info[k].modseq;
+}
+
+/*
+ * STORE set [(UNCHANGEDSINCE n)] [+|-]FLAGS[.SILENT] flags.  With
+ * UNCHANGEDSINCE (RFC 7162 section 3.1.3), a message modified after n is
+ * left alone and named in [MODIFIED ...].
+ */
+void imapd_cmd_store(struct imapd_session *s, const struct imapd_cmd *cmd)
+{
+	g_autoptr(GArray) set = NULL;
+	GPtrArray *mods = cmd->nargs > 1 ? imap_arg_list(cmd->args[1]) : NULL;
+	guint at = mods ? 2 : 1;
+	const char *item = imapd_cmd_string(cmd, at);
+	uint64_t flags = 0, unchanged = UINT64_MAX;
+	int op;
+	bool silent;
+
+	if (!item || cmd->nargs < at + 2 || !parse_set(s, cmd, &set)) {
+		imapd_reply(s, cmd, "BAD", "STORE sequence-set item flags");
+		return;
+	}
+	if (mods && (mods->len != 2 ||
+		     !imap_arg_is(mods->pdata[0], "UNCHANGEDSINCE") ||
+		     !imap_arg_number(mods->pdata[1], &unchanged))) {
+		imapd_reply(s, cmd, "BAD", "STORE takes (UNCHANGEDSINCE n)");
+		return;
+	}
+	if (mods)
+		s->condstore = true;
+	op = item[0] == '+' ? 1 : item[0] == '-' ? -1 : 0;
+	const char *base = op ? item + 1 : item;
+	silent = !g_ascii_strcasecmp(base, "FLAGS.SILENT");
+	if (!silent && g_ascii_strcasecmp(base, "FLAGS")) {
+		imapd_reply(s, cmd, "BAD", "STORE takes FLAGS, +FLAGS or -FLAGS");
+		return;
+	}
+	for (guint i = at + 1; i < cmd->nargs; i++) {
+		if (imapd_flags_parse(cmd->args[i], &flags) < 0) {
+			imapd_reply(s, cmd, "BAD", "unknown flag");
+			return;
+		}
+	}
+	if (s->view->readonly) {
+		imapd_reply(s, cmd, "NO", "mailbox is read-only");
+		return;
+	}
+	g_autoptr(GArray) touched = g_array_new(FALSE, FALSE, sizeof(guint));
+	g_autoptr(GArray) changed = g_array_new(FALSE, TRUE, sizeof(bool));
+	g_autoptr(GArray) did_idx = g_array_new(FALSE, FALSE, sizeof(guint));
+	g_autoptr(GArray) modified = g_array_new(FALSE, FALSE, sizeof(uint32_t));
+	bool failed = false, any = false;
+	for (guint i = 0; i < s->view->msgs->len; i++) {
+		struct imapd_msg *m = &g_array_index(s->view->msgs,
+						    struct imapd_msg, i);
+		if (!imapd_set_matches(s, set, cmd->uid, i))
+			continue;
+		if (m->modseq > unchanged) {
+			uint32_t n = cmd->uid ? m->uid : i + 1;
+			g_array_append_val(modified, n);
+			continue;
+		}
+		/* letters IMAP has no flag for (P, keywords) stay as they
+		 * are: FLAGS replaces only what IMAP can say */
+		uint64_t now = op > 0 ? m->flags | flags
+			     : op < 0 ? m->flags & ~flags
+				      : (m->flags & ~IMAP_SYSTEM_FLAGS) | flags;
+		bool did = now != m->flags;
+		if (did) {
+			int rc, attempt = 0;
+			do
+				rc = mfs_store_set_flags(s->ctx->store,
+							 s->view->folder,
+							 m->id, now, NULL);
+			while (serve_store_retry(rc, &attempt));
+			if (rc < 0) {
+				failed = true;
+				continue;
+			}
+			m->flags = now;
+			any = true;
+			g_array_append_val(did_idx, i);
+		}
+		g_array_append_val(touched, i);
+		g_array_append_val(changed, did);
+	}
+	if (any) {
+		note_flags(s, did_idx);
+		g_clear_pointer(&s->view->state, g_free);
+	}
+	for (guint k = 0; k < touched->len; k++) {
+		guint i = g_array_index(touched, guint, k);
+		struct imapd_msg *m = &g_array_index(s->view->msgs,
+						    struct imapd_msg, i);
+		bool did = g_array_index(changed, bool, k);
+		/* .SILENT still owes the new mod-sequence (RFC 7162) */
+		if (silent && !(s->condstore && did))
+			continue;
+		serve_conn_printf(s->c, "* %u FETCH (", i + 1);
+		if (cmd->uid)
+			serve_conn_printf(s->c, "UID %u ", m->uid);
+		if (s->condstore)
+			serve_conn_printf(s->c, "MODSEQ (%" G_GUINT64_FORMAT
+					  ")%s", m->modseq, silent ? "" : " ");
+		if (!silent) {
+			serve_conn_printf(s->c, "FLAGS ");
+			imapd_send_flags(s, m);
+		}
+		serve_conn_printf(s->c, ")\r\n");
+	}
+	if (failed) {
+		imapd_reply(s, cmd, "NO", "some flags could not be set");
+	} else if (modified->len) {
+		g_autofree char *list = imapd_uid_set_string(modified);
+		imapd_reply(s, cmd, "OK", "[MODIFIED %s] conditional STORE "
+			   "failed for some", list);
+	} else {
+		imapd_reply(s, cmd, "OK", "STORE completed");
+	}
+}
+
+/* The UIDs that `folder` gives to the messages `ids` just stored there
+ * with `flags` (in order).  *validity_r is 0 when the UID state could not
+ * be kept. */
+static GArray *uids_of(struct imapd_session *s, const char *folder,
+		       GPtrArray *ids, const uint64_t *flags,
+		       uint32_t *validity_r)
+{
+	GArray *out = g_array_new(FALSE, TRUE, sizeof(uint32_t));
+	g_autofree struct imapd_uid_info *info = g_new0(struct imapd_uid_info,
+						       ids->len + 1);
+	struct imapd_uid_state st;
+
+	*validity_r = 0;
+	if (note(s, folder, (const char *const *)ids->pdata, flags, ids->len,
+		 info, &st) < 0)
+		return out;
+	*validity_r = st.validity;
+	for (guint i = 0; i < ids->len; i++)
+		g_array_append_val(out, info[i].uid);
+	return out;
+}
+
+static bool mailbox_exists(struct imapd_session *s, const char *path)
+{
+	g_autoptr(GPtrArray) folders = NULL;
+
+	if (mfs_store_list_folders(s->ctx->store, &folders, NULL) < 0)
+		return false;
+	for (guint i = 0; i < folders->len; i++) {
+		const struct mfs_folder_info *fi = folders->pdata[i];
+		if (!strcmp(fi->path, path))
+			return fi->kind == MFS_FOLDER_MAIL;
+	}
+	return false;
+}
+
+void imapd_cmd_copy(struct imapd_session *s, const struct imapd_cmd *cmd,
+		   bool move)
+{
+	g_autoptr(GArray) set = NULL;
+	g_autofree char *dest = imapd_mailbox_path(imapd_cmd_string(cmd, 1));
+	g_autoptr(GPtrArray) new_ids = g_ptr_array_new_with_free_func(g_free);
+	g_autoptr(GArray) new_flags = g_array_new(FALSE, TRUE, sizeof(uint64_t));
+	g_autoptr(GArray) src_uids = g_array_new(FALSE, TRUE, sizeof(uint32_t));
+	g_autoptr(GArray) moved = g_array_new(FALSE, TRUE, sizeof(guint));
+	const char *verb = move ? "MOVE" : "COPY";
+	bool failed = false;
+
+	if (cmd->nargs != 2 || !parse_set(s, cmd, &set)) {
+		imapd_reply(s, cmd, "BAD", "%s sequence-set mailbox", verb);
+		return;
+	}
+	if (!dest) {
+		imapd_reply(s, cmd, "NO", "[CANNOT] not an acceptable mailbox "
+			   "name");
+		return;
+	}
+	if (!mailbox_exists(s, dest)) {
+		imapd_reply(s, cmd, "NO", "[TRYCREATE] no such mailbox");
+		return;
+	}
+	if (move && s->view->readonly) {
+		imapd_reply(s, cmd, "NO", "mailbox is read-only");
+		return;
+	}
+	for (guint i = 0; i < s->view->msgs->len; i++) {
+		struct imapd_msg *m = &g_array_index(s->view->msgs,
+						    struct imapd_msg, i);
+		struct mfs_item *it = NULL;
+		struct mfs_error e = { 0 };
+		int rc;
+		if (!imapd_set_matches(s, set, cmd->uid, i))
+			continue;
+		int attempt = 0;
+		do
+			rc = move ? mfs_store_move(s->ctx->store,
+						   s->view->folder, m->id, dest,
+						   m->flags, &it, &e)
+				  : mfs_store_copy(s->ctx->store,
+						   s->view->folder, m->id, dest,
+						   m->flags, &it, &e);
+		while (serve_store_retry(rc, &attempt));
+		if (rc < 0) {
+			log_warnx("imap: %s %s: %s", verb, m->id, e.msg);
+			failed = true;
+			continue;
+		}
+		g_ptr_array_add(new_ids, g_strdup(it->id));
+		g_array_append_val(new_flags, it->flags);
+		g_array_append_val(src_uids, m->uid);
+		g_array_append_val(moved, i);
+		mfs_item_free(it);
+	}
+	uint32_t validity = 0;
+	g_autoptr(GArray) dst_uids = uids_of(s, dest, new_ids,
+					     (const uint64_t *)new_flags->data,
+					     &validity);
+	g_autofree char *src = imapd_uid_set_string(src_uids);
+	g_autofree char *dst = imapd_uid_set_string(dst_uids);
+	g_autofree char *code = src_uids->len && validity
+		? g_strdup_printf("[COPYUID %u %s %s] ", validity, src, dst)
+		: g_strdup("");
+	if (move) {
+		if (*code)
+			imapd_untagged(s, "OK %sMOVE done", code);
+		imapd_view_expunged(s, moved);
+		imapd_reply(s, cmd, failed ? "NO" : "OK", "%s", failed
+			   ? "some messages could not be moved"
+			   : "MOVE completed");
+		return;
+	}
+	if (failed)
+		imapd_reply(s, cmd, "NO", "some messages could not be copied");
+	else
+		imapd_reply(s, cmd, "OK", "%sCOPY completed", code);
+}
+
+/* Remove the \Deleted messages (of `set`, when given); with `tell`, say
+ * so.  Returns false when some could not be removed. */
+static bool expunge(struct imapd_session *s, const GArray *set, bool tell)
+{
+	g_autoptr(GArray) gone = g_array_new(FALSE, FALSE, sizeof(guint));
+	bool ok = true;
+
+	for (guint i = 0; i < s->view->msgs->len; i++) {
+		struct imapd_msg *m = &g_array_index(s->view->msgs,
+						    struct imapd_msg, i);
+		struct mfs_error e = { 0 };
+		if (!(m->flags & MFS_FLAG_TRASHED) ||
+		    (set && !imapd_seqset_has(set, m->uid)))
+			continue;
+		int rc, attempt = 0;
+		do
+			rc = mfs_store_remove(s->ctx->store, s->view->folder,
+					      m->id, &e);
+		while (serve_store_retry(rc, &attempt));
+		if (rc < 0 && rc != -ENOENT) {
+			log_warnx("imap: expunge %s: %s", m->id, e.msg);
+			ok = false;
+			continue;
+		}
+		g_array_append_val(gone, i);
+	}
+	if (tell) {
+		imapd_view_expunged(s, gone);
+	} else {
+		for (guint k = gone->len; k-- > 0;)
+			g_array_remove_index(s->view->msgs,
+					     g_array_index(gone, guint, k));
+		g_clear_pointer(&s->view->state, g_free);
+	}
+	return ok;
+}
+
+void imapd_expunge_silently(struct imapd_session *s)
+{
+	expunge(s, NULL, false);
+}
+
+void imapd_cmd_expunge(struct imapd_session *s, const struct imapd_cmd *cmd)
+{
+	g_autoptr(GArray) set = NULL;
+
+	if (cmd->uid ? cmd->nargs != 1 || !parse_set(s, cmd, &set)
+		     : cmd->nargs != 0) {
+		imapd_reply(s, cmd, "BAD", "EXPUNGE takes %s", cmd->uid
+			   ? "a UID set" : "no arguments");
+		return;
+	}
+	if (s->view->readonly) {
+		imapd_reply(s, cmd, "NO", "mailbox is read-only");
+		return;
+	}
+	if (expunge(s, set, true))
+		imapd_reply(s, cmd, "OK", "EXPUNGE completed");
+	else
+		imapd_reply(s, cmd, "NO", "some messages could not be removed");
+}
+
+/* RFC 3501 date-time: "dd-Mon-yyyy hh:mm:ss +zzzz" (day may be " d"). */
+static bool parse_date_time(const char *s, int64_t *t_r)
+{
+	static const char *const months[] = { "Jan", "Feb", "Mar", "Apr",
+					      "May", "Jun", "Jul", "Aug",
+					      "Sep", "Oct", "Nov", "Dec" };
+	int d, y, h, mi, sec, zone;
+	char mon[4], sign;
+	struct tm tm = { 0 };
+
+	while (*s == ' ')
+		s++;
+	if (sscanf(s, "%2d-%3s-%4d %2d:%2d:%2d %c%4d", &d, mon, &y, &h, &mi,
+		   &sec, &sign, &zone) != 8 || (sign != '+' && sign != '-'))
+		return false;
+	tm.tm_mon = -1;
+	for (int i = 0; i < 12; i++) {
+		if (!g_ascii_strcasecmp(mon, months[i]))
+			tm.tm_mon = i;
+	}
+	if (tm.tm_mon < 0 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
+		return false;
+	tm.tm_mday = d;
+	tm.tm_year = y - 1900;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = sec;
+	int64_t t = (int64_t)timegm(&tm);
+	int off = (zone / 100) * 3600 + (zone % 100) * 60;
+	*t_r = sign == '+' ? t - off : t + off;
+	return true;
+}
+
+static int write_all(int fd, const char *p, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+void imapd_cmd_append(struct imapd_session *s, const struct imapd_cmd *cmd)
+{
+	g_autofree char *path = imapd_mailbox_path(imapd_cmd_string(cmd, 0));
+	const struct imap_arg *msg = cmd->nargs >= 2 ? cmd->args[cmd->nargs - 1]
+						     : NULL;
+	uint64_t flags = 0;
+	int64_t date = (int64_t)time(NULL);
+	struct mfs_item *it = NULL;
+	struct mfs_error e = { 0 };
+	int fd, rc;
+
+	if (!msg || cmd->nargs > 4 ||
+	    (msg->type != IMAP_ARG_LITERAL && msg->type != IMAP_ARG_STRING)) {
+		imapd_reply(s, cmd, "BAD", "APPEND mailbox [flags] [date] "
+			   "literal");
+		return;
+	}
+	for (guint i = 1; i + 1 < cmd->nargs; i++) {
+		const struct imap_arg *a = cmd->args[i];
+		if (imap_arg_list(a)) {
+			if (imapd_flags_parse(a, &flags) < 0) {
+				imapd_reply(s, cmd, "BAD", "unknown flag");
+				return;
+			}
+		} else if (a->type != IMAP_ARG_STRING ||
+			   !parse_date_time(a->str, &date)) {
+			imapd_reply(s, cmd, "BAD", "malformed date-time");
+			return;
+		}
+	}
+	if (!path) {
+		imapd_reply(s, cmd, "NO", "[CANNOT] not an acceptable mailbox "
+			   "name");
+		return;
+	}
+	if (!mailbox_exists(s, path)) {
+		imapd_reply(s, cmd, "NO", "[TRYCREATE] no such mailbox");
+		return;
+	}
+	if (msg->len == 0) {
+		imapd_reply(s, cmd, "NO", "an empty message is not stored");
+		return;
+	}
+	if (msg->fd >= 0) {
+		fd = dup(msg->fd);
+		if (fd >= 0)
+			lseek(fd, 0, SEEK_SET);
+	} else {
+		fd = serve_spool_open(s->ctx->spool_dir);
+		if (fd >= 0 && write_all(fd, msg->str, msg->len) < 0) {
+			close(fd);
+			fd = -1;
+		}
+		if (fd >= 0)
+			lseek(fd, 0, SEEK_SET);
+	}
+	if (fd < 0) {
+		imapd_reply(s, cmd, "NO", "[SERVERBUG] no room for the message");
+		return;
+	}
+	rc = mfs_store_append(s->ctx->store, path, fd, NULL, flags, date, &it,
+			      &e);
+	close(fd);
+	if (rc < 0) {
+		imapd_reply(s, cmd, "NO", "[SERVERBUG] %s", e.msg);
+		return;
+	}
+	g_autoptr(GPtrArray) ids = g_ptr_array_new_with_free_func(g_free);
+	g_ptr_array_add(ids, g_strdup(it->id));
+	uint64_t stored_flags = it->flags;
+	mfs_item_free(it);
+	uint32_t validity = 0;
+	g_autoptr(GArray) uids = uids_of(s, path, ids, &stored_flags, &validity);
+	if (s->view && !strcmp(s->view->folder, path))
+		imapd_view_refresh(s, true);
+	uint32_t uid = uids->len ? g_array_index(uids, uint32_t, 0) : 0;
+	if (uid && validity)
+		imapd_reply(s, cmd, "OK", "[APPENDUID %u %u] APPEND completed",
+			   validity, uid);
+	else
+		imapd_reply(s, cmd, "OK", "APPEND completed");
+}

@@ -1,0 +1,488 @@
+/*
+ * server.c - the embedded IMAP server: the session loop, the commands of
+ * every state (CAPABILITY, NOOP, LOGOUT, ID, ENABLE), login, STARTTLS,
+ * NAMESPACE, IDLE, and the dispatch of the others.
+ *
+ * RFC 3501 (IMAP4rev1), RFC 7888 (LITERAL+), RFC 4959 (SASL-IR),
+ * RFC 4616 (PLAIN), RFC 2177 (IDLE), RFC 2342 (NAMESPACE), RFC 2971 (ID),
+ * RFC 5161 (ENABLE), RFC 3691 (UNSELECT), RFC 4315 (UIDPLUS), RFC 6851
+ * (MOVE), RFC 6154 (SPECIAL-USE), RFC 3348 (CHILDREN).
+ *
+ * Commands are read with the parser the client uses (parse.h), in its
+ * command mode: before login its limits are small, so that nobody who has
+ * not logged in can make the server hold more than a few kilobytes; after
+ * login a literal may be as large as the largest message taken, and big
+ * ones go to an unnamed file rather than memory.  A line that breaks the
+ * framing (over-long, a literal over the limit) ends the connection with
+ * BYE, since what follows cannot be told apart from the literal.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <string.h>
+
+#include "log.h"
+#include "wire/mime-entity.h"
+#include "imapd-private.h"
+
+#define IDLE_POLL_MS 500
+#define REFRESH_MS 1000
+#define RAW_LINE_MAX 8192
+#define SPILL_THRESHOLD (256 * 1024)
+
+static const struct imap_limits before_login = {
+	.max_line = 8192,
+	.max_literal = 8192,
+	.max_total = 16384,
+	.max_depth = 8,
+};
+
+void imapd_untagged(struct imapd_session *s, const char *fmt, ...)
+{
+	va_list ap;
+	g_autofree char *text = NULL;
+
+	va_start(ap, fmt);
+	text = g_strdup_vprintf(fmt, ap);
+	va_end(ap);
+	serve_conn_printf(s->c, "* %s\r\n", text);
+}
+
+void imapd_reply(struct imapd_session *s, const struct imapd_cmd *cmd,
+		const char *status, const char *fmt, ...)
+{
+	va_list ap;
+	g_autofree char *text = NULL;
+
+	va_start(ap, fmt);
+	text = g_strdup_vprintf(fmt, ap);
+	va_end(ap);
+	serve_conn_printf(s->c, "%s %s %s\r\n", cmd && cmd->tag ? cmd->tag : "*",
+			  status, text);
+}
+
+void imapd_send_nstring(struct imapd_session *s, const char *str, size_t len)
+{
+	g_autoptr(GString) out = g_string_new(NULL);
+
+	mime_gstring_nstring(out, str, len);
+	serve_conn_write(s->c, out->str, out->len);
+}
+
+void imapd_send_astring(struct imapd_session *s, const char *str)
+{
+	imapd_send_nstring(s, str, strlen(str));
+}
+
+const char *imapd_cmd_string(const struct imapd_cmd *cmd, guint i)
+{
+	return i < cmd->nargs ? imap_arg_string(cmd->args[i]) : NULL;
+}
+
+static void send_capability(struct imapd_session *s)
+{
+	GString *caps = g_string_new("CAPABILITY IMAP4rev1 LITERAL+ SASL-IR "
+				     "ID ENABLE IDLE NAMESPACE");
+	if (s->state == IMAP_NOT_AUTHED) {
+		if (s->ctx->tls && !serve_conn_is_tls(s->c))
+			g_string_append(caps, " STARTTLS");
+		g_string_append(caps, " AUTH=PLAIN");
+	} else {
+		g_string_append(caps, " UIDPLUS MOVE UNSELECT SPECIAL-USE "
+				      "CHILDREN CONDSTORE QRESYNC");
+	}
+	imapd_untagged(s, "%s", caps->str);
+	g_string_free(caps, TRUE);
+}
+
+/* After login: larger limits, big literals to files. */
+static void logged_in(struct imapd_session *s, const struct imapd_cmd *cmd,
+		      const char *user)
+{
+	struct imap_limits lim = {
+		.max_line = 64 * 1024,
+		.max_literal = s->ctx->max_message,
+		.max_total = s->ctx->max_message + 1024 * 1024,
+		.max_depth = 32,
+	};
+
+	s->state = IMAP_AUTHED;
+	imap_parser_free(&s->parser);
+	s->parser = imap_parser_new(IMAP_PARSE_COMMANDS, &lim);
+	imap_parser_set_spill(s->parser, SPILL_THRESHOLD, s->ctx->spool_dir);
+	serve_conn_set_timeout(s->c, imapd_proto.timeout_ms);
+	log_info("imap: %s: %s logged in", serve_conn_peer(s->c), user);
+	imapd_reply(s, cmd, "OK", "[CAPABILITY IMAP4rev1 LITERAL+ SASL-IR ID "
+		   "ENABLE IDLE NAMESPACE UIDPLUS MOVE UNSELECT SPECIAL-USE "
+		   "CHILDREN CONDSTORE QRESYNC] logged in");
+}
+
+/* Returns false when the connection should end. */
+static bool check_login(struct imapd_session *s, const struct imapd_cmd *cmd,
+			const char *user, const char *pass)
+{
+	if (serve_auth_check(s->ctx->auth, user, pass)) {
+		logged_in(s, cmd, user);
+		return true;
+	}
+	bool close = serve_auth_failed(++s->failures);
+	log_warnx("imap: %s: failed login", serve_conn_peer(s->c));
+	imapd_reply(s, cmd, "NO", "[AUTHENTICATIONFAILED] authentication "
+		   "failed");
+	return !close;
+}
+
+static bool cmd_login(struct imapd_session *s, const struct imapd_cmd *cmd)
+{
+	const char *user = imapd_cmd_string(cmd, 0);
+	const char *pass = imapd_cmd_string(cmd, 1);
+
+	if (!user || !pass || cmd->nargs != 2) {
+		imapd_reply(s, cmd, "BAD", "LOGIN user password");
+		return true;
+	}
+	return check_login(s, cmd, user, pass);
+}
+
+static bool cmd_authenticate(struct imapd_session *s, const struct imapd_cmd *cmd)
+{
+	const char *mech = imapd_cmd_string(cmd, 0);
+	g_autofree char *resp = NULL, *user = NULL, *pass = NULL;
+	bool ok;
+
+	if (!mech || cmd->nargs > 2) {
+		imapd_reply(s, cmd, "BAD", "AUTHENTICATE mechanism");
+		return true;
+	}
+	if (g_ascii_strcasecmp(mech, "PLAIN")) {
+		imapd_reply(s, cmd, "NO", "unsupported mechanism");
+		return true;
+	}
+	if (cmd->nargs == 2) {
+		const char *ir = imapd_cmd_string(cmd, 1);
+		resp = g_strdup(ir && strcmp(ir, "=") ? ir : "");
+	} else {
+		serve_conn_printf(s->c, "+ \r\n");
+		if (serve_conn_flush(s->c) < 0 ||
+		    serve_conn_read_line(s->c, s->line, RAW_LINE_MAX) < 0)
+			return false;
+		resp = g_strdup(s->line->str);
+	}
+	if (!strcmp(resp, "*")) {
+		imapd_reply(s, cmd, "BAD", "authentication cancelled");
+		return true;
+	}
+	if (serve_sasl_plain(resp, &user, &pass) < 0) {
+		imapd_reply(s, cmd, "BAD", "malformed PLAIN response");
+		return true;
+	}
+	explicit_bzero(resp, strlen(resp));
+	ok = check_login(s, cmd, user, pass);
+	explicit_bzero(pass, strlen(pass));
+	return ok;
+}
+
+static bool cmd_starttls(struct imapd_session *s, const struct imapd_cmd *cmd)
+{
+	if (!s->ctx->tls || serve_conn_is_tls(s->c)) {
+		imapd_reply(s, cmd, "BAD", "STARTTLS not available");
+		return true;
+	}
+	imapd_reply(s, cmd, "OK", "begin TLS negotiation now");
+	if (serve_conn_start_tls(s->c, s->ctx->tls) < 0) {
+		log_warnx("imap: %s: STARTTLS failed", serve_conn_peer(s->c));
+		return false;
+	}
+	return true;
+}
+
+static void cmd_id(struct imapd_session *s, const struct imapd_cmd *cmd)
+{
+	imapd_untagged(s, "ID (\"name\" \"mailfs\")");
+	imapd_reply(s, cmd, "OK", "ID completed");
+}
+
+/* RFC 5161; CONDSTORE and QRESYNC (RFC 7162 section 3.2.3; QRESYNC
+ * enables CONDSTORE too) are the extensions that can be enabled. */
+static void cmd_enable(struct imapd_session *s, const struct imapd_cmd *cmd)
+{
+	g_autoptr(GString) on = g_string_new("ENABLED");
+
+	if (cmd->nargs == 0) {
+		imapd_reply(s, cmd, "BAD", "ENABLE what?");
+		return;
+	}
+	for (guint i = 0; i < cmd->nargs; i++) {
+		if (imap_arg_is(cmd->args[i], "CONDSTORE") && !s->condstore) {
+			s->condstore = true;
+			g_string_append(on, " CONDSTORE");
+		} else if (imap_arg_is(cmd->args[i], "QRESYNC") &&
+			   !s->qresync) {
+			s->qresync = s->condstore = true;
+			g_string_append(on, " QRESYNC");
+		}
+	}
+	imapd_untagged(s, "%s", on->str);
+	imapd_reply(s, cmd, "OK", "ENABLE completed");
+}
+
+/* Returns false when the connection should end. */
+static bool cmd_idle(struct imapd_session *s, const struct imapd_cmd *cmd)
+{
+	serve_conn_printf(s->c, "+ idling\r\n");
+	for (;;) {
+		if (serve_conn_flush(s->c) < 0)
+			return false;
+		int rc = serve_conn_wait(s->c, IDLE_POLL_MS);
+		if (rc < 0)
+			return false;
+		if (rc == 0) {
+			if (s->view)
+				imapd_view_refresh(s, true);
+			continue;
+		}
+		if (serve_conn_read_line(s->c, s->line, RAW_LINE_MAX) < 0)
+			return false;
+		if (!g_ascii_strcasecmp(s->line->str, "DONE")) {
+			imapd_reply(s, cmd, "OK", "IDLE terminated");
+			return true;
+		}
+		imapd_reply(s, cmd, "BAD", "expected DONE");
+		return true;
+	}
+}
+
+static void cmd_close(struct imapd_session *s, const struct imapd_cmd *cmd,
+		      bool expunge)
+{
+	if (expunge && !s->view->readonly)
+		imapd_expunge_silently(s);
+	imapd_view_free(&s->view);
+	s->state = IMAP_AUTHED;
+	imapd_reply(s, cmd, "OK", "%s completed", expunge ? "CLOSE"
+							: "UNSELECT");
+}
+
+enum { ANY = 7, NOAUTH = 1, AUTH = 2, SEL = 4 };
+
+/* Returns false when the connection should end. */
+static bool dispatch(struct imapd_session *s, struct imapd_cmd *cmd)
+{
+	static const struct {
+		const char *name;
+		unsigned states;
+	} known[] = {
+		{ "CAPABILITY", ANY }, { "NOOP", ANY }, { "LOGOUT", ANY },
+		{ "ID", ANY }, { "LOGIN", NOAUTH }, { "AUTHENTICATE", NOAUTH },
+		{ "STARTTLS", NOAUTH }, { "ENABLE", AUTH | SEL },
+		{ "NAMESPACE", AUTH | SEL }, { "LIST", AUTH | SEL },
+		{ "LSUB", AUTH | SEL }, { "CREATE", AUTH | SEL },
+		{ "DELETE", AUTH | SEL }, { "RENAME", AUTH | SEL },
+		{ "SUBSCRIBE", AUTH | SEL }, { "UNSUBSCRIBE", AUTH | SEL },
+		{ "STATUS", AUTH | SEL }, { "SELECT", AUTH | SEL },
+		{ "EXAMINE", AUTH | SEL }, { "APPEND", AUTH | SEL },
+		{ "IDLE", AUTH | SEL }, { "CHECK", SEL }, { "CLOSE", SEL },
+		{ "UNSELECT", SEL }, { "EXPUNGE", SEL }, { "SEARCH", SEL },
+		{ "FETCH", SEL }, { "STORE", SEL }, { "COPY", SEL },
+		{ "MOVE", SEL },
+	};
+	static const unsigned state_bit[] = { NOAUTH, AUTH, SEL, 0 };
+	const char *n = cmd->name;
+	int k = -1;
+
+	for (size_t i = 0; i < G_N_ELEMENTS(known); i++) {
+		if (!g_ascii_strcasecmp(n, known[i].name))
+			k = (int)i;
+	}
+	if (cmd->uid && (k < 0 || !strstr("SEARCH FETCH STORE COPY MOVE "
+					  "EXPUNGE", known[k].name)))
+		k = -1;
+	if (k < 0) {
+		imapd_reply(s, cmd, "BAD", "unknown command");
+		return true;
+	}
+	if (!(known[k].states & state_bit[s->state])) {
+		imapd_reply(s, cmd, "BAD", "%s", s->state == IMAP_NOT_AUTHED
+			   ? "log in first" : s->state == IMAP_AUTHED
+			   ? "select a mailbox first" : "not in this state");
+		return true;
+	}
+	n = known[k].name;
+	if (!strcmp(n, "CAPABILITY")) {
+		send_capability(s);
+		imapd_reply(s, cmd, "OK", "CAPABILITY completed");
+	} else if (!strcmp(n, "NOOP") || !strcmp(n, "CHECK")) {
+		imapd_reply(s, cmd, "OK", "%s completed", n);
+	} else if (!strcmp(n, "LOGOUT")) {
+		imapd_untagged(s, "BYE logging out");
+		imapd_reply(s, cmd, "OK", "LOGOUT completed");
+		return false;
+	} else if (!strcmp(n, "ID")) {
+		cmd_id(s, cmd);
+	} else if (!strcmp(n, "LOGIN")) {
+		return cmd_login(s, cmd);
+	} else if (!strcmp(n, "AUTHENTICATE")) {
+		return cmd_authenticate(s, cmd);
+	} else if (!strcmp(n, "STARTTLS")) {
+		return cmd_starttls(s, cmd);
+	} else if (!strcmp(n, "ENABLE")) {
+		cmd_enable(s, cmd);
+	} else if (!strcmp(n, "NAMESPACE")) {
+		imapd_untagged(s, "NAMESPACE ((\"\" \"/\")) NIL NIL");
+		imapd_reply(s, cmd, "OK", "NAMESPACE completed");
+	} else if (!strcmp(n, "LIST") || !strcmp(n, "LSUB")) {
+		imapd_cmd_list(s, cmd, !strcmp(n, "LSUB"));
+	} else if (!strcmp(n, "CREATE")) {
+		imapd_cmd_create(s, cmd);
+	} else if (!strcmp(n, "DELETE")) {
+		imapd_cmd_delete(s, cmd);
+	} else if (!strcmp(n, "RENAME")) {
+		imapd_cmd_rename(s, cmd);
+	} else if (!strcmp(n, "SUBSCRIBE") || !strcmp(n, "UNSUBSCRIBE")) {
+		imapd_cmd_subscribe(s, cmd);
+	} else if (!strcmp(n, "STATUS")) {
+		imapd_cmd_status(s, cmd);
+	} else if (!strcmp(n, "SELECT") || !strcmp(n, "EXAMINE")) {
+		imapd_cmd_select(s, cmd, !strcmp(n, "EXAMINE"));
+	} else if (!strcmp(n, "APPEND")) {
+		imapd_cmd_append(s, cmd);
+	} else if (!strcmp(n, "IDLE")) {
+		return cmd_idle(s, cmd);
+	} else if (!strcmp(n, "CLOSE") || !strcmp(n, "UNSELECT")) {
+		cmd_close(s, cmd, !strcmp(n, "CLOSE"));
+	} else if (!strcmp(n, "EXPUNGE")) {
+		imapd_cmd_expunge(s, cmd);
+	} else if (!strcmp(n, "SEARCH")) {
+		imapd_cmd_search(s, cmd);
+	} else if (!strcmp(n, "FETCH")) {
+		imapd_cmd_fetch(s, cmd);
+	} else if (!strcmp(n, "STORE")) {
+		imapd_cmd_store(s, cmd);
+	} else if (!strcmp(n, "COPY") || !strcmp(n, "MOVE")) {
+		imapd_cmd_copy(s, cmd, !strcmp(n, "MOVE"));
+	}
+	return true;
+}
+
+/*
+ * Run one parsed line.  The tagged reply of most commands comes after the
+ * untagged news of the mailbox, which RFC 3501 section 7 allows after any
+ * command; EXPUNGE news waits during FETCH, STORE and SEARCH by number
+ * (section 7.4.1), where numbers must not shift under the client.
+ */
+static bool run_line(struct imapd_session *s, struct imap_line *l)
+{
+	struct imap_arg *tag = imap_line_arg(l, 0);
+	struct imap_arg *name = imap_line_arg(l, 1);
+	struct imapd_cmd cmd = { 0 };
+	bool go_on;
+
+	if (!tag || tag->type != IMAP_ARG_ATOM || !strcmp(tag->str, "*") ||
+	    !strcmp(tag->str, "+") || strpbrk(tag->str, "[]")) {
+		imapd_untagged(s, "BAD a command starts with a tag");
+		return true;
+	}
+	cmd.tag = tag->str;
+	if (!name || name->type != IMAP_ARG_ATOM) {
+		imapd_reply(s, &cmd, "BAD", "a command name is needed");
+		return true;
+	}
+	cmd.name = name->str;
+	guint first = 2;
+	if (!g_ascii_strcasecmp(cmd.name, "UID")) {
+		struct imap_arg *real = imap_line_arg(l, 2);
+		if (!real || real->type != IMAP_ARG_ATOM) {
+			imapd_reply(s, &cmd, "BAD", "UID what?");
+			return true;
+		}
+		cmd.uid = true;
+		cmd.name = real->str;
+		first = 3;
+	}
+	cmd.args = (struct imap_arg **)l->args->pdata + first;
+	cmd.nargs = l->args->len - first;
+	log_debug(LOG_PROTO, "imap: %s: %s %s%s", serve_conn_peer(s->c),
+		  cmd.tag, cmd.uid ? "UID " : "", cmd.name);
+	bool by_number = !cmd.uid &&
+		(!g_ascii_strcasecmp(cmd.name, "FETCH") ||
+		 !g_ascii_strcasecmp(cmd.name, "STORE") ||
+		 !g_ascii_strcasecmp(cmd.name, "SEARCH"));
+	/* NOOP and CHECK are how clients ask for news: always; other
+	 * commands look at most once a REFRESH_MS, since each look may read
+	 * the whole folder when other writers are busy */
+	bool asks = !g_ascii_strcasecmp(cmd.name, "NOOP") ||
+		    !g_ascii_strcasecmp(cmd.name, "CHECK");
+	bool due = s->view && (asks || g_get_monotonic_time() -
+			       s->view->refreshed >= REFRESH_MS * 1000);
+	if (due && !by_number && g_ascii_strcasecmp(cmd.name, "IDLE") &&
+	    g_ascii_strcasecmp(cmd.name, "CLOSE") &&
+	    g_ascii_strcasecmp(cmd.name, "UNSELECT") &&
+	    g_ascii_strcasecmp(cmd.name, "SELECT") &&
+	    g_ascii_strcasecmp(cmd.name, "EXAMINE") &&
+	    g_ascii_strcasecmp(cmd.name, "LOGOUT"))
+		imapd_view_refresh(s, true);
+	else if (due && by_number)
+		imapd_view_refresh(s, false);
+	go_on = dispatch(s, &cmd);
+	return go_on && s->state != IMAP_LOGOUT;
+}
+
+static void imapd_session(const struct serve_ctx *ctx, struct serve_conn *c)
+{
+	struct imapd_session s = { .ctx = ctx, .c = c };
+
+	s.parser = imap_parser_new(IMAP_PARSE_COMMANDS, &before_login);
+	s.line = g_string_new(NULL);
+	serve_conn_printf(c, "* OK [CAPABILITY IMAP4rev1 LITERAL+ SASL-IR ID "
+			  "ENABLE IDLE NAMESPACE%s AUTH=PLAIN] mailfs ready\r\n",
+			  ctx->tls && !serve_conn_is_tls(c) ? " STARTTLS" : "");
+	for (;;) {
+		const char *buf;
+		size_t used = 0;
+
+		if (!serve_conn_buffered(c) && serve_conn_flush(c) < 0)
+			break;
+		ssize_t n = serve_conn_peek(c, &buf);
+		if (n < 0) {
+			if (n == -ETIMEDOUT)
+				imapd_untagged(&s, "BYE idle for too long");
+			break;
+		}
+		enum imap_parse_status st = imap_parser_feed(
+			s.parser, buf, (size_t)n, &used);
+		serve_conn_consume(c, used);
+		if (st == IMAP_PARSE_NEED_MORE)
+			continue;
+		if (st == IMAP_PARSE_CONTINUE) {
+			serve_conn_printf(c, "+ go ahead\r\n");
+			continue;
+		}
+		if (st == IMAP_PARSE_ERROR) {
+			const char *why = imap_parser_error(s.parser);
+			if (used == 0) {
+				/* framing lost: whatever follows could be
+				 * the rest of a literal */
+				imapd_untagged(&s, "BYE %s", why);
+				break;
+			}
+			imapd_untagged(&s, "BAD %s", why);
+			imap_parser_reset(s.parser);
+			continue;
+		}
+		struct imap_line *l = imap_parser_take(s.parser);
+		bool go_on = run_line(&s, l);
+		imap_line_free(&l);
+		if (!go_on)
+			break;
+	}
+	serve_conn_flush(c);
+	imapd_view_free(&s.view);
+	imap_parser_free(&s.parser);
+	g_string_free(s.line, TRUE);
+}
+
+const struct serve_proto imapd_proto = {
+	.name = "imap",
+	.session = imapd_session,
+	.busy_line = "* BYE too many connections\r\n",
+	.timeout_ms = 30 * 60 * 1000,
+};
