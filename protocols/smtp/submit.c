@@ -243,22 +243,17 @@ static void remember(struct smtpc_submitter *s, const char *what)
 	g_mutex_unlock(&s->lock);
 }
 
-int smtpc_submit(struct smtpc_submitter *s, int fd, bool *maybe_sent_r,
-		struct mfs_error *e)
+/* The envelope from the message's own header (at most SMTP_HEADER_MAX
+ * bytes of it are read); a message that has none is remembered as the
+ * last submission.  Returns 0, or -errno with *e filled. */
+static int read_envelope(struct smtpc_submitter *s, int fd,
+			 struct smtp_envelope *env, struct mfs_error *e)
 {
-	struct smtp_envelope env;
-	struct upload u = { .env = &env, .fd = fd };
-	struct curl_slist *rcpts = NULL;
 	g_autofree char *why = NULL;
 	g_autofree char *head = NULL;
-	g_autofree char *token = NULL;
-	g_autofree char *from = NULL;
-	char curl_msg[CURL_ERROR_SIZE] = "";
 	struct stat sb;
 	ssize_t n;
-	int rc;
 
-	*maybe_sent_r = false;
 	if (fstat(fd, &sb) != 0)
 		return mfs_error_set(e, -errno, MFS_ERR_ITEM, MFS_ERR_FINAL,
 				     "%s", g_strerror(errno));
@@ -271,33 +266,21 @@ int smtpc_submit(struct smtpc_submitter *s, int fd, bool *maybe_sent_r,
 				     "reading the message: %s",
 				     g_strerror(errno));
 	if (smtp_envelope_parse(head, (size_t)n, (uint64_t)n ==
-				(uint64_t)sb.st_size, &env, &why) < 0) {
+				(uint64_t)sb.st_size, env, &why) < 0) {
 		mfs_error_set(e, -EINVAL, MFS_ERR_ITEM, MFS_ERR_FINAL,
 			      "not sent: %s", why);
 		remember(s, e->msg);
 		return -EINVAL;
 	}
-	u.at = env.body_at;
-	if (s->token_cmd && (!s->auth || !strcmp(s->auth, "AUTH=XOAUTH2")) &&
-	    !(token = run_token_cmd(s->token_cmd, e))) {
-		smtp_envelope_clear(&env);
-		return -EACCES;
-	}
-	if (s->oauth2 && (!s->auth || !strcmp(s->auth, "AUTH=XOAUTH2")) &&
-	    (rc = oauth2_access_token(s->oauth2, NULL, &token, e)) < 0) {
-		remember(s, e->msg);
-		smtp_envelope_clear(&env);
-		return rc;
-	}
+	return 0;
+}
 
-	CURL *h = curl_easy_init();
-	smtp_reply_init(&u.reply);
-	from = g_strdup_printf("<%s>", env.sender);
-	for (guint i = 0; i < env.rcpts->len; i++) {
-		g_autofree char *to = g_strdup_printf(
-			"<%s>", (char *)env.rcpts->pdata[i]);
-		rcpts = curl_slist_append(rcpts, to);
-	}
+/* The submission's settings on a fresh handle; the strings and lists are
+ * borrowed and must outlive the transfer. */
+static void set_up(CURL *h, struct smtpc_submitter *s, struct upload *u,
+		   const char *from, struct curl_slist *rcpts,
+		   const char *token, char *curl_msg)
+{
 	curl_easy_setopt(h, CURLOPT_URL, s->url);
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, curl_msg);
@@ -322,10 +305,48 @@ int smtpc_submit(struct smtpc_submitter *s, int fd, bool *maybe_sent_r,
 	curl_easy_setopt(h, CURLOPT_MAIL_RCPT, rcpts);
 	curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
 	curl_easy_setopt(h, CURLOPT_READFUNCTION, give);
-	curl_easy_setopt(h, CURLOPT_READDATA, &u);
+	curl_easy_setopt(h, CURLOPT_READDATA, u);
 	curl_easy_setopt(h, CURLOPT_VERBOSE, 1L);
 	curl_easy_setopt(h, CURLOPT_DEBUGFUNCTION, heard);
-	curl_easy_setopt(h, CURLOPT_DEBUGDATA, &u);
+	curl_easy_setopt(h, CURLOPT_DEBUGDATA, u);
+}
+
+int smtpc_submit(struct smtpc_submitter *s, int fd, bool *maybe_sent_r,
+		struct mfs_error *e)
+{
+	struct smtp_envelope env;
+	struct upload u = { .env = &env, .fd = fd };
+	struct curl_slist *rcpts = NULL;
+	g_autofree char *token = NULL;
+	g_autofree char *from = NULL;
+	char curl_msg[CURL_ERROR_SIZE] = "";
+	int rc;
+
+	*maybe_sent_r = false;
+	if ((rc = read_envelope(s, fd, &env, e)) < 0)
+		return rc;
+	u.at = env.body_at;
+	if (s->token_cmd && (!s->auth || !strcmp(s->auth, "AUTH=XOAUTH2")) &&
+	    !(token = run_token_cmd(s->token_cmd, e))) {
+		smtp_envelope_clear(&env);
+		return -EACCES;
+	}
+	if (s->oauth2 && (!s->auth || !strcmp(s->auth, "AUTH=XOAUTH2")) &&
+	    (rc = oauth2_access_token(s->oauth2, NULL, &token, e)) < 0) {
+		remember(s, e->msg);
+		smtp_envelope_clear(&env);
+		return rc;
+	}
+
+	CURL *h = curl_easy_init();
+	smtp_reply_init(&u.reply);
+	from = g_strdup_printf("<%s>", env.sender);
+	for (guint i = 0; i < env.rcpts->len; i++) {
+		g_autofree char *to = g_strdup_printf(
+			"<%s>", (char *)env.rcpts->pdata[i]);
+		rcpts = curl_slist_append(rcpts, to);
+	}
+	set_up(h, s, &u, from, rcpts, token, curl_msg);
 
 	CURLcode cc = curl_easy_perform(h);
 	if (!curl_msg[0])
