@@ -68,11 +68,7 @@ int imapd_msg_content(struct imapd_session *s, const struct imapd_msg *m,
 	ssize_t n;
 	int fd, rc;
 
-	int attempt = 0;
-	do
-		rc = mfs_store_fetch(s->ctx->store, s->view->folder, m->id, &fd,
-				     &e);
-	while (serve_store_retry(rc, &attempt));
+	rc = mfs_store_fetch(s->ctx->store, s->view->folder, m->id, &fd, &e);
 	if (rc < 0)
 		return rc;
 	buf = g_byte_array_sized_new((guint)MIN(m->size, (uint64_t)1 << 26));
@@ -436,22 +432,14 @@ static int fetch_one(struct imapd_session *s, guint i, GArray *atts,
 			return -ENOENT;
 	} else if (stream) {
 		struct mfs_error e = { 0 };
-		int attempt = 0;
-		do
-			rc = mfs_store_fetch(s->ctx->store, s->view->folder,
-					     m->id, &fd, &e);
-		while (serve_store_retry(rc, &attempt));
+		rc = mfs_store_fetch(s->ctx->store, s->view->folder, m->id,
+				     &fd, &e);
 		if (rc < 0)
 			return -ENOENT;
 	}
 	if (seen && !s->view->readonly && !(m->flags & MFS_FLAG_SEEN)) {
-		int set, attempt = 0;
-		do
-			set = mfs_store_set_flags(s->ctx->store,
-						  s->view->folder, m->id,
-						  m->flags | MFS_FLAG_SEEN, NULL);
-		while (serve_store_retry(set, &attempt));
-		if (set == 0)
+		if (mfs_store_set_flags(s->ctx->store, s->view->folder, m->id,
+					m->flags | MFS_FLAG_SEEN, NULL) == 0)
 			m->flags |= MFS_FLAG_SEEN;
 	} else {
 		seen = false;

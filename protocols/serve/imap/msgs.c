@@ -166,13 +166,8 @@ void imapd_cmd_store(struct imapd_session *s, const struct imapd_cmd *cmd)
 				      : (m->flags & ~IMAP_SYSTEM_FLAGS) | flags;
 		bool did = now != m->flags;
 		if (did) {
-			int rc, attempt = 0;
-			do
-				rc = mfs_store_set_flags(s->ctx->store,
-							 s->view->folder,
-							 m->id, now, NULL);
-			while (serve_store_retry(rc, &attempt));
-			if (rc < 0) {
+			if (mfs_store_set_flags(s->ctx->store, s->view->folder,
+						m->id, now, NULL) < 0) {
 				failed = true;
 				continue;
 			}
@@ -291,15 +286,10 @@ void imapd_cmd_copy(struct imapd_session *s, const struct imapd_cmd *cmd,
 		int rc;
 		if (!imapd_set_matches(s, set, cmd->uid, i))
 			continue;
-		int attempt = 0;
-		do
-			rc = move ? mfs_store_move(s->ctx->store,
-						   s->view->folder, m->id, dest,
-						   m->flags, &it, &e)
-				  : mfs_store_copy(s->ctx->store,
-						   s->view->folder, m->id, dest,
-						   m->flags, &it, &e);
-		while (serve_store_retry(rc, &attempt));
+		rc = move ? mfs_store_move(s->ctx->store, s->view->folder,
+					   m->id, dest, m->flags, &it, &e)
+			  : mfs_store_copy(s->ctx->store, s->view->folder,
+					   m->id, dest, m->flags, &it, &e);
 		if (rc < 0) {
 			log_warnx("imap: %s %s: %s", verb, m->id, e.msg);
 			failed = true;
@@ -349,11 +339,8 @@ static bool expunge(struct imapd_session *s, const GArray *set, bool tell)
 		if (!(m->flags & MFS_FLAG_TRASHED) ||
 		    (set && !imapd_seqset_has(set, m->uid)))
 			continue;
-		int rc, attempt = 0;
-		do
-			rc = mfs_store_remove(s->ctx->store, s->view->folder,
-					      m->id, &e);
-		while (serve_store_retry(rc, &attempt));
+		int rc = mfs_store_remove(s->ctx->store, s->view->folder, m->id,
+					  &e);
 		if (rc < 0 && rc != -ENOENT) {
 			log_warnx("imap: expunge %s: %s", m->id, e.msg);
 			ok = false;
