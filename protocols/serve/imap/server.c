@@ -252,8 +252,8 @@ static bool cmd_idle(struct imapd_session *s, const struct imapd_cmd *cmd)
 	}
 }
 
-static void cmd_close(struct imapd_session *s, const struct imapd_cmd *cmd,
-		      bool expunge)
+static void close_mailbox(struct imapd_session *s,
+			  const struct imapd_cmd *cmd, bool expunge)
 {
 	if (expunge && !s->view->readonly)
 		imapd_expunge_silently(s);
@@ -265,157 +265,45 @@ static void cmd_close(struct imapd_session *s, const struct imapd_cmd *cmd,
 
 /* ---- the commands' table ---- */
 
-static bool run_capability(struct imapd_session *s, const struct imapd_cmd *cmd)
+static void cmd_capability(struct imapd_session *s,
+			   const struct imapd_cmd *cmd)
 {
 	send_capability(s);
 	imapd_reply(s, cmd, "OK", "CAPABILITY completed");
-	return true;
 }
 
-static bool run_noop(struct imapd_session *s, const struct imapd_cmd *cmd)
+static void cmd_noop(struct imapd_session *s, const struct imapd_cmd *cmd)
 {
 	imapd_reply(s, cmd, "OK", "NOOP completed");
-	return true;
 }
 
-static bool run_check(struct imapd_session *s, const struct imapd_cmd *cmd)
+static void cmd_check(struct imapd_session *s, const struct imapd_cmd *cmd)
 {
 	imapd_reply(s, cmd, "OK", "CHECK completed");
-	return true;
 }
 
-static bool run_logout(struct imapd_session *s, const struct imapd_cmd *cmd)
+static bool cmd_logout(struct imapd_session *s, const struct imapd_cmd *cmd)
 {
 	imapd_untagged(s, "BYE logging out");
 	imapd_reply(s, cmd, "OK", "LOGOUT completed");
 	return false;
 }
 
-static bool run_id(struct imapd_session *s, const struct imapd_cmd *cmd)
-{
-	cmd_id(s, cmd);
-	return true;
-}
-
-static bool run_enable(struct imapd_session *s, const struct imapd_cmd *cmd)
-{
-	cmd_enable(s, cmd);
-	return true;
-}
-
-static bool run_namespace(struct imapd_session *s, const struct imapd_cmd *cmd)
+static void cmd_namespace(struct imapd_session *s,
+			  const struct imapd_cmd *cmd)
 {
 	imapd_untagged(s, "NAMESPACE ((\"\" \"/\")) NIL NIL");
 	imapd_reply(s, cmd, "OK", "NAMESPACE completed");
-	return true;
 }
 
-static bool run_list(struct imapd_session *s, const struct imapd_cmd *cmd)
+static void cmd_close(struct imapd_session *s, const struct imapd_cmd *cmd)
 {
-	imapd_cmd_list(s, cmd, false);
-	return true;
+	close_mailbox(s, cmd, true);
 }
 
-static bool run_lsub(struct imapd_session *s, const struct imapd_cmd *cmd)
+static void cmd_unselect(struct imapd_session *s, const struct imapd_cmd *cmd)
 {
-	imapd_cmd_list(s, cmd, true);
-	return true;
-}
-
-static bool run_create(struct imapd_session *s, const struct imapd_cmd *cmd)
-{
-	imapd_cmd_create(s, cmd);
-	return true;
-}
-
-static bool run_delete(struct imapd_session *s, const struct imapd_cmd *cmd)
-{
-	imapd_cmd_delete(s, cmd);
-	return true;
-}
-
-static bool run_rename(struct imapd_session *s, const struct imapd_cmd *cmd)
-{
-	imapd_cmd_rename(s, cmd);
-	return true;
-}
-
-static bool run_subscribe(struct imapd_session *s, const struct imapd_cmd *cmd)
-{
-	imapd_cmd_subscribe(s, cmd);
-	return true;
-}
-
-static bool run_status(struct imapd_session *s, const struct imapd_cmd *cmd)
-{
-	imapd_cmd_status(s, cmd);
-	return true;
-}
-
-static bool run_select(struct imapd_session *s, const struct imapd_cmd *cmd)
-{
-	imapd_cmd_select(s, cmd, false);
-	return true;
-}
-
-static bool run_examine(struct imapd_session *s, const struct imapd_cmd *cmd)
-{
-	imapd_cmd_select(s, cmd, true);
-	return true;
-}
-
-static bool run_append(struct imapd_session *s, const struct imapd_cmd *cmd)
-{
-	imapd_cmd_append(s, cmd);
-	return true;
-}
-
-static bool run_close(struct imapd_session *s, const struct imapd_cmd *cmd)
-{
-	cmd_close(s, cmd, true);
-	return true;
-}
-
-static bool run_unselect(struct imapd_session *s, const struct imapd_cmd *cmd)
-{
-	cmd_close(s, cmd, false);
-	return true;
-}
-
-static bool run_expunge(struct imapd_session *s, const struct imapd_cmd *cmd)
-{
-	imapd_cmd_expunge(s, cmd);
-	return true;
-}
-
-static bool run_search(struct imapd_session *s, const struct imapd_cmd *cmd)
-{
-	imapd_cmd_search(s, cmd);
-	return true;
-}
-
-static bool run_fetch(struct imapd_session *s, const struct imapd_cmd *cmd)
-{
-	imapd_cmd_fetch(s, cmd);
-	return true;
-}
-
-static bool run_store(struct imapd_session *s, const struct imapd_cmd *cmd)
-{
-	imapd_cmd_store(s, cmd);
-	return true;
-}
-
-static bool run_copy(struct imapd_session *s, const struct imapd_cmd *cmd)
-{
-	imapd_cmd_copy(s, cmd, false);
-	return true;
-}
-
-static bool run_move(struct imapd_session *s, const struct imapd_cmd *cmd)
-{
-	imapd_cmd_copy(s, cmd, true);
-	return true;
+	close_mailbox(s, cmd, false);
 }
 
 /* The states a command is allowed in, as bits. */
@@ -439,48 +327,52 @@ enum {
 				   or waits for news itself */
 };
 
-/* Returns false when the connection should end. */
-typedef bool (*command_fn)(struct imapd_session *s,
+/* A handler; one that may end the connection returns false when it
+ * should. */
+typedef void (*command_fn)(struct imapd_session *s,
 			   const struct imapd_cmd *cmd);
+typedef bool (*command_end_fn)(struct imapd_session *s,
+			       const struct imapd_cmd *cmd);
 
 struct command {
 	const char *name;
 	unsigned states;
 	unsigned flags;
-	command_fn run;
+	command_fn run;			/* one of these two */
+	command_end_fn run_or_end;
 };
 
 static const struct command commands[] = {
-	{ "CAPABILITY", ANY, 0, run_capability },
-	{ "NOOP", ANY, ASKS_NEWS, run_noop },
-	{ "LOGOUT", ANY, NO_NEWS, run_logout },
-	{ "ID", ANY, 0, run_id },
-	{ "LOGIN", NOAUTH, 0, cmd_login },
-	{ "AUTHENTICATE", NOAUTH, 0, cmd_authenticate },
-	{ "STARTTLS", NOAUTH, 0, cmd_starttls },
-	{ "ENABLE", AUTH | SEL, 0, run_enable },
-	{ "NAMESPACE", AUTH | SEL, 0, run_namespace },
-	{ "LIST", AUTH | SEL, 0, run_list },
-	{ "LSUB", AUTH | SEL, 0, run_lsub },
-	{ "CREATE", AUTH | SEL, 0, run_create },
-	{ "DELETE", AUTH | SEL, 0, run_delete },
-	{ "RENAME", AUTH | SEL, 0, run_rename },
-	{ "SUBSCRIBE", AUTH | SEL, 0, run_subscribe },
-	{ "UNSUBSCRIBE", AUTH | SEL, 0, run_subscribe },
-	{ "STATUS", AUTH | SEL, 0, run_status },
-	{ "SELECT", AUTH | SEL, NO_NEWS, run_select },
-	{ "EXAMINE", AUTH | SEL, NO_NEWS, run_examine },
-	{ "APPEND", AUTH | SEL, 0, run_append },
-	{ "IDLE", AUTH | SEL, NO_NEWS, cmd_idle },
-	{ "CHECK", SEL, ASKS_NEWS, run_check },
-	{ "CLOSE", SEL, NO_NEWS, run_close },
-	{ "UNSELECT", SEL, NO_NEWS, run_unselect },
-	{ "EXPUNGE", SEL, UIDABLE, run_expunge },
-	{ "SEARCH", SEL, UIDABLE | BY_NUMBER, run_search },
-	{ "FETCH", SEL, UIDABLE | BY_NUMBER, run_fetch },
-	{ "STORE", SEL, UIDABLE | BY_NUMBER, run_store },
-	{ "COPY", SEL, UIDABLE, run_copy },
-	{ "MOVE", SEL, UIDABLE, run_move },
+	{ "CAPABILITY", ANY, 0, cmd_capability, NULL },
+	{ "NOOP", ANY, ASKS_NEWS, cmd_noop, NULL },
+	{ "LOGOUT", ANY, NO_NEWS, NULL, cmd_logout },
+	{ "ID", ANY, 0, cmd_id, NULL },
+	{ "LOGIN", NOAUTH, 0, NULL, cmd_login },
+	{ "AUTHENTICATE", NOAUTH, 0, NULL, cmd_authenticate },
+	{ "STARTTLS", NOAUTH, 0, NULL, cmd_starttls },
+	{ "ENABLE", AUTH | SEL, 0, cmd_enable, NULL },
+	{ "NAMESPACE", AUTH | SEL, 0, cmd_namespace, NULL },
+	{ "LIST", AUTH | SEL, 0, imapd_cmd_list, NULL },
+	{ "LSUB", AUTH | SEL, 0, imapd_cmd_lsub, NULL },
+	{ "CREATE", AUTH | SEL, 0, imapd_cmd_create, NULL },
+	{ "DELETE", AUTH | SEL, 0, imapd_cmd_delete, NULL },
+	{ "RENAME", AUTH | SEL, 0, imapd_cmd_rename, NULL },
+	{ "SUBSCRIBE", AUTH | SEL, 0, imapd_cmd_subscribe, NULL },
+	{ "UNSUBSCRIBE", AUTH | SEL, 0, imapd_cmd_subscribe, NULL },
+	{ "STATUS", AUTH | SEL, 0, imapd_cmd_status, NULL },
+	{ "SELECT", AUTH | SEL, NO_NEWS, imapd_cmd_select, NULL },
+	{ "EXAMINE", AUTH | SEL, NO_NEWS, imapd_cmd_examine, NULL },
+	{ "APPEND", AUTH | SEL, 0, imapd_cmd_append, NULL },
+	{ "IDLE", AUTH | SEL, NO_NEWS, NULL, cmd_idle },
+	{ "CHECK", SEL, ASKS_NEWS, cmd_check, NULL },
+	{ "CLOSE", SEL, NO_NEWS, cmd_close, NULL },
+	{ "UNSELECT", SEL, NO_NEWS, cmd_unselect, NULL },
+	{ "EXPUNGE", SEL, UIDABLE, imapd_cmd_expunge, NULL },
+	{ "SEARCH", SEL, UIDABLE | BY_NUMBER, imapd_cmd_search, NULL },
+	{ "FETCH", SEL, UIDABLE | BY_NUMBER, imapd_cmd_fetch, NULL },
+	{ "STORE", SEL, UIDABLE | BY_NUMBER, imapd_cmd_store, NULL },
+	{ "COPY", SEL, UIDABLE, imapd_cmd_copy, NULL },
+	{ "MOVE", SEL, UIDABLE, imapd_cmd_move, NULL },
 };
 
 /* The row of a command name (any case), or NULL. */
@@ -508,7 +400,10 @@ static bool dispatch(struct imapd_session *s, const struct command *def,
 			   ? "select a mailbox first" : "not in this state");
 		return true;
 	}
-	return def->run(s, cmd);
+	if (def->run_or_end)
+		return def->run_or_end(s, cmd);
+	def->run(s, cmd);
+	return true;
 }
 
 /*
