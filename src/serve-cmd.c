@@ -1,6 +1,7 @@
 /*
- * serve-cmd.c - `mailfs serve`: options, the store, the listeners, and a
- * clean stop on SIGTERM or SIGINT.  Runs in the foreground and logs to
+ * serve-cmd.c - `mailfs serve`: options, the store, the listeners (every
+ * protocol started and stopped alike, serve.h), and a clean stop on
+ * SIGTERM or SIGINT.  Runs in the foreground and logs to
  * stderr; nothing listens beyond loopback unless an address says so.
  */
 #include "serve-cmd.h"
@@ -16,7 +17,6 @@
 
 #include "backend.h"
 #include "config-keys.h"
-#include "serve/ews/ewsd.h"
 #include "config-value.h"
 #include "log.h"
 #include "serve/serve.h"
@@ -210,11 +210,57 @@ static int read_config(struct serve_opts *o)
 	return 0;
 }
 
-struct listen_spec {
-	const char *addr;
-	const struct serve_proto *proto;
-	bool tls;
-};
+/*
+ * Listen on every address the options give, each protocol alike (the
+ * defaults when none does).  Returns 0, or -1 having said why.
+ */
+static int listen_all(struct serve_server *server, const struct serve_opts *o)
+{
+	bool any = o->imap || o->pop3 || o->smtp || o->imaps || o->pop3s ||
+		   o->smtps || o->ews || o->ewss;
+	const struct {
+		const char *addr;
+		const struct serve_proto *proto;
+		bool tls;
+	} specs[] = {
+		{ any ? o->imap : "127.0.0.1:1143", &imapd_proto, false },
+		{ any ? o->pop3 : "127.0.0.1:1110", &pop3d_proto, false },
+		{ any ? o->smtp : "127.0.0.1:1025", &smtpd_proto, false },
+		{ o->imaps, &imapd_proto, true },
+		{ o->pop3s, &pop3d_proto, true },
+		{ o->smtps, &smtpd_proto, true },
+		{ o->ews, &ewsd_proto, false },
+		{ o->ewss, &ewsd_proto, true },
+	};
+	char *why = NULL;
+
+	for (size_t i = 0; i < G_N_ELEMENTS(specs); i++) {
+		if (!specs[i].addr)
+			continue;
+		if (serve_listen(server, specs[i].addr, specs[i].proto,
+				 specs[i].tls, &why) < 0) {
+			fprintf(stderr, "mailfs serve: %s\n", why);
+			g_free(why);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Tell the service manager, and wait for SIGINT or SIGTERM (blocked in
+ * `set`). */
+static void wait_for_stop(const sigset_t *set, const char *root)
+{
+	int sig = 0;
+
+	log_info("serving %s", root);
+	/* every listener is bound: a service manager may start clients */
+	sd_notifyf(0, "READY=1\nSTATUS=serving %s", root);
+	while (sigwait(set, &sig) != 0)
+		;
+	log_info("stopping (%s)", sig == SIGINT ? "SIGINT" : "SIGTERM");
+	sd_notify(0, "STOPPING=1");
+}
 
 int serve_cmd(int argc, char **argv)
 {
@@ -222,12 +268,12 @@ int serve_cmd(int argc, char **argv)
 	struct serve_auth *auth = NULL;
 	struct mfs_store store = { 0 };
 	struct serve_server *server = NULL;
-	struct ewsd_server *ews = NULL, *ewss = NULL;
 	SSL_CTX *tls = NULL;
 	GError *err = NULL;
 	char *why = NULL;
 	g_autofree char *root = NULL;
-	int status = EXIT_FAILURE, sig = 0;
+	g_autofree char *spool = NULL;
+	int status = EXIT_FAILURE, rc;
 	sigset_t set;
 
 	if (parse(argc, argv, &o) < 0 || read_config(&o) < 0) {
@@ -262,9 +308,7 @@ int serve_cmd(int argc, char **argv)
 		g_error_free(err);
 		goto out;
 	}
-	g_autofree char *spool = NULL;
-	int rc = serve_spool_dir(root, &spool);
-	if (rc < 0) {
+	if ((rc = serve_spool_dir(root, &spool)) < 0) {
 		fprintf(stderr, "mailfs serve: %s/.mailfs-serve: %s\n", root,
 			g_strerror(-rc));
 		goto out_store;
@@ -274,20 +318,12 @@ int serve_cmd(int argc, char **argv)
 		.store_root = root,
 		.auth = auth,
 		.tls = tls,
+		.tls_cert_file = o.tls_cert,
+		.tls_key_file = o.tls_key,
 		.max_message = o.max_message ? (uint64_t)o.max_message
 					     : DEFAULT_MAX_MESSAGE,
 		.hostname = g_get_host_name(),
 		.spool_dir = spool,
-	};
-	bool any = o.imap || o.pop3 || o.smtp || o.imaps || o.pop3s ||
-		   o.smtps || o.ews || o.ewss;
-	const struct listen_spec specs[] = {
-		{ any ? o.imap : "127.0.0.1:1143", &imapd_proto, false },
-		{ any ? o.pop3 : "127.0.0.1:1110", &pop3d_proto, false },
-		{ any ? o.smtp : "127.0.0.1:1025", &smtpd_proto, false },
-		{ o.imaps, &imapd_proto, true },
-		{ o.pop3s, &pop3d_proto, true },
-		{ o.smtps, &smtpd_proto, true },
 	};
 
 	/* only this thread takes the stop signals; every thread made from
@@ -299,53 +335,11 @@ int serve_cmd(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	server = serve_new(&ctx, o.max_clients ? (unsigned)o.max_clients
 					       : DEFAULT_MAX_CLIENTS);
-	for (size_t i = 0; i < G_N_ELEMENTS(specs); i++) {
-		if (!specs[i].addr)
-			continue;
-		if (serve_listen(server, specs[i].addr, specs[i].proto,
-				 specs[i].tls, &why) < 0) {
-			fprintf(stderr, "mailfs serve: %s\n", why);
-			g_free(why);
-			serve_stop(&server);
-			goto out_store;
-		}
+	if (listen_all(server, &o) == 0) {
+		wait_for_stop(&set, root);
+		status = 0;
 	}
-	if (o.ews && ewsd_start(&ctx, o.ews, o.max_clients ?
-				      (unsigned)o.max_clients :
-				      DEFAULT_MAX_CLIENTS, &ews, &why) < 0) {
-		fprintf(stderr, "mailfs serve: %s\n", why);
-		g_free(why);
-		serve_stop(&server);
-		goto out_store;
-	}
-	if (o.ewss && !o.tls_cert) {
-		fputs("mailfs serve: --ewss needs --tls-cert and --tls-key\n",
-		      stderr);
-		ewsd_stop(&ews);
-		serve_stop(&server);
-		goto out_store;
-	}
-	if (o.ewss && ewsd_start_tls(&ctx, o.ewss, o.max_clients ?
-					   (unsigned)o.max_clients :
-					   DEFAULT_MAX_CLIENTS, o.tls_cert,
-					   o.tls_key, &ewss, &why) < 0) {
-		fprintf(stderr, "mailfs serve: %s\n", why);
-		g_free(why);
-		ewsd_stop(&ews);
-		serve_stop(&server);
-		goto out_store;
-	}
-	log_info("serving %s", root);
-	/* every listener is bound: a service manager may start clients */
-	sd_notifyf(0, "READY=1\nSTATUS=serving %s", root);
-	while (sigwait(&set, &sig) != 0)
-		;
-	log_info("stopping (%s)", sig == SIGINT ? "SIGINT" : "SIGTERM");
-	sd_notify(0, "STOPPING=1");
-	ewsd_stop(&ewss);
-	ewsd_stop(&ews);
 	serve_stop(&server);
-	status = 0;
 out_store:
 	mfs_store_close(&store);
 out:

@@ -267,8 +267,8 @@ static char *item_path(struct mfs_backend *be, const char *folder,
 	return path;
 }
 
-int local_fetch(struct mfs_backend *be, const char *folder, const char *id,
-		int *fd_r, struct mfs_error *e)
+static int fetch_once(struct mfs_backend *be, const char *folder,
+		      const char *id, int *fd_r, struct mfs_error *e)
 {
 	for (int attempt = 0; attempt < 2; attempt++) {
 		g_autofree char *path = item_path(be, folder, id, attempt > 0,
@@ -502,8 +502,9 @@ int local_append(struct mfs_backend *be, const char *folder, int fd,
 	}
 }
 
-int local_set_flags(struct mfs_backend *be, const char *folder,
-		    const char *id, uint64_t flags, struct mfs_error *e)
+static int set_flags_once(struct mfs_backend *be, const char *folder,
+			  const char *id, uint64_t flags,
+			  struct mfs_error *e)
 {
 	if (folder_kind(be, folder) != MFS_FOLDER_MAIL)
 		return mfs_error_set(e, -ENOTSUP, MFS_ERR_ITEM, MFS_ERR_FINAL,
@@ -536,8 +537,8 @@ int local_set_flags(struct mfs_backend *be, const char *folder,
 			     "%s: no message %s", folder, id);
 }
 
-int local_remove(struct mfs_backend *be, const char *folder, const char *id,
-		 struct mfs_error *e)
+static int remove_once(struct mfs_backend *be, const char *folder,
+		       const char *id, struct mfs_error *e)
 {
 	enum mfs_folder_kind kind = folder_kind(be, folder);
 
@@ -566,9 +567,9 @@ int local_remove(struct mfs_backend *be, const char *folder, const char *id,
 			     "%s: no item %s", folder, id);
 }
 
-int local_move(struct mfs_backend *be, const char *folder, const char *id,
-	       const char *dest, uint64_t flags, struct mfs_item **item_r,
-	       struct mfs_error *e)
+static int move_once(struct mfs_backend *be, const char *folder,
+		     const char *id, const char *dest, uint64_t flags,
+		     struct mfs_item **item_r, struct mfs_error *e)
 {
 	enum mfs_folder_kind skind = folder_kind(be, folder);
 	enum mfs_folder_kind dkind = folder_kind(be, dest);
@@ -630,19 +631,107 @@ int local_move(struct mfs_backend *be, const char *folder, const char *id,
 			     "%s: no item %s", folder, id);
 }
 
-int local_copy(struct mfs_backend *be, const char *folder, const char *id,
-	       const char *dest, uint64_t flags, struct mfs_item **item_r,
-	       struct mfs_error *e)
+static int copy_once(struct mfs_backend *be, const char *folder,
+		     const char *id, const char *dest, uint64_t flags,
+		     struct mfs_item **item_r, struct mfs_error *e)
 {
 	struct stat sb;
 	int fd, rc;
 
-	if ((rc = local_fetch(be, folder, id, &fd, e)) < 0)
+	if ((rc = fetch_once(be, folder, id, &fd, e)) < 0)
 		return rc;
 	if (fstat(fd, &sb) != 0)
 		sb.st_mtim.tv_sec = 0;
 	rc = local_append(be, dest, fd, id, flags, sb.st_mtim.tv_sec, item_r,
 			  e);
 	close(fd);
+	return rc;
+}
+
+/*
+ * Another writer renaming a message (its flags in cur/, or new/ to cur/,
+ * as any IMAP server or mail reader does) can hide it for a moment from
+ * both the entry map and the fresh scan that the calls above make when
+ * the name they knew is gone: the scan may pass the new name before it
+ * appears and the old one after it went.  So a call on a message of a
+ * mail folder that comes back -ENOENT is made again a few times, waiting
+ * a little longer each time (about a quarter of a second in all), before
+ * the message is believed gone.  Contacts and calendar files keep their
+ * names (an edit replaces the file in one rename), so nothing hides them.
+ */
+static const unsigned renamed_wait_ms[] = { 0, 2, 10, 50, 200 };
+
+/* Whether to make a call again after `rc`; *attempt starts at 0. */
+static bool renamed_meanwhile(struct mfs_backend *be, const char *folder,
+			      int rc, unsigned *attempt)
+{
+	if (rc != -ENOENT || *attempt >= G_N_ELEMENTS(renamed_wait_ms) ||
+	    folder_kind(be, folder) != MFS_FOLDER_MAIL)
+		return false;
+	if (renamed_wait_ms[*attempt])
+		g_usleep(renamed_wait_ms[*attempt] * 1000);
+	(*attempt)++;
+	return true;
+}
+
+int local_fetch(struct mfs_backend *be, const char *folder, const char *id,
+		int *fd_r, struct mfs_error *e)
+{
+	unsigned attempt = 0;
+	int rc;
+
+	do
+		rc = fetch_once(be, folder, id, fd_r, e);
+	while (renamed_meanwhile(be, folder, rc, &attempt));
+	return rc;
+}
+
+int local_set_flags(struct mfs_backend *be, const char *folder,
+		    const char *id, uint64_t flags, struct mfs_error *e)
+{
+	unsigned attempt = 0;
+	int rc;
+
+	do
+		rc = set_flags_once(be, folder, id, flags, e);
+	while (renamed_meanwhile(be, folder, rc, &attempt));
+	return rc;
+}
+
+int local_remove(struct mfs_backend *be, const char *folder, const char *id,
+		 struct mfs_error *e)
+{
+	unsigned attempt = 0;
+	int rc;
+
+	do
+		rc = remove_once(be, folder, id, e);
+	while (renamed_meanwhile(be, folder, rc, &attempt));
+	return rc;
+}
+
+int local_move(struct mfs_backend *be, const char *folder, const char *id,
+	       const char *dest, uint64_t flags, struct mfs_item **item_r,
+	       struct mfs_error *e)
+{
+	unsigned attempt = 0;
+	int rc;
+
+	do
+		rc = move_once(be, folder, id, dest, flags, item_r, e);
+	while (renamed_meanwhile(be, folder, rc, &attempt));
+	return rc;
+}
+
+int local_copy(struct mfs_backend *be, const char *folder, const char *id,
+	       const char *dest, uint64_t flags, struct mfs_item **item_r,
+	       struct mfs_error *e)
+{
+	unsigned attempt = 0;
+	int rc;
+
+	do
+		rc = copy_once(be, folder, id, dest, flags, item_r, e);
+	while (renamed_meanwhile(be, folder, rc, &attempt));
 	return rc;
 }

@@ -91,7 +91,9 @@ int local_rename_folder(struct mfs_backend *be, const char *from,
 int local_delete_folder(struct mfs_backend *be, const char *path,
 			struct mfs_error *e);
 
-/* items.c */
+/* items.c.  fetch, set_flags, remove, move and copy wait out another
+ * writer's rename of the message before they answer -ENOENT (see the
+ * end of items.c). */
 int local_sync(struct mfs_backend *be, const char *folder, const char *state,
 	       struct mfs_sync_result **res_r, struct mfs_error *e);
 int local_fetch(struct mfs_backend *be, const char *folder, const char *id,

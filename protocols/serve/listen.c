@@ -1,5 +1,7 @@
 /*
- * listen.c - listening sockets and a thread per client, bounded.
+ * listen.c - listening sockets and a thread per client, bounded; and the
+ * listeners that protocols bring of their own, started and stopped here
+ * alongside (serve.h says why there are two kinds).
  */
 #include "serve.h"
 
@@ -20,9 +22,12 @@ struct listener {
 	struct serve_server *server;	/* borrowed */
 	const struct serve_proto *proto; /* borrowed, static */
 	bool tls;
-	int fd;
+	int fd;				/* -1 for a listener of the
+					   protocol's own */
 	char *where;			/* owned; "127.0.0.1:143" */
-	GThread *thread;		/* owned */
+	GThread *thread;		/* owned; NULL for the protocol's own */
+	void *own;			/* the protocol's own listener, for
+					   proto->stop */
 };
 
 struct client {
@@ -265,22 +270,33 @@ int serve_listen(struct serve_server *s, const char *addr,
 		 char **why_r)
 {
 	char *where = NULL;
-	int fd;
+	void *own = NULL;
+	int fd = -1, rc;
 
 	if (implicit_tls && !s->ctx->tls) {
-		*why_r = g_strdup_printf("%s over TLS needs --tls-cert and "
-					 "--tls-key", proto->name);
+		*why_r = proto->tls_name
+			? g_strdup_printf("%s needs --tls-cert and --tls-key",
+					  proto->tls_name)
+			: g_strdup_printf("%s over TLS needs --tls-cert and "
+					  "--tls-key", proto->name);
 		return -EINVAL;
 	}
-	if ((fd = serve_bind(addr, &where, why_r)) < 0)
-		return fd;
+	if (proto->start)
+		rc = proto->start(s->ctx, addr, implicit_tls, s->max_clients,
+				  &own, &where, why_r);
+	else
+		rc = fd = serve_bind(addr, &where, why_r);
+	if (rc < 0)
+		return rc;
 	struct listener *l = g_new0(struct listener, 1);
 	l->server = s;
 	l->proto = proto;
 	l->tls = implicit_tls;
 	l->fd = fd;
 	l->where = where;
-	l->thread = g_thread_new(proto->name, listener_main, l);
+	l->own = own;
+	if (!proto->start)
+		l->thread = g_thread_new(proto->name, listener_main, l);
 	g_ptr_array_add(s->listeners, l);
 	log_info("%s%s: listening on %s", proto->name,
 		 implicit_tls ? " (TLS)" : "", where);
@@ -295,9 +311,16 @@ void serve_stop(struct serve_server **sp)
 
 	if (!s)
 		return;
+	for (guint i = s->listeners->len; i-- > 0;) {
+		struct listener *l = s->listeners->pdata[i];
+		if (l->proto->stop)
+			l->proto->stop(l->own);
+	}
 	(void)!write(s->stop_pipe[1], "x", 1);
 	for (guint i = 0; i < s->listeners->len; i++) {
 		struct listener *l = s->listeners->pdata[i];
+		if (!l->thread)
+			continue;
 		g_thread_join(l->thread);
 		close(l->fd);
 	}

@@ -5,7 +5,8 @@
  *
  * Threads: each listener accepts on a thread of its own; each client gets
  * a thread that runs the protocol's session function and frees the
- * connection after it.  serve_stop() kicks every client and waits for
+ * connection after it.  A protocol with a listener of its own (EWS) runs
+ * its threads itself.  serve_stop() kicks every client and waits for
  * their threads.  The context is borrowed by every listener and session
  * until serve_stop() returns.
  */
@@ -26,6 +27,9 @@ struct serve_ctx {
 	const char *store_root;		/* borrowed; the store's directory */
 	struct serve_auth *auth;	/* borrowed */
 	SSL_CTX *tls;			/* borrowed; NULL without a certificate */
+	const char *tls_cert_file;	/* borrowed; the PEM files `tls` was */
+	const char *tls_key_file;	/* made of, for a protocol's own
+					   listener; NULL when `tls` is */
 	uint64_t max_message;		/* bytes, SMTP SIZE and IMAP APPEND */
 	const char *hostname;		/* borrowed; for greetings */
 	const char *spool_dir;		/* borrowed; for messages on their way
@@ -37,13 +41,41 @@ struct serve_ctx {
 typedef void (*serve_session_fn)(const struct serve_ctx *ctx,
 				 struct serve_conn *c);
 
+/*
+ * A listener that a protocol brings of its own on `addr`, over TLS when
+ * `tls` (with ctx->tls_cert_file and ctx->tls_key_file), taking at most
+ * `max_clients` at once.  Returns 0 with *state_r (for the stop function)
+ * and the address bound in *where_r (caller owns), or -errno with a
+ * sentence in *why_r (caller owns).
+ */
+typedef int (*serve_start_fn)(const struct serve_ctx *ctx, const char *addr,
+			      bool tls, unsigned max_clients, void **state_r,
+			      char **where_r, char **why_r);
+/* Stop listening, finish what is under way, free `state`. */
+typedef void (*serve_stop_fn)(void *state);
+
+/*
+ * A served protocol.  IMAP, POP3 and SMTP are each a session on one
+ * connection: the listener here accepts, starts TLS and runs `session` on
+ * a thread of its own.  EWS is HTTP, and its HTTP server (libmicrohttpd)
+ * accepts, speaks TLS (GnuTLS, from the PEM files, not `tls`), reads the
+ * requests and runs threads of its own: a session on a serve_conn would be
+ * the wrong shape for it, so it brings its own listener (`start`, `stop`)
+ * instead.  serve_listen() and serve_stop() take both kinds alike, so that
+ * `mailfs serve` starts and stops every protocol the same way.
+ */
 struct serve_proto {
 	const char *name;		/* "imap", for logs */
-	serve_session_fn session;
+	serve_session_fn session;	/* NULL when `start` is set */
 	const char *busy_line;		/* sent when too many clients are on */
 	int timeout_ms;			/* a silent client is dropped after,
 					   once logged in (the session sets
 					   it); before, SERVE_LOGIN_TIMEOUT_MS */
+	serve_start_fn start;		/* NULL unless a listener of its own */
+	serve_stop_fn stop;
+	const char *tls_name;		/* what the refusal of TLS without a
+					   certificate calls the protocol over
+					   TLS; NULL for "<name> over TLS" */
 };
 
 /* How long a client that has not logged in may stay silent, TLS
@@ -58,9 +90,10 @@ struct serve_server *serve_new(const struct serve_ctx *ctx,
 
 /*
  * Listen on `addr` ("HOST:PORT", "[V6]:PORT" or "PORT" for 127.0.0.1)
- * for `proto` (borrowed, static); `implicit_tls` starts TLS before the
- * greeting.  Logs the address it bound (port 0 picks a free one).
- * Returns 0 or -errno with a sentence in *why_r (caller owns).
+ * for `proto` (borrowed, static), with the protocol's own listener when
+ * it has one; `implicit_tls` starts TLS before the greeting.  Logs the
+ * address it bound (port 0 picks a free one).  Returns 0 or -errno with
+ * a sentence in *why_r (caller owns).
  */
 int serve_listen(struct serve_server *s, const char *addr,
 		 const struct serve_proto *proto, bool implicit_tls,
@@ -74,22 +107,17 @@ int serve_bind(const char *addr, char **where_r, char **why_r);
 /* Split "HOST:PORT" into its parts (caller owns both); 0 or -EINVAL. */
 int serve_split_addr(const char *addr, char **host_r, char **port_r);
 
-/* Close the listeners, kick every client, wait for their threads, free. */
+/* Stop the protocols' own listeners (the last started first), close the
+ * others, kick every client, wait for their threads, free. */
 void serve_stop(struct serve_server **s);
 
-/* The protocols; see protocols/serve/smtp/server.c, protocols/serve/pop3/server.c,
- * protocols/serve/imap/server.c. */
+/* The protocols; see protocols/serve/smtp/server.c,
+ * protocols/serve/pop3/server.c, protocols/serve/imap/server.c and
+ * protocols/serve/ews/server.c (SOAP over HTTP at /EWS/Exchange.asmx). */
 extern const struct serve_proto smtpd_proto;
 extern const struct serve_proto pop3d_proto;
 extern const struct serve_proto imapd_proto;
-
-/*
- * Whether to try a store call on a message again after `rc`: -ENOENT can
- * mean that another writer was renaming the message (flags, new/ to cur/)
- * while the store looked, so the call is repeated a few times, waiting a
- * little longer each time.  *attempt starts at 0.
- */
-bool serve_store_retry(int rc, int *attempt);
+extern const struct serve_proto ewsd_proto;
 
 /* Create a server TLS context from PEM files.  Returns NULL with a
  * sentence in *why_r (caller owns).  Caller owns the result (SSL_CTX_free). */

@@ -15,14 +15,13 @@
  * so that nobody who has not logged in can make the server hold more than
  * a request header.
  */
-#include "ewsd.h"
-
 #include <errno.h>
 #include <microhttpd.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "log.h"
+#include "serve/serve.h"
 #include "ewsd-private.h"
 
 #define ENDPOINT "/EWS/Exchange.asmx"
@@ -192,13 +191,18 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 	return reply(conn, status, out, false);
 }
 
-/* Start the daemon on `addr`, over TLS when `cert_file` is given.
- * Returns 0 or -errno with *why_r (caller owns). */
-static int start(const struct serve_ctx *ctx, const char *addr,
-		 unsigned max_clients, const char *cert_file,
-		 const char *key_file, struct ewsd_server **srv_r,
-		 char **why_r)
+/*
+ * Start the daemon on `addr` (serve_start_fn of serve.h), over HTTPS with
+ * the certificate chain and key of ctx's PEM files when `tls`, read once,
+ * now.  -ENOTSUP with a sentence when libmicrohttpd was built without
+ * TLS.
+ */
+static int ewsd_start(const struct serve_ctx *ctx, const char *addr,
+		      bool tls, unsigned max_clients, void **state_r,
+		      char **where_r, char **why_r)
 {
+	const char *cert_file = tls ? ctx->tls_cert_file : NULL;
+	const char *key_file = tls ? ctx->tls_key_file : NULL;
 	g_autofree char *where = NULL;
 	struct ewsd_server *srv;
 	GError *err = NULL;
@@ -268,39 +272,31 @@ static int start(const struct serve_ctx *ctx, const char *addr,
 					 "certificate's?)" : "");
 		return -EIO;
 	}
-	log_info("ews%s: listening on %s", cert_file ? " (TLS)" : "", where);
-	*srv_r = srv;
+	*where_r = g_steal_pointer(&where);
+	*state_r = srv;
 	return 0;
 }
 
-int ewsd_start(const struct serve_ctx *ctx, const char *addr,
-		     unsigned max_clients, struct ewsd_server **srv_r,
-		     char **why_r)
+/* Stop listening, finish the requests under way, free `state`. */
+static void ewsd_stop(void *state)
 {
-	return start(ctx, addr, max_clients, NULL, NULL, srv_r, why_r);
-}
+	struct ewsd_server *srv = state;
 
-int ewsd_start_tls(const struct serve_ctx *ctx, const char *addr,
-			 unsigned max_clients, const char *cert_file,
-			 const char *key_file, struct ewsd_server **srv_r,
-			 char **why_r)
-{
-	return start(ctx, addr, max_clients, cert_file, key_file, srv_r,
-		     why_r);
-}
-
-void ewsd_stop(struct ewsd_server **srv)
-{
-	if (!*srv)
-		return;
 	/* the daemon closes the listening socket it was given */
-	MHD_stop_daemon((*srv)->daemon);
-	g_free((*srv)->tls_cert);
-	if ((*srv)->tls_key) {
+	MHD_stop_daemon(srv->daemon);
+	g_free(srv->tls_cert);
+	if (srv->tls_key) {
 		/* a private key does not linger in freed memory */
-		memset((*srv)->tls_key, 0, strlen((*srv)->tls_key));
-		g_free((*srv)->tls_key);
+		memset(srv->tls_key, 0, strlen(srv->tls_key));
+		g_free(srv->tls_key);
 	}
-	g_free(*srv);
-	*srv = NULL;
+	g_free(srv);
 }
+
+/* A listener of its own: serve.h says why. */
+const struct serve_proto ewsd_proto = {
+	.name = "ews",
+	.start = ewsd_start,
+	.stop = ewsd_stop,
+	.tls_name = "--ewss",
+};

@@ -68,11 +68,7 @@ int imapd_msg_content(struct imapd_session *s, const struct imapd_msg *m,
 	ssize_t n;
 	int fd, rc;
 
-	int attempt = 0;
-	do
-		rc = mfs_store_fetch(s->ctx->store, s->view->folder, m->id, &fd,
-				     &e);
-	while (serve_store_retry(rc, &attempt));
+	rc = mfs_store_fetch(s->ctx->store, s->view->folder, m->id, &fd, &e);
 	if (rc < 0)
 		return rc;
 	buf = g_byte_array_sized_new((guint)MIN(m->size, (uint64_t)1 << 26));
@@ -364,7 +360,6 @@ static void send_date(struct imapd_session *s, int64_t date)
 	serve_conn_write(s->c, buf, strlen(buf));
 }
 
-/* One message's FETCH response.  Returns 0 or -errno (message gone). */
 /* The whole message, as it is sent without reading it into memory. */
 static bool whole_message(const struct fetch_att *a)
 {
@@ -410,51 +405,138 @@ static int send_file_literal(struct imapd_session *s, int fd,
 	return rc;
 }
 
-static int fetch_one(struct imapd_session *s, guint i, GArray *atts,
-		     bool uid)
+/* What a message's attributes need: its content in memory (`need`), its
+ * file to copy from (`stream`), \Seen set (`seen`), FLAGS asked for. */
+struct fetch_needs {
+	bool need, stream, seen, flags_asked;
+};
+
+static struct fetch_needs fetch_needs(const GArray *atts)
 {
-	struct imapd_msg *m = &g_array_index(s->view->msgs, struct imapd_msg, i);
-	g_autoptr(GBytes) content = NULL;
-	bool need = false, stream = false, seen = false, flags_asked = false;
-	bool first = true;
-	int fd = -1, rc = 0;
+	struct fetch_needs n = { 0 };
 
 	for (guint k = 0; k < atts->len; k++) {
 		const struct fetch_att *a = &g_array_index(atts,
 							   struct fetch_att, k);
 		if (whole_message(a))
-			stream = true;
+			n.stream = true;
 		else
-			need |= a->kind >= FA_ENVELOPE;
-		seen |= !a->peek && (a->kind == FA_SECTION ||
-				     a->kind == FA_RFC822 ||
-				     a->kind == FA_RFC822_TEXT);
-		flags_asked |= a->kind == FA_FLAGS;
+			n.need |= a->kind >= FA_ENVELOPE;
+		n.seen |= !a->peek && (a->kind == FA_SECTION ||
+				       a->kind == FA_RFC822 ||
+				       a->kind == FA_RFC822_TEXT);
+		n.flags_asked |= a->kind == FA_FLAGS;
 	}
-	if (need) {
+	return n;
+}
+
+/* ENVELOPE, BODY or BODYSTRUCTURE of `content`. */
+static void send_structure(struct imapd_session *s, const struct fetch_att *a,
+			   GBytes *content)
+{
+	g_autoptr(GString) tmp = g_string_new(NULL);
+	struct mime_entity top;
+	gsize n;
+	const char *d = g_bytes_get_data(content, &n);
+
+	mime_entity_init(&top, d, n, true);
+	if (a->kind == FA_ENVELOPE)
+		mime_entity_envelope(&top, tmp);
+	else
+		mime_entity_bodystructure(&top, a->kind == FA_BODYSTRUCTURE,
+					  tmp);
+	serve_conn_write(s->c, tmp->str, tmp->len);
+}
+
+/* A section (or RFC822, .HEADER, .TEXT) from `content`, or, when nothing
+ * else needed the content in memory, copied from `fd`.  Returns 0 or
+ * -EIO. */
+static int send_section(struct imapd_session *s, const struct fetch_att *a,
+			GBytes *content, int fd)
+{
+	g_autoptr(GString) tmp = g_string_new(NULL);
+	struct fetch_att whole = *a;
+	const char *p = NULL;
+	size_t len = 0;
+
+	if (!content)
+		return send_file_literal(s, fd, a) < 0 ? -EIO : 0;
+	if (a->kind != FA_SECTION) {
+		whole.part = NULL;
+		whole.partial = false;
+		whole.sec = a->kind == FA_RFC822 ? SEC_ALL
+			: a->kind == FA_RFC822_HEADER ? SEC_HEADER : SEC_TEXT;
+	}
+	section_bytes(&whole, content, tmp, &p, &len);
+	if (whole.partial) {
+		uint64_t st = MIN(whole.start, (uint64_t)len);
+		p += st;
+		len = (size_t)MIN((uint64_t)len - st, whole.count);
+	}
+	send_literal(s, p, len);
+	return 0;
+}
+
+/* One attribute's value.  Returns 0 or -EIO. */
+static int send_att(struct imapd_session *s, const struct imapd_msg *m,
+		    const struct fetch_att *a, GBytes *content, int fd)
+{
+	switch (a->kind) {
+	case FA_UID:
+		serve_conn_printf(s->c, "%u", m->uid);
+		break;
+	case FA_FLAGS:
+		imapd_send_flags(s, m);
+		break;
+	case FA_SIZE:
+		serve_conn_printf(s->c, "%" G_GUINT64_FORMAT, m->size);
+		break;
+	case FA_DATE:
+		send_date(s, m->date);
+		break;
+	case FA_MODSEQ:
+		serve_conn_printf(s->c, "(%" G_GUINT64_FORMAT ")", m->modseq);
+		break;
+	case FA_ENVELOPE:
+	case FA_BODY:
+	case FA_BODYSTRUCTURE:
+		send_structure(s, a, content);
+		break;
+	case FA_RFC822:
+	case FA_RFC822_HEADER:
+	case FA_RFC822_TEXT:
+	case FA_SECTION:
+		return send_section(s, a, content, fd);
+	}
+	return 0;
+}
+
+/* One message's FETCH response.  Returns 0 or -errno (message gone). */
+static int fetch_one(struct imapd_session *s, guint i, GArray *atts,
+		     bool uid)
+{
+	struct imapd_msg *m = &g_array_index(s->view->msgs, struct imapd_msg, i);
+	struct fetch_needs n = fetch_needs(atts);
+	g_autoptr(GBytes) content = NULL;
+	bool first = true;
+	int fd = -1, rc = 0;
+
+	if (n.need) {
 		if (imapd_msg_content(s, m, &content) < 0)
 			return -ENOENT;
-	} else if (stream) {
+	} else if (n.stream) {
 		struct mfs_error e = { 0 };
-		int attempt = 0;
-		do
-			rc = mfs_store_fetch(s->ctx->store, s->view->folder,
-					     m->id, &fd, &e);
-		while (serve_store_retry(rc, &attempt));
+		rc = mfs_store_fetch(s->ctx->store, s->view->folder, m->id,
+				     &fd, &e);
 		if (rc < 0)
 			return -ENOENT;
 	}
-	if (seen && !s->view->readonly && !(m->flags & MFS_FLAG_SEEN)) {
-		int set, attempt = 0;
-		do
-			set = mfs_store_set_flags(s->ctx->store,
-						  s->view->folder, m->id,
-						  m->flags | MFS_FLAG_SEEN, NULL);
-		while (serve_store_retry(set, &attempt));
-		if (set == 0)
+	if (n.seen && !s->view->readonly && !(m->flags & MFS_FLAG_SEEN)) {
+		if (mfs_store_set_flags(s->ctx->store, s->view->folder, m->id,
+					m->flags | MFS_FLAG_SEEN, NULL) == 0)
 			m->flags |= MFS_FLAG_SEEN;
 	} else {
-		seen = false;
+		n.seen = false;
 	}
 	serve_conn_printf(s->c, "* %u FETCH (", i + 1);
 	if (uid) {
@@ -464,79 +546,16 @@ static int fetch_one(struct imapd_session *s, guint i, GArray *atts,
 	for (guint k = 0; k < atts->len; k++) {
 		const struct fetch_att *a = &g_array_index(atts,
 							   struct fetch_att, k);
-		g_autoptr(GString) tmp = g_string_new(NULL);
-		const char *p = NULL;
-		size_t len = 0;
-
 		if (a->kind == FA_UID && uid)
 			continue;
 		if (!first)
 			serve_conn_write(s->c, " ", 1);
 		first = false;
 		serve_conn_printf(s->c, "%s ", a->label);
-		switch (a->kind) {
-		case FA_UID:
-			serve_conn_printf(s->c, "%u", m->uid);
-			break;
-		case FA_FLAGS:
-			imapd_send_flags(s, m);
-			break;
-		case FA_SIZE:
-			serve_conn_printf(s->c, "%" G_GUINT64_FORMAT, m->size);
-			break;
-		case FA_DATE:
-			send_date(s, m->date);
-			break;
-		case FA_MODSEQ:
-			serve_conn_printf(s->c, "(%" G_GUINT64_FORMAT ")",
-					  m->modseq);
-			break;
-		case FA_ENVELOPE:
-		case FA_BODY:
-		case FA_BODYSTRUCTURE: {
-			gsize n;
-			const char *d = g_bytes_get_data(content, &n);
-			struct mime_entity top;
-			mime_entity_init(&top, d, n, true);
-			if (a->kind == FA_ENVELOPE)
-				mime_entity_envelope(&top, tmp);
-			else
-				mime_entity_bodystructure(
-					&top, a->kind == FA_BODYSTRUCTURE, tmp);
-			serve_conn_write(s->c, tmp->str, tmp->len);
-			break;
-		}
-		case FA_RFC822:
-		case FA_RFC822_HEADER:
-		case FA_RFC822_TEXT:
-		case FA_SECTION: {
-			struct fetch_att whole = *a;
-			if (!content) {
-				/* nothing else needed it in memory */
-				if (send_file_literal(s, fd, a) < 0)
-					rc = -EIO;
-				break;
-			}
-			if (a->kind != FA_SECTION) {
-				whole.part = NULL;
-				whole.partial = false;
-				whole.sec = a->kind == FA_RFC822 ? SEC_ALL
-					: a->kind == FA_RFC822_HEADER
-						? SEC_HEADER : SEC_TEXT;
-			}
-			section_bytes(&whole, content, tmp, &p, &len);
-			if (whole.partial) {
-				uint64_t st = MIN(whole.start, (uint64_t)len);
-				p += st;
-				len = (size_t)MIN((uint64_t)len - st,
-						  whole.count);
-			}
-			send_literal(s, p, len);
-			break;
-		}
-		}
+		if (send_att(s, m, a, content, fd) < 0)
+			rc = -EIO;
 	}
-	if (seen && !flags_asked) {
+	if (n.seen && !n.flags_asked) {
 		serve_conn_write(s->c, " FLAGS ", 7);
 		imapd_send_flags(s, m);
 	}

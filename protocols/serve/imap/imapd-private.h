@@ -1,6 +1,6 @@
 /*
  * imapd-private.h - the embedded IMAP server's session, shared by the
- * files protocols/imap/server*.c only.
+ * files of protocols/serve/imap only.
  *
  * A session runs on its client's thread and touches nothing shared but
  * the store (thread-safe behind the backend interface) and the UID state
@@ -77,15 +77,16 @@ void imapd_send_astring(struct imapd_session *s, const char *str);
 const char *imapd_cmd_string(const struct imapd_cmd *cmd, guint i);
 
 /* mailbox.c */
-void imapd_cmd_list(struct imapd_session *s, const struct imapd_cmd *cmd,
-		   bool lsub);
+/* The commands' handlers, as the table of server.c runs them. */
+void imapd_cmd_list(struct imapd_session *s, const struct imapd_cmd *cmd);
+void imapd_cmd_lsub(struct imapd_session *s, const struct imapd_cmd *cmd);
 void imapd_cmd_create(struct imapd_session *s, const struct imapd_cmd *cmd);
 void imapd_cmd_delete(struct imapd_session *s, const struct imapd_cmd *cmd);
 void imapd_cmd_rename(struct imapd_session *s, const struct imapd_cmd *cmd);
 void imapd_cmd_subscribe(struct imapd_session *s, const struct imapd_cmd *cmd);
 void imapd_cmd_status(struct imapd_session *s, const struct imapd_cmd *cmd);
-void imapd_cmd_select(struct imapd_session *s, const struct imapd_cmd *cmd,
-		     bool readonly);
+void imapd_cmd_select(struct imapd_session *s, const struct imapd_cmd *cmd);
+void imapd_cmd_examine(struct imapd_session *s, const struct imapd_cmd *cmd);
 void imapd_view_free(struct imapd_view **v);
 /* Bring the view up to date and tell the client what changed: new
  * messages (EXISTS, RECENT), flags (FETCH), and when `expunges` is set,
@@ -117,8 +118,8 @@ int imapd_msg_content(struct imapd_session *s, const struct imapd_msg *m,
 
 /* msgs.c */
 void imapd_cmd_store(struct imapd_session *s, const struct imapd_cmd *cmd);
-void imapd_cmd_copy(struct imapd_session *s, const struct imapd_cmd *cmd,
-		   bool move);
+void imapd_cmd_copy(struct imapd_session *s, const struct imapd_cmd *cmd);
+void imapd_cmd_move(struct imapd_session *s, const struct imapd_cmd *cmd);
 void imapd_cmd_expunge(struct imapd_session *s, const struct imapd_cmd *cmd);
 void imapd_cmd_append(struct imapd_session *s, const struct imapd_cmd *cmd);
 void imapd_cmd_search(struct imapd_session *s, const struct imapd_cmd *cmd);

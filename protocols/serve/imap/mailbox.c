@@ -63,8 +63,8 @@ static const char *special_use(const char *path)
 	return NULL;
 }
 
-void imapd_cmd_list(struct imapd_session *s, const struct imapd_cmd *cmd,
-		   bool lsub)
+static void list(struct imapd_session *s, const struct imapd_cmd *cmd,
+		 bool lsub)
 {
 	const char *ref = imapd_cmd_string(cmd, 0);
 	const char *pat = imapd_cmd_string(cmd, 1);
@@ -115,6 +115,16 @@ void imapd_cmd_list(struct imapd_session *s, const struct imapd_cmd *cmd,
 		serve_conn_write(s->c, "\r\n", 2);
 	}
 	imapd_reply(s, cmd, "OK", "%s completed", verb);
+}
+
+void imapd_cmd_list(struct imapd_session *s, const struct imapd_cmd *cmd)
+{
+	list(s, cmd, false);
+}
+
+void imapd_cmd_lsub(struct imapd_session *s, const struct imapd_cmd *cmd)
+{
+	list(s, cmd, true);
 }
 
 /* The folder's path from argument i, or a BAD reply and NULL. */
@@ -452,8 +462,8 @@ static void qresync_news(struct imapd_session *s, const GPtrArray *p)
 	}
 }
 
-void imapd_cmd_select(struct imapd_session *s, const struct imapd_cmd *cmd,
-		     bool readonly)
+static void select_mailbox(struct imapd_session *s,
+			   const struct imapd_cmd *cmd, bool readonly)
 {
 	g_autofree char *path = mailbox_arg(s, cmd, 0);
 	struct imapd_view *v;
@@ -537,6 +547,16 @@ void imapd_cmd_select(struct imapd_session *s, const struct imapd_cmd *cmd,
 	imapd_reply(s, cmd, "OK", "[%s] %s completed",
 		   readonly ? "READ-ONLY" : "READ-WRITE",
 		   readonly ? "EXAMINE" : "SELECT");
+}
+
+void imapd_cmd_select(struct imapd_session *s, const struct imapd_cmd *cmd)
+{
+	select_mailbox(s, cmd, false);
+}
+
+void imapd_cmd_examine(struct imapd_session *s, const struct imapd_cmd *cmd)
+{
+	select_mailbox(s, cmd, true);
 }
 
 static struct imapd_msg *find_uid(GArray *msgs, uint32_t uid)

@@ -100,93 +100,59 @@ static void note_flags(struct imapd_session *s, const GArray *idx)
 			info[k].modseq;
 }
 
-/*
- * STORE set [(UNCHANGEDSINCE n)] [+|-]FLAGS[.SILENT] flags.  With
- * UNCHANGEDSINCE (RFC 7162 section 3.1.3), a message modified after n is
- * left alone and named in [MODIFIED ...].
- */
-void imapd_cmd_store(struct imapd_session *s, const struct imapd_cmd *cmd)
+/* The arguments of STORE. */
+struct store_args {
+	GArray *set;			/* owned */
+	uint64_t flags;
+	uint64_t unchanged;		/* UNCHANGEDSINCE; UINT64_MAX without */
+	int op;				/* +FLAGS 1, -FLAGS -1, FLAGS 0 */
+	bool silent;
+};
+
+/* Read STORE's arguments into *a; false after answering BAD.  The caller
+ * owns a->set either way (NULL when it was not read). */
+static bool store_args(struct imapd_session *s, const struct imapd_cmd *cmd,
+		       struct store_args *a)
 {
-	g_autoptr(GArray) set = NULL;
 	GPtrArray *mods = cmd->nargs > 1 ? imap_arg_list(cmd->args[1]) : NULL;
 	guint at = mods ? 2 : 1;
 	const char *item = imapd_cmd_string(cmd, at);
-	uint64_t flags = 0, unchanged = UINT64_MAX;
-	int op;
-	bool silent;
 
-	if (!item || cmd->nargs < at + 2 || !parse_set(s, cmd, &set)) {
+	a->unchanged = UINT64_MAX;
+	if (!item || cmd->nargs < at + 2 || !parse_set(s, cmd, &a->set)) {
 		imapd_reply(s, cmd, "BAD", "STORE sequence-set item flags");
-		return;
+		return false;
 	}
 	if (mods && (mods->len != 2 ||
 		     !imap_arg_is(mods->pdata[0], "UNCHANGEDSINCE") ||
-		     !imap_arg_number(mods->pdata[1], &unchanged))) {
+		     !imap_arg_number(mods->pdata[1], &a->unchanged))) {
 		imapd_reply(s, cmd, "BAD", "STORE takes (UNCHANGEDSINCE n)");
-		return;
+		return false;
 	}
 	if (mods)
 		s->condstore = true;
-	op = item[0] == '+' ? 1 : item[0] == '-' ? -1 : 0;
-	const char *base = op ? item + 1 : item;
-	silent = !g_ascii_strcasecmp(base, "FLAGS.SILENT");
-	if (!silent && g_ascii_strcasecmp(base, "FLAGS")) {
+	a->op = item[0] == '+' ? 1 : item[0] == '-' ? -1 : 0;
+	const char *base = a->op ? item + 1 : item;
+	a->silent = !g_ascii_strcasecmp(base, "FLAGS.SILENT");
+	if (!a->silent && g_ascii_strcasecmp(base, "FLAGS")) {
 		imapd_reply(s, cmd, "BAD", "STORE takes FLAGS, +FLAGS or -FLAGS");
-		return;
+		return false;
 	}
 	for (guint i = at + 1; i < cmd->nargs; i++) {
-		if (imapd_flags_parse(cmd->args[i], &flags) < 0) {
+		if (imapd_flags_parse(cmd->args[i], &a->flags) < 0) {
 			imapd_reply(s, cmd, "BAD", "unknown flag");
-			return;
+			return false;
 		}
 	}
-	if (s->view->readonly) {
-		imapd_reply(s, cmd, "NO", "mailbox is read-only");
-		return;
-	}
-	g_autoptr(GArray) touched = g_array_new(FALSE, FALSE, sizeof(guint));
-	g_autoptr(GArray) changed = g_array_new(FALSE, TRUE, sizeof(bool));
-	g_autoptr(GArray) did_idx = g_array_new(FALSE, FALSE, sizeof(guint));
-	g_autoptr(GArray) modified = g_array_new(FALSE, FALSE, sizeof(uint32_t));
-	bool failed = false, any = false;
-	for (guint i = 0; i < s->view->msgs->len; i++) {
-		struct imapd_msg *m = &g_array_index(s->view->msgs,
-						    struct imapd_msg, i);
-		if (!imapd_set_matches(s, set, cmd->uid, i))
-			continue;
-		if (m->modseq > unchanged) {
-			uint32_t n = cmd->uid ? m->uid : i + 1;
-			g_array_append_val(modified, n);
-			continue;
-		}
-		/* letters IMAP has no flag for (P, keywords) stay as they
-		 * are: FLAGS replaces only what IMAP can say */
-		uint64_t now = op > 0 ? m->flags | flags
-			     : op < 0 ? m->flags & ~flags
-				      : (m->flags & ~IMAP_SYSTEM_FLAGS) | flags;
-		bool did = now != m->flags;
-		if (did) {
-			int rc, attempt = 0;
-			do
-				rc = mfs_store_set_flags(s->ctx->store,
-							 s->view->folder,
-							 m->id, now, NULL);
-			while (serve_store_retry(rc, &attempt));
-			if (rc < 0) {
-				failed = true;
-				continue;
-			}
-			m->flags = now;
-			any = true;
-			g_array_append_val(did_idx, i);
-		}
-		g_array_append_val(touched, i);
-		g_array_append_val(changed, did);
-	}
-	if (any) {
-		note_flags(s, did_idx);
-		g_clear_pointer(&s->view->state, g_free);
-	}
+	return true;
+}
+
+/* The FETCH news of STORE for the view's messages at `touched`, whose
+ * flags changed where `changed` says. */
+static void send_store_news(struct imapd_session *s,
+			    const struct imapd_cmd *cmd, bool silent,
+			    const GArray *touched, const GArray *changed)
+{
 	for (guint k = 0; k < touched->len; k++) {
 		guint i = g_array_index(touched, guint, k);
 		struct imapd_msg *m = &g_array_index(s->view->msgs,
@@ -207,6 +173,64 @@ void imapd_cmd_store(struct imapd_session *s, const struct imapd_cmd *cmd)
 		}
 		serve_conn_printf(s->c, ")\r\n");
 	}
+}
+
+/*
+ * STORE set [(UNCHANGEDSINCE n)] [+|-]FLAGS[.SILENT] flags.  With
+ * UNCHANGEDSINCE (RFC 7162 section 3.1.3), a message modified after n is
+ * left alone and named in [MODIFIED ...].
+ */
+void imapd_cmd_store(struct imapd_session *s, const struct imapd_cmd *cmd)
+{
+	struct store_args a = { 0 };
+	bool ok = store_args(s, cmd, &a);
+	g_autoptr(GArray) set = a.set;
+
+	if (!ok)
+		return;
+	if (s->view->readonly) {
+		imapd_reply(s, cmd, "NO", "mailbox is read-only");
+		return;
+	}
+	g_autoptr(GArray) touched = g_array_new(FALSE, FALSE, sizeof(guint));
+	g_autoptr(GArray) changed = g_array_new(FALSE, TRUE, sizeof(bool));
+	g_autoptr(GArray) did_idx = g_array_new(FALSE, FALSE, sizeof(guint));
+	g_autoptr(GArray) modified = g_array_new(FALSE, FALSE, sizeof(uint32_t));
+	bool failed = false, any = false;
+	for (guint i = 0; i < s->view->msgs->len; i++) {
+		struct imapd_msg *m = &g_array_index(s->view->msgs,
+						    struct imapd_msg, i);
+		if (!imapd_set_matches(s, set, cmd->uid, i))
+			continue;
+		if (m->modseq > a.unchanged) {
+			uint32_t n = cmd->uid ? m->uid : i + 1;
+			g_array_append_val(modified, n);
+			continue;
+		}
+		/* letters IMAP has no flag for (P, keywords) stay as they
+		 * are: FLAGS replaces only what IMAP can say */
+		uint64_t now = a.op > 0 ? m->flags | a.flags
+			     : a.op < 0 ? m->flags & ~a.flags
+			     : (m->flags & ~IMAP_SYSTEM_FLAGS) | a.flags;
+		bool did = now != m->flags;
+		if (did) {
+			if (mfs_store_set_flags(s->ctx->store, s->view->folder,
+						m->id, now, NULL) < 0) {
+				failed = true;
+				continue;
+			}
+			m->flags = now;
+			any = true;
+			g_array_append_val(did_idx, i);
+		}
+		g_array_append_val(touched, i);
+		g_array_append_val(changed, did);
+	}
+	if (any) {
+		note_flags(s, did_idx);
+		g_clear_pointer(&s->view->state, g_free);
+	}
+	send_store_news(s, cmd, a.silent, touched, changed);
 	if (failed) {
 		imapd_reply(s, cmd, "NO", "some flags could not be set");
 	} else if (modified->len) {
@@ -254,8 +278,8 @@ static bool mailbox_exists(struct imapd_session *s, const char *path)
 	return false;
 }
 
-void imapd_cmd_copy(struct imapd_session *s, const struct imapd_cmd *cmd,
-		   bool move)
+static void copy(struct imapd_session *s, const struct imapd_cmd *cmd,
+		 bool move)
 {
 	g_autoptr(GArray) set = NULL;
 	g_autofree char *dest = imapd_mailbox_path(imapd_cmd_string(cmd, 1));
@@ -291,15 +315,10 @@ void imapd_cmd_copy(struct imapd_session *s, const struct imapd_cmd *cmd,
 		int rc;
 		if (!imapd_set_matches(s, set, cmd->uid, i))
 			continue;
-		int attempt = 0;
-		do
-			rc = move ? mfs_store_move(s->ctx->store,
-						   s->view->folder, m->id, dest,
-						   m->flags, &it, &e)
-				  : mfs_store_copy(s->ctx->store,
-						   s->view->folder, m->id, dest,
-						   m->flags, &it, &e);
-		while (serve_store_retry(rc, &attempt));
+		rc = move ? mfs_store_move(s->ctx->store, s->view->folder,
+					   m->id, dest, m->flags, &it, &e)
+			  : mfs_store_copy(s->ctx->store, s->view->folder,
+					   m->id, dest, m->flags, &it, &e);
 		if (rc < 0) {
 			log_warnx("imap: %s %s: %s", verb, m->id, e.msg);
 			failed = true;
@@ -335,6 +354,16 @@ void imapd_cmd_copy(struct imapd_session *s, const struct imapd_cmd *cmd,
 		imapd_reply(s, cmd, "OK", "%sCOPY completed", code);
 }
 
+void imapd_cmd_copy(struct imapd_session *s, const struct imapd_cmd *cmd)
+{
+	copy(s, cmd, false);
+}
+
+void imapd_cmd_move(struct imapd_session *s, const struct imapd_cmd *cmd)
+{
+	copy(s, cmd, true);
+}
+
 /* Remove the \Deleted messages (of `set`, when given); with `tell`, say
  * so.  Returns false when some could not be removed. */
 static bool expunge(struct imapd_session *s, const GArray *set, bool tell)
@@ -349,11 +378,8 @@ static bool expunge(struct imapd_session *s, const GArray *set, bool tell)
 		if (!(m->flags & MFS_FLAG_TRASHED) ||
 		    (set && !imapd_seqset_has(set, m->uid)))
 			continue;
-		int rc, attempt = 0;
-		do
-			rc = mfs_store_remove(s->ctx->store, s->view->folder,
-					      m->id, &e);
-		while (serve_store_retry(rc, &attempt));
+		int rc = mfs_store_remove(s->ctx->store, s->view->folder, m->id,
+					  &e);
 		if (rc < 0 && rc != -ENOENT) {
 			log_warnx("imap: expunge %s: %s", m->id, e.msg);
 			ok = false;

@@ -135,46 +135,223 @@ static struct key *parse_list(struct parse *p, struct imap_arg **args,
 	return and;
 }
 
+/*
+ * The search keys, each read by the parser in its row: the key's name
+ * has been read; the parser reads what follows it and returns the key,
+ * or NULL when the search is malformed.  `kind`, `flag` and `field` are
+ * what the row gives the key.
+ */
+struct key_syntax;
+typedef struct key *(*key_parse_fn)(struct parse *p,
+				    const struct key_syntax *ks,
+				    unsigned depth);
+
+struct key_syntax {
+	const char *name;
+	enum key_kind kind;
+	uint64_t flag;
+	const char *field;
+	key_parse_fn parse;
+};
+
+/* ALL, SEEN, UNSEEN...: nothing follows. */
+static struct key *parse_bare(struct parse *p, const struct key_syntax *ks,
+			      unsigned depth)
+{
+	struct key *k = key_new(ks->kind);
+
+	k->flag = ks->flag;
+	return k;
+}
+
+/* FROM string, BODY string...  */
+static struct key *parse_text(struct parse *p, const struct key_syntax *ks,
+			      unsigned depth)
+{
+	const char *v = next_string(p);
+	struct key *k;
+
+	if (!v)
+		return NULL;
+	k = key_new(ks->kind);
+	k->field = g_strdup(ks->field);
+	k->text = fold(v);
+	return k;
+}
+
+/* BEFORE date, SENTON date... */
+static struct key *parse_date(struct parse *p, const struct key_syntax *ks,
+			      unsigned depth)
+{
+	struct key *k = key_new(ks->kind);
+
+	if (!parse_day(next_string(p), &k->day)) {
+		key_free(k);
+		return NULL;
+	}
+	return k;
+}
+
+/* HEADER field-name string */
+static struct key *parse_header(struct parse *p, const struct key_syntax *ks,
+				unsigned depth)
+{
+	const char *f = next_string(p), *v = next_string(p);
+	struct key *k;
+
+	if (!f || !v)
+		return NULL;
+	k = key_new(K_HEADER);
+	k->field = g_strdup(f);
+	k->text = fold(v);
+	return k;
+}
+
+/* KEYWORD flag, UNKEYWORD flag: keywords are not kept, so none is ever
+ * set; the row's kind says what that makes of the key. */
+static struct key *parse_keyword(struct parse *p, const struct key_syntax *ks,
+				 unsigned depth)
+{
+	if (!next_string(p))
+		return NULL;
+	return key_new(ks->kind);
+}
+
+/* LARGER n, SMALLER n */
+static struct key *parse_size(struct parse *p, const struct key_syntax *ks,
+			      unsigned depth)
+{
+	struct key *k = key_new(ks->kind);
+
+	if (p->i >= p->n || !imap_arg_number(p->args[p->i++], &k->n)) {
+		key_free(k);
+		return NULL;
+	}
+	return k;
+}
+
+/* RFC 7162 section 3.1.5: MODSEQ [entry-name entry-type] n; there are no
+ * per-flag mod-sequences, so the entry is only read. */
+static struct key *parse_modseq(struct parse *p, const struct key_syntax *ks,
+				unsigned depth)
+{
+	struct key *k;
+
+	if (p->i + 2 < p->n && imap_arg_is_string(p->args[p->i]) &&
+	    !imap_arg_number(p->args[p->i], &(uint64_t){ 0 }))
+		p->i += 2;
+	k = key_new(K_MODSEQ);
+	if (p->i >= p->n || !imap_arg_number(p->args[p->i++], &k->n)) {
+		key_free(k);
+		return NULL;
+	}
+	p->s->condstore = true;
+	p->modseq = true;
+	return k;
+}
+
+/* NOT key */
+static struct key *parse_not(struct parse *p, const struct key_syntax *ks,
+			     unsigned depth)
+{
+	struct key *sub = parse_key(p, depth + 1);
+	struct key *k;
+
+	if (!sub)
+		return NULL;
+	k = key_new(K_NOT);
+	k->sub = g_ptr_array_new_with_free_func(key_free);
+	g_ptr_array_add(k->sub, sub);
+	return k;
+}
+
+/* OR key key */
+static struct key *parse_or(struct parse *p, const struct key_syntax *ks,
+			    unsigned depth)
+{
+	struct key *x = parse_key(p, depth + 1);
+	struct key *y = x ? parse_key(p, depth + 1) : NULL;
+	struct key *k;
+
+	if (!y) {
+		key_free(x);
+		return NULL;
+	}
+	k = key_new(K_OR);
+	k->sub = g_ptr_array_new_with_free_func(key_free);
+	g_ptr_array_add(k->sub, x);
+	g_ptr_array_add(k->sub, y);
+	return k;
+}
+
+/* A sequence set, given as it is or after UID (`set`, NULL when UID came
+ * last). */
+static struct key *parse_set(struct parse *p, bool uid, const char *set)
+{
+	GArray *msgs = p->s->view->msgs;
+	uint32_t star = msgs->len == 0 ? 0 : uid
+		? g_array_index(msgs, struct imapd_msg, msgs->len - 1).uid
+		: msgs->len;
+	struct key *k = key_new(uid ? K_UIDSET : K_SEQSET);
+
+	if (!set || imapd_seqset_parse(set, star, &k->set) < 0) {
+		key_free(k);
+		return NULL;
+	}
+	return k;
+}
+
+/* UID sequence-set */
+static struct key *parse_uid(struct parse *p, const struct key_syntax *ks,
+			     unsigned depth)
+{
+	return parse_set(p, true, next_string(p));
+}
+
+static const struct key_syntax key_syntax[] = {
+	{ "ALL", K_ALL, 0, NULL, parse_bare },
+	{ "NEW", K_NEW, 0, NULL, parse_bare },
+	{ "OLD", K_OLD, 0, NULL, parse_bare },
+	{ "RECENT", K_RECENT, 0, NULL, parse_bare },
+	{ "ANSWERED", K_FLAG, MFS_FLAG_REPLIED, NULL, parse_bare },
+	{ "DELETED", K_FLAG, MFS_FLAG_TRASHED, NULL, parse_bare },
+	{ "DRAFT", K_FLAG, MFS_FLAG_DRAFT, NULL, parse_bare },
+	{ "FLAGGED", K_FLAG, MFS_FLAG_FLAGGED, NULL, parse_bare },
+	{ "SEEN", K_FLAG, MFS_FLAG_SEEN, NULL, parse_bare },
+	{ "UNANSWERED", K_NOFLAG, MFS_FLAG_REPLIED, NULL, parse_bare },
+	{ "UNDELETED", K_NOFLAG, MFS_FLAG_TRASHED, NULL, parse_bare },
+	{ "UNDRAFT", K_NOFLAG, MFS_FLAG_DRAFT, NULL, parse_bare },
+	{ "UNFLAGGED", K_NOFLAG, MFS_FLAG_FLAGGED, NULL, parse_bare },
+	{ "UNSEEN", K_NOFLAG, MFS_FLAG_SEEN, NULL, parse_bare },
+	{ "FROM", K_HEADER, 0, "From", parse_text },
+	{ "TO", K_HEADER, 0, "To", parse_text },
+	{ "CC", K_HEADER, 0, "Cc", parse_text },
+	{ "BCC", K_HEADER, 0, "Bcc", parse_text },
+	{ "SUBJECT", K_HEADER, 0, "Subject", parse_text },
+	{ "BODY", K_BODY, 0, NULL, parse_text },
+	{ "TEXT", K_TEXT, 0, NULL, parse_text },
+	{ "BEFORE", K_BEFORE, 0, NULL, parse_date },
+	{ "ON", K_ON, 0, NULL, parse_date },
+	{ "SINCE", K_SINCE, 0, NULL, parse_date },
+	{ "SENTBEFORE", K_SENTBEFORE, 0, NULL, parse_date },
+	{ "SENTON", K_SENTON, 0, NULL, parse_date },
+	{ "SENTSINCE", K_SENTSINCE, 0, NULL, parse_date },
+	{ "HEADER", K_HEADER, 0, NULL, parse_header },
+	{ "KEYWORD", K_NEVER, 0, NULL, parse_keyword },
+	{ "UNKEYWORD", K_ALL, 0, NULL, parse_keyword },
+	{ "LARGER", K_LARGER, 0, NULL, parse_size },
+	{ "SMALLER", K_SMALLER, 0, NULL, parse_size },
+	{ "MODSEQ", K_MODSEQ, 0, NULL, parse_modseq },
+	{ "NOT", K_NOT, 0, NULL, parse_not },
+	{ "OR", K_OR, 0, NULL, parse_or },
+	{ "UID", K_UIDSET, 0, NULL, parse_uid },
+};
+
+/* One key, by the row its name picks; an atom no row names is a
+ * sequence set. */
 static struct key *parse_key(struct parse *p, unsigned depth)
 {
-	static const struct {
-		const char *name;
-		enum key_kind kind;
-		uint64_t flag;
-	} flagkeys[] = {
-		{ "ALL", K_ALL, 0 }, { "NEW", K_NEW, 0 }, { "OLD", K_OLD, 0 },
-		{ "RECENT", K_RECENT, 0 },
-		{ "ANSWERED", K_FLAG, MFS_FLAG_REPLIED },
-		{ "DELETED", K_FLAG, MFS_FLAG_TRASHED },
-		{ "DRAFT", K_FLAG, MFS_FLAG_DRAFT },
-		{ "FLAGGED", K_FLAG, MFS_FLAG_FLAGGED },
-		{ "SEEN", K_FLAG, MFS_FLAG_SEEN },
-		{ "UNANSWERED", K_NOFLAG, MFS_FLAG_REPLIED },
-		{ "UNDELETED", K_NOFLAG, MFS_FLAG_TRASHED },
-		{ "UNDRAFT", K_NOFLAG, MFS_FLAG_DRAFT },
-		{ "UNFLAGGED", K_NOFLAG, MFS_FLAG_FLAGGED },
-		{ "UNSEEN", K_NOFLAG, MFS_FLAG_SEEN },
-	};
-	static const struct {
-		const char *name;
-		enum key_kind kind;
-		const char *field;
-	} strkeys[] = {
-		{ "FROM", K_HEADER, "From" }, { "TO", K_HEADER, "To" },
-		{ "CC", K_HEADER, "Cc" }, { "BCC", K_HEADER, "Bcc" },
-		{ "SUBJECT", K_HEADER, "Subject" }, { "BODY", K_BODY, NULL },
-		{ "TEXT", K_TEXT, NULL },
-	};
-	static const struct {
-		const char *name;
-		enum key_kind kind;
-	} datekeys[] = {
-		{ "BEFORE", K_BEFORE }, { "ON", K_ON }, { "SINCE", K_SINCE },
-		{ "SENTBEFORE", K_SENTBEFORE }, { "SENTON", K_SENTON },
-		{ "SENTSINCE", K_SENTSINCE },
-	};
 	struct imap_arg *a;
-	struct key *k;
 
 	if (p->i >= p->n || ++p->keys > MAX_KEYS || depth > 64)
 		return NULL;
@@ -184,112 +361,11 @@ static struct key *parse_key(struct parse *p, unsigned depth)
 				  a->list->len, depth);
 	if (a->type != IMAP_ARG_ATOM)
 		return NULL;
-	for (size_t i = 0; i < G_N_ELEMENTS(flagkeys); i++) {
-		if (!g_ascii_strcasecmp(a->str, flagkeys[i].name)) {
-			k = key_new(flagkeys[i].kind);
-			k->flag = flagkeys[i].flag;
-			return k;
-		}
+	for (size_t i = 0; i < G_N_ELEMENTS(key_syntax); i++) {
+		if (!g_ascii_strcasecmp(a->str, key_syntax[i].name))
+			return key_syntax[i].parse(p, &key_syntax[i], depth);
 	}
-	for (size_t i = 0; i < G_N_ELEMENTS(strkeys); i++) {
-		if (g_ascii_strcasecmp(a->str, strkeys[i].name))
-			continue;
-		const char *v = next_string(p);
-		if (!v)
-			return NULL;
-		k = key_new(strkeys[i].kind);
-		k->field = g_strdup(strkeys[i].field);
-		k->text = fold(v);
-		return k;
-	}
-	for (size_t i = 0; i < G_N_ELEMENTS(datekeys); i++) {
-		if (g_ascii_strcasecmp(a->str, datekeys[i].name))
-			continue;
-		k = key_new(datekeys[i].kind);
-		if (!parse_day(next_string(p), &k->day)) {
-			key_free(k);
-			return NULL;
-		}
-		return k;
-	}
-	if (!g_ascii_strcasecmp(a->str, "HEADER")) {
-		const char *f = next_string(p), *v = next_string(p);
-		if (!f || !v)
-			return NULL;
-		k = key_new(K_HEADER);
-		k->field = g_strdup(f);
-		k->text = fold(v);
-		return k;
-	}
-	if (!g_ascii_strcasecmp(a->str, "KEYWORD") ||
-	    !g_ascii_strcasecmp(a->str, "UNKEYWORD")) {
-		/* keywords are not kept: none is ever set */
-		bool un = a->str[0] == 'U' || a->str[0] == 'u';
-		if (!next_string(p))
-			return NULL;
-		return key_new(un ? K_ALL : K_NEVER);
-	}
-	if (!g_ascii_strcasecmp(a->str, "LARGER") ||
-	    !g_ascii_strcasecmp(a->str, "SMALLER")) {
-		k = key_new(a->str[0] == 'L' || a->str[0] == 'l' ? K_LARGER
-								  : K_SMALLER);
-		if (p->i >= p->n || !imap_arg_number(p->args[p->i++], &k->n)) {
-			key_free(k);
-			return NULL;
-		}
-		return k;
-	}
-	if (!g_ascii_strcasecmp(a->str, "MODSEQ")) {
-		/* RFC 7162 section 3.1.5: MODSEQ [entry-name entry-type] n;
-		 * there are no per-flag mod-sequences, so the entry is only
-		 * read */
-		if (p->i + 2 < p->n &&
-		    imap_arg_is_string(p->args[p->i]) &&
-		    !imap_arg_number(p->args[p->i], &(uint64_t){ 0 }))
-			p->i += 2;
-		k = key_new(K_MODSEQ);
-		if (p->i >= p->n || !imap_arg_number(p->args[p->i++], &k->n)) {
-			key_free(k);
-			return NULL;
-		}
-		p->s->condstore = true;
-		p->modseq = true;
-		return k;
-	}
-	if (!g_ascii_strcasecmp(a->str, "NOT")) {
-		struct key *sub = parse_key(p, depth + 1);
-		if (!sub)
-			return NULL;
-		k = key_new(K_NOT);
-		k->sub = g_ptr_array_new_with_free_func(key_free);
-		g_ptr_array_add(k->sub, sub);
-		return k;
-	}
-	if (!g_ascii_strcasecmp(a->str, "OR")) {
-		struct key *x = parse_key(p, depth + 1);
-		struct key *y = x ? parse_key(p, depth + 1) : NULL;
-		if (!y) {
-			key_free(x);
-			return NULL;
-		}
-		k = key_new(K_OR);
-		k->sub = g_ptr_array_new_with_free_func(key_free);
-		g_ptr_array_add(k->sub, x);
-		g_ptr_array_add(k->sub, y);
-		return k;
-	}
-	GArray *msgs = p->s->view->msgs;
-	bool uid = !g_ascii_strcasecmp(a->str, "UID");
-	const char *set = uid ? next_string(p) : a->str;
-	uint32_t star = msgs->len == 0 ? 0 : uid
-		? g_array_index(msgs, struct imapd_msg, msgs->len - 1).uid
-		: msgs->len;
-	k = key_new(uid ? K_UIDSET : K_SEQSET);
-	if (!set || imapd_seqset_parse(set, star, &k->set) < 0) {
-		key_free(k);
-		return NULL;
-	}
-	return k;
+	return parse_set(p, false, a->str);
 }
 
 /* What a message's evaluation may need, loaded on first use. */

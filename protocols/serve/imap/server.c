@@ -1,7 +1,8 @@
 /*
  * server.c - the embedded IMAP server: the session loop, the commands of
  * every state (CAPABILITY, NOOP, LOGOUT, ID, ENABLE), login, STARTTLS,
- * NAMESPACE, IDLE, and the dispatch of the others.
+ * NAMESPACE, IDLE, and the table of every command, whose rows carry the
+ * states it is allowed in, what else it is, and its handler.
  *
  * RFC 3501 (IMAP4rev1), RFC 7888 (LITERAL+), RFC 4959 (SASL-IR),
  * RFC 4616 (PLAIN), RFC 2177 (IDLE), RFC 2342 (NAMESPACE), RFC 2971 (ID),
@@ -251,8 +252,8 @@ static bool cmd_idle(struct imapd_session *s, const struct imapd_cmd *cmd)
 	}
 }
 
-static void cmd_close(struct imapd_session *s, const struct imapd_cmd *cmd,
-		      bool expunge)
+static void close_mailbox(struct imapd_session *s,
+			  const struct imapd_cmd *cmd, bool expunge)
 {
 	if (expunge && !s->view->readonly)
 		imapd_expunge_silently(s);
@@ -262,104 +263,146 @@ static void cmd_close(struct imapd_session *s, const struct imapd_cmd *cmd,
 							: "UNSELECT");
 }
 
-enum { ANY = 7, NOAUTH = 1, AUTH = 2, SEL = 4 };
+/* ---- the commands' table ---- */
 
-/* Returns false when the connection should end. */
-static bool dispatch(struct imapd_session *s, struct imapd_cmd *cmd)
+static void cmd_capability(struct imapd_session *s,
+			   const struct imapd_cmd *cmd)
 {
-	static const struct {
-		const char *name;
-		unsigned states;
-	} known[] = {
-		{ "CAPABILITY", ANY }, { "NOOP", ANY }, { "LOGOUT", ANY },
-		{ "ID", ANY }, { "LOGIN", NOAUTH }, { "AUTHENTICATE", NOAUTH },
-		{ "STARTTLS", NOAUTH }, { "ENABLE", AUTH | SEL },
-		{ "NAMESPACE", AUTH | SEL }, { "LIST", AUTH | SEL },
-		{ "LSUB", AUTH | SEL }, { "CREATE", AUTH | SEL },
-		{ "DELETE", AUTH | SEL }, { "RENAME", AUTH | SEL },
-		{ "SUBSCRIBE", AUTH | SEL }, { "UNSUBSCRIBE", AUTH | SEL },
-		{ "STATUS", AUTH | SEL }, { "SELECT", AUTH | SEL },
-		{ "EXAMINE", AUTH | SEL }, { "APPEND", AUTH | SEL },
-		{ "IDLE", AUTH | SEL }, { "CHECK", SEL }, { "CLOSE", SEL },
-		{ "UNSELECT", SEL }, { "EXPUNGE", SEL }, { "SEARCH", SEL },
-		{ "FETCH", SEL }, { "STORE", SEL }, { "COPY", SEL },
-		{ "MOVE", SEL },
-	};
-	static const unsigned state_bit[] = { NOAUTH, AUTH, SEL, 0 };
-	const char *n = cmd->name;
-	int k = -1;
+	send_capability(s);
+	imapd_reply(s, cmd, "OK", "CAPABILITY completed");
+}
 
-	for (size_t i = 0; i < G_N_ELEMENTS(known); i++) {
-		if (!g_ascii_strcasecmp(n, known[i].name))
-			k = (int)i;
+static void cmd_noop(struct imapd_session *s, const struct imapd_cmd *cmd)
+{
+	imapd_reply(s, cmd, "OK", "NOOP completed");
+}
+
+static void cmd_check(struct imapd_session *s, const struct imapd_cmd *cmd)
+{
+	imapd_reply(s, cmd, "OK", "CHECK completed");
+}
+
+static bool cmd_logout(struct imapd_session *s, const struct imapd_cmd *cmd)
+{
+	imapd_untagged(s, "BYE logging out");
+	imapd_reply(s, cmd, "OK", "LOGOUT completed");
+	return false;
+}
+
+static void cmd_namespace(struct imapd_session *s,
+			  const struct imapd_cmd *cmd)
+{
+	imapd_untagged(s, "NAMESPACE ((\"\" \"/\")) NIL NIL");
+	imapd_reply(s, cmd, "OK", "NAMESPACE completed");
+}
+
+static void cmd_close(struct imapd_session *s, const struct imapd_cmd *cmd)
+{
+	close_mailbox(s, cmd, true);
+}
+
+static void cmd_unselect(struct imapd_session *s, const struct imapd_cmd *cmd)
+{
+	close_mailbox(s, cmd, false);
+}
+
+/* The states a command is allowed in, as bits. */
+enum {
+	NOAUTH = 1 << IMAP_NOT_AUTHED,
+	AUTH = 1 << IMAP_AUTHED,
+	SEL = 1 << IMAP_SELECTED,
+	ANY = NOAUTH | AUTH | SEL,
+};
+
+/* What else a command's row says about it. */
+enum {
+	UIDABLE = 1 << 0,	/* may come as "UID name" */
+	BY_NUMBER = 1 << 1,	/* names messages by number unless under
+				   UID: EXPUNGE news waits (RFC 3501
+				   section 7.4.1) */
+	ASKS_NEWS = 1 << 2,	/* how clients ask for news: always looked
+				   for, not once a REFRESH_MS */
+	NO_NEWS = 1 << 3,	/* no news looked for before it: it ends the
+				   mailbox or the session, picks another,
+				   or waits for news itself */
+};
+
+/* A handler; one that may end the connection returns false when it
+ * should. */
+typedef void (*command_fn)(struct imapd_session *s,
+			   const struct imapd_cmd *cmd);
+typedef bool (*command_end_fn)(struct imapd_session *s,
+			       const struct imapd_cmd *cmd);
+
+struct command {
+	const char *name;
+	unsigned states;
+	unsigned flags;
+	command_fn run;			/* one of these two */
+	command_end_fn run_or_end;
+};
+
+static const struct command commands[] = {
+	{ "CAPABILITY", ANY, 0, cmd_capability, NULL },
+	{ "NOOP", ANY, ASKS_NEWS, cmd_noop, NULL },
+	{ "LOGOUT", ANY, NO_NEWS, NULL, cmd_logout },
+	{ "ID", ANY, 0, cmd_id, NULL },
+	{ "LOGIN", NOAUTH, 0, NULL, cmd_login },
+	{ "AUTHENTICATE", NOAUTH, 0, NULL, cmd_authenticate },
+	{ "STARTTLS", NOAUTH, 0, NULL, cmd_starttls },
+	{ "ENABLE", AUTH | SEL, 0, cmd_enable, NULL },
+	{ "NAMESPACE", AUTH | SEL, 0, cmd_namespace, NULL },
+	{ "LIST", AUTH | SEL, 0, imapd_cmd_list, NULL },
+	{ "LSUB", AUTH | SEL, 0, imapd_cmd_lsub, NULL },
+	{ "CREATE", AUTH | SEL, 0, imapd_cmd_create, NULL },
+	{ "DELETE", AUTH | SEL, 0, imapd_cmd_delete, NULL },
+	{ "RENAME", AUTH | SEL, 0, imapd_cmd_rename, NULL },
+	{ "SUBSCRIBE", AUTH | SEL, 0, imapd_cmd_subscribe, NULL },
+	{ "UNSUBSCRIBE", AUTH | SEL, 0, imapd_cmd_subscribe, NULL },
+	{ "STATUS", AUTH | SEL, 0, imapd_cmd_status, NULL },
+	{ "SELECT", AUTH | SEL, NO_NEWS, imapd_cmd_select, NULL },
+	{ "EXAMINE", AUTH | SEL, NO_NEWS, imapd_cmd_examine, NULL },
+	{ "APPEND", AUTH | SEL, 0, imapd_cmd_append, NULL },
+	{ "IDLE", AUTH | SEL, NO_NEWS, NULL, cmd_idle },
+	{ "CHECK", SEL, ASKS_NEWS, cmd_check, NULL },
+	{ "CLOSE", SEL, NO_NEWS, cmd_close, NULL },
+	{ "UNSELECT", SEL, NO_NEWS, cmd_unselect, NULL },
+	{ "EXPUNGE", SEL, UIDABLE, imapd_cmd_expunge, NULL },
+	{ "SEARCH", SEL, UIDABLE | BY_NUMBER, imapd_cmd_search, NULL },
+	{ "FETCH", SEL, UIDABLE | BY_NUMBER, imapd_cmd_fetch, NULL },
+	{ "STORE", SEL, UIDABLE | BY_NUMBER, imapd_cmd_store, NULL },
+	{ "COPY", SEL, UIDABLE, imapd_cmd_copy, NULL },
+	{ "MOVE", SEL, UIDABLE, imapd_cmd_move, NULL },
+};
+
+/* The row of a command name (any case), or NULL. */
+static const struct command *command_find(const char *name)
+{
+	for (size_t i = 0; i < G_N_ELEMENTS(commands); i++) {
+		if (!g_ascii_strcasecmp(name, commands[i].name))
+			return &commands[i];
 	}
-	if (cmd->uid && (k < 0 || !strstr("SEARCH FETCH STORE COPY MOVE "
-					  "EXPUNGE", known[k].name)))
-		k = -1;
-	if (k < 0) {
+	return NULL;
+}
+
+/* Run `cmd` by its row `def` (NULL for an unknown name).  Returns false
+ * when the connection should end. */
+static bool dispatch(struct imapd_session *s, const struct command *def,
+		     const struct imapd_cmd *cmd)
+{
+	if (!def || (cmd->uid && !(def->flags & UIDABLE))) {
 		imapd_reply(s, cmd, "BAD", "unknown command");
 		return true;
 	}
-	if (!(known[k].states & state_bit[s->state])) {
+	if (!(def->states & (1u << s->state))) {
 		imapd_reply(s, cmd, "BAD", "%s", s->state == IMAP_NOT_AUTHED
 			   ? "log in first" : s->state == IMAP_AUTHED
 			   ? "select a mailbox first" : "not in this state");
 		return true;
 	}
-	n = known[k].name;
-	if (!strcmp(n, "CAPABILITY")) {
-		send_capability(s);
-		imapd_reply(s, cmd, "OK", "CAPABILITY completed");
-	} else if (!strcmp(n, "NOOP") || !strcmp(n, "CHECK")) {
-		imapd_reply(s, cmd, "OK", "%s completed", n);
-	} else if (!strcmp(n, "LOGOUT")) {
-		imapd_untagged(s, "BYE logging out");
-		imapd_reply(s, cmd, "OK", "LOGOUT completed");
-		return false;
-	} else if (!strcmp(n, "ID")) {
-		cmd_id(s, cmd);
-	} else if (!strcmp(n, "LOGIN")) {
-		return cmd_login(s, cmd);
-	} else if (!strcmp(n, "AUTHENTICATE")) {
-		return cmd_authenticate(s, cmd);
-	} else if (!strcmp(n, "STARTTLS")) {
-		return cmd_starttls(s, cmd);
-	} else if (!strcmp(n, "ENABLE")) {
-		cmd_enable(s, cmd);
-	} else if (!strcmp(n, "NAMESPACE")) {
-		imapd_untagged(s, "NAMESPACE ((\"\" \"/\")) NIL NIL");
-		imapd_reply(s, cmd, "OK", "NAMESPACE completed");
-	} else if (!strcmp(n, "LIST") || !strcmp(n, "LSUB")) {
-		imapd_cmd_list(s, cmd, !strcmp(n, "LSUB"));
-	} else if (!strcmp(n, "CREATE")) {
-		imapd_cmd_create(s, cmd);
-	} else if (!strcmp(n, "DELETE")) {
-		imapd_cmd_delete(s, cmd);
-	} else if (!strcmp(n, "RENAME")) {
-		imapd_cmd_rename(s, cmd);
-	} else if (!strcmp(n, "SUBSCRIBE") || !strcmp(n, "UNSUBSCRIBE")) {
-		imapd_cmd_subscribe(s, cmd);
-	} else if (!strcmp(n, "STATUS")) {
-		imapd_cmd_status(s, cmd);
-	} else if (!strcmp(n, "SELECT") || !strcmp(n, "EXAMINE")) {
-		imapd_cmd_select(s, cmd, !strcmp(n, "EXAMINE"));
-	} else if (!strcmp(n, "APPEND")) {
-		imapd_cmd_append(s, cmd);
-	} else if (!strcmp(n, "IDLE")) {
-		return cmd_idle(s, cmd);
-	} else if (!strcmp(n, "CLOSE") || !strcmp(n, "UNSELECT")) {
-		cmd_close(s, cmd, !strcmp(n, "CLOSE"));
-	} else if (!strcmp(n, "EXPUNGE")) {
-		imapd_cmd_expunge(s, cmd);
-	} else if (!strcmp(n, "SEARCH")) {
-		imapd_cmd_search(s, cmd);
-	} else if (!strcmp(n, "FETCH")) {
-		imapd_cmd_fetch(s, cmd);
-	} else if (!strcmp(n, "STORE")) {
-		imapd_cmd_store(s, cmd);
-	} else if (!strcmp(n, "COPY") || !strcmp(n, "MOVE")) {
-		imapd_cmd_copy(s, cmd, !strcmp(n, "MOVE"));
-	}
+	if (def->run_or_end)
+		return def->run_or_end(s, cmd);
+	def->run(s, cmd);
 	return true;
 }
 
@@ -402,27 +445,19 @@ static bool run_line(struct imapd_session *s, struct imap_line *l)
 	cmd.nargs = l->args->len - first;
 	log_debug(LOG_PROTO, "imap: %s: %s %s%s", serve_conn_peer(s->c),
 		  cmd.tag, cmd.uid ? "UID " : "", cmd.name);
-	bool by_number = !cmd.uid &&
-		(!g_ascii_strcasecmp(cmd.name, "FETCH") ||
-		 !g_ascii_strcasecmp(cmd.name, "STORE") ||
-		 !g_ascii_strcasecmp(cmd.name, "SEARCH"));
+	const struct command *def = command_find(cmd.name);
+	unsigned flags = def ? def->flags : 0;
+	bool by_number = !cmd.uid && (flags & BY_NUMBER);
 	/* NOOP and CHECK are how clients ask for news: always; other
 	 * commands look at most once a REFRESH_MS, since each look may read
 	 * the whole folder when other writers are busy */
-	bool asks = !g_ascii_strcasecmp(cmd.name, "NOOP") ||
-		    !g_ascii_strcasecmp(cmd.name, "CHECK");
-	bool due = s->view && (asks || g_get_monotonic_time() -
+	bool due = s->view && ((flags & ASKS_NEWS) || g_get_monotonic_time() -
 			       s->view->refreshed >= REFRESH_MS * 1000);
-	if (due && !by_number && g_ascii_strcasecmp(cmd.name, "IDLE") &&
-	    g_ascii_strcasecmp(cmd.name, "CLOSE") &&
-	    g_ascii_strcasecmp(cmd.name, "UNSELECT") &&
-	    g_ascii_strcasecmp(cmd.name, "SELECT") &&
-	    g_ascii_strcasecmp(cmd.name, "EXAMINE") &&
-	    g_ascii_strcasecmp(cmd.name, "LOGOUT"))
+	if (due && !by_number && !(flags & NO_NEWS))
 		imapd_view_refresh(s, true);
 	else if (due && by_number)
 		imapd_view_refresh(s, false);
-	go_on = dispatch(s, &cmd);
+	go_on = dispatch(s, def, &cmd);
 	return go_on && s->state != IMAP_LOGOUT;
 }
 

@@ -11,6 +11,9 @@
  * deleted are removed from the store.  A connection that ends any other
  * way removes nothing.  Unique ids are the store's item ids, which stay the
  * same for as long as the message exists.
+ *
+ * Commands run through one table, indexed by the verb the line parser
+ * found, whose rows carry the states they are allowed in and the handler.
  */
 #include <errno.h>
 #include <string.h>
@@ -141,7 +144,7 @@ done:
 	return serve_conn_write(s->c, out->str, out->len);
 }
 
-static void cmd_retr(struct pop3d_session *s, const struct pop3_cmd *cmd)
+static bool cmd_retr(struct pop3d_session *s, const struct pop3_cmd *cmd)
 {
 	struct pop3d_msg *m = msg_at(s, cmd->num[0]);
 	struct mfs_error e = { 0 };
@@ -149,16 +152,11 @@ static void cmd_retr(struct pop3d_session *s, const struct pop3_cmd *cmd)
 
 	if (!m) {
 		serve_conn_printf(s->c, "-ERR no such message\r\n");
-		return;
+		return true;
 	}
-	int rc, attempt = 0;
-	do
-		rc = mfs_store_fetch(s->ctx->store, "INBOX", m->item->id, &fd,
-				     &e);
-	while (serve_store_retry(rc, &attempt));
-	if (rc < 0) {
+	if (mfs_store_fetch(s->ctx->store, "INBOX", m->item->id, &fd, &e) < 0) {
 		serve_conn_printf(s->c, "-ERR message is gone\r\n");
-		return;
+		return true;
 	}
 	serve_conn_printf(s->c, "+OK %" G_GUINT64_FORMAT " octets\r\n",
 			  m->item->size);
@@ -166,9 +164,10 @@ static void cmd_retr(struct pop3d_session *s, const struct pop3_cmd *cmd)
 							      (unsigned long)G_MAXLONG)
 						  : -1);
 	close(fd);
+	return true;
 }
 
-static void cmd_list(struct pop3d_session *s, const struct pop3_cmd *cmd)
+static bool cmd_list(struct pop3d_session *s, const struct pop3_cmd *cmd)
 {
 	bool uidl = cmd->verb == POP3_UIDL;
 
@@ -176,7 +175,7 @@ static void cmd_list(struct pop3d_session *s, const struct pop3_cmd *cmd)
 		struct pop3d_msg *m = msg_at(s, cmd->num[0]);
 		if (!m) {
 			serve_conn_printf(s->c, "-ERR no such message\r\n");
-			return;
+			return true;
 		}
 		g_autofree char *uid = uid_of(m->item);
 		if (uidl)
@@ -185,7 +184,7 @@ static void cmd_list(struct pop3d_session *s, const struct pop3_cmd *cmd)
 		else
 			serve_conn_printf(s->c, "+OK %lu %" G_GUINT64_FORMAT
 					  "\r\n", cmd->num[0], m->item->size);
-		return;
+		return true;
 	}
 	serve_conn_printf(s->c, "+OK\r\n");
 	for (guint i = 0; i < s->msgs->len; i++) {
@@ -201,9 +200,10 @@ static void cmd_list(struct pop3d_session *s, const struct pop3_cmd *cmd)
 		}
 	}
 	serve_conn_printf(s->c, ".\r\n");
+	return true;
 }
 
-static void cmd_capa(struct pop3d_session *s)
+static bool cmd_capa(struct pop3d_session *s, const struct pop3_cmd *cmd)
 {
 	serve_conn_printf(s->c, "+OK capabilities follow\r\n");
 	serve_conn_printf(s->c, "TOP\r\nUIDL\r\nRESP-CODES\r\n"
@@ -214,6 +214,7 @@ static void cmd_capa(struct pop3d_session *s)
 			serve_conn_printf(s->c, "STLS\r\n");
 	}
 	serve_conn_printf(s->c, "IMPLEMENTATION mailfs\r\n.\r\n");
+	return true;
 }
 
 /* After a login attempt: returns false when the connection should end. */
@@ -283,11 +284,8 @@ static void update(struct pop3d_session *s)
 		struct mfs_error e = { 0 };
 		if (!m->deleted)
 			continue;
-		int rc, attempt = 0;
-		do
-			rc = mfs_store_remove(s->ctx->store, "INBOX",
-					      m->item->id, &e);
-		while (serve_store_retry(rc, &attempt));
+		int rc = mfs_store_remove(s->ctx->store, "INBOX", m->item->id,
+					  &e);
 		if (rc < 0 && rc != -ENOENT) {
 			log_warnx("pop3: removing %s: %s", m->item->id, e.msg);
 			failed++;
@@ -300,111 +298,140 @@ static void update(struct pop3d_session *s)
 		serve_conn_printf(s->c, "+OK bye\r\n");
 }
 
+static bool cmd_quit(struct pop3d_session *s, const struct pop3_cmd *cmd)
+{
+	if (s->authed)
+		update(s);
+	else
+		serve_conn_printf(s->c, "+OK bye\r\n");
+	return false;
+}
+
+/* NOOP is of the TRANSACTION state (RFC 1939 section 5); before login it
+ * has always been answered as a command not known. */
+static bool cmd_noop(struct pop3d_session *s, const struct pop3_cmd *cmd)
+{
+	serve_conn_printf(s->c, s->authed ? "+OK\r\n"
+					  : "-ERR unknown command\r\n");
+	return true;
+}
+
+static bool cmd_user(struct pop3d_session *s, const struct pop3_cmd *cmd)
+{
+	g_free(s->user);
+	s->user = g_strdup(cmd->args[0]);
+	serve_conn_printf(s->c, "+OK send PASS\r\n");
+	return true;
+}
+
+static bool cmd_pass(struct pop3d_session *s, const struct pop3_cmd *cmd)
+{
+	if (!s->user) {
+		serve_conn_printf(s->c, "-ERR USER first\r\n");
+		return true;
+	}
+	bool ok = login(s, s->user, cmd->args[0]);
+	g_clear_pointer(&s->user, g_free);
+	return ok;
+}
+
+static bool cmd_stls(struct pop3d_session *s, const struct pop3_cmd *cmd)
+{
+	if (!s->ctx->tls || serve_conn_is_tls(s->c)) {
+		serve_conn_printf(s->c, "-ERR STLS not available\r\n");
+		return true;
+	}
+	serve_conn_printf(s->c, "+OK begin TLS\r\n");
+	if (serve_conn_start_tls(s->c, s->ctx->tls) < 0) {
+		log_warnx("pop3: %s: STLS failed", serve_conn_peer(s->c));
+		return false;
+	}
+	g_clear_pointer(&s->user, g_free);
+	return true;
+}
+
+static bool cmd_stat(struct pop3d_session *s, const struct pop3_cmd *cmd)
+{
+	unsigned n = 0;
+	uint64_t bytes = 0;
+
+	for (guint i = 0; i < s->msgs->len; i++) {
+		struct pop3d_msg *m = &g_array_index(s->msgs, struct pop3d_msg,
+						     i);
+		if (!m->deleted) {
+			n++;
+			bytes += m->item->size;
+		}
+	}
+	serve_conn_printf(s->c, "+OK %u %" G_GUINT64_FORMAT "\r\n", n, bytes);
+	return true;
+}
+
+static bool cmd_dele(struct pop3d_session *s, const struct pop3_cmd *cmd)
+{
+	struct pop3d_msg *m = msg_at(s, cmd->num[0]);
+
+	if (m)
+		m->deleted = true;
+	serve_conn_printf(s->c, m ? "+OK marked\r\n"
+				  : "-ERR no such message\r\n");
+	return true;
+}
+
+static bool cmd_rset(struct pop3d_session *s, const struct pop3_cmd *cmd)
+{
+	for (guint i = 0; i < s->msgs->len; i++)
+		g_array_index(s->msgs, struct pop3d_msg, i).deleted = false;
+	serve_conn_printf(s->c, "+OK\r\n");
+	return true;
+}
+
+/* The states of RFC 1939 a command is allowed in, as bits. */
+enum { AUTHORIZATION = 1, TRANSACTION = 2, EITHER = 3 };
+
+/* Returns false when the connection should end. */
+typedef bool (*command_fn)(struct pop3d_session *s,
+			   const struct pop3_cmd *cmd);
+
+/* Indexed by the verb the line parser (wire/pop3-cmd.h) found. */
+static const struct command {
+	const char *name;
+	unsigned states;
+	command_fn run;
+} commands[] = {
+	[POP3_CAPA] = { "CAPA", EITHER, cmd_capa },
+	[POP3_QUIT] = { "QUIT", EITHER, cmd_quit },
+	[POP3_USER] = { "USER", AUTHORIZATION, cmd_user },
+	[POP3_PASS] = { "PASS", AUTHORIZATION, cmd_pass },
+	[POP3_AUTH] = { "AUTH", AUTHORIZATION, cmd_auth },
+	[POP3_STLS] = { "STLS", AUTHORIZATION, cmd_stls },
+	[POP3_NOOP] = { "NOOP", EITHER, cmd_noop },
+	[POP3_STAT] = { "STAT", TRANSACTION, cmd_stat },
+	[POP3_LIST] = { "LIST", TRANSACTION, cmd_list },
+	[POP3_UIDL] = { "UIDL", TRANSACTION, cmd_list },
+	[POP3_RETR] = { "RETR", TRANSACTION, cmd_retr },
+	[POP3_TOP] = { "TOP", TRANSACTION, cmd_retr },
+	[POP3_DELE] = { "DELE", TRANSACTION, cmd_dele },
+	[POP3_RSET] = { "RSET", TRANSACTION, cmd_rset },
+};
+
 /* Returns false when the connection should end. */
 static bool dispatch(struct pop3d_session *s, const struct pop3_cmd *cmd)
 {
-	struct serve_conn *c = s->c;
+	const struct command *def = (size_t)cmd->verb < G_N_ELEMENTS(commands)
+		? &commands[cmd->verb] : NULL;
 
-	switch (cmd->verb) {
-	case POP3_CAPA:
-		cmd_capa(s);
+	if (!def || !def->run) {
+		serve_conn_printf(s->c, s->authed ? "-ERR unknown command\r\n"
+						  : "-ERR log in first\r\n");
 		return true;
-	case POP3_QUIT:
-		if (s->authed)
-			update(s);
-		else
-			serve_conn_printf(c, "+OK bye\r\n");
-		return false;
-	case POP3_NOOP:
-		if (s->authed) {
-			serve_conn_printf(c, "+OK\r\n");
-			return true;
-		}
-		break;
-	case POP3_USER:
-	case POP3_PASS:
-	case POP3_AUTH:
-	case POP3_STLS:
-		if (s->authed) {
-			serve_conn_printf(c, "-ERR already logged in\r\n");
-			return true;
-		}
-		if (cmd->verb == POP3_USER) {
-			g_free(s->user);
-			s->user = g_strdup(cmd->args[0]);
-			serve_conn_printf(c, "+OK send PASS\r\n");
-			return true;
-		}
-		if (cmd->verb == POP3_PASS) {
-			if (!s->user) {
-				serve_conn_printf(c, "-ERR USER first\r\n");
-				return true;
-			}
-			bool ok = login(s, s->user, cmd->args[0]);
-			g_clear_pointer(&s->user, g_free);
-			return ok;
-		}
-		if (cmd->verb == POP3_AUTH)
-			return cmd_auth(s, cmd);
-		if (!s->ctx->tls || serve_conn_is_tls(c)) {
-			serve_conn_printf(c, "-ERR STLS not available\r\n");
-			return true;
-		}
-		serve_conn_printf(c, "+OK begin TLS\r\n");
-		if (serve_conn_start_tls(c, s->ctx->tls) < 0) {
-			log_warnx("pop3: %s: STLS failed", serve_conn_peer(c));
-			return false;
-		}
-		g_clear_pointer(&s->user, g_free);
+	}
+	if (!(def->states & (s->authed ? TRANSACTION : AUTHORIZATION))) {
+		serve_conn_printf(s->c, s->authed ? "-ERR already logged in\r\n"
+						  : "-ERR log in first\r\n");
 		return true;
-	default:
-		if (!s->authed) {
-			serve_conn_printf(c, "-ERR log in first\r\n");
-			return true;
-		}
 	}
-	switch (cmd->verb) {
-	case POP3_STAT: {
-		unsigned n = 0;
-		uint64_t bytes = 0;
-		for (guint i = 0; i < s->msgs->len; i++) {
-			struct pop3d_msg *m = &g_array_index(s->msgs,
-							    struct pop3d_msg, i);
-			if (!m->deleted) {
-				n++;
-				bytes += m->item->size;
-			}
-		}
-		serve_conn_printf(c, "+OK %u %" G_GUINT64_FORMAT "\r\n", n,
-				  bytes);
-		break;
-	}
-	case POP3_LIST:
-	case POP3_UIDL:
-		cmd_list(s, cmd);
-		break;
-	case POP3_RETR:
-	case POP3_TOP:
-		cmd_retr(s, cmd);
-		break;
-	case POP3_DELE: {
-		struct pop3d_msg *m = msg_at(s, cmd->num[0]);
-		if (m)
-			m->deleted = true;
-		serve_conn_printf(c, m ? "+OK marked\r\n"
-				       : "-ERR no such message\r\n");
-		break;
-	}
-	case POP3_RSET:
-		for (guint i = 0; i < s->msgs->len; i++)
-			g_array_index(s->msgs, struct pop3d_msg, i).deleted =
-				false;
-		serve_conn_printf(c, "+OK\r\n");
-		break;
-	default:
-		serve_conn_printf(c, "-ERR unknown command\r\n");
-	}
-	return true;
+	return def->run(s, cmd);
 }
 
 static void clear_msg(gpointer p)

@@ -10,7 +10,8 @@
  *
  * Session states: GREETED -> (EHLO/HELO) READY -> (MAIL) MAIL ->
  * (RCPT) RCPT -> (DATA ... ".") READY; RSET and a new EHLO go back to
- * READY; STARTTLS goes back to GREETED.
+ * READY; STARTTLS goes back to GREETED.  Commands run through one table,
+ * indexed by the verb, whose rows carry the handler.
  */
 #include <errno.h>
 #include <string.h>
@@ -52,7 +53,7 @@ static void reset_mail(struct smtpd_session *s)
 		s->state = ST_READY;
 }
 
-static void cmd_ehlo(struct smtpd_session *s, const struct smtp_cmd *cmd)
+static bool cmd_ehlo(struct smtpd_session *s, const struct smtp_cmd *cmd)
 {
 	const struct serve_ctx *ctx = s->ctx;
 
@@ -63,7 +64,7 @@ static void cmd_ehlo(struct smtpd_session *s, const struct smtp_cmd *cmd)
 	s->esmtp = cmd->verb == SMTP_EHLO;
 	if (!s->esmtp) {
 		serve_conn_printf(s->c, "250 %s\r\n", ctx->hostname);
-		return;
+		return true;
 	}
 	serve_conn_printf(s->c, "250-%s\r\n", ctx->hostname);
 	serve_conn_printf(s->c, "250-SIZE %" G_GUINT64_FORMAT "\r\n",
@@ -75,6 +76,7 @@ static void cmd_ehlo(struct smtpd_session *s, const struct smtp_cmd *cmd)
 	if (!s->authed)
 		reply(s, "250-AUTH PLAIN LOGIN");
 	reply(s, "250 HELP");
+	return true;
 }
 
 /* Read one SASL response line; NULL when the client gave up or failed. */
@@ -223,7 +225,7 @@ static int read_data(struct smtpd_session *s, int fd)
 }
 
 /* Returns false when the connection should end. */
-static bool cmd_data(struct smtpd_session *s)
+static bool cmd_data(struct smtpd_session *s, const struct smtp_cmd *cmd)
 {
 	struct mfs_error e = { 0 };
 	struct mfs_item *item = NULL;
@@ -307,60 +309,93 @@ static bool cmd_rcpt(struct smtpd_session *s, const struct smtp_cmd *cmd)
 	return true;
 }
 
+static bool cmd_rset(struct smtpd_session *s, const struct smtp_cmd *cmd)
+{
+	reset_mail(s);
+	reply(s, "250 OK");
+	return true;
+}
+
+static bool cmd_noop(struct smtpd_session *s, const struct smtp_cmd *cmd)
+{
+	reply(s, "250 OK");
+	return true;
+}
+
+static bool cmd_vrfy(struct smtpd_session *s, const struct smtp_cmd *cmd)
+{
+	reply(s, "252 cannot verify the user, but will take mail");
+	return true;
+}
+
+static bool cmd_help(struct smtpd_session *s, const struct smtp_cmd *cmd)
+{
+	reply(s, "214 see RFC 5321");
+	return true;
+}
+
+static bool cmd_quit(struct smtpd_session *s, const struct smtp_cmd *cmd)
+{
+	serve_conn_printf(s->c, "221 %s closing\r\n", s->ctx->hostname);
+	return false;
+}
+
+static bool cmd_starttls(struct smtpd_session *s, const struct smtp_cmd *cmd)
+{
+	if (!s->ctx->tls || serve_conn_is_tls(s->c)) {
+		reply(s, "502 STARTTLS not available");
+		return true;
+	}
+	reply(s, "220 ready to start TLS");
+	if (serve_conn_start_tls(s->c, s->ctx->tls) < 0) {
+		log_warnx("smtp: %s: STARTTLS failed", serve_conn_peer(s->c));
+		return false;
+	}
+	/* RFC 3207 section 4.2: forget all that was said */
+	reset_mail(s);
+	s->state = ST_GREETED;
+	s->authed = false;
+	g_clear_pointer(&s->helo, g_free);
+	return true;
+}
+
+/* Returns false when the connection should end. */
+typedef bool (*command_fn)(struct smtpd_session *s,
+			   const struct smtp_cmd *cmd);
+
+/*
+ * Indexed by the verb the line parser (wire/smtp-cmd.h) found.  There is
+ * no state column: what a command says out of turn differs from command
+ * to command (503 with a reason of its own, 530, 554), so each handler
+ * checks the state itself.
+ */
+static const struct command {
+	const char *name;
+	command_fn run;
+} commands[] = {
+	[SMTP_HELO] = { "HELO", cmd_ehlo },
+	[SMTP_EHLO] = { "EHLO", cmd_ehlo },
+	[SMTP_AUTH] = { "AUTH", cmd_auth },
+	[SMTP_MAIL] = { "MAIL", cmd_mail },
+	[SMTP_RCPT] = { "RCPT", cmd_rcpt },
+	[SMTP_DATA] = { "DATA", cmd_data },
+	[SMTP_RSET] = { "RSET", cmd_rset },
+	[SMTP_NOOP] = { "NOOP", cmd_noop },
+	[SMTP_VRFY] = { "VRFY", cmd_vrfy },
+	[SMTP_HELP] = { "HELP", cmd_help },
+	[SMTP_QUIT] = { "QUIT", cmd_quit },
+	[SMTP_STARTTLS] = { "STARTTLS", cmd_starttls },
+};
+
 /* Returns false when the connection should end. */
 static bool dispatch(struct smtpd_session *s, const struct smtp_cmd *cmd)
 {
-	switch (cmd->verb) {
-	case SMTP_HELO:
-	case SMTP_EHLO:
-		cmd_ehlo(s, cmd);
+	if ((size_t)cmd->verb >= G_N_ELEMENTS(commands) ||
+	    !commands[cmd->verb].run) {
+		reply(s, "500 command not recognised");
 		return true;
-	case SMTP_AUTH:
-		return cmd_auth(s, cmd);
-	case SMTP_MAIL:
-		return cmd_mail(s, cmd);
-	case SMTP_RCPT:
-		return cmd_rcpt(s, cmd);
-	case SMTP_DATA:
-		return cmd_data(s);
-	case SMTP_RSET:
-		reset_mail(s);
-		reply(s, "250 OK");
-		return true;
-	case SMTP_NOOP:
-		reply(s, "250 OK");
-		return true;
-	case SMTP_VRFY:
-		reply(s, "252 cannot verify the user, but will take mail");
-		return true;
-	case SMTP_HELP:
-		reply(s, "214 see RFC 5321");
-		return true;
-	case SMTP_QUIT:
-		serve_conn_printf(s->c, "221 %s closing\r\n", s->ctx->hostname);
-		return false;
-	case SMTP_STARTTLS:
-		if (!s->ctx->tls || serve_conn_is_tls(s->c)) {
-			reply(s, "502 STARTTLS not available");
-			return true;
-		}
-		reply(s, "220 ready to start TLS");
-		if (serve_conn_start_tls(s->c, s->ctx->tls) < 0) {
-			log_warnx("smtp: %s: STARTTLS failed",
-				  serve_conn_peer(s->c));
-			return false;
-		}
-		/* RFC 3207 section 4.2: forget all that was said */
-		reset_mail(s);
-		s->state = ST_GREETED;
-		s->authed = false;
-		g_clear_pointer(&s->helo, g_free);
-		return true;
-	case SMTP_UNKNOWN:
-		break;
 	}
-	reply(s, "500 command not recognised");
-	return true;
+	return commands[cmd->verb].run(s, cmd);
 }
 
 static void smtpd_session(const struct serve_ctx *ctx, struct serve_conn *c)
