@@ -13,7 +13,6 @@
 #include "ewsc-private.h"
 
 #include <stdlib.h>
-#include <string.h>
 
 #include "wire/ews-props.h"
 
