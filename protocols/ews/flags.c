@@ -171,12 +171,12 @@ void ewsc_req_new_item_flags(GString *req, uint64_t flags)
 		 value_of(flags, EWS_PR_MESSAGE_FLAGS));
 	if (verb)
 		ext_prop(req, EWS_PR_LAST_VERB_EXECUTED, verb);
-	if (status)
+	if (status) {
 		ext_prop(req, EWS_PR_FLAG_STATUS, status);
-	if (status)
 		g_string_append_printf(req, "<t:Flag><t:FlagStatus>%s"
 				       "</t:FlagStatus></t:Flag>",
 				       ews_flag_status(flags));
+	}
 	g_string_append_printf(req, "<t:IsRead>%s</t:IsRead>",
 			       flags & MFS_FLAG_SEEN ? "true" : "false");
 }

@@ -6,7 +6,7 @@
  * (the envelope and the DATA line ends), RFC 6409 section 8 (a submission
  * agent removes Bcc:).
  *
- * May call GLib and GMime only.  Functions return 0 or -errno; the reason a
+ * May call GLib, GMime and common/ only.  Functions return 0 or -errno; the reason a
  * file cannot be sent is a sentence for the user in *why_r (caller owns).
  */
 #ifndef MFS_SMTP_ENVELOPE_H
