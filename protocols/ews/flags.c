@@ -3,32 +3,18 @@
  *
  * Specs: [MS-OXWSCORE] 2.2.4.x (ItemType, MessageType: IsRead, Flag,
  * DateTimeReceived, InternetMessageId, ExtendedProperty), [MS-OXWSCDATA]
- * (PathToExtendedFieldType), [MS-OXPROPS]: PidTagMessageFlags 0x0E07
- * (mfRead 0x1, mfUnsent 0x8), PidTagLastVerbExecuted 0x1081 (102 reply,
- * 103 reply to all, 104 forward), PidTagFlagStatus 0x1090 (2 flagged).
+ * (PathToExtendedFieldType).  What each property says about which flag is
+ * wire/ews-props.h, the mapping the embedded server shares; this file
+ * writes requests and reads replies with it.
  *
- *   S  IsRead
- *   F  Flag/FlagStatus = Flagged, and PidTagFlagStatus = 2
- *   R  PidTagLastVerbExecuted 102 or 103
- *   P  PidTagLastVerbExecuted 104
- *   D  PidTagMessageFlags & mfUnsent; set only when an item is created
- *      (the store makes it read-only afterwards)
- * The last verb is one value, so R and P together are stored as R.
+ * D is set only when an item is created (the store makes
+ * PidTagMessageFlags read-only afterwards).  S is read from IsRead alone.
  */
 #include "ewsc-private.h"
 
 #include <stdlib.h>
-#include <string.h>
 
-#define PROP_MESSAGE_FLAGS 0x0E07
-#define PROP_LAST_VERB 0x1081
-#define PROP_FLAG_STATUS 0x1090
-#define MSGFLAG_READ 0x1
-#define MSGFLAG_UNSENT 0x8
-#define VERB_REPLY 102
-#define VERB_REPLY_ALL 103
-#define VERB_FORWARD 104
-#define FLAG_STATUS_FLAGGED 2
+#include "wire/ews-props.h"
 
 static void ext_uri(GString *req, unsigned tag)
 {
@@ -44,15 +30,16 @@ void ewsc_req_item_props(GString *req)
 		"<t:FieldURI FieldURI=\"item:Flag\"/>"
 		"<t:FieldURI FieldURI=\"message:IsRead\"/>"
 		"<t:FieldURI FieldURI=\"message:InternetMessageId\"/>");
-	ext_uri(req, PROP_MESSAGE_FLAGS);
-	ext_uri(req, PROP_LAST_VERB);
-	ext_uri(req, PROP_FLAG_STATUS);
+	for (size_t i = 0; i < G_N_ELEMENTS(ews_flag_props); i++)
+		ext_uri(req, ews_flag_props[i]);
 	g_string_append(req, "</t:AdditionalProperties>");
 }
 
 static bool is_true(const char *v)
 {
-	return v && (!strcmp(v, "true") || !strcmp(v, "1"));
+	bool on = false;
+
+	return v && ews_bool_parse(v, &on) == 0 && on;
 }
 
 /* An ExtendedProperty's tag and integer value.  Returns false when it is
@@ -86,10 +73,11 @@ void ewsc_item_read(const xmlNode *msg, uint64_t *flags_r, int64_t *date_r,
 	xmlNode *flag = ews_child(msg, EWS_NS_T, "Flag");
 	g_autofree char *status = flag ? ewsc_text(flag, "FlagStatus") : NULL;
 	uint64_t flags = 0;
+	bool flagged = false;
 
 	if (is_true(read))
 		flags |= MFS_FLAG_SEEN;
-	if (status && !strcmp(status, "Flagged"))
+	if (status && ews_flag_status_parse(status, &flagged) == 0 && flagged)
 		flags |= MFS_FLAG_FLAGGED;
 	for (xmlNode *p = ews_first_element(msg); p; p = ews_next_element(p)) {
 		unsigned tag;
@@ -97,15 +85,9 @@ void ewsc_item_read(const xmlNode *msg, uint64_t *flags_r, int64_t *date_r,
 		if (!ews_is(p, EWS_NS_T, "ExtendedProperty") ||
 		    !ext_read(p, &tag, &v))
 			continue;
-		if (tag == PROP_MESSAGE_FLAGS && (v & MSGFLAG_UNSENT))
-			flags |= MFS_FLAG_DRAFT;
-		if (tag == PROP_LAST_VERB &&
-		    (v == VERB_REPLY || v == VERB_REPLY_ALL))
-			flags |= MFS_FLAG_REPLIED;
-		if (tag == PROP_LAST_VERB && v == VERB_FORWARD)
-			flags |= MFS_FLAG_PASSED;
-		if (tag == PROP_FLAG_STATUS && v == FLAG_STATUS_FLAGGED)
-			flags |= MFS_FLAG_FLAGGED;
+		/* a flag is only ever added here: IsRead and FlagStatus
+		 * have said theirs, and mfRead is not read (IsRead is) */
+		flags |= ews_prop_flags(tag, v) & ~(uint64_t)MFS_FLAG_SEEN;
 	}
 	*flags_r = flags;
 	*date_r = 0;
@@ -139,19 +121,18 @@ static void delete_ext(GString *req, unsigned tag)
 	g_string_append(req, "</t:DeleteItemField>");
 }
 
-static long verb_of(uint64_t flags)
+/* The value `flags` give property `tag`, 0 when they give none. */
+static long value_of(uint64_t flags, unsigned tag)
 {
-	if (flags & MFS_FLAG_REPLIED)
-		return VERB_REPLY;
-	if (flags & MFS_FLAG_PASSED)
-		return VERB_FORWARD;
-	return 0;
+	long v = 0;
+
+	return ews_prop_value(flags, tag, &v) == 0 ? v : 0;
 }
 
 void ewsc_req_flag_updates(GString *req, uint64_t flags)
 {
-	bool flagged = flags & MFS_FLAG_FLAGGED;
-	long verb = verb_of(flags);
+	long status = value_of(flags, EWS_PR_FLAG_STATUS);
+	long verb = value_of(flags, EWS_PR_LAST_VERB_EXECUTED);
 
 	g_string_append_printf(req, "<t:SetItemField>"
 		"<t:FieldURI FieldURI=\"message:IsRead\"/><t:Message>"
@@ -160,15 +141,15 @@ void ewsc_req_flag_updates(GString *req, uint64_t flags)
 	g_string_append_printf(req, "<t:SetItemField>"
 		"<t:FieldURI FieldURI=\"item:Flag\"/><t:Message><t:Flag>"
 		"<t:FlagStatus>%s</t:FlagStatus></t:Flag></t:Message>"
-		"</t:SetItemField>", flagged ? "Flagged" : "NotFlagged");
-	if (flagged)
-		set_ext(req, PROP_FLAG_STATUS, FLAG_STATUS_FLAGGED);
+		"</t:SetItemField>", ews_flag_status(flags));
+	if (status)
+		set_ext(req, EWS_PR_FLAG_STATUS, status);
 	else
-		delete_ext(req, PROP_FLAG_STATUS);
+		delete_ext(req, EWS_PR_FLAG_STATUS);
 	if (verb)
-		set_ext(req, PROP_LAST_VERB, verb);
+		set_ext(req, EWS_PR_LAST_VERB_EXECUTED, verb);
 	else
-		delete_ext(req, PROP_LAST_VERB);
+		delete_ext(req, EWS_PR_LAST_VERB_EXECUTED);
 }
 
 static void ext_prop(GString *req, unsigned tag, long value)
@@ -181,23 +162,21 @@ static void ext_prop(GString *req, unsigned tag, long value)
 
 void ewsc_req_new_item_flags(GString *req, uint64_t flags)
 {
-	long mflags = 0;
-	long verb = verb_of(flags);
+	long status = value_of(flags, EWS_PR_FLAG_STATUS);
+	long verb = value_of(flags, EWS_PR_LAST_VERB_EXECUTED);
 
 	/* without mfUnsent cleared explicitly, a message made from MIME
 	 * is a draft in Outlook's eyes */
-	if (flags & MFS_FLAG_SEEN)
-		mflags |= MSGFLAG_READ;
-	if (flags & MFS_FLAG_DRAFT)
-		mflags |= MSGFLAG_UNSENT;
-	ext_prop(req, PROP_MESSAGE_FLAGS, mflags);
+	ext_prop(req, EWS_PR_MESSAGE_FLAGS,
+		 value_of(flags, EWS_PR_MESSAGE_FLAGS));
 	if (verb)
-		ext_prop(req, PROP_LAST_VERB, verb);
-	if (flags & MFS_FLAG_FLAGGED)
-		ext_prop(req, PROP_FLAG_STATUS, FLAG_STATUS_FLAGGED);
-	if (flags & MFS_FLAG_FLAGGED)
-		g_string_append(req, "<t:Flag><t:FlagStatus>Flagged"
-				"</t:FlagStatus></t:Flag>");
+		ext_prop(req, EWS_PR_LAST_VERB_EXECUTED, verb);
+	if (status) {
+		ext_prop(req, EWS_PR_FLAG_STATUS, status);
+		g_string_append_printf(req, "<t:Flag><t:FlagStatus>%s"
+				       "</t:FlagStatus></t:Flag>",
+				       ews_flag_status(flags));
+	}
 	g_string_append_printf(req, "<t:IsRead>%s</t:IsRead>",
 			       flags & MFS_FLAG_SEEN ? "true" : "false");
 }

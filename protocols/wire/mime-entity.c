@@ -5,14 +5,17 @@
  * defaults text/plain; charset=us-ascii and, in multipart/digest,
  * message/rfc822); RFC 2183 (Content-Disposition).
  *
- * Byte ranges come from our own reading of the header block and of
- * boundary lines, so parts are the stored bytes; GMime parses the values
- * of Content-Type, Content-Disposition and address fields.
+ * Byte ranges come from our own reading of the header block (the one of
+ * common/mail-header.c) and of boundary lines, so parts are the stored
+ * bytes; GMime parses the values of Content-Type, Content-Disposition and
+ * address fields.
  */
 #include "mime-entity.h"
 
 #include <gmime/gmime.h>
 #include <string.h>
+
+#include "mail-header.h"
 
 /* GMime 3.2 declares no cleanup functions of its own */
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(GMimeContentType, g_object_unref)
@@ -30,28 +33,11 @@ void mime_init(void)
 void mime_entity_init(struct mime_entity *e, const char *buf, size_t len,
 		      bool is_message)
 {
-	size_t i = 0;
-
 	memset(e, 0, sizeof(*e));
 	e->start = buf;
 	e->len = len;
 	e->is_message = is_message;
-	e->header_len = len;
-	/* the header ends at the first empty line */
-	while (i < len) {
-		if (buf[i] == '\n') {
-			e->header_len = i + 1;
-			return;
-		}
-		if (buf[i] == '\r' && i + 1 < len && buf[i + 1] == '\n') {
-			e->header_len = i + 2;
-			return;
-		}
-		const char *nl = memchr(buf + i, '\n', len - i);
-		if (!nl)
-			break;
-		i = (size_t)(nl - buf) + 1;
-	}
+	e->header_len = mail_header_length(buf, len);
 }
 
 static const char *body_of(const struct mime_entity *e, size_t *len_r)
@@ -60,93 +46,54 @@ static const char *body_of(const struct mime_entity *e, size_t *len_r)
 	return e->start + e->header_len;
 }
 
-/* Calls `fn` for each header field: its name and its raw lines. */
-typedef bool (*field_fn)(const char *name, size_t name_len,
-			 const char *field, size_t field_len, void *data);
-
-static void each_field(const struct mime_entity *e, field_fn fn, void *data)
+/* Whether a field of the header is one IMAP shows: it has a colon and a
+ * name before it. */
+static bool is_field(const struct mail_header_field *f)
 {
-	const char *p = e->start, *end = e->start + e->header_len;
-
-	while (p < end) {
-		const char *f = p;
-		/* a field runs on over lines that start with white space */
-		do {
-			const char *nl = memchr(p, '\n', (size_t)(end - p));
-			p = nl ? nl + 1 : end;
-		} while (p < end && (*p == ' ' || *p == '\t'));
-		const char *colon = memchr(f, ':', (size_t)(p - f));
-		if (!colon || colon == f)
-			continue;	/* the empty line, or junk */
-		size_t nlen = (size_t)(colon - f);
-		while (nlen && (f[nlen - 1] == ' ' || f[nlen - 1] == '\t'))
-			nlen--;
-		if (!fn(f, nlen, f, (size_t)(p - f), data))
-			return;
-	}
-}
-
-struct find {
-	const char *name;
-	char *value;
-};
-
-static bool find_field(const char *name, size_t nlen, const char *field,
-		       size_t flen, void *data)
-{
-	struct find *fd = data;
-
-	if (strlen(fd->name) != nlen || g_ascii_strncasecmp(name, fd->name,
-							    nlen))
-		return true;
-	const char *v = memchr(field, ':', flen) + 1;
-	GString *s = g_string_new(NULL);
-	for (const char *p = v; p < field + flen; p++) {
-		if (*p != '\r' && *p != '\n')
-			g_string_append_c(s, *p);
-	}
-	fd->value = g_strstrip(g_string_free(s, FALSE));
-	return false;
+	return f->value && f->value != f->start + 1;
 }
 
 char *mime_entity_header(const struct mime_entity *e, const char *name)
 {
-	struct find fd = { name, NULL };
+	struct mail_header_iter it;
+	struct mail_header_field f;
 
-	each_field(e, find_field, &fd);
-	return fd.value;
+	mail_header_iter_init(&it, e->start, e->header_len);
+	while (mail_header_next(&it, &f)) {
+		if (is_field(&f) && mail_header_field_is(&f, name))
+			return g_strstrip(mail_header_unfold(f.value,
+							     f.value_len,
+							     false));
+	}
+	return NULL;
 }
 
-struct pick {
-	const char *const *names;
-	bool not;
-	GString *out;
-};
-
-static bool pick_field(const char *name, size_t nlen, const char *field,
-		       size_t flen, void *data)
+/* Whether `f` is named by one of `names`. */
+static bool listed(const struct mail_header_field *f,
+		   const char *const *names)
 {
-	struct pick *pk = data;
-	bool listed = false;
-
-	for (int i = 0; pk->names[i] && !listed; i++)
-		listed = strlen(pk->names[i]) == nlen &&
-			 !g_ascii_strncasecmp(name, pk->names[i], nlen);
-	if (listed != pk->not) {
-		g_string_append_len(pk->out, field, (gssize)flen);
-		if (flen && field[flen - 1] != '\n')
-			g_string_append(pk->out, "\r\n");
+	for (int i = 0; names[i]; i++) {
+		if (mail_header_field_is(f, names[i]))
+			return true;
 	}
-	return true;
+	return false;
 }
 
 void mime_entity_header_fields(const struct mime_entity *e,
 			       const char *const *names, bool not,
 			       GString *out)
 {
-	struct pick pk = { names, not, out };
+	struct mail_header_iter it;
+	struct mail_header_field f;
 
-	each_field(e, pick_field, &pk);
+	mail_header_iter_init(&it, e->start, e->header_len);
+	while (mail_header_next(&it, &f)) {
+		if (!is_field(&f) || listed(&f, names) == not)
+			continue;
+		g_string_append_len(out, f.start, (gssize)f.len);
+		if (f.start[f.len - 1] != '\n')
+			g_string_append(out, "\r\n");
+	}
 	g_string_append(out, "\r\n");
 }
 

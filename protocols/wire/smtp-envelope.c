@@ -1,11 +1,14 @@
 /*
- * smtp-envelope.c - see envelope.h.
+ * smtp-envelope.c - see smtp-envelope.h.  The header block is read by
+ * common/mail-header.c; this file says what its fields mean for sending.
  */
 #include "smtp-envelope.h"
 
 #include <errno.h>
 #include <gmime/gmime.h>
 #include <string.h>
+
+#include "mail-header.h"
 
 static gpointer init_gmime(gpointer unused)
 {
@@ -40,19 +43,6 @@ static bool address_ok(const char *a)
 	return true;
 }
 
-/* The value of a field without its folding: CR and LF go, the white space
- * after them stays. */
-static char *unfold(const char *v, size_t len)
-{
-	GString *s = g_string_sized_new(len);
-
-	for (size_t i = 0; i < len; i++) {
-		if (v[i] != '\r' && v[i] != '\n')
-			g_string_append_c(s, v[i]);
-	}
-	return g_string_free(s, FALSE);
-}
-
 /* Each mailbox of an address list (groups opened), in order, into `out`. */
 static void mailboxes(InternetAddressList *list, GPtrArray *out)
 {
@@ -76,7 +66,7 @@ static void mailboxes(InternetAddressList *list, GPtrArray *out)
 static int field_addresses(const char *name, const char *v, size_t len,
 			   GPtrArray *out, char **why_r)
 {
-	g_autofree char *text = unfold(v, len);
+	g_autofree char *text = mail_header_unfold(v, len, false);
 	InternetAddressList *list = internet_address_list_parse(NULL, text);
 	guint before = out->len;
 
@@ -103,9 +93,160 @@ static void put_line(GByteArray *head, const char *line, size_t len)
 	g_byte_array_append(head, (const guint8 *)"\r\n", 2);
 }
 
-static bool is_field(const char *name, size_t nlen, const char *want)
+/* What is gathered while the header block is read. */
+struct reading {
+	bool whole;		/* the buffer is the whole file */
+	size_t line_no;		/* of the line last looked at */
+	size_t froms;		/* From: fields seen */
+	GPtrArray *from;	/* borrowed; addresses of From: */
+	GPtrArray *rcpts;	/* borrowed; of To:, Cc:, Bcc:, repeats kept */
+	GByteArray *head;	/* borrowed; what is to be transmitted */
+	char **why_r;
+};
+
+/* The end of the line starting at p: past its LF, or `end`. */
+static const char *line_end(const char *p, const char *end)
 {
-	return nlen == strlen(want) && !g_ascii_strncasecmp(name, want, nlen);
+	const char *nl = memchr(p, '\n', (size_t)(end - p));
+
+	return nl ? nl + 1 : end;
+}
+
+/* What every line of the header must be, `end` after its LF: complete
+ * (unless the file ends there) and free of NUL bytes. */
+static int check_line(struct reading *r, const char *line, const char *end)
+{
+	if ((end == line || end[-1] != '\n') && !r->whole)
+		return refuse(r->why_r, "not a message: its header is larger "
+			      "than %d bytes or has no end", SMTP_HEADER_MAX);
+	r->line_no++;
+	if (memchr(line, '\0', (size_t)(end - line)))
+		return refuse(r->why_r, "not a message: line %zu of its "
+			      "header holds a NUL byte", r->line_no);
+	return 0;
+}
+
+/* A field name as RFC 5322 3.6.8 has it: printable, no space, and the
+ * colon on the first line, right after it. */
+static bool name_ok(const struct mail_header_field *f)
+{
+	if (!f->value || f->value == f->start + 1)
+		return false;
+	for (const char *p = f->start; p < f->value - 1; p++) {
+		if (*p <= ' ' || *p >= 0x7f)
+			return false;
+	}
+	return true;
+}
+
+/* The addresses of one field, and its lines into the header to transmit
+ * unless it is Bcc:. */
+static int take_field(struct reading *r, const struct mail_header_field *f)
+{
+	bool bcc = mail_header_field_is(f, "Bcc");
+	const char *end = f->start + f->len;
+	int rc = 0;
+
+	if (mail_header_field_is(f, "From")) {
+		r->froms++;
+		rc = field_addresses("From", f->value, f->value_len, r->from,
+				     r->why_r);
+	} else if (bcc || mail_header_field_is(f, "To") ||
+		   mail_header_field_is(f, "Cc")) {
+		g_autofree char *n = g_strndup(f->start, f->name_len);
+		rc = field_addresses(n, f->value, f->value_len, r->rcpts,
+				     r->why_r);
+	}
+	if (!bcc) {
+		/* each line of it, CRLF-ended */
+		for (const char *p = f->start, *q; p < end; p = q) {
+			q = line_end(p, end);
+			put_line(r->head, p, (size_t)(q - p));
+		}
+	}
+	return rc;
+}
+
+/*
+ * Read the header block field by field into `r`; *body_at_r is where the
+ * body starts.  A field is taken once the line after it is known not to
+ * continue it, and each line is checked when it is reached, so that the
+ * first fault in the file is the one reported.
+ */
+static int read_header(struct reading *r, const char *buf, size_t len,
+		       size_t *body_at_r)
+{
+	struct mail_header_iter it;
+	struct mail_header_field f, prev = { 0 };
+	int rc;
+
+	mail_header_iter_init(&it, buf, len);
+	while (mail_header_next(&it, &f)) {
+		const char *end = f.start + f.len;
+		const char *p = line_end(f.start, end);
+		if ((rc = check_line(r, f.start, p)) < 0)
+			return rc;
+		if (f.start[0] == ' ' || f.start[0] == '\t')
+			return refuse(r->why_r, "not a message: it starts "
+				      "with white space");
+		if (prev.start && (rc = take_field(r, &prev)) < 0)
+			return rc;
+		if (!name_ok(&f))
+			return refuse(r->why_r, "not a message: line %zu is "
+				      "not a header field", r->line_no);
+		for (const char *q; p < end; p = q) {
+			q = line_end(p, end);
+			if ((rc = check_line(r, p, q)) < 0)
+				return rc;
+		}
+		prev = f;
+	}
+	/* the empty line ending the block, or the end of the file */
+	if (!it.blank && !r->whole)
+		return check_line(r, it.p, it.p);
+	if (prev.start && (rc = take_field(r, &prev)) < 0)
+		return rc;
+	if (it.blank)
+		put_line(r->head, "", 0);
+	*body_at_r = (size_t)(it.p - buf);
+	return 0;
+}
+
+/* Whether what was read makes a message that can be sent. */
+static int check_envelope(const struct reading *r)
+{
+	if (r->head->len == 0)
+		return refuse(r->why_r, "not a message: it is empty");
+	if (r->froms == 0)
+		return refuse(r->why_r, "not a message: it has no From: "
+			      "field");
+	if (r->froms > 1)
+		return refuse(r->why_r, "it has %zu From: fields; a message "
+			      "has one", r->froms);
+	if (r->from->len == 0)
+		return refuse(r->why_r, "From: has no address");
+	if (r->rcpts->len == 0)
+		return refuse(r->why_r, "it has no recipients: no address in "
+			      "To:, Cc: or Bcc:");
+	if (r->rcpts->len > SMTP_RCPT_MAX)
+		return refuse(r->why_r, "it has %u recipients; at most %d "
+			      "are sent in one message", r->rcpts->len,
+			      SMTP_RCPT_MAX);
+	return 0;
+}
+
+/* Each address of `all` once, whatever its case, in order, into `out`. */
+static void unique_rcpts(GPtrArray *all, GPtrArray *out)
+{
+	GHashTable *seen = g_hash_table_new_full(g_str_hash, g_str_equal,
+						 g_free, NULL);
+
+	for (guint i = 0; i < all->len; i++) {
+		char *key = g_ascii_strdown(all->pdata[i], -1);
+		if (g_hash_table_add(seen, key))
+			g_ptr_array_add(out, g_strdup(all->pdata[i]));
+	}
+	g_hash_table_unref(seen);
 }
 
 int smtp_envelope_parse(const char *buf, size_t len, bool whole,
@@ -114,131 +255,26 @@ int smtp_envelope_parse(const char *buf, size_t len, bool whole,
 	static GOnce once = G_ONCE_INIT;
 	g_autoptr(GPtrArray) from = g_ptr_array_new_with_free_func(g_free);
 	g_autoptr(GPtrArray) rcpts = g_ptr_array_new_with_free_func(g_free);
-	size_t pos = 0, line_no = 0, froms = 0;
-	size_t fstart = 0, fname_len = 0;
-	bool in_field = false;
-	int rc = 0;
+	struct reading r = { .whole = whole, .from = from, .rcpts = rcpts,
+			     .why_r = why_r };
+	size_t body_at = 0;
+	int rc;
 
 	g_once(&once, init_gmime, NULL);
 	memset(env, 0, sizeof(*env));
 	env->head = g_byte_array_new();
-
-	/* one header field at a time: its first line and its folded lines,
-	 * looked at once the next field (or the end) shows where it ends */
-	while (rc == 0) {
-		const char *nl = memchr(buf + pos, '\n', len - pos);
-		size_t end = nl ? (size_t)(nl - buf) + 1 : len;
-		bool last = !nl;
-		if (last && !whole) {
-			rc = refuse(why_r, "not a message: its header is larger "
-				    "than %d bytes or has no end",
-				    SMTP_HEADER_MAX);
-			break;
-		}
-		const char *line = buf + pos;
-		size_t llen = end - pos;
-		bool empty = llen == 0 || (line[0] == '\n') ||
-			     (llen >= 2 && line[0] == '\r' && line[1] == '\n');
-		bool cont = llen > 0 && (line[0] == ' ' || line[0] == '\t');
-		line_no++;
-		if (llen > 0 && memchr(line, '\0', llen)) {
-			rc = refuse(why_r, "not a message: line %zu of its "
-				    "header holds a NUL byte", line_no);
-			break;
-		}
-		if (cont && !in_field) {
-			rc = refuse(why_r, "not a message: it starts with "
-				    "white space");
-			break;
-		}
-		if (in_field && !cont) {
-			/* the field that started at fstart ends here */
-			const char *fname = buf + fstart;
-			const char *value = fname + fname_len + 1;
-			size_t vlen = pos - (fstart + fname_len + 1);
-			bool bcc = is_field(fname, fname_len, "Bcc");
-			if (is_field(fname, fname_len, "From")) {
-				froms++;
-				rc = field_addresses("From", value, vlen, from,
-						     why_r);
-			} else if (bcc || is_field(fname, fname_len, "To") ||
-				   is_field(fname, fname_len, "Cc")) {
-				g_autofree char *n = g_strndup(fname,
-							       fname_len);
-				rc = field_addresses(n, value, vlen, rcpts,
-						     why_r);
-			}
-			if (!bcc) {
-				/* each line of it, CRLF-ended */
-				size_t p = fstart;
-				while (p < pos) {
-					const char *e = memchr(buf + p, '\n',
-							       pos - p);
-					size_t q = e ? (size_t)(e - buf) + 1
-						     : pos;
-					put_line(env->head, buf + p, q - p);
-					p = q;
-				}
-			}
-			in_field = false;
-			if (rc < 0)
-				break;
-		}
-		if (empty || llen == 0) {
-			if (llen > 0)
-				put_line(env->head, "", 0);
-			pos = end;
-			break;
-		}
-		if (!cont) {
-			const char *colon = memchr(line, ':', llen);
-			size_t nlen = colon ? (size_t)(colon - line) : 0;
-			bool ok = nlen > 0;
-			for (size_t i = 0; ok && i < nlen; i++)
-				ok = line[i] > ' ' && line[i] < 0x7f;
-			if (!ok) {
-				rc = refuse(why_r, "not a message: line %zu is "
-					    "not a header field", line_no);
-				break;
-			}
-			in_field = true;
-			fstart = pos;
-			fname_len = nlen;
-		}
-		/* at the end of a file without a body, the next round sees
-		 * an empty line and closes the last field */
-		pos = end;
-	}
-	if (rc == 0 && env->head->len == 0)
-		rc = refuse(why_r, "not a message: it is empty");
-	if (rc == 0 && froms == 0)
-		rc = refuse(why_r, "not a message: it has no From: field");
-	if (rc == 0 && froms > 1)
-		rc = refuse(why_r, "it has %zu From: fields; a message has "
-			    "one", froms);
-	if (rc == 0 && from->len == 0)
-		rc = refuse(why_r, "From: has no address");
-	if (rc == 0 && rcpts->len == 0)
-		rc = refuse(why_r, "it has no recipients: no address in To:, "
-			    "Cc: or Bcc:");
-	if (rc == 0 && rcpts->len > SMTP_RCPT_MAX)
-		rc = refuse(why_r, "it has %u recipients; at most %d are sent "
-			    "in one message", rcpts->len, SMTP_RCPT_MAX);
+	r.head = env->head;
+	rc = read_header(&r, buf, len, &body_at);
+	if (rc == 0)
+		rc = check_envelope(&r);
 	if (rc < 0) {
 		smtp_envelope_clear(env);
 		return rc;
 	}
 	env->sender = g_strdup(from->pdata[0]);
 	env->rcpts = g_ptr_array_new_with_free_func(g_free);
-	GHashTable *seen = g_hash_table_new_full(g_str_hash, g_str_equal,
-						 g_free, NULL);
-	for (guint i = 0; i < rcpts->len; i++) {
-		char *key = g_ascii_strdown(rcpts->pdata[i], -1);
-		if (g_hash_table_add(seen, key))
-			g_ptr_array_add(env->rcpts, g_strdup(rcpts->pdata[i]));
-	}
-	g_hash_table_unref(seen);
-	env->body_at = (off_t)pos;
+	unique_rcpts(rcpts, env->rcpts);
+	env->body_at = (off_t)body_at;
 	return 0;
 }
 

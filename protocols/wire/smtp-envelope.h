@@ -6,8 +6,9 @@
  * (the envelope and the DATA line ends), RFC 6409 section 8 (a submission
  * agent removes Bcc:).
  *
- * May call GLib and GMime only.  Functions return 0 or -errno; the reason a
- * file cannot be sent is a sentence for the user in *why_r (caller owns).
+ * May call GLib, GMime and common/ only (the header block is read by
+ * common/mail-header.h).  Functions return 0 or -errno; the reason a file
+ * cannot be sent is a sentence for the user in *why_r (caller owns).
  */
 #ifndef MFS_SMTP_ENVELOPE_H
 #define MFS_SMTP_ENVELOPE_H

@@ -365,6 +365,23 @@ bool vcard_prop_has_type(const struct vcard_prop *p, const char *type)
 
 /* Append UTF-8 `text` with invalid bytes replaced and control characters
  * other than tab and LF dropped: what is left is valid in XML 1.0. */
+char *vcard_prop_param(const struct vcard_prop *p, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (guint i = 0; i < p->params->len; i++) {
+		const char *par = p->params->pdata[i];
+		if (g_ascii_strncasecmp(par, name, n) == 0 && par[n] == '=') {
+			/* a quoted value (RFC 6350 3.3 param-value) has its
+			 * quotes at its ends only */
+			char *v = g_strdup(par + n + 1);
+			g_strdelimit(v, "\"", ' ');
+			return g_strstrip(v);
+		}
+	}
+	return NULL;
+}
+
 static void append_clean(GString *out, const char *text, gssize n)
 {
 	g_autofree char *valid = g_utf8_make_valid(text, n);

@@ -15,8 +15,8 @@
  * the caller; a struct vcard owns its properties and they own their
  * strings.
  */
-#ifndef MFS_EWS_VCARD_H
-#define MFS_EWS_VCARD_H
+#ifndef MFS_VCARD_H
+#define MFS_VCARD_H
 
 #include <glib.h>
 #include <stdbool.h>
@@ -88,6 +88,11 @@ void vcard_add(struct vcard *card, struct vcard_prop *p);
  * TYPE=a,b, as several TYPE parameters, as a bare 2.1 parameter, or as
  * PREF= for "pref". */
 bool vcard_prop_has_type(const struct vcard_prop *p, const char *type);
+
+/* The value of the first parameter `name` (case-insensitive) as written
+ * "NAME=VALUE" ("TZID=Europe/Berlin" -> "Europe/Berlin"), its quotes taken
+ * off and trimmed; NULL when absent.  Caller owns the result. */
+char *vcard_prop_param(const struct vcard_prop *p, const char *name);
 
 /* Value escaping (RFC 6350 3.4): backslash, comma, semicolon and line
  * breaks; CR is dropped and control characters other than tab and LF

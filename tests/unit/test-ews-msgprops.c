@@ -89,23 +89,6 @@ static void test_change(gconstpointer data)
 	xmlFreeDoc(doc);
 }
 
-static void test_values(void)
-{
-	long v;
-
-	g_assert_cmpint(ewsd_prop_value(S | D, EWS_PR_MESSAGE_FLAGS, &v), ==, 0);
-	g_assert_cmpint(v, ==, 9);
-	g_assert_cmpint(ewsd_prop_value(0, EWS_PR_FLAG_STATUS, &v), ==,
-			-ENODATA);
-	g_assert_cmpint(ewsd_prop_value(F, EWS_PR_FLAG_STATUS, &v), ==, 0);
-	g_assert_cmpint(v, ==, 2);
-	g_assert_cmpint(ewsd_prop_value(P, EWS_PR_LAST_VERB_EXECUTED, &v), ==,
-			0);
-	g_assert_cmpint(v, ==, 104);
-	g_assert_cmpint(ewsd_prop_value(0, 0x37, &v), ==, -ENOTSUP);
-	g_assert_cmpstr(ewsd_flag_status(F), ==, "Flagged");
-}
-
 static void test_create_flags(void)
 {
 	static const char *xml =
@@ -132,7 +115,6 @@ int main(int argc, char **argv)
 							cases[i].name);
 		g_test_add_data_func(path, GSIZE_TO_POINTER(i), test_change);
 	}
-	g_test_add_func("/ews-msgprops/values", test_values);
 	g_test_add_func("/ews-msgprops/create", test_create_flags);
 	return g_test_run();
 }

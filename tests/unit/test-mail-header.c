@@ -1,6 +1,6 @@
 /*
- * test-mail-header.c - one header field of an RFC 5322 message
- * (common/mail-header.h).
+ * test-mail-header.c - the header block of an RFC 5322 message
+ * (common/mail-header.h): one field by name, and the walk over all of them.
  */
 #include <errno.h>
 #include <string.h>
@@ -185,6 +185,77 @@ static void test_bounded(void)
 	}
 }
 
+/* The walk: field by field, folded lines kept with their field, junk
+ * reported as a field without a value, the body after the empty line. */
+static void test_walk(void)
+{
+	static const char msg[] =
+		"From: a@b\r\n"
+		"Subject : one\r\n two\r\n"
+		"junk line\r\n"
+		":no name\n"
+		"\r\n"
+		"Body: x\r\n";
+	static const struct {
+		const char *raw, *name, *value;
+	} want[] = {
+		{ "From: a@b\r\n", "From", " a@b\r\n" },
+		{ "Subject : one\r\n two\r\n", "Subject", " one\r\n two\r\n" },
+		{ "junk line\r\n", NULL, NULL },
+		{ ":no name\n", "", "no name\n" },
+	};
+	struct mail_header_iter it;
+	struct mail_header_field f;
+	size_t n = 0;
+
+	mail_header_iter_init(&it, msg, strlen(msg));
+	while (mail_header_next(&it, &f)) {
+		g_assert_cmpuint(n, <, G_N_ELEMENTS(want));
+		g_autofree char *raw = g_strndup(f.start, f.len);
+		g_assert_cmpstr(raw, ==, want[n].raw);
+		if (want[n].value) {
+			g_autofree char *name = g_strndup(f.start, f.name_len);
+			g_autofree char *value = g_strndup(f.value,
+							   f.value_len);
+			g_assert_cmpstr(name, ==, want[n].name);
+			g_assert_cmpstr(value, ==, want[n].value);
+			g_assert_true(mail_header_field_is(&f, want[n].name));
+		} else {
+			g_assert_null(f.value);
+			g_assert_false(mail_header_field_is(&f, ""));
+		}
+		n++;
+	}
+	g_assert_cmpuint(n, ==, G_N_ELEMENTS(want));
+	g_assert_true(it.blank);
+	g_assert_cmpstr(it.p, ==, "Body: x\r\n");
+	g_assert_cmpuint(mail_header_length(msg, strlen(msg)), ==,
+			 (size_t)(it.p - msg));
+	/* no empty line: the block is the whole buffer */
+	g_assert_cmpuint(mail_header_length("A: b\r\n c", 8), ==, 8);
+	g_assert_cmpuint(mail_header_length("\nA: b\n", 6), ==, 1);
+	/* "Subject :" is a field of that name, but not for mail_header_get,
+	 * which wants the colon right after the name */
+	char *v = NULL;
+	g_assert_cmpint(mail_header_get(msg, strlen(msg), "Subject", &v), ==,
+			-ENOENT);
+	g_assert_null(v);
+}
+
+static void test_unfold(void)
+{
+	static const char v[] = " a\r\n\tb\rc\r\n d\r";
+	g_autofree char *all = mail_header_unfold(v, strlen(v), false);
+	g_autofree char *bare = mail_header_unfold(v, strlen(v), true);
+	g_autofree char *got = NULL;
+
+	g_assert_cmpstr(all, ==, " a\tbc d");
+	g_assert_cmpstr(bare, ==, " a\tb\rc d");
+	g_assert_cmpint(mail_header_get("X: a\rb\r\n\r\n", 10, "X", &got),
+			==, 0);
+	g_assert_cmpstr(got, ==, "a\rb");
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -195,5 +266,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/mail-header/folding-at-end", test_folding_at_end);
 	g_test_add_func("/mail-header/empty", test_empty);
 	g_test_add_func("/mail-header/bounded", test_bounded);
+	g_test_add_func("/mail-header/walk", test_walk);
+	g_test_add_func("/mail-header/unfold", test_unfold);
 	return g_test_run();
 }

@@ -37,23 +37,6 @@ static void event_clear(struct event *ev)
 		g_date_time_unref(ev->end);
 }
 
-/* A parameter's value ("TZID=Europe/Berlin" -> "Europe/Berlin"), quotes
- * removed; NULL when absent.  Caller owns the result. */
-static char *param(const struct vcard_prop *p, const char *name)
-{
-	size_t n = strlen(name);
-
-	for (guint i = 0; i < p->params->len; i++) {
-		const char *par = p->params->pdata[i];
-		if (g_ascii_strncasecmp(par, name, n) == 0 && par[n] == '=') {
-			char *v = g_strdup(par + n + 1);
-			g_strdelimit(v, "\"", ' ');
-			return g_strstrip(v);
-		}
-	}
-	return NULL;
-}
-
 /* A DATE or DATE-TIME value as a point in time; a DATE sets *all_day.
  * Times with an unknown TZID, and floating times, are taken as UTC. */
 static GDateTime *ical_time(const struct vcard_prop *p, bool *all_day)
@@ -61,7 +44,7 @@ static GDateTime *ical_time(const struct vcard_prop *p, bool *all_day)
 	int y, mo, d, h = 0, mi = 0, s = 0;
 	char z = 0;
 	const char *v = p->value;
-	g_autofree char *tzid = param(p, "TZID");
+	g_autofree char *tzid = vcard_prop_param(p, "TZID");
 	g_autoptr(GTimeZone) tz = NULL;
 
 	if (strlen(v) >= 15 && sscanf(v, "%4d%2d%2dT%2d%2d%2d%c", &y, &mo, &d,

@@ -229,7 +229,7 @@ void ewsd_message_write(struct ewsd_call *call, const char *folder,
 	if (want & P_FLAG)
 		g_string_append_printf(out, "<t:Flag><t:FlagStatus>%s"
 				       "</t:FlagStatus></t:Flag>",
-				       ewsd_flag_status(it->flags));
+				       ews_flag_status(it->flags));
 	if (buf && (want & P_MSGID)) {
 		g_autofree char *mid = header_text(buf, "Message-ID");
 		write_text(out, "InternetMessageId", mid);

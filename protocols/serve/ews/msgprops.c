@@ -1,7 +1,7 @@
 /*
  * msgprops.c - message properties that stand for Maildir flags.
  *
- * Specs: see msgprops.h.
+ * Specs: see msgprops.h; what each value means is wire/ews-props.c's.
  */
 #include "msgprops.h"
 
@@ -11,60 +11,11 @@
 #include "backend.h"
 #include "wire/ews-soap.h"
 
-#define VERB_REPLY_TO_SENDER 102
-#define VERB_REPLY_TO_ALL 103
-#define VERB_FORWARD 104
-#define FLAG_STATUS_COMPLETE 1
-#define FLAG_STATUS_FLAGGED 2
-
 int ewsd_prop_tag(const xmlNode *uri, unsigned *tag_r)
 {
 	g_autofree char *tag = ews_attr(uri, "PropertyTag");
-	guint64 v;
-	const char *digits = tag;
-	guint base = 10;
 
-	if (!tag)
-		return -EINVAL;
-	if (tag[0] == '0' && (tag[1] == 'x' || tag[1] == 'X')) {
-		digits = tag + 2;
-		base = 16;
-	}
-	if (!*digits ||
-	    !g_ascii_string_to_unsigned(digits, base, 0, 0xFFFF, &v, NULL))
-		return -EINVAL;
-	*tag_r = (unsigned)v;
-	return 0;
-}
-
-int ewsd_prop_value(uint64_t flags, unsigned tag, long *v_r)
-{
-	switch (tag) {
-	case EWS_PR_MESSAGE_FLAGS:
-		*v_r = (flags & MFS_FLAG_SEEN ? EWS_MSGFLAG_READ : 0) |
-		       (flags & MFS_FLAG_DRAFT ? EWS_MSGFLAG_UNSENT : 0);
-		return 0;
-	case EWS_PR_FLAG_STATUS:
-		if (!(flags & MFS_FLAG_FLAGGED))
-			return -ENODATA;
-		*v_r = FLAG_STATUS_FLAGGED;
-		return 0;
-	case EWS_PR_LAST_VERB_EXECUTED:
-		if (flags & MFS_FLAG_REPLIED)
-			*v_r = VERB_REPLY_TO_SENDER;
-		else if (flags & MFS_FLAG_PASSED)
-			*v_r = VERB_FORWARD;
-		else
-			return -ENODATA;
-		return 0;
-	default:
-		return -ENOTSUP;
-	}
-}
-
-const char *ewsd_flag_status(uint64_t flags)
-{
-	return flags & MFS_FLAG_FLAGGED ? "Flagged" : "NotFlagged";
+	return tag ? ews_prop_tag_parse(tag, tag_r) : -EINVAL;
 }
 
 /* The text of the first child `name` (types namespace) of `parent`, or
@@ -77,19 +28,6 @@ static char *child_text(const xmlNode *parent, const char *name)
 
 	xmlFree(v);
 	return copy;
-}
-
-static int parse_bool(const char *text, bool *v_r)
-{
-	if (!text)
-		return -EINVAL;
-	if (!strcmp(text, "true") || !strcmp(text, "1"))
-		*v_r = true;
-	else if (!strcmp(text, "false") || !strcmp(text, "0"))
-		*v_r = false;
-	else
-		return -EINVAL;
-	return 0;
 }
 
 static int parse_long(const char *text, long *v_r)
@@ -114,6 +52,7 @@ static void set_bit(uint64_t *flags, uint64_t bit, bool on)
 /* Set (value non-NULL) or delete MAPI property `tag`. */
 static int apply_ext(unsigned tag, const char *value, uint64_t *flags)
 {
+	uint64_t mask = ews_prop_mask(tag);
 	long v = 0;
 
 	if (value && parse_long(value, &v) < 0)
@@ -122,40 +61,35 @@ static int apply_ext(unsigned tag, const char *value, uint64_t *flags)
 	case EWS_PR_MESSAGE_FLAGS:
 		if (!value)
 			return -ENOTSUP;
-		set_bit(flags, MFS_FLAG_SEEN, v & EWS_MSGFLAG_READ);
-		set_bit(flags, MFS_FLAG_DRAFT, v & EWS_MSGFLAG_UNSENT);
-		return 0;
+		break;
 	case EWS_PR_FLAG_STATUS:
-		if (value && v != 0 && v != FLAG_STATUS_COMPLETE &&
-		    v != FLAG_STATUS_FLAGGED)
+		if (value && v != 0 && v != EWS_FLAG_STATUS_COMPLETE &&
+		    v != EWS_FLAG_STATUS_FLAGGED)
 			return -EINVAL;
-		set_bit(flags, MFS_FLAG_FLAGGED, v == FLAG_STATUS_FLAGGED);
-		return 0;
+		break;
 	case EWS_PR_LAST_VERB_EXECUTED:
-		if (!value) {
-			*flags &= ~(MFS_FLAG_REPLIED | MFS_FLAG_PASSED);
+		/* a verb adds its flag; other verbs (open, print...) leave
+		 * no Maildir trace */
+		if (value) {
+			*flags |= ews_prop_flags(tag, v);
 			return 0;
 		}
-		if (v == VERB_REPLY_TO_SENDER || v == VERB_REPLY_TO_ALL)
-			*flags |= MFS_FLAG_REPLIED;
-		else if (v == VERB_FORWARD)
-			*flags |= MFS_FLAG_PASSED;
-		/* other verbs (open, print...) leave no Maildir trace */
-		return 0;
+		break;
 	default:
 		return -ENOTSUP;
 	}
+	/* the property's flags are what its value says, all of them */
+	*flags = (*flags & ~mask) | (value ? ews_prop_flags(tag, v) : 0);
+	return 0;
 }
 
 static int apply_flag_status(const char *status, uint64_t *flags)
 {
-	if (!status || !strcmp(status, "NotFlagged") ||
-	    !strcmp(status, "Complete"))
-		*flags &= ~MFS_FLAG_FLAGGED;
-	else if (!strcmp(status, "Flagged"))
-		*flags |= MFS_FLAG_FLAGGED;
-	else
+	bool on = false;
+
+	if (status && ews_flag_status_parse(status, &on) < 0)
 		return -EINVAL;
+	set_bit(flags, MFS_FLAG_FLAGGED, on);
 	return 0;
 }
 
@@ -196,7 +130,7 @@ int ewsd_msgprops_apply_change(const xmlNode *change, uint64_t *flags)
 	if (!strcmp(uri, "message:IsRead")) {
 		bool on;
 		g_autofree char *text = del ? NULL : child_text(item, "IsRead");
-		if (del || parse_bool(text, &on) < 0)
+		if (del || !text || ews_bool_parse(text, &on) < 0)
 			return -EINVAL;
 		set_bit(flags, MFS_FLAG_SEEN, on);
 		return 0;
@@ -220,7 +154,7 @@ int ewsd_msgprops_from_item(const xmlNode *message, uint64_t *flags_r,
 	g_autofree char *read = child_text(message, "IsRead");
 	bool on = false;
 
-	if (read && parse_bool(read, &on) < 0)
+	if (read && ews_bool_parse(read, &on) < 0)
 		return -EINVAL;
 	for (xmlNode *n = ews_first_element(message); n;
 	     n = ews_next_element(n)) {
@@ -253,7 +187,7 @@ void ewsd_msgprops_write_ext(GString *out, const xmlNode *uri, uint64_t flags)
 	unsigned tag;
 	long v;
 
-	if (ewsd_prop_tag(uri, &tag) < 0 || ewsd_prop_value(flags, tag, &v) < 0)
+	if (ewsd_prop_tag(uri, &tag) < 0 || ews_prop_value(flags, tag, &v) < 0)
 		return;
 	g_string_append(out, "<t:ExtendedProperty><t:ExtendedFieldURI");
 	for (xmlAttr *a = uri->properties; a; a = a->next) {

@@ -10,10 +10,8 @@
  * [MS-OXOMSG] 2.2.1.6 (message flag bits), [MS-OXOFLAG] (flag status
  * values).
  *
- * The mapping: IsRead and MSGFLAG_READ are S; MSGFLAG_UNSENT and IsDraft
- * are D; FlagStatus Flagged and PidTagFlagStatus 2 are F (Complete and 1
- * clear it: a Maildir flag has two states); PidTagLastVerbExecuted 102 and
- * 103 (reply, reply all) are R, 104 (forward) is P.
+ * The mapping of flags onto properties is wire/ews-props.h, the one the
+ * client uses too; this file walks the request's XML.
  *
  * Nodes are borrowed from the request.
  */
@@ -25,23 +23,11 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define EWS_PR_MESSAGE_FLAGS 0x0E07u
-#define EWS_PR_LAST_VERB_EXECUTED 0x1081u
-#define EWS_PR_FLAG_STATUS 0x1090u
-#define EWS_MSGFLAG_READ 0x1
-#define EWS_MSGFLAG_UNSENT 0x8
+#include "wire/ews-props.h"
 
 /* The PropertyTag of a t:ExtendedFieldURI ("0x0E07" or decimal) in
  * *tag_r.  Returns 0, or -EINVAL for a named property or a bad tag. */
 int ewsd_prop_tag(const xmlNode *uri, unsigned *tag_r);
-
-/* The value of `tag` for a message with `flags`.  Returns 0 with *v_r,
- * -ENODATA when the message has no such value (not flagged, no verb),
- * -ENOTSUP for a tag this server does not keep. */
-int ewsd_prop_value(uint64_t flags, unsigned tag, long *v_r);
-
-/* "Flagged" or "NotFlagged". */
-const char *ewsd_flag_status(uint64_t flags);
 
 /*
  * Apply one t:SetItemField, t:AppendToItemField or t:DeleteItemField to
