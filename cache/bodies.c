@@ -21,9 +21,9 @@
 
 /* Keep as the body of folder/id either the content of `in` (taken; -1
  * for none) or `len` bytes at `buf`. */
-static int save_blob(struct mfs_backend *c, const char *folder,
-		     const char *id, const char *key, int in,
-		     const void *buf, size_t len, struct mfs_error *e)
+static int save_blob(struct mfs_backend *c, const char *folder, const char *id,
+		     const char *key, int in, const void *buf, size_t len,
+		     struct mfs_error *e)
 {
 	g_autofree char *path = blobs_path(c->blobs, key);
 	g_autofree char *dir = g_path_get_dirname(path);
@@ -72,8 +72,8 @@ static int save_blob(struct mfs_backend *c, const char *folder,
 	return 0;
 }
 
-static int fill_blob(struct mfs_backend *c, const char *folder,
-		     const char *id, const char *key, struct mfs_error *e)
+static int fill_blob(struct mfs_backend *c, const char *folder, const char *id,
+		     const char *key, struct mfs_error *e)
 {
 	g_autofree char *rid = NULL;
 	int64_t origin = 0;
@@ -279,8 +279,7 @@ struct batch {
 	GHashTable *done;		/* keys finished */
 };
 
-static void batch_got(const char *id, const void *buf, size_t len,
-		      void *data)
+static void batch_got(const char *id, const void *buf, size_t len, void *data)
 {
 	struct batch *b = data;
 	struct mfs_error e = { 0 };
@@ -461,6 +460,9 @@ void bodies_start(struct mfs_backend *c)
 
 void bodies_stop(struct mfs_backend *c)
 {
+	g_mutex_lock(&c->lock);
+	g_cond_broadcast(&c->fetch.wake);
+	g_mutex_unlock(&c->lock);
 	for (guint i = 0; i < c->fetch.threads->len; i++)
 		g_thread_join(c->fetch.threads->pdata[i]);
 	g_ptr_array_set_size(c->fetch.threads, 0);

@@ -90,7 +90,7 @@ void cache_tell_mount(struct mfs_backend *c, const char *folder);
 
 /* bodies.c */
 /* Make the tables (first thing), start the prefetchers (with watch()),
- * wait for them (c->stop set and fetch.wake broadcast), free the rest
+ * wake them and wait for them (once c->stop is set), free the rest
  * (last). */
 void bodies_init(struct mfs_backend *c);
 void bodies_start(struct mfs_backend *c);

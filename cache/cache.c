@@ -363,7 +363,6 @@ static void cache_close(struct mfs_backend **cp)
 	g_mutex_lock(&c->lock);
 	c->stop = true;
 	g_cond_signal(&c->sync.wake);
-	g_cond_broadcast(&c->fetch.wake);
 	g_mutex_unlock(&c->lock);
 	wb_stop(c->wb);
 	if (c->sync.worker)

@@ -39,8 +39,8 @@ static void direct_end(struct wb *w)
 
 /* The server's id of an item of the index (for a name made here, the
  * one recorded beside it).  Caller owns *rid_r. */
-static int direct_rid(struct wb *w, const char *folder,
-		      const char *id, char **rid_r, struct mfs_error *e)
+static int direct_rid(struct wb *w, const char *folder, const char *id,
+		      char **rid_r, struct mfs_error *e)
 {
 	int rc = index_item_rid(w->ix, folder, id, rid_r, NULL);
 
@@ -55,9 +55,9 @@ static int direct_rid(struct wb *w, const char *folder,
 
 /* ---- without write-back: the server first, then the index ---- */
 
-int wb_direct_append(struct wb *w, const char *folder, int fd,
-			 const char *hint, uint64_t flags, int64_t date,
-			 struct mfs_item **item_r, struct mfs_error *e)
+int wb_direct_append(struct wb *w, const char *folder, int fd, const char *hint,
+		     uint64_t flags, int64_t date, struct mfs_item **item_r,
+		     struct mfs_error *e)
 {
 	int rc = direct_begin(w, e);
 
@@ -90,8 +90,8 @@ int wb_direct_append(struct wb *w, const char *folder, int fd,
 	return rc;
 }
 
-int wb_direct_set_flags(struct wb *w, const char *folder,
-			    const char *id, uint64_t flags, struct mfs_error *e)
+int wb_direct_set_flags(struct wb *w, const char *folder, const char *id,
+			uint64_t flags, struct mfs_error *e)
 {
 	g_autofree char *rid = NULL;
 	struct mfs_item *it = NULL;
@@ -110,8 +110,8 @@ int wb_direct_set_flags(struct wb *w, const char *folder,
 	return rc;
 }
 
-int wb_direct_remove(struct wb *w, const char *folder,
-			 const char *id, struct mfs_error *e)
+int wb_direct_remove(struct wb *w, const char *folder, const char *id,
+		     struct mfs_error *e)
 {
 	g_autofree char *rid = NULL;
 	int rc = direct_begin(w, e);
@@ -128,10 +128,9 @@ int wb_direct_remove(struct wb *w, const char *folder,
 	return rc;
 }
 
-int wb_direct_move(struct wb *w, const char *folder,
-		       const char *id, const char *dest, uint64_t flags,
-		       bool keep_source, struct mfs_item **item_r,
-		       struct mfs_error *e)
+int wb_direct_move(struct wb *w, const char *folder, const char *id,
+		   const char *dest, uint64_t flags, bool keep_source,
+		   struct mfs_item **item_r, struct mfs_error *e)
 {
 	g_autofree char *rid = NULL;
 	int rc = direct_begin(w, e);
@@ -162,9 +161,9 @@ int wb_direct_move(struct wb *w, const char *folder,
 	return rc;
 }
 
-int wb_direct_folder(struct wb *w, enum jop op,
-			 const char *path, const char *to,
-			 enum mfs_folder_kind kind, struct mfs_error *e)
+int wb_direct_folder(struct wb *w, enum jop op, const char *path,
+		     const char *to, enum mfs_folder_kind kind,
+		     struct mfs_error *e)
 {
 	int rc = direct_begin(w, e);
 

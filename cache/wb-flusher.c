@@ -25,6 +25,8 @@
  *             DONE              DROPPED <----------- HELD             |
  *                                  ^     wb_remove()                  |
  *                                  +----------------------------------+
+ *                                     wb_refuse_row() (a row that
+ *                                     depends on a refused one)
  *
  * DONE and DROPPED are not stored: the row is removed.  The transitions,
  * and the one function that asks wb_row_set() for each:
@@ -54,6 +56,9 @@
  *   SENT    DROPPED  wb_refuse_row()   REFUSED: removed with the rows that
  *                                      depend on it, what the user made
  *                                      kept in sync-issues/ (wb-replay.c)
+ *   QUEUED  DROPPED  wb_refuse_row()   the row depends on the refused one
+ *                                      (names what it makes): it goes too
+ *                                      (wb-replay.c)
  *   QUEUED  DROPPED  wb_remove()       an append or a send never sent is
  *                                      deleted: forgetting it is the whole
  *                                      delete (wb-record.c)
@@ -85,13 +90,14 @@
 
 #include "fileutil.h"
 #include "log.h"
-#include "sender.h"
 
 #define BACKOFF_FIRST_US (1 * G_USEC_PER_SEC)
 #define BACKOFF_MAX_US (300 * G_USEC_PER_SEC)
 /* Failed attempts a flush waits through before it gives up. */
 #define FLUSH_ATTEMPTS 3
 
+/* The one place a row changes state: every arrow of the diagram above
+ * comes through here, and is traced. */
 int wb_row_set(struct wb *w, const struct jrow *r, enum jstate to,
 	       struct wb_change *how)
 {

@@ -26,8 +26,7 @@
 /* A name for a new item of `folder`: the writer's own when it is free
  * (so a file keeps the name it was given), else one made here in the
  * Maildir style.  Called inside the caller's transaction. */
-char *wb_choose_id(struct wb *w, const char *folder,
-		       const char *hint)
+char *wb_choose_id(struct wb *w, const char *folder, const char *hint)
 {
 	struct mfs_item *it = NULL;
 
@@ -56,8 +55,8 @@ char *wb_choose_id(struct wb *w, const char *folder,
  * the replaced item in *rid_r (caller owns; NULL while it has none yet),
  * or NULL when `hint` replaces nothing.  Call inside index_begin().
  */
-static char *replaced_id(struct wb *w, const char *folder,
-			 const char *hint, char **rid_r)
+static char *replaced_id(struct wb *w, const char *folder, const char *hint,
+			 char **rid_r)
 {
 	enum mfs_folder_kind kind = MFS_FOLDER_NONE;
 	struct mfs_item *it = NULL;
@@ -87,9 +86,9 @@ static int fail(struct mfs_error *e, int rc, const char *what)
 			     what, g_strerror(-rc));
 }
 
-int wb_append(struct wb *w, const char *folder, int fd,
-	      const char *hint, uint64_t flags, int64_t date,
-	      struct mfs_item **item_r, struct mfs_error *e)
+int wb_append(struct wb *w, const char *folder, int fd, const char *hint,
+	      uint64_t flags, int64_t date, struct mfs_item **item_r,
+	      struct mfs_error *e)
 {
 	g_autofree char *head = NULL;
 	g_autofree char *msgid = NULL;
@@ -235,8 +234,7 @@ int wb_set_flags(struct wb *w, const char *folder, const char *id,
 	return journaled(w);
 }
 
-void wb_drop_blob(struct wb *w, const char *folder,
-		      const char *id)
+void wb_drop_blob(struct wb *w, const char *folder, const char *id)
 {
 	g_autofree char *key = blobs_key(folder, id);
 	g_autofree char *path = blobs_path(w->blobs, key);
@@ -319,9 +317,8 @@ int wb_remove(struct wb *w, const char *folder, const char *id,
 /* The body of folder/id, when here, goes along to dest/dest_id (a second
  * name with `copy`).  It stays out of the eviction list until the server
  * has the item: it may be the only copy. */
-void wb_carry_blob(struct wb *w, const char *folder,
-		       const char *id, const char *dest, const char *dest_id,
-		       bool copy)
+void wb_carry_blob(struct wb *w, const char *folder, const char *id,
+		   const char *dest, const char *dest_id, bool copy)
 {
 	g_autofree char *from_key = blobs_key(folder, id);
 	g_autofree char *to_key = blobs_key(dest, dest_id);
@@ -335,9 +332,9 @@ void wb_carry_blob(struct wb *w, const char *folder,
 		index_blob_remove(w->ix, from_key);
 }
 
-int wb_move(struct wb *w, const char *folder, const char *id,
-	    const char *dest, uint64_t flags, bool keep_source,
-	    struct mfs_item **item_r, struct mfs_error *e)
+int wb_move(struct wb *w, const char *folder, const char *id, const char *dest,
+	    uint64_t flags, bool keep_source, struct mfs_item **item_r,
+	    struct mfs_error *e)
 {
 	struct mfs_item *it = NULL;
 	g_autofree char *rid = NULL;
@@ -401,8 +398,8 @@ int wb_move(struct wb *w, const char *folder, const char *id,
 	return journaled(w);
 }
 
-int wb_create_folder(struct wb *w, const char *path,
-		     enum mfs_folder_kind kind, struct mfs_error *e)
+int wb_create_folder(struct wb *w, const char *path, enum mfs_folder_kind kind,
+		     struct mfs_error *e)
 {
 	if (wb_outbox_folder(w, path, e) < 0)
 		return -EPERM;
@@ -432,8 +429,7 @@ int wb_create_folder(struct wb *w, const char *path,
 
 /* Bodies are named after their folder: they take the new name with it,
  * sub-folders included. */
-void wb_rename_blobs(struct wb *w, const char *from,
-			 const char *to)
+void wb_rename_blobs(struct wb *w, const char *from, const char *to)
 {
 	GPtrArray *folders = NULL;
 	size_t n = strlen(to);
@@ -471,8 +467,8 @@ void wb_rename_blobs(struct wb *w, const char *from,
 	g_ptr_array_unref(folders);
 }
 
-int wb_rename_folder(struct wb *w, const char *from,
-		     const char *to, struct mfs_error *e)
+int wb_rename_folder(struct wb *w, const char *from, const char *to,
+		     struct mfs_error *e)
 {
 	if (wb_outbox_folder(w, from, e) < 0 || wb_outbox_folder(w, to, e) < 0)
 		return -EPERM;
@@ -503,8 +499,7 @@ int wb_rename_folder(struct wb *w, const char *from,
 	return journaled(w);
 }
 
-int wb_delete_folder(struct wb *w, const char *path,
-		     struct mfs_error *e)
+int wb_delete_folder(struct wb *w, const char *path, struct mfs_error *e)
 {
 	if (wb_outbox_folder(w, path, e) < 0)
 		return -EPERM;
