@@ -571,8 +571,8 @@ int cache_store_open(struct mfs_store *inner, struct mfs_sender *sender,
 	}
 	if (wb_has_outbox(c->wb) &&
 	    index_folder_state(c->ix, CACHE_OUTBOX, NULL, NULL, NULL) < 0) {
-		/* an account that gained an smtp server since the last
-		 * mount */
+		/* an account that gained a server to send with since the
+		 * last mount */
 		index_add_folder(c->ix, CACHE_OUTBOX, MFS_FOLDER_OUTBOX);
 		index_touch_folders(c->ix);
 	}

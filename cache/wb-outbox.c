@@ -168,7 +168,7 @@ enum wb_outcome wb_replay_send(struct wb *w, const struct jrow *r,
 		wb_row_set(w, r, JS_QUEUED, NULL);
 		return WB_DEFERRED;
 	}
-	if (rc < 0)	/* a store of one folder (POP3): sent, not copied */
+	if (rc < 0)	/* a store of one folder: sent, not copied */
 		log_debug(LOG_CACHE, "no copy of sent messages: %s", e->msg);
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
 		hold(w, r, "the message's bytes are gone from the cache");
