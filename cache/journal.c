@@ -264,14 +264,13 @@ bool journal_names(struct cache_index *ix, const char *folder,
 	return found;
 }
 
-int journal_set_state(struct cache_index *ix, int64_t seq,
-		      enum jstate state)
+int journal_requeue(struct cache_index *ix, int64_t seq)
 {
 	int rc;
 
 	ix_begin(ix);
 	rc = ix_run(ix, ix_prep(ix, "UPDATE journal SET state=? WHERE seq=?",
-				"ii", (int64_t)state, seq));
+				"ii", (int64_t)JS_QUEUED, seq));
 	return ix_end(ix, rc);
 }
 

@@ -87,7 +87,7 @@ int journal_add(struct cache_index *ix, struct jrow *r);
  * Caller owns *r_r. */
 int journal_first(struct cache_index *ix, bool sends, struct jrow **r_r);
 int journal_get(struct cache_index *ix, int64_t seq, struct jrow **r_r);
-/* The functions that change a row's state (journal_claim, journal_set_state,
+/* The functions that change a row's state (journal_claim, journal_requeue,
  * journal_hold, journal_retarget, journal_done, journal_drop) are called
  * by wb_row_set() alone. */
 /* Mark row `seq` SENT and read it, in one step: a change folded into a
@@ -105,8 +105,8 @@ int journal_latest_for(struct cache_index *ix, const char *folder,
  * folder). */
 bool journal_names(struct cache_index *ix, const char *folder,
 		   const char *id);
-int journal_set_state(struct cache_index *ix, int64_t seq,
-		      enum jstate state);
+/* Row `seq` is QUEUED again: nothing of it reached the server. */
+int journal_requeue(struct cache_index *ix, int64_t seq);
 int journal_set_flags(struct cache_index *ix, int64_t seq, uint64_t flags);
 int journal_note_failure(struct cache_index *ix, int64_t seq,
 			 const char *error);

@@ -114,7 +114,7 @@ int wb_row_set(struct wb *w, const struct jrow *r, enum jstate to,
 		rc = how && how->folder
 			? journal_retarget(w->ix, r->seq, how->folder, how->id,
 					   how->flags)
-			: journal_set_state(w->ix, r->seq, JS_QUEUED);
+			: journal_requeue(w->ix, r->seq);
 		break;
 	case JS_HELD:
 		rc = journal_hold(w->ix, r->seq, how->reason);
