@@ -68,8 +68,6 @@ struct mfs_backend {
 	/* set at open, read-only after */
 	struct mfs_store inner;
 	struct cache_index *ix;		/* its own lock */
-	char *dir;
-	struct cache_options opt;
 	struct blobs *blobs;		/* its own lock */
 	struct wb *wb;			/* its own locks */
 	struct mfs_sender *sender;	/* NULL: no Outbox; the engine sends

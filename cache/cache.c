@@ -379,7 +379,6 @@ static void cache_close(struct mfs_backend **cp)
 	g_hash_table_unref(c->sync.queued);
 	g_mutex_clear(&c->lock);
 	g_cond_clear(&c->sync.wake);
-	g_free(c->dir);
 	g_free(c);
 	*cp = NULL;
 }
@@ -505,8 +504,6 @@ int cache_store_open(struct mfs_store *inner, struct mfs_sender *sender,
 	c->inner = *inner;
 	memset(inner, 0, sizeof(*inner));
 	c->sender = sender;
-	c->dir = g_strdup(dir);
-	c->opt = *opt;
 	g_mutex_init(&c->lock);
 	g_cond_init(&c->sync.wake);
 	g_queue_init(&c->sync.queue);
