@@ -10,8 +10,12 @@
  *
  * On disk ($XDG_CACHE_HOME/mailfs/ACCOUNT, mode 0700):
  *   index.sqlite   folders (path, kind, sync state), items (id, size, date,
- *                  flags), in WAL mode
- *   blobs/XX/...   bodies, named by a hash of folder and id
+ *                  flags), the write-back journal (journal.h), in WAL mode
+ *   blobs/XX/...   bodies, named by a hash of folder and id (blobs.h)
+ *   pending/       the bytes of appends not yet on the server, one file
+ *                  per journal row (writeback.h)
+ *   sync-issues/   what the server refused for good, each with a .reason
+ *                  file beside it, kept for the user to look at
  *
  * Never names a protocol.  Functions return 0 or -errno.
  */
@@ -24,6 +28,8 @@
 
 #include "backend.h"
 
+struct mfs_sender;
+
 struct cache_options {
 	uint64_t max_bytes;	/* bodies beyond this are evicted, oldest use
 				   first; 0 for no limit */
@@ -33,15 +39,17 @@ struct cache_options {
 
 /*
  * Open the cache in `dir` around `inner`, whose backend it takes over (it
- * is closed with the cache).  On success *out is the cached store (close it
- * with mfs_store_close).  A cache that never saw the account lists the
+ * is closed with the cache), and with `sender` (taken, even on failure;
+ * NULL when the account sends nothing), which sends what the Outbox
+ * holds.  On success *out is the cached store (close it with
+ * mfs_store_close).  A cache that never saw the account lists the
  * folders and their items before returning, so a first mount is not empty;
  * otherwise the index is used at once and brought up to date in the
  * background once watch() starts.
  */
-int cache_store_open(struct mfs_store *inner, const char *dir,
-		     const struct cache_options *opt, struct mfs_store *out,
-		     GError **err);
+int cache_store_open(struct mfs_store *inner, struct mfs_sender *sender,
+		     const char *dir, const struct cache_options *opt,
+		     struct mfs_store *out, GError **err);
 
 /* Progress of cache_fill: `done` of `total` items of `folder`. */
 typedef void (*cache_progress_fn)(const char *folder, unsigned done,

@@ -71,6 +71,54 @@ const char *jop_name(enum jop op)
 	return "?";
 }
 
+const char *jstate_name(enum jstate state)
+{
+	switch (state) {
+	case JS_QUEUED: return "QUEUED";
+	case JS_SENT: return "SENT";
+	case JS_HELD: return "HELD";
+	case JS_DONE: return "DONE";
+	case JS_DROPPED: return "DROPPED";
+	}
+	return "?";
+}
+
+bool jop_changes_folders(enum jop op)
+{
+	switch (op) {
+	case JOP_MKDIR:
+	case JOP_RENAME:
+	case JOP_RMDIR:
+		return true;
+	case JOP_APPEND:
+	case JOP_FLAGS:
+	case JOP_REMOVE:
+	case JOP_MOVE:
+	case JOP_COPY:
+	case JOP_SEND:
+		return false;
+	}
+	return false;
+}
+
+bool jop_batches(enum jop op)
+{
+	switch (op) {
+	case JOP_APPEND:
+	case JOP_FLAGS:
+	case JOP_REMOVE:
+	case JOP_MOVE:
+	case JOP_COPY:
+		return true;
+	case JOP_MKDIR:
+	case JOP_RENAME:
+	case JOP_RMDIR:
+	case JOP_SEND:
+		return false;
+	}
+	return false;
+}
+
 int journal_add(struct cache_index *ix, struct jrow *r)
 {
 	int rc;
@@ -84,7 +132,7 @@ int journal_add(struct cache_index *ix, struct jrow *r)
 				r->id, r->rid, r->origin, r->dest, r->dest_id,
 				(int64_t)r->flags, r->date, (int64_t)r->kind,
 				(int64_t)r->size, r->msgid, r->content,
-				(int64_t)r->state));
+				(int64_t)JS_QUEUED));
 	if (rc == 0)
 		r->seq = sqlite3_last_insert_rowid(ix->db);
 	return ix_end(ix, rc);
@@ -162,9 +210,7 @@ int journal_run(struct cache_index *ix, int64_t first, unsigned max,
 		if (r->op != head->op || r->state != JS_QUEUED ||
 		    strcmp(r->folder, head->folder) ||
 		    g_strcmp0(r->dest, head->dest) ||
-		    (r->op != JOP_APPEND && r->op != JOP_FLAGS &&
-		     r->op != JOP_REMOVE && r->op != JOP_MOVE &&
-		     r->op != JOP_COPY) ||
+		    !jop_batches(r->op) ||
 		    (r->op != JOP_APPEND && !r->rid)) {
 			jrow_free(r);
 			break;
@@ -218,14 +264,13 @@ bool journal_names(struct cache_index *ix, const char *folder,
 	return found;
 }
 
-int journal_set_state(struct cache_index *ix, int64_t seq,
-		      enum jstate state)
+int journal_requeue(struct cache_index *ix, int64_t seq)
 {
 	int rc;
 
 	ix_begin(ix);
 	rc = ix_run(ix, ix_prep(ix, "UPDATE journal SET state=? WHERE seq=?",
-				"ii", (int64_t)state, seq));
+				"ii", (int64_t)JS_QUEUED, seq));
 	return ix_end(ix, rc);
 }
 

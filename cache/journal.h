@@ -37,11 +37,19 @@ enum jop {
 				   APPEND of its copy to the sent folder */
 };
 
-/* A row's progress.  SENT means the request may have reached the server
- * and its outcome is not known: it is looked up before it is repeated.
- * HELD is a message the flusher will not send (refused, or perhaps sent
- * already): it waits, with its reason, for the user to remove it. */
-enum jstate { JS_QUEUED = 0, JS_SENT = 1, JS_HELD = 2 };
+/* A row's progress (the diagram and its one setter, wb_row_set(), are in
+ * wb-flusher.c).  SENT means the request may have reached the server and
+ * its outcome is not known: it is looked up before it is repeated.  HELD
+ * is a message the flusher will not send (refused, or perhaps sent
+ * already): it waits, with its reason, for the user to remove it.  DONE
+ * and DROPPED are never stored: the row is removed. */
+enum jstate {
+	JS_QUEUED = 0,
+	JS_SENT = 1,
+	JS_HELD = 2,
+	JS_DONE = 3,
+	JS_DROPPED = 4,
+};
 
 struct jrow {
 	int64_t seq;
@@ -66,14 +74,22 @@ void jrow_free(struct jrow *r);
 typedef struct jrow jrow;
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(jrow, jrow_free)
 const char *jop_name(enum jop op);
+const char *jstate_name(enum jstate state);
+/* Whether rows of `op` change the folder list. */
+bool jop_changes_folders(enum jop op);
+/* Whether a run of rows of `op` can go in one request. */
+bool jop_batches(enum jop op);
 
-/* Add `r` (its seq is set).  Part of the caller's transaction if one is
- * open (index_begin). */
+/* Add `r` (its seq is set), QUEUED whatever r->state says.  Part of the
+ * caller's transaction if one is open (index_begin). */
 int journal_add(struct cache_index *ix, struct jrow *r);
 /* The oldest row not held (nor a SEND unless `sends`), or -ENOENT.
  * Caller owns *r_r. */
 int journal_first(struct cache_index *ix, bool sends, struct jrow **r_r);
 int journal_get(struct cache_index *ix, int64_t seq, struct jrow **r_r);
+/* The functions that change a row's state (journal_claim, journal_requeue,
+ * journal_hold, journal_retarget, journal_done, journal_drop) are called
+ * by wb_row_set() alone. */
 /* Mark row `seq` SENT and read it, in one step: a change folded into a
  * row after this cannot be lost.  Caller owns *r_r. */
 int journal_claim(struct cache_index *ix, int64_t seq, struct jrow **r_r);
@@ -89,8 +105,8 @@ int journal_latest_for(struct cache_index *ix, const char *folder,
  * folder). */
 bool journal_names(struct cache_index *ix, const char *folder,
 		   const char *id);
-int journal_set_state(struct cache_index *ix, int64_t seq,
-		      enum jstate state);
+/* Row `seq` is QUEUED again: nothing of it reached the server. */
+int journal_requeue(struct cache_index *ix, int64_t seq);
 int journal_set_flags(struct cache_index *ix, int64_t seq, uint64_t flags);
 int journal_note_failure(struct cache_index *ix, int64_t seq,
 			 const char *error);

@@ -10,7 +10,6 @@
 
 #include "check.h"
 #include "log.h"
-#include "smtp/submit.h"
 
 extern const struct mfs_backend_ops local_backend_ops;
 extern const struct mfs_backend_ops imapc_backend_ops;
@@ -102,25 +101,25 @@ int mfs_store_open(const struct mfs_account *acct, struct mfs_store *st,
 			    acct->name, acct->type);
 		return -ENOTSUP;
 	}
-	/* the submitter only reads its settings: a mistake there is told
-	 * before the backend reaches for the network */
-	int rc = smtpc_submitter_open(acct, &st->sender, err);
+	int rc = ops->open(acct, &st->be, err);
 	if (rc < 0)
 		return rc;
-	if ((rc = ops->open(acct, &st->be, err)) < 0) {
-		smtpc_submitter_close(&st->sender);
-		return rc;
-	}
 	st->ops = ops;
 	return rc;
+}
+
+bool mfs_backend_can_check(const char *type)
+{
+	bool known;
+	const struct mfs_backend_ops *ops = mfs_backend_find(type, &known);
+
+	return ops && ops->check;
 }
 
 int mfs_backend_check(const struct mfs_account *acct, struct mfs_check *ck)
 {
 	bool known;
 	const struct mfs_backend_ops *ops = mfs_backend_find(acct->type, &known);
-	struct smtpc_submitter *sender = NULL;
-	GError *err = NULL;
 	int rc;
 
 	if (!ops && !known) {
@@ -135,21 +134,8 @@ int mfs_backend_check(const struct mfs_account *acct, struct mfs_check *ck)
 			      acct->type);
 		return -ENOTSUP;
 	}
-	if (smtpc_submitter_open(acct, &sender, &err) < 0) {
-		mfs_check_say(ck, "config", false, NULL, "%s", err->message);
-		g_error_free(err);
-		return -EINVAL;
-	}
 	rc = ops->check(acct, ck);
 	log_debug(LOG_STORE, "%s check -> %d", ops->name, rc);
-	/* the submission server is another server: worth knowing about even
-	 * when the mail server failed, but nothing goes out while a setting
-	 * is wrong */
-	if (sender && !ck->config_bad) {
-		int src = smtpc_check(sender, ck);
-		rc = rc < 0 ? rc : src;
-	}
-	smtpc_submitter_close(&sender);
 	return rc;
 }
 
@@ -158,7 +144,6 @@ void mfs_store_close(struct mfs_store *st)
 	if (st->ops && st->be)
 		st->ops->close(&st->be);
 	st->ops = NULL;
-	smtpc_submitter_close(&st->sender);
 }
 
 int mfs_store_item_error(struct mfs_store *st, const char *folder,
@@ -167,23 +152,6 @@ int mfs_store_item_error(struct mfs_store *st, const char *folder,
 	return st->ops->item_error ? st->ops->item_error(st->be, folder, id,
 							 text_r)
 				   : -ENODATA;
-}
-
-bool mfs_store_can_send(const struct mfs_store *st)
-{
-	return st->sender != NULL;
-}
-
-int mfs_store_send(struct mfs_store *st, int fd, bool *maybe_sent_r,
-		   struct mfs_error *e)
-{
-	*maybe_sent_r = false;
-	if (!st->sender)
-		return mfs_error_set(e, -ENOTSUP, MFS_ERR_ACCOUNT,
-				     MFS_ERR_FINAL, "the account has no smtp "
-				     "server to send with");
-	return traced(st, "send", NULL, NULL,
-		      smtpc_submit(st->sender, fd, maybe_sent_r, e));
 }
 
 int mfs_store_lookup(struct mfs_store *st, const char *folder,
@@ -333,8 +301,6 @@ void mfs_store_describe(struct mfs_store *st, GString *out)
 {
 	if (st->ops && st->ops->describe)
 		st->ops->describe(st->be, out);
-	if (st->sender)
-		smtpc_submitter_describe(st->sender, out);
 }
 
 struct mfs_item *mfs_item_new(const char *id, uint64_t size, int64_t date,

@@ -308,12 +308,9 @@ const struct mfs_backend_ops *mfs_backend_find(const char *type, bool *known_r);
 
 /* An open backend pairs its ops with its state; callers use the wrappers
  * below, which turn a missing member into -ENOTSUP and add tracing. */
-struct smtpc_submitter;
 struct mfs_store {
 	const struct mfs_backend_ops *ops;	/* borrowed, static */
 	struct mfs_backend *be;			/* owned */
-	struct smtpc_submitter *sender;		/* owned; the account's
-						   `smtp` server, or NULL */
 };
 
 int mfs_store_open(const struct mfs_account *acct, struct mfs_store *st,
@@ -374,20 +371,15 @@ void mfs_store_describe(struct mfs_store *st, GString *out);
 int mfs_store_item_error(struct mfs_store *st, const char *folder,
 			 const char *id, char **text_r);
 
-/* Sending (protocols/smtp/submit.h): whether the account names an SMTP
- * server, and submitting the message in `fd` to it.  *maybe_sent_r as for
- * smtpc_submit(). */
-bool mfs_store_can_send(const struct mfs_store *st);
-int mfs_store_send(struct mfs_store *st, int fd, bool *maybe_sent_r,
-		   struct mfs_error *e);
-
 /*
- * `mailfs check ACCOUNT`: the account's SMTP settings first (so that no
- * setting is found wrong after something was sent), then the backend's
- * check, then the `smtp` server's (protocols/smtp/check.c).  A type
- * without a check member fails with -ENOTSUP, said as a step; an unknown
- * type with -EINVAL.  Returns 0 when every step worked.
+ * `mailfs check ACCOUNT`: the backend's check.  A type without a check
+ * member fails with -ENOTSUP, said as a step; an unknown type with
+ * -EINVAL.  Returns 0 when every step worked.  The account's sender is
+ * checked beside it (sender.h, src/check-cmd.c): its settings once the
+ * type is known to be checkable (mfs_backend_can_check), so that no
+ * setting is found wrong after something was sent, its server after.
  */
+bool mfs_backend_can_check(const char *type);
 int mfs_backend_check(const struct mfs_account *acct, struct mfs_check *ck);
 
 /* Constructors and destructors of the result types. */

@@ -1,7 +1,7 @@
 /*
  * check-cmd.c - see check-cmd.h.  The steps come from the account's backend
- * (protocols/backend.h, check.h); this file reads the command line and the
- * account and prints them:
+ * and its sender (protocols/backend.h, sender.h, check.h); this file reads
+ * the command line and the account and prints them:
  *
  *   ok    tcp      mail.example.com:993 (192.0.2.7) connected in 12 ms
  *   FAIL  tls      implicit TLS, certificate ..., NOT verified: ...
@@ -21,6 +21,7 @@
 #include "backend.h"
 #include "check.h"
 #include "log.h"
+#include "sender.h"
 
 #define EXIT_USAGE 2
 
@@ -62,6 +63,35 @@ static int help(void)
 {
 	fputs("usage: mailfs check [--config FILE] [-d] ACCOUNT\n", stdout);
 	return 0;
+}
+
+/*
+ * The account's settings for sending first (so that no setting is found
+ * wrong after something was sent), then the store's check, then the
+ * sending server's: worth knowing about even when the mail server failed,
+ * but nothing goes out while a setting is wrong.  A type that cannot be
+ * checked is said by mfs_backend_check alone.  Returns 0 when every step
+ * worked.
+ */
+static int check_account(const struct mfs_account *a, struct mfs_check *ck)
+{
+	struct mfs_sender *sender = NULL;
+	GError *err = NULL;
+	int rc;
+
+	if (mfs_backend_can_check(a->type) &&
+	    mfs_sender_open(a, &sender, &err) < 0) {
+		mfs_check_say(ck, "config", false, NULL, "%s", err->message);
+		g_error_free(err);
+		return -EINVAL;
+	}
+	rc = mfs_backend_check(a, ck);
+	if (sender && !ck->config_bad) {
+		int src = mfs_sender_check(sender, ck);
+		rc = rc < 0 ? rc : src;
+	}
+	mfs_sender_close(&sender);
+	return rc;
 }
 
 int check_cmd(int argc, char **argv)
@@ -111,7 +141,7 @@ int check_cmd(int argc, char **argv)
 		return EXIT_FAILURE;
 	}
 	struct mfs_account a = config_account_backend(&acct, NULL);
-	rc = mfs_backend_check(&a, &ck);
+	rc = check_account(&a, &ck);
 	config_account_clear(&acct);
 	return rc < 0 || ck.failures ? EXIT_FAILURE : 0;
 }

@@ -22,6 +22,7 @@
 #include "log.h"
 #include "login-cmd.h"
 #include "mountcheck.h"
+#include "sender.h"
 #include "serve-cmd.h"
 #include "staging.h"
 #include "mailfs-version.h"
@@ -89,7 +90,9 @@ static int open_store(const struct config_account *acct, const struct cli *c,
 {
 	struct cache_options copt = { 0 };
 	struct mfs_store inner;
+	struct mfs_sender *sender = NULL;
 	struct mfs_account account = config_account_backend(acct, cache_dir);
+	bool known;
 	int rc;
 
 	if (c->cache_size && cache_parse_size(c->cache_size,
@@ -100,15 +103,27 @@ static int open_store(const struct config_account *acct, const struct cli *c,
 		return -EINVAL;
 	}
 	copt.writeback = c->writeback;
+	/* the sender only reads its settings: a mistake there is told
+	 * before the store reaches for the network (and after a type that
+	 * does not exist, which the store tells) */
+	if (mfs_backend_find(account.type, &known) &&
+	    (rc = mfs_sender_open(&account, &sender, err)) < 0) {
+		config_account_error_context(acct, err ? *err : NULL);
+		return rc;
+	}
 	if ((rc = mfs_store_open(&account, &inner, err)) < 0) {
+		mfs_sender_close(&sender);
 		config_account_error_context(acct, err ? *err : NULL);
 		return rc;
 	}
 	if (!strcmp(acct->type, "local")) {
+		/* nothing is sent without the cache's Outbox */
+		mfs_sender_close(&sender);
 		*store = inner;
 		return 0;
 	}
-	rc = cache_store_open(&inner, cache_dir, &copt, store, err);
+	/* the cache sends what its Outbox holds */
+	rc = cache_store_open(&inner, sender, cache_dir, &copt, store, err);
 	mfs_store_close(&inner);
 	return rc;
 }
