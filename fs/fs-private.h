@@ -9,10 +9,11 @@
  * cache's staging area until they are complete, then become items.
  *
  * Layers: the FUSE handlers (ops.c) unpack a request, call one function of
- * the core and reply once.  The core (every other file) knows no request
- * nor reply: it takes plain values and fills plain results (struct
- * fs_entry, struct fs_open_mode, struct stat), and reaches the store only
- * through the mfs_store_* wrappers.
+ * the core and reply once.  The core knows no request nor reply: it takes
+ * plain values and fills plain results (struct fs_entry, struct
+ * fs_open_mode, struct stat), and reaches the store only through the
+ * mfs_store_* wrappers.  Besides ops.c only session.c (the mount and its
+ * loop) and view.c (the kernel cache invalidations) speak to libfuse.
  *
  * Locking: fs->lock protects the view, the node table and every staged file's
  * fields except its fd's content.  The core functions named for an
