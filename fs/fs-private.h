@@ -345,7 +345,7 @@ struct fs_entry {
 
 /* How the kernel is to cache an open file (the open reply's flags). */
 struct fs_open_mode {
-	bool direct_io;		/* no page cache: every read comes here */
+	bool direct_io;		/* no page cache: each read comes here */
 	bool keep_cache;	/* pages read before stay valid */
 	bool noflush;		/* no flush at close */
 };

@@ -233,7 +233,8 @@ static int rename_item_over(struct fs *fs, struct fs_node *src,
 	struct fs_node *old = rc == 0 && dst_key
 		? item_node(fs, dst_ino, dst_folder, dst_key) : NULL;
 	if (old && moved && old != moved &&
-	    (strcmp(old->key, moved->key) || strcmp(old->folder, moved->folder)))
+	    (strcmp(old->key, moved->key) ||
+	     strcmp(old->folder, moved->folder)))
 		fs_unlink_node(fs, old);
 	return rc;
 }

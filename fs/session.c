@@ -84,7 +84,8 @@ static void mount_args(const struct fs_options *opt, struct fuse_args *args)
 	g_autofree char *mopts = g_strdup_printf(
 		"fsname=mailfs:%s,subtype=mailfs,default_permissions%s%s%s",
 		opt->account, opt->read_only ? ",ro" : "",
-		opt->fuse_opts ? "," : "", opt->fuse_opts ? opt->fuse_opts : "");
+		opt->fuse_opts ? "," : "",
+		opt->fuse_opts ? opt->fuse_opts : "");
 
 	args_add(args, "mailfs");
 	args_add(args, "-o");
