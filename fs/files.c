@@ -176,9 +176,9 @@ ssize_t fs_write(struct fs *fs, struct fs_handle *h, const char *buf,
 		return dot_write(fs, h, buf, size, off);
 	if (h->kind != FS_H_STAGED || !h->writable)
 		return -EBADF;
+	/* written after its last close made it an item */
 	if (h->staged->committed)
-		return -EIO;	/* written after its last close made it an
-				   item */
+		return -EIO;
 	do
 		n = pwrite(h->staged->fd, buf, size, off);
 	while (n < 0 && errno == EINTR);

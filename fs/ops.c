@@ -138,7 +138,6 @@ static void op_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
 	fuse_reply_err(req, -fs_rmdir(req_fs(req), parent, name));
 }
 
-/* Symbolic links exist only in the dot tree: a store keeps none. */
 static void op_symlink(fuse_req_t req, const char *target, fuse_ino_t parent,
 		       const char *name)
 {
@@ -156,8 +155,6 @@ static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 				       newname, flags));
 }
 
-/* link(2) from tmp/ into new/ or cur/ is how qmail-style agents deliver:
- * the message is stored and the tmp/ file stays until they unlink it. */
 static void op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent,
 		    const char *newname)
 {
@@ -242,13 +239,6 @@ static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf,
 		fuse_reply_write(req, (size_t)n);
 }
 
-/*
- * close(2): the last writer's close is where a complete file commits, so
- * that a refusal reaches the program that wrote it.  Every close of a dup'd
- * descriptor flushes too, and a shell's `> file` closes one before anything
- * is written, so only a flush after new writes commits; release commits
- * whatever is left.
- */
 static void op_flush(fuse_req_t req, fuse_ino_t ino,
 		     struct fuse_file_info *fi)
 {
@@ -262,8 +252,6 @@ static void op_release(fuse_req_t req, fuse_ino_t ino,
 	fuse_reply_err(req, 0);
 }
 
-/* A stored item's own changes reach the server before fsync returns (a
- * file still being written is not stored yet). */
 static void op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
 		     struct fuse_file_info *fi)
 {
