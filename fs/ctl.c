@@ -58,7 +58,7 @@ static char *render_status(struct fs *fs)
 	g_string_append_printf(out, "rejected: %s\n",
 			       staging_rejected_dir(fs->staging));
 	/* a store without a journal makes every change at once */
-	if (!fs->store->ops->flush)
+	if (!mfs_store_can_flush(fs->store))
 		g_string_append(out, "pending: 0\n");
 	mfs_store_describe(fs->store, out);
 	return g_string_free(out, FALSE);

@@ -8,13 +8,22 @@
  * and readdir are answered from it alone.  Files being written live in the
  * cache's staging area until they are complete, then become items.
  *
+ * Layers: the FUSE handlers (ops.c) unpack a request, call one function of
+ * the core and reply once.  The core knows no request nor reply: it takes
+ * plain values and fills plain results (struct fs_entry, struct
+ * fs_open_mode, struct stat), and reaches the store only through the
+ * mfs_store_* wrappers.  Besides ops.c only session.c (the mount and its
+ * loop) and view.c (the kernel cache invalidations) speak to libfuse.
+ *
  * Locking: fs->lock protects the view, the node table and every staged file's
- * fields except its fd's content.  Handlers take it for their work; a store
- * call that may wait on a server (storing, deleting, flagging or moving a
- * message) runs with it released and fs->store_lock held instead (see
- * FS_UNLOCKED), so listing and reading go on meanwhile and such changes
- * reach the store one at a time, in order.  Reads and writes of content
- * happen outside both.
+ * fields except its fd's content.  The core functions named for an
+ * operation (fs_lookup, fs_open, fs_rename, ... below) take it for their
+ * work and are called without it; the others are called with it held
+ * unless their comment says otherwise.  A store call that may wait on a
+ * server (storing, deleting, flagging or moving a message) runs with it
+ * released and fs->store_lock held instead (see FS_UNLOCKED), so listing
+ * and reading go on meanwhile and such changes reach the store one at a
+ * time, in order.  Reads and writes of content happen outside both.
  * Kernel cache invalidations are never sent while it is held, nor from a
  * handler: they are queued and sent by the thread that saw the change.
  *
@@ -191,8 +200,10 @@ int fs_errno(int rc);
 bool fs_path_under(const char *path, const char *top);
 const char *fs_sub_name(enum fs_sub sub);
 /* Read an item's Message-ID into the view; takes fs->lock itself, so call
- * it without.  Returns 0 or -errno. */
-int fs_read_message_id(struct fs *fs, const char *folder, const char *id);
+ * it without.  *value_r (unless NULL; caller owns) is the one the view now
+ * has, "" when the message has none.  Returns 0 or -errno. */
+int fs_read_message_id(struct fs *fs, const char *folder, const char *id,
+		       char **value_r);
 
 /* staged.c: files being written */
 struct fs_staged *fs_staged_find(struct fs_folder *f, enum fs_sub sub,
@@ -285,44 +296,6 @@ const char *const *fs_ctl_names(void);
 char *fs_ctl_render(struct fs *fs, const char *name);
 char *fs_ctl_flush(struct fs *fs);
 
-/* ops.c: attributes and the shared reply helpers */
-int fs_node_attr(struct fs *fs, struct fs_node *node, struct stat *st);
-int fs_resolve(struct fs *fs, struct fs_node *parent, const char *name,
-	       struct fs_node **node_r);
-void fs_reply_entry(struct fs *fs, fuse_req_t req, struct fs_node *node);
-void fs_reply_made(struct fs *fs, fuse_req_t req, int rc,
-		   struct fs_node *node);
-extern const struct fuse_lowlevel_ops fs_ops;
-
-/* ops-write.c, ops-tree.c: the handlers that change things */
-int fs_file_place(struct fs *fs, struct fs_node *parent,
-		  struct fs_folder **f_r, enum fs_sub *sub_r);
-int fs_unlink_node(struct fs *fs, struct fs_node *node);
-void fs_op_create(fuse_req_t req, fuse_ino_t parent, const char *name,
-		  mode_t mode, struct fuse_file_info *fi);
-void fs_op_mknod(fuse_req_t req, fuse_ino_t parent, const char *name,
-		 mode_t mode, dev_t rdev);
-void fs_op_write(fuse_req_t req, fuse_ino_t ino, const char *buf,
-		 size_t size, off_t off, struct fuse_file_info *fi);
-void fs_op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
-void fs_op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
-		 struct fuse_file_info *fi);
-void fs_op_fsyncdir(fuse_req_t req, fuse_ino_t ino, int datasync,
-		    struct fuse_file_info *fi);
-void fs_op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
-		   int to_set, struct fuse_file_info *fi);
-void fs_op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name);
-void fs_op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name,
-		 mode_t mode);
-void fs_op_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name);
-void fs_op_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
-		  fuse_ino_t newparent, const char *newname,
-		  unsigned int flags);
-void fs_op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent,
-		const char *newname);
-void fs_op_symlink(fuse_req_t req, const char *target, fuse_ino_t parent,
-		   const char *name);
-
 /* An open file. */
 enum fs_handle_kind { FS_H_ITEM, FS_H_STAGED, FS_H_CTL, FS_H_DOT };
 struct fs_handle {
@@ -346,8 +319,6 @@ int fs_open_staged_for_edit(struct fs *fs, struct fs_node *node,
 void fs_handle_track(struct fs *fs, struct fs_handle *h);
 void fs_handle_release(struct fs *fs, struct fs_handle *h);
 void fs_handles_release_all(struct fs *fs);
-/* Free an open directory's listing (fs->dirhs' destroy function). */
-void fs_dirh_free(gpointer dh);
 /* A read holds the handle (false: it is gone); a release that comes
  * meanwhile (the reader was killed) is done when the read ends.  Both
  * under fs->lock. */
@@ -358,5 +329,131 @@ void fs_handle_unhold(struct fs *fs, struct fs_handle *h);
  * utimensat(2) pair: UTIME_NOW, a time from `attr`, or UTIME_OMIT. */
 void fs_setattr_times(const struct stat *attr, int to_set,
 		      struct timespec ts[2]);
+
+/*
+ * The core of the operations.  Each returns 0 or -errno, the errno to reply
+ * with as it is (a store's failure already told as fs_errno() tells it), and
+ * takes fs->lock itself: call them without it.
+ */
+
+/* A node handed to the kernel: its number and attributes.  Whoever fills
+ * one has counted the kernel's new reference (nlookup). */
+struct fs_entry {
+	fuse_ino_t ino;
+	struct stat attr;
+};
+
+/* How the kernel is to cache an open file (the open reply's flags). */
+struct fs_open_mode {
+	bool direct_io;		/* no page cache: each read comes here */
+	bool keep_cache;	/* pages read before stay valid */
+	bool noflush;		/* no flush at close */
+};
+
+/* resolve.c: names to nodes, nodes to attributes.  fs_resolve,
+ * fs_node_attr, fs_entry_take and fs_entry_made are called under fs->lock;
+ * nodes come back borrowed, as from fs_node_get. */
+int fs_resolve(struct fs *fs, struct fs_node *parent, const char *name,
+	       struct fs_node **node_r);
+int fs_node_attr(struct fs *fs, struct fs_node *node, struct stat *st);
+/* Fill `e` for `node` and count the kernel's reference; a node whose
+ * attributes fail is dropped unless something else holds it. */
+int fs_entry_take(struct fs *fs, struct fs_node *node, struct fs_entry *e);
+/* `rc` when it is < 0, else fs_entry_take of `node`. */
+int fs_entry_made(struct fs *fs, int rc, struct fs_node *node,
+		  struct fs_entry *e);
+/* Lookup; a name not listed in a directory folder is asked of the store. */
+int fs_lookup(struct fs *fs, fuse_ino_t parent, const char *name,
+	      struct fs_entry *e);
+int fs_getattr(struct fs *fs, fuse_ino_t ino, struct stat *st);
+/* Caller owns *target_r. */
+int fs_readlink(struct fs *fs, fuse_ino_t ino, char **target_r);
+void fs_forget(struct fs *fs, fuse_ino_t ino, uint64_t n);
+int fs_statfs(struct fs *fs, fuse_ino_t ino, struct statvfs *sv);
+
+/* listing.c: a directory's names are taken at opendir (*dh_r is tracked in
+ * fs->dirhs until fs_closedir); readdir hands out entries from offset
+ * `off`, each to `add`, called under fs->lock, which returns false when
+ * the reply has no room for it (the entry is then not counted).  `e->ino`
+ * is 0 for "." and ".."; `next` is the offset after the entry.  A
+ * readdirplus (`plus`) counts a reference for every other entry added. */
+struct fs_dirh;
+typedef bool fs_dirent_fn(const char *name, const struct fs_entry *e,
+			  off_t next, void *data);
+int fs_opendir(struct fs *fs, fuse_ino_t ino, struct fs_dirh **dh_r);
+int fs_readdir(struct fs *fs, fuse_ino_t ino, struct fs_dirh *dh, off_t off,
+	       bool plus, fs_dirent_fn *add, void *data);
+void fs_closedir(struct fs *fs, struct fs_dirh *dh);
+/* Free an open directory's listing (fs->dirhs' destroy function). */
+void fs_dirh_free(gpointer dh);
+
+/* open.c: open(2) with `flags`; *h_r (tracked, let go of by fs_release)
+ * and *how are what to tell the kernel.  A read holds the handle between
+ * fs_handle_enter (false: it is gone: EBADF) and fs_handle_leave, and
+ * replies with what fs_read_source says: -1 and the *len_r bytes at
+ * *text_r (borrowed from the handle), or a descriptor to read from. */
+int fs_open(struct fs *fs, fuse_ino_t ino, int flags,
+	    struct fs_open_mode *how, struct fs_handle **h_r);
+bool fs_handle_enter(struct fs *fs, struct fs_handle *h);
+void fs_handle_leave(struct fs *fs, struct fs_handle *h);
+int fs_read_source(const struct fs_handle *h, off_t off, size_t size,
+		   const char **text_r, size_t *len_r);
+void fs_release(struct fs *fs, struct fs_handle *h);
+
+/* files.c: making, writing, syncing and removing files.  fs_create's
+ * handle is as from fs_open; fs_write returns the count written or -errno;
+ * fs_setattr's *st is the attributes after the change.  `to_set` is a
+ * mask of FUSE_SET_ATTR_*.  fs_file_place and fs_unlink_node are called
+ * under fs->lock. */
+int fs_create(struct fs *fs, fuse_ino_t parent, const char *name,
+	      mode_t mode, int flags, struct fs_entry *e,
+	      struct fs_open_mode *how, struct fs_handle **h_r);
+int fs_mknod(struct fs *fs, fuse_ino_t parent, const char *name,
+	     mode_t mode, dev_t rdev, struct fs_entry *e);
+ssize_t fs_write(struct fs *fs, struct fs_handle *h, const char *buf,
+		 size_t size, off_t off);
+int fs_flush(struct fs *fs, struct fs_handle *h);
+int fs_fsync(struct fs *fs, fuse_ino_t ino, struct fs_handle *h,
+	     int datasync);
+int fs_fsyncdir(struct fs *fs, fuse_ino_t ino, int datasync);
+/* `h`: the open file the change is made through, or NULL. */
+int fs_setattr(struct fs *fs, fuse_ino_t ino, struct fs_handle *h,
+	       const struct stat *attr, int to_set, struct stat *st);
+int fs_unlink(struct fs *fs, fuse_ino_t parent, const char *name);
+/* Where a new file named in directory `parent` would sit. */
+int fs_file_place(struct fs *fs, struct fs_node *parent,
+		  struct fs_folder **f_r, enum fs_sub *sub_r);
+/* Takes `node` out of its directory; an item is removed from the store
+ * without fs->lock, so `node` may be gone on return (look it up by ino). */
+int fs_unlink_node(struct fs *fs, struct fs_node *node);
+
+/* tree.c, rename.c: directories made and removed, links, renames.
+ * fs_folder_path is called under fs->lock. */
+int fs_mkdir(struct fs *fs, fuse_ino_t parent, const char *name,
+	     mode_t mode, struct fs_entry *e);
+int fs_rmdir(struct fs *fs, fuse_ino_t parent, const char *name);
+int fs_link(struct fs *fs, fuse_ino_t ino, fuse_ino_t newparent,
+	    const char *newname, struct fs_entry *e);
+int fs_symlink(struct fs *fs, const char *target, fuse_ino_t parent,
+	       const char *name, struct fs_entry *e);
+/* `flags`: RENAME_NOREPLACE, RENAME_EXCHANGE (refused: EINVAL). */
+int fs_rename(struct fs *fs, fuse_ino_t parent, const char *name,
+	      fuse_ino_t newparent, const char *newname, unsigned int flags);
+/* The folder path (*path_r, caller owns) and kind a directory `name` in
+ * `parent` stands for. */
+int fs_folder_path(struct fs *fs, struct fs_node *parent, const char *name,
+		   char **path_r, enum mfs_folder_kind *kind_r);
+
+/* xattr.c: *value_r, *list_r: caller owns, *len_r bytes.  Only the dot
+ * tree's can be set or removed (others: ENOTSUP). */
+int fs_getxattr(struct fs *fs, fuse_ino_t ino, const char *name,
+		char **value_r, size_t *len_r);
+int fs_listxattr(struct fs *fs, fuse_ino_t ino, char **list_r, size_t *len_r);
+int fs_setxattr(struct fs *fs, fuse_ino_t ino, const char *name,
+		const char *value, size_t size, int flags);
+int fs_removexattr(struct fs *fs, fuse_ino_t ino, const char *name);
+
+/* ops.c: the FUSE handlers */
+extern const struct fuse_lowlevel_ops fs_ops;
 
 #endif

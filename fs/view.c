@@ -524,7 +524,8 @@ void fs_on_store_change(const char *folder, void *data)
 	fs_view_send_invals(fs);
 }
 
-int fs_read_message_id(struct fs *fs, const char *folder, const char *id)
+int fs_read_message_id(struct fs *fs, const char *folder, const char *id,
+		       char **value_r)
 {
 	struct mfs_error e = { 0 };
 	char *head = NULL, *value = NULL;
@@ -546,6 +547,8 @@ int fs_read_message_id(struct fs *fs, const char *folder, const char *id)
 	struct fs_item *it = f ? g_hash_table_lookup(f->items, id) : NULL;
 	if (it && !it->message_id)
 		it->message_id = g_steal_pointer(&value);
+	if (it && value_r)
+		*value_r = g_strdup(it->message_id);
 	g_mutex_unlock(&fs->lock);
 	g_free(value);
 	return it ? 0 : -ENOENT;

@@ -303,6 +303,16 @@ void mfs_store_describe(struct mfs_store *st, GString *out)
 		st->ops->describe(st->be, out);
 }
 
+unsigned mfs_store_caps(const struct mfs_store *st)
+{
+	return st->ops->caps;
+}
+
+bool mfs_store_can_flush(const struct mfs_store *st)
+{
+	return st->ops->flush != NULL;
+}
+
 struct mfs_item *mfs_item_new(const char *id, uint64_t size, int64_t date,
 			      uint64_t flags)
 {

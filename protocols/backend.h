@@ -370,6 +370,11 @@ int mfs_store_space(struct mfs_store *st, uint64_t *total_r, uint64_t *avail_r);
 void mfs_store_describe(struct mfs_store *st, GString *out);
 int mfs_store_item_error(struct mfs_store *st, const char *folder,
 			 const char *id, char **text_r);
+/* The backend's MFS_CAP_* bits. */
+unsigned mfs_store_caps(const struct mfs_store *st);
+/* Whether the store keeps changes to send later, which mfs_store_flush
+ * waits for (false: every change was made when its call returned). */
+bool mfs_store_can_flush(const struct mfs_store *st);
 
 /*
  * `mailfs check ACCOUNT`: the backend's check.  A type without a check

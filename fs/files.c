@@ -1,7 +1,8 @@
 /*
- * ops-write.c - the FUSE handlers that create, write and remove files.
- * Files being written are staged (see staged.c) and become items when
- * complete; an error after write() returned is reported by flush and fsync.
+ * files.c - making, writing, syncing and removing files: the core of
+ * create, mknod, write, flush, fsync, fsyncdir, setattr and unlink.  Files
+ * being written are staged (see staged.c) and become items when complete;
+ * an error after write() returned is reported by flush and fsync.
  */
 #include "fs-private.h"
 
@@ -12,11 +13,6 @@
 #include <unistd.h>
 
 #include "log.h"
-
-static struct fs *req_fs(fuse_req_t req)
-{
-	return fuse_req_userdata(req);
-}
 
 /* Where a new file named in directory `parent` would sit. */
 int fs_file_place(struct fs *fs, struct fs_node *parent,
@@ -92,53 +88,47 @@ static struct fs_handle *created_handle(struct fs_node *node, int fd,
 	return h;
 }
 
-void fs_op_create(fuse_req_t req, fuse_ino_t parent, const char *name,
-		  mode_t mode, struct fuse_file_info *fi)
+int fs_create(struct fs *fs, fuse_ino_t parent, const char *name,
+	      mode_t mode, int flags, struct fs_entry *e,
+	      struct fs_open_mode *how, struct fs_handle **h_r)
 {
-	struct fs *fs = req_fs(req);
 	struct fs_node *p, *node = NULL;
 	struct fs_handle *h;
-	struct fuse_entry_param e;
 	int dirfd = -1, fd = -1;
 	int rc;
 
-	memset(&e, 0, sizeof(e));
+	memset(e, 0, sizeof(*e));
+	memset(how, 0, sizeof(*how));
 	g_mutex_lock(&fs->lock);
 	p = fs_node_find(fs, parent);
 	rc = p ? fs_dot_place(fs, p, name, &dirfd) : -ESTALE;
 	if (rc > 0)
-		rc = fs_dot_create(fs, dirfd, name, mode, fi->flags, &node,
-				   &fd);
+		rc = fs_dot_create(fs, dirfd, name, mode, flags, &node, &fd);
 	else if (rc == 0)
 		rc = new_file(fs, p, name, mode, &node);
 	if (rc == 0)
-		rc = fs_node_attr(fs, node, &e.attr);
+		rc = fs_node_attr(fs, node, &e->attr);
 	if (rc < 0 && fd >= 0)
 		close(fd);
 	if (rc == 0) {
-		h = created_handle(node, fd, fi->flags);
+		h = created_handle(node, fd, flags);
 		node->nlookup++;
-		e.ino = node->ino;
-		e.attr_timeout = fs->opt.attr_timeout;
-		e.entry_timeout = fs->opt.entry_timeout;
-		e.generation = 0;
-		fi->fh = (uint64_t)(uintptr_t)h;
+		e->ino = node->ino;
 		/* a dot-tree file is cached as any disk file is */
-		fi->direct_io = h->kind == FS_H_STAGED;
+		how->direct_io = h->kind == FS_H_STAGED;
 		fs_handle_track(fs, h);
+		*h_r = h;
 	}
 	g_mutex_unlock(&fs->lock);
 	/* a local disk's errno is told as it is */
 	if (rc < 0)
-		fuse_reply_err(req, dirfd >= 0 ? -rc : -fs_errno(rc));
-	else
-		fuse_reply_create(req, &e, fi);
+		return dirfd >= 0 ? rc : fs_errno(rc);
+	return 0;
 }
 
-void fs_op_mknod(fuse_req_t req, fuse_ino_t parent, const char *name,
-		 mode_t mode, dev_t rdev)
+int fs_mknod(struct fs *fs, fuse_ino_t parent, const char *name,
+	     mode_t mode, dev_t rdev, struct fs_entry *e)
 {
-	struct fs *fs = req_fs(req);
 	struct fs_node *p, *node = NULL;
 	int dirfd = -1;
 	int rc;
@@ -150,12 +140,12 @@ void fs_op_mknod(fuse_req_t req, fuse_ino_t parent, const char *name,
 		rc = fs_dot_mknod(fs, dirfd, name, mode, rdev, &node);
 	else if (rc == 0)
 		rc = new_file(fs, p, name, mode, &node);
-	if (rc < 0) {
-		g_mutex_unlock(&fs->lock);
-		fuse_reply_err(req, dirfd >= 0 ? -rc : -fs_errno(rc));
-		return;
-	}
-	fs_reply_entry(fs, req, node);
+	if (rc < 0)
+		rc = dirfd >= 0 ? rc : fs_errno(rc);
+	else
+		rc = fs_entry_take(fs, node, e);
+	g_mutex_unlock(&fs->lock);
+	return rc;
 }
 
 /* pwrite(2) to a dot-tree file, without fs->lock; the handle is held so
@@ -166,54 +156,36 @@ static ssize_t dot_write(struct fs *fs, struct fs_handle *h, const char *buf,
 {
 	ssize_t n;
 
-	g_mutex_lock(&fs->lock);
-	bool held = fs_handle_hold(fs, h);
-	g_mutex_unlock(&fs->lock);
-	if (!held)
+	if (!fs_handle_enter(fs, h))
 		return -EBADF;
 	do
 		n = pwrite(h->fd, buf, size, off);
 	while (n < 0 && errno == EINTR);
 	if (n < 0)
 		n = -errno;
-	g_mutex_lock(&fs->lock);
-	fs_handle_unhold(fs, h);
-	g_mutex_unlock(&fs->lock);
+	fs_handle_leave(fs, h);
 	return n;
 }
 
-void fs_op_write(fuse_req_t req, fuse_ino_t ino, const char *buf,
-		 size_t size, off_t off, struct fuse_file_info *fi)
+ssize_t fs_write(struct fs *fs, struct fs_handle *h, const char *buf,
+		 size_t size, off_t off)
 {
-	struct fs_handle *h = (struct fs_handle *)(uintptr_t)fi->fh;
 	ssize_t n;
 
-	if (h->kind == FS_H_DOT) {
-		n = dot_write(req_fs(req), h, buf, size, off);
-		if (n < 0)
-			fuse_reply_err(req, (int)-n);
-		else
-			fuse_reply_write(req, (size_t)n);
-		return;
-	}
-	if (h->kind != FS_H_STAGED || !h->writable) {
-		fuse_reply_err(req, EBADF);
-		return;
-	}
-	if (h->staged->committed) {
-		/* written after its last close made it an item */
-		fuse_reply_err(req, EIO);
-		return;
-	}
+	if (h->kind == FS_H_DOT)
+		return dot_write(fs, h, buf, size, off);
+	if (h->kind != FS_H_STAGED || !h->writable)
+		return -EBADF;
+	/* written after its last close made it an item */
+	if (h->staged->committed)
+		return -EIO;
 	do
 		n = pwrite(h->staged->fd, buf, size, off);
 	while (n < 0 && errno == EINTR);
-	if (n < 0) {
-		fuse_reply_err(req, errno);
-		return;
-	}
+	if (n < 0)
+		return -errno;
 	h->dirty = true;
-	fuse_reply_write(req, (size_t)n);
+	return n;
 }
 
 /*
@@ -223,10 +195,8 @@ void fs_op_write(fuse_req_t req, fuse_ino_t ino, const char *buf,
  * is written, so only a flush after new writes commits; release commits
  * whatever is left.
  */
-void fs_op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+int fs_flush(struct fs *fs, struct fs_handle *h)
 {
-	struct fs *fs = req_fs(req);
-	struct fs_handle *h = (struct fs_handle *)(uintptr_t)fi->fh;
 	int rc = 0;
 
 	g_mutex_lock(&fs->lock);
@@ -239,7 +209,7 @@ void fs_op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		rc = st->error;
 	}
 	g_mutex_unlock(&fs->lock);
-	fuse_reply_err(req, -fs_errno(rc));
+	return fs_errno(rc);
 }
 
 /* Wait, without fs->lock, until what was changed of the node's item or
@@ -276,30 +246,21 @@ static int dot_fsync(struct fs *fs, struct fs_handle *h, int datasync)
 {
 	int rc = 0;
 
-	g_mutex_lock(&fs->lock);
-	bool held = fs_handle_hold(fs, h);
-	g_mutex_unlock(&fs->lock);
-	if (!held)
+	if (!fs_handle_enter(fs, h))
 		return -EBADF;
 	if ((datasync ? fdatasync(h->fd) : fsync(h->fd)) != 0)
 		rc = -errno;
-	g_mutex_lock(&fs->lock);
-	fs_handle_unhold(fs, h);
-	g_mutex_unlock(&fs->lock);
+	fs_handle_leave(fs, h);
 	return rc;
 }
 
-void fs_op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
-		 struct fuse_file_info *fi)
+int fs_fsync(struct fs *fs, fuse_ino_t ino, struct fs_handle *h,
+	     int datasync)
 {
-	struct fs *fs = req_fs(req);
-	struct fs_handle *h = (struct fs_handle *)(uintptr_t)fi->fh;
 	int rc = 0;
 
-	if (h->kind == FS_H_DOT) {
-		fuse_reply_err(req, -dot_fsync(fs, h, datasync));
-		return;
-	}
+	if (h->kind == FS_H_DOT)
+		return dot_fsync(fs, h, datasync);
 	g_mutex_lock(&fs->lock);
 	if (h->kind == FS_H_STAGED) {
 		if (!h->staged->committed &&
@@ -313,7 +274,7 @@ void fs_op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
 	 * (a file still being written is not stored yet) */
 	if (rc == 0)
 		rc = flush_node(fs, ino);
-	fuse_reply_err(req, -fs_errno(rc));
+	return fs_errno(rc);
 }
 
 /* A directory of the dot tree to disk; fs->lock is not held while the
@@ -335,22 +296,16 @@ static int dot_fsyncdir(struct fs *fs, fuse_ino_t ino, int datasync)
 	return rc;
 }
 
-void fs_op_fsyncdir(fuse_req_t req, fuse_ino_t ino, int datasync,
-		    struct fuse_file_info *fi)
+int fs_fsyncdir(struct fs *fs, fuse_ino_t ino, int datasync)
 {
-	struct fs *fs = req_fs(req);
 	struct fs_node *n;
 	bool dot;
 
-	(void)fi;
 	g_mutex_lock(&fs->lock);
 	n = fs_node_find(fs, ino);
 	dot = n && n->type == FS_N_DOT;
 	g_mutex_unlock(&fs->lock);
-	if (dot)
-		fuse_reply_err(req, -dot_fsyncdir(fs, ino, datasync));
-	else
-		fuse_reply_err(req, -flush_node(fs, ino));
+	return dot ? dot_fsyncdir(fs, ino, datasync) : flush_node(fs, ino);
 }
 
 void fs_setattr_times(const struct stat *attr, int to_set,
@@ -380,7 +335,8 @@ static int set_times(int fd, const struct stat *attr, int to_set)
 	       FUSE_SET_ATTR_ATIME_NOW | FUSE_SET_ATTR_MTIME_NOW)
 
 static int setattr_node(struct fs *fs, struct fs_node *node,
-			struct fs_handle *h, struct stat *attr, int to_set)
+			struct fs_handle *h, const struct stat *attr,
+			int to_set)
 {
 	struct fs_staged *st = node->staged;
 
@@ -430,32 +386,26 @@ static int setattr_node(struct fs *fs, struct fs_node *node,
 	}
 }
 
-void fs_op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
-		   int to_set, struct fuse_file_info *fi)
+int fs_setattr(struct fs *fs, fuse_ino_t ino, struct fs_handle *h,
+	       const struct stat *attr, int to_set, struct stat *st)
 {
-	struct fs *fs = req_fs(req);
-	struct fs_handle *h = fi ? (struct fs_handle *)(uintptr_t)fi->fh : NULL;
 	struct fs_node *node;
-	struct stat st;
 	int rc;
 
 	g_mutex_lock(&fs->lock);
 	node = fs_node_find(fs, ino);
 	rc = node ? setattr_node(fs, node, h, attr, to_set) : -ESTALE;
 	if (rc == 0)
-		rc = fs_node_attr(fs, node, &st);
+		rc = fs_node_attr(fs, node, st);
 	if (rc == 0 && h && h->kind == FS_H_STAGED && h->staged->replaces) {
 		struct stat sb;
 		if (fstat(h->staged->fd, &sb) == 0) {
-			st.st_size = sb.st_size;
-			st.st_mtim = sb.st_mtim;
+			st->st_size = sb.st_size;
+			st->st_mtim = sb.st_mtim;
 		}
 	}
 	g_mutex_unlock(&fs->lock);
-	if (rc < 0)
-		fuse_reply_err(req, -fs_errno(rc));
-	else
-		fuse_reply_attr(req, &st, fs->opt.attr_timeout);
+	return rc < 0 ? fs_errno(rc) : 0;
 }
 
 /* Takes `node` out of its directory; an item is removed from the store
@@ -496,9 +446,8 @@ int fs_unlink_node(struct fs *fs, struct fs_node *node)
 	}
 }
 
-void fs_op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
+int fs_unlink(struct fs *fs, fuse_ino_t parent, const char *name)
 {
-	struct fs *fs = req_fs(req);
 	struct fs_node *p, *node = NULL;
 	int rc;
 
@@ -508,8 +457,7 @@ void fs_op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 	if (dot != 0) {
 		rc = dot > 0 ? fs_dot_remove(dirfd, name, false) : dot;
 		g_mutex_unlock(&fs->lock);
-		fuse_reply_err(req, -rc);
-		return;
+		return rc;
 	}
 	rc = p ? fs_resolve(fs, p, name, &node) : -ESTALE;
 	if (rc == 0 && fs->opt.read_only)
@@ -519,5 +467,5 @@ void fs_op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 		rc = fs_unlink_node(fs, node);
 	fs_node_drop_ino(fs, ino);
 	g_mutex_unlock(&fs->lock);
-	fuse_reply_err(req, -fs_errno(rc));
+	return fs_errno(rc);
 }
