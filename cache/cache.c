@@ -574,22 +574,20 @@ int cache_store_open(struct mfs_store *inner, struct mfs_sender *sender,
 		index_touch_folders(c->ix);
 	}
 	blobs_start(c->blobs, c->ix);
-	memset(out, 0, sizeof(*out));
-	out->ops = &cache_ops;
-	out->be = c;
+	mfs_store_init(out, &cache_ops, c);
 	return 0;
 }
 
 int cache_fill(struct mfs_store *store, bool bodies, cache_progress_fn fn,
 	       void *data, GError **err)
 {
-	struct mfs_backend *c = store->be;
+	struct mfs_backend *c = mfs_store_backend_of(store, &cache_ops);
 	GPtrArray *folders = NULL;
 	struct mfs_error e = { 0 };
 	bool changed;
 	int rc;
 
-	if (store->ops != &cache_ops) {
+	if (!c) {
 		g_set_error(err, G_FILE_ERROR, G_FILE_ERROR_INVAL,
 			    "this account has no cache to fill");
 		return -EINVAL;

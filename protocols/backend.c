@@ -146,6 +146,20 @@ void mfs_store_close(struct mfs_store *st)
 	st->ops = NULL;
 }
 
+void mfs_store_init(struct mfs_store *st, const struct mfs_backend_ops *ops,
+		    struct mfs_backend *be)
+{
+	memset(st, 0, sizeof(*st));
+	st->ops = ops;
+	st->be = be;
+}
+
+struct mfs_backend *mfs_store_backend_of(struct mfs_store *st,
+					 const struct mfs_backend_ops *ops)
+{
+	return st->ops == ops ? st->be : NULL;
+}
+
 int mfs_store_item_error(struct mfs_store *st, const char *folder,
 			 const char *id, char **text_r)
 {

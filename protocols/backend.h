@@ -316,6 +316,15 @@ struct mfs_store {
 int mfs_store_open(const struct mfs_account *acct, struct mfs_store *st,
 		   GError **err);
 void mfs_store_close(struct mfs_store *st);
+/* A store made of a backend opened by other means than mfs_store_open (a
+ * decorator such as the cache): `ops` borrowed and static, `be` owned by
+ * the store from now on. */
+void mfs_store_init(struct mfs_store *st, const struct mfs_backend_ops *ops,
+		    struct mfs_backend *be);
+/* The state of `st` when it is a store of kind `ops`, else NULL.
+ * Borrowed; valid until mfs_store_close(). */
+struct mfs_backend *mfs_store_backend_of(struct mfs_store *st,
+					 const struct mfs_backend_ops *ops);
 int mfs_store_lookup(struct mfs_store *st, const char *folder,
 		     const char *query, bool prefix, GPtrArray **entries_r,
 		     struct mfs_error *e);
