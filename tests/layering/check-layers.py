@@ -5,6 +5,8 @@ check-layers.py - the house rules of the source tree, as a test.
 Each C file belongs to a room by its folder (docs/ARCHITECTURE.md draws
 them).  A room may include only the rooms below it; cache/ and fs/ never
 name a protocol; only protocols/backend.c reaches into the backend vtable;
+in fs/ only the handlers (ops.c) see a FUSE request and only view.c tells
+the kernel what changed, so the core beneath the handlers has no FUSE types;
 no file grows past 1,000 lines, and a function past 100 lines says why
 ("Long because") in the comment right above it.
 
@@ -151,6 +153,16 @@ def check(root):
                 if m:
                     errors.append('%s:%d: %s names a protocol: %s'
                                   % (path, no, room, m.group(0)))
+        if room == 'fs':
+            for no, line in enumerate(code.split('\n'), 1):
+                if path != 'fs/ops.c' and re.search(
+                        r'\bfuse_req_t\b|\bfuse_reply_|struct\s+fuse_file_info',
+                        line):
+                    errors.append('%s:%d: a FUSE request outside the '
+                                  'handlers (fs/ops.c)' % (path, no))
+                if path != 'fs/view.c' and 'fuse_lowlevel_notify' in line:
+                    errors.append('%s:%d: a kernel notification outside '
+                                  'fs/view.c' % (path, no))
         if path != 'protocols/backend.c':
             for no, line in enumerate(code.split('\n'), 1):
                 if re.search(r'->\s*ops\b', line):
@@ -186,6 +198,11 @@ def self_test():
                                    'imapc_thing(); }\n'),
         'fs reaches the vtable': ('fs/a.c', 'int x(struct mfs_store *s)\n{\n'
                                   '\treturn s->ops->caps;\n}\n'),
+        'the fs core replies': ('fs/a.c', 'void f(fuse_req_t req)\n{\n'
+                                '\tfuse_reply_err(req, 0);\n}\n'),
+        'a handler notifies': ('fs/ops.c', 'void f(void)\n{\n'
+                               '\tfuse_lowlevel_notify_inval_inode(0, 1, 0,'
+                               ' 0);\n}\n'),
         'a long file': ('src/a.c', 'int x;\n' * (MAX_FILE_LINES + 5)),
         'a long function': ('src/a.c', '/* short */\nint f(void)\n{\n' +
                             '\tx++;\n' * (MAX_FUNC_LINES + 5) + '}\n'),
