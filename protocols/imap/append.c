@@ -53,7 +53,8 @@ static int append_one(struct mfs_backend *be, const char *folder, int fd,
 				       flags & MFS_FLAG_LETTERS);
 		return 0;
 	}
-	return imapc_find_new(be, folder, next, (uint64_t)sb.st_size, item_r, e);
+	return imapc_find_new(be, folder, next, (uint64_t)sb.st_size, item_r,
+			      e);
 }
 
 /* MULTIAPPEND: all stored or none; -ENOTSUP (nothing sent) where the
@@ -111,7 +112,8 @@ static int append_many(struct mfs_backend *be, const char *folder,
 	uids = g_array_new(FALSE, FALSE, sizeof(uint64_t));
 	bool ok = cl && cl->len >= 3 && imap_arg_is(cl->pdata[0], "APPENDUID") &&
 		  imap_arg_number(cl->pdata[1], &uv) &&
-		  imapc_uid_set_expand(imap_arg_string(cl->pdata[2]), n, uids) &&
+		  imapc_uid_set_expand(imap_arg_string(cl->pdata[2]), n,
+				       uids) &&
 		  uids->len == n;
 	imap_line_free(&done);
 	if (!ok) {

@@ -60,14 +60,16 @@ static int authenticate(struct imapc_conn *c, const char *mech,
 		if (rc == 0) {
 			GString *line = g_string_new(b64);
 			g_string_append(line, "\r\n");
-			rc = imapc_conn_send_raw(c, line->str, line->len, true, e);
+			rc = imapc_conn_send_raw(c, line->str, line->len, true,
+						 e);
 			memset(line->str, 0, line->len);
 			g_string_free(line, TRUE);
 		}
 	}
 	while (rc == 0 && !done) {
 		struct imap_line *l = NULL;
-		if ((rc = imapc_conn_read_line(c, c->timeout_ms, false, &l, e)) < 0)
+		if ((rc = imapc_conn_read_line(c, c->timeout_ms, false, &l,
+					       e)) < 0)
 			break;
 		struct imap_arg *a0 = imap_line_arg(l, 0);
 		if (imap_arg_is(a0, "+")) {

@@ -1,7 +1,9 @@
 /*
  * client.c - the IMAP backend: account settings, the connection pool, and
- * the vtable.  RFC 3501 / RFC 9051; see conn.c for the wire, items.c and
- * mailbox.c for what each operation sends.
+ * the vtable.  RFC 3501 / RFC 9051; see conn.h for the wire, and for what
+ * each operation sends mailbox.c (folders), sync.c, fetch.c, append.c,
+ * flags.c, expunge.c and move.c (messages; items.c holds what they
+ * share).
  */
 #include "imapc-private.h"
 

@@ -18,7 +18,7 @@
 /* ---- reading ---- */
 
 int imapc_conn_fail(struct imapc_conn *c, int rc, struct mfs_error *e,
-		  const char *fmt, ...)
+		    const char *fmt, ...)
 {
 	char msg[256];
 	va_list ap;
@@ -116,7 +116,7 @@ static void untagged_common(struct imapc_conn *c, struct imap_line *l)
 
 
 int imapc_conn_read_line(struct imapc_conn *c, int ms, bool soft,
-		     struct imap_line **line_r, struct mfs_error *e)
+			 struct imap_line **line_r, struct mfs_error *e)
 {
 	for (;;) {
 		if (c->rpos < c->rend) {
@@ -179,7 +179,7 @@ bool imapc_conn_alive(struct imapc_conn *c)
 /* ---- writing ---- */
 
 int imapc_conn_send_raw(struct imapc_conn *c, const char *buf, size_t len,
-		    bool secret, struct mfs_error *e)
+			bool secret, struct mfs_error *e)
 {
 	int rc;
 
@@ -189,7 +189,8 @@ int imapc_conn_send_raw(struct imapc_conn *c, const char *buf, size_t len,
 		trace(c, "C:", buf, len);
 	rc = stream_write(c->s, buf, len, c->timeout_ms);
 	if (rc < 0)
-		return imapc_conn_fail(c, rc, e, "writing: %s", g_strerror(-rc));
+		return imapc_conn_fail(c, rc, e, "writing: %s",
+				       g_strerror(-rc));
 	return 0;
 }
 
@@ -213,7 +214,8 @@ static int send_fd(struct imapc_conn *c, int fd, uint64_t size,
 		}
 		int rc = stream_write(c->s, buf, (size_t)n, c->timeout_ms);
 		if (rc < 0)
-			return imapc_conn_fail(c, rc, e, "writing: %s", g_strerror(-rc));
+			return imapc_conn_fail(c, rc, e, "writing: %s",
+					       g_strerror(-rc));
 		off += (uint64_t)n;
 	}
 	return 0;
@@ -222,8 +224,8 @@ static int send_fd(struct imapc_conn *c, int fd, uint64_t size,
 /* Wait for a "+" after a synchronising literal or IDLE; a completion of
  * `tag` instead (the server refused) is returned in *done_r. */
 int imapc_conn_wait_cont(struct imapc_conn *c, const char *tag,
-			     imapc_untagged_fn cb, void *data,
-			     struct imap_line **done_r, struct mfs_error *e)
+			 imapc_untagged_fn cb, void *data,
+			 struct imap_line **done_r, struct mfs_error *e)
 {
 	for (;;) {
 		struct imap_line *l = NULL;
@@ -252,7 +254,7 @@ int imapc_conn_wait_cont(struct imapc_conn *c, const char *tag,
 }
 
 int imapc_conn_send(struct imapc_conn *c, struct imapc_cmd *cmd, char **tag_r,
-		   struct mfs_error *e)
+		    struct mfs_error *e)
 {
 	bool nonsync_ok = imapc_conn_cap(c, "LITERAL+");
 	bool small_nonsync = imapc_conn_cap(c, "LITERAL-");
@@ -272,15 +274,17 @@ int imapc_conn_send(struct imapc_conn *c, struct imapc_cmd *cmd, char **tag_r,
 		if (pt->kind == PART_TEXT) {
 			if (pt->secret && out->len > 1) {
 				/* flush what may be shown first */
-				rc = imapc_conn_send_raw(c, out->str, out->len - 1, false,
-					      e);
+				rc = imapc_conn_send_raw(c, out->str,
+							 out->len - 1, false,
+							 e);
 				g_string_assign(out, " ");
 				if (rc < 0)
 					break;
 			}
 			g_string_append_len(out, pt->data, (gssize)pt->len);
 			if (pt->secret) {
-				rc = imapc_conn_send_raw(c, out->str, out->len, true, e);
+				rc = imapc_conn_send_raw(c, out->str,
+							 out->len, true, e);
 				g_string_truncate(out, 0);
 			}
 			continue;
@@ -311,7 +315,8 @@ int imapc_conn_send(struct imapc_conn *c, struct imapc_cmd *cmd, char **tag_r,
 				break;
 		}
 		if (pt->kind == PART_LITERAL)
-			rc = imapc_conn_send_raw(c, pt->data, pt->len, pt->secret, e);
+			rc = imapc_conn_send_raw(c, pt->data, pt->len,
+						 pt->secret, e);
 		else
 			rc = send_fd(c, pt->fd, pt->size, e);
 	}
@@ -330,7 +335,7 @@ out:
 }
 
 int imapc_conn_wait(struct imapc_conn *c, const char *tag, imapc_untagged_fn cb,
-		   void *data, struct imap_line **done_r, struct mfs_error *e)
+		    void *data, struct imap_line **done_r, struct mfs_error *e)
 {
 	struct imap_line *done = NULL;
 	int cbrc = 0, rc;
@@ -338,7 +343,8 @@ int imapc_conn_wait(struct imapc_conn *c, const char *tag, imapc_untagged_fn cb,
 	if (!g_hash_table_steal_extended(c->done, tag, NULL, (gpointer *)&done)) {
 		for (;;) {
 			struct imap_line *l = NULL;
-			rc = imapc_conn_read_line(c, c->timeout_ms, false, &l, e);
+			rc = imapc_conn_read_line(c, c->timeout_ms, false, &l,
+						  e);
 			if (rc < 0)
 				return rc;
 			struct imap_arg *a0 = imap_line_arg(l, 0);
@@ -371,8 +377,8 @@ int imapc_conn_wait(struct imapc_conn *c, const char *tag, imapc_untagged_fn cb,
 }
 
 int imapc_conn_run(struct imapc_conn *c, struct imapc_cmd *cmd,
-		  imapc_untagged_fn cb, void *data, struct imap_line **done_r,
-		  struct mfs_error *e)
+		   imapc_untagged_fn cb, void *data, struct imap_line **done_r,
+		   struct mfs_error *e)
 {
 	g_autofree char *tag = NULL;
 	int rc = imapc_conn_send(c, cmd, &tag, e);
@@ -410,7 +416,7 @@ int imapc_conn_idle_start(struct imapc_conn *c, struct mfs_error *e)
 }
 
 int imapc_conn_idle_wait(struct imapc_conn *c, int ms, imapc_untagged_fn cb,
-			void *data, struct mfs_error *e)
+			 void *data, struct mfs_error *e)
 {
 	struct imap_line *l = NULL;
 	int rc = imapc_conn_read_line(c, ms, true, &l, e);
@@ -426,7 +432,7 @@ int imapc_conn_idle_wait(struct imapc_conn *c, int ms, imapc_untagged_fn cb,
 }
 
 int imapc_conn_idle_done(struct imapc_conn *c, imapc_untagged_fn cb, void *data,
-			struct mfs_error *e)
+			 struct mfs_error *e)
 {
 	g_autofree char *tag = g_steal_pointer(&c->idle_tag);
 	int rc;
@@ -462,7 +468,7 @@ const char *imapc_conn_selected(const struct imapc_conn *c)
 }
 
 void imapc_conn_set_selected(struct imapc_conn *c, const char *mailbox,
-			    uint64_t uidvalidity)
+			     uint64_t uidvalidity)
 {
 	g_free(c->selected);
 	c->selected = g_strdup(mailbox);

@@ -14,7 +14,7 @@
 
 /* Remove the messages of the UID set `set` ("5", "5,9,12"). */
 int imapc_expunge_set(struct imapc_conn *c, const char *set,
-		       struct mfs_error *e)
+		      struct mfs_error *e)
 {
 	int rc = imapc_conn_run(c, imapc_cmd_new("UID STORE %s +FLAGS.SILENT "
 					       "(\\Deleted)", set),

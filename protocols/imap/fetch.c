@@ -50,7 +50,7 @@ static int body_cb(struct imap_line *l, void *data)
 }
 
 int imapc_fetch(struct mfs_backend *be, const char *folder, const char *id,
-	       int *fd_r, struct mfs_error *e)
+		int *fd_r, struct mfs_error *e)
 {
 	struct body_ctx bc = { 0 };
 	uint64_t uv, cur_uv;
@@ -137,8 +137,8 @@ static int batch_cb(struct imap_line *l, void *data)
 }
 
 int imapc_fetch_batch(struct mfs_backend *be, const char *folder,
-		     const char *const *ids, size_t n, mfs_fetched_fn got,
-		     void *data, struct mfs_error *e)
+		      const char *const *ids, size_t n, mfs_fetched_fn got,
+		      void *data, struct mfs_error *e)
 {
 	struct batch_ctx bc = { g_hash_table_new_full(g_int64_hash,
 						      g_int64_equal, g_free,

@@ -33,7 +33,7 @@ static int store_flags(struct imapc_conn *c, uint64_t uid, uint64_t flags,
 }
 
 int imapc_flags_one(struct mfs_backend *be, const char *folder, const char *id,
-		   uint64_t flags, struct mfs_error *e)
+		    uint64_t flags, struct mfs_error *e)
 {
 	struct imapc_conn *c;
 	uint64_t uid;
@@ -63,8 +63,8 @@ int imapc_flags_one(struct mfs_backend *be, const char *folder, const char *id,
 }
 
 int imapc_flags_many(struct mfs_backend *be, const char *folder,
-			 const char *const *ids, const uint64_t *flags,
-			 size_t n, int *rcs, struct mfs_error *e)
+		     const char *const *ids, const uint64_t *flags,
+		     size_t n, int *rcs, struct mfs_error *e)
 {
 	GHashTable *sets = g_hash_table_new_full(g_int64_hash, g_int64_equal,
 						 g_free, NULL);
@@ -114,9 +114,10 @@ int imapc_flags_many(struct mfs_backend *be, const char *folder,
 	sc.uidvalidity = uv;
 	sc.items = g_ptr_array_new_with_free_func((GDestroyNotify)mfs_item_free);
 	if (rc == 0)
-		rc = imapc_conn_run(c, imapc_cmd_new("UID FETCH %s " IMAPC_LIST_ITEMS,
-						   all->str), imapc_items_cb, &sc, NULL,
-				   e);
+		rc = imapc_conn_run(c, imapc_cmd_new("UID FETCH %s "
+						     IMAPC_LIST_ITEMS,
+						     all->str),
+				    imapc_items_cb, &sc, NULL, e);
 	if (c)
 		imapc_pool_put(be, c);
 	if (rc == 0) {
@@ -146,6 +147,7 @@ int imapc_set_flags(struct mfs_backend *be, const char *folder,
 {
 	/* one alone fails when the message is gone, and says so */
 	if (n == 1)
-		return rcs[0] = imapc_flags_one(be, folder, ids[0], flags[0], e);
+		return rcs[0] = imapc_flags_one(be, folder, ids[0], flags[0],
+						e);
 	return imapc_flags_many(be, folder, ids, flags, n, rcs, e);
 }

@@ -46,9 +46,9 @@ struct mfs_backend {
  * imapc_backend_close); its first connection, put in the pool (0 or
  * -errno). */
 int imapc_parse_cfg(const struct mfs_account *acct, struct imapc_cfg *cfg,
-		   GError **err);
+		    GError **err);
 int imapc_backend_new(const struct mfs_account *acct, struct mfs_backend **be_r,
-		     GError **err);
+		      GError **err);
 int imapc_backend_connect(struct mfs_backend *be, struct mfs_error *e);
 void imapc_backend_close(struct mfs_backend **be);
 
@@ -58,31 +58,31 @@ int imapc_check(const struct mfs_account *acct, struct mfs_check *ck);
 /* client.c: the pool.  Take a connection (opening one if below the limit),
  * with `mailbox` selected when not NULL.  Returns 0 or -errno. */
 int imapc_pool_get(struct mfs_backend *be, const char *folder,
-		  struct imapc_conn **c_r, uint64_t *uidvalidity_r,
-		  struct mfs_error *e);
+		   struct imapc_conn **c_r, uint64_t *uidvalidity_r,
+		   struct mfs_error *e);
 void imapc_pool_put(struct mfs_backend *be, struct imapc_conn *c);
 /* Make `c` and every idle connection leave the mailbox `server` (and any
  * below it): servers may refuse to rename or delete a mailbox that a
  * session has selected.  Returns 0 or -errno (of `c`). */
 int imapc_pool_leave(struct mfs_backend *be, struct imapc_conn *c,
-		    const char *server, struct mfs_error *e);
+		     const char *server, struct mfs_error *e);
 int imapc_select(struct mfs_backend *be, struct imapc_conn *c,
-		const char *folder, uint64_t *uidvalidity_r,
-		struct mfs_error *e);
+		 const char *folder, uint64_t *uidvalidity_r,
+		 struct mfs_error *e);
 
 /* mailbox.c: names */
 int imapc_list_folders(struct mfs_backend *be, GPtrArray **folders_r,
-		      struct mfs_error *e);
+		       struct mfs_error *e);
 /* The server name of a logical path: from the last LIST, or made from the
  * path for a folder that does not exist yet.  Caller owns the result. */
 int imapc_server_name(struct mfs_backend *be, const char *path, char **name_r,
-		     struct mfs_error *e);
+		      struct mfs_error *e);
 int imapc_create_folder(struct mfs_backend *be, const char *path,
-		       enum mfs_folder_kind kind, struct mfs_error *e);
+			enum mfs_folder_kind kind, struct mfs_error *e);
 int imapc_rename_folder(struct mfs_backend *be, const char *from,
-		       const char *to, struct mfs_error *e);
+			const char *to, struct mfs_error *e);
 int imapc_delete_folder(struct mfs_backend *be, const char *path,
-		       struct mfs_error *e);
+			struct mfs_error *e);
 void imapc_folder_free(gpointer p);
 
 /* items.c: what the message commands share. */
@@ -108,7 +108,7 @@ int imapc_items_cb(struct imap_line *l, void *data);
 /* Item ids (caller owns the result) and their parts (0 or -ENOENT). */
 char *imapc_item_id(uint64_t uidvalidity, uint64_t uid);
 int imapc_parse_item_id(const char *id, uint64_t *uidvalidity_r,
-		       uint64_t *uid_r);
+			uint64_t *uid_r);
 /* The flag mapping.  imapc_flag_list: "(\Seen \Flagged)" of the mapped
  * flags set in `flags`, with `unset` of those not set, "" when none;
  * imapc_flags_to_list the same, "()" when none.  Caller owns both. */
@@ -161,12 +161,12 @@ int imapc_take_batch(struct mfs_backend *be, const char *folder,
  * fetch.c, append.c, flags.c, expunge.c, move.c.  A batch of one is the
  * single exchange, which needs no capability beyond RFC 3501. */
 int imapc_sync(struct mfs_backend *be, const char *folder, const char *state,
-	      struct mfs_sync_result **res_r, struct mfs_error *e);
+	       struct mfs_sync_result **res_r, struct mfs_error *e);
 int imapc_fetch(struct mfs_backend *be, const char *folder, const char *id,
-	       int *fd_r, struct mfs_error *e);
+		int *fd_r, struct mfs_error *e);
 int imapc_fetch_batch(struct mfs_backend *be, const char *folder,
-		     const char *const *ids, size_t n, mfs_fetched_fn got,
-		     void *data, struct mfs_error *e);
+		      const char *const *ids, size_t n, mfs_fetched_fn got,
+		      void *data, struct mfs_error *e);
 int imapc_append(struct mfs_backend *be, const char *folder,
 		 const struct mfs_append *in, size_t n, GPtrArray **items_r,
 		 struct mfs_error *e);

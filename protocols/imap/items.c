@@ -71,7 +71,7 @@ char *imapc_item_id(uint64_t uidvalidity, uint64_t uid)
 }
 
 int imapc_parse_item_id(const char *id, uint64_t *uidvalidity_r,
-		       uint64_t *uid_r)
+			uint64_t *uid_r)
 {
 	const char *u;
 	guint64 uv, uid;
@@ -220,7 +220,7 @@ gint imapc_uid_cmp(gconstpointer a, gconstpointer b)
 
 /* The uid a new message got, from an APPENDUID or COPYUID code in `l`. */
 bool imapc_uid_code(struct imap_line *l, const char *name, uint64_t *uv_r,
-		     uint64_t *uid_r)
+		    uint64_t *uid_r)
 {
 	struct imap_arg *code = imap_line_arg(l, 2);
 	GPtrArray *cl = code && code->type == IMAP_ARG_CODE ? code->list : NULL;
@@ -245,7 +245,7 @@ static int status_uidnext_cb(struct imap_line *l, void *data)
 }
 
 int imapc_uidnext_of(struct mfs_backend *be, const char *folder,
-		      uint64_t *next_r, struct mfs_error *e)
+		     uint64_t *next_r, struct mfs_error *e)
 {
 	g_autofree char *server = NULL;
 	struct imapc_conn *c;
@@ -265,7 +265,7 @@ int imapc_uidnext_of(struct mfs_backend *be, const char *folder,
 /* The items of `folder` in the UID set `set`, as the server has them now.
  * Caller owns *items_r. */
 int imapc_items_in(struct mfs_backend *be, const char *folder,
-		    const char *set, GPtrArray **items_r, struct mfs_error *e)
+		   const char *set, GPtrArray **items_r, struct mfs_error *e)
 {
 	struct imapc_sync_ctx sc = { 0 };
 	struct imapc_conn *c;
@@ -274,15 +274,16 @@ int imapc_items_in(struct mfs_backend *be, const char *folder,
 	if (rc < 0)
 		return rc;
 	sc.items = g_ptr_array_new_with_free_func((GDestroyNotify)mfs_item_free);
-	rc = imapc_conn_run(c, imapc_cmd_new("UID FETCH %s " IMAPC_LIST_ITEMS, set),
-			   imapc_items_cb, &sc, NULL, e);
+	rc = imapc_conn_run(c, imapc_cmd_new("UID FETCH %s " IMAPC_LIST_ITEMS,
+					     set), imapc_items_cb, &sc, NULL, e);
 	/* a connection that selected the folder before the messages came
 	 * is not told of them by UID FETCH: once more after a NOOP */
 	if (rc == 0 && sc.items->len == 0 &&
 	    (rc = imapc_conn_run(c, imapc_cmd_new("NOOP"), NULL, NULL, NULL,
 				e)) == 0)
-		rc = imapc_conn_run(c, imapc_cmd_new("UID FETCH %s " IMAPC_LIST_ITEMS,
-						   set), imapc_items_cb, &sc, NULL, e);
+		rc = imapc_conn_run(c, imapc_cmd_new("UID FETCH %s "
+						     IMAPC_LIST_ITEMS, set),
+				    imapc_items_cb, &sc, NULL, e);
 	imapc_pool_put(be, c);
 	if (rc < 0) {
 		g_ptr_array_unref(sc.items);
@@ -294,7 +295,7 @@ int imapc_items_in(struct mfs_backend *be, const char *folder,
 
 /* The item `uid` of `folder` as the server has it now. */
 int imapc_item_of(struct mfs_backend *be, const char *folder, uint64_t uid,
-		   struct mfs_item **item_r, struct mfs_error *e)
+		  struct mfs_item **item_r, struct mfs_error *e)
 {
 	g_autofree char *set = g_strdup_printf("%" G_GUINT64_FORMAT, uid);
 	GPtrArray *items = NULL;
@@ -313,8 +314,8 @@ int imapc_item_of(struct mfs_backend *be, const char *folder, uint64_t uid,
 
 /* Without UIDPLUS: the newest message at or after `from` of `size`. */
 int imapc_find_new(struct mfs_backend *be, const char *folder, uint64_t from,
-		    uint64_t size, struct mfs_item **item_r,
-		    struct mfs_error *e)
+		   uint64_t size, struct mfs_item **item_r,
+		   struct mfs_error *e)
 {
 	g_autofree char *set = g_strdup_printf("%" G_GUINT64_FORMAT ":*", from);
 	GPtrArray *items = NULL;
@@ -367,8 +368,8 @@ bool imapc_uid_set_expand(const char *set, size_t max, GArray *out)
 
 /* A connection with `folder` selected and the uid of `id` in it. */
 int imapc_take_item(struct mfs_backend *be, const char *folder,
-		     const char *id, struct imapc_conn **c_r, uint64_t *uid_r,
-		     struct mfs_error *e)
+		    const char *id, struct imapc_conn **c_r, uint64_t *uid_r,
+		    struct mfs_error *e)
 {
 	uint64_t uv, cur;
 	int rc;
@@ -403,9 +404,9 @@ int imapc_take_item(struct mfs_backend *be, const char *folder,
  * *c_r back) or -errno.
  */
 int imapc_take_batch(struct mfs_backend *be, const char *folder,
-		      const char *const *ids, size_t n, uint64_t *uv_r,
-		      GArray *uids, GString *set, struct imapc_conn **c_r,
-		      struct mfs_error *e)
+		     const char *const *ids, size_t n, uint64_t *uv_r,
+		     GArray *uids, GString *set, struct imapc_conn **c_r,
+		     struct mfs_error *e)
 {
 	uint64_t uv = 0, cur;
 	int rc;

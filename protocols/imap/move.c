@@ -78,7 +78,8 @@ static int transfer(struct mfs_backend *be, const char *folder,
 	if (cc.found)
 		rc = imapc_item_of(be, dest, cc.uid, &it, e);
 	else
-		rc = imapc_find_new(be, dest, next, src ? src->size : 0, &it, e);
+		rc = imapc_find_new(be, dest, next, src ? src->size : 0, &it,
+				    e);
 	mfs_item_free(src);
 	if (rc < 0)
 		return rc;

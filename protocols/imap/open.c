@@ -318,7 +318,7 @@ static int conn_setup(struct imapc_conn *c, struct mfs_error *e)
 }
 
 int imapc_conn_open(const struct imapc_cfg *cfg, struct imapc_conn **c_r,
-		   struct mfs_error *e)
+		    struct mfs_error *e)
 {
 	struct imapc_conn *c = conn_new(cfg);
 	bool preauth = false;

@@ -84,7 +84,7 @@ static int select_sync_cb(struct imap_line *l, void *data)
 }
 
 int imapc_sync(struct mfs_backend *be, const char *folder, const char *state,
-	      struct mfs_sync_result **res_r, struct mfs_error *e)
+	       struct mfs_sync_result **res_r, struct mfs_error *e)
 {
 	uint64_t old_uv = 0, old_modseq = 0, old_next = 0;
 	struct imapc_sync_ctx sc = { 0 };
