@@ -335,6 +335,9 @@ int mfs_store_fetch_batch(struct mfs_store *st, const char *folder,
 			  mfs_fetched_fn got, void *data, struct mfs_error *e);
 bool mfs_store_read_ahead(struct mfs_store *st, const char *folder,
 			  const char *id);
+/* Changes: each single form asks its member with a batch of one and
+ * hands back the one result; each *_batch form passes its batch on.  A
+ * store without the member answers -ENOTSUP. */
 int mfs_store_append(struct mfs_store *st, const char *folder, int fd,
 		     const char *hint, uint64_t flags, int64_t date,
 		     struct mfs_item **item_r, struct mfs_error *e);
