@@ -114,7 +114,6 @@ static void untagged_common(struct imapc_conn *c, struct imap_line *l)
 	}
 }
 
-
 int imapc_conn_read_line(struct imapc_conn *c, int ms, bool soft,
 			 struct imap_line **line_r, struct mfs_error *e)
 {

@@ -72,8 +72,8 @@ static int remove_one(struct mfs_backend *be, const char *folder,
 int imapc_remove(struct mfs_backend *be, const char *folder,
 		 const char *const *ids, size_t n, struct mfs_error *e)
 {
-	/* one alone says which id or UIDVALIDITY it could not use as an
-	 * item's failure */
+	/* one alone is the single remove: an id it cannot use is that
+	 * item's failure, not the folder's */
 	if (n == 1)
 		return remove_one(be, folder, ids[0], e);
 	return remove_many(be, folder, ids, n, e);
