@@ -480,9 +480,9 @@ static int move_many(struct mfs_backend *be, const char *folder,
 		/* the flags asked for, on the items as `dest` holds them */
 		int *rcs = g_new0(int, fix_ids->len);
 		rc = set_flags_many(be, dest,
-					 (const char *const *)fix_ids->pdata,
-					 (const uint64_t *)fix_flags->data,
-					 fix_ids->len, rcs, e);
+				    (const char *const *)fix_ids->pdata,
+				    (const uint64_t *)fix_flags->data,
+				    fix_ids->len, rcs, e);
 		g_free(rcs);
 	}
 	g_ptr_array_unref(fix_ids);
