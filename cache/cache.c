@@ -217,41 +217,61 @@ static int cache_sync(struct mfs_backend *c, const char *folder,
 }
 
 /* Changes: the write-back engine journals them and replays them to the
- * server. */
-static int cache_append(struct mfs_backend *c, const char *folder, int fd,
-			const char *hint, uint64_t flags, int64_t date,
-			struct mfs_item **item_r, struct mfs_error *e)
+ * server, one at a time; a batch of more than one is -ENOTSUP
+ * (backend.h). */
+static int cache_append(struct mfs_backend *c, const char *folder,
+			const struct mfs_append *in, size_t n,
+			GPtrArray **items_r, struct mfs_error *e)
 {
-	int rc = wb_append(c->wb, folder, fd, hint, flags, date, item_r, e);
+	struct mfs_item *it = NULL;
+
+	if (n != 1)
+		return -ENOTSUP;
+	int rc = wb_append(c->wb, folder, in->fd, in->hint, in->flags,
+			   in->date, &it, e);
 
 	blobs_evict(c->blobs);
-	return rc;
+	if (rc < 0)
+		return rc;
+	*items_r = g_ptr_array_new_with_free_func((GDestroyNotify)mfs_item_free);
+	g_ptr_array_add(*items_r, it);
+	return 0;
 }
 
 static int cache_set_flags(struct mfs_backend *c, const char *folder,
-			   const char *id, uint64_t flags, struct mfs_error *e)
+			   const char *const *ids, const uint64_t *flags,
+			   size_t n, int *rcs, struct mfs_error *e)
 {
-	return wb_set_flags(c->wb, folder, id, flags, e);
+	if (n != 1)
+		return -ENOTSUP;
+	return rcs[0] = wb_set_flags(c->wb, folder, ids[0], flags[0], e);
 }
 
 static int cache_remove(struct mfs_backend *c, const char *folder,
-			const char *id, struct mfs_error *e)
+			const char *const *ids, size_t n, struct mfs_error *e)
 {
-	return wb_remove(c->wb, folder, id, e);
+	if (n != 1)
+		return -ENOTSUP;
+	return wb_remove(c->wb, folder, ids[0], e);
 }
 
 static int cache_move(struct mfs_backend *c, const char *folder,
-		      const char *id, const char *dest, uint64_t flags,
-		      struct mfs_item **item_r, struct mfs_error *e)
+		      const char *const *ids, const char *dest,
+		      const uint64_t *flags, size_t n, bool move,
+		      GPtrArray **items_r, struct mfs_error *e)
 {
-	return wb_move(c->wb, folder, id, dest, flags, false, item_r, e);
-}
+	struct mfs_item *it = NULL;
 
-static int cache_copy(struct mfs_backend *c, const char *folder,
-		      const char *id, const char *dest, uint64_t flags,
-		      struct mfs_item **item_r, struct mfs_error *e)
-{
-	return wb_move(c->wb, folder, id, dest, flags, true, item_r, e);
+	if (n != 1)
+		return -ENOTSUP;
+	int rc = wb_move(c->wb, folder, ids[0], dest, flags[0], !move, &it,
+			 e);
+
+	if (rc < 0)
+		return rc;
+	*items_r = g_ptr_array_new_with_free_func((GDestroyNotify)mfs_item_free);
+	g_ptr_array_add(*items_r, it);
+	return 0;
 }
 
 static int cache_create_folder(struct mfs_backend *c, const char *path,
@@ -395,7 +415,6 @@ static const struct mfs_backend_ops cache_ops = {
 	.set_flags = cache_set_flags,
 	.remove = cache_remove,
 	.move = cache_move,
-	.copy = cache_copy,
 	.create_folder = cache_create_folder,
 	.rename_folder = cache_rename_folder,
 	.delete_folder = cache_delete_folder,

@@ -23,21 +23,11 @@ static const struct mfs_backend_ops *const registry[] = {
 	&ewsc_backend_ops,
 };
 
-/* Types the configuration may name that later builds will carry. */
-static const char *const planned[] = { "mapi", "carddav", "caldav", "ldap" };
-
-const struct mfs_backend_ops *mfs_backend_find(const char *type, bool *known_r)
+const struct mfs_backend_ops *mfs_backend_find(const char *type)
 {
-	*known_r = false;
 	for (size_t i = 0; i < G_N_ELEMENTS(registry); i++) {
-		if (strcmp(registry[i]->name, type) == 0) {
-			*known_r = true;
+		if (strcmp(registry[i]->name, type) == 0)
 			return registry[i];
-		}
-	}
-	for (size_t i = 0; i < G_N_ELEMENTS(planned); i++) {
-		if (strcmp(planned[i], type) == 0)
-			*known_r = true;
 	}
 	return NULL;
 }
@@ -80,25 +70,36 @@ static int traced(struct mfs_store *st, const char *what, const char *folder,
 	return rc;
 }
 
-#define CALL(st, member, folder, id, ...) \
+#define CALL_AS(st, member, what, folder, id, ...) \
 	((st)->ops->member ? \
-	 traced((st), #member, (folder), (id), \
+	 traced((st), (what), (folder), (id), \
 		(st)->ops->member((st)->be, __VA_ARGS__)) : -ENOTSUP)
+#define CALL(st, member, folder, id, ...) \
+	CALL_AS(st, member, #member, folder, id, __VA_ARGS__)
+
+/* The one item of a batch of one, taken out of *items (freed). */
+static struct mfs_item *only_item(GPtrArray **items)
+{
+	struct mfs_item *it = NULL;
+
+	if (*items && (*items)->len == 1)
+		it = g_ptr_array_steal_index(*items, 0);
+	if (*items)
+		g_ptr_array_unref(*items);
+	*items = NULL;
+	return it;
+}
 
 int mfs_store_open(const struct mfs_account *acct, struct mfs_store *st,
 		   GError **err)
 {
-	bool known;
-	const struct mfs_backend_ops *ops = mfs_backend_find(acct->type, &known);
+	const struct mfs_backend_ops *ops = mfs_backend_find(acct->type);
 
 	memset(st, 0, sizeof(*st));
 	if (!ops) {
 		g_set_error(err, G_FILE_ERROR, G_FILE_ERROR_NOSYS,
-			    known ? "account '%s': type '%s' is not available "
-				    "in this version of mailfs"
-				  : "account '%s': unknown type '%s' (known: "
-				    "local, imap, pop3, ews)",
-			    acct->name, acct->type);
+			    "account '%s': unknown type '%s' (known: local, "
+			    "imap, pop3, ews)", acct->name, acct->type);
 		return -ENOTSUP;
 	}
 	int rc = ops->open(acct, &st->be, err);
@@ -110,25 +111,23 @@ int mfs_store_open(const struct mfs_account *acct, struct mfs_store *st,
 
 bool mfs_backend_can_check(const char *type)
 {
-	bool known;
-	const struct mfs_backend_ops *ops = mfs_backend_find(type, &known);
+	const struct mfs_backend_ops *ops = mfs_backend_find(type);
 
 	return ops && ops->check;
 }
 
 int mfs_backend_check(const struct mfs_account *acct, struct mfs_check *ck)
 {
-	bool known;
-	const struct mfs_backend_ops *ops = mfs_backend_find(acct->type, &known);
+	const struct mfs_backend_ops *ops = mfs_backend_find(acct->type);
 	int rc;
 
-	if (!ops && !known) {
+	if (!ops) {
 		mfs_check_say(ck, "config", false, "type = must be one of "
 			      "local, imap, pop3, ews", "type = %s: unknown "
 			      "type", acct->type);
 		return -EINVAL;
 	}
-	if (!ops || !ops->check) {
+	if (!ops->check) {
 		mfs_check_say(ck, "config", false, NULL, "type = %s: check is "
 			      "not available for type %s", acct->type,
 			      acct->type);
@@ -213,56 +212,80 @@ int mfs_store_append(struct mfs_store *st, const char *folder, int fd,
 		     const char *hint, uint64_t flags, int64_t date,
 		     struct mfs_item **item_r, struct mfs_error *e)
 {
-	return CALL(st, append, folder, hint, folder, fd, hint, flags, date,
-		    item_r, e);
+	struct mfs_append one = { fd, hint, flags, date };
+	GPtrArray *items = NULL;
+	int rc = CALL(st, append, folder, hint, folder, &one, 1, &items, e);
+
+	if (rc == 0)
+		*item_r = only_item(&items);
+	return rc;
 }
 
 int mfs_store_append_batch(struct mfs_store *st, const char *folder,
 			   const struct mfs_append *in, size_t n,
 			   GPtrArray **items_r, struct mfs_error *e)
 {
-	return CALL(st, append_batch, folder, NULL, folder, in, n, items_r, e);
+	return CALL_AS(st, append, "append_batch", folder, NULL, folder, in, n,
+		       items_r, e);
 }
 
 int mfs_store_set_flags_batch(struct mfs_store *st, const char *folder,
 			      const char *const *ids, const uint64_t *flags,
 			      size_t n, int *rcs, struct mfs_error *e)
 {
-	return CALL(st, set_flags_batch, folder, NULL, folder, ids, flags, n,
-		    rcs, e);
+	return CALL_AS(st, set_flags, "set_flags_batch", folder, NULL, folder,
+		       ids, flags, n, rcs, e);
 }
 
 int mfs_store_set_flags(struct mfs_store *st, const char *folder,
 			const char *id, uint64_t flags, struct mfs_error *e)
 {
-	return CALL(st, set_flags, folder, id, folder, id, flags, e);
+	int one = 0;
+
+	return CALL(st, set_flags, folder, id, folder, &id, &flags, 1, &one, e);
 }
 
 int mfs_store_remove(struct mfs_store *st, const char *folder, const char *id,
 		     struct mfs_error *e)
 {
-	return CALL(st, remove, folder, id, folder, id, e);
+	return CALL(st, remove, folder, id, folder, &id, 1, e);
 }
 
 int mfs_store_remove_batch(struct mfs_store *st, const char *folder,
 			   const char *const *ids, size_t n,
 			   struct mfs_error *e)
 {
-	return CALL(st, remove_batch, folder, NULL, folder, ids, n, e);
+	return CALL_AS(st, remove, "remove_batch", folder, NULL, folder, ids, n,
+		       e);
+}
+
+/* One item moved or copied, as a batch of one. */
+static int move_one(struct mfs_store *st, const char *what,
+		    const char *folder, const char *id, const char *dest,
+		    uint64_t flags, bool move, struct mfs_item **item_r,
+		    struct mfs_error *e)
+{
+	GPtrArray *items = NULL;
+	int rc = CALL_AS(st, move, what, folder, id, folder, &id, dest, &flags,
+			 1, move, &items, e);
+
+	if (rc == 0)
+		*item_r = only_item(&items);
+	return rc;
 }
 
 int mfs_store_move(struct mfs_store *st, const char *folder, const char *id,
 		   const char *dest, uint64_t flags, struct mfs_item **item_r,
 		   struct mfs_error *e)
 {
-	return CALL(st, move, folder, id, folder, id, dest, flags, item_r, e);
+	return move_one(st, "move", folder, id, dest, flags, true, item_r, e);
 }
 
 int mfs_store_copy(struct mfs_store *st, const char *folder, const char *id,
 		   const char *dest, uint64_t flags, struct mfs_item **item_r,
 		   struct mfs_error *e)
 {
-	return CALL(st, copy, folder, id, folder, id, dest, flags, item_r, e);
+	return move_one(st, "copy", folder, id, dest, flags, false, item_r, e);
 }
 
 int mfs_store_move_batch(struct mfs_store *st, const char *folder,
@@ -270,8 +293,8 @@ int mfs_store_move_batch(struct mfs_store *st, const char *folder,
 			 const uint64_t *flags, size_t n, bool move,
 			 GPtrArray **items_r, struct mfs_error *e)
 {
-	return CALL(st, move_batch, folder, NULL, folder, ids, dest, flags, n,
-		    move, items_r, e);
+	return CALL_AS(st, move, "move_batch", folder, NULL, folder, ids, dest,
+		       flags, n, move, items_r, e);
 }
 
 int mfs_store_create_folder(struct mfs_store *st, const char *path,

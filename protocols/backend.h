@@ -99,7 +99,7 @@ struct mfs_error {
 struct mfs_backend;			/* opaque; one per mounted account */
 struct mfs_check;			/* check.h */
 
-/* One item of a batch append: as append()'s arguments, all borrowed. */
+/* One item for append(); all borrowed. */
 struct mfs_append {
 	int fd;
 	const char *hint;
@@ -167,6 +167,18 @@ struct mfs_backend_ops {
 		    const char *state, struct mfs_sync_result **res_r,
 		    struct mfs_error *e);
 
+	/*
+	 * fetch and fetch_batch stay two members, for they give different
+	 * things.  fetch gives one item as a file descriptor the caller owns
+	 * and may keep (the local store's own file, opened without a copy;
+	 * a body the server sent into a file of its own), and says why an
+	 * item is missing.  fetch_batch lends each item's bytes for one call,
+	 * from memory or a mapped file, and passes over items missing, which
+	 * is what a prefetch wants.  A fetch made a batch of one would copy
+	 * every read through memory (or every prefetched item into a file)
+	 * and lose the reason.
+	 */
+
 	/* The item's exact bytes, as a readable, seekable file descriptor that
 	 * the caller owns and closes.  May block on the network. */
 	int (*fetch)(struct mfs_backend *be, const char *folder,
@@ -188,64 +200,54 @@ struct mfs_backend_ops {
 			   const char *const *ids, size_t n, mfs_fetched_fn got,
 			   void *data, struct mfs_error *e);
 
-	/* Store the content read from `fd` (from offset 0 to EOF) as a new item
-	 * of `folder` with `flags` and internal `date` (seconds).  `hint` is
-	 * the id the writer would like (a Maildir unique part, a contact's file
-	 * name); a store that names items itself ignores it.  For contacts and
-	 * calendars an item with the same hint is replaced.  Durable on return.
-	 * *item_r (caller owns) describes the stored item. */
-	int (*append)(struct mfs_backend *be, const char *folder, int fd,
-		      const char *hint, uint64_t flags, int64_t date,
-		      struct mfs_item **item_r, struct mfs_error *e);
+	/*
+	 * Changes: append, set_flags, remove and move take n >= 1 items of
+	 * one folder, so that a store can make them in one exchange.  A
+	 * batch of one is the single change (mfs_store_append() and its
+	 * like ask with n == 1) with all its meaning: a store makes it by
+	 * whatever the server offers (never -ENOTSUP for want of a batch
+	 * command), and an item the store does not have fails the call
+	 * (set_flags, move) with the reason in *e.  For n > 1 a store that
+	 * cannot make them together answers -ENOTSUP, and then nothing was
+	 * sent.
+	 */
 
-	/* Several new items of one folder in one request (IMAP MULTIAPPEND),
-	 * all stored or none.  *items_r (caller owns; of struct mfs_item *)
-	 * describes them in the order given.  Optional: -ENOTSUP when the
-	 * store or the server cannot, and then nothing was sent. */
-	int (*append_batch)(struct mfs_backend *be, const char *folder,
-			    const struct mfs_append *in, size_t n,
-			    GPtrArray **items_r, struct mfs_error *e);
+	/* Store the content read from in[i].fd (from offset 0 to EOF) as a
+	 * new item of `folder` with in[i].flags and internal in[i].date
+	 * (seconds).  in[i].hint is the id the writer would like (a Maildir
+	 * unique part, a contact's file name); a store that names items
+	 * itself ignores it.  For contacts and calendars an item with the
+	 * same hint is replaced.  Durable on return.  *items_r (caller owns;
+	 * of struct mfs_item *) describes the stored items in the order
+	 * given.  Several go in one request (IMAP MULTIAPPEND), all stored
+	 * or none. */
+	int (*append)(struct mfs_backend *be, const char *folder,
+		      const struct mfs_append *in, size_t n,
+		      GPtrArray **items_r, struct mfs_error *e);
 
-	/* Set the flags of several items of one folder in one exchange:
-	 * items ids[i] to flags[i].  rcs[i] is 0, or -ENOENT for an item the
-	 * server does not have.  Returns 0 when the exchange went through
-	 * (whatever rcs say), else -errno and nothing is known.  Optional. */
-	int (*set_flags_batch)(struct mfs_backend *be, const char *folder,
-			       const char *const *ids, const uint64_t *flags,
-			       size_t n, int *rcs, struct mfs_error *e);
-
-	/* Set the item's flags to exactly `flags` (MFS_FLAG_NEW included). */
+	/* Set the flags of items ids[i] to exactly flags[i] (MFS_FLAG_NEW
+	 * included).  rcs[i] is 0, or -ENOENT for an item the server does
+	 * not have.  For n > 1, returns 0 when the exchange went through
+	 * (whatever rcs say), else -errno and nothing is known; for n == 1,
+	 * rcs[0]. */
 	int (*set_flags)(struct mfs_backend *be, const char *folder,
-			 const char *id, uint64_t flags, struct mfs_error *e);
+			 const char *const *ids, const uint64_t *flags,
+			 size_t n, int *rcs, struct mfs_error *e);
 
-	/* Remove the item for good (no trash folder is involved). */
+	/* Remove the items for good (no trash folder is involved).  In a
+	 * batch, one the server no longer has counts as removed; alone, a
+	 * store that can tell (the local one) says -ENOENT. */
 	int (*remove)(struct mfs_backend *be, const char *folder,
-		      const char *id, struct mfs_error *e);
+		      const char *const *ids, size_t n, struct mfs_error *e);
 
-	/* Remove several items of one folder in one exchange; one the server
-	 * no longer has counts as removed.  Optional. */
-	int (*remove_batch)(struct mfs_backend *be, const char *folder,
-			    const char *const *ids, size_t n,
-			    struct mfs_error *e);
-
-	/* Move (or copy) the item into `dest` with `flags`; *item_r (caller
-	 * owns) is the item as `dest` now holds it. */
-	int (*move)(struct mfs_backend *be, const char *folder, const char *id,
-		    const char *dest, uint64_t flags, struct mfs_item **item_r,
-		    struct mfs_error *e);
-	int (*copy)(struct mfs_backend *be, const char *folder, const char *id,
-		    const char *dest, uint64_t flags, struct mfs_item **item_r,
-		    struct mfs_error *e);
-
-	/* Move (`move`) or copy several items of one folder into `dest`,
-	 * items ids[i] with flags[i], in one exchange.  *items_r (caller
-	 * owns) has for each input the item as `dest` now holds it, or NULL
-	 * where the server did not have it.  Optional: -ENOTSUP, and then
-	 * nothing was sent. */
-	int (*move_batch)(struct mfs_backend *be, const char *folder,
-			  const char *const *ids, const char *dest,
-			  const uint64_t *flags, size_t n, bool move,
-			  GPtrArray **items_r, struct mfs_error *e);
+	/* Move (`move`) or copy items ids[i] into `dest` with flags[i].
+	 * *items_r (caller owns; of struct mfs_item *) has for each the
+	 * item as `dest` now holds it, or NULL (n > 1) where the server did
+	 * not have it. */
+	int (*move)(struct mfs_backend *be, const char *folder,
+		    const char *const *ids, const char *dest,
+		    const uint64_t *flags, size_t n, bool move,
+		    GPtrArray **items_r, struct mfs_error *e);
 
 	/* Folder management.  delete_folder fails with -ENOTEMPTY while the
 	 * folder holds items or sub-folders; rename_folder moves sub-folders
@@ -302,9 +304,8 @@ struct mfs_backend_ops {
 	int (*check)(const struct mfs_account *acct, struct mfs_check *ck);
 };
 
-/* The registry.  Returns NULL and sets *known_r when `type` names a backend
- * that this build does not carry yet (so the caller can say so). */
-const struct mfs_backend_ops *mfs_backend_find(const char *type, bool *known_r);
+/* The registry: the backend of config `type =`, or NULL. */
+const struct mfs_backend_ops *mfs_backend_find(const char *type);
 
 /* An open backend pairs its ops with its state; callers use the wrappers
  * below, which turn a missing member into -ENOTSUP and add tracing. */
@@ -340,6 +341,9 @@ int mfs_store_fetch_batch(struct mfs_store *st, const char *folder,
 			  mfs_fetched_fn got, void *data, struct mfs_error *e);
 bool mfs_store_read_ahead(struct mfs_store *st, const char *folder,
 			  const char *id);
+/* Changes: each single form asks its member with a batch of one and
+ * hands back the one result; each *_batch form passes its batch on.  A
+ * store without the member answers -ENOTSUP. */
 int mfs_store_append(struct mfs_store *st, const char *folder, int fd,
 		     const char *hint, uint64_t flags, int64_t date,
 		     struct mfs_item **item_r, struct mfs_error *e);

@@ -13,9 +13,11 @@
 
 /*
  * Check every key of `group` (an account of type `type`, or "serve") in
- * `kf`, read from `path`.  A type this table does not know is left to the
- * backend registry, whose refusal says more.  Returns 0, or -EINVAL with one
- * line in *err naming the file, the account and the key, and what to do.
+ * `kf`, read from `path`.  A type of the design that this version does not
+ * carry yet (CardDAV, LDAP...) is refused here; any other type this table
+ * does not know is left to the backend registry.  Returns 0, or -EINVAL
+ * with one line in *err naming the file, the account and the key (or the
+ * type), and what to do.
  */
 int config_keys_check(GKeyFile *kf, const char *path, const char *group,
 		      const char *type, GError **err);

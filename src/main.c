@@ -92,7 +92,6 @@ static int open_store(const struct config_account *acct, const struct cli *c,
 	struct mfs_store inner;
 	struct mfs_sender *sender = NULL;
 	struct mfs_account account = config_account_backend(acct, cache_dir);
-	bool known;
 	int rc;
 
 	if (c->cache_size && cache_parse_size(c->cache_size,
@@ -106,7 +105,7 @@ static int open_store(const struct config_account *acct, const struct cli *c,
 	/* the sender only reads its settings: a mistake there is told
 	 * before the store reaches for the network (and after a type that
 	 * does not exist, which the store tells) */
-	if (mfs_backend_find(account.type, &known) &&
+	if (mfs_backend_find(account.type) &&
 	    (rc = mfs_sender_open(&account, &sender, err)) < 0) {
 		config_account_error_context(acct, err ? *err : NULL);
 		return rc;

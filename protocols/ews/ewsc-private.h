@@ -300,28 +300,17 @@ int ewsc_fetch(struct mfs_backend *be, const char *folder, const char *id,
 int ewsc_fetch_batch(struct mfs_backend *be, const char *folder,
 		    const char *const *ids, size_t n, mfs_fetched_fn got,
 		    void *data, struct mfs_error *e);
-int ewsc_append(struct mfs_backend *be, const char *folder, int fd,
-	       const char *hint, uint64_t flags, int64_t date,
-	       struct mfs_item **item_r, struct mfs_error *e);
-int ewsc_set_flags_batch(struct mfs_backend *be, const char *folder,
-			const char *const *ids, const uint64_t *flags,
-			size_t n, int *rcs, struct mfs_error *e);
-int ewsc_set_flags(struct mfs_backend *be, const char *folder, const char *id,
-		  uint64_t flags, struct mfs_error *e);
-int ewsc_remove_batch(struct mfs_backend *be, const char *folder,
-		     const char *const *ids, size_t n, struct mfs_error *e);
-int ewsc_remove(struct mfs_backend *be, const char *folder, const char *id,
-	       struct mfs_error *e);
-int ewsc_move_batch(struct mfs_backend *be, const char *folder,
-		   const char *const *ids, const char *dest,
-		   const uint64_t *flags, size_t n, bool move,
-		   GPtrArray **items_r, struct mfs_error *e);
-int ewsc_move(struct mfs_backend *be, const char *folder, const char *id,
-	     const char *dest, uint64_t flags, struct mfs_item **item_r,
-	     struct mfs_error *e);
-int ewsc_copy(struct mfs_backend *be, const char *folder, const char *id,
-	     const char *dest, uint64_t flags, struct mfs_item **item_r,
-	     struct mfs_error *e);
+int ewsc_append(struct mfs_backend *be, const char *folder,
+		const struct mfs_append *in, size_t n, GPtrArray **items_r,
+		struct mfs_error *e);
+int ewsc_set_flags(struct mfs_backend *be, const char *folder,
+		   const char *const *ids, const uint64_t *flags, size_t n,
+		   int *rcs, struct mfs_error *e);
+int ewsc_remove(struct mfs_backend *be, const char *folder,
+		const char *const *ids, size_t n, struct mfs_error *e);
+int ewsc_move(struct mfs_backend *be, const char *folder,
+	      const char *const *ids, const char *dest, const uint64_t *flags,
+	      size_t n, bool move, GPtrArray **items_r, struct mfs_error *e);
 int ewsc_watch_start(struct mfs_backend *be, mfs_change_fn fn, void *data);
 void ewsc_watch_stop(struct mfs_backend *be);
 

@@ -170,9 +170,9 @@ static void remember(struct mfs_backend *be, const char *folder,
 	g_mutex_unlock(&be->lock);
 }
 
-int ewsc_append(struct mfs_backend *be, const char *folder, int fd,
-	       const char *hint, uint64_t flags, int64_t date,
-	       struct mfs_item **item_r, struct mfs_error *e)
+static int append_one(struct mfs_backend *be, const char *folder, int fd,
+		      const char *hint, uint64_t flags, int64_t date,
+		      struct mfs_item **item_r, struct mfs_error *e)
 {
 	g_autofree char *fid = NULL, *buf = NULL, *msgid = NULL;
 	struct ewsc_response *res = NULL;
@@ -231,11 +231,31 @@ int ewsc_append(struct mfs_backend *be, const char *folder, int fd,
 	return 0;
 }
 
+/* One CreateItem a message: a batch of more than one is -ENOTSUP
+ * (backend.h), and the caller makes them one by one. */
+int ewsc_append(struct mfs_backend *be, const char *folder,
+		const struct mfs_append *in, size_t n, GPtrArray **items_r,
+		struct mfs_error *e)
+{
+	struct mfs_item *it = NULL;
+	int rc;
+
+	if (n != 1)
+		return -ENOTSUP;
+	rc = append_one(be, folder, in->fd, in->hint, in->flags, in->date, &it,
+			e);
+	if (rc < 0)
+		return rc;
+	*items_r = g_ptr_array_new_with_free_func((GDestroyNotify)mfs_item_free);
+	g_ptr_array_add(*items_r, it);
+	return 0;
+}
+
 /* ---- flags ---- */
 
-int ewsc_set_flags_batch(struct mfs_backend *be, const char *folder,
-			const char *const *ids, const uint64_t *flags,
-			size_t n, int *rcs, struct mfs_error *e)
+static int set_flags_many(struct mfs_backend *be, const char *folder,
+			  const char *const *ids, const uint64_t *flags,
+			  size_t n, int *rcs, struct mfs_error *e)
 {
 	g_auto(GStrv) iids = NULL;
 	struct ewsc_response *res = NULL;
@@ -294,18 +314,17 @@ int ewsc_set_flags_batch(struct mfs_backend *be, const char *folder,
 	return n == 1 ? (rcs[0] == -ENOENT ? 0 : rc) : 0;
 }
 
-int ewsc_set_flags(struct mfs_backend *be, const char *folder, const char *id,
-		  uint64_t flags, struct mfs_error *e)
+int ewsc_set_flags(struct mfs_backend *be, const char *folder,
+		   const char *const *ids, const uint64_t *flags, size_t n,
+		   int *rcs, struct mfs_error *e)
 {
-	int rcs[1] = { 0 };
-	int rc = ewsc_set_flags_batch(be, folder, &id, &flags, 1, rcs, e);
+	int rc = set_flags_many(be, folder, ids, flags, n, rcs, e);
 
-	if (rc < 0)
-		return rc;
-	if (rcs[0] < 0)
-		return mfs_error_set(e, rcs[0], MFS_ERR_ITEM, MFS_ERR_FINAL,
-				     "%s: no item %s", folder, id);
-	return 0;
+	/* one alone fails when the item is gone (backend.h) */
+	if (n == 1 && rc == 0 && rcs[0] < 0)
+		rc = mfs_error_set(e, rcs[0], MFS_ERR_ITEM, MFS_ERR_FINAL,
+				   "%s: no item %s", folder, ids[0]);
+	return rc;
 }
 
 /* ---- removal ---- */
@@ -321,8 +340,8 @@ static void forget(struct mfs_backend *be, const char *folder,
 	ewsc_spool_drop(be, id);
 }
 
-int ewsc_remove_batch(struct mfs_backend *be, const char *folder,
-		     const char *const *ids, size_t n, struct mfs_error *e)
+int ewsc_remove(struct mfs_backend *be, const char *folder,
+		const char *const *ids, size_t n, struct mfs_error *e)
 {
 	g_auto(GStrv) iids = NULL;
 	struct ewsc_response *res = NULL;
@@ -358,18 +377,12 @@ int ewsc_remove_batch(struct mfs_backend *be, const char *folder,
 	return rc;
 }
 
-int ewsc_remove(struct mfs_backend *be, const char *folder, const char *id,
-	       struct mfs_error *e)
-{
-	return ewsc_remove_batch(be, folder, &id, 1, e);
-}
-
 /* ---- move and copy ---- */
 
-int ewsc_move_batch(struct mfs_backend *be, const char *folder,
-		   const char *const *ids, const char *dest,
-		   const uint64_t *flags, size_t n, bool move,
-		   GPtrArray **items_r, struct mfs_error *e)
+static int move_many(struct mfs_backend *be, const char *folder,
+		     const char *const *ids, const char *dest,
+		     const uint64_t *flags, size_t n, bool move,
+		     GPtrArray **items_r, struct mfs_error *e)
 {
 	g_auto(GStrv) iids = NULL;
 	g_autofree char *dfid = NULL, *sfid = NULL;
@@ -466,10 +479,10 @@ int ewsc_move_batch(struct mfs_backend *be, const char *folder,
 	if (rc == 0 && fix_ids->len) {
 		/* the flags asked for, on the items as `dest` holds them */
 		int *rcs = g_new0(int, fix_ids->len);
-		rc = ewsc_set_flags_batch(be, dest,
-					 (const char *const *)fix_ids->pdata,
-					 (const uint64_t *)fix_flags->data,
-					 fix_ids->len, rcs, e);
+		rc = set_flags_many(be, dest,
+				    (const char *const *)fix_ids->pdata,
+				    (const uint64_t *)fix_flags->data,
+				    fix_ids->len, rcs, e);
 		g_free(rcs);
 	}
 	g_ptr_array_unref(fix_ids);
@@ -504,36 +517,21 @@ int ewsc_move_batch(struct mfs_backend *be, const char *folder,
 	return 0;
 }
 
-static int move_one(struct mfs_backend *be, const char *folder,
-		    const char *id, const char *dest, uint64_t flags,
-		    bool move, struct mfs_item **item_r, struct mfs_error *e)
+int ewsc_move(struct mfs_backend *be, const char *folder,
+	      const char *const *ids, const char *dest, const uint64_t *flags,
+	      size_t n, bool move, GPtrArray **items_r, struct mfs_error *e)
 {
 	GPtrArray *items = NULL;
-	int rc = ewsc_move_batch(be, folder, &id, dest, &flags, 1, move, &items,
-				e);
+	int rc = move_many(be, folder, ids, dest, flags, n, move, &items, e);
 
 	if (rc < 0)
 		return rc;
-	struct mfs_item *it = items->pdata[0];
-	items->pdata[0] = NULL;
-	g_ptr_array_unref(items);
-	if (!it)
+	/* one alone fails when the item is gone (backend.h) */
+	if (n == 1 && !items->pdata[0]) {
+		g_ptr_array_unref(items);
 		return mfs_error_set(e, -ENOENT, MFS_ERR_ITEM, MFS_ERR_FINAL,
-				     "%s: no item %s", folder, id);
-	*item_r = it;
+				     "%s: no item %s", folder, ids[0]);
+	}
+	*items_r = items;
 	return 0;
-}
-
-int ewsc_move(struct mfs_backend *be, const char *folder, const char *id,
-	     const char *dest, uint64_t flags, struct mfs_item **item_r,
-	     struct mfs_error *e)
-{
-	return move_one(be, folder, id, dest, flags, true, item_r, e);
-}
-
-int ewsc_copy(struct mfs_backend *be, const char *folder, const char *id,
-	     const char *dest, uint64_t flags, struct mfs_item **item_r,
-	     struct mfs_error *e)
-{
-	return move_one(be, folder, id, dest, flags, false, item_r, e);
 }

@@ -1,7 +1,9 @@
 /*
  * client.c - the IMAP backend: account settings, the connection pool, and
- * the vtable.  RFC 3501 / RFC 9051; see conn.c for the wire, items.c and
- * mailbox.c for what each operation sends.
+ * the vtable.  RFC 3501 / RFC 9051; see conn.h for the wire, and for what
+ * each operation sends mailbox.c (folders), sync.c, fetch.c, append.c,
+ * flags.c, expunge.c and move.c (messages; items.c holds what they
+ * share).
  */
 #include "imapc-private.h"
 
@@ -380,14 +382,9 @@ const struct mfs_backend_ops imapc_backend_ops = {
 	.fetch = imapc_fetch,
 	.fetch_batch = imapc_fetch_batch,
 	.append = imapc_append,
-	.append_batch = imapc_append_batch,
-	.set_flags_batch = imapc_set_flags_batch,
-	.remove_batch = imapc_remove_batch,
-	.move_batch = imapc_move_batch,
 	.set_flags = imapc_set_flags,
 	.remove = imapc_remove,
 	.move = imapc_move,
-	.copy = imapc_copy,
 	.create_folder = imapc_create_folder,
 	.rename_folder = imapc_rename_folder,
 	.delete_folder = imapc_delete_folder,

@@ -1,8 +1,8 @@
 /*
  * conn.h - one IMAP connection: connect (TCP, TLS, tunnel), greeting,
- * capabilities, STARTTLS, authentication, and commands with their
- * responses.  A connection is used by one thread at a time (the pool in
- * pool.c hands them out).
+ * capabilities, STARTTLS (open.c), authentication (auth.c), and commands
+ * (cmd.c) with their responses (conn.c).  A connection is used by one
+ * thread at a time (the pool in client.c hands them out).
  *
  * RFC 3501 / RFC 9051 (IMAP), RFC 2595 and RFC 8314 (TLS), RFC 4959
  * (SASL-IR), RFC 4616 (PLAIN), RFC 7628 (OAUTHBEARER), Google's XOAUTH2,
@@ -127,7 +127,8 @@ int imapc_conn_idle_done(struct imapc_conn *c, imapc_untagged_fn cb, void *data,
 			struct mfs_error *e);
 
 /* status.c: a tagged NO/BAD (and its response code) as an errno and a
- * failure class.  Table-driven, unit-tested. */
+ * failure class; 0 for OK, when *e is left alone.  Table-driven; each
+ * code is tested in tests/unit/test-imap-status.c. */
 int imapc_status_to_errno(const struct imap_line *done, struct mfs_error *e);
 
 #endif

@@ -313,6 +313,66 @@ static int local_watch(struct mfs_backend *be, mfs_change_fn fn, void *data)
 	return local_watch_start(be, fn, data);
 }
 
+/*
+ * The changes of backend.h.  On a local disk one at a time costs nothing,
+ * so a batch of more than one is -ENOTSUP (backend.h) and the caller
+ * makes them one by one; one is the single change of items.c.
+ */
+static int local_append_items(struct mfs_backend *be, const char *folder,
+			      const struct mfs_append *in, size_t n,
+			      GPtrArray **items_r, struct mfs_error *e)
+{
+	struct mfs_item *it = NULL;
+	int rc;
+
+	if (n != 1)
+		return -ENOTSUP;
+	rc = local_append(be, folder, in->fd, in->hint, in->flags, in->date,
+			  &it, e);
+	if (rc < 0)
+		return rc;
+	*items_r = g_ptr_array_new_with_free_func((GDestroyNotify)mfs_item_free);
+	g_ptr_array_add(*items_r, it);
+	return 0;
+}
+
+static int local_set_flags_items(struct mfs_backend *be, const char *folder,
+				 const char *const *ids, const uint64_t *flags,
+				 size_t n, int *rcs, struct mfs_error *e)
+{
+	if (n != 1)
+		return -ENOTSUP;
+	return rcs[0] = local_set_flags(be, folder, ids[0], flags[0], e);
+}
+
+static int local_remove_items(struct mfs_backend *be, const char *folder,
+			      const char *const *ids, size_t n,
+			      struct mfs_error *e)
+{
+	if (n != 1)
+		return -ENOTSUP;
+	return local_remove(be, folder, ids[0], e);
+}
+
+static int local_move_items(struct mfs_backend *be, const char *folder,
+			    const char *const *ids, const char *dest,
+			    const uint64_t *flags, size_t n, bool move,
+			    GPtrArray **items_r, struct mfs_error *e)
+{
+	struct mfs_item *it = NULL;
+	int rc;
+
+	if (n != 1)
+		return -ENOTSUP;
+	rc = (move ? local_move : local_copy)(be, folder, ids[0], dest,
+					      flags[0], &it, e);
+	if (rc < 0)
+		return rc;
+	*items_r = g_ptr_array_new_with_free_func((GDestroyNotify)mfs_item_free);
+	g_ptr_array_add(*items_r, it);
+	return 0;
+}
+
 const struct mfs_backend_ops local_backend_ops = {
 	.name = "local",
 	.caps = MFS_CAP_WATCH | MFS_CAP_COPY | MFS_CAP_FOLDERS,
@@ -321,11 +381,10 @@ const struct mfs_backend_ops local_backend_ops = {
 	.list_folders = local_list_folders,
 	.sync = local_sync,
 	.fetch = local_fetch,
-	.append = local_append,
-	.set_flags = local_set_flags,
-	.remove = local_remove,
-	.move = local_move,
-	.copy = local_copy,
+	.append = local_append_items,
+	.set_flags = local_set_flags_items,
+	.remove = local_remove_items,
+	.move = local_move_items,
 	.create_folder = local_create_folder,
 	.rename_folder = local_rename_folder,
 	.delete_folder = local_delete_folder,

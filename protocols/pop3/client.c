@@ -183,18 +183,21 @@ static int read_only(struct mfs_error *e)
 			     "POP3 holds only the server's INBOX");
 }
 
-static int pop3c_append(struct mfs_backend *be, const char *folder, int fd,
-		       const char *hint, uint64_t flags, int64_t date,
-		       struct mfs_item **item_r, struct mfs_error *e)
+/* A batch of more than one is -ENOTSUP, as for any store that has no
+ * batch of its own (backend.h); one is refused. */
+static int pop3c_append(struct mfs_backend *be, const char *folder,
+		       const struct mfs_append *in, size_t n,
+		       GPtrArray **items_r, struct mfs_error *e)
 {
-	return read_only(e);
+	return n != 1 ? -ENOTSUP : read_only(e);
 }
 
 static int pop3c_move(struct mfs_backend *be, const char *folder,
-		     const char *id, const char *dest, uint64_t flags,
-		     struct mfs_item **item_r, struct mfs_error *e)
+		     const char *const *ids, const char *dest,
+		     const uint64_t *flags, size_t n, bool move,
+		     GPtrArray **items_r, struct mfs_error *e)
 {
-	return read_only(e);
+	return n != 1 ? -ENOTSUP : read_only(e);
 }
 
 static int pop3c_create_folder(struct mfs_backend *be, const char *path,
@@ -255,12 +258,9 @@ const struct mfs_backend_ops pop3c_backend_ops = {
 	.fetch = pop3c_fetch,
 	.fetch_batch = pop3c_fetch_batch,
 	.append = pop3c_append,
-	.set_flags_batch = pop3c_set_flags_batch,
 	.set_flags = pop3c_set_flags,
 	.remove = pop3c_remove,
-	.remove_batch = pop3c_remove_batch,
 	.move = pop3c_move,
-	.copy = pop3c_move,
 	.create_folder = pop3c_create_folder,
 	.rename_folder = pop3c_rename_folder,
 	.delete_folder = pop3c_delete_folder,

@@ -341,9 +341,9 @@ int pop3c_fetch_batch(struct mfs_backend *be, const char *folder,
 
 /* ---- flags ---- */
 
-int pop3c_set_flags_batch(struct mfs_backend *be, const char *folder,
-			 const char *const *ids, const uint64_t *flags,
-			 size_t n, int *rcs, struct mfs_error *e)
+static int set_flags_many(struct mfs_backend *be, const char *folder,
+			  const char *const *ids, const uint64_t *flags,
+			  size_t n, int *rcs, struct mfs_error *e)
 {
 	int rc = 0;
 
@@ -373,15 +373,16 @@ int pop3c_set_flags_batch(struct mfs_backend *be, const char *folder,
 	return rc;
 }
 
-int pop3c_set_flags(struct mfs_backend *be, const char *folder, const char *id,
-		   uint64_t flags, struct mfs_error *e)
+int pop3c_set_flags(struct mfs_backend *be, const char *folder,
+		   const char *const *ids, const uint64_t *flags, size_t n,
+		   int *rcs, struct mfs_error *e)
 {
-	int one = 0;
-	int rc = pop3c_set_flags_batch(be, folder, &id, &flags, 1, &one, e);
+	int rc = set_flags_many(be, folder, ids, flags, n, rcs, e);
 
-	if (rc == 0 && one < 0)
-		rc = mfs_error_set(e, one, MFS_ERR_ITEM, MFS_ERR_FINAL,
-				   "%s: no message %s", be->cfg.name, id);
+	/* one alone fails when the message is gone (backend.h) */
+	if (n == 1 && rc == 0 && rcs[0] < 0)
+		rc = mfs_error_set(e, rcs[0], MFS_ERR_ITEM, MFS_ERR_FINAL,
+				   "%s: no message %s", be->cfg.name, ids[0]);
 	return rc;
 }
 
@@ -431,8 +432,8 @@ static int dele_quit(struct mfs_backend *be, const char *const *ids,
 	return pop3c_session_quit(be, e);
 }
 
-int pop3c_remove_batch(struct mfs_backend *be, const char *folder,
-		      const char *const *ids, size_t n, struct mfs_error *e)
+int pop3c_remove(struct mfs_backend *be, const char *folder,
+		 const char *const *ids, size_t n, struct mfs_error *e)
 {
 	int rc = 0;
 
@@ -458,10 +459,4 @@ int pop3c_remove_batch(struct mfs_backend *be, const char *folder,
 	}
 	g_mutex_unlock(&be->lock);
 	return rc;
-}
-
-int pop3c_remove(struct mfs_backend *be, const char *folder, const char *id,
-		struct mfs_error *e)
-{
-	return pop3c_remove_batch(be, folder, &id, 1, e);
 }

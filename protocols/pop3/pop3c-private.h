@@ -133,15 +133,11 @@ int pop3c_fetch(struct mfs_backend *be, const char *folder, const char *id,
 int pop3c_fetch_batch(struct mfs_backend *be, const char *folder,
 		     const char *const *ids, size_t n, mfs_fetched_fn got,
 		     void *data, struct mfs_error *e);
-int pop3c_set_flags_batch(struct mfs_backend *be, const char *folder,
-			 const char *const *ids, const uint64_t *flags,
-			 size_t n, int *rcs, struct mfs_error *e);
-int pop3c_set_flags(struct mfs_backend *be, const char *folder, const char *id,
-		   uint64_t flags, struct mfs_error *e);
-int pop3c_remove_batch(struct mfs_backend *be, const char *folder,
-		      const char *const *ids, size_t n, struct mfs_error *e);
-int pop3c_remove(struct mfs_backend *be, const char *folder, const char *id,
-		struct mfs_error *e);
+int pop3c_set_flags(struct mfs_backend *be, const char *folder,
+		   const char *const *ids, const uint64_t *flags, size_t n,
+		   int *rcs, struct mfs_error *e);
+int pop3c_remove(struct mfs_backend *be, const char *folder,
+		 const char *const *ids, size_t n, struct mfs_error *e);
 /* The bytes as a readable file at offset 0; caller owns *fd_r. */
 int pop3c_body_fd(const char *buf, size_t len, int *fd_r, struct mfs_error *e);
 /* The most bytes a RETR of a message LIST says is `size` may bring. */

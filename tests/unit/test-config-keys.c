@@ -38,9 +38,12 @@ static void test_keys(void)
 						    "version", NULL },
 		{ "imap", "wallpaper = blue\n", "unknown key 'wallpaper' (see "
 						"mailfs.conf(5)", NULL },
-		/* a type this version does not carry is the registry's to
-		 * refuse */
-		{ "carddav", "anything = 1\n", NULL, NULL },
+		/* a type of the design this version does not carry yet */
+		{ "carddav", "anything = 1\n", "type 'carddav' is not "
+		  "available in this version of mailfs", NULL },
+		{ "mapi", "", "type 'mapi' is not available", NULL },
+		/* any other type is the registry's to refuse */
+		{ "gopher", "anything = 1\n", NULL, NULL },
 	};
 
 	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
