@@ -379,22 +379,17 @@ int ewsc_remove(struct mfs_backend *be, const char *folder,
 
 /* ---- move and copy ---- */
 
-static int move_many(struct mfs_backend *be, const char *folder,
-		     const char *const *ids, const char *dest,
-		     const uint64_t *flags, size_t n, bool move,
-		     GPtrArray **items_r, struct mfs_error *e)
+/* Ask the server to move or copy `n` items into the folder `dfid`; the
+ * answer has one message per item.  Returns 0 with *res_r (caller owns),
+ * or -errno with *e filled. */
+static int send_move(struct mfs_backend *be, const char *op,
+		     const char *dfid, char *const *iids, size_t n,
+		     struct ewsc_response **res_r, struct mfs_error *e)
 {
-	g_auto(GStrv) iids = NULL;
-	g_autofree char *dfid = NULL, *sfid = NULL;
 	struct ewsc_response *res = NULL;
-	const char *op = move ? "MoveItem" : "CopyItem";
+	GString *req = ewsc_req_begin();
 	int rc;
 
-	if ((rc = ewsc_folder_id(be, dest, &dfid, NULL, e)) < 0 ||
-	    (rc = ewsc_folder_id(be, folder, &sfid, NULL, e)) < 0 ||
-	    (rc = item_ids(be, folder, ids, n, &iids, e)) < 0)
-		return rc;
-	GString *req = ewsc_req_begin();
 	g_string_append_printf(req, "<m:%s><m:ToFolderId>", op);
 	ewsc_req_id(req, "t:FolderId", dfid);
 	g_string_append(req, "</m:ToFolderId><m:ItemIds>");
@@ -413,6 +408,106 @@ static int move_many(struct mfs_backend *be, const char *folder,
 				     MFS_ERR_TRANSIENT, "%s: %zu ids, another "
 				     "number of answers", op, n);
 	}
+	*res_r = res;
+	return 0;
+}
+
+/* The side of this item that the server moved or copied from `folder`
+ * (id `id`) into `dest` (id `dfid`) as `niid`: what was known of it goes
+ * along, its spooled body too when it moved.  Adds to fix_ids/fix_flags
+ * when the flags asked for must still be set on the new item.  Caller
+ * owns the result; its size is G_MAXUINT64 when this side never listed
+ * the item. */
+static struct mfs_item *moved_item(struct mfs_backend *be, const char *folder,
+				   const char *sfid, const char *id,
+				   const char *dest, const char *dfid,
+				   const char *niid, uint64_t flags, bool move,
+				   GPtrArray *fix_ids, GArray *fix_flags)
+{
+	struct ewsc_known k = { 0 };
+	g_mutex_lock(&be->lock);
+	struct ewsc_table *t = ewsc_table_get(be, folder, sfid);
+	struct ewsc_known *old = g_hash_table_lookup(t->items, id);
+	if (old) {
+		k = *old;
+		k.message_id = g_strdup(old->message_id);
+	}
+	if (move && old) {
+		g_hash_table_remove(t->items, id);
+		t->dirty = true;
+	}
+	g_mutex_unlock(&be->lock);
+	g_autofree char *nid = ewsc_id_from_item(niid);
+	uint64_t want = flags & ~MFS_FLAG_NEW;
+	if (old) {
+		remember(be, dest, dfid, nid, niid, k.size, k.date, want,
+			 k.message_id);
+		/* a spooled body goes along to its new name */
+		int fd;
+		if (move && ewsc_spool_take(be, id, &fd) == 0) {
+			char *buf = NULL;
+			size_t len = 0;
+			if (file_read_head(fd, EWS_MIME_MAX, &buf, &len) == 0)
+				ewsc_spool_put(be, nid, buf, len);
+			g_free(buf);
+			close(fd);
+		}
+	}
+	/* an item this side never listed: its size is learnt later */
+	struct mfs_item *it = mfs_item_new(nid, old ? k.size : G_MAXUINT64,
+					   k.date, want);
+	it->message_id = k.message_id ? g_strdup(k.message_id) : NULL;
+	g_free(k.message_id);
+	if (!old || (old && (k.flags & ~MFS_FLAG_NEW) != want)) {
+		g_ptr_array_add(fix_ids, g_strdup(nid));
+		g_array_append_val(fix_flags, want);
+	}
+	return it;
+}
+
+/* Items of `dest` this side never listed take their size from their
+ * bytes (fetched, and spooled for the read that will follow). */
+static void learn_sizes(struct mfs_backend *be, const char *dest,
+			GPtrArray *items)
+{
+	for (guint i = 0; i < items->len; i++) {
+		struct mfs_item *it = items->pdata[i];
+		if (!it || it->size != G_MAXUINT64)
+			continue;
+		int fd;
+		struct mfs_error fe = { 0 };
+		it->size = 0;
+		if (ewsc_fetch(be, dest, it->id, &fd, &fe) == 0) {
+			struct stat sb;
+			if (fstat(fd, &sb) == 0)
+				it->size = (uint64_t)sb.st_size;
+			char *buf = NULL;
+			size_t len = 0;
+			if (lseek(fd, 0, SEEK_SET) == 0 &&
+			    file_read_head(fd, EWS_MIME_MAX, &buf, &len) == 0)
+				ewsc_spool_put(be, it->id, buf, len);
+			g_free(buf);
+			close(fd);
+		}
+	}
+}
+
+static int move_many(struct mfs_backend *be, const char *folder,
+		     const char *const *ids, const char *dest,
+		     const uint64_t *flags, size_t n, bool move,
+		     GPtrArray **items_r, struct mfs_error *e)
+{
+	g_auto(GStrv) iids = NULL;
+	g_autofree char *dfid = NULL, *sfid = NULL;
+	struct ewsc_response *res = NULL;
+	const char *op = move ? "MoveItem" : "CopyItem";
+	int rc;
+
+	if ((rc = ewsc_folder_id(be, dest, &dfid, NULL, e)) < 0 ||
+	    (rc = ewsc_folder_id(be, folder, &sfid, NULL, e)) < 0 ||
+	    (rc = item_ids(be, folder, ids, n, &iids, e)) < 0 ||
+	    (rc = send_move(be, op, dfid, iids, n, &res, e)) < 0)
+		return rc;
 	GPtrArray *out = g_ptr_array_new_with_free_func(
 		(GDestroyNotify)mfs_item_free);
 	GPtrArray *fix_ids = g_ptr_array_new_with_free_func(g_free);
@@ -433,47 +528,9 @@ static int move_many(struct mfs_backend *be, const char *folder,
 			g_ptr_array_add(out, NULL);
 			continue;
 		}
-		struct ewsc_known k = { 0 };
-		g_mutex_lock(&be->lock);
-		struct ewsc_table *t = ewsc_table_get(be, folder, sfid);
-		struct ewsc_known *old = g_hash_table_lookup(t->items, ids[i]);
-		if (old) {
-			k = *old;
-			k.message_id = g_strdup(old->message_id);
-		}
-		if (move && old) {
-			g_hash_table_remove(t->items, ids[i]);
-			t->dirty = true;
-		}
-		g_mutex_unlock(&be->lock);
-		g_autofree char *nid = ewsc_id_from_item(niid);
-		uint64_t want = flags[i] & ~MFS_FLAG_NEW;
-		if (old) {
-			remember(be, dest, dfid, nid, niid, k.size, k.date,
-				 want, k.message_id);
-			/* a spooled body goes along to its new name */
-			int fd;
-			if (move && ewsc_spool_take(be, ids[i], &fd) == 0) {
-				char *buf = NULL;
-				size_t len = 0;
-				if (file_read_head(fd, EWS_MIME_MAX, &buf,
-						   &len) == 0)
-					ewsc_spool_put(be, nid, buf, len);
-				g_free(buf);
-				close(fd);
-			}
-		}
-		/* an item this side never listed: its size is learnt below */
-		struct mfs_item *it = mfs_item_new(nid, old ? k.size
-						   : G_MAXUINT64, k.date,
-						   want);
-		it->message_id = k.message_id ? g_strdup(k.message_id) : NULL;
-		g_free(k.message_id);
-		g_ptr_array_add(out, it);
-		if (!old || (old && (k.flags & ~MFS_FLAG_NEW) != want)) {
-			g_ptr_array_add(fix_ids, g_strdup(nid));
-			g_array_append_val(fix_flags, want);
-		}
+		g_ptr_array_add(out, moved_item(be, folder, sfid, ids[i], dest,
+						dfid, niid, flags[i], move,
+						fix_ids, fix_flags));
 	}
 	ewsc_response_free(&res);
 	if (rc == 0 && fix_ids->len) {
@@ -487,32 +544,11 @@ static int move_many(struct mfs_backend *be, const char *folder,
 	}
 	g_ptr_array_unref(fix_ids);
 	g_array_unref(fix_flags);
-	for (guint i = 0; rc == 0 && i < out->len; i++) {
-		struct mfs_item *it = out->pdata[i];
-		if (it && it->size == G_MAXUINT64) {
-			/* not known here: its size from its bytes */
-			int fd;
-			struct mfs_error fe = { 0 };
-			it->size = 0;
-			if (ewsc_fetch(be, dest, it->id, &fd, &fe) == 0) {
-				struct stat sb;
-				if (fstat(fd, &sb) == 0)
-					it->size = (uint64_t)sb.st_size;
-				char *buf = NULL;
-				size_t len = 0;
-				if (lseek(fd, 0, SEEK_SET) == 0 &&
-				    file_read_head(fd, EWS_MIME_MAX, &buf,
-						   &len) == 0)
-					ewsc_spool_put(be, it->id, buf, len);
-				g_free(buf);
-				close(fd);
-			}
-		}
-	}
 	if (rc < 0) {
 		g_ptr_array_unref(out);
 		return rc;
 	}
+	learn_sizes(be, dest, out);
 	*items_r = out;
 	return 0;
 }
