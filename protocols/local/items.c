@@ -674,64 +674,48 @@ static bool renamed_meanwhile(struct mfs_backend *be, const char *folder,
 	return true;
 }
 
+/* The result of `call`, made again while renamed_meanwhile() says so. */
+#define AGAIN_IF_RENAMED(be, folder, call) ({				\
+	unsigned attempt_ = 0;						\
+	int rc_;							\
+	do								\
+		rc_ = (call);						\
+	while (renamed_meanwhile((be), (folder), rc_, &attempt_));	\
+	rc_;								\
+})
+
 int local_fetch(struct mfs_backend *be, const char *folder, const char *id,
 		int *fd_r, struct mfs_error *e)
 {
-	unsigned attempt = 0;
-	int rc;
-
-	do
-		rc = fetch_once(be, folder, id, fd_r, e);
-	while (renamed_meanwhile(be, folder, rc, &attempt));
-	return rc;
+	return AGAIN_IF_RENAMED(be, folder,
+				fetch_once(be, folder, id, fd_r, e));
 }
 
 int local_set_flags(struct mfs_backend *be, const char *folder,
 		    const char *id, uint64_t flags, struct mfs_error *e)
 {
-	unsigned attempt = 0;
-	int rc;
-
-	do
-		rc = set_flags_once(be, folder, id, flags, e);
-	while (renamed_meanwhile(be, folder, rc, &attempt));
-	return rc;
+	return AGAIN_IF_RENAMED(be, folder,
+				set_flags_once(be, folder, id, flags, e));
 }
 
 int local_remove(struct mfs_backend *be, const char *folder, const char *id,
 		 struct mfs_error *e)
 {
-	unsigned attempt = 0;
-	int rc;
-
-	do
-		rc = remove_once(be, folder, id, e);
-	while (renamed_meanwhile(be, folder, rc, &attempt));
-	return rc;
+	return AGAIN_IF_RENAMED(be, folder, remove_once(be, folder, id, e));
 }
 
 int local_move(struct mfs_backend *be, const char *folder, const char *id,
 	       const char *dest, uint64_t flags, struct mfs_item **item_r,
 	       struct mfs_error *e)
 {
-	unsigned attempt = 0;
-	int rc;
-
-	do
-		rc = move_once(be, folder, id, dest, flags, item_r, e);
-	while (renamed_meanwhile(be, folder, rc, &attempt));
-	return rc;
+	return AGAIN_IF_RENAMED(be, folder, move_once(be, folder, id, dest,
+						      flags, item_r, e));
 }
 
 int local_copy(struct mfs_backend *be, const char *folder, const char *id,
 	       const char *dest, uint64_t flags, struct mfs_item **item_r,
 	       struct mfs_error *e)
 {
-	unsigned attempt = 0;
-	int rc;
-
-	do
-		rc = copy_once(be, folder, id, dest, flags, item_r, e);
-	while (renamed_meanwhile(be, folder, rc, &attempt));
-	return rc;
+	return AGAIN_IF_RENAMED(be, folder, copy_once(be, folder, id, dest,
+						      flags, item_r, e));
 }

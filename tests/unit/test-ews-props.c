@@ -11,11 +11,10 @@
 #include "backend.h"
 #include "wire/ews-props.h"
 
-#define S MFS_FLAG_SEEN
-#define F MFS_FLAG_FLAGGED
-#define D MFS_FLAG_DRAFT
-#define R MFS_FLAG_REPLIED
-#define P MFS_FLAG_PASSED
+/* The Maildir letters, short, so that the tables read as flags do. */
+static const uint64_t S = MFS_FLAG_SEEN, F = MFS_FLAG_FLAGGED,
+		      D = MFS_FLAG_DRAFT, R = MFS_FLAG_REPLIED,
+		      P = MFS_FLAG_PASSED;
 
 /* flags -> the value of a property, as both sides write it */
 static const struct {
