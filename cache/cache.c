@@ -233,8 +233,7 @@ static int cache_append(struct mfs_backend *c, const char *folder,
 	blobs_evict(c->blobs);
 	if (rc < 0)
 		return rc;
-	*items_r = g_ptr_array_new_with_free_func((GDestroyNotify)mfs_item_free);
-	g_ptr_array_add(*items_r, it);
+	*items_r = mfs_items_one(it);
 	return 0;
 }
 
@@ -269,8 +268,7 @@ static int cache_move(struct mfs_backend *c, const char *folder,
 
 	if (rc < 0)
 		return rc;
-	*items_r = g_ptr_array_new_with_free_func((GDestroyNotify)mfs_item_free);
-	g_ptr_array_add(*items_r, it);
+	*items_r = mfs_items_one(it);
 	return 0;
 }
 

@@ -380,6 +380,15 @@ void mfs_item_free(struct mfs_item *it)
 	g_free(it);
 }
 
+GPtrArray *mfs_items_one(struct mfs_item *it)
+{
+	GPtrArray *a = g_ptr_array_new_with_free_func(
+		(GDestroyNotify)mfs_item_free);
+
+	g_ptr_array_add(a, it);
+	return a;
+}
+
 struct mfs_folder_info *mfs_folder_info_new(const char *path,
 					    enum mfs_folder_kind kind)
 {

@@ -405,6 +405,10 @@ struct mfs_item *mfs_item_new(const char *id, uint64_t size, int64_t date,
 			      uint64_t flags);
 struct mfs_item *mfs_item_dup(const struct mfs_item *it);
 void mfs_item_free(struct mfs_item *it);
+/* The answer of a batch member to a batch of one: a list holding `it`
+ * (taken; NULL stands for an item the store does not have).  Caller
+ * owns the result. */
+GPtrArray *mfs_items_one(struct mfs_item *it);
 struct mfs_folder_info *mfs_folder_info_new(const char *path,
 					    enum mfs_folder_kind kind);
 void mfs_folder_info_free(struct mfs_folder_info *fi);

@@ -246,8 +246,7 @@ int ewsc_append(struct mfs_backend *be, const char *folder,
 			e);
 	if (rc < 0)
 		return rc;
-	*items_r = g_ptr_array_new_with_free_func((GDestroyNotify)mfs_item_free);
-	g_ptr_array_add(*items_r, it);
+	*items_r = mfs_items_one(it);
 	return 0;
 }
 

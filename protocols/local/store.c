@@ -331,8 +331,7 @@ static int local_append_items(struct mfs_backend *be, const char *folder,
 			  &it, e);
 	if (rc < 0)
 		return rc;
-	*items_r = g_ptr_array_new_with_free_func((GDestroyNotify)mfs_item_free);
-	g_ptr_array_add(*items_r, it);
+	*items_r = mfs_items_one(it);
 	return 0;
 }
 
@@ -368,8 +367,7 @@ static int local_move_items(struct mfs_backend *be, const char *folder,
 					      flags[0], &it, e);
 	if (rc < 0)
 		return rc;
-	*items_r = g_ptr_array_new_with_free_func((GDestroyNotify)mfs_item_free);
-	g_ptr_array_add(*items_r, it);
+	*items_r = mfs_items_one(it);
 	return 0;
 }
 
