@@ -19,6 +19,7 @@
 #include "ctl-client.h"
 #include "accounts.h"
 #include "fs.h"
+#include "lock.h"
 #include "log.h"
 #include "login-cmd.h"
 #include "mountcheck.h"
@@ -127,11 +128,40 @@ static int open_store(const struct config_account *acct, const struct cli *c,
 	return rc;
 }
 
+/*
+ * Take the cache directory for this process alone, or say who has it.
+ * Returns 0, or -errno with the message already shown.
+ */
+static int lock_cache(const struct config_account *acct, const char *cache,
+		      const char *owner, struct cache_lock **lock_r)
+{
+	GError *err = NULL;
+	int rc = cache_lock_take(cache, owner, lock_r, &err);
+
+	if (rc < 0) {
+		fprintf(stderr, "mailfs: account '%s': %s\n", acct->name,
+			err->message);
+		g_error_free(err);
+	}
+	return rc;
+}
+
+struct mount_ready {
+	const char *mountpoint;		/* borrowed */
+	const char *owner;		/* borrowed */
+	struct cache_lock *lock;	/* borrowed */
+};
+
 /* The mount serves: tell a service manager (systemd's Type=notify, with
- * -f so that this is its main process); nothing without NOTIFY_SOCKET. */
+ * -f so that this is its main process); nothing without NOTIFY_SOCKET.
+ * The process that serves may be a child of the one that took the cache
+ * lock (without -f), so the lock says anew which pid holds it. */
 static void notify_ready(void *data)
 {
-	sd_notifyf(0, "READY=1\nSTATUS=mounted at %s", (const char *)data);
+	struct mount_ready *r = data;
+
+	cache_lock_set_owner(r->lock, r->owner);
+	sd_notifyf(0, "READY=1\nSTATUS=mounted at %s", r->mountpoint);
 }
 
 static int cmd_mount(int argc, char **argv)
@@ -140,6 +170,7 @@ static int cmd_mount(int argc, char **argv)
 	struct config_account acct;
 	struct mfs_store store;
 	struct staging *staging = NULL;
+	struct cache_lock *lock = NULL;
 	struct fs_options opt;
 	GError *err = NULL;
 	int rc;
@@ -175,9 +206,18 @@ static int cmd_mount(int argc, char **argv)
 		return rc;
 	}
 	g_autofree char *cache = cache_dir_of(&c, &acct);
+	g_autofree char *owner = g_strdup_printf("mailfs mounted at %s", mp);
+	/* before the clean-ups of staging/ and pending/, which assume that
+	 * no other process writes there */
+	if (lock_cache(&acct, cache, owner, &lock) < 0) {
+		config_account_clear(&acct);
+		cli_clear(&c);
+		return EXIT_FAILURE;
+	}
 	if ((rc = staging_open(cache, &staging)) < 0) {
 		fprintf(stderr, "mailfs: cache %s: %s\n", cache,
 			g_strerror(-rc));
+		cache_lock_release(&lock);
 		config_account_clear(&acct);
 		cli_clear(&c);
 		return EXIT_FAILURE;
@@ -186,10 +226,14 @@ static int cmd_mount(int argc, char **argv)
 		rc = fail(err->message);
 		g_error_free(err);
 		staging_close(&staging);
+		cache_lock_release(&lock);
 		config_account_clear(&acct);
 		cli_clear(&c);
 		return rc;
 	}
+	struct mount_ready ready = {
+		.mountpoint = mp, .owner = owner, .lock = lock,
+	};
 	memset(&opt, 0, sizeof(opt));
 	opt.mountpoint = mp;
 	opt.account = acct.name;
@@ -204,10 +248,11 @@ static int cmd_mount(int argc, char **argv)
 	opt.entry_timeout = c.entry_timeout;
 	opt.attr_timeout = c.attr_timeout;
 	opt.ready = notify_ready;
-	opt.ready_data = mp;
+	opt.ready_data = &ready;
 	rc = fs_run(&store, staging, &opt);
 	mfs_store_close(&store);
 	staging_close(&staging);
+	cache_lock_release(&lock);
 	config_account_clear(&acct);
 	cli_clear(&c);
 	return rc < 0 ? EXIT_FAILURE : 0;
@@ -237,6 +282,7 @@ static int cmd_sync(int argc, char **argv)
 	struct config_account acct;
 	struct mfs_store store;
 	struct staging *staging = NULL;
+	struct cache_lock *lock = NULL;
 	struct cli c;
 	GError *err = NULL;
 	bool prefetch = false, tty = isatty(2);
@@ -273,6 +319,13 @@ static int cmd_sync(int argc, char **argv)
 			    "nothing to sync");
 	}
 	g_autofree char *cache = cache_dir_of(&c, &acct);
+	/* a cache a mount (or another sync) holds is refused, not shared:
+	 * the mount keeps that cache up to date itself */
+	if (lock_cache(&acct, cache, "mailfs sync", &lock) < 0) {
+		config_account_clear(&acct);
+		cli_clear(&c);
+		return EXIT_FAILURE;
+	}
 	rc = staging_open(cache, &staging);
 	if (rc == 0)
 		rc = open_store(&acct, &c, cache, &store, &err);
@@ -287,6 +340,7 @@ static int cmd_sync(int argc, char **argv)
 			g_strerror(-rc));
 	g_clear_error(&err);
 	staging_close(&staging);
+	cache_lock_release(&lock);
 	config_account_clear(&acct);
 	cli_clear(&c);
 	return rc < 0 ? EXIT_FAILURE : 0;
