@@ -16,6 +16,8 @@
  *                  per journal row (writeback.h)
  *   sync-issues/   what the server refused for good, each with a .reason
  *                  file beside it, kept for the user to look at
+ *   lock           flocked by the one process that has the cache open,
+ *                  and naming it (lock.h)
  *
  * Never names a protocol.  Functions return 0 or -errno.
  */
