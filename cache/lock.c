@@ -53,9 +53,10 @@ int cache_lock_set_owner(struct cache_lock *lock, const char *owner)
 
 	if (ftruncate(lock->fd, 0) < 0)
 		return -errno;
-	if (pwrite(lock->fd, line, len, 0) != (ssize_t)len)
-		return errno ? -errno : -EIO;
-	return 0;
+	ssize_t n = pwrite(lock->fd, line, len, 0);
+	if (n < 0)
+		return -errno;
+	return (size_t)n == len ? 0 : -EIO;
 }
 
 int cache_lock_take(const char *dir, const char *owner,
