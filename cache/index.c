@@ -380,46 +380,62 @@ int index_add_folder(struct cache_index *ix, const char *path,
 	return rc;
 }
 
-/* Folder names may hold LIKE's wildcards, so "below" is a prefix test. */
-#define UNDER(col) col "=? OR substr(" col ", 1, ?)=?"
+/* "Below" is a test on bytes: folder names may hold LIKE's wildcards, and
+ * substr() and length() on text count characters, not bytes.  The columns
+ * compare with memcmp (the BINARY collation), and every path beginning
+ * "P/" sorts from "P/" up to, not including, "P0" ('0' follows '/'). */
+#define UNDER(col) "(" col "=? OR (" col ">=? AND " col "<?))"
+
+/* The bounds of the paths below `path`, for UNDER.  Caller owns both. */
+static void below_bounds(const char *path, char **lo_r, char **hi_r)
+{
+	*lo_r = g_strconcat(path, "/", NULL);
+	*hi_r = g_strconcat(path, "0", NULL);
+}
 
 int index_remove_folder(struct cache_index *ix, const char *path)
 {
-	g_autofree char *below = g_strconcat(path, "/", NULL);
-	int64_t n = (int64_t)strlen(below);
+	g_autofree char *lo = NULL;
+	g_autofree char *hi = NULL;
 	int rc;
 
+	below_bounds(path, &lo, &hi);
 	g_rec_mutex_lock(&ix->lock);
 	ix_begin(ix);
-	rc = ix_run(ix, ix_prep(ix, "DELETE FROM items WHERE " UNDER("folder"), "tit",
-			  path, n, below));
+	rc = ix_run(ix, ix_prep(ix, "DELETE FROM items WHERE " UNDER("folder"),
+			  "ttt", path, lo, hi));
 	if (rc == 0)
 		rc = ix_run(ix, ix_prep(ix, "DELETE FROM folders WHERE " UNDER("path"),
-				  "tit", path, n, below));
+				  "ttt", path, lo, hi));
 	rc = ix_end(ix, rc);
 	g_rec_mutex_unlock(&ix->lock);
 	return rc;
 }
 
 /* The folder and everything below it take the new name.  Sync states are
- * dropped: ids do not change with a rename, but servers may say so. */
+ * dropped: ids do not change with a rename, but servers may say so.  The
+ * old prefix is cut off as bytes (substr of a BLOB counts bytes); joined
+ * to the new name with ||, the rest is text again. */
 int index_rename_folder(struct cache_index *ix, const char *from,
 			const char *to)
 {
-	g_autofree char *below = g_strconcat(from, "/", NULL);
-	int64_t n = (int64_t)strlen(below);
+	g_autofree char *lo = NULL;
+	g_autofree char *hi = NULL;
+	int64_t n = (int64_t)strlen(from) + 1;
 	int rc;
 
+	below_bounds(from, &lo, &hi);
 	g_rec_mutex_lock(&ix->lock);
 	ix_begin(ix);
-	rc = ix_run(ix, ix_prep(ix, "UPDATE items SET folder = ? || substr(folder, ?) "
-			  "WHERE " UNDER("folder"), "titit", to, n, from, n,
-			  below));
+	rc = ix_run(ix, ix_prep(ix, "UPDATE items SET folder = ? || "
+			  "substr(CAST(folder AS BLOB), ?) "
+			  "WHERE " UNDER("folder"), "tittt", to, n, from, lo,
+			  hi));
 	if (rc == 0)
 		rc = ix_run(ix, ix_prep(ix, "UPDATE folders SET path = ? || "
-				  "substr(path, ?), state = NULL, gen = gen + 1 "
-				  "WHERE " UNDER("path"), "titit", to, n, from, n,
-				  below));
+				  "substr(CAST(path AS BLOB), ?), state = NULL, "
+				  "gen = gen + 1 WHERE " UNDER("path"), "tittt",
+				  to, n, from, lo, hi));
 	rc = ix_end(ix, rc);
 	g_rec_mutex_unlock(&ix->lock);
 	return rc;

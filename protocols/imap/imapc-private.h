@@ -115,7 +115,8 @@ int imapc_parse_item_id(const char *id, uint64_t *uidvalidity_r,
 uint64_t imapc_flags_from_list(GPtrArray *list);
 char *imapc_flag_list(uint64_t flags, bool unset);
 char *imapc_flags_to_list(uint64_t flags);
-/* An INTERNALDATE for APPEND ("17-Jul-1996 02:44:25 +0000"). */
+/* An INTERNALDATE for APPEND ("17-Jul-1996 02:44:25 +0000") of `t`
+ * seconds since the epoch, held to 1970 through 9999 (any `t` will do). */
 void imapc_format_date(int64_t t, char *buf, size_t len);
 /* The value after `name` in a FETCH attribute list, or NULL; the
  * attribute list of "* n FETCH (...)", or NULL for other lines.  Both

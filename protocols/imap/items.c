@@ -137,11 +137,17 @@ static int64_t parse_date(const char *s)
 	return t;
 }
 
+/* RFC 3501's date-time has a four-digit year: a date after the end of
+ * 9999 is sent as its last second, and one before the epoch as the epoch
+ * (as before), so that every int64 gives a date the server can take. */
+#define IMAPC_DATE_MAX INT64_C(253402300799)	/* 31-Dec-9999 23:59:59 */
+
 void imapc_format_date(int64_t t, char *buf, size_t len)
 {
 	static const char *const months[] = { "Jan", "Feb", "Mar", "Apr",
 		"May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
-	GDateTime *dt = g_date_time_new_from_unix_utc(t > 0 ? t : 0);
+	GDateTime *dt = g_date_time_new_from_unix_utc(
+		CLAMP(t, 0, IMAPC_DATE_MAX));
 
 	g_snprintf(buf, len, "%02d-%s-%04d %02d:%02d:%02d +0000",
 		   g_date_time_get_day_of_month(dt),

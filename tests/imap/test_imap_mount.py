@@ -4,12 +4,15 @@ on the other."""
 
 import errno
 import os
+import shutil
 import subprocess
+import tempfile
 import time
 
 import pytest
 
 from dovecot import IMAP_FLAG, letters, make_message  # noqa: F401
+from mailfs_mount import MAILFS
 
 SYNC = 15.0     # seconds a change may take to cross over (IDLE, polling)
 
@@ -201,6 +204,66 @@ def test_utf8_folder_names(imap_mount):
     assert wait_until(lambda: "Entwürfe" in os.listdir(fs.mnt))
     os.mkdir(fs.m("Café"))
     assert "Café" in server_folders(fs)
+
+
+def test_renaming_a_utf8_folder_takes_its_subfolders(imap_mount):
+    # the index once cut "Briefé/" by its 8 bytes as 8 characters (the
+    # listing after the rename mends the mount; tests/unit/test-index.c
+    # shows the index alone)
+    fs = imap_mount
+    os.mkdir(fs.m("Briefé"))
+    os.mkdir(fs.m("Briefé", "2024"))
+    os.mkdir(fs.m("Brieféx"))
+    os.rename(fs.m("Briefé"), fs.m("Archive2"))
+    assert os.path.isdir(fs.m("Archive2", "2024", "cur"))
+    assert "Briefé" not in os.listdir(fs.mnt)
+    assert "Brieféx" in os.listdir(fs.mnt)
+    folders = server_folders(fs)
+    assert "Archive2/2024" in folders and "Briefé/2024" not in folders
+    fs.remount()
+    assert os.path.isdir(fs.m("Archive2", "2024", "cur"))
+    assert "Briefé" not in os.listdir(fs.mnt)
+    os.rename(fs.m("Archive2"), fs.m("Grüße"))
+    assert os.path.isdir(fs.m("Grüße", "2024", "cur"))
+    assert "Archive2" not in os.listdir(fs.mnt)
+
+
+def test_a_date_after_9999_is_appended_as_9999(dovecot_server,
+                                               imap_mount_factory, tmp_path):
+    # RFC 3501's date-time has four digits for the year.  ext4 holds no
+    # date past 2446, so the cache (where the file is written) is on tmpfs;
+    # Dovecot takes a date in the future as the time of the APPEND.
+    far = 300000000000
+    cache = tempfile.mkdtemp(prefix="mailfs-imap-cache-", dir="/dev/shm")
+    fs = None
+    try:
+        os.utime(cache, (far, far))
+        if os.stat(cache).st_mtime != far:
+            pytest.skip("/dev/shm holds no date past 9999")
+        user, _ = dovecot_server.add_user()
+        conf = dovecot_server.mailfs_config(str(tmp_path), account="imap",
+                                            user=user)
+        fs = imap_mount_factory(conf, "imap")
+        fs.cache = cache
+        fs.user, fs.dovecot = user, dovecot_server
+        fs.mount()
+        start = time.time()
+        data = make_message(9)
+        tmp = fs.m("INBOX", "tmp", "far.M1P1Q1.test")
+        with open(tmp, "wb") as f:
+            f.write(data)
+        os.utime(tmp, (far, far))
+        os.rename(tmp, fs.m("INBOX", "cur", "far.M1P1Q1.test:2,S"))
+        assert [m.data for m in server(fs).values()] == [data]
+        ((_, idate, _),) = fs.dovecot.message_info(user).values()
+        assert start - 5 <= idate <= time.time() + 5
+        assert "pending: 0" in subprocess.run(
+            [MAILFS, "status", fs.mnt], capture_output=True, text=True,
+            check=True).stdout
+    finally:
+        if fs is not None and fs.pid is not None:
+            fs.unmount()
+        shutil.rmtree(cache, ignore_errors=True)
 
 
 def test_server_changes_appear(imap_mount):
