@@ -8,6 +8,7 @@ import re
 import smtplib
 import socket
 import ssl
+import tempfile
 import time
 
 import pytest
@@ -479,3 +480,36 @@ def test_store_keeps_letters_imap_has_no_flag_for(server):
     m.logout()
     names = [os.path.basename(p) for p in inbox_files(server.store)]
     assert "1700000003.M4P4.other:2,FP" in names, names
+
+
+def test_internaldate_of_a_file_dated_past_9999(workdir):
+    """A message file whose mtime was set to the year 11476 (or before the
+    year 1) is still given a four-digit INTERNALDATE, which imaplib and
+    every other client can parse.  The store is on tmpfs: ext4 cannot hold
+    such times."""
+    with tempfile.TemporaryDirectory(prefix="mailfs-serve-", dir="/dev/shm") as shm:
+        srv = Server(os.path.join(shm, "store"), workdir)
+        try:
+            far_dates(srv)
+        finally:
+            assert srv.stop() == 0, srv.log()
+
+
+def far_dates(server):
+    m = connect(server)
+    resp = m.append("INBOX", None, None, make_message(subject="far future"))
+    _, uid = appenduid(resp)
+    (path,) = [p for p in inbox_files(server.store)
+               if b"far future" in open(p, "rb").read()]
+    for when, want in ((300000000000, b'"31-Dec-9999 23:59:59 +0000"'),
+                       (-70000000000, b'"01-Jan-0001 00:00:00 +0000"')):
+        os.utime(path, (when, when))
+        assert os.stat(path).st_mtime == when
+        # a second session sees the file as it is now
+        m2 = connect(server)
+        m2.select("INBOX")
+        typ, data = m2.uid("FETCH", str(uid), "(INTERNALDATE)")
+        assert typ == "OK"
+        assert want in data[0], data
+        m2.logout()
+    m.logout()

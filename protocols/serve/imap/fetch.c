@@ -8,6 +8,7 @@
  * the stored size, which is exactly what BODY[] sends.
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -349,14 +350,31 @@ static int section_bytes(const struct fetch_att *a, GBytes *all,
 	return -EINVAL;
 }
 
+/*
+ * date-year is four digits (RFC 3501 section 9), but a message's date is
+ * its file's mtime, which `touch` sets to any year: held to 0001..9999,
+ * in UTC where the local zone would carry it past either end.
+ */
+#define DATE_MIN INT64_C(-62135596800)	/* 0001-01-01T00:00:00Z */
+#define DATE_MAX INT64_C(253402300799)	/* 9999-12-31T23:59:59Z */
+
 static void send_date(struct imapd_session *s, int64_t date)
 {
-	time_t t = (time_t)date;
+	static const char *const months[] = { "Jan", "Feb", "Mar", "Apr",
+		"May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
+	time_t t = (time_t)CLAMP(date, DATE_MIN, DATE_MAX);
 	struct tm tm;
 	char buf[64];
 
-	localtime_r(&t, &tm);
-	strftime(buf, sizeof(buf), "\"%d-%b-%Y %H:%M:%S %z\"", &tm);
+	if (!localtime_r(&t, &tm) || tm.tm_year + 1900 < 1 ||
+	    tm.tm_year + 1900 > 9999)
+		gmtime_r(&t, &tm);
+	/* strftime's %Y does not pad years before 1000 to four digits */
+	long off = tm.tm_gmtoff / 60;
+	g_snprintf(buf, sizeof(buf), "\"%02d-%s-%04d %02d:%02d:%02d %c%02ld%02ld\"",
+		   tm.tm_mday, months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour,
+		   tm.tm_min, tm.tm_sec, off < 0 ? '-' : '+', labs(off) / 60,
+		   labs(off) % 60);
 	serve_conn_write(s->c, buf, strlen(buf));
 }
 
