@@ -3,6 +3,7 @@ in sync-issues/ of the account's cache directory, `mailfs status` counts it,
 and the mount then shows what the server holds."""
 
 import os
+import signal
 
 from dovecot import make_message
 from wbutil import (names, new_mount, pending, read, status, wait_until,
@@ -93,11 +94,17 @@ def test_names_made_here_survive_a_uidvalidity_change(
     fs.flush()
     old_uv = dovecot_server.uidvalidity(fs.user, "Archive")
     # the folder is made again on the server: new UIDVALIDITY, the same
-    # message in it under a new UID
-    dovecot_server.delete_folder(fs.user, "Archive")
-    dovecot_server.create_folder(fs.user, "Archive")
-    dovecot_server.append(fs.user, "Archive", make_message(451))
-    dovecot_server.append(fs.user, "Archive", data, flags=("\\Seen",))
+    # message in it under a new UID.  The daemon is held still meanwhile:
+    # a poll that saw the folder empty in between would rightly drop the
+    # message, and it would come back under the server's name.
+    os.kill(fs.pid, signal.SIGSTOP)
+    try:
+        dovecot_server.delete_folder(fs.user, "Archive")
+        dovecot_server.create_folder(fs.user, "Archive")
+        dovecot_server.append(fs.user, "Archive", make_message(451))
+        dovecot_server.append(fs.user, "Archive", data, flags=("\\Seen",))
+    finally:
+        os.kill(fs.pid, signal.SIGCONT)
     assert dovecot_server.uidvalidity(fs.user, "Archive") != old_uv
     assert wait_until(lambda: len(names(fs, "Archive")) == 2), \
         names(fs, "Archive")
