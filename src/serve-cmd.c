@@ -2,7 +2,9 @@
  * serve-cmd.c - `mailfs serve`: options, the store, the listeners (every
  * protocol started and stopped alike, serve.h), and a clean stop on
  * SIGTERM or SIGINT.  Runs in the foreground and logs to
- * stderr; nothing listens beyond loopback unless an address says so.
+ * stderr; nothing listens beyond loopback unless an address says so, and
+ * a plaintext listener beyond loopback needs a certificate, since clients
+ * there log in only over TLS (serve.h).
  */
 #include "serve-cmd.h"
 
@@ -109,7 +111,10 @@ static int parse(int argc, char **argv, struct serve_opts *o)
 		"ADDR is HOST:PORT, [IPV6]:PORT or PORT (on 127.0.0.1).\n"
 		"Without --imap, --pop3, --smtp, --ews or --ewss: IMAP on "
 		"127.0.0.1:1143, POP3 on 127.0.0.1:1110, SMTP on "
-		"127.0.0.1:1025.");
+		"127.0.0.1:1025.\n"
+		"Clients not on loopback log in only over TLS: an ADDR "
+		"beyond loopback for\n--imap, --pop3, --smtp or --ews "
+		"needs --tls-cert and --tls-key.");
 	/* GOption wants the program in argv[0]; skip "serve" */
 	argv[1] = argv[0];
 	argc--;

@@ -293,3 +293,13 @@ int serve_conn_start_tls(struct serve_conn *c, SSL_CTX *ctx)
 	c->ssl = NULL;
 	return -EPROTO;
 }
+
+bool serve_conn_peer_is_loopback(const struct serve_conn *c)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+
+	if (getpeername(c->fd, (struct sockaddr *)&ss, &len) < 0)
+		return false;
+	return serve_addr_is_loopback((const struct sockaddr *)&ss);
+}

@@ -64,4 +64,14 @@ int serve_conn_flush(struct serve_conn *c);
 /* Make every later read and wait fail (server stopping).  Any thread. */
 void serve_conn_kick(struct serve_conn *c);
 
+/* Whether the client connects from a loopback address (as
+ * serve_addr_is_loopback says); false when its address cannot be had. */
+bool serve_conn_peer_is_loopback(const struct serve_conn *c);
+
+/* Whether `sa` is a loopback address: in 127.0.0.0/8, ::1, or 127.0.0.0/8
+ * mapped into IPv6; no other family is.  Lives with the listeners
+ * (listen.c), which bind by the same rule. */
+struct sockaddr;
+bool serve_addr_is_loopback(const struct sockaddr *sa);
+
 #endif

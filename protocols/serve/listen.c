@@ -2,6 +2,13 @@
  * listen.c - listening sockets and a thread per client, bounded; and the
  * listeners that protocols bring of their own, started and stopped here
  * alongside (serve.h says why there are two kinds).
+ *
+ * Off loopback, no password crosses the network in plaintext: a listener
+ * on any other address (a wildcard included) without TLS from the start
+ * is refused unless a certificate lets its clients start TLS, and each
+ * protocol refuses a login before TLS from a peer that is not loopback
+ * (serve_login_allowed; RFC 3501 and RFC 9051 LOGINDISABLED, RFC 2595,
+ * RFC 3207, RFC 4954).
  */
 #include "serve.h"
 
@@ -217,6 +224,75 @@ static gpointer listener_main(gpointer data)
 	return NULL;
 }
 
+bool serve_addr_is_loopback(const struct sockaddr *sa)
+{
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
+		return (ntohl(in->sin_addr.s_addr) >> 24) == 127;
+	}
+	if (sa->sa_family == AF_INET6) {
+		const struct in6_addr *a =
+			&((const struct sockaddr_in6 *)sa)->sin6_addr;
+		/* a dual-stack socket sees 127.0.0.1 as ::ffff:127.0.0.1 */
+		return IN6_IS_ADDR_LOOPBACK(a) ||
+		       (IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127);
+	}
+	return false;
+}
+
+bool serve_login_allowed(const struct serve_conn *c)
+{
+	return serve_conn_is_tls(c) || serve_conn_peer_is_loopback(c);
+}
+
+/*
+ * Whether every address `addr` (as for serve_bind) stands for is a
+ * loopback one.  A wildcard (0.0.0.0, [::]) is not.  True when the address
+ * does not resolve: serve_bind then says why it cannot listen.
+ */
+static bool spec_is_loopback(const char *addr)
+{
+	g_autofree char *host = NULL, *port = NULL;
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM,
+				  .ai_flags = AI_PASSIVE | AI_NUMERICSERV };
+	struct addrinfo *res = NULL;
+	bool loopback = true;
+
+	if (serve_split_addr(addr, &host, &port) < 0 ||
+	    getaddrinfo(host, port, &hints, &res) != 0)
+		return true;
+	for (struct addrinfo *ai = res; ai; ai = ai->ai_next)
+		loopback = loopback && serve_addr_is_loopback(ai->ai_addr);
+	freeaddrinfo(res);
+	return loopback;
+}
+
+/*
+ * Off loopback, a listener without TLS from the start is only safe when
+ * clients can start TLS before they log in, which takes a certificate:
+ * a sentence saying so (caller owns), or NULL when `addr` may be bound.
+ */
+static char *refuse_plaintext(const struct serve_ctx *ctx, const char *addr,
+			      const struct serve_proto *proto,
+			      bool implicit_tls)
+{
+	if (implicit_tls || ctx->tls || spec_is_loopback(addr))
+		return NULL;
+	if (!proto->starttls)
+		return g_strdup_printf(
+			"--%s %s: not a loopback address, and clients there "
+			"would send their password over plain HTTP: give "
+			"--tls-cert and --tls-key and serve them with %s%s "
+			"ADDR, or listen on 127.0.0.1", proto->name, addr,
+			proto->tls_name ? "" : "--",
+			proto->tls_name ? proto->tls_name : proto->name);
+	return g_strdup_printf(
+		"--%s %s: not a loopback address, and without a certificate "
+		"clients there could only log in in plaintext: give "
+		"--tls-cert and --tls-key (they then log in after %s), or "
+		"listen on 127.0.0.1", proto->name, addr, proto->starttls);
+}
+
 int serve_bind(const char *addr, char **where_r, char **why_r)
 {
 	g_autofree char *host = NULL, *port = NULL;
@@ -281,6 +357,8 @@ int serve_listen(struct serve_server *s, const char *addr,
 					  "--tls-key", proto->name);
 		return -EINVAL;
 	}
+	if ((*why_r = refuse_plaintext(s->ctx, addr, proto, implicit_tls)))
+		return -EPERM;
 	if (proto->start)
 		rc = proto->start(s->ctx, addr, implicit_tls, s->max_clients,
 				  &own, &where, why_r);

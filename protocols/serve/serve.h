@@ -76,6 +76,10 @@ struct serve_proto {
 	const char *tls_name;		/* what the refusal of TLS without a
 					   certificate calls the protocol over
 					   TLS; NULL for "<name> over TLS" */
+	const char *starttls;		/* the command that starts TLS on the
+					   plain port ("STARTTLS"); NULL when
+					   there is none (EWS: HTTP is plain
+					   or HTTPS from the start) */
 };
 
 /* How long a client that has not logged in may stay silent, TLS
@@ -93,7 +97,10 @@ struct serve_server *serve_new(const struct serve_ctx *ctx,
  * for `proto` (borrowed, static), with the protocol's own listener when
  * it has one; `implicit_tls` starts TLS before the greeting.  Logs the
  * address it bound (port 0 picks a free one).  Returns 0 or -errno with
- * a sentence in *why_r (caller owns).
+ * a sentence in *why_r (caller owns): -EPERM for an address that is not
+ * loopback (a wildcard included) without `implicit_tls` and without a
+ * certificate in the context, since its clients could only log in in
+ * plaintext.
  */
 int serve_listen(struct serve_server *s, const char *addr,
 		 const struct serve_proto *proto, bool implicit_tls,
@@ -103,6 +110,13 @@ int serve_listen(struct serve_server *s, const char *addr,
  * (caller owns) and in *where_r the address bound (caller owns), or
  * -errno with a sentence in *why_r (caller owns). */
 int serve_bind(const char *addr, char **where_r, char **why_r);
+
+/*
+ * Whether a password may be taken on `c` as it is now: over TLS, or from a
+ * loopback peer.  Off loopback, every protocol refuses a login before TLS
+ * and offers none (LOGINDISABLED, no USER or SASL, no AUTH).
+ */
+bool serve_login_allowed(const struct serve_conn *c);
 
 /* Split "HOST:PORT" into its parts (caller owns both); 0 or -EINVAL. */
 int serve_split_addr(const char *addr, char **host_r, char **port_r);

@@ -3,10 +3,16 @@
  * POST /EWS/Exchange.asmx, behind HTTP Basic authentication, with the
  * request body collected up to EWS_BODY_MAX and handed to ewsd_dispatch().
  *
- * Specs: RFC 9110 (HTTP semantics: 401, 404, 405, 413), RFC 9112
+ * Specs: RFC 9110 (HTTP semantics: 401, 403, 404, 405, 413), RFC 9112
  * (HTTP/1.1), RFC 7617 (Basic authentication), RFC 2818 (HTTP over TLS,
- * for --ewss, by libmicrohttpd's GnuTLS); [MS-OXWSCORE] 2.1 for the
- * endpoint and the text/xml transport.
+ * for --ewss, by libmicrohttpd's GnuTLS, TLS 1.2 or newer: RFC 8996);
+ * [MS-OXWSCORE] 2.1 for the endpoint and the text/xml transport.
+ *
+ * Over plain HTTP, only a client on loopback may log in: any other is
+ * answered 403 before its credentials are looked at, and never 401, whose
+ * challenge would have it send (or send again) its password in the clear;
+ * 403 is also what Exchange's own web server answers a plain HTTP request
+ * that needs TLS, and clients show it as an error rather than ask again.
  *
  * libmicrohttpd runs a thread per connection on a socket serve_bind() makes,
  * so the slow answer to a failed login (serve_auth_failed) only holds up
@@ -27,6 +33,8 @@
 #define ENDPOINT "/EWS/Exchange.asmx"
 #define REALM "mailfs"
 #define CONN_TIMEOUT_S 120
+/* GnuTLS priorities: its defaults, less every version before TLS 1.2 */
+#define TLS_PRIORITIES "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
 
 struct ewsd_server {
 	struct MHD_Daemon *daemon;	/* owned */
@@ -38,8 +46,8 @@ struct ewsd_server {
 
 /* One HTTP request while its body arrives. */
 struct request {
-	enum { REQ_NOT_FOUND, REQ_BAD_METHOD, REQ_NO_AUTH, REQ_BAD_AUTH,
-	       REQ_OK } state;
+	enum { REQ_NOT_FOUND, REQ_BAD_METHOD, REQ_NEEDS_TLS, REQ_NO_AUTH,
+	       REQ_BAD_AUTH, REQ_OK } state;
 	GString *body;			/* owned; NULL unless REQ_OK */
 	bool too_big;
 };
@@ -132,6 +140,18 @@ static bool check_auth(const struct ewsd_server *srv,
 	return !serve_auth_failed(cs ? ++cs->failures : 1);
 }
 
+/* Whether a password may come on `conn`: over HTTPS, or from loopback. */
+static bool login_allowed(const struct ewsd_server *srv,
+			  struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *ci;
+
+	if (srv->tls_cert)
+		return true;
+	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	return ci && ci->client_addr && serve_addr_is_loopback(ci->client_addr);
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 				  const char *url, const char *method,
 				  const char *version, const char *upload,
@@ -147,6 +167,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 			r->state = REQ_NOT_FOUND;
 		else if (strcmp(method, MHD_HTTP_METHOD_POST) != 0)
 			r->state = REQ_BAD_METHOD;
+		else if (!login_allowed(srv, conn))
+			r->state = REQ_NEEDS_TLS;
 		else if (!check_auth(srv, conn, r))
 			return MHD_NO;
 		return MHD_YES;
@@ -173,6 +195,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 		return reply(conn, MHD_HTTP_METHOD_NOT_ALLOWED,
 			     plain_fault("ErrorInvalidRequest",
 					 "only POST is served"), false);
+	case REQ_NEEDS_TLS:
+		log_warnx("ews: a request over plain HTTP from off loopback "
+			  "refused");
+		return reply(conn, MHD_HTTP_FORBIDDEN,
+			     plain_fault("ErrorAccessDenied",
+					 "this server takes passwords over "
+					 "HTTPS only: use its https:// "
+					 "address"), false);
 	case REQ_NO_AUTH:
 	case REQ_BAD_AUTH:
 		return reply(conn, MHD_HTTP_UNAUTHORIZED,
@@ -251,6 +281,7 @@ static int ewsd_start(const struct serve_ctx *ctx, const char *addr,
 			MHD_OPTION_NOTIFY_CONNECTION, conn_notify, NULL,
 			MHD_OPTION_HTTPS_MEM_CERT, srv->tls_cert,
 			MHD_OPTION_HTTPS_MEM_KEY, srv->tls_key,
+			MHD_OPTION_HTTPS_PRIORITIES, TLS_PRIORITIES,
 			MHD_OPTION_END);
 	else
 		srv->daemon = MHD_start_daemon(
@@ -299,4 +330,5 @@ const struct serve_proto ewsd_proto = {
 	.start = ewsd_start,
 	.stop = ewsd_stop,
 	.tls_name = "--ewss",
+	.starttls = NULL,
 };

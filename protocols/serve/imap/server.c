@@ -4,7 +4,8 @@
  * NAMESPACE, IDLE, and the table of every command, whose rows carry the
  * states it is allowed in, what else it is, and its handler.
  *
- * RFC 3501 (IMAP4rev1), RFC 7888 (LITERAL+), RFC 4959 (SASL-IR),
+ * RFC 3501 (IMAP4rev1), RFC 9051 section 6.2 (LOGINDISABLED),
+ * RFC 5530 (PRIVACYREQUIRED), RFC 7888 (LITERAL+), RFC 4959 (SASL-IR),
  * RFC 4616 (PLAIN), RFC 2177 (IDLE), RFC 2342 (NAMESPACE), RFC 2971 (ID),
  * RFC 5161 (ENABLE), RFC 3691 (UNSELECT), RFC 4315 (UIDPLUS), RFC 6851
  * (MOVE), RFC 6154 (SPECIAL-USE), RFC 3348 (CHILDREN).
@@ -16,6 +17,10 @@
  * ones go to an unnamed file rather than memory.  A line that breaks the
  * framing (over-long, a literal over the limit) ends the connection with
  * BYE, since what follows cannot be told apart from the literal.
+ *
+ * A client that is not on loopback logs in over TLS only: before
+ * STARTTLS it is shown LOGINDISABLED and no AUTH= mechanism, and LOGIN
+ * and AUTHENTICATE are refused with NO [PRIVACYREQUIRED] (serve.h).
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -79,14 +84,37 @@ const char *imapd_cmd_string(const struct imapd_cmd *cmd, guint i)
 	return i < cmd->nargs ? imap_arg_string(cmd->args[i]) : NULL;
 }
 
+/* What the capabilities before login add: STARTTLS when it may be
+ * started, and how to log in now. */
+static const char *login_caps(const struct serve_ctx *ctx,
+			      const struct serve_conn *c)
+{
+	bool starttls = ctx->tls && !serve_conn_is_tls(c);
+
+	if (serve_login_allowed(c))
+		return starttls ? " STARTTLS AUTH=PLAIN" : " AUTH=PLAIN";
+	return starttls ? " STARTTLS LOGINDISABLED" : " LOGINDISABLED";
+}
+
+/* Answer a login that came before TLS off loopback; true when it did. */
+static bool refuse_plaintext(struct imapd_session *s,
+			     const struct imapd_cmd *cmd)
+{
+	if (serve_login_allowed(s->c))
+		return false;
+	log_warnx("imap: %s: login before STARTTLS refused",
+		  serve_conn_peer(s->c));
+	imapd_reply(s, cmd, "NO", "[PRIVACYREQUIRED] this connection is not "
+		   "encrypted: log in after STARTTLS");
+	return true;
+}
+
 static void send_capability(struct imapd_session *s)
 {
 	GString *caps = g_string_new("CAPABILITY IMAP4rev1 LITERAL+ SASL-IR "
 				     "ID ENABLE IDLE NAMESPACE");
 	if (s->state == IMAP_NOT_AUTHED) {
-		if (s->ctx->tls && !serve_conn_is_tls(s->c))
-			g_string_append(caps, " STARTTLS");
-		g_string_append(caps, " AUTH=PLAIN");
+		g_string_append(caps, login_caps(s->ctx, s->c));
 	} else {
 		g_string_append(caps, " UIDPLUS MOVE UNSELECT SPECIAL-USE "
 				      "CHILDREN CONDSTORE QRESYNC");
@@ -141,6 +169,8 @@ static bool cmd_login(struct imapd_session *s, const struct imapd_cmd *cmd)
 		imapd_reply(s, cmd, "BAD", "LOGIN user password");
 		return true;
 	}
+	if (refuse_plaintext(s, cmd))
+		return true;
 	return check_login(s, cmd, user, pass);
 }
 
@@ -154,6 +184,9 @@ static bool cmd_authenticate(struct imapd_session *s, const struct imapd_cmd *cm
 		imapd_reply(s, cmd, "BAD", "AUTHENTICATE mechanism");
 		return true;
 	}
+	/* before the continuation, so that no response follows */
+	if (refuse_plaintext(s, cmd))
+		return true;
 	if (g_ascii_strcasecmp(mech, "PLAIN")) {
 		imapd_reply(s, cmd, "NO", "unsupported mechanism");
 		return true;
@@ -468,8 +501,8 @@ static void imapd_session(const struct serve_ctx *ctx, struct serve_conn *c)
 	s.parser = imap_parser_new(IMAP_PARSE_COMMANDS, &before_login);
 	s.line = g_string_new(NULL);
 	serve_conn_printf(c, "* OK [CAPABILITY IMAP4rev1 LITERAL+ SASL-IR ID "
-			  "ENABLE IDLE NAMESPACE%s AUTH=PLAIN] mailfs ready\r\n",
-			  ctx->tls && !serve_conn_is_tls(c) ? " STARTTLS" : "");
+			  "ENABLE IDLE NAMESPACE%s] mailfs ready\r\n",
+			  login_caps(ctx, c));
 	for (;;) {
 		const char *buf;
 		size_t used = 0;
@@ -520,4 +553,5 @@ const struct serve_proto imapd_proto = {
 	.session = imapd_session,
 	.busy_line = "* BYE too many connections\r\n",
 	.timeout_ms = 30 * 60 * 1000,
+	.starttls = "STARTTLS",
 };

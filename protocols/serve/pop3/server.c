@@ -3,7 +3,7 @@
  *
  * RFC 1939 (POP3: USER/PASS, STAT, LIST, UIDL, RETR, TOP, DELE, RSET,
  * NOOP, QUIT), RFC 2449 (CAPA), RFC 2595 (STLS), RFC 5034 (AUTH) with
- * RFC 4616 (PLAIN).
+ * RFC 4616 (PLAIN), RFC 3206 ([AUTH], [SYS/TEMP]).
  *
  * States as in RFC 1939: AUTHORIZATION until a login succeeds, then
  * TRANSACTION on a snapshot of INBOX taken at login (message numbers never
@@ -11,6 +11,10 @@
  * deleted are removed from the store.  A connection that ends any other
  * way removes nothing.  Unique ids are the store's item ids, which stay the
  * same for as long as the message exists.
+ *
+ * A client that is not on loopback logs in over TLS only: before STLS
+ * its CAPA shows neither USER nor SASL, and USER, PASS and AUTH are
+ * refused (serve.h).
  *
  * Commands run through one table, indexed by the verb the line parser
  * found, whose rows carry the states they are allowed in and the handler.
@@ -209,11 +213,24 @@ static bool cmd_capa(struct pop3d_session *s, const struct pop3_cmd *cmd)
 	serve_conn_printf(s->c, "TOP\r\nUIDL\r\nRESP-CODES\r\n"
 			  "PIPELINING\r\nAUTH-RESP-CODE\r\n");
 	if (!s->authed) {
-		serve_conn_printf(s->c, "USER\r\nSASL PLAIN\r\n");
+		if (serve_login_allowed(s->c))
+			serve_conn_printf(s->c, "USER\r\nSASL PLAIN\r\n");
 		if (s->ctx->tls && !serve_conn_is_tls(s->c))
 			serve_conn_printf(s->c, "STLS\r\n");
 	}
 	serve_conn_printf(s->c, "IMPLEMENTATION mailfs\r\n.\r\n");
+	return true;
+}
+
+/* Answer USER, PASS or AUTH before TLS off loopback; true when it did.
+ * RFC 3206 gives [AUTH] to a login against policy. */
+static bool refuse_plaintext(struct pop3d_session *s)
+{
+	if (serve_login_allowed(s->c))
+		return false;
+	log_warnx("pop3: %s: login before STLS refused", serve_conn_peer(s->c));
+	serve_conn_printf(s->c, "-ERR [AUTH] this connection is not "
+			  "encrypted: log in after STLS\r\n");
 	return true;
 }
 
@@ -243,6 +260,9 @@ static bool cmd_auth(struct pop3d_session *s, const struct pop3_cmd *cmd)
 	g_autofree char *user = NULL, *pass = NULL, *resp = NULL;
 	bool ok;
 
+	/* before the continuation, so that no response follows */
+	if (refuse_plaintext(s))
+		return true;
 	if (cmd->nargs == 0) {
 		serve_conn_printf(s->c, "+OK\r\nPLAIN\r\n.\r\n");
 		return true;
@@ -318,6 +338,8 @@ static bool cmd_noop(struct pop3d_session *s, const struct pop3_cmd *cmd)
 
 static bool cmd_user(struct pop3d_session *s, const struct pop3_cmd *cmd)
 {
+	if (refuse_plaintext(s))
+		return true;
 	g_free(s->user);
 	s->user = g_strdup(cmd->args[0]);
 	serve_conn_printf(s->c, "+OK send PASS\r\n");
@@ -326,6 +348,8 @@ static bool cmd_user(struct pop3d_session *s, const struct pop3_cmd *cmd)
 
 static bool cmd_pass(struct pop3d_session *s, const struct pop3_cmd *cmd)
 {
+	if (refuse_plaintext(s))
+		return true;
 	if (!s->user) {
 		serve_conn_printf(s->c, "-ERR USER first\r\n");
 		return true;
@@ -492,4 +516,5 @@ const struct serve_proto pop3d_proto = {
 	.session = pop3d_session,
 	.busy_line = "-ERR [SYS/TEMP] too many connections\r\n",
 	.timeout_ms = 10 * 60 * 1000,
+	.starttls = "STLS",
 };

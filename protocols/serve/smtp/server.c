@@ -8,6 +8,10 @@
  * client's input runs dry), RFC 3207 (STARTTLS), RFC 4954 (AUTH) with
  * RFC 4616 (PLAIN) and the LOGIN mechanism.
  *
+ * A client that is not on loopback logs in over TLS only: before
+ * STARTTLS, EHLO offers no AUTH, and AUTH and MAIL are answered as
+ * RFC 3207 section 4 says, 530 5.7.0 (serve.h).
+ *
  * Session states: GREETED -> (EHLO/HELO) READY -> (MAIL) MAIL ->
  * (RCPT) RCPT -> (DATA ... ".") READY; RSET and a new EHLO go back to
  * READY; STARTTLS goes back to GREETED.  Commands run through one table,
@@ -26,6 +30,9 @@
 #define SMTP_MAX_COMMAND 4096	/* AUTH lines carry base64 */
 #define SMTP_MAX_TEXT_LINE 65536 /* RFC 5321 says 1000; mailers exceed it */
 #define SMTP_MAX_RCPT 100
+/* RFC 3207 section 4's reply, with the enhanced code (RFC 3463) that
+ * RFC 4954 gives a 530 */
+#define NEED_STARTTLS "530 5.7.0 Must issue a STARTTLS command first"
 
 enum smtp_state { ST_GREETED, ST_READY, ST_MAIL, ST_RCPT };
 
@@ -73,7 +80,7 @@ static bool cmd_ehlo(struct smtpd_session *s, const struct smtp_cmd *cmd)
 	reply(s, "250-PIPELINING");
 	if (ctx->tls && !serve_conn_is_tls(s->c))
 		reply(s, "250-STARTTLS");
-	if (!s->authed)
+	if (!s->authed && serve_login_allowed(s->c))
 		reply(s, "250-AUTH PLAIN LOGIN");
 	reply(s, "250 HELP");
 	return true;
@@ -106,6 +113,13 @@ static bool cmd_auth(struct smtpd_session *s, const struct smtp_cmd *cmd)
 	}
 	if (s->state == ST_GREETED || s->state > ST_READY) {
 		reply(s, "503 send EHLO first, and AUTH before MAIL");
+		return true;
+	}
+	/* before any 334, so that no response follows */
+	if (!serve_login_allowed(s->c)) {
+		log_warnx("smtp: %s: AUTH before STARTTLS refused",
+			  serve_conn_peer(s->c));
+		reply(s, NEED_STARTTLS);
 		return true;
 	}
 	if (!g_ascii_strcasecmp(words[0], "PLAIN")) {
@@ -283,7 +297,8 @@ static bool cmd_mail(struct smtpd_session *s, const struct smtp_cmd *cmd)
 	} else if (s->state != ST_READY) {
 		reply(s, "503 nested MAIL command");
 	} else if (!s->authed) {
-		reply(s, "530 authentication required");
+		reply(s, serve_login_allowed(s->c) ? "530 authentication required"
+						   : NEED_STARTTLS);
 	} else if (cmd->size > s->ctx->max_message) {
 		reply(s, "552 message size exceeds the fixed limit");
 	} else {
@@ -454,4 +469,5 @@ const struct serve_proto smtpd_proto = {
 	.session = smtpd_session,
 	.busy_line = "421 too many connections, try again later\r\n",
 	.timeout_ms = 5 * 60 * 1000,
+	.starttls = "STARTTLS",
 };
