@@ -11,7 +11,8 @@
  * one more every few seconds, and the server has one for all addresses
  * together.  A login is admitted only while both allowances have room;
  * otherwise it is refused at once, without looking at the password, and
- * the protocol closes the connection.  Clients that share an address
+ * the protocol says "try later" and closes the connection (but EWS, whose
+ * HTTP connections carry no login of their own).  Clients that share an address
  * (the same host, a NAT) share its allowance.  Each failed login on a
  * connection also waits a little, and a connection is closed after a few,
  * so that guessers do not hold client slots for long.
@@ -33,7 +34,7 @@ enum serve_login {
 	SERVE_LOGIN_FAILED,	/* they do not; counted against the address */
 	SERVE_LOGIN_REFUSED,	/* too many failures lately, from the
 				   address or from everywhere: not checked;
-				   answer "try later" and close */
+				   answer "try later" (and close) */
 };
 
 /* Failed logins from one address: this many at once, then one more each
