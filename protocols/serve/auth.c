@@ -41,6 +41,8 @@ struct serve_auth {
 	GHashTable *sources;	/* address text -> struct bucket; owned;
 				   protected by lock */
 	struct bucket server;	/* protected by lock */
+	gint64 pruned;		/* monotonic us of the last pruning of
+				   `sources`; protected by lock */
 };
 
 static const unsigned first_delay_ms = 500;
@@ -174,20 +176,23 @@ static void source_name(const struct sockaddr *sa, char *out, size_t size)
 	}
 }
 
-/* The allowance of `name`, made full when new.  A full one is the same as
- * none, so full ones are forgotten when the table is at its bound; when
- * it stays there, new addresses share one allowance.  Borrowed; valid
- * while the lock is held.  Called with the lock held. */
-static struct bucket *source_bucket(struct serve_auth *a, const char *name,
+/* The allowance of `*name`, made full when new.  A full one is the same
+ * as none, so full ones are forgotten when the table is at its bound (at
+ * most once a second: the walk is long); when it stays there, new
+ * addresses share one allowance, and *name becomes its name.  Borrowed;
+ * valid while the lock is held.  Called with the lock held. */
+static struct bucket *source_bucket(struct serve_auth *a, const char **name,
 				    gint64 now)
 {
-	struct bucket *b = g_hash_table_lookup(a->sources, name);
+	struct bucket *b = g_hash_table_lookup(a->sources, *name);
 	GHashTableIter it;
 	gpointer value;
 
 	if (b)
 		return b;
-	if (g_hash_table_size(a->sources) >= MAX_SOURCES) {
+	if (g_hash_table_size(a->sources) >= MAX_SOURCES &&
+	    now - a->pruned >= G_USEC_PER_SEC) {
+		a->pruned = now;
 		g_hash_table_iter_init(&it, a->sources);
 		while (g_hash_table_iter_next(&it, NULL, &value)) {
 			refill(value, now, SERVE_SOURCE_BURST,
@@ -198,21 +203,22 @@ static struct bucket *source_bucket(struct serve_auth *a, const char *name,
 		}
 	}
 	if (g_hash_table_size(a->sources) >= MAX_SOURCES) {
-		name = OVERFLOW_SOURCE;
-		if ((b = g_hash_table_lookup(a->sources, name)))
+		*name = OVERFLOW_SOURCE;
+		if ((b = g_hash_table_lookup(a->sources, *name)))
 			return b;
 	}
 	b = g_new0(struct bucket, 1);
 	b->tokens = SERVE_SOURCE_BURST;
 	b->stamp = now;
-	g_hash_table_insert(a->sources, g_strdup(name), b);
+	g_hash_table_insert(a->sources, g_strdup(*name), b);
 	return b;
 }
 
-/* Take one failure from the address's allowance and the server's, before
- * the check, so that parallel attempts cannot all pass on one free slot;
- * false (and nothing taken) when either is used up. */
-static bool admit(struct serve_auth *a, const char *name)
+/* Take one failure from the allowance of `*name` and the server's,
+ * before the check, so that parallel attempts cannot all pass on one free
+ * slot; false (and nothing taken) when either is used up.  *name becomes
+ * the name of the allowance used. */
+static bool admit(struct serve_auth *a, const char **name)
 {
 	gint64 now = g_get_monotonic_time();
 	bool ok;
@@ -229,7 +235,7 @@ static bool admit(struct serve_auth *a, const char *name)
 	} else if (b->tokens < 1 && !b->refusing) {
 		b->refusing = true;
 		log_warnx("serve: too many failed logins from %s; refusing "
-			  "its logins for a while", name);
+			  "its logins for a while", *name);
 	} else if (b->tokens >= 1 && !a->server.refusing) {
 		a->server.refusing = true;
 		log_warnx("serve: too many failed logins from all addresses; "
@@ -246,8 +252,6 @@ static void give_back(struct serve_auth *a, const char *name)
 
 	g_mutex_lock(&a->lock);
 	b = g_hash_table_lookup(a->sources, name);
-	if (!b)
-		b = g_hash_table_lookup(a->sources, OVERFLOW_SOURCE);
 	if (b)
 		b->tokens = MIN(b->tokens + 1, (double)SERVE_SOURCE_BURST);
 	a->server.tokens = MIN(a->server.tokens + 1,
@@ -259,10 +263,11 @@ enum serve_login serve_auth_login(struct serve_auth *auth,
 				  const struct sockaddr *from,
 				  const char *user, const char *password)
 {
-	char name[INET6_ADDRSTRLEN + 8];
+	char buf[INET6_ADDRSTRLEN + 8];
+	const char *name = buf;
 
-	source_name(from, name, sizeof(name));
-	if (!admit(auth, name))
+	source_name(from, buf, sizeof(buf));
+	if (!admit(auth, &name))
 		return SERVE_LOGIN_REFUSED;
 	if (!serve_auth_check(auth, user, password))
 		return SERVE_LOGIN_FAILED;

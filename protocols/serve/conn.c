@@ -269,9 +269,9 @@ static int send_chunk(struct serve_conn *c, const char *buf, size_t len)
 			if (rc < 0)
 				return rc;
 			if (rc == 0) {
-				log_warnx("%s: took nothing sent to it for "
-					  "%d s; dropping it", c->peer,
-					  c->timeout_ms / 1000);
+				log_warnx("%s: does not read what is sent "
+					  "to it (%d s); dropping it",
+					  c->peer, c->timeout_ms / 1000);
 				return -ETIMEDOUT;
 			}
 		}
