@@ -195,7 +195,7 @@ def test_guessing_from_many_addresses_is_bounded(guarded):
     assert "too many failed logins from all addresses" in guarded.log()
 
 
-LOGIN_TIMEOUT = 4.0     # MAILFS_TEST_LOGIN_TIMEOUT_MS below
+LOGIN_TIMEOUT = 6.0     # MAILFS_TEST_LOGIN_TIMEOUT_MS below
 
 
 def cpu_seconds(pid):
@@ -247,9 +247,7 @@ def test_clients_that_do_not_read_are_dropped(store, workdir, tls_files,
             t.join(30)
         assert all(stuck), srv.log()
 
-        # while they are stuck, the fifth slot serves a client as usual,
-        # and the server does not spin on the writes that wait
-        cpu0 = cpu_seconds(srv.proc.pid)
+        # while they are stuck, the fifth slot serves a client as usual
         with connect(srv.port["imap"]) as fifth:
             f = fifth.makefile("rb")
             assert f.readline().startswith(b"* OK")
@@ -263,8 +261,13 @@ def test_clients_that_do_not_read_are_dropped(store, workdir, tls_files,
             fifth.sendall(b"b LOGOUT\r\n")
             while f.readline():
                 pass
-        time.sleep(1.0)
-        assert cpu_seconds(srv.proc.pid) - cpu0 < 0.5
+        # and the server does not spin on the writes that wait: once it
+        # is done with what it had read, it sits idle
+        def idle():
+            cpu0 = cpu_seconds(srv.proc.pid)
+            time.sleep(0.5)
+            return cpu_seconds(srv.proc.pid) - cpu0 < 0.1
+        assert wait_until(idle, 3.0, step=0)
 
         # within the timeout they are dropped and their slots are free
         def all_free():
