@@ -4,7 +4,9 @@ ever reading what comes back.
 
 Clients on other addresses come from elsewhere in 127.0.0.0/8 (Linux
 routes the whole block to the loopback interface), still talking to the
-server on 127.0.0.1.  The numbers asserted are the documented bounds with
+server on 127.0.0.1: the allowances are per address, and a client on
+127.0.0.1 while the guessers are there is refused like them, by design.
+The numbers asserted are the documented bounds with
 room to spare, not timings of mailfs: what is checked is that guessing in
 parallel gains nothing over guessing on one connection.
 """
@@ -15,6 +17,7 @@ import socket
 import ssl
 import threading
 import time
+import urllib.error
 import urllib.request
 
 import pytest
