@@ -1,24 +1,48 @@
 /*
- * auth.c - credentials of the embedded server, SASL PLAIN (RFC 4616) and
- * the slowing down of failed logins.
+ * auth.c - credentials of the embedded server, SASL PLAIN (RFC 4616), and
+ * the bounds on failed logins: a token bucket per client address and one
+ * for the whole server (auth.h says why).
  */
 #include "auth.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <glib.h>
+#include <netinet/in.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "log.h"
+
 #define MAX_PASSWORD_FILE 4096
-#define MAX_FAILURES 5
-#define MAX_DELAY_MS 5000
+/* failures on one connection before it is closed, and the waits after
+ * them: 500 ms, 1 s, 2 s */
+#define MAX_FAILURES 3
+#define MAX_DELAY_MS 2000
+/* addresses remembered at once; past it, new ones share one allowance */
+#define MAX_SOURCES 4096
+#define OVERFLOW_SOURCE "(many addresses)"
+
+/* Failed logins still allowed: `tokens` grows by one each `interval` up to
+ * the burst, and each failure takes one. */
+struct bucket {
+	double tokens;
+	gint64 stamp;		/* monotonic us of the last refill */
+	bool refusing;		/* refusals logged, until a login is let in */
+};
 
 struct serve_auth {
 	char *user;		/* owned */
 	char *password;		/* owned; wiped on free */
+	GMutex lock;
+	GHashTable *sources;	/* address text -> struct bucket; owned;
+				   protected by lock */
+	struct bucket server;	/* protected by lock */
+	gint64 pruned;		/* monotonic us of the last pruning of
+				   `sources`; protected by lock */
 };
 
 static const unsigned first_delay_ms = 500;
@@ -71,6 +95,11 @@ int serve_auth_load(const char *user, const char *password_file,
 	struct serve_auth *a = g_new0(struct serve_auth, 1);
 	a->user = g_strdup(user);
 	a->password = g_strdup(buf);
+	g_mutex_init(&a->lock);
+	a->sources = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+					   g_free);
+	a->server.tokens = SERVE_SERVER_BURST;
+	a->server.stamp = g_get_monotonic_time();
 	explicit_bzero(buf, sizeof(buf));
 	*auth_r = a;
 	return 0;
@@ -85,6 +114,8 @@ void serve_auth_free(struct serve_auth **ap)
 	explicit_bzero(a->password, strlen(a->password));
 	g_free(a->password);
 	g_free(a->user);
+	g_hash_table_unref(a->sources);
+	g_mutex_clear(&a->lock);
 	g_free(a);
 	*ap = NULL;
 }
@@ -112,29 +143,145 @@ bool serve_auth_check(const struct serve_auth *auth, const char *user,
 	return u & p;
 }
 
-/* Failures of the whole server in the last minute: many connections at
- * once must not guess faster than one.  Protected by fail_lock. */
-static GMutex fail_lock;
-static unsigned recent_failures;
-static gint64 recent_since;
+static void refill(struct bucket *b, gint64 now, unsigned burst,
+		   unsigned interval_ms)
+{
+	b->tokens += (double)(now - b->stamp) / (interval_ms * 1000.0);
+	if (b->tokens > burst)
+		b->tokens = burst;
+	b->stamp = now;
+}
+
+/* The address as the allowances know it, into `out`: IPv4 as is (also
+ * when mapped into IPv6), IPv6 by its /64, which one holder usually has
+ * whole. */
+static void source_name(const struct sockaddr *sa, char *out, size_t size)
+{
+	const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)sa;
+	struct in6_addr a6;
+
+	g_strlcpy(out, "(local)", size);
+	if (sa && sa->sa_family == AF_INET) {
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr,
+			  out, (socklen_t)size);
+	} else if (sa && sa->sa_family == AF_INET6 &&
+		   IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr)) {
+		inet_ntop(AF_INET, &s6->sin6_addr.s6_addr[12], out,
+			  (socklen_t)size);
+	} else if (sa && sa->sa_family == AF_INET6) {
+		a6 = s6->sin6_addr;
+		memset(&a6.s6_addr[8], 0, 8);
+		inet_ntop(AF_INET6, &a6, out, (socklen_t)size);
+		g_strlcat(out, "/64", size);
+	}
+}
+
+/* The allowance of `*name`, made full when new.  A full one is the same
+ * as none, so full ones are forgotten when the table is at its bound (at
+ * most once a second: the walk is long); when it stays there, new
+ * addresses share one allowance, and *name becomes its name.  Borrowed;
+ * valid while the lock is held.  Called with the lock held. */
+static struct bucket *source_bucket(struct serve_auth *a, const char **name,
+				    gint64 now)
+{
+	struct bucket *b = g_hash_table_lookup(a->sources, *name);
+	GHashTableIter it;
+	gpointer value;
+
+	if (b)
+		return b;
+	if (g_hash_table_size(a->sources) >= MAX_SOURCES &&
+	    now - a->pruned >= G_USEC_PER_SEC) {
+		a->pruned = now;
+		g_hash_table_iter_init(&it, a->sources);
+		while (g_hash_table_iter_next(&it, NULL, &value)) {
+			refill(value, now, SERVE_SOURCE_BURST,
+			       SERVE_SOURCE_INTERVAL_MS);
+			if (((struct bucket *)value)->tokens >=
+			    SERVE_SOURCE_BURST)
+				g_hash_table_iter_remove(&it);
+		}
+	}
+	if (g_hash_table_size(a->sources) >= MAX_SOURCES) {
+		*name = OVERFLOW_SOURCE;
+		if ((b = g_hash_table_lookup(a->sources, *name)))
+			return b;
+	}
+	b = g_new0(struct bucket, 1);
+	b->tokens = SERVE_SOURCE_BURST;
+	b->stamp = now;
+	g_hash_table_insert(a->sources, g_strdup(*name), b);
+	return b;
+}
+
+/* Take one failure from the allowance of `*name` and the server's,
+ * before the check, so that parallel attempts cannot all pass on one free
+ * slot; false (and nothing taken) when either is used up.  *name becomes
+ * the name of the allowance used. */
+static bool admit(struct serve_auth *a, const char **name)
+{
+	gint64 now = g_get_monotonic_time();
+	bool ok;
+
+	g_mutex_lock(&a->lock);
+	struct bucket *b = source_bucket(a, name, now);
+	refill(b, now, SERVE_SOURCE_BURST, SERVE_SOURCE_INTERVAL_MS);
+	refill(&a->server, now, SERVE_SERVER_BURST, SERVE_SERVER_INTERVAL_MS);
+	ok = b->tokens >= 1 && a->server.tokens >= 1;
+	if (ok) {
+		b->tokens -= 1;
+		a->server.tokens -= 1;
+		b->refusing = a->server.refusing = false;
+	} else if (b->tokens < 1 && !b->refusing) {
+		b->refusing = true;
+		log_warnx("serve: too many failed logins from %s; refusing "
+			  "its logins for a while", *name);
+	} else if (b->tokens >= 1 && !a->server.refusing) {
+		a->server.refusing = true;
+		log_warnx("serve: too many failed logins from all addresses; "
+			  "refusing logins for a while");
+	}
+	g_mutex_unlock(&a->lock);
+	return ok;
+}
+
+/* A login that succeeded gives back what admit() took. */
+static void give_back(struct serve_auth *a, const char *name)
+{
+	struct bucket *b;
+
+	g_mutex_lock(&a->lock);
+	b = g_hash_table_lookup(a->sources, name);
+	if (b)
+		b->tokens = MIN(b->tokens + 1, (double)SERVE_SOURCE_BURST);
+	a->server.tokens = MIN(a->server.tokens + 1,
+			       (double)SERVE_SERVER_BURST);
+	g_mutex_unlock(&a->lock);
+}
+
+enum serve_login serve_auth_login(struct serve_auth *auth,
+				  const struct sockaddr *from,
+				  const char *user, const char *password)
+{
+	char buf[INET6_ADDRSTRLEN + 8];
+	const char *name = buf;
+
+	source_name(from, buf, sizeof(buf));
+	if (!admit(auth, &name))
+		return SERVE_LOGIN_REFUSED;
+	if (!serve_auth_check(auth, user, password))
+		return SERVE_LOGIN_FAILED;
+	give_back(auth, name);
+	return SERVE_LOGIN_OK;
+}
 
 bool serve_auth_failed(unsigned failures)
 {
-	uint64_t ms = first_delay_ms;
-	gint64 now = g_get_monotonic_time();
-	unsigned others;
+	unsigned ms = first_delay_ms;
 
-	g_mutex_lock(&fail_lock);
-	if (now - recent_since > G_USEC_PER_SEC * 60) {
-		recent_since = now;
-		recent_failures = 0;
-	}
-	others = recent_failures++;
-	g_mutex_unlock(&fail_lock);
 	for (unsigned i = 1; i < failures && ms < MAX_DELAY_MS; i++)
 		ms *= 2;
-	ms += (uint64_t)MIN(others, 50u) * first_delay_ms / 5;
-	g_usleep((gulong)MIN(ms, (uint64_t)MAX_DELAY_MS) * 1000);
+	g_usleep((gulong)MIN(ms, MAX_DELAY_MS) * 1000);
 	return failures >= MAX_FAILURES;
 }
 

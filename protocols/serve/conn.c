@@ -1,16 +1,23 @@
 /*
  * conn.c - buffered line and byte I/O on a client's socket, plain or TLS
  * (OpenSSL as the server side of RFC 8446 / RFC 5246).
+ *
+ * The socket is non-blocking and every wait is a poll() bounded by the
+ * connection's timeout, in whichever direction TLS asks for: a client that
+ * stops reading must not keep a thread in a write forever.
  */
 #include "conn.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <openssl/err.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+#include "log.h"
 
 #define IN_SIZE 16384
 #define OUT_FLUSH_AT (64 * 1024)
@@ -21,17 +28,27 @@ struct serve_conn {
 	int fd;
 	SSL *ssl;		/* owned; NULL until TLS starts */
 	char *peer;		/* owned */
+	struct sockaddr_storage peer_addr;
+	bool has_peer_addr;
 	int timeout_ms;
 	char in[IN_SIZE];
 	size_t in_off, in_len;
 	GString *out;		/* owned */
 	int kicked;		/* atomic */
+	int broken;		/* -errno of a write that failed: the
+				   stream is cut, every later call fails */
 };
 
 struct serve_conn *serve_conn_new(int fd, const char *peer, int timeout_ms)
 {
 	struct serve_conn *c = g_new0(struct serve_conn, 1);
+	socklen_t len = sizeof(c->peer_addr);
+	int flags = fcntl(fd, F_GETFL);
 
+	if (flags >= 0)
+		fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+	c->has_peer_addr = getpeername(fd, (struct sockaddr *)&c->peer_addr,
+				       &len) == 0;
 	c->fd = fd;
 	c->peer = g_strdup(peer);
 	c->timeout_ms = timeout_ms;
@@ -61,6 +78,12 @@ const char *serve_conn_peer(const struct serve_conn *c)
 	return c->peer;
 }
 
+const struct sockaddr *serve_conn_peer_addr(const struct serve_conn *c)
+{
+	return c->has_peer_addr ? (const struct sockaddr *)&c->peer_addr
+				: NULL;
+}
+
 void serve_conn_set_timeout(struct serve_conn *c, int timeout_ms)
 {
 	c->timeout_ms = timeout_ms;
@@ -73,6 +96,8 @@ bool serve_conn_is_tls(const struct serve_conn *c)
 
 bool serve_conn_buffered(const struct serve_conn *c)
 {
+	if (c->broken)
+		return false;
 	return c->in_len > c->in_off || (c->ssl && SSL_pending(c->ssl) > 0);
 }
 
@@ -82,28 +107,53 @@ void serve_conn_kick(struct serve_conn *c)
 	shutdown(c->fd, SHUT_RDWR);
 }
 
-int serve_conn_wait(struct serve_conn *c, int ms)
+/* Wait up to `ms` for the socket to be ready for `events` (POLLIN or
+ * POLLOUT): 1 when it is (or failed: the next call says how), 0 when the
+ * time ran out, -errno when poll failed or the connection was kicked. */
+static int poll_for(struct serve_conn *c, short events, int ms)
 {
-	struct pollfd pfd = { .fd = c->fd, .events = POLLIN };
+	struct pollfd pfd = { .fd = c->fd, .events = events };
+	gint64 end = g_get_monotonic_time() + (gint64)ms * 1000;
 	int n;
 
-	if (g_atomic_int_get(&c->kicked))
-		return -ECONNRESET;
-	if (serve_conn_buffered(c))
-		return 1;
-	do
+	for (;;) {
+		if (g_atomic_int_get(&c->kicked))
+			return -ECONNRESET;
 		n = poll(&pfd, 1, ms);
-	while (n < 0 && errno == EINTR);
-	if (n < 0)
-		return -errno;
+		if (n >= 0)
+			break;
+		if (errno != EINTR)
+			return -errno;
+		ms = (int)MAX((end - g_get_monotonic_time()) / 1000, 0);
+	}
 	if (g_atomic_int_get(&c->kicked))
 		return -ECONNRESET;
 	return n > 0 ? 1 : 0;
 }
 
+/* What OpenSSL's `e` asks to wait for: POLLIN, POLLOUT, or 0 when it is
+ * not a wait. */
+static short tls_wants(int e)
+{
+	return e == SSL_ERROR_WANT_READ ? POLLIN
+	     : e == SSL_ERROR_WANT_WRITE ? POLLOUT : 0;
+}
+
+int serve_conn_wait(struct serve_conn *c, int ms)
+{
+	if (c->broken)
+		return c->broken;
+	if (g_atomic_int_get(&c->kicked))
+		return -ECONNRESET;
+	if (serve_conn_buffered(c))
+		return 1;
+	return poll_for(c, POLLIN, ms);
+}
+
 /* Read more into the input buffer.  Returns bytes read or -errno. */
 static ssize_t fill(struct serve_conn *c)
 {
+	short want = POLLIN;
 	ssize_t n;
 	int rc;
 
@@ -117,11 +167,13 @@ static ssize_t fill(struct serve_conn *c)
 	if (c->in_len == IN_SIZE)
 		return -ENOBUFS;
 	for (;;) {
-		rc = serve_conn_wait(c, c->timeout_ms);
+		rc = want == POLLIN ? serve_conn_wait(c, c->timeout_ms)
+				    : poll_for(c, want, c->timeout_ms);
 		if (rc < 0)
 			return rc;
 		if (rc == 0)
 			return -ETIMEDOUT;
+		want = POLLIN;
 		if (c->ssl) {
 			ERR_clear_error();
 			int r = SSL_read(c->ssl, c->in + c->in_len,
@@ -131,7 +183,7 @@ static ssize_t fill(struct serve_conn *c)
 				break;
 			}
 			int e = SSL_get_error(c->ssl, r);
-			if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE)
+			if ((want = tls_wants(e)))
 				continue;
 			return e == SSL_ERROR_ZERO_RETURN ? -ECONNRESET
 							  : -EPROTO;
@@ -151,6 +203,9 @@ static ssize_t fill(struct serve_conn *c)
 
 ssize_t serve_conn_peek(struct serve_conn *c, const char **buf_r)
 {
+	/* no more commands once their answers cannot go out */
+	if (c->broken)
+		return c->broken;
 	if (c->in_len == c->in_off) {
 		ssize_t n = fill(c);
 		if (n < 0)
@@ -200,18 +255,33 @@ int serve_conn_read_line(struct serve_conn *c, GString *line, size_t max)
 	return 0;
 }
 
-static int send_all(struct serve_conn *c, const char *buf, size_t len)
+/* Send up to OUT_FLUSH_AT bytes, all of them within the connection's
+ * timeout: the client must read, or lose the connection. */
+static int send_chunk(struct serve_conn *c, const char *buf, size_t len)
 {
+	gint64 end = g_get_monotonic_time() + (gint64)c->timeout_ms * 1000;
+	short want = 0;
+
 	while (len > 0) {
+		if (want) {
+			gint64 left = (end - g_get_monotonic_time()) / 1000;
+			int rc = left > 0 ? poll_for(c, want, (int)left) : 0;
+			if (rc < 0)
+				return rc;
+			if (rc == 0) {
+				log_warnx("%s: does not read what is sent "
+					  "to it (%d s); dropping it",
+					  c->peer, c->timeout_ms / 1000);
+				return -ETIMEDOUT;
+			}
+		}
 		ssize_t n;
 		if (c->ssl) {
 			ERR_clear_error();
-			int r = SSL_write(c->ssl, buf,
-					  (int)MIN(len, (size_t)INT_MAX));
+			int r = SSL_write(c->ssl, buf, (int)len);
 			if (r <= 0) {
 				int e = SSL_get_error(c->ssl, r);
-				if (e == SSL_ERROR_WANT_WRITE ||
-				    e == SSL_ERROR_WANT_READ)
+				if ((want = tls_wants(e)))
 					continue;
 				return -EPROTO;
 			}
@@ -220,11 +290,31 @@ static int send_all(struct serve_conn *c, const char *buf, size_t len)
 			n = send(c->fd, buf, len, MSG_NOSIGNAL);
 			if (n < 0 && errno == EINTR)
 				continue;
+			if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+				want = POLLOUT;
+				continue;
+			}
 			if (n < 0)
 				return errno == EPIPE ? -ECONNRESET : -errno;
 		}
+		want = 0;
 		buf += n;
 		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static int send_all(struct serve_conn *c, const char *buf, size_t len)
+{
+	if (c->broken)
+		return c->broken;
+	while (len > 0) {
+		size_t chunk = MIN(len, (size_t)OUT_FLUSH_AT);
+		int rc = send_chunk(c, buf, chunk);
+		if (rc < 0)
+			return c->broken = rc;
+		buf += chunk;
+		len -= chunk;
 	}
 	return 0;
 }
@@ -241,6 +331,8 @@ int serve_conn_flush(struct serve_conn *c)
 
 int serve_conn_write(struct serve_conn *c, const void *buf, size_t len)
 {
+	if (c->broken)
+		return c->broken;
 	if (c->out->len + len > OUT_FLUSH_AT) {
 		int rc = serve_conn_flush(c);
 		if (rc < 0)
@@ -282,10 +374,8 @@ int serve_conn_start_tls(struct serve_conn *c, SSL_CTX *ctx)
 		int r = SSL_accept(c->ssl);
 		if (r == 1)
 			return 0;
-		int e = SSL_get_error(c->ssl, r);
-		if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE)
-			break;
-		if ((rc = serve_conn_wait(c, c->timeout_ms)) <= 0)
+		short want = tls_wants(SSL_get_error(c->ssl, r));
+		if (!want || poll_for(c, want, c->timeout_ms) <= 0)
 			break;
 	}
 	/* no close_notify on a handshake that never finished */

@@ -5,7 +5,9 @@
  *
  * Every function that can fail returns 0 (or a count) or -errno:
  * -ECONNRESET when the client went away, -ETIMEDOUT when it stayed silent
- * longer than the connection's timeout, -EPROTO for a TLS failure.
+ * longer than the connection's timeout, or did not take what was written
+ * to it within that time, -EPROTO for a TLS failure.  The socket is
+ * non-blocking: nothing waits longer than the timeout for a client.
  * A connection is used by one thread at a time, except serve_conn_kick(),
  * which any thread may call to make every later read fail.
  *
@@ -19,16 +21,21 @@
 #include <openssl/ssl.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 
 struct serve_conn;	/* opaque */
 
-/* Takes ownership of `fd`.  `peer` (copied) names the client in logs.
- * Caller owns the result (serve_conn_free). */
+/* Takes ownership of `fd` (a connected socket; made non-blocking).
+ * `peer` (copied) names the client in logs.  Caller owns the result
+ * (serve_conn_free). */
 struct serve_conn *serve_conn_new(int fd, const char *peer, int timeout_ms);
 void serve_conn_free(struct serve_conn **c);
 
 const char *serve_conn_peer(const struct serve_conn *c);
+/* The client's address, for serve_auth_login(); NULL when the socket has
+ * none.  Borrowed; valid as long as the connection. */
+const struct sockaddr *serve_conn_peer_addr(const struct serve_conn *c);
 void serve_conn_set_timeout(struct serve_conn *c, int timeout_ms);
 
 /* Start TLS as the server with `ctx` (borrowed).  Refuses with -EPROTO
@@ -55,7 +62,10 @@ bool serve_conn_buffered(const struct serve_conn *c);
  * -errno when the connection failed or was kicked. */
 int serve_conn_wait(struct serve_conn *c, int ms);
 
-/* Queue output; it goes out at serve_conn_flush() or when much is queued. */
+/* Queue output; it goes out at serve_conn_flush() or when much is queued.
+ * Each 64 KiB going out must be taken by the client within the
+ * connection's timeout, else -ETIMEDOUT: a client that does not read is
+ * dropped rather than holding its thread. */
 int serve_conn_write(struct serve_conn *c, const void *buf, size_t len);
 int serve_conn_printf(struct serve_conn *c, const char *fmt, ...)
 	G_GNUC_PRINTF(2, 3);

@@ -1,9 +1,12 @@
 /*
  * test-serve.c - the pure parts of the embedded server: SMTP and POP3
- * command lines, SASL PLAIN, IMAP sequence sets, mailbox names and flags,
- * addresses to listen on, and the UID state kept per folder.
+ * command lines, SASL PLAIN, the allowances of failed logins, IMAP
+ * sequence sets, mailbox names and flags, addresses to listen on, and the
+ * UID state kept per folder.
  */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -143,6 +146,91 @@ static void test_sasl_plain(void)
 	g_assert_cmpint(serve_sasl_plain("", &user, &pass), ==, -EINVAL);
 	g_assert_cmpint(serve_sasl_plain("AGEAYgBj", &user, &pass), ==,
 			-EINVAL);
+}
+
+static struct sockaddr_storage addr_of(const char *text)
+{
+	struct sockaddr_storage ss = { 0 };
+	struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+
+	if (inet_pton(AF_INET, text, &s4->sin_addr) == 1)
+		s4->sin_family = AF_INET;
+	else if (inet_pton(AF_INET6, text, &s6->sin6_addr) == 1)
+		s6->sin6_family = AF_INET6;
+	else
+		g_assert_not_reached();
+	return ss;
+}
+
+/* Use up the failed logins of `addr`: SERVE_SOURCE_BURST, then refusals,
+ * even of the right password. */
+static void use_up(struct serve_auth *auth, const char *addr)
+{
+	struct sockaddr_storage ss = addr_of(addr);
+	const struct sockaddr *sa = (const struct sockaddr *)&ss;
+
+	for (int i = 0; i < SERVE_SOURCE_BURST; i++)
+		g_assert_cmpint(serve_auth_login(auth, sa, "alice", "guess"),
+				==, SERVE_LOGIN_FAILED);
+	g_assert_cmpint(serve_auth_login(auth, sa, "alice", "guess"), ==,
+			SERVE_LOGIN_REFUSED);
+	g_assert_cmpint(serve_auth_login(auth, sa, "alice", "secret"), ==,
+			SERVE_LOGIN_REFUSED);
+}
+
+static enum serve_login login_from(struct serve_auth *auth, const char *addr,
+				   const char *password)
+{
+	struct sockaddr_storage ss = addr_of(addr);
+
+	return serve_auth_login(auth, (const struct sockaddr *)&ss, "alice",
+				password);
+}
+
+static void test_login_allowances(void)
+{
+	g_autofree char *dir = g_dir_make_tmp("mailfs-auth-XXXXXX", NULL);
+	g_autofree char *pw = g_build_filename(dir, "pw", NULL);
+	struct serve_auth *auth = NULL;
+	char *why = NULL;
+
+	g_assert_true(g_file_set_contents_full(pw, "secret\n", -1,
+					       G_FILE_SET_CONTENTS_NONE,
+					       0600, NULL));
+	g_assert_cmpint(serve_auth_load("alice", pw, &auth, &why), ==, 0);
+
+	/* a right password gives back what it took */
+	for (int i = 0; i < 2 * SERVE_SOURCE_BURST; i++)
+		g_assert_cmpint(login_from(auth, "192.0.2.1", "secret"), ==,
+				SERVE_LOGIN_OK);
+	use_up(auth, "192.0.2.1");
+	/* the same address mapped into IPv6 is the same address */
+	g_assert_cmpint(login_from(auth, "::ffff:192.0.2.1", "secret"), ==,
+			SERVE_LOGIN_REFUSED);
+	/* another address is not held up */
+	g_assert_cmpint(login_from(auth, "192.0.2.2", "secret"), ==,
+			SERVE_LOGIN_OK);
+	/* IPv6 addresses count by their /64 */
+	use_up(auth, "2001:db8:1:2::1");
+	g_assert_cmpint(login_from(auth, "2001:db8:1:2:ffff::9", "secret"), ==,
+			SERVE_LOGIN_REFUSED);
+	g_assert_cmpint(login_from(auth, "2001:db8:1:3::1", "secret"), ==,
+			SERVE_LOGIN_OK);
+	/* the server's own allowance runs out over many addresses */
+	int failed = 2 * SERVE_SOURCE_BURST;
+	for (int i = 10; i < 30; i++) {
+		g_autofree char *a = g_strdup_printf("198.51.100.%d", i);
+		for (int j = 0; j < SERVE_SOURCE_BURST; j++)
+			failed += login_from(auth, a, "guess") ==
+				  SERVE_LOGIN_FAILED;
+	}
+	g_assert_cmpint(failed, <=, SERVE_SERVER_BURST + 1);
+	g_assert_cmpint(login_from(auth, "203.0.113.1", "secret"), ==,
+			SERVE_LOGIN_REFUSED);
+	serve_auth_free(&auth);
+	g_remove(pw);
+	g_rmdir(dir);
 }
 
 static void test_seqset(void)
@@ -346,6 +434,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/serve/smtp-cmd", test_smtp_cmd);
 	g_test_add_func("/serve/pop3-cmd", test_pop3_cmd);
 	g_test_add_func("/serve/sasl-plain", test_sasl_plain);
+	g_test_add_func("/serve/login-allowances", test_login_allowances);
 	g_test_add_func("/serve/split-addr", test_split_addr);
 	g_test_add_func("/serve/imap-seqset", test_seqset);
 	g_test_add_func("/serve/imap-mailbox-names", test_mailbox_names);

@@ -47,7 +47,7 @@ struct ewsd_server {
 /* One HTTP request while its body arrives. */
 struct request {
 	enum { REQ_NOT_FOUND, REQ_BAD_METHOD, REQ_NEEDS_TLS, REQ_NO_AUTH,
-	       REQ_BAD_AUTH, REQ_OK } state;
+	       REQ_BAD_AUTH, REQ_BUSY, REQ_OK } state;
 	GString *body;			/* owned; NULL unless REQ_OK */
 	bool too_big;
 };
@@ -115,7 +115,7 @@ static bool check_auth(const struct ewsd_server *srv,
 	char *user = MHD_basic_auth_get_username_password(conn, &pass);
 	const union MHD_ConnectionInfo *ci;
 	struct conn_state *cs;
-	bool ok;
+	enum serve_login ok;
 
 	if (!user) {
 		r->state = REQ_NO_AUTH;
@@ -123,11 +123,18 @@ static bool check_auth(const struct ewsd_server *srv,
 			MHD_free(pass);
 		return true;
 	}
-	ok = pass && serve_auth_check(srv->ctx->auth, user, pass);
+	ci = MHD_get_connection_info(conn,
+				     MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	ok = serve_auth_login(srv->ctx->auth, ci ? ci->client_addr : NULL,
+			      user, pass ? pass : "");
 	MHD_free(user);
 	if (pass)
 		MHD_free(pass);
-	if (ok) {
+	if (ok == SERVE_LOGIN_REFUSED) {
+		r->state = REQ_BUSY;
+		return true;
+	}
+	if (ok == SERVE_LOGIN_OK) {
 		r->state = REQ_OK;
 		r->body = g_string_new(NULL);
 		return true;
@@ -208,6 +215,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 		return reply(conn, MHD_HTTP_UNAUTHORIZED,
 			     plain_fault("ErrorAccessDenied",
 					 "authentication required"), true);
+	case REQ_BUSY:
+		return reply(conn, 429 /* Too Many Requests, RFC 6585 */,
+			     plain_fault("ErrorServerBusy", "too many failed "
+					 "logins; try again later"), false);
 	case REQ_OK:
 		break;
 	}

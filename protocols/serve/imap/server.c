@@ -149,9 +149,18 @@ static void logged_in(struct imapd_session *s, const struct imapd_cmd *cmd,
 static bool check_login(struct imapd_session *s, const struct imapd_cmd *cmd,
 			const char *user, const char *pass)
 {
-	if (serve_auth_check(s->ctx->auth, user, pass)) {
+	switch (serve_auth_login(s->ctx->auth, serve_conn_peer_addr(s->c),
+				 user, pass)) {
+	case SERVE_LOGIN_OK:
 		logged_in(s, cmd, user);
 		return true;
+	case SERVE_LOGIN_REFUSED:
+		/* RFC 5530: a temporary failure, not the credentials */
+		imapd_reply(s, cmd, "NO", "[UNAVAILABLE] too many failed "
+			   "logins; try again later");
+		return false;
+	case SERVE_LOGIN_FAILED:
+		break;
 	}
 	bool close = serve_auth_failed(++s->failures);
 	log_warnx("imap: %s: failed login", serve_conn_peer(s->c));

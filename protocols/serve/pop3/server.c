@@ -237,7 +237,16 @@ static bool refuse_plaintext(struct pop3d_session *s)
 /* After a login attempt: returns false when the connection should end. */
 static bool login(struct pop3d_session *s, const char *user, const char *pass)
 {
-	if (serve_auth_check(s->ctx->auth, user, pass)) {
+	enum serve_login r = serve_auth_login(s->ctx->auth,
+					      serve_conn_peer_addr(s->c),
+					      user, pass);
+	if (r == SERVE_LOGIN_REFUSED) {
+		/* RFC 3206: temporary, not the credentials */
+		serve_conn_printf(s->c, "-ERR [SYS/TEMP] too many failed "
+				  "logins; try again later\r\n");
+		return false;
+	}
+	if (r == SERVE_LOGIN_OK) {
 		if (load_inbox(s) < 0) {
 			serve_conn_printf(s->c, "-ERR [SYS/TEMP] cannot read "
 					  "the mailbox\r\n");

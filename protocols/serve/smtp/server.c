@@ -148,7 +148,16 @@ static bool cmd_auth(struct smtpd_session *s, const struct smtp_cmd *cmd)
 		reply(s, "501 malformed authentication response");
 		return true;
 	}
-	if (serve_auth_check(s->ctx->auth, user, pass)) {
+	enum serve_login r = serve_auth_login(s->ctx->auth,
+					      serve_conn_peer_addr(s->c),
+					      user, pass);
+	if (r == SERVE_LOGIN_REFUSED) {
+		/* RFC 4954's temporary failure, as 421: closing */
+		reply(s, "421 4.7.0 too many failed logins; try again later");
+		explicit_bzero(pass, strlen(pass));
+		return false;
+	}
+	if (r == SERVE_LOGIN_OK) {
 		s->authed = true;
 		reply(s, "235 authentication succeeded");
 		serve_conn_set_timeout(s->c, smtpd_proto.timeout_ms);
