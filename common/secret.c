@@ -25,6 +25,18 @@ void secret_clear(char **s)
 	*s = NULL;
 }
 
+GString *secret_string_append(GString *s, const char *p, size_t len)
+{
+	if (s->len + len >= s->allocated_len) {
+		GString *bigger = g_string_sized_new(2 * (s->len + len) + 1);
+		g_string_append_len(bigger, s->str, (gssize)s->len);
+		secret_string_free(s);
+		s = bigger;
+	}
+	g_string_append_len(s, p, (gssize)len);
+	return s;
+}
+
 void secret_string_free(GString *s)
 {
 	if (!s)

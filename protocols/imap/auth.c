@@ -14,6 +14,7 @@
 #include "check.h"
 #include "log.h"
 #include "sasl-plain.h"
+#include "secret.h"
 
 /* The token `cmd` prints (its first line). */
 static int run_token_cmd(const char *cmd, char **out_r, struct mfs_error *e)
@@ -27,7 +28,7 @@ static int run_token_cmd(const char *cmd, char **out_r, struct mfs_error *e)
 		return rc;
 	}
 	if (!**out_r) {
-		g_clear_pointer(out_r, g_free);
+		secret_clear(out_r);
 		return mfs_error_set(e, -EACCES, MFS_ERR_ACCOUNT, MFS_ERR_FINAL,
 				     "oauth2_token_cmd printed no token");
 	}
@@ -58,12 +59,12 @@ static int authenticate(struct imapc_conn *c, const char *mech,
 	if (rc == 0 && !ir) {
 		rc = imapc_conn_wait_cont(c, tag, NULL, NULL, &done, e);
 		if (rc == 0) {
-			GString *line = g_string_new(b64);
+			GString *line = g_string_sized_new(strlen(b64) + 3);
+			g_string_append(line, b64);
 			g_string_append(line, "\r\n");
 			rc = imapc_conn_send_raw(c, line->str, line->len, true,
 						 e);
-			memset(line->str, 0, line->len);
-			g_string_free(line, TRUE);
+			secret_string_free(line);
 		}
 	}
 	while (rc == 0 && !done) {
@@ -92,7 +93,7 @@ static int authenticate(struct imapc_conn *c, const char *mech,
 		rc = imapc_status_to_errno(done, e);
 		imap_line_free(&done);
 	}
-	memset(b64, 0, strlen(b64));
+	secret_wipe(b64, strlen(b64));
 	return rc;
 }
 
@@ -120,7 +121,7 @@ static int bearer_login(struct imapc_conn *c, const struct imapc_cfg *cfg,
 				  cfg->user, token);
 	int rc = authenticate(c, mech, resp, strlen(resp), e);
 
-	explicit_bzero(resp, strlen(resp));
+	secret_wipe(resp, strlen(resp));
 	return rc;
 }
 
@@ -145,9 +146,8 @@ static int oauth_login(struct imapc_conn *c, const struct imapc_cfg *cfg,
 		else if (strcmp(fresh, token))
 			rc = bearer_login(c, cfg, mech, fresh, e);
 	}
-	explicit_bzero(token, strlen(token));
-	if (fresh)
-		explicit_bzero(fresh, strlen(fresh));
+	secret_clear(&token);
+	secret_clear(&fresh);
 	return rc;
 }
 
