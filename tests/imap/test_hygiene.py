@@ -177,3 +177,36 @@ def test_cache_writable_by_others_is_refused(dovecot_server,
     os.chmod(fs.cache, 0o700)
     fs.mount()
     assert len(os.listdir(fs.m("INBOX", "cur"))) == 1
+
+
+def test_default_cache_parent_is_checked(dovecot_server, imap_mount_factory,
+                                         tmp_path):
+    """Without cache_dir, the cache is $XDG_CACHE_HOME/mailfs/ACCOUNT:
+    whoever can write in $XDG_CACHE_HOME/mailfs can swap the account's
+    directory, so that one is checked too."""
+    fs, _, _ = _mount(dovecot_server, imap_mount_factory, tmp_path)
+    xdg = tmp_path / "xdg"
+    parent = xdg / "mailfs"
+    os.makedirs(parent)
+    os.chmod(parent, 0o777)
+    env = dict(fs.env, XDG_CACHE_HOME=str(xdg))
+
+    def sync():
+        return subprocess.run([fs.command()[0], "sync", "--config",
+                               fs.config, "imap"], env=env,
+                              capture_output=True, text=True, timeout=120)
+
+    r = sync()
+    assert r.returncode != 0
+    assert ("cache %s can be written by group or others (mode 0777)"
+            % parent) in r.stderr, r.stderr
+    assert not os.path.exists(parent / "imap")
+    os.chmod(parent, 0o700)
+    os.chown(parent, 65534, 65534)
+    r = sync()
+    assert r.returncode != 0
+    assert "cache %s is owned by uid 65534" % parent in r.stderr, r.stderr
+    os.chown(parent, os.geteuid(), os.getegid())
+    r = sync()
+    assert r.returncode == 0, r.stderr
+    assert os.path.isdir(parent / "imap")
