@@ -53,7 +53,9 @@ static int authenticate(struct imapc_conn *c, const char *mech,
 
 	if (ir) {
 		imapc_cmd_secret(cmd);
-		imapc_cmd_add(cmd, "%s", b64);
+		/* base64 is an atom; and no printf, whose scratch buffer
+		 * would keep the response after it is freed */
+		imapc_cmd_astring(cmd, b64, strlen(b64));
 	}
 	rc = imapc_conn_send(c, cmd, &tag, e);
 	if (rc == 0 && !ir) {
@@ -107,21 +109,42 @@ static int get_token(const struct imapc_cfg *cfg, const char *refused,
 	return run_token_cmd(cfg->oauth2_token_cmd, token_r, e);
 }
 
+/* The client response of OAUTHBEARER or XOAUTH2 for `token`.  Built
+ * without printf, whose scratch buffer would keep the token after it is
+ * freed.  Caller owns (secret_free()). */
+static char *bearer_response(const struct imapc_cfg *cfg, const char *mech,
+			     const char *token)
+{
+	GString *s = g_string_sized_new(256 + strlen(token));
+	const char *parts[] = {
+		"n,a=", cfg->user, ",\001host=",
+		cfg->host ? cfg->host : "localhost", "\001port=",
+		cfg->port ? cfg->port : "143", "\001auth=Bearer ", token,
+		"\001\001",
+	};
+	const char *xoauth2[] = {
+		"user=", cfg->user, "\001auth=Bearer ", token, "\001\001",
+	};
+	bool bearer = !g_ascii_strcasecmp(mech, "OAUTHBEARER");
+	const char **p = bearer ? parts : xoauth2;
+	size_t n = bearer ? G_N_ELEMENTS(parts) : G_N_ELEMENTS(xoauth2);
+
+	for (size_t i = 0; i < n; i++)
+		s = secret_string_append(s, p[i], strlen(p[i]));
+	char *resp = g_strdup(s->str);
+	secret_string_free(s);
+	return resp;
+}
+
 /* RFC 7628 OAUTHBEARER or Google's XOAUTH2 with `token`. */
 static int bearer_login(struct imapc_conn *c, const struct imapc_cfg *cfg,
 			const char *mech, const char *token,
 			struct mfs_error *e)
 {
-	g_autofree char *resp = !g_ascii_strcasecmp(mech, "OAUTHBEARER")
-		? g_strdup_printf("n,a=%s,\001host=%s\001port=%s\001"
-				  "auth=Bearer %s\001\001", cfg->user,
-				  cfg->host ? cfg->host : "localhost",
-				  cfg->port ? cfg->port : "143", token)
-		: g_strdup_printf("user=%s\001auth=Bearer %s\001\001",
-				  cfg->user, token);
+	char *resp = bearer_response(cfg, mech, token);
 	int rc = authenticate(c, mech, resp, strlen(resp), e);
 
-	secret_wipe(resp, strlen(resp));
+	secret_free(resp);
 	return rc;
 }
 
