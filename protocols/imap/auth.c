@@ -198,6 +198,9 @@ static int login(struct imapc_conn *c, const struct imapc_cfg *cfg,
 		*mech_r = mech;
 		return oauth_login(c, cfg, mech, e);
 	}
+	/* cfg->password is the one copy kept for the account's life (each
+	 * new connection logs in with it; imapc_cfg_clear() clears it);
+	 * every copy made below to send it is cleared once sent */
 	if (!cfg->password)
 		return mfs_error_set(e, -EINVAL, MFS_ERR_ACCOUNT, MFS_ERR_FINAL,
 				     "%s: no password (password_cmd or "
