@@ -56,7 +56,9 @@ def count_in_memory(pid, needles):
 
 
 def _gdb_dumpable(pid):
-    """PR_GET_DUMPABLE of pid, asked of the process itself through gdb."""
+    """PR_GET_DUMPABLE (3) of pid, asked of the process itself through gdb
+    (nothing in /proc shows the flag to root; that root can attach at all
+    is part of the point: debugging as root still works)."""
     r = subprocess.run(["gdb", "-p", str(pid), "-batch", "-nx", "-ex",
                         "print (int)prctl(3, 0, 0, 0, 0)"],
                        capture_output=True, text=True, timeout=120)
