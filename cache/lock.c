@@ -59,6 +59,43 @@ int cache_lock_set_owner(struct cache_lock *lock, const char *owner)
 	return (size_t)n == len ? 0 : -EIO;
 }
 
+int cache_dir_check(const char *dir, GError **err)
+{
+	struct stat sb;
+	uid_t me = geteuid();
+
+	/* stat(), not lstat(): a cache moved elsewhere through a link is
+	 * fine, and it is the directory written to that must be ours */
+	if (stat(dir, &sb) < 0) {
+		int rc = -errno;
+		g_set_error(err, G_FILE_ERROR, g_file_error_from_errno(-rc),
+			    "cache %s: %s", dir, g_strerror(-rc));
+		return rc;
+	}
+	if (!S_ISDIR(sb.st_mode)) {
+		g_set_error(err, G_FILE_ERROR, G_FILE_ERROR_NOTDIR,
+			    "cache %s is not a directory", dir);
+		return -ENOTDIR;
+	}
+	if (sb.st_uid != me) {
+		g_set_error(err, G_FILE_ERROR, G_FILE_ERROR_PERM,
+			    "cache %s is owned by uid %u, not by this user "
+			    "(uid %u); another user could change what the "
+			    "mount shows and sends: give it to this user "
+			    "(chown) or use another cache_dir", dir,
+			    (unsigned)sb.st_uid, (unsigned)me);
+		return -EPERM;
+	}
+	if (sb.st_mode & (S_IWGRP | S_IWOTH)) {
+		g_set_error(err, G_FILE_ERROR, G_FILE_ERROR_PERM,
+			    "cache %s can be written by group or others "
+			    "(mode %04o); chmod 700 it", dir,
+			    (unsigned)(sb.st_mode & 07777));
+		return -EPERM;
+	}
+	return 0;
+}
+
 int cache_lock_take(const char *dir, const char *owner,
 		    struct cache_lock **lock_r, GError **err)
 {
@@ -71,6 +108,8 @@ int cache_lock_take(const char *dir, const char *owner,
 			    "cache %s: %s", dir, g_strerror(-rc));
 		return rc;
 	}
+	if ((rc = cache_dir_check(dir, err)) < 0)
+		return rc;
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0) {
 		rc = -errno;

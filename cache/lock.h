@@ -20,12 +20,21 @@
 struct cache_lock;	/* opaque */
 
 /*
+ * Refuse a cache directory another user could tamper with (like ssh's
+ * StrictModes): `dir` must be owned by the effective uid and not be
+ * writable by group or others, or whoever can write there decides what
+ * the mount shows and what its journal sends.  Returns 0, -EPERM with the
+ * directory and what is wrong in *err, or another -errno from stat().
+ */
+int cache_dir_check(const char *dir, GError **err);
+
+/*
  * Take the lock of the cache directory `dir` (made, mode 0700, if it does
- * not exist) for `owner`, a short description of this process such as
- * "mailfs mounted at /mnt/mail".  Returns 0 with *lock_r owned by the
- * caller (cache_lock_release), or -EBUSY when another process holds it
- * (*err then names that process), or another -errno with the reason in
- * *err.
+ * not exist; refused as cache_dir_check() says) for `owner`, a short
+ * description of this process such as "mailfs mounted at /mnt/mail".
+ * Returns 0 with *lock_r owned by the caller (cache_lock_release), or
+ * -EBUSY when another process holds it (*err then names that process),
+ * or another -errno with the reason in *err.
  */
 int cache_lock_take(const char *dir, const char *owner,
 		    struct cache_lock **lock_r, GError **err);

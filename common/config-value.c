@@ -6,6 +6,10 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "secret.h"
 
 int config_invalid(GError **err, const char *fmt, ...)
 {
@@ -158,22 +162,61 @@ int config_secret(GKeyFile *kf, const char *group, char **pw_r,
 	return 0;
 }
 
+/*
+ * The first line `fd` carries, read to its end (a command that prints
+ * more must not die of SIGPIPE); what comes after the first line end is
+ * read and dropped.  The line may be a password: every buffer it passes
+ * through is cleared.  Caller owns the result (secret_free()).
+ */
+static char *read_first_line(int fd)
+{
+	GString *line = g_string_sized_new(128);
+	char buf[256];
+	bool done = false;
+	ssize_t n;
+
+	while ((n = read(fd, buf, sizeof(buf))) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			break;
+		size_t keep = 0;
+		while (!done && keep < (size_t)n && buf[keep] != '\r' &&
+		       buf[keep] != '\n')
+			keep++;
+		done = done || keep < (size_t)n;
+		line = secret_string_append(line, buf, keep);
+	}
+	explicit_bzero(buf, sizeof(buf));
+	/* a NUL ends the line as C sees it; the bytes after it go too */
+	char *out = g_strdup(line->str);
+	secret_string_free(line);
+	return out;
+}
+
 int config_command_line(const char *cmd, char **line_r, GError **err)
 {
 	const char *argv[] = { "/bin/sh", "-c", cmd, NULL };
-	char *out = NULL;
-	int status;
+	GPid pid;
+	int fd, status = -1;
 
-	if (!g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_DEFAULT, NULL,
-			  NULL, &out, NULL, &status, err))
+	/* not g_spawn_sync(): it leaves what the command printed (a
+	 * password, for password_cmd) in buffers it frees uncleared */
+	if (!g_spawn_async_with_pipes(NULL, (char **)argv, NULL,
+				      G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL,
+				      &pid, NULL, &fd, NULL, err))
 		return -EIO;
+	char *out = read_first_line(fd);
+	close(fd);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	g_spawn_close_pid(pid);
 	if (!g_spawn_check_wait_status(status, NULL)) {
-		g_free(out);
+		secret_free(out);
 		g_set_error(err, G_SPAWN_ERROR, G_SPAWN_ERROR_FAILED,
 			    "the command failed");
 		return -EIO;
 	}
-	out[strcspn(out, "\r\n")] = '\0';
 	*line_r = out;
 	return 0;
 }

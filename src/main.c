@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <systemd/sd-daemon.h>
@@ -132,11 +134,21 @@ static int open_store(const struct config_account *acct, const struct cli *c,
  * Take the cache directory for this process alone, or say who has it.
  * Returns 0, or -errno with the message already shown.
  */
-static int lock_cache(const struct config_account *acct, const char *cache,
-		      const char *owner, struct cache_lock **lock_r)
+static int lock_cache(const struct cli *c, const struct config_account *acct,
+		      const char *cache, const char *owner,
+		      struct cache_lock **lock_r)
 {
 	GError *err = NULL;
-	int rc = cache_lock_take(cache, owner, lock_r, &err);
+	g_autofree char *parent = g_path_get_dirname(cache);
+	int rc = 0;
+
+	/* the default cache's parent (~/.cache/mailfs) is made by mailfs
+	 * too, and whoever can write there can replace the account's
+	 * directory; a parent that does not exist yet is made ours */
+	if (!c->cache_dir && g_file_test(parent, G_FILE_TEST_EXISTS))
+		rc = cache_dir_check(parent, &err);
+	if (rc == 0)
+		rc = cache_lock_take(cache, owner, lock_r, &err);
 
 	if (rc < 0) {
 		fprintf(stderr, "mailfs: account '%s': %s\n", acct->name,
@@ -209,7 +221,7 @@ static int cmd_mount(int argc, char **argv)
 	g_autofree char *owner = g_strdup_printf("mailfs mounted at %s", mp);
 	/* before the clean-ups of staging/ and pending/, which assume that
 	 * no other process writes there */
-	if (lock_cache(&acct, cache, owner, &lock) < 0) {
+	if (lock_cache(&c, &acct, cache, owner, &lock) < 0) {
 		config_account_clear(&acct);
 		cli_clear(&c);
 		return EXIT_FAILURE;
@@ -321,7 +333,7 @@ static int cmd_sync(int argc, char **argv)
 	g_autofree char *cache = cache_dir_of(&c, &acct);
 	/* a cache a mount (or another sync) holds is refused, not shared:
 	 * the mount keeps that cache up to date itself */
-	if (lock_cache(&acct, cache, "mailfs sync", &lock) < 0) {
+	if (lock_cache(&c, &acct, cache, "mailfs sync", &lock) < 0) {
 		config_account_clear(&acct);
 		cli_clear(&c);
 		return EXIT_FAILURE;
@@ -346,9 +358,36 @@ static int cmd_sync(int argc, char **argv)
 	return rc < 0 ? EXIT_FAILURE : 0;
 }
 
+/*
+ * Passwords and tokens live in this process's memory (the one copy an
+ * account keeps to log in again, and whatever a server hands over): no
+ * core file is written when it crashes, and a non-dumpable process can
+ * neither be ptraced nor have /proc/PID/mem, environ or fd read by other
+ * processes of the same user (root still can, so gdb as root and the
+ * sanitizers, which lift the flag themselves, keep working).  The flag
+ * goes with execve(), so commands run from here (password_cmd, tunnel)
+ * are not affected.  MAILFS_DEBUG_CORE=1 leaves both alone, to get a core
+ * file of a crash that needs one.
+ */
+static void no_core_dumps(void)
+{
+	const char *keep = getenv("MAILFS_DEBUG_CORE");
+	struct rlimit none = { 0, 0 };
+
+	if (keep && !strcmp(keep, "1"))
+		return;
+	if (setrlimit(RLIMIT_CORE, &none) < 0)
+		log_warn("cannot turn core dumps off");
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		log_warn("cannot make the process non-dumpable");
+}
+
 int main(int argc, char **argv)
 {
 	log_init("mailfs");
+	/* every command may read a password (status and flush only talk to
+	 * a mount, but being strict costs them nothing) */
+	no_core_dumps();
 	/* a server that resets the connection is an error to report, not a
 	 * reason to die: writes to it fail with EPIPE instead (TLS writes
 	 * cannot ask for MSG_NOSIGNAL) */

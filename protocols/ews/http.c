@@ -24,6 +24,7 @@
 #include "config-value.h"
 #include "curl-tls.h"
 #include "log.h"
+#include "secret.h"
 #include "oauth2/oauth2.h"
 
 void ewsc_http_init(void)
@@ -83,22 +84,12 @@ static int token(struct mfs_backend *be, bool fresh, char **tok_r,
 		return -EACCES;
 	}
 	g_mutex_lock(&be->lock);
-	if (be->token) {
-		explicit_bzero(be->token, strlen(be->token));
-		g_free(be->token);
-	}
+	/* the one copy kept for the next request (be->token) */
+	secret_free(be->token);
 	be->token = g_strdup(line);
 	g_mutex_unlock(&be->lock);
 	*tok_r = line;
 	return 0;
-}
-
-static void secret_free(char *s)
-{
-	if (s) {
-		explicit_bzero(s, strlen(s));
-		g_free(s);
-	}
 }
 
 static int curl_failure(struct mfs_backend *be, CURLcode cc, bool too_big,

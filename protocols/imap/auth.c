@@ -14,6 +14,7 @@
 #include "check.h"
 #include "log.h"
 #include "sasl-plain.h"
+#include "secret.h"
 
 /* The token `cmd` prints (its first line). */
 static int run_token_cmd(const char *cmd, char **out_r, struct mfs_error *e)
@@ -27,7 +28,7 @@ static int run_token_cmd(const char *cmd, char **out_r, struct mfs_error *e)
 		return rc;
 	}
 	if (!**out_r) {
-		g_clear_pointer(out_r, g_free);
+		secret_clear(out_r);
 		return mfs_error_set(e, -EACCES, MFS_ERR_ACCOUNT, MFS_ERR_FINAL,
 				     "oauth2_token_cmd printed no token");
 	}
@@ -52,18 +53,20 @@ static int authenticate(struct imapc_conn *c, const char *mech,
 
 	if (ir) {
 		imapc_cmd_secret(cmd);
-		imapc_cmd_add(cmd, "%s", b64);
+		/* base64 is an atom; and no printf, whose scratch buffer
+		 * would keep the response after it is freed */
+		imapc_cmd_astring(cmd, b64, strlen(b64));
 	}
 	rc = imapc_conn_send(c, cmd, &tag, e);
 	if (rc == 0 && !ir) {
 		rc = imapc_conn_wait_cont(c, tag, NULL, NULL, &done, e);
 		if (rc == 0) {
-			GString *line = g_string_new(b64);
+			GString *line = g_string_sized_new(strlen(b64) + 3);
+			g_string_append(line, b64);
 			g_string_append(line, "\r\n");
 			rc = imapc_conn_send_raw(c, line->str, line->len, true,
 						 e);
-			memset(line->str, 0, line->len);
-			g_string_free(line, TRUE);
+			secret_string_free(line);
 		}
 	}
 	while (rc == 0 && !done) {
@@ -92,7 +95,7 @@ static int authenticate(struct imapc_conn *c, const char *mech,
 		rc = imapc_status_to_errno(done, e);
 		imap_line_free(&done);
 	}
-	memset(b64, 0, strlen(b64));
+	secret_wipe(b64, strlen(b64));
 	return rc;
 }
 
@@ -106,21 +109,42 @@ static int get_token(const struct imapc_cfg *cfg, const char *refused,
 	return run_token_cmd(cfg->oauth2_token_cmd, token_r, e);
 }
 
+/* The client response of OAUTHBEARER or XOAUTH2 for `token`.  Built
+ * without printf, whose scratch buffer would keep the token after it is
+ * freed.  Caller owns (secret_free()). */
+static char *bearer_response(const struct imapc_cfg *cfg, const char *mech,
+			     const char *token)
+{
+	GString *s = g_string_sized_new(256 + strlen(token));
+	const char *parts[] = {
+		"n,a=", cfg->user, ",\001host=",
+		cfg->host ? cfg->host : "localhost", "\001port=",
+		cfg->port ? cfg->port : "143", "\001auth=Bearer ", token,
+		"\001\001",
+	};
+	const char *xoauth2[] = {
+		"user=", cfg->user, "\001auth=Bearer ", token, "\001\001",
+	};
+	bool bearer = !g_ascii_strcasecmp(mech, "OAUTHBEARER");
+	const char **p = bearer ? parts : xoauth2;
+	size_t n = bearer ? G_N_ELEMENTS(parts) : G_N_ELEMENTS(xoauth2);
+
+	for (size_t i = 0; i < n; i++)
+		s = secret_string_append(s, p[i], strlen(p[i]));
+	char *resp = g_strdup(s->str);
+	secret_string_free(s);
+	return resp;
+}
+
 /* RFC 7628 OAUTHBEARER or Google's XOAUTH2 with `token`. */
 static int bearer_login(struct imapc_conn *c, const struct imapc_cfg *cfg,
 			const char *mech, const char *token,
 			struct mfs_error *e)
 {
-	g_autofree char *resp = !g_ascii_strcasecmp(mech, "OAUTHBEARER")
-		? g_strdup_printf("n,a=%s,\001host=%s\001port=%s\001"
-				  "auth=Bearer %s\001\001", cfg->user,
-				  cfg->host ? cfg->host : "localhost",
-				  cfg->port ? cfg->port : "143", token)
-		: g_strdup_printf("user=%s\001auth=Bearer %s\001\001",
-				  cfg->user, token);
+	char *resp = bearer_response(cfg, mech, token);
 	int rc = authenticate(c, mech, resp, strlen(resp), e);
 
-	explicit_bzero(resp, strlen(resp));
+	secret_free(resp);
 	return rc;
 }
 
@@ -145,9 +169,8 @@ static int oauth_login(struct imapc_conn *c, const struct imapc_cfg *cfg,
 		else if (strcmp(fresh, token))
 			rc = bearer_login(c, cfg, mech, fresh, e);
 	}
-	explicit_bzero(token, strlen(token));
-	if (fresh)
-		explicit_bzero(fresh, strlen(fresh));
+	secret_clear(&token);
+	secret_clear(&fresh);
 	return rc;
 }
 
@@ -175,6 +198,9 @@ static int login(struct imapc_conn *c, const struct imapc_cfg *cfg,
 		*mech_r = mech;
 		return oauth_login(c, cfg, mech, e);
 	}
+	/* cfg->password is the one copy kept for the account's life (each
+	 * new connection logs in with it; imapc_cfg_clear() clears it);
+	 * every copy made below to send it is cleared once sent */
 	if (!cfg->password)
 		return mfs_error_set(e, -EINVAL, MFS_ERR_ACCOUNT, MFS_ERR_FINAL,
 				     "%s: no password (password_cmd or "

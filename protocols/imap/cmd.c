@@ -7,13 +7,15 @@
 
 #include <string.h>
 
+#include "secret.h"
+
 static void part_free(gpointer p)
 {
 	struct part *pt = p;
 
 	if (pt->data) {
 		if (pt->secret)
-			memset(pt->data, 0, pt->len);
+			secret_wipe(pt->data, pt->len);
 		g_free(pt->data);
 	}
 	g_free(pt);
@@ -77,7 +79,10 @@ void imapc_cmd_astring(struct imapc_cmd *cmd, const char *s, size_t len)
 		pt->data = g_strndup(s, len);
 		pt->len = len;
 	} else if (quotable && len < 1024) {
-		GString *q = g_string_new("\"");
+		/* room for the worst case: a password quoted here must not
+		 * leave a copy behind in a buffer the string outgrew */
+		GString *q = g_string_sized_new(2 * len + 3);
+		g_string_append_c(q, '"');
 		for (size_t i = 0; i < len; i++) {
 			if (s[i] == '"' || s[i] == '\\')
 				g_string_append_c(q, '\\');

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "secret.h"
 #include "stream.h"
 
 /* ---- reading ---- */
@@ -284,6 +285,7 @@ int imapc_conn_send(struct imapc_conn *c, struct imapc_cmd *cmd, char **tag_r,
 			if (pt->secret) {
 				rc = imapc_conn_send_raw(c, out->str,
 							 out->len, true, e);
+				secret_wipe(out->str, out->len);
 				g_string_truncate(out, 0);
 			}
 			continue;
@@ -324,7 +326,11 @@ int imapc_conn_send(struct imapc_conn *c, struct imapc_cmd *cmd, char **tag_r,
 		rc = imapc_conn_send_raw(c, out->str, out->len, false, e);
 	}
 out:
-	g_string_free(out, TRUE);
+	/* a LOGIN or AUTHENTICATE line passed through it */
+	if (cmd->secret)
+		secret_string_free(out);
+	else
+		g_string_free(out, TRUE);
 	imapc_cmd_free(&cmd);
 	if (rc == 0)
 		*tag_r = tag;

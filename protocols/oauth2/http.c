@@ -14,21 +14,29 @@
 
 #include "curl-tls.h"
 #include "log.h"
+#include "secret.h"
 
-/* name=value&... with both escaped.  Caller owns (a secret). */
+/* name=value&... with both escaped.  Caller owns (a secret).  No printf:
+ * its scratch buffer would keep the refresh token after it is freed. */
 static char *encode_form(CURL *h, const char *const *fields)
 {
-	GString *s = g_string_new(NULL);
+	GString *s = g_string_sized_new(1024);
 
 	for (size_t i = 0; fields[i] && fields[i + 1]; i += 2) {
 		char *k = curl_easy_escape(h, fields[i], 0);
 		char *v = curl_easy_escape(h, fields[i + 1], 0);
-		g_string_append_printf(s, "%s%s=%s", i ? "&" : "", k, v);
-		explicit_bzero(v, strlen(v));
+		if (i)
+			s = secret_string_append(s, "&", 1);
+		s = secret_string_append(s, k, strlen(k));
+		s = secret_string_append(s, "=", 1);
+		s = secret_string_append(s, v, strlen(v));
+		secret_wipe(v, strlen(v));
 		curl_free(k);
 		curl_free(v);
 	}
-	return g_string_free(s, FALSE);
+	char *form = g_strdup(s->str);
+	secret_string_free(s);
+	return form;
 }
 
 int oauth2_http_post(const struct oauth2_cfg *cfg, const char *url,
@@ -36,8 +44,12 @@ int oauth2_http_post(const struct oauth2_cfg *cfg, const char *url,
 		     char **why_r)
 {
 	char msg[CURL_ERROR_SIZE] = "";
-	struct mfs_curl_sink sink = { .body = g_string_new(NULL),
-				      .max = OAUTH2_ANSWER_MAX };
+	/* room for the largest answer taken: the tokens in it must not be
+	 * left behind in a buffer the body outgrew */
+	struct mfs_curl_sink sink = {
+		.body = g_string_sized_new(OAUTH2_ANSWER_MAX + 1),
+		.max = OAUTH2_ANSWER_MAX,
+	};
 	struct curl_slist *hdrs = NULL;
 	CURLcode cc;
 	CURL *h;
@@ -78,14 +90,12 @@ int oauth2_http_post(const struct oauth2_cfg *cfg, const char *url,
 		*why_r = g_strdup_printf("%s: %s", url,
 					 *msg ? msg : curl_easy_strerror(cc));
 	}
-	explicit_bzero(form, strlen(form));
-	g_free(form);
+	secret_free(form);
 	curl_slist_free_all(hdrs);
 	curl_easy_cleanup(h);
 	if (rc == 0)
-		*body_r = g_string_free(g_steal_pointer(&sink.body), FALSE);
-	else
-		g_string_free(sink.body, TRUE);
+		*body_r = g_strndup(sink.body->str, sink.body->len);
+	secret_string_free(sink.body);
 	return rc;
 }
 
@@ -102,7 +112,6 @@ int oauth2_token_request(const struct oauth2_cfg *cfg,
 		return rc;
 	rc = oauth2_parse_token(*status_r, body, strlen(body), a, why_r);
 	/* the answer holds the tokens */
-	explicit_bzero(body, strlen(body));
-	g_free(body);
+	secret_free(body);
 	return rc;
 }

@@ -12,6 +12,8 @@
 #include <json-glib/json-glib.h>
 #include <string.h>
 
+#include "secret.h"
+
 #define DEFAULT_INTERVAL 5
 #define DESCRIPTION_MAX 200
 
@@ -34,15 +36,6 @@ enum oauth2_error oauth2_error_from_name(const char *name)
 		if (!strcmp(error_names[i].name, name))
 			return error_names[i].code;
 	return OAUTH2_OTHER;
-}
-
-static void secret_free(char **s)
-{
-	if (*s) {
-		explicit_bzero(*s, strlen(*s));
-		g_free(*s);
-		*s = NULL;
-	}
 }
 
 /* The top-level object of `body`, or NULL.  Caller owns the parser the
@@ -128,7 +121,7 @@ bool oauth2_printable(const char *s)
 
 void oauth2_device_answer_clear(struct oauth2_device_answer *d)
 {
-	secret_free(&d->device_code);
+	secret_clear(&d->device_code);
 	g_free(d->user_code);
 	g_free(d->verification_uri);
 	g_free(d->verification_uri_complete);
@@ -188,8 +181,8 @@ void oauth2_token_answer_clear(struct oauth2_token_answer *a)
 {
 	g_free(a->error_code);
 	g_free(a->error_description);
-	secret_free(&a->access_token);
-	secret_free(&a->refresh_token);
+	secret_clear(&a->access_token);
+	secret_clear(&a->refresh_token);
 	memset(a, 0, sizeof(*a));
 }
 
@@ -243,7 +236,7 @@ int oauth2_parse_token(long status, const char *body, size_t len,
 		return -EINVAL;
 	}
 	if (a->refresh_token && !*a->refresh_token)
-		secret_free(&a->refresh_token);
+		secret_clear(&a->refresh_token);
 	return 0;
 }
 

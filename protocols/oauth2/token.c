@@ -16,23 +16,15 @@
 #include <unistd.h>
 
 #include "fileutil.h"
+#include "secret.h"
 
 #define GROUP "oauth2"
 #define TOKEN_FILE_MAX (64 * 1024)
 
-static void secret_free(char **s)
-{
-	if (*s) {
-		explicit_bzero(*s, strlen(*s));
-		g_free(*s);
-		*s = NULL;
-	}
-}
-
 void oauth2_token_clear(struct oauth2_token *t)
 {
-	secret_free(&t->access_token);
-	secret_free(&t->refresh_token);
+	secret_clear(&t->access_token);
+	secret_clear(&t->refresh_token);
 	t->expires_at = 0;
 }
 
@@ -56,7 +48,7 @@ static int parse(const char *path, const char *buf, size_t len,
 	if (t->expires_at < 0 || t->expires_at > G_MAXINT64 / 2)
 		t->expires_at = 0;
 	if (t->access_token && !*t->access_token)
-		secret_free(&t->access_token);
+		secret_clear(&t->access_token);
 	if (!oauth2_printable(t->refresh_token) ||
 	    (t->access_token && !oauth2_printable(t->access_token))) {
 		oauth2_token_clear(t);
@@ -109,18 +101,34 @@ int oauth2_token_read(const char *path, struct oauth2_token *t,
 	return rc;
 }
 
+static GString *append(GString *s, const char *text)
+{
+	return secret_string_append(s, text, strlen(text));
+}
+
+/* The file's text.  Caller owns (a secret).  Built without printf, whose
+ * scratch buffers would keep the tokens after they are freed. */
 static char *render(const struct oauth2_token *t)
 {
-	GString *s = g_string_new("# mailfs OAuth2 tokens; written by "
-				  "`mailfs login`, keep it private\n"
-				  "[" GROUP "]\n");
+	GString *s = g_string_sized_new(1024);
+	char when[32];
 
-	g_string_append_printf(s, "refresh_token=%s\n", t->refresh_token);
-	if (t->access_token)
-		g_string_append_printf(s, "access_token=%s\n"
-				       "expires_at=%" G_GINT64_FORMAT "\n",
-				       t->access_token, t->expires_at);
-	return g_string_free(s, FALSE);
+	s = append(s, "# mailfs OAuth2 tokens; written by `mailfs login`, "
+		   "keep it private\n[" GROUP "]\nrefresh_token=");
+	s = append(s, t->refresh_token);
+	s = append(s, "\n");
+	if (t->access_token) {
+		g_snprintf(when, sizeof(when), "%" G_GINT64_FORMAT,
+			   t->expires_at);
+		s = append(s, "access_token=");
+		s = append(s, t->access_token);
+		s = append(s, "\nexpires_at=");
+		s = append(s, when);
+		s = append(s, "\n");
+	}
+	char *text = g_strdup(s->str);
+	secret_string_free(s);
+	return text;
 }
 
 int oauth2_token_write(const char *path, const struct oauth2_token *t,
@@ -185,12 +193,12 @@ int oauth2_token_write(const char *path, const struct oauth2_token *t,
 void oauth2_token_take(struct oauth2_token *t, struct oauth2_token_answer *a,
 		       int64_t now)
 {
-	secret_free(&t->access_token);
+	secret_clear(&t->access_token);
 	t->access_token = g_steal_pointer(&a->access_token);
 	t->expires_at = now + (a->expires_in > 0 ? a->expires_in
 						 : UNSAID_LIFETIME);
 	if (a->refresh_token) {
-		secret_free(&t->refresh_token);
+		secret_clear(&t->refresh_token);
 		t->refresh_token = g_steal_pointer(&a->refresh_token);
 	}
 }

@@ -58,6 +58,9 @@ int pop3c_parse_cfg(const struct mfs_account *acct, struct pop3c_cfg *cfg,
 		cfg->port = g_strdup(cfg->tls == CONFIG_TLS_IMPLICIT ? "995"
 								   : "110");
 	cfg->timeout_ms = (int)timeout * 1000;
+	/* the one copy of the password kept for the account's life, to log
+	 * in again after a connection is lost (cleared when the
+	 * configuration is); every copy made to send it is cleared */
 	return config_secret(kf, g, &cfg->password, err);
 }
 
