@@ -96,6 +96,29 @@ def test_trickled_body_is_cut_off_at_the_timeout(fake_factory,
     fs.unmount()
 
 
+def test_large_body_that_keeps_flowing_is_not_cut_off(fake_factory,
+                                                      imap_mount_factory,
+                                                      tmp_path):
+    # 1 MiB in 128 KiB pieces a second apart: longer than the timeout in
+    # all, but data keeps coming, so the fetch goes on to the end
+    big = make_message(3, msgid="<deadline-big@test.example>",
+                       size=1 << 20)
+    piece = 128 << 10
+    steps = [("send", b"* 1 FETCH (UID 1 BODY[] {%d}\r\n" % len(big))]
+    for at in range(0, len(big), piece):
+        steps += [("send", big[at:at + piece]), ("sleep", 0.8)]
+    steps += [("send", b")\r\n{tag} OK FETCH completed\r\n")]
+    hook = first_time(steps)
+    fake = fake_factory(session(*mailbox({1: big}, on_body=hook)))
+    fs = fake_fs(fake, imap_mount_factory, tmp_path).mount()
+    path = fs.m("INBOX", "cur", NAME)
+    out, took = timed("reading a large body", lambda: read(path), bound=30)
+    assert out == big, out if isinstance(out, OSError) else len(out)
+    assert took > TIMEOUT, "the body came in %.1f s" % took
+    assert hook.count == 1
+    fs.unmount()
+
+
 # ---------------------------------------------------------------------------
 # A server that accepts and never answers: a first mount fails after one
 # timeout, not one for going offline and another for the listing.
