@@ -308,7 +308,9 @@ struct mfs_backend_ops {
 const struct mfs_backend_ops *mfs_backend_find(const char *type);
 
 /* An open backend pairs its ops with its state; callers use the wrappers
- * below, which turn a missing member into -ENOTSUP and add tracing. */
+ * below, which turn a missing member into -ENOTSUP, add tracing, and make
+ * each call one operation (stream.h): whatever it waits for ends by one
+ * deadline, the account's timeout from the call's start. */
 struct mfs_store {
 	const struct mfs_backend_ops *ops;	/* borrowed, static */
 	struct mfs_backend *be;			/* owned */
