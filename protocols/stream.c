@@ -31,12 +31,14 @@ struct stream {
 /* ---- operations ---- */
 
 /* The running operation of this thread: how deep the begin/end pairs go,
- * and since when (microseconds, monotonic) its time counts with how many
- * bytes moved since then. */
+ * since when (microseconds, monotonic) its time counts with how many
+ * bytes moved since then, and the longest wait asked for in it (the
+ * account's timeout, once a wait of that length came). */
 struct op_clock {
 	unsigned depth;
 	gint64 since;
 	uint64_t moved;
+	gint64 longest;
 };
 
 static _Thread_local struct op_clock op_clock;
@@ -46,6 +48,7 @@ void stream_op_begin(void)
 	if (op_clock.depth++ == 0) {
 		op_clock.since = g_get_monotonic_time();
 		op_clock.moved = 0;
+		op_clock.longest = 0;
 	}
 }
 
@@ -69,9 +72,15 @@ void stream_op_progress(size_t bytes)
 
 int64_t stream_op_deadline(int timeout_ms)
 {
-	gint64 from = op_clock.depth ? op_clock.since : g_get_monotonic_time();
+	gint64 now = g_get_monotonic_time();
+	gint64 t = (gint64)MAX(timeout_ms, 0) * 1000;
 
-	return from + (gint64)MAX(timeout_ms, 0) * 1000;
+	if (op_clock.depth == 0)
+		return now + t;
+	/* a shorter wait (a look at what is pending) is short from now;
+	 * none ends later than the operation */
+	op_clock.longest = MAX(op_clock.longest, t);
+	return MIN(now + t, op_clock.since + op_clock.longest);
 }
 
 int stream_op_left_ms(int timeout_ms)

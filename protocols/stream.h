@@ -44,7 +44,9 @@ void stream_op_end(void);
 /* Count bytes moved for the running operation (nothing outside one). */
 void stream_op_progress(size_t bytes);
 /* The monotonic time (g_get_monotonic_time's clock, in microseconds) by
- * which a wait of `timeout_ms` starting now must end. */
+ * which a wait of `timeout_ms` starting now must end: `timeout_ms` from
+ * now, and inside an operation no later than the longest wait asked for in
+ * it counted from the operation's start (or its last progress). */
 int64_t stream_op_deadline(int timeout_ms);
 /* Milliseconds left until that deadline; 0 when it has passed. */
 int stream_op_left_ms(int timeout_ms);
