@@ -10,6 +10,7 @@
 
 #include "check.h"
 #include "log.h"
+#include "stream.h"
 
 extern const struct mfs_backend_ops local_backend_ops;
 extern const struct mfs_backend_ops imapc_backend_ops;
@@ -47,11 +48,22 @@ int mfs_error_set(struct mfs_error *e, int rc, enum mfs_err_scope scope,
 	return rc;
 }
 
+/* What the open() running on this thread found when the server could not
+ * be reached (mfs_open_outcome), for mfs_store_open. */
+static _Thread_local struct {
+	bool offline;
+	int rc;
+	struct mfs_error e;
+} opening;
+
 int mfs_open_outcome(int rc, const struct mfs_error *e, GError **err)
 {
 	if (rc < 0 && e->retry != MFS_ERR_FINAL &&
 	    e->scope == MFS_ERR_ACCOUNT) {
 		log_warnx("%s; working offline until it answers", e->msg);
+		opening.offline = true;
+		opening.rc = rc;
+		opening.e = *e;
 		return 0;
 	}
 	if (rc < 0)
@@ -60,22 +72,49 @@ int mfs_open_outcome(int rc, const struct mfs_error *e, GError **err)
 	return rc;
 }
 
-/* Trace a call's outcome; the result passes through unchanged. */
+/* Start the operation of a call (stream.h): whatever the backend waits
+ * for inside it ends by one deadline, the account's timeout from now. */
+static bool begun(void)
+{
+	stream_op_begin();
+	return true;
+}
+
+/* End the call's operation and trace its outcome; the result passes
+ * through unchanged. */
 static int traced(struct mfs_store *st, const char *what, const char *folder,
 		  const char *id, int rc)
 {
+	stream_op_end();
 	if (log_debug_enabled(LOG_STORE))
 		log_debug(LOG_STORE, "%s %s %s %s -> %d", st->ops->name, what,
 			  folder ? folder : "-", id ? id : "-", rc);
 	return rc;
 }
 
+/* While the store is quiet after an open() that could not reach the
+ * server, the error it found (in *e), else 0. */
+static int quiet(struct mfs_store *st, struct mfs_error *e)
+{
+	if (!st->quiet_until || g_get_monotonic_time() >= st->quiet_until)
+		return 0;
+	if (e)
+		*e = st->quiet;
+	return st->quiet_rc;
+}
+
 #define CALL_AS(st, member, what, folder, id, ...) \
 	((st)->ops->member ? \
-	 traced((st), (what), (folder), (id), \
-		(st)->ops->member((st)->be, __VA_ARGS__)) : -ENOTSUP)
+	 traced((st), (what), (folder), (id), begun() ? \
+		(st)->ops->member((st)->be, __VA_ARGS__) : 0) : -ENOTSUP)
 #define CALL(st, member, folder, id, ...) \
 	CALL_AS(st, member, #member, folder, id, __VA_ARGS__)
+/* A call that reaches the server: not while the store is quiet. */
+#define QCALL_AS(st, e, member, what, folder, id, ...) \
+	(quiet((st), (e)) ?: CALL_AS(st, member, what, folder, id, \
+				     __VA_ARGS__))
+#define QCALL(st, e, member, folder, id, ...) \
+	QCALL_AS(st, e, member, #member, folder, id, __VA_ARGS__)
 
 /* The one item of a batch of one, taken out of *items (freed). */
 static struct mfs_item *only_item(GPtrArray **items)
@@ -102,10 +141,23 @@ int mfs_store_open(const struct mfs_account *acct, struct mfs_store *st,
 			    "imap, pop3, ews)", acct->name, acct->type);
 		return -ENOTSUP;
 	}
+	gint64 t0 = g_get_monotonic_time();
+	opening.offline = false;
+	stream_op_begin();
 	int rc = ops->open(acct, &st->be, err);
+	stream_op_end();
 	if (rc < 0)
 		return rc;
 	st->ops = ops;
+	if (opening.offline) {
+		/* the account's first request (a first mount's listing) would
+		 * only wait as long again for the same silence */
+		gint64 t1 = g_get_monotonic_time();
+		st->quiet_until = t1 + (t1 - t0);
+		st->quiet_rc = opening.rc;
+		st->quiet = opening.e;
+		opening.offline = false;
+	}
 	return rc;
 }
 
@@ -171,27 +223,27 @@ int mfs_store_lookup(struct mfs_store *st, const char *folder,
 		     const char *query, bool prefix, GPtrArray **entries_r,
 		     struct mfs_error *e)
 {
-	return CALL(st, lookup, folder, query, folder, query, prefix,
-		    entries_r, e);
+	return QCALL(st, e, lookup, folder, query, folder, query, prefix,
+		     entries_r, e);
 }
 
 int mfs_store_list_folders(struct mfs_store *st, GPtrArray **folders_r,
 			   struct mfs_error *e)
 {
-	return CALL(st, list_folders, NULL, NULL, folders_r, e);
+	return QCALL(st, e, list_folders, NULL, NULL, folders_r, e);
 }
 
 int mfs_store_sync(struct mfs_store *st, const char *folder,
 		   const char *state, struct mfs_sync_result **res_r,
 		   struct mfs_error *e)
 {
-	return CALL(st, sync, folder, state, folder, state, res_r, e);
+	return QCALL(st, e, sync, folder, state, folder, state, res_r, e);
 }
 
 int mfs_store_fetch(struct mfs_store *st, const char *folder, const char *id,
 		    int *fd_r, struct mfs_error *e)
 {
-	return CALL(st, fetch, folder, id, folder, id, fd_r, e);
+	return QCALL(st, e, fetch, folder, id, folder, id, fd_r, e);
 }
 
 bool mfs_store_read_ahead(struct mfs_store *st, const char *folder,
@@ -204,8 +256,8 @@ int mfs_store_fetch_batch(struct mfs_store *st, const char *folder,
 			  const char *const *ids, size_t n,
 			  mfs_fetched_fn got, void *data, struct mfs_error *e)
 {
-	return CALL(st, fetch_batch, folder, n ? ids[0] : NULL, folder, ids, n,
-		    got, data, e);
+	return QCALL(st, e, fetch_batch, folder, n ? ids[0] : NULL, folder,
+		     ids, n, got, data, e);
 }
 
 int mfs_store_append(struct mfs_store *st, const char *folder, int fd,
@@ -214,7 +266,8 @@ int mfs_store_append(struct mfs_store *st, const char *folder, int fd,
 {
 	struct mfs_append one = { fd, hint, flags, date };
 	GPtrArray *items = NULL;
-	int rc = CALL(st, append, folder, hint, folder, &one, 1, &items, e);
+	int rc = QCALL(st, e, append, folder, hint, folder, &one, 1, &items,
+		       e);
 
 	if (rc == 0)
 		*item_r = only_item(&items);
@@ -225,16 +278,16 @@ int mfs_store_append_batch(struct mfs_store *st, const char *folder,
 			   const struct mfs_append *in, size_t n,
 			   GPtrArray **items_r, struct mfs_error *e)
 {
-	return CALL_AS(st, append, "append_batch", folder, NULL, folder, in, n,
-		       items_r, e);
+	return QCALL_AS(st, e, append, "append_batch", folder, NULL, folder, in,
+			n, items_r, e);
 }
 
 int mfs_store_set_flags_batch(struct mfs_store *st, const char *folder,
 			      const char *const *ids, const uint64_t *flags,
 			      size_t n, int *rcs, struct mfs_error *e)
 {
-	return CALL_AS(st, set_flags, "set_flags_batch", folder, NULL, folder,
-		       ids, flags, n, rcs, e);
+	return QCALL_AS(st, e, set_flags, "set_flags_batch", folder, NULL,
+			folder, ids, flags, n, rcs, e);
 }
 
 int mfs_store_set_flags(struct mfs_store *st, const char *folder,
@@ -242,21 +295,22 @@ int mfs_store_set_flags(struct mfs_store *st, const char *folder,
 {
 	int one = 0;
 
-	return CALL(st, set_flags, folder, id, folder, &id, &flags, 1, &one, e);
+	return QCALL(st, e, set_flags, folder, id, folder, &id, &flags, 1, &one,
+		     e);
 }
 
 int mfs_store_remove(struct mfs_store *st, const char *folder, const char *id,
 		     struct mfs_error *e)
 {
-	return CALL(st, remove, folder, id, folder, &id, 1, e);
+	return QCALL(st, e, remove, folder, id, folder, &id, 1, e);
 }
 
 int mfs_store_remove_batch(struct mfs_store *st, const char *folder,
 			   const char *const *ids, size_t n,
 			   struct mfs_error *e)
 {
-	return CALL_AS(st, remove, "remove_batch", folder, NULL, folder, ids, n,
-		       e);
+	return QCALL_AS(st, e, remove, "remove_batch", folder, NULL, folder,
+			ids, n, e);
 }
 
 /* One item moved or copied, as a batch of one. */
@@ -266,8 +320,8 @@ static int move_one(struct mfs_store *st, const char *what,
 		    struct mfs_error *e)
 {
 	GPtrArray *items = NULL;
-	int rc = CALL_AS(st, move, what, folder, id, folder, &id, dest, &flags,
-			 1, move, &items, e);
+	int rc = QCALL_AS(st, e, move, what, folder, id, folder, &id, dest,
+			  &flags, 1, move, &items, e);
 
 	if (rc == 0)
 		*item_r = only_item(&items);
@@ -293,26 +347,26 @@ int mfs_store_move_batch(struct mfs_store *st, const char *folder,
 			 const uint64_t *flags, size_t n, bool move,
 			 GPtrArray **items_r, struct mfs_error *e)
 {
-	return CALL_AS(st, move, "move_batch", folder, NULL, folder, ids, dest,
-		       flags, n, move, items_r, e);
+	return QCALL_AS(st, e, move, "move_batch", folder, NULL, folder, ids,
+			dest, flags, n, move, items_r, e);
 }
 
 int mfs_store_create_folder(struct mfs_store *st, const char *path,
 			    enum mfs_folder_kind kind, struct mfs_error *e)
 {
-	return CALL(st, create_folder, path, NULL, path, kind, e);
+	return QCALL(st, e, create_folder, path, NULL, path, kind, e);
 }
 
 int mfs_store_rename_folder(struct mfs_store *st, const char *from,
 			    const char *to, struct mfs_error *e)
 {
-	return CALL(st, rename_folder, from, to, from, to, e);
+	return QCALL(st, e, rename_folder, from, to, from, to, e);
 }
 
 int mfs_store_delete_folder(struct mfs_store *st, const char *path,
 			    struct mfs_error *e)
 {
-	return CALL(st, delete_folder, path, NULL, path, e);
+	return QCALL(st, e, delete_folder, path, NULL, path, e);
 }
 
 int mfs_store_flush(struct mfs_store *st, const char *folder, const char *id,

@@ -308,10 +308,19 @@ struct mfs_backend_ops {
 const struct mfs_backend_ops *mfs_backend_find(const char *type);
 
 /* An open backend pairs its ops with its state; callers use the wrappers
- * below, which turn a missing member into -ENOTSUP and add tracing. */
+ * below, which turn a missing member into -ENOTSUP, add tracing, and make
+ * each call one operation (stream.h): whatever it waits for ends by one
+ * deadline, the account's timeout from the call's start. */
 struct mfs_store {
 	const struct mfs_backend_ops *ops;	/* borrowed, static */
 	struct mfs_backend *be;			/* owned */
+	/* open() found the server unreachable (mfs_open_outcome): until
+	 * `quiet_until` (monotonic microseconds; as long again as that first
+	 * attempt took) calls fail at once with what it found, rather than
+	 * wait for the same silence again.  Set by mfs_store_open only. */
+	int64_t quiet_until;
+	int quiet_rc;
+	struct mfs_error quiet;
 };
 
 int mfs_store_open(const struct mfs_account *acct, struct mfs_store *st,
@@ -429,7 +438,8 @@ int mfs_error_set(struct mfs_error *e, int rc, enum mfs_err_scope scope,
  * and `e`), which it makes so that a wrong password or certificate is said
  * at mount time: 0 when it worked, and also when the account is only
  * unreachable for now (a warning is logged; the cache still shows what it
- * holds and the backend tries again later).  Else returns `rc` with e's
+ * holds and the backend tries again later; mfs_store_open keeps the store
+ * quiet a while, see struct mfs_store).  Else returns `rc` with e's
  * message, or strerror when it has none, in *err.
  */
 int mfs_open_outcome(int rc, const struct mfs_error *e, GError **err);

@@ -5,6 +5,8 @@
 
 #include <openssl/ssl.h>
 
+#include "stream.h"
+
 static gpointer init_once(gpointer unused)
 {
 	curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -35,6 +37,34 @@ void mfs_curl_verify(CURL *h, const char *ca_file)
 		curl_easy_setopt(h, CURLOPT_SSL_CTX_FUNCTION, add_cas);
 		curl_easy_setopt(h, CURLOPT_SSL_CTX_DATA, ca_file);
 	}
+}
+
+/* Called as data moves, and about once a second while nothing does. */
+static int clock_tick(void *p, curl_off_t dltotal, curl_off_t dlnow,
+		      curl_off_t ultotal, curl_off_t ulnow)
+{
+	struct mfs_curl_clock *clock = p;
+	curl_off_t moved = dlnow + ulnow;
+
+	if (moved > clock->moved) {
+		stream_op_progress((size_t)(moved - clock->moved));
+		clock->moved = moved;
+	}
+	if (stream_op_left_ms(clock->timeout_ms) > 0)
+		return 0;
+	clock->expired = true;
+	return 1;
+}
+
+void mfs_curl_deadline(CURL *h, struct mfs_curl_clock *clock)
+{
+	clock->moved = 0;
+	clock->expired = false;
+	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
+			 (long)MAX(stream_op_left_ms(clock->timeout_ms), 1));
+	curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+	curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, clock_tick);
+	curl_easy_setopt(h, CURLOPT_XFERINFODATA, clock);
 }
 
 size_t mfs_curl_sink_write(char *data, size_t size, size_t n, void *p)

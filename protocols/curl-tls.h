@@ -23,6 +23,21 @@ void mfs_curl_init(void);
  */
 void mfs_curl_verify(CURL *h, const char *ca_file);
 
+/*
+ * Hold the transfer on `h` to the running operation's deadline (stream.h;
+ * the caller runs curl_easy_perform between stream_op_begin and
+ * stream_op_end): connecting gets what is left of it, the bytes moved
+ * count as the operation's progress, and once the deadline passes the
+ * transfer ends with CURLE_ABORTED_BY_CALLBACK and clock->expired set.
+ * `clock` is borrowed and must outlive the transfer.
+ */
+struct mfs_curl_clock {
+	int timeout_ms;		/* the account's timeout */
+	curl_off_t moved;	/* bytes both ways seen so far */
+	bool expired;
+};
+void mfs_curl_deadline(CURL *h, struct mfs_curl_clock *clock);
+
 /* An answer's body, refused past `max` bytes. */
 struct mfs_curl_sink {
 	GString *body;		/* borrowed */

@@ -8,6 +8,7 @@
 
 #include "log.h"
 #include "smtp/submit.h"
+#include "stream.h"
 
 struct mfs_sender {
 	struct smtpc_submitter *smtp;	/* owned */
@@ -52,7 +53,10 @@ int mfs_sender_send(struct mfs_sender *s, int fd, bool *maybe_sent_r,
 		return mfs_error_set(e, -ENOTSUP, MFS_ERR_ACCOUNT,
 				     MFS_ERR_FINAL, "the account has no smtp "
 				     "server to send with");
+	/* one operation, one deadline (stream.h) */
+	stream_op_begin();
 	rc = smtpc_submit(s->smtp, fd, maybe_sent_r, e);
+	stream_op_end();
 	/* the trace the store's calls leave, under the store's name */
 	if (log_debug_enabled(LOG_STORE))
 		log_debug(LOG_STORE, "%s send - - -> %d", s->trace, rc);

@@ -28,9 +28,75 @@ struct stream {
 	SSL *ssl;		/* owned */
 };
 
-static gint64 now_ms(void)
+/* ---- operations ---- */
+
+/* The running operation of this thread: how deep the begin/end pairs go,
+ * since when (microseconds, monotonic) its time counts with how many
+ * bytes moved since then, and the longest wait asked for in it (the
+ * account's timeout, once a wait of that length came). */
+struct op_clock {
+	unsigned depth;
+	gint64 since;
+	uint64_t moved;
+	gint64 longest;
+};
+
+static _Thread_local struct op_clock op_clock;
+
+void stream_op_begin(void)
 {
-	return g_get_monotonic_time() / 1000;
+	if (op_clock.depth++ == 0) {
+		op_clock.since = g_get_monotonic_time();
+		op_clock.moved = 0;
+		op_clock.longest = 0;
+	}
+}
+
+void stream_op_end(void)
+{
+	if (op_clock.depth > 0)
+		op_clock.depth--;
+}
+
+void stream_op_progress(size_t bytes)
+{
+	if (op_clock.depth == 0)
+		return;
+	op_clock.moved += bytes;
+	if (op_clock.moved >= STREAM_OP_PROGRESS) {
+		/* data flows: a long transfer is not a hung one */
+		op_clock.since = g_get_monotonic_time();
+		op_clock.moved = 0;
+	}
+}
+
+int64_t stream_op_deadline(int timeout_ms)
+{
+	gint64 now = g_get_monotonic_time();
+	gint64 t = (gint64)MAX(timeout_ms, 0) * 1000;
+
+	if (op_clock.depth == 0)
+		return now + t;
+	/* a shorter wait (a look at what is pending) is short from now;
+	 * none ends later than the operation */
+	op_clock.longest = MAX(op_clock.longest, t);
+	return MIN(now + t, op_clock.since + op_clock.longest);
+}
+
+int stream_op_left_ms(int timeout_ms)
+{
+	gint64 left = stream_op_deadline(timeout_ms) - g_get_monotonic_time();
+
+	return left <= 0 ? 0 : (int)MIN((left + 999) / 1000, INT32_MAX);
+}
+
+/* ---- waiting ---- */
+
+/* The deadline (microseconds) of a wait that began at `plain` (its own
+ * timeout from its start), held to the running operation's. */
+static gint64 wait_deadline(gint64 plain, int timeout_ms)
+{
+	return op_clock.depth ? stream_op_deadline(timeout_ms) : plain;
 }
 
 /* Wait until fd is ready for `events` or the deadline passes. */
@@ -38,7 +104,7 @@ static int wait_fd(int fd, short events, gint64 deadline)
 {
 	for (;;) {
 		struct pollfd p = { fd, events, 0 };
-		gint64 left = deadline - now_ms();
+		gint64 left = (deadline - g_get_monotonic_time() + 999) / 1000;
 		if (left <= 0)
 			return -ETIMEDOUT;
 		int n = poll(&p, 1, (int)MIN(left, INT32_MAX));
@@ -62,7 +128,7 @@ int stream_connect(const char *host, const char *port, int timeout_ms,
 		   struct stream **s_r, char **why_r)
 {
 	struct addrinfo hints = { 0 }, *res = NULL;
-	gint64 deadline = now_ms() + timeout_ms;
+	gint64 deadline = stream_op_deadline(timeout_ms);
 	int rc, last = -ECONNREFUSED;
 
 	hints.ai_socktype = SOCK_STREAM;
@@ -170,7 +236,7 @@ static int ssl_retry(struct stream *s, int rc, gint64 deadline)
 int stream_start_tls(struct stream *s, const char *host, const char *ca_file,
 		     int timeout_ms, char **why_r)
 {
-	gint64 deadline = now_ms() + timeout_ms;
+	gint64 deadline = stream_op_deadline(timeout_ms);
 	unsigned char ip[16];
 	bool is_ip = inet_pton(AF_INET, host, ip) == 1 ||
 		     inet_pton(AF_INET6, host, ip) == 1;
@@ -301,14 +367,17 @@ bool stream_pending(struct stream *s)
 
 ssize_t stream_read(struct stream *s, void *buf, size_t len, int timeout_ms)
 {
-	gint64 deadline = now_ms() + timeout_ms;
+	gint64 plain = stream_op_deadline(timeout_ms);
 
 	for (;;) {
+		gint64 deadline = wait_deadline(plain, timeout_ms);
 		if (s->ssl) {
 			ERR_clear_error();
 			int n = SSL_read(s->ssl, buf, (int)MIN(len, INT32_MAX));
-			if (n > 0)
+			if (n > 0) {
+				stream_op_progress((size_t)n);
 				return n;
+			}
 			int r = ssl_retry(s, n, deadline);
 			if (r == -ECONNRESET &&
 			    SSL_get_error(s->ssl, n) == SSL_ERROR_ZERO_RETURN)
@@ -318,8 +387,10 @@ ssize_t stream_read(struct stream *s, void *buf, size_t len, int timeout_ms)
 			continue;
 		}
 		ssize_t n = read(s->fd, buf, len);
-		if (n >= 0)
+		if (n >= 0) {
+			stream_op_progress((size_t)n);
 			return n;
+		}
 		if (errno == EINTR)
 			continue;
 		if (errno != EAGAIN)
@@ -333,16 +404,18 @@ ssize_t stream_read(struct stream *s, void *buf, size_t len, int timeout_ms)
 int stream_write(struct stream *s, const void *data, size_t len,
 		 int timeout_ms)
 {
-	gint64 deadline = now_ms() + timeout_ms;
+	gint64 plain = stream_op_deadline(timeout_ms);
 	const char *p = data;
 
 	while (len > 0) {
+		gint64 deadline = wait_deadline(plain, timeout_ms);
 		if (s->ssl) {
 			ERR_clear_error();
 			int n = SSL_write(s->ssl, p, (int)MIN(len, INT32_MAX));
 			if (n > 0) {
 				p += n;
 				len -= (size_t)n;
+				stream_op_progress((size_t)n);
 				continue;
 			}
 			int r = ssl_retry(s, n, deadline);
@@ -356,6 +429,7 @@ int stream_write(struct stream *s, const void *data, size_t len,
 		if (n > 0) {
 			p += n;
 			len -= (size_t)n;
+			stream_op_progress((size_t)n);
 			continue;
 		}
 		if (n < 0 && errno == EINTR)

@@ -9,7 +9,9 @@
  * for; there is no switch to turn verification off.
  *
  * Every call that waits takes a timeout in milliseconds and fails with
- * -ETIMEDOUT when it passes.  All functions return 0 (or a count) or -errno;
+ * -ETIMEDOUT when it passes; inside an operation (below) the timeout counts
+ * from the operation's start, not from the call's.  All functions return 0
+ * (or a count) or -errno;
  * where a `why_r` is taken it receives a sentence for the user (caller owns).
  * A stream is used by one thread at a time.
  */
@@ -18,9 +20,36 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 struct stream;		/* opaque */
+
+/*
+ * Operations.  Whoever waits on a server for someone (a FUSE call, the
+ * cache's worker) wraps the work in stream_op_begin/stream_op_end on its
+ * thread; a pair inside another is part of it (the outermost counts).
+ * Every wait inside, given the account's timeout T, then ends T after the
+ * operation began, however many reads, connections, pages or retries the
+ * operation needs: a server that answers a byte now and then cannot keep
+ * it waiting.  An operation that moves data is not cut off while the data
+ * flows: each STREAM_OP_PROGRESS bytes moved (stream_op_progress) start T
+ * afresh.  Outside an operation a wait is T from its own start.  The clock
+ * is per thread and monotonic.
+ */
+#define STREAM_OP_PROGRESS (64 * 1024)
+
+void stream_op_begin(void);
+void stream_op_end(void);
+/* Count bytes moved for the running operation (nothing outside one). */
+void stream_op_progress(size_t bytes);
+/* The monotonic time (g_get_monotonic_time's clock, in microseconds) by
+ * which a wait of `timeout_ms` starting now must end: `timeout_ms` from
+ * now, and inside an operation no later than the longest wait asked for in
+ * it counted from the operation's start (or its last progress). */
+int64_t stream_op_deadline(int timeout_ms);
+/* Milliseconds left until that deadline; 0 when it has passed. */
+int stream_op_left_ms(int timeout_ms);
 
 /* Connect to host:port (any address family the name resolves to). */
 int stream_connect(const char *host, const char *port, int timeout_ms,

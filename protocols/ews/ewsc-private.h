@@ -65,7 +65,7 @@ struct ewsc_cfg {
 	enum ewsc_auth auth;
 	bool auth_set;			/* `auth =` chose it */
 	bool plaintext;			/* http:// was allowed */
-	unsigned timeout;		/* seconds, per request */
+	unsigned timeout;		/* seconds, per operation */
 	unsigned poll_interval;		/* seconds */
 };
 

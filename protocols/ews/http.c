@@ -8,9 +8,10 @@
  *
  * Every request gets its own libcurl handle, so callers on different
  * threads never wait for each other here; NTLM's handshake runs inside
- * one handle.  The whole exchange is bounded by the account's `timeout`,
- * so no caller waits longer than that for one request (plus at most
- * EWS_BUSY_WAIT_MAX_MS when the server asked to be left alone).
+ * one handle.  Every exchange ends by the deadline of the operation it
+ * is part of (stream.h: the account's `timeout` from the operation's
+ * start, renewed while data flows), however many requests, pages, retries
+ * and waits the server asks for: no caller waits longer than that.
  *
  * Secrets (password, token) go to libcurl only; the trace shows the
  * bodies, which never hold them.
@@ -26,6 +27,7 @@
 #include "log.h"
 #include "secret.h"
 #include "oauth2/oauth2.h"
+#include "stream.h"
 
 void ewsc_http_init(void)
 {
@@ -93,10 +95,12 @@ static int token(struct mfs_backend *be, bool fresh, char **tok_r,
 }
 
 static int curl_failure(struct mfs_backend *be, CURLcode cc, bool too_big,
-			const char *msg, struct mfs_error *e)
+			bool expired, const char *msg, struct mfs_error *e)
 {
 	const char *url = be->cfg.url;
 
+	if (expired)
+		cc = CURLE_OPERATION_TIMEDOUT;
 	switch (cc) {
 	case CURLE_WRITE_ERROR:
 		if (too_big)
@@ -135,6 +139,8 @@ static int post(struct mfs_backend *be, const char *op, const GString *req,
 				   .max = EWS_RESPONSE_MAX };
 	char *tok = NULL;
 	struct curl_slist *hdr = NULL;
+	struct mfs_curl_clock clock = {
+		.timeout_ms = (int)MIN(be->cfg.timeout, 3600u) * 1000 };
 	int rc = 0;
 
 	if (be->cfg.auth == EWS_AUTH_BEARER &&
@@ -159,8 +165,7 @@ static int post(struct mfs_backend *be, const char *op, const GString *req,
 	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
 	mfs_curl_verify(h, be->cfg.ca_file);
-	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, (long)be->cfg.timeout);
-	curl_easy_setopt(h, CURLOPT_TIMEOUT, (long)be->cfg.timeout);
+	mfs_curl_deadline(h, &clock);
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
 	curl_easy_setopt(h, CURLOPT_USERAGENT, "mailfs");
 	curl_easy_setopt(h, CURLOPT_POSTFIELDS, req->str);
@@ -187,12 +192,15 @@ static int post(struct mfs_backend *be, const char *op, const GString *req,
 	if (log_debug_enabled(LOG_PROTO))
 		log_debug(LOG_PROTO, "ews C: %s %.*s", op,
 			  (int)MIN(req->len, 600), req->str);
+	stream_op_begin();
 	CURLcode cc = curl_easy_perform(h);
+	stream_op_end();
 	if (cc != CURLE_OK) {
 		if (!curl_msg[0])
 			g_strlcpy(curl_msg, curl_easy_strerror(cc),
 				  sizeof(curl_msg));
-		rc = curl_failure(be, cc, s.too_big, curl_msg, e);
+		rc = curl_failure(be, cc, s.too_big, clock.expired, curl_msg,
+				  e);
 		g_string_free(s.body, TRUE);
 	} else {
 		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, status_r);
@@ -302,8 +310,11 @@ int ewsc_call(struct mfs_backend *be, const char *op, const GString *req,
 		g_string_free(body, TRUE);
 		if (wait) {
 			ewsc_response_free(&res);
+			/* the wait is part of the operation too */
 			if (waited + wait > EWS_BUSY_WAIT_MAX_MS ||
-			    wait > be->cfg.timeout * 1000u)
+			    wait > be->cfg.timeout * 1000u ||
+			    wait >= (unsigned)stream_op_left_ms(
+					(int)MIN(be->cfg.timeout, 3600u) * 1000))
 				return mfs_error_set(e, -EAGAIN,
 						     MFS_ERR_ACCOUNT,
 						     MFS_ERR_BACKOFF,

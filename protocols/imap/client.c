@@ -12,6 +12,7 @@
 
 #include "config-value.h"
 #include "log.h"
+#include "stream.h"
 
 #define DEFAULT_CONNECTIONS 4
 #define MAX_CONNECTIONS 16
@@ -143,16 +144,9 @@ static int imapc_open(const struct mfs_account *acct, struct mfs_backend **be_r,
 	/* one connection now, so that a wrong password or certificate is
 	 * said at mount time, not found later in a log */
 	rc = imapc_backend_connect(be, &e);
-	if (rc < 0 && e.retry != MFS_ERR_FINAL && e.scope == MFS_ERR_ACCOUNT) {
-		/* the server cannot be reached now: what the cache holds can
-		 * still be used, and connections are tried again later */
-		log_warnx("%s; working offline until it answers", e.msg);
-		*be_r = be;
-		return 0;
-	}
-	if (rc < 0) {
-		g_set_error(err, G_FILE_ERROR, G_FILE_ERROR_FAILED, "%s",
-			    e.msg);
+	/* a server that cannot be reached now is no failure: what the cache
+	 * holds can still be used, and connections are tried again later */
+	if ((rc = mfs_open_outcome(rc, &e, err)) < 0) {
 		backend_free(be);
 		return rc;
 	}
@@ -287,8 +281,8 @@ int imapc_pool_get(struct mfs_backend *be, const char *folder,
 {
 	g_autofree char *server = NULL;
 	struct imapc_conn *c = NULL;
-	gint64 deadline = g_get_monotonic_time() +
-			  (gint64)be->cfg.timeout_ms * 1000;
+	/* waiting for a busy connection is part of the operation */
+	gint64 deadline = stream_op_deadline(be->cfg.timeout_ms);
 	int rc;
 
 	if (folder && (rc = imapc_server_name(be, folder, &server, e)) < 0)

@@ -16,6 +16,7 @@
 #include "wire/smtp-envelope.h"
 #include "log.h"
 #include "oauth2/oauth2.h"
+#include "stream.h"
 #include "wire/smtp-reply.h"
 
 #define DEFAULT_TIMEOUT 30
@@ -124,6 +125,7 @@ struct upload {
 	bool eof;		/* the whole message was handed over */
 	int error;		/* a read that failed, -errno */
 	struct smtp_reply reply;
+	struct mfs_curl_clock clock;
 };
 
 static size_t give(char *buf, size_t size, size_t nitems, void *p)
@@ -288,10 +290,10 @@ static void set_up(CURL *h, struct smtpc_submitter *s, struct upload *u,
 	curl_easy_setopt(h, CURLOPT_USE_SSL, s->plaintext_ok ? CURLUSESSL_TRY
 							     : CURLUSESSL_ALL);
 	mfs_curl_verify(h, s->ca_file);
-	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, s->timeout);
+	/* the whole submission ends by the operation's deadline; a message
+	 * that keeps moving is given more (stream.h) */
+	mfs_curl_deadline(h, &u->clock);
 	curl_easy_setopt(h, CURLOPT_SERVER_RESPONSE_TIMEOUT, s->timeout);
-	curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
-	curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, s->timeout);
 	if (s->user) {
 		curl_easy_setopt(h, CURLOPT_USERNAME, s->user);
 		if (token)
@@ -315,7 +317,8 @@ int smtpc_submit(struct smtpc_submitter *s, int fd, bool *maybe_sent_r,
 		struct mfs_error *e)
 {
 	struct smtp_envelope env;
-	struct upload u = { .env = &env, .fd = fd };
+	struct upload u = { .env = &env, .fd = fd,
+			    .clock.timeout_ms = (int)s->timeout * 1000 };
 	struct curl_slist *rcpts = NULL;
 	g_autofree char *token = NULL;
 	g_autofree char *from = NULL;
@@ -348,8 +351,13 @@ int smtpc_submit(struct smtpc_submitter *s, int fd, bool *maybe_sent_r,
 	}
 	set_up(h, s, &u, from, rcpts, token, curl_msg);
 
+	stream_op_begin();
 	CURLcode cc = curl_easy_perform(h);
-	if (!curl_msg[0])
+	stream_op_end();
+	if (u.clock.expired)
+		g_snprintf(curl_msg, CURL_ERROR_SIZE, "no answer within %ld s",
+			   s->timeout);
+	else if (!curl_msg[0])
 		g_strlcpy(curl_msg, curl_easy_strerror(cc), sizeof(curl_msg));
 	if (cc == CURLE_OK) {
 		rc = 0;
