@@ -33,6 +33,9 @@ void mfs_curl_verify(CURL *h, const char *ca_file)
 {
 	curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
 	curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
+	/* as stream.c: OpenSSL's default security level already refuses
+	 * TLS 1.0 and 1.1, but a system configuration may lower it */
+	curl_easy_setopt(h, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
 	if (ca_file) {
 		curl_easy_setopt(h, CURLOPT_SSL_CTX_FUNCTION, add_cas);
 		curl_easy_setopt(h, CURLOPT_SSL_CTX_DATA, ca_file);

@@ -16,7 +16,8 @@
 void mfs_curl_init(void);
 
 /*
- * Verify the peer's certificate and host name on `h` (never turned off),
+ * Verify the peer's certificate and host name on `h` (never turned off)
+ * and speak TLS 1.2 or newer,
  * trusting `ca_file` (PEM; may be NULL) beside the system's CAs: it is added
  * to OpenSSL's store, where CURLOPT_CAINFO would replace the system's.
  * `ca_file` is borrowed and must outlive the transfer.
