@@ -13,7 +13,8 @@
  * made a file name by name_escape_at() as the IMAP client does; the inbox is
  * "INBOX" whatever its DisplayName, as the mount's contract says.
  * Folders of other classes (tasks, notes, search folders) are left out
- * with everything below them.
+ * with everything below them.  The server's list is not trusted to be a
+ * tree: see make_tree() for duplicate FolderIds and cycles.
  */
 #include "ewsc-private.h"
 

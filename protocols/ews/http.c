@@ -25,6 +25,7 @@
 #include "curl-tls.h"
 #include "log.h"
 #include "oauth2/oauth2.h"
+#include "printable.h"
 
 void ewsc_http_init(void)
 {
@@ -102,9 +103,11 @@ static void secret_free(char *s)
 }
 
 static int curl_failure(struct mfs_backend *be, CURLcode cc, bool too_big,
-			const char *msg, struct mfs_error *e)
+			const char *raw, struct mfs_error *e)
 {
 	const char *url = be->cfg.url;
+	/* libcurl's words may quote the peer (a TLS alert, a proxy's reply) */
+	g_autofree char *msg = printable(raw, -1);
 
 	switch (cc) {
 	case CURLE_WRITE_ERROR:
