@@ -1,7 +1,14 @@
 /*
  * log.c - stderr/syslog logging and the ring of recent errors.
+ *
+ * Callers make a peer's text printable where they take it in
+ * (printable.h); every line is passed through printable_append() here as
+ * well, so that a text someone forgot cannot put a control byte on a
+ * terminal or split a line in syslog.  A line that is plain ASCII, nearly
+ * every one, costs one scan.
  */
 #include "log.h"
+#include "printable.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -42,8 +49,26 @@ gboolean log_debug_enabled(unsigned category)
 	return (debug_mask & category) != 0;
 }
 
+/* `msg` in its printable form: NULL when it is that already, else a copy
+ * (caller owns). */
+static char *made_printable(const char *msg)
+{
+	size_t len = strlen(msg);
+	GString *out;
+
+	if (printable_is_plain(msg, len))
+		return NULL;
+	out = g_string_sized_new(len + 16);
+	printable_append(out, msg, (gssize)len, G_MAXSIZE);
+	return g_string_free(out, FALSE);
+}
+
 static void emit(int prio, const char *msg)
 {
+	g_autofree char *safe = made_printable(msg);
+
+	if (safe)
+		msg = safe;
 	if (use_syslog)
 		syslog(prio, "%s", msg);
 	else
@@ -112,6 +137,11 @@ void log_error_record(const char *fmt, ...)
 	va_start(ap, fmt);
 	g_autofree char *msg = g_strdup_vprintf(fmt, ap);
 	va_end(ap);
+	char *safe = made_printable(msg);
+	if (safe) {
+		g_free(msg);
+		msg = safe;
+	}
 	emit(LOG_ERR, msg);
 
 	gmtime_r(&now, &tm);

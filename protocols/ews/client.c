@@ -112,6 +112,7 @@ static void backend_free(struct mfs_backend *be)
 	g_free(be->spool_dir);
 	g_hash_table_unref(be->folders);
 	g_hash_table_unref(be->tables);
+	g_hash_table_unref(be->tree_warned);
 	if (be->token) {
 		explicit_bzero(be->token, strlen(be->token));
 		g_free(be->token);
@@ -140,6 +141,8 @@ int ewsc_backend_new(const struct mfs_account *acct, struct mfs_backend **be_r,
 					    ewsc_folder_free);
 	be->tables = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
 					   ewsc_table_free);
+	be->tree_warned = g_hash_table_new_full(g_str_hash, g_str_equal,
+						g_free, NULL);
 	be->work_dir = g_strdup(acct->work_dir ? acct->work_dir : ".");
 	be->spool_dir = g_build_filename(be->work_dir, "ews-spool", NULL);
 	if ((rc = parse_cfg(acct, &be->cfg, err)) < 0) {

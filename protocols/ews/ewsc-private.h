@@ -103,6 +103,9 @@ struct mfs_backend {
 	GMutex lock;
 	GHashTable *folders;		/* path -> struct ewsc_folder; lock */
 	GHashTable *tables;		/* path -> struct ewsc_table; lock */
+	GHashTable *tree_warned;	/* set of the FolderIds whose place in
+					   the hierarchy was found wrong and
+					   said so once; lock */
 	char *token;			/* bearer token; secret; lock */
 	char *server_version;		/* from ServerVersionInfo; lock */
 	long last_status;		/* the last answer's HTTP status, for

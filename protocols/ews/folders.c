@@ -13,7 +13,8 @@
  * made a file name by name_escape_at() as the IMAP client does; the inbox is
  * "INBOX" whatever its DisplayName, as the mount's contract says.
  * Folders of other classes (tasks, notes, search folders) are left out
- * with everything below them.
+ * with everything below them.  The server's list is not trusted to be a
+ * tree: see make_tree() for duplicate FolderIds and cycles.
  */
 #include "ewsc-private.h"
 
@@ -22,6 +23,7 @@
 
 #include "log.h"
 #include "name-escape.h"
+#include "printable.h"
 
 /* At most this many pages of a folder hierarchy (a server saying "more"
  * forever must not keep a listing going). */
@@ -200,22 +202,98 @@ static int hierarchy(struct mfs_backend *be, GPtrArray *nodes,
 			     HIERARCHY_PAGES);
 }
 
+/*
+ * The hierarchy as a tree.  The server's answer is a list of (FolderId,
+ * ParentFolderId) pairs and nothing in it makes them a tree: several
+ * folders may carry one FolderId, and folders may name each other as
+ * parents.  Walked as it comes, three folders sharing an id below each
+ * other give 2^64 paths.  So the first folder with an id is the folder of
+ * that id (later ones are left out, with a warning), each id is walked
+ * into once at most, and folders that cannot be reached because their
+ * parents go round in a circle are named in the log.  All of it is linear
+ * in the number of folders.
+ */
 struct walk {
-	GPtrArray *nodes;
+	struct mfs_backend *be;
+	const char *root;
+	GHashTable *by_id;	/* id -> struct node *, the first with it */
+	GHashTable *children;	/* parent id -> GPtrArray of struct node * */
+	GHashTable *visited;	/* ids walked into */
+	GHashTable *dups;	/* struct node * left out as duplicates */
 	char **role_ids;
 	const char *inbox;
 	GHashTable *out;	/* path -> struct ewsc_folder */
 	GPtrArray *order;	/* of struct ewsc_folder *, borrowed */
 };
 
+/* Whether the trouble `what` with folder `id` is new to this backend: each
+ * is logged once, not at every listing.  Takes be->lock. */
+static bool first_time(struct mfs_backend *be, const char *what,
+		       const char *id)
+{
+	char *key = g_strconcat(what, "\n", id, NULL);
+	bool fresh;
+
+	g_mutex_lock(&be->lock);
+	fresh = g_hash_table_add(be->tree_warned, key);
+	g_mutex_unlock(&be->lock);
+	return fresh;
+}
+
+static void index_nodes(struct walk *w, GPtrArray *nodes)
+{
+	for (guint i = 0; i < nodes->len; i++) {
+		struct node *n = nodes->pdata[i];
+		struct node *first = g_hash_table_lookup(w->by_id, n->id);
+		if (first || !strcmp(n->id, w->root)) {
+			g_hash_table_add(w->dups, n);
+			g_autofree char *key = g_strconcat(n->id, "\n", n->name,
+							   NULL);
+			if (!first_time(w->be, "dup", key))
+				continue;
+			g_autofree char *name = printable(n->name, -1);
+			g_autofree char *other = first
+				? printable(first->name, -1) : NULL;
+			if (first)
+				log_warnx("%s: folder '%s' has the FolderId of "
+					  "folder '%s'; it is left out",
+					  w->be->cfg.name, name, other);
+			else
+				log_warnx("%s: folder '%s' has the FolderId of "
+					  "the top of the mailbox; it is left "
+					  "out", w->be->cfg.name, name);
+			continue;
+		}
+		g_hash_table_insert(w->by_id, n->id, n);
+		GPtrArray *kids = g_hash_table_lookup(w->children, n->parent);
+		if (!kids) {
+			kids = g_ptr_array_new();
+			g_hash_table_insert(w->children, n->parent, kids);
+		}
+		g_ptr_array_add(kids, n);
+	}
+}
+
 static void walk(struct walk *w, const char *parent_id, const char *prefix,
 		 int depth)
 {
-	if (depth > 64)
-		return;		/* a cycle, or absurd */
-	for (guint i = 0; i < w->nodes->len; i++) {
-		struct node *n = w->nodes->pdata[i];
-		if (strcmp(n->parent, parent_id) || n->kind == MFS_FOLDER_NONE)
+	GPtrArray *kids = g_hash_table_lookup(w->children, parent_id);
+
+	if (!kids)
+		return;
+	if (depth > 64) {
+		if (first_time(w->be, "deep", parent_id))
+			log_warnx("%s: the folders below %s are nested deeper "
+				  "than 64 levels and left out",
+				  w->be->cfg.name, prefix);
+		return;
+	}
+	for (guint i = 0; i < kids->len; i++) {
+		struct node *n = kids->pdata[i];
+		/* one parent per id after index_nodes, so a second visit
+		 * cannot come; the set is what guarantees it */
+		if (n->kind == MFS_FOLDER_NONE ||
+		    !g_hash_table_add(w->visited, n->id))
 			continue;
 		char *comp = depth == 0 && !g_strcmp0(n->id, w->inbox)
 			? g_strdup("INBOX")
@@ -244,6 +322,121 @@ static void walk(struct walk *w, const char *parent_id, const char *prefix,
 	}
 }
 
+/* Name the folders of the cycle chain[from..] in the log, once. */
+static void say_cycle(struct walk *w, GPtrArray *chain, guint from)
+{
+	const struct node *head = chain->pdata[from];
+	GString *names = g_string_new(NULL);
+	guint count = chain->len - from;
+
+	if (!first_time(w->be, "cycle", head->id)) {
+		g_string_free(names, TRUE);
+		return;
+	}
+	for (guint i = from; i < chain->len && i < from + 10; i++) {
+		const struct node *n = chain->pdata[i];
+		g_autofree char *name = printable(n->name, -1);
+		g_string_append_printf(names, "%s'%s'", i > from ? ", " : "",
+				       name);
+	}
+	if (count > 10)
+		g_string_append_printf(names, " and %u more", count - 10);
+	if (count == 1)
+		log_warnx("%s: folder %s names itself as its parent (a cycle); "
+			  "it and the folders below it are left out",
+			  w->be->cfg.name, names->str);
+	else
+		log_warnx("%s: folders %s name each other as parents (a "
+			  "cycle); they and the folders below them are left out",
+			  w->be->cfg.name, names->str);
+	g_string_free(names, TRUE);
+}
+
+/* After the walk: follow the parents of each folder not reached, and name
+ * those that go round in a circle.  A folder whose parent the server did
+ * not list (or which is below a folder of a kind not shown) ends its chain
+ * quietly, as before. */
+static void find_cycles(struct walk *w, GPtrArray *nodes)
+{
+	GHashTable *done = g_hash_table_new(g_str_hash, g_str_equal);
+	GHashTable *on = g_hash_table_new(g_str_hash, g_str_equal);
+	GPtrArray *chain = g_ptr_array_new();
+
+	for (guint i = 0; i < nodes->len; i++) {
+		struct node *p = nodes->pdata[i];
+		if (g_hash_table_contains(w->dups, p))
+			continue;
+		g_hash_table_remove_all(on);
+		g_ptr_array_set_size(chain, 0);
+		while (p && !g_hash_table_contains(w->visited, p->id) &&
+		       !g_hash_table_contains(done, p->id) &&
+		       g_hash_table_add(on, p->id)) {
+			g_ptr_array_add(chain, p);
+			p = g_hash_table_lookup(w->by_id, p->parent);
+		}
+		if (p && g_hash_table_contains(on, p->id)) {
+			guint from = 0;
+			while (chain->pdata[from] != p)
+				from++;
+			say_cycle(w, chain, from);
+		}
+		for (guint c = 0; c < chain->len; c++)
+			g_hash_table_add(done, ((struct node *)
+						chain->pdata[c])->id);
+	}
+	g_ptr_array_unref(chain);
+	g_hash_table_unref(on);
+	g_hash_table_unref(done);
+}
+
+/* The folders below `root`, in be->folders and (when asked) *folders_r. */
+static void make_tree(struct mfs_backend *be, GPtrArray *nodes,
+		      const char *root, char **role_ids,
+		      GPtrArray **folders_r)
+{
+	struct walk w = {
+		.be = be,
+		.root = root,
+		.by_id = g_hash_table_new(g_str_hash, g_str_equal),
+		.children = g_hash_table_new_full(
+			g_str_hash, g_str_equal, NULL,
+			(GDestroyNotify)g_ptr_array_unref),
+		.visited = g_hash_table_new(g_str_hash, g_str_equal),
+		.dups = g_hash_table_new(NULL, NULL),
+		.role_ids = role_ids,
+		.inbox = role_ids[0],
+		.out = g_hash_table_new_full(g_str_hash, g_str_equal, NULL,
+					     ewsc_folder_free),
+		.order = g_ptr_array_new(),
+	};
+
+	index_nodes(&w, nodes);
+	walk(&w, root, "", 0);
+	find_cycles(&w, nodes);
+	GPtrArray *out = g_ptr_array_new_with_free_func(
+		(GDestroyNotify)mfs_folder_info_free);
+	for (guint i = 0; i < w.order->len; i++) {
+		const struct ewsc_folder *f = w.order->pdata[i];
+		struct mfs_folder_info *fi = mfs_folder_info_new(f->path,
+								 f->kind);
+		fi->special = g_strdup(f->special);
+		g_ptr_array_add(out, fi);
+	}
+	g_ptr_array_unref(w.order);
+	g_hash_table_unref(w.by_id);
+	g_hash_table_unref(w.children);
+	g_hash_table_unref(w.visited);
+	g_hash_table_unref(w.dups);
+	g_mutex_lock(&be->lock);
+	g_hash_table_unref(be->folders);
+	be->folders = w.out;
+	g_mutex_unlock(&be->lock);
+	if (folders_r)
+		*folders_r = out;
+	else
+		g_ptr_array_unref(out);
+}
+
 int ewsc_list_folders(struct mfs_backend *be, GPtrArray **folders_r,
 		     struct mfs_error *e)
 {
@@ -254,32 +447,8 @@ int ewsc_list_folders(struct mfs_backend *be, GPtrArray **folders_r,
 
 	if (rc == 0)
 		rc = hierarchy(be, nodes, e);
-	if (rc == 0) {
-		struct walk w = { nodes, ids, ids[0],
-				  g_hash_table_new_full(g_str_hash,
-							g_str_equal, NULL,
-							ewsc_folder_free),
-				  g_ptr_array_new() };
-		walk(&w, root, "", 0);
-		GPtrArray *out = g_ptr_array_new_with_free_func(
-			(GDestroyNotify)mfs_folder_info_free);
-		for (guint i = 0; i < w.order->len; i++) {
-			const struct ewsc_folder *f = w.order->pdata[i];
-			struct mfs_folder_info *fi =
-				mfs_folder_info_new(f->path, f->kind);
-			fi->special = g_strdup(f->special);
-			g_ptr_array_add(out, fi);
-		}
-		g_ptr_array_unref(w.order);
-		g_mutex_lock(&be->lock);
-		g_hash_table_unref(be->folders);
-		be->folders = w.out;
-		g_mutex_unlock(&be->lock);
-		if (folders_r)
-			*folders_r = out;
-		else
-			g_ptr_array_unref(out);
-	}
+	if (rc == 0)
+		make_tree(be, nodes, root, ids, folders_r);
 	for (size_t i = 0; i < G_N_ELEMENTS(ids); i++)
 		g_free(ids[i]);
 	g_ptr_array_unref(nodes);

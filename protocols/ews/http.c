@@ -27,6 +27,7 @@
 #include "log.h"
 #include "secret.h"
 #include "oauth2/oauth2.h"
+#include "printable.h"
 #include "stream.h"
 
 void ewsc_http_init(void)
@@ -95,9 +96,11 @@ static int token(struct mfs_backend *be, bool fresh, char **tok_r,
 }
 
 static int curl_failure(struct mfs_backend *be, CURLcode cc, bool too_big,
-			bool expired, const char *msg, struct mfs_error *e)
+			bool expired, const char *raw, struct mfs_error *e)
 {
 	const char *url = be->cfg.url;
+	/* libcurl's words may quote the peer (a TLS alert, a proxy's reply) */
+	g_autofree char *msg = printable(raw, -1);
 
 	if (expired)
 		cc = CURLE_OPERATION_TIMEDOUT;

@@ -10,12 +10,27 @@
  * The bytes are untrusted: they go through ews_xml_read() (soap.c), the
  * same safe reader as the server's requests, with EWS_RESPONSE_MAX as the
  * bound.  Nothing here trusts the shape of the tree: every lookup may
- * find nothing.
+ * find nothing.  The server's words (codes, MessageText, faultstring, its
+ * version) leave here in their printable form (printable.h): XML keeps
+ * out most control bytes but not newlines or the C1 controls.
  */
 #include "ewsc-private.h"
 
 #include <errno.h>
 #include <string.h>
+
+#include "printable.h"
+
+/* The printable form of `s` in `to` (`size` bytes), cut at a whole
+ * character or escape. */
+static void copy_printable(char *to, size_t size, const char *s)
+{
+	GString *p = g_string_sized_new(size);
+
+	printable_append(p, s, -1, size - 1);
+	g_strlcpy(to, p->str, size);
+	g_string_free(p, TRUE);
+}
 
 static const struct {
 	const char *code;
@@ -135,8 +150,8 @@ void ewsc_status_of(const xmlNode *msg, struct ewsc_status *st)
 	enum mfs_err_retry retry;
 
 	memset(st, 0, sizeof(*st));
-	g_strlcpy(st->code, code ? code : "", sizeof(st->code));
-	g_strlcpy(st->text, text ? text : "", sizeof(st->text));
+	copy_printable(st->code, sizeof(st->code), code ? code : "");
+	copy_printable(st->text, sizeof(st->text), text ? text : "");
 	if (klass && strcmp(klass, "Error") != 0 &&
 	    (!code || strcmp(code, "NoError") == 0))
 		return;		/* Success, or a Warning that did the work */
@@ -192,13 +207,19 @@ static int fault(xmlNode *f, struct mfs_error *e)
 	xmlNode *rc_node = detail ? ewsc_find(detail, "ResponseCode") : NULL;
 	if (rc_node) {
 		xmlChar *v = xmlNodeGetContent(rc_node);
-		code = g_strdup(v ? (const char *)v : "");
+		char cut[64];
+		copy_printable(cut, sizeof(cut), v ? (const char *)v : "");
+		code = g_strdup(cut);
 		xmlFree(v);
 	}
 	for (xmlNode *n = ews_first_element(f); n; n = ews_next_element(n)) {
 		if (strcmp((const char *)n->name, "faultstring") == 0) {
 			xmlChar *v = xmlNodeGetContent(n);
-			text = g_strndup(v ? (const char *)v : "", 150);
+			char cut[160];
+			copy_printable(cut, sizeof(cut),
+				       v ? (const char *)v : "");
+			g_free(text);
+			text = g_strdup(cut);
 			xmlFree(v);
 		}
 	}
@@ -250,8 +271,14 @@ int ewsc_response_parse(const char *buf, size_t len,
 	res->msgs = g_ptr_array_new();
 	xmlNode *header = ews_child(env, EWS_NS_SOAP, "Header");
 	xmlNode *svi = ews_child(header, EWS_NS_T, "ServerVersionInfo");
-	if (svi)
-		res->version = ews_attr(svi, "Version");
+	if (svi) {
+		g_autofree char *version = ews_attr(svi, "Version");
+		if (version) {
+			char cut[64];
+			copy_printable(cut, sizeof(cut), version);
+			res->version = g_strdup(cut);
+		}
+	}
 	xmlNode *msgs = ews_child(op, EWS_NS_M, "ResponseMessages");
 	for (xmlNode *m = ews_first_element(msgs); m; m = ews_next_element(m))
 		g_ptr_array_add(res->msgs, m);

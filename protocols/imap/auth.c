@@ -13,6 +13,7 @@
 
 #include "check.h"
 #include "log.h"
+#include "printable.h"
 #include "sasl-plain.h"
 #include "secret.h"
 
@@ -81,9 +82,11 @@ static int authenticate(struct imapc_conn *c, const char *mech,
 			gsize wlen = 0;
 			if (t && t->str && *t->str)
 				why = g_base64_decode(t->str, &wlen);
-			log_debug(LOG_PROTO, "%s: %s refused: %.*s", c->name,
-				  mech, (int)MIN(wlen, 200),
-				  why ? (const char *)why : "");
+			g_autofree char *said = printable(
+				why ? (const char *)why : "",
+				(gssize)MIN(wlen, 200));
+			log_debug(LOG_PROTO, "%s: %s refused: %s", c->name,
+				  mech, said);
 			rc = imapc_conn_send_raw(c, "\r\n", 2, false, e);
 		} else if (a0 && a0->str && !strcmp(a0->str, tag)) {
 			done = l;

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "printable.h"
 #include "secret.h"
 #include "stream.h"
 
@@ -108,9 +109,11 @@ static void untagged_common(struct imapc_conn *c, struct imap_line *l)
 	caps_from_code(c, l);
 	if (imap_arg_is(w, "BYE")) {
 		struct imap_arg *text = imap_line_arg(l, l->args->len - 1);
+		g_autofree char *said = printable(text && text->str ? text->str
+						  : "", -1);
 		if (!c->logging_out)
 			log_warnx("%s: the server closes the connection: %s",
-				  c->name, text && text->str ? text->str : "");
+				  c->name, said);
 		c->broken = true;
 	}
 }

@@ -17,6 +17,7 @@
 #include "log.h"
 #include "mutf7.h"
 #include "name-escape.h"
+#include "printable.h"
 
 void imapc_folder_free(gpointer p)
 {
@@ -104,8 +105,9 @@ static int list_cb(struct imap_line *l, void *data)
 	f->kind = kind;
 	f->special = special;
 	if (g_hash_table_contains(lc->folders, f->path)) {
+		g_autofree char *server = printable(f->server, -1);
 		log_warnx("%s: folders '%s' and another show as '%s'; only "
-			  "one is shown", lc->be->cfg.name, f->server, f->path);
+			  "one is shown", lc->be->cfg.name, server, f->path);
 		imapc_folder_free(f);
 		return 0;
 	}

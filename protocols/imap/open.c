@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "printable.h"
 #include "stream.h"
 
 #define SPILL_THRESHOLD (1024 * 1024)
@@ -196,10 +197,11 @@ static int conn_greeting(struct imapc_conn *c, const struct imapc_cfg *cfg,
 	if (!imap_arg_is(g0, "*") || !(imap_arg_is(g1, "OK") ||
 				       imap_arg_is(g1, "PREAUTH"))) {
 		struct imap_arg *t = imap_line_arg(greeting, greeting->args->len - 1);
+		g_autofree char *said = printable(t && t->str ? t->str : "",
+						  -1);
 		rc = mfs_error_set(e, -ECONNREFUSED, MFS_ERR_ACCOUNT,
 				   MFS_ERR_BACKOFF, "%s: the server refused "
-				   "the connection: %s", c->name,
-				   t && t->str ? t->str : "");
+				   "the connection: %s", c->name, said);
 		mfs_check_say(cfg->check, "greeting", false, "check host = "
 			      "and port = (is it an IMAP server?)", "%s",
 			      e ? e->msg : "refused");
@@ -210,9 +212,10 @@ static int conn_greeting(struct imapc_conn *c, const struct imapc_cfg *cfg,
 	if (cfg->check) {
 		struct imap_arg *t = imap_line_arg(greeting,
 						   greeting->args->len - 1);
+		g_autofree char *said = printable(
+			t && t->type == IMAP_ARG_TEXT ? t->str : "", -1);
 		mfs_check_say(cfg->check, "greeting", true, NULL, "* %s %s",
-			      g1->str, t && t->type == IMAP_ARG_TEXT ? t->str
-								     : "");
+			      g1->str, said);
 	}
 	imap_line_free(&greeting);
 	return 0;

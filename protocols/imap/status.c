@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "conn.h"
+#include "printable.h"
 
 struct code_map {
 	const char *code;
@@ -44,9 +45,13 @@ int imapc_status_to_errno(const struct imap_line *done, struct mfs_error *e)
 	struct imap_arg *code = imap_line_arg(done, 2);
 	struct imap_arg *text = done ? imap_line_arg(done, done->args->len - 1)
 				     : NULL;
-	const char *msg = text && text->type == IMAP_ARG_TEXT ? text->str : "";
+	/* the server's words go into messages users see: printable only */
+	g_autofree char *msg = printable(text && text->type == IMAP_ARG_TEXT
+					 ? text->str : "", -1);
 	GPtrArray *cl = code && code->type == IMAP_ARG_CODE ? code->list : NULL;
-	const char *name = cl && cl->len ? imap_arg_string(cl->pdata[0]) : NULL;
+	const char *code_name = cl && cl->len ? imap_arg_string(cl->pdata[0])
+					      : NULL;
+	g_autofree char *name = printable(code_name, -1);
 
 	if (imap_arg_is(status, "OK"))
 		return 0;

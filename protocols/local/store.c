@@ -9,6 +9,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
@@ -88,9 +89,25 @@ struct local_folder *local_folder_get(struct mfs_backend *be, const char *path)
 	return f;
 }
 
+/* Whether the directory open as `d` is met for the first time in this
+ * walk (`dirs`: the set of "device:inode" of those met).  Symbolic links
+ * are never followed and the depth is bounded, but a bind mount can show a
+ * directory a second time (the store inside itself): it is one folder, so
+ * it is listed once. */
+static bool first_visit(GHashTable *dirs, DIR *d)
+{
+	struct stat sb;
+
+	if (fstat(dirfd(d), &sb) != 0)
+		return true;
+	return g_hash_table_add(dirs, g_strdup_printf("%ju:%ju",
+						      (uintmax_t)sb.st_dev,
+						      (uintmax_t)sb.st_ino));
+}
+
 /* Walk the tree below `rel`; record folders with their kind. */
-static void scan_dir(struct mfs_backend *be, GHashTable *seen, const char *rel,
-		     int depth)
+static void scan_dir(struct mfs_backend *be, GHashTable *seen,
+		     GHashTable *dirs, const char *rel, int depth)
 {
 	g_autofree char *dir = g_build_filename(be->root, rel, NULL);
 	DIR *d;
@@ -102,11 +119,18 @@ static void scan_dir(struct mfs_backend *be, GHashTable *seen, const char *rel,
 			  "%s are not shown", be->root, rel);
 		return;
 	}
+	d = opendir(dir);
+	if (d && !first_visit(dirs, d)) {
+		log_warnx("store %s: %s is a directory met before at another "
+			  "place (a bind mount?); it is shown once only",
+			  be->root, rel);
+		closedir(d);
+		return;
+	}
 	if (*rel) {
 		kind = local_detect_kind(dir);
 		g_hash_table_insert(seen, g_strdup(rel), GINT_TO_POINTER(kind));
 	}
-	d = opendir(dir);
 	if (!d)
 		return;
 	while ((de = readdir(d))) {
@@ -128,7 +152,7 @@ static void scan_dir(struct mfs_backend *be, GHashTable *seen, const char *rel,
 			if (lstat(full, &sb) != 0 || !S_ISDIR(sb.st_mode))
 				continue;
 		}
-		scan_dir(be, seen, child, depth + 1);
+		scan_dir(be, seen, dirs, child, depth + 1);
 	}
 	closedir(d);
 }
@@ -161,8 +185,11 @@ static GHashTable *scan_all(struct mfs_backend *be)
 {
 	GHashTable *seen = g_hash_table_new_full(g_str_hash, g_str_equal,
 						 g_free, NULL);
+	GHashTable *dirs = g_hash_table_new_full(g_str_hash, g_str_equal,
+						 g_free, NULL);
 
-	scan_dir(be, seen, "", 0);
+	scan_dir(be, seen, dirs, "", 0);
+	g_hash_table_unref(dirs);
 	apply_scan(be, seen);
 	return seen;
 }

@@ -107,7 +107,7 @@ int oauth2_parse_device(long status, const char *body, size_t len,
 struct oauth2_token_answer {
 	enum oauth2_error error;	/* OAUTH2_OK: the tokens below */
 	char *error_code;		/* the server's "error", or NULL */
-	char *error_description;	/* printable ASCII, or NULL */
+	char *error_description;	/* printable (printable.h), or NULL */
 	char *access_token;		/* secret */
 	char *refresh_token;		/* secret; NULL when not rotated */
 	int64_t expires_in;		/* seconds; 0 when not given */

@@ -12,6 +12,7 @@
 #include <json-glib/json-glib.h>
 #include <string.h>
 
+#include "printable.h"
 #include "secret.h"
 
 #define DEFAULT_INTERVAL 5
@@ -96,16 +97,17 @@ static int64_t member_int(JsonObject *o, const char *name)
 	return v >= 0 && v <= G_MAXINT32 ? v : -1;
 }
 
-/* A server's words for a one-line message: printable ASCII, bounded. */
-static char *printable(const char *s)
+/* A server's words for a one-line message: their printable form
+ * (printable.h), bounded.  Caller owns the result; NULL for NULL. */
+static char *words(const char *s)
 {
 	GString *out;
 
 	if (!s)
 		return NULL;
 	out = g_string_new(NULL);
-	for (; *s && out->len < DESCRIPTION_MAX; s++)
-		g_string_append_c(out, *s >= 0x20 && *s <= 0x7e ? *s : ' ');
+	if (!printable_append(out, s, -1, DESCRIPTION_MAX))
+		g_string_append(out, "...");
 	return g_string_free(out, FALSE);
 }
 
@@ -145,7 +147,7 @@ int oauth2_parse_device(long status, const char *body, size_t len,
 	if (status != 200 || json_object_has_member(o, "error")) {
 		g_autofree char *code = member_string(o, "error");
 		g_autofree char *desc = member_string(o, "error_description");
-		g_autofree char *pc = printable(code), *pd = printable(desc);
+		g_autofree char *pc = words(code), *pd = words(desc);
 		*why_r = g_strdup_printf("the device authorization endpoint "
 					 "refused (HTTP %ld): %s%s%s", status,
 					 pc ? pc : "no error code",
@@ -210,8 +212,8 @@ int oauth2_parse_token(long status, const char *body, size_t len,
 		}
 		desc = member_string(o, "error_description");
 		a->error = oauth2_error_from_name(code);
-		a->error_code = printable(code);
-		a->error_description = printable(desc);
+		a->error_code = words(code);
+		a->error_description = words(desc);
 		return 0;
 	}
 	a->access_token = member_string(o, "access_token");
@@ -229,7 +231,7 @@ int oauth2_parse_token(long status, const char *body, size_t len,
 	/* RFC 6749 7.1: a token of another type cannot go where a bearer
 	 * token goes */
 	if (type && g_ascii_strcasecmp(type, "bearer")) {
-		g_autofree char *pt = printable(type);
+		g_autofree char *pt = words(type);
 		oauth2_token_answer_clear(a);
 		*why_r = g_strdup_printf("the token endpoint issued a token "
 					 "of type %s, not Bearer", pt);

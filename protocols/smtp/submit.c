@@ -16,6 +16,7 @@
 #include "wire/smtp-envelope.h"
 #include "log.h"
 #include "oauth2/oauth2.h"
+#include "printable.h"
 #include "stream.h"
 #include "wire/smtp-reply.h"
 
@@ -184,11 +185,13 @@ static char *run_token_cmd(const char *cmd, struct mfs_error *e)
 }
 
 /* The failure of a finished exchange, as an errno and a class. */
-static int outcome(CURLcode cc, const struct upload *u, const char *curl_msg,
+static int outcome(CURLcode cc, const struct upload *u, const char *raw,
 		   bool *maybe_sent_r, struct mfs_error *e)
 {
 	const struct smtp_reply *r = &u->reply;
-	const char *said = r->fail_text->str;
+	const char *said = r->fail_text->str;	/* printable already */
+	/* libcurl's words may quote the peer */
+	g_autofree char *curl_msg = printable(raw, -1);
 
 	*maybe_sent_r = false;
 	if (u->error)

@@ -14,6 +14,8 @@
 
 #include <glib.h>
 
+#include "printable.h"
+
 enum phase { PH_IDLE, PH_STATUS, PH_BODY, PH_DONE, PH_ERROR };
 
 struct pop3_reply {
@@ -82,18 +84,15 @@ static enum pop3_feed fail(struct pop3_reply *r, const char *why)
 	return POP3_FEED_ERROR;
 }
 
-/* Copy with control characters made visible, so that server text is safe
- * in logs and in .mailfs/errors. */
-static char *printable(const char *s, size_t len)
+/* The printable form (printable.h) of a line's text, so that server text
+ * is safe in logs and in .mailfs/errors; not cut, as a SASL challenge is
+ * decoded from it (the line is bounded already). */
+static char *shown(const char *s, size_t len)
 {
-	char *out = g_strndup(s, len);
+	GString *out = g_string_sized_new(len);
 
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)out[i];
-		if (c < 0x20 || c == 0x7f)
-			out[i] = '?';
-	}
-	return out;
+	printable_append(out, s, (gssize)len, G_MAXSIZE);
+	return g_string_free(out, FALSE);
 }
 
 /* "+OK", "-ERR" or "+" at the start, then an optional "[CODE]" (RFC 2449
@@ -124,7 +123,7 @@ static enum pop3_feed status_line(struct pop3_reply *r, const char *s,
 		const char *end = memchr(s, ']', len);
 		if (end && end > s + 1) {
 			g_free(r->code);
-			r->code = printable(s + 1, (size_t)(end - s - 1));
+			r->code = shown(s + 1, (size_t)(end - s - 1));
 			len -= (size_t)(end + 1 - s);
 			s = end + 1;
 			while (len && *s == ' ') {
@@ -134,7 +133,7 @@ static enum pop3_feed status_line(struct pop3_reply *r, const char *s,
 		}
 	}
 	g_free(r->text);
-	r->text = printable(s, len);
+	r->text = shown(s, len);
 	if (r->multi && r->status == POP3_ST_OK) {
 		r->phase = PH_BODY;
 		return POP3_FEED_MORE;

@@ -5,6 +5,8 @@
 
 #include <string.h>
 
+#include "printable.h"
+
 void smtp_reply_init(struct smtp_reply *r)
 {
 	memset(r, 0, sizeof(*r));
@@ -23,13 +25,11 @@ void smtp_reply_clear(struct smtp_reply *r)
 	memset(r, 0, sizeof(*r));
 }
 
-/* Printable text only: a server's bytes end up in status files and logs. */
+/* The printable form only (printable.h): a server's bytes end up in
+ * status files, logs and on the terminal. */
 static void append_text(GString *to, const char *s, size_t n)
 {
-	for (size_t i = 0; i < n && to->len < SMTP_REPLY_MAX; i++) {
-		unsigned char c = (unsigned char)s[i];
-		g_string_append_c(to, c < ' ' || c == 0x7f ? '?' : (char)c);
-	}
+	printable_append(to, s, (gssize)n, SMTP_REPLY_MAX);
 }
 
 static void line_done(struct smtp_reply *r)

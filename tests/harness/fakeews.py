@@ -46,6 +46,11 @@ def _fid(name):
     return base64.b64encode(("AAMkFolder/" + name).encode()).decode()
 
 
+def folder_id(name):
+    """The FolderId the server gives the folder `name` by default."""
+    return _fid(name)
+
+
 class FakeEWS:
     def __init__(self, user, password, page=None, version="2016",
                  ntlm=False, token_check=None):
@@ -55,6 +60,9 @@ class FakeEWS:
         self.token_check = token_check
         self.page, self.version, self.ntlm = page, version, ntlm
         self.folders = {name: [] for name, _, _ in FOLDERS}
+        self.extra = []             # add_folder(): (name, display, id, parent)
+        self.fault_text = "it broke"        # of hostile "fault"
+        self.error_text = "failed"          # of hostile "item-error"
         self.serial = 0
         self.hostile = {}
         self.hostile_left = {}
@@ -98,6 +106,15 @@ class FakeEWS:
             iid = base64.b64encode(raw).decode()
             self.folders[folder].append((iid, data, read))
             return iid
+
+    def add_folder(self, name, display, parent=None, fid=None):
+        """A mail folder more, `name` for add(), shown as `display`: its
+        FolderId is fid (folder_id(name) when None) and its ParentFolderId
+        parent (msgfolderroot's when None)."""
+        with self.lock:
+            self.folders[name] = []
+            self.extra.append((name, display, fid or _fid(name),
+                               parent or _fid("msgfolderroot")))
 
     # ---- HTTP ----
 
@@ -210,7 +227,7 @@ class FakeEWS:
         elif kind == "garbage":
             body = bytes(range(256)) * 64
         elif kind == "fault":
-            body = self._fault("ErrorInternalServerError", "it broke")
+            body = self._fault("ErrorInternalServerError", self.fault_text)
             self._send(h, 500, body)
             return True
         elif kind == "item-error":
@@ -300,6 +317,12 @@ class FakeEWS:
                            '</t:%s></t:Create>' % (el, _fid(name),
                                                    _fid("msgfolderroot"),
                                                    klass, display, el))
+        for _, display, fid, parent in self.extra:
+            creates.append('<t:Create><t:Folder><t:FolderId Id="%s" ChangeKey='
+                           '"AQ=="/><t:ParentFolderId Id="%s"/><t:FolderClass>'
+                           'IPF.Note</t:FolderClass><t:DisplayName>%s'
+                           '</t:DisplayName></t:Folder></t:Create>'
+                           % (fid, parent, display))
         return ('<m:SyncFolderHierarchyResponse><m:ResponseMessages>%s'
                 '</m:ResponseMessages></m:SyncFolderHierarchyResponse>'
                 % self._ok("SyncFolderHierarchy",
@@ -312,6 +335,9 @@ class FakeEWS:
         m = re.search(r'<m:SyncFolderId><t:FolderId Id="([^"]+)"', body)
         for name in self.folders:
             if m and _fid(name) == m.group(1):
+                return name
+        for name, _, fid, _ in self.extra:
+            if m and fid == m.group(1):
                 return name
         return None
 
@@ -359,7 +385,8 @@ class FakeEWS:
                                     "item-error" and n == 0):
                 out.append(self._error(op, "ErrorItemNotFound"
                                        if iid not in every
-                                       else "ErrorCorruptData"))
+                                       else "ErrorCorruptData",
+                                       self.error_text))
                 continue
             data, read = every[iid]
             mc = ('<t:MimeContent CharacterSet="UTF-8">%s</t:MimeContent>'

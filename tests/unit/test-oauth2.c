@@ -348,7 +348,7 @@ static void test_device_answers(void)
 		  "\"v\\n\",\"expires_in\":9}", -EINVAL, "control characters" },
 		{ 400, "{\"error\":\"invalid_client\",\"error_description\":"
 		  "\"no\\nsuch\\u0007client\"}", -EACCES,
-		  "refused (HTTP 400): invalid_client: no such client" },
+		  "refused (HTTP 400): invalid_client: no\\x0asuch\\x07client" },
 		{ 500, "{}", -EACCES, "refused (HTTP 500): no error code" },
 	};
 	for (size_t i = 0; i < G_N_ELEMENTS(wrong); i++) {

@@ -69,8 +69,8 @@ static const struct {
 	{ "+OK one\r\n+OK two\r\n", false, POP3_FEED_DONE, POP3_ST_OK, "one",
 	  NULL, "", 9 },
 	/* control characters are not shown as they are */
-	{ "-ERR bad\x1b[0m\r\n", false, POP3_FEED_DONE, POP3_ST_ERR,
-	  "bad?[0m", NULL, "", 0 },
+	{ "-ERR bad\x1b[0m\x9b\r\n", false, POP3_FEED_DONE, POP3_ST_ERR,
+	  "bad\\x1b[0m\\x9b", NULL, "", 0 },
 	{ "* OK imap\r\n", false, POP3_FEED_ERROR, POP3_ST_NONE, "", NULL,
 	  "", 0 },
 	{ "+OKAY\r\n", false, POP3_FEED_ERROR, POP3_ST_NONE, "", NULL, "",

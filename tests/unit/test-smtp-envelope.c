@@ -189,13 +189,13 @@ static void test_reply(void)
 	g_assert_cmpint(r.bad, ==, 0);
 	smtp_reply_clear(&r);
 
-	/* lines that are no reply; control bytes shown as '?'; a line past
-	 * the limit is cut, not kept whole */
+	/* lines that are no reply; control bytes written out as \xHH (the
+	 * C1 CSI too); a line past the limit is cut, not kept whole */
 	smtp_reply_init(&r);
 	smtp_reply_feed(&r, "hello\r\n99 x\r\n", 13);
 	g_assert_cmpint(r.bad, ==, 2);
-	smtp_reply_feed(&r, "451 a\tb\r\n", 9);
-	g_assert_cmpstr(r.text->str, ==, "a?b");
+	smtp_reply_feed(&r, "451 a\tb\xc2\x9b\x1b\r\n", 12);
+	g_assert_cmpstr(r.text->str, ==, "a\\x09b\\xc2\\x9b\\x1b");
 	GString *big = g_string_new("554 ");
 	for (int i = 0; i < 5000; i++)
 		g_string_append_c(big, 'x');
