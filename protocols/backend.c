@@ -10,6 +10,7 @@
 
 #include "check.h"
 #include "log.h"
+#include "printable.h"
 #include "stream.h"
 
 extern const struct mfs_backend_ops local_backend_ops;
@@ -45,6 +46,12 @@ int mfs_error_set(struct mfs_error *e, int rc, enum mfs_err_scope scope,
 	va_start(ap, fmt);
 	g_vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
 	va_end(ap);
+	/* the message may quote a peer, and it is shown as it is by
+	 * `mailfs sync`, the mount's start and .mailfs/errors */
+	if (!printable_is_plain(e->msg, strlen(e->msg))) {
+		g_autofree char *safe = printable(e->msg, -1);
+		g_strlcpy(e->msg, safe, sizeof(e->msg));
+	}
 	return rc;
 }
 
