@@ -11,6 +11,7 @@ import re
 import secrets
 import shutil
 import subprocess
+import time
 
 import pytest
 
@@ -136,8 +137,15 @@ def test_password_not_left_in_memory(dovecot_server, imap_mount_factory,
                              password.encode())
     # the tails: a freed block's first bytes are the allocator's own
     # (its list pointers), the rest of what it held stays
-    pw, b64 = count_in_memory(fs.pid, [password.encode()[-40:],
-                                       plain[-40:]])
+    # a login the daemon starts on its own (a reconnect, the watcher) holds
+    # its words for a moment; a copy left behind is there at every look
+    # (and under ASan freed blocks are held back, so a leak stays visible)
+    for _ in range(3):
+        pw, b64 = count_in_memory(fs.pid, [password.encode()[-40:],
+                                           plain[-40:]])
+        if pw <= KEPT_COPIES and b64 == 0:
+            break
+        time.sleep(0.5)
     assert pw <= KEPT_COPIES and b64 == 0, \
         "password found %d times, base64 of PLAIN %d times" % (pw, b64)
     assert pw >= 1, "the scan did not find even the kept copy"
