@@ -413,9 +413,12 @@ static void update(struct pop3d_session *s)
 
 static bool cmd_quit(struct pop3d_session *s, const struct pop3_cmd *cmd)
 {
-	if (s->authed)
+	if (s->authed) {
 		update(s);
-	else
+		/* before the answer leaves: a client that logs in again
+		 * on hearing it finds the maildrop free */
+		maildrop_release(s);
+	} else
 		serve_conn_printf(s->c, "+OK bye\r\n");
 	return false;
 }
