@@ -44,6 +44,8 @@
 #include "serve/serve.h"
 
 #define POP3_MAX_LINE 1024
+/* How long a login waits for the maildrop another POP3 client holds. */
+#define POP3_HOLD_WAIT_MS 2000
 
 struct pop3d_msg {
 	struct mfs_item *item;		/* owned */
@@ -79,10 +81,16 @@ static int maildrop_hold(struct pop3d_session *s)
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return -errno;
-	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+	/* a client whose connection just dropped lets go once its thread
+	 * sees the end: give it that moment before saying [IN-USE] */
+	for (unsigned waited = 0; flock(fd, LOCK_EX | LOCK_NB) != 0;
+	     waited += 20) {
 		rc = errno == EWOULDBLOCK ? -EWOULDBLOCK : -errno;
-		close(fd);
-		return rc;
+		if (rc != -EWOULDBLOCK || waited >= POP3_HOLD_WAIT_MS) {
+			close(fd);
+			return rc;
+		}
+		g_usleep(20 * 1000);
 	}
 	s->hold = fd;
 	return 0;
