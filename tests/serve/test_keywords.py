@@ -9,6 +9,7 @@ import pwd
 import re
 import shutil
 import subprocess
+import threading
 
 import pytest
 
@@ -283,3 +284,44 @@ def test_dovecot_reads_and_writes_the_same_keywords(store, workdir):
         m.logout()
     finally:
         assert srv.stop() == 0
+
+
+def test_two_clients_adding_at_once(server):
+    """Two clients adding new keywords at the same moment, many times: every
+    name gets a letter of its own, none is lost from dovecot-keywords."""
+    import threading
+    setup = connect(server)
+    uids = [append(setup, "INBOX", "racer %d" % i) for i in range(2)]
+    setup.logout()
+    errors = []
+    go = threading.Barrier(2)
+
+    def add(who, uid):
+        try:
+            m = connect(server)
+            m.select("INBOX")
+            go.wait()
+            for i in range(12):
+                typ, data = m.uid("STORE", str(uid), "+FLAGS.SILENT",
+                                  "(%s-%d)" % (who, i))
+                if typ != "OK":
+                    errors.append(data)
+            m.logout()
+        except Exception as e:          # reported below
+            errors.append(e)
+
+    threads = [threading.Thread(target=add, args=(w, u))
+               for w, u in zip(("left", "right"), uids)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert not errors, errors
+    names = keywords_file(server.store, "INBOX")
+    want = {"%s-%d" % (w, i) for w in ("left", "right") for i in range(12)}
+    assert set(names.values()) == want
+    m = connect(server)
+    m.select("INBOX")
+    assert flags_of(m, uids[0]) & want == {"left-%d" % i for i in range(12)}
+    assert flags_of(m, uids[1]) & want == {"right-%d" % i for i in range(12)}
+    m.logout()
