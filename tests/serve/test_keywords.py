@@ -203,6 +203,13 @@ def test_27th_keyword_is_refused(server):
                          make_message(subject="refused"))
     assert typ == "NO" and b"LIMIT" in data[0], data
     assert len(keywords_file(server.store, "INBOX")) == 26
+    # COPY into a folder whose letters are all taken by other names
+    m.create("Full")
+    append(m, "Full", "full", "(%s)" % " ".join("f%02d" % i for i in range(26)))
+    typ, data = m.uid("COPY", str(uid), "Full")
+    assert typ == "NO" and b"[LIMIT]" in data[0], data
+    assert len(inbox_files(server.store, "Full")) == 1
+    assert len(keywords_file(server.store, "Full")) == 26
     m.logout()
 
 

@@ -382,9 +382,9 @@ static void copy(struct imapd_session *s, const struct imapd_cmd *cmd,
 	}
 	if (full)
 		imapd_reply(s, cmd, "NO", "[LIMIT] mailbox %s has no free letter "
-			   "for a keyword of a message (%d keywords is the "
-			   "most a Maildir folder holds); messages named in "
-			   "no COPYUID stayed", imapd_cmd_string(cmd, 1),
+			   "for a keyword of some of the messages (%d keywords "
+			   "is the most a Maildir folder holds): those stayed "
+			   "where they were", imapd_cmd_string(cmd, 1),
 			   MAILDIR_KEYWORDS_MAX);
 	else if (move)
 		imapd_reply(s, cmd, failed ? "NO" : "OK", "%s", failed
