@@ -704,10 +704,44 @@ int local_remove(struct mfs_backend *be, const char *folder, const char *id,
 	return AGAIN_IF_RENAMED(be, folder, remove_once(be, folder, id, e));
 }
 
+/*
+ * A message's keyword letters name keywords through its folder's
+ * dovecot-keywords (maildir-name.h): the same letter may mean another
+ * keyword in `dest`.  `flags` as letters of `dest`, the names added there
+ * when missing.  Returns 0 or -errno with the reason in *e.
+ */
+static int keywords_for(struct mfs_backend *be, const char *folder,
+			const char *dest, uint64_t *flags, struct mfs_error *e)
+{
+	if (!(*flags & MAILDIR_KEYWORD_BITS) || !strcmp(folder, dest) ||
+	    folder_kind(be, folder) != MFS_FOLDER_MAIL ||
+	    folder_kind(be, dest) != MFS_FOLDER_MAIL)
+		return 0;
+	g_autofree char *sdir = local_path(be, folder, NULL, NULL);
+	g_autofree char *ddir = local_path(be, dest, NULL, NULL);
+	int rc = maildir_keywords_remap(sdir, ddir, *flags, flags);
+
+	if (rc == -ENOSPC)
+		return mfs_error_set(e, rc, MFS_ERR_ITEM, MFS_ERR_FINAL,
+				     "folder %s has no free letter for a "
+				     "keyword of the message (at most %d "
+				     "keywords a folder)", dest,
+				     MAILDIR_KEYWORDS_MAX);
+	if (rc < 0)
+		return mfs_error_set(e, rc, MFS_ERR_ITEM, MFS_ERR_TRANSIENT,
+				     "keywords of folder %s: %s", dest,
+				     g_strerror(-rc));
+	return 0;
+}
+
 int local_move(struct mfs_backend *be, const char *folder, const char *id,
 	       const char *dest, uint64_t flags, struct mfs_item **item_r,
 	       struct mfs_error *e)
 {
+	int rc = keywords_for(be, folder, dest, &flags, e);
+
+	if (rc < 0)
+		return rc;
 	return AGAIN_IF_RENAMED(be, folder, move_once(be, folder, id, dest,
 						      flags, item_r, e));
 }
@@ -716,6 +750,10 @@ int local_copy(struct mfs_backend *be, const char *folder, const char *id,
 	       const char *dest, uint64_t flags, struct mfs_item **item_r,
 	       struct mfs_error *e)
 {
+	int rc = keywords_for(be, folder, dest, &flags, e);
+
+	if (rc < 0)
+		return rc;
 	return AGAIN_IF_RENAMED(be, folder, copy_once(be, folder, id, dest,
 						      flags, item_r, e));
 }

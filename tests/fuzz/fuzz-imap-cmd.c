@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "serve/imap/args.h"
+#include "maildir-name.h"
 
 static const struct imap_limits lim = {
 	.max_line = 4096,
@@ -37,7 +38,14 @@ static void each_arg(const struct imap_arg *a, unsigned depth)
 			__builtin_trap();
 		g_free(path);
 	}
-	imapd_flags_parse(a, &flags);
+	GPtrArray *kw = g_ptr_array_new();
+	imapd_flags_parse(a, &flags, kw);
+	/* a keyword taken is one a dovecot-keywords line can hold */
+	for (guint i = 0; i < kw->len; i++) {
+		if (!maildir_keyword_valid(kw->pdata[i]))
+			__builtin_trap();
+	}
+	g_ptr_array_unref(kw);
 	for (guint i = 0; a->list && i < a->list->len; i++)
 		each_arg(a->list->pdata[i], depth + 1);
 }

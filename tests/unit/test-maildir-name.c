@@ -3,6 +3,7 @@
  */
 #include <errno.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <glib.h>
 
@@ -199,6 +200,100 @@ static void test_unique_new(void)
 	g_hash_table_unref(seen);
 }
 
+/* dovecot-keywords as Dovecot and hands write it: lines of another shape,
+ * a second line for a letter or a name, names no client could be sent
+ * are skipped; the rest is read. */
+static void test_keywords_read_tolerant(void)
+{
+	g_autofree char *dir = g_dir_make_tmp("mfs-kw-XXXXXX", NULL);
+	g_autofree char *path = g_build_filename(dir, MAILDIR_KEYWORDS_FILE,
+						 NULL);
+	struct maildir_keywords kw = { 0 };
+	const char *text = "0 $Label1\n"
+			   "# a comment\n"
+			   "nonsense\n"
+			   "1 project-x\n"
+			   "1 second-for-b\n"
+			   "2 $label1\n"
+			   "26 past-z\n"
+			   "x3 bad-index\n"
+			   "4 has space\n"
+			   "5 \\Seen\n"
+			   "25 last\n"
+			   "7 \n";
+
+	g_assert_cmpint(maildir_keywords_read(dir, &kw), ==, 0);
+	g_assert_cmpuint(maildir_keywords_room(&kw), ==, 26);
+	g_assert_true(g_file_set_contents(path, text, -1, NULL));
+	g_assert_cmpint(maildir_keywords_read(dir, &kw), ==, 0);
+	g_assert_cmpstr(kw.names[0], ==, "$Label1");
+	g_assert_cmpstr(kw.names[1], ==, "project-x");
+	g_assert_null(kw.names[2]);
+	g_assert_null(kw.names[4]);
+	g_assert_null(kw.names[5]);
+	g_assert_null(kw.names[7]);
+	g_assert_cmpstr(kw.names[25], ==, "last");
+	g_assert_cmpuint(maildir_keywords_room(&kw), ==, 23);
+	g_assert_cmpint(maildir_keywords_find(&kw, "$LABEL1"), ==, 0);
+	g_assert_cmpint(maildir_keywords_find(&kw, "nope"), ==, -1);
+	maildir_keywords_clear(&kw);
+	unlink(path);
+	rmdir(dir);
+}
+
+/* New names take free letters, the file is rewritten in Dovecot's shape,
+ * a 27th name is refused with nothing added, and letters move between
+ * folders by name. */
+static void test_keywords_add_and_remap(void)
+{
+	g_autofree char *a = g_dir_make_tmp("mfs-kw-XXXXXX", NULL);
+	g_autofree char *b = g_dir_make_tmp("mfs-kw-XXXXXX", NULL);
+	g_autofree char *pa = g_build_filename(a, MAILDIR_KEYWORDS_FILE, NULL);
+	g_autofree char *pb = g_build_filename(b, MAILDIR_KEYWORDS_FILE, NULL);
+	g_autofree char *text = NULL;
+	struct maildir_keywords kw = { 0 };
+	const char *two[] = { "one", "two" }, *other[] = { "two" };
+	uint64_t bits = 0, flags = 0;
+
+	g_assert_cmpint(maildir_keywords_add(a, two, 2, &kw, &bits), ==, 0);
+	g_assert_cmphex(bits, ==, maildir_flags_parse("ab"));
+	g_assert_true(g_file_get_contents(pa, &text, NULL, NULL));
+	g_assert_cmpstr(text, ==, "0 one\n1 two\n");
+	g_assert_cmpint(maildir_keywords_add(b, other, 1, &kw, &bits), ==, 0);
+	g_assert_cmphex(bits, ==, maildir_flags_parse("a"));
+	/* "one" and "two" of a (a, b) are b's b and a; z has no name */
+	g_assert_cmpint(maildir_keywords_remap(a, b, maildir_flags_parse("Sabz"),
+					       &flags), ==, 0);
+	g_assert_cmphex(flags, ==, maildir_flags_parse("Sabz"));
+	g_assert_cmpint(maildir_keywords_remap(a, b, maildir_flags_parse("Sb"),
+					       &flags), ==, 0);
+	g_assert_cmphex(flags, ==, maildir_flags_parse("Sa"));
+	g_assert_cmpint(maildir_keywords_remap(a, b, maildir_flags_parse("a"),
+					       &flags), ==, 0);
+	g_assert_cmphex(flags, ==, maildir_flags_parse("b"));
+	for (int i = 0; i < 24; i++) {
+		g_autofree char *name = g_strdup_printf("kw%d", i);
+		const char *one[] = { name };
+		g_assert_cmpint(maildir_keywords_add(a, one, 1, &kw, &bits),
+				==, 0);
+	}
+	g_assert_cmpuint(maildir_keywords_room(&kw), ==, 0);
+	const char *more[] = { "two", "too-many" };
+	g_assert_cmpint(maildir_keywords_add(a, more, 2, &kw, &bits), ==,
+			-ENOSPC);
+	g_assert_cmpint(maildir_keywords_find(&kw, "too-many"), ==, -1);
+	const char *bad[] = { "has space" };
+	g_assert_cmpint(maildir_keywords_add(a, bad, 1, &kw, &bits), ==,
+			-EINVAL);
+	maildir_keywords_clear(&kw);
+	g_autofree char *lock = g_build_filename(a, MAILDIR_KEYWORDS_LOCK, NULL);
+	g_assert_false(g_file_test(lock, G_FILE_TEST_EXISTS));
+	unlink(pa);
+	unlink(pb);
+	rmdir(a);
+	rmdir(b);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -212,5 +307,9 @@ int main(int argc, char **argv)
 	g_test_add_func("/maildir-name/parse", test_name_parse);
 	g_test_add_func("/maildir-name/format", test_name_format);
 	g_test_add_func("/maildir-name/unique-new", test_unique_new);
+	g_test_add_func("/maildir-name/keywords-read-tolerant",
+			test_keywords_read_tolerant);
+	g_test_add_func("/maildir-name/keywords-add-and-remap",
+			test_keywords_add_and_remap);
 	return g_test_run();
 }

@@ -288,12 +288,16 @@ static void test_flags(void)
 	const char *list = "(\\Seen \\deleted $Junk \\Recent)\r\n";
 	g_assert_cmpint(imap_parse_line(IMAP_PARSE_COMMANDS, &imap_client_limits,
 					list, strlen(list), &l, &why), ==, 0);
-	g_assert_cmpint(imapd_flags_parse(imap_line_arg(l, 0), &f), ==, 0);
+	g_autoptr(GPtrArray) kw = g_ptr_array_new();
+	g_assert_cmpint(imapd_flags_parse(imap_line_arg(l, 0), &f, kw), ==, 0);
 	g_assert_cmphex(f, ==, MFS_FLAG_SEEN | MFS_FLAG_TRASHED);
+	g_assert_cmpuint(kw->len, ==, 1);
+	g_assert_cmpstr(kw->pdata[0], ==, "$Junk");
 	imap_line_free(&l);
 	g_assert_cmpint(imap_parse_line(IMAP_PARSE_COMMANDS, &imap_client_limits,
 					"\\Bogus\r\n", 8, &l, &why), ==, 0);
-	g_assert_cmpint(imapd_flags_parse(imap_line_arg(l, 0), &f), ==, -EINVAL);
+	g_assert_cmpint(imapd_flags_parse(imap_line_arg(l, 0), &f, kw), ==,
+			-EINVAL);
 	imap_line_free(&l);
 }
 

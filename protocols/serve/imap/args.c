@@ -2,7 +2,7 @@
  * args.c - what the IMAP server makes of command arguments:
  * sequence sets (RFC 3501 section 9, "sequence-set"), mailbox names
  * (section 5.1: modified UTF-7, "/" between levels; a name that would
- * leave the store is refused) and system flags (section 2.3.2).
+ * leave the store is refused), system flags and keywords (section 2.3.2).
  * Pure functions: no I/O, no session.
  */
 #include "args.h"
@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "backend.h"
+#include "maildir-name.h"
 #include "mutf7.h"
 
 static int range_order(gconstpointer a, gconstpointer b)
@@ -158,7 +159,8 @@ char *imapd_mailbox_name(const char *path)
 	return out;
 }
 
-int imapd_flags_parse(const struct imap_arg *a, uint64_t *flags_r)
+int imapd_flags_parse(const struct imap_arg *a, uint64_t *flags_r,
+		      GPtrArray *keywords)
 {
 	static const struct {
 		const char *name;
@@ -172,7 +174,8 @@ int imapd_flags_parse(const struct imap_arg *a, uint64_t *flags_r)
 
 	if (list) {
 		for (guint i = 0; i < list->len; i++) {
-			if (imapd_flags_parse(list->pdata[i], flags_r) < 0)
+			if (imapd_flags_parse(list->pdata[i], flags_r,
+					      keywords) < 0)
 				return -EINVAL;
 		}
 		return 0;
@@ -185,7 +188,10 @@ int imapd_flags_parse(const struct imap_arg *a, uint64_t *flags_r)
 			return 0;
 		}
 	}
-	if (!g_ascii_strcasecmp(a->str, "\\Recent") || a->str[0] != '\\')
-		return 0;	/* \Recent is not stored; keywords are not kept */
-	return -EINVAL;
+	if (!g_ascii_strcasecmp(a->str, "\\Recent"))
+		return 0;	/* not stored: the server decides it */
+	if (!maildir_keyword_valid(a->str))
+		return -EINVAL;
+	g_ptr_array_add(keywords, a->str);
+	return 0;
 }

@@ -32,8 +32,11 @@ char *imapd_mailbox_name(const char *path);
 			   MFS_FLAG_FLAGGED | MFS_FLAG_TRASHED | MFS_FLAG_DRAFT)
 
 /* System flags of a parenthesised list or one flag into *flags_r
- * (MFS_FLAG_* letters); -EINVAL for an unknown system flag.  Keywords and
- * \Recent are taken and dropped (no PERMANENTFLAGS \*). */
-int imapd_flags_parse(const struct imap_arg *a, uint64_t *flags_r);
+ * (MFS_FLAG_* letters), keywords into `keywords` (of const char *,
+ * borrowed from `a`; the letters they get depend on the folder);
+ * -EINVAL for an unknown system flag or a keyword no Maildir can keep.
+ * \Recent is taken and dropped. */
+int imapd_flags_parse(const struct imap_arg *a, uint64_t *flags_r,
+		      GPtrArray *keywords);
 
 #endif

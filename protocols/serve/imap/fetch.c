@@ -106,6 +106,15 @@ void imapd_send_flags(struct imapd_session *s, const struct imapd_msg *m)
 	}
 	if (m->recent)
 		g_string_append(out, out->len > 1 ? " \\Recent" : "\\Recent");
+	/* a letter the folder's keywords do not name is not told */
+	for (unsigned i = 0; i < MAILDIR_KEYWORDS_MAX; i++) {
+		const char *name = s->view->kw.names[i];
+		if (!name || !(m->flags & maildir_keyword_bit(i)))
+			continue;
+		if (out->len > 1)
+			g_string_append_c(out, ' ');
+		g_string_append(out, name);
+	}
 	g_string_append_c(out, ')');
 	serve_conn_write(s->c, out->str, out->len);
 	g_string_free(out, TRUE);

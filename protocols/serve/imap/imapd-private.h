@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "wire/imap-parse.h"
+#include "maildir-name.h"
 #include "serve/serve.h"
 #include "args.h"
 #include "uids.h"
@@ -26,7 +27,8 @@ struct imapd_msg {
 	char *id;		/* owned; the store's item id */
 	uint64_t size;
 	int64_t date;
-	uint64_t flags;		/* MFS_FLAG_* letters */
+	uint64_t flags;		/* MFS_FLAG_* letters; keywords are the
+				   lowercase ones, named by the view's kw */
 	uint64_t modseq;	/* RFC 7162 */
 	bool recent;
 };
@@ -40,6 +42,8 @@ struct imapd_view {
 	uint64_t highest;	/* HIGHESTMODSEQ */
 	gint64 refreshed;	/* monotonic µs of the last look at the store */
 	char *state;		/* owned; the store's sync state, or NULL */
+	struct maildir_keywords kw;	/* the folder's keywords, as the
+					   client was last told them */
 };
 
 enum imapd_state { IMAP_NOT_AUTHED, IMAP_AUTHED, IMAP_SELECTED, IMAP_LOGOUT };
@@ -101,6 +105,17 @@ int imapd_folder_load(struct imapd_session *s, const char *folder,
  * EXPUNGE for each, or one VANISHED after QRESYNC; removes them from the
  * view. */
 void imapd_view_expunged(struct imapd_session *s, GArray *idx);
+/* The directory of a store folder.  Caller owns the result. */
+char *imapd_folder_dir(struct imapd_session *s, const char *folder);
+/* FLAGS and PERMANENTFLAGS of the selected mailbox, its keywords with. */
+void imapd_send_keywords(struct imapd_session *s);
+/* The flag bits of keywords `names` (of const char *) in the selected
+ * mailbox, given letters there when `add`, else looked up (a name not
+ * there is skipped).  A keyword list changed meanwhile is told to the
+ * client first.  Returns 0, -ENOSPC when `add` found no free letter (no
+ * name was added), or another -errno. */
+int imapd_view_keywords(struct imapd_session *s, GPtrArray *names, bool add,
+			uint64_t *bits_r);
 /* A UID set with runs as ranges ("1:3,7").  Caller owns the result. */
 char *imapd_uid_set_string(const GArray *uids);
 void imapd_msg_clear(gpointer p);

@@ -8,6 +8,11 @@
  * RECENT, EXPUNGE); RFC 6154 (SPECIAL-USE attributes by well-known name);
  * RFC 3348 (\HasChildren).  A name that would leave the store ("..", an
  * absolute path, a part that starts with '.') is refused.
+ *
+ * Keywords are a folder's dovecot-keywords (maildir-name.h): FLAGS and
+ * PERMANENTFLAGS list them, with \* while a letter is free; when the list
+ * grows under a selected mailbox, FLAGS and PERMANENTFLAGS are sent again
+ * (RFC 3501 section 7.2.6) before any FETCH that shows a new name.
  */
 #include <errno.h>
 #include <string.h>
@@ -399,8 +404,74 @@ void imapd_view_free(struct imapd_view **vp)
 	g_free(v->state);
 	if (v->msgs)
 		g_array_unref(v->msgs);
+	maildir_keywords_clear(&v->kw);
 	g_free(v);
 	*vp = NULL;
+}
+
+char *imapd_folder_dir(struct imapd_session *s, const char *folder)
+{
+	return g_build_filename(s->ctx->store_root, folder, NULL);
+}
+
+void imapd_send_keywords(struct imapd_session *s)
+{
+	const struct imapd_view *v = s->view;
+	g_autoptr(GString) names = g_string_new(NULL);
+
+	for (int i = 0; i < MAILDIR_KEYWORDS_MAX; i++) {
+		if (v->kw.names[i])
+			g_string_append_printf(names, " %s", v->kw.names[i]);
+	}
+	imapd_untagged(s, "FLAGS (\\Answered \\Flagged \\Deleted \\Seen "
+		      "\\Draft%s)", names->str);
+	/* \\* only while a letter is free: past that a new keyword is
+	 * refused (RFC 3501 section 7.1) */
+	imapd_untagged(s, "OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted "
+		      "\\Seen \\Draft%s%s)] flags kept", names->str,
+		      !v->readonly && maildir_keywords_room(&v->kw) ? " \\*"
+								    : "");
+}
+
+/* Take `now` as the view's keywords, telling the client when they
+ * changed.  Clears `now`. */
+static void keywords_now(struct imapd_session *s, struct maildir_keywords *now)
+{
+	struct imapd_view *v = s->view;
+
+	if (maildir_keywords_equal(now, &v->kw)) {
+		maildir_keywords_clear(now);
+		return;
+	}
+	maildir_keywords_clear(&v->kw);
+	v->kw = *now;
+	*now = (struct maildir_keywords){ 0 };
+	imapd_send_keywords(s);
+}
+
+int imapd_view_keywords(struct imapd_session *s, GPtrArray *names, bool add,
+			uint64_t *bits_r)
+{
+	struct imapd_view *v = s->view;
+	struct maildir_keywords now = { 0 };
+	g_autofree char *dir = imapd_folder_dir(s, v->folder);
+	int rc;
+
+	*bits_r = 0;
+	if (add && names->len)
+		rc = maildir_keywords_add(dir, (const char *const *)names->pdata,
+					  names->len, &now, bits_r);
+	else
+		rc = maildir_keywords_read(dir, &now);
+	keywords_now(s, &now);
+	if (rc < 0 || add)
+		return rc;
+	for (guint i = 0; i < names->len; i++) {
+		int idx = maildir_keywords_find(&v->kw, names->pdata[i]);
+		if (idx >= 0)
+			*bits_r |= maildir_keyword_bit((unsigned)idx);
+	}
+	return 0;
 }
 
 /* A FETCH response with what changed about message i: its flags, and its
@@ -509,6 +580,9 @@ static void select_mailbox(struct imapd_session *s,
 		imapd_reply(s, cmd, "NO", "[SERVERBUG] cannot read the mailbox");
 		return;
 	}
+	g_autofree char *dir = imapd_folder_dir(s, v->folder);
+	if (maildir_keywords_read(dir, &v->kw) < 0)
+		log_warnx("imap: keywords of %s cannot be read", v->folder);
 	v->uidvalidity = st.validity;
 	v->uidnext = st.next;
 	v->highest = st.highest;
@@ -530,10 +604,7 @@ static void select_mailbox(struct imapd_session *s,
 		g_clear_pointer(&v->state, g_free);
 	s->view = v;
 	s->state = IMAP_SELECTED;
-	imapd_untagged(s, "FLAGS (\\Answered \\Flagged \\Deleted \\Seen "
-		      "\\Draft)");
-	imapd_untagged(s, "OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted "
-		      "\\Seen \\Draft)] flags kept");
+	imapd_send_keywords(s);
 	imapd_untagged(s, "%u EXISTS", v->msgs->len);
 	imapd_untagged(s, "%u RECENT", recent);
 	if (unseen)
@@ -634,6 +705,11 @@ int imapd_view_refresh(struct imapd_session *s, bool expunges)
 	struct imapd_uid_state st;
 	int rc;
 
+	/* another writer's new keywords come before the flags that use them */
+	struct maildir_keywords kw = { 0 };
+	g_autofree char *dir = imapd_folder_dir(s, v->folder);
+	if (maildir_keywords_read(dir, &kw) == 0)
+		keywords_now(s, &kw);
 	/* cheap when nothing changed: the store compares its state */
 	v->refreshed = g_get_monotonic_time();
 	rc = mfs_store_sync(s->ctx->store, v->folder, v->state, &res, &e);

@@ -7,6 +7,12 @@
  * RFC 6851 (MOVE).  Every change goes through the store, so that a mount
  * and other sessions see it; the UIDs a change made come from the UID
  * state (uids.c) after it.
+ *
+ * Keywords are letters of the message's folder (maildir-name.h).  A new
+ * keyword when all 26 letters of the folder are taken is refused with NO
+ * [LIMIT] before anything changes (RFC 3501 section 7.1: PERMANENTFLAGS
+ * then lacks \*), rather than taken and forgotten.  COPY and MOVE carry
+ * keywords by name: the store gives them the destination's letters.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -104,6 +110,7 @@ static void note_flags(struct imapd_session *s, const GArray *idx)
 struct store_args {
 	GArray *set;			/* owned */
 	uint64_t flags;
+	GPtrArray *keywords;		/* owned; names borrowed */
 	uint64_t unchanged;		/* UNCHANGEDSINCE; UINT64_MAX without */
 	int op;				/* +FLAGS 1, -FLAGS -1, FLAGS 0 */
 	bool silent;
@@ -138,13 +145,32 @@ static bool store_args(struct imapd_session *s, const struct imapd_cmd *cmd,
 		imapd_reply(s, cmd, "BAD", "STORE takes FLAGS, +FLAGS or -FLAGS");
 		return false;
 	}
+	a->keywords = g_ptr_array_new();
 	for (guint i = at + 1; i < cmd->nargs; i++) {
-		if (imapd_flags_parse(cmd->args[i], &a->flags) < 0) {
+		if (imapd_flags_parse(cmd->args[i], &a->flags,
+				      a->keywords) < 0) {
 			imapd_reply(s, cmd, "BAD", "unknown flag");
 			return false;
 		}
 	}
 	return true;
+}
+
+/* The letters of keywords `names` in the selected mailbox (given letters
+ * when `add`) into *bits_r.  Returns 0, or -errno after answering NO. */
+static int keywords_of(struct imapd_session *s, const struct imapd_cmd *cmd,
+		       GPtrArray *names, bool add, uint64_t *bits_r)
+{
+	int rc = imapd_view_keywords(s, names, add, bits_r);
+
+	if (rc == -ENOSPC)
+		imapd_reply(s, cmd, "NO", "[LIMIT] mailbox %s has %d keywords, "
+			   "the most a Maildir folder holds", s->view->name,
+			   MAILDIR_KEYWORDS_MAX);
+	else if (rc < 0)
+		imapd_reply(s, cmd, "NO", "[SERVERBUG] keywords of mailbox "
+			   "%s: %s", s->view->name, g_strerror(-rc));
+	return rc;
 }
 
 /* The FETCH news of STORE for the view's messages at `touched`, whose
@@ -185,6 +211,8 @@ void imapd_cmd_store(struct imapd_session *s, const struct imapd_cmd *cmd)
 	struct store_args a = { 0 };
 	bool ok = store_args(s, cmd, &a);
 	g_autoptr(GArray) set = a.set;
+	g_autoptr(GPtrArray) keywords = a.keywords;
+	uint64_t kwbits = 0, named = 0;
 
 	if (!ok)
 		return;
@@ -192,6 +220,11 @@ void imapd_cmd_store(struct imapd_session *s, const struct imapd_cmd *cmd)
 		imapd_reply(s, cmd, "NO", "mailbox is read-only");
 		return;
 	}
+	if (keywords_of(s, cmd, keywords, a.op >= 0, &kwbits) < 0)
+		return;
+	a.flags |= kwbits;
+	for (unsigned i = 0; i < MAILDIR_KEYWORDS_MAX; i++)
+		named |= s->view->kw.names[i] ? maildir_keyword_bit(i) : 0;
 	g_autoptr(GArray) touched = g_array_new(FALSE, FALSE, sizeof(guint));
 	g_autoptr(GArray) changed = g_array_new(FALSE, TRUE, sizeof(bool));
 	g_autoptr(GArray) did_idx = g_array_new(FALSE, FALSE, sizeof(guint));
@@ -207,11 +240,13 @@ void imapd_cmd_store(struct imapd_session *s, const struct imapd_cmd *cmd)
 			g_array_append_val(modified, n);
 			continue;
 		}
-		/* letters IMAP has no flag for (P, keywords) stay as they
-		 * are: FLAGS replaces only what IMAP can say */
+		/* letters IMAP has no flag for (P, a keyword letter the
+		 * folder does not name) stay as they are: FLAGS replaces
+		 * only what IMAP can say */
 		uint64_t now = a.op > 0 ? m->flags | a.flags
 			     : a.op < 0 ? m->flags & ~a.flags
-			     : (m->flags & ~IMAP_SYSTEM_FLAGS) | a.flags;
+			     : (m->flags & ~(IMAP_SYSTEM_FLAGS | named)) |
+				       a.flags;
 		bool did = now != m->flags;
 		if (did) {
 			if (mfs_store_set_flags(s->ctx->store, s->view->folder,
@@ -288,7 +323,7 @@ static void copy(struct imapd_session *s, const struct imapd_cmd *cmd,
 	g_autoptr(GArray) src_uids = g_array_new(FALSE, TRUE, sizeof(uint32_t));
 	g_autoptr(GArray) moved = g_array_new(FALSE, TRUE, sizeof(guint));
 	const char *verb = move ? "MOVE" : "COPY";
-	bool failed = false;
+	bool failed = false, full = false;
 
 	if (cmd->nargs != 2 || !parse_set(s, cmd, &set)) {
 		imapd_reply(s, cmd, "BAD", "%s sequence-set mailbox", verb);
@@ -322,6 +357,7 @@ static void copy(struct imapd_session *s, const struct imapd_cmd *cmd,
 		if (rc < 0) {
 			log_warnx("imap: %s %s: %s", verb, m->id, e.msg);
 			failed = true;
+			full |= rc == -ENOSPC;
 			continue;
 		}
 		g_ptr_array_add(new_ids, g_strdup(it->id));
@@ -343,12 +379,18 @@ static void copy(struct imapd_session *s, const struct imapd_cmd *cmd,
 		if (*code)
 			imapd_untagged(s, "OK %sMOVE done", code);
 		imapd_view_expunged(s, moved);
+	}
+	if (full)
+		imapd_reply(s, cmd, "NO", "[LIMIT] mailbox %s has no free letter "
+			   "for a keyword of some of the messages (%d keywords "
+			   "is the most a Maildir folder holds): those stayed "
+			   "where they were", imapd_cmd_string(cmd, 1),
+			   MAILDIR_KEYWORDS_MAX);
+	else if (move)
 		imapd_reply(s, cmd, failed ? "NO" : "OK", "%s", failed
 			   ? "some messages could not be moved"
 			   : "MOVE completed");
-		return;
-	}
-	if (failed)
+	else if (failed)
 		imapd_reply(s, cmd, "NO", "some messages could not be copied");
 	else
 		imapd_reply(s, cmd, "OK", "%sCOPY completed", code);
@@ -470,12 +512,35 @@ static int write_all(int fd, const char *p, size_t len)
 	return 0;
 }
 
+/* The letters of APPEND's keywords in `folder`, given there.  Returns 0,
+ * or -errno after answering NO. */
+static int append_keywords(struct imapd_session *s,
+			   const struct imapd_cmd *cmd, const char *folder,
+			   GPtrArray *keywords, uint64_t *bits_r)
+{
+	struct maildir_keywords kw = { 0 };
+	g_autofree char *dir = imapd_folder_dir(s, folder);
+	int rc = maildir_keywords_add(dir, (const char *const *)keywords->pdata,
+				      keywords->len, &kw, bits_r);
+
+	maildir_keywords_clear(&kw);
+	if (rc == -ENOSPC)
+		imapd_reply(s, cmd, "NO", "[LIMIT] mailbox %s has %d keywords, "
+			   "the most a Maildir folder holds",
+			   imapd_cmd_string(cmd, 0), MAILDIR_KEYWORDS_MAX);
+	else if (rc < 0)
+		imapd_reply(s, cmd, "NO", "[SERVERBUG] keywords of mailbox "
+			   "%s: %s", imapd_cmd_string(cmd, 0), g_strerror(-rc));
+	return rc;
+}
+
 void imapd_cmd_append(struct imapd_session *s, const struct imapd_cmd *cmd)
 {
 	g_autofree char *path = imapd_mailbox_path(imapd_cmd_string(cmd, 0));
 	const struct imap_arg *msg = cmd->nargs >= 2 ? cmd->args[cmd->nargs - 1]
 						     : NULL;
-	uint64_t flags = 0;
+	uint64_t flags = 0, kwbits = 0;
+	g_autoptr(GPtrArray) keywords = g_ptr_array_new();
 	int64_t date = (int64_t)time(NULL);
 	struct mfs_item *it = NULL;
 	struct mfs_error e = { 0 };
@@ -490,7 +555,7 @@ void imapd_cmd_append(struct imapd_session *s, const struct imapd_cmd *cmd)
 	for (guint i = 1; i + 1 < cmd->nargs; i++) {
 		const struct imap_arg *a = cmd->args[i];
 		if (imap_arg_list(a)) {
-			if (imapd_flags_parse(a, &flags) < 0) {
+			if (imapd_flags_parse(a, &flags, keywords) < 0) {
 				imapd_reply(s, cmd, "BAD", "unknown flag");
 				return;
 			}
@@ -513,6 +578,10 @@ void imapd_cmd_append(struct imapd_session *s, const struct imapd_cmd *cmd)
 		imapd_reply(s, cmd, "NO", "an empty message is not stored");
 		return;
 	}
+	if (keywords->len &&
+	    append_keywords(s, cmd, path, keywords, &kwbits) < 0)
+		return;
+	flags |= kwbits;
 	if (msg->fd >= 0) {
 		fd = dup(msg->fd);
 		if (fd >= 0)

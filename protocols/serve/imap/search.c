@@ -207,14 +207,23 @@ static struct key *parse_header(struct parse *p, const struct key_syntax *ks,
 	return k;
 }
 
-/* KEYWORD flag, UNKEYWORD flag: keywords are not kept, so none is ever
- * set; the row's kind says what that makes of the key. */
+/* KEYWORD flag, UNKEYWORD flag: the folder's letter for the keyword; a
+ * keyword the folder has no letter for is on no message, and the row's
+ * kind says what that makes of the key. */
 static struct key *parse_keyword(struct parse *p, const struct key_syntax *ks,
 				 unsigned depth)
 {
-	if (!next_string(p))
+	const char *name = next_string(p);
+	int idx;
+
+	if (!name)
 		return NULL;
-	return key_new(ks->kind);
+	idx = maildir_keywords_find(&p->s->view->kw, name);
+	if (idx < 0)
+		return key_new(ks->kind);
+	struct key *k = key_new(ks->kind == K_NEVER ? K_FLAG : K_NOFLAG);
+	k->flag = maildir_keyword_bit((unsigned)idx);
+	return k;
 }
 
 /* LARGER n, SMALLER n */

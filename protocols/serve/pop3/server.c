@@ -12,6 +12,19 @@
  * way removes nothing.  Unique ids are the store's item ids, which stay the
  * same for as long as the message exists.
  *
+ * The maildrop is INBOX, and one POP3 client at a time has it (RFC 1939
+ * section 8): a login while another POP3 client holds it is refused with
+ * -ERR [IN-USE] (RFC 2449).  The hold is an flock(2) on
+ * .mailfs-serve/pop3-inbox.lock in the store, so that it holds between
+ * two servers on one store too, and ends with the process.  IMAP clients,
+ * a mount of the store and Dovecot are not kept out (Dovecot takes no lock
+ * on a Maildir for POP3 either): a message one of them moves or removes
+ * while a POP3 client holds the snapshot is reported, never skipped in
+ * silence: RETR and TOP answer -ERR naming it, and QUIT answers -ERR
+ * naming the messages marked deleted that were already gone, after
+ * removing the others.  The store's remove finds a message by its id in
+ * INBOX only, so a message moved elsewhere is never removed there.
+ *
  * A client that is not on loopback logs in over TLS only: before STLS
  * its CAPA shows neither USER nor SASL, and USER, PASS and AUTH are
  * refused (serve.h).
@@ -20,14 +33,19 @@
  * found, whose rows carry the states they are allowed in and the handler.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include "wire/pop3-cmd.h"
+#include "fileutil.h"
 #include "log.h"
 #include "serve/serve.h"
 
 #define POP3_MAX_LINE 1024
+/* How long a login waits for the maildrop another POP3 client holds. */
+#define POP3_HOLD_WAIT_MS 2000
 
 struct pop3d_msg {
 	struct mfs_item *item;		/* owned */
@@ -42,7 +60,48 @@ struct pop3d_session {
 	unsigned failures;
 	GArray *msgs;			/* of struct pop3d_msg; owned */
 	GString *line;			/* owned */
+	int hold;			/* the maildrop's lock, or -1 */
 };
+
+/*
+ * Hold the maildrop for this client.  Returns 0; -EWOULDBLOCK when
+ * another POP3 client holds it; or -errno.
+ */
+static int maildrop_hold(struct pop3d_session *s)
+{
+	g_autofree char *dir = g_build_filename(s->ctx->store_root,
+						".mailfs-serve", NULL);
+	g_autofree char *path = g_build_filename(dir, "pop3-inbox.lock", NULL);
+	int fd, rc;
+
+	if ((rc = file_mkdir_p(dir, 0700)) < 0)
+		return rc;
+	/* an open of its own: flock(2) holds per open file, so two
+	 * clients of this process exclude each other as well */
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	/* a client whose connection just dropped lets go once its thread
+	 * sees the end: give it that moment before saying [IN-USE] */
+	for (unsigned waited = 0; flock(fd, LOCK_EX | LOCK_NB) != 0;
+	     waited += 20) {
+		rc = errno == EWOULDBLOCK ? -EWOULDBLOCK : -errno;
+		if (rc != -EWOULDBLOCK || waited >= POP3_HOLD_WAIT_MS) {
+			close(fd);
+			return rc;
+		}
+		g_usleep(20 * 1000);
+	}
+	s->hold = fd;
+	return 0;
+}
+
+static void maildrop_release(struct pop3d_session *s)
+{
+	if (s->hold >= 0)
+		close(s->hold);
+	s->hold = -1;
+}
 
 static int item_order(gconstpointer a, gconstpointer b)
 {
@@ -158,8 +217,17 @@ static bool cmd_retr(struct pop3d_session *s, const struct pop3_cmd *cmd)
 		serve_conn_printf(s->c, "-ERR no such message\r\n");
 		return true;
 	}
-	if (mfs_store_fetch(s->ctx->store, "INBOX", m->item->id, &fd, &e) < 0) {
-		serve_conn_printf(s->c, "-ERR message is gone\r\n");
+	int rc = mfs_store_fetch(s->ctx->store, "INBOX", m->item->id, &fd, &e);
+	if (rc == -ENOENT) {
+		serve_conn_printf(s->c, "-ERR message %lu was moved or removed "
+				  "by another client since login\r\n",
+				  cmd->num[0]);
+		return true;
+	}
+	if (rc < 0) {
+		log_warnx("pop3: reading %s: %s", m->item->id, e.msg);
+		serve_conn_printf(s->c, "-ERR [SYS/TEMP] message %lu cannot "
+				  "be read\r\n", cmd->num[0]);
 		return true;
 	}
 	serve_conn_printf(s->c, "+OK %" G_GUINT64_FORMAT " octets\r\n",
@@ -247,6 +315,21 @@ static bool login(struct pop3d_session *s, const char *user, const char *pass)
 		return false;
 	}
 	if (r == SERVE_LOGIN_OK) {
+		int rc = maildrop_hold(s);
+		if (rc == -EWOULDBLOCK) {
+			log_info("pop3: %s: %s: maildrop in use",
+				 serve_conn_peer(s->c), user);
+			serve_conn_printf(s->c, "-ERR [IN-USE] the maildrop "
+					  "(INBOX) is in use by another POP3 "
+					  "client\r\n");
+			return true;
+		}
+		if (rc < 0) {
+			log_warnx("pop3: locking INBOX: %s", g_strerror(-rc));
+			serve_conn_printf(s->c, "-ERR [SYS/TEMP] cannot lock "
+					  "the maildrop\r\n");
+			return false;
+		}
 		if (load_inbox(s) < 0) {
 			serve_conn_printf(s->c, "-ERR [SYS/TEMP] cannot read "
 					  "the mailbox\r\n");
@@ -303,9 +386,12 @@ static bool cmd_auth(struct pop3d_session *s, const struct pop3_cmd *cmd)
 	return ok;
 }
 
-/* QUIT in TRANSACTION: the UPDATE state. */
+/* QUIT in TRANSACTION: the UPDATE state.  Messages another client moved
+ * or removed meanwhile are named (RFC 1939 section 6: "-ERR some deleted
+ * messages not removed"). */
 static void update(struct pop3d_session *s)
 {
+	g_autoptr(GString) gone = g_string_new(NULL);
 	unsigned failed = 0;
 
 	for (guint i = 0; i < s->msgs->len; i++) {
@@ -315,12 +401,27 @@ static void update(struct pop3d_session *s)
 			continue;
 		int rc = mfs_store_remove(s->ctx->store, "INBOX", m->item->id,
 					  &e);
-		if (rc < 0 && rc != -ENOENT) {
+		if (rc == -ENOENT) {
+			log_info("pop3: %s was gone from INBOX at QUIT",
+				 m->item->id);
+			g_string_append_printf(gone, "%s%u", gone->len ? ", "
+								     : "",
+					       i + 1);
+		} else if (rc < 0) {
 			log_warnx("pop3: removing %s: %s", m->item->id, e.msg);
 			failed++;
 		}
 	}
-	if (failed)
+	if (gone->len && failed)
+		serve_conn_printf(s->c, "-ERR message %s: moved or removed by "
+				  "another client since login; %u more not "
+				  "removed\r\n", gone->str, failed);
+	else if (gone->len)
+		serve_conn_printf(s->c, "-ERR message %s: moved or removed by "
+				  "another client since login; the other "
+				  "deleted messages were removed\r\n",
+				  gone->str);
+	else if (failed)
 		serve_conn_printf(s->c, "-ERR %u messages not removed\r\n",
 				  failed);
 	else
@@ -329,9 +430,12 @@ static void update(struct pop3d_session *s)
 
 static bool cmd_quit(struct pop3d_session *s, const struct pop3_cmd *cmd)
 {
-	if (s->authed)
+	if (s->authed) {
 		update(s);
-	else
+		/* before the answer leaves: a client that logs in again
+		 * on hearing it finds the maildrop free */
+		maildrop_release(s);
+	} else
 		serve_conn_printf(s->c, "+OK bye\r\n");
 	return false;
 }
@@ -476,7 +580,7 @@ static void clear_msg(gpointer p)
 
 static void pop3d_session(const struct serve_ctx *ctx, struct serve_conn *c)
 {
-	struct pop3d_session s = { .ctx = ctx, .c = c };
+	struct pop3d_session s = { .ctx = ctx, .c = c, .hold = -1 };
 	unsigned bad = 0;
 
 	s.msgs = g_array_new(FALSE, TRUE, sizeof(struct pop3d_msg));
@@ -515,6 +619,7 @@ static void pop3d_session(const struct serve_ctx *ctx, struct serve_conn *c)
 			break;
 	}
 	serve_conn_flush(c);
+	maildrop_release(&s);
 	g_free(s.user);
 	g_array_unref(s.msgs);
 	g_string_free(s.line, TRUE);
