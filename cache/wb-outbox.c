@@ -241,6 +241,7 @@ enum wb_outcome wb_replay_send(struct wb *w, const struct jrow *r,
 		     "handed to the server, which may have taken it; it is "
 		     "not sent again (copy it out of " CACHE_OUTBOX "/ and "
 		     "back in to send it anyway)");
+		batch_step(w, 0, e);
 		return WB_DONE;
 	}
 	if ((rc = sent_folder(w, &sent, e)) < 0 &&
@@ -253,6 +254,7 @@ enum wb_outcome wb_replay_send(struct wb *w, const struct jrow *r,
 		log_debug(LOG_CACHE, "no copy of sent messages: %s", e->msg);
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
 		hold(w, r, "the message's bytes are gone from the cache");
+		batch_step(w, 0, e);
 		return WB_DONE;
 	}
 	rc = mfs_sender_send(w->sender, fd, &maybe, e);
