@@ -509,6 +509,7 @@ void wb_close(struct wb **wp)
 	g_free(w->pending);
 	g_free(w->issues);
 	g_free(w->fl.error);
+	wb_outbox_clear(w);
 	g_free(w);
 	*wp = NULL;
 }

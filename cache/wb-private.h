@@ -60,6 +60,15 @@ struct wb_batching {
 					   (a batch of them was refused) */
 };
 
+/* The folder for copies of sent messages as last looked up, good while
+ * the index's folder list stays as it was then (wb-outbox.c). */
+struct wb_sent {
+	bool known;
+	char *name;			/* owned; NULL: the store has none */
+	char *folders;			/* owned; digest of the folder list */
+	int64_t fgen;			/* index_folders_gen then */
+};
+
 struct wb {
 	/* set by wb_open, read-only after */
 	struct mfs_store *inner;	/* borrowed */
@@ -75,6 +84,7 @@ struct wb {
 	GMutex replay_lock;		/* one replay at a time: a flusher
 					   round, or a change made directly */
 	struct wb_batching batch;	/* under replay_lock */
+	struct wb_sent sent;		/* under replay_lock */
 	struct wb_flusher fl;		/* under fl.lock */
 };
 
@@ -177,5 +187,7 @@ int wb_outbox_folder(struct wb *w, const char *path, struct mfs_error *e);
  * or WB_DEFERRED (nothing was sent). */
 enum wb_outcome wb_replay_send(struct wb *w, const struct jrow *r,
 			       bool was_sent, struct mfs_error *e);
+/* Free what the Outbox remembers (wb_close). */
+void wb_outbox_clear(struct wb *w);
 
 #endif

@@ -53,7 +53,8 @@ int mfs_sender_send(struct mfs_sender *s, int fd, bool *maybe_sent_r,
 		return mfs_error_set(e, -ENOTSUP, MFS_ERR_ACCOUNT,
 				     MFS_ERR_FINAL, "the account has no smtp "
 				     "server to send with");
-	/* one operation, one deadline (stream.h) */
+	/* one operation, one deadline (stream.h), for each message of a
+	 * batch: a batch of any length is not cut off by the first's */
 	stream_op_begin();
 	rc = smtpc_submit(s->smtp, fd, maybe_sent_r, e);
 	stream_op_end();
@@ -61,6 +62,12 @@ int mfs_sender_send(struct mfs_sender *s, int fd, bool *maybe_sent_r,
 	if (log_debug_enabled(LOG_STORE))
 		log_debug(LOG_STORE, "%s send - - -> %d", s->trace, rc);
 	return rc;
+}
+
+void mfs_sender_idle(struct mfs_sender *s)
+{
+	if (s)
+		smtpc_submitter_idle(s->smtp);
 }
 
 void mfs_sender_describe(struct mfs_sender *s, GString *out)

@@ -38,6 +38,12 @@ void mfs_sender_close(struct mfs_sender **s);
 int mfs_sender_send(struct mfs_sender *s, int fd, bool *maybe_sent_r,
 		    struct mfs_error *e);
 
+/* No message waits to be sent for now: the connection the sends left
+ * open for the next is closed.  Messages sent one after the other without
+ * this between share a connection (a batch); this is no failure when
+ * forgotten, only a connection held until the server drops it. */
+void mfs_sender_idle(struct mfs_sender *s);
+
 /* What it sends through and its last outcome, for .mailfs/status. */
 void mfs_sender_describe(struct mfs_sender *s, GString *out);
 

@@ -5,6 +5,7 @@
 #ifndef MFS_SMTP_SUBMIT_PRIVATE_H
 #define MFS_SMTP_SUBMIT_PRIVATE_H
 
+#include <curl/curl.h>
 #include <glib.h>
 #include <stdbool.h>
 
@@ -24,6 +25,9 @@ struct smtpc_submitter {
 	char *auth;		/* "AUTH=PLAIN"..., NULL: what the server
 				   offers */
 	long timeout;		/* seconds */
+	CURL *h;		/* kept from one message to the next, NULL
+				   before the first: its connection cache
+				   holds the batch's connection (submit.c) */
 	GMutex lock;
 	char *last;		/* the last outcome; lock */
 };

@@ -108,6 +108,7 @@ void smtpc_submitter_close(struct smtpc_submitter **sp)
 	}
 	g_free(s->token_cmd);
 	oauth2_session_close(&s->oauth2);
+	smtpc_submitter_idle(s);
 	g_free(s->auth);
 	g_free(s->last);
 	g_mutex_clear(&s->lock);
@@ -280,12 +281,14 @@ static int read_envelope(struct smtpc_submitter *s, int fd,
 	return 0;
 }
 
-/* The submission's settings on a fresh handle; the strings and lists are
- * borrowed and must outlive the transfer. */
+/* The submission's settings on a handle just reset (its connection cache
+ * kept); the strings and lists are borrowed and must outlive the
+ * transfer. */
 static void set_up(CURL *h, struct smtpc_submitter *s, struct upload *u,
 		   const char *from, struct curl_slist *rcpts,
 		   const char *token, char *curl_msg)
 {
+	curl_easy_reset(h);
 	curl_easy_setopt(h, CURLOPT_URL, s->url);
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, curl_msg);
@@ -316,6 +319,65 @@ static void set_up(CURL *h, struct smtpc_submitter *s, struct upload *u,
 	curl_easy_setopt(h, CURLOPT_DEBUGDATA, u);
 }
 
+/*
+ * Whether a failed transfer lost a connection kept from an earlier message
+ * before any of this one reached the server: the server closed it while
+ * it waited (an idle timeout, a restart), which is no failure of the
+ * message.  The server said nothing against it and did not get all of it,
+ * so it cannot have taken it.
+ */
+static bool went_stale(CURL *h, CURLcode cc, const struct upload *u)
+{
+	long made = -1;
+
+	if (cc == CURLE_OK || u->eof || u->error || u->clock.expired ||
+	    u->reply.fail_code)
+		return false;
+	if (curl_easy_getinfo(h, CURLINFO_NUM_CONNECTS, &made) != CURLE_OK)
+		return false;
+	return made == 0;
+}
+
+/*
+ * One message's transaction (MAIL, RCPT, DATA) on the submitter's handle:
+ * over the connection an earlier message left open when the server kept
+ * it, else a new one.  A kept connection found closed is replaced once by
+ * a fresh one, in the same operation (stream.h).  The handle keeps the
+ * connection and nothing of this call (its callbacks point into `u`).
+ */
+static CURLcode perform(struct smtpc_submitter *s, struct upload *u,
+			const char *from, struct curl_slist *rcpts,
+			const char *token, char *curl_msg)
+{
+	CURLcode cc;
+
+	stream_op_begin();
+	for (int fresh = 0;; fresh++) {
+		set_up(s->h, s, u, from, rcpts, token, curl_msg);
+		if (fresh)
+			curl_easy_setopt(s->h, CURLOPT_FRESH_CONNECT, 1L);
+		cc = curl_easy_perform(s->h);
+		if (fresh || !went_stale(s->h, cc, u))
+			break;
+		log_debug(LOG_PROTO, "smtp: the connection kept for %s was "
+			  "closed (%s); again on a new one", s->name,
+			  curl_msg[0] ? curl_msg : curl_easy_strerror(cc));
+		u->head_sent = 0;
+		u->at = u->env->body_at;
+		u->cr = false;
+		u->clock.moved = 0;
+		smtp_reply_clear(&u->reply);
+		smtp_reply_init(&u->reply);
+		curl_msg[0] = '\0';
+	}
+	stream_op_end();
+	/* settings, not the connection: nothing left pointing at `u` */
+	curl_easy_reset(s->h);
+	curl_easy_setopt(s->h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(s->h, CURLOPT_SERVER_RESPONSE_TIMEOUT, s->timeout);
+	return cc;
+}
+
 int smtpc_submit(struct smtpc_submitter *s, int fd, bool *maybe_sent_r,
 		struct mfs_error *e)
 {
@@ -344,7 +406,11 @@ int smtpc_submit(struct smtpc_submitter *s, int fd, bool *maybe_sent_r,
 		return rc;
 	}
 
-	CURL *h = curl_easy_init();
+	if (!s->h && !(s->h = curl_easy_init())) {
+		smtp_envelope_clear(&env);
+		return mfs_error_set(e, -ENOMEM, MFS_ERR_ACCOUNT,
+				     MFS_ERR_BACKOFF, "cannot start libcurl");
+	}
 	smtp_reply_init(&u.reply);
 	from = g_strdup_printf("<%s>", env.sender);
 	for (guint i = 0; i < env.rcpts->len; i++) {
@@ -352,11 +418,8 @@ int smtpc_submit(struct smtpc_submitter *s, int fd, bool *maybe_sent_r,
 			"<%s>", (char *)env.rcpts->pdata[i]);
 		rcpts = curl_slist_append(rcpts, to);
 	}
-	set_up(h, s, &u, from, rcpts, token, curl_msg);
 
-	stream_op_begin();
-	CURLcode cc = curl_easy_perform(h);
-	stream_op_end();
+	CURLcode cc = perform(s, &u, from, rcpts, token, curl_msg);
 	if (u.clock.expired)
 		g_snprintf(curl_msg, CURL_ERROR_SIZE, "no answer within %ld s",
 			   s->timeout);
@@ -374,13 +437,20 @@ int smtpc_submit(struct smtpc_submitter *s, int fd, bool *maybe_sent_r,
 		rc = outcome(cc, &u, curl_msg, maybe_sent_r, e);
 		remember(s, e->msg);
 	}
-	curl_easy_cleanup(h);
 	curl_slist_free_all(rcpts);
 	smtp_reply_clear(&u.reply);
 	smtp_envelope_clear(&env);
 	if (token)
 		explicit_bzero(token, strlen(token));
 	return rc;
+}
+
+void smtpc_submitter_idle(struct smtpc_submitter *s)
+{
+	/* says QUIT on the kept connection, if any */
+	if (s->h)
+		curl_easy_cleanup(s->h);
+	s->h = NULL;
 }
 
 void smtpc_submitter_describe(struct smtpc_submitter *s, GString *out)

@@ -31,7 +31,9 @@ int smtpc_submitter_open(const struct mfs_account *acct,
 void smtpc_submitter_close(struct smtpc_submitter **s);
 
 /*
- * Submit the message in `fd` (read from offset 0 to its end).  On failure
+ * Submit the message in `fd` (read from offset 0 to its end), in its own
+ * transaction, over the connection the last one left open if the server
+ * kept it.  On failure
  * *maybe_sent_r tells whether the server may have taken it all the same
  * (the connection went after the whole message was handed over and before
  * its answer came): such a message must not be sent again blindly.  A
@@ -41,6 +43,12 @@ void smtpc_submitter_close(struct smtpc_submitter **s);
  */
 int smtpc_submit(struct smtpc_submitter *s, int fd, bool *maybe_sent_r,
 		struct mfs_error *e);
+
+/* A message submitted leaves its connection open for the next (RFC 5321
+ * allows any number of transactions on one); this ends it with QUIT, for
+ * when no message waits.  A connection the server closed meanwhile is
+ * replaced when the next message finds it so, before any of it is sent. */
+void smtpc_submitter_idle(struct smtpc_submitter *s);
 
 /* check.c, for `mailfs check`: connect, TLS or STARTTLS, EHLO and AUTH
  * as a submission would, then QUIT without sending anything; each step

@@ -9,7 +9,12 @@
 It offers STARTTLS when given a certificate (and then requires it before
 AUTH, as a submission server does), AUTH PLAIN and LOGIN when given users,
 and can refuse recipients (550), defer them (451), or drop the connection
-when the message's end arrives (the outcome then unknown to the client)."""
+when the message's end arrives (the outcome then unknown to the client).
+It counts the connections it accepted (.connections) and those open now
+(.open_sessions()), and can hang up
+without a word on the next command once a connection has carried
+.drop_after_messages messages, as a server closing an idle session
+does."""
 
 import base64
 import collections
@@ -17,7 +22,7 @@ import ssl
 import threading
 
 from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import MISSING, AuthResult, LoginPassword
+from aiosmtpd.smtp import MISSING, SMTP, AuthResult, LoginPassword
 
 from dovecot import free_ports
 
@@ -27,6 +32,18 @@ Received = collections.namedtuple("Received", "sender rcpts data login")
 class _Handler:
     def __init__(self, sink):
         self.sink = sink
+
+    async def handle_MAIL(self, server, session, envelope, address,
+                          mail_options):
+        """A connection that has carried drop_after_messages messages
+        is closed without a reply to the next transaction's MAIL."""
+        limit = self.sink.drop_after_messages
+        if limit and getattr(session, "sink_carried", 0) >= limit:
+            server.transport.abort()
+            return "421 4.4.2 closing"      # never heard: gone first
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
 
     async def handle_RCPT(self, server, session, envelope, address,
                           rcpt_options):
@@ -72,11 +89,43 @@ class _Handler:
                 bytes(envelope.original_content or envelope.content),
                 getattr(session, "sink_login", None)))
             drop = self.sink.drop_after_data
+        session.sink_carried = getattr(session, "sink_carried", 0) + 1
         if drop:
             # taken, but the client never hears it
             server.transport.abort()
             return "250 2.0.0 taken"
         return "250 2.0.0 Ok: queued as %d" % len(self.sink.messages)
+
+
+class _CountingSMTP(SMTP):
+    """aiosmtpd's SMTP session, counting the connections it serves."""
+
+    def __init__(self, handler, sink, **kw):
+        super().__init__(handler, **kw)
+        self.sink = sink
+
+    def connection_made(self, transport):
+        # called again with the TLS transport after STARTTLS: a
+        # connection is its client's address and port
+        self.sink_peer = transport.get_extra_info("peername")
+        with self.sink.lock:
+            self.sink.peers.add(self.sink_peer)
+            self.sink.open_peers.add(self.sink_peer)
+        super().connection_made(transport)
+
+    def connection_lost(self, error):
+        with self.sink.lock:
+            self.sink.open_peers.discard(getattr(self, "sink_peer", None))
+        super().connection_lost(error)
+
+
+class _Controller(Controller):
+    def __init__(self, handler, sink, **kw):
+        super().__init__(handler, **kw)
+        self.sink = sink
+
+    def factory(self):
+        return _CountingSMTP(self.handler, self.sink, **self.SMTP_kwargs)
 
 
 class SmtpSink:
@@ -98,6 +147,9 @@ class SmtpSink:
         self.refuse = set()
         self.defer = set()
         self.drop_after_data = False
+        self.drop_after_messages = 0    # 0: never
+        self.peers = set()          # connections accepted so far
+        self.open_peers = set()     # those open now
         self.messages = []
         self.logins = []
         self.lock = threading.Lock()
@@ -129,11 +181,26 @@ class SmtpSink:
         if self.auth:
             kw["authenticator"] = self._authenticate
             kw["auth_required"] = True
-        self.controller = Controller(_Handler(self), hostname=self.host,
-                                     port=self.port, server_hostname=
-                                     "localhost", **kw)
+        self.controller = _Controller(_Handler(self), self,
+                                      hostname=self.host,
+                                      port=self.port, server_hostname=
+                                      "localhost", **kw)
         self.controller.start()
+        with self.lock:
+            self.peers.clear()      # the controller's own probe
         return self
+
+    @property
+    def connections(self):
+        """How many connections it has accepted (its own probe at start
+        not counted)."""
+        with self.lock:
+            return len(self.peers)
+
+    def open_sessions(self):
+        """The connections open now."""
+        with self.lock:
+            return len(self.open_peers)
 
     def stop(self):
         if self.controller:
