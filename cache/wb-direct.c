@@ -24,7 +24,7 @@ static int direct_begin(struct wb *w, struct mfs_error *e)
 {
 	if (journal_count(w->ix) > 0) {
 		struct mfs_error why = { 0 };
-		if (wb_flush(w, NULL, NULL, &why) < 0)
+		if (wb_wait_flushed(w, NULL, NULL, &why) < 0)
 			return mfs_error_set(e, -EIO, MFS_ERR_ACCOUNT,
 					     MFS_ERR_BACKOFF, "%s", why.msg);
 	}

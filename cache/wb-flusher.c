@@ -169,6 +169,23 @@ void wb_went_through(struct wb *w)
 	g_mutex_unlock(&w->fl.lock);
 }
 
+/* A mount never flushed keeps this many names of what was refused, and
+ * counts the rest. */
+#define REFUSED_MAX 1000
+
+void wb_refused(struct wb *w, const char *file, const char *reason)
+{
+	g_mutex_lock(&w->fl.lock);
+	if (w->fl.refused->len < REFUSED_MAX) {
+		char *line = g_strdup_printf("%s: %s", file, reason);
+		/* a server's text may break lines: one line each */
+		g_ptr_array_add(w->fl.refused, g_strdelimit(line, "\r\n", ' '));
+	} else {
+		w->fl.refused_more++;
+	}
+	g_mutex_unlock(&w->fl.lock);
+}
+
 /* ---- a round ---- */
 
 /* Replay the oldest row once, with the run of like rows after it where
@@ -324,8 +341,8 @@ static void kick(struct wb_flusher *fl)
 	g_cond_signal(&fl->wake);
 }
 
-int wb_flush(struct wb *w, const char *folder, const char *id,
-	     struct mfs_error *e)
+int wb_wait_flushed(struct wb *w, const char *folder, const char *id,
+		    struct mfs_error *e)
 {
 	struct wb_flusher *fl = &w->fl;
 	uint64_t failures, rounds;
@@ -375,6 +392,43 @@ int wb_flush(struct wb *w, const char *folder, const char *id,
 	}
 }
 
+/* What was refused since the last flush becomes what this one says.
+ * Returns 0 when nothing was, else -EREMOTEIO. */
+static int say_refused(struct wb *w, struct mfs_error *e)
+{
+	struct wb_flusher *fl = &w->fl;
+
+	g_mutex_lock(&fl->lock);
+	unsigned n = fl->refused->len + fl->refused_more;
+	if (n) {
+		g_ptr_array_unref(fl->reported);
+		fl->reported = fl->refused;
+		fl->reported_more = fl->refused_more;
+		fl->refused = g_ptr_array_new_with_free_func(g_free);
+		fl->refused_more = 0;
+	}
+	g_mutex_unlock(&fl->lock);
+	if (!n)
+		return 0;
+	return mfs_error_set(e, -EREMOTEIO, MFS_ERR_ACCOUNT, MFS_ERR_FINAL,
+			     "the server refused %u change%s since the last "
+			     "flush, kept in %s", n, n == 1 ? "" : "s",
+			     w->issues);
+}
+
+/* A flush of everything also says what the server refused meanwhile: a
+ * change that went to sync-issues/ has not reached the server, and the
+ * one who asked for everything to be there must know. */
+int wb_flush(struct wb *w, const char *folder, const char *id,
+	     struct mfs_error *e)
+{
+	int rc = wb_wait_flushed(w, folder, id, e);
+
+	if (rc < 0 || folder)
+		return rc;
+	return say_refused(w, e);
+}
+
 void wb_describe(struct wb *w, GString *out)
 {
 	g_string_append_printf(out, "pending: %" G_GINT64_FORMAT "\n",
@@ -391,6 +445,15 @@ void wb_describe(struct wb *w, GString *out)
 	}
 	if (w->fl.error)
 		g_string_append_printf(out, "flush failing: %s\n", w->fl.error);
+	g_string_append_printf(out, "refused since the last flush: %u\n",
+			       w->fl.refused->len + w->fl.refused_more);
+	for (guint i = 0; i < w->fl.reported->len; i++)
+		g_string_append_printf(out, "refused at the last flush: %s\n",
+				       (const char *)w->fl.reported->pdata[i]);
+	if (w->fl.reported_more)
+		g_string_append_printf(out, "refused at the last flush: %u "
+				       "more, not named\n",
+				       w->fl.reported_more);
 	g_mutex_unlock(&w->fl.lock);
 	g_string_append_printf(out, "write-back: %s\n",
 			       w->writeback ? "on" : "off");
@@ -446,6 +509,8 @@ int wb_open(const struct wb_setup *setup, struct wb **w_r, char **why_r)
 	g_mutex_init(&w->fl.lock);
 	g_cond_init(&w->fl.wake);
 	g_cond_init(&w->fl.progress);
+	w->fl.refused = g_ptr_array_new_with_free_func(g_free);
+	w->fl.reported = g_ptr_array_new_with_free_func(g_free);
 	w->pending = g_build_filename(setup->dir, "pending", NULL);
 	w->issues = g_build_filename(setup->dir, "sync-issues", NULL);
 	if ((rc = file_mkdir_p(w->pending, 0700)) < 0 ||
@@ -509,6 +574,8 @@ void wb_close(struct wb **wp)
 	g_free(w->pending);
 	g_free(w->issues);
 	g_free(w->fl.error);
+	g_ptr_array_unref(w->fl.refused);
+	g_ptr_array_unref(w->fl.reported);
 	wb_outbox_clear(w);
 	g_free(w);
 	*wp = NULL;

@@ -47,6 +47,13 @@ struct wb_flusher {
 	long crash_after;		/* steps before a deliberate crash (a
 					   test hook; set at open); 0: never */
 	long steps;
+	GPtrArray *refused;		/* owned, of owned "FILE: reason":
+					   what went to sync-issues/ since a
+					   flush last said so */
+	unsigned refused_more;		/* past REFUSED_MAX: counted only */
+	GPtrArray *reported;		/* owned, the same: what the last
+					   flush said */
+	unsigned reported_more;
 };
 
 /* What the store turned out not to do in batches (wb-batch.c).  Only the
@@ -120,6 +127,12 @@ int wb_row_set(struct wb *w, const struct jrow *r, enum jstate to,
 void wb_step(struct wb *w);
 /* A row went through: the time of the last flush, and no failure. */
 void wb_went_through(struct wb *w);
+/* What the server refused was kept as `file` (a path in sync-issues/)
+ * for `reason`: the next flush says so. */
+void wb_refused(struct wb *w, const char *file, const char *reason);
+/* wb_flush() without saying what was refused: wait only. */
+int wb_wait_flushed(struct wb *w, const char *folder, const char *id,
+		    struct mfs_error *e);
 /* Wake the flusher: new rows. */
 void wb_wake(struct wb *w);
 /* The file of an append's bytes in pending/.  Caller owns. */

@@ -326,6 +326,7 @@ static int keep_issue(struct wb *w, const char *label, const char *src,
 	file_fsync_dir(w->issues);
 	if (rc == 0)
 		log_error_record("kept in %s: %s", path, reason);
+	wb_refused(w, src && rc == 0 ? path : why, reason);
 	return rc;
 }
 

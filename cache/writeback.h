@@ -95,10 +95,14 @@ int wb_fetch_pending(struct wb *w, int64_t origin, int *fd_r,
 /* Wait until nothing of item `id` of `folder` (id NULL: of the folder;
  * folder NULL: anything) waits for the server.  Retries at once what is
  * waiting for a back-off.  Fails with -EAGAIN (the reason in *e) when an
- * attempt fails while waiting. */
+ * attempt fails while waiting.  With folder NULL, once nothing waits,
+ * fails with -EREMOTEIO when the server refused changes since the last
+ * such flush (kept in sync-issues/): *e counts them, and wb_describe()
+ * names each ("refused at the last flush:" lines) until the next. */
 int wb_flush(struct wb *w, const char *folder, const char *id,
 	     struct mfs_error *e);
-/* "pending:", "last flush:", "write-back:", "sync issues:" lines for
+/* "pending:", "last flush:", "write-back:", "sync issues:", "refused
+ * since the last flush:" and "refused at the last flush:" lines for
  * .mailfs/status. */
 void wb_describe(struct wb *w, GString *out);
 

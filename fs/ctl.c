@@ -3,10 +3,13 @@
  *   status   what is mounted, how much it holds, recent error count
  *   errors   the most recent errors, oldest first
  *   flush    reading it pushes every pending change to the server first;
- *            says "flushed" or why not (what `mailfs flush` reads)
+ *            says "flushed", or "refused:" and what the server refused
+ *            since the last flush (one "  FILE: reason" line each), or
+ *            why not (what `mailfs flush` reads)
  */
 #include "fs-private.h"
 
+#include <errno.h>
 #include <string.h>
 
 #include "log.h"
@@ -64,6 +67,31 @@ static char *render_status(struct fs *fs)
 	return g_string_free(out, FALSE);
 }
 
+#define REFUSED_LINE "refused at the last flush: "
+
+/* The answer of a flush that found changes refused since the last one:
+ * `why` counts them, the store's status names each. */
+static char *refused_answer(struct fs *fs, const char *why)
+{
+	GString *out = g_string_new("refused: ");
+	g_autoptr(GString) status = g_string_new(NULL);
+
+	g_string_append_printf(out, "%s:\n", why);
+	mfs_store_describe(fs->store, status);
+	for (const char *l = status->str; l && *l;) {
+		const char *end = strchr(l, '\n');
+		size_t len = end ? (size_t)(end - l) : strlen(l);
+		if (g_str_has_prefix(l, REFUSED_LINE)) {
+			g_string_append(out, "  ");
+			g_string_append_len(out, l + strlen(REFUSED_LINE),
+					    (gssize)(len - strlen(REFUSED_LINE)));
+			g_string_append_c(out, '\n');
+		}
+		l = end ? end + 1 : NULL;
+	}
+	return g_string_free(out, FALSE);
+}
+
 /* Called without fs->lock: waits for the server.  Caller owns the
  * result. */
 char *fs_ctl_flush(struct fs *fs)
@@ -73,6 +101,8 @@ char *fs_ctl_flush(struct fs *fs)
 
 	if (rc == 0)
 		return g_strdup("flushed\n");
+	if (rc == -EREMOTEIO)
+		return refused_answer(fs, e.msg);
 	return g_strdup_printf("not flushed: %s\n", e.msg[0] ? e.msg
 							     : g_strerror(-rc));
 }

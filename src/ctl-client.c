@@ -129,7 +129,11 @@ int ctl_cmd_flush(int argc, char **argv)
 	g_autofree char *answer = job.answer;
 	if ((rc = job.rc) != 0)
 		return rc;
-	if (strcmp(answer, "flushed\n")) {
+	bool refused = g_str_has_prefix(answer, "refused: ");
+	if (refused) {
+		/* nothing waits: an unmount asked for loses nothing */
+		fprintf(stderr, "mailfs: %s", answer + strlen("refused: "));
+	} else if (strcmp(answer, "flushed\n")) {
 		fprintf(stderr, "mailfs: %s", answer);
 		return EXIT_FAILURE;
 	}
@@ -148,5 +152,5 @@ int ctl_cmd_flush(int argc, char **argv)
 			return EXIT_FAILURE;
 		}
 	}
-	return 0;
+	return refused ? CTL_EXIT_REFUSED : 0;
 }

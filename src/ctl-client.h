@@ -9,6 +9,9 @@
 #include <glib.h>
 
 #define CTL_EXIT_USAGE 2
+/* `mailfs flush`: nothing is left to send, but the server refused changes
+ * since the last flush (kept in the cache's sync-issues/). */
+#define CTL_EXIT_REFUSED 3
 
 int ctl_cmd_status(int argc, char **argv);
 int ctl_cmd_flush(int argc, char **argv);

@@ -13,8 +13,8 @@
 #include <errno.h>
 #include <string.h>
 
-#include "ews-soap.h"	/* the namespaces only: this file is linked
-			   without the server */
+#include "ews-soap.h"	/* the namespaces and ews_escape only: this file
+			   is linked without the server */
 
 /* Element helpers of our own, so that the client, which has no SOAP
  * server code, can link the mapping alone. */
@@ -57,11 +57,10 @@ static char *attr(const xmlNode *n, const char *name)
 	return copy;
 }
 
+/* ews_escape(): the one place text is made fit for XML. */
 static void escape(GString *out, const char *text)
 {
-	g_autofree char *esc = g_markup_escape_text(text, -1);
-
-	g_string_append(out, esc);
+	ews_escape(out, text);
 }
 
 static const char *const phone_keys[EWS_CF_PHONES] = {

@@ -150,11 +150,49 @@ int ews_request_parse(const char *buf, size_t len, struct ews_request **req_r)
 	return 0;
 }
 
+bool ews_xml_char(gunichar c)
+{
+	return c == 0x9 || c == 0xa || c == 0xd ||
+	       (c >= 0x20 && c <= 0xd7ff) || (c >= 0xe000 && c <= 0xfffd) ||
+	       (c >= 0x10000 && c <= 0x10ffff);
+}
+
+/* Not g_markup_escape_text(): it writes a C0 control as a character
+ * reference (&#x1;), which XML 1.0 forbids as much as the byte itself,
+ * and lets U+FFFE and U+FFFF through; a peer's parser then refuses the
+ * whole document.  Dropping such a character loses nothing a reader of
+ * the card or event could see, where U+FFFD would show a mark in its
+ * place; bytes that are not UTF-8 were meant as some character, and
+ * the mark says one was there. */
 void ews_escape(GString *out, const char *text)
 {
-	g_autofree char *esc = g_markup_escape_text(text, -1);
+	g_autofree char *valid = g_utf8_make_valid(text, -1);
 
-	g_string_append(out, esc);
+	for (const char *s = valid; *s; s = g_utf8_next_char(s)) {
+		gunichar c = g_utf8_get_char(s);
+
+		switch (c) {
+		case '&':
+			g_string_append(out, "&amp;");
+			break;
+		case '<':
+			g_string_append(out, "&lt;");
+			break;
+		case '>':
+			g_string_append(out, "&gt;");
+			break;
+		case '"':
+			g_string_append(out, "&quot;");
+			break;
+		case '\'':
+			g_string_append(out, "&apos;");
+			break;
+		default:
+			if (ews_xml_char(c))
+				g_string_append_len(out, s,
+						    g_utf8_next_char(s) - s);
+		}
+	}
 }
 
 static GString *envelope_begin(void)

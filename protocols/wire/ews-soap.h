@@ -94,7 +94,15 @@ GString *ews_fault(const char *fault_code, const char *response_code,
 		   const char *text);
 
 /* Append `text` to `out` escaped for element content and attribute
- * values. */
+ * values.  The one place text meets the XML of either side, so it also
+ * makes the text something XML 1.0 (2.2, Char) can hold: bytes that are
+ * not UTF-8 (a surrogate encoded on its own, CESU-8, among them) become
+ * U+FFFD, and the characters XML forbids (the C0 controls but tab, LF
+ * and CR; U+FFFE and U+FFFF) are dropped.  A CR stays, as a parser will
+ * read it: as a line break. */
 void ews_escape(GString *out, const char *text);
+
+/* Whether XML 1.0 allows code point `c` in a document (2.2, Char). */
+bool ews_xml_char(gunichar c);
 
 #endif

@@ -363,8 +363,6 @@ bool vcard_prop_has_type(const struct vcard_prop *p, const char *type)
 	return false;
 }
 
-/* Append UTF-8 `text` with invalid bytes replaced and control characters
- * other than tab and LF dropped: what is left is valid in XML 1.0. */
 char *vcard_prop_param(const struct vcard_prop *p, const char *name)
 {
 	size_t n = strlen(name);
@@ -382,6 +380,10 @@ char *vcard_prop_param(const struct vcard_prop *p, const char *name)
 	return NULL;
 }
 
+/* Append `text` with bytes that are not UTF-8 replaced (U+FFFD) and
+ * control characters other than tab and LF dropped: text a card may
+ * hold.  What XML may hold besides is for the writer of the XML to see
+ * to (ews_escape() of ews-soap.c drops U+FFFE and U+FFFF too). */
 static void append_clean(GString *out, const char *text, gssize n)
 {
 	g_autofree char *valid = g_utf8_make_valid(text, n);

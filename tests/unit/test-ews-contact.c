@@ -211,6 +211,15 @@ static void test_hostile(void)
 	xmlDoc *d = parse_xml(xml);
 	xmlFreeDoc(d);
 	g_free(xml);
+	/* nor U+FFFE and U+FFFF, which a card may hold and XML may not */
+	static const char nonchar[] = "BEGIN:VCARD\r\nFN:a\xef\xbf\xbf" "b\r\n"
+				      "NOTE:c\xef\xbf\xbe" "d\r\nEND:VCARD\r\n";
+	g_assert_cmpint(ews_vcard_to_contact_xml(nonchar, strlen(nonchar),
+						 &xml), ==, 0);
+	g_assert_nonnull(strstr(xml, ">ab<"));
+	g_assert_nonnull(strstr(xml, ">cd<"));
+	xmlFreeDoc(parse_xml(xml));
+	g_free(xml);
 	g_string_free(big, TRUE);
 }
 

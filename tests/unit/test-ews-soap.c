@@ -93,6 +93,48 @@ static void check_well_formed(const GString *out)
 	xmlFreeDoc(doc);
 }
 
+/* Every character XML 1.0 forbids is dropped, bytes that are not UTF-8
+ * (a surrogate on its own, as CESU-8 writes it) become U+FFFD, and what
+ * XML allows goes through escaped as it must be. */
+static void test_escape_filters(void)
+{
+	static const char in[] =
+		"a\x01" "b\x0b" "c\x1f\x7f" "\t-\n-\r-&<>\"'"
+		"|\xef\xbf\xbe|\xef\xbf\xbf|\xed\xa0\x80|\xff|"
+		"\xee\x80\x80\xef\xbf\xbd\xf0\x9f\x98\x80z";
+	GString *out = g_string_new("<a x=\"");
+	g_autoptr(GString) doc = NULL;
+
+	ews_escape(out, in);
+	g_assert_true(g_str_has_prefix(out->str, "<a x=\"abc\x7f\t-\n-\r-"
+				       "&amp;&lt;&gt;&quot;&apos;||"));
+	g_assert_true(g_str_has_suffix(out->str, "|\xee\x80\x80\xef\xbf"
+				       "\xbd\xf0\x9f\x98\x80z"));
+	/* after "&apos;||" (U+FFFE gone): U+FFFF gone, then marks
+	 * only where the bytes were not UTF-8 */
+	const char *mid = strstr(out->str, "||") + 2;
+	const char *end = strstr(mid, "|\xee");
+	g_assert_true(g_utf8_validate(mid, end - mid, NULL));
+	unsigned marks = 0, bars = 0;
+	for (const char *s = mid; s < end; s = g_utf8_next_char(s)) {
+		gunichar c = g_utf8_get_char(s);
+		g_assert_true(c == 0xfffd || c == '|');
+		marks += c == 0xfffd;
+		bars += c == '|';
+	}
+	g_assert_cmpuint(bars, ==, 2);
+	g_assert_cmpuint(marks, >=, 2);
+	doc = g_string_new(out->str);
+	g_string_append(doc, "\">");
+	ews_escape(doc, in);
+	g_string_append(doc, "</a>");
+	check_well_formed(doc);
+	g_assert_true(ews_xml_char('\t') && ews_xml_char(0x10ffff));
+	g_assert_false(ews_xml_char(0) || ews_xml_char(0xfffe) ||
+		       ews_xml_char(0xd800) || ews_xml_char(0x110000));
+	g_string_free(out, TRUE);
+}
+
 static void test_response(void)
 {
 	GString *out = ews_response_begin();
@@ -132,6 +174,7 @@ int main(int argc, char **argv)
 	}
 	g_test_add_func("/ews-soap/doctype-utf16", test_doctype_utf16);
 	g_test_add_func("/ews-soap/too-big", test_too_big);
+	g_test_add_func("/ews-soap/escape-filters", test_escape_filters);
 	g_test_add_func("/ews-soap/response", test_response);
 	g_test_add_func("/ews-soap/fault", test_fault);
 	return g_test_run();
