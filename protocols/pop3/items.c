@@ -162,6 +162,10 @@ static const struct pop3c_msg *msg_of_cmd(struct mfs_backend *be,
 	if (!num || !g_ascii_string_to_unsigned(num, 10, 1, G_MAXUINT, &n,
 						NULL))
 		return NULL;
+	/* numbers run from 1 in order, unless the listing skipped some */
+	if (n <= be->order->len &&
+	    ((const struct pop3c_msg *)be->order->pdata[n - 1])->num == n)
+		return be->order->pdata[n - 1];
 	for (guint i = 0; i < be->order->len; i++) {
 		const struct pop3c_msg *m = be->order->pdata[i];
 		if (m->num == n)
