@@ -27,6 +27,8 @@ struct pop3c_conn {
 					   the rest of the CAPA line */
 	int timeout_ms;
 	bool broken;
+	pop3c_spill_fn spill;		/* NULL, or takes bodies as they grow */
+	void *spill_data;		/* borrowed */
 };
 
 void pop3c_cfg_clear(struct pop3c_cfg *cfg)
@@ -109,6 +111,16 @@ int pop3c_conn_read(struct pop3c_conn *c, bool multi, size_t max_line,
 				return broken(c, -EPROTO, e,
 					      "unreadable reply: %s",
 					      pop3_reply_error(c->reply));
+			if (c->spill && (st == POP3_FEED_DONE ||
+					 pop3_reply_in_body(c->reply))) {
+				int rc = c->spill(c->reply,
+						  st == POP3_FEED_DONE,
+						  c->spill_data, e);
+				if (rc < 0) {
+					c->broken |= st != POP3_FEED_DONE;
+					return rc;
+				}
+			}
 			if (st == POP3_FEED_DONE)
 				break;
 			continue;
@@ -158,6 +170,12 @@ int pop3c_conn_run(struct pop3c_conn *c, const char *line, bool multi,
 		rc = pop3c_conn_read(c, multi, POP3_REPLY_LINE_MAX, LISTING_MAX,
 				    e);
 	return rc;
+}
+
+void pop3c_conn_spill(struct pop3c_conn *c, pop3c_spill_fn fn, void *data)
+{
+	c->spill = fn;
+	c->spill_data = data;
 }
 
 struct pop3_reply *pop3c_conn_reply(struct pop3c_conn *c)

@@ -77,6 +77,17 @@ int pop3c_conn_read(struct pop3c_conn *c, bool multi, size_t max_line,
 int pop3c_conn_run(struct pop3c_conn *c, const char *line, bool multi,
 		  struct mfs_error *e);
 
+/*
+ * While set, `fn` sees each reply as its body grows (after every feed of
+ * bytes, and once more when the reply is whole, `done`), and may take the
+ * body out of it (pop3_reply_steal_body) to keep it elsewhere.  A failure
+ * of `fn` before the reply is whole leaves the session broken.  NULL
+ * unsets it.  `data` is borrowed.
+ */
+typedef int (*pop3c_spill_fn)(struct pop3_reply *r, bool done, void *data,
+			      struct mfs_error *e);
+void pop3c_conn_spill(struct pop3c_conn *c, pop3c_spill_fn fn, void *data);
+
 /* The last reply read.  Borrowed; valid until the next read or close. */
 struct pop3_reply *pop3c_conn_reply(struct pop3c_conn *c);
 

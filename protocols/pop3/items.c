@@ -9,6 +9,7 @@
 #include "pop3c-private.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -16,14 +17,6 @@
 #include "fileutil.h"
 #include "log.h"
 #include "mail-header.h"
-
-uint64_t pop3c_body_limit(uint64_t size)
-{
-	/* LIST's size is exact for most servers and close for the rest
-	 * (RFC 1939 5: it may differ by the line ends); far more than it
-	 * means the server sends something else */
-	return size + size / 8 + 4096;
-}
 
 int64_t pop3c_header_date(const char *buf, size_t len)
 {
@@ -54,7 +47,7 @@ static int got_top(struct mfs_backend *be, size_t i, int rc,
 
 	/* without TOP (it is optional) the date is the time first seen */
 	if (rc == 0)
-		body = pop3_reply_body(reply, &len);
+		body = pop3c_body_head(be, reply, &len);
 	pop3c_known_add(be, m->id, pop3c_header_date(body, len), MFS_FLAG_NEW);
 	return 0;
 }
@@ -144,7 +137,180 @@ out:
 	return rc;
 }
 
-/* ---- reading ---- */
+/* ---- bodies ---- */
+
+uint64_t pop3c_body_limit(uint64_t size)
+{
+	/* LIST's size is exact for most servers and close for the rest
+	 * (RFC 1939 5: it may differ by the line ends); far more than it
+	 * means the server sends something else.  Whatever LIST claims, no
+	 * message is taken past POP3C_MESSAGE_MAX. */
+	if (size >= POP3C_MESSAGE_MAX)
+		return POP3C_MESSAGE_MAX;
+	return MIN(size + size / 8 + 4096, POP3C_MESSAGE_MAX);
+}
+
+/* The message `cmd` ("RETR n", "TOP n 0") asks for, or NULL.  Borrowed. */
+static const struct pop3c_msg *msg_of_cmd(struct mfs_backend *be,
+					  const char *cmd)
+{
+	const char *sp = strchr(cmd, ' ');
+	g_autofree char *num = sp ? g_strndup(sp + 1, strcspn(sp + 1, " "))
+				  : NULL;
+	guint64 n = 0;
+
+	if (!num || !g_ascii_string_to_unsigned(num, 10, 1, G_MAXUINT, &n,
+						NULL))
+		return NULL;
+	/* numbers run from 1 in order, unless the listing skipped some */
+	if (n <= be->order->len &&
+	    ((const struct pop3c_msg *)be->order->pdata[n - 1])->num == n)
+		return be->order->pdata[n - 1];
+	for (guint i = 0; i < be->order->len; i++) {
+		const struct pop3c_msg *m = be->order->pdata[i];
+		if (m->num == n)
+			return m;
+	}
+	return NULL;
+}
+
+static int too_long(struct mfs_backend *be, const struct pop3c_body *b,
+		    struct mfs_error *e)
+{
+	const char *what = b->m ? b->m->uidl : "?";
+
+	if (b->limit >= POP3C_MESSAGE_MAX)
+		return mfs_error_set(e, -EFBIG, MFS_ERR_ITEM, MFS_ERR_FINAL,
+				     "%s: message %s is larger than %u MiB, "
+				     "the most a POP3 message may be; it "
+				     "is not read", be->cfg.name, what,
+				     (unsigned)(POP3C_MESSAGE_MAX >> 20));
+	return mfs_error_set(e, -EFBIG, MFS_ERR_ITEM, MFS_ERR_FINAL,
+			     "%s: message %s is longer than the %"
+			     G_GUINT64_FORMAT " bytes the server listed for "
+			     "it; it is not read", be->cfg.name, what,
+			     b->m ? b->m->size : 0);
+}
+
+/* An unlinked file beside the account's state (on disk, where tmpfs
+ * would be memory again), else in the temporary directory. */
+static int spill_file(struct mfs_backend *be)
+{
+	g_autofree char *dir = g_path_get_dirname(be->state_path);
+	const char *where[] = { dir, g_get_tmp_dir() };
+
+	for (size_t i = 0; i < G_N_ELEMENTS(where); i++) {
+		int fd = open(where[i], O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+		if (fd >= 0)
+			return fd;
+	}
+	g_autofree char *tmpl = g_build_filename(g_get_tmp_dir(),
+						 "mailfs-pop3-XXXXXX", NULL);
+	int fd = g_mkstemp_full(tmpl, O_RDWR | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	unlink(tmpl);
+	return fd;
+}
+
+/* pop3c_spill_fn: past POP3C_BODY_MEM_MAX, the body goes on to a file. */
+static int spill(struct pop3_reply *r, bool done, void *data,
+		 struct mfs_error *e)
+{
+	struct mfs_backend *be = data;
+	struct pop3c_body *b = be->body;
+	size_t len;
+	int rc;
+
+	pop3_reply_body(r, &len);
+	if (b->spilled + len > b->limit)
+		return too_long(be, b, e);
+	if (b->fd < 0 && (len < POP3C_BODY_MEM_MAX || done))
+		return 0;
+	if (b->fd < 0) {
+		const char *head = pop3_reply_body(r, &len);
+		if ((b->fd = spill_file(be)) < 0)
+			return mfs_error_set(e, b->fd, MFS_ERR_ITEM,
+					     MFS_ERR_TRANSIENT, "%s: a file "
+					     "for a large message: %s",
+					     be->cfg.name,
+					     g_strerror(-b->fd));
+		b->head = g_string_new_len(head, MIN(len, POP3C_HEAD_MAX));
+	}
+	g_autofree char *chunk = pop3_reply_steal_body(r, &len);
+	rc = file_write_all(b->fd, chunk, len);
+	if (rc < 0)
+		return mfs_error_set(e, rc, MFS_ERR_ITEM, MFS_ERR_TRANSIENT,
+				     "%s: keeping a large message: %s",
+				     be->cfg.name, g_strerror(-rc));
+	b->spilled += len;
+	return 0;
+}
+
+void pop3c_body_start(struct mfs_backend *be, const char *cmd,
+		      uint64_t limit)
+{
+	pop3c_body_end(be);
+	be->body = g_new0(struct pop3c_body, 1);
+	be->body->m = msg_of_cmd(be, cmd);
+	be->body->limit = limit;
+	be->body->fd = -1;
+	pop3c_conn_spill(be->conn, spill, be);
+}
+
+void pop3c_body_end(struct mfs_backend *be)
+{
+	struct pop3c_body *b = be->body;
+
+	if (be->conn)
+		pop3c_conn_spill(be->conn, NULL, NULL);
+	if (!b)
+		return;
+	if (b->fd >= 0)
+		close(b->fd);
+	if (b->head)
+		g_string_free(b->head, TRUE);
+	g_free(b);
+	be->body = NULL;
+}
+
+uint64_t pop3c_body_len(struct mfs_backend *be, struct pop3_reply *r)
+{
+	size_t len;
+
+	pop3_reply_body(r, &len);
+	return (be->body ? be->body->spilled : 0) + len;
+}
+
+const char *pop3c_body_head(struct mfs_backend *be, struct pop3_reply *r,
+			    size_t *len_r)
+{
+	if (be->body && be->body->head) {
+		*len_r = be->body->head->len;
+		return be->body->head->str;
+	}
+	return pop3_reply_body(r, len_r);
+}
+
+int pop3c_body_take_fd(struct mfs_backend *be, struct pop3_reply *r,
+		       int *fd_r, struct mfs_error *e)
+{
+	struct pop3c_body *b = be->body;
+	const char *buf;
+	size_t len;
+
+	if (!b || b->fd < 0) {
+		buf = pop3_reply_body(r, &len);
+		return pop3c_body_fd(buf, len, fd_r, e);
+	}
+	if (lseek(b->fd, 0, SEEK_SET) < 0)
+		return mfs_error_set(e, -errno, MFS_ERR_ITEM,
+				     MFS_ERR_TRANSIENT, "%s: %s",
+				     be->cfg.name, g_strerror(errno));
+	*fd_r = b->fd;
+	b->fd = -1;
+	return 0;
+}
 
 int pop3c_body_fd(const char *buf, size_t len, int *fd_r, struct mfs_error *e)
 {
@@ -163,62 +329,108 @@ int pop3c_body_fd(const char *buf, size_t len, int *fd_r, struct mfs_error *e)
 	return 0;
 }
 
+/* ---- reading ---- */
+
 struct retr {
 	GPtrArray *msgs;		/* borrowed, of struct pop3c_msg * */
-	mfs_fetched_fn got;
+	mfs_fetched_fn got;		/* NULL: the body as a file, *fd */
 	void *data;
+	int *fd;			/* when got is NULL: -1, then the
+					   body's file (the caller's) */
 	size_t delivered;
 	int short_rc;			/* -EIO when a body came cut short */
 	struct mfs_error *short_e;	/* borrowed; says which */
 };
+
+/* Hand a whole body to r->got, from memory or mapped from its file. */
+static int deliver(struct mfs_backend *be, struct retr *r,
+		   const struct pop3c_msg *m, struct pop3_reply *reply,
+		   uint64_t len, struct mfs_error *e)
+{
+	size_t mlen;
+	const char *body = pop3_reply_body(reply, &mlen);
+	int fd = -1;
+	void *map;
+	int rc;
+
+	if (!r->got) {
+		if ((rc = pop3c_body_take_fd(be, reply, &fd, e)) < 0)
+			return rc;
+		if (*r->fd >= 0)
+			close(*r->fd);
+		*r->fd = fd;
+		return 0;
+	}
+	if (len == mlen) {
+		r->got(m->id, body, mlen, r->data);
+		return 0;
+	}
+	if ((rc = pop3c_body_take_fd(be, reply, &fd, e)) < 0)
+		return rc;
+	map = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (map == MAP_FAILED)
+		return mfs_error_set(e, -errno, MFS_ERR_ITEM,
+				     MFS_ERR_TRANSIENT, "%s: %s: %s",
+				     be->cfg.name, m->uidl, g_strerror(errno));
+	r->got(m->id, map, len, r->data);
+	munmap(map, len);
+	return 0;
+}
 
 static int got_retr(struct mfs_backend *be, size_t i, int rc,
 		    struct pop3_reply *reply, void *data, struct mfs_error *e)
 {
 	struct retr *r = data;
 	struct pop3c_msg *m = r->msgs->pdata[i];
-	const char *body;
-	size_t len;
+	uint64_t len;
 
+	if (rc == -EFBIG)
+		return rc;	/* larger than allowed: said as it is */
 	if (rc < 0) {
 		/* one message refused is not found; the others go on */
 		log_debug(LOG_STORE, "%s: RETR of %s: %s", be->cfg.name, m->id,
 			  e ? e->msg : "");
 		return 0;
 	}
-	body = pop3_reply_body(reply, &len);
+	len = pop3c_body_len(be, reply);
 	if (len < m->size) {
 		/* LIST counts the bytes RETR sends (RFC 1939 5); fewer is a
 		 * message cut short, never to be shown as if whole */
 		r->short_rc = mfs_error_set(e, -EIO, MFS_ERR_ITEM,
 					    MFS_ERR_TRANSIENT, "%s: %s came "
-					    "with %zu of its %" G_GUINT64_FORMAT
-					    " bytes", be->cfg.name, m->uidl,
-					    len, m->size);
+					    "with %" G_GUINT64_FORMAT " of its %"
+					    G_GUINT64_FORMAT " bytes",
+					    be->cfg.name, m->uidl, len,
+					    m->size);
 		if (r->short_e && r->short_e != e)
 			*r->short_e = *e;
 		return 0;
 	}
-	r->got(m->id, body, len, r->data);
+	if ((rc = deliver(be, r, m, reply, len, e)) < 0)
+		return rc;
 	r->delivered++;
 	return 0;
 }
 
 /*
- * RETR the messages `ids` that this session has, handing each to `got`.
- * A session that was open before the call may have been ended by the
- * server meanwhile (POP3 servers end idle sessions after ten minutes):
- * then one new session is tried, unless something was delivered.
+ * RETR the messages `ids` that this session has, handing each to `got`
+ * (NULL: the one message's body as a file in *fd_r, caller's).  A session
+ * that was open before the call may have been ended by the server
+ * meanwhile (POP3 servers end idle sessions after ten minutes): then one
+ * new session is tried, unless something was delivered or a message was
+ * too large.
  */
 static int retr_many(struct mfs_backend *be, const char *const *ids,
-		     size_t n, mfs_fetched_fn got, void *data,
+		     size_t n, mfs_fetched_fn got, void *data, int *fd_r,
 		     struct mfs_error *e)
 {
 	int rc = 0;
 
 	for (int attempt = 0; attempt < 2; attempt++) {
 		bool reused = be->conn != NULL && !pop3c_conn_broken(be->conn);
-		struct retr r = { g_ptr_array_new(), got, data, 0, 0, e };
+		struct retr r = { g_ptr_array_new(), got, data, fd_r, 0, 0,
+				  e };
 		GPtrArray *cmds = g_ptr_array_new_with_free_func(g_free);
 		GArray *limits = g_array_new(FALSE, FALSE, sizeof(uint64_t));
 
@@ -243,8 +455,8 @@ static int retr_many(struct mfs_backend *be, const char *const *ids,
 		g_array_unref(limits);
 		if (rc == 0 && r.short_rc < 0 && n == 1)
 			rc = r.short_rc;
-		if (rc < 0 && reused && r.delivered == 0 && be->conn &&
-		    pop3c_conn_broken(be->conn)) {
+		if (rc < 0 && rc != -EFBIG && reused && r.delivered == 0 &&
+		    be->conn && pop3c_conn_broken(be->conn)) {
 			pop3c_session_drop(be);
 			continue;
 		}
@@ -253,25 +465,10 @@ static int retr_many(struct mfs_backend *be, const char *const *ids,
 	return rc;
 }
 
-struct one {
-	const char *id;
-	int fd;
-	int rc;
-	struct mfs_error *e;
-};
-
-static void got_one(const char *id, const void *buf, size_t len, void *data)
-{
-	struct one *o = data;
-
-	if (o->fd < 0)
-		o->rc = pop3c_body_fd(buf, len, &o->fd, o->e);
-}
-
 int pop3c_fetch(struct mfs_backend *be, const char *folder, const char *id,
 	       int *fd_r, struct mfs_error *e)
 {
-	struct one o = { id, -1, 0, e };
+	int fd = -1;
 	int rc;
 
 	if (strcmp(folder, POP3_FOLDER))
@@ -282,20 +479,18 @@ int pop3c_fetch(struct mfs_backend *be, const char *folder, const char *id,
 		g_mutex_unlock(&be->lock);
 		return rc;
 	}
-	rc = retr_many(be, &id, 1, got_one, &o, e);
+	rc = retr_many(be, &id, 1, NULL, NULL, &fd, e);
 	g_mutex_unlock(&be->lock);
-	if (rc == 0 && o.rc < 0)
-		rc = o.rc;
-	if (rc == 0 && o.fd < 0)
+	if (rc == 0 && fd < 0)
 		rc = mfs_error_set(e, -ENOENT, MFS_ERR_ITEM, MFS_ERR_FINAL,
 				   "%s: no message %s on the server",
 				   be->cfg.name, id);
 	if (rc < 0) {
-		if (o.fd >= 0)
-			close(o.fd);
+		if (fd >= 0)
+			close(fd);
 		return rc;
 	}
-	*fd_r = o.fd;
+	*fd_r = fd;
 	return 0;
 }
 
@@ -333,7 +528,7 @@ int pop3c_fetch_batch(struct mfs_backend *be, const char *folder,
 			}
 		}
 	} else {
-		rc = retr_many(be, ids, n, got, data, e);
+		rc = retr_many(be, ids, n, got, data, NULL, e);
 	}
 	g_mutex_unlock(&be->lock);
 	return rc;

@@ -63,8 +63,9 @@ static int got_body(struct mfs_backend *be, size_t i, int rc,
 	struct keep_ctx *kc = data;
 	struct pop3c_msg *m = kc->msgs->pdata[i];
 	struct mfs_item *item = NULL;
-	const char *body;
-	size_t len;
+	const char *head;
+	size_t hlen;
+	uint64_t len;
 	int fd;
 
 	if (rc < 0) {
@@ -72,15 +73,16 @@ static int got_body(struct mfs_backend *be, size_t i, int rc,
 			  "there", be->cfg.name, m->uidl, e ? e->msg : "");
 		return 0;
 	}
-	body = pop3_reply_body(reply, &len);
+	len = pop3c_body_len(be, reply);
 	if (len < m->size) {
-		log_warnx("%s: %s came with %zu of its %" G_GUINT64_FORMAT
-			  " bytes; it stays on the server", be->cfg.name,
-			  m->uidl, len, m->size);
+		log_warnx("%s: %s came with %" G_GUINT64_FORMAT " of its %"
+			  G_GUINT64_FORMAT " bytes; it stays on the server",
+			  be->cfg.name, m->uidl, len, m->size);
 		return 0;
 	}
-	int64_t date = pop3c_header_date(body, len);
-	if ((rc = pop3c_body_fd(body, len, &fd, e)) < 0)
+	head = pop3c_body_head(be, reply, &hlen);
+	int64_t date = pop3c_header_date(head, hlen);
+	if ((rc = pop3c_body_take_fd(be, reply, &fd, e)) < 0)
 		return rc;
 	rc = mfs_store_append(&be->local, POP3_FOLDER, fd, m->id,
 			      MFS_FLAG_NEW, date, &item, e);

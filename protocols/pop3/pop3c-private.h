@@ -69,6 +69,8 @@ struct mfs_backend {
 	gint64 last_sync;		/* real time, us; lock */
 	char *last_error;		/* owned; lock */
 	struct pop3c_watch *watch;	/* owned */
+	struct pop3c_body *body;	/* owned; the body being read in a
+					   pipeline, else NULL; lock */
 };
 
 /* client.c: the account's settings.  Returns 0, or -EINVAL with the
@@ -140,8 +142,48 @@ int pop3c_remove(struct mfs_backend *be, const char *folder,
 		 const char *const *ids, size_t n, struct mfs_error *e);
 /* The bytes as a readable file at offset 0; caller owns *fd_r. */
 int pop3c_body_fd(const char *buf, size_t len, int *fd_r, struct mfs_error *e);
-/* The most bytes a RETR of a message LIST says is `size` may bring. */
+/* The most bytes a RETR of a message LIST says is `size` may bring: a
+ * little more than `size`, never more than POP3C_MESSAGE_MAX. */
 uint64_t pop3c_body_limit(uint64_t size);
+
+/*
+ * A body (RETR, TOP) as it arrives: up to POP3C_BODY_MEM_MAX bytes it
+ * stays in the reply; past that it goes on to an unlinked file, so that
+ * however large a message is, or a server says it is, no more than that
+ * is held in memory.  Past its limit (pop3c_body_limit) the read stops
+ * with -EFBIG naming the message, and the session is dropped.
+ */
+#define POP3C_MESSAGE_MAX ((uint64_t)256 << 20)
+#define POP3C_BODY_MEM_MAX (1u << 20)
+/* Longest line of a body; a line is gathered in memory whole. */
+#define POP3C_BODY_LINE_MAX (4u << 20)
+/* The start of a body kept in memory when the rest spills: its header. */
+#define POP3C_HEAD_MAX (256u * 1024)
+
+struct pop3c_body {
+	const struct pop3c_msg *m;	/* borrowed; NULL when not known */
+	uint64_t limit;
+	uint64_t spilled;		/* bytes written to fd */
+	int fd;				/* owned; -1 until the body spills */
+	GString *head;			/* owned; its start, once spilled */
+};
+
+/* Watch the body of the reply to `cmd` ("RETR n", "TOP n 0"), of at most
+ * `limit` bytes, arrive on be->conn. */
+void pop3c_body_start(struct mfs_backend *be, const char *cmd,
+		      uint64_t limit);
+/* Stop watching; a file not taken is closed. */
+void pop3c_body_end(struct mfs_backend *be);
+/* The length of the body just read, in memory and spilled together. */
+uint64_t pop3c_body_len(struct mfs_backend *be, struct pop3_reply *r);
+/* Its start (borrowed; the header is in it): all of it unless it
+ * spilled. */
+const char *pop3c_body_head(struct mfs_backend *be, struct pop3_reply *r,
+			    size_t *len_r);
+/* All of it as a readable file at offset 0; caller owns *fd_r.  Returns
+ * 0 or -errno. */
+int pop3c_body_take_fd(struct mfs_backend *be, struct pop3_reply *r,
+		       int *fd_r, struct mfs_error *e);
 /* The date of a message from its header block (TOP n 0 or the start of the
  * message), else now. */
 int64_t pop3c_header_date(const char *buf, size_t len);

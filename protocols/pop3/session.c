@@ -224,18 +224,27 @@ int pop3c_session_pipeline(struct mfs_backend *be, char *const *cmds,
 		}
 		struct mfs_error re = { 0 };
 		uint64_t limit = max_body ? max_body[got] : 64u << 20;
-		/* a body's line cannot be longer than the body */
-		size_t line_max = multi && max_body
-			? (size_t)MIN(limit + 3, G_MAXSIZE)
+		bool body = multi && max_body;
+		/* a body's line cannot be longer than the body, nor than
+		 * what is held in memory */
+		size_t line_max = body
+			? (size_t)MIN(limit + 3, POP3C_BODY_LINE_MAX)
 			: POP3_REPLY_LINE_MAX;
-		int rc = pop3c_conn_read(c, multi, line_max, limit, &re);
+		/* a body's limit is kept by pop3c_body_start's watch, which
+		 * names the message */
+		if (body)
+			pop3c_body_start(be, cmds[got], limit);
+		int rc = pop3c_conn_read(c, multi, line_max,
+					 body ? G_MAXUINT64 : limit, &re);
 		if (rc < 0 && pop3c_conn_broken(c)) {
+			pop3c_body_end(be);
 			if (e)
 				*e = re;
 			return rc;
 		}
 		struct mfs_error ce = re;
 		int cbrc = done(be, got, rc, pop3c_conn_reply(c), data, &ce);
+		pop3c_body_end(be);
 		if (cbrc < 0 && first == 0) {
 			first = cbrc;
 			if (e)

@@ -117,10 +117,10 @@ def test_invalid_states(ews_server):
     with pytest.raises(ErrorInvalidSyncStateData):
         sync(acc.sent, sync_state=inbox_state)
     # a snapshot the server no longer has
-    for name in os.listdir(os.path.join(ews_server.store, ".mailfs-serve",
-                                        "ews-sync")):
-        os.unlink(os.path.join(ews_server.store, ".mailfs-serve",
-                               "ews-sync", name))
+    for d, _, files in os.walk(os.path.join(ews_server.store,
+                                            ".mailfs-serve", "ews-sync")):
+        for name in files:
+            os.unlink(os.path.join(d, name))
     with pytest.raises(ErrorInvalidSyncStateData):
         sync(acc.inbox, sync_state=inbox_state)
     # and the server is still well

@@ -27,9 +27,11 @@ class ScriptedPop3:
     connection closes in the middle) or "endless" (one line without end).
     uidl=False: the server has no UIDL."""
 
-    def __init__(self, messages, uidl=True):
+    def __init__(self, messages, uidl=True, claims=None):
         self.messages = messages
         self.uidl = uidl
+        # uidl -> the size LIST says, whatever is sent
+        self.claims = claims or {}
         self.sock = socket.socket()
         self.sock.bind(("127.0.0.1", 0))
         self.sock.listen(16)
@@ -81,11 +83,15 @@ class ScriptedPop3:
                                for i, (u, _, _) in enumerate(self.messages))
                 c.sendall(b"+OK\r\n" + out + b".\r\n")
             elif cmd == "LIST":
-                out = b"".join(b"%d %d\r\n" % (i + 1, len(d))
-                               for i, (_, d, _) in enumerate(self.messages))
+                out = b"".join(b"%d %d\r\n" % (i + 1, self.claims.get(
+                    u, d if isinstance(d, int) else len(d)))
+                    for i, (u, d, _) in enumerate(self.messages))
                 c.sendall(b"+OK\r\n" + out + b".\r\n")
             elif cmd in ("RETR", "TOP"):
                 _, data, how = self.messages[int(words[1]) - 1]
+                if how == "big":
+                    self._send_big(c, data, cmd == "TOP")
+                    continue
                 if cmd == "TOP":
                     how, data = "ok", data.split(b"\r\n\r\n")[0] + b"\r\n"
                 stuffed = b"\r\n".join(b"." + l if l.startswith(b".") else l
@@ -108,6 +114,26 @@ class ScriptedPop3:
             else:
                 c.sendall(b"-ERR unknown command\r\n")
 
+    def _send_big(self, c, size, top):
+        """A message of `size` bytes, made as it is sent: a header, then
+        lines of 78 letters; only the header for TOP."""
+        head = (b"From: a@example.org\r\nSubject: big\r\n"
+                b"Date: Mon, 01 Jan 2024 00:00:00 +0000\r\n\r\n")
+        c.sendall(b"+OK\r\n" + head)
+        if top:
+            c.sendall(b".\r\n")
+            return
+        line = b"y" * 78 + b"\r\n"
+        chunk = line * 13443            # about 1 MiB
+        left = size - len(head)
+        while left >= len(chunk) and not self.stop:
+            c.sendall(chunk)
+            left -= len(chunk)
+        rest = left % len(line)
+        assert rest != 1, "a size this server cannot make"
+        c.sendall(line * (left // len(line)) +
+                  (b"z" * (rest - 2) + b"\r\n" if rest else b"") + b".\r\n")
+
 
 @pytest.fixture
 def scripted():
@@ -125,8 +151,9 @@ def scripted():
 
 def mount_on(server, factory, tmp_path, **keys):
     pw = write_password_file(str(tmp_path / "pw"), "secret-of-the-test")
+    keys.setdefault("timeout", 3)
     kv = pop3_account_keys(port=server.port, tls="none", user="u",
-                           password_file=pw, timeout=3, **keys)
+                           password_file=pw, **keys)
     conf = write_mailfs_config(str(tmp_path / "mailfs.conf"), "pop3", kv)
     return factory(conf, "pop3")
 
@@ -177,3 +204,88 @@ def test_broken_bodies_are_errors(scripted, imap_mount_factory, tmp_path,
     # the session is made again for what comes next
     with open(shown["good"], "rb") as f:
         assert f.read() == message(1)
+
+
+MiB = 1024 * 1024
+
+
+@pytest.fixture
+def small_quarantine(monkeypatch):
+    """An ASan build keeps freed memory aside (256 MiB of it by default)
+    to catch its use, and a peak of memory counts it; the daemons of
+    these tests keep a little."""
+    opts = os.environ.get("ASAN_OPTIONS", "")
+    monkeypatch.setenv("ASAN_OPTIONS",
+                       (opts + ":" if opts else "") + "quarantine_size_mb=4")
+
+
+def read_or_error(path):
+    """The bytes of `path`, or the OSError reading it raised."""
+    try:
+        with open(path, "rb") as f:
+            return f.read()
+    except OSError as err:
+        return err
+
+
+def test_a_huge_claim_is_bounded(scripted, imap_mount_factory, tmp_path,
+                                 small_quarantine):
+    """LIST says 10 GB and RETR sends 300 MiB: refused at the largest
+    message, named, without the body ever being held in memory."""
+    srv = scripted([("good", message(1), "ok"), ("huge", 300 * MiB, "big")],
+                   claims={"huge": 10 * 1024 ** 3})
+    fs = mount_on(srv, imap_mount_factory, tmp_path, timeout=20).mount()
+    shown = names(fs)
+    before = fs.vm_hwm_kb()
+    got = read_or_error(shown["huge"])
+    assert isinstance(got, OSError)
+    grew = fs.vm_hwm_kb() - before
+    assert grew < 48 * 1024, "the daemon's peak grew by %d KiB" % grew
+    with open(fs.log, "rb") as f:
+        log = f.read().decode(errors="replace")
+    assert ("message huge is larger than 256 MiB, the most a POP3 "
+            "message may be" in log), log[-3000:]
+    # the session is made again for what comes next
+    with open(shown["good"], "rb") as f:
+        assert f.read() == message(1)
+
+
+def test_a_large_message_is_kept_on_disk(scripted, imap_mount_factory,
+                                         tmp_path, small_quarantine):
+    """A true 48 MiB message is read whole, past memory."""
+    size = 48 * MiB
+    srv = scripted([("large", size, "big")])
+    fs = mount_on(srv, imap_mount_factory, tmp_path, timeout=20).mount()
+    shown = names(fs)
+    before = fs.vm_hwm_kb()
+    with open(shown["large"], "rb") as f:
+        n, tail = 0, b""
+        while True:
+            block = f.read(MiB)
+            if not block:
+                break
+            n += len(block)
+            tail = (tail + block)[-100:]
+    assert n == size
+    assert tail.endswith(b"\r\n") and b"yyyy" in tail
+    grew = fs.vm_hwm_kb() - before
+    assert grew < 24 * 1024, "the daemon's peak grew by %d KiB" % grew
+
+
+def test_more_than_listed_is_refused(scripted, imap_mount_factory,
+                                     tmp_path, small_quarantine):
+    """LIST says 2 KiB and RETR sends 300 MiB: refused early, named."""
+    srv = scripted([("liar", 300 * MiB, "big")], claims={"liar": 2048})
+    fs = mount_on(srv, imap_mount_factory, tmp_path, timeout=20).mount()
+    shown = names(fs)
+    before = fs.vm_hwm_kb()
+    t0 = time.monotonic()
+    got = read_or_error(shown["liar"])
+    assert isinstance(got, OSError)
+    assert time.monotonic() - t0 < 20
+    grew = fs.vm_hwm_kb() - before
+    assert grew < 16 * 1024, "the daemon's peak grew by %d KiB" % grew
+    with open(fs.log, "rb") as f:
+        log = f.read().decode(errors="replace")
+    assert ("message liar is longer than the 2048 bytes the server listed "
+            "for it" in log), log[-3000:]

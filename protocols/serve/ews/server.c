@@ -29,6 +29,7 @@
 #include "log.h"
 #include "serve/serve.h"
 #include "ewsd-private.h"
+#include "sync-state.h"
 
 #define ENDPOINT "/EWS/Exchange.asmx"
 #define REALM "mailfs"
@@ -280,6 +281,7 @@ static int ewsd_start(const struct serve_ctx *ctx, const char *addr,
 		return fd;
 	}
 	ewsd_folder_ids_init(ctx->store_root);
+	ewsd_sync_state_init(ctx->store_root);
 	srv->ctx = ctx;
 	srv->fd = fd;
 	if (cert_file)
