@@ -120,6 +120,12 @@ static void test_other(void)
 		  "the server did not understand: " },
 		{ "A6 PREAUTH odd", -EPROTO, MFS_ERR_ACCOUNT,
 		  MFS_ERR_TRANSIENT, "unexpected completion" },
+		/* found by the imap-reply fuzz target: a refusal without a
+		 * word must still say something */
+		{ "A7 NO", -EIO, MFS_ERR_ITEM, MFS_ERR_FINAL,
+		  "the server refused without saying why" },
+		{ "A8 NO [XFOO]", -EIO, MFS_ERR_ITEM, MFS_ERR_FINAL,
+		  "the server refused without saying why" },
 	};
 
 	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
