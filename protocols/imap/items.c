@@ -97,8 +97,13 @@ static int64_t parse_date(const char *s)
 
 	while (*s == ' ')
 		s++;
-	for (; g_ascii_isdigit(*s); s++)
+	/* two digits of day and four of year (RFC 3501 date-time): more
+	 * would overflow an int */
+	for (int n = 0; g_ascii_isdigit(*s); s++, n++) {
+		if (n == 2)
+			return 0;
 		d = d * 10 + (*s - '0');
+	}
 	if (*s++ != '-' || !s[0] || !s[1] || !s[2])
 		return 0;
 	memcpy(mon, s, 3);
@@ -107,8 +112,11 @@ static int64_t parse_date(const char *s)
 		;
 	if (m == 12 || *s++ != '-')
 		return 0;
-	for (; g_ascii_isdigit(*s); s++)
+	for (int n = 0; g_ascii_isdigit(*s); s++, n++) {
+		if (n == 4)
+			return 0;
 		y = y * 10 + (*s - '0');
+	}
 	if (*s++ != ' ')
 		return 0;
 	int fields[3] = { 0 };
