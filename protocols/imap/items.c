@@ -97,8 +97,13 @@ static int64_t parse_date(const char *s)
 
 	while (*s == ' ')
 		s++;
-	for (; g_ascii_isdigit(*s); s++)
+	/* two digits of day and four of year (RFC 3501 date-time): more
+	 * would overflow an int */
+	for (int n = 0; g_ascii_isdigit(*s); s++, n++) {
+		if (n == 2)
+			return 0;
 		d = d * 10 + (*s - '0');
+	}
 	if (*s++ != '-' || !s[0] || !s[1] || !s[2])
 		return 0;
 	memcpy(mon, s, 3);
@@ -107,8 +112,11 @@ static int64_t parse_date(const char *s)
 		;
 	if (m == 12 || *s++ != '-')
 		return 0;
-	for (; g_ascii_isdigit(*s); s++)
+	for (int n = 0; g_ascii_isdigit(*s); s++, n++) {
+		if (n == 4)
+			return 0;
 		y = y * 10 + (*s - '0');
+	}
 	if (*s++ != ' ')
 		return 0;
 	int fields[3] = { 0 };
@@ -342,21 +350,38 @@ int imapc_find_new(struct mfs_backend *be, const char *folder, uint64_t from,
 			     "the stored message is not found in %s", folder);
 }
 
+/* One UID: 1 to 4294967295 (RFC 3501 nz-number), digits only.  A bigger
+ * one is refused rather than clamped, which made the loop below endless
+ * at UINT64_MAX. */
+static bool uid_number(const char *s, const char **end_r, uint64_t *uid_r)
+{
+	const char *p = s;
+	uint64_t n = 0;
+
+	for (; g_ascii_isdigit(*p); p++) {
+		n = n * 10 + (uint64_t)(*p - '0');
+		if (n > UINT32_MAX)
+			return false;
+	}
+	if (p == s || n == 0)
+		return false;
+	*end_r = p;
+	*uid_r = n;
+	return true;
+}
+
 /* The UIDs of a uid-set such as "5:7,9", in order, into `out`; false
  * when it is not one or holds more than `max`. */
 bool imapc_uid_set_expand(const char *set, size_t max, GArray *out)
 {
 	while (set && *set) {
-		char *end;
-		uint64_t a = g_ascii_strtoull(set, &end, 10), b = a;
-		if (end == set || a == 0)
+		const char *end;
+		uint64_t a, b;
+		if (!uid_number(set, &end, &a))
 			return false;
-		if (*end == ':') {
-			const char *p = end + 1;
-			b = g_ascii_strtoull(p, &end, 10);
-			if (end == p || b == 0)
-				return false;
-		}
+		b = a;
+		if (*end == ':' && !uid_number(end + 1, &end, &b))
+			return false;
 		/* a range may be written either way round (RFC 9051 4.1) */
 		uint64_t lo = MIN(a, b), hi = MAX(a, b);
 		if (hi - lo >= max || out->len + (hi - lo + 1) > max)

@@ -68,5 +68,8 @@ int imapc_status_to_errno(const struct imap_line *done, struct mfs_error *e)
 					     codes[i].retry, "[%s] %s", name,
 					     msg);
 	}
-	return mfs_error_set(e, -EIO, MFS_ERR_ITEM, MFS_ERR_FINAL, "%s", msg);
+	/* the text is all the user will see of it */
+	return mfs_error_set(e, -EIO, MFS_ERR_ITEM, MFS_ERR_FINAL, "%s",
+			     *msg ? msg : "the server refused without saying "
+					  "why");
 }

@@ -16,11 +16,17 @@
 #include <string.h>
 #include <unistd.h>
 
+/* A response line carries one message at most (FETCH BODY[]), perhaps
+ * with a few small parts beside it; what the client fetches holds a
+ * literal or two, and 256 leaves room for servers that write every
+ * string as one. */
 const struct imap_limits imap_client_limits = {
 	.max_line = 64 * 1024,
 	.max_literal = UINT64_C(1) << 30,
-	.max_total = (size_t)1 << 31,
+	.max_total = (UINT64_C(1) << 30) + (UINT64_C(64) << 20),
 	.max_depth = 64,
+	.max_literals = 256,
+	.max_spills = 8,
 };
 
 /* A literal kept in a file; where it would have stood in the buffer. */
@@ -37,6 +43,12 @@ struct imap_parser {
 	GArray *spills;			/* of struct spill, this line's */
 	bool spilling;			/* the literal going on is in a file */
 	GByteArray *buf;		/* owned; the line gathered so far */
+	uint64_t total;			/* bytes of the line, its literals'
+					   announced sizes included */
+	unsigned literals;		/* announced in this line */
+	bool refused;			/* failed at a literal over a bound */
+	bool refused_sync;		/* ... which the sender holds back */
+	char *refused_tag;		/* owned; the line's tag, or NULL */
 	size_t seg_start;		/* where the current segment began */
 	uint64_t lit_left;		/* bytes of literal still to come */
 	bool first_seg;
@@ -93,14 +105,25 @@ static int spill_open(const struct imap_parser *p)
 	return fd;
 }
 
+/* Ready for the next line. */
+static void line_clear(struct imap_parser *p)
+{
+	g_byte_array_set_size(p->buf, 0);
+	p->seg_start = 0;
+	p->first_seg = true;
+	p->total = 0;
+	p->literals = 0;
+}
+
 void imap_parser_reset(struct imap_parser *p)
 {
 	drop_spills(p);
-	g_byte_array_set_size(p->buf, 0);
-	p->seg_start = 0;
+	line_clear(p);
 	p->lit_left = 0;
-	p->first_seg = true;
 	p->failed = false;
+	p->refused = false;
+	p->refused_sync = false;
+	g_clear_pointer(&p->refused_tag, g_free);
 	g_clear_pointer(&p->error, g_free);
 	imap_line_free(&p->ready);
 }
@@ -134,9 +157,78 @@ static enum imap_parse_status fail(struct imap_parser *p, char *why)
 	g_free(p->error);
 	p->error = why;
 	p->failed = true;
-	g_byte_array_set_size(p->buf, 0);
+	line_clear(p);
 	drop_spills(p);
 	return IMAP_PARSE_ERROR;
+}
+
+bool imap_parser_refused(const struct imap_parser *p, bool *sync_r,
+			 const char **tag_r)
+{
+	*sync_r = p->refused && p->refused_sync;
+	*tag_r = p->refused ? p->refused_tag : NULL;
+	return p->failed && p->refused;
+}
+
+/* The line's first word when it can be echoed as a tag (RFC 3501's tag:
+ * atom characters but '+'), else NULL.  Caller owns the result. */
+static char *line_tag(const struct imap_parser *p)
+{
+	const char *s = (const char *)p->buf->data;
+	size_t n = 0;
+
+	while (n < p->buf->len && n <= 64 && s[n] != ' ') {
+		unsigned char c = (unsigned char)s[n];
+		if (c <= ' ' || c >= 0x7f || strchr("(){%*\\\"]+", c))
+			return NULL;
+		n++;
+	}
+	if (n == 0 || n > 64 || n == p->buf->len)
+		return NULL;
+	return g_strndup(s, n);
+}
+
+static const char *line_word(const struct imap_parser *p)
+{
+	return p->mode == IMAP_PARSE_COMMANDS ? "command" : "response";
+}
+
+/*
+ * Whether the literal of `n` bytes just announced keeps within the limits
+ * (if not, the parser fails with the reason and the line's tag kept):
+ * its own size, how many literals the line has, the line's total and, for
+ * one that would go to a file, how many files it holds.  The check comes
+ * before any byte of the literal is taken, so that a server can refuse a
+ * synchronising literal before it asks for it.
+ */
+static bool literal_fits(struct imap_parser *p, uint64_t n, bool sync,
+			 bool spill)
+{
+	char *why = NULL;
+
+	if (n > p->lim.max_literal)
+		why = g_strdup_printf("literal of %" G_GUINT64_FORMAT " bytes "
+				      "is over the limit of %" G_GUINT64_FORMAT,
+				      n, p->lim.max_literal);
+	else if (p->literals >= p->lim.max_literals)
+		why = g_strdup_printf("more than %u literals in one %s",
+				      p->lim.max_literals, line_word(p));
+	else if (n > p->lim.max_total - MIN(p->total, p->lim.max_total))
+		why = g_strdup_printf("%s of more than %" G_GUINT64_FORMAT
+				      " bytes, literals included",
+				      line_word(p), p->lim.max_total);
+	else if (spill && p->spills->len >= p->lim.max_spills)
+		why = g_strdup_printf("more than %u literals of over %zu bytes "
+				      "in one %s", p->lim.max_spills,
+				      p->spill_threshold, line_word(p));
+	if (!why)
+		return true;
+	char *tag = line_tag(p);
+	fail(p, why);
+	p->refused = true;
+	p->refused_sync = p->mode == IMAP_PARSE_COMMANDS && sync;
+	p->refused_tag = tag;
+	return false;
 }
 
 /*
@@ -224,9 +316,7 @@ static enum imap_parse_status finish_line(struct imap_parser *p)
 	g_array_set_size(p->spills, 0);
 	line->bytes = p->buf->len;
 	p->ready = line;
-	g_byte_array_set_size(p->buf, 0);
-	p->seg_start = 0;
-	p->first_seg = true;
+	line_clear(p);
 	return IMAP_PARSE_LINE;
 }
 
@@ -260,9 +350,7 @@ enum imap_parse_status imap_parser_feed(struct imap_parser *p,
 					left -= (size_t)w;
 				}
 			} else {
-				if (p->buf->len + n > p->lim.max_total)
-					return fail(p, g_strdup(
-						"response too large"));
+				/* counted in p->total when announced */
 				g_byte_array_append(p->buf,
 						    (const guint8 *)data + i,
 						    (guint)n);
@@ -281,10 +369,13 @@ enum imap_parse_status imap_parser_feed(struct imap_parser *p,
 		if (seg_len > p->lim.max_line + 2)
 			return fail(p, g_strdup_printf(
 				"line longer than %zu bytes", p->lim.max_line));
-		if (p->buf->len + take > p->lim.max_total)
-			return fail(p, g_strdup("response too large"));
+		if (take > p->lim.max_total - MIN(p->total, p->lim.max_total))
+			return fail(p, g_strdup_printf(
+				"%s of more than %" G_GUINT64_FORMAT " bytes",
+				line_word(p), p->lim.max_total));
 		g_byte_array_append(p->buf, (const guint8 *)data + i,
 				    (guint)take);
+		p->total += take;
 		i += take;
 		if (!nl)
 			break;
@@ -302,15 +393,20 @@ enum imap_parse_status imap_parser_feed(struct imap_parser *p,
 			*used_r = i;
 			return finish_line(p);
 		}
-		if (n > p->lim.max_literal)
-			return fail(p, g_strdup_printf(
-				"literal of %" G_GUINT64_FORMAT " bytes is over "
-				"the limit of %" G_GUINT64_FORMAT, n,
-				p->lim.max_literal));
+		bool spill = p->spill_threshold && n > p->spill_threshold;
+		if (!literal_fits(p, n, sync, spill)) {
+			/* the announcement is taken; a refused synchronising
+			 * literal never comes, so the next byte starts a
+			 * new line */
+			*used_r = i;
+			return IMAP_PARSE_ERROR;
+		}
+		p->literals++;
+		p->total += n;
 		p->first_seg = false;
 		p->lit_left = n;
 		p->seg_start = p->buf->len;
-		if (p->spill_threshold && n > p->spill_threshold) {
+		if (spill) {
 			struct spill sp = { p->buf->len, spill_open(p) };
 			if (sp.fd < 0)
 				return fail(p, g_strdup_printf(

@@ -10,8 +10,9 @@
  * Bytes go in as they arrive; the parser answers "need more" until a whole
  * line with all its literals is there, so it never blocks and never reads
  * past what it was given.  Every size is bounded by `struct imap_limits`: a
- * peer that announces a huge literal, sends an endless line or nests lists
- * without end gets an error, and memory stays bounded by the limits.
+ * peer that announces a huge literal, sends an endless line, literal after
+ * literal or lists nested without end gets an error, and memory, disk and
+ * open files stay bounded by the limits.
  *
  * Ownership: a parsed line belongs to the caller once taken
  * (imap_parser_take), freed with imap_line_free.  Arguments inside it are
@@ -64,11 +65,17 @@ enum imap_parse_mode {
 struct imap_limits {
 	size_t max_line;	/* one line segment between literals */
 	uint64_t max_literal;	/* one literal */
-	size_t max_total;	/* the whole line, literals included */
+	uint64_t max_total;	/* the whole line, every literal included,
+				   those kept in files too */
 	unsigned max_depth;	/* nesting of lists */
+	unsigned max_literals;	/* literals in one line */
+	unsigned max_spills;	/* literals of one line kept in files, each
+				   an open descriptor until the line is
+				   freed; 0 keeps none in files */
 };
 
-/* Limits that fit the client: 64 KiB lines, bodies up to 1 GiB. */
+/* Limits that fit the client: 64 KiB lines, bodies up to 1 GiB, a line of
+ * 1 GiB and 64 MiB at most, 256 literals and 8 files in it. */
 extern const struct imap_limits imap_client_limits;
 
 enum imap_parse_status {
@@ -111,6 +118,20 @@ struct imap_line *imap_parser_take(struct imap_parser *p);
 
 /* Why the last feed failed.  Borrowed; valid until the next call. */
 const char *imap_parser_error(const struct imap_parser *p);
+
+/*
+ * After IMAP_PARSE_ERROR: true when the line was refused at the
+ * announcement of a literal that breaks a limit (max_literal,
+ * max_literals, max_total, max_spills) rather than for its syntax, before
+ * any byte of the literal was taken; the announcement itself was consumed
+ * (*used_r counts it).  *sync_r: a command's synchronising literal, which
+ * the sender holds back until "+", so that after imap_parser_reset() the
+ * next byte begins a new line; otherwise the literal's bytes follow and
+ * the stream is out of step.  *tag_r: the line's tag when it has one that
+ * may be echoed, else NULL (borrowed; valid until the next call).
+ */
+bool imap_parser_refused(const struct imap_parser *p, bool *sync_r,
+			 const char **tag_r);
 
 /* Bytes of the line being gathered so far (for progress of big literals). */
 size_t imap_parser_pending(const struct imap_parser *p);

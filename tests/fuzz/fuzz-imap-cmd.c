@@ -15,6 +15,7 @@ static const struct imap_limits lim = {
 	.max_literal = 4096,
 	.max_total = 16384,
 	.max_depth = 16,
+	.max_literals = 32,
 };
 
 static void each_arg(const struct imap_arg *a, unsigned depth)

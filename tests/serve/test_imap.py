@@ -307,8 +307,12 @@ def test_bad_input(server):
     assert b"BAD" in f.readline()
     s.sendall(b"a4 NOOP\r\n")
     assert f.readline().startswith(b"a4 OK")
-    # a literal bigger than anyone logged out may send: refused, closed
+    # a literal bigger than anyone logged out may send: refused before "+"
     s.sendall(b"a5 LOGIN {99999999999}\r\n")
+    assert f.readline().startswith(b"a5 NO [TOOBIG]")
+    # and one that is not waited for: refused, closed
+    s.sendall(b"a5 LOGIN {99999999999+}\r\n")
+    assert f.readline().startswith(b"a5 NO [TOOBIG]")
     assert f.readline().startswith(b"* BYE")
     assert f.readline() == b""
     s.close()
@@ -316,7 +320,7 @@ def test_bad_input(server):
     s, f = raw(server, login=True)
     # an absurd literal after login too
     s.sendall(b"a6 APPEND INBOX {18446744073709551615}\r\n")
-    assert f.readline().startswith(b"* BYE")
+    assert f.readline().startswith(b"a6 NO [TOOBIG]")
     s.close()
 
     s, f = raw(server, login=True)

@@ -14,6 +14,8 @@ static const struct imap_limits small = {
 	.max_literal = 1000,
 	.max_total = 4000,
 	.max_depth = 8,
+	.max_literals = 16,
+	.max_spills = 2,
 };
 
 /* Feed `in` in pieces of `step` bytes; collect every line as a rendering. */
@@ -350,6 +352,200 @@ static void test_spill(void)
 	g_string_free(in, TRUE);
 }
 
+/* Feed `in` in pieces of `step` bytes until a line, a "+" to send or an
+ * error; the bytes taken in *off_r. */
+static enum imap_parse_status feed_until(struct imap_parser *p, const char *in,
+					 size_t len, size_t step, size_t *off_r)
+{
+	enum imap_parse_status st = IMAP_PARSE_NEED_MORE;
+
+	*off_r = 0;
+	while (*off_r < len) {
+		size_t used = 0;
+		st = imap_parser_feed(p, in + *off_r, MIN(step, len - *off_r),
+				      &used);
+		*off_r += used;
+		if (st != IMAP_PARSE_NEED_MORE)
+			break;
+	}
+	return st;
+}
+
+static size_t open_fds(void)
+{
+	GDir *d = g_dir_open("/proc/self/fd", 0, NULL);
+	size_t n = 0;
+
+	g_assert_nonnull(d);
+	while (g_dir_read_name(d))
+		n++;
+	g_dir_close(d);
+	return n;
+}
+
+/* How many literals one line may carry is bounded, as commands and as
+ * responses; the line is refused at the announcement of the one too
+ * many. */
+static void test_literal_count(void)
+{
+	struct imap_limits lim = small;
+	GString *in = g_string_new("a1 SEARCH");
+
+	lim.max_literals = 3;
+	for (int i = 0; i < 3; i++)
+		g_string_append(in, " TEXT {1+}\r\nx");
+	g_string_append(in, "\r\n");
+	for (size_t step = 1; step <= in->len; step += in->len - 1) {
+		struct imap_parser *p = imap_parser_new(IMAP_PARSE_COMMANDS,
+							&lim);
+		size_t off;
+		g_assert_cmpint(feed_until(p, in->str, in->len, step, &off), ==,
+				IMAP_PARSE_LINE);
+		struct imap_line *l = imap_parser_take(p);
+		g_assert_cmpuint(l->args->len, ==, 8);
+		imap_line_free(&l);
+		imap_parser_free(&p);
+	}
+
+	/* one more: refused as soon as the fourth is announced */
+	g_string_truncate(in, in->len - 2);
+	g_string_append(in, " TEXT {1+}\r\n");
+	size_t announced = in->len;
+	g_string_append(in, "x\r\n");
+	for (int mode = 0; mode < 2; mode++) {
+		struct imap_parser *p = imap_parser_new(
+			mode ? IMAP_PARSE_RESPONSES : IMAP_PARSE_COMMANDS, &lim);
+		const char *in2 = mode ? "* 1 FETCH (A {1}\r\nx B {1}\r\nx "
+					 "C {1}\r\nx D {1}\r\nx)\r\n"
+				       : in->str;
+		size_t len = strlen(in2), off;
+		bool sync = true;
+		const char *tag = NULL;
+
+		g_assert_cmpint(feed_until(p, in2, len, 1, &off), ==,
+				IMAP_PARSE_ERROR);
+		g_assert_nonnull(strstr(imap_parser_error(p),
+					"more than 3 literals in one"));
+		g_assert_true(imap_parser_refused(p, &sync, &tag));
+		g_assert_false(sync);
+		if (mode == 0) {
+			g_assert_cmpuint(off, ==, announced);
+			g_assert_cmpstr(tag, ==, "a1");
+		}
+		imap_parser_free(&p);
+	}
+	g_string_free(in, TRUE);
+}
+
+/* Literals kept in files count toward the line's total like those in
+ * memory; and no more than max_spills files are held for one line. */
+static void test_total_with_spills(void)
+{
+	struct imap_limits lim = small;
+	char *body = g_strnfill(3000, 'b');
+	GString *in = g_string_new("* 1 FETCH (");
+	size_t before = open_fds();
+
+	lim.max_literal = 100000;
+	lim.max_total = 10000;
+	lim.max_spills = 8;
+	for (int i = 0; i < 4; i++)
+		g_string_append_printf(in, "BODY[%d] {3000}\r\n%s ", i + 1, body);
+	g_string_append(in, ")\r\n");
+
+	struct imap_parser *p = imap_parser_new(IMAP_PARSE_RESPONSES, &lim);
+	size_t off;
+	bool sync;
+	const char *tag;
+	imap_parser_set_spill(p, 1000, g_get_tmp_dir());
+	g_assert_cmpint(feed_until(p, in->str, in->len, 512, &off), ==,
+			IMAP_PARSE_ERROR);
+	g_assert_nonnull(strstr(imap_parser_error(p),
+				"response of more than 10000 bytes"));
+	g_assert_true(imap_parser_refused(p, &sync, &tag));
+	/* refused at the fourth announcement, before its bytes */
+	g_assert_cmpuint(off, <, in->len - 3000);
+	g_assert_cmpuint(open_fds(), ==, before);
+	imap_parser_free(&p);
+
+	/* within the total, the count of files is bounded */
+	lim.max_total = 100000;
+	lim.max_spills = 2;
+	p = imap_parser_new(IMAP_PARSE_COMMANDS, &lim);
+	imap_parser_set_spill(p, 1000, g_get_tmp_dir());
+	g_string_assign(in, "t7 APPEND INBOX {3000+}\r\n");
+	g_string_append(in, body);
+	g_string_append_printf(in, " {3000}\r\n%s {3000}\r\n", body);
+	size_t third = in->len;
+	g_string_append_printf(in, "%s\r\n", body);
+	enum imap_parse_status st;
+	size_t at = 0, conts = 0;
+	for (;;) {
+		st = feed_until(p, in->str + at, in->len - at, in->len, &off);
+		at += off;
+		if (st != IMAP_PARSE_CONTINUE)
+			break;
+		conts++;
+		g_assert_cmpuint(open_fds(), <=, before + 2);
+	}
+	g_assert_cmpint(st, ==, IMAP_PARSE_ERROR);
+	g_assert_cmpuint(conts, ==, 1);
+	g_assert_cmpuint(at, ==, third);
+	g_assert_nonnull(strstr(imap_parser_error(p),
+				"more than 2 literals of over 1000 bytes"));
+	g_assert_true(imap_parser_refused(p, &sync, &tag));
+	g_assert_true(sync);
+	g_assert_cmpstr(tag, ==, "t7");
+	g_assert_cmpuint(open_fds(), ==, before);
+	/* the synchronising literal was not sent: the next line reads */
+	imap_parser_reset(p);
+	g_assert_cmpint(feed_until(p, "t8 NOOP\r\n", 9, 9, &off), ==,
+			IMAP_PARSE_LINE);
+	struct imap_line *l = imap_parser_take(p);
+	g_assert_true(imap_arg_is(imap_line_arg(l, 1), "NOOP"));
+	imap_line_free(&l);
+	imap_parser_free(&p);
+	g_free(body);
+	g_string_free(in, TRUE);
+}
+
+/* A literal over the size limit is refused the same way, with the tag, and
+ * a line without a tag that may be echoed gives none. */
+static void test_refused_literal(void)
+{
+	struct imap_parser *p = imap_parser_new(IMAP_PARSE_COMMANDS, &small);
+	const char *in = "a5 LOGIN {99999999999}\r\n";
+	size_t off;
+	bool sync;
+	const char *tag;
+
+	g_assert_cmpint(feed_until(p, in, strlen(in), 4, &off), ==,
+			IMAP_PARSE_ERROR);
+	g_assert_cmpuint(off, ==, strlen(in));
+	g_assert_true(imap_parser_refused(p, &sync, &tag));
+	g_assert_true(sync);
+	g_assert_cmpstr(tag, ==, "a5");
+	imap_parser_reset(p);
+	g_assert_false(imap_parser_refused(p, &sync, &tag));
+	in = "{5000}\r\n";
+	g_assert_cmpint(feed_until(p, in, strlen(in), 64, &off), ==,
+			IMAP_PARSE_ERROR);
+	g_assert_true(imap_parser_refused(p, &sync, &tag));
+	g_assert_null(tag);
+	imap_parser_reset(p);
+	/* a syntax error is not a refusal */
+	in = "a6 X {12x}\r\n";
+	g_assert_cmpint(feed_until(p, in, strlen(in), 64, &off), ==,
+			IMAP_PARSE_ERROR);
+	g_assert_false(imap_parser_refused(p, &sync, &tag));
+	imap_parser_reset(p);
+	in = "a7 LOGIN {184467440737095516150}\r\n";
+	g_assert_cmpint(feed_until(p, in, strlen(in), 64, &off), ==,
+			IMAP_PARSE_ERROR);
+	g_assert_false(imap_parser_refused(p, &sync, &tag));
+	imap_parser_free(&p);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -360,5 +556,8 @@ int main(int argc, char **argv)
 	g_test_add_func("/imap-parse/limits", test_limits);
 	g_test_add_func("/imap-parse/helpers", test_helpers);
 	g_test_add_func("/imap-parse/spill", test_spill);
+	g_test_add_func("/imap-parse/literal-count", test_literal_count);
+	g_test_add_func("/imap-parse/total-with-spills", test_total_with_spills);
+	g_test_add_func("/imap-parse/refused-literal", test_refused_literal);
 	return g_test_run();
 }

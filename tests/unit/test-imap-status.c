@@ -10,6 +10,7 @@
 #include <glib.h>
 
 #include "imap/conn.h"
+#include "imap/imapc-private.h"
 #include "wire/imap-parse.h"
 
 /* The completion line `text` (with its CRLF), as the client reads it.
@@ -120,6 +121,12 @@ static void test_other(void)
 		  "the server did not understand: " },
 		{ "A6 PREAUTH odd", -EPROTO, MFS_ERR_ACCOUNT,
 		  MFS_ERR_TRANSIENT, "unexpected completion" },
+		/* found by the imap-reply fuzz target: a refusal without a
+		 * word must still say something */
+		{ "A7 NO", -EIO, MFS_ERR_ITEM, MFS_ERR_FINAL,
+		  "the server refused without saying why" },
+		{ "A8 NO [XFOO]", -EIO, MFS_ERR_ITEM, MFS_ERR_FINAL,
+		  "the server refused without saying why" },
 	};
 
 	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
@@ -154,11 +161,54 @@ static void test_no_line(void)
 	g_assert_cmpint(e.retry, ==, MFS_ERR_TRANSIENT);
 }
 
+/* uid-sets of APPENDUID and COPYUID: UIDs are 32-bit numbers (RFC 3501
+ * nz-number); found by the imap-reply fuzz target, a set naming
+ * 18446744073709551615 (or a number past it) went round forever. */
+static void test_uid_set(void)
+{
+	static const struct {
+		const char *set;
+		bool ok;
+		const char *uids;
+	} cases[] = {
+		{ "1:3,7", true, "1 2 3 7" },
+		{ "5:3", true, "3 4 5" },
+		{ "4294967295", true, "4294967295" },
+		{ "4294967294:4294967295", true, "4294967294 4294967295" },
+		{ "4294967296", false, NULL },
+		{ "1:4294967296", false, NULL },
+		{ "18446744073709551615", false, NULL },
+		{ "18446744073709551614:18446744073709551615", false, NULL },
+		{ "222222222222222222222222222222", false, NULL },
+		{ "0", false, NULL },
+		{ "1:200", false, NULL },
+	};
+
+	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+		GArray *uids = g_array_new(FALSE, FALSE, sizeof(uint64_t));
+		GString *got = g_string_new(NULL);
+
+		g_test_message("%s", cases[i].set);
+		g_assert_cmpint(imapc_uid_set_expand(cases[i].set, 100, uids), ==,
+				cases[i].ok);
+		g_assert_cmpuint(uids->len, <=, 100);
+		for (guint j = 0; cases[i].ok && j < uids->len; j++)
+			g_string_append_printf(got, "%s%" G_GUINT64_FORMAT,
+					       j ? " " : "",
+					       g_array_index(uids, uint64_t, j));
+		if (cases[i].ok)
+			g_assert_cmpstr(got->str, ==, cases[i].uids);
+		g_string_free(got, TRUE);
+		g_array_unref(uids);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/imap-status/codes", test_codes);
 	g_test_add_func("/imap-status/other", test_other);
 	g_test_add_func("/imap-status/no-line", test_no_line);
+	g_test_add_func("/imap-status/uid-set", test_uid_set);
 	return g_test_run();
 }

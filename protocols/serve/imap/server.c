@@ -14,9 +14,15 @@
  * command mode: before login its limits are small, so that nobody who has
  * not logged in can make the server hold more than a few kilobytes; after
  * login a literal may be as large as the largest message taken, and big
- * ones go to an unnamed file rather than memory.  A line that breaks the
- * framing (over-long, a literal over the limit) ends the connection with
- * BYE, since what follows cannot be told apart from the literal.
+ * ones go to an unnamed file rather than memory.  A command is bounded as
+ * a whole too: its size with every literal, how many literals it has and
+ * how many of them are in files.  A literal over a limit is refused with
+ * a tagged NO [TOOBIG] (RFC 7889, RFC 5530) when it is announced; a
+ * synchronising one is never sent then and the session goes on, but the
+ * bytes of a non-synchronising one (RFC 7888 section 4) are on their way
+ * and the connection ends rather than read them.  A line that breaks the
+ * framing otherwise (over-long, a malformed literal) ends the connection
+ * with BYE, since what follows cannot be told apart from the literal.
  *
  * A client that is not on loopback logs in over TLS only: before
  * STARTTLS it is shown LOGINDISABLED and no AUTH= mechanism, and LOGIN
@@ -40,6 +46,8 @@ static const struct imap_limits before_login = {
 	.max_literal = 8192,
 	.max_total = 16384,
 	.max_depth = 8,
+	.max_literals = 16,
+	.max_spills = 0,
 };
 
 void imapd_untagged(struct imapd_session *s, const char *fmt, ...)
@@ -132,6 +140,10 @@ static void logged_in(struct imapd_session *s, const struct imapd_cmd *cmd,
 		.max_literal = s->ctx->max_message,
 		.max_total = s->ctx->max_message + 1024 * 1024,
 		.max_depth = 32,
+		/* no command takes more than one message (no MULTIAPPEND,
+		 * no CATENATE), so two big literals are plenty */
+		.max_literals = 256,
+		.max_spills = 2,
 	};
 
 	s->state = IMAP_AUTHED;
@@ -503,6 +515,24 @@ static bool run_line(struct imapd_session *s, struct imap_line *l)
 	return go_on && s->state != IMAP_LOGOUT;
 }
 
+/* A command refused at a literal over a limit: NO [TOOBIG] with its tag.
+ * Returns false when the connection should end (the literal is coming
+ * unasked and will not be read). */
+static bool refuse_literal(struct imapd_session *s, bool sync, const char *tag)
+{
+	const char *why = imap_parser_error(s->parser);
+
+	log_info("imap: %s: refused: %s", serve_conn_peer(s->c), why);
+	serve_conn_printf(s->c, "%s NO [TOOBIG] %s\r\n", tag ? tag : "*", why);
+	if (!sync) {
+		imapd_untagged(s, "BYE a non-synchronising literal over the "
+			       "limit is not read");
+		return false;
+	}
+	imap_parser_reset(s->parser);
+	return true;
+}
+
 static void imapd_session(const struct serve_ctx *ctx, struct serve_conn *c)
 {
 	struct imapd_session s = { .ctx = ctx, .c = c };
@@ -532,6 +562,14 @@ static void imapd_session(const struct serve_ctx *ctx, struct serve_conn *c)
 		if (st == IMAP_PARSE_CONTINUE) {
 			serve_conn_printf(c, "+ go ahead\r\n");
 			continue;
+		}
+		bool sync;
+		const char *tag;
+		if (st == IMAP_PARSE_ERROR &&
+		    imap_parser_refused(s.parser, &sync, &tag)) {
+			if (refuse_literal(&s, sync, tag))
+				continue;
+			break;
 		}
 		if (st == IMAP_PARSE_ERROR) {
 			const char *why = imap_parser_error(s.parser);
