@@ -93,6 +93,8 @@ struct ewsc_table {
 	char *folder_id;		/* EWS FolderId it belongs to */
 	GHashTable *items;		/* owned */
 	bool dirty;			/* not yet written */
+	bool gone;			/* its folder left the hierarchy and
+					   the spool was rid of its items */
 };
 
 struct ewsc_watch;

@@ -442,6 +442,42 @@ static void find_cycles(struct walk *w, GPtrArray *nodes)
 	g_hash_table_unref(done);
 }
 
+/* The ids of the items of every folder whose item table is loaded but
+ * whose FolderId `folders` (path -> struct ewsc_folder) no longer holds:
+ * what the spool keeps of them will not be read.  Each such folder is
+ * answered once, not at every listing.  be->lock held. */
+static GPtrArray *gone_items_locked(struct mfs_backend *be,
+				    GHashTable *folders)
+{
+	GPtrArray *ids = g_ptr_array_new_with_free_func(g_free);
+	g_autoptr(GHashTable) live = g_hash_table_new(g_str_hash,
+						      g_str_equal);
+	GHashTableIter it;
+	gpointer val;
+
+	g_hash_table_iter_init(&it, folders);
+	while (g_hash_table_iter_next(&it, NULL, &val))
+		g_hash_table_add(live, ((struct ewsc_folder *)val)->id);
+	g_hash_table_iter_init(&it, be->tables);
+	while (g_hash_table_iter_next(&it, NULL, &val)) {
+		struct ewsc_table *t = val;
+		GHashTableIter in;
+		gpointer id;
+
+		if (!t->folder_id || g_hash_table_contains(live, t->folder_id)) {
+			t->gone = false;
+			continue;
+		}
+		if (t->gone)
+			continue;
+		t->gone = true;
+		g_hash_table_iter_init(&in, t->items);
+		while (g_hash_table_iter_next(&in, &id, NULL))
+			g_ptr_array_add(ids, g_strdup(id));
+	}
+	return ids;
+}
+
 /* The folders below `root`, in be->folders and (when asked) *folders_r. */
 static void make_tree(struct mfs_backend *be, GPtrArray *nodes,
 		      const char *root, char **role_ids,
@@ -483,7 +519,11 @@ static void make_tree(struct mfs_backend *be, GPtrArray *nodes,
 	g_mutex_lock(&be->lock);
 	g_hash_table_unref(be->folders);
 	be->folders = w.out;
+	GPtrArray *gone = gone_items_locked(be, be->folders);
 	g_mutex_unlock(&be->lock);
+	for (guint i = 0; i < gone->len; i++)
+		ewsc_spool_drop(be, gone->pdata[i]);
+	g_ptr_array_unref(gone);
 	if (folders_r)
 		*folders_r = out;
 	else

@@ -163,6 +163,29 @@ def test_spool_left_by_a_crashed_run_is_cleaned_at_start(fake, mount_factory,
         assert f.read() == data
 
 
+def test_spool_of_a_folder_gone_from_the_server_is_dropped(
+        fake, mount_factory, tmp_path):
+    srv = fake()
+    srv.add_folder("gone", "Gone")
+    for n in range(3):
+        srv.add("gone", message(n, 4000))
+    fs = make_fs(srv, mount_factory, tmp_path)
+    fs.mount()
+
+    def listed():
+        try:
+            return len(os.listdir(fs.m("Gone", "cur"))) == 3
+        except FileNotFoundError:
+            return False
+    assert wait_until(listed)
+    assert spool_bytes(fs)[1] == 3
+    with srv.lock:
+        srv.extra = [x for x in srv.extra if x[0] != "gone"]
+    assert wait_until(lambda: "Gone" not in os.listdir(fs.mnt))
+    assert wait_until(lambda: spool_bytes(fs) == (0, 0), timeout=10), \
+        os.listdir(spool_of(fs))
+
+
 def test_bad_spool_size_is_refused(fake, mount_factory, tmp_path):
     srv = fake()
     fs = make_fs(srv, mount_factory, tmp_path, spool_size="lots")
