@@ -17,7 +17,8 @@
  * Sizes: EWS's Size is not the length of the MIME content, so sync fetches
  * the MimeContent of every new item (GetItem, many ids per request) and
  * learns the size from the bytes; the bytes wait in a spool under the
- * account's work directory until fetch() hands them over (spool.c).
+ * account's work directory until fetch() hands them over, within the
+ * account's spool_size (spool.c).
  * docs/EWS.md explains why.
  *
  * Ownership: results through _r parameters belong to the caller; strings

@@ -154,11 +154,10 @@ static GString *hierarchy_request(const char *state)
 	return req;
 }
 
-/* The folders a page creates, into `nodes`; returns how many. */
-static guint hierarchy_page(const xmlNode *m, GPtrArray *nodes)
+/* The folders a page creates, into `nodes`. */
+static void hierarchy_page(const xmlNode *m, GPtrArray *nodes)
 {
 	xmlNode *changes = ews_child(m, EWS_NS_M, "Changes");
-	guint had = nodes->len;
 
 	for (xmlNode *c = ews_first_element(changes); c;
 	     c = ews_next_element(c)) {
@@ -178,7 +177,6 @@ static guint hierarchy_page(const xmlNode *m, GPtrArray *nodes)
 		}
 		g_ptr_array_add(nodes, n);
 	}
-	return nodes->len - had;
 }
 
 /*
