@@ -51,6 +51,7 @@ static const struct {
 	{ "connections", T_IMAP },
 	{ "poll_interval", T_REMOTE },
 	{ "timeout", T_REMOTE },
+	{ "spool_size", T_EWS },
 	{ "leave_on_server", T_POP3 },
 	{ "smtp", T_REMOTE | T_SERVE },
 	{ "smtp_user", T_REMOTE },

@@ -17,7 +17,8 @@
  * Sizes: EWS's Size is not the length of the MIME content, so sync fetches
  * the MimeContent of every new item (GetItem, many ids per request) and
  * learns the size from the bytes; the bytes wait in a spool under the
- * account's work directory until fetch() hands them over (spool.c).
+ * account's work directory until fetch() hands them over, within the
+ * account's spool_size (spool.c).
  * docs/EWS.md explains why.
  *
  * Ownership: results through _r parameters belong to the caller; strings
@@ -67,6 +68,7 @@ struct ewsc_cfg {
 	bool plaintext;			/* http:// was allowed */
 	unsigned timeout;		/* seconds, per operation */
 	unsigned poll_interval;		/* seconds */
+	uint64_t spool_max;		/* bytes the spool may hold */
 };
 
 /* One folder as the server has it. */
@@ -92,6 +94,8 @@ struct ewsc_table {
 	char *folder_id;		/* EWS FolderId it belongs to */
 	GHashTable *items;		/* owned */
 	bool dirty;			/* not yet written */
+	bool gone;			/* its folder left the hierarchy and
+					   the spool was rid of its items */
 };
 
 struct ewsc_watch;
@@ -100,6 +104,8 @@ struct mfs_backend {
 	struct ewsc_cfg cfg;		/* owned; read-only after open */
 	char *work_dir;			/* owned */
 	char *spool_dir;		/* owned */
+	GMutex spool_lock;		/* the spool's files and count */
+	uint64_t spool_bytes;		/* bytes in the spool; spool_lock */
 	GMutex lock;
 	GHashTable *folders;		/* path -> struct ewsc_folder; lock */
 	GHashTable *tables;		/* path -> struct ewsc_table; lock */
@@ -244,13 +250,19 @@ void ewsc_known_free(gpointer p);
 
 /* ---- spool.c: content fetched by sync, waiting for fetch() ---- */
 
-/* Keep `len` bytes as item `id`'s content.  0 or -errno. */
+/* Keep `len` bytes as item `id`'s content, unless they would take the
+ * spool past cfg.spool_max: then nothing is kept (and a body spooled
+ * before under `id` is dropped), and fetch() downloads it again.  0 (also
+ * when not kept) or -errno. */
 int ewsc_spool_put(struct mfs_backend *be, const char *id, const void *buf,
 		  size_t len);
 /* Hand over item `id`'s content as an fd (caller owns) and forget it.
  * -ENOENT when none waits. */
 int ewsc_spool_take(struct mfs_backend *be, const char *id, int *fd_r);
 void ewsc_spool_drop(struct mfs_backend *be, const char *id);
+/* Remove everything the spool holds (what an earlier run left there),
+ * as the account is opened. */
+void ewsc_spool_clean(struct mfs_backend *be);
 /* An unlinked temporary file in the work directory holding `len`
  * bytes, at offset 0.  0 or -errno. */
 int ewsc_spool_tmpfile(struct mfs_backend *be, const void *buf, size_t len,

@@ -24,10 +24,12 @@
 #include "log.h"
 #include "name-escape.h"
 #include "printable.h"
+#include "stream.h"
 
-/* At most this many pages of a folder hierarchy (a server saying "more"
- * forever must not keep a listing going). */
-#define HIERARCHY_PAGES 100
+/* At most this many pages of a folder hierarchy: a server saying "more"
+ * forever must not keep a listing going, while one giving a few folders
+ * a page still lists a mailbox of many thousands. */
+#define HIERARCHY_PAGES 1000
 
 static const struct {
 	const char *distinguished, *special;
@@ -129,20 +131,11 @@ static int role_ids(struct mfs_backend *be, char **root_r, char **ids_r,
 	return 0;
 }
 
-/* Every folder below msgfolderroot, in *nodes (of struct node *). */
-static int hierarchy(struct mfs_backend *be, GPtrArray *nodes,
-		     struct mfs_error *e)
+static GString *hierarchy_request(const char *state)
 {
-	g_autofree char *state = NULL;
+	GString *req = ewsc_req_begin();
 
-	for (int page = 0; page < HIERARCHY_PAGES; page++) {
-		struct ewsc_response *res = NULL;
-		struct ewsc_status st;
-		xmlNode *m = NULL;
-		GString *req = ewsc_req_begin();
-		int rc;
-
-		g_string_append(req, "<m:SyncFolderHierarchy><m:FolderShape>"
+	g_string_append(req, "<m:SyncFolderHierarchy><m:FolderShape>"
 			"<t:BaseShape>IdOnly</t:BaseShape>"
 			"<t:AdditionalProperties>"
 			"<t:FieldURI FieldURI=\"folder:DisplayName\"/>"
@@ -151,55 +144,113 @@ static int hierarchy(struct mfs_backend *be, GPtrArray *nodes,
 			"</t:AdditionalProperties></m:FolderShape>"
 			"<m:SyncFolderId><t:DistinguishedFolderId "
 			"Id=\"msgfolderroot\"/></m:SyncFolderId>");
-		if (state) {
-			g_string_append(req, "<m:SyncState>");
-			ews_escape(req, state);
-			g_string_append(req, "</m:SyncState>");
+	if (state) {
+		g_string_append(req, "<m:SyncState>");
+		ews_escape(req, state);
+		g_string_append(req, "</m:SyncState>");
+	}
+	g_string_append(req, "</m:SyncFolderHierarchy>");
+	ewsc_req_end(req);
+	return req;
+}
+
+/* The folders a page creates, into `nodes`. */
+static void hierarchy_page(const xmlNode *m, GPtrArray *nodes)
+{
+	xmlNode *changes = ews_child(m, EWS_NS_M, "Changes");
+
+	for (xmlNode *c = ews_first_element(changes); c;
+	     c = ews_next_element(c)) {
+		xmlNode *f = ews_first_element(c);
+		xmlNode *fid = ews_child(f, EWS_NS_T, "FolderId");
+		xmlNode *pid = ews_child(f, EWS_NS_T, "ParentFolderId");
+		if (!ews_is(c, EWS_NS_T, "Create") || !fid || !pid)
+			continue;
+		struct node *n = g_new0(struct node, 1);
+		n->id = ews_attr(fid, "Id");
+		n->parent = ews_attr(pid, "Id");
+		n->name = ewsc_text(f, "DisplayName");
+		n->kind = kind_of(f);
+		if (!n->id || !n->parent || !n->name) {
+			node_free(n);
+			continue;
 		}
-		g_string_append(req, "</m:SyncFolderHierarchy>");
-		ewsc_req_end(req);
+		g_ptr_array_add(nodes, n);
+	}
+}
+
+/*
+ * Every folder below msgfolderroot, in *nodes (of struct node *): the
+ * pages of SyncFolderHierarchy from no state on, each asked with the
+ * SyncState the one before gave, until one says IncludesLastFolderInRange
+ * is true ([MS-OXWSSYNC] 3.1.4.1; a server that leaves the element
+ * out has said all).  The schema gives SyncFolderHierarchy no
+ * MaxChangesReturned, so the server picks the page size.  All the pages
+ * are one operation (stream.h): the account's timeout bounds the whole
+ * listing, not each page.
+ */
+static int hierarchy(struct mfs_backend *be, GPtrArray *nodes,
+		     struct mfs_error *e)
+{
+	g_autofree char *state = NULL;
+	int timeout_ms = (int)MIN(be->cfg.timeout, 3600u) * 1000;
+	int rc = 0;
+
+	stream_op_begin();
+	for (int page = 0; page < HIERARCHY_PAGES; page++) {
+		struct ewsc_response *res = NULL;
+		struct ewsc_status st;
+		xmlNode *m = NULL;
+		GString *req;
+
+		if (page > 0 && stream_op_left_ms(timeout_ms) == 0) {
+			rc = mfs_error_set(e, -ETIMEDOUT, MFS_ERR_ACCOUNT,
+					   MFS_ERR_TRANSIENT,
+					   "SyncFolderHierarchy: no whole "
+					   "folder list within %u s (%d pages)",
+					   be->cfg.timeout, page);
+			goto out;
+		}
+		req = hierarchy_request(state);
 		rc = ewsc_call_one(be, "SyncFolderHierarchy", req,
 				   MFS_ERR_ACCOUNT, &res, &m, e);
 		g_string_free(req, TRUE);
 		if (rc < 0)
-			return rc;
+			goto out;
 		ewsc_status_of(m, &st);
 		if (st.rc < 0) {
 			ewsc_response_free(&res);
-			return mfs_error_set(e, st.rc, MFS_ERR_ACCOUNT,
-					     MFS_ERR_TRANSIENT,
-					     "SyncFolderHierarchy: %s %s",
-					     st.code, st.text);
+			rc = mfs_error_set(e, st.rc, MFS_ERR_ACCOUNT,
+					   MFS_ERR_TRANSIENT,
+					   "SyncFolderHierarchy: %s %s",
+					   st.code, st.text);
+			goto out;
 		}
 		xmlNode *changes = ews_child(m, EWS_NS_M, "Changes");
-		for (xmlNode *c = ews_first_element(changes); c;
-		     c = ews_next_element(c)) {
-			xmlNode *f = ews_first_element(c);
-			xmlNode *fid = ews_child(f, EWS_NS_T, "FolderId");
-			xmlNode *pid = ews_child(f, EWS_NS_T, "ParentFolderId");
-			if (!ews_is(c, EWS_NS_T, "Create") || !fid || !pid)
-				continue;
-			struct node *n = g_new0(struct node, 1);
-			n->id = ews_attr(fid, "Id");
-			n->parent = ews_attr(pid, "Id");
-			n->name = ewsc_text(f, "DisplayName");
-			n->kind = kind_of(f);
-			if (!n->id || !n->parent || !n->name) {
-				node_free(n);
-				continue;
-			}
-			g_ptr_array_add(nodes, n);
-		}
+		bool empty = ews_first_element(changes) == NULL;
+		hierarchy_page(m, nodes);
 		g_free(state);
 		state = ewsc_text(m, "SyncState");
-		g_autofree char *last = ewsc_text(m, "IncludesLastItemInRange");
+		g_autofree char *last = ewsc_text(m,
+						  "IncludesLastFolderInRange");
 		ewsc_response_free(&res);
-		if (!last || strcmp(last, "false") || !state)
-			return 0;
+		if (!last || strcmp(last, "false"))
+			goto out;
+		if (!state || !*state || empty) {
+			rc = mfs_error_set(e, -EPROTO, MFS_ERR_ACCOUNT,
+					   MFS_ERR_TRANSIENT,
+					   "SyncFolderHierarchy: more folders "
+					   "promised, %s", empty
+					   ? "none given" : "no SyncState");
+			goto out;
+		}
 	}
-	return mfs_error_set(e, -EPROTO, MFS_ERR_ACCOUNT, MFS_ERR_TRANSIENT,
-			     "SyncFolderHierarchy: more than %d pages",
-			     HIERARCHY_PAGES);
+	rc = mfs_error_set(e, -EPROTO, MFS_ERR_ACCOUNT, MFS_ERR_TRANSIENT,
+			   "SyncFolderHierarchy: more than %d pages",
+			   HIERARCHY_PAGES);
+out:
+	stream_op_end();
+	return rc;
 }
 
 /*
@@ -389,6 +440,42 @@ static void find_cycles(struct walk *w, GPtrArray *nodes)
 	g_hash_table_unref(done);
 }
 
+/* The ids of the items of every folder whose item table is loaded but
+ * whose FolderId `folders` (path -> struct ewsc_folder) no longer holds:
+ * what the spool keeps of them will not be read.  Each such folder is
+ * answered once, not at every listing.  be->lock held. */
+static GPtrArray *gone_items_locked(struct mfs_backend *be,
+				    GHashTable *folders)
+{
+	GPtrArray *ids = g_ptr_array_new_with_free_func(g_free);
+	g_autoptr(GHashTable) live = g_hash_table_new(g_str_hash,
+						      g_str_equal);
+	GHashTableIter it;
+	gpointer val;
+
+	g_hash_table_iter_init(&it, folders);
+	while (g_hash_table_iter_next(&it, NULL, &val))
+		g_hash_table_add(live, ((struct ewsc_folder *)val)->id);
+	g_hash_table_iter_init(&it, be->tables);
+	while (g_hash_table_iter_next(&it, NULL, &val)) {
+		struct ewsc_table *t = val;
+		GHashTableIter in;
+		gpointer id;
+
+		if (!t->folder_id || g_hash_table_contains(live, t->folder_id)) {
+			t->gone = false;
+			continue;
+		}
+		if (t->gone)
+			continue;
+		t->gone = true;
+		g_hash_table_iter_init(&in, t->items);
+		while (g_hash_table_iter_next(&in, &id, NULL))
+			g_ptr_array_add(ids, g_strdup(id));
+	}
+	return ids;
+}
+
 /* The folders below `root`, in be->folders and (when asked) *folders_r. */
 static void make_tree(struct mfs_backend *be, GPtrArray *nodes,
 		      const char *root, char **role_ids,
@@ -430,7 +517,11 @@ static void make_tree(struct mfs_backend *be, GPtrArray *nodes,
 	g_mutex_lock(&be->lock);
 	g_hash_table_unref(be->folders);
 	be->folders = w.out;
+	GPtrArray *gone = gone_items_locked(be, be->folders);
 	g_mutex_unlock(&be->lock);
+	for (guint i = 0; i < gone->len; i++)
+		ewsc_spool_drop(be, gone->pdata[i]);
+	g_ptr_array_unref(gone);
 	if (folders_r)
 		*folders_r = out;
 	else

@@ -10,6 +10,9 @@ It holds one mailbox of mail folders in memory.  A test changes it
 _hostile), for the next N requests of op only with `hostile_left[op] = N`,
 or `busy[op] = [ms, ...]` (the next requests of op answered
 ErrorServerBusy).  Every request is kept in .requests as (op, body).
+With `folder_page = N` SyncFolderHierarchy answers N folders a page
+(IncludesLastFolderInRange false until the last), as Exchange does with
+a big hierarchy; `delay[op] = seconds` holds each answer of op back.
 
   FakeEWS(user, password, page=None, version="2016", ntlm=False,
           token_check=None)
@@ -68,6 +71,8 @@ class FakeEWS:
         self.hostile_left = {}
         self.busy = {}
         self.invalid_state = 0      # next N stated syncs: invalid
+        self.folder_page = None     # folders per SyncFolderHierarchy page
+        self.delay = {}             # op -> seconds each answer waits
         self.requests = []
         self.times = []
         self.lock = threading.Lock()
@@ -191,6 +196,8 @@ class FakeEWS:
                 if self.hostile_left[op] <= 0:
                     del self.hostile_left[op]
                     del self.hostile[op]
+        if self.delay.get(op):
+            time.sleep(self.delay[op])
         if wait is not None:
             self._send(h, 500, self._busy(wait))
             return
@@ -323,13 +330,21 @@ class FakeEWS:
                            'IPF.Note</t:FolderClass><t:DisplayName>%s'
                            '</t:DisplayName></t:Folder></t:Create>'
                            % (fid, parent, display))
+        # a state is "H" and the number of folders already told
+        state = re.search(r"<m:SyncState>H-(\d+)</m:SyncState>", body)
+        start = int(state.group(1)) if state else 0
+        end = len(creates)
+        if self.folder_page:
+            end = min(end, start + self.folder_page)
         return ('<m:SyncFolderHierarchyResponse><m:ResponseMessages>%s'
                 '</m:ResponseMessages></m:SyncFolderHierarchyResponse>'
                 % self._ok("SyncFolderHierarchy",
-                           '<m:SyncState>H1</m:SyncState>'
-                           '<m:IncludesLastFolderInRange>true'
+                           '<m:SyncState>H-%d</m:SyncState>'
+                           '<m:IncludesLastFolderInRange>%s'
                            '</m:IncludesLastFolderInRange><m:Changes>%s'
-                           '</m:Changes>' % "".join(creates)))
+                           '</m:Changes>' % (end, "true" if end >= len(creates)
+                                             else "false",
+                                             "".join(creates[start:end]))))
 
     def _folder_of(self, body):
         m = re.search(r'<m:SyncFolderId><t:FolderId Id="([^"]+)"', body)
