@@ -16,6 +16,7 @@ import time
 
 import fakeews
 from conftest import PASSWORD, USER, ews_config, mount_on, url_of
+import timing
 
 TIMEOUT = 3                 # the account's timeout, seconds
 MARGIN = 2.0                # what a FUSE call may take beyond it
@@ -24,16 +25,7 @@ SYNC = 20.0
 
 
 def timed(what, fn, bound=TIMEOUT + MARGIN):
-    """Run fn(); returns (result or the OSError raised, seconds), failing
-    the test when it took `bound` seconds or more."""
-    t0 = time.monotonic()
-    try:
-        out = fn()
-    except OSError as e:
-        out = e
-    took = time.monotonic() - t0
-    assert took < bound, "%s took %.1f s (bound %.1f s)" % (what, took, bound)
-    return out, took
+    return timing.timed(what, fn, bound)
 
 
 def message(n):

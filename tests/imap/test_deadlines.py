@@ -18,6 +18,7 @@ import pytest
 
 from fakeimap import FakeIMAP, first_time, mailbox, never_answers, session
 from dovecot import DEFAULT_USERS, make_message, running_dovecot
+import timing
 
 TIMEOUT = 3                 # the accounts' timeout, seconds
 MARGIN = 2.0                # what a FUSE call may take beyond it
@@ -29,16 +30,7 @@ NAME = "V0000000001U0000000001:2,S"
 
 
 def timed(what, fn, bound=TIMEOUT + MARGIN):
-    """Run fn(); returns (result or the OSError raised, seconds), failing
-    the test when it took `bound` seconds or more."""
-    t0 = time.monotonic()
-    try:
-        out = fn()
-    except OSError as e:
-        out = e
-    took = time.monotonic() - t0
-    assert took < bound, "%s took %.1f s (bound %.1f s)" % (what, took, bound)
-    return out, took
+    return timing.timed(what, fn, bound)
 
 
 def read(path):
@@ -139,26 +131,6 @@ def test_silent_server_fails_a_first_mount_once(fake_factory,
 # ---------------------------------------------------------------------------
 # Dovecot stopped in the middle of a session
 
-def dovecot_pids(dv):
-    """The Dovecot master and every process below it."""
-    children = {}
-    for d in os.listdir("/proc"):
-        if not d.isdigit():
-            continue
-        try:
-            with open("/proc/%s/stat" % d) as f:
-                stat = f.read()
-        except OSError:
-            continue
-        ppid = int(stat.rsplit(")", 1)[1].split()[1])
-        children.setdefault(ppid, []).append(int(d))
-    out, todo = [], [dv.proc.pid]
-    while todo:
-        pid = todo.pop()
-        out.append(pid)
-        todo.extend(children.get(pid, []))
-    return out
-
 
 class Stopped:
     """SIGSTOP the whole Dovecot for a `with` block; SIGCONT after."""
@@ -168,7 +140,7 @@ class Stopped:
         self.pids = []
 
     def __enter__(self):
-        self.pids = dovecot_pids(self.dv)
+        self.pids = timing.process_tree(self.dv.proc.pid)
         for pid in self.pids:
             os.kill(pid, signal.SIGSTOP)
         return self

@@ -13,6 +13,7 @@ import time
 
 from conftest import pop3_config
 from dovecot import DEFAULT_USERS, make_message, running_dovecot
+import timing
 
 TIMEOUT = 3                 # the account's timeout, seconds
 MARGIN = 2.0                # what a FUSE call may take beyond it
@@ -21,37 +22,7 @@ SYNC = 20.0
 
 
 def timed(what, fn, bound=TIMEOUT + MARGIN):
-    """Run fn(); returns (result or the OSError raised, seconds), failing
-    the test when it took `bound` seconds or more."""
-    t0 = time.monotonic()
-    try:
-        out = fn()
-    except OSError as e:
-        out = e
-    took = time.monotonic() - t0
-    assert took < bound, "%s took %.1f s (bound %.1f s)" % (what, took, bound)
-    return out, took
-
-
-def dovecot_pids(dv):
-    """The Dovecot master and every process below it."""
-    children = {}
-    for d in os.listdir("/proc"):
-        if not d.isdigit():
-            continue
-        try:
-            with open("/proc/%s/stat" % d) as f:
-                stat = f.read()
-        except OSError:
-            continue
-        ppid = int(stat.rsplit(")", 1)[1].split()[1])
-        children.setdefault(ppid, []).append(int(d))
-    out, todo = [], [dv.proc.pid]
-    while todo:
-        pid = todo.pop()
-        out.append(pid)
-        todo.extend(children.get(pid, []))
-    return out
+    return timing.timed(what, fn, bound)
 
 
 def signal_all(pids, sig):
@@ -88,7 +59,7 @@ def test_pop3_server_stopped_mid_session(imap_mount_factory, tmp_path):
         rels = [shown[k] for k in sorted(shown)]
         cached_rel = rels[-1]
         cached = read(fs, cached_rel)
-        pids = dovecot_pids(dv)
+        pids = timing.process_tree(dv.proc.pid)
         signal_all(pids, signal.SIGSTOP)
         try:
             out, _ = timed("reading a cached message",
