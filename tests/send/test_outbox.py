@@ -330,7 +330,10 @@ def test_nothing_is_sent_twice_after_a_crash(dovecot_server,
     message whose fate is unknown stays in Outbox/, held with the reason;
     one known to be sent has its copy in Sent."""
     fs = sink_mount(dovecot_server, imap_mount_factory, tmp_path, sink)
-    fs.env.update({"MAILFS_TEST_CRASH_AFTER": str(crash_after)})
+    # the flusher waits for `mailfs flush`: were it to take the message at
+    # once, the crash could come before close() had its answer
+    fs.env.update({"MAILFS_TEST_CRASH_AFTER": str(crash_after),
+                   "MAILFS_TEST_HOLD_FLUSH": "1"})
     fs.mount()
     data = message(50)
     write(fs.m("Outbox", "crash.eml"), data)
@@ -341,6 +344,7 @@ def test_nothing_is_sent_twice_after_a_crash(dovecot_server,
     fsconf.unmount_path(fs.mnt)
     fs.proc = None
     fs.env.pop("MAILFS_TEST_CRASH_AFTER")
+    fs.env.pop("MAILFS_TEST_HOLD_FLUSH")
     fs.mount()
     fs.flush()
     assert len(sink.messages) == sent
