@@ -103,10 +103,13 @@ def test_the_batch_ends_with_the_queue(dovecot_server, imap_mount_factory,
     fs.flush()
     assert sink.connections == 1
     assert _sessions_open(sink) == 0
+    # the flusher is held only until the first flush: these three may go
+    # as they are written, each finding the queue empty behind it
     msgs += queue(fs, 600, count=3)
     fs.flush()
     assert same([m.data for m in sink.messages], msgs)
-    assert sink.connections == 2, sink.connections
+    assert 2 <= sink.connections <= 4, sink.connections
+    assert _sessions_open(sink) == 0
     fs.unmount()
 
 
