@@ -1,7 +1,9 @@
 """Contacts and events changed on a type = ews account mounted against
-`mailfs serve --ews` reach the server as one item each: a card rewritten
-before its creation was sent is created once, with the rewritten content,
-whether its create still waits in the journal or was already on its way."""
+`mailfs serve --ews` reach the server as one item each: an event rewritten
+on the mount is updated in place (UpdateItem of its properties, the item
+keeping its ItemId), and a card rewritten before its creation was sent is
+created once, with the rewritten content, whether its create still waits
+in the journal or was already on its way."""
 
 import os
 import subprocess
@@ -11,6 +13,16 @@ import pytest
 from conftest import ews_config, mount_on, url_of
 from mailfs_mount import MAILFS, fsconf
 
+EVENT = (b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//mailfs//test//EN\r\n"
+         b"BEGIN:VEVENT\r\nUID:standup-1@example.org\r\n"
+         b"DTSTAMP:20240101T090000Z\r\nDTSTART:20240102T090000Z\r\n"
+         b"DTEND:20240102T091500Z\r\nSUMMARY:Stand-up\r\n"
+         b"LOCATION:Room 1\r\nBEGIN:VALARM\r\nACTION:DISPLAY\r\n"
+         b"DESCRIPTION:soon\r\nTRIGGER:-PT5M\r\nEND:VALARM\r\n"
+         b"END:VEVENT\r\nEND:VCALENDAR\r\n")
+EDITED = (EVENT.replace(b"SUMMARY:Stand-up", b"SUMMARY:Daily sync")
+          .replace(b"DTSTART:20240102T090000Z", b"DTSTART:20240102T093000Z")
+          .replace(b"DTEND:20240102T091500Z", b"DTEND:20240102T094500Z"))
 CAROL = ("BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Carol Jones\r\n"
          "N:Jones;Carol;;;\r\nEMAIL:carol@example.org\r\n"
          "TEL;TYPE=HOME:+44 20 7946 0000\r\nEND:VCARD\r\n")
@@ -38,6 +50,54 @@ def pending(fs):
 def write(path, text):
     with open(path, "w", newline="") as f:
         f.write(text)
+
+
+def store_events(store):
+    cal = os.path.join(store, "Calendar")
+    return {n: open(os.path.join(cal, n), "rb").read()
+            for n in os.listdir(cal) if not n.startswith(".")}
+
+
+@pytest.fixture
+def with_event(ews_served, ews_store, mount_factory, tmp_path):
+    os.makedirs(os.path.join(ews_store, "Calendar"))
+    with open(os.path.join(ews_store, "Calendar", "standup.ics"), "wb") as f:
+        f.write(EVENT)
+    conf = ews_config(str(tmp_path), url_of(ews_served))
+    fs = mount_factory(conf, "ews")
+    mount_on(fs, ews_served)
+    fs.store = ews_store
+    fs.conf = conf
+    return fs
+
+
+def test_edited_event_is_updated_in_place(with_event, mount_factory,
+                                          ews_served):
+    fs = with_event
+    (n,) = os.listdir(fs.m("Calendar"))
+    assert open(fs.m("Calendar", n), "rb").read() == EVENT
+    with open(fs.m("Calendar", n), "wb") as f:
+        f.write(EDITED)
+    fs.flush()
+    events = store_events(fs.store)
+    # the same item, changed: not a new one in place of the old
+    assert list(events) == ["standup.ics"], events
+    ics = events["standup.ics"]
+    assert b"SUMMARY:Daily sync\r\n" in ics, ics
+    assert b"DTSTART:20240102T093000Z\r\n" in ics, ics
+    assert b"DTEND:20240102T094500Z\r\n" in ics, ics
+    # what the change did not touch is kept, the alarm's lines too
+    for line in (b"UID:standup-1@example.org", b"LOCATION:Room 1",
+                 b"DESCRIPTION:soon", b"TRIGGER:-PT5M"):
+        assert line in ics, ics
+    assert b"Stand-up" not in ics, ics
+    assert b"DTSTART:20240102T090000Z" not in ics, ics
+    # a fresh mount reads the server's copy
+    fresh = mount_factory(fs.conf, "ews")
+    mount_on(fresh, ews_served)
+    (m,) = os.listdir(fresh.m("Calendar"))
+    assert m == n
+    assert open(fresh.m("Calendar", m), "rb").read() == ics
 
 
 @pytest.fixture
