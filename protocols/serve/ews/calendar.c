@@ -8,13 +8,15 @@
  *
  * Specs: [MS-OXWSCAL] 2.2.4.3 (CalendarItemType); [MS-OXWSCORE]
  * 2.2.4.x (MimeContentType), 3.1.4.9 (UpdateItem: SetItemField,
- * DeleteItemField; the changes of one ItemChange all or none); RFC 5545 sections 3.1 (content lines),
- * 3.3.4 and 3.3.5 (DATE, DATE-TIME with UTC, TZID or floating time),
- * 3.8.1.5 (DESCRIPTION), 3.8.1.7 (LOCATION), 3.8.1.12 (SUMMARY), 3.8.2.2 (DTEND), 3.8.2.4
- * (DTSTART), 3.8.4.7 (UID).
+ * DeleteItemField; the changes of one ItemChange all or none); RFC 5545
+ * sections 3.1 (content lines), 3.3.4 and 3.3.5 (DATE, DATE-TIME with
+ * UTC, TZID or floating time), 3.8.1.5 (DESCRIPTION), 3.8.1.7
+ * (LOCATION), 3.8.1.12 (SUMMARY), 3.8.2.2 (DTEND), 3.8.2.4 (DTSTART),
+ * 3.8.4.7 (UID).
  *
- * Only what a listing needs is read; recurrence, attendees and alarms
- * stay in the file for clients that read MimeContent.
+ * Only what a listing needs is read, and an update rewrites only what it
+ * names; recurrence, attendees and alarms stay in the file for clients
+ * that read MimeContent.
  */
 #include <errno.h>
 #include <string.h>
