@@ -223,6 +223,14 @@ static int apply_one(const xmlNode *u, struct change *ch)
 		g_free(text);
 		return -EINVAL;
 	}
+	if (!strcmp(uri, "calendar:StartTimeZone") ||
+	    !strcmp(uri, "calendar:EndTimeZone") ||
+	    !strcmp(uri, "calendar:MeetingTimeZone")) {
+		/* what clients send along with Start and End, which carry
+		 * their offset: the file holds them in UTC */
+		g_free(text);
+		return 0;
+	}
 	if (!strcmp(uri, "item:Subject")) {
 		slot = &ch->ev.summary;
 		ch->summary = true;
