@@ -98,6 +98,7 @@ static bool fold_into_create(struct wb *w, const char *folder, const char *id,
 			  &(struct wb_change){ .dropped_r = dropped_r }) == 0;
 }
 
+/* Rows dropped without reaching the server take their bytes along. */
 static void unlink_contents(struct wb *w, GPtrArray *rows)
 {
 	for (guint i = 0; rows && i < rows->len; i++) {
@@ -287,7 +288,6 @@ void wb_drop_blob(struct wb *w, const char *folder, const char *id)
 	index_blob_remove(w->ix, key);
 }
 
-/* Rows dropped without reaching the server take their bytes along. */
 int wb_remove(struct wb *w, const char *folder, const char *id,
 	      struct mfs_error *e)
 {
