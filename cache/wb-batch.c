@@ -75,6 +75,15 @@ static enum wb_outcome replay_appends(struct wb *w, GPtrArray *rows,
 	guint opened = 0;
 	int rc = 0;
 
+	/* an item rewritten while its append was on its way is replaced
+	 * once that append's server id is known, not made a second time */
+	for (guint i = 1; i < rows->len; i++) {
+		struct jrow *r = rows->pdata[i];
+		if (r->origin && !r->rid) {
+			g_ptr_array_set_size(rows, i);
+			break;
+		}
+	}
 	if (claim_rows(w, rows) < 0) {
 		g_free(in);
 		return WB_RETRY;

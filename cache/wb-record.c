@@ -56,21 +56,58 @@ char *wb_choose_id(struct wb *w, const char *folder, const char *hint)
  * or NULL when `hint` replaces nothing.  Call inside index_begin().
  */
 static char *replaced_id(struct wb *w, const char *folder, const char *hint,
-			 char **rid_r)
+			 char **rid_r, int64_t *origin_r)
 {
 	enum mfs_folder_kind kind = MFS_FOLDER_NONE;
 	struct mfs_item *it = NULL;
-	int64_t origin = 0;
 
 	*rid_r = NULL;
+	*origin_r = 0;
 	if (!hint || index_folder_kind(w->ix, folder, &kind) < 0 ||
 	    (kind != MFS_FOLDER_CONTACTS && kind != MFS_FOLDER_CALENDAR) ||
 	    index_item(w->ix, folder, hint, &it) < 0)
 		return NULL;
 	mfs_item_free(it);
-	if (index_item_rid(w->ix, folder, hint, rid_r, &origin) < 0)
+	if (index_item_rid(w->ix, folder, hint, rid_r, origin_r) < 0) {
 		*rid_r = NULL;
+		*origin_r = 0;
+	}
 	return g_strdup(hint);
+}
+
+/*
+ * An item rewritten before the append that made it reached the server:
+ * when that append still waits untouched and nothing else hangs on it,
+ * it goes (the new bytes are the whole create: one item on the server,
+ * not two).  Sets *dropped_r to the rows that went (caller owns) and
+ * returns true; false leaves it to the server to replace the item once
+ * its append went through (the new row hangs on it by its origin).
+ * Call inside index_begin().
+ */
+static bool fold_into_create(struct wb *w, const char *folder, const char *id,
+			     int64_t origin, GPtrArray **dropped_r)
+{
+	g_autoptr(jrow) last = NULL;
+
+	*dropped_r = NULL;
+	if (!origin || journal_latest_for(w->ix, folder, id, &last) < 0 ||
+	    last->seq != origin || last->op != JOP_APPEND ||
+	    last->state != JS_QUEUED || journal_has_dependents(w->ix, origin))
+		return false;
+	return wb_row_set(w, last, JS_DROPPED,
+			  &(struct wb_change){ .dropped_r = dropped_r }) == 0;
+}
+
+/* Rows dropped without reaching the server take their bytes along. */
+static void unlink_contents(struct wb *w, GPtrArray *rows)
+{
+	for (guint i = 0; rows && i < rows->len; i++) {
+		struct jrow *d = rows->pdata[i];
+		if (d->content) {
+			g_autofree char *p = wb_content_path(w, d->content);
+			unlink(p);
+		}
+	}
 }
 
 /* The change was journaled: the flusher takes it from here. */
@@ -146,9 +183,16 @@ int wb_append(struct wb *w, const char *folder, int fd, const char *hint,
 	row.content = name;
 	index_begin(w->ix);
 	g_autofree char *old_rid = NULL;
-	g_autofree char *id = replaced_id(w, folder, hint, &old_rid);
+	g_autoptr(GPtrArray) dropped = NULL;
+	int64_t origin = 0;
+	g_autofree char *id = replaced_id(w, folder, hint, &old_rid, &origin);
 	bool replacing = id != NULL;
-	if (!replacing)
+	if (replacing && !old_rid && fold_into_create(w, folder, id, origin,
+						      &dropped))
+		replacing = false;	/* the item went with its append */
+	else if (replacing && !old_rid)
+		row.origin = origin;	/* its server id comes with that one */
+	if (!id)
 		id = wb_choose_id(w, folder, hint);
 	struct mfs_item *it = mfs_item_new(id, row.size, date, flags);
 	it->message_id = g_strdup(msgid);
@@ -168,6 +212,7 @@ int wb_append(struct wb *w, const char *folder, int fd, const char *hint,
 		unlink(path);
 		return fail(e, rc, "journal");
 	}
+	unlink_contents(w, dropped);
 	/* its first read is local: the body is these bytes (and no longer
 	 * those of a card it replaces) */
 	g_autofree char *key = blobs_key(folder, id);
@@ -243,18 +288,6 @@ void wb_drop_blob(struct wb *w, const char *folder, const char *id)
 	index_blob_remove(w->ix, key);
 }
 
-/* Rows dropped without reaching the server take their bytes along. */
-static void unlink_contents(struct wb *w, GPtrArray *rows)
-{
-	for (guint i = 0; rows && i < rows->len; i++) {
-		struct jrow *d = rows->pdata[i];
-		if (d->content) {
-			g_autofree char *p = wb_content_path(w, d->content);
-			unlink(p);
-		}
-	}
-}
-
 int wb_remove(struct wb *w, const char *folder, const char *id,
 	      struct mfs_error *e)
 {
@@ -280,7 +313,8 @@ int wb_remove(struct wb *w, const char *folder, const char *id,
 	if (rc == 0 && origin &&
 	    (last || journal_latest_for(w->ix, folder, id, &last) == 0) &&
 	    last->seq == origin &&
-	    ((last->op == JOP_APPEND && last->state == JS_QUEUED) ||
+	    ((last->op == JOP_APPEND && last->state == JS_QUEUED &&
+	      !last->origin) ||
 	     (last->op == JOP_SEND && last->state != JS_SENT)) &&
 	    !journal_has_dependents(w->ix, origin)) {
 		/* never sent: forgetting the append is the whole delete */

@@ -6,7 +6,8 @@
  * (GetItem with BaseShape AllProperties and BodyType Text, CreateItem,
  * UpdateItem with SetItemField/DeleteItemField, DeleteItem),
  * [MS-OXWSCONT] (ContactItemType), [MS-OXWSCAL] (CalendarItemType,
- * SendMeetingInvitations), RFC 6350, RFC 5545.
+ * SendMeetingInvitations, SendMeetingInvitationsOrCancellations),
+ * RFC 6350, RFC 5545.
  *
  * A contact has no bytes on the server: its card is made here from the
  * t:Contact, at sync (so st_size is exact before any read) and kept in
@@ -23,6 +24,7 @@
 #include <unistd.h>
 
 #include "wire/ews-contact.h"
+#include "wire/vcard.h"
 #include "fileutil.h"
 #include "log.h"
 
@@ -582,29 +584,111 @@ static int create_event(struct mfs_backend *be, const char *folder,
 	return call_one(be, "CreateItem", req, folder, iid_r, e);
 }
 
-static int delete_item(struct mfs_backend *be, const char *folder,
-		       const char *iid, struct mfs_error *e)
+/* One property of a calendar item set to `text` (escaped here), or
+ * deleted for NULL; `attrs` go on its element. */
+static void event_field(GString *u, const char *uri, const char *elem,
+			const char *attrs, const char *text)
 {
-	GString *req = ewsc_req_begin();
-
-	g_string_append(req, "<m:DeleteItem DeleteType=\"HardDelete\" "
-			"SendMeetingCancellations=\"SendToNone\"><m:ItemIds>");
-	ewsc_req_id(req, "t:ItemId", iid);
-	g_string_append(req, "</m:ItemIds></m:DeleteItem>");
-	return call_one(be, "DeleteItem", req, folder, NULL, e);
+	if (!text) {
+		g_string_append_printf(u, "<t:DeleteItemField><t:FieldURI "
+				       "FieldURI=\"%s\"/></t:DeleteItemField>",
+				       uri);
+		return;
+	}
+	g_string_append_printf(u, "<t:SetItemField><t:FieldURI FieldURI="
+			       "\"%s\"/><t:CalendarItem><t:%s%s>", uri, elem,
+			       attrs);
+	ews_escape(u, text);
+	g_string_append_printf(u, "</t:%s></t:CalendarItem></t:SetItemField>",
+			       elem);
 }
 
-/* Forget item `id` of the folder's table (lock taken here). */
-static void forget(struct mfs_backend *be, const char *folder,
-		   const char *fid, const char *id)
+static bool same_time(GDateTime *a, GDateTime *b)
 {
-	g_mutex_lock(&be->lock);
-	struct ewsc_table *t = ewsc_table_get(be, folder, fid);
-	if (g_hash_table_remove(t->items, id))
-		t->dirty = true;
-	ewsc_table_save(be, folder, t);
-	g_mutex_unlock(&be->lock);
-	ewsc_spool_drop(be, id);
+	return a && b ? g_date_time_compare(a, b) == 0 : a == b;
+}
+
+static char *utc_text(GDateTime *t)
+{
+	g_autoptr(GDateTime) utc = g_date_time_to_utc(t);
+
+	return g_date_time_format(utc, "%Y-%m-%dT%H:%M:%SZ");
+}
+
+/* The changes that make event `was` into `now`, in the order
+ * CalendarItemType lists them ([MS-OXWSCAL] 2.2.4.3). */
+static void event_updates(const struct vcard_event *was,
+			  const struct vcard_event *now, GString *u)
+{
+	bool times = !same_time(was->start, now->start) ||
+		     !same_time(was->end, now->end) ||
+		     was->all_day != now->all_day;
+
+	if (g_strcmp0(was->summary, now->summary))
+		event_field(u, "item:Subject", "Subject", "",
+			    now->summary ? now->summary : "");
+	if (g_strcmp0(was->description, now->description))
+		event_field(u, "item:Body", "Body", " BodyType=\"Text\"",
+			    now->description);
+	if (times) {
+		g_autofree char *start = utc_text(now->start);
+		g_autofree char *end = utc_text(now->end);
+		event_field(u, "calendar:Start", "Start", "", start);
+		event_field(u, "calendar:End", "End", "", end);
+		event_field(u, "calendar:IsAllDayEvent", "IsAllDayEvent", "",
+			    now->all_day ? "true" : "false");
+	}
+	if (g_strcmp0(was->location, now->location))
+		event_field(u, "calendar:Location", "Location", "",
+			    now->location);
+}
+
+/*
+ * Calendar item `iid` changed to hold the .ics `buf`.  Exchange takes no
+ * MimeContent in an UpdateItem of a calendar item: the properties that
+ * differ from the server's copy are set instead, the item keeping its
+ * ItemId (and its attendees' answers), and no one is sent a notice.
+ * What the properties do not carry stays as the server has it.
+ */
+static int update_event(struct mfs_backend *be, const char *folder,
+			const char *iid, const char *buf, size_t len,
+			struct mfs_error *e)
+{
+	struct vcard_event was = { 0 }, now = { 0 };
+	struct content old = { 0 };
+	g_autoptr(GString) u = g_string_new(NULL);
+	int rc = vcard_event_read(buf, len, &now);
+
+	if (rc < 0 || !now.start) {
+		vcard_event_clear(&now);
+		return mfs_error_set(e, rc < 0 ? rc : -EINVAL, MFS_ERR_ITEM,
+				     MFS_ERR_FINAL, "%s: not an iCalendar "
+				     "event that can be stored (a VEVENT with "
+				     "a DTSTART)", folder);
+	}
+	rc = content_now(be, folder, MFS_FOLDER_CALENDAR, iid, &old, e);
+	/* a server copy that cannot be read has every property changed */
+	if (rc == 0 && vcard_event_read((const char *)old.buf, old.len,
+					&was) < 0)
+		memset(&was, 0, sizeof(was));
+	content_clear(&old, 1);
+	if (rc == 0)
+		event_updates(&was, &now, u);
+	vcard_event_clear(&was);
+	vcard_event_clear(&now);
+	if (rc < 0 || u->len == 0)
+		return rc;
+	GString *req = ewsc_req_begin();
+	g_string_append(req, "<m:UpdateItem ConflictResolution="
+			"\"AlwaysOverwrite\" SendMeetingInvitationsOr"
+			"Cancellations=\"SendToNone\"><m:ItemChanges>"
+			"<t:ItemChange>");
+	ewsc_req_id(req, "t:ItemId", iid);
+	g_string_append(req, "<t:Updates>");
+	g_string_append_len(req, u->str, (gssize)u->len);
+	g_string_append(req, "</t:Updates></t:ItemChange></m:ItemChanges>"
+			"</m:UpdateItem>");
+	return call_one(be, "UpdateItem", req, folder, NULL, e);
 }
 
 int ewsc_pim_append(struct mfs_backend *be, const char *folder, int fd,
@@ -632,11 +716,11 @@ int ewsc_pim_append(struct mfs_backend *be, const char *folder, int fd,
 		iid = g_steal_pointer(&old);
 	} else if (kind == MFS_FOLDER_CONTACTS) {
 		rc = create_contact(be, folder, fid, buf, len, &iid, e);
+	} else if (old) {
+		rc = update_event(be, folder, old, buf, len, e);
+		iid = g_steal_pointer(&old);
 	} else {
 		rc = create_event(be, folder, fid, buf, len, &iid, e);
-		/* the new one is stored: the old one may go */
-		if (rc == 0 && old && delete_item(be, folder, old, e) == 0)
-			forget(be, folder, fid, hint);
 	}
 	if (rc < 0)
 		return rc;

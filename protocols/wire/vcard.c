@@ -3,7 +3,9 @@
  *
  * Specs: RFC 6350 sections 3.2, 3.3, 3.4; RFC 2426 section 4 (vCard 3.0);
  * the vCard 2.1 forms still written by phones (bare parameters,
- * quoted-printable values).
+ * quoted-printable values); RFC 5545 sections 3.1, 3.3.4, 3.3.5 and
+ * 3.6.1 for the first VEVENT of an iCalendar object, which folds and
+ * escapes its content lines as a vCard does.
  *
  * Lines that are not understood are not errors: they are kept with their
  * bytes so that an edit made elsewhere never drops what this code cannot
@@ -12,6 +14,7 @@
 #include "vcard.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #define FOLD_AT 75
@@ -517,5 +520,146 @@ int vcard_write(const struct vcard *card, char **out_r, size_t *len_r)
 	g_string_append(out, card->tail);
 	*len_r = out->len;
 	*out_r = g_string_free(out, FALSE);
+	return 0;
+}
+
+/* ---- the first VEVENT of an iCalendar object ---- */
+
+void vcard_event_clear(struct vcard_event *ev)
+{
+	g_free(ev->summary);
+	g_free(ev->location);
+	g_free(ev->description);
+	g_free(ev->uid);
+	if (ev->start)
+		g_date_time_unref(ev->start);
+	if (ev->end)
+		g_date_time_unref(ev->end);
+	memset(ev, 0, sizeof(*ev));
+}
+
+/* Where the first VEVENT of `cal` begins and ends (the indexes of its
+ * BEGIN and END lines).  Returns false when it has none. */
+static bool event_span(const struct vcard *cal, guint *from_r, guint *to_r)
+{
+	guint depth = 0;
+
+	for (guint i = 0; i < cal->props->len; i++) {
+		const struct vcard_prop *p = cal->props->pdata[i];
+		if (depth == 0 && is_prop(p, "BEGIN", "VEVENT")) {
+			*from_r = i;
+			depth = 1;
+		} else if (depth && !strcmp(p->name, "BEGIN")) {
+			depth++;
+		} else if (depth && !strcmp(p->name, "END") && --depth == 0) {
+			*to_r = i;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* The index of property `name` of the VEVENT between `from` and `to`,
+ * not inside a component of its own; `to` when it has none. */
+static guint event_prop(const struct vcard *cal, guint from, guint to,
+			const char *name)
+{
+	guint depth = 0;
+
+	for (guint i = from + 1; i < to; i++) {
+		const struct vcard_prop *p = cal->props->pdata[i];
+		if (!strcmp(p->name, "BEGIN"))
+			depth++;
+		else if (!strcmp(p->name, "END") && depth)
+			depth--;
+		else if (depth == 0 && !strcmp(p->name, name))
+			return i;
+	}
+	return to;
+}
+
+/* A DATE or DATE-TIME value as a point in time; a DATE sets *all_day. */
+static GDateTime *ical_time(const struct vcard_prop *p, bool *all_day)
+{
+	int y, mo, d, h = 0, mi = 0, s = 0;
+	char z = 0;
+	const char *v = p->value;
+	g_autofree char *tzid = vcard_prop_param(p, "TZID");
+	g_autoptr(GTimeZone) tz = NULL;
+
+	if (strlen(v) >= 15 && sscanf(v, "%4d%2d%2dT%2d%2d%2d%c", &y, &mo, &d,
+				      &h, &mi, &s, &z) >= 6)
+		*all_day = false;
+	else if (strlen(v) >= 8 && sscanf(v, "%4d%2d%2d", &y, &mo, &d) == 3)
+		*all_day = true;
+	else
+		return NULL;
+	if (z != 'Z' && tzid)
+		tz = g_time_zone_new_identifier(tzid);
+	if (!tz)
+		tz = g_time_zone_new_utc();
+	return g_date_time_new(tz, y, mo, d, h, mi, s);
+}
+
+/* The unescaped text of property `name` of the event, or NULL. */
+static char *event_text(const struct vcard *cal, guint from, guint to,
+			const char *name)
+{
+	guint i = event_prop(cal, from, to, name);
+
+	if (i == to)
+		return NULL;
+	return vcard_unescape(((struct vcard_prop *)cal->props->pdata[i])
+			      ->value);
+}
+
+int vcard_event_read(const char *buf, size_t len, struct vcard_event *ev)
+{
+	struct vcard *cal = NULL;
+	guint from = 0, to = 0, i;
+	bool unused;
+	int rc = vcard_parse_object(buf, len, "VCALENDAR", &cal);
+
+	memset(ev, 0, sizeof(*ev));
+	if (rc < 0)
+		return rc;
+	if (!event_span(cal, &from, &to)) {
+		vcard_free(&cal);
+		return 0;	/* a calendar with no event shows nothing */
+	}
+	ev->summary = event_text(cal, from, to, "SUMMARY");
+	ev->location = event_text(cal, from, to, "LOCATION");
+	ev->description = event_text(cal, from, to, "DESCRIPTION");
+	ev->uid = event_text(cal, from, to, "UID");
+	if ((i = event_prop(cal, from, to, "DTSTART")) < to)
+		ev->start = ical_time(cal->props->pdata[i], &ev->all_day);
+	if ((i = event_prop(cal, from, to, "DTEND")) < to)
+		ev->end = ical_time(cal->props->pdata[i], &unused);
+	vcard_free(&cal);
+	if (ev->start && !ev->end)
+		ev->end = g_date_time_add_days(ev->start, ev->all_day ? 1 : 0);
+	return 0;
+}
+
+int vcard_event_set(struct vcard *cal, const char *name, const char *params,
+		    const char *value)
+{
+	guint from = 0, to = 0, i;
+
+	if (!event_span(cal, &from, &to))
+		return -EINVAL;
+	i = event_prop(cal, from, to, name);
+	if (!value) {
+		if (i < to)
+			g_ptr_array_remove_index(cal->props, i);
+		return 0;
+	}
+	struct vcard_prop *p = vcard_prop_new(name, params, value);
+	if (i < to) {
+		vcard_prop_free(cal->props->pdata[i]);
+		cal->props->pdata[i] = p;
+	} else {
+		g_ptr_array_insert(cal->props, (gint)to, p);
+	}
 	return 0;
 }

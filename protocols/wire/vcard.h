@@ -108,4 +108,33 @@ char *vcard_unescape(const char *value);
  * one component. */
 char **vcard_split(const char *value);
 
+/*
+ * The first VEVENT of an iCalendar object (RFC 5545 3.6.1), as a calendar
+ * item shows it: SUMMARY (3.8.1.12), LOCATION (3.8.1.7), DESCRIPTION
+ * (3.8.1.5), UID (3.8.4.7), DTSTART and DTEND (3.8.2.4, 3.8.2.2) as DATE
+ * or DATE-TIME (3.3.4, 3.3.5).  The properties of components inside it
+ * (VALARM) are not the event's.
+ */
+struct vcard_event {
+	char *summary, *location, *description, *uid;	/* owned; unescaped;
+							   NULL when absent */
+	GDateTime *start, *end;	/* owned; NULL when absent */
+	bool all_day;		/* DTSTART is a DATE */
+};
+
+/* Read the first VEVENT of the VCALENDAR in `buf` into *ev (cleared
+ * first; vcard_event_clear after).  A time with an unknown TZID, or a
+ * floating one, is taken as UTC; with no DTEND the event lasts a day for
+ * a DATE, else nothing.  Returns 0, -EINVAL for no VCALENDAR, -EFBIG past
+ * the limits. */
+int vcard_event_read(const char *buf, size_t len, struct vcard_event *ev);
+void vcard_event_clear(struct vcard_event *ev);
+
+/* Set property `name` of the first VEVENT of `cal` (a VCALENDAR from
+ * vcard_parse_object) to `value` (already escaped) with `params` (or
+ * NULL), replacing the line it had or adding one before END:VEVENT; a
+ * NULL `value` removes the line.  Returns 0 or -EINVAL without a VEVENT. */
+int vcard_event_set(struct vcard *cal, const char *name, const char *params,
+		    const char *value);
+
 #endif

@@ -1,6 +1,7 @@
 """Calendar folders of `mailfs serve --ews` through exchangelib: the .ics
 files as calendar items whose MimeContent is the file's bytes, and new
-items stored from their MimeContent or their fields."""
+items stored from their MimeContent or their fields; an item's properties
+changed by UpdateItem rewrite those lines of its file."""
 
 import datetime
 import os
@@ -81,6 +82,39 @@ def test_create_from_fields_and_delete(ews_server):
     assert b"SUMMARY:Lunch\\; soon\r\n" in got.mime_content
     got.delete()
     assert ics_files(ews_server.store) == ["meeting.ics"]
+
+
+def test_update_fields(ews_server):
+    from exchangelib import EWSDateTime, UTC
+    from exchangelib.errors import ErrorInvalidPropertySet
+    import pytest
+    acc = account(ews_server)
+    path = os.path.join(ews_server.store, "Calendar", "meeting.ics")
+    (item,) = [i for i in acc.calendar.all() if i.subject == "Meeting"]
+    item.subject = "Review"
+    item.location = "Room 2"
+    item.start = EWSDateTime(2024, 1, 3, 14, 0, tzinfo=UTC)
+    item.end = EWSDateTime(2024, 1, 3, 15, 0, tzinfo=UTC)
+    item.save(update_fields=["subject", "location", "start", "end"],
+              send_meeting_invitations="SendToNone")
+    assert ics_files(ews_server.store) == ["meeting.ics"]
+    with open(path, "rb") as f:
+        ics = f.read()
+    assert ics == (MEETING.replace(b"SUMMARY:Meeting", b"SUMMARY:Review")
+                   .replace(b"DTSTART:20240102T100000Z",
+                            b"DTSTART:20240103T140000Z")
+                   .replace(b"END:VEVENT", b"LOCATION:Room 2\r\n"
+                            b"DTEND:20240103T150000Z\r\nEND:VEVENT")), ics
+    got = acc.calendar.get(id=item.id)
+    assert got.subject == "Review" and got.location == "Room 2"
+    assert got.start == EWSDateTime(2024, 1, 3, 14, 0, tzinfo=UTC)
+    # a property the file does not hold here is refused, nothing changed
+    got.categories = ["work"]
+    with pytest.raises(ErrorInvalidPropertySet):
+        got.save(update_fields=["categories"],
+                 send_meeting_invitations="SendToNone")
+    with open(path, "rb") as f:
+        assert f.read() == ics
 
 
 def test_hostile_ics(ews_server):

@@ -2,7 +2,8 @@
  * fuzz-vcard.c - the content-line reader (protocols/wire/vcard.h) on
  * arbitrary bytes, as a vCard and as an iCalendar VCALENDAR: values that
  * are read unescape to clean UTF-8, and a card that is read is written
- * back into bytes that are read again.
+ * back into bytes that are read again; the first VEVENT is read and
+ * changed.
  */
 #include <glib.h>
 #include <stdint.h>
@@ -45,6 +46,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const char *const kinds[] = { "VCARD", "VCALENDAR" };
 
+	struct vcard_event ev;
+
+	if (vcard_event_read((const char *)data, size, &ev) == 0 &&
+	    ev.start && !ev.end)
+		__builtin_trap();
+	vcard_event_clear(&ev);
 	for (size_t i = 0; i < G_N_ELEMENTS(kinds); i++) {
 		struct vcard *card = NULL;
 		if (vcard_parse_object((const char *)data, size, kinds[i],
@@ -54,6 +61,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			continue;
 		}
 		check(card, kinds[i]);
+		if (i == 1 && vcard_event_set(card, "SUMMARY", NULL, "x") == 0)
+			check(card, kinds[i]);
 		vcard_free(&card);
 	}
 	return 0;

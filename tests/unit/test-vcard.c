@@ -1,7 +1,8 @@
 /*
  * test-vcard.c - the content-line reader (protocols/wire/vcard.h) on its
  * own: an iCalendar object read with the vCard rules (folding, parameters,
- * escaping) and the value of a parameter.
+ * escaping), the value of a parameter, and the first VEVENT read and
+ * changed with its alarm's lines left alone.
  */
 #include <errno.h>
 #include <string.h>
@@ -68,10 +69,83 @@ static void test_not_a_calendar(void)
 	g_assert_null(cal);
 }
 
+static const char with_alarm[] =
+	"BEGIN:VCALENDAR\r\n"
+	"BEGIN:VEVENT\r\n"
+	"UID:u1\r\n"
+	"DTSTART;VALUE=DATE:20240301\r\n"
+	"BEGIN:VALARM\r\n"
+	"DESCRIPTION:the alarm's\r\n"
+	"SUMMARY:not the event's\r\n"
+	"END:VALARM\r\n"
+	"X-KEPT;P=1:as it was\r\n"
+	"END:VEVENT\r\n"
+	"END:VCALENDAR\r\n";
+
+static void test_event_read(void)
+{
+	static const char card[] = "BEGIN:VCARD\r\nEND:VCARD\r\n";
+	struct vcard_event ev;
+	g_autofree char *s = NULL, *e = NULL;
+
+	g_assert_cmpint(vcard_event_read(with_alarm, strlen(with_alarm), &ev),
+			==, 0);
+	g_assert_null(ev.summary);
+	g_assert_null(ev.description);
+	g_assert_cmpstr(ev.uid, ==, "u1");
+	g_assert_true(ev.all_day);
+	s = g_date_time_format(ev.start, "%F %T");
+	e = g_date_time_format(ev.end, "%F %T");
+	g_assert_cmpstr(s, ==, "2024-03-01 00:00:00");
+	g_assert_cmpstr(e, ==, "2024-03-02 00:00:00");
+	vcard_event_clear(&ev);
+	g_assert_cmpint(vcard_event_read(card, strlen(card), &ev), ==,
+			-EINVAL);
+}
+
+static void test_event_set(void)
+{
+	static const char empty[] = "BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n";
+	struct vcard *cal = NULL;
+	g_autofree char *out = NULL;
+	size_t len = 0;
+
+	g_assert_cmpint(vcard_parse_object(with_alarm, strlen(with_alarm),
+					   "VCALENDAR", &cal), ==, 0);
+	g_assert_cmpint(vcard_event_set(cal, "SUMMARY", NULL, "new\\, one"),
+			==, 0);
+	g_assert_cmpint(vcard_event_set(cal, "DTSTART", NULL,
+					"20240301T090000Z"), ==, 0);
+	g_assert_cmpint(vcard_event_set(cal, "DESCRIPTION", NULL, NULL), ==,
+			0);
+	g_assert_cmpint(vcard_write(cal, &out, &len), ==, 0);
+	vcard_free(&cal);
+	g_assert_cmpstr(out, ==,
+			"BEGIN:VCALENDAR\r\n"
+			"BEGIN:VEVENT\r\n"
+			"UID:u1\r\n"
+			"DTSTART:20240301T090000Z\r\n"
+			"BEGIN:VALARM\r\n"
+			"DESCRIPTION:the alarm's\r\n"
+			"SUMMARY:not the event's\r\n"
+			"END:VALARM\r\n"
+			"X-KEPT;P=1:as it was\r\n"
+			"SUMMARY:new\\, one\r\n"
+			"END:VEVENT\r\n"
+			"END:VCALENDAR\r\n");
+	g_assert_cmpint(vcard_parse_object(empty, strlen(empty), "VCALENDAR",
+					   &cal), ==, 0);
+	g_assert_cmpint(vcard_event_set(cal, "SUMMARY", NULL, "x"), ==,
+			-EINVAL);
+	vcard_free(&cal);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/vcard/calendar", test_calendar);
 	g_test_add_func("/vcard/not-a-calendar", test_not_a_calendar);
+	g_test_add_func("/vcard/event-read", test_event_read);
+	g_test_add_func("/vcard/event-set", test_event_set);
 	return g_test_run();
 }

@@ -2,111 +2,27 @@
  * calendar.c - the .ics files of calendar folders as EWS calendar
  * items: a t:CalendarItem whose MimeContent is the file's bytes exactly,
  * with Subject, Start, End, Location and UID read from its first VEVENT;
- * and storing a new one.
+ * storing a new one; and UpdateItem, which rewrites the lines of the
+ * properties it sets (Exchange takes no MimeContent in an UpdateItem of
+ * a calendar item: a client changes the properties).
  *
  * Specs: [MS-OXWSCAL] 2.2.4.3 (CalendarItemType); [MS-OXWSCORE]
- * 2.2.4.x (MimeContentType); RFC 5545 sections 3.1 (content lines),
- * 3.3.4 and 3.3.5 (DATE, DATE-TIME with UTC, TZID or floating time),
- * 3.8.1.7 (LOCATION), 3.8.1.12 (SUMMARY), 3.8.2.2 (DTEND), 3.8.2.4
- * (DTSTART), 3.8.4.7 (UID).
+ * 2.2.4.x (MimeContentType), 3.1.4.9 (UpdateItem: SetItemField,
+ * DeleteItemField; the changes of one ItemChange all or none); RFC 5545
+ * sections 3.1 (content lines), 3.3.4 and 3.3.5 (DATE, DATE-TIME with
+ * UTC, TZID or floating time), 3.8.1.5 (DESCRIPTION), 3.8.1.7
+ * (LOCATION), 3.8.1.12 (SUMMARY), 3.8.2.2 (DTEND), 3.8.2.4 (DTSTART),
+ * 3.8.4.7 (UID).
  *
- * Only what a listing needs is read; recurrence, attendees and alarms
- * stay in the file for clients that read MimeContent.
+ * Only what a listing needs is read, and an update rewrites only what it
+ * names; recurrence, attendees and alarms stay in the file for clients
+ * that read MimeContent.
  */
 #include <errno.h>
 #include <string.h>
 
 #include "pim.h"
 #include "wire/vcard.h"
-
-/* What a listing shows of one event. */
-struct event {
-	char *summary, *location, *uid;	/* owned; NULL when absent */
-	GDateTime *start, *end;		/* owned; NULL when absent */
-	bool all_day;
-};
-
-static void event_clear(struct event *ev)
-{
-	g_free(ev->summary);
-	g_free(ev->location);
-	g_free(ev->uid);
-	if (ev->start)
-		g_date_time_unref(ev->start);
-	if (ev->end)
-		g_date_time_unref(ev->end);
-}
-
-/* A DATE or DATE-TIME value as a point in time; a DATE sets *all_day.
- * Times with an unknown TZID, and floating times, are taken as UTC. */
-static GDateTime *ical_time(const struct vcard_prop *p, bool *all_day)
-{
-	int y, mo, d, h = 0, mi = 0, s = 0;
-	char z = 0;
-	const char *v = p->value;
-	g_autofree char *tzid = vcard_prop_param(p, "TZID");
-	g_autoptr(GTimeZone) tz = NULL;
-
-	if (strlen(v) >= 15 && sscanf(v, "%4d%2d%2dT%2d%2d%2d%c", &y, &mo, &d,
-				      &h, &mi, &s, &z) >= 6) {
-		*all_day = false;
-	} else if (strlen(v) >= 8 && sscanf(v, "%4d%2d%2d", &y, &mo, &d) == 3) {
-		*all_day = true;
-	} else {
-		return NULL;
-	}
-	if (z != 'Z' && tzid)
-		tz = g_time_zone_new_identifier(tzid);
-	if (!tz)
-		tz = g_time_zone_new_utc();
-	return g_date_time_new(tz, y, mo, d, h, mi, s);
-}
-
-/* Read the first VEVENT of `buf`.  Returns 0 or -EINVAL. */
-static int read_event(const char *buf, size_t len, struct event *ev)
-{
-	struct vcard *cal = NULL;
-	int rc = vcard_parse_object(buf, len, "VCALENDAR", &cal);
-	bool in = false, seen = false;
-
-	memset(ev, 0, sizeof(*ev));
-	if (rc < 0)
-		return rc;
-	for (guint i = 0; i < cal->props->len; i++) {
-		const struct vcard_prop *p = cal->props->pdata[i];
-		bool is_event = g_ascii_strcasecmp(g_strstrip(p->value),
-						   "VEVENT") == 0;
-		if (!strcmp(p->name, "BEGIN") && is_event && !seen) {
-			in = seen = true;
-		} else if (!strcmp(p->name, "END") && is_event) {
-			in = false;
-		} else if (!in) {
-			continue;
-		} else if (!strcmp(p->name, "BEGIN")) {
-			/* an alarm's properties are not the event's */
-			while (++i < cal->props->len &&
-			       strcmp(((struct vcard_prop *)
-				       cal->props->pdata[i])->name, "END"))
-				;
-		} else if (!strcmp(p->name, "SUMMARY") && !ev->summary) {
-			ev->summary = vcard_unescape(p->value);
-		} else if (!strcmp(p->name, "LOCATION") && !ev->location) {
-			ev->location = vcard_unescape(p->value);
-		} else if (!strcmp(p->name, "UID") && !ev->uid) {
-			ev->uid = vcard_unescape(p->value);
-		} else if (!strcmp(p->name, "DTSTART") && !ev->start) {
-			ev->start = ical_time(p, &ev->all_day);
-		} else if (!strcmp(p->name, "DTEND") && !ev->end) {
-			bool unused;
-			ev->end = ical_time(p, &unused);
-		}
-	}
-	vcard_free(&cal);
-	/* RFC 5545 3.6.1: no DTEND lasts a day for a date, else nothing */
-	if (ev->start && !ev->end)
-		ev->end = g_date_time_add_days(ev->start, ev->all_day ? 1 : 0);
-	return 0;
-}
 
 static void write_time(GString *out, const char *elem, GDateTime *t)
 {
@@ -134,10 +50,10 @@ void ewsd_calendar_item_write(struct ewsd_call *call, const char *folder,
 	g_autofree char *iid = ewsd_pim_item_id(folder, it->id);
 	g_autofree char *ck = ewsd_pim_change_key(it);
 	g_autofree char *fid = ewsd_folder_id(folder);
-	struct event ev;
+	struct vcard_event ev;
 	GString *out = call->out;
 
-	if (!buf || read_event(buf->str, buf->len, &ev) < 0)
+	if (!buf || vcard_event_read(buf->str, buf->len, &ev) < 0)
 		memset(&ev, 0, sizeof(ev));
 	g_string_append(out, "<t:CalendarItem>");
 	if (buf && mime) {
@@ -161,7 +77,7 @@ void ewsd_calendar_item_write(struct ewsd_call *call, const char *folder,
 				       ev.all_day ? "true" : "false");
 	write_text(out, "Location", ev.location);
 	g_string_append(out, "</t:CalendarItem>");
-	event_clear(&ev);
+	vcard_event_clear(&ev);
 }
 
 static char *child_text(const xmlNode *item, const char *name)
@@ -247,15 +163,197 @@ int ewsd_calendar_item_create(struct ewsd_call *call, const char *folder,
 		xmlFree(b64);
 		g_string_append_len(ics, (const char *)raw, (gssize)len);
 		g_free(raw);
-		struct event ev;
-		rc = read_event(ics->str, ics->len, &ev);
-		event_clear(&ev);
+		struct vcard_event ev;
+		rc = vcard_event_read(ics->str, ics->len, &ev);
+		vcard_event_clear(&ev);
 		if (rc < 0)
 			return rc;
 	} else if ((rc = make_ics(item, ics)) < 0) {
 		return rc;
 	}
 	rc = ewsd_pim_store(call, folder, hint, ics->str, ics->len, item_r);
+	if (rc < 0)
+		*code_r = "ErrorInternalServerError";
+	return rc;
+}
+
+/* ---- UpdateItem ---- */
+
+/* What an UpdateItem makes of an event: the new values, and which were
+ * given. */
+struct change {
+	struct vcard_event ev;
+	bool summary, location, description, times;
+};
+
+/* The value element of a SetItemField: the one inside its
+ * t:CalendarItem (or t:Item). */
+static xmlNode *set_value(const xmlNode *u)
+{
+	for (xmlNode *c = ews_first_element(u); c; c = ews_next_element(c))
+		if (ews_is(c, EWS_NS_T, "CalendarItem") ||
+		    ews_is(c, EWS_NS_T, "Item"))
+			return ews_first_element(c);
+	return NULL;
+}
+
+/* The text of `v` (caller owns), "" for an empty element. */
+static char *value_text(const xmlNode *v)
+{
+	xmlChar *t = xmlNodeGetContent(v);
+	char *s = g_strdup(t ? (const char *)t : "");
+
+	xmlFree(t);
+	return s;
+}
+
+/* One SetItemField or DeleteItemField into *ch.  Returns 0, -ENOTSUP for
+ * a property this server does not change, -EINVAL for a malformed one. */
+static int apply_one(const xmlNode *u, struct change *ch)
+{
+	bool del = ews_is(u, EWS_NS_T, "DeleteItemField");
+	xmlNode *f = ews_child(u, EWS_NS_T, "FieldURI");
+	g_autofree char *uri = f ? ews_attr(f, "FieldURI") : NULL;
+	xmlNode *v = del ? NULL : set_value(u);
+	char *text = v ? value_text(v) : NULL;
+	char **slot = NULL;
+
+	if (!uri || (!del && !ews_is(u, EWS_NS_T, "SetItemField")) ||
+	    (!del && !v)) {
+		g_free(text);
+		return -EINVAL;
+	}
+	if (!strcmp(uri, "calendar:StartTimeZone") ||
+	    !strcmp(uri, "calendar:EndTimeZone") ||
+	    !strcmp(uri, "calendar:MeetingTimeZone")) {
+		/* what clients send along with Start and End, which carry
+		 * their offset: the file holds them in UTC */
+		g_free(text);
+		return 0;
+	}
+	if (!strcmp(uri, "item:Subject")) {
+		slot = &ch->ev.summary;
+		ch->summary = true;
+	} else if (!strcmp(uri, "calendar:Location")) {
+		slot = &ch->ev.location;
+		ch->location = true;
+	} else if (!strcmp(uri, "item:Body")) {
+		slot = &ch->ev.description;
+		ch->description = true;
+	}
+	if (slot) {
+		g_free(*slot);
+		*slot = text;
+		return 0;
+	}
+	g_autofree char *owned = text;
+	GDateTime **t = !strcmp(uri, "calendar:Start") ? &ch->ev.start
+			: !strcmp(uri, "calendar:End") ? &ch->ev.end : NULL;
+	if (t && !del) {
+		g_autoptr(GTimeZone) utc = g_time_zone_new_utc();
+		GDateTime *dt = g_date_time_new_from_iso8601(text, utc);
+		if (!dt)
+			return -EINVAL;
+		if (*t)
+			g_date_time_unref(*t);
+		*t = dt;
+	} else if (!strcmp(uri, "calendar:IsAllDayEvent") && !del) {
+		ch->ev.all_day = !strcmp(text, "true") || !strcmp(text, "1");
+	} else {
+		return t || !strcmp(uri, "calendar:IsAllDayEvent") ? -EINVAL
+								   : -ENOTSUP;
+	}
+	ch->times = true;
+	return 0;
+}
+
+/* Property `name` of the event set to `text` (escaped here), or removed
+ * for NULL. */
+static int set_text(struct vcard *cal, const char *name, const char *text)
+{
+	g_autoptr(GString) v = text ? g_string_new(NULL) : NULL;
+
+	if (v)
+		vcard_escape(v, text);
+	return vcard_event_set(cal, name, NULL, v ? v->str : NULL);
+}
+
+/* DTSTART or DTEND as a DATE for an all-day event, else in UTC. */
+static int set_time(struct vcard *cal, const char *name, GDateTime *t,
+		    bool all_day)
+{
+	g_autoptr(GDateTime) utc = g_date_time_to_utc(t);
+	g_autofree char *v = g_date_time_format(utc, all_day ? "%Y%m%d"
+						: "%Y%m%dT%H%M%SZ");
+
+	return vcard_event_set(cal, name, all_day ? "VALUE=DATE" : NULL, v);
+}
+
+/* The changes of *ch written into `cal`.  Returns 0 or -EINVAL. */
+static int rewrite(struct vcard *cal, const struct change *ch)
+{
+	int rc = 0;
+
+	if (ch->summary)
+		rc = set_text(cal, "SUMMARY", ch->ev.summary);
+	if (rc == 0 && ch->location)
+		rc = set_text(cal, "LOCATION", ch->ev.location);
+	if (rc == 0 && ch->description)
+		rc = set_text(cal, "DESCRIPTION", ch->ev.description);
+	if (rc == 0 && ch->times) {
+		if (!ch->ev.start || !ch->ev.end ||
+		    g_date_time_compare(ch->ev.end, ch->ev.start) < 0)
+			return -EINVAL;
+		rc = set_time(cal, "DTSTART", ch->ev.start, ch->ev.all_day);
+		if (rc == 0)
+			rc = set_time(cal, "DTEND", ch->ev.end,
+				      ch->ev.all_day);
+	}
+	return rc;
+}
+
+int ewsd_calendar_item_update(struct ewsd_call *call, const char *folder,
+			     const char *id, const xmlNode *updates,
+			     struct mfs_item **item_r, const char **code_r)
+{
+	GString *buf = NULL;
+	struct vcard *cal = NULL;
+	struct change ch = { 0 };
+	g_autofree char *ics = NULL;
+	size_t len = 0;
+	int rc = ewsd_pim_load(call, folder, id, &buf);
+
+	if (rc < 0) {
+		*code_r = rc == -ENOENT ? "ErrorItemNotFound"
+					: "ErrorInternalServerError";
+		return rc;
+	}
+	rc = vcard_event_read(buf->str, buf->len, &ch.ev);
+	if (rc == 0)
+		rc = vcard_parse_object(buf->str, buf->len, "VCALENDAR", &cal);
+	g_string_free(buf, TRUE);
+	if (rc < 0) {
+		*code_r = "ErrorCorruptData";
+		vcard_event_clear(&ch.ev);
+		return rc;
+	}
+	*code_r = "ErrorInvalidRequest";
+	rc = updates ? 0 : -EINVAL;
+	for (xmlNode *u = rc == 0 ? ews_first_element(updates) : NULL;
+	     u && rc == 0; u = ews_next_element(u))
+		if ((rc = apply_one(u, &ch)) < 0)
+			*code_r = rc == -ENOTSUP ? "ErrorInvalidPropertySet"
+						 : "ErrorInvalidValueForProperty";
+	if (rc == 0 && (rc = rewrite(cal, &ch)) < 0)
+		*code_r = "ErrorInvalidValueForProperty";
+	if (rc == 0 && (rc = vcard_write(cal, &ics, &len)) < 0)
+		*code_r = "ErrorInternalServerError";
+	vcard_free(&cal);
+	vcard_event_clear(&ch.ev);
+	if (rc < 0)
+		return rc;
+	/* the same name: the store replaces the file, which is the edit */
+	rc = ewsd_pim_store(call, folder, id, ics, len, item_r);
 	if (rc < 0)
 		*code_r = "ErrorInternalServerError";
 	return rc;

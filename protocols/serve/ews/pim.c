@@ -337,19 +337,18 @@ void ewsd_pim_update(struct ewsd_call *call, const xmlNode *change)
 	if (!it)
 		return;
 	mfs_item_free(it);
-	if (kind != MFS_FOLDER_CONTACTS) {
-		ewsd_error_message(call->out, "UpdateItem",
-				  "ErrorInvalidOperation", "Calendar items "
-				  "are changed by storing them anew.");
-		return;
-	}
-	rc = ewsd_contact_item_update(call, folder, id, updates, &now, &code);
+	rc = kind == MFS_FOLDER_CONTACTS
+		? ewsd_contact_item_update(call, folder, id, updates, &now,
+					  &code)
+		: ewsd_calendar_item_update(call, folder, id, updates, &now,
+					   &code);
 	if (rc < 0) {
 		ewsd_error_message(call->out, "UpdateItem", code,
 				  g_strerror(-rc));
 		return;
 	}
-	write_changed(call, "UpdateItem", "Contact", folder, now);
+	write_changed(call, "UpdateItem", kind == MFS_FOLDER_CONTACTS
+		      ? "Contact" : "CalendarItem", folder, now);
 	mfs_item_free(now);
 }
 

@@ -97,6 +97,13 @@ void ewsd_calendar_item_write(struct ewsd_call *call, const char *folder,
 int ewsd_calendar_item_create(struct ewsd_call *call, const char *folder,
 			     const xmlNode *item, struct mfs_item **item_r,
 			     const char **code_r);
+/* UpdateItem of calendar item `id`: the SetItemField and DeleteItemField
+ * of `updates` on Subject, Body, Location, Start, End and IsAllDayEvent
+ * rewrite those lines of the file's first VEVENT, all or none; every
+ * other line stays as it was. */
+int ewsd_calendar_item_update(struct ewsd_call *call, const char *folder,
+			     const char *id, const xmlNode *updates,
+			     struct mfs_item **item_r, const char **code_r);
 
 /* ResolveNames over the contacts folders (resolve.c). */
 int ewsd_op_resolve_names(struct ewsd_call *call);
