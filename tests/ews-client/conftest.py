@@ -46,6 +46,23 @@ write_password_file = mount_mod.write_password_file
 MAIL_FOLDERS = ("INBOX", "Sent", "Trash", "Drafts", "Archive", "Archive/2024")
 
 
+@pytest.fixture
+def fake():
+    """make(**kw): a scripted EWS server (harness/fakeews.py) with this
+    suite's credentials, stopped after the test."""
+    import fakeews
+    servers = []
+
+    def make(**kw):
+        s = fakeews.FakeEWS(USER, PASSWORD, **kw)
+        servers.append(s)
+        return s
+
+    yield make
+    for s in servers:
+        s.stop()
+
+
 def make_maildir(store, name):
     for sub in ("cur", "new", "tmp"):
         os.makedirs(os.path.join(store, name, sub), exist_ok=True)

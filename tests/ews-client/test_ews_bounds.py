@@ -8,27 +8,10 @@ import email.utils
 import os
 import time
 
-import pytest
-
-import fakeews
-from conftest import PASSWORD, USER, ews_config
+from conftest import ews_config
 
 TIMEOUT = 5
 SYNC = 60.0
-
-
-@pytest.fixture
-def fake():
-    servers = []
-
-    def make(**kw):
-        s = fakeews.FakeEWS(USER, PASSWORD, **kw)
-        servers.append(s)
-        return s
-
-    yield make
-    for s in servers:
-        s.stop()
 
 
 def wait_until(pred, timeout=SYNC, interval=0.1):

@@ -16,7 +16,7 @@ import time
 import pytest
 
 import fakeews
-from conftest import PASSWORD, USER, ews_config
+from conftest import ews_config
 
 TIMEOUT = 3
 UP_WITHIN = 10.0            # seconds the mount may take to come up
@@ -27,20 +27,6 @@ ROOT = fakeews.folder_id("msgfolderroot")
 # window title (OSC 0;... ST), which terminals in a non-UTF-8 locale obey
 NASTY = "\nmailfs: all is well\x9b2J\x9d0;owned\x9c"
 SHOWN = "\\x0amailfs: all is well\\xc2\\x9b2J\\xc2\\x9d0;owned\\xc2\\x9c"
-
-
-@pytest.fixture
-def fake():
-    servers = []
-
-    def make(**kw):
-        s = fakeews.FakeEWS(USER, PASSWORD, **kw)
-        servers.append(s)
-        return s
-
-    yield make
-    for s in servers:
-        s.stop()
 
 
 def rss_kb(pid):

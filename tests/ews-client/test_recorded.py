@@ -14,7 +14,6 @@ import time
 
 import pytest
 
-import fakeews
 from conftest import PASSWORD, USER, ews_config
 
 TIMEOUT = 3
@@ -43,20 +42,6 @@ def names(fs, folder="INBOX"):
         return sorted(os.listdir(fs.m(folder, "cur")))
     except FileNotFoundError:
         return []
-
-
-@pytest.fixture
-def fake():
-    servers = []
-
-    def make(**kw):
-        s = fakeews.FakeEWS(USER, PASSWORD, **kw)
-        servers.append(s)
-        return s
-
-    yield make
-    for s in servers:
-        s.stop()
 
 
 def mount(fake_srv, mount_factory, tmp_path, **keys):
