@@ -10,6 +10,7 @@
 #include "wire/mapi-buf.h"
 #include "wire/mapi-prop.h"
 #include "wire/mapi-tags.h"
+#include "mapi-trace.h"
 
 static void test_integers(void)
 {
@@ -198,6 +199,33 @@ static void test_message(void)
 	mapi_message_free(m);
 }
 
+/* The recorded Connect request (MS-OXCMAPIHTTP 2.2.4.1.1) read with the
+ * reader: UserDn, Flags, DefaultCodePage, LcidSort, LcidString and an
+ * empty auxiliary buffer, and nothing after. */
+static void test_recorded_connect(void)
+{
+	struct mapi_trace *t = mapi_trace_load("01-connect-logon");
+	const struct mapi_trace_exchange *x = mapi_trace_at(t, 0);
+	struct mapi_rd r;
+	char *dn;
+
+	g_assert_cmpstr(mapi_trace_req_header(x, "X-RequestType"), ==,
+			"Connect");
+	mapi_rd_init(&r, x->req, x->req_len);
+	dn = mapi_rd_str8(&r, 1024);
+	g_assert_cmpstr(dn, ==, json_object_get_string_member(
+		mapi_trace_root(t), "user_dn"));
+	g_assert_cmpuint(mapi_rd_u32(&r), ==, 0);
+	g_assert_cmpuint(mapi_rd_u32(&r), ==, 1252);
+	g_assert_cmpuint(mapi_rd_u32(&r), ==, 0x409);
+	g_assert_cmpuint(mapi_rd_u32(&r), ==, 0x409);
+	g_assert_cmpuint(mapi_rd_u32(&r), ==, 0);
+	g_assert_cmpint(mapi_rd_error(&r), ==, 0);
+	g_assert_cmpuint(mapi_rd_left(&r), ==, 0);
+	g_free(dn);
+	mapi_trace_free(t);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -208,5 +236,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/mapi-prop/bag", test_props);
 	g_test_add_func("/mapi-prop/filetime", test_filetime);
 	g_test_add_func("/mapi-prop/message", test_message);
+	g_test_add_func("/mapi-buf/recorded-connect", test_recorded_connect);
 	return g_test_run();
 }
