@@ -14,8 +14,6 @@
 
 #define DEFAULT_TIMEOUT 30
 #define DEFAULT_POLL 60
-/* What the spool of bodies fetched at sync may hold unless told. */
-#define DEFAULT_SPOOL_MAX (512ull * 1024 * 1024)
 
 static void cfg_clear(struct ewsc_cfg *cfg)
 {
@@ -30,46 +28,6 @@ static void cfg_clear(struct ewsc_cfg *cfg)
 	oauth2_session_close(&cfg->oauth2);
 	g_free(cfg->ca_file);
 	memset(cfg, 0, sizeof(*cfg));
-}
-
-/* `spool_size`: a number of bytes, with K, M, G or T (powers of 1024)
- * after it if wanted, and a B after that; 0 spools nothing.  0, or
- * -EINVAL with the reason in *err. */
-static int parse_spool_size(GKeyFile *kf, const char *g, uint64_t *out,
-			    GError **err)
-{
-	static const char units[] = "KMGT";
-	g_autofree char *v = config_value(kf, g, "spool_size");
-	const char *p = v, *u;
-	uint64_t n = 0;
-
-	*out = DEFAULT_SPOOL_MAX;
-	if (!v)
-		return 0;
-	for (; g_ascii_isdigit(*p); p++) {
-		if (n > (UINT64_MAX - 9) / 10)
-			goto bad;
-		n = n * 10 + (uint64_t)(*p - '0');
-	}
-	if (p == v)
-		goto bad;
-	if (*p && (u = strchr(units, g_ascii_toupper(*p)))) {
-		for (const char *k = units; k <= u; k++) {
-			if (n > UINT64_MAX / 1024)
-				goto bad;
-			n *= 1024;
-		}
-		p++;
-	}
-	if (*p == 'B' || *p == 'b')
-		p++;
-	if (*p)
-		goto bad;
-	*out = n;
-	return 0;
-bad:
-	return config_invalid(err, "spool_size = %s: expected a size such as "
-			      "512M or 2G", v);
 }
 
 static int parse_cfg(const struct mfs_account *acct, struct ewsc_cfg *cfg,
@@ -104,7 +62,7 @@ static int parse_cfg(const struct mfs_account *acct, struct ewsc_cfg *cfg,
 			&cfg->timeout, err) < 0 ||
 	    config_uint(kf, g, "poll_interval", DEFAULT_POLL, 86400,
 			&cfg->poll_interval, err) < 0 ||
-	    parse_spool_size(kf, g, &cfg->spool_max, err) < 0)
+	    mfs_spool_size_key(kf, g, &cfg->spool_max, err) < 0)
 		return -EINVAL;
 	/* the password (or token) would cross the network in clear text */
 	if (!g_ascii_strcasecmp(scheme, "http") && !cfg->plaintext)
@@ -152,7 +110,7 @@ static void backend_free(struct mfs_backend *be)
 {
 	cfg_clear(&be->cfg);
 	g_free(be->work_dir);
-	g_free(be->spool_dir);
+	mfs_spool_free(&be->spool);
 	g_hash_table_unref(be->folders);
 	g_hash_table_unref(be->tables);
 	g_hash_table_unref(be->tree_warned);
@@ -163,7 +121,6 @@ static void backend_free(struct mfs_backend *be)
 	g_free(be->server_version);
 	g_free(be->last_error);
 	g_mutex_clear(&be->lock);
-	g_mutex_clear(&be->spool_lock);
 	g_free(be);
 }
 
@@ -178,10 +135,10 @@ int ewsc_backend_new(const struct mfs_account *acct, struct mfs_backend **be_r,
 		     GError **err)
 {
 	struct mfs_backend *be = g_new0(struct mfs_backend, 1);
+	g_autofree char *spool_dir = NULL;
 	int rc;
 
 	g_mutex_init(&be->lock);
-	g_mutex_init(&be->spool_lock);
 	be->folders = g_hash_table_new_full(g_str_hash, g_str_equal, NULL,
 					    ewsc_folder_free);
 	be->tables = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
@@ -189,11 +146,12 @@ int ewsc_backend_new(const struct mfs_account *acct, struct mfs_backend **be_r,
 	be->tree_warned = g_hash_table_new_full(g_str_hash, g_str_equal,
 						g_free, NULL);
 	be->work_dir = g_strdup(acct->work_dir ? acct->work_dir : ".");
-	be->spool_dir = g_build_filename(be->work_dir, "ews-spool", NULL);
 	if ((rc = parse_cfg(acct, &be->cfg, err)) < 0) {
 		backend_free(be);
 		return rc;
 	}
+	spool_dir = g_build_filename(be->work_dir, "ews-spool", NULL);
+	be->spool = mfs_spool_new(be->cfg.name, spool_dir, be->cfg.spool_max);
 	ewsc_http_init();
 	*be_r = be;
 	return 0;
@@ -214,7 +172,7 @@ static int ewsc_open(const struct mfs_account *acct, struct mfs_backend **be_r,
 		goto fail;
 	}
 	/* what an earlier run spooled is not counted, and may be stale */
-	ewsc_spool_clean(be);
+	mfs_spool_clean(be->spool);
 	/* one listing now, so that a wrong password or certificate is said
 	 * at mount time */
 	rc = ewsc_list_folders(be, NULL, &e);

@@ -37,6 +37,7 @@
 #include <stdint.h>
 
 #include "backend.h"
+#include "spool.h"
 #include "wire/ews-soap.h"
 
 /* The largest response body taken (a GetItem of a big message in
@@ -103,9 +104,7 @@ struct ewsc_watch;
 struct mfs_backend {
 	struct ewsc_cfg cfg;		/* owned; read-only after open */
 	char *work_dir;			/* owned */
-	char *spool_dir;		/* owned */
-	GMutex spool_lock;		/* the spool's files and count */
-	uint64_t spool_bytes;		/* bytes in the spool; spool_lock */
+	struct mfs_spool *spool;	/* owned; bodies fetched at sync */
 	GMutex lock;
 	GHashTable *folders;		/* path -> struct ewsc_folder; lock */
 	GHashTable *tables;		/* path -> struct ewsc_table; lock */
@@ -247,26 +246,6 @@ int ewsc_table_save(struct mfs_backend *be, const char *path,
 		   struct ewsc_table *t);
 void ewsc_table_free(gpointer p);
 void ewsc_known_free(gpointer p);
-
-/* ---- spool.c: content fetched by sync, waiting for fetch() ---- */
-
-/* Keep `len` bytes as item `id`'s content, unless they would take the
- * spool past cfg.spool_max: then nothing is kept (and a body spooled
- * before under `id` is dropped), and fetch() downloads it again.  0 (also
- * when not kept) or -errno. */
-int ewsc_spool_put(struct mfs_backend *be, const char *id, const void *buf,
-		  size_t len);
-/* Hand over item `id`'s content as an fd (caller owns) and forget it.
- * -ENOENT when none waits. */
-int ewsc_spool_take(struct mfs_backend *be, const char *id, int *fd_r);
-void ewsc_spool_drop(struct mfs_backend *be, const char *id);
-/* Remove everything the spool holds (what an earlier run left there),
- * as the account is opened. */
-void ewsc_spool_clean(struct mfs_backend *be);
-/* An unlinked temporary file in the work directory holding `len`
- * bytes, at offset 0.  0 or -errno. */
-int ewsc_spool_tmpfile(struct mfs_backend *be, const void *buf, size_t len,
-		      int *fd_r);
 
 /* ---- mime.c: GetItem and MimeContent ---- */
 

@@ -520,7 +520,7 @@ static void make_tree(struct mfs_backend *be, GPtrArray *nodes,
 	GPtrArray *gone = gone_items_locked(be, be->folders);
 	g_mutex_unlock(&be->lock);
 	for (guint i = 0; i < gone->len; i++)
-		ewsc_spool_drop(be, gone->pdata[i]);
+		mfs_spool_drop(be->spool, gone->pdata[i]);
 	g_ptr_array_unref(gone);
 	if (folders_r)
 		*folders_r = out;

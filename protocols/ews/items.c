@@ -66,7 +66,7 @@ int ewsc_fetch(struct mfs_backend *be, const char *folder, const char *id,
 
 	if (ewsc_pim_folder_kind(be, folder) == MFS_FOLDER_CONTACTS)
 		return ewsc_pim_fetch(be, folder, id, fd_r, e);
-	if (ewsc_spool_take(be, id, fd_r) == 0)
+	if (mfs_spool_take(be->spool, id, fd_r) == 0)
 		return 0;
 	if (ewsc_item_from_id(be, folder, id, &iid) < 0)
 		return mfs_error_set(e, -ENOENT, MFS_ERR_ITEM, MFS_ERR_FINAL,
@@ -81,7 +81,7 @@ int ewsc_fetch(struct mfs_backend *be, const char *folder, const char *id,
 				     MFS_ERR_ITEM, MFS_ERR_FINAL,
 				     "%s: item %s: %s", folder, id,
 				     g_strerror(rcs[0] ? -rcs[0] : ENOENT));
-	rc = ewsc_spool_tmpfile(be, o.buf, o.len, fd_r);
+	rc = mfs_spool_tmpfile(be->spool, o.buf, o.len, fd_r);
 	g_free(o.buf);
 	if (rc < 0)
 		return mfs_error_set(e, rc, MFS_ERR_ACCOUNT, MFS_ERR_TRANSIENT,
@@ -117,7 +117,7 @@ int ewsc_fetch_batch(struct mfs_backend *be, const char *folder,
 		int fd;
 		char *buf = NULL;
 		size_t len = 0;
-		if (ewsc_spool_take(be, ids[i], &fd) == 0) {
+		if (mfs_spool_take(be->spool, ids[i], &fd) == 0) {
 			int r = file_read_head(fd, EWS_MIME_MAX, &buf, &len);
 			close(fd);
 			if (r == 0) {
@@ -336,7 +336,7 @@ static void forget(struct mfs_backend *be, const char *folder,
 	if (t && g_hash_table_remove(t->items, id))
 		t->dirty = true;
 	g_mutex_unlock(&be->lock);
-	ewsc_spool_drop(be, id);
+	mfs_spool_drop(be->spool, id);
 }
 
 int ewsc_remove(struct mfs_backend *be, const char *folder,
@@ -443,11 +443,11 @@ static struct mfs_item *moved_item(struct mfs_backend *be, const char *folder,
 			 k.message_id);
 		/* a spooled body goes along to its new name */
 		int fd;
-		if (move && ewsc_spool_take(be, id, &fd) == 0) {
+		if (move && mfs_spool_take(be->spool, id, &fd) == 0) {
 			char *buf = NULL;
 			size_t len = 0;
 			if (file_read_head(fd, EWS_MIME_MAX, &buf, &len) == 0)
-				ewsc_spool_put(be, nid, buf, len);
+				mfs_spool_put(be->spool, nid, buf, len);
 			g_free(buf);
 			close(fd);
 		}
@@ -484,7 +484,7 @@ static void learn_sizes(struct mfs_backend *be, const char *dest,
 			size_t len = 0;
 			if (lseek(fd, 0, SEEK_SET) == 0 &&
 			    file_read_head(fd, EWS_MIME_MAX, &buf, &len) == 0)
-				ewsc_spool_put(be, it->id, buf, len);
+				mfs_spool_put(be->spool, it->id, buf, len);
 			g_free(buf);
 			close(fd);
 		}

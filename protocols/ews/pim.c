@@ -254,7 +254,7 @@ static int keep(struct mfs_backend *be, const char *folder, const char *fid,
 		bool spool)
 {
 	struct ewsc_known k = { (char *)item_id, c->len, c->date, 0, NULL };
-	int rc = spool ? ewsc_spool_put(be, id, c->buf, c->len) : 0;
+	int rc = spool ? mfs_spool_put(be->spool, id, c->buf, c->len) : 0;
 
 	if (rc < 0)
 		return rc;
@@ -415,14 +415,14 @@ int ewsc_pim_fetch(struct mfs_backend *be, const char *folder,
 	struct content c = { 0 };
 	int rc;
 
-	if (ewsc_spool_take(be, id, fd_r) == 0)
+	if (mfs_spool_take(be->spool, id, fd_r) == 0)
 		return 0;
 	if (ewsc_item_from_id(be, folder, id, &iid) < 0)
 		return mfs_error_set(e, -ENOENT, MFS_ERR_ITEM, MFS_ERR_FINAL,
 				     "%s: no item %s", folder, id);
 	rc = content_now(be, folder, ewsc_pim_folder_kind(be, folder), iid,
 			 &c, e);
-	if (rc == 0 && (rc = ewsc_spool_tmpfile(be, c.buf, c.len, fd_r)) < 0)
+	if (rc == 0 && (rc = mfs_spool_tmpfile(be->spool, c.buf, c.len, fd_r)) < 0)
 		mfs_error_set(e, rc, MFS_ERR_ACCOUNT, MFS_ERR_TRANSIENT,
 			      "a temporary file: %s", g_strerror(-rc));
 	content_clear(&c, 1);

@@ -102,7 +102,7 @@ static void got(size_t i, const void *buf, size_t len, const xmlNode *msg,
 	ewsc_item_read(msg, &pd->k.flags, &pd->k.date, &pd->k.message_id,
 		      &ews_size);
 	if (g->mime) {
-		int rc = ewsc_spool_put(g->r->be, pd->id, buf, len);
+		int rc = mfs_spool_put(g->r->be->spool, pd->id, buf, len);
 		if (rc < 0) {
 			g->rc = rc;
 			return;
@@ -220,7 +220,7 @@ static void on_delete(struct run *r, const char *item_id)
 	if (g_hash_table_remove(r->t->items, id))
 		r->t->dirty = true;
 	g_mutex_unlock(&r->be->lock);
-	ewsc_spool_drop(r->be, id);
+	mfs_spool_drop(r->be->spool, id);
 	g_hash_table_remove(r->changed, id);
 	if (r->full)
 		g_hash_table_remove(r->seen, id);
@@ -391,7 +391,7 @@ static struct mfs_sync_result *result(struct run *r, const char *tag,
 		}
 		g_mutex_unlock(&r->be->lock);
 		for (guint i = 0; i < gone->len; i++)
-			ewsc_spool_drop(r->be, gone->pdata[i]);
+			mfs_spool_drop(r->be->spool, gone->pdata[i]);
 		g_ptr_array_unref(gone);
 		return res;
 	}
