@@ -40,6 +40,7 @@ struct ctx {
 	struct rop_get_table_resp table;
 	struct rop_query_position_resp pos;
 	struct rop_open_folder_req openf;
+	uint32_t openf_rv;
 };
 
 typedef int (*rop_fn)(struct mapi_rd *r, GByteArray *out, struct ctx *c,
@@ -271,6 +272,8 @@ static int s_open_folder(struct mapi_rd *r, GByteArray *o, struct ctx *c,
 	if (rc)
 		return rc;
 	rop_open_folder_resp_write(o, &s);
+	if (keep)
+		c->openf_rv = s.head.rv;
 	rop_open_folder_resp_clear(&s);
 	return 0;
 }
@@ -570,8 +573,11 @@ static unsigned walk_execute(const struct mapi_trace_exchange *x,
 static bool is_execute(const struct mapi_trace_exchange *x)
 {
 	const char *t = mapi_trace_req_header(x, "X-RequestType");
+	const char *rc = mapi_trace_resp_header(x, "X-ResponseCode");
 
-	return t && strcmp(t, "Execute") == 0 && x->status == 200;
+	/* the ones the server refused carry no ROP buffer */
+	return t && strcmp(t, "Execute") == 0 && x->status == 200 && rc &&
+	       strcmp(rc, "0") == 0;
 }
 
 /* Walk every Execute of a scenario; with `whole`, every ROP in them must
@@ -906,6 +912,49 @@ static void test_partial_scenarios(void)
 	ctx_clear(&c);
 }
 
+/* 07: the contents table still answers after the notifications (the
+ * RopNotify entries end the walk of #5's buffer); 11: a failed
+ * RopOpenFolder is its head alone. */
+static void test_notify_and_errors(void)
+{
+	struct mapi_trace *t = mapi_trace_load("07-notifications");
+	const struct mapi_row *last;
+	struct ctx c;
+	bool all;
+
+	ctx_init(&c);
+	/* four ROPs each way, then RopRegisterNotification */
+	g_assert_cmpuint(walk_execute(mapi_trace_at(t, 2), &c, &all), ==, 8);
+	g_assert_false(all);
+	g_assert_cmpuint(c.table.row_count, ==, 11);
+	g_assert_cmpuint(walk_execute(mapi_trace_at(t, 4), &c, &all), ==, 0);
+	g_assert_false(all);
+	walk_execute(mapi_trace_at(t, 5), &c, &all);
+	g_assert_true(all);
+	g_assert_cmpuint(c.rows.row_count, ==, 11);
+	last = &c.rows.rows[10];
+	g_assert_cmpuint(mapi_props_get(&last->props, 0x674A)->v.i8, ==,
+			 0x0C00030000000001);
+	g_assert_cmpstr(mapi_props_str(&last->props, 0x0037), ==,
+			"New mail during NotificationWait");
+	ctx_clear(&c);
+	mapi_trace_free(t);
+
+	t = mapi_trace_load("11-errors");
+	ctx_init(&c);
+	/* OpenFolder(unknown), then OpenMessage: another family's */
+	g_assert_cmpuint(walk_execute(mapi_trace_at(t, 6), &c, &all), ==, 2);
+	g_assert_false(all);
+	g_assert_cmpuint(c.openf.folder_id, ==, 0x7777770000000001);
+	g_assert_cmpuint(c.openf_rv, ==, MAPI_E_NOT_FOUND);
+	g_assert_cmpuint(c.n_resp[ROP_OPEN_FOLDER], ==, 1);
+	ctx_clear(&c);
+	ctx_init(&c);
+	walk_trace("11-errors", false, &c);
+	ctx_clear(&c);
+	mapi_trace_free(t);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -917,5 +966,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/rop/folders", test_folders);
 	g_test_add_func("/rop/setup", test_setup);
 	g_test_add_func("/rop/partial-scenarios", test_partial_scenarios);
+	g_test_add_func("/rop/notify-and-errors", test_notify_and_errors);
 	return g_test_run();
 }
