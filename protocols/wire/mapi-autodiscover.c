@@ -130,7 +130,8 @@ static void read_error(const xmlNode *err, struct mapi_autodiscover_response *r)
 
 /* One Protocol element of the Account: mapiHttp names its type in an
  * attribute, the others in a Type child. */
-static void read_protocol(const xmlNode *p, struct mapi_autodiscover_response *r)
+static void read_protocol(const xmlNode *p,
+			  struct mapi_autodiscover_response *r)
 {
 	const char *ns = ns_of(p);
 	char *attr = ews_attr(p, "Type");
@@ -141,8 +142,10 @@ static void read_protocol(const xmlNode *p, struct mapi_autodiscover_response *r
 		xmlNode *ab = ews_child(p, ns, "AddressBook");
 
 		if (!r->mailstore_internal) {
-			r->mailstore_internal = child_text(ms, ns, "InternalUrl");
-			r->mailstore_external = child_text(ms, ns, "ExternalUrl");
+			r->mailstore_internal =
+				child_text(ms, ns, "InternalUrl");
+			r->mailstore_external =
+				child_text(ms, ns, "ExternalUrl");
 		}
 		if (!r->addressbook_internal) {
 			r->addressbook_internal =
@@ -242,8 +245,8 @@ static void write_settings(GString *out,
 {
 	if (r->mailstore_internal || r->mailstore_external ||
 	    r->addressbook_internal || r->addressbook_external) {
-		g_string_append(out, "<Protocol Type=\"mapiHttp\" Version=\"1\">"
-				     "<MailStore>");
+		g_string_append(out, "<Protocol Type=\"mapiHttp\""
+				     " Version=\"1\"><MailStore>");
 		put_elem(out, "InternalUrl", r->mailstore_internal);
 		put_elem(out, "ExternalUrl", r->mailstore_external);
 		g_string_append(out, "</MailStore><AddressBook>");
@@ -265,7 +268,8 @@ static void write_settings(GString *out,
 	}
 }
 
-static void write_error(GString *out, const struct mapi_autodiscover_response *r)
+static void write_error(GString *out,
+			const struct mapi_autodiscover_response *r)
 {
 	g_string_append(out, "<Error");
 	if (r->error_time) {
@@ -309,7 +313,8 @@ char *mapi_autodiscover_response_write(
 			put_elem(out, "DeploymentId", r->deployment_id);
 			g_string_append(out, "</User>");
 		}
-		g_string_append(out, "<Account><AccountType>email</AccountType>");
+		g_string_append(out, "<Account>"
+				     "<AccountType>email</AccountType>");
 		if (r->kind == MAPI_AUTODISCOVER_REDIRECT_ADDR) {
 			g_string_append(out, "<Action>redirectAddr</Action>");
 			put_elem(out, "RedirectAddr", r->redirect);

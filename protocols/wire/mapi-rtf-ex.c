@@ -1,12 +1,13 @@
 /*
  * mapi-rtf-ex.c - what an RTF body holds, MS-OXRTFEX: the HTML of RTF
- * written with \fromhtml1 (2.1.3: the \*\htmltag destinations copied,
- * text between them kept, \htmlrtf runs dropped), the plain text of RTF
- * written with \fromtext (2.1.3.2), and for other RTF the words of its
- * body.  The RTF itself is read as the RTF specification 1.9.1 lays it
- * out: groups, control words with their parameter, control symbols,
- * \'xx escapes in the current font's code page, \uN with \ucN fallback
- * characters, \bin data.
+ * written with \fromhtml1 (the \*\htmltag destinations of 2.1.3.1.4
+ * copied, text between them kept, \htmlrtf runs of 2.1.3.1.3 dropped),
+ * the plain text of RTF written with \fromtext, recognised in the header
+ * as 2.2.3.1 says, and for other RTF the words of its body.  The RTF
+ * itself is read as the RTF specification 1.9.1 lays it out: groups,
+ * control words with their parameter, control symbols, \'xx escapes in
+ * the current font's code page, \uN with \ucN fallback characters, \bin
+ * data.
  */
 #include "mapi-rtf.h"
 
@@ -323,7 +324,8 @@ static bool text_word(struct rtf *r, const char *w)
 	static const struct { const char *w; const char *s; } map[] = {
 		{ "par", "\r\n" }, { "line", "\r\n" }, { "sect", "\r\n" },
 		{ "page", "\r\n" }, { "row", "\r\n" }, { "tab", "\t" },
-		{ "cell", "\t" }, { "lquote", "\u2018" }, { "rquote", "\u2019" },
+		{ "cell", "\t" }, { "lquote", "\u2018" },
+		{ "rquote", "\u2019" },
 		{ "ldblquote", "\u201C" }, { "rdblquote", "\u201D" },
 		{ "bullet", "\u2022" }, { "emdash", "\u2014" },
 		{ "endash", "\u2013" }, { "emspace", "\u2003" },

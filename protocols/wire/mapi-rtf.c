@@ -1,9 +1,9 @@
 /*
  * mapi-rtf.c - PidTagRtfCompressed, MS-OXRTFCP: the header (2.1.3.1.1),
  * LZFu decompression and compression over the 4096-byte dictionary
- * prefilled with the string of 2.1.2.1 (3.1.1.3, 3.1.3.1, 3.2.3.1), and the
- * CRC-32 of 3.1.3.2.  The de-encapsulation of what the RTF holds is in
- * mapi-rtf-ex.c.
+ * prefilled with the string of 2.1.2.1 (initialised as 3.1.1.3 says), the
+ * end marker that refers to the write position, and the spec's CRC-32.
+ * The de-encapsulation of what the RTF holds is in mapi-rtf-ex.c.
  */
 #include "mapi-rtf.h"
 
@@ -131,7 +131,7 @@ static int lzfu_decode(const uint8_t *c, size_t clen, size_t limit,
 
 			pos += 2;
 			/* a reference to where the next byte would go is the
-			 * end marker (3.2.3.1) */
+			 * end marker */
 			if (off == wp)
 				return 0;
 			if (n > limit - out->len)

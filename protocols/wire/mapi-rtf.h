@@ -43,7 +43,7 @@ struct mapi_rtf_header {
 #define MAPI_RTF_LENIENT	0x1U
 
 /*
- * The CRC-32 of MS-OXRTFCP 3.1.3.2: the reflected polynomial 0xEDB88320,
+ * The CRC-32 of MS-OXRTFCP: the reflected polynomial 0xEDB88320,
  * started from `crc` (0 for a whole buffer) with no final inversion.
  */
 uint32_t mapi_rtf_crc(uint32_t crc, const void *p, size_t n);

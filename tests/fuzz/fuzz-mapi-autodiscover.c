@@ -16,7 +16,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct mapi_autodiscover_request req;
 	struct mapi_autodiscover_response resp, back;
 
-	if (mapi_autodiscover_request_read((const char *)data, size, &req) == 0) {
+	if (mapi_autodiscover_request_read((const char *)data, size,
+					   &req) == 0) {
 		if (!req.email && !req.legacy_dn)
 			__builtin_trap();
 		mapi_autodiscover_request_clear(&req);
