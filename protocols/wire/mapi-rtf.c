@@ -157,6 +157,8 @@ int mapi_rtf_decompress(const void *p, size_t len, size_t limit,
 		return rc;
 	if (h_r)
 		*h_r = h;
+	/* a GByteArray holds at most 4 GiB */
+	limit = MIN(limit, (size_t)MAPI_RTF_OUTPUT_MAX);
 	c = (const uint8_t *)p + MAPI_RTF_HEADER_SIZE;
 	clen = h.comp_size - (MAPI_RTF_HEADER_SIZE - 4);
 	if (h.comp_type == MAPI_RTF_MELA) {

@@ -27,6 +27,9 @@
 #define MAPI_RTF_MELA		0x414C454DU
 #define MAPI_RTF_HEADER_SIZE	16
 
+/* The most RTF a value is decompressed to, whatever limit is asked. */
+#define MAPI_RTF_OUTPUT_MAX	(1U << 31)
+
 /* The deepest group nesting the RTF readers follow. */
 #define MAPI_RTF_MAX_DEPTH	512
 
@@ -57,8 +60,8 @@ int mapi_rtf_header_read(const void *p, size_t len,
 			 struct mapi_rtf_header *h_r);
 
 /*
- * The RTF a PidTagRtfCompressed value holds.  At most `limit` bytes come
- * out; more gives -EFBIG.  Returns 0 with *out_r (caller owns,
+ * The RTF a PidTagRtfCompressed value holds.  At most `limit` bytes
+ * (and never over MAPI_RTF_OUTPUT_MAX) come out; more gives -EFBIG.  Returns 0 with *out_r (caller owns,
  * g_byte_array_unref), or: what mapi_rtf_header_read() returns; -EBADMSG
  * for compressed data that ends before its end marker or for a RawSize
  * that is not what came out; -EILSEQ when the CRC does not match.
