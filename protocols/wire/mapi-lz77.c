@@ -296,7 +296,8 @@ static int unpack(const struct mapi_rpcext *h, const uint8_t *src,
 	int rc = 0;
 
 	if (!(h->flags & MAPI_RPCEXT_COMPRESSED)) {
-		memcpy(dst, src, h->size);
+		if (h->size)
+			memcpy(dst, src, h->size);
 		if (h->flags & MAPI_RPCEXT_XOR_MAGIC)
 			mapi_xor_magic(dst, h->size);
 		return 0;
@@ -320,6 +321,7 @@ int mapi_rpcext_read(struct mapi_rd *r, size_t limit, struct mapi_rpcext *hdr_r,
 {
 	struct mapi_rpcext h;
 	const uint8_t *p;
+	uint8_t empty[1];
 	size_t old = out->len;
 	int rc;
 
@@ -346,8 +348,9 @@ int mapi_rpcext_read(struct mapi_rd *r, size_t limit, struct mapi_rpcext *hdr_r,
 		mapi_rd_fail(r, -EMSGSIZE);
 		return -EMSGSIZE;
 	}
+	/* an array that never held anything has no data pointer yet */
 	g_byte_array_set_size(out, (guint)(old + h.size_actual));
-	rc = unpack(&h, p, out->data + old);
+	rc = unpack(&h, p, h.size_actual ? out->data + old : empty);
 	if (rc) {
 		g_byte_array_set_size(out, (guint)old);
 		mapi_rd_fail(r, rc);

@@ -764,6 +764,8 @@ static void test_failure_bodies(void)
 	struct mapi_execute_resp e = { .status = 5, .aux = a };
 	struct mapi_connect_resp c = { .status = 5, .aux = a }, cr;
 	struct mapi_nwait_resp n;
+	struct mapi_execute_resp er;
+	struct mapi_disconnect_resp d;
 	GByteArray *b = g_byte_array_new();
 	uint32_t status;
 
@@ -781,6 +783,15 @@ static void test_failure_bodies(void)
 	mapi_connect_resp_clear(&cr);
 	g_assert_cmpint(mapi_nwait_resp_read(&n, b->data, b->len), ==, 0);
 	g_assert_cmpuint(n.status, ==, 5);
+	g_assert_cmpuint(n.aux.len, ==, sizeof(aux));
+	g_assert_cmpint(mapi_execute_resp_read(&er, b->data, b->len), ==, 0);
+	g_assert_cmpuint(er.status, ==, 5);
+	g_assert_cmpuint(er.rop.len, ==, 0);
+	g_assert_cmpmem(er.aux.p, er.aux.len, aux, sizeof(aux));
+	g_assert_cmpint(mapi_disconnect_resp_read(&d, b->data, b->len), ==,
+			0);
+	g_assert_cmpuint(d.status, ==, 5);
+	g_assert_cmpuint(d.aux.len, ==, sizeof(aux));
 	g_byte_array_set_size(b, 0);
 	g_assert_cmpint(mapi_connect_resp_write(b, &c), ==, 0);
 	g_assert_cmpuint(b->len, ==, 4 + 4 + sizeof(aux));
