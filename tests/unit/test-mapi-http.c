@@ -617,6 +617,7 @@ static void test_request_headers(void)
 		mapi_http_headers_clear(&h);
 		g_assert_cmpuint(h.n, ==, 0);
 	}
+	c.client_info = "a0000001-0000-4000-8000-000000000001";
 	c.request_guid = "not-a-guid";
 	g_assert_cmpint(mapi_http_request_headers(&h, MAPI_REQ_EXECUTE, &c,
 						  1), ==, -EINVAL);
