@@ -372,6 +372,30 @@ int mapi_meta_feed(struct mapi_meta_rd *m, const void *p_, size_t len,
 	return MAPI_META_MORE;
 }
 
+int mapi_meta_split(const void *body, size_t len, size_t max_line,
+		    unsigned max_keepalive, struct mapi_meta_rd *m,
+		    size_t *bin_off_r)
+{
+	struct mapi_meta_rd local;
+	const uint8_t *p = body;
+	size_t off = 0, used;
+	int rc;
+
+	if (!m)
+		m = &local;
+	*bin_off_r = 0;
+	mapi_meta_init(m, max_line, max_keepalive);
+	do {
+		rc = mapi_meta_feed(m, p + off, len - off, &used);
+		off += used;
+		if (rc == MAPI_META_BINARY) {
+			*bin_off_r = off;
+			return 0;
+		}
+	} while (rc > 0);
+	return rc < 0 ? rc : -EBADMSG;
+}
+
 static void append_str(GByteArray *b, const char *s)
 {
 	g_byte_array_append(b, (const guint8 *)s, (guint)strlen(s));

@@ -219,6 +219,16 @@ void mapi_meta_init(struct mapi_meta_rd *m, size_t max_line,
 int mapi_meta_feed(struct mapi_meta_rd *m, const void *p, size_t len,
 		   size_t *used_r);
 
+/*
+ * The same over a whole body at once (a response read to its end): the
+ * offset of the binary part in *bin_off_r, and the reader's findings in
+ * `m` when it is not NULL.  Returns 0, the errors of mapi_meta_feed(), or
+ * -EBADMSG for a body that ends before its meta-tags do.
+ */
+int mapi_meta_split(const void *body, size_t len, size_t max_line,
+		    unsigned max_keepalive, struct mapi_meta_rd *m,
+		    size_t *bin_off_r);
+
 /* The server's side: a keep-alive line ("PROCESSING" or "PENDING"). */
 void mapi_meta_write_keepalive(GByteArray *b, bool pending);
 /* "DONE", X-ElapsedTime, X-StartTime (when not NULL) and the empty line

@@ -424,6 +424,17 @@ static void check_meta(const struct mapi_trace_exchange *x)
 		g_free(ev);
 	}
 	g_assert_true(m.have_elapsed);
+	/* at once, and cut anywhere before the binary part */
+	g_assert_cmpint(mapi_meta_split(x->resp, x->resp_len, 128, 100, NULL,
+					&bin), ==, 0);
+	g_assert_cmpuint(bin, ==, x->resp_bin_off);
+	for (i = 0; i < x->resp_bin_off; i++)
+		g_assert_cmpint(mapi_meta_split(x->resp, i, 128, 100, NULL,
+						&bin), ==, -EBADMSG);
+	/* fewer keep-alives allowed than sent */
+	if (want->len > 2)
+		g_assert_cmpint(mapi_meta_split(x->resp, x->resp_len, 128, 1,
+						NULL, &bin), ==, -ETIMEDOUT);
 	for (k = 0; k < json_array_get_length(tags); k++) {
 		const char *tag = json_array_get_string_element(tags, k);
 
