@@ -346,3 +346,42 @@ int mapi_nwait_resp_write(GByteArray *b, const struct mapi_nwait_resp *r)
 	wr_run(b, &r->aux);
 	return 0;
 }
+
+/* Auxiliary blocks, MS-OXCRPC 2.2.2.2. */
+
+int mapi_aux_next(struct mapi_rd *r, struct mapi_aux_block *out)
+{
+	uint16_t size;
+
+	memset(out, 0, sizeof(*out));
+	if (mapi_rd_error(r))
+		return mapi_rd_error(r);
+	if (!mapi_rd_left(r))
+		return 0;
+	size = mapi_rd_u16(r);
+	out->version = mapi_rd_u8(r);
+	out->type = mapi_rd_u8(r);
+	if (!mapi_rd_error(r) && size < MAPI_AUX_HEADER_SIZE)
+		mapi_rd_fail(r, -EBADMSG);
+	if (!mapi_rd_error(r)) {
+		out->data.len = size - MAPI_AUX_HEADER_SIZE;
+		out->data.p = mapi_rd_bytes(r, out->data.len);
+	}
+	if (mapi_rd_error(r)) {
+		memset(out, 0, sizeof(*out));
+		return mapi_rd_error(r);
+	}
+	return 1;
+}
+
+int mapi_aux_write(GByteArray *b, uint8_t version, uint8_t type,
+		   const void *data, size_t len)
+{
+	if (len > 0xFFFF - MAPI_AUX_HEADER_SIZE)
+		return -EMSGSIZE;
+	mapi_wr_u16(b, (uint16_t)(len + MAPI_AUX_HEADER_SIZE));
+	mapi_wr_u8(b, version);
+	mapi_wr_u8(b, type);
+	mapi_wr_bytes(b, data, len);
+	return 0;
+}

@@ -33,6 +33,8 @@
 
 #include <glib.h>
 
+#include "mapi-buf.h"
+
 /* Request types, the values of X-RequestType: the EMSMDB endpoint's
  * (MS-OXCMAPIHTTP 2.2.4) and the NSPI endpoint's (2.2.5). */
 enum mapi_req {
@@ -365,5 +367,30 @@ int mapi_fail_resp_read(uint32_t *status_r, struct mapi_bytes *aux_r,
 			const void *p, size_t len);
 int mapi_fail_resp_write(GByteArray *b, uint32_t status,
 			 const struct mapi_bytes *aux);
+
+/*
+ * The blocks of an auxiliary buffer's plain payload (MS-OXCRPC 2.2.2.2):
+ * each an AUX_HEADER (Size, which counts the header, Version, Type) and
+ * Size - 4 bytes that stay bytes here.
+ */
+struct mapi_aux_block {
+	uint8_t version;
+	uint8_t type;
+	struct mapi_bytes data;		/* borrowed from the payload */
+};
+
+#define MAPI_AUX_HEADER_SIZE	4
+
+/*
+ * The next block of `r` (a reader over the payload) into *out.  Returns 1
+ * for a block, 0 at the end of the payload, -EBADMSG for a Size under 4
+ * or past the end (`r` has failed then).
+ */
+int mapi_aux_next(struct mapi_rd *r, struct mapi_aux_block *out);
+
+/* Append one block.  Returns 0, or -EMSGSIZE when its Size would not fit
+ * in 16 bits (nothing is written then). */
+int mapi_aux_write(GByteArray *b, uint8_t version, uint8_t type,
+		   const void *data, size_t len);
 
 #endif

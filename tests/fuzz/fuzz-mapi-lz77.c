@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "wire/mapi-http.h"
 #include "wire/mapi-lz77.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -34,8 +35,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	rc = mapi_rpcext_read_chain(data, size, LIMIT, &parts);
 	if (!rc) {
-		for (guint i = 0; i < parts->len; i++)
-			total += ((GByteArray *)parts->pdata[i])->len;
+		for (guint i = 0; i < parts->len; i++) {
+			GByteArray *one = parts->pdata[i];
+			struct mapi_aux_block blk;
+			struct mapi_rd r;
+			size_t seen = 0;
+			int more;
+
+			total += one->len;
+			/* as an auxiliary payload: blocks within it */
+			mapi_rd_init(&r, one->data, one->len);
+			while ((more = mapi_aux_next(&r, &blk)) == 1)
+				seen += MAPI_AUX_HEADER_SIZE + blk.data.len;
+			if (seen > one->len || (more == 0 && seen != one->len))
+				__builtin_trap();
+		}
 		if (total > LIMIT)
 			__builtin_trap();
 		g_ptr_array_unref(parts);

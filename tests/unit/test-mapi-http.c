@@ -140,6 +140,45 @@ static void check_rop_payload(const GByteArray *one, int64_t rop_size,
 				 4 * json_array_get_length(handles));
 }
 
+/* The blocks of the recorded Connect response's auxiliary payload, read
+ * and written back. */
+static void check_aux_blocks(const GByteArray *payload)
+{
+	static const uint8_t types[] = { 0x17, 0x0A, 0x48 };
+	static const size_t sizes[] = { 4, 8, 4 };
+	struct mapi_aux_block blk;
+	GByteArray *b = g_byte_array_new();
+	struct mapi_rd r;
+	size_t i, n = 0;
+	int rc;
+
+	g_assert_cmpuint(payload->len, ==, 28);
+	mapi_rd_init(&r, payload->data, payload->len);
+	while ((rc = mapi_aux_next(&r, &blk)) == 1) {
+		g_assert_cmpuint(n, <, 3);
+		g_assert_cmpuint(blk.version, ==, 1);
+		g_assert_cmpuint(blk.type, ==, types[n]);
+		g_assert_cmpuint(blk.data.len, ==, sizes[n]);
+		g_assert_cmpint(mapi_aux_write(b, blk.version, blk.type,
+					       blk.data.p, blk.data.len), ==,
+				0);
+		n++;
+	}
+	g_assert_cmpint(rc, ==, 0);
+	g_assert_cmpuint(n, ==, 3);
+	assert_bytes(b, payload->data, payload->len);
+	/* cut anywhere inside a block: an error */
+	for (i = 1; i < payload->len; i++) {
+		if (i == 8 || i == 20)
+			continue;
+		mapi_rd_init(&r, payload->data, i);
+		while ((rc = mapi_aux_next(&r, &blk)) == 1)
+			;
+		g_assert_cmpint(rc, ==, -EBADMSG);
+	}
+	g_byte_array_unref(b);
+}
+
 static void check_connect(struct mapi_trace *t,
 			  const struct mapi_trace_exchange *x,
 			  const uint8_t *bin, size_t len)
@@ -181,10 +220,11 @@ static void check_connect(struct mapi_trace *t,
 						  "AuxiliaryBufferSize"));
 	g_assert_cmpint(mapi_connect_resp_write(b, &s), ==, 0);
 	assert_bytes(b, bin, len);
-	/* the 36-byte auxiliary buffer: one extended buffer, Last */
+	/* the 36-byte auxiliary buffer: one extended buffer, Last, of
+	 * three blocks */
 	aux = chain_round_trip(&s.aux, NULL);
 	g_assert_cmpuint(aux->len, ==, 1);
-	g_assert_cmpuint(((GByteArray *)aux->pdata[0])->len, ==, 28);
+	check_aux_blocks(aux->pdata[0]);
 	g_ptr_array_unref(aux);
 	mapi_connect_resp_clear(&s);
 	g_byte_array_unref(b);
@@ -809,6 +849,17 @@ static void test_failure_bodies(void)
 	g_assert_cmpuint(b->len, ==, 4 + 4 + sizeof(aux));
 	/* a StatusCode of 0 is not the failure form */
 	g_assert_cmpint(mapi_fail_resp_write(b, 0, &a), ==, -EINVAL);
+	/* an auxiliary block whose Size does not cover its own header */
+	{
+		static const uint8_t small[] = { 3, 0, 1, 1 };
+		struct mapi_aux_block blk;
+		struct mapi_rd r;
+
+		mapi_rd_init(&r, small, sizeof(small));
+		g_assert_cmpint(mapi_aux_next(&r, &blk), ==, -EBADMSG);
+		g_assert_cmpint(mapi_aux_write(b, 1, 1, small, 0xFFFC), ==,
+				-EMSGSIZE);
+	}
 	memset(b->data, 0, 4);
 	g_assert_cmpint(mapi_fail_resp_read(&status, &got, b->data, b->len),
 			==, -EBADMSG);
