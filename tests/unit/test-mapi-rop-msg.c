@@ -1193,13 +1193,15 @@ static void test_walk_05(void)
 
 static void test_walk_07(void)
 {
-	g_assert_cmpuint(walk_all("07-notifications"), ==, 2 + 4);
+	/* RegisterNotification both ways, 4 RopNotify, 3 Releases */
+	g_assert_cmpuint(walk_all("07-notifications"), ==, 2 + 4 + 3);
 }
 
 static void test_walk_08(void)
 {
-	/* 2 + 16 + 32 x 2 */
-	g_assert_cmpuint(walk_all("08-ics"), ==, 82);
+	/* Configure both ways, 4 x (Begin, End) both ways, 32 x
+	 * GetBuffer both ways, 2 Releases */
+	g_assert_cmpuint(walk_all("08-ics"), ==, 2 + 16 + 64 + 2);
 }
 
 static void test_walk_00_11(void)
