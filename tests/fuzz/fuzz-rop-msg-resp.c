@@ -129,7 +129,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			mapi_rd_init(&r, a->data, a->len);
 			if (fns[i](&r, b) || mapi_rd_left(&r))
 				__builtin_trap();
-			if (a->len != b->len || memcmp(a->data, b->data, a->len))
+			if (a->len != b->len ||
+			    (a->len && memcmp(a->data, b->data, a->len)))
 				__builtin_trap();
 		}
 		g_byte_array_unref(a);

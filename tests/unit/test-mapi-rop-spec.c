@@ -187,6 +187,7 @@ static void test_recip_rows(void)
 	row.display_name = "B\xc3\xb6" "b";
 	mapi_row_from_props(&row.props, rcols, 0, NULL);
 	recip_round_trip(&row);
+	mapi_row_clear(&row.props);
 
 	/* a personal distribution list: EntryID and SearchKey */
 	memset(&row, 0, sizeof(row));
