@@ -104,3 +104,16 @@ int rop_peek_id(const struct mapi_rd *r)
 		return -EBADMSG;
 	return r->p[r->off];
 }
+
+char *rop_rd_str(struct mapi_rd *r, bool unicode)
+{
+	return unicode ? mapi_rd_utf16z(r, SIZE_MAX) : mapi_rd_str8(r, SIZE_MAX);
+}
+
+void rop_wr_str(GByteArray *b, const char *s, bool unicode)
+{
+	if (!unicode)
+		mapi_wr_str8z(b, s ? s : "");
+	else if (mapi_wr_utf16z(b, s ? s : "") != 0)
+		mapi_wr_u16(b, 0);
+}
