@@ -1,6 +1,6 @@
 /*
- * rop-message.c - the message ROPs, MS-OXCROPS 2.2.6 (and RopRelease,
- * 2.2.15.3; RopDeleteMessages, RopHardDeleteMessages and
+ * rop-message.c - the message ROPs, MS-OXCROPS 2.2.6 (and
+ * RopDeleteMessages, RopHardDeleteMessages and
  * RopMoveCopyMessages of 2.2.4), whose semantics MS-OXCMSG gives.  The
  * recipient rows they carry are in rop-recip.c.  See rop-msg.h.
  */
@@ -8,23 +8,6 @@
 
 #include <errno.h>
 #include <string.h>
-
-void rop_release_req_write(GByteArray *b, const struct rop_release_req *q)
-{
-	mapi_wr_u8(b, ROP_RELEASE);
-	mapi_wr_u8(b, q->logon_id);
-	mapi_wr_u8(b, q->input_handle_index);
-}
-
-int rop_release_req_read(struct mapi_rd *r, struct rop_release_req *q)
-{
-	memset(q, 0, sizeof(*q));
-	if (rmsg_id(r, ROP_RELEASE))
-		return mapi_rd_error(r);
-	q->logon_id = mapi_rd_u8(r);
-	q->input_handle_index = mapi_rd_u8(r);
-	return mapi_rd_error(r);
-}
 
 /* RopOpenMessage, 2.2.6.1 */
 
@@ -410,7 +393,7 @@ static void partial_write(GByteArray *b, uint8_t id,
 {
 	rmsg_head_write(b, id, &s->head);
 	if (!s->head.rv)
-		mapi_wr_u8(b, s->partial);
+		mapi_wr_u8(b, s->partial_completion);
 }
 
 static int partial_read(struct mapi_rd *r, uint8_t id,
@@ -422,7 +405,7 @@ static int partial_read(struct mapi_rd *r, uint8_t id,
 	rc = rmsg_head(r, id, &s->head);
 	if (rc)
 		return rc < 0 ? rc : 0;
-	s->partial = mapi_rd_u8(r);
+	s->partial_completion = mapi_rd_u8(r);
 	return mapi_rd_error(r);
 }
 

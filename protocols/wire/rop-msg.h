@@ -111,13 +111,7 @@ void rop_recip_clear(struct rop_recip *rc);
  * Messages, MS-OXCROPS 2.2.6 (MS-OXCMSG)
  */
 
-struct rop_release_req {
-	uint8_t logon_id;
-	uint8_t input_handle_index;
-};
-/* RopRelease has no response. */
-void rop_release_req_write(GByteArray *b, const struct rop_release_req *q);
-int rop_release_req_read(struct mapi_rd *r, struct rop_release_req *q);
+/* RopRelease is in rop.h. */
 
 /* OpenModeFlags of RopOpenMessage and RopOpenEmbeddedMessage. */
 #define ROP_OPEN_READ_ONLY	0x00
@@ -328,7 +322,8 @@ int rop_set_message_read_flag_resp_read(struct mapi_rd *r,
 /*
  * RopSetReadFlags, RopDeleteMessages and RopHardDeleteMessages share a
  * shape: a few flags and a list of message ids; the response tells
- * whether the work was only partly done.
+ * whether the work was only partly done (struct rop_partial_resp of
+ * rop.h: PartialCompletion).
  */
 struct rop_set_read_flags_req {
 	uint8_t logon_id;
@@ -337,11 +332,6 @@ struct rop_set_read_flags_req {
 	uint8_t read_flags;
 	size_t n_mids;			/* at most 0xFFFF */
 	uint64_t *mids;			/* owned */
-};
-
-struct rop_partial_resp {
-	struct rop_resp_head head;
-	uint8_t partial;		/* PartialCompletion */
 };
 
 void rop_set_read_flags_req_write(GByteArray *b,

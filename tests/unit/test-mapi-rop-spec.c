@@ -484,7 +484,7 @@ static void test_unrecorded_rops(void)
 		.n_mids = 3, .mids = mids,
 	};
 	struct rop_partial_resp part = { .head = { .handle_index = 2 },
-					 .partial = 1 };
+					 .partial_completion = 1 };
 	struct rop_delete_messages_req hd = { .n_mids = 1, .mids = mids };
 	struct rop_submit_message_req sub = { .submit_flags =
 					      ROP_SUBMIT_PRE_PROCESS };
@@ -515,7 +515,7 @@ static void test_unrecorded_rops(void)
 	   rop_set_read_flags_req_clear(&o_));
 	RT(struct rop_partial_resp, rop_set_read_flags_resp_write,
 	   rop_set_read_flags_resp_read, part,
-	   g_assert_cmpuint(o_.partial, ==, 1));
+	   g_assert_cmpuint(o_.partial_completion, ==, 1));
 	RT(struct rop_delete_messages_req, rop_hard_delete_messages_req_write,
 	   rop_hard_delete_messages_req_read, hd,
 	   g_assert_cmpuint(o_.mids[0], ==, 1);
