@@ -5,15 +5,18 @@
  * in (on_request's first call), and never changed after:
  *
  *   NOT_FOUND   no endpoint has the path            -> 404
- *   BAD_METHOD  the endpoint does not serve it      -> 405
  *   NEEDS_TLS   plain HTTP from off loopback        -> 403
  *   NO_AUTH     no credentials                      -> 401 + challenge
  *   BAD_AUTH    wrong credentials (slow answer)     -> 401 + challenge
  *   BUSY        too many failures: serve_auth says  -> 429
+ *   BAD_METHOD  logged in, a method not served      -> 405
  *   OK          logged in: the body is collected    -> the handler
  *
- * Only an OK request keeps its body; the others' bodies are read and
- * dropped.
+ * The checks go in that order.  Credentials come before the method, as
+ * with Exchange's web server: a client probing the endpoint without them
+ * (DavMail sends a GET) learns that it is there and wants a login, which
+ * a 405 would not tell it.  Only an OK request keeps its body; the
+ * others' bodies are read and dropped.
  */
 #include "http.h"
 
@@ -249,12 +252,15 @@ static enum MHD_Result begin(struct serve_http *srv,
 	r->ep = endpoint(srv, url);
 	if (!r->ep)
 		r->state = REQ_NOT_FOUND;
-	else if (!method_served(r->ep, method))
-		r->state = REQ_BAD_METHOD;
 	else if (!login_allowed(srv, conn))
 		r->state = REQ_NEEDS_TLS;
 	else if (!check_auth(srv, conn, r))
 		return MHD_NO;
+	if (r->state == REQ_OK && !method_served(r->ep, method)) {
+		r->state = REQ_BAD_METHOD;
+		g_string_free(r->body, TRUE);
+		r->body = NULL;
+	}
 	return MHD_YES;
 }
 

@@ -69,7 +69,8 @@ void serve_http_reply_header(struct serve_http_reply *rep, const char *name,
 /*
  * One endpoint.  `path` matches the request's path case-insensitively,
  * whole or, with `prefix`, as its start.  Only the methods in `methods`
- * (a NULL-terminated list) are served; others get 405.  `body_max`: most
+ * (a NULL-terminated list) are served; others get 405 once the client has
+ * logged in (before, whatever the method, 401).  `body_max`: most
  * bytes of a request body (413 past it).  `handle` fills `rep` (status,
  * type, headers, body); it runs on the connection's thread.  `fault`
  * writes the body of the server's own refusals (401, 403, 404, 405, 413,

@@ -1,5 +1,6 @@
 /*
- * server.c - the embedded EWS server's endpoint: POST /EWS/Exchange.asmx,
+ * server.c - the embedded EWS server's endpoint: POST /EWS/Exchange.asmx
+ * (and a page for a GET of it),
  * behind the HTTP side every HTTP protocol shares (serve/http.c: Basic
  * authentication, HTTPS, the loopback rule, bounded bodies), with the
  * request body handed to ewsd_dispatch() and the server's own refusals
@@ -17,13 +18,26 @@
 
 #define ENDPOINT "/EWS/Exchange.asmx"
 
-static const char *const post_only[] = { "POST", NULL };
+static const char *const methods[] = { "POST", "GET", NULL };
+
+/* What a logged-in GET of the endpoint sees: Exchange shows a page of its
+ * own there, and clients that look before they post take a 200 as the
+ * sign that the address is right. */
+static const char get_page[] =
+	"<!DOCTYPE html>\n<html><head><title>mailfs EWS</title></head>"
+	"<body><p>This is the Exchange Web Services endpoint of mailfs "
+	"serve. SOAP requests are POSTed here.</p></body></html>\n";
 
 static void ews_handle(void *data, const struct serve_http_req *req,
 		       struct serve_http_reply *rep)
 {
 	const struct serve_ctx *ctx = data;
 
+	if (!strcmp(req->method, "GET")) {
+		rep->body = g_string_new(get_page);
+		rep->content_type = g_strdup("text/html; charset=utf-8");
+		return;
+	}
 	ewsd_dispatch(ctx, req->body, req->body_len, &rep->body,
 		      &rep->status);
 	rep->content_type = g_strdup("text/xml; charset=utf-8");
@@ -45,7 +59,7 @@ static void ews_fault_reply(void *data, unsigned status, const char *text,
 }
 
 static const struct serve_http_endpoint ews_endpoints[] = {
-	{ .path = ENDPOINT, .methods = post_only, .body_max = EWS_BODY_MAX,
+	{ .path = ENDPOINT, .methods = methods, .body_max = EWS_BODY_MAX,
 	  .handle = ews_handle, .fault = ews_fault_reply },
 };
 
