@@ -698,6 +698,43 @@ static void test_recorded_truncated(void)
 	stream_free(&s);
 }
 
+/* The 300 KB message's PidTagBody is the largest value: 614398 bytes of
+ * UTF-16 at offset 22505.  A limit one byte short refuses it as soon as
+ * its length is read, in whatever pieces it comes. */
+static void test_recorded_limit(void)
+{
+	struct stream s;
+	struct mapi_fx_limits lim = { .max_value = 614397 };
+	struct seen w;
+	struct mapi_fx_reader *r;
+	size_t i;
+	int rc = 0;
+
+	stream_load(&s);
+	seen_init(&w);
+	r = mapi_fx_reader_new(&lim, on_event, &w);
+	for (i = 0; i < N_BUFFERS && !rc; i++)
+		rc = mapi_fx_reader_feed(r, s.piece[i], s.piece_len[i]);
+	g_assert_cmpint(rc, ==, -EMSGSIZE);
+	/* the tag and the length were read, not a byte of the value */
+	g_assert_cmpuint(w.out->len, ==, 22505);
+	g_assert_cmpint(mapi_fx_reader_finish(r), ==, -EMSGSIZE);
+	mapi_fx_reader_free(&r);
+	seen_clear(&w);
+
+	lim.max_value++;
+	seen_init(&w);
+	r = mapi_fx_reader_new(&lim, on_event, &w);
+	for (i = 0; i < N_BUFFERS; i++)
+		g_assert_cmpint(mapi_fx_reader_feed(r, s.piece[i],
+						    s.piece_len[i]), ==, 0);
+	g_assert_cmpint(mapi_fx_reader_finish(r), ==, 0);
+	g_assert_cmpuint(w.out->len, ==, STREAM_LEN);
+	mapi_fx_reader_free(&r);
+	seen_clear(&w);
+	stream_free(&s);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -707,5 +744,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/mapi-fx/recorded/sync", test_recorded_sync);
 	g_test_add_func("/mapi-fx/recorded/rebuild", test_recorded_rebuild);
 	g_test_add_func("/mapi-fx/recorded/truncated", test_recorded_truncated);
+	g_test_add_func("/mapi-fx/recorded/limit", test_recorded_limit);
 	return g_test_run();
 }
