@@ -334,14 +334,16 @@ static int counted_value(struct mapi_fx_reader *r, uint16_t type,
 {
 	struct mapi_rd rd;
 	size_t n = r->data->len;
+	/* an array that never held a byte has no buffer at all */
+	const uint8_t *p = n ? r->data->data : (const uint8_t *)"";
 
 	if (type == MAPI_PT_UNICODE) {
-		mapi_rd_init(&rd, r->data->data, n);
+		mapi_rd_init(&rd, p, n);
 		*str_r = mapi_rd_utf16n(&rd, n);
 		return *str_r ? 0 : -EBADMSG;
 	}
 	if (type == MAPI_PT_STRING8) {
-		*str_r = g_strndup((const char *)r->data->data, n);
+		*str_r = g_strndup((const char *)p, n);
 		return 0;
 	}
 	bin_r->len = (uint32_t)n;
@@ -545,7 +547,9 @@ static int got_small(struct mapi_fx_reader *r)
 		{
 			struct mapi_rd rd;
 
-			mapi_rd_init(&rd, r->data->data, r->data->len);
+			mapi_rd_init(&rd, r->data->len ? r->data->data
+						       : (const uint8_t *)"",
+				     r->data->len);
 			r->ev.name.name = mapi_rd_utf16n(&rd, r->data->len);
 		}
 		g_byte_array_set_size(r->data, 0);

@@ -63,13 +63,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	a = run(data, size, 0, whole, NULL, NULL);
 	b = run(data, size, seed, pieces, NULL, NULL);
 	if (a != b || whole->len != pieces->len ||
-	    memcmp(whole->data, pieces->data, whole->len))
+	    (whole->len && memcmp(whole->data, pieces->data, whole->len)))
 		__builtin_trap();
 	if (a == 0) {
 		/* the writer's form is the reader's fixed point */
 		if (run(whole->data, whole->len, 0, again, NULL, NULL) ||
 		    again->len != whole->len ||
-		    memcmp(again->data, whole->data, whole->len))
+		    (whole->len && memcmp(again->data, whole->data,
+					  whole->len)))
 			__builtin_trap();
 	}
 	(void)run(data, size, seed, NULL, mapi_fx_sync_event, s);

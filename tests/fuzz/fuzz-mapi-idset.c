@@ -18,7 +18,7 @@ static void same(const struct mapi_idset *a, const struct mapi_idset *b)
 
 	mapi_idset_encode(a, MAPI_GLOBSET_PLAIN, x);
 	mapi_idset_encode(b, MAPI_GLOBSET_PLAIN, y);
-	if (x->len != y->len || memcmp(x->data, y->data, x->len))
+	if (x->len != y->len || (x->len && memcmp(x->data, y->data, x->len)))
 		__builtin_trap();
 	g_byte_array_unref(x);
 	g_byte_array_unref(y);

@@ -289,6 +289,36 @@ static void test_values_round_trip(void)
 	g_byte_array_unref(b);
 }
 
+static int on_empty(void *ctx, struct mapi_fx_event *ev)
+{
+	unsigned *n = ctx;
+
+	if (MAPI_TAG_TYPE(ev->value.tag) == MAPI_PT_BINARY)
+		g_assert_cmpuint(ev->value.v.bin.len, ==, 0);
+	else
+		g_assert_cmpstr(ev->value.v.str, ==, "");
+	(*n)++;
+	return 0;
+}
+
+/* Counted values of no bytes at all (no terminator either), first in a
+ * stream: empty strings, not failures. */
+static void test_empty_values(void)
+{
+	static const uint8_t in[] = {
+		0x1F, 0x00, 0x37, 0x00, 0, 0, 0, 0,
+		0x1E, 0x00, 0x1A, 0x00, 0, 0, 0, 0,
+		0x02, 0x01, 0xE2, 0x65, 0, 0, 0, 0,
+	};
+	unsigned n = 0;
+	struct mapi_fx_reader *r = mapi_fx_reader_new(NULL, on_empty, &n);
+
+	g_assert_cmpint(mapi_fx_reader_feed(r, in, sizeof(in)), ==, 0);
+	g_assert_cmpint(mapi_fx_reader_finish(r), ==, 0);
+	g_assert_cmpuint(n, ==, 3);
+	mapi_fx_reader_free(&r);
+}
+
 static void test_writer_refuses(void)
 {
 	GByteArray *b = g_byte_array_new();
@@ -696,6 +726,7 @@ int main(int argc, char **argv)
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/mapi-fx/sample", test_published_sample);
 	g_test_add_func("/mapi-fx/values", test_values_round_trip);
+	g_test_add_func("/mapi-fx/empty-values", test_empty_values);
 	g_test_add_func("/mapi-fx/writer-refuses", test_writer_refuses);
 	g_test_add_func("/mapi-fx/limits", test_limits);
 	g_test_add_func("/mapi-fx/nesting", test_nesting);
