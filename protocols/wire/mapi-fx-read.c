@@ -133,6 +133,9 @@ struct mapi_fx_reader *mapi_fx_reader_new(const struct mapi_fx_limits *lim,
 		r->lim = *lim;
 	if (!r->lim.max_value)
 		r->lim.max_value = DEFAULT_MAX_VALUE;
+	/* a length on the wire has 32 bits */
+	if (r->lim.max_value > UINT32_MAX)
+		r->lim.max_value = UINT32_MAX;
 	if (!r->lim.max_depth)
 		r->lim.max_depth = DEFAULT_MAX_DEPTH;
 	r->cb = cb;

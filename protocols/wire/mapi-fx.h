@@ -118,8 +118,10 @@ struct mapi_fx_event {
 };
 
 struct mapi_fx_limits {
-	size_t max_value;		/* most bytes in one value or name;
-					   0: 64 MiB */
+	size_t max_value;		/* most bytes in one value (a
+					   multi-valued one: all its elements
+					   and their counts); 0: 64 MiB.  A
+					   name has at most 2048 bytes. */
 	unsigned max_depth;		/* most embedded messages, and most
 					   folders, inside each other; 0: 32 */
 };
