@@ -152,6 +152,12 @@ static void reset_element(struct mapi_fx_reader *r)
 	g_free(r->ev.name.name);
 	memset(&r->ev, 0, sizeof(r->ev));
 	r->ev.value.tag = MAPI_TAG(0, MAPI_PT_NULL);
+	/* a large value's buffer goes with it: between elements the
+	 * reader holds next to nothing */
+	if (r->data->len > 65536) {
+		g_byte_array_unref(r->data);
+		r->data = g_byte_array_new();
+	}
 	g_byte_array_set_size(r->data, 0);
 	r->st = S_TAG;
 	r->have = 0;
@@ -349,8 +355,13 @@ static int counted_value(struct mapi_fx_reader *r, uint16_t type,
 		*str_r = g_strndup((const char *)p, n);
 		return 0;
 	}
+	/* the gathered bytes become the value's own, without a copy */
 	bin_r->len = (uint32_t)n;
-	bin_r->data = n ? g_memdup2(r->data->data, n) : NULL;
+	bin_r->data = NULL;
+	if (n) {
+		bin_r->data = g_byte_array_free(r->data, FALSE);
+		r->data = g_byte_array_new();
+	}
 	return 0;
 }
 

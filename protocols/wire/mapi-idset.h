@@ -48,9 +48,9 @@ struct mapi_idset {
 };
 
 /* How an encoder lays a GLOBSET out.  Both decode to the same set.
- * PLAIN: a Range of two full GLOBCNTs per range, a 6-byte Push per single
- * id (as gromox sends it); COMPACT: each range's common high-order bytes
- * pushed once (MS-OXCFXICS 3.1.5.4.3.1). */
+ * PLAIN: a Range of two full GLOBCNTs per range (the form of the state a
+ * gromox server sends), a 6-byte Push per single id; COMPACT: each range's
+ * common high-order bytes pushed, then popped (MS-OXCFXICS 3.1.5.4.3.1). */
 enum mapi_globset_style {
 	MAPI_GLOBSET_PLAIN,
 	MAPI_GLOBSET_COMPACT,
