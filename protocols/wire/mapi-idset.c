@@ -97,7 +97,7 @@ static void repl_add(struct mapi_idset_repl *r, uint64_t lo, uint64_t hi)
 	}
 	if (r->n == r->cap) {
 		r->cap = r->cap ? 2 * r->cap : 4;
-		r->r = g_renew(struct mapi_globcnt_range, r->r, r->cap);
+		r->r = g_renew(struct mapi_idset_range, r->r, r->cap);
 	}
 	memmove(&r->r[i + 1], &r->r[i], (r->n - i) * sizeof(r->r[0]));
 	r->r[i].lo = lo;
@@ -149,7 +149,7 @@ static const struct mapi_idset_repl *repl_find(const struct mapi_idset *s,
 int mapi_idset_add_range(struct mapi_idset *s, uint16_t replid,
 			 const uint8_t *guid, uint64_t lo, uint64_t hi)
 {
-	if (lo > hi || hi > MAPI_GLOBCNT_MAX || (s->by_guid && !guid))
+	if (lo > hi || hi > MAPI_IDSET_GLOBCNT_MAX || (s->by_guid && !guid))
 		return -EINVAL;
 	repl_add(repl_get(s, replid, s->by_guid ? guid : NULL), lo, hi);
 	return 0;
@@ -291,8 +291,8 @@ static int bitmask(struct mapi_idset_repl *out, const struct globset_stack *st,
 	return 0;
 }
 
-int mapi_globset_decode(struct mapi_idset_repl *out, const uint8_t *p,
-			size_t len, size_t *used_r)
+int mapi_idset_globset_decode(struct mapi_idset_repl *out,
+			      const uint8_t *p, size_t len, size_t *used_r)
 {
 	struct globset_stack st = { .depth = 0 };
 	struct mapi_rd rd;
@@ -370,14 +370,14 @@ static unsigned common_bytes(uint64_t lo, uint64_t hi)
 	return k;
 }
 
-void mapi_globset_encode(const struct mapi_idset_repl *r,
-			 enum mapi_globset_style style, GByteArray *b)
+void mapi_idset_globset_encode(const struct mapi_idset_repl *r,
+			       enum mapi_idset_style style, GByteArray *b)
 {
 	size_t i;
 
 	for (i = 0; i < r->n; i++) {
 		uint64_t lo = r->r[i].lo, hi = r->r[i].hi;
-		unsigned k = style == MAPI_GLOBSET_COMPACT ?
+		unsigned k = style == MAPI_IDSET_COMPACT ?
 			     common_bytes(lo, hi) : (lo == hi ? 6 : 0);
 
 		if (k == 6) {
@@ -416,7 +416,7 @@ int mapi_idset_decode(struct mapi_idset *s, const void *p, size_t len,
 		}
 		replid = (uint16_t)(at[0] | at[1] << 8);
 		r = repl_get(s, replid, by_guid ? at : NULL);
-		rc = mapi_globset_decode(r, at + key, len - key, &used);
+		rc = mapi_idset_globset_decode(r, at + key, len - key, &used);
 		if (rc)
 			goto fail;
 		at += key + used;
@@ -429,7 +429,7 @@ fail:
 }
 
 void mapi_idset_encode(const struct mapi_idset *s,
-		       enum mapi_globset_style style, GByteArray *b)
+		       enum mapi_idset_style style, GByteArray *b)
 {
 	size_t i;
 
@@ -438,6 +438,6 @@ void mapi_idset_encode(const struct mapi_idset *s,
 			mapi_wr_guid(b, s->repl[i].guid);
 		else
 			mapi_wr_u16(b, s->repl[i].replid);
-		mapi_globset_encode(&s->repl[i], style, b);
+		mapi_idset_globset_encode(&s->repl[i], style, b);
 	}
 }

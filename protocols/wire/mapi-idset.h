@@ -28,9 +28,9 @@
 
 #include <glib.h>
 
-#define MAPI_GLOBCNT_MAX UINT64_C(0xFFFFFFFFFFFF)
+#define MAPI_IDSET_GLOBCNT_MAX UINT64_C(0xFFFFFFFFFFFF)
 
-struct mapi_globcnt_range {
+struct mapi_idset_range {
 	uint64_t lo, hi;		/* inclusive, lo <= hi */
 };
 
@@ -38,7 +38,7 @@ struct mapi_idset_repl {
 	uint16_t replid;		/* REPLID-based sets */
 	uint8_t guid[16];		/* REPLGUID-based sets */
 	size_t n, cap;
-	struct mapi_globcnt_range *r;	/* owned; ascending, apart */
+	struct mapi_idset_range *r;	/* owned; ascending, apart */
 };
 
 struct mapi_idset {
@@ -51,9 +51,9 @@ struct mapi_idset {
  * PLAIN: a Range of two full GLOBCNTs per range (the form of the state a
  * gromox server sends), a 6-byte Push per single id; COMPACT: each range's
  * common high-order bytes pushed, then popped (MS-OXCFXICS 3.1.5.4.3.1). */
-enum mapi_globset_style {
-	MAPI_GLOBSET_PLAIN,
-	MAPI_GLOBSET_COMPACT,
+enum mapi_idset_style {
+	MAPI_IDSET_PLAIN,
+	MAPI_IDSET_COMPACT,
 };
 
 /* The parts of an id, and an id of its parts. */
@@ -74,13 +74,13 @@ int mapi_idset_decode(struct mapi_idset *s, const void *p, size_t len,
 
 /* One GLOBSET alone, its ranges added to `out`.  *used_r is set to the
  * bytes it took (End included).  Returns 0 or -EBADMSG. */
-int mapi_globset_decode(struct mapi_idset_repl *out, const uint8_t *p,
-			size_t len, size_t *used_r);
-void mapi_globset_encode(const struct mapi_idset_repl *r,
-			 enum mapi_globset_style style, GByteArray *b);
+int mapi_idset_globset_decode(struct mapi_idset_repl *out,
+			      const uint8_t *p, size_t len, size_t *used_r);
+void mapi_idset_globset_encode(const struct mapi_idset_repl *r,
+			       enum mapi_idset_style style, GByteArray *b);
 
 void mapi_idset_encode(const struct mapi_idset *s,
-		       enum mapi_globset_style style, GByteArray *b);
+		       enum mapi_idset_style style, GByteArray *b);
 
 /*
  * Add the GLOBCNTs lo..hi of a replica: by `replid` in a REPLID-based set,

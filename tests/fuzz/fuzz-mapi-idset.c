@@ -16,8 +16,8 @@ static void same(const struct mapi_idset *a, const struct mapi_idset *b)
 {
 	GByteArray *x = g_byte_array_new(), *y = g_byte_array_new();
 
-	mapi_idset_encode(a, MAPI_GLOBSET_PLAIN, x);
-	mapi_idset_encode(b, MAPI_GLOBSET_PLAIN, y);
+	mapi_idset_encode(a, MAPI_IDSET_PLAIN, x);
+	mapi_idset_encode(b, MAPI_IDSET_PLAIN, y);
 	if (x->len != y->len || (x->len && memcmp(x->data, y->data, x->len)))
 		__builtin_trap();
 	g_byte_array_unref(x);

@@ -65,7 +65,7 @@ static void decode_exact(const struct mapi_bin *b, struct mapi_idset *set)
 
 	mapi_idset_init(set, true);
 	g_assert_cmpint(mapi_idset_decode(set, b->data, b->len, true), ==, 0);
-	mapi_idset_encode(set, MAPI_GLOBSET_PLAIN, out);
+	mapi_idset_encode(set, MAPI_IDSET_PLAIN, out);
 	g_assert_cmpmem(out->data, out->len, b->data, b->len);
 	g_byte_array_unref(out);
 }
@@ -215,7 +215,7 @@ static void test_commands(void)
 					   NULL));
 
 	/* COMPACT: each range's common bytes pushed, then popped */
-	mapi_idset_encode(&s, MAPI_GLOBSET_COMPACT, b);
+	mapi_idset_encode(&s, MAPI_IDSET_COMPACT, b);
 	{
 		static const uint8_t want[] = {
 			0x01, 0x00,
@@ -305,7 +305,7 @@ static void test_operations(void)
 	g_assert_cmpint(mapi_idset_add_range(&a, 0, replguid, 3, 2), ==,
 			-EINVAL);
 	g_assert_cmpint(mapi_idset_add_range(&a, 0, replguid, 0,
-					     MAPI_GLOBCNT_MAX + 1), ==, -EINVAL);
+					     MAPI_IDSET_GLOBCNT_MAX + 1), ==, -EINVAL);
 	g_assert_cmpint(mapi_idset_add_id(&a, 7, NULL), ==, -EINVAL);
 
 	/* a GID: the replica's GUID and the counter */
