@@ -343,6 +343,22 @@ struct mapi_fx_change *mapi_fx_sync_change(struct mapi_fx_sync *s, size_t i)
 	return i < s->changes->len ? g_ptr_array_index(s->changes, i) : NULL;
 }
 
+struct mapi_fx_change *mapi_fx_sync_take_done(struct mapi_fx_sync *s)
+{
+	bool last_open = s->phase == PH_HEADER || s->phase == PH_MESSAGE;
+
+	if (s->changes->len == 0 || (last_open && s->changes->len == 1))
+		return NULL;
+	return g_ptr_array_steal_index(s->changes, 0);
+}
+
+void mapi_fx_change_free(struct mapi_fx_change **c)
+{
+	if (*c)
+		change_free(*c);
+	*c = NULL;
+}
+
 const struct mapi_props *mapi_fx_sync_deletions(const struct mapi_fx_sync *s)
 {
 	return &s->deletions;

@@ -245,6 +245,16 @@ int mapi_fx_sync_finish(struct mapi_fx_sync *s);
 size_t mapi_fx_sync_n_changes(const struct mapi_fx_sync *s);
 struct mapi_fx_change *mapi_fx_sync_change(struct mapi_fx_sync *s, size_t i);
 
+/*
+ * The oldest change that is complete (a later change, IncrSyncDel,
+ * IncrSyncRead or the state has begun), taken out of the builder so that
+ * a download of any size need not be held whole; NULL when there is none.
+ * The indices of mapi_fx_sync_change move down by one.  Caller owns the
+ * result (mapi_fx_change_free).
+ */
+struct mapi_fx_change *mapi_fx_sync_take_done(struct mapi_fx_sync *s);
+void mapi_fx_change_free(struct mapi_fx_change **c);
+
 /* The property bags of IncrSyncDel (MetaTagIdsetDeleted, ...NoLongerIn-
  * Scope, ...Expired), IncrSyncRead (MetaTagIdsetRead, ...Unread) and the
  * state (MetaTagIdsetGiven as MAPI_FX_META_IDSET_GIVEN, MetaTagCnsetSeen,

@@ -84,6 +84,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			(void)mapi_fx_write_change(again, &c->header, c->msg,
 						   &names);
 	}
+	for (struct mapi_fx_change *c; (c = mapi_fx_sync_take_done(s));)
+		mapi_fx_change_free(&c);
 	mapi_fx_sync_free(&s);
 	g_byte_array_unref(whole);
 	g_byte_array_unref(pieces);

@@ -698,6 +698,40 @@ static void test_recorded_truncated(void)
 	stream_free(&s);
 }
 
+/* A client takes each change as soon as it is complete: in the recorded
+ * buffers, the builder never holds more than the change being read. */
+static void test_recorded_take_done(void)
+{
+	struct stream s;
+	struct mapi_fx_sync *sync = mapi_fx_sync_new();
+	struct mapi_fx_reader *r = mapi_fx_reader_new(NULL, mapi_fx_sync_event,
+						      sync);
+	struct mapi_fx_change *c;
+	JsonArray *msgs;
+	size_t i, taken = 0;
+
+	stream_load(&s);
+	msgs = json_object_get_array_member(summary(&s), "messages");
+	for (i = 0; i < N_BUFFERS; i++) {
+		g_assert_cmpint(mapi_fx_reader_feed(r, s.piece[i],
+						    s.piece_len[i]), ==, 0);
+		while ((c = mapi_fx_sync_take_done(sync))) {
+			check_header(c, json_array_get_object_element(
+				msgs, (guint)taken++));
+			mapi_fx_change_free(&c);
+			g_assert_null(c);
+		}
+		g_assert_cmpuint(mapi_fx_sync_n_changes(sync), <=, 1);
+	}
+	g_assert_cmpint(mapi_fx_reader_finish(r), ==, 0);
+	g_assert_cmpint(mapi_fx_sync_finish(sync), ==, 0);
+	g_assert_cmpuint(taken, ==, 12);
+	g_assert_null(mapi_fx_sync_take_done(sync));
+	mapi_fx_reader_free(&r);
+	mapi_fx_sync_free(&sync);
+	stream_free(&s);
+}
+
 /* The 300 KB message's PidTagBody is the largest value: 614398 bytes of
  * UTF-16 at offset 22505.  A limit one byte short refuses it as soon as
  * its length is read, in whatever pieces it comes. */
@@ -745,5 +779,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/mapi-fx/recorded/rebuild", test_recorded_rebuild);
 	g_test_add_func("/mapi-fx/recorded/truncated", test_recorded_truncated);
 	g_test_add_func("/mapi-fx/recorded/limit", test_recorded_limit);
+	g_test_add_func("/mapi-fx/recorded/take-done",
+			test_recorded_take_done);
 	return g_test_run();
 }
