@@ -223,7 +223,7 @@ static int open_pop(struct mapi_fx_reader *r, uint8_t what)
 }
 
 /*
- * The pairing of markers, and where each may stand (MS-OXCFXICS 2.2.4.2,
+ * The pairing of markers, and where each may stand (MS-OXCFXICS 2.2.4.3,
  * the syntactical structure): a recipient or an attachment holds nothing
  * but properties and, for an attachment, one embedded message; the ICS
  * markers stand outside everything.

@@ -2,9 +2,9 @@
  * mapi-fx-sync.c - the builder of an incremental contents download: the
  * FastTransfer reader's events gathered into changed messages, deletions,
  * read-state changes and the final ICS state.  See mapi-fx.h.
- * MS-OXCFXICS 2.2.4.3.11 (contentsSync), 2.2.4.3.13 to 2.2.4.3.16
- * (messageChange, messageChangeHeader, messageContent, MessageChildren),
- * 2.2.4.3.5 (deletions), 2.2.4.3.19 (readStateChanges), 2.2.4.3.22 (state).
+ * MS-OXCFXICS 2.2.4.3, the syntactical structure: contentsSync,
+ * messageChangeFull, messageChangePartial (2.2.4.3.15), messageChangeHeader,
+ * messageContent, MessageChildren, deletions, readStateChanges, state.
  *
  * The phases follow the grammar: changes, then at most one IncrSyncDel,
  * one IncrSyncRead, then the state and IncrSyncEnd.  Properties go to the

@@ -1,8 +1,8 @@
 /*
  * mapi-fx-write.c - FastTransfer stream writers.  See mapi-fx.h.
- * MS-OXCFXICS 2.2.4.3 (propValue and its layouts), 2.2.4.3.14 to
- * 2.2.4.3.22 (messageChangeFull, messageContent, MessageChildren,
- * recipient, attachment, embeddedMessage, state).
+ * MS-OXCFXICS 2.2.4 (propValue and its layouts; the syntactical elements
+ * messageChangeFull, messageContent, MessageChildren, recipient,
+ * attachment, embeddedMessage, state).
  */
 #include "mapi-fx.h"
 

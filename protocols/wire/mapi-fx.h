@@ -23,7 +23,7 @@
  *     (PidTagMessageClass); it is handed out as it came.
  *
  * On top of the reader, a builder (mapi_fx_sync_*) turns the events of an
- * incremental contents download (MS-OXCFXICS 2.2.4.3.11, contentsSync)
+ * incremental contents download (MS-OXCFXICS 2.2.4.3, contentsSync)
  * into its changed messages, deletions, read-state changes and final state.
  * The writers lay out the same elements, so a server can produce a stream
  * and a test can prove the reader against them byte for byte.
@@ -181,7 +181,7 @@ struct mapi_fx_names {
 
 /*
  * What a server sends for one message of an ICS download (MS-OXCFXICS
- * 2.2.4.3.14 messageChangeFull): IncrSyncChg, the change header `hdr` (its
+ * 2.2.4.3, messageChangeFull): IncrSyncChg, the change header `hdr` (its
  * properties in their order), IncrSyncMessage, the message's properties,
  * its recipients and its attachments (each list after MetaTagFXDelProp),
  * embedded messages inside StartEmbed/EndEmbed.  `names` may be NULL when
@@ -191,11 +191,11 @@ struct mapi_fx_names {
 int mapi_fx_write_change(GByteArray *b, const struct mapi_props *hdr,
 			 const struct mapi_message *m,
 			 const struct mapi_fx_names *names);
-/* The message content alone (propList and MessageChildren, 2.2.4.3.16). */
+/* The message content alone (propList and MessageChildren). */
 int mapi_fx_write_message_content(GByteArray *b, const struct mapi_message *m,
 				  const struct mapi_fx_names *names);
 
-/* The final state of an ICS download (2.2.4.3.22): IncrSyncStateBegin,
+/* The final state of an ICS download (state): IncrSyncStateBegin,
  * the four state properties (each may be NULL: left out), IncrSyncStateEnd
  * and IncrSyncEnd.  MetaTagIdsetGiven goes in the server's form. */
 void mapi_fx_write_state_end(GByteArray *b, const struct mapi_bin *idset_given,
