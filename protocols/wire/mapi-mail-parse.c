@@ -527,7 +527,9 @@ static char *to_utf8(const GByteArray *b, const char *charset)
 
 static char *ct_string(GMimeContentType *ct)
 {
-	return g_ascii_strdown(g_mime_content_type_get_mime_type(ct), -1);
+	g_autofree char *t = g_mime_content_type_get_mime_type(ct);
+
+	return g_ascii_strdown(t, -1);
 }
 
 /* The file name a part gives, disposition first (RFC 2183, 2231), as

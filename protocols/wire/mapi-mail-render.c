@@ -287,7 +287,7 @@ static void render_fields(const struct rctx *r, const struct mapi_message *m,
 			  char *f[F_COUNT])
 {
 	const struct mapi_props *p = &m->props;
-	g_autofree char *v[F_COUNT] = { NULL };
+	char *v[F_COUNT] = { NULL };
 	const char *subj = str_of(p, MAPI_TAG_SUBJECT);
 	uint64_t ft = message_time(p);
 	struct who author;
@@ -331,6 +331,7 @@ static void render_fields(const struct rctx *r, const struct mapi_message *m,
 		else
 			put_field(s, fnames[i], v[i]);
 		f[i] = g_string_free(s, FALSE);
+		g_free(v[i]);
 	}
 }
 
