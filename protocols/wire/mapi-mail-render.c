@@ -22,13 +22,13 @@
 #include <gmime/gmime.h>
 
 #include "mail-header.h"
+#include "mapi-mail-enc.h"
+#include "mapi-rtf.h"
 #include "mapi-tags.h"
 #include "mime-entity.h"
 
-/* Hard line limit of RFC 5322 2.1.1 and the length we fold to. */
-#define LINE_MAX_OCTETS 998
+/* The length we fold header lines to (RFC 5322 2.1.1). */
 #define FOLD_AT 78
-#define BOUNDARY_MARK "=_mfs"
 
 struct rctx {
 	GString *out;
@@ -66,15 +66,6 @@ static char *one_line(const char *s)
 	return c;
 }
 
-static bool is_ascii(const char *s, size_t len)
-{
-	for (size_t i = 0; i < len; i++) {
-		if ((guchar)s[i] >= 0x80)
-			return false;
-	}
-	return true;
-}
-
 /* "Name: value" folded at spaces to lines of FOLD_AT where it can be. */
 static void put_field(GString *out, const char *name, const char *value)
 {
@@ -110,7 +101,7 @@ static void put_text_field(GString *out, const char *name, const char *value)
 	g_autofree char *v = one_line(value);
 	g_autofree char *enc = NULL;
 
-	if (!is_ascii(v, strlen(v)))
+	if (!mapi_mail_is_ascii(v, strlen(v)))
 		enc = g_mime_utils_header_encode_text(NULL, v, "utf-8");
 	put_field(out, name, enc ? enc : v);
 }
@@ -436,137 +427,6 @@ static void put_header(struct rctx *r, const struct mapi_message *m)
 
 /* ---- bodies and transfer encodings ---- */
 
-enum cte { CTE_7BIT, CTE_8BIT, CTE_QP, CTE_BASE64 };
-static const char *const cte_names[] = { "7bit", "8bit",
-					 "quoted-printable", "base64" };
-
-/* Whether the bytes may go as they are in 7bit (or 8bit with `eight`):
- * CRLF line ends only, lines within the limit, no NUL, no boundary mark. */
-static bool plain_ok(const guint8 *d, size_t len, bool eight)
-{
-	size_t col = 0;
-
-	if (!len)
-		return true;
-	for (size_t i = 0; i < len; i++) {
-		guint8 c = d[i];
-
-		if (c == 0 || (!eight && c >= 0x80))
-			return false;
-		if (c == '\r') {
-			if (i + 1 >= len || d[i + 1] != '\n')
-				return false;
-			i++;
-			col = 0;
-			continue;
-		}
-		if (c == '\n' || ++col > LINE_MAX_OCTETS)
-			return false;
-	}
-	return !g_strstr_len((const char *)d, (gssize)len, BOUNDARY_MARK);
-}
-
-/* 7bit when it can be; a text mostly ASCII as quoted-printable; the rest
- * base64. */
-static enum cte choose_cte(const guint8 *d, size_t len, bool text)
-{
-	size_t odd = 0;
-
-	if (plain_ok(d, len, false))
-		return CTE_7BIT;
-	if (!text)
-		return CTE_BASE64;
-	for (size_t i = 0; i < len; i++) {
-		if (d[i] >= 0x80 || (d[i] < 0x20 && d[i] != '\r' &&
-				     d[i] != '\n' && d[i] != '\t'))
-			odd++;
-	}
-	return odd * 6 > len ? CTE_BASE64 : CTE_QP;
-}
-
-/* Quoted-printable (RFC 2045 6.7): CRLF pairs are line breaks, a bare CR
- * or LF is encoded, so the bytes come back exactly. */
-static void put_qp(GString *out, const guint8 *d, size_t len)
-{
-	size_t col = 0;
-
-	for (size_t i = 0; i < len; i++) {
-		guint8 c = d[i];
-		bool eol = i + 1 >= len || (d[i + 1] == '\r' && i + 2 < len &&
-					    d[i + 2] == '\n');
-		char tok[4];
-		size_t n;
-
-		if (c == '\r' && i + 1 < len && d[i + 1] == '\n') {
-			g_string_append(out, "\r\n");
-			col = 0;
-			i++;
-			continue;
-		}
-		if ((c >= 33 && c <= 126 && c != '=') ||
-		    ((c == ' ' || c == '\t') && !eol)) {
-			tok[0] = (char)c;
-			n = 1;
-		} else {
-			tok[0] = '=';
-			tok[1] = "0123456789ABCDEF"[c >> 4];
-			tok[2] = "0123456789ABCDEF"[c & 15];
-			n = 3;
-		}
-		if (col + n > 75) {
-			g_string_append(out, "=\r\n");
-			col = 0;
-		}
-		g_string_append_len(out, tok, (gssize)n);
-		col += n;
-	}
-}
-
-/* Base64 in lines of 76 (RFC 2045 6.8). */
-static void put_base64(GString *out, const guint8 *d, size_t len)
-{
-	for (size_t i = 0; i < len; i += 57) {
-		g_autofree char *b = g_base64_encode(d + i, MIN(57, len - i));
-
-		g_string_append(out, b);
-		g_string_append(out, "\r\n");
-	}
-}
-
-static void put_encoded(GString *out, enum cte cte, const guint8 *d,
-			size_t len)
-{
-	switch (cte) {
-	case CTE_QP:
-		put_qp(out, d, len);
-		break;
-	case CTE_BASE64:
-		put_base64(out, d, len);
-		break;
-	default:
-		g_string_append_len(out, (const char *)d, (gssize)len);
-	}
-}
-
-/* Text with every line end made CRLF (the canonical form of text types,
- * RFC 2046 4.1.1).  Caller owns the result. */
-static GByteArray *crlf_text(const guint8 *d, size_t len)
-{
-	GByteArray *b = g_byte_array_sized_new((guint)len);
-
-	for (size_t i = 0; i < len; i++) {
-		if (d[i] == '\r' && i + 1 < len && d[i + 1] == '\n') {
-			g_byte_array_append(b, (const guint8 *)"\r\n", 2);
-			i++;
-		} else if (d[i] == '\r' || d[i] == '\n') {
-			g_byte_array_append(b, (const guint8 *)"\r\n", 2);
-		} else {
-			g_byte_array_append(b, d + i, 1);
-		}
-	}
-	return b;
-}
-
 /* A text leaf: its Content-Type, encoding, empty line and body.  With
  * `whole` the text is the message's only part and gets the line end that
  * ends a message (which mapi-mail-parse.c takes off again). */
@@ -576,18 +436,18 @@ static void put_text_part(GString *out, const char *subtype,
 {
 	g_autoptr(GByteArray) b = NULL;
 	bool wide = !g_ascii_strncasecmp(charset, "utf-16", 6);
-	enum cte cte;
+	enum mapi_mail_cte cte;
 
-	b = wide ? g_byte_array_new() : crlf_text(d, len);
+	b = wide ? g_byte_array_new() : mapi_mail_crlf_text(d, len);
 	if (wide)
 		g_byte_array_append(b, d, (guint)len);
 	else if (whole)
 		g_byte_array_append(b, (const guint8 *)"\r\n", 2);
-	cte = wide ? CTE_BASE64 : choose_cte(b->data, b->len, true);
+	cte = wide ? MAPI_MAIL_CTE_BASE64 : mapi_mail_choose_cte(b->data, b->len, true);
 	g_string_append_printf(out, "Content-Type: text/%s; charset=%s\r\n"
 			       "Content-Transfer-Encoding: %s\r\n\r\n",
-			       subtype, charset, cte_names[cte]);
-	put_encoded(out, cte, b->data, b->len);
+			       subtype, charset, mapi_mail_cte_names[cte]);
+	mapi_mail_put_encoded(out, cte, b->data, b->len);
 }
 
 /* The charset of PidTagInternetCodepage, or NULL. */
@@ -618,7 +478,7 @@ static void put_plain(GString *out, const struct mapi_props *p, bool whole)
 	const char *cs = message_charset(p);
 	const char *s = v->v.str ? v->v.str : "";
 	size_t len = strlen(s);
-	bool ascii = is_ascii(s, len);
+	bool ascii = mapi_mail_is_ascii(s, len);
 	g_autofree char *conv = NULL;
 	gsize n = 0;
 
@@ -658,7 +518,7 @@ static void put_html(GString *out, const struct mapi_props *p, bool whole)
 		len = strlen(v->v.str);
 		cs = "utf-8";
 	}
-	if (!cs && is_ascii((const char *)d, len))
+	if (!cs && mapi_mail_is_ascii((const char *)d, len))
 		cs = "us-ascii";
 	else if (!cs)
 		cs = g_utf8_validate((const char *)d, (gssize)len, NULL) ?
@@ -676,7 +536,7 @@ static void put_param(GString *out, const char *name, const char *value)
 	GString *enc;
 	int part = 0;
 
-	if (is_ascii(v, strlen(v)) && strlen(v) <= 60 && !strchr(v, '"') &&
+	if (mapi_mail_is_ascii(v, strlen(v)) && strlen(v) <= 60 && !strchr(v, '"') &&
 	    !strchr(v, '\\')) {
 		g_string_append_printf(out, ";\r\n\t%s=\"%s\"", name, v);
 		return;
@@ -769,7 +629,7 @@ static void put_attachment(struct rctx *r, const struct mapi_attachment *a,
 	const struct mapi_value *d = mapi_props_get_tag(
 		p, MAPI_TAG_ATTACH_DATA_BINARY);
 	g_autofree char *type = NULL;
-	enum cte cte;
+	enum mapi_mail_cte cte;
 
 	if (a->embedded) {
 		GString *saved = r->out;
@@ -778,13 +638,13 @@ static void put_attachment(struct rctx *r, const struct mapi_attachment *a,
 		r->out = inner;
 		put_entity_message(r, a->embedded, embed + 1);
 		r->out = saved;
-		cte = plain_ok((guint8 *)inner->str, inner->len, false) ?
-		      CTE_7BIT : CTE_8BIT;
+		cte = mapi_mail_plain_ok((guint8 *)inner->str, inner->len, false) ?
+		      MAPI_MAIL_CTE_7BIT : MAPI_MAIL_CTE_8BIT;
 		put_attach_head(r->out, p, "message/rfc822", false,
 				inner->len);
 		g_string_append_printf(r->out,
 				       "Content-Transfer-Encoding: %s\r\n\r\n",
-				       cte_names[cte]);
+				       mapi_mail_cte_names[cte]);
 		g_string_append_len(r->out, inner->str, (gssize)inner->len);
 		g_string_free(inner, TRUE);
 		return;
@@ -794,23 +654,23 @@ static void put_attachment(struct rctx *r, const struct mapi_attachment *a,
 			 mapi_mail_name_type(attach_name(p)));
 	if (!g_ascii_strncasecmp(type, "message/", 8)) {
 		/* a message kept as bytes: only 7bit or 8bit may carry it */
-		if (plain_ok(d->v.bin.data, d->v.bin.len, true))
-			cte = is_ascii((char *)d->v.bin.data, d->v.bin.len) ?
-			      CTE_7BIT : CTE_8BIT;
+		if (mapi_mail_plain_ok(d->v.bin.data, d->v.bin.len, true))
+			cte = mapi_mail_is_ascii((char *)d->v.bin.data, d->v.bin.len) ?
+			      MAPI_MAIL_CTE_7BIT : MAPI_MAIL_CTE_8BIT;
 		else
-			cte = CTE_BASE64;
-		if (cte == CTE_BASE64) {
+			cte = MAPI_MAIL_CTE_BASE64;
+		if (cte == MAPI_MAIL_CTE_BASE64) {
 			g_free(type);
 			type = g_strdup("application/octet-stream");
 		}
 	} else {
-		cte = choose_cte(d->v.bin.data, d->v.bin.len,
+		cte = mapi_mail_choose_cte(d->v.bin.data, d->v.bin.len,
 				 !g_ascii_strncasecmp(type, "text/", 5));
 	}
 	put_attach_head(r->out, p, type, inline_, d->v.bin.len);
 	g_string_append_printf(r->out, "Content-Transfer-Encoding: %s\r\n\r\n",
-			       cte_names[cte]);
-	put_encoded(r->out, cte, d->v.bin.data, d->v.bin.len);
+			       mapi_mail_cte_names[cte]);
+	mapi_mail_put_encoded(r->out, cte, d->v.bin.data, d->v.bin.len);
 }
 
 /* Whether an attachment is rendered: by value with its bytes, or an
@@ -834,6 +694,9 @@ struct shape {
 	size_t n_inline, n_other;
 	int embed;
 	bool whole;		/* the top is a text leaf */
+	char *rtf;		/* owned; the text or HTML of an RTF-only
+				   message, UTF-8 */
+	size_t rtf_len;
 };
 
 static void put_node(struct rctx *r, const struct shape *s, enum node n);
@@ -846,7 +709,7 @@ static void put_multipart(struct rctx *r, const struct shape *s,
 	char b[96];
 	const struct mapi_message *m = s->m;
 
-	g_snprintf(b, sizeof(b), BOUNDARY_MARK "_%.24s_%u", r->seed,
+	g_snprintf(b, sizeof(b), MAPI_MAIL_BOUNDARY_MARK "_%.24s_%u", r->seed,
 		   r->boundaries++);
 	g_string_append_printf(r->out,
 			       "Content-Type: multipart/%s;\r\n"
@@ -877,10 +740,17 @@ static void put_node(struct rctx *r, const struct shape *s, enum node n)
 
 	switch (n) {
 	case N_PLAIN:
-		put_plain(r->out, &s->m->props, s->whole);
-		break;
 	case N_HTML:
-		put_html(r->out, &s->m->props, s->whole);
+		if (s->rtf)
+			put_text_part(r->out, n == N_HTML ? "html" : "plain",
+				      mapi_mail_is_ascii(s->rtf, s->rtf_len) ?
+				      "us-ascii" : "utf-8",
+				      (const guint8 *)s->rtf, s->rtf_len,
+				      s->whole);
+		else if (n == N_PLAIN)
+			put_plain(r->out, &s->m->props, s->whole);
+		else
+			put_html(r->out, &s->m->props, s->whole);
 		break;
 	case N_EMPTY:
 		put_text_part(r->out, "plain", "us-ascii", NULL, 0, true);
@@ -915,9 +785,34 @@ static bool has_value(const struct mapi_props *p, uint32_t tag)
 }
 
 /*
+ * The body of a message that has only PidTagRtfCompressed: the HTML or
+ * the text the RTF encapsulates, or the words of other RTF as text
+ * (MS-OXRTFEX).  RTF that cannot be read leaves the message without a
+ * body; its attachments are not placed by \objattph.
+ */
+static void rtf_body(struct shape *s)
+{
+	const struct mapi_value *v = mapi_props_get_tag(&s->m->props,
+						       MAPI_TAG_RTF_COMPRESSED);
+	g_autoptr(GByteArray) rtf = NULL;
+	enum mapi_rtf_kind kind;
+
+	if (!v || mapi_rtf_decompress(v->v.bin.data, v->v.bin.len,
+				      MAPI_MAIL_MAX_RTF, MAPI_RTF_LENIENT,
+				      &rtf, NULL) != 0 ||
+	    mapi_rtf_extract(rtf->data, rtf->len, MAPI_MAIL_MAX_RTF, &kind,
+			     &s->rtf, &s->rtf_len) != 0)
+		return;
+	if (kind == MAPI_RTF_FROMHTML)
+		s->html = true;
+	else
+		s->text = true;
+}
+
+/*
  * A whole message: header and body.  Which bodies: PidTagBody (also as
- * PtypString8), PidTagHtml or PidTagBodyHtml; PidTagRtfCompressed is not
- * carried (docs/MAPI.md).
+ * PtypString8), PidTagHtml or PidTagBodyHtml; PidTagRtfCompressed when
+ * there is none of them.
  */
 static void put_entity_message(struct rctx *r, const struct mapi_message *m,
 			       int embed)
@@ -931,6 +826,8 @@ static void put_entity_message(struct rctx *r, const struct mapi_message *m,
 			  MAPI_TAG_TYPE(body->tag) == MAPI_PT_STRING8);
 	s.html = has_value(&m->props, MAPI_TAG_HTML) ||
 		 has_value(&m->props, MAPI_TAG_BODY_HTML);
+	if (!s.text && !s.html)
+		rtf_body(&s);
 	for (size_t i = 0; i < m->n_attach; i++) {
 		if (!rendered(&m->attach[i], embed))
 			continue;
@@ -951,6 +848,7 @@ static void put_entity_message(struct rctx *r, const struct mapi_message *m,
 		top = s.text ? N_PLAIN : N_EMPTY;
 	s.whole = top == N_PLAIN || top == N_HTML || top == N_EMPTY;
 	put_node(r, &s, top);
+	g_free(s.rtf);
 }
 
 int mapi_mail_render(const struct mapi_message *m, GByteArray *out)

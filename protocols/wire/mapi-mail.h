@@ -35,6 +35,8 @@
 #define MAPI_MAIL_MAX_PARTS	1000
 /* Recipients read from To, Cc and Bcc together. */
 #define MAPI_MAIL_MAX_RECIPS	2000
+/* RTF of an RTF-only message, and the text taken from it (rendering). */
+#define MAPI_MAIL_MAX_RTF	(32u << 20)
 
 /*
  * The Internet message of `m`, appended to `out`.  With

@@ -11,6 +11,7 @@
 
 #include "wire/mapi-mail.h"
 #include "wire/mapi-prop.h"
+#include "wire/mapi-rtf.h"
 #include "wire/mapi-tags.h"
 #include "mapi-trace.h"
 
@@ -639,8 +640,58 @@ static void test_transport_basis(void)
 	mapi_message_free(m);
 }
 
+/* A message with only PidTagRtfCompressed: the HTML or the text the RTF
+ * holds is its body. */
+static void test_rtf_only(void)
+{
+	static const char html_rtf[] =
+		"{\\rtf1\\ansi\\ansicpg1252\\fromhtml1 \\deff0"
+		"{\\fonttbl{\\f0\\fswiss Arial;}}"
+		"{\\*\\htmltag19 <html>}{\\*\\htmltag34 <body>}"
+		"{\\*\\htmltag84 <p>}Hallo Welt"
+		"{\\*\\htmltag92 </p>}{\\*\\htmltag35 </body>}"
+		"{\\*\\htmltag27 </html>}}";
+	static const char text_rtf[] =
+		"{\\rtf1\\ansi\\ansicpg1252\\deff0"
+		"{\\fonttbl{\\f0\\fswiss Arial;}}"
+		"\\f0 Gr\\'fc\\'dfe aus RTF\\par}";
+	const char *const rtfs[] = { html_rtf, text_rtf };
+
+	for (size_t i = 0; i < G_N_ELEMENTS(rtfs); i++) {
+		struct mapi_message *m = built("rtf", "Bob", "bob@example.test",
+					       dec07(9, 0), "<rtf@example.test>",
+					       "x");
+		g_autoptr(GByteArray) c = g_byte_array_new();
+		struct mapi_message *back;
+		GByteArray *out;
+
+		mapi_props_remove(&m->props, MAPI_TAG_ID(MAPI_TAG_BODY));
+		g_assert_cmpint(mapi_rtf_compress(rtfs[i], strlen(rtfs[i]),
+						  true, c), ==, 0);
+		mapi_props_set_bin(&m->props, MAPI_TAG_RTF_COMPRESSED, c->data,
+				   c->len);
+		out = render(m);
+		back = reparse(out);
+		if (i == 0) {
+			const struct mapi_bin *h = bin(&back->props,
+						       MAPI_TAG_HTML);
+
+			g_assert_nonnull(h);
+			g_assert_nonnull(g_strstr_len((const char *)h->data,
+						      h->len,
+						      "<p>Hallo Welt</p>"));
+		} else {
+			g_assert_nonnull(strstr(s(&back->props, MAPI_TAG_BODY),
+						"Gr\xC3\xBC\xC3\x9F" "e aus RTF"));
+		}
+		mapi_message_free(back);
+		g_byte_array_free(out, TRUE);
+		mapi_message_free(m);
+	}
+}
+
 /* No Message-ID: one is made from the rendered content, the same each
- * time; an RTF-only message gives an empty text (RTF is not carried). */
+ * time; RTF that cannot be read gives an empty text. */
 static void test_generated_and_rtf(void)
 {
 	struct mapi_message *m = mapi_message_new();
@@ -798,6 +849,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/mapi-mail/built-inline", test_built_inline);
 	g_test_add_func("/mapi-mail/transport-basis", test_transport_basis);
 	g_test_add_func("/mapi-mail/generated-rtf", test_generated_and_rtf);
+	g_test_add_func("/mapi-mail/rtf-only", test_rtf_only);
 	g_test_add_func("/mapi-mail/hostile", test_hostile);
 	g_test_add_func("/mapi-mail/codepages", test_codepages);
 	g_test_add_func("/mapi-mail/body-codepage", test_body_codepage);
