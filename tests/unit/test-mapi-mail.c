@@ -296,6 +296,125 @@ static void test_recorded_round_trip(void)
 	}
 }
 
+/* A recorded string property ("Name [0xTAG]": value) against ours. */
+static void check_recorded_str(JsonObject *props, const char *key,
+			       const struct mapi_props *p, uint32_t tag)
+{
+	JsonNode *n = json_object_get_member(props, key);
+
+	g_assert_nonnull(n);
+	if (JSON_NODE_HOLDS_VALUE(n))
+		g_assert_cmpstr(s(p, tag), ==, json_node_get_string(n));
+	else
+		g_assert_null(s(p, tag));	/* {"error": NotFound} */
+}
+
+/* The properties the server made of each .eml (04-read-message:
+ * GetPropertiesSpecific after OpenMessage) are the ones we read from it:
+ * the same MIME read the same way. */
+static void test_recorded_properties(void)
+{
+	static const struct {
+		const char *msgid, *eml;
+	} map[] = {
+		{ "<m05.pdf@example.test>", "05-attachment-pdf" },
+		{ "<m02.utf8@example.test>", "02-utf8" },
+		{ "<m03.html@example.test>", "03-html-only" },
+		{ "<m04.alt@example.test>", "04-alternative" },
+		{ "<m09.ccbcc@example.test>", "09-cc-bcc" },
+		{ "<m10.reply@example.test>", "10-reply" },
+		{ "<m12.flag@example.test>", "12-flagged" },
+	};
+	static const struct {
+		const char *key;
+		uint32_t tag;
+	} strs[] = {
+		{ "PidTagSubject [0x0037001F]", MAPI_TAG_SUBJECT },
+		{ "PidTagSenderName [0x0C1A001F]", MAPI_TAG_SENDER_NAME },
+		{ "PidTagSenderEmailAddress [0x0C1F001F]", MAPI_TAG_SENDER_EMAIL },
+		{ "PidTagSenderAddressType [0x0C1E001F]",
+		  MAPI_TAG_SENDER_ADDRTYPE },
+		{ "PidTagSenderSmtpAddress [0x5D01001F]",
+		  MAPI_TAG_SENDER_SMTP_ADDRESS },
+		{ "PidTagDisplayTo [0x0E04001F]", MAPI_TAG_DISPLAY_TO },
+		{ "PidTagDisplayCc [0x0E03001F]", MAPI_TAG_DISPLAY_CC },
+		{ "PidTagDisplayBcc [0x0E02001F]", MAPI_TAG_DISPLAY_BCC },
+		{ "PidTagInternetMessageId [0x1035001F]",
+		  MAPI_TAG_INTERNET_MESSAGE_ID },
+		{ "PidTagInReplyToId [0x1042001F]", MAPI_TAG_IN_REPLY_TO_ID },
+		{ "PidTagInternetReferences [0x1039001F]",
+		  MAPI_TAG_INTERNET_REFERENCES },
+		{ "PidTagTransportMessageHeaders [0x007D001F]",
+		  MAPI_TAG_TRANSPORT_MESSAGE_HEADERS },
+	};
+	struct mapi_trace *t = mapi_trace_load("04-read-message");
+	size_t seen = 0;
+
+	for (size_t i = 0; i < mapi_trace_count(t); i++) {
+		const struct mapi_trace_exchange *x = mapi_trace_at(t, i);
+		JsonArray *rops;
+
+		if (!x->decoded ||
+		    !json_object_has_member(x->decoded, "RopResponses"))
+			continue;
+		rops = json_object_get_array_member(x->decoded, "RopResponses");
+		for (guint k = 0; k < json_array_get_length(rops); k++) {
+			JsonObject *r = json_array_get_object_element(rops, k);
+			JsonObject *props;
+			const char *id;
+			struct mapi_message *m = NULL;
+			JsonNode *n;
+			GDateTime *dt;
+			const struct mapi_value *ft;
+
+			if (!json_object_has_member(r, "Properties"))
+				continue;
+			props = json_object_get_object_member(r, "Properties");
+			n = json_object_get_member(
+				props, "PidTagInternetMessageId [0x1035001F]");
+			if (!n || !JSON_NODE_HOLDS_VALUE(n))
+				continue;
+			id = json_node_get_string(n);
+			for (size_t e = 0; e < G_N_ELEMENTS(map); e++) {
+				if (!strcmp(map[e].msgid, id))
+					m = parse_eml(map[e].eml);
+			}
+			if (!m)
+				continue;
+			seen++;
+			for (size_t e = 0; e < G_N_ELEMENTS(strs); e++)
+				check_recorded_str(props, strs[e].key,
+						   &m->props, strs[e].tag);
+			/* the server made a text of the HTML-only one */
+			if (s(&m->props, MAPI_TAG_BODY))
+				check_recorded_str(props,
+						   "PidTagBody [0x1000001F]",
+						   &m->props, MAPI_TAG_BODY);
+			n = json_object_get_member(props,
+					"PidTagFlagStatus [0x10900003]");
+			g_assert_cmpint(l(&m->props, MAPI_TAG_FLAG_STATUS), ==,
+					JSON_NODE_HOLDS_VALUE(n) ?
+					json_node_get_int(n) : -12345);
+			g_assert_cmpint(mapi_props_b(&m->props, MAPI_TAG_ID(
+				MAPI_TAG_HAS_ATTACHMENTS), false), ==,
+				json_object_get_int_member(props,
+					"PidTagHasAttachments [0x0E1B000B]"));
+			dt = g_date_time_new_from_iso8601(
+				json_object_get_string_member(props,
+					"PidTagClientSubmitTime [0x00390040]"),
+				NULL);
+			ft = mapi_props_get_tag(&m->props,
+						MAPI_TAG_CLIENT_SUBMIT_TIME);
+			g_assert_cmpint(mapi_ft_to_unix(ft->v.ft), ==,
+					g_date_time_to_unix(dt));
+			g_date_time_unref(dt);
+			mapi_message_free(m);
+		}
+	}
+	g_assert_cmpuint(seen, ==, G_N_ELEMENTS(map));
+	mapi_trace_free(t);
+}
+
 /* Every prefix of a recorded message reads without harm; most are
  * messages, the rendering of each reads back. */
 static void test_truncated(void)
@@ -842,6 +961,8 @@ int main(int argc, char **argv)
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/mapi-mail/recorded-round-trip",
 			test_recorded_round_trip);
+	g_test_add_func("/mapi-mail/recorded-properties",
+			test_recorded_properties);
 	g_test_add_func("/mapi-mail/truncated", test_truncated);
 	g_test_add_func("/mapi-mail/built-cc-bcc", test_built_cc_bcc);
 	g_test_add_func("/mapi-mail/built-flag-utf8", test_built_flag_and_utf8);
