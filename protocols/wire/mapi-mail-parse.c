@@ -846,6 +846,8 @@ static int parse_message(struct ctx *c, const char *buf, size_t len,
 	struct msg_state st = { 0 };
 	bool any = false;
 
+	if (!buf || !len)
+		return -EINVAL;
 	mail_header_iter_init(&it, buf, len);
 	while (!any && mail_header_next(&it, &f))
 		any = f.value && f.name_len;
