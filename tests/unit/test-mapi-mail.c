@@ -415,18 +415,19 @@ static void test_recorded_properties(void)
 	mapi_trace_free(t);
 }
 
-/* Every prefix of a recorded message reads without harm; most are
- * messages, the rendering of each reads back. */
+/* Every prefix of every recorded message (but the 300 KB one) reads
+ * without harm; the rendering of each reads back. */
 static void test_truncated(void)
 {
-	static const char *const names[] = { "06-inline-image",
-					     "07-attached-eml" };
-
-	for (size_t k = 0; k < G_N_ELEMENTS(names); k++) {
-		g_autoptr(GBytes) b = load_eml(names[k]);
+	for (size_t k = 0; k < G_N_ELEMENTS(emls); k++) {
+		g_autoptr(GBytes) b = NULL;
 		gsize len;
-		const char *d = g_bytes_get_data(b, &len);
+		const char *d;
 
+		if (g_str_has_prefix(emls[k], "08"))
+			continue;
+		b = load_eml(emls[k]);
+		d = g_bytes_get_data(b, &len);
 		for (size_t n = 0; n <= len; n++) {
 			char *copy = g_memdup2(d, n);
 			struct mapi_message *m = NULL;
