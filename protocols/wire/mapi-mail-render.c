@@ -3,7 +3,8 @@
  * MS-OXCMAIL 2.1 (properties to MIME), RFC 5322 (fields, folding), RFC
  * 2045 and 2046 (structure, transfer encodings), RFC 2047 (encoded
  * words), RFC 2183 and 2231 (dispositions, parameters), RFC 2387
- * (multipart/related).
+ * (multipart/related); MS-OXRTFEX through mapi-rtf.h for a message whose
+ * only body is PidTagRtfCompressed.
  *
  * Deterministic: the message is written twice, the first time with a
  * boundary seed of zeros; the SHA-256 of that first text becomes the seed
