@@ -284,16 +284,33 @@ void mapi_message_free(struct mapi_message *m)
 	g_free(m);
 }
 
+/* Room for one more of n, doubling: a stream with thousands of
+ * recipients costs no more than linear copying. */
+static size_t grown(size_t n, size_t cap)
+{
+	return n < cap ? cap : cap ? 2 * cap : 4;
+}
+
 struct mapi_recipient *mapi_message_add_recip(struct mapi_message *m)
 {
-	m->recips = g_renew(struct mapi_recipient, m->recips, m->n_recips + 1);
+	size_t cap = grown(m->n_recips, m->cap_recips);
+
+	if (cap != m->cap_recips) {
+		m->recips = g_renew(struct mapi_recipient, m->recips, cap);
+		m->cap_recips = cap;
+	}
 	memset(&m->recips[m->n_recips], 0, sizeof(m->recips[0]));
 	return &m->recips[m->n_recips++];
 }
 
 struct mapi_attachment *mapi_message_add_attach(struct mapi_message *m)
 {
-	m->attach = g_renew(struct mapi_attachment, m->attach, m->n_attach + 1);
+	size_t cap = grown(m->n_attach, m->cap_attach);
+
+	if (cap != m->cap_attach) {
+		m->attach = g_renew(struct mapi_attachment, m->attach, cap);
+		m->cap_attach = cap;
+	}
 	memset(&m->attach[m->n_attach], 0, sizeof(m->attach[0]));
 	return &m->attach[m->n_attach++];
 }

@@ -171,9 +171,9 @@ struct mapi_attachment {
 
 struct mapi_message {
 	struct mapi_props props;
-	size_t n_recips;
+	size_t n_recips, cap_recips;
 	struct mapi_recipient *recips;	/* owned */
-	size_t n_attach;
+	size_t n_attach, cap_attach;
 	struct mapi_attachment *attach;	/* owned */
 };
 
