@@ -8,6 +8,8 @@
 #include <errno.h>
 #include <string.h>
 
+#include "mapi-propval.h"
+
 /* The fewest bytes one restriction takes on the wire (an Exist is 5, a
  * Not 1 + its child): what a claimed count is checked against. */
 #define MIN_RES_BYTES 1
@@ -544,3 +546,37 @@ struct mapi_res *mapi_res_new_not(struct mapi_res *sub)
 	res->u.sub = sub;
 	return res;
 }
+
+static int rop_val_read(struct mapi_rd *r, struct mapi_value *v)
+{
+	return mapi_tagged_pv_read(r, 0, v);
+}
+
+static void rop_val_write(GByteArray *b, const struct mapi_value *v)
+{
+	(void)mapi_tagged_pv_write(b, v, 0);
+}
+
+static int ext_val_read(struct mapi_rd *r, struct mapi_value *v)
+{
+	return mapi_tagged_pv_read(r, MAPI_PV_BIN32, v);
+}
+
+static void ext_val_write(GByteArray *b, const struct mapi_value *v)
+{
+	(void)mapi_tagged_pv_write(b, v, MAPI_PV_BIN32);
+}
+
+const struct mapi_res_form mapi_res_form_rop = {
+	.count_width = 2,
+	.val_marker = false,
+	.val_read = rop_val_read,
+	.val_write = rop_val_write,
+};
+
+const struct mapi_res_form mapi_res_form_ext = {
+	.count_width = 4,
+	.val_marker = false,
+	.val_read = ext_val_read,
+	.val_write = ext_val_write,
+};

@@ -152,6 +152,14 @@ struct mapi_res_form {
 };
 
 /*
+ * The forms of MS-OXCDATA's own carriers, with its TaggedPropertyValue
+ * (mapi-propval.h): ROP buffers (16-bit counts, 16-bit binary counts) and
+ * extended rules (32-bit both).  NSPI's is nspi_res_form (nspi.h).
+ */
+extern const struct mapi_res_form mapi_res_form_rop;
+extern const struct mapi_res_form mapi_res_form_ext;
+
+/*
  * Read one restriction.  Returns 0 with *res_r set (caller owns it:
  * mapi_res_free), or -EBADMSG (truncated), -EPROTO (an unknown type, a
  * count that cannot fit, a tree too deep or too large, a value the form

@@ -4,14 +4,18 @@
  * AddressBookPropertyValueList, AddressBookTypedPropertyValue,
  * AddressBookFlaggedPropertyValue(WithType) and AddressBookPropertyRow
  * (MS-OXCMAPIHTTP 2.2.1.1-2.2.1.8), read and written; see nspi.h.
- * The value encodings themselves are MS-OXCDATA 2.11.2.1's, with 32-bit
- * counts and the HasValue bytes of the address book.
+ *
+ * Past its HasValue byte a value is MS-OXCDATA's PropertyValue with
+ * 32-bit byte counts, which mapi-propval.c reads and writes; only the
+ * multi-valued strings and binaries differ, each element having a HasValue
+ * byte of its own, and those are here.
  */
 #include "nspi.h"
 
 #include <errno.h>
 #include <string.h>
 
+#include "mapi-propval.h"
 #include "mapi-tags.h"
 
 /* Types whose value is preceded by HasValue. */
@@ -21,70 +25,14 @@ static bool has_value_byte(uint16_t type)
 	       type == MAPI_PT_UNICODE || type == MAPI_PT_BINARY;
 }
 
-/* Bytes of one fixed-size value on the wire, 0 for a type without a
- * fixed size, -1 for one NSPI cannot carry. */
-static int fixed_size(uint16_t type)
+/* Multi-valued types whose elements have a HasValue byte each. */
+static bool mv_marked(uint16_t type)
 {
-	switch (type) {
-	case MAPI_PT_NULL: return 0;
-	case MAPI_PT_BOOLEAN: return 1;
-	case MAPI_PT_I2: return 2;
-	case MAPI_PT_LONG: case MAPI_PT_FLOAT: case MAPI_PT_ERROR: return 4;
-	case MAPI_PT_DOUBLE: case MAPI_PT_APPTIME: case MAPI_PT_CURRENCY:
-	case MAPI_PT_I8: case MAPI_PT_SYSTIME: return 8;
-	case MAPI_PT_CLSID: return 16;
-	default: return -1;
-	}
-}
+	uint16_t one = type & (uint16_t)~MAPI_PT_MV;
 
-/* Whether `one` may appear multi-valued, and the fewest bytes an element
- * takes (a string or binary at least its HasValue byte). */
-static int mv_elem_min(uint16_t one)
-{
-	switch (one) {
-	case MAPI_PT_I2: case MAPI_PT_LONG: case MAPI_PT_FLOAT:
-	case MAPI_PT_DOUBLE: case MAPI_PT_APPTIME: case MAPI_PT_CURRENCY:
-	case MAPI_PT_I8: case MAPI_PT_SYSTIME: case MAPI_PT_CLSID:
-		return fixed_size(one);
-	case MAPI_PT_STRING8: case MAPI_PT_UNICODE: case MAPI_PT_BINARY:
-		return 1;
-	default:
-		return -1;
-	}
-}
-
-static void read_fixed(struct mapi_rd *r, uint16_t type, struct mapi_value *v)
-{
-	uint32_t u32;
-	uint64_t u64;
-
-	switch (type) {
-	case MAPI_PT_BOOLEAN: v->v.b = mapi_rd_u8(r) != 0; break;
-	case MAPI_PT_I2: v->v.i2 = (int16_t)mapi_rd_u16(r); break;
-	case MAPI_PT_LONG: v->v.l = (int32_t)mapi_rd_u32(r); break;
-	case MAPI_PT_ERROR: v->v.err = mapi_rd_u32(r); break;
-	case MAPI_PT_FLOAT:
-		u32 = mapi_rd_u32(r);
-		memcpy(&v->v.f, &u32, sizeof(u32));
-		break;
-	case MAPI_PT_DOUBLE: case MAPI_PT_APPTIME:
-		u64 = mapi_rd_u64(r);
-		memcpy(&v->v.d, &u64, sizeof(u64));
-		break;
-	case MAPI_PT_CURRENCY: case MAPI_PT_I8:
-		v->v.i8 = (int64_t)mapi_rd_u64(r);
-		break;
-	case MAPI_PT_SYSTIME: v->v.ft = mapi_rd_u64(r); break;
-	case MAPI_PT_CLSID: mapi_rd_guid(r, v->v.guid); break;
-	default: break;
-	}
-}
-
-static char *read_string(struct mapi_rd *r, uint16_t type)
-{
-	if (type == MAPI_PT_UNICODE)
-		return mapi_rd_utf16z(r, mapi_rd_left(r));
-	return mapi_rd_str8(r, mapi_rd_left(r));
+	return (type & MAPI_PT_MV) &&
+	       (one == MAPI_PT_STRING8 || one == MAPI_PT_UNICODE ||
+		one == MAPI_PT_BINARY);
 }
 
 static void read_bin(struct mapi_rd *r, struct mapi_bin *bin)
@@ -98,79 +46,43 @@ static void read_bin(struct mapi_rd *r, struct mapi_bin *bin)
 	bin->data = g_memdup2(p, n);
 }
 
-/* One element of a multi-valued array at index i. */
-static void read_mv_elem(struct mapi_rd *r, uint16_t one,
-			 struct mapi_value *v, uint32_t i)
-{
-	struct mapi_value tmp = { .tag = one };
-
-	if (one == MAPI_PT_STRING8 || one == MAPI_PT_UNICODE) {
-		if (mapi_rd_u8(r) != 0)
-			v->v.mv.a.str[i] = read_string(r, one);
-		return;
-	}
-	if (one == MAPI_PT_BINARY) {
-		if (mapi_rd_u8(r) != 0)
-			read_bin(r, &v->v.mv.a.bin[i]);
-		return;
-	}
-	read_fixed(r, one, &tmp);
-	switch (one) {
-	case MAPI_PT_I2: v->v.mv.a.i2[i] = tmp.v.i2; break;
-	case MAPI_PT_LONG: v->v.mv.a.l[i] = tmp.v.l; break;
-	case MAPI_PT_FLOAT: v->v.mv.a.f[i] = tmp.v.f; break;
-	case MAPI_PT_DOUBLE: case MAPI_PT_APPTIME:
-		v->v.mv.a.d[i] = tmp.v.d;
-		break;
-	case MAPI_PT_CURRENCY: case MAPI_PT_I8:
-		v->v.mv.a.i8[i] = tmp.v.i8;
-		break;
-	case MAPI_PT_SYSTIME: v->v.mv.a.ft[i] = tmp.v.ft; break;
-	case MAPI_PT_CLSID:
-		memcpy(v->v.mv.a.guid[i], tmp.v.guid, 16);
-		break;
-	default: break;
-	}
-}
-
-static size_t mv_elem_size(uint16_t one)
-{
-	switch (one) {
-	case MAPI_PT_I2: return sizeof(int16_t);
-	case MAPI_PT_LONG: return sizeof(int32_t);
-	case MAPI_PT_FLOAT: return sizeof(float);
-	case MAPI_PT_DOUBLE: case MAPI_PT_APPTIME: return sizeof(double);
-	case MAPI_PT_CLSID: return 16;
-	case MAPI_PT_STRING8: case MAPI_PT_UNICODE: return sizeof(char *);
-	case MAPI_PT_BINARY: return sizeof(struct mapi_bin);
-	default: return sizeof(int64_t);
-	}
-}
-
-static int read_mv(struct mapi_rd *r, uint16_t type, struct mapi_value *v)
+/* A multi-valued string or binary: u32 count, then per element a HasValue
+ * byte and, when it is not 0, the element.  An absent string stays NULL,
+ * an absent binary empty. */
+static int read_mv_marked(struct mapi_rd *r, uint16_t type,
+			  struct mapi_value *v)
 {
 	uint16_t one = type & (uint16_t)~MAPI_PT_MV;
-	int min = mv_elem_min(one);
-	uint32_t n, i;
+	bool bin = one == MAPI_PT_BINARY;
+	uint32_t n = mapi_rd_u32(r), i;
 
-	if (min < 0)
-		return -EPROTO;
-	n = mapi_rd_u32(r);
 	if (mapi_rd_error(r))
 		return mapi_rd_error(r);
-	if ((uint64_t)n * (uint64_t)min > mapi_rd_left(r))
-		return -EBADMSG;
+	/* each element takes its HasValue byte at least */
+	if (n > mapi_rd_left(r))
+		return -EPROTO;
 	v->v.mv.count = n;
-	v->v.mv.a.str = n ? g_malloc0_n(n, mv_elem_size(one)) : NULL;
-	for (i = 0; i < n && !mapi_rd_error(r); i++)
-		read_mv_elem(r, one, v, i);
+	if (bin)
+		v->v.mv.a.bin = g_new0(struct mapi_bin, n ? n : 1);
+	else
+		v->v.mv.a.str = g_new0(char *, n ? n : 1);
+	for (i = 0; i < n && !mapi_rd_error(r); i++) {
+		if (mapi_rd_u8(r) == 0)
+			continue;
+		if (bin)
+			read_bin(r, &v->v.mv.a.bin[i]);
+		else if (one == MAPI_PT_UNICODE)
+			v->v.mv.a.str[i] = mapi_rd_utf16z(r, mapi_rd_left(r));
+		else
+			v->v.mv.a.str[i] = mapi_rd_str8(r, mapi_rd_left(r));
+	}
 	return mapi_rd_error(r);
 }
 
 int nspi_value_read(struct mapi_rd *r, uint32_t tag, struct nspi_val *out)
 {
 	uint16_t type = MAPI_TAG_TYPE(tag);
-	int rc = 0;
+	int rc;
 
 	memset(out, 0, sizeof(*out));
 	out->v.tag = tag;
@@ -186,17 +98,10 @@ int nspi_value_read(struct mapi_rd *r, uint32_t tag, struct nspi_val *out)
 			return 0;
 		}
 	}
-	if (type & MAPI_PT_MV) {
-		rc = read_mv(r, type, &out->v);
-	} else if (type == MAPI_PT_STRING8 || type == MAPI_PT_UNICODE) {
-		out->v.v.str = read_string(r, type);
-	} else if (type == MAPI_PT_BINARY) {
-		read_bin(r, &out->v.v.bin);
-	} else if (fixed_size(type) < 0) {
-		rc = -EPROTO;
-	} else {
-		read_fixed(r, type, &out->v);
-	}
+	if (mv_marked(type))
+		rc = read_mv_marked(r, type, &out->v);
+	else
+		rc = mapi_pv_read(r, tag, MAPI_PV_BIN32, &out->v);
 	if (rc == 0)
 		rc = mapi_rd_error(r);
 	if (rc < 0) {
@@ -205,34 +110,6 @@ int nspi_value_read(struct mapi_rd *r, uint32_t tag, struct nspi_val *out)
 			mapi_rd_fail(r, rc);
 	}
 	return rc;
-}
-
-static void write_fixed(GByteArray *b, uint16_t type,
-			const struct mapi_value *v)
-{
-	uint32_t u32;
-	uint64_t u64;
-
-	switch (type) {
-	case MAPI_PT_BOOLEAN: mapi_wr_u8(b, v->v.b ? 1 : 0); break;
-	case MAPI_PT_I2: mapi_wr_u16(b, (uint16_t)v->v.i2); break;
-	case MAPI_PT_LONG: mapi_wr_u32(b, (uint32_t)v->v.l); break;
-	case MAPI_PT_ERROR: mapi_wr_u32(b, v->v.err); break;
-	case MAPI_PT_FLOAT:
-		memcpy(&u32, &v->v.f, sizeof(u32));
-		mapi_wr_u32(b, u32);
-		break;
-	case MAPI_PT_DOUBLE: case MAPI_PT_APPTIME:
-		memcpy(&u64, &v->v.d, sizeof(u64));
-		mapi_wr_u64(b, u64);
-		break;
-	case MAPI_PT_CURRENCY: case MAPI_PT_I8:
-		mapi_wr_u64(b, (uint64_t)v->v.i8);
-		break;
-	case MAPI_PT_SYSTIME: mapi_wr_u64(b, v->v.ft); break;
-	case MAPI_PT_CLSID: mapi_wr_guid(b, v->v.guid); break;
-	default: break;
-	}
 }
 
 /* A string the model holds; one that will not convert goes empty, so
@@ -247,47 +124,25 @@ static void write_string(GByteArray *b, uint16_t type, const char *s)
 	}
 }
 
-static void write_bin(GByteArray *b, const struct mapi_bin *bin)
-{
-	mapi_wr_u32(b, bin->len);
-	if (bin->len)
-		mapi_wr_bytes(b, bin->data, bin->len);
-}
-
-static void write_mv(GByteArray *b, uint16_t type, const struct mapi_value *v)
+static void write_mv_marked(GByteArray *b, uint16_t type,
+			    const struct mapi_value *v)
 {
 	uint16_t one = type & (uint16_t)~MAPI_PT_MV;
-	struct mapi_value tmp = { .tag = one };
 	uint32_t i, n = v->v.mv.count;
 
 	mapi_wr_u32(b, n);
 	for (i = 0; i < n; i++) {
-		switch (one) {
-		case MAPI_PT_STRING8: case MAPI_PT_UNICODE:
-			mapi_wr_u8(b, v->v.mv.a.str[i] ? 0xFF : 0x00);
-			if (v->v.mv.a.str[i])
-				write_string(b, one, v->v.mv.a.str[i]);
-			continue;
-		case MAPI_PT_BINARY:
+		if (one == MAPI_PT_BINARY) {
 			mapi_wr_u8(b, 0xFF);
-			write_bin(b, &v->v.mv.a.bin[i]);
+			mapi_wr_u32(b, v->v.mv.a.bin[i].len);
+			if (v->v.mv.a.bin[i].len)
+				mapi_wr_bytes(b, v->v.mv.a.bin[i].data,
+					      v->v.mv.a.bin[i].len);
 			continue;
-		case MAPI_PT_I2: tmp.v.i2 = v->v.mv.a.i2[i]; break;
-		case MAPI_PT_LONG: tmp.v.l = v->v.mv.a.l[i]; break;
-		case MAPI_PT_FLOAT: tmp.v.f = v->v.mv.a.f[i]; break;
-		case MAPI_PT_DOUBLE: case MAPI_PT_APPTIME:
-			tmp.v.d = v->v.mv.a.d[i];
-			break;
-		case MAPI_PT_CURRENCY: case MAPI_PT_I8:
-			tmp.v.i8 = v->v.mv.a.i8[i];
-			break;
-		case MAPI_PT_SYSTIME: tmp.v.ft = v->v.mv.a.ft[i]; break;
-		case MAPI_PT_CLSID:
-			memcpy(tmp.v.guid, v->v.mv.a.guid[i], 16);
-			break;
-		default: break;
 		}
-		write_fixed(b, one, &tmp);
+		mapi_wr_u8(b, v->v.mv.a.str[i] ? 0xFF : 0x00);
+		if (v->v.mv.a.str[i])
+			write_string(b, one, v->v.mv.a.str[i]);
 	}
 }
 
@@ -308,17 +163,13 @@ void nspi_value_write(GByteArray *b, const struct nspi_val *v)
 		/* a fixed-size value cannot be absent here: zeros */
 		struct mapi_value zero = { .tag = v->v.tag };
 
-		write_fixed(b, type, &zero);
+		(void)mapi_pv_write(b, &zero, MAPI_PV_BIN32);
 		return;
 	}
-	if (type & MAPI_PT_MV)
-		write_mv(b, type, &v->v);
-	else if (type == MAPI_PT_STRING8 || type == MAPI_PT_UNICODE)
-		write_string(b, type, v->v.v.str);
-	else if (type == MAPI_PT_BINARY)
-		write_bin(b, &v->v.v.bin);
+	if (mv_marked(type))
+		write_mv_marked(b, type, &v->v);
 	else
-		write_fixed(b, type, &v->v);
+		(void)mapi_pv_write(b, &v->v, MAPI_PV_BIN32);
 }
 
 int nspi_tagged_read(struct mapi_rd *r, struct nspi_val *v)

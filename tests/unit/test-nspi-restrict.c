@@ -1,6 +1,6 @@
 /*
  * test-nspi-restrict.c - wire/mapi-restrict.h: restrictions of every kind
- * read and written in the NSPI form and with 16-bit counts, the bounds on
+ * read and written in the NSPI, ROP and extended-rule forms, the bounds on
  * nesting and size, the filters of the recorded GetMatches requests
  * (tests/data/mapi-traces/09-nspi.json #5-#7), and truncations.
  */
@@ -15,17 +15,6 @@
 #include "mapi-trace.h"
 
 #define TAG_ANR 0x360C001FU
-
-/* NSPI's value codec with 16-bit counts and no presence byte: the count
- * width and the marker are the form's, whatever the value codec. */
-static struct mapi_res_form narrow_form(void)
-{
-	struct mapi_res_form f = nspi_res_form;
-
-	f.count_width = 2;
-	f.val_marker = false;
-	return f;
-}
 
 static struct mapi_value str_value(uint32_t tag, const char *s)
 {
@@ -115,24 +104,63 @@ static void roundtrip(const struct mapi_res_form *f,
 
 static void test_every_kind(void)
 {
-	struct mapi_res_form narrow = narrow_form();
 	struct mapi_res *res = every_kind();
 	struct mapi_res *other = every_kind();
-	GByteArray *wide = g_byte_array_new(), *thin = g_byte_array_new();
+	GByteArray *nspi = g_byte_array_new(), *rop = g_byte_array_new();
+	GByteArray *ext = g_byte_array_new();
 
 	g_assert_true(mapi_res_equal(res, other));
 	other->u.list.a[4].u.cmp.relop = MAPI_RELOP_EQ;
 	g_assert_false(mapi_res_equal(res, other));
 	roundtrip(&nspi_res_form, res);
-	roundtrip(&narrow, res);
-	/* the forms differ by two bytes per And/Or and a byte per value */
-	mapi_res_write(wide, &nspi_res_form, res);
-	mapi_res_write(thin, &narrow, res);
-	g_assert_cmpuint(wide->len, ==, thin->len + 2 * 2 + 2);
-	g_byte_array_unref(wide);
-	g_byte_array_unref(thin);
+	roundtrip(&mapi_res_form_rop, res);
+	roundtrip(&mapi_res_form_ext, res);
+	/* the forms differ by two bytes per And/Or count, and NSPI by a
+	 * presence byte per Content/Property value and a HasValue byte per
+	 * string value (two of each here) */
+	mapi_res_write(nspi, &nspi_res_form, res);
+	mapi_res_write(rop, &mapi_res_form_rop, res);
+	mapi_res_write(ext, &mapi_res_form_ext, res);
+	g_assert_cmpuint(ext->len, ==, rop->len + 2 * 2);
+	g_assert_cmpuint(nspi->len, ==, ext->len + 2 + 2);
+	g_byte_array_unref(nspi);
+	g_byte_array_unref(rop);
+	g_byte_array_unref(ext);
 	mapi_res_free(res);
 	mapi_res_free(other);
+}
+
+/* A ROP buffer's restriction (RopRestrict, RopFindRow) laid out by hand
+ * after MS-OXCDATA 2.12: Or(2) of a Property EQ on PidTagMessageClass
+ * and an Exist. */
+static void test_rop_bytes(void)
+{
+	static const uint8_t in[] = {
+		0x01,  0x02, 0x00,
+		0x04,  0x04,  0x1F, 0x00, 0x1A, 0x00,
+			0x1F, 0x00, 0x1A, 0x00,  'I', 0, 'P', 0, 'M', 0, 0, 0,
+		0x08,  0x1F, 0x00, 0x37, 0x00,
+	};
+	struct mapi_res *res;
+	struct mapi_rd r;
+	GByteArray *b = g_byte_array_new();
+
+	mapi_rd_init(&r, in, sizeof(in));
+	g_assert_cmpint(mapi_res_read(&r, &mapi_res_form_rop, &res), ==, 0);
+	g_assert_cmpuint(res->type, ==, MAPI_RES_OR);
+	g_assert_cmpuint(res->u.list.n, ==, 2);
+	g_assert_cmpuint(res->u.list.a[0].u.prop.tag, ==,
+			 MAPI_TAG_MESSAGE_CLASS);
+	g_assert_cmpstr(res->u.list.a[0].u.prop.val->v.str, ==, "IPM");
+	g_assert_cmpuint(res->u.list.a[1].u.exist.tag, ==, MAPI_TAG_SUBJECT);
+	mapi_res_write(b, &mapi_res_form_rop, res);
+	g_assert_cmpmem(b->data, b->len, in, sizeof(in));
+	roundtrip(&mapi_res_form_rop, res);
+	mapi_res_free(res);
+	g_byte_array_unref(b);
+	/* the same bytes do not make an NSPI filter */
+	mapi_rd_init(&r, in, sizeof(in));
+	g_assert_cmpint(mapi_res_read(&r, &nspi_res_form, &res), <, 0);
 }
 
 /* An NSPI value whose presence byte says it is absent. */
@@ -286,6 +314,7 @@ int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/nspi-restrict/every-kind", test_every_kind);
+	g_test_add_func("/nspi-restrict/rop-bytes", test_rop_bytes);
 	g_test_add_func("/nspi-restrict/absent-value", test_absent_value);
 	g_test_add_func("/nspi-restrict/bounds", test_bounds);
 	g_test_add_func("/nspi-restrict/recorded-filters",

@@ -877,7 +877,7 @@ static void test_hostile(void)
 	g_assert_cmpint(nspi_query_rows_resp_read(bad_flag, sizeof(bad_flag),
 						  &qs), ==, -EPROTO);
 	g_assert_cmpint(nspi_get_props_resp_read(mv_lie, sizeof(mv_lie), &ps),
-			==, -EBADMSG);
+			==, -EPROTO);
 	g_assert_cmpint(nspi_unbind_req_read(trailing, sizeof(trailing), &uq),
 			==, -EPROTO);
 	g_assert_cmpint(nspi_entryid_parse(entryid_bad, sizeof(entryid_bad),
