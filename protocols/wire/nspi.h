@@ -133,7 +133,9 @@ struct nspi_strs {
 	char **s;			/* owned, each owned */
 };
 
-/* EntryIDs of ModLinkAtt: u32 count, each a u32 byte count and bytes. */
+/* EntryIDs of ModLinkAtt: u32 count, each a u32 byte count and bytes
+ * (a PtypBinary, as MS-OXCMAPIHTTP 2.2.5.10 has them; gromox 3.10 reads
+ * them without the byte count, and no recording shows either). */
 struct nspi_bins {
 	uint32_t n;
 	struct mapi_bin *b;		/* owned */

@@ -14,8 +14,6 @@
 #include "wire/nspi.h"
 #include "mapi-trace.h"
 
-#define TAG_ANR 0x360C001FU
-
 static struct mapi_value str_value(uint32_t tag, const char *s)
 {
 	struct mapi_value v = { .tag = tag };
@@ -285,7 +283,7 @@ static void test_recorded_filters(void)
 			v = res->u.prop.val;
 			g_assert_cmpuint(v->tag, ==, res->u.prop.tag);
 			if (x->seq == 6) {
-				g_assert_cmpuint(v->tag, ==, TAG_ANR);
+				g_assert_cmpuint(v->tag, ==, MAPI_TAG_ANR);
 				g_assert_cmpstr(v->v.str, ==, "car");
 			} else {
 				g_assert_cmpuint(v->tag, ==,

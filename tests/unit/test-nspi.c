@@ -15,11 +15,6 @@
 #include "wire/nspi.h"
 #include "mapi-trace.h"
 
-#define TAG_ANR			0x360C001FU
-#define TAG_CONTAINER_FLAGS	0x36000003U
-#define TAG_PROXY_ADDRESSES	0x800F101FU
-#define TAG_HOME_MDB		0x8006001EU
-#define TAG_TITLE		0x3A17001FU
 
 static const char alice_dn[] =
 	"/o=Gromox default/ou=Exchange Administrative Group "
@@ -255,7 +250,7 @@ static void test_special_table(void)
 	g_assert_cmpuint(s.rows[0].v[4].v.tag, ==, MAPI_TAG_DISPLAY_NAME);
 	g_assert_cmpuint(s.rows[0].v[4].state, ==, NSPI_VAL_NULL);
 	g_assert_null(nspi_vals_get(&s.rows[0], MAPI_TAG_DISPLAY_NAME));
-	v = nspi_vals_get(&s.rows[0], TAG_CONTAINER_FLAGS);
+	v = nspi_vals_get(&s.rows[0], MAPI_TAG_CONTAINER_FLAGS);
 	g_assert_cmpint(v->v.l, ==, 9);
 	check_entryid(nspi_vals_get(&s.rows[0], MAPI_TAG_ENTRYID), "/",
 		      NSPI_DT_CONTAINER);
@@ -264,7 +259,7 @@ static void test_special_table(void)
 	check_entryid(nspi_vals_get(&s.rows[1], MAPI_TAG_ENTRYID),
 		      "/guid=40000011-0000-0000-0000-000000000000",
 		      NSPI_DT_CONTAINER);
-	v = nspi_vals_get(&s.rows[1], MAPI_TAG(0xFFFB, MAPI_PT_BOOLEAN));
+	v = nspi_vals_get(&s.rows[1], MAPI_TAG_AB_IS_MASTER);
 	g_assert_false(v->v.b);
 	nspi_get_special_table_resp_clear(&s);
 	mapi_trace_free(t);
@@ -514,7 +509,7 @@ static void test_get_props(void)
 			==, 0);
 	g_assert_cmpuint(q.state.cur_rec, ==, 0x11);
 	g_assert_cmpuint(q.tags.n, ==, 15);
-	g_assert_cmpuint(q.tags.tags[10], ==, TAG_TITLE);
+	g_assert_cmpuint(q.tags.tags[10], ==, MAPI_TAG_TITLE);
 	nspi_get_props_req_clear(&q);
 
 	p = bin(x, &len);
@@ -524,14 +519,14 @@ static void test_get_props(void)
 	g_assert_cmpuint(s.vals.n, ==, 15);
 	g_assert_cmpstr(nspi_vals_get(&s.vals, MAPI_TAG_DISPLAY_NAME)->v.str,
 			==, "Alice Test");
-	v = nspi_vals_get(&s.vals, MAPI_TAG_RETYPE(TAG_TITLE, MAPI_PT_ERROR));
+	v = nspi_vals_get(&s.vals, MAPI_TAG_RETYPE(MAPI_TAG_TITLE, MAPI_PT_ERROR));
 	g_assert_cmpuint(v->v.err, ==, MAPI_E_NOT_FOUND);
-	v = nspi_vals_get(&s.vals, TAG_PROXY_ADDRESSES);
+	v = nspi_vals_get(&s.vals, MAPI_TAG_AB_PROXY_ADDRESSES);
 	g_assert_cmpuint(v->v.mv.count, ==, 1);
 	g_assert_cmpstr(v->v.mv.a.str[0], ==, "SMTP:alice@example.test");
 	check_entryid(nspi_vals_get(&s.vals, MAPI_TAG_ENTRYID), alice_dn,
 		      NSPI_DT_MAILUSER);
-	v = nspi_vals_get(&s.vals, TAG_HOME_MDB);
+	v = nspi_vals_get(&s.vals, MAPI_TAG_AB_HOME_MDB);
 	g_assert_true(g_str_has_suffix(v->v.str, "/cn=Servers/cn=616c6963-"
 		"6540-6578-616d-706c01000000@example.test/cn=Microsoft "
 		"Private MDB"));
@@ -559,7 +554,7 @@ static void test_get_prop_list(void)
 	g_assert_cmpint(nspi_get_prop_list_resp_read(p, len, &s), ==, 0);
 	g_assert_cmpuint(s.tags.n, ==, 22);
 	g_assert_cmpuint(s.tags.tags[0], ==, MAPI_TAG_INSTANCE_KEY);
-	g_assert_cmpuint(s.tags.tags[21], ==, 0x8C6D0102U);
+	g_assert_cmpuint(s.tags.tags[21], ==, MAPI_TAG_AB_OBJECT_GUID);
 	nspi_get_prop_list_resp_clear(&s);
 	mapi_trace_free(t);
 }
@@ -729,7 +724,7 @@ static void test_unrecorded_calls(void)
 	check_roundtrip(rt_req_mod_props, modprops, sizeof(modprops));
 	g_assert_cmpint(nspi_mod_props_req_read(modprops, sizeof(modprops),
 						&mq), ==, 0);
-	g_assert_cmpstr(nspi_vals_get(&mq.vals, TAG_TITLE)->v.str, ==, "X");
+	g_assert_cmpstr(nspi_vals_get(&mq.vals, MAPI_TAG_TITLE)->v.str, ==, "X");
 	nspi_mod_props_req_clear(&mq);
 
 	check_roundtrip(rt_req_get_template_info, template_req,
