@@ -2,8 +2,9 @@
  * nspi-base.c - the small structures of the address book of MAPI over
  * HTTP: STAT (MS-OXNSPI 2.2.8), arrays of tags, MIds, strings and EntryIDs
  * with 32-bit counts (MS-OXCMAPIHTTP 2.2.5), the permanent and ephemeral
- * EntryIDs (MS-OXNSPI 2.2.9), the request type names (MS-OXCMAPIHTTP
- * 2.2.3.1.2), and the head, tail and optional blocks of every body.
+ * EntryIDs (MS-OXNSPI 2.2.9), the parts of DNs, the request type names
+ * (MS-OXCMAPIHTTP 2.2.3.1.2), and the head, tail and optional blocks of
+ * every body.
  */
 #include "nspi-private.h"
 
@@ -271,6 +272,34 @@ void nspi_entryid_clear(struct nspi_entryid *e)
 {
 	g_free(e->dn);
 	memset(e, 0, sizeof(*e));
+}
+
+char *nspi_dn_rdn(const char *dn, unsigned from_end)
+{
+	const char *end, *start, *eq;
+
+	if (!dn)
+		return NULL;
+	end = dn + strlen(dn);
+	for (;;) {
+		start = end;
+		while (start > dn && start[-1] != '/')
+			start--;
+		if (start == dn)
+			return NULL;	/* a DN starts with '/' */
+		if (from_end-- == 0)
+			break;
+		end = start - 1;
+	}
+	eq = memchr(start, '=', (size_t)(end - start));
+	if (!eq)
+		return NULL;
+	return g_strndup(eq + 1, (size_t)(end - eq - 1));
+}
+
+bool nspi_dn_equal(const char *a, const char *b)
+{
+	return a && b && g_ascii_strcasecmp(a, b) == 0;
 }
 
 static const char *const op_names[NSPI_OP_COUNT] = {

@@ -291,6 +291,17 @@ void nspi_entryid_write(GByteArray *b, const struct nspi_entryid *e);
 void nspi_entryid_clear(struct nspi_entryid *e);
 
 /*
+ * Distinguished names of the address book (ESSDNs, MS-OXNSPI 2.2.1.*:
+ * "/o=Org/ou=Site/cn=Recipients/cn=alias").  nspi_dn_rdn gives the value
+ * of the RDN `from_end` steps from the end (0: the last), whatever its
+ * attribute, or NULL when the DN has fewer; caller owns the result.  The
+ * second-to-last of a home-MDB DN names the mailbox of GetMailboxUrl.
+ * nspi_dn_equal compares as MS-OXNSPI does, ignoring ASCII case.
+ */
+char *nspi_dn_rdn(const char *dn, unsigned from_end);
+bool nspi_dn_equal(const char *a, const char *b);
+
+/*
  * The request types.  nspi_op_from_name maps an X-RequestType value
  * (case-sensitive, as MS-OXCMAPIHTTP 2.2.3.1.2 spells them) to one, or
  * returns -1; nspi_op_name goes back.

@@ -834,6 +834,40 @@ static void test_row_from_props(void)
 }
 
 /* Counts that lie are refused before anything is allocated for them. */
+static void test_dn(void)
+{
+	struct mapi_trace *t = mapi_trace_load("09-nspi");
+	const struct mapi_trace_exchange *x = ex(t, 13);
+	struct nspi_get_mailbox_url_req q;
+	char *cn;
+
+	cn = nspi_dn_rdn(alice_dn, 0);
+	g_assert_cmpstr(cn, ==, "0100000001000000-alice");
+	g_free(cn);
+	cn = nspi_dn_rdn(alice_dn, 1);
+	g_assert_cmpstr(cn, ==, "Recipients");
+	g_free(cn);
+	cn = nspi_dn_rdn(alice_dn, 3);
+	g_assert_cmpstr(cn, ==, "Gromox default");
+	g_free(cn);
+	g_assert_null(nspi_dn_rdn(alice_dn, 4));
+	g_assert_null(nspi_dn_rdn("no-slash", 0));
+	g_assert_null(nspi_dn_rdn("/o=x/bare", 0));
+	/* the mailbox a home-MDB DN names, as the server made its URL */
+	g_assert_cmpint(nspi_get_mailbox_url_req_read(x->req, x->req_len, &q),
+			==, 0);
+	cn = nspi_dn_rdn(q.server_dn, 1);
+	g_assert_true(g_str_has_suffix(json_object_get_string_member(
+		x->decoded, "ServerUrl"), cn));
+	g_free(cn);
+	nspi_get_mailbox_url_req_clear(&q);
+	g_assert_true(nspi_dn_equal(alice_dn, "/O=GROMOX DEFAULT/ou=Exchange "
+		"Administrative Group (FYDIBOHF23SPDLT)/cn=Recipients/"
+		"cn=0100000001000000-ALICE"));
+	g_assert_false(nspi_dn_equal(alice_dn, NULL));
+	mapi_trace_free(t);
+}
+
 static void test_hostile(void)
 {
 	static const uint8_t huge_mids[] = {
@@ -901,6 +935,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/nspi/unrecorded-calls", test_unrecorded_calls);
 	g_test_add_func("/nspi/values", test_values);
 	g_test_add_func("/nspi/row-from-props", test_row_from_props);
+	g_test_add_func("/nspi/dn", test_dn);
 	g_test_add_func("/nspi/hostile", test_hostile);
 	return g_test_run();
 }
