@@ -22,9 +22,10 @@
  * The binary body of a response starts after the meta-tags (PROCESSING,
  * DONE, X-ElapsedTime ...), which are the HTTP layer's to strip.
  *
- * Readers take a whole body and return 0, -EBADMSG (truncated), -EPROTO (a
- * count that lies, a type that cannot travel, bytes after the end), or
- * -EILSEQ (a string that is not what its type promises).  On failure the
+ * Readers take a whole body and return 0, -EBADMSG (truncated, or an
+ * array longer than the bytes left could hold), -EPROTO (a count past a
+ * limit, a flag out of range, a type that cannot travel, bytes after the
+ * end), or -EILSEQ (a string that is not what its type promises).  On failure the
  * struct is left empty: nothing to clear.  On success the caller clears it
  * with the call's _clear function.  Writers append to a GByteArray.
  *
