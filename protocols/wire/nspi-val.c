@@ -35,6 +35,25 @@ static bool mv_marked(uint16_t type)
 		one == MAPI_PT_BINARY);
 }
 
+/* Whether a value of this type can travel in an address-book form; an
+ * absent value is checked as well, so that what is accepted writes back. */
+static bool type_ok(uint16_t type)
+{
+	uint16_t one = type & (uint16_t)~MAPI_PT_MV;
+
+	if (!(type & MAPI_PT_MV))
+		return type != MAPI_PT_UNSPECIFIED && mapi_ptype_known(type);
+	switch (one) {
+	case MAPI_PT_I2: case MAPI_PT_LONG: case MAPI_PT_FLOAT:
+	case MAPI_PT_DOUBLE: case MAPI_PT_APPTIME: case MAPI_PT_CURRENCY:
+	case MAPI_PT_I8: case MAPI_PT_SYSTIME: case MAPI_PT_CLSID:
+	case MAPI_PT_STRING8: case MAPI_PT_UNICODE: case MAPI_PT_BINARY:
+		return true;
+	default:
+		return false;
+	}
+}
+
 static void read_bin(struct mapi_rd *r, struct mapi_bin *bin)
 {
 	uint32_t n = mapi_rd_u32(r);
@@ -88,6 +107,10 @@ int nspi_value_read(struct mapi_rd *r, uint32_t tag, struct nspi_val *out)
 	out->v.tag = tag;
 	if (mapi_rd_error(r))
 		return mapi_rd_error(r);
+	if (!type_ok(type)) {
+		mapi_rd_fail(r, -EPROTO);
+		return -EPROTO;
+	}
 	if (has_value_byte(type)) {
 		uint8_t hv = mapi_rd_u8(r);
 

@@ -887,6 +887,10 @@ static void test_hostile(void)
 		0, 0, 0, 0,  0, 0, 0, 0,  0xE4, 0x04, 0, 0,  0xFF,
 		1, 0, 0, 0,  0x03, 0x10, 0x01, 0x30,  0xFF,
 		0xFF, 0xFF, 0xFF, 0x3F,  0, 0, 0, 0 };
+	/* an absent value of a type that cannot travel is no better */
+	static const uint8_t bad_type[] = {
+		0, 0, 0, 0,  0, 0, 0, 0,  0xE4, 0x04, 0, 0,  0xFF,
+		1, 0, 0, 0,  0xFF, 0x1F, 0x0C, 0x63,  0x00,  0, 0, 0, 0 };
 	static const uint8_t trailing[] = { 0, 0, 0, 0,  0, 0, 0, 0,  0 };
 	static const uint8_t entryid_bad[] = {
 		0x87, 0, 0, 0,  0 };
@@ -907,6 +911,8 @@ static void test_hostile(void)
 						  &qs), ==, -EPROTO);
 	g_assert_cmpint(nspi_get_props_resp_read(mv_lie, sizeof(mv_lie), &ps),
 			==, -EPROTO);
+	g_assert_cmpint(nspi_get_props_resp_read(bad_type, sizeof(bad_type),
+						 &ps), ==, -EPROTO);
 	g_assert_cmpint(nspi_unbind_req_read(trailing, sizeof(trailing), &uq),
 			==, -EPROTO);
 	g_assert_cmpint(nspi_entryid_parse(entryid_bad, sizeof(entryid_bad),
