@@ -18,6 +18,7 @@ bytes aside); others get MAPI_E_NO_SUPPORT and a line in `.unanswered`.
   .url, .emsmdb_url, .nspi_url, .autodiscover_url, .stop()
   .requests          [(request type, path, headers, body)], every POST
   .unanswered        [text], what the recordings could not answer
+  .errors            [traceback], faults of the fake itself
   .hostile[type] = kind, .hostile_left[type] = N (only the next N)
       kinds: "drop" (connection closed mid-response), "pending" (PENDING
       keep-alives until the client leaves or the server stops),
@@ -40,6 +41,7 @@ import socketserver
 import string
 import threading
 import time
+import traceback
 import uuid
 
 from fakemapi_model import Store, Session, NO_SUPPORT, TRACES
@@ -139,6 +141,7 @@ class FakeMAPI:
         self.store = Store(traces)
         self.unanswered = []
         self.requests = []
+        self.errors = []
         self.hostile = {}
         self.hostile_left = {}
         self.hostile_code = 9
@@ -160,7 +163,14 @@ class FakeMAPI:
                 pass
 
             def do_POST(self):
-                fake._post(self)
+                try:
+                    fake._post(self)
+                except Exception:
+                    # a fault of the fake itself: the test sees it in
+                    # .errors, the client an answer it cannot mistake
+                    with fake.lock:
+                        fake.errors.append(traceback.format_exc())
+                    fake._plain(self, 500, b"fakemapi fault\r\n")
 
             def do_GET(self):
                 fake._plain(self, 404, b"Not Found\r\n", keep=True)

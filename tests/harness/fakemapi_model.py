@@ -214,12 +214,15 @@ class Store:
     def learn(self, req, obj, p):
         """Take in what one recorded ROP response shows."""
         r = req["id"]
+        if r == 0xFE and p["rv"] == 0 and self.logon is None:
+            self.logon = p["raw"]
+            ids = p["raw"][7:7 + 13 * 8]
+            self.folders.update(int.from_bytes(ids[i:i + 8], "little")
+                                for i in range(0, len(ids), 8))
         if p["rv"] != 0 or obj is None:
             return
         ident = obj.ident
-        if r == 0xFE:
-            self.logon = p["raw"]
-        elif r == 0x03:
+        if r == 0x03:
             self.opened[("msg", req["mid"])] = p["raw"]
         elif r == 0x46:
             self.opened[("embedded", ident)] = p["raw"]
@@ -232,6 +235,9 @@ class Store:
             for i, row in enumerate(p["rows"]):
                 self._merge(table.setdefault(obj.pos + i, {}), row)
                 self._row_object(ident, row)
+            if p["origin"] == 2:
+                # the end of the table: an attachment table's only count
+                self.counts.setdefault(ident, obj.pos + len(p["rows"]))
         elif r == 0x2C:
             self.streams[ident][1][obj.pos] = p["data"]
         elif r == 0x4E:
