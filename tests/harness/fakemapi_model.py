@@ -338,6 +338,10 @@ class Session:
 
     def rop(self, req, handles, rec=None):
         rid = req["id"]
+        if req.get("unknown"):
+            self.unanswered.append("%s: not understood; it and the ROPs "
+                                   "after it were refused" % req["name"])
+            return fail(rid, req["in"], NO_SUPPORT)
         if rid == 0xFE:
             obj = None
         else:

@@ -457,21 +457,24 @@ CREATES = {0x02, 0x03, 0x04, 0x05, 0x06, 0x1C, 0x21, 0x22, 0x29, 0x2B, 0x46,
            0x70, 0xFE}
 
 
-class UnknownRop(WireError):
-    pass
-
-
 def parse_rops(rops):
     """The ROP requests of a ROP buffer, in order: dicts with "id",
-    "name", "logon", "raw" and the fields of ROPS."""
+    "name", "logon", "raw" and the fields of ROPS.  A ROP this reader
+    does not know ends the list, marked "unknown"."""
     rd = Rd(rops)
     out = []
     while rd.left():
         start = rd.pos
         rid = rd.u8()
         if rid not in ROPS:
-            raise UnknownRop("ROP 0x%02X at %d is not understood by this "
-                             "server" % (rid, start))
+            # its length is unknown, so nothing after it can be read:
+            # it ends the list, to be refused with what came before
+            # answered
+            index = rops[start + 2] if start + 2 < len(rops) else 0
+            out.append({"id": rid, "name": "ROP 0x%02X" % rid,
+                        "unknown": True, "in": index, "logon": 0,
+                        "raw": rops[start:]})
+            break
         logon = rd.u8()
         d = ROPS[rid][1](rd)
         d.update(id=rid, name=ROPS[rid][0], logon=logon,

@@ -385,6 +385,30 @@ def test_what_was_never_recorded_is_refused_and_listed(fake):
     assert "0x0E060040" in fake.unanswered[0]
 
 
+def test_unknown_and_unmodelled_rops_are_refused_and_listed(fake):
+    c = session(fake)
+    # SetProperties of a value never recorded, then a ROP 0x99 nobody
+    # knows, then an OpenFolder that cannot be read past it
+    set_props = bytes([0x0A, 0, 1]) + u16(10) + u16(1) + u32(0x0E070003) + \
+        u32(0x77)
+    _, hdrs, data = c.post("Execute", execute_body(
+        logon(0) + open_folder(0, 1, INBOX) + set_props +
+        bytes([0x99, 0, 1, 7, 7]) + open_folder(0, 2, INBOX),
+        [0xFFFFFFFF] * 3))
+    assert rc(hdrs) == "0"
+    r = Rops(data)
+    r.head(0xFE, 0)
+    r.rd.take(160)
+    assert r.head(0x02, 1) == 0
+    r.rd.take(2)
+    assert r.head(0x0A, 1) == 0x80040102
+    assert r.head(0x99, 1) == 0x80040102
+    assert r.rd.left() == 0
+    assert len(fake.unanswered) == 2
+    assert "SetProperties" in fake.unanswered[0]
+    assert "0x99" in fake.unanswered[1]
+
+
 def test_null_handle_gets_null_object(fake):
     c = session(fake)
     _, _, data = c.post("Execute", execute_body(
