@@ -12,7 +12,9 @@ ids, column sets and ROP order get the answers the server gave, and what
 the recordings cannot answer gets MAPI_E_NO_SUPPORT and a line in
 `.unanswered`, which a test asserts empty.  NSPI requests are answered
 when they ask what a recorded one asked (aux buffer and the presence
-bytes aside); others get MAPI_E_NO_SUPPORT and a line in `.unanswered`.
+bytes aside); QueryRows, GetProps and DNToMId besides from the address
+book of fakemapi_nspi.py; others get MAPI_E_NO_SUPPORT and a line in
+`.unanswered`.
 
   FakeMAPI(user="alice@example.test", password="alicepw")
   .url, .emsmdb_url, .nspi_url, .autodiscover_url, .stop()
@@ -45,6 +47,7 @@ import traceback
 import uuid
 
 from fakemapi_model import Store, Session, NO_SUPPORT, TRACES
+from fakemapi_nspi import AddressBook
 from fakemapi_wire import (WireError, Rd, build_execute_response,
                            parse_execute, u32)
 
@@ -210,6 +213,8 @@ class FakeMAPI:
             ad = json.load(f)["exchanges"][0]["response"]
         self.autodiscover_answer = base64.b64decode(ad["body_b64"])
         self.nspi = {}
+        self.address_book = AddressBook(
+            self.store.scenario("09-nspi")["exchanges"], binary)
         for ex in self.store.scenario("09-nspi")["exchanges"]:
             kind = dict(ex["request"]["headers"])["X-RequestType"]
             body = base64.b64decode(ex["request"]["body_b64"])
@@ -457,6 +462,19 @@ class FakeMAPI:
 
     # ---- NSPI ----
 
+    def _nspi_model(self, kind, body, why):
+        ab = self.address_book
+        try:
+            if kind == "QueryRows":
+                return ab.query_rows(body, why)
+            if kind == "GetProps":
+                return ab.get_props(body, why)
+            if kind == "DNToMId":
+                return ab.dn_to_mid(body)
+        except WireError as e:
+            why.append("NSPI %s: %s" % (kind, e))
+        return None
+
     def _nspi(self, h, kind, body, hostile):
         kind = {k.lower(): k for k in NSPI_TYPES}.get(kind.lower(), kind)
         if kind not in NSPI_TYPES:
@@ -472,9 +490,13 @@ class FakeMAPI:
             if s is None:
                 return
         answer = self.nspi.get(nspi_key(kind, body))
+        why = []
+        if answer is None:
+            answer = self._nspi_model(kind, body, why)
         if answer is None:
             with self.lock:
-                self.unanswered.append("NSPI %s: no recorded request asked "
+                self.unanswered.append(why[0] if why else
+                                       "NSPI %s: no recorded request asked "
                                        "this (%s)" % (kind, body.hex()))
             answer = u32(0) + u32(NO_SUPPORT) + \
                 NSPI_FAIL.get(kind, b"") + u32(0)

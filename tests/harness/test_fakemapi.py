@@ -566,18 +566,98 @@ def test_hostile_code_503_and_delay(fake):
     assert rc(hdrs) == "0" and time.monotonic() - t >= 0.5
 
 
-def test_nspi_unrecorded_question(fake):
+def nspi_bound(fake):
     n = Client(fake)
-    rec = scenario("09-nspi")
-    bind = base64.b64decode(rec[0]["request"]["body_b64"])
+    bind = base64.b64decode(scenario("09-nspi")[0]["request"]["body_b64"])
     assert rc(n.post("Bind", bind)[1]) == "0"
-    # DNToMId of a name no recorded request asked
-    body = u32(0) + b"\x01" + u32(1) + b"/o=nobody\0" + u32(0)
-    _, hdrs, data = n.post("DNToMId", body)
-    _, binary = binary_of(data)
+    return n
+
+
+def stat(current, delta=0, container=0):
+    return (u32(0) + u32(container) + u32(current) + u32(delta) + u32(0) +
+            u32(0) + u32(1252) + u32(0x409) * 2)
+
+
+def nspi_answer(n, kind, body):
+    _, hdrs, data = n.post(kind, body + u32(0))
     assert rc(hdrs) == "0"
-    assert binary[4:8] == u32(0x80040102)
+    return Rd(binary_of(data)[1])
+
+
+def test_nspi_unrecorded_question(fake):
+    n = nspi_bound(fake)
+    # GetPropList of an entry no recorded request asked about
+    rd = nspi_answer(n, "GetPropList", u32(0) + u32(0x12) + u32(1252))
+    assert rd.u32() == 0 and rd.u32() == 0x80040102
+    assert rd.u8() == 0 and rd.u32() == 0 and rd.left() == 0
     assert len(fake.unanswered) == 1
+
+
+def test_nspi_model_alone_gives_the_recorded_answers(fake):
+    # QueryRows, DNToMId and GetProps rebuilt from the address book
+    fake.nspi = {k: v for k, v in fake.nspi.items()
+                 if k[0] not in ("QueryRows", "DNToMId", "GetProps")}
+    n = nspi_bound(fake)
+    for ex in scenario("09-nspi")[1:]:
+        kind = dict(ex["request"]["headers"])["X-RequestType"]
+        _, hdrs, data = n.post(kind,
+                               base64.b64decode(ex["request"]["body_b64"]))
+        want = base64.b64decode(ex["response"]["body_b64"])
+        assert binary_of(data)[1] == \
+            want[ex["response"]["mh_binary_offset"]:], ex["step"]
+    assert fake.unanswered == []
+
+
+def ab_string(rd):
+    assert rd.u8() == 0xFF
+    return rd.utf16z().decode("utf-16-le")
+
+
+def test_nspi_gal_in_pages_with_other_columns(fake):
+    n = nspi_bound(fake)
+    cols = [0x39FE001F, 0x3001001F]
+    body = u32(0) + b"\x01" + stat(0) + u32(0) + u32(2) + b"\x01" + \
+        u32(2) + b"".join(u32(t) for t in cols)
+    rd = nspi_answer(n, "QueryRows", body)
+    assert rd.u32() == 0 and rd.u32() == 0 and rd.u8() == 0xFF
+    st = [rd.u32() for _ in range(9)]
+    assert st[2] == 0x13 and st[4] == 2 and st[5] == 3
+    assert rd.u8() == 0xFF and rd.u32() == 2
+    assert [rd.u32(), rd.u32()] == cols
+    assert rd.u32() == 2
+    got = []
+    for _ in range(2):
+        assert rd.u8() == 0
+        got.append((ab_string(rd), ab_string(rd)))
+    assert got == [("alice@example.test", "Alice Test"),
+                   ("bob@example.test", "Bob Sender")]
+    body = u32(0) + b"\x01" + stat(st[2]) + u32(0) + u32(10) + b"\x01" + \
+        u32(1) + u32(0x3001001F)
+    rd = nspi_answer(n, "QueryRows", body)
+    rd.take(8 + 1)
+    st = [rd.u32() for _ in range(9)]
+    assert st[2] == 0x2 and st[4] == 3
+    rd.take(1 + 4 + 4)
+    assert rd.u32() == 1 and rd.u8() == 0
+    assert ab_string(rd) == "Carol Colleague"
+    # DNToMId, the DN in other case, and GetProps of Bob
+    dn = (b"/O=GROMOX DEFAULT/ou=Exchange Administrative Group "
+          b"(FYDIBOHF23SPDLT)/cn=Recipients/cn=0100000002000000-bob\0")
+    rd = nspi_answer(n, "DNToMId", u32(0) + b"\x01" + u32(1) + dn)
+    rd.take(8)
+    assert rd.u8() == 0xFF and rd.u32() == 1 and rd.u32() == 0x12
+    rd = nspi_answer(n, "GetProps", u32(0) + b"\x01" + stat(0x12) +
+                     b"\x01" + u32(1) + u32(0x3001001F))
+    assert rd.u32() == 0 and rd.u32() == 0 and rd.u32() == 1252
+    assert rd.u8() == 0xFF and rd.u32() == 1 and rd.u32() == 0x3001001F
+    assert ab_string(rd) == "Bob Sender"
+    assert fake.unanswered == []
+    # a property never asked of Bob: refused and listed
+    rd = nspi_answer(n, "GetProps", u32(0) + b"\x01" + stat(0x12) +
+                     b"\x01" + u32(1) + u32(0x3A17001F))
+    rd.u32()
+    assert rd.u32() == 0x80040102
+    assert "0x3A17001F" in fake.unanswered[0]
 
 
 # ---- the recorded requests, rewritten ----
