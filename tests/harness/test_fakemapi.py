@@ -364,6 +364,33 @@ def test_large_body_in_other_chunks(fake):
     assert fake.unanswered == []
 
 
+def test_ics_stream_in_buffers_of_another_size(fake):
+    exs = scenario("08-ics")
+    c = session(fake)
+    c.post("Execute", execute_body(logon(0), [0xFFFFFFFF]))
+    # the recorded configuration and state upload, then buffers of 20000
+    for ex in exs[2:4]:
+        _, hdrs, _ = c.post("Execute",
+                            base64.b64decode(ex["request"]["body_b64"]))
+        assert rc(hdrs) == "0"
+    ctx = 2
+    stream, status = b"", 1
+    while status == 1:
+        _, _, data = c.post("Execute", execute_body(
+            bytes([0x4E, 0, 0]) + u16(20000), [ctx]))
+        r = Rops(data)
+        assert r.head(0x4E, 0) == 0
+        status = r.rd.u16()
+        r.rd.take(5)
+        chunk = r.rd.take(r.rd.u16())
+        assert len(chunk) <= 20000
+        stream += chunk
+    assert status == 3
+    assert len(stream) == 983911
+    assert hashlib.sha256(stream).hexdigest().startswith("99040b7a")
+    assert fake.unanswered == []
+
+
 def test_what_was_never_recorded_is_refused_and_listed(fake):
     c = session(fake)
     _, _, data = c.post("Execute", execute_body(
