@@ -1,5 +1,5 @@
-"""A MAPI over HTTP server for the client's tests ([MS-OXCMAPIHTTP]): HTTP
-on 127.0.0.1 that answers EMSMDB, NSPI and Autodiscover with what a real
+"""fakemapi.py - a MAPI over HTTP server for the client's tests
+([MS-OXCMAPIHTTP]): HTTP on 127.0.0.1 that answers EMSMDB, NSPI and Autodiscover with what a real
 server (gromox 3.10) answered in the recordings of tests/data/mapi-traces,
 their HTTP layer included: Basic auth and its challenge, the echoed
 request headers, X-ResponseCode with gromox's numbers, the sid and
@@ -30,6 +30,10 @@ book of fakemapi_nspi.py; others get MAPI_E_NO_SUPPORT and a line in
   .delay[type] = seconds   each answer of that type held back
   .event_pending, .notify_wait   what NotificationWait answers, and after
       how many seconds
+  .pending_every     seconds between the PENDING lines of "pending"
+  .autodiscover_rewrite   Autodiscover's mapiHttp URLs point here (True)
+      rather than at the recorded https://localhost
+  .store, .address_book   what was learnt (fakemapi_model, fakemapi_nspi)
 """
 
 import base64
