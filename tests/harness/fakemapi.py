@@ -1,10 +1,10 @@
 """fakemapi.py - a MAPI over HTTP server for the client's tests
-([MS-OXCMAPIHTTP]): HTTP on 127.0.0.1 that answers EMSMDB, NSPI and Autodiscover with what a real
-server (gromox 3.10) answered in the recordings of tests/data/mapi-traces,
-their HTTP layer included: Basic auth and its challenge, the echoed
-request headers, X-ResponseCode with gromox's numbers, the sid and
-sequence cookies and their rules, the meta-tags before the binary body,
-chunked transfer encoding.
+([MS-OXCMAPIHTTP]): HTTP on 127.0.0.1 that answers EMSMDB, NSPI and
+Autodiscover with what a real server (gromox 3.10) answered in the
+recordings of tests/data/mapi-traces, their HTTP layer included: Basic
+auth and its challenge, the echoed request headers, X-ResponseCode with
+gromox's numbers, the sid and sequence cookies and their rules, the
+meta-tags before the binary body, chunked transfer encoding.
 
 ROP requests are read, not matched as bytes (fakemapi_wire.py reads them,
 fakemapi_model.py answers them): a client's own handle indices, request

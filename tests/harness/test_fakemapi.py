@@ -1,8 +1,9 @@
-"""test_fakemapi.py - self-tests of the fake MAPI over HTTP server: the recorded requests of a
-real server's sessions replayed against it must get the recorded answers
-byte for byte; the same questions asked with other handle indices, other
-column orders and other ROP orders must get the same facts; and the HTTP
-layer's rules (auth, cookies, sequence) and the hostile modes hold."""
+"""test_fakemapi.py - self-tests of the fake MAPI over HTTP server: the
+recorded requests of a real server's sessions replayed against it must
+get the recorded answers byte for byte; the same questions asked with
+other handle indices, other column orders and other ROP orders must get
+the same facts; and the HTTP layer's rules (auth, cookies, sequence) and
+the hostile modes hold."""
 
 import base64
 import hashlib
