@@ -100,15 +100,15 @@ void nspi_unbind_req_clear(struct nspi_unbind_req *q)
 	memset(q, 0, sizeof(*q));
 }
 
-void nspi_unbind_resp_write(GByteArray *b, const struct nspi_unbind_resp *s)
+void nspi_plain_resp_write(GByteArray *b, const struct nspi_plain_resp *s)
 {
 	if (nspi_head_write(b, &s->head, &s->aux))
 		return;
 	nspi_aux_write(b, &s->aux);
 }
 
-int nspi_unbind_resp_read(const void *p, size_t len,
-			  struct nspi_unbind_resp *s)
+int nspi_plain_resp_read(const void *p, size_t len,
+			struct nspi_plain_resp *s)
 {
 	struct mapi_rd r;
 	int rc;
@@ -119,11 +119,11 @@ int nspi_unbind_resp_read(const void *p, size_t len,
 		nspi_aux_read(&r, &s->aux);
 	rc = nspi_body_end(&r);
 	if (rc < 0)
-		nspi_unbind_resp_clear(s);
+		nspi_plain_resp_clear(s);
 	return rc;
 }
 
-void nspi_unbind_resp_clear(struct nspi_unbind_resp *s)
+void nspi_plain_resp_clear(struct nspi_plain_resp *s)
 {
 	g_free(s->aux.data);
 	memset(s, 0, sizeof(*s));

@@ -189,36 +189,6 @@ void nspi_mod_props_req_clear(struct nspi_mod_props_req *q)
 	memset(q, 0, sizeof(*q));
 }
 
-void nspi_mod_props_resp_write(GByteArray *b,
-			       const struct nspi_mod_props_resp *s)
-{
-	if (nspi_head_write(b, &s->head, &s->aux))
-		return;
-	nspi_aux_write(b, &s->aux);
-}
-
-int nspi_mod_props_resp_read(const void *p, size_t len,
-			     struct nspi_mod_props_resp *s)
-{
-	struct mapi_rd r;
-	int rc;
-
-	memset(s, 0, sizeof(*s));
-	mapi_rd_init(&r, p, len);
-	if (nspi_head_read(&r, &s->head, &s->aux) == 0)
-		nspi_aux_read(&r, &s->aux);
-	rc = nspi_body_end(&r);
-	if (rc < 0)
-		nspi_mod_props_resp_clear(s);
-	return rc;
-}
-
-void nspi_mod_props_resp_clear(struct nspi_mod_props_resp *s)
-{
-	g_free(s->aux.data);
-	memset(s, 0, sizeof(*s));
-}
-
 /* ---- ModLinkAtt ---- */
 
 void nspi_mod_link_att_req_write(GByteArray *b,
@@ -259,36 +229,6 @@ void nspi_mod_link_att_req_clear(struct nspi_mod_link_att_req *q)
 	nspi_bins_clear(&q->entry_ids);
 	g_free(q->aux.data);
 	memset(q, 0, sizeof(*q));
-}
-
-void nspi_mod_link_att_resp_write(GByteArray *b,
-				  const struct nspi_mod_link_att_resp *s)
-{
-	if (nspi_head_write(b, &s->head, &s->aux))
-		return;
-	nspi_aux_write(b, &s->aux);
-}
-
-int nspi_mod_link_att_resp_read(const void *p, size_t len,
-				struct nspi_mod_link_att_resp *s)
-{
-	struct mapi_rd r;
-	int rc;
-
-	memset(s, 0, sizeof(*s));
-	mapi_rd_init(&r, p, len);
-	if (nspi_head_read(&r, &s->head, &s->aux) == 0)
-		nspi_aux_read(&r, &s->aux);
-	rc = nspi_body_end(&r);
-	if (rc < 0)
-		nspi_mod_link_att_resp_clear(s);
-	return rc;
-}
-
-void nspi_mod_link_att_resp_clear(struct nspi_mod_link_att_resp *s)
-{
-	g_free(s->aux.data);
-	memset(s, 0, sizeof(*s));
 }
 
 /* ---- GetSpecialTable ---- */

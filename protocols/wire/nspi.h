@@ -347,6 +347,25 @@ const char *nspi_op_name(enum nspi_op op);
 				    struct nspi_##name##_resp *s);	\
 	void nspi_##name##_resp_clear(struct nspi_##name##_resp *s)
 
+/* The requests of a call whose response is only the common head and the
+ * auxiliary buffer (struct nspi_plain_resp below). */
+#define NSPI_REQ(name)							\
+	void nspi_##name##_req_write(GByteArray *b,			\
+				     const struct nspi_##name##_req *q); \
+	int nspi_##name##_req_read(const void *p, size_t len,		\
+				   struct nspi_##name##_req *q);	\
+	void nspi_##name##_req_clear(struct nspi_##name##_req *q)
+
+/* The response of Unbind, ModLinkAtt and ModProps: StatusCode,
+ * ErrorCode and the auxiliary buffer, nothing of their own. */
+struct nspi_plain_resp {
+	struct nspi_resp_head head;
+	struct mapi_bin aux;
+};
+void nspi_plain_resp_write(GByteArray *b, const struct nspi_plain_resp *s);
+int nspi_plain_resp_read(const void *p, size_t len, struct nspi_plain_resp *s);
+void nspi_plain_resp_clear(struct nspi_plain_resp *s);
+
 /* Bind, 2.2.5.1: open a session of the address book. */
 struct nspi_bind_req {
 	uint32_t flags;
@@ -366,11 +385,7 @@ struct nspi_unbind_req {
 	uint32_t reserved;
 	struct mapi_bin aux;
 };
-struct nspi_unbind_resp {
-	struct nspi_resp_head head;
-	struct mapi_bin aux;
-};
-NSPI_CALL(unbind);
+NSPI_REQ(unbind);	/* answered by struct nspi_plain_resp */
 
 /* CompareMIds, 2.2.5.3: which of two objects comes first in the table. */
 struct nspi_compare_mids_req {
@@ -517,11 +532,7 @@ struct nspi_mod_link_att_req {
 	struct nspi_bins entry_ids;
 	struct mapi_bin aux;
 };
-struct nspi_mod_link_att_resp {
-	struct nspi_resp_head head;
-	struct mapi_bin aux;
-};
-NSPI_CALL(mod_link_att);
+NSPI_REQ(mod_link_att);	/* answered by struct nspi_plain_resp */
 
 /* ModProps, 2.2.5.11. */
 struct nspi_mod_props_req {
@@ -534,11 +545,7 @@ struct nspi_mod_props_req {
 	struct nspi_vals vals;		/* to set */
 	struct mapi_bin aux;
 };
-struct nspi_mod_props_resp {
-	struct nspi_resp_head head;
-	struct mapi_bin aux;
-};
-NSPI_CALL(mod_props);
+NSPI_REQ(mod_props);	/* answered by struct nspi_plain_resp */
 
 /* QueryColumns, 2.2.5.12: the columns the address book knows. */
 struct nspi_query_columns_req {
