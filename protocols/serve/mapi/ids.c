@@ -176,6 +176,28 @@ static uint64_t counter_of(const char *key)
 	return c;
 }
 
+/* The special folder a top-level folder is, by its use as the store
+ * names it (RFC 6154) or, when the store says nothing, by its name. */
+static uint64_t special_by_use(const char *path, const char *special)
+{
+	static const char *const sent[] = { "Sent", "Sent Items",
+					    "Sent Messages", NULL };
+	static const char *const trash[] = { "Trash", "Deleted Items",
+					     "Deleted Messages", NULL };
+
+	if (special)
+		return !g_ascii_strcasecmp(special, "\\Sent") ? MAPID_SENT
+		       : !g_ascii_strcasecmp(special, "\\Trash")
+		       ? MAPID_DELETED : 0;
+	for (int i = 0; sent[i]; i++)
+		if (!g_ascii_strcasecmp(path, sent[i]))
+			return MAPID_SENT;
+	for (int i = 0; trash[i]; i++)
+		if (!g_ascii_strcasecmp(path, trash[i]))
+			return MAPID_DELETED;
+	return 0;
+}
+
 uint64_t mapid_folder_counter(const char *path, const char *special)
 {
 	g_autofree char *key = NULL;
@@ -183,12 +205,8 @@ uint64_t mapid_folder_counter(const char *path, const char *special)
 
 	if (!g_ascii_strcasecmp(path, "INBOX"))
 		c = MAPID_INBOX;
-	else if (!strchr(path, '/') && special &&
-		 !g_ascii_strcasecmp(special, "\\Sent"))
-		c = MAPID_SENT;
-	else if (!strchr(path, '/') && special &&
-		 !g_ascii_strcasecmp(special, "\\Trash"))
-		c = MAPID_DELETED;
+	else if (!strchr(path, '/'))
+		c = special_by_use(path, special);
 	if (c) {
 		g_mutex_lock(&lock);
 		if (folder_paths &&

@@ -125,7 +125,8 @@ static struct mapi_props *message_row(const struct serve_ctx *ctx,
 		if (mid && g_utf8_validate(mid, -1, NULL))
 			mapi_props_set_str(p, MAPI_TAG_INTERNET_MESSAGE_ID,
 					   mid);
-		if (ct && !g_ascii_strncasecmp(ct, "multipart/mixed", 15))
+		if (ct && (!g_ascii_strncasecmp(ct, "multipart/mixed", 15) ||
+			   !g_ascii_strncasecmp(ct, "multipart/related", 17)))
 			flags |= MAPI_MSGFLAG_HASATTACH;
 	}
 	mapi_props_set_l(p, MAPI_TAG_MESSAGE_FLAGS, (int32_t)flags);
