@@ -273,3 +273,16 @@ def test_ids_outlive_restart(mapi_server, workdir):
     assert before == after
     assert len(set(before[1])) == 12
     assert before[0]["Projects"] == after[0]["Projects"]
+
+
+def test_session_bound(mapi_server):
+    # 32 sessions of one user at most: the 33rd Connect makes room by
+    # forgetting the one unused longest
+    clients = [session(mapi_server) for _ in range(33)]
+    reply, _ = execute(clients[0], logon_rops(), [0xFFFFFFFF])
+    assert reply.header("X-ResponseCode") == "6"
+    for c in clients[1:]:
+        reply, res = execute(c, logon_rops(), [0xFFFFFFFF])
+        assert res["rops"][0]["rv"] == 0
+    for c in clients:
+        c.close()

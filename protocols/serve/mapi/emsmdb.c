@@ -46,38 +46,40 @@ uint32_t mapid_connect(struct mapid_session *s, const uint8_t *body,
 	return 0;
 }
 
-/* The ROP buffers of the request, each run, their responses in one
- * extended buffer.  Returns 0 or an ErrorCode for the response. */
+/* The ROP buffers of the request, each run, the response of each in an
+ * extended buffer of its own, the last flagged Last.  Returns 0 or an
+ * ErrorCode for the response. */
 static uint32_t run_chain(const struct serve_ctx *ctx,
 			  struct mapid_session *s,
 			  const struct mapi_execute_req *q, GByteArray *rop)
 {
 	GPtrArray *payloads = NULL;
-	g_autoptr(GByteArray) plain = g_byte_array_new();
-	size_t max = q->max_rop_out;
+	size_t max = q->max_rop_out, used = 0;
+	uint32_t ec = 0;
 
-	if (max > MAPI_RPCEXT_MAX_PAYLOAD)
-		max = MAPI_RPCEXT_MAX_PAYLOAD;
-	max = max > MAPI_RPCEXT_HEADER_SIZE ? max - MAPI_RPCEXT_HEADER_SIZE
-					    : 0;
 	if (mapi_rpcext_read_chain(q->rop.p, q->rop.len, MAPID_BODY_MAX,
-				   &payloads) < 0)
-		return EC_RPC_FORMAT;
-	for (guint i = 0; i < payloads->len; i++) {
-		GByteArray *p = payloads->pdata[i];
-		if (mapid_rops_run(ctx, s, p->data, p->len,
-				   max > plain->len ? max - plain->len : 0,
-				   plain) < 0) {
+				   &payloads) < 0 || payloads->len == 0) {
+		if (payloads)
 			g_ptr_array_unref(payloads);
-			return EC_RPC_FORMAT;
-		}
+		return EC_RPC_FORMAT;
+	}
+	for (guint i = 0; i < payloads->len && !ec; i++) {
+		GByteArray *p = payloads->pdata[i];
+		g_autoptr(GByteArray) plain = g_byte_array_new();
+		size_t room = max > used + MAPI_RPCEXT_HEADER_SIZE
+			? max - used - MAPI_RPCEXT_HEADER_SIZE : 0;
+
+		if (room > MAPI_RPCEXT_MAX_PAYLOAD)
+			room = MAPI_RPCEXT_MAX_PAYLOAD;
+		if (mapid_rops_run(ctx, s, p->data, p->len, room, plain) < 0 ||
+		    mapi_rpcext_write(rop, plain->data, plain->len,
+				      i + 1 == payloads->len
+				      ? MAPI_RPCEXT_LAST : 0) < 0)
+			ec = EC_RPC_FORMAT;
+		used = rop->len;
 	}
 	g_ptr_array_unref(payloads);
-	if (plain->len > MAPI_RPCEXT_MAX_PAYLOAD ||
-	    mapi_rpcext_write(rop, plain->data, plain->len,
-			      MAPI_RPCEXT_LAST) < 0)
-		return EC_RPC_FORMAT;
-	return 0;
+	return ec;
 }
 
 uint32_t mapid_execute(const struct serve_ctx *ctx, struct mapid_session *s,

@@ -19,7 +19,10 @@
  * sequence is, so that a request the server refuses never costs the
  * client its sequence.  NotificationWait is exempt from the check and
  * runs beside the session's other requests.  A session belongs to the
- * user who made it; another user's cookie is an unknown one.
+ * user who made it; another user's cookie is an unknown one.  At the
+ * bounds on sessions (per user, in all), a Connect makes room by
+ * forgetting the session unused longest; only when every one is busy
+ * is it refused.
  *
  * Failures are answered 200 with the X-ResponseCode, text/html and a
  * small page naming the failure (mapi_http_write_diag_page), no cookie.
@@ -92,10 +95,33 @@ static struct mapid_session *session_new(const char *user)
 		sessions = g_hash_table_new_full(g_str_hash, g_str_equal,
 						 NULL, session_free);
 	purge(now);
-	g_hash_table_iter_init(&it, sessions);
-	while (g_hash_table_iter_next(&it, NULL, &v))
-		if (!strcmp(((struct mapid_session *)v)->user, user))
-			mine++;
+	for (;;) {
+		struct mapid_session *lru = NULL, *lru_mine = NULL;
+
+		mine = 0;
+		g_hash_table_iter_init(&it, sessions);
+		while (g_hash_table_iter_next(&it, NULL, &v)) {
+			struct mapid_session *o = v;
+			bool is_mine = !strcmp(o->user, user);
+			mine += is_mine;
+			if (o->refs)
+				continue;
+			if (!lru || o->last_used < lru->last_used)
+				lru = o;
+			if (is_mine && (!lru_mine ||
+					o->last_used < lru_mine->last_used))
+				lru_mine = o;
+		}
+		/* at a bound, the session unused longest goes: a client
+		 * that went away without Disconnect leaves one behind */
+		if (mine >= MAPID_SESSIONS_PER_USER && lru_mine)
+			g_hash_table_remove(sessions, lru_mine->sid);
+		else if (g_hash_table_size(sessions) >= MAPID_SESSIONS_MAX &&
+			 lru)
+			g_hash_table_remove(sessions, lru->sid);
+		else
+			break;
+	}
 	if (mine >= MAPID_SESSIONS_PER_USER ||
 	    g_hash_table_size(sessions) >= MAPID_SESSIONS_MAX) {
 		g_mutex_unlock(&table_lock);

@@ -83,7 +83,7 @@ static void change_key(const struct mfs_item *it, uint8_t out[22])
 }
 
 static struct mapi_props *message_row(const struct serve_ctx *ctx,
-				      const char *folder,
+				      const char *folder, uint64_t fid,
 				      const struct mfs_item *it)
 {
 	struct mapi_props *p = g_new0(struct mapi_props, 1);
@@ -94,8 +94,7 @@ static struct mapi_props *message_row(const struct serve_ctx *ctx,
 
 	mapi_props_set_i8(p, MAPI_TAG_MID, (int64_t)mapid_id_make(
 				  mapid_message_counter(folder, it->id)));
-	mapi_props_set_i8(p, MAPI_TAG_FOLDER_ID, (int64_t)mapid_id_make(
-				  mapid_folder_counter(folder, NULL)));
+	mapi_props_set_i8(p, MAPI_TAG_FOLDER_ID, (int64_t)fid);
 	mapi_props_set_l(p, MAPI_TAG_MESSAGE_SIZE,
 			 it->size > INT32_MAX ? INT32_MAX : (int32_t)it->size);
 	mapi_props_set_ft(p, MAPI_TAG_MESSAGE_DELIVERY_TIME,
@@ -199,7 +198,8 @@ int mapid_rop_get_contents_table(struct mapid_rop_ctx *rc, struct mapi_rd *r,
 			g_ptr_array_sort(res->changed, by_date);
 			for (guint i = 0; i < res->changed->len; i++)
 				g_ptr_array_add(o->rows, message_row(
-					rc->ctx, path, res->changed->pdata[i]));
+					rc->ctx, path, f->fid,
+					res->changed->pdata[i]));
 			mfs_sync_result_free(&res);
 		}
 		s.row_count = o->rows->len;
@@ -272,7 +272,7 @@ int mapid_rop_query_rows(struct mapid_rop_ctx *rc, struct mapi_rd *r,
 		return 0;
 	}
 	pos = t->pos > t->rows->len ? t->rows->len : t->pos;
-	s.rows = g_new0(struct mapi_row, q.row_count ? q.row_count : 1);
+	s.rows = g_new0(struct mapi_row, MIN(q.row_count, t->rows->len) + 1);
 	while (n < q.row_count) {
 		uint32_t at = q.forward_read ? pos + (uint32_t)n
 					     : pos - 1 - (uint32_t)n;
