@@ -174,7 +174,7 @@ def test_bad_rop_buffers(mapi_server):
     _, res = execute(c, bytes([0x0B, 0, 0, 0, 0]), [logon])
     assert res["rops"][0]["id"] == 0x0B
     assert res["rops"][0]["rv"] == 0x80040102
-    assert "ROP 0x0b not supported" in mapi_server.log()
+    assert "RopDeleteProperties (0x0b) not supported" in mapi_server.log()
     # a RopSize that lies, a chain with no Last buffer, compressed junk:
     # the Execute fails as a whole with ecRpcFormat
     payload = fw.u16(200) + open_inbox + fw.u32(logon)

@@ -126,6 +126,57 @@ static const struct {
 	{ ROP_SEEK_ROW, "RopSeekRow", mapid_rop_seek_row },
 };
 
+/* Names of the ROPs not run yet that clients send most, for the log. */
+static const struct {
+	uint8_t id;
+	const char *name;
+} names[] = {
+	{ ROP_OPEN_MESSAGE, "RopOpenMessage" },
+	{ ROP_CREATE_MESSAGE, "RopCreateMessage" },
+	{ ROP_GET_PROPERTIES_SPECIFIC, "RopGetPropertiesSpecific" },
+	{ ROP_GET_PROPERTIES_ALL, "RopGetPropertiesAll" },
+	{ ROP_GET_PROPERTIES_LIST, "RopGetPropertiesList" },
+	{ ROP_SET_PROPERTIES, "RopSetProperties" },
+	{ ROP_DELETE_PROPERTIES, "RopDeleteProperties" },
+	{ ROP_SAVE_CHANGES_MESSAGE, "RopSaveChangesMessage" },
+	{ ROP_MODIFY_RECIPIENTS, "RopModifyRecipients" },
+	{ ROP_READ_RECIPIENTS, "RopReadRecipients" },
+	{ ROP_SET_MESSAGE_READ_FLAG, "RopSetMessageReadFlag" },
+	{ ROP_SORT_TABLE, "RopSortTable" },
+	{ ROP_RESTRICT, "RopRestrict" },
+	{ ROP_FIND_ROW, "RopFindRow" },
+	{ ROP_CREATE_FOLDER, "RopCreateFolder" },
+	{ ROP_DELETE_FOLDER, "RopDeleteFolder" },
+	{ ROP_DELETE_MESSAGES, "RopDeleteMessages" },
+	{ ROP_GET_ATTACHMENT_TABLE, "RopGetAttachmentTable" },
+	{ ROP_OPEN_ATTACHMENT, "RopOpenAttachment" },
+	{ ROP_REGISTER_NOTIFICATION, "RopRegisterNotification" },
+	{ ROP_OPEN_STREAM, "RopOpenStream" },
+	{ ROP_READ_STREAM, "RopReadStream" },
+	{ ROP_MOVE_COPY_MESSAGES, "RopMoveCopyMessages" },
+	{ ROP_MOVE_FOLDER, "RopMoveFolder" },
+	{ ROP_OPEN_EMBEDDED_MESSAGE, "RopOpenEmbeddedMessage" },
+	{ ROP_GET_PROPERTY_IDS_FROM_NAMES, "RopGetPropertyIdsFromNames" },
+	{ ROP_GET_RECEIVE_FOLDER, "RopGetReceiveFolder" },
+	{ ROP_FAST_TRANSFER_SOURCE_GET_BUFFER,
+	  "RopFastTransferSourceGetBuffer" },
+	{ ROP_SYNCHRONIZATION_CONFIGURE, "RopSynchronizationConfigure" },
+	{ ROP_SET_READ_FLAGS, "RopSetReadFlags" },
+	{ ROP_HARD_DELETE_MESSAGES, "RopHardDeleteMessages" },
+	{ ROP_EMPTY_FOLDER, "RopEmptyFolder" },
+	{ ROP_LONG_TERM_ID_FROM_ID, "RopLongTermIdFromId" },
+	{ ROP_ID_FROM_LONG_TERM_ID, "RopIdFromLongTermId" },
+	{ ROP_GET_STORE_STATE, "RopGetStoreState" },
+};
+
+static const char *rop_name(uint8_t id)
+{
+	for (size_t i = 0; i < G_N_ELEMENTS(names); i++)
+		if (names[i].id == id)
+			return names[i].name;
+	return "ROP";
+}
+
 /* The head alone: RopId, the index the request has at its third byte
  * (the input or output index of nearly every ROP), ReturnValue. */
 static void fail_head(GByteArray *out, const uint8_t *rop, size_t left,
@@ -169,13 +220,14 @@ int mapid_rops_run(const struct serve_ctx *ctx, struct mapid_session *sess,
 			if (rops[i].id == start[0])
 				fn = rops[i].fn;
 		if (!fn) {
-			log_info("mapi: %s: ROP 0x%02x not supported yet",
-				 sess->user, start[0]);
+			log_info("mapi: %s: %s (0x%02x) not supported yet",
+				 sess->user, rop_name(start[0]), start[0]);
 			fail_head(out, start, left, MAPI_E_NO_SUPPORT);
 			break;
 		}
 		if (fn(&rc, &r, out) < 0) {
-			log_info("mapi: %s: ROP 0x%02x cannot be read",
+			log_info("mapi: %s: ROP 0x%02x cannot be read, "
+				 "the ROPs after it are not run",
 				 sess->user, start[0]);
 			g_byte_array_set_size(out, (guint)mark);
 			fail_head(out, start, left, EC_RPC_FORMAT);
