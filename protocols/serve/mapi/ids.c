@@ -6,8 +6,9 @@
  * is never reused), MS-OXCSTOR 2.2.1.1.3 (the special folders of Logon).
  *
  * Every id has ReplId 1.  The special folders have fixed counters (the
- * ones mapid-private.h lists); the store's INBOX and its Sent and Trash
- * folders take the counters of Inbox, Sent Items and Deleted Items.
+ * ones mapid-private.h lists); the store's INBOX and its Sent, Trash and
+ * Outbox folders take the counters of Inbox, Sent Items, Deleted Items
+ * and Outbox.
  * Every other folder, and every message (by folder path and the store's
  * id of it), gets the next counter from 0x100 on the first time the
  * server sees it; the allocation is appended as a line to
@@ -195,6 +196,8 @@ static uint64_t special_by_use(const char *path, const char *special)
 	for (int i = 0; trash[i]; i++)
 		if (!g_ascii_strcasecmp(path, trash[i]))
 			return MAPID_DELETED;
+	if (!g_ascii_strcasecmp(path, "Outbox"))
+		return MAPID_OUTBOX;
 	return 0;
 }
 
