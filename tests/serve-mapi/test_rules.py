@@ -286,3 +286,30 @@ def test_session_bound(mapi_server):
         assert res["rops"][0]["rv"] == 0
     for c in clients:
         c.close()
+
+
+def test_chained_rop_buffers(mapi_server):
+    # two extended buffers, the second Last: each ROP buffer is run and
+    # answered in an extended buffer of its own (MS-OXCRPC 3.1.4.2)
+    c = session(mapi_server)
+    p1 = fw.build_payload(logon_rops(), [0xFFFFFFFF])
+    p2 = fw.build_payload(logon_rops(), [0xFFFFFFFF])
+    chain = (fw.u16(0) + fw.u16(0) + fw.u16(len(p1)) + fw.u16(len(p1)) +
+             p1 + fw.u16(0) + fw.u16(4) + fw.u16(len(p2)) +
+             fw.u16(len(p2)) + p2)
+    reply = c.post(PATH, headers("Execute"), execute_body(b"", [], chain))
+    rd = fw.Rd(reply.binary())
+    assert (rd.u32(), rd.u32(), rd.u32()) == (0, 0, 0)
+    ropbuf = fw.Rd(rd.take(rd.u32()))
+    handles = []
+    for last in (0, 4):
+        assert (ropbuf.u16(), ropbuf.u16()) == (0, last)
+        size, actual = ropbuf.u16(), ropbuf.u16()
+        assert size == actual
+        rops, h = fw.split_payload(ropbuf.take(size))
+        assert rops[0] == 0xFE and rops[2:6] == fw.u32(0)
+        handles += h
+    assert ropbuf.left() == 0
+    # two logons, two objects
+    assert handles == [0, 1]
+    c.close()
