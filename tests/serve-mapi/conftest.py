@@ -35,6 +35,7 @@ Server = serve_conftest.Server
 USER = serve_conftest.USER
 PASSWORD = serve_conftest.PASSWORD
 workdir = serve_conftest.workdir
+wait_until = serve_conftest.wait_until
 
 TRACES = os.path.join(_HERE, "..", "data", "mapi-traces")
 EML = os.path.join(TRACES, "eml")

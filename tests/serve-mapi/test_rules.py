@@ -8,8 +8,7 @@ import struct
 
 import fakemapi_wire as fw
 import mapi_decode as md
-from conftest import (USER, Client, Server, check_log, recorded_binary,
-                      trace)
+from conftest import (USER, Client, Server, check_log, trace, wait_until)
 
 EX01 = trace("01-connect-logon")["exchanges"]
 CONNECT, LOGON = EX01[0], EX01[1]
@@ -174,7 +173,10 @@ def test_bad_rop_buffers(mapi_server):
     _, res = execute(c, bytes([0x0B, 0, 0, 0, 0]), [logon])
     assert res["rops"][0]["id"] == 0x0B
     assert res["rops"][0]["rv"] == 0x80040102
-    assert "RopDeleteProperties (0x0b) not supported" in mapi_server.log()
+    # the log is read by a thread of its own: give it a moment
+    want = "RopDeleteProperties (0x0b) not supported"
+    assert wait_until(lambda: want in mapi_server.log(), 5), \
+        mapi_server.log()
     # a RopSize that lies, a chain with no Last buffer, compressed junk:
     # the Execute fails as a whole with ecRpcFormat
     payload = fw.u16(200) + open_inbox + fw.u32(logon)
