@@ -34,6 +34,7 @@ struct serve_opts {
 	char *imap, *pop3, *smtp, *imaps, *pop3s, *smtps;
 	char *tls_cert, *tls_key;
 	char *ews, *ewss;
+	char *mapi, *mapis;
 	int max_clients;
 	gint64 max_message;
 	gboolean debug;
@@ -55,6 +56,8 @@ static void opts_clear(struct serve_opts *o)
 	g_free(o->tls_key);
 	g_free(o->ews);
 	g_free(o->ewss);
+	g_free(o->mapi);
+	g_free(o->mapis);
 }
 
 static int parse(int argc, char **argv, struct serve_opts *o)
@@ -89,6 +92,10 @@ static int parse(int argc, char **argv, struct serve_opts *o)
 		{ "ewss", 0, 0, G_OPTION_ARG_STRING, &o->ewss,
 		  "Exchange Web Services over HTTPS (needs --tls-cert)",
 		  "ADDR" },
+		{ "mapi", 0, 0, G_OPTION_ARG_STRING, &o->mapi,
+		  "MAPI over HTTP, at /mapi/emsmdb/ and /mapi/nspi/", "ADDR" },
+		{ "mapis", 0, 0, G_OPTION_ARG_STRING, &o->mapis,
+		  "MAPI over HTTPS (needs --tls-cert)", "ADDR" },
 		{ "tls-cert", 0, 0, G_OPTION_ARG_FILENAME, &o->tls_cert,
 		  "certificate chain (PEM)", "FILE" },
 		{ "tls-key", 0, 0, G_OPTION_ARG_FILENAME, &o->tls_key,
@@ -103,17 +110,18 @@ static int parse(int argc, char **argv, struct serve_opts *o)
 		{ NULL, 0, 0, 0, NULL, NULL, NULL },
 	};
 	g_autoptr(GOptionContext) oc = g_option_context_new(
-		"- serve the store over IMAP, POP3, SMTP and EWS");
+		"- serve the store over IMAP, POP3, SMTP, EWS and MAPI");
 	GError *err = NULL;
 
 	g_option_context_add_main_entries(oc, entries, NULL);
 	g_option_context_set_summary(oc,
 		"ADDR is HOST:PORT, [IPV6]:PORT or PORT (on 127.0.0.1).\n"
-		"Without --imap, --pop3, --smtp, --ews or --ewss: IMAP on "
+		"Without --imap, --pop3, --smtp, --ews, --ewss, --mapi or "
+		"--mapis: IMAP on "
 		"127.0.0.1:1143, POP3 on 127.0.0.1:1110, SMTP on "
 		"127.0.0.1:1025.\n"
 		"Clients not on loopback log in only over TLS: an ADDR "
-		"beyond loopback for\n--imap, --pop3, --smtp or --ews "
+		"beyond loopback for\n--imap, --pop3, --smtp, --ews or --mapi "
 		"needs --tls-cert and --tls-key.");
 	/* GOption wants the program in argv[0]; skip "serve" */
 	argv[1] = argv[0];
@@ -168,6 +176,7 @@ static int read_config(struct serve_opts *o)
 		KEY("pop3s", pop3s, false), KEY("smtps", smtps, false),
 		KEY("tls_cert", tls_cert, true), KEY("tls_key", tls_key, true),
 		KEY("ews", ews, false), KEY("ewss", ewss, false),
+		KEY("mapi", mapi, false), KEY("mapis", mapis, false),
 #undef KEY
 	};
 	g_autofree char *path = o->config ? g_strdup(o->config)
@@ -222,7 +231,7 @@ static int read_config(struct serve_opts *o)
 static int listen_all(struct serve_server *server, const struct serve_opts *o)
 {
 	bool any = o->imap || o->pop3 || o->smtp || o->imaps || o->pop3s ||
-		   o->smtps || o->ews || o->ewss;
+		   o->smtps || o->ews || o->ewss || o->mapi || o->mapis;
 	const struct {
 		const char *addr;
 		const struct serve_proto *proto;
@@ -236,6 +245,8 @@ static int listen_all(struct serve_server *server, const struct serve_opts *o)
 		{ o->smtps, &smtpd_proto, true },
 		{ o->ews, &ewsd_proto, false },
 		{ o->ewss, &ewsd_proto, true },
+		{ o->mapi, &mapid_proto, false },
+		{ o->mapis, &mapid_proto, true },
 	};
 	char *why = NULL;
 

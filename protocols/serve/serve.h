@@ -132,6 +132,8 @@ extern const struct serve_proto smtpd_proto;
 extern const struct serve_proto pop3d_proto;
 extern const struct serve_proto imapd_proto;
 extern const struct serve_proto ewsd_proto;
+/* protocols/serve/mapi/server.c: MAPI over HTTP at /mapi/emsmdb/. */
+extern const struct serve_proto mapid_proto;
 
 /* Create a server TLS context from PEM files.  Returns NULL with a
  * sentence in *why_r (caller owns).  Caller owns the result (SSL_CTX_free). */

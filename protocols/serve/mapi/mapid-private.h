@@ -1,0 +1,216 @@
+/*
+ * mapid-private.h - what the files of the embedded MAPI over HTTP server
+ * share: the server's state, the sessions (session.c), the EMSMDB
+ * requests (emsmdb.c), the ROP dispatch and the objects a session holds
+ * (rops.c), the store's folder and message ids (ids.c) and the ROP
+ * handlers (logon.c, folder.c, table.c).
+ *
+ * Specs: MS-OXCMAPIHTTP (transport, sessions), MS-OXCRPC 2.2.2 (the
+ * extended buffers of an Execute), MS-OXCROPS (ROPs), MS-OXCDATA 2.2.1
+ * (folder and message ids), MS-OXCSTOR (logon), MS-OXCFOLD, MS-OXCTABL.
+ *
+ * Threads: libmicrohttpd runs a thread per connection.  The session
+ * table has a lock of its own; a session's objects are touched only by
+ * the request holding the session's `lock` (requests of one session are
+ * serialised, as the sequence cookie orders them anyway).  The id table
+ * of ids.c has its own lock.
+ */
+#ifndef MFS_MAPID_PRIVATE_H
+#define MFS_MAPID_PRIVATE_H
+
+#include <glib.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "serve/serve.h"
+#include "wire/mapi-buf.h"
+#include "wire/mapi-prop.h"
+
+/* Largest request body taken on /mapi/ (a ROP buffer is at most a few
+ * extended buffers of 64 KiB each). */
+#define MAPID_BODY_MAX		(1024u * 1024)
+/* Idle time after which a session is forgotten (X-ExpirationInfo). */
+#define MAPID_EXPIRATION_MS	900000
+/* X-PendingPeriod: how often a long request would say PENDING. */
+#define MAPID_PENDING_MS	30000
+/* Sessions at once, per user and in all. */
+#define MAPID_SESSIONS_PER_USER	32
+#define MAPID_SESSIONS_MAX	256
+/* Objects (handles) a session may hold open at once. */
+#define MAPID_OBJECTS_MAX	1024
+/* How long a NotificationWait waits before saying nothing happened. */
+#define MAPID_NWAIT_MS		5000
+#define MAPID_SERVER_APP	"Exchange/15.00.0847.4040"
+
+struct mapid_server {
+	const struct serve_ctx *ctx;	/* borrowed */
+	bool tls;
+};
+
+/* ---- ids.c: FIDs and MIDs (MS-OXCDATA 2.2.1.1-2): ReplId 1 and a
+ * 48-bit global counter, kept under STORE/.mailfs-serve/mapi-ids. */
+
+/* The counters of the special folders the Logon names; those the store
+ * has no folder for are the server's own, empty ones. */
+enum mapid_special {
+	MAPID_ROOT = 0x01,
+	MAPID_DEFERRED_ACTION = 0x02,
+	MAPID_SPOOLER_QUEUE = 0x03,
+	MAPID_SHORTCUTS = 0x04,
+	MAPID_FINDER = 0x05,
+	MAPID_VIEWS = 0x06,
+	MAPID_COMMON_VIEWS = 0x07,
+	MAPID_SCHEDULE = 0x08,
+	MAPID_IPM_SUBTREE = 0x09,
+	MAPID_SENT = 0x0A,
+	MAPID_DELETED = 0x0B,
+	MAPID_OUTBOX = 0x0C,
+	MAPID_INBOX = 0x0D,
+	MAPID_FIRST_DYNAMIC = 0x100,
+};
+
+/* Load the table of `store_root` (once per process). */
+void mapid_ids_init(const char *store_root);
+/* The id (as the wire's little-endian uint64) of counter `c`. */
+uint64_t mapid_id_make(uint64_t c);
+/* The counter of an id; 0 when its ReplId is not ours. */
+uint64_t mapid_id_counter(uint64_t id);
+/* The counter of store folder `path` (`special` its RFC 6154 use or
+ * NULL), made and saved when new. */
+uint64_t mapid_folder_counter(const char *path, const char *special);
+/* The store path of folder counter `c`, or NULL (caller owns). */
+char *mapid_folder_path(uint64_t c);
+/* The counter of message `id` in `folder`, made when new. */
+uint64_t mapid_message_counter(const char *folder, const char *id);
+/* The store's replica GUID (PidTagChangeKey's first 16 bytes and the
+ * Logon's MailboxGuid/ReplGuid), made once and kept. */
+void mapid_repl_guid(uint8_t out[16]);
+
+/* ---- folder.c: the folder tree the client sees. */
+
+struct mapid_folder {
+	uint64_t counter;
+	uint64_t parent;		/* counter; 0 for the root */
+	char *name;			/* owned; DisplayName */
+	char *path;			/* owned; store path, NULL when ours */
+	const char *container_class;	/* static or NULL */
+	unsigned depth;			/* below the root */
+};
+
+/* The whole tree, parents before children: an array of struct
+ * mapid_folder (caller owns, g_array_unref).  0 or -errno. */
+int mapid_folder_tree(const struct serve_ctx *ctx, GArray **tree_r);
+/* Store counts of a folder (0 for ours). */
+void mapid_folder_counts(const struct serve_ctx *ctx,
+			 const struct mapid_folder *f, int32_t *total_r,
+			 int32_t *unread_r);
+
+/* ---- rops.c: a session's objects and the ROP buffer. */
+
+enum mapid_obj_kind { MAPID_OBJ_LOGON = 1, MAPID_OBJ_FOLDER, MAPID_OBJ_TABLE };
+
+struct mapid_obj {
+	enum mapid_obj_kind kind;
+	uint64_t fid;			/* folder, table: the folder's id */
+	/* tables */
+	bool hierarchy;
+	uint8_t table_flags;
+	uint32_t *cols;			/* owned; NULL before SetColumns */
+	size_t n_cols;
+	GPtrArray *rows;		/* owned; of struct mapi_props * */
+	uint32_t pos;
+};
+
+struct mapid_session;
+
+/* The context of one ROP: the session's objects and the handle table of
+ * the ROP buffer being run. */
+struct mapid_rop_ctx {
+	const struct serve_ctx *ctx;
+	struct mapid_session *sess;
+	uint32_t *handles;		/* the buffer's table, updated */
+	size_t n_handles;
+	size_t room;			/* bytes of response still allowed */
+};
+
+/* The object at input handle index `idx`, or NULL with the ReturnValue
+ * to answer in *rv_r. */
+struct mapid_obj *mapid_obj_at(struct mapid_rop_ctx *rc, uint8_t idx,
+			       uint32_t *rv_r);
+/* Store `o` (taken) in the session and its handle at output index `idx`.
+ * Returns 0, or the ReturnValue to answer (`o` is freed then). */
+uint32_t mapid_obj_put(struct mapid_rop_ctx *rc, uint8_t idx,
+		       struct mapid_obj *o);
+void mapid_obj_free(struct mapid_obj *o);
+/* Free every object of a session (a GPtrArray of them). */
+GPtrArray *mapid_objs_new(void);
+
+/*
+ * Run the ROP buffer `in` (one payload of the request's chain) and append
+ * the response buffer (RopSize, responses, handle table) to `out`, within
+ * `max_out` bytes.  Returns 0, or -EBADMSG for a buffer whose frame does
+ * not hold together (nothing appended then).
+ */
+int mapid_rops_run(const struct serve_ctx *ctx, struct mapid_session *sess,
+		   const uint8_t *in, size_t len, size_t max_out,
+		   GByteArray *out);
+
+/* The handlers: read the ROP from `r` (its RopId included), answer into
+ * `out`.  Return 0, or -errno when the request could not be read (then
+ * nothing is appended and the rest of the buffer is not run). */
+typedef int (*mapid_rop_fn)(struct mapid_rop_ctx *rc, struct mapi_rd *r,
+			    GByteArray *out);
+int mapid_rop_logon(struct mapid_rop_ctx *rc, struct mapi_rd *r,
+		    GByteArray *out);
+int mapid_rop_open_folder(struct mapid_rop_ctx *rc, struct mapi_rd *r,
+			  GByteArray *out);
+int mapid_rop_get_hierarchy_table(struct mapid_rop_ctx *rc, struct mapi_rd *r,
+				  GByteArray *out);
+int mapid_rop_get_contents_table(struct mapid_rop_ctx *rc, struct mapi_rd *r,
+				 GByteArray *out);
+int mapid_rop_set_columns(struct mapid_rop_ctx *rc, struct mapi_rd *r,
+			  GByteArray *out);
+int mapid_rop_query_rows(struct mapid_rop_ctx *rc, struct mapi_rd *r,
+			 GByteArray *out);
+int mapid_rop_query_position(struct mapid_rop_ctx *rc, struct mapi_rd *r,
+			     GByteArray *out);
+int mapid_rop_seek_row(struct mapid_rop_ctx *rc, struct mapi_rd *r,
+		       GByteArray *out);
+
+/* ---- session.c */
+
+struct mapid_session {
+	char sid[33];
+	char sequence[40];
+	char *user;			/* owned */
+	gint64 last_used;		/* monotonic, microseconds */
+	bool ended;			/* Disconnect seen */
+	int refs;			/* protected by the table's lock */
+	GMutex lock;			/* held while a request runs */
+	GPtrArray *objs;		/* owned; handle -> struct mapid_obj * */
+	char *display_name;		/* owned */
+	char *legacy_dn;		/* owned */
+};
+
+/* The user's LegacyDN (caller owns). */
+char *mapid_legacy_dn(const char *user);
+
+/* ---- emsmdb.c: the bodies of the EMSMDB requests.  Each appends the
+ * binary response to `out` and returns 0, or an X-ResponseCode. */
+uint32_t mapid_connect(struct mapid_session *s, const uint8_t *body,
+		       size_t len, GByteArray *out);
+uint32_t mapid_execute(const struct serve_ctx *ctx, struct mapid_session *s,
+		       const uint8_t *body, size_t len, GByteArray *out);
+uint32_t mapid_disconnect(const uint8_t *body, size_t len, GByteArray *out);
+uint32_t mapid_nwait(const uint8_t *body, size_t len, GByteArray *out);
+
+/* server.c hands a request on /mapi/ to session.c. */
+struct serve_http_req;
+struct serve_http_reply;
+void mapid_session_handle(const struct mapid_server *srv,
+			  const struct serve_http_req *req,
+			  struct serve_http_reply *rep);
+/* Forget every session (at stop). */
+void mapid_sessions_clear(void);
+
+#endif

@@ -1,0 +1,255 @@
+/*
+ * rops.c - the ROP buffer of an Execute: its handle table, the objects a
+ * session holds, and the dispatch of each ROP to its handler.
+ *
+ * Specs: MS-OXCROPS 2.2.1 (the ROP buffer: RopSize, the ROPs, the
+ * ServerObjectHandleTable; input and output handle indices into it),
+ * 2.2.3.3 (RopRelease, which has no response), 2.2.15.1
+ * (RopBufferTooSmall), 3.2.5.1 and 3.2.5.2 (what a server answers a ROP
+ * it cannot run); MS-OXCRPC 3.1.4.2 (ecRpcFormat).
+ *
+ * A server handle is the index of the object in the session's object
+ * array (small integers, as a real server hands out).  The response's
+ * handle table is the request's with the output slots filled.  A ROP
+ * that cannot be read (cut short, a count that lies) is answered with
+ * its head and ecRpcFormat, and the ROPs after it are not run, since
+ * where they start is not known; so is a ROP this server does not run
+ * yet, with MAPI_E_NO_SUPPORT and a line in the log naming it.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "log.h"
+#include "wire/mapi-tags.h"
+#include "wire/rop.h"
+#include "mapid-private.h"
+
+#define EC_RPC_FORMAT 0x000004B6U
+#define NO_HANDLE 0xFFFFFFFFU
+
+void mapid_obj_free(struct mapid_obj *o)
+{
+	if (!o)
+		return;
+	g_free(o->cols);
+	if (o->rows)
+		g_ptr_array_unref(o->rows);
+	g_free(o);
+}
+
+static void obj_free(gpointer p)
+{
+	mapid_obj_free(p);
+}
+
+GPtrArray *mapid_objs_new(void)
+{
+	return g_ptr_array_new_with_free_func(obj_free);
+}
+
+struct mapid_obj *mapid_obj_at(struct mapid_rop_ctx *rc, uint8_t idx,
+			       uint32_t *rv_r)
+{
+	uint32_t h;
+
+	if (idx >= rc->n_handles) {
+		*rv_r = MAPI_E_INVALID_PARAMETER;
+		return NULL;
+	}
+	h = rc->handles[idx];
+	if (h >= rc->sess->objs->len || !rc->sess->objs->pdata[h]) {
+		*rv_r = MAPI_E_NULL_OBJECT;
+		return NULL;
+	}
+	*rv_r = 0;
+	return rc->sess->objs->pdata[h];
+}
+
+uint32_t mapid_obj_put(struct mapid_rop_ctx *rc, uint8_t idx,
+		       struct mapid_obj *o)
+{
+	GPtrArray *objs = rc->sess->objs;
+	guint h;
+
+	if (idx >= rc->n_handles) {
+		mapid_obj_free(o);
+		return MAPI_E_INVALID_PARAMETER;
+	}
+	for (h = 0; h < objs->len && objs->pdata[h]; h++)
+		;
+	if (h == objs->len) {
+		if (objs->len >= MAPID_OBJECTS_MAX) {
+			mapid_obj_free(o);
+			return MAPI_E_NOT_ENOUGH_RESOURCES;
+		}
+		g_ptr_array_add(objs, NULL);
+	}
+	objs->pdata[h] = o;
+	rc->handles[idx] = h;
+	return 0;
+}
+
+/* RopRelease: free the object, answer nothing. */
+static int rop_release(struct mapid_rop_ctx *rc, struct mapi_rd *r,
+		       GByteArray *out)
+{
+	struct rop_release_req q;
+	uint32_t rv;
+	int err = rop_release_req_read(r, &q);
+
+	(void)out;
+	if (err < 0)
+		return err;
+	if (mapid_obj_at(rc, q.input_handle_index, &rv)) {
+		uint32_t h = rc->handles[q.input_handle_index];
+		mapid_obj_free(rc->sess->objs->pdata[h]);
+		rc->sess->objs->pdata[h] = NULL;
+	}
+	return 0;
+}
+
+static const struct {
+	uint8_t id;
+	const char *name;
+	mapid_rop_fn fn;
+} rops[] = {
+	{ ROP_RELEASE, "RopRelease", rop_release },
+	{ ROP_LOGON, "RopLogon", mapid_rop_logon },
+	{ ROP_OPEN_FOLDER, "RopOpenFolder", mapid_rop_open_folder },
+	{ ROP_GET_HIERARCHY_TABLE, "RopGetHierarchyTable",
+	  mapid_rop_get_hierarchy_table },
+	{ ROP_GET_CONTENTS_TABLE, "RopGetContentsTable",
+	  mapid_rop_get_contents_table },
+	{ ROP_SET_COLUMNS, "RopSetColumns", mapid_rop_set_columns },
+	{ ROP_QUERY_ROWS, "RopQueryRows", mapid_rop_query_rows },
+	{ ROP_QUERY_POSITION, "RopQueryPosition", mapid_rop_query_position },
+	{ ROP_SEEK_ROW, "RopSeekRow", mapid_rop_seek_row },
+};
+
+/* Names of the ROPs not run yet that clients send most, for the log. */
+static const struct {
+	uint8_t id;
+	const char *name;
+} names[] = {
+	{ ROP_OPEN_MESSAGE, "RopOpenMessage" },
+	{ ROP_CREATE_MESSAGE, "RopCreateMessage" },
+	{ ROP_GET_PROPERTIES_SPECIFIC, "RopGetPropertiesSpecific" },
+	{ ROP_GET_PROPERTIES_ALL, "RopGetPropertiesAll" },
+	{ ROP_GET_PROPERTIES_LIST, "RopGetPropertiesList" },
+	{ ROP_SET_PROPERTIES, "RopSetProperties" },
+	{ ROP_DELETE_PROPERTIES, "RopDeleteProperties" },
+	{ ROP_SAVE_CHANGES_MESSAGE, "RopSaveChangesMessage" },
+	{ ROP_MODIFY_RECIPIENTS, "RopModifyRecipients" },
+	{ ROP_READ_RECIPIENTS, "RopReadRecipients" },
+	{ ROP_SET_MESSAGE_READ_FLAG, "RopSetMessageReadFlag" },
+	{ ROP_SORT_TABLE, "RopSortTable" },
+	{ ROP_RESTRICT, "RopRestrict" },
+	{ ROP_FIND_ROW, "RopFindRow" },
+	{ ROP_CREATE_FOLDER, "RopCreateFolder" },
+	{ ROP_DELETE_FOLDER, "RopDeleteFolder" },
+	{ ROP_DELETE_MESSAGES, "RopDeleteMessages" },
+	{ ROP_GET_ATTACHMENT_TABLE, "RopGetAttachmentTable" },
+	{ ROP_OPEN_ATTACHMENT, "RopOpenAttachment" },
+	{ ROP_REGISTER_NOTIFICATION, "RopRegisterNotification" },
+	{ ROP_OPEN_STREAM, "RopOpenStream" },
+	{ ROP_READ_STREAM, "RopReadStream" },
+	{ ROP_MOVE_COPY_MESSAGES, "RopMoveCopyMessages" },
+	{ ROP_MOVE_FOLDER, "RopMoveFolder" },
+	{ ROP_OPEN_EMBEDDED_MESSAGE, "RopOpenEmbeddedMessage" },
+	{ ROP_GET_PROPERTY_IDS_FROM_NAMES, "RopGetPropertyIdsFromNames" },
+	{ ROP_GET_RECEIVE_FOLDER, "RopGetReceiveFolder" },
+	{ ROP_FAST_TRANSFER_SOURCE_GET_BUFFER,
+	  "RopFastTransferSourceGetBuffer" },
+	{ ROP_SYNCHRONIZATION_CONFIGURE, "RopSynchronizationConfigure" },
+	{ ROP_SET_READ_FLAGS, "RopSetReadFlags" },
+	{ ROP_HARD_DELETE_MESSAGES, "RopHardDeleteMessages" },
+	{ ROP_EMPTY_FOLDER, "RopEmptyFolder" },
+	{ ROP_LONG_TERM_ID_FROM_ID, "RopLongTermIdFromId" },
+	{ ROP_ID_FROM_LONG_TERM_ID, "RopIdFromLongTermId" },
+	{ ROP_GET_STORE_STATE, "RopGetStoreState" },
+};
+
+static const char *rop_name(uint8_t id)
+{
+	for (size_t i = 0; i < G_N_ELEMENTS(names); i++)
+		if (names[i].id == id)
+			return names[i].name;
+	return "ROP";
+}
+
+/* The head alone: RopId, the index the request has at its third byte
+ * (the input or output index of nearly every ROP), ReturnValue. */
+static void fail_head(GByteArray *out, const uint8_t *rop, size_t left,
+		      uint32_t rv)
+{
+	struct rop_resp_head h = {
+		.rop_id = rop[0], .handle_index = left > 2 ? rop[2] : 0,
+		.rv = rv,
+	};
+
+	rop_resp_head_write(out, &h);
+}
+
+/* Long because it is the loop over the ROPs, with the three ways it
+ * stops (a ROP not run, one not read, no room left) side by side. */
+int mapid_rops_run(const struct serve_ctx *ctx, struct mapid_session *sess,
+		   const uint8_t *in, size_t len, size_t max_out,
+		   GByteArray *out)
+{
+	struct rop_frame f;
+	struct mapid_rop_ctx rc = { .ctx = ctx, .sess = sess };
+	struct mapi_rd r;
+	size_t at, base;
+	int err = rop_frame_read(in, len, &f);
+
+	if (err < 0)
+		return -EBADMSG;
+	rc.handles = f.handles;
+	rc.n_handles = f.n_handles;
+	base = out->len;
+	at = rop_frame_begin(out);
+	mapi_rd_init(&r, f.rops, f.rops_len);
+	while (mapi_rd_left(&r) > 0) {
+		const uint8_t *start = f.rops + r.off;
+		size_t left = mapi_rd_left(&r), mark = out->len;
+		size_t used = out->len - base + 4 * f.n_handles;
+		mapid_rop_fn fn = NULL;
+
+		rc.room = max_out > used ? max_out - used : 0;
+		for (size_t i = 0; i < G_N_ELEMENTS(rops); i++)
+			if (rops[i].id == start[0])
+				fn = rops[i].fn;
+		if (!fn) {
+			log_info("mapi: %s: %s (0x%02x) not supported yet",
+				 sess->user, rop_name(start[0]), start[0]);
+			fail_head(out, start, left, MAPI_E_NO_SUPPORT);
+			break;
+		}
+		if (fn(&rc, &r, out) < 0) {
+			log_info("mapi: %s: ROP 0x%02x cannot be read, "
+				 "the ROPs after it are not run",
+				 sess->user, start[0]);
+			g_byte_array_set_size(out, (guint)mark);
+			fail_head(out, start, left, EC_RPC_FORMAT);
+			break;
+		}
+		if (out->len - base + 4 * f.n_handles > max_out ||
+		    out->len - at > 0xFFFF) {
+			/* RopBufferTooSmall: the size this response wanted
+			 * and the requests not run, for the client to send
+			 * again */
+			size_t need = out->len - mark;
+			g_byte_array_set_size(out, (guint)mark);
+			mapi_wr_u8(out, ROP_BUFFER_TOO_SMALL);
+			mapi_wr_u16(out, need > 0xFFFF ? 0xFFFF
+						       : (uint16_t)need);
+			mapi_wr_bytes(out, start, left);
+			break;
+		}
+	}
+	if (out->len - at > 0xFFFF)
+		g_byte_array_set_size(out, (guint)(at + 2));
+	rop_frame_end(out, at, f.handles, f.n_handles);
+	rop_frame_clear(&f);
+	return 0;
+}
