@@ -252,7 +252,8 @@ def test_imap_login_only_after_starttls(netns, serve, certs, family):
     assert "AUTH=PLAIN" in r["caps_tls"], r
     assert "LOGINDISABLED" not in r["caps_tls"], r
     assert r["login_tls"] == "OK" and r["select_tls"] == "OK", r
-    assert "logged in" in srv.log()
+    # the server writes the line after its answer: wait for it
+    assert wait_until(lambda: "logged in" in srv.log()), srv.log()
 
 
 POP3_CLIENT = r"""
