@@ -5,7 +5,7 @@ import signal
 import socket
 import subprocess
 
-from conftest import MAILFS, USER, Server, write_password_file
+from conftest import MAILFS, USER, Server, wait_until, write_password_file
 
 
 def run_serve(*args, timeout=20):
@@ -52,7 +52,7 @@ def test_binds_loopback_and_stops_on_sigint(store, workdir):
     assert srv.proc.wait(20) == 0
     # an open client does not hold the stop up, and is told nothing wrong
     s.close()
-    assert "stopping" in srv.log()
+    assert wait_until(lambda: "stopping" in srv.log()), srv.log()
 
 
 def test_many_clients_at_once(server):

@@ -12,7 +12,7 @@ import socket
 import threading
 import time
 
-from conftest import PASSWORD, USER
+from conftest import PASSWORD, USER, wait_until
 
 LITERALS = 300
 SIZE = 300 * 1024
@@ -103,7 +103,7 @@ def test_many_big_literals_plus(server):
     assert b"a1 NO [TOOBIG]" in answer, answer
     assert b"* BYE" in answer, answer
     assert sent[0] < LITERALS, "the server read every literal"
-    assert "refused" in server.log()
+    assert wait_until(lambda: "refused" in server.log()), server.log()
 
 
 def test_many_big_literals_synchronising(server):
