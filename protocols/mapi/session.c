@@ -43,13 +43,12 @@ void mapic_conf_clear(struct mapic_conf *c)
 
 char *mapic_who(const struct mapic_conf *c)
 {
-	const char *name = c->name ? c->name : c->user;
+	/* both come from the configuration, but may hold anything */
+	g_autofree char *name = printable(c->name ? c->name
+				  : c->user ? c->user : "?", -1);
+	g_autofree char *url = printable(c->url ? c->url : "?", -1);
 
-	return printable_is_plain(name ? name : "", strlen(name ? name : ""))
-		       ? g_strdup_printf("%s on %s", name ? name : "?",
-					 c->url ? c->url : "?")
-		       : g_strdup_printf("account on %s", c->url ? c->url
-								: "?");
+	return g_strdup_printf("%s on %s", name, url);
 }
 
 int mapic_rv_to_errno(uint32_t rv)

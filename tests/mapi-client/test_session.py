@@ -244,3 +244,32 @@ def test_password_never_in_the_clear_but_in_basic_auth(fake, probe):
     for k, p, h, b in fake.requests:
         assert PASSWORD.encode() not in b
         assert "Basic " in h["Authorization"]
+
+
+def test_cookies_in_any_order_with_attributes(fake, probe):
+    """Set-Cookie headers in another order than the fake's own (sequence
+    first), with attributes and a cookie of no interest among them."""
+    answer = fake._answer
+
+    def reordered(h, *args, **kw):
+        send, end, held = h.send_header, h.end_headers, []
+
+        def send_header(name, value):
+            if name == "Set-Cookie":
+                held.append(value)
+            else:
+                send(name, value)
+
+        def end_headers():
+            send("Set-Cookie", "X-BackEndCookie=1-2-3; path=/; HttpOnly")
+            for value in reversed(held):
+                send("Set-Cookie", value + "; path=/mapi/; HttpOnly")
+            end()
+        h.send_header, h.end_headers = send_header, end_headers
+        return answer(h, *args, **kw)
+    fake._answer = reordered
+    r = probe(fake, "hierarchy", "contents", "inbox")
+    _ok(fake, r)
+    assert len(r.rows()) == 20 + 12
+    for k, p, h, b in fake.requests[1:]:
+        assert sorted(_cookies(h)) == ["sequence", "sid"]
