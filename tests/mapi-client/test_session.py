@@ -273,3 +273,32 @@ def test_cookies_in_any_order_with_attributes(fake, probe):
     assert len(r.rows()) == 20 + 12
     for k, p, h, b in fake.requests[1:]:
         assert sorted(_cookies(h)) == ["sequence", "sid"]
+
+
+def test_a_session_ended_by_a_rop_answer_is_made_again(fake, probe):
+    """A server may say it forgot the session by answering the first ROP
+    with MAPI_E_END_OF_SESSION rather than by X-ResponseCode."""
+    from fakemapi_wire import build_payload
+
+    def end(f):
+        for s in f.sessions.values():
+            if s.emsmdb is not None:
+                s.emsmdb.execute_body = lambda body, **kw: build_payload(
+                    bytes([0x02, 1]) + (0x80040200).to_bytes(4, "little"),
+                    [0xFFFFFFFF] * 3)
+    r = probe(fake, "logon", "wait", "contents", "inbox", between=end)
+    _ok(fake, r)
+    assert len(r.rows()) == 12
+    assert [k for k, p, h, b in fake.requests].count("Connect") == 2
+
+
+def test_pending_lines_keep_a_request_alive_beyond_the_timeout(fake, probe):
+    """PENDING renews the deadline (timeout 1 s), up to pending-max."""
+    def hostile(f):
+        f.hostile["Execute"] = "pending"
+    r = probe(fake, "logon", "wait", "contents", "inbox",
+              options=("--timeout", "1", "--pending-max", "3"),
+              between=hostile, limit=30)
+    assert r.returncode == 1
+    assert "(PENDING) for more than 3 s" in r.stderr
+    assert 3 <= r.seconds < 10
