@@ -158,8 +158,8 @@ static size_t on_header(char *data, size_t size, size_t n, void *p)
 	    !g_ascii_strncasecmp(data, MAPI_HDR_RESPONSE_CODE, name_len)) {
 		g_autofree char *v = g_strndup(colon,
 					       (size_t)(data + len - colon));
-		a->have_rc = mapi_rc_parse(v, &a->rc) == 0;
-		if (!a->have_rc)
+		/* a value that is no number is a failure too */
+		if (mapi_rc_parse(v, &a->rc) < 0)
 			a->rc = MAPI_RC_INVALID_RESPONSE;
 		a->have_rc = true;
 	} else if (name_len == 10 &&
@@ -313,8 +313,10 @@ static int http_failure(long status, const char *who, struct mfs_error *e)
 
 /* A non-zero X-ResponseCode: the server's own sentence, else the table's.
  * Servers number the codes differently (gromox: 2 invalid context cookie,
- * 6 missing cookie; MS-OXCMAPIHTTP: 6 and 10), so any of those means the
- * session is gone for us. */
+ * 6 missing cookie, 7 invalid sequence; MS-OXCMAPIHTTP: 6 and 10 for the
+ * context, 15 for the sequence), so any of those means the session is
+ * gone for us: a sequence out of step (the server took one whose answer
+ * never reached us) stays so, and only a new session gets past it. */
 static int rc_failure(const struct answer *a, const char *who,
 		      enum mapi_req t, struct mfs_error *e)
 {
@@ -322,8 +324,10 @@ static int rc_failure(const struct answer *a, const char *who,
 						    a->body->len, 200);
 	g_autofree char *text = printable(diag ? diag : mapi_rc_text(a->rc),
 					  -1);
-	bool lost = a->rc == 2 || a->rc == MAPI_RC_INVALID_CONTEXT_COOKIE ||
-		    a->rc == MAPI_RC_CONTEXT_NOT_FOUND;
+	bool lost = a->rc == 2 || a->rc == 7 ||
+		    a->rc == MAPI_RC_INVALID_CONTEXT_COOKIE ||
+		    a->rc == MAPI_RC_CONTEXT_NOT_FOUND ||
+		    a->rc == MAPI_RC_INVALID_SEQUENCE;
 
 	return mfs_error_set(e, lost ? -ESTALE : -EPROTO, MFS_ERR_ACCOUNT,
 			     MFS_ERR_TRANSIENT, "%s: %s refused (X-ResponseCode "

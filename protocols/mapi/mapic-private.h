@@ -116,7 +116,8 @@ void mapic_http_forget(struct mapic_http *h);
  * (caller owns it).  The cookies the answer sets are kept, whatever its
  * outcome.  Returns 0, or -errno with `e` filled: -EACCES for a login
  * refused (401) or forbidden, -ESTALE when the server no longer knows
- * the session (X-ResponseCode 2, 6 or 10), -EPROTO for another non-zero
+ * the session or its sequence (X-ResponseCode 2, 6, 7, 10 or 15: the
+ * numbers of gromox and of MS-OXCMAPIHTTP), -EPROTO for another non-zero
  * X-ResponseCode (the server's sentence in the message) or a malformed
  * answer, -ETIMEDOUT, -EMSGSIZE, -EAGAIN (busy), -EIO, -ECONNREFUSED.
  */
