@@ -16,6 +16,8 @@
  *   message MID FID       OpenMessage + GetPropertiesSpecific
  *   read-stream MID FID TAG   OpenStream + ReadStream to the end: the
  *                         size and sha256 of the bytes
+ *   parallel N            N threads reading the Inbox's contents on
+ *                         the one session at once
  *   wait                  print "waiting" and read a line from stdin
  *   close                 Disconnect
  *
@@ -419,6 +421,48 @@ out:
 	return rc;
 }
 
+struct parallel {
+	struct mapic_session *s;
+	uint64_t fid;
+	int rc;
+	struct mfs_error e;
+};
+
+static gpointer parallel_table(gpointer p)
+{
+	struct parallel *q = p;
+
+	q->rc = table(q->s, q->fid, false, contents_cols,
+		      G_N_ELEMENTS(contents_cols), &q->e);
+	return NULL;
+}
+
+/* `n` threads reading the Inbox's contents table on one session. */
+static int cmd_parallel(struct mapic_session *s, unsigned n,
+			struct mfs_error *e)
+{
+	struct parallel q[16];
+	GThread *t[16];
+	int rc = mapic_session_open(s, e);
+
+	if (rc < 0)
+		return rc;
+	n = MIN(MAX(n, 1u), 16u);
+	for (unsigned i = 0; i < n; i++) {
+		q[i] = (struct parallel){ .s = s, .fid = mapic_session_folder(
+						  s, MAPIC_FID_INBOX) };
+		t[i] = g_thread_new("parallel", parallel_table, &q[i]);
+	}
+	for (unsigned i = 0; i < n; i++) {
+		g_thread_join(t[i]);
+		if (q[i].rc < 0 && rc == 0) {
+			rc = q[i].rc;
+			*e = q[i].e;
+		}
+	}
+	return rc;
+}
+
 static bool parse_u64(const char *s, uint64_t *v_r)
 {
 	char *end = NULL;
@@ -436,7 +480,7 @@ static int run(struct mapic_session *s, char **argv, int argc, int *i,
 {
 	const char *cmd = argv[(*i)++];
 	uint64_t a = 0, b = 0, c = 0;
-	int need = !strcmp(cmd, "contents") ? 1
+	int need = !strcmp(cmd, "contents") || !strcmp(cmd, "parallel") ? 1
 		   : !strcmp(cmd, "message") ? 2
 		   : !strcmp(cmd, "read-stream") ? 3 : 0;
 
@@ -470,6 +514,8 @@ static int run(struct mapic_session *s, char **argv, int argc, int *i,
 		return table(s, a, false, contents_cols,
 			     G_N_ELEMENTS(contents_cols), e);
 	}
+	if (!strcmp(cmd, "parallel"))
+		return cmd_parallel(s, (unsigned)MIN(a, 16u), e);
 	if (!strcmp(cmd, "message"))
 		return cmd_message(s, a, b, e);
 	if (!strcmp(cmd, "read-stream"))

@@ -310,3 +310,16 @@ def test_pending_lines_keep_a_request_alive_beyond_the_timeout(fake, probe):
     assert r.returncode == 1
     assert "(PENDING) for more than 3 s" in r.stderr
     assert 3 <= r.seconds < 10
+
+
+def test_one_execute_at_a_time_per_session(fake, probe):
+    """Threads sharing a session take turns: every Execute carries the
+    sequence the one before it got, none is refused, no new session."""
+    r = probe(fake, "parallel", "4")
+    _ok(fake, r)
+    assert len(r.rows()) == 4 * 12
+    kinds = [k for k, p, h, b in fake.requests]
+    assert kinds.count("Connect") == 1
+    seqs = [_cookies(h)["sequence"] for k, p, h, b in fake.requests
+            if k == "Execute"]
+    assert len(set(seqs)) == len(seqs) > 4 * 3
