@@ -340,9 +340,14 @@ int mapic_exec_end(struct mapic_exec *x, struct mfs_error *e)
 	if (mapi_rd_error(&x->rd))
 		return mapic_exec_bad(x, "Execute", mapi_rd_error(&x->rd), e);
 	rc = rop_trailers_read(&x->rd, &x->trailers, &x->n_trailers);
-	if (rc < 0)
-		return mapic_exec_bad(x, "Execute (after the last answer)", rc,
-				      e);
+	if (rc < 0) {
+		g_autofree char *who = mapic_who(x->s->conf);
+		return mfs_error_set(e, -EPROTO, MFS_ERR_ACCOUNT,
+				     MFS_ERR_TRANSIENT, "%s: malformed Execute "
+				     "answer: after the ROP answers, bytes "
+				     "that are no RopNotify, RopPending or "
+				     "RopBackoff (%s)", who, g_strerror(-rc));
+	}
 	return 0;
 }
 

@@ -153,6 +153,24 @@ static void print_row(const struct mapi_row *row, const uint32_t *cols,
 	printf("%s\n", out->str);
 }
 
+/* mapic_exec_end, and a "trailer" line for each RopNotify, RopPending
+ * or RopBackoff the answer carried after its responses. */
+static int end_batch(struct mapic_exec *x, struct mfs_error *e)
+{
+	size_t n = 0;
+	int rc = mapic_exec_end(x, e);
+	const struct rop_trailer *t = mapic_exec_trailers(x, &n);
+
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		if (t[i].rop_id == ROP_PENDING)
+			printf("trailer pending %u\n",
+			       t[i].u.pending.session_index);
+		else
+			printf("trailer 0x%02X\n", t[i].rop_id);
+	}
+	return rc;
+}
+
 static int cmd_logon(struct mapic_session *s, struct mfs_error *e)
 {
 	static const char *const fnames[ROP_LOGON_N_FOLDERS] = {
@@ -203,7 +221,7 @@ static int rows_to_end(struct mapic_exec *x, uint32_t table,
 			print_row(&r.rows[i], cols, n);
 		bool done = r.row_count == 0 || r.origin == 2;
 		rop_query_rows_resp_clear(&r);
-		if ((rc = mapic_exec_end(x, e)) < 0)
+		if ((rc = end_batch(x, e)) < 0)
 			return rc;
 		if (done)
 			return 0;
@@ -268,7 +286,7 @@ static int table(struct mapic_session *s, uint64_t fid, bool hierarchy,
 		goto out;
 	}
 	uint32_t th = mapic_exec_handle(x, tbl);
-	if ((rc = mapic_exec_end(x, e)) < 0)
+	if ((rc = end_batch(x, e)) < 0)
 		goto out;
 	rc = rows_to_end(x, th, cols, n, e);
 out:
@@ -335,7 +353,7 @@ static int cmd_message(struct mapic_session *s, uint64_t mid, uint64_t fid,
 	}
 	print_row(&gp.row, message_tags, G_N_ELEMENTS(message_tags));
 	rop_get_props_specific_resp_clear(&gp);
-	rc = mapic_exec_end(x, e);
+	rc = end_batch(x, e);
 out:
 	mapic_exec_free(&x);
 	return rc;
@@ -367,7 +385,7 @@ static int read_to_end(struct mapic_exec *x, uint32_t stream, uint32_t size,
 						 MFS_ERR_ITEM, e);
 		g_checksum_update(sum, r.data, r.len);
 		*total_r += r.len;
-		if ((rc = mapic_exec_end(x, e)) < 0)
+		if ((rc = end_batch(x, e)) < 0)
 			return rc;
 		if (*total_r > STREAM_MAX || *total_r > size)
 			return mfs_error_set(e, -EPROTO, MFS_ERR_ITEM,
@@ -408,7 +426,7 @@ static int cmd_read_stream(struct mapic_session *s, uint64_t mid,
 		goto out;
 	}
 	uint32_t sh = mapic_exec_handle(x, st);
-	if ((rc = mapic_exec_end(x, e)) < 0)
+	if ((rc = end_batch(x, e)) < 0)
 		goto out;
 	printf("stream-size %u\n", os.stream_size);
 	rc = read_to_end(x, sh, os.stream_size, sum, &total, e);

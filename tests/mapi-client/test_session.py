@@ -323,3 +323,44 @@ def test_one_execute_at_a_time_per_session(fake, probe):
     seqs = [_cookies(h)["sequence"] for k, p, h, b in fake.requests
             if k == "Execute"]
     assert len(set(seqs)) == len(seqs) > 4 * 3
+
+
+def test_trailing_entries_are_taken_after_the_responses(fake, probe):
+    """A server appends RopPending (and RopNotify) to any Execute answer,
+    after the regular responses; they are taken, not mistaken for one."""
+    def pending(f):
+        for s in f.sessions.values():
+            if s.emsmdb is None:
+                continue
+            plain = s.emsmdb.execute_body
+
+            def with_pending(body, plain=plain, **kw):
+                payload = plain(body, **kw)
+                size = int.from_bytes(payload[:2], "little")
+                return ((size + 3).to_bytes(2, "little") + payload[2:size]
+                        + b"\x6e\x05\x00" + payload[size:])
+            s.emsmdb.execute_body = with_pending
+    r = probe(fake, "logon", "wait", "contents", "inbox", between=pending)
+    _ok(fake, r)
+    assert len(r.rows()) == 12
+    # the table's first Execute and each QueryRows
+    assert len(r.values("trailer")) >= 2
+    assert set(r.values("trailer")) == {"pending 5"}
+
+
+def test_bytes_after_the_responses_that_are_no_trailer(fake, probe):
+    def junk(f):
+        for s in f.sessions.values():
+            if s.emsmdb is None:
+                continue
+            plain = s.emsmdb.execute_body
+
+            def with_junk(body, plain=plain, **kw):
+                payload = plain(body, **kw)
+                size = int.from_bytes(payload[:2], "little")
+                return ((size + 2).to_bytes(2, "little") + payload[2:size]
+                        + b"\x33\x33" + payload[size:])
+            s.emsmdb.execute_body = with_junk
+    r = probe(fake, "logon", "wait", "contents", "inbox", between=junk)
+    assert r.returncode == 1
+    assert "after the ROP answers, bytes that are no RopNotify" in r.stderr
