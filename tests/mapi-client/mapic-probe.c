@@ -4,7 +4,7 @@
  * tests, and prints what it got: "key value" lines and one JSON object
  * per table row.
  *
- *   mapic-probe [--timeout S] [--pending-max S] [--user-dn DN]
+ *   mapic-probe [--timeout S] [--pending-max S] [--user-dn DN] [--debug proto]
  *               [--auth basic|ntlm|negotiate|bearer] URL USER PASSWORD
  *               COMMAND [ARGS] [COMMAND [ARGS]...]
  *
@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "log.h"
 #include "mapi/mapic-private.h"
 #include "wire/mapi-tags.h"
 
@@ -567,7 +568,11 @@ int main(int argc, char **argv)
 
 	for (; i + 1 < argc && !strncmp(argv[i], "--", 2); i += 2) {
 		uint64_t v = 0;
-		if (!strcmp(argv[i], "--user-dn")) {
+		if (!strcmp(argv[i], "--debug")) {
+			/* the protocol trace, on stderr */
+			log_init("mapic-probe");
+			log_set_debug(LOG_PROTO);
+		} else if (!strcmp(argv[i], "--user-dn")) {
 			conf.user_dn = g_strdup(argv[i + 1]);
 		} else if (!strcmp(argv[i], "--auth")) {
 			const char *a = argv[i + 1];

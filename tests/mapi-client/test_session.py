@@ -364,3 +364,13 @@ def test_bytes_after_the_responses_that_are_no_trailer(fake, probe):
     r = probe(fake, "logon", "wait", "contents", "inbox", between=junk)
     assert r.returncode == 1
     assert "after the ROP answers, bytes that are no RopNotify" in r.stderr
+
+
+def test_the_trace_shows_no_secret(fake, probe):
+    r = probe(fake, "logon", "contents", "inbox",
+              options=("--debug", "proto"))
+    _ok(fake, r)
+    assert "mapi C: Execute" in r.stderr and "mapi S: Execute" in r.stderr
+    assert PASSWORD not in r.stderr
+    sids = {_cookies(h)["sid"] for k, p, h, b in fake.requests[1:]}
+    assert sids and not any(sid in r.stderr for sid in sids)
