@@ -1,0 +1,260 @@
+/*
+ * mapic-private.h - the MAPI over HTTP client's first layer, shared by the
+ * files of protocols/mapi only: one HTTP exchange (http.c), the EMSMDB
+ * session with its mailbox logon (session.c) and the Execute batches
+ * that carry ROPs (exec.c).  The codecs are protocols/wire's.
+ *
+ * Specs: [MS-OXCMAPIHTTP] (requests, cookies, meta-tags, X-ResponseCode),
+ * [MS-OXCRPC] 2.2.2.1 (RPC_HEADER_EXT), [MS-OXCROPS] 2.2.1 (ROP buffers
+ * and their handle tables), [MS-OXCSTOR] (RopLogon).
+ *
+ * How the pieces above use it, in short:
+ *
+ *   struct mapic_session *s = mapic_session_new(&conf);
+ *   mapic_session_open(s, &e);                 Connect + RopLogon
+ *   struct mapic_exec *x = mapic_exec_new(s);
+ *   mapic_exec_begin(x);
+ *   uint8_t in = mapic_exec_logon(x), out = mapic_exec_out(x);
+ *   rop_open_folder_req_write(mapic_exec_buf(x), &(struct
+ *       rop_open_folder_req){ .input_handle_index = in,
+ *       .output_handle_index = out, .folder_id = fid });
+ *   mapic_exec_run(x, &e);                     one Execute
+ *   rop_open_folder_resp_read(mapic_exec_rd(x), &resp);  in order
+ *   uint32_t folder = mapic_exec_handle(x, out);
+ *   mapic_exec_end(x, &e);                     the trailing RopNotify...
+ *   ... more Executes on `folder` through mapic_exec_in(x, folder) ...
+ *   mapic_exec_free(&x);                       releases what x opened
+ *
+ * Locking: a session's `lock` is held for each whole Execute (and the
+ * Connect or re-Connect it may need), because the server numbers them by
+ * the sequence cookie and takes them one at a time.  Several mapic_exec
+ * may be used at once on one session, from several threads.
+ *
+ * Ownership: results through _r parameters belong to the caller; strings
+ * in the structs below are owned by them.  The password never leaves
+ * libcurl's hands and the struct, which wipes it when freed.
+ */
+#ifndef MFS_MAPI_CLIENT_PRIVATE_H
+#define MFS_MAPI_CLIENT_PRIVATE_H
+
+#include <glib.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "backend.h"
+#include "wire/mapi-buf.h"
+#include "wire/mapi-http.h"
+#include "wire/rop-msg.h"
+#include "wire/rop.h"
+
+/* The largest binary part of an answer taken (an Execute's ROP buffer is
+ * at most MaxRopOut, 0x10008, per extended buffer); past it a request
+ * fails with -EMSGSIZE. */
+#define MAPIC_RESPONSE_MAX (4u * 1024 * 1024)
+/* The most of a failure page kept for its diagnostic sentence. */
+#define MAPIC_DIAG_MAX (16u * 1024)
+/* MaxRopOut of our Execute requests, as Outlook sends it. */
+#define MAPIC_MAX_ROP_OUT 0x10008u
+/* The longest cookie value kept; a longer one is ignored. */
+#define MAPIC_COOKIE_MAX 256
+/* PROCESSING and PENDING lines taken in one answer. */
+#define MAPIC_KEEPALIVE_MAX 4096
+/* Handle slots of one Execute (the table is indexed by a byte). */
+#define MAPIC_SLOTS_MAX 255
+
+enum mapic_auth {
+	MAPIC_AUTH_BASIC,
+	MAPIC_AUTH_NTLM,
+	MAPIC_AUTH_NEGOTIATE,
+	MAPIC_AUTH_BEARER,	/* `password` is the token */
+};
+
+/* What a session needs to know; the caller fills it and keeps it alive
+ * as long as the sessions made from it. */
+struct mapic_conf {
+	char *name;			/* the account's, for messages */
+	char *url;			/* the server: "https://host[:port]" */
+	char *mailbox;			/* MailboxId; NULL: the user */
+	char *user;
+	char *password;			/* secret */
+	char *user_dn;			/* the ESSDN Connect and Logon name */
+	char *ca_file;			/* NULL: the system's CAs */
+	enum mapic_auth auth;
+	unsigned timeout;		/* seconds, per operation */
+	unsigned pending_max;		/* seconds a server may keep one
+					   request alive with PENDING */
+};
+
+/* Free what the conf owns, wiping the password. */
+void mapic_conf_clear(struct mapic_conf *c);
+
+/* ---- http.c: one request to one endpoint ---- */
+
+/* One endpoint's context: its URL and the cookies of the session the
+ * server keeps for us there.  Used under its owner's lock. */
+struct mapic_http {
+	const struct mapic_conf *conf;	/* borrowed */
+	char *url;			/* owned; with ?MailboxId= */
+	char *sid;			/* owned; the sid cookie, or NULL */
+	char *sequence;			/* owned; the latest sequence */
+	char request_guid[37];		/* of X-RequestId */
+	char client_guid[37];		/* of X-ClientInfo */
+	uint64_t seq;			/* X-RequestId's counter */
+	uint32_t last_rc;		/* the last X-ResponseCode seen */
+};
+
+/* Set up `h` for the emsmdb (`nspi` false) or nspi endpoint of `conf`. */
+void mapic_http_init(struct mapic_http *h, const struct mapic_conf *conf,
+		     bool nspi);
+void mapic_http_clear(struct mapic_http *h);
+/* Forget the cookies: the next request starts a new server session. */
+void mapic_http_forget(struct mapic_http *h);
+
+/*
+ * POST `req` as a request of type `t` with the session's cookies, and
+ * take the answer: the binary part after the meta-tags in *body_r
+ * (caller owns it).  The cookies the answer sets are kept, whatever its
+ * outcome.  Returns 0, or -errno with `e` filled: -EACCES for a login
+ * refused (401) or forbidden, -ESTALE when the server no longer knows
+ * the session or its sequence (X-ResponseCode 2, 6, 7, 10 or 15: the
+ * numbers of gromox and of MS-OXCMAPIHTTP), -EPROTO for another non-zero
+ * X-ResponseCode (the server's sentence in the message) or a malformed
+ * answer, -ETIMEDOUT, -EMSGSIZE, -EAGAIN (busy), -EIO, -ECONNREFUSED.
+ */
+int mapic_http_post(struct mapic_http *h, enum mapi_req t,
+		    const GByteArray *req, GByteArray **body_r,
+		    struct mfs_error *e);
+
+/* ---- session.c: Connect, RopLogon, Disconnect ---- */
+
+struct mapic_session {
+	const struct mapic_conf *conf;	/* borrowed */
+	GMutex lock;			/* one Execute at a time */
+	struct mapic_http http;		/* protected by lock */
+	bool connected;			/* protected by lock */
+	unsigned epoch;			/* protected by lock; counts Connects,
+					   so handles of an earlier one are
+					   known stale */
+	unsigned reconnects;		/* protected by lock */
+	/* what Connect answered; protected by lock */
+	char *display_name;		/* owned; UTF-8 */
+	char *dn_prefix;		/* owned; 8-bit */
+	uint32_t polls_max, retry_count, retry_delay;
+	/* what RopLogon answered; protected by lock */
+	uint32_t logon_handle;
+	uint64_t folder_ids[ROP_LOGON_N_FOLDERS];
+	uint8_t mailbox_guid[16];
+	uint16_t repl_id;
+	uint8_t repl_guid[16];
+};
+
+/* The 13 folder ids of a private logon, in RopLogon's order. */
+enum mapic_special {
+	MAPIC_FID_ROOT = 0,
+	MAPIC_FID_DEFERRED_ACTION,
+	MAPIC_FID_SPOOLER_QUEUE,
+	MAPIC_FID_IPM_SUBTREE,
+	MAPIC_FID_INBOX,
+	MAPIC_FID_OUTBOX,
+	MAPIC_FID_SENT,
+	MAPIC_FID_DELETED,
+	MAPIC_FID_COMMON_VIEWS,
+	MAPIC_FID_SCHEDULE,
+	MAPIC_FID_FINDER,
+	MAPIC_FID_VIEWS,
+	MAPIC_FID_SHORTCUTS,
+};
+
+/* Caller owns the result (mapic_session_free); nothing is sent yet. */
+struct mapic_session *mapic_session_new(const struct mapic_conf *conf);
+/* Disconnect when connected (errors only logged), then free. */
+void mapic_session_free(struct mapic_session **s);
+
+/* Connect and log on now, unless done.  Returns 0 or -errno as
+ * mapic_http_post, -EACCES for a Connect or logon the server refuses. */
+int mapic_session_open(struct mapic_session *s, struct mfs_error *e);
+/* Disconnect.  Returns 0 or -errno. */
+int mapic_session_close(struct mapic_session *s, struct mfs_error *e);
+/* A special folder's id (0 before a logon).  Takes the lock. */
+uint64_t mapic_session_folder(struct mapic_session *s, enum mapic_special f);
+
+/* With s->lock held: Connect and RopLogon when not connected. */
+int mapic_session_ensure_locked(struct mapic_session *s, struct mfs_error *e);
+/* With s->lock held: the server forgot the session; forget it too. */
+void mapic_session_lost_locked(struct mapic_session *s);
+
+/* "alice@example.test on https://host": who failed, for messages.
+ * Caller owns the result. */
+char *mapic_who(const struct mapic_conf *c);
+
+/* What a ROP's ReturnValue means as an errno (MAPI_E_NOT_FOUND is
+ * -ENOENT, ...); -EPROTO for values not in the table. */
+int mapic_rv_to_errno(uint32_t rv);
+
+/* ---- exec.c: Execute batches ---- */
+
+/*
+ * One Execute with s->lock held: `rops` is a ROP buffer (RopSize, ROPs,
+ * handle table) sent in one extended buffer; the answer's ROP buffer in
+ * *payload_r (caller owns it).  Returns 0 or -errno (-ESTALE for a
+ * session the server forgot, by X-ResponseCode, StatusCode or a first
+ * ROP answering MAPI_E_END_OF_SESSION).
+ */
+int mapic_execute_locked(struct mapic_session *s, const GByteArray *rops,
+			 GByteArray **payload_r, struct mfs_error *e);
+
+struct mapic_exec;			/* opaque; exec.c */
+
+/* Caller owns the result (mapic_exec_free). */
+struct mapic_exec *mapic_exec_new(struct mapic_session *s);
+/* Release what the batch opened (one Execute of RopRelease; errors are
+ * only logged) and free it. */
+void mapic_exec_free(struct mapic_exec **x);
+
+/* Start the next Execute: an empty ROP buffer and handle table. */
+void mapic_exec_begin(struct mapic_exec *x);
+/* The ROP buffer: write requests with rop_*_req_write, LogonId 0.
+ * Borrowed; valid until mapic_exec_run. */
+GByteArray *mapic_exec_buf(struct mapic_exec *x);
+/* A slot holding the session's logon handle (after a re-Connect, the
+ * new one). */
+uint8_t mapic_exec_logon(struct mapic_exec *x);
+/* A slot holding `handle`, from an earlier mapic_exec_handle(). */
+uint8_t mapic_exec_in(struct mapic_exec *x, uint32_t handle);
+/* An output slot (0xFFFFFFFF); what the server put there is
+ * mapic_exec_handle() after the run, released by mapic_exec_free(). */
+uint8_t mapic_exec_out(struct mapic_exec *x);
+/* A RopRelease of `handle`, which the batch then no longer releases. */
+void mapic_exec_release(struct mapic_exec *x, uint32_t handle);
+
+/*
+ * Send the Execute.  A session the server forgot is connected again and
+ * the Execute sent once more, when it uses no handle of the old session
+ * (-ESTALE otherwise: the caller starts over).  Returns 0 or -errno
+ * with `e` filled; the responses are then read through mapic_exec_rd().
+ */
+int mapic_exec_run(struct mapic_exec *x, struct mfs_error *e);
+/* The responses of the last run, to be read in order with the
+ * rop_*_resp_read functions.  Borrowed; valid until the next begin. */
+struct mapi_rd *mapic_exec_rd(struct mapic_exec *x);
+/* The handle the server put in slot `slot` (0xFFFFFFFF for none). */
+uint32_t mapic_exec_handle(struct mapic_exec *x, uint8_t slot);
+/*
+ * After the regular responses were read: the trailing RopNotify,
+ * RopPending and RopBackoff entries are taken (mapic_exec_trailers).
+ * Returns 0, or -EPROTO for bytes that are none of them.
+ */
+int mapic_exec_end(struct mapic_exec *x, struct mfs_error *e);
+/* The trailers taken by the last mapic_exec_end.  Borrowed; valid until
+ * the next begin. */
+const struct rop_trailer *mapic_exec_trailers(struct mapic_exec *x,
+					      size_t *n_r);
+
+/* Fill `e` for a response `what` ("OpenFolder") that could not be read
+ * (rc from its reader) or that failed (rv != 0); returns the -errno. */
+int mapic_exec_bad(struct mapic_exec *x, const char *what, int rc,
+		   struct mfs_error *e);
+int mapic_exec_failed(struct mapic_exec *x, const char *what, uint32_t rv,
+		      enum mfs_err_scope scope, struct mfs_error *e);
+
+#endif
