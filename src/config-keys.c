@@ -63,6 +63,8 @@ static const struct {
 	{ "smtps", T_SERVE },
 	{ "ews", T_SERVE },
 	{ "ewss", T_SERVE },
+	{ "mapi", T_SERVE },
+	{ "mapis", T_SERVE },
 	{ "tls_cert", T_SERVE },
 	{ "tls_key", T_SERVE },
 	{ "max_clients", T_SERVE },

@@ -94,7 +94,8 @@ int pop3c_sync(struct mfs_backend *be, const char *folder, const char *state,
 
 	if (strcmp(folder, POP3_FOLDER))
 		return no_folder(e, folder);
-	g_mutex_lock(&be->lock);
+	if ((rc = pop3c_enter(be, e)) < 0)
+		return rc;
 	if (!be->cfg.leave_on_server) {
 		/* 1: the kept messages are listed, but the server failed */
 		rc = pop3c_keep_sync(be, res_r, e);
@@ -473,7 +474,8 @@ int pop3c_fetch(struct mfs_backend *be, const char *folder, const char *id,
 
 	if (strcmp(folder, POP3_FOLDER))
 		return no_folder(e, folder);
-	g_mutex_lock(&be->lock);
+	if ((rc = pop3c_enter(be, e)) < 0)
+		return rc;
 	if (!be->cfg.leave_on_server) {
 		rc = mfs_store_fetch(&be->local, folder, id, fd_r, e);
 		g_mutex_unlock(&be->lock);
@@ -507,7 +509,8 @@ int pop3c_fetch_batch(struct mfs_backend *be, const char *folder,
 
 	if (strcmp(folder, POP3_FOLDER))
 		return no_folder(e, folder);
-	g_mutex_lock(&be->lock);
+	if ((rc = pop3c_enter(be, e)) < 0)
+		return rc;
 	if (!be->cfg.leave_on_server) {
 		/* local disk: one by one costs nothing */
 		rc = mfs_store_fetch_batch(&be->local, folder, ids, n, got,
@@ -544,7 +547,8 @@ static int set_flags_many(struct mfs_backend *be, const char *folder,
 
 	if (strcmp(folder, POP3_FOLDER))
 		return no_folder(e, folder);
-	g_mutex_lock(&be->lock);
+	if ((rc = pop3c_enter(be, e)) < 0)
+		return rc;
 	for (size_t i = 0; i < n; i++) {
 		if (!be->cfg.leave_on_server) {
 			struct mfs_error ie = { 0 };
@@ -634,7 +638,8 @@ int pop3c_remove(struct mfs_backend *be, const char *folder,
 
 	if (strcmp(folder, POP3_FOLDER))
 		return no_folder(e, folder);
-	g_mutex_lock(&be->lock);
+	if ((rc = pop3c_enter(be, e)) < 0)
+		return rc;
 	if (!be->cfg.leave_on_server) {
 		for (size_t i = 0; i < n && rc == 0; i++) {
 			rc = mfs_store_remove(&be->local, folder, ids[i], e);

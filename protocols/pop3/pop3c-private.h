@@ -107,6 +107,15 @@ struct pop3c_known *pop3c_known_get(struct mfs_backend *be, const char *id);
 struct pop3c_known *pop3c_known_add(struct mfs_backend *be, const char *id,
 				  int64_t date, uint64_t flags);
 
+/*
+ * session.c: take `lock` for a request to the server, waiting no later than
+ * the running operation's deadline (stream.h): another call may hold the
+ * session for as long as a silent server makes it wait, and the time this
+ * call waits for it is part of its own.  Returns 0 with `lock` held, or
+ * -ETIMEDOUT (a transient account error in *e) without it.
+ */
+int pop3c_enter(struct mfs_backend *be, struct mfs_error *e);
+
 /* session.c: the session, with `lock` held.  pop3c_session gives a
  * logged-in session with its listing; `fresh` asks for one begun after
  * the last sync (POP3 shows new mail only to a new session). */

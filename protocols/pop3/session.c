@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "stream.h"
 
 /* How many commands may wait for their replies at once; enough to keep a
  * link busy, few enough that the commands fit in the socket buffers. */
@@ -178,6 +179,30 @@ static int learn_listing(struct mfs_backend *be, struct mfs_error *e)
 		g_ptr_array_add(be->order, val);
 	g_ptr_array_sort(be->order, by_number);
 	be->conn_listed = true;
+	return 0;
+}
+
+/* How often a call waiting for the session looks again.  A GMutex has no
+ * timed wait; the waits this bounds are seconds long, so a look every few
+ * milliseconds costs nothing and adds at most that to a wait. */
+#define ENTER_POLL_US 5000
+
+int pop3c_enter(struct mfs_backend *be, struct mfs_error *e)
+{
+	gint64 deadline = stream_op_deadline(be->cfg.timeout_ms);
+
+	while (!g_mutex_trylock(&be->lock)) {
+		gint64 left = deadline - g_get_monotonic_time();
+
+		if (left <= 0)
+			return mfs_error_set(e, -ETIMEDOUT, MFS_ERR_ACCOUNT,
+					     MFS_ERR_TRANSIENT,
+					     "%s: the server did not answer "
+					     "another request of this mount "
+					     "within %d s", be->cfg.name,
+					     be->cfg.timeout_ms / 1000);
+		g_usleep((gulong)MIN(left, ENTER_POLL_US));
+	}
 	return 0;
 }
 
