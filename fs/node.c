@@ -13,31 +13,21 @@
 #include <unistd.h>
 
 #include "maildir-name.h"
-
-static uint64_t fnv1a(uint64_t h, const void *data, size_t len)
-{
-	const unsigned char *p = data;
-
-	for (size_t i = 0; i < len; i++) {
-		h ^= p[i];
-		h *= UINT64_C(0x100000001b3);
-	}
-	return h;
-}
+#include "fnv1a.h"
 
 fuse_ino_t fs_ino_for(enum fs_node_type type, const char *folder,
 		      enum fs_sub sub, const char *key)
 {
-	uint64_t h = UINT64_C(0xcbf29ce484222325);
+	uint64_t h = FNV1A_64_INIT;
 	unsigned char tag[2] = { (unsigned char)type, (unsigned char)sub };
 
 	if (type == FS_N_ROOT)
 		return FUSE_ROOT_ID;
-	h = fnv1a(h, tag, sizeof(tag));
+	h = fnv1a_64(h, tag, sizeof(tag));
 	if (folder)
-		h = fnv1a(h, folder, strlen(folder) + 1);
+		h = fnv1a_64(h, folder, strlen(folder) + 1);
 	if (key)
-		h = fnv1a(h, key, strlen(key) + 1);
+		h = fnv1a_64(h, key, strlen(key) + 1);
 	/* keep clear of 0, the root, and the top bit: some tools mishandle
 	 * it, and the dot tree's numbers have it (dotdir.c) */
 	h &= ~FS_DOT_INO_BIT;

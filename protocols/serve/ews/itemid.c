@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "ewsd-private.h"
+#include "fnv1a.h"
 
 char *ewsd_item_id(const char *folder, const char *id)
 {
@@ -49,29 +50,16 @@ int ewsd_item_id_parse(const char *b64, char **id_r, char **folder_r)
 	return 0;
 }
 
-/* FNV-1a, 64 bits: stable across builds and restarts, unlike g_str_hash
- * which promises nothing about its values. */
-static uint64_t fnv1a(uint64_t h, const void *data, size_t len)
-{
-	const unsigned char *p = data;
-
-	for (size_t i = 0; i < len; i++) {
-		h ^= p[i];
-		h *= UINT64_C(0x100000001b3);
-	}
-	return h;
-}
-
 char *ewsd_item_change_key(const struct mfs_item *it)
 {
 	uint64_t letters = it->flags & MFS_FLAG_LETTERS;
-	uint64_t h = fnv1a(UINT64_C(0xcbf29ce484222325), it->id,
+	uint64_t h = fnv1a_64(FNV1A_64_INIT, it->id,
 			   strlen(it->id) + 1);
 	guchar raw[12] = { 'm', 'f', 's', 'K' }, le[8];
 
 	for (int i = 0; i < 8; i++)
 		le[i] = (guchar)(letters >> (8 * i));
-	h = fnv1a(h, le, sizeof(le));
+	h = fnv1a_64(h, le, sizeof(le));
 	for (int i = 0; i < 8; i++)
 		raw[4 + i] = (guchar)(h >> (8 * i));
 	return g_base64_encode(raw, sizeof(raw));

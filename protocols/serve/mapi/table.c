@@ -25,6 +25,7 @@
 #include "wire/mime-entity.h"
 #include "wire/rop.h"
 #include "mapid-private.h"
+#include "fnv1a.h"
 
 /* The most of a message's start read for its header. */
 #define HEADER_MAX (64 * 1024)
@@ -56,27 +57,15 @@ static char *read_header(const struct serve_ctx *ctx, const char *folder,
 	return buf;
 }
 
-/* FNV-1a, 64 bits: stable across builds and restarts. */
-static uint64_t fnv1a(uint64_t h, const void *data, size_t len)
-{
-	const unsigned char *p = data;
-
-	for (size_t i = 0; i < len; i++) {
-		h ^= p[i];
-		h *= UINT64_C(0x100000001b3);
-	}
-	return h;
-}
-
 /* A message's ChangeKey: the replica GUID and 6 bytes that change when
  * its flags do (its bytes never change in the store). */
 static void change_key(const struct mfs_item *it, uint8_t out[22])
 {
 	uint64_t letters = it->flags & MFS_FLAG_LETTERS;
-	uint64_t h = fnv1a(UINT64_C(0xcbf29ce484222325), it->id,
+	uint64_t h = fnv1a_64(FNV1A_64_INIT, it->id,
 			   strlen(it->id) + 1);
 
-	h = fnv1a(h, &letters, sizeof(letters));
+	h = fnv1a_64(h, &letters, sizeof(letters));
 	mapid_repl_guid(out);
 	for (int i = 0; i < 6; i++)
 		out[16 + i] = (uint8_t)(h >> (8 * (5 - i)));
