@@ -24,7 +24,7 @@ TAG_MID, TAG_SUBJECT, TAG_FLAGS = 0x674A0014, 0x0037001F, 0x0E070003
 INBOX, IPM = md.fid(0x0D), md.fid(0x09)
 NOT_FOUND, NO_ACCESS = 0x8004010F, 0x80070005
 COLLISION, FOLDER_CYCLE = 0x80040604, 0x8004060B
-DST_NULL, NULL_OBJECT = 0x503, 0x4B9
+DST_NULL = 0x503
 
 EX05 = trace("05-write")["exchanges"]
 EX06 = trace("06-folders")["exchanges"]
@@ -158,8 +158,8 @@ class Session:
         return out
 
     def run_with(self, handles, rops, expect_ok=True):
-        """As run(), with the handle table `handles`, which the session
-        keeps not."""
+        """As run(), but with the handle table `handles`, which is not
+        kept for the next Execute."""
         payload = fw.build_payload(b"".join(rops), handles)
         ext = (fw.u16(0) + fw.u16(4) + fw.u16(len(payload)) +
                fw.u16(len(payload)) + payload)
