@@ -26,6 +26,7 @@ import email
 import email.policy
 import email.utils
 import hashlib
+import json
 import os
 
 import struct
@@ -157,6 +158,9 @@ MSG_TAGS = (0x001A001F, 0x0037001F, 0x0C1A001F, 0x0C1F001F, 0x0C1E001F,
             0x1042001F, 0x1039001F, 0x0E070003, 0x10900003, 0x0E1B000B,
             0x0E080003, 0x3FDE0003, 0x10160003, 0x00390040, 0x007D001F,
             0x1000001F, 0x10130102)
+# the columns ctable.c asks for
+LIST_COLS = (0x674A0014, 0x30080040, 0x0E070003, 0x0E080003, 0x65E20102,
+             0x1035001F, 0x0E060040, 0x10900003, 0x10810003)
 NOT_FOUND, TOO_BIG = 0x8004010F, 0x8007000E
 BIG = 0x7000
 
@@ -205,13 +209,21 @@ def taught(fake):
         for a, emb in m["attach"]:
             num = struct.unpack("<I", a[0x0E210003])[0]
             aid = ("attach", ident, num)
-            data = a.get(0x37010102)
-            if data is not None:
+            blob = a.get(0x37010102)
+            if blob is not None:
                 # an attachment's bytes come by stream, whatever size
                 st.streams.setdefault(("stream", aid, 0x37010102),
-                                      (len(data), {0: data}))
+                                      (len(blob), {0: blob}))
             if emb is not None:
                 teach(st, ("embedded", aid), emb["props"], MSG_TAGS)
+    # the Inbox's contents table, with the listing's columns
+    fx = fx_messages(data)
+    table = st.rows.get(("table", 5, ("folder", int(INBOX, 16)), 0), {})
+    for row in table.values():
+        mid = struct.unpack("<Q", row[0x674A0014][1])[0]
+        for tag in LIST_COLS:
+            if tag not in row:
+                row[tag] = rop_value(tag, fx[mid]["props"])[0]
     return fake
 
 
@@ -440,7 +452,48 @@ def test_hostile_answers_leave_no_partial_message(fake, probe, tmp_path,
     assert fake.errors == []
 
 
-# ---- the contents table, from mailfs serve --mapi ----
+# ---- the contents table ----
+
+def test_the_contents_list_as_the_recorded_server_has_it(taught, probe):
+    r = probe(taught, "list", "inbox")
+    assert r.returncode == 0, r.stderr
+    rows = r.rows()
+    with open(os.path.join(EML, "..", "08-ics.json")) as f:
+        ics = json.load(f)["summary"]["messages"]
+    heads = {m["header"]["PidTagMid"]: m["header"] for m in ics}
+    assert len(rows) == 12 and set(r["mid"] for r in rows) == set(heads)
+    for row in rows:
+        head = heads[row["mid"]]
+        assert row["modified"] == int(head["PidTagLastModificationTime"],
+                                      16)
+        assert row["change_key"] == head["PidTagChangeKey"]
+    by_id = {row["message_id"]: row for row in rows}
+    assert by_id["<m12.flag@example.test>"]["flag_status"] == 2
+    assert by_id["<m11.read@example.test>"]["flags"] & 0x1
+    assert by_id["<m05.pdf@example.test>"]["flags"] & 0x10
+    assert taught.unanswered == [] and taught.errors == []
+
+
+LIST_HOSTILE = {
+    "drop": "the answer broke off",
+    "truncated": "malformed",
+    "rowcount": "malformed QueryRows answer",
+}
+
+
+@pytest.mark.parametrize("kind", sorted(LIST_HOSTILE))
+def test_a_hostile_contents_table_is_a_clear_error(taught, probe, kind):
+    def hostile(f):
+        f.hostile["Execute"] = kind
+    r = probe(taught, "logon", "wait", "list", "inbox",
+              options=("--timeout", "3"), between=hostile, limit=30)
+    assert r.returncode == 1, r.stdout
+    assert r.stderr.startswith("error: " + USER), r.stderr
+    assert LIST_HOSTILE[kind] in r.stderr
+    assert "Sanitizer" not in r.stderr
+    assert r.rows() == []
+    assert taught.errors == []
+
 
 @pytest.fixture
 def served(tmp_path):
