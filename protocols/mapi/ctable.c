@@ -18,6 +18,7 @@
 #include "mapic-private.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <string.h>
 
 #include "wire/mapi-tags.h"
