@@ -383,7 +383,8 @@ static bool file_ok(const char *s)
 }
 
 /* Add the entry of one row to `out` when the query wants it.  Returns
- * whether it did. */
+ * false only for a row the query does not want (one it wants but that
+ * cannot be listed, or is listed already, is skipped). */
 static bool add_row(const struct nspi_rowset *rs, const struct nspi_row *row,
 		    const char *query, bool prefix, GPtrArray *out)
 {
@@ -396,18 +397,20 @@ static bool add_row(const struct nspi_rowset *rs, const struct nspi_row *row,
 	row_take(rs, row, &r);
 	addrs = addresses(&r);
 	name = str(&r, C_NAME);
-	if (!wanted(query, prefix, name, addrs) || out->len >= MFS_DIR_MAX)
+	if (!wanted(query, prefix, name, addrs))
 		return false;
+	if (out->len >= MFS_DIR_MAX)
+		return true;
 	if (addrs->len && file_ok(addrs->pdata[0]))
 		file = g_strconcat(addrs->pdata[0], ".vcf", NULL);
 	else if (file_ok(name))
 		file = g_strconcat(name, ".vcf", NULL);
 	else
-		return false;
+		return true;
 	for (guint i = 0; i < out->len; i++)
 		if (!strcmp(((struct mfs_dir_entry *)out->pdata[i])->name,
 			    file))
-			return false;
+			return true;
 	card = card_of(&r, name ? name : addrs->pdata[0], addrs);
 	g_ptr_array_add(out, mfs_dir_entry_new(file, card));
 	g_bytes_unref(card);

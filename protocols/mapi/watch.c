@@ -489,6 +489,7 @@ static bool round_once(struct mapic_watch *w)
 {
 	struct mfs_error e = { 0 };
 	uint32_t pending = 0;
+	gint64 started;
 	int rc = 0;
 
 	if (w->polling) {
@@ -503,6 +504,7 @@ static bool round_once(struct mapic_watch *w)
 			return !stopping(w);
 		}
 	}
+	started = g_get_monotonic_time();
 	rc = nwait(w, &pending, &e);
 	if (rc == -EINTR)
 		return false;
@@ -522,6 +524,10 @@ static bool round_once(struct mapic_watch *w)
 	w->polling = false;
 	if (pending && fetch(w, &e) < 0)
 		fall_back(w, &e);
+	/* a server that answers at once with nothing pending is not asked
+	 * again more than once a second */
+	if (!pending && g_get_monotonic_time() - started < G_USEC_PER_SEC)
+		return nap(w, 1);
 	return !stopping(w);
 }
 

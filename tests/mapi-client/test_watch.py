@@ -103,3 +103,12 @@ def test_stopping_wakes_the_long_poll(fake, probe):
     assert _stopped_ms(r) < 1000
     assert r.seconds < 10
     assert _changes(r) == []
+
+
+def test_an_empty_answer_at_once_is_not_a_busy_loop(fake, probe):
+    # NotificationWait answered at once with nothing pending
+    r = probe(fake, "watch", "3", "60")
+    assert r.returncode == 0, r.stderr
+    kinds = [k for k, path, h, b in fake.requests]
+    assert 2 <= kinds.count("NotificationWait") <= 4
+    assert _changes(r) == []
