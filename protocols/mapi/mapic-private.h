@@ -312,5 +312,58 @@ struct mapic_content_row {
  */
 int mapic_contents_list(struct mapic_session *s, uint64_t fid,
 			GArray **rows_r, struct mfs_error *e);
+/* ---- directory.c: the address book (NSPI) ---- */
+
+struct mapic_dir;			/* opaque; directory.c */
+
+/* An NSPI context for the account of `c` (borrowed, kept alive by the
+ * caller): its own cookies and lock; nothing is sent yet.  Caller owns
+ * the result (mapic_dir_free, which sends Unbind when bound). */
+struct mapic_dir *mapic_dir_new(const struct mapic_conf *c);
+void mapic_dir_free(struct mapic_dir **d);
+
+/*
+ * backend.h's lookup(): with `prefix` false, the people whose address,
+ * or else display name, is `query` (ResolveNames); with `prefix`, those
+ * whose display name or address starts with it (SeekEntries and
+ * QueryRows).  *entries_r (caller owns; of struct mfs_dir_entry *) holds
+ * "<address>.vcf" entries with vCard 4.0 bodies, at most MFS_DIR_MAX,
+ * none when nothing matched.  Returns 0, or -errno as mapic_http_post,
+ * -EPROTO for a malformed answer or an NSPI error, -ENOTSUP for a call
+ * the server does not support.
+ */
+int mapic_dir_lookup(struct mapic_dir *d, const char *query, bool prefix,
+		     GPtrArray **entries_r, struct mfs_error *e);
+
+/* The ESSDN (LegacyDN) of `address`, by ResolveNames: *dn_r, caller
+ * owns.  Returns 0, -ENOENT when the address book does not know it, or
+ * the errors of mapic_dir_lookup. */
+int mapic_dir_user_dn(struct mapic_dir *d, const char *address, char **dn_r,
+		      struct mfs_error *e);
+
+/* How often the server forgot the NSPI session and it was bound again. */
+unsigned mapic_dir_rebinds(struct mapic_dir *d);
+
+/* ---- watch.c: change notification ---- */
+
+struct mapic_watch;			/* opaque; watch.c */
+
+/*
+ * Start a thread that tells `fn` (called on that thread, with `data`)
+ * which folders of the store changed: `fid` a folder whose contents
+ * changed, or with `hierarchy` one created, deleted, moved or renamed;
+ * fid 0 means "look at everything" (an event whose details were lost,
+ * and every `poll_interval` seconds while the server gives no
+ * notifications).  It registers on the store (RopRegisterNotification),
+ * long-polls NotificationWait and reads the RopNotify entries after an
+ * Execute; it registers again after the session was made again.  `s` is
+ * borrowed and must outlive the watcher.  Caller owns the result.
+ */
+struct mapic_watch *mapic_watch_start(struct mapic_session *s,
+				      void (*fn)(uint64_t fid, bool hierarchy,
+						 void *data),
+				      void *data, unsigned poll_interval);
+/* Stop (at once: the long poll is woken) and free. */
+void mapic_watch_stop(struct mapic_watch **w);
 
 #endif

@@ -12,9 +12,12 @@ ids, column sets and ROP order get the answers the server gave, and what
 the recordings cannot answer gets MAPI_E_NO_SUPPORT and a line in
 `.unanswered`, which a test asserts empty.  NSPI requests are answered
 when they ask what a recorded one asked (aux buffer and the presence
-bytes aside); QueryRows, GetProps and DNToMId besides from the address
-book of fakemapi_nspi.py; others get MAPI_E_NO_SUPPORT and a line in
-`.unanswered`.
+bytes aside); QueryRows, GetProps, DNToMId, ResolveNames and SeekEntries
+besides from the address book of fakemapi_nspi.py; others get
+MAPI_E_NO_SUPPORT and a line in `.unanswered`.  RegisterNotification is
+accepted; a NotificationWait that answers EventPending leaves the
+recorded RopNotify entries of 07-notifications (a mail delivered to the
+Inbox) for the session's next Execute.
 
   FakeMAPI(user="alice@example.test", password="alicepw")
   .url, .emsmdb_url, .nspi_url, .autodiscover_url, .stop()
@@ -53,7 +56,8 @@ import uuid
 from fakemapi_model import Store, Session, NO_SUPPORT, TRACES
 from fakemapi_nspi import AddressBook
 from fakemapi_wire import (WireError, Rd, build_execute_response,
-                           parse_execute, u32)
+                           parse_execute, u32, parse_execute_response,
+                           split_payload, build_payload)
 
 SERVER_APP = "Exchange/15.00.0847.4040"
 EMSMDB_TYPES = ("Connect", "Execute", "Disconnect", "NotificationWait")
@@ -136,6 +140,7 @@ class MapiSession:
         self.sid = _sid()
         self.seq = str(uuid.uuid4())
         self.dead = False
+        self.notify = b""       # RopNotify entries for the next Execute
         self.emsmdb = Session(store, unanswered) if kind == "emsmdb" \
             else None
         self.lock = threading.Lock()
@@ -216,6 +221,10 @@ class FakeMAPI:
                                "10-autodiscover.json")) as f:
             ad = json.load(f)["exchanges"][0]["response"]
         self.autodiscover_answer = base64.b64decode(ad["body_b64"])
+        # the RopNotify entries of the Execute after the event
+        notified = self.store.scenario("07-notifications")["exchanges"][4]
+        self.notify_rops = split_payload(
+            parse_execute_response(binary(notified))[0])[0]
         self.nspi = {}
         self.address_book = AddressBook(
             self.store.scenario("09-nspi")["exchanges"], binary)
@@ -443,6 +452,9 @@ class FakeMAPI:
             end = time.monotonic() + self.notify_wait
             while time.monotonic() < end and not self.stopping.is_set():
                 time.sleep(0.05)
+            if self.event_pending:
+                with s.lock:
+                    s.notify += self.notify_rops
             self._answer(h, kind, u32(0) + u32(0) + u32(self.event_pending)
                          + u32(0), s, seq=False, hostile=hostile, twice=True)
             return
@@ -451,6 +463,10 @@ class FakeMAPI:
                 parse_execute(body)
                 payload = s.emsmdb.execute_body(
                     body, tamper=(hostile == "rowcount"))
+                if s.notify:
+                    rops, handles = split_payload(payload)
+                    payload = build_payload(rops + s.notify, handles)
+                    s.notify = b""
             except WireError as e:
                 with self.lock:
                     self.unanswered.append("Execute: %s" % e)
@@ -475,6 +491,10 @@ class FakeMAPI:
                 return ab.get_props(body, why)
             if kind == "DNToMId":
                 return ab.dn_to_mid(body)
+            if kind == "ResolveNames":
+                return ab.resolve_names(body, why)
+            if kind == "SeekEntries":
+                return ab.seek_entries(body, why)
         except WireError as e:
             why.append("NSPI %s: %s" % (kind, e))
         return None

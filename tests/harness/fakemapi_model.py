@@ -461,6 +461,8 @@ class Session:
         st = self.store
         if rid == 0xFE:
             return bytes([rid, index]) + st.logon[2:]
+        if rid == 0x29:
+            return ok               # RegisterNotification, as 07 #3
         if rid == 0x02:
             fid = req["fid"]
             known = fid in st.folders or ("folder", fid) in st.props

@@ -1,7 +1,7 @@
 """fakemapi_nspi.py - the address book of the fake MAPI over HTTP server:
 the GAL as the recorded NSPI exchanges of a real server showed it
-(tests/data/mapi-traces/09-nspi.json), and answers to QueryRows, GetProps
-and DNToMId built from it ([MS-OXCMAPIHTTP] 2.2.5, [MS-NSPI] 2.2, the
+(tests/data/mapi-traces/09-nspi.json), and answers to QueryRows, GetProps,
+DNToMId, ResolveNames and SeekEntries built from it ([MS-OXCMAPIHTTP] 2.2.5, [MS-NSPI] 2.2, the
 AddressBook value forms of [MS-OXCDATA] 2.11.1: a HasValue byte before
 strings, binaries and multi-values, 4-byte counts).
 
@@ -154,14 +154,10 @@ class AddressBook:
             pos = start + len(mids)
         rows = []
         for mid in mids:
-            props = self.entries.get(mid, {})
-            missing = [t for t in cols if t not in props]
-            if missing:
-                unanswered.append("NSPI QueryRows: property 0x%08X of "
-                                  "MId 0x%X never recorded"
-                                  % (missing[0], mid))
+            row = self.row(mid, cols, "QueryRows", unanswered)
+            if row is None:
                 return None
-            rows.append(b"\0" + b"".join(props[t] for t in cols))
+            rows.append(row)
         if not explicit:
             stat[2] = (self.order[pos] if pos < len(self.order)
                        else MID_END_OF_TABLE)
@@ -204,3 +200,100 @@ class AddressBook:
                 for _ in range(rd.u32())]
         return (u32(0) + u32(0) + b"\xff" + u32(len(mids)) +
                 b"".join(u32(m) for m in mids) + u32(0))
+
+    # ---- ResolveNames and SeekEntries, as gromox answered them ----
+
+    def row(self, mid, cols, kind, unanswered):
+        """An AddressBookPropertyRow of an entry: standard when it has
+        every column, else flagged, a property it lacks (as GetProps
+        showed) given as the error NotFound; None (and a line in
+        unanswered) for a property never recorded either way."""
+        props = self.entries.get(mid, {})
+        if all(t in props for t in cols):
+            return b"\0" + b"".join(props[t] for t in cols)
+        out = b"\1"
+        for t in cols:
+            if t in props:
+                out += b"\0" + props[t]
+            elif ("missing", t >> 16) in props:
+                out += b"\x0a" + props[("missing", t >> 16)]
+            else:
+                unanswered.append("NSPI %s: property 0x%08X of MId 0x%X "
+                                  "never recorded" % (kind, t, mid))
+                return None
+        return out
+
+    def text(self, mid, tag):
+        v = self.entries.get(mid, {}).get(tag)
+        if not v or v[:1] != b"\xff":
+            return ""
+        return v[1:-2].decode("utf-16-le")
+
+    def _rows(self, mids, cols, kind, unanswered):
+        rows = []
+        for mid in mids:
+            row = self.row(mid, cols, kind, unanswered)
+            if row is None:
+                return None
+            rows.append(row)
+        return (b"\xff" + u32(len(cols)) + b"".join(u32(t) for t in cols)
+                + u32(len(rows)) + b"".join(rows))
+
+    def resolve_names(self, body, unanswered):
+        """A name resolves when it is part of exactly one entry's display
+        name, SMTP address or account; gromox calls a name that matches
+        several entries ambiguous, and one that matches none too."""
+        rd = Rd(body)
+        rd.u32()
+        if rd.u8():
+            _stat(rd)
+        cols = _tags(rd) if rd.u8() else []
+        names = ([rd.utf16z().decode("utf-16-le") for _ in range(rd.u32())]
+                 if rd.u8() else [])
+        states, resolved = [], []
+        for name in names:
+            n = name.casefold()
+            hits = [m for m in self.order if any(
+                n in self.text(m, t).casefold()
+                for t in (0x3001001F, 0x39FE001F, 0x3A00001F))]
+            if len(hits) == 1:
+                states.append(0x2)
+                resolved.append(hits[0])
+            else:
+                states.append(0x1)
+        rows = self._rows(resolved, cols, "ResolveNames", unanswered) \
+            if cols else b"\0"
+        if rows is None:
+            return None
+        return (u32(0) + u32(0) + u32(1200) + b"\xff" + u32(len(states)) +
+                b"".join(u32(m) for m in states) + rows + u32(0))
+
+    def seek_entries(self, body, unanswered):
+        """Positions on the first entry whose display name sorts at or
+        after the target, and gives that one row."""
+        rd = Rd(body)
+        rd.u32()
+        stat = _stat(rd) if rd.u8() else None
+        if stat is None or stat[1] != 0 or not rd.u8():
+            return None
+        tag = rd.u32()
+        target = _value(rd, tag & 0xFFFF)
+        if tag != 0x3001001F or target[:1] != b"\xff":
+            return None
+        want = target[1:-2].decode("utf-16-le").casefold()
+        if rd.u8():
+            return None         # an explicit table: not modelled
+        cols = _tags(rd) if rd.u8() else None
+        at = [i for i, m in enumerate(self.order)
+              if self.text(m, 0x3001001F).casefold() >= want]
+        if not at:
+            return (u32(0) + u32(NOT_FOUND) + b"\0\0" + u32(0))
+        i = at[0]
+        stat[2], stat[3], stat[4], stat[5] = self.order[i], 0, i, \
+            len(self.order)
+        rows = self._rows([self.order[i]], cols, "SeekEntries",
+                          unanswered) if cols else b"\0"
+        if rows is None:
+            return None
+        return (u32(0) + u32(0) + b"\xff" + b"".join(u32(v) for v in stat)
+                + rows + u32(0))

@@ -499,6 +499,8 @@ static bool parse_u64(const char *s, uint64_t *v_r)
 static bool run_message(struct mapic_session *s, const char *cmd,
 			char **argv, int argc, int *i, struct mfs_error *e,
 			int *rc_r);
+static int dir_watch_run(struct mapic_session *s, const char *cmd,
+			 char **argv, int argc, int *i, struct mfs_error *e);
 
 /* Run the command at argv[*i]; moves *i past it and its arguments. */
 static int run(struct mapic_session *s, char **argv, int argc, int *i,
@@ -557,8 +559,7 @@ static int run(struct mapic_session *s, char **argv, int argc, int *i,
 		return mapic_session_close(s, e);
 	if (run_message(s, cmd, argv, argc, i, e, &rc_more))
 		return rc_more;
-	return mfs_error_set(e, -EINVAL, MFS_ERR_ACCOUNT, MFS_ERR_FINAL,
-			     "unknown command %s", cmd);
+	return dir_watch_run(s, cmd, argv, argc, i, e);
 }
 
 static int usage(void)
@@ -731,4 +732,107 @@ static bool run_message(struct mapic_session *s, const char *cmd,
 	*rc_r = cmd_fetch(s, fid, mid, argv[*i + 2], e);
 	*i += 3;
 	return true;
+}
+
+/* ---- the address book and change notification (directory.c, watch.c):
+ *   lookup QUERY [prefix]   one JSON line per entry: its name and vCard
+ *   userdn ADDRESS          "userdn DN"
+ *   watch SECONDS [POLL]    "change FID HIERARCHY" per callback, then
+ *                           "stopped MS", how long stopping took ---- */
+
+static void print_entries(GPtrArray *entries)
+{
+	for (guint k = 0; k < entries->len; k++) {
+		const struct mfs_dir_entry *en = entries->pdata[k];
+		g_autofree char *card = g_strndup(
+			g_bytes_get_data(en->vcard, NULL),
+			g_bytes_get_size(en->vcard));
+		g_autoptr(GString) out = g_string_new("{\"name\": ");
+		json_str(out, en->name);
+		g_string_append(out, ", \"vcard\": ");
+		json_str(out, card);
+		g_string_append(out, "}");
+		printf("%s\n", out->str);
+	}
+	printf("entries %u\n", entries->len);
+}
+
+static int cmd_lookup(struct mapic_session *s, const char *query,
+		      bool prefix, struct mfs_error *e)
+{
+	struct mapic_dir *d = mapic_dir_new(s->conf);
+	GPtrArray *entries = NULL;
+	int rc = mapic_dir_lookup(d, query, prefix, &entries, e);
+
+	if (rc == 0) {
+		print_entries(entries);
+		g_ptr_array_unref(entries);
+	}
+	printf("rebinds %u\n", mapic_dir_rebinds(d));
+	mapic_dir_free(&d);
+	return rc;
+}
+
+static int cmd_userdn(struct mapic_session *s, const char *address,
+		      struct mfs_error *e)
+{
+	struct mapic_dir *d = mapic_dir_new(s->conf);
+	char *dn = NULL;
+	int rc = mapic_dir_user_dn(d, address, &dn, e);
+
+	if (rc == 0)
+		printf("userdn %s\n", dn);
+	g_free(dn);
+	mapic_dir_free(&d);
+	return rc;
+}
+
+static void on_change(uint64_t fid, bool hierarchy, void *data)
+{
+	(void)data;
+	printf("change 0x%016" G_GINT64_MODIFIER "X %d\n", fid, hierarchy);
+	fflush(stdout);
+}
+
+static int cmd_watch(struct mapic_session *s, unsigned seconds,
+		     unsigned poll, struct mfs_error *e)
+{
+	struct mapic_watch *w;
+	gint64 t;
+	int rc = mapic_session_open(s, e);
+
+	if (rc < 0)
+		return rc;
+	w = mapic_watch_start(s, on_change, NULL, poll);
+	g_usleep((gulong)seconds * G_USEC_PER_SEC);
+	t = g_get_monotonic_time();
+	mapic_watch_stop(&w);
+	printf("stopped %" G_GINT64_FORMAT "\n",
+	       (g_get_monotonic_time() - t) / 1000);
+	return 0;
+}
+
+static int dir_watch_run(struct mapic_session *s, const char *cmd,
+			 char **argv, int argc, int *i, struct mfs_error *e)
+{
+	uint64_t a = 0, b = 30;
+
+	if (!strcmp(cmd, "lookup") && *i < argc) {
+		const char *q = argv[(*i)++];
+		bool prefix = *i < argc && !strcmp(argv[*i], "prefix");
+		if (prefix)
+			(*i)++;
+		return cmd_lookup(s, q, prefix, e);
+	}
+	if (!strcmp(cmd, "userdn") && *i < argc)
+		return cmd_userdn(s, argv[(*i)++], e);
+	if (!strcmp(cmd, "watch") && *i < argc && parse_u64(argv[*i], &a)) {
+		(*i)++;
+		if (*i < argc && parse_u64(argv[*i], &b))
+			(*i)++;
+		return cmd_watch(s, (unsigned)MIN(a, 3600u),
+				 (unsigned)MIN(MAX(b, 1u), 3600u), e);
+	}
+	return mfs_error_set(e, -EINVAL, MFS_ERR_ACCOUNT, MFS_ERR_FINAL,
+			     "unknown command %s", cmd);
 }
