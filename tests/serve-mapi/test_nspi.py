@@ -157,6 +157,8 @@ def decode(kind, b):
     elif kind == "GetProps":
         out["cp"] = rd.u32()
         out["vals"] = tagged_list(rd) if rd.u8() else None
+    elif kind == "QueryColumns":
+        out["columns"] = tags(rd) if rd.u8() else None
     elif kind == "GetPropList":
         out["tags"] = tags(rd) if rd.u8() else None
     elif kind in ("GetMailboxUrl", "GetAddressBookUrl"):
@@ -397,6 +399,13 @@ def test_seek_entries_and_positions(book_server):
     got = b.call("ResortRestriction", body)
     assert got["mids"] == [0x12, 0x14, 0x17]
     assert got["stat"][2] == 0x14 and got["stat"][4:6] == [1, 3]
+    # the columns the book knows, string types as the flag asks
+    wide = b.call("QueryColumns", u32(0) + u32(0x80000000) + u32(0))
+    narrow = b.call("QueryColumns", u32(0) + u32(0) + u32(0))
+    for t in (TAG_NAME, TAG_SMTP, TAG_TITLE, TAG_OFFICE, TAG_MOBILE):
+        assert t in wide["columns"]
+        assert (t & ~0xFFFF) | 0x1E in narrow["columns"]
+    assert TAG_IKEY in wide["columns"] and TAG_IKEY in narrow["columns"]
 
 
 def test_dn_to_mid_and_props(book_server):

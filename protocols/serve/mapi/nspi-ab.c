@@ -88,8 +88,7 @@ static void set_once(char **slot, char *v)
 		*slot = v;
 }
 
-/* Long because it is the one table of the vCard properties taken, each
- * a line or two. */
+/* The fields of `card` into `e`, its UID into *uid_r. */
 static void take_card(struct mapid_ab_entry *e, const struct vcard *card,
 		      char **uid_r)
 {
@@ -373,7 +372,6 @@ void mapid_ab_entryid(const struct mapid_ab_entry *e, bool ephemeral,
 	nspi_entryid_write(out, &id);
 }
 
-/* Long because it is the one list of an entry's properties. */
 void mapid_ab_props(const struct mapid_ab_entry *e, bool ephemeral,
 		    struct mapi_props *p)
 {
@@ -393,7 +391,8 @@ void mapid_ab_props(const struct mapid_ab_entry *e, bool ephemeral,
 	};
 	g_autoptr(GByteArray) eid = g_byte_array_new();
 	g_autoptr(GByteArray) perm = g_byte_array_new();
-	g_autofree char *search = NULL;
+	g_autofree char *upper = g_ascii_strup(e->dn, -1);
+	g_autofree char *search = g_strconcat("EX:", upper, NULL);
 	uint8_t key[4];
 
 	for (int i = 0; i < MAPID_AB_NFIELDS; i++)
@@ -422,11 +421,7 @@ void mapid_ab_props(const struct mapid_ab_entry *e, bool ephemeral,
 	mapi_props_set_bin(p, MAPI_TAG_MAPPING_SIGNATURE, nspi_guid_nspi, 16);
 	/* MS-OXCDATA 2.8.3.2: the address type, a colon, the address, in
 	 * upper case, NUL-terminated */
-	search = g_ascii_strup(e->dn, -1);
-	{
-		g_autofree char *sk = g_strconcat("EX:", search, NULL);
-		mapi_props_set_bin(p, MAPI_TAG_SEARCH_KEY, sk, strlen(sk) + 1);
-	}
+	mapi_props_set_bin(p, MAPI_TAG_SEARCH_KEY, search, strlen(search) + 1);
 	if (e->f[MAPID_AB_SMTP]) {
 		g_autofree char *proxy = g_strconcat("SMTP:",
 						     e->f[MAPID_AB_SMTP], NULL);

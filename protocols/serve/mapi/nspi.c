@@ -575,6 +575,7 @@ static uint32_t do_query_columns(struct nspi_call *c)
 {
 	struct nspi_query_columns_req q;
 	struct nspi_query_columns_resp r = { 0 };
+
 	if (nspi_query_columns_req_read(c->body, c->len, &q) < 0)
 		return MAPI_RC_INVALID_REQUEST_BODY;
 	r.has_columns = NSPI_TRUE;
