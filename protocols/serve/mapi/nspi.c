@@ -155,7 +155,8 @@ static struct nspi_sess *sess_new(const struct serve_ctx *ctx,
 		return NULL;
 	}
 	g_mutex_unlock(&table_lock);
-	/* the store is read without the table's lock */
+	/* the store is read without the table's lock: Binds running at
+	 * once may pass the bounds by as many as they are */
 	mapid_ab_load(ctx, user, &ab);
 	s = g_new0(struct nspi_sess, 1);
 	for (int i = 0; i < 4; i++)
