@@ -257,4 +257,60 @@ int mapic_exec_bad(struct mapic_exec *x, const char *what, int rc,
 int mapic_exec_failed(struct mapic_exec *x, const char *what, uint32_t rv,
 		      enum mfs_err_scope scope, struct mfs_error *e);
 
+/* ---- message.c: one message by RopOpenMessage ---- */
+
+/* The most bytes one message may bring by stream (its big bodies and
+ * attachments together); past it a read fails with -EFBIG. */
+#define MAPIC_MESSAGE_MAX (256u * 1024 * 1024)
+/* Recipients and attachments of one message (or attached message). */
+#define MAPIC_RECIPS_MAX 2000u
+#define MAPIC_ATTACH_MAX 1000u
+
+/*
+ * The message `mid` of folder `fid`, read whole: its properties (those
+ * too big for an answer by stream), recipients, attachments with their
+ * bytes, and attached messages MAPI_MAIL_MAX_EMBED deep.  Returns 0 with
+ * *msg_r set (caller owns it, mapi_message_free), -ENOENT for a message
+ * the server does not have, -EFBIG for one larger than
+ * MAPIC_MESSAGE_MAX, -EPROTO for answers that do not add up (a stream
+ * shorter than it said, a list that never ends), or another -errno of
+ * mapic_exec_run; `e` says which.
+ */
+int mapic_message_read(struct mapic_session *s, uint64_t fid, uint64_t mid,
+		       struct mapi_message **msg_r, struct mfs_error *e);
+
+/* ---- ctable.c: a folder's contents table ---- */
+
+/* The most rows of one contents table taken; a longer table is an
+ * error (-EPROTO). */
+#define MAPIC_CONTENTS_MAX 1000000u
+
+/* One message of a contents table.  Times are FILETIMEs, 0 when the
+ * server gave none; so are the other numbers. */
+struct mapic_content_row {
+	uint64_t mid;
+	uint64_t modified;		/* PidTagLastModificationTime */
+	uint64_t delivered;		/* PidTagMessageDeliveryTime */
+	uint32_t flags;			/* PidTagMessageFlags */
+	uint32_t size;			/* PidTagMessageSize */
+	int32_t flag_status;		/* PidTagFlagStatus */
+	int32_t last_verb;		/* PidTagLastVerbExecuted */
+	struct mapi_bin change_key;	/* owned; PidTagChangeKey */
+	char *message_id;		/* owned; PidTagInternetMessageId, or
+					   NULL */
+};
+
+/*
+ * Every message of folder `fid`'s contents table (not its associated
+ * ones), in the table's order.  Returns 0 with *rows_r set: a GArray of
+ * struct mapic_content_row that the caller owns (g_array_unref frees the
+ * rows too); or -errno with `e` filled: -ENOENT for a folder the server
+ * does not have, -EPROTO for a table that does not add up (a page that
+ * says more rows than it holds, a row without an id, more rows than
+ * twice its RowCount and 1,000, or than MAPIC_CONTENTS_MAX), or another
+ * of mapic_exec_run.
+ */
+int mapic_contents_list(struct mapic_session *s, uint64_t fid,
+			GArray **rows_r, struct mfs_error *e);
+
 #endif
