@@ -252,4 +252,127 @@ int mapid_rop_delete_folder(struct mapid_rop_ctx *rc, struct mapi_rd *r,
 int mapid_rop_move_folder(struct mapid_rop_ctx *rc, struct mapi_rd *r,
 			  GByteArray *out);
 
+/* ---- the address book (NSPI): nspi-ab.c builds it from the store,
+ * nspi.c answers the requests of /mapi/nspi/. */
+
+/* Entries of the book at most (the user and its contacts). */
+#define MAPID_AB_MAX		10000u
+/* The MId of the first entry in display-name order. */
+#define MAPID_AB_FIRST_MID	0x11u
+
+/* The text fields of an entry. */
+enum mapid_ab_field {
+	MAPID_AB_DISPLAY_NAME,		/* never NULL */
+	MAPID_AB_SMTP,
+	MAPID_AB_ACCOUNT,
+	MAPID_AB_GIVEN_NAME,
+	MAPID_AB_SURNAME,
+	MAPID_AB_TITLE,
+	MAPID_AB_COMPANY,
+	MAPID_AB_DEPARTMENT,
+	MAPID_AB_OFFICE,
+	MAPID_AB_PHONE_BUSINESS,
+	MAPID_AB_PHONE_HOME,
+	MAPID_AB_PHONE_MOBILE,
+	MAPID_AB_NFIELDS,
+};
+
+struct mapid_ab_entry {
+	uint32_t mid;
+	bool self;			/* the served user */
+	char *f[MAPID_AB_NFIELDS];	/* owned; UTF-8, NULL when unknown */
+	char *dn;			/* owned; the LegacyDN */
+	char *home_mdb;			/* owned; the user's only, else NULL */
+	char *sort_key;			/* owned; collation key of the name */
+};
+
+struct mapid_ab {
+	GPtrArray *entries;		/* owned; display-name order, entry
+					   i has MId MAPID_AB_FIRST_MID + i */
+};
+
+struct mapi_res;
+
+/* The book of `user` over the store's contacts folders (a folder that
+ * cannot be read is left out and logged).  Caller owns *ab_r
+ * (mapid_ab_free).  Returns 0. */
+int mapid_ab_load(const struct serve_ctx *ctx, const char *user,
+		  struct mapid_ab **ab_r);
+void mapid_ab_free(struct mapid_ab *ab);
+/* The entry of `mid` (its position in *pos_r when not NULL), or NULL.
+ * Borrowed from `ab`. */
+const struct mapid_ab_entry *mapid_ab_by_mid(const struct mapid_ab *ab,
+					     uint32_t mid, uint32_t *pos_r);
+/* The entry whose LegacyDN is `dn` (ignoring ASCII case), or NULL. */
+const struct mapid_ab_entry *mapid_ab_by_dn(const struct mapid_ab *ab,
+					    const char *dn);
+/* The position of the first entry whose display name sorts at or after
+ * `name`; the number of entries when none does. */
+uint32_t mapid_ab_seek(const struct mapid_ab *ab, const char *name);
+/* The entry's permanent (or ephemeral) EntryID, appended to `out`. */
+void mapid_ab_entryid(const struct mapid_ab_entry *e, bool ephemeral,
+		      GByteArray *out);
+/* Every property of the entry into `p` (strings as PtypString). */
+void mapid_ab_props(const struct mapid_ab_entry *e, bool ephemeral,
+		    struct mapi_props *p);
+/* Ambiguous name resolution: whether `what` begins the display name, a
+ * word of it, the given name, the surname, the address or the account,
+ * ignoring case and an "smtp:" before it. */
+bool mapid_ab_anr(const struct mapid_ab_entry *e, const char *what);
+/* Whether the entry passes restriction `r` (AND, OR, NOT, CONTENT,
+ * PROPERTY, EXIST; PidTagAnr as ambiguous name resolution; any other
+ * kind passes nothing). */
+bool mapid_ab_match(const struct mapid_ab_entry *e, const struct mapi_res *r);
+/* NSPI_MID_RESOLVED with the one entry `name` names in *e_r (borrowed),
+ * NSPI_MID_AMBIGUOUS when several, NSPI_MID_UNRESOLVED when none: an
+ * exact address, account, display name or LegacyDN first, then
+ * mapid_ab_anr. */
+uint32_t mapid_ab_resolve(const struct mapid_ab *ab, const char *name,
+			  const struct mapid_ab_entry **e_r);
+
+/* Code page 1200: strings as UTF-16 (MS-OXNSPI 2.2.1.3). */
+#define MAPID_CP_UNICODE	1200
+
+struct nspi_rowset;
+struct nspi_stat;
+struct nspi_tags;
+struct nspi_vals;
+
+/* The columns of QueryRows and ResolveNames when the client names none
+ * (those the recorded client asked for), MAPID_AB_DEFAULT_NCOLS. */
+#define MAPID_AB_DEFAULT_NCOLS	9
+extern const uint32_t mapid_ab_default_cols[MAPID_AB_DEFAULT_NCOLS];
+/* Append the row of `e` under rs->cols to `rs`. */
+void mapid_ab_add_row(struct nspi_rowset *rs,
+		      const struct mapid_ab_entry *e, bool ephemeral);
+/* The position a STAT stands at: CurrentRec (a MId, or the beginning or
+ * end of the table; an unknown MId is the beginning) moved by Delta,
+ * held within the table. */
+uint32_t mapid_ab_stat_pos(const struct mapid_ab *ab,
+			   const struct nspi_stat *st);
+/* Stand the STAT at position `pos` (CurrentRec, NumPos, TotalRecs). */
+void mapid_ab_stat_set(const struct mapid_ab *ab, struct nspi_stat *st,
+		       uint32_t pos);
+/* The tags of `p` into `t` (caller owns, nspi_tags_clear), strings as
+ * PtypString when `unicode`, else PtypString8. */
+void mapid_ab_tags(const struct mapi_props *p, bool unicode,
+		   struct nspi_tags *t);
+/* The hierarchy table's one row, the GAL (caller owns, nspi_vals_clear);
+ * its null display name typed PtypString when `unicode`. */
+void mapid_ab_gal_row(struct nspi_vals *row, bool unicode);
+/* Every column an entry can have (caller owns, nspi_tags_clear). */
+void mapid_ab_columns(bool unicode, struct nspi_tags *t);
+
+/* server.c: the URL of endpoint `path` ("/mapi/emsmdb/") for `user` at
+ * the address the client used (caller owns). */
+char *mapid_endpoint_url(const struct mapid_server *srv,
+			 const struct serve_http_req *req, const char *path,
+			 const char *user);
+/* nspi.c: a request on /mapi/nspi/, sessions of its own. */
+void mapid_nspi_handle(const struct mapid_server *srv,
+		       const struct serve_http_req *req,
+		       struct serve_http_reply *rep);
+/* Forget every address-book session (at stop). */
+void mapid_nspi_clear(void);
+
 #endif

@@ -28,10 +28,16 @@ static void mapi_handle(void *data, const struct serve_http_req *req,
 	mapid_session_handle(data, req, rep);
 }
 
+static void nspi_handle(void *data, const struct serve_http_req *req,
+			struct serve_http_reply *rep)
+{
+	mapid_nspi_handle(data, req, rep);
+}
+
 /* The URL of endpoint `path` at the address the client used. */
-static char *endpoint_url(const struct mapid_server *srv,
-			  const struct serve_http_req *req, const char *path,
-			  const char *user)
+char *mapid_endpoint_url(const struct mapid_server *srv,
+			 const struct serve_http_req *req, const char *path,
+			 const char *user)
 {
 	const char *host = serve_http_header(req, "Host");
 	g_autofree char *mbx = g_uri_escape_string(user, "@", FALSE);
@@ -58,8 +64,8 @@ static void autodiscover_handle(void *data, const struct serve_http_req *req,
 		rep->body = g_string_new("Not an Autodiscover request.\r\n");
 		return;
 	}
-	store = endpoint_url(srv, req, "/mapi/emsmdb/", req->user);
-	book = endpoint_url(srv, req, "/mapi/nspi/", req->user);
+	store = mapid_endpoint_url(srv, req, "/mapi/emsmdb/", req->user);
+	book = mapid_endpoint_url(srv, req, "/mapi/nspi/", req->user);
 	a.kind = MAPI_AUTODISCOVER_SETTINGS;
 	a.smtp_address = q.email ? q.email : (char *)req->user;
 	a.display_name = (char *)req->user;
@@ -91,7 +97,7 @@ static const struct serve_http_endpoint mapi_endpoints[] = {
 	  .body_max = MAPID_BODY_MAX, .handle = mapi_handle,
 	  .fault = mapi_fault },
 	{ .path = "/mapi/nspi/", .prefix = true, .methods = post_only,
-	  .body_max = MAPID_BODY_MAX, .handle = mapi_handle,
+	  .body_max = MAPID_BODY_MAX, .handle = nspi_handle,
 	  .fault = mapi_fault },
 	{ .path = MAPI_AUTODISCOVER_PATH, .methods = post_only,
 	  .body_max = MAPI_AUTODISCOVER_BODY_MAX,
@@ -133,6 +139,7 @@ static void mapid_stop(void *state)
 
 	serve_http_stop(&http);
 	mapid_sessions_clear();
+	mapid_nspi_clear();
 	g_free(st[1]);
 	g_free(st);
 }
