@@ -164,9 +164,13 @@ static int flags_read(struct mapic_exec *x, uint64_t fid,
 static int flags_write(struct mapic_exec *x, struct flag_state *st, size_t n,
 		       struct mfs_error *e)
 {
-	bool any = false;
+	bool any = false, open = false;
 	int rc;
 
+	for (size_t i = 0; i < n; i++)
+		open = open || st[i].found;
+	if (!open)
+		return 0;
 	mapic_exec_begin(x);
 	for (size_t i = 0; i < n; i++) {
 		if (!st[i].found)
