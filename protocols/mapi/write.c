@@ -534,6 +534,13 @@ int mapic_message_create(struct mapic_session *s, uint64_t fid,
 	if ((rc = mapic_exec_run(x, e)) < 0)
 		goto out;
 	rc = rop_create_message_resp_read(mapic_exec_rd(x), &cr);
+	if (rc == 0 && mapic_rv_to_errno(cr.head.rv) == -ENOENT) {
+		g_autofree char *who = mapic_who(s->conf);
+		rc = mfs_error_set(e, -ENOENT, MFS_ERR_FOLDER, MFS_ERR_FINAL,
+				   "%s: folder 0x%016" G_GINT64_MODIFIER "X "
+				   "not found", who, (guint64)fid);
+		goto out;
+	}
 	if ((rc = mapic_rop_check(x, "CreateMessage", rc, rc < 0 ? 0
 				  : cr.head.rv, MFS_ERR_FOLDER, e)) < 0 ||
 	    (rc = mapic_exec_end(x, e)) < 0)

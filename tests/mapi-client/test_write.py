@@ -188,7 +188,7 @@ def test_create_in_a_missing_folder(server, probe):
     r = probe(server, "create", "0x0000990000000001",
               os.path.join(EML, "01-plain-ascii.eml"))
     assert r.returncode == 1
-    assert "CreateMessage failed (error 0x8004010F)" in r.stderr
+    assert "folder 0x0000990000000001 not found" in r.stderr
     assert "No such file or directory" in r.stderr
     assert server.unanswered == []
 
