@@ -278,7 +278,10 @@ int mapic_message_parse_fd(int fd, size_t max, struct mapi_message **m_r,
 /* Create `m` in folder `fid` (CreateMessage, its properties, big ones by
  * stream, recipients, attachments and attached messages, then
  * SaveChangesMessage); *mid_r is the new message's MID.  Nothing is
- * kept by the server unless all of it went through. */
+ * kept by the server unless all of it went through.  PidTagMessageFlags
+ * goes as `m` holds it: a message to be stored as read has
+ * MSGFLAG_READ there (a server takes the flags before the first save
+ * only). */
 int mapic_message_create(struct mapic_session *s, uint64_t fid,
 			 const struct mapi_message *m, uint64_t *mid_r,
 			 struct mfs_error *e);

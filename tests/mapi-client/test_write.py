@@ -467,3 +467,25 @@ def _same_writes(reqs, ours, recorded, writes):
 
 
 assert u64  # the id layout the model writes
+
+
+# ---- a server whose answers are cut short ----
+
+@pytest.mark.parametrize("command", [
+    ("create", PROJECTS, os.path.join(EML, "07-attached-eml.eml")),
+    ("flags", INBOX, "SF", _h(PLAIN)),
+    ("remove", PROJECTS, _h(ALPHA)),
+    ("move", INBOX, PROJECTS, _h(HTML_ONLY)),
+    ("mkfolder", INBOX, "Temp", "mail"),
+    ("rmfolder", INBOX, PROJECTS),
+    ("mvfolder", INBOX, PROJECTS, INBOX, "Other"),
+], ids=lambda c: c[0])
+def test_truncated_answers_are_clear_errors(server, probe, command):
+    def cut(f):
+        f.hostile["Execute"] = "truncated"
+    r = probe(server, "logon", "wait", *command, between=cut, limit=60)
+    assert r.returncode == 1, r.stdout
+    assert r.stderr.startswith("error: " + USER), r.stderr
+    assert "malformed" in r.stderr
+    assert "Sanitizer" not in r.stderr
+    assert server.errors == []
