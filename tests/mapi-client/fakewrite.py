@@ -21,7 +21,10 @@ are read here.
   FakeWriteMAPI(...)   a FakeMAPI whose sessions take changes
   .store.w             the model: .folders {fid: Folder}, .msgs {mid: Msg},
                        .refuse_hard_delete (answer HardDeleteMessages
-                       with MAPI_E_NO_SUPPORT, as a server without it)
+                       with MAPI_E_NO_SUPPORT, as a server without it),
+                       .partial_delete, .keep_on_delete (answer a delete
+                       with PartialCompletion, having deleted all or
+                       none)
 """
 
 import struct
@@ -186,6 +189,8 @@ class Model:
         self.msgs = {}
         self.refuse_hard_delete = False
         self.reserved = {}          # MIDs of messages not saved yet
+        self.partial_delete = False  # PartialCompletion, all deleted
+        self.keep_on_delete = False  # PartialCompletion, none deleted
         self.saved = []             # Msg objects saved by the client
         for ident, props in list(store.row_props.items()) + \
                 list(store.props.items()):
@@ -368,9 +373,11 @@ class WriteSession(Session):
                 return fail(rid, index, NO_SUPPORT), None
             for mid in req["mids"]:
                 m = w.msgs.get(mid)
-                if m is not None and m.fid == ident[1]:
+                if m is not None and m.fid == ident[1] and \
+                        not w.keep_on_delete:
                     del w.msgs[mid]
-            return ok + b"\0", None
+            partial = w.partial_delete or w.keep_on_delete
+            return ok + bytes([1 if partial else 0]), None
         if rid == 0x23:
             att = New("attach", parent=ident, num=len(ident.attach))
             return ok + u32(att.num), Obj(att)

@@ -292,6 +292,23 @@ def test_remove_what_is_gone_counts_as_removed(server, probe):
     _ok(server, r)
 
 
+def test_remove_partial_completion_checked(server, probe):
+    w = fakewrite.model_of(server.store)
+    w.partial_delete = True
+    r = probe(server, "remove", PROJECTS, _h(ALPHA))
+    _ok(server, r)
+    # the server did not say which: the client looked for it again
+    om = _named(_rops(server), "OpenMessage")
+    assert [o["mid"] for o in om] == [ALPHA]
+    w.partial_delete, w.keep_on_delete = False, True
+    beta = 0x02001D0000000001
+    r = probe(server, "remove", PROJECTS, _h(beta))
+    assert r.returncode == 1
+    assert "1 of 1 messages of folder 0x00001D0000000001 were not " \
+        "removed" in r.stderr
+    assert beta in server.store.w.msgs
+
+
 # ---- move and copy ----
 
 def test_move_finds_the_new_mid(server, probe):
