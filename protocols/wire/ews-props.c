@@ -29,6 +29,7 @@ static const struct {
 	{ EWS_PR_LAST_VERB_EXECUTED, false, EWS_VERB_REPLY_TO_SENDER, 'R' },
 	{ EWS_PR_LAST_VERB_EXECUTED, false, EWS_VERB_REPLY_TO_ALL, 'R' },
 	{ EWS_PR_LAST_VERB_EXECUTED, false, EWS_VERB_FORWARD, 'P' },
+	{ EWS_LID_IMAP_DELETED, false, 1, 'T' },
 };
 
 const unsigned ews_flag_props[3] = {

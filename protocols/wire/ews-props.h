@@ -8,7 +8,8 @@
  * Specs: [MS-OXWSMSG] (IsRead, IsDraft), [MS-OXWSFLAG] (Flag, FlagStatus),
  * [MS-OXPROPS] (PidTagMessageFlags 0x0E07, PidTagLastVerbExecuted 0x1081,
  * PidTagFlagStatus 0x1090), [MS-OXOMSG] 2.2.1.6 (message flag bits:
- * mfRead 0x1, mfUnsent 0x8), [MS-OXOFLAG] (flag status values).
+ * mfRead 0x1, mfUnsent 0x8), [MS-OXOFLAG] (flag status values),
+ * [MS-OXPROPS] PidLidImapDeleted.
  *
  *   S  IsRead true; PidTagMessageFlags & mfRead
  *   D  PidTagMessageFlags & mfUnsent (IsDraft)
@@ -16,6 +17,8 @@
  *      Maildir flag has two states)
  *   R  PidTagLastVerbExecuted 102 (reply) or 103 (reply to all)
  *   P  PidTagLastVerbExecuted 104 (forward)
+ *   T  PidLidImapDeleted (PSETID_Common, LID 0x8570) non-zero: a message
+ *      an IMAP client marked \Deleted, which DavMail keeps there
  * The last verb is one value, so R and P together are written as R.
  *
  * No XML here: both sides walk their own documents and come here for what
@@ -39,6 +42,10 @@
 #define EWS_VERB_FORWARD 104
 #define EWS_FLAG_STATUS_COMPLETE 1
 #define EWS_FLAG_STATUS_FLAGGED 2
+/* PidLidImapDeleted is a named property; it is given a number above every
+ * PropertyTag (which are 16 bits) so that it is looked up as they are. */
+#define EWS_LID_IMAP_DELETED 0x18570u
+#define EWS_PSETID_COMMON_IMAP_DELETED 0x8570u
 
 /* The MAPI properties that stand for flags, in the order a client asks
  * for them. */

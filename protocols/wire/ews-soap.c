@@ -20,9 +20,22 @@
 	" MinorVersion=\"1\" MajorBuildNumber=\"2507\"" \
 	" MinorBuildNumber=\"6\" Version=\"V2017_07_11\"/>"
 
+/* libxml2 reports some failures (bytes its declared encoding cannot
+ * convert, I/O of the input buffer) through its generic error handler,
+ * which XML_PARSE_NOERROR does not reach and which prints to stderr by
+ * default.  A peer's bad bytes are answered with an error code; they are
+ * never written where stderr goes. */
+static void quiet(void *unused, const char *fmt, ...)
+{
+	(void)unused;
+	(void)fmt;
+}
+
 static gpointer init_once(gpointer unused)
 {
 	xmlInitParser();
+	/* for threads started from now on */
+	xmlThrDefSetGenericErrorFunc(NULL, quiet);
 	return NULL;
 }
 
@@ -111,6 +124,8 @@ int ews_xml_read(const char *buf, size_t len, size_t max, bool huge,
 	if (huge)
 		opts |= XML_PARSE_HUGE;
 	g_once(&once, init_once, NULL);
+	/* the handler is kept per thread, and this one may predate it */
+	xmlSetGenericErrorFunc(NULL, quiet);
 	doc = xmlReadMemory(buf, (int)len, "ews.xml", NULL, opts);
 	if (!doc)
 		return -EINVAL;

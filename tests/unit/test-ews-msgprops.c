@@ -24,6 +24,10 @@
 #define D MFS_FLAG_DRAFT
 #define R MFS_FLAG_REPLIED
 #define P MFS_FLAG_PASSED
+#define T MFS_FLAG_TRASHED
+/* PidLidImapDeleted, as DavMail names it */
+#define IMAPDEL "<t:ExtendedFieldURI DistinguishedPropertySetId=\"Common\"" \
+	" PropertyId=\"34160\" PropertyType=\"Integer\"/>"
 
 static const struct {
 	const char *name, *xml;
@@ -71,6 +75,14 @@ static const struct {
 	{ "no-item", "<t:SetItemField" NS "><t:FieldURI FieldURI=\"message:"
 	  "IsRead\"/></t:SetItemField>", 0, -EINVAL, 0 },
 	{ "empty", "<t:SetItemField" NS "/>", 0, -EINVAL, 0 },
+	{ "imap-deleted", "<t:SetItemField" NS ">" IMAPDEL "<t:Message>"
+	  "<t:ExtendedProperty>" IMAPDEL "<t:Value>1</t:Value>"
+	  "</t:ExtendedProperty></t:Message></t:SetItemField>", S, 0, S | T },
+	{ "imap-undeleted", "<t:DeleteItemField" NS ">" IMAPDEL
+	  "</t:DeleteItemField>", S | T, 0, S },
+	{ "other-named", "<t:DeleteItemField" NS "><t:ExtendedFieldURI "
+	  "DistinguishedPropertySetId=\"Common\" PropertyId=\"34161\" "
+	  "PropertyType=\"Integer\"/></t:DeleteItemField>", S, -ENOTSUP, S },
 };
 
 static void test_change(gconstpointer data)
@@ -99,11 +111,51 @@ static void test_create_flags(void)
 				    XML_PARSE_NONET);
 	uint64_t flags = 0;
 	bool has = false;
+	int64_t date = -1;
 
 	g_assert_cmpint(ewsd_msgprops_from_item(xmlDocGetRootElement(doc),
-					       &flags, &has), ==, 0);
+					       &flags, &has, &date), ==, 0);
 	g_assert_true(has);
 	g_assert_cmphex(flags, ==, S);
+	g_assert_cmpint(date, ==, 0);
+	xmlFreeDoc(doc);
+}
+
+/* What DavMail's IMAP APPEND sends: the arrival date, the read flag and
+ * a name of its own for the item, which is not kept. */
+static void test_create_davmail(void)
+{
+	static const char *xml =
+		"<t:Message" NS "><t:MimeContent>eA==</t:MimeContent>"
+		"<t:ExtendedProperty><t:ExtendedFieldURI PropertyTag=\"0xe06\" "
+		"PropertyType=\"SystemTime\"/><t:Value>2026-12-07T14:44:07.000Z"
+		"</t:Value></t:ExtendedProperty>"
+		"<t:ExtendedProperty>" EXT("0xe07") "<t:Value>1</t:Value>"
+		"</t:ExtendedProperty>"
+		"<t:ExtendedProperty><t:ExtendedFieldURI PropertyTag=\"0x10f3\" "
+		"PropertyType=\"String\"/><t:Value>c7748732.EML</t:Value>"
+		"</t:ExtendedProperty></t:Message>";
+	static const char *bad_date =
+		"<t:Message" NS "><t:ExtendedProperty><t:ExtendedFieldURI "
+		"PropertyTag=\"0x0E06\" PropertyType=\"SystemTime\"/><t:Value>"
+		"yesterday</t:Value></t:ExtendedProperty></t:Message>";
+	xmlDoc *doc = xmlReadMemory(xml, (int)strlen(xml), "t.xml", NULL,
+				    XML_PARSE_NONET);
+	uint64_t flags = 0;
+	bool has = false;
+	int64_t date = 0;
+
+	g_assert_cmpint(ewsd_msgprops_from_item(xmlDocGetRootElement(doc),
+					       &flags, &has, &date), ==, 0);
+	g_assert_true(has);
+	g_assert_cmphex(flags, ==, S);
+	g_assert_cmpint(date, ==, 1796654647);
+	xmlFreeDoc(doc);
+	doc = xmlReadMemory(bad_date, (int)strlen(bad_date), "t.xml", NULL,
+			    XML_PARSE_NONET);
+	g_assert_cmpint(ewsd_msgprops_from_item(xmlDocGetRootElement(doc),
+					       &flags, &has, &date), ==,
+			-EINVAL);
 	xmlFreeDoc(doc);
 }
 
@@ -116,5 +168,6 @@ int main(int argc, char **argv)
 		g_test_add_data_func(path, GSIZE_TO_POINTER(i), test_change);
 	}
 	g_test_add_func("/ews-msgprops/create", test_create_flags);
+	g_test_add_func("/ews-msgprops/create-davmail", test_create_davmail);
 	return g_test_run();
 }

@@ -15,7 +15,7 @@
 
 #include "backend.h"
 #include "serve/imap/args.h"
-#include "serve/imap/uids.h"
+#include "serve/uids.h"
 #include "wire/pop3-cmd.h"
 #include "serve/auth.h"
 #include "wire/smtp-cmd.h"
@@ -340,19 +340,19 @@ static void test_uids(void)
 	static const int64_t first_dates[] = { 300, 100, 200 };
 	static const char *const second[] = { "b", "d", "c", NULL };
 	static const int64_t second_dates[] = { 200, 50, 300 };
-	struct imapd_uid_info *info = NULL;
-	struct imapd_uid_state st, st2;
+	struct serve_uid_info *info = NULL;
+	struct serve_uid_state st, st2;
 
 	/* no state yet: only a full reading may start one */
 	{
 		const char *ids[] = { "x" };
 		const uint64_t fl[] = { 0 };
-		struct imapd_uid_info got[1];
-		g_assert_cmpint(imapd_uids_note(root, "INBOX", ids, fl, 1, got,
+		struct serve_uid_info got[1];
+		g_assert_cmpint(serve_uids_note(root, "INBOX", ids, fl, 1, got,
 					       &st), ==, -ESTALE);
 	}
 	g_autoptr(GPtrArray) one = items_of(first, first_dates);
-	g_assert_cmpint(imapd_uids_assign(root, "INBOX", one, &info, &st), ==, 0);
+	g_assert_cmpint(serve_uids_assign(root, "INBOX", one, &info, &st), ==, 0);
 	/* new ids get UIDs in arrival order */
 	g_assert_cmpuint(info[0].uid, ==, 3);
 	g_assert_cmpuint(info[1].uid, ==, 1);
@@ -362,7 +362,7 @@ static void test_uids(void)
 	g_assert_cmpuint(info[0].modseq, ==, 4);
 	g_free(info);
 	/* read again unchanged: the same answers */
-	g_assert_cmpint(imapd_uids_assign(root, "INBOX", one, &info, &st2), ==, 0);
+	g_assert_cmpint(serve_uids_assign(root, "INBOX", one, &info, &st2), ==, 0);
 	g_assert_cmpuint(st2.highest, ==, st.highest);
 	g_assert_cmpuint(info[0].modseq, ==, 4);
 	g_free(info);
@@ -370,7 +370,7 @@ static void test_uids(void)
 	 * going raises HIGHESTMODSEQ; a flag change gives a new modseq */
 	g_autoptr(GPtrArray) two = items_of(second, second_dates);
 	((struct mfs_item *)two->pdata[0])->flags = MFS_FLAG_SEEN;
-	g_assert_cmpint(imapd_uids_assign(root, "INBOX", two, &info, &st2), ==, 0);
+	g_assert_cmpint(serve_uids_assign(root, "INBOX", two, &info, &st2), ==, 0);
 	g_assert_cmpuint(st2.validity, ==, st.validity);
 	g_assert_cmpuint(info[0].uid, ==, 2);
 	g_assert_cmpuint(info[1].uid, ==, 4);
@@ -386,9 +386,9 @@ static void test_uids(void)
 	{
 		const char *ids[] = { "e", "b" };
 		const uint64_t fl[] = { 0, MFS_FLAG_SEEN | MFS_FLAG_FLAGGED };
-		struct imapd_uid_info got[2];
-		struct imapd_uid_state st3;
-		g_assert_cmpint(imapd_uids_note(root, "INBOX", ids, fl, 2, got,
+		struct serve_uid_info got[2];
+		struct serve_uid_state st3;
+		g_assert_cmpint(serve_uids_note(root, "INBOX", ids, fl, 2, got,
 					       &st3), ==, 0);
 		g_assert_cmpuint(got[0].uid, ==, 5);
 		g_assert_cmpuint(got[0].modseq, ==, 8);
@@ -401,7 +401,7 @@ static void test_uids(void)
 		g_autoptr(GPtrArray) three = items_of(third, third_dates);
 		((struct mfs_item *)three->pdata[0])->flags =
 			MFS_FLAG_SEEN | MFS_FLAG_FLAGGED;
-		g_assert_cmpint(imapd_uids_assign(root, "INBOX", three, &info,
+		g_assert_cmpint(serve_uids_assign(root, "INBOX", three, &info,
 						 &st3), ==, 0);
 		g_assert_cmpuint(info[0].modseq, ==, 9);
 		g_assert_cmpuint(info[3].uid, ==, 5);
@@ -409,7 +409,7 @@ static void test_uids(void)
 		g_free(info);
 	}
 	/* another folder has its own UIDVALIDITY */
-	g_assert_cmpint(imapd_uids_assign(root, "Other", two, &info, &st2), ==, 0);
+	g_assert_cmpint(serve_uids_assign(root, "Other", two, &info, &st2), ==, 0);
 	g_assert_cmpuint(st2.validity, !=, st.validity);
 	g_assert_cmpuint(info[0].uid, ==, 2);
 	g_free(info);
@@ -424,7 +424,7 @@ static void test_uids(void)
 			g_file_set_contents(p, "garbage\n", -1, NULL);
 	}
 	g_dir_close(d);
-	g_assert_cmpint(imapd_uids_assign(root, "INBOX", two, &info, &st2), ==, 0);
+	g_assert_cmpint(serve_uids_assign(root, "INBOX", two, &info, &st2), ==, 0);
 	g_assert_cmpuint(st2.validity, !=, st.validity);
 	g_assert_cmpuint(st2.next, ==, 4);
 	g_free(info);

@@ -71,6 +71,7 @@ static void create_one(struct ewsd_call *call, const char *folder,
 	gsize len = 0;
 	uint64_t flags = 0;
 	bool has_msgflags = false;
+	int64_t date = 0;
 	struct mfs_item *it = NULL;
 	struct mfs_error e = { 0 };
 	int fd, rc;
@@ -90,7 +91,7 @@ static void create_one(struct ewsd_call *call, const char *folder,
 					       : "MimeContent is not base64.");
 		return;
 	}
-	if (ewsd_msgprops_from_item(msg, &flags, &has_msgflags) < 0) {
+	if (ewsd_msgprops_from_item(msg, &flags, &has_msgflags, &date) < 0) {
 		ewsd_error_message(call->out, "CreateItem",
 				  "ErrorInvalidValueForProperty",
 				  "A property has a value out of range.");
@@ -109,7 +110,7 @@ static void create_one(struct ewsd_call *call, const char *folder,
 		rc = -errno;
 	if (rc == 0)
 		rc = mfs_store_append(call->ctx->store, folder, fd, NULL, flags,
-				      0, &it, &e);
+				      date, &it, &e);
 	close(fd);
 	if (rc < 0) {
 		ewsd_error_message(call->out, "CreateItem",

@@ -16,14 +16,21 @@
 #include "serve/serve.h"
 #include "wire/ews-soap.h"
 
+struct ewsd_restrict;			/* restrict.c */
+
 struct ewsd_call {
 	const struct serve_ctx *ctx;	/* borrowed */
+	const char *user;		/* borrowed; who logged in */
 	const struct ews_request *req;	/* borrowed */
 	GString *out;			/* borrowed; the response body, after
 					   ews_response_begin() */
 	GPtrArray *folders;		/* owned; the store's folders, of
 					   struct mfs_folder_info *, read
 					   once per call (NULL until then) */
+	GHashTable *uids;		/* owned; message id -> UID of the
+					   folder uids_folder (msgext.c), or
+					   NULL */
+	char *uids_folder;		/* owned */
 };
 
 /*
@@ -32,8 +39,9 @@ struct ewsd_call {
  * a SOAP Fault).  Never fails: what cannot be run is answered with a
  * Fault or an EWS error.
  */
-void ewsd_dispatch(const struct serve_ctx *ctx, const char *body, size_t len,
-		  GString **out_r, unsigned *status_r);
+void ewsd_dispatch(const struct serve_ctx *ctx, const char *user,
+		   const char *body, size_t len, GString **out_r,
+		   unsigned *status_r);
 
 /*
  * The operations.  Each appends its m:<Op>Response element to call->out
@@ -43,6 +51,9 @@ void ewsd_dispatch(const struct serve_ctx *ctx, const char *body, size_t len,
 int ewsd_op_get_folder(struct ewsd_call *call);
 int ewsd_op_find_folder(struct ewsd_call *call);
 int ewsd_op_convert_id(struct ewsd_call *call);
+/* The address of the logged-in user's mailbox: the user name when it is
+ * one, else user@hostname.  Caller owns the result. */
+char *ewsd_mailbox_address(const struct ewsd_call *call);
 int ewsd_op_find_item(struct ewsd_call *call);
 int ewsd_op_get_item(struct ewsd_call *call);
 
@@ -94,7 +105,8 @@ int ewsd_op_move_folder(struct ewsd_call *call);
 typedef void (*ewsd_find_write_fn)(struct ewsd_call *call, const char *folder,
 				  const struct mfs_item *it, void *data);
 void ewsd_find_items(struct ewsd_call *call, const char *folder,
-		    const xmlNode *view, GCompareFunc order,
+		    const xmlNode *view, const struct ewsd_restrict *r,
+		    GCompareDataFunc order, void *order_data,
 		    ewsd_find_write_fn write, void *data);
 
 /* The item `id` of store folder `folder` as the store has it now, or NULL
@@ -121,6 +133,41 @@ char *ewsd_item_change_key(const struct mfs_item *it);
 /* Write one t:Message of `folder` with the properties the request's
  * m:ItemShape asks for (message.c); MimeContent only when
  * `allow_mime`. */
+/* The bytes of message `id` of `folder` (all, or its first 256 KiB with
+ * `head_only`: enough for its header) in *buf_r (caller owns), within
+ * the server's message size limit (message.c).  Returns 0 or -errno. */
+int ewsd_message_bytes(struct ewsd_call *call, const char *folder,
+		       const char *id, bool head_only, GString **buf_r);
+
+/* Parse m:Restriction `restriction` for messages, or with `folder` for
+ * folders, into *r_r (caller owns; ewsd_restrict_free).  Returns 0,
+ * -ENOTSUP for a property or expression it cannot search, -EINVAL for a
+ * malformed one, -E2BIG past its bounds. */
+int ewsd_restrict_parse(const xmlNode *restriction, bool folder,
+			struct ewsd_restrict **r_r);
+void ewsd_restrict_free(struct ewsd_restrict *r);
+/* The response message of operation `op` for a restriction refused with
+ * `rc`. */
+void ewsd_restrict_error(GString *out, const char *op, int rc);
+/* Whether the message or the folder matches; NULL matches all. */
+bool ewsd_restrict_message(const struct ewsd_restrict *r,
+			   struct ewsd_call *call, const char *folder,
+			   const struct mfs_item *it);
+bool ewsd_restrict_folder(const struct ewsd_restrict *r, const char *name,
+			  const char *container_class);
+
+/* The t:ExtendedProperty of `it` that `uri` (t:ExtendedFieldURI) names,
+ * when the message has a value for it (msgext.c). */
+void ewsd_message_write_ext(struct ewsd_call *call, const char *folder,
+			    const struct mfs_item *it, const xmlNode *uri);
+/* The UID (PidTagInternetArticleNumber) of message `id` of `folder`, in
+ * *uid_r; the folder's numbers are read once per call.  Returns 0,
+ * -ENOENT when the folder has no such message, or -errno. */
+int ewsd_article_number(struct ewsd_call *call, const char *folder,
+			const char *id, uint32_t *uid_r);
+/* Forget the numbers read by ewsd_article_number (the folder changed). */
+void ewsd_uids_clear(struct ewsd_call *call);
+
 void ewsd_message_write(struct ewsd_call *call, const char *folder,
 		       const struct mfs_item *it, bool allow_mime);
 

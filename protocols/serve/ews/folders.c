@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "backend.h"
+#include "log.h"
 #include "ewsd-private.h"
 
 #define CHANGE_KEY "AQAAABYAAAA="
@@ -128,8 +129,8 @@ static int hierarchy(struct ewsd_call *call, GArray **tree_r)
 }
 
 /* The index of the folder that `ref` (t:FolderId or
- * t:DistinguishedFolderId) names, or -1. */
-static int lookup(const GArray *tree, const xmlNode *ref)
+ * t:DistinguishedFolderId) names in `tree`, or -1. */
+static int find_ref(const GArray *tree, const xmlNode *ref)
 {
 	g_autofree char *id = ews_attr(ref, "Id");
 	bool dist = ews_is(ref, EWS_NS_T, "DistinguishedFolderId");
@@ -146,6 +147,57 @@ static int lookup(const GArray *tree, const xmlNode *ref)
 	return -1;
 }
 
+/* The role of roles[] that distinguished name `id` is, or -1. */
+static int role_named(const char *id)
+{
+	for (size_t i = 0; i < G_N_ELEMENTS(roles); i++)
+		if (id && !strcmp(roles[i].distinguished, id))
+			return (int)i;
+	return -1;
+}
+
+/*
+ * find_ref(), and for a distinguished folder that the store lacks, the
+ * folder made under its role's name first (*tree read again): an
+ * Exchange mailbox always has them, and clients such as DavMail refuse a
+ * mailbox where one is missing.  The Outbox made this way is a folder
+ * like the others: this server sends what CreateItem asks it to send,
+ * not what lies in a folder.
+ */
+static int lookup(struct ewsd_call *call, GArray **tree, const xmlNode *ref)
+{
+	int idx = find_ref(*tree, ref), role, rc;
+	g_autofree char *id = NULL;
+	enum mfs_folder_kind kind;
+
+	if (idx >= 0 || !ews_is(ref, EWS_NS_T, "DistinguishedFolderId"))
+		return idx;
+	id = ews_attr(ref, "Id");
+	role = role_named(id);
+	if (role < 0)
+		return -1;
+	kind = !strcmp(id, "contacts") ? MFS_FOLDER_CONTACTS
+		: !strcmp(id, "calendar") ? MFS_FOLDER_CALENDAR
+		: MFS_FOLDER_MAIL;
+	rc = mfs_store_create_folder(call->ctx->store, roles[role].name, kind,
+				     NULL);
+	if (rc < 0 && rc != -EEXIST) {
+		log_warn("ews: the %s folder %s could not be made: %s", id,
+			 roles[role].name, g_strerror(-rc));
+		return -1;
+	}
+	log_info("ews: made the %s folder %s, which the store lacked", id,
+		 roles[role].name);
+	g_clear_pointer(&call->folders, g_ptr_array_unref);
+	g_array_unref(*tree);
+	*tree = NULL;
+	if (hierarchy(call, tree) < 0) {
+		*tree = g_array_new(FALSE, TRUE, sizeof(struct efolder));
+		return -1;
+	}
+	return find_ref(*tree, ref);
+}
+
 int ewsd_folder_resolve(struct ewsd_call *call, const xmlNode *ref,
 		       const char **path_r, enum mfs_folder_kind *kind_r)
 {
@@ -154,7 +206,7 @@ int ewsd_folder_resolve(struct ewsd_call *call, const xmlNode *ref,
 
 	if (rc < 0)
 		return rc;
-	idx = lookup(tree, ref);
+	idx = lookup(call, &tree, ref);
 	if (idx < 0 || !g_array_index(tree, struct efolder, idx).path) {
 		g_array_unref(tree);
 		return -ENOENT;
@@ -193,14 +245,20 @@ static unsigned child_count(const GArray *tree, int idx)
 	return n;
 }
 
+/* The container class folder `f` shows (NULL for the roots). */
+static const char *class_of(const struct efolder *f)
+{
+	return f->kind == MFS_FOLDER_CONTACTS ? "IPF.Contact"
+		: f->kind == MFS_FOLDER_CALENDAR ? "IPF.Appointment"
+		: f->path ? "IPF.Note" : NULL;
+}
+
 static void write_folder(struct ewsd_call *call, const GArray *tree, int idx)
 {
 	const struct efolder *f = &g_array_index(tree, struct efolder, idx);
 	const char *elem = f->kind == MFS_FOLDER_CONTACTS ? "ContactsFolder"
 		: f->kind == MFS_FOLDER_CALENDAR ? "CalendarFolder" : "Folder";
-	const char *cls = f->kind == MFS_FOLDER_CONTACTS ? "IPF.Contact"
-		: f->kind == MFS_FOLDER_CALENDAR ? "IPF.Appointment"
-		: f->path ? "IPF.Note" : NULL;
+	const char *cls = class_of(f);
 	GString *out = call->out;
 	uint64_t total = 0, unread = 0;
 	struct mfs_sync_result *res = NULL;
@@ -250,7 +308,7 @@ int ewsd_op_get_folder(struct ewsd_call *call)
 	g_string_append(call->out, "<m:GetFolderResponse><m:ResponseMessages>");
 	/* one message per id, in the order asked */
 	for (xmlNode *r = ews_first_element(ids); r; r = ews_next_element(r)) {
-		int idx = lookup(tree, r);
+		int idx = lookup(call, &tree, r);
 		if (idx < 0) {
 			ewsd_error_message(call->out, "GetFolder",
 					  "ErrorFolderNotFound",
@@ -298,7 +356,8 @@ static int uint_attr(const xmlNode *node, const char *name, guint64 fallback,
 }
 
 static void find_one(struct ewsd_call *call, const GArray *tree, int parent,
-		     bool deep, const xmlNode *view)
+		     bool deep, const xmlNode *view,
+		     const struct ewsd_restrict *r)
 {
 	g_autoptr(GArray) found = g_array_new(FALSE, FALSE, sizeof(int));
 	g_autofree char *base = view ? ews_attr(view, "BasePoint") : NULL;
@@ -312,6 +371,12 @@ static void find_one(struct ewsd_call *call, const GArray *tree, int parent,
 		return;
 	}
 	collect(tree, parent, deep, found);
+	for (guint i = found->len; r && i-- > 0;) {
+		const struct efolder *f = &g_array_index(
+			tree, struct efolder, g_array_index(found, int, i));
+		if (!ewsd_restrict_folder(r, f->name, class_of(f)))
+			g_array_remove_index(found, i);
+	}
 	if (base && strcmp(base, "End") == 0) {
 		/* Offset counts back from the last folder */
 		guint64 last = found->len > offset ? found->len - offset : 0;
@@ -341,23 +406,30 @@ int ewsd_op_find_folder(struct ewsd_call *call)
 	xmlNode *view = ews_child(op, EWS_NS_M, "IndexedPageFolderView");
 	g_autofree char *traversal = ews_attr(op, "Traversal");
 	bool deep = traversal && strcmp(traversal, "Deep") == 0;
+	xmlNode *restriction = ews_child(op, EWS_NS_M, "Restriction");
+	struct ewsd_restrict *filter = NULL;
 	GArray *tree = NULL;
-	int rc = hierarchy(call, &tree);
+	int rc = hierarchy(call, &tree), parsed;
 
 	if (rc < 0)
 		return rc;
+	parsed = restriction ? ewsd_restrict_parse(restriction, true, &filter)
+			     : 0;
 	g_string_append(call->out, "<m:FindFolderResponse><m:ResponseMessages>");
 	for (xmlNode *r = ews_first_element(parents); r;
 	     r = ews_next_element(r)) {
-		int idx = lookup(tree, r);
+		int idx = lookup(call, &tree, r);
 		if (idx < 0)
 			ewsd_error_message(call->out, "FindFolder",
 					  "ErrorFolderNotFound",
 					  "The specified folder could not be "
 					  "found in the store.");
+		else if (parsed < 0)
+			ewsd_restrict_error(call->out, "FindFolder", parsed);
 		else
-			find_one(call, tree, idx, deep, view);
+			find_one(call, tree, idx, deep, view, filter);
 	}
+	ewsd_restrict_free(filter);
 	g_string_append(call->out, "</m:ResponseMessages>"
 			"</m:FindFolderResponse>");
 	g_array_unref(tree);
@@ -373,7 +445,7 @@ int ewsd_folder_descendants(struct ewsd_call *call, const xmlNode *ref,
 
 	if (rc < 0)
 		return rc;
-	idx = ref ? lookup(tree, ref) : ROOT;
+	idx = ref ? lookup(call, &tree, ref) : ROOT;
 	if (idx < 0) {
 		g_array_unref(tree);
 		return -ENOENT;
@@ -432,7 +504,7 @@ int ewsd_folder_ref_path(struct ewsd_call *call, const xmlNode *ref,
 
 	if (rc < 0)
 		return rc;
-	idx = lookup(tree, ref);
+	idx = lookup(call, &tree, ref);
 	if (idx >= 0) {
 		const char *p = g_array_index(tree, struct efolder, idx).path;
 		*path_r = g_strdup(p ? p : "");

@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "msgprops.h"
 #include "pim.h"
 #include "ewsd-private.h"
 
@@ -23,14 +24,90 @@ static void write_message(struct ewsd_call *call, const char *folder,
 	ewsd_message_write(call, folder, it, false);
 }
 
-static gint newest_first(gconstpointer a, gconstpointer b)
+/* The order of m:SortOrder's first t:FieldOrder: by arrival (all of a
+ * message's dates are its arrival), size or article number (UID), newest
+ * or highest first unless Ascending; without one, newest first. */
+enum sort_key { BY_DATE, BY_SIZE, BY_UID };
+
+struct sort {
+	struct ewsd_call *call;
+	const char *folder;
+	enum sort_key key;
+	bool ascending;
+};
+
+static const struct {
+	const char *uri;
+	unsigned tag;
+	enum sort_key key;
+} sort_fields[] = {
+	{ "item:DateTimeReceived", 0, BY_DATE },
+	{ "item:DateTimeSent", 0, BY_DATE },
+	{ "item:DateTimeCreated", 0, BY_DATE },
+	{ "item:LastModifiedTime", 0, BY_DATE },
+	{ "item:Size", 0, BY_SIZE },
+	{ NULL, 0x0039, BY_DATE },
+	{ NULL, 0x0E06, BY_DATE },
+	{ NULL, 0x3007, BY_DATE },
+	{ NULL, 0x3008, BY_DATE },
+	{ NULL, 0x0E08, BY_SIZE },
+	{ NULL, 0x0E23, BY_UID },
+};
+
+static void sort_parse(const xmlNode *sort_order, struct sort *s)
+{
+	xmlNode *fo = ews_child(sort_order, EWS_NS_T, "FieldOrder");
+	xmlNode *path = ews_first_element(fo);
+	g_autofree char *order = fo ? ews_attr(fo, "Order") : NULL;
+	g_autofree char *uri = NULL;
+	unsigned tag = 0;
+
+	s->key = BY_DATE;
+	s->ascending = false;
+	if (!path)
+		return;
+	if (ews_is(path, EWS_NS_T, "FieldURI"))
+		uri = ews_attr(path, "FieldURI");
+	else if (!ews_is(path, EWS_NS_T, "ExtendedFieldURI") ||
+		 ewsd_prop_tag(path, &tag) < 0)
+		return;
+	for (size_t i = 0; i < G_N_ELEMENTS(sort_fields); i++)
+		if (uri ? sort_fields[i].uri && !strcmp(uri, sort_fields[i].uri)
+			: sort_fields[i].tag == tag) {
+			s->key = sort_fields[i].key;
+			s->ascending = order && !strcmp(order, "Ascending");
+			return;
+		}
+}
+
+static gint sorted(gconstpointer a, gconstpointer b, gpointer data)
 {
 	const struct mfs_item *x = *(const struct mfs_item *const *)a;
 	const struct mfs_item *y = *(const struct mfs_item *const *)b;
+	struct sort *s = data;
+	uint64_t vx = 0, vy = 0;
+	uint32_t ux = 0, uy = 0;
+	int c = 0;
 
-	if (x->date != y->date)
-		return x->date > y->date ? -1 : 1;
-	return strcmp(x->id, y->id);
+	switch (s->key) {
+	case BY_DATE:
+		c = x->date < y->date ? -1 : x->date > y->date;
+		break;
+	case BY_SIZE:
+		c = x->size < y->size ? -1 : x->size > y->size;
+		break;
+	case BY_UID:
+		/* a message without a number (gone meanwhile) sorts first */
+		ewsd_article_number(s->call, s->folder, x->id, &ux);
+		ewsd_article_number(s->call, s->folder, y->id, &uy);
+		vx = ux;
+		vy = uy;
+		c = vx < vy ? -1 : vx > vy;
+		break;
+	}
+	if (!s->ascending)
+		c = -c;
+	return c ? c : strcmp(x->id, y->id);
 }
 
 /* A paging attribute; `fallback` when absent or not a number, as FindItem
@@ -47,7 +124,8 @@ static guint64 uint_attr(const xmlNode *node, const char *name,
 }
 
 void ewsd_find_items(struct ewsd_call *call, const char *folder,
-		    const xmlNode *view, GCompareFunc order,
+		    const xmlNode *view, const struct ewsd_restrict *r,
+		    GCompareDataFunc order, void *order_data,
 		    ewsd_find_write_fn write, void *data)
 {
 	struct mfs_sync_result *res = NULL;
@@ -60,7 +138,21 @@ void ewsd_find_items(struct ewsd_call *call, const char *folder,
 				  g_strerror(-rc));
 		return;
 	}
-	g_ptr_array_sort(res->changed, order);
+	if (r) {
+		/* those that do not match leave the view before paging */
+		GPtrArray *kept = g_ptr_array_new_with_free_func(
+			(GDestroyNotify)mfs_item_free);
+		for (guint i = 0; i < res->changed->len; i++) {
+			struct mfs_item *it = res->changed->pdata[i];
+			if (ewsd_restrict_message(r, call, folder, it)) {
+				g_ptr_array_add(kept, it);
+				res->changed->pdata[i] = NULL;
+			}
+		}
+		g_ptr_array_unref(res->changed);
+		res->changed = kept;
+	}
+	g_ptr_array_sort_with_data(res->changed, order, order_data);
 	start = MIN(offset, res->changed->len);
 	count = MIN(max, res->changed->len - start);
 	g_string_append_printf(call->out, "<m:FindItemResponseMessage "
@@ -82,6 +174,12 @@ int ewsd_op_find_item(struct ewsd_call *call)
 	const xmlNode *op = call->req->op;
 	xmlNode *parents = ews_child(op, EWS_NS_M, "ParentFolderIds");
 	xmlNode *view = ews_child(op, EWS_NS_M, "IndexedPageItemView");
+	struct sort sort = { .call = call };
+
+	xmlNode *restriction = ews_child(op, EWS_NS_M, "Restriction");
+	struct ewsd_restrict *filter = NULL;
+	int parsed = restriction ? ewsd_restrict_parse(restriction, false,
+						       &filter) : 0;
 
 	g_string_append(call->out, "<m:FindItemResponse><m:ResponseMessages>");
 	for (xmlNode *r = ews_first_element(parents); r;
@@ -89,6 +187,13 @@ int ewsd_op_find_item(struct ewsd_call *call)
 		const char *path = NULL;
 		enum mfs_folder_kind kind = MFS_FOLDER_NONE;
 		int rc = ewsd_folder_resolve(call, r, &path, &kind);
+		if (rc == 0 && parsed == 0 && restriction &&
+		    ewsd_pim_kind(kind))
+			parsed = -ENOTSUP;	/* contacts and events: none yet */
+		if (rc == 0 && parsed < 0) {
+			ewsd_restrict_error(call->out, "FindItem", parsed);
+			continue;
+		}
 		if (rc == 0 && ewsd_pim_kind(kind)) {
 			ewsd_pim_find(call, path, kind, view);
 			continue;
@@ -99,9 +204,12 @@ int ewsd_op_find_item(struct ewsd_call *call)
 					  "No mail folder has this id.");
 			continue;
 		}
-		ewsd_find_items(call, path, view, newest_first, write_message,
-			       NULL);
+		sort_parse(ews_child(op, EWS_NS_M, "SortOrder"), &sort);
+		sort.folder = path;
+		ewsd_find_items(call, path, view, filter, sorted, &sort,
+				write_message, NULL);
 	}
+	ewsd_restrict_free(filter);
 	g_string_append(call->out, "</m:ResponseMessages></m:FindItemResponse>");
 	return 0;
 }

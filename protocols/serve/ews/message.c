@@ -126,10 +126,8 @@ static int read_fd(int fd, size_t max, bool partial, GString **buf_r)
 	return 0;
 }
 
-/* The message's bytes (all, or its first HEAD_MAX with `head_only`).
- * Returns 0 or -errno. */
-static int load(struct ewsd_call *call, const char *folder, const char *id,
-		bool head_only, GString **buf_r)
+int ewsd_message_bytes(struct ewsd_call *call, const char *folder,
+		       const char *id, bool head_only, GString **buf_r)
 {
 	int fd = -1, rc = mfs_store_fetch(call->ctx->store, folder, id, &fd,
 					  NULL);
@@ -192,7 +190,8 @@ void ewsd_message_write(struct ewsd_call *call, const char *folder,
 	if (!allow_mime)
 		want &= ~(unsigned)P_MIME;
 	if (want & (P_MIME | P_SUBJECT | P_MSGID))
-		load(call, folder, it->id, !(want & P_MIME), &buf);
+		ewsd_message_bytes(call, folder, it->id, !(want & P_MIME),
+				   &buf);
 	g_string_append(out, "<t:Message>");
 	if (buf && (want & P_MIME)) {
 		g_autofree char *b64 = g_base64_encode(
@@ -225,7 +224,7 @@ void ewsd_message_write(struct ewsd_call *call, const char *folder,
 	for (xmlNode *p = ews_first_element(props); p;
 	     p = ews_next_element(p))
 		if (ews_is(p, EWS_NS_T, "ExtendedFieldURI"))
-			ewsd_msgprops_write_ext(out, p, it->flags);
+			ewsd_message_write_ext(call, folder, it, p);
 	if (want & P_FLAG)
 		g_string_append_printf(out, "<t:Flag><t:FlagStatus>%s"
 				       "</t:FlagStatus></t:Flag>",

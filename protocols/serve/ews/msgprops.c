@@ -14,8 +14,20 @@
 int ewsd_prop_tag(const xmlNode *uri, unsigned *tag_r)
 {
 	g_autofree char *tag = ews_attr(uri, "PropertyTag");
+	g_autofree char *set = NULL, *id = NULL;
+	unsigned lid;
 
-	return tag ? ews_prop_tag_parse(tag, tag_r) : -EINVAL;
+	if (tag)
+		return ews_prop_tag_parse(tag, tag_r);
+	/* the one named property kept: PSETID_Common's PidLidImapDeleted */
+	set = ews_attr(uri, "DistinguishedPropertySetId");
+	id = ews_attr(uri, "PropertyId");
+	if (!set || strcmp(set, "Common") || !id ||
+	    ews_prop_tag_parse(id, &lid) < 0 ||
+	    lid != EWS_PSETID_COMMON_IMAP_DELETED)
+		return -EINVAL;
+	*tag_r = EWS_LID_IMAP_DELETED;
+	return 0;
 }
 
 /* The text of the first child `name` (types namespace) of `parent`, or
@@ -67,6 +79,10 @@ static int apply_ext(unsigned tag, const char *value, uint64_t *flags)
 		    v != EWS_FLAG_STATUS_FLAGGED)
 			return -EINVAL;
 		break;
+	case EWS_LID_IMAP_DELETED:
+		/* any value but 0 marks the message */
+		set_bit(flags, MFS_FLAG_TRASHED, value && v != 0);
+		return 0;
 	case EWS_PR_LAST_VERB_EXECUTED:
 		/* a verb adds its flag; other verbs (open, print...) leave
 		 * no Maildir trace */
@@ -146,10 +162,28 @@ int ewsd_msgprops_apply_change(const xmlNode *change, uint64_t *flags)
 	return -ENOTSUP;
 }
 
+/* PidTagMessageDeliveryTime: the one property besides flags that a new
+ * message keeps, as its arrival date (Maildir keeps it as the file's
+ * time). */
+#define PR_MESSAGE_DELIVERY_TIME 0x0E06u
+
+static int parse_time(const char *text, int64_t *t_r)
+{
+	g_autoptr(GTimeZone) utc = g_time_zone_new_utc();
+	g_autoptr(GDateTime) dt = text ? g_date_time_new_from_iso8601(text, utc)
+				       : NULL;
+
+	if (!dt)
+		return -EINVAL;
+	*t_r = g_date_time_to_unix(dt);
+	return 0;
+}
+
 int ewsd_msgprops_from_item(const xmlNode *message, uint64_t *flags_r,
-			   bool *has_message_flags_r)
+			   bool *has_message_flags_r, int64_t *date_r)
 {
 	uint64_t flags = 0;
+	int64_t date = 0;
 	bool has = false;
 	g_autofree char *read = child_text(message, "IsRead");
 	bool on = false;
@@ -167,6 +201,15 @@ int ewsd_msgprops_from_item(const xmlNode *message, uint64_t *flags_r,
 		g_autofree char *value = child_text(n, "Value");
 		if (!value)
 			return -EINVAL;
+		if (tag == PR_MESSAGE_DELIVERY_TIME) {
+			if (parse_time(value, &date) < 0)
+				return -EINVAL;
+			continue;
+		}
+		/* other properties (a gateway's name for the item...) are
+		 * not kept: a Maildir message is its bytes and flags */
+		if (!ews_prop_mask(tag) && tag != EWS_PR_MESSAGE_FLAGS)
+			continue;
 		int rc = apply_ext(tag, value, &flags);
 		if (rc == -EINVAL)
 			return rc;
@@ -179,6 +222,7 @@ int ewsd_msgprops_from_item(const xmlNode *message, uint64_t *flags_r,
 		flags |= MFS_FLAG_SEEN;
 	*flags_r = flags;
 	*has_message_flags_r = has;
+	*date_r = date;
 	return 0;
 }
 

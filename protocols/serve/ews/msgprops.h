@@ -39,12 +39,14 @@ int ewsd_msgprops_apply_change(const xmlNode *change, uint64_t *flags);
 
 /*
  * The flags a new message gets from the properties of the t:Message of a
- * CreateItem: IsRead and PidTagMessageFlags.  *has_message_flags_r tells
- * whether PidTagMessageFlags was given (without it the message is a
- * draft, as Exchange makes it).  Returns 0 or -EINVAL.
+ * CreateItem: IsRead and the flag properties; and its arrival date from
+ * PidTagMessageDeliveryTime in *date_r (0 when not given).
+ * *has_message_flags_r tells whether PidTagMessageFlags was given (without
+ * it the message is a draft, as Exchange makes it).  Other properties are
+ * not kept.  Returns 0 or -EINVAL.
  */
 int ewsd_msgprops_from_item(const xmlNode *message, uint64_t *flags_r,
-			   bool *has_message_flags_r);
+			   bool *has_message_flags_r, int64_t *date_r);
 
 /* Append a t:ExtendedProperty for the property `uri` (echoed as the
  * client wrote it, so that it can match the answer to its question) when

@@ -1,10 +1,9 @@
 /*
- * ops.c - the dispatch of EWS operations, ConvertId (which clients
- * send first to learn the server's version), and the answers to what
- * cannot be run.
+ * ops.c - the dispatch of EWS operations and the answers to what cannot
+ * be run.
  *
  * Specs: [MS-OXWSCORE] 3.1.4 (operations and their response messages),
- * [MS-OXWSCDATA] 2.2.4 (ResponseCodeType), [MS-OXWSCOS] ConvertId,
+ * [MS-OXWSCDATA] 2.2.4 (ResponseCodeType),
  * SOAP 1.1 section 4.4 (Fault).
  *
  * A request that is not a SOAP envelope is answered with a Fault and
@@ -56,32 +55,9 @@ void ewsd_error_message(GString *out, const char *op, const char *code,
 			       code, op);
 }
 
-/*
- * Ids are this server's own and no other format is kept, so every id is
- * answered as one that cannot be converted; what the client wanted from
- * the exchange is the ServerVersionInfo header.
- */
-int ewsd_op_convert_id(struct ewsd_call *call)
-{
-	xmlNode *ids = ews_child(call->req->op, EWS_NS_M, "SourceIds");
-	unsigned n = 0;
-
-	g_string_append(call->out, "<m:ConvertIdResponse><m:ResponseMessages>");
-	for (xmlNode *i = ews_first_element(ids); i; i = ews_next_element(i)) {
-		ewsd_error_message(call->out, "ConvertId",
-				  "ErrorInvalidIdMalformed",
-				  "Id is malformed.");
-		n++;
-	}
-	if (!n)
-		ewsd_error_message(call->out, "ConvertId", "ErrorInvalidRequest",
-				  "No ids to convert.");
-	g_string_append(call->out, "</m:ResponseMessages></m:ConvertIdResponse>");
-	return 0;
-}
-
-void ewsd_dispatch(const struct serve_ctx *ctx, const char *body, size_t len,
-		  GString **out_r, unsigned *status_r)
+void ewsd_dispatch(const struct serve_ctx *ctx, const char *user,
+		   const char *body, size_t len, GString **out_r,
+		   unsigned *status_r)
 {
 	struct ews_request *req = NULL;
 	int rc = ews_request_parse(body, len, &req);
@@ -103,11 +79,13 @@ void ewsd_dispatch(const struct serve_ctx *ctx, const char *body, size_t len,
 		if (strcmp(op, ops[i].name) != 0 ||
 		    strcmp((const char *)req->op->ns->href, EWS_NS_M) != 0)
 			continue;
-		struct ewsd_call call = { .ctx = ctx, .req = req,
+		struct ewsd_call call = { .ctx = ctx, .user = user,
+					  .req = req,
 					 .out = ews_response_begin() };
 		rc = ops[i].run(&call);
 		if (call.folders)
 			g_ptr_array_unref(call.folders);
+		ewsd_uids_clear(&call);
 		if (rc < 0) {
 			g_string_free(call.out, TRUE);
 			g_autofree char *why = g_strdup_printf(

@@ -202,18 +202,20 @@ static void write_found(struct ewsd_call *call, const char *folder,
 		  false);
 }
 
-static gint by_id(gconstpointer a, gconstpointer b)
+static gint by_id(gconstpointer a, gconstpointer b, gpointer unused)
 {
 	const struct mfs_item *x = *(const struct mfs_item *const *)a;
 	const struct mfs_item *y = *(const struct mfs_item *const *)b;
 
+	(void)unused;
 	return strcmp(x->id, y->id);
 }
 
 void ewsd_pim_find(struct ewsd_call *call, const char *folder,
 		  enum mfs_folder_kind kind, const xmlNode *view)
 {
-	ewsd_find_items(call, folder, view, by_id, write_found, &kind);
+	ewsd_find_items(call, folder, view, NULL, by_id, NULL, write_found,
+			&kind);
 }
 
 /* The item an ItemId of ours names, with its folder's kind; NULL after

@@ -38,7 +38,7 @@ static void ews_handle(void *data, const struct serve_http_req *req,
 		rep->content_type = g_strdup("text/html; charset=utf-8");
 		return;
 	}
-	ewsd_dispatch(ctx, req->body, req->body_len, &rep->body,
+	ewsd_dispatch(ctx, req->user, req->body, req->body_len, &rep->body,
 		      &rep->status);
 	rep->content_type = g_strdup("text/xml; charset=utf-8");
 }

@@ -19,7 +19,7 @@
 #include "maildir-name.h"
 #include "serve/serve.h"
 #include "args.h"
-#include "uids.h"
+#include "serve/uids.h"
 
 /* One message of the selected mailbox, as this session last told it. */
 struct imapd_msg {
@@ -99,7 +99,7 @@ int imapd_view_refresh(struct imapd_session *s, bool expunges);
 /* Load a folder's messages with their UIDs and mod-sequences.  Caller
  * owns *msgs_r and *state_r (may be NULL). */
 int imapd_folder_load(struct imapd_session *s, const char *folder,
-		     GArray **msgs_r, struct imapd_uid_state *uids_r,
+		     GArray **msgs_r, struct serve_uid_state *uids_r,
 		     char **state_r);
 /* Tell the client that the view's messages at `idx` (ascending) are gone:
  * EXPUNGE for each, or one VANISHED after QRESYNC; removes them from the

@@ -287,12 +287,12 @@ static int msg_by_uid(gconstpointer a, gconstpointer b)
  * of `res` (borrowed otherwise); caller owns *msgs_r. */
 static int messages_of(struct imapd_session *s, const char *folder,
 		       struct mfs_sync_result *res, GArray **msgs_r,
-		       struct imapd_uid_state *uids_r)
+		       struct serve_uid_state *uids_r)
 {
-	struct imapd_uid_info *info = NULL;
+	struct serve_uid_info *info = NULL;
 	int rc;
 
-	rc = imapd_uids_assign(s->ctx->store_root, folder, res->changed, &info,
+	rc = serve_uids_assign(s->ctx->store_root, folder, res->changed, &info,
 			      uids_r);
 	if (rc < 0) {
 		log_warnx("imap: UIDs of %s: %s", folder, g_strerror(-rc));
@@ -321,7 +321,7 @@ static int messages_of(struct imapd_session *s, const char *folder,
 }
 
 int imapd_folder_load(struct imapd_session *s, const char *folder,
-		     GArray **msgs_r, struct imapd_uid_state *uids_r,
+		     GArray **msgs_r, struct serve_uid_state *uids_r,
 		     char **state_r)
 {
 	struct mfs_sync_result *res = NULL;
@@ -343,7 +343,7 @@ void imapd_cmd_status(struct imapd_session *s, const struct imapd_cmd *cmd)
 	g_autofree char *path = mailbox_arg(s, cmd, 0);
 	GPtrArray *items = cmd->nargs == 2 ? imap_arg_list(cmd->args[1]) : NULL;
 	g_autoptr(GArray) msgs = NULL;
-	struct imapd_uid_state st;
+	struct serve_uid_state st;
 	uint32_t recent = 0, unseen = 0;
 
 	if (!path)
@@ -538,7 +538,7 @@ static void select_mailbox(struct imapd_session *s,
 {
 	g_autofree char *path = mailbox_arg(s, cmd, 0);
 	struct imapd_view *v;
-	struct imapd_uid_state st;
+	struct serve_uid_state st;
 	uint32_t recent = 0, unseen = 0;
 	enum mfs_folder_kind kind = MFS_FOLDER_NONE;
 	const GPtrArray *qresync = NULL;
@@ -702,7 +702,7 @@ int imapd_view_refresh(struct imapd_session *s, bool expunges)
 	struct mfs_sync_result *res = NULL;
 	struct mfs_error e = { 0 };
 	g_autoptr(GArray) now = NULL;
-	struct imapd_uid_state st;
+	struct serve_uid_state st;
 	int rc;
 
 	/* another writer's new keywords come before the flags that use them */

@@ -45,19 +45,19 @@ static bool parse_set(struct imapd_session *s, const struct imapd_cmd *cmd,
 	return true;
 }
 
-/* imapd_uids_note(), reading the folder first when it has no UID state
+/* serve_uids_note(), reading the folder first when it has no UID state
  * yet.  Returns 0 or -errno. */
 static int note(struct imapd_session *s, const char *folder,
 		const char *const *ids, const uint64_t *flags, size_t n,
-		struct imapd_uid_info *info, struct imapd_uid_state *st)
+		struct serve_uid_info *info, struct serve_uid_state *st)
 {
-	int rc = imapd_uids_note(s->ctx->store_root, folder, ids, flags, n,
+	int rc = serve_uids_note(s->ctx->store_root, folder, ids, flags, n,
 				info, st);
 
 	if (rc == -ESTALE) {
 		/* the messages that were there before ours come first */
 		struct mfs_sync_result *res = NULL;
-		g_autofree struct imapd_uid_info *all = NULL;
+		g_autofree struct serve_uid_info *all = NULL;
 		g_autoptr(GHashTable) ours = g_hash_table_new(g_str_hash,
 							      g_str_equal);
 		if ((rc = mfs_store_sync(s->ctx->store, folder, NULL, &res,
@@ -70,12 +70,12 @@ static int note(struct imapd_session *s, const char *folder,
 			if (g_hash_table_contains(ours, it->id))
 				g_ptr_array_remove_index(res->changed, i);
 		}
-		rc = imapd_uids_assign(s->ctx->store_root, folder, res->changed,
+		rc = serve_uids_assign(s->ctx->store_root, folder, res->changed,
 				      &all, st);
 		mfs_sync_result_free(&res);
 		if (rc < 0)
 			return rc;
-		rc = imapd_uids_note(s->ctx->store_root, folder, ids, flags, n,
+		rc = serve_uids_note(s->ctx->store_root, folder, ids, flags, n,
 				    info, st);
 	}
 	return rc;
@@ -87,9 +87,9 @@ static void note_flags(struct imapd_session *s, const GArray *idx)
 {
 	g_autofree const char **ids = g_new0(const char *, idx->len + 1);
 	g_autofree uint64_t *flags = g_new0(uint64_t, idx->len + 1);
-	g_autofree struct imapd_uid_info *info = g_new0(struct imapd_uid_info,
+	g_autofree struct serve_uid_info *info = g_new0(struct serve_uid_info,
 						       idx->len + 1);
-	struct imapd_uid_state st;
+	struct serve_uid_state st;
 
 	for (guint k = 0; k < idx->len; k++) {
 		struct imapd_msg *m = &g_array_index(
@@ -285,9 +285,9 @@ static GArray *uids_of(struct imapd_session *s, const char *folder,
 		       uint32_t *validity_r)
 {
 	GArray *out = g_array_new(FALSE, TRUE, sizeof(uint32_t));
-	g_autofree struct imapd_uid_info *info = g_new0(struct imapd_uid_info,
+	g_autofree struct serve_uid_info *info = g_new0(struct serve_uid_info,
 						       ids->len + 1);
-	struct imapd_uid_state st;
+	struct serve_uid_state st;
 
 	*validity_r = 0;
 	if (note(s, folder, (const char *const *)ids->pdata, flags, ids->len,

@@ -19,7 +19,10 @@
  *
  * File format, one record a line: "g HEX32" (the replica GUID),
  * "f HEX path" (a folder), "m HEX folder\tid" (a message), the path and
- * the folder g_strescape'd.
+ * the folder g_strescape'd; "d KEY" forgets a folder or message ("f\tpath"
+ * or "m\tfolder\tid", g_strescape'd) that was deleted, moved or renamed
+ * through this server.  A folder renamed or moved through this server
+ * keeps its counter, and so do the messages in it (mapid_ids_moved()).
  *
  * Threads: one table per process, protected by `lock`.
  */
@@ -83,6 +86,22 @@ static void remember(char *key, uint64_t c)
 				     g_strdup(key + 2));
 }
 
+/* Drop `key` ("f\t..." or "m\t...") from the table. */
+static void forget(const char *key)
+{
+	gpointer v;
+
+	if (!g_hash_table_lookup_extended(by_key, key, NULL, &v))
+		return;
+	if (key[0] == 'f') {
+		gpointer c = v;
+		const char *p = g_hash_table_lookup(folder_paths, c);
+		if (p && !strcmp(p, key + 2))
+			g_hash_table_remove(folder_paths, c);
+	}
+	g_hash_table_remove(by_key, key);
+}
+
 static void load_line(const char *line)
 {
 	char *end = NULL;
@@ -94,6 +113,11 @@ static void load_line(const char *line)
 			guid[i] = (uint8_t)g_ascii_strtoull(hex, NULL, 16);
 		}
 		have_guid = true;
+		return;
+	}
+	if (line[0] == 'd' && line[1] == ' ') {
+		g_autofree char *key = g_strcompress(line + 2);
+		forget(key);
 		return;
 	}
 	if ((line[0] != 'f' && line[0] != 'm') || line[1] != ' ')
@@ -247,4 +271,75 @@ uint64_t mapid_message_counter(const char *folder, const char *id)
 	g_autofree char *key = g_strdup_printf("m\t%s\t%s", folder, id);
 
 	return counter_of(key);
+}
+
+/* Lock held.  Forget `key` and say so in the file. */
+static void forget_saved(const char *key)
+{
+	g_autofree char *esc = g_strescape(key, NULL);
+	g_autofree char *line = g_strdup_printf("d %s\n", esc);
+
+	forget(key);
+	append_line(line);
+}
+
+/* Whether the folder or message of key body `p` ("path" or
+ * "folder\tid") is `top`, lies below it or is in it. */
+static bool under(const char *p, const char *top)
+{
+	size_t n = strlen(top);
+
+	return !strncmp(p, top, n) &&
+	       (p[n] == 0 || p[n] == '/' || p[n] == '\t');
+}
+
+void mapid_ids_moved(const char *from, const char *to)
+{
+	GHashTableIter it;
+	gpointer k, v;
+	GPtrArray *keys = g_ptr_array_new_with_free_func(g_free);
+	GArray *counters = g_array_new(FALSE, FALSE, sizeof(uint64_t));
+
+	g_mutex_lock(&lock);
+	if (!by_key)
+		goto out;
+	g_hash_table_iter_init(&it, by_key);
+	while (g_hash_table_iter_next(&it, &k, &v)) {
+		const char *key = k;
+		uint64_t c = (uint64_t)GPOINTER_TO_SIZE(v);
+		if ((key[0] == 'f' || key[0] == 'm') && under(key + 2, from)) {
+			g_ptr_array_add(keys, g_strdup(key));
+			g_array_append_val(counters, c);
+		}
+	}
+	for (guint i = 0; i < keys->len; i++) {
+		const char *old = keys->pdata[i];
+		uint64_t c = g_array_index(counters, uint64_t, i);
+		g_autofree char *nkey = NULL, *esc = NULL, *line = NULL;
+
+		forget_saved(old);
+		if (!to || c < MAPID_FIRST_DYNAMIC)
+			continue;
+		nkey = g_strdup_printf("%c\t%s%s", old[0], to,
+				       old + 2 + strlen(from));
+		esc = g_strescape(nkey + 2, NULL);
+		line = g_strdup_printf("%c %" G_GINT64_MODIFIER "x %s\n",
+				       nkey[0], c, esc);
+		remember(g_steal_pointer(&nkey), c);
+		append_line(line);
+	}
+out:
+	g_mutex_unlock(&lock);
+	g_ptr_array_unref(keys);
+	g_array_unref(counters);
+}
+
+void mapid_message_forget(const char *folder, const char *id)
+{
+	g_autofree char *key = g_strdup_printf("m\t%s\t%s", folder, id);
+
+	g_mutex_lock(&lock);
+	if (by_key && g_hash_table_contains(by_key, key))
+		forget_saved(key);
+	g_mutex_unlock(&lock);
 }

@@ -213,4 +213,43 @@ void mapid_session_handle(const struct mapid_server *srv,
 /* Forget every session (at stop). */
 void mapid_sessions_clear(void);
 
+/* ---- Folder-level changes (fwrite.c: the messages of a folder;
+ * fcreate.c: the folders), and what ids.c keeps for them. */
+
+/* Folder `from` (and all below it, and the messages in them) is now
+ * `to`, keeping their counters; `to` NULL: they are gone, forgotten. */
+void mapid_ids_moved(const char *from, const char *to);
+/* Message `id` of `folder` is gone: forget its counter. */
+void mapid_message_forget(const char *folder, const char *id);
+
+/* The folder of counter `c` in `tree`, or NULL.  Borrowed from `tree`. */
+const struct mapid_folder *mapid_tree_find(GArray *tree, uint64_t c);
+/* The folder object at input index `idx` and its place in a fresh tree
+ * (*tree_r, caller owns), or NULL with the ReturnValue in *rv_r. */
+const struct mapid_folder *mapid_folder_at(struct mapid_rop_ctx *rc,
+					   uint8_t idx, GArray **tree_r,
+					   uint32_t *rv_r);
+/* Every message of store folder `path`: *items_r (caller owns, of struct
+ * mfs_item *, freed with the array) and their MIDs in *mids_r (caller
+ * owns), in the same order.  0 or -errno. */
+int mapid_folder_items(const struct serve_ctx *ctx, const char *path,
+		       GPtrArray **items_r, uint64_t **mids_r);
+
+int mapid_rop_set_read_flags(struct mapid_rop_ctx *rc, struct mapi_rd *r,
+			     GByteArray *out);
+int mapid_rop_delete_messages(struct mapid_rop_ctx *rc, struct mapi_rd *r,
+			      GByteArray *out);
+int mapid_rop_hard_delete_messages(struct mapid_rop_ctx *rc,
+				   struct mapi_rd *r, GByteArray *out);
+int mapid_rop_move_copy_messages(struct mapid_rop_ctx *rc, struct mapi_rd *r,
+				 GByteArray *out);
+int mapid_rop_empty_folder(struct mapid_rop_ctx *rc, struct mapi_rd *r,
+			   GByteArray *out);
+int mapid_rop_create_folder(struct mapid_rop_ctx *rc, struct mapi_rd *r,
+			    GByteArray *out);
+int mapid_rop_delete_folder(struct mapid_rop_ctx *rc, struct mapi_rd *r,
+			    GByteArray *out);
+int mapid_rop_move_folder(struct mapid_rop_ctx *rc, struct mapi_rd *r,
+			  GByteArray *out);
+
 #endif

@@ -124,6 +124,18 @@ static const struct {
 	{ ROP_QUERY_ROWS, "RopQueryRows", mapid_rop_query_rows },
 	{ ROP_QUERY_POSITION, "RopQueryPosition", mapid_rop_query_position },
 	{ ROP_SEEK_ROW, "RopSeekRow", mapid_rop_seek_row },
+	/* folder-level changes: fwrite.c, fcreate.c */
+	{ ROP_SET_READ_FLAGS, "RopSetReadFlags", mapid_rop_set_read_flags },
+	{ ROP_DELETE_MESSAGES, "RopDeleteMessages",
+	  mapid_rop_delete_messages },
+	{ ROP_HARD_DELETE_MESSAGES, "RopHardDeleteMessages",
+	  mapid_rop_hard_delete_messages },
+	{ ROP_MOVE_COPY_MESSAGES, "RopMoveCopyMessages",
+	  mapid_rop_move_copy_messages },
+	{ ROP_EMPTY_FOLDER, "RopEmptyFolder", mapid_rop_empty_folder },
+	{ ROP_CREATE_FOLDER, "RopCreateFolder", mapid_rop_create_folder },
+	{ ROP_DELETE_FOLDER, "RopDeleteFolder", mapid_rop_delete_folder },
+	{ ROP_MOVE_FOLDER, "RopMoveFolder", mapid_rop_move_folder },
 };
 
 /* Names of the ROPs not run yet that clients send most, for the log. */

@@ -42,7 +42,7 @@ static char *state_path(const char *root, const char *folder)
 /* Parse the file's text into `map` (id -> struct entry).  Returns false
  * when it is not ours or not whole. */
 static bool parse_state(const char *text, GHashTable *map,
-			struct imapd_uid_state *st)
+			struct serve_uid_state *st)
 {
 	g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
 	unsigned long v, n;
@@ -98,7 +98,7 @@ static int uid_order(gconstpointer a, gconstpointer b, gpointer map)
 }
 
 static int write_state(const char *path, GHashTable *map,
-		       const struct imapd_uid_state *st)
+		       const struct serve_uid_state *st)
 {
 	g_autoptr(GString) s = g_string_new(NULL);
 	g_autofree char *tmp = g_strconcat(path, ".tmp", NULL);
@@ -163,7 +163,7 @@ struct uids_file {
 	char *path;			/* owned */
 	int lock;
 	GHashTable *map;		/* owned; id -> struct entry */
-	struct imapd_uid_state st;
+	struct serve_uid_state st;
 	bool changed;
 	bool started;			/* no state was there: a new one */
 };
@@ -247,17 +247,17 @@ static void set_entry_flags(struct uids_file *f, struct entry *en,
 	en->known_flags = true;
 }
 
-int imapd_uids_assign(const char *root, const char *folder, GPtrArray *items,
-		     struct imapd_uid_info **info_r,
-		     struct imapd_uid_state *state_r)
+int serve_uids_assign(const char *root, const char *folder, GPtrArray *items,
+		     struct serve_uid_info **info_r,
+		     struct serve_uid_state *state_r)
 {
 	struct uids_file f;
-	struct imapd_uid_info *info;
+	struct serve_uid_info *info;
 	int rc;
 
 	if ((rc = uids_open(root, folder, &f)) < 0)
 		return rc;
-	info = g_new0(struct imapd_uid_info, items->len ? items->len : 1);
+	info = g_new0(struct serve_uid_info, items->len ? items->len : 1);
 	/* kept ids: a flag change since the last look is a modification */
 	g_autoptr(GHashTable) seen = g_hash_table_new(g_str_hash, g_str_equal);
 	g_autoptr(GPtrArray) fresh = g_ptr_array_new();
@@ -307,9 +307,9 @@ int imapd_uids_assign(const char *root, const char *folder, GPtrArray *items,
 	return 0;
 }
 
-int imapd_uids_note(const char *root, const char *folder,
+int serve_uids_note(const char *root, const char *folder,
 		   const char *const *ids, const uint64_t *flags, size_t n,
-		   struct imapd_uid_info *info_r, struct imapd_uid_state *state_r)
+		   struct serve_uid_info *info_r, struct serve_uid_state *state_r)
 {
 	struct uids_file f;
 	int rc;

@@ -1,6 +1,8 @@
 /*
- * uids.h - UIDs, UIDVALIDITY and mod-sequences of the embedded IMAP
- * server, stable across restarts.
+ * uids.h - UIDs, UIDVALIDITY and mod-sequences of the embedded server's
+ * messages, stable across restarts: IMAP's UIDs, and the same numbers as
+ * EWS's PidTagInternetArticleNumber, so that a gateway speaking IMAP over
+ * EWS (DavMail) shows the UIDs the IMAP server gives.
  *
  * The store names messages by their Maildir unique part, which never
  * changes while the message exists; this keeps, per folder, which UID each
@@ -15,18 +17,18 @@
  * Thread- and process-safe: a process-wide mutex and an flock() on the file
  * serialise every update.
  */
-#ifndef MFS_IMAP_SERVER_UIDS_H
-#define MFS_IMAP_SERVER_UIDS_H
+#ifndef MFS_SERVE_UIDS_H
+#define MFS_SERVE_UIDS_H
 
 #include <glib.h>
 #include <stdint.h>
 
-struct imapd_uid_info {
+struct serve_uid_info {
 	uint32_t uid;
 	uint64_t modseq;
 };
 
-struct imapd_uid_state {
+struct serve_uid_state {
 	uint32_t validity;
 	uint32_t next;		/* UIDNEXT */
 	uint64_t highest;	/* HIGHESTMODSEQ */
@@ -38,9 +40,9 @@ struct imapd_uid_state {
  * same order), adding new ids in (date, id) order and forgetting ids no
  * longer there.  Returns 0 or -errno.
  */
-int imapd_uids_assign(const char *store_root, const char *folder,
-		     GPtrArray *items, struct imapd_uid_info **info_r,
-		     struct imapd_uid_state *state_r);
+int serve_uids_assign(const char *store_root, const char *folder,
+		     GPtrArray *items, struct serve_uid_info **info_r,
+		     struct serve_uid_state *state_r);
 
 /*
  * Record what this server itself just did, without reading the folder:
@@ -48,13 +50,13 @@ int imapd_uids_assign(const char *store_root, const char *folder,
  * new (a message appended, copied or moved here) and gets the next UID, a
  * known one whose flags changed gets a new mod-sequence.  info_r (caller's,
  * n long) receives each one's UID and mod-sequence.  What other writers did
- * is learnt at the next imapd_uids_assign().  Returns 0 or -errno;
+ * is learnt at the next serve_uids_assign().  Returns 0 or -errno;
  * -ESTALE when the folder has no UID state yet, which only
- * imapd_uids_assign() may start (so that the messages already there come
+ * serve_uids_assign() may start (so that the messages already there come
  * first).
  */
-int imapd_uids_note(const char *store_root, const char *folder,
+int serve_uids_note(const char *store_root, const char *folder,
 		   const char *const *ids, const uint64_t *flags, size_t n,
-		   struct imapd_uid_info *info_r, struct imapd_uid_state *state_r);
+		   struct serve_uid_info *info_r, struct serve_uid_state *state_r);
 
 #endif
