@@ -19,6 +19,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "log.h"
 #include "wire/mapi-tags.h"
 
 /* FolderType of RopCreateFolder: a generic folder. */
@@ -57,6 +58,24 @@ static int folder_failed(struct mapic_exec *x, struct mapic_session *s,
 				     "%s: a folder named \"%s\" is already "
 				     "there", who, name);
 	return mapic_exec_failed(x, what, rv, MFS_ERR_FOLDER, e);
+}
+
+/* Take back a folder just made: a DeleteFolder whose outcome is only
+ * logged. */
+static void drop_folder(struct mapic_exec *x, uint64_t parent_fid,
+			uint64_t fid)
+{
+	struct mfs_error e = { 0 };
+
+	mapic_exec_begin(x);
+	uint8_t parent = mapic_open_folder_add(x, parent_fid);
+	rop_delete_folder_req_write(mapic_exec_buf(x),
+				    &(struct rop_delete_folder_req){
+					    .input_handle_index = parent,
+					    .flags = DELETE_HARD,
+					    .folder_id = fid });
+	if (mapic_exec_run(x, &e) < 0)
+		log_warnx("mapi: %s", e.msg);
 }
 
 int mapic_folder_create(struct mapic_session *s, uint64_t parent_fid,
@@ -109,12 +128,30 @@ int mapic_folder_create(struct mapic_session *s, uint64_t parent_fid,
 		goto out;
 	}
 	rc = rop_set_props_resp_read(rd, &pr);
-	if ((rc = mapic_rop_check(x, "SetProperties", rc, rc < 0 ? 0
-				  : pr.head.rv, MFS_ERR_FOLDER, e)) < 0)
+	if (rc < 0) {
+		rc = mapic_exec_bad(x, "SetProperties", rc, e);
 		goto out;
+	}
+	bool classed = pr.head.rv == 0 && pr.n_problems == 0;
 	rop_problems_resp_clear(&pr);
-	if ((rc = mapic_exec_end(x, e)) == 0)
-		*fid_r = fid;
+	if ((rc = mapic_exec_end(x, e)) < 0)
+		goto out;
+	/* a mail folder without its class is still one (the recorded
+	 * server gives none to a folder made without it); another kind
+	 * would show as mail, so it is taken back */
+	if (!classed && kind != MFS_FOLDER_CONTACTS &&
+	    kind != MFS_FOLDER_CALENDAR)
+		log_debug(LOG_PROTO, "mapi: the server took no container "
+			  "class for folder %s", name);
+	else if (!classed) {
+		g_autofree char *who = mapic_who(s->conf);
+		drop_folder(x, parent_fid, fid);
+		rc = mfs_error_set(e, -ENOTSUP, MFS_ERR_FOLDER, MFS_ERR_FINAL,
+				   "%s: the server does not take the class "
+				   "%s for folder \"%s\"", who, cls, name);
+		goto out;
+	}
+	*fid_r = fid;
 out:
 	mapic_exec_free(&x);
 	return rc;

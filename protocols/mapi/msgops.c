@@ -358,9 +358,13 @@ static int still_there(struct mapic_exec *x, uint64_t fid,
 			rc = rop_open_message_resp_read(mapic_exec_rd(x), &om);
 			if (rc < 0)
 				return mapic_exec_bad(x, "OpenMessage", rc, e);
-			if (om.head.rv == 0)
-				(*left_r)++;
+			uint32_t rv = om.head.rv;
 			rop_open_message_resp_clear(&om);
+			if (rv == 0)
+				(*left_r)++;
+			else if (mapic_rv_to_errno(rv) != -ENOENT)
+				return mapic_exec_failed(x, "OpenMessage", rv,
+							 MFS_ERR_ITEM, e);
 		}
 		if ((rc = mapic_exec_end(x, e)) < 0)
 			return rc;
@@ -497,8 +501,13 @@ static int keys_read(struct mapic_exec *x, uint64_t fid, const uint64_t *mids,
 		rc = rop_open_message_resp_read(mapic_exec_rd(x), &om);
 		if (rc < 0)
 			return mapic_exec_bad(x, "OpenMessage", rc, e);
-		keys[i].found = om.head.rv == 0;
+		uint32_t rv = om.head.rv;
+		keys[i].found = rv == 0;
 		rop_open_message_resp_clear(&om);
+		/* only a message that is not there is "not found" */
+		if (rv && mapic_rv_to_errno(rv) != -ENOENT)
+			return mapic_exec_failed(x, "OpenMessage", rv,
+						 MFS_ERR_ITEM, e);
 		rc = rop_get_props_specific_resp_read(mapic_exec_rd(x), &gp,
 						      key_tags,
 						      G_N_ELEMENTS(key_tags));
@@ -603,8 +612,8 @@ static void take_rows(const struct rop_query_rows_resp *r,
  * restricted to them. */
 static int find_moved(struct mapic_exec *x, struct mapic_session *s,
 		      uint64_t dest, const struct msg_key *keys,
-		      const uint64_t *mids, size_t n, uint64_t *new_mids,
-		      struct mfs_error *e)
+		      const uint64_t *mids, size_t n, bool restricted,
+		      uint64_t *new_mids, struct mfs_error *e)
 {
 	g_autoptr(GByteArray) res = find_restriction(keys, n);
 	struct rop_get_table_resp gt;
@@ -613,6 +622,8 @@ static int find_moved(struct mapic_exec *x, struct mapic_session *s,
 
 	if (!res)
 		return 0;
+	if (!restricted)
+		g_byte_array_set_size(res, 0);
 	mapic_exec_begin(x);
 	GByteArray *b = mapic_exec_buf(x);
 	uint8_t f = mapic_open_folder_add(x, dest), t = mapic_exec_out(x);
@@ -622,9 +633,11 @@ static int find_moved(struct mapic_exec *x, struct mapic_session *s,
 	rop_set_columns_req_write(b, &(struct rop_set_columns_req){
 		.input_handle_index = t, .n_cols = G_N_ELEMENTS(find_cols),
 		.cols = (uint32_t *)find_cols });
-	rop_restrict_req_write(b, &(struct rop_restrict_req){
-		.input_handle_index = t, .restriction_len = (uint16_t)res->len,
-		.restriction = res->data });
+	if (restricted)
+		rop_restrict_req_write(b, &(struct rop_restrict_req){
+			.input_handle_index = t,
+			.restriction_len = (uint16_t)res->len,
+			.restriction = res->data });
 	if ((rc = mapic_exec_run(x, e)) < 0 ||
 	    (rc = mapic_open_folder_read(x, s, dest, e)) < 0)
 		return rc;
@@ -637,10 +650,13 @@ static int find_moved(struct mapic_exec *x, struct mapic_session *s,
 	if ((rc = mapic_rop_check(x, "SetColumns", rc, rc < 0 ? 0
 				  : ts.head.rv, MFS_ERR_FOLDER, e)) < 0)
 		return rc;
-	rc = rop_restrict_resp_read(rd, &ts);
-	if ((rc = mapic_rop_check(x, "Restrict", rc, rc < 0 ? 0
-				  : ts.head.rv, MFS_ERR_FOLDER, e)) < 0 ||
-	    (rc = mapic_exec_end(x, e)) < 0)
+	if (restricted) {
+		rc = rop_restrict_resp_read(rd, &ts);
+		if ((rc = mapic_rop_check(x, "Restrict", rc, rc < 0 ? 0
+					  : ts.head.rv, MFS_ERR_FOLDER, e)) < 0)
+			return rc;
+	}
+	if ((rc = mapic_exec_end(x, e)) < 0)
 		return rc;
 	uint32_t th = mapic_exec_handle(x, t);
 	for (;;) {
@@ -739,7 +755,12 @@ int mapic_messages_move(struct mapic_session *s, uint64_t fid,
 					copy, e);
 		if (rc == 0)
 			rc = find_moved(x, s, dest_fid, keys, mids + at, k,
-					new_mids_r + at, e);
+					true, new_mids_r + at, e);
+		/* a server without restrictions: the whole table, matched
+		 * here */
+		if (rc == -ENOTSUP)
+			rc = find_moved(x, s, dest_fid, keys, mids + at, k,
+					false, new_mids_r + at, e);
 		for (size_t i = 0; i < k; i++)
 			msg_key_clear(&keys[i]);
 	}
