@@ -506,3 +506,95 @@ def test_truncated_answers_are_clear_errors(server, probe, command):
     assert "malformed" in r.stderr
     assert "Sanitizer" not in r.stderr
     assert server.errors == []
+
+
+# ---- against mailfs serve --mapi ----
+# The other side of this project, on a store shaped like the recorded
+# mailbox (tests/serve-mapi's).  It takes the folder-level changes so far;
+# the message-level ones (OpenMessage, CreateMessage) join the `server`
+# fixture above when it takes them.
+
+def _load_serve_mapi():
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(
+        "mailfs_serve_mapi_conftest_w",
+        os.path.join(HERE, "..", "serve-mapi", "conftest.py"))
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+@pytest.fixture
+def ours(tmp_path):
+    sm = _load_serve_mapi()
+    store = str(tmp_path / "store")
+    sm.build_store(store)
+    srv = sm.Server(store, str(tmp_path), protocols=("mapi",))
+    srv.sm = sm
+    yield srv
+    sm.check_log(srv, srv.stop())
+
+
+def _ours(srv, *commands):
+    import subprocess
+    from conftest import probe_path
+    url = "http://127.0.0.1:%d" % srv.port["mapi"]
+    p = subprocess.run([probe_path(), url, srv.sm.USER, srv.sm.PASSWORD] +
+                       list(commands), capture_output=True, text=True,
+                       timeout=60)
+    assert "Sanitizer" not in p.stderr
+    return p
+
+
+def _tree(srv):
+    p = _ours(srv, "hierarchy")
+    assert p.returncode == 0, p.stderr
+    return {r["name"]: r for r in (json.loads(line) for line in
+                                   p.stdout.splitlines()
+                                   if line.startswith("{"))}
+
+
+def test_ours_folders_made_renamed_refused(ours):
+    p = _ours(ours, "mkfolder", INBOX, "Temp", "mail")
+    assert p.returncode == 0, p.stderr
+    fid = p.stdout.split()[-1]
+    tree = _tree(ours)
+    assert tree["Temp"]["fid"] == fid
+    assert tree["Temp"]["parent"] == INBOX
+    assert tree["Temp"]["class"] == "IPF.Note"
+    p = _ours(ours, "mkfolder", INBOX, "Temp", "mail")
+    assert p.returncode == 1
+    assert 'a folder named "Temp" is already there (File exists)' in p.stderr
+    p = _ours(ours, "mvfolder", INBOX, fid, INBOX, "Renamed")
+    assert p.returncode == 0, p.stderr
+    tree = _tree(ours)
+    assert "Temp" not in tree and tree["Renamed"]["fid"] == fid
+
+
+def test_ours_contacts_folder_has_its_class_or_is_not_made(ours):
+    p = _ours(ours, "mkfolder", INBOX, "People", "contacts")
+    tree = _tree(ours)
+    if p.returncode == 0:
+        assert tree["People"]["class"] == "IPF.Contact"
+    else:
+        assert "does not take the class IPF.Contact" in p.stderr
+        assert "People" not in tree
+
+
+def test_ours_non_empty_folder_stays(ours):
+    projects = _tree(ours)["Projects"]
+    p = _ours(ours, "rmfolder", INBOX, projects["fid"])
+    assert p.returncode == 1
+    assert _tree(ours)["Projects"]["count"] == projects["count"]
+
+
+def test_ours_remove(ours):
+    p = _ours(ours, "contents", "inbox")
+    mids = [json.loads(line)["mid"] for line in p.stdout.splitlines()
+            if line.startswith("{")]
+    p = _ours(ours, "remove", "inbox", mids[0])
+    assert p.returncode == 0, p.stderr
+    p = _ours(ours, "contents", "inbox")
+    left = [json.loads(line)["mid"] for line in p.stdout.splitlines()
+            if line.startswith("{")]
+    assert left == mids[1:]
