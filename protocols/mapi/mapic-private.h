@@ -365,5 +365,84 @@ struct mapic_watch *mapic_watch_start(struct mapic_session *s,
 				      void *data, unsigned poll_interval);
 /* Stop (at once: the long poll is woken) and free. */
 void mapic_watch_stop(struct mapic_watch **w);
+/* ---- write.c, fldops.c: changes to messages and folders ----
+ *
+ * Ids are the server's MIDs and FIDs; each function runs its own
+ * Executes on the session and releases what it opened.  All return 0 or
+ * -errno with `e` filled (the account, folder or message named).
+ */
+
+/* The most of an Internet message taken for a new item. */
+#define MAPIC_MIME_MAX (64u * 1024 * 1024)
+
+struct mapi_message;
+
+/* The MAPI message of the MIME read from `fd` (offset 0 to EOF, at most
+ * `max` bytes: -EFBIG past it).  *m_r: caller owns (mapi_message_free).
+ * Returns 0, -EFBIG, -EINVAL (no header at all) or the read's -errno. */
+int mapic_message_parse_fd(int fd, size_t max, struct mapi_message **m_r,
+			   struct mfs_error *e);
+
+/* Create `m` in folder `fid` (CreateMessage, its properties, big ones by
+ * stream, recipients, attachments and attached messages, then
+ * SaveChangesMessage); *mid_r is the new message's MID.  Nothing is
+ * kept by the server unless all of it went through.  PidTagMessageFlags
+ * goes as `m` holds it: a message to be stored as read has
+ * MSGFLAG_READ there (a server takes the flags before the first save
+ * only). */
+int mapic_message_create(struct mapic_session *s, uint64_t fid,
+			 const struct mapi_message *m, uint64_t *mid_r,
+			 struct mfs_error *e);
+
+/* Set the flags (MFS_FLAG_*: S, F, R, P; the others are not the
+ * server's) of mids[i] to exactly flags[i].  rcs[i] is 0 or -ENOENT for
+ * a message the folder does not hold; returns 0 when the exchange went
+ * through (whatever rcs say), else -errno. */
+int mapic_flags_set(struct mapic_session *s, uint64_t fid,
+		    const uint64_t *mids, const uint64_t *flags, size_t n,
+		    int *rcs, struct mfs_error *e);
+
+/* Remove the messages for good (RopHardDeleteMessages, or
+ * RopDeleteMessages where the server refuses the former).  A message
+ * the folder no longer holds counts as removed; -EIO when one is still
+ * there after the server's PartialCompletion. */
+int mapic_messages_remove(struct mapic_session *s, uint64_t fid,
+			  const uint64_t *mids, size_t n, struct mfs_error *e);
+
+/* Move (or copy) the messages into `dest_fid`; new_mids_r[i] (n of them,
+ * the caller's array) is the MID in the destination, or 0 where it was
+ * not found there. */
+int mapic_messages_move(struct mapic_session *s, uint64_t fid,
+			const uint64_t *mids, size_t n, uint64_t dest_fid,
+			bool copy, uint64_t *new_mids_r, struct mfs_error *e);
+
+/* A new folder `name` (UTF-8) under `parent_fid`, its container class
+ * from `kind` (IPF.Note, IPF.Contact, IPF.Appointment); -EEXIST when the
+ * parent has one of that name. */
+int mapic_folder_create(struct mapic_session *s, uint64_t parent_fid,
+			const char *name, enum mfs_folder_kind kind,
+			uint64_t *fid_r, struct mfs_error *e);
+
+/* Delete the empty folder `fid` of `parent_fid`: -ENOTEMPTY while it
+ * holds messages or folders (their contents are never deleted here). */
+int mapic_folder_delete(struct mapic_session *s, uint64_t parent_fid,
+			uint64_t fid, struct mfs_error *e);
+
+/* Move folder `fid` from `parent_fid` into `dest_parent_fid` under the
+ * name `new_name` (UTF-8); a rename when the parents are one. */
+int mapic_folder_move(struct mapic_session *s, uint64_t parent_fid,
+		      uint64_t fid, uint64_t dest_parent_fid,
+		      const char *new_name, struct mfs_error *e);
+
+/* Shared by write.c and fldops.c: an OpenFolder of `fid` added to the
+ * batch (its output slot returned), and its answer read. */
+uint8_t mapic_open_folder_add(struct mapic_exec *x, uint64_t fid);
+int mapic_open_folder_read(struct mapic_exec *x, struct mapic_session *s,
+			   uint64_t fid, struct mfs_error *e);
+/* 0 for a response read (rc) with ReturnValue 0, else `e` filled as
+ * mapic_exec_bad or mapic_exec_failed do. */
+int mapic_rop_check(struct mapic_exec *x, const char *what, int rc,
+		    uint32_t rv, enum mfs_err_scope scope,
+		    struct mfs_error *e);
 
 #endif

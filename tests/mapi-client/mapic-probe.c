@@ -23,17 +23,31 @@
  *   fetch FID MID OUTFILE mapic_message_read + mapi_mail_render: the
  *                         MIME into OUTFILE, "size N" and "attachments N"
  *   list FID|inbox        mapic_contents_list: one JSON row per message
+ * and the changes (write.c, msgops.c, fldops.c), where FID may be
+ * "inbox" and MIDS is one MID or several joined by commas:
+ *   create FID EMLFILE    a new message from MIME: "mid MID"
+ *   flags FID LETTERS MIDS   set exactly these Maildir letters ("-" for
+ *                         none): "flags-rc MID RC" for each
+ *   remove FID MIDS       remove for good
+ *   move FID DEST MIDS    move: "new-mid MID NEW" for each (NEW 0 when
+ *   copy FID DEST MIDS    not found); copy likewise
+ *   mkfolder PARENT NAME KIND   KIND mail|contacts|calendar: "fid FID"
+ *   rmfolder PARENT FID   delete an empty folder
+ *   mvfolder PARENT FID DEST NAME   move or rename a folder
  *
  * Exit status 0, or 1 with "error: ..." on stderr (2: bad usage).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "mapi/mapic-private.h"
 #include "wire/mapi-tags.h"
+#include "wire/mapi-prop.h"
 
 static const struct {
 	uint32_t tag;
@@ -501,6 +515,10 @@ static bool run_message(struct mapic_session *s, const char *cmd,
 			int *rc_r);
 static int dir_watch_run(struct mapic_session *s, const char *cmd,
 			 char **argv, int argc, int *i, struct mfs_error *e);
+/* The commands of changes, at the end of this file; -ENOSYS for a
+ * command that is none of them. */
+static int run_write(struct mapic_session *s, const char *cmd, char **argv,
+		     int argc, int *i, struct mfs_error *e);
 
 /* Run the command at argv[*i]; moves *i past it and its arguments. */
 static int run(struct mapic_session *s, char **argv, int argc, int *i,
@@ -559,6 +577,9 @@ static int run(struct mapic_session *s, char **argv, int argc, int *i,
 		return mapic_session_close(s, e);
 	if (run_message(s, cmd, argv, argc, i, e, &rc_more))
 		return rc_more;
+	int wrc = run_write(s, cmd, argv, argc, i, e);
+	if (wrc != -ENOSYS)
+		return wrc;
 	return dir_watch_run(s, cmd, argv, argc, i, e);
 }
 
@@ -835,4 +856,167 @@ static int dir_watch_run(struct mapic_session *s, const char *cmd,
 	}
 	return mfs_error_set(e, -EINVAL, MFS_ERR_ACCOUNT, MFS_ERR_FINAL,
 			     "unknown command %s", cmd);
+}
+
+/* ---- the commands of changes (protocols/mapi write.c, msgops.c,
+ * fldops.c) ---- */
+
+static int write_fid(struct mapic_session *s, const char *arg, uint64_t *v_r,
+		     struct mfs_error *e)
+{
+	if (!strcmp(arg, "inbox")) {
+		*v_r = mapic_session_folder(s, MAPIC_FID_INBOX);
+		return 0;
+	}
+	if (!parse_u64(arg, v_r))
+		return mfs_error_set(e, -EINVAL, MFS_ERR_ACCOUNT, MFS_ERR_FINAL,
+				     "not a folder id: %s", arg);
+	return 0;
+}
+
+/* "MID[,MID...]" into *mids_r (caller owns it). */
+static int write_mids(const char *arg, GArray **mids_r, struct mfs_error *e)
+{
+	g_auto(GStrv) parts = g_strsplit(arg, ",", -1);
+	GArray *a = g_array_new(FALSE, FALSE, sizeof(uint64_t));
+
+	for (int k = 0; parts[k]; k++) {
+		uint64_t v;
+		if (!parse_u64(parts[k], &v)) {
+			g_array_unref(a);
+			return mfs_error_set(e, -EINVAL, MFS_ERR_ACCOUNT,
+					     MFS_ERR_FINAL, "not a message "
+					     "id: %s", parts[k]);
+		}
+		g_array_append_val(a, v);
+	}
+	*mids_r = a;
+	return 0;
+}
+
+static int cmd_create(struct mapic_session *s, uint64_t fid,
+		      const char *path, struct mfs_error *e)
+{
+	struct mapi_message *m = NULL;
+	uint64_t mid = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int rc;
+
+	if (fd < 0)
+		return mfs_error_set(e, -errno, MFS_ERR_ITEM, MFS_ERR_FINAL,
+				     "%s: %s", path, g_strerror(errno));
+	rc = mapic_message_parse_fd(fd, MAPIC_MIME_MAX, &m, e);
+	close(fd);
+	if (rc == 0)
+		rc = mapic_message_create(s, fid, m, &mid, e);
+	mapi_message_free(m);
+	if (rc == 0)
+		printf("mid 0x%016" G_GINT64_MODIFIER "X\n", (guint64)mid);
+	return rc;
+}
+
+static int cmd_flags(struct mapic_session *s, uint64_t fid,
+		     const char *letters, GArray *mids, struct mfs_error *e)
+{
+	uint64_t want = 0;
+	g_autofree uint64_t *flags = g_new0(uint64_t, mids->len);
+	g_autofree int *rcs = g_new0(int, mids->len);
+	int rc;
+
+	for (const char *c = letters; *c; c++)
+		if (*c >= 'A' && *c <= 'Z')
+			want |= MFS_FLAG_LETTER(*c);
+	for (guint k = 0; k < mids->len; k++)
+		flags[k] = want;
+	rc = mapic_flags_set(s, fid, (uint64_t *)(void *)mids->data, flags,
+			     mids->len, rcs, e);
+	for (guint k = 0; (rc == 0 || mids->len == 1) && k < mids->len; k++)
+		printf("flags-rc 0x%016" G_GINT64_MODIFIER "X %d\n",
+		       (guint64)g_array_index(mids, uint64_t, k), rcs[k]);
+	return rc;
+}
+
+static int cmd_move(struct mapic_session *s, uint64_t fid, uint64_t dest,
+		    GArray *mids, bool copy, struct mfs_error *e)
+{
+	g_autofree uint64_t *out = g_new0(uint64_t, mids->len);
+	int rc = mapic_messages_move(s, fid, (uint64_t *)(void *)mids->data,
+				     mids->len, dest, copy, out, e);
+
+	for (guint k = 0; rc == 0 && k < mids->len; k++)
+		printf("new-mid 0x%016" G_GINT64_MODIFIER "X 0x%016"
+		       G_GINT64_MODIFIER "X\n",
+		       (guint64)g_array_index(mids, uint64_t, k),
+		       (guint64)out[k]);
+	return rc;
+}
+
+static enum mfs_folder_kind write_kind(const char *k)
+{
+	return !strcmp(k, "contacts") ? MFS_FOLDER_CONTACTS
+	       : !strcmp(k, "calendar") ? MFS_FOLDER_CALENDAR
+	       : !strcmp(k, "directory") ? MFS_FOLDER_DIRECTORY
+					 : MFS_FOLDER_MAIL;
+}
+
+/* The command `cmd`, its arguments from argv[*i]. */
+static int run_write(struct mapic_session *s, const char *cmd, char **argv,
+		     int argc, int *i, struct mfs_error *e)
+{
+	static const struct {
+		const char *name;
+		int args;
+	} cmds[] = {
+		{ "create", 2 }, { "flags", 3 }, { "remove", 2 },
+		{ "move", 3 }, { "copy", 3 }, { "mkfolder", 3 },
+		{ "rmfolder", 2 }, { "mvfolder", 4 },
+	};
+	g_autoptr(GArray) mids = NULL;
+	uint64_t a = 0, b = 0;
+	int need = -1, rc;
+
+	for (size_t k = 0; k < G_N_ELEMENTS(cmds); k++)
+		if (!strcmp(cmd, cmds[k].name))
+			need = cmds[k].args;
+	if (need < 0)
+		return -ENOSYS;
+	if (*i + need > argc)
+		return mfs_error_set(e, -EINVAL, MFS_ERR_ACCOUNT, MFS_ERR_FINAL,
+				     "%s: %d arguments wanted", cmd, need);
+	char **arg = argv + *i;
+	*i += need;
+	if ((rc = mapic_session_open(s, e)) < 0 ||
+	    (rc = write_fid(s, arg[0], &a, e)) < 0)
+		return rc;
+	if (!strcmp(cmd, "create"))
+		return cmd_create(s, a, arg[1], e);
+	if (!strcmp(cmd, "flags"))
+		return write_mids(arg[2], &mids, e) < 0 ? -EINVAL
+		       : cmd_flags(s, a, arg[1], mids, e);
+	if (!strcmp(cmd, "remove"))
+		return write_mids(arg[1], &mids, e) < 0 ? -EINVAL
+		       : mapic_messages_remove(s, a,
+					       (uint64_t *)(void *)mids->data,
+					       mids->len, e);
+	if (!strcmp(cmd, "move") || !strcmp(cmd, "copy"))
+		return write_fid(s, arg[1], &b, e) < 0 ||
+		       write_mids(arg[2], &mids, e) < 0
+		       ? -EINVAL : cmd_move(s, a, b, mids,
+					    !strcmp(cmd, "copy"), e);
+	if (!strcmp(cmd, "mkfolder")) {
+		rc = mapic_folder_create(s, a, arg[1], write_kind(arg[2]), &b,
+					 e);
+		if (rc == 0)
+			printf("fid 0x%016" G_GINT64_MODIFIER "X\n",
+			       (guint64)b);
+		return rc;
+	}
+	if (write_fid(s, arg[1], &b, e) < 0)
+		return -EINVAL;
+	if (!strcmp(cmd, "rmfolder"))
+		return mapic_folder_delete(s, a, b, e);
+	uint64_t c = 0;
+	if (write_fid(s, arg[2], &c, e) < 0)
+		return -EINVAL;
+	return mapic_folder_move(s, a, b, c, arg[3], e);
 }
