@@ -1,0 +1,213 @@
+"""A type = mapi account mounted for real against tests/harness/fakemapi.py,
+which answers with a real server's recorded bytes: Autodiscover gives the
+endpoint and the user's LegacyDN, the folder list comes from the IPM
+subtree's hierarchy table, INBOX from the recorded ICS download, and every
+message read through the mount says what the original .eml said (compared
+with Python's email package, not as bytes: the messages are rendered from
+MAPI properties)."""
+
+import email
+import email.policy
+import email.utils
+import glob
+import hashlib
+import importlib.util
+import os
+import subprocess
+
+import pytest
+
+from conftest import PASSWORD, USER, USER_DN
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TESTS = os.path.dirname(HERE)
+EML = os.path.join(TESTS, "data", "mapi-traces", "eml")
+MAILFS = os.environ.get("MAILFS", os.path.join(
+    os.environ.get("MAILFS_BUILD", os.path.join(TESTS, "..", "build")),
+    "mailfs"))
+
+
+def _load(name, *parts):
+    spec = importlib.util.spec_from_file_location(
+        name, os.path.join(TESTS, *parts))
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+mount_mod = _load("mailfs_mount_mapic", "harness", "mailfs_mount.py")
+mount_factory = mount_mod.imap_mount_factory
+
+# the Inbox as 02/03/08 recorded it: messages 01 to 12
+INBOX_EML = sorted(glob.glob(os.path.join(EML, "[01][0-9]-*.eml")))[:12]
+# SynchronizationConfigure of folders whose download was never recorded:
+# the fake answers MAPI_E_NO_SUPPORT (the real server would answer)
+ICS_UNRECORDED = "synchronization"
+
+
+def config(base, url, account="mapi", **extra):
+    pw = mount_mod.write_password_file(os.path.join(base, "mapi-password"),
+                                       PASSWORD)
+    keys = {"type": "mapi", "url": url, "allow_plaintext": True,
+            "user": USER, "password_file": pw, "poll_interval": 600,
+            "timeout": 10}
+    keys.update(extra)
+    return mount_mod.write_mailfs_config(os.path.join(base, "mapi-config"),
+                                         account, keys)
+
+
+def parse(data):
+    return email.message_from_bytes(data, policy=email.policy.default)
+
+
+def text_of(msg):
+    part = msg.get_body(preferencelist=("plain",))
+    if part is None:
+        return None
+    return "\n".join(line.rstrip() for line in
+                     part.get_content().replace("\r\n", "\n").split("\n")
+                     ).strip()
+
+
+def attachments_of(msg):
+    out = {}
+    for part in msg.walk():
+        if part.is_multipart():
+            continue
+        disp = part.get_content_disposition()
+        name = part.get_filename()
+        if disp == "attachment" or (name and disp == "inline"):
+            out[name or part.get_content_type()] = \
+                part.get_payload(decode=True)
+    return out
+
+
+def addresses(msg, field):
+    return sorted(a.lower() for _, a in
+                  email.utils.getaddresses(msg.get_all(field, [])))
+
+
+def names(fs, folder):
+    out = []
+    for sub in ("cur", "new"):
+        d = fs.m(folder, sub)
+        if os.path.isdir(d):
+            out += [os.path.join(sub, n) for n in os.listdir(d)]
+    return sorted(out)
+
+
+def read_folder(fs, folder):
+    """{name: bytes}, each file read with cat; its stat size checked."""
+    got = {}
+    for n in names(fs, folder):
+        path = fs.m(folder, n)
+        size = os.stat(path).st_size
+        data = subprocess.run(["cat", path], check=True,
+                              capture_output=True).stdout
+        assert size == len(data), (n, size, len(data))
+        got[n] = data
+    return got
+
+
+@pytest.fixture
+def mounted(fake, mount_factory, tmp_path):
+    fs = mount_factory(config(str(tmp_path), fake.url), "mapi")
+    fs.mount()
+    fs.fake = fake
+    return fs
+
+
+def check_inbox(fs):
+    got = read_folder(fs, "INBOX")
+    assert len(got) == 12, sorted(got)
+    by_subject = {}
+    for data in got.values():
+        m = parse(data)
+        by_subject[str(m["subject"])] = m
+    for path in INBOX_EML:
+        with open(path, "rb") as f:
+            want = parse(f.read())
+        subject = str(want["subject"])
+        assert subject in by_subject, (path, sorted(by_subject))
+        m = by_subject[subject]
+        assert addresses(m, "from") == addresses(want, "from"), path
+        assert addresses(m, "to") == addresses(want, "to"), path
+        assert addresses(m, "cc") == addresses(want, "cc"), path
+        assert email.utils.parsedate_to_datetime(m["date"]) == \
+            email.utils.parsedate_to_datetime(want["date"]), path
+        if want.get_body(preferencelist=("plain",)) is not None:
+            assert text_of(m) == text_of(want), path
+        wanted = attachments_of(want)
+        have = attachments_of(m)
+        for name, data in wanted.items():
+            if name.endswith(".eml") or name == "message/rfc822":
+                continue
+            assert name in have, (path, name, sorted(have))
+            assert hashlib.sha256(have[name]).hexdigest() == \
+                hashlib.sha256(data).hexdigest(), (path, name)
+    return got
+
+
+def flags(fs, folder):
+    return {n.split(":2,", 1)[0].split("/", 1)[1]: n.split(":2,", 1)[1]
+            for n in names(fs, folder)}
+
+
+def only_documented(fake):
+    assert not fake.errors, fake.errors
+    left = [u for u in fake.unanswered if ICS_UNRECORDED not in u]
+    assert left == [], fake.unanswered
+
+
+def test_folders_and_inbox(mounted):
+    fs = mounted
+    top = sorted(os.listdir(fs.mnt))
+    for folder in ("INBOX", "Sent Items", "Deleted Items", "Drafts"):
+        assert folder in top, top
+    assert os.path.isdir(fs.m("INBOX", "Projects", "cur"))
+    assert os.path.isdir(fs.m("Contacts"))
+    assert os.path.isdir(fs.m("Calendar"))
+    check_inbox(fs)
+    # read state and follow-up flag as the server has them
+    by_flags = sorted(flags(fs, "INBOX").values())
+    assert by_flags.count("S") == 1, by_flags
+    assert by_flags.count("F") == 1, by_flags
+    xattr = os.getxattr(fs.m("Sent Items"), "user.mailfs.special") \
+        if hasattr(os, "getxattr") else None
+    assert xattr in (None, b"\\Sent"), xattr
+    status = open(fs.m(".mailfs", "status")).read()
+    assert "mapi" in status, status
+    only_documented(fs.fake)
+
+
+def test_second_mount_starts_from_the_state(mounted):
+    fs = mounted
+    first = read_folder(fs, "INBOX")
+    fs.unmount()
+    n_before = len(fs.fake.requests)
+    fs.mount()
+    second = read_folder(fs, "INBOX")
+    assert sorted(second.values()) == sorted(first.values())
+    assert sorted(second) == sorted(first)
+    # the state the first download ended with went up again
+    uploads = [r for r in fs.fake.requests[n_before:]
+               if r[0] == "Execute"]
+    assert uploads
+    only_documented(fs.fake)
+
+
+def test_check(fake, tmp_path):
+    conf = config(str(tmp_path), fake.url)
+    r = subprocess.run([MAILFS, "check", "--config", conf, "mapi"],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert USER_DN in r.stdout, r.stdout
+    assert "folders" in r.stdout, r.stdout
+    conf = config(str(tmp_path), fake.url)
+    bad = mount_mod.write_password_file(os.path.join(str(tmp_path), "bad"),
+                                        "wrongpw")
+    conf = config(str(tmp_path), fake.url, password_file=bad)
+    r = subprocess.run([MAILFS, "check", "--config", conf, "mapi"],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode != 0, r.stdout
+    assert "refused" in (r.stdout + r.stderr).lower(), r.stdout + r.stderr
