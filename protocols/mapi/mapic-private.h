@@ -366,5 +366,26 @@ int mapic_fetch(struct mfs_backend *be, const char *folder, const char *id,
 
 /* check.c: `mailfs check` of a mapi account (backend.h). */
 int mapic_check(const struct mfs_account *acct, struct mfs_check *ck);
+/* ---- message.c: one message by RopOpenMessage ---- */
+
+/* The most bytes one message may bring by stream (its big bodies and
+ * attachments together); past it a read fails with -EFBIG. */
+#define MAPIC_MESSAGE_MAX (256u * 1024 * 1024)
+/* Recipients and attachments of one message (or attached message). */
+#define MAPIC_RECIPS_MAX 2000u
+#define MAPIC_ATTACH_MAX 1000u
+
+/*
+ * The message `mid` of folder `fid`, read whole: its properties (those
+ * too big for an answer by stream), recipients, attachments with their
+ * bytes, and attached messages MAPI_MAIL_MAX_EMBED deep.  Returns 0 with
+ * *msg_r set (caller owns it, mapi_message_free), -ENOENT for a message
+ * the server does not have, -EFBIG for one larger than
+ * MAPIC_MESSAGE_MAX, -EPROTO for answers that do not add up (a stream
+ * shorter than it said, a list that never ends), or another -errno of
+ * mapic_exec_run; `e` says which.
+ */
+int mapic_message_read(struct mapic_session *s, uint64_t fid, uint64_t mid,
+		       struct mapi_message **msg_r, struct mfs_error *e);
 
 #endif

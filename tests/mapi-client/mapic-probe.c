@@ -20,6 +20,9 @@
  *                         the one session at once
  *   wait                  print "waiting" and read a line from stdin
  *   close                 Disconnect
+ *   fetch FID MID OUTFILE mapic_message_read + mapi_mail_render: the
+ *                         MIME into OUTFILE, "size N" and "attachments N"
+ *   list FID|inbox        mapic_contents_list: one JSON row per message
  *
  * Exit status 0, or 1 with "error: ..." on stderr (2: bad usage).
  */
@@ -493,12 +496,17 @@ static bool parse_u64(const char *s, uint64_t *v_r)
 	return errno == 0 && end && *end == '\0';
 }
 
+static bool run_message(struct mapic_session *s, const char *cmd,
+			char **argv, int argc, int *i, struct mfs_error *e,
+			int *rc_r);
+
 /* Run the command at argv[*i]; moves *i past it and its arguments. */
 static int run(struct mapic_session *s, char **argv, int argc, int *i,
 	       struct mfs_error *e)
 {
 	const char *cmd = argv[(*i)++];
 	uint64_t a = 0, b = 0, c = 0;
+	int rc_more = 0;
 	int need = !strcmp(cmd, "contents") || !strcmp(cmd, "parallel") ? 1
 		   : !strcmp(cmd, "message") ? 2
 		   : !strcmp(cmd, "read-stream") ? 3 : 0;
@@ -547,6 +555,8 @@ static int run(struct mapic_session *s, char **argv, int argc, int *i,
 	}
 	if (!strcmp(cmd, "close"))
 		return mapic_session_close(s, e);
+	if (run_message(s, cmd, argv, argc, i, e, &rc_more))
+		return rc_more;
 	return mfs_error_set(e, -EINVAL, MFS_ERR_ACCOUNT, MFS_ERR_FINAL,
 			     "unknown command %s", cmd);
 }
@@ -607,4 +617,61 @@ int main(int argc, char **argv)
 	mapic_session_free(&s);
 	mapic_conf_clear(&conf);
 	return rc < 0 ? 1 : 0;
+}
+
+/* ---- fetch and list: message.c and ctable.c ---- */
+
+#include "wire/mapi-mail.h"
+
+static int cmd_fetch(struct mapic_session *s, uint64_t fid, uint64_t mid,
+		     const char *path, struct mfs_error *e)
+{
+	g_autoptr(GByteArray) out = g_byte_array_new();
+	g_autoptr(GError) err = NULL;
+	struct mapi_message *m = NULL;
+	int rc = mapic_message_read(s, fid, mid, &m, e);
+
+	if (rc < 0)
+		return rc;
+	rc = mapi_mail_render(m, out);
+	printf("attachments %zu\n", m->n_attach);
+	printf("recipients %zu\n", m->n_recips);
+	mapi_message_free(m);
+	if (rc < 0)
+		return mfs_error_set(e, rc, MFS_ERR_ITEM, MFS_ERR_FINAL,
+				     "message 0x%016llX not rendered",
+				     (unsigned long long)mid);
+	if (!g_file_set_contents(path, (const char *)out->data, out->len,
+				 &err))
+		return mfs_error_set(e, -EIO, MFS_ERR_ITEM, MFS_ERR_FINAL,
+				     "%s: %s", path, err->message);
+	printf("size %u\n", out->len);
+	return 0;
+}
+
+/* The commands of this block: *rc_r set and true when `cmd` is one. */
+static bool run_message(struct mapic_session *s, const char *cmd,
+			char **argv, int argc, int *i, struct mfs_error *e,
+			int *rc_r)
+{
+	uint64_t fid = 0, mid = 0;
+
+	if (strcmp(cmd, "fetch"))
+		return false;
+	if (*i + 3 > argc || (strcmp(argv[*i], "inbox") &&
+			      !parse_u64(argv[*i], &fid)) ||
+	    !parse_u64(argv[*i + 1], &mid)) {
+		*rc_r = mfs_error_set(e, -EINVAL, MFS_ERR_ACCOUNT,
+				      MFS_ERR_FINAL, "%s: FID MID OUTFILE "
+				      "wanted", cmd);
+		return true;
+	}
+	*rc_r = mapic_session_open(s, e);
+	if (*rc_r < 0)
+		return true;
+	if (fid == 0)
+		fid = mapic_session_folder(s, MAPIC_FID_INBOX);
+	*rc_r = cmd_fetch(s, fid, mid, argv[*i + 2], e);
+	*i += 3;
+	return true;
 }
