@@ -293,9 +293,12 @@ static void take_change(struct run *r, struct mapi_fx_change *c)
 	}
 	char *id = mapic_id_of(c->mid);
 	if (r->want) {
-		/* a download for one message: nothing else is kept */
+		/* a download for one message: the others go to the spool,
+		 * for the reads that are likely to follow */
 		if (!strcmp(id, r->want) && !r->wanted)
 			r->wanted = g_byte_array_ref(out);
+		else
+			mfs_spool_put(r->be->spool, id, out->data, out->len);
 		g_byte_array_unref(out);
 		g_free(id);
 		return;
@@ -669,10 +672,12 @@ out:
 
 /*
  * The bytes of message `id` of `folder` when the spool no longer holds
- * them: a download of the folder from no state, of which only that
- * message is kept.  It costs the folder's whole content, which is why
- * sync spools what it renders; reading one message by OpenMessage
- * replaces it once that reader is there.  Returns 0 with *buf_r (caller
+ * them: a download of the folder from no state, whose other messages go
+ * to the spool for the reads that follow.  It costs the folder's whole
+ * content once; what it gains is bytes equal to those whose size sync
+ * reported, because they are rendered from the same properties (a
+ * message read by OpenMessage comes with other properties than an ICS
+ * download's, and would render to other bytes).  Returns 0 with *buf_r (caller
  * owns), or -errno with `e` filled (-ENOENT: the folder has no such
  * message).
  */

@@ -273,3 +273,26 @@ def test_check(fake, tmp_path):
                        capture_output=True, text=True, timeout=120)
     assert r.returncode != 0, r.stdout
     assert "refused" in (r.stdout + r.stderr).lower(), r.stdout + r.stderr
+
+
+def test_fetch_without_the_spool(fake, mount_factory, tmp_path):
+    """spool_size = 0 keeps nothing of what sync rendered: every read goes
+    back to the server, and still gives the bytes whose size sync said."""
+    inbox_only(fake)
+    fs = mount_factory(config(str(tmp_path), fake.url, spool_size=0),
+                       "mapi")
+    fs.mount()
+    check_inbox(fs)
+    only_documented(fake)
+
+
+def test_a_broken_server_loses_nothing(mounted):
+    """After a first mount, a server that breaks off every answer: what
+    the mount showed is still there, byte for byte."""
+    fs = mounted
+    first = read_folder(fs, "INBOX")
+    fs.unmount()
+    fs.fake.hostile["Execute"] = "drop"
+    fs.mount()
+    assert read_folder(fs, "INBOX") == first
+    fs.fake.hostile.clear()
