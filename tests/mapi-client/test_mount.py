@@ -296,3 +296,31 @@ def test_a_broken_server_loses_nothing(mounted):
     fs.mount()
     assert read_folder(fs, "INBOX") == first
     fs.fake.hostile.clear()
+
+
+@pytest.mark.parametrize("key,value,says", [
+    ("auth", "kerberos", "auth = kerberos: expected basic, ntlm, "
+                         "negotiate or bearer"),
+    ("url", "ftp://127.0.0.1", "url = ftp://127.0.0.1: expected"),
+    ("allow_plaintext", "false", "http:// sends the password in clear"),
+    ("email", "nobody", "email = nobody: expected an address"),
+    ("timeout", "0", "timeout"),
+])
+def test_bad_values_name_the_account_and_key(tmp_path, key, value, says):
+    extra = {key: value}
+    url = extra.pop("url", "http://127.0.0.1:9")
+    conf = config(str(tmp_path), url, **extra)
+    r = subprocess.run([MAILFS, "check", "--config", conf, "mapi"],
+                       capture_output=True, text=True, timeout=60)
+    out = r.stdout + r.stderr
+    assert r.returncode != 0, out
+    assert says in out, out
+    assert "mapi" in out, out
+
+
+def test_no_url_and_no_email(tmp_path):
+    conf = config(str(tmp_path), None)
+    r = subprocess.run([MAILFS, "check", "--config", conf, "mapi"],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode != 0
+    assert "no url and no email" in r.stdout + r.stderr, r.stdout + r.stderr
