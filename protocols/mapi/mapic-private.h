@@ -388,4 +388,37 @@ int mapic_check(const struct mfs_account *acct, struct mfs_check *ck);
 int mapic_message_read(struct mapic_session *s, uint64_t fid, uint64_t mid,
 		       struct mapi_message **msg_r, struct mfs_error *e);
 
+/* ---- ctable.c: a folder's contents table ---- */
+
+/* The most rows of one contents table taken; a longer table is an
+ * error (-EPROTO). */
+#define MAPIC_CONTENTS_MAX 1000000u
+
+/* One message of a contents table.  Times are FILETIMEs, 0 when the
+ * server gave none; so are the other numbers. */
+struct mapic_content_row {
+	uint64_t mid;
+	uint64_t modified;		/* PidTagLastModificationTime */
+	uint64_t delivered;		/* PidTagMessageDeliveryTime */
+	uint32_t flags;			/* PidTagMessageFlags */
+	uint32_t size;			/* PidTagMessageSize */
+	int32_t flag_status;		/* PidTagFlagStatus */
+	int32_t last_verb;		/* PidTagLastVerbExecuted */
+	struct mapi_bin change_key;	/* owned; PidTagChangeKey */
+	char *message_id;		/* owned; PidTagInternetMessageId, or
+					   NULL */
+};
+
+/*
+ * Every message of folder `fid`'s contents table (not its associated
+ * ones), in the table's order.  Returns 0 with *rows_r set: a GArray of
+ * struct mapic_content_row that the caller owns (g_array_unref frees the
+ * rows too); or -errno with `e` filled: -ENOENT for a folder the server
+ * does not have, -EPROTO for a table that does not add up (a page that
+ * says more rows than it holds, a row without an id, more than
+ * MAPIC_CONTENTS_MAX rows), or another of mapic_exec_run.
+ */
+int mapic_contents_list(struct mapic_session *s, uint64_t fid,
+			GArray **rows_r, struct mfs_error *e);
+
 #endif

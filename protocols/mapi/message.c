@@ -42,7 +42,9 @@
 #define ATTACH_PAGE 100
 
 /* The message properties asked for: those gromox answered (04-read-
- * message), in its order, and the delivery time of its contents table. */
+ * message), in its order, but PidTagBodyHtml: it shares its property id
+ * with PidTagHtml, which a property bag holds once, and servers give the
+ * HTML as PidTagHtml (gromox always; PidTagBodyHtml never). */
 static const uint32_t msg_tags[] = {
 	MAPI_TAG_MESSAGE_CLASS, MAPI_TAG_SUBJECT, MAPI_TAG_SENDER_NAME,
 	MAPI_TAG_SENDER_EMAIL, MAPI_TAG_SENDER_ADDRTYPE,
@@ -53,7 +55,7 @@ static const uint32_t msg_tags[] = {
 	MAPI_TAG_FLAG_STATUS, MAPI_TAG_HAS_ATTACHMENTS, MAPI_TAG_MESSAGE_SIZE,
 	MAPI_TAG_INTERNET_CODEPAGE, MAPI_TAG_NATIVE_BODY,
 	MAPI_TAG_CLIENT_SUBMIT_TIME, MAPI_TAG_TRANSPORT_MESSAGE_HEADERS,
-	MAPI_TAG_BODY, MAPI_TAG_HTML, MAPI_TAG_BODY_HTML,
+	MAPI_TAG_BODY, MAPI_TAG_HTML,
 };
 
 /* The attachment table's columns, as gromox answered them (04 #43). */

@@ -649,6 +649,47 @@ static int cmd_fetch(struct mapic_session *s, uint64_t fid, uint64_t mid,
 	return 0;
 }
 
+static void json_bin(GString *out, const struct mapi_bin *b)
+{
+	g_string_append_c(out, '"');
+	for (uint32_t i = 0; i < b->len; i++)
+		g_string_append_printf(out, "%02x", b->data[i]);
+	g_string_append_c(out, '"');
+}
+
+static int cmd_list(struct mapic_session *s, uint64_t fid,
+		    struct mfs_error *e)
+{
+	g_autoptr(GArray) rows = NULL;
+	int rc = mapic_contents_list(s, fid, &rows, e);
+
+	if (rc < 0)
+		return rc;
+	for (guint i = 0; i < rows->len; i++) {
+		const struct mapic_content_row *r =
+			&g_array_index(rows, struct mapic_content_row, i);
+		g_autoptr(GString) out = g_string_new(NULL);
+		g_string_append_printf(out, "{\"mid\": \"0x%016llX\", "
+			"\"modified\": %llu, \"delivered\": %llu, "
+			"\"flags\": %u, \"size\": %u, \"flag_status\": %d, "
+			"\"last_verb\": %d, \"change_key\": ",
+			(unsigned long long)r->mid,
+			(unsigned long long)r->modified,
+			(unsigned long long)r->delivered, r->flags, r->size,
+			r->flag_status, r->last_verb);
+		json_bin(out, &r->change_key);
+		g_string_append(out, ", \"message_id\": ");
+		if (r->message_id)
+			json_str(out, r->message_id);
+		else
+			g_string_append(out, "null");
+		g_string_append(out, "}");
+		printf("%s\n", out->str);
+	}
+	printf("rows %u\n", rows->len);
+	return 0;
+}
+
 /* The commands of this block: *rc_r set and true when `cmd` is one. */
 static bool run_message(struct mapic_session *s, const char *cmd,
 			char **argv, int argc, int *i, struct mfs_error *e,
@@ -656,6 +697,22 @@ static bool run_message(struct mapic_session *s, const char *cmd,
 {
 	uint64_t fid = 0, mid = 0;
 
+	if (!strcmp(cmd, "list")) {
+		if (*i + 1 > argc || (strcmp(argv[*i], "inbox") &&
+				      !parse_u64(argv[*i], &fid))) {
+			*rc_r = mfs_error_set(e, -EINVAL, MFS_ERR_ACCOUNT,
+					      MFS_ERR_FINAL, "list: FID "
+					      "wanted");
+			return true;
+		}
+		*i += 1;
+		*rc_r = mapic_session_open(s, e);
+		if (*rc_r == 0 && fid == 0)
+			fid = mapic_session_folder(s, MAPIC_FID_INBOX);
+		if (*rc_r == 0)
+			*rc_r = cmd_list(s, fid, e);
+		return true;
+	}
 	if (strcmp(cmd, "fetch"))
 		return false;
 	if (*i + 3 > argc || (strcmp(argv[*i], "inbox") &&
