@@ -286,6 +286,9 @@ struct mapic_folder {
 /* What the backend knows of one message: the mfs_item it was last
  * reported as, so that a read-state change can be reported whole. */
 struct mapic_known {
+	uint64_t modified;		/* PidTagLastModificationTime, for
+					   folders listed by their contents
+					   table; 0 when unknown */
 	uint64_t size;
 	int64_t date;
 	uint64_t flags;
@@ -343,8 +346,11 @@ void mapic_folder_free(gpointer p);
 char *mapic_id_of(uint64_t mid);
 /* The MID of a mount id; -ENOENT when `id` is none of ours. */
 int mapic_mid_of(const char *id, uint64_t *mid_r);
-/* The mount's flags of a message's properties. */
+/* The mount's flags of a message's properties; of PidTagMessageFlags,
+ * PidTagFlagStatus and PidTagLastVerbExecuted. */
 uint64_t mapic_flags_of(const struct mapi_props *p);
+uint64_t mapic_flags_from(uint32_t msg_flags, int32_t flag_status,
+			  int32_t last_verb);
 
 /* sync.c, with the item tables (lock held for the table calls) */
 int mapic_sync(struct mfs_backend *be, const char *folder, const char *state,
@@ -359,6 +365,12 @@ void mapic_known_free(gpointer p);
  * (see sync.c).  Returns 0 with *buf_r (caller owns) or -errno. */
 int mapic_sync_one(struct mfs_backend *be, const char *folder,
 		   const char *id, GByteArray **buf_r, struct mfs_error *e);
+
+/* Message `mid` of folder `fid` read by OpenMessage and rendered
+ * (items.c).  Returns 0 with *buf_r (caller owns), or -errno with `e`
+ * filled (-ENOENT: the server has no such message). */
+int mapic_read_rendered(struct mapic_session *s, uint64_t fid, uint64_t mid,
+			GByteArray **buf_r, struct mfs_error *e);
 
 /* items.c */
 int mapic_fetch(struct mfs_backend *be, const char *folder, const char *id,

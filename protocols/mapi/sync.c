@@ -56,18 +56,21 @@ static const uint32_t state_out[4] = {
 
 uint64_t mapic_flags_of(const struct mapi_props *p)
 {
-	uint32_t mf = (uint32_t)mapi_props_l(
-		p, MAPI_TAG_ID(MAPI_TAG_MESSAGE_FLAGS), 0);
-	int32_t verb = mapi_props_l(p, MAPI_TAG_ID(MAPI_TAG_LAST_VERB_EXECUTED),
-				    0);
+	return mapic_flags_from(
+		(uint32_t)mapi_props_l(p, MAPI_TAG_ID(MAPI_TAG_MESSAGE_FLAGS), 0),
+		mapi_props_l(p, MAPI_TAG_ID(MAPI_TAG_FLAG_STATUS), 0),
+		mapi_props_l(p, MAPI_TAG_ID(MAPI_TAG_LAST_VERB_EXECUTED), 0));
+}
+
+uint64_t mapic_flags_from(uint32_t mf, int32_t flag_status, int32_t verb)
+{
 	uint64_t flags = 0;
 
 	if (mf & MAPI_MSGFLAG_READ)
 		flags |= MFS_FLAG_SEEN;
 	if (mf & MAPI_MSGFLAG_UNSENT)
 		flags |= MFS_FLAG_DRAFT;
-	if (mapi_props_l(p, MAPI_TAG_ID(MAPI_TAG_FLAG_STATUS), 0) ==
-	    FLAG_STATUS_FLAGGED)
+	if (flag_status == FLAG_STATUS_FLAGGED)
 		flags |= MFS_FLAG_FLAGGED;
 	if (verb == VERB_REPLY_TO_SENDER || verb == VERB_REPLY_TO_ALL)
 		flags |= MFS_FLAG_REPLIED;
@@ -102,8 +105,8 @@ static char *table_path(struct mfs_backend *be, const char *path)
 	return g_build_filename(be->work_dir, "mapi-tables", name, NULL);
 }
 
-/* Lines: "F\t<fid>" first, then "<id>\t<size>\t<date>\t<flags>\t<msgid>"
- * (the Message-ID escaped, "\001" for none). */
+/* Lines: "F\t<fid>" first, then "<id>\t<size>\t<date>\t<flags>\t<msgid>
+ * \t<modified>" (the Message-ID escaped, "\001" for none). */
 static void load(struct mfs_backend *be, const char *path,
 		 struct mapic_table *t)
 {
@@ -122,7 +125,7 @@ static void load(struct mfs_backend *be, const char *path,
 			continue;
 		}
 		uint64_t mid;
-		if (g_strv_length(f) != 5 || mapic_mid_of(f[0], &mid) < 0)
+		if (g_strv_length(f) != 6 || mapic_mid_of(f[0], &mid) < 0)
 			continue;
 		struct mapic_known *k = g_new0(struct mapic_known, 1);
 		k->size = g_ascii_strtoull(f[1], NULL, 10);
@@ -130,6 +133,7 @@ static void load(struct mfs_backend *be, const char *path,
 		k->flags = g_ascii_strtoull(f[3], NULL, 10);
 		k->message_id = strcmp(f[4], "\\001") ? g_strcompress(f[4])
 						       : NULL;
+		k->modified = g_ascii_strtoull(f[5], NULL, 10);
 		g_hash_table_replace(t->items, g_strdup(f[0]), k);
 	}
 }
@@ -177,9 +181,10 @@ int mapic_table_save(struct mfs_backend *be, const char *path,
 		g_autofree char *mid = k->message_id
 			? g_strescape(k->message_id, NULL) : NULL;
 		g_string_append_printf(out, "%s\t%" PRIu64 "\t%" PRId64 "\t%"
-				       PRIu64 "\t%s\n", (const char *)key,
-				       k->size, k->date, k->flags,
-				       mid ? mid : "\\001");
+				       PRIu64 "\t%s\t%" PRIu64 "\n",
+				       (const char *)key, k->size, k->date,
+				       k->flags, mid ? mid : "\\001",
+				       k->modified);
 	}
 	GError *err = NULL;
 	/* a temporary file renamed over the old one, so that a crash leaves
@@ -532,9 +537,12 @@ static void apply_sets(struct run *r, const struct mapi_props *p,
 		GHashTableIter it;
 		gpointer key, val;
 
+		mapi_idset_init(&set, false);
 		if (!v || mapi_idset_decode(&set, v->v.bin.data, v->v.bin.len,
-					    false) < 0)
+					    false) < 0) {
+			mapi_idset_clear(&set);
 			continue;
+		}
 		g_mutex_lock(&r->be->lock);
 		g_hash_table_iter_init(&it, r->t->items);
 		while (g_hash_table_iter_next(&it, &key, &val)) {
@@ -624,6 +632,85 @@ out:
 	return rc;
 }
 
+/* ---- the contents table, where ICS is refused ---- */
+
+/* One row of the contents table as an item: what the table knows of it
+ * when its modification time is the same, else the message read and
+ * rendered into the spool.  Returns 0 (*it_r NULL for a message gone
+ * meanwhile) or -errno. */
+static int table_item(struct run *r, struct mapic_session *s,
+		      const struct mapic_content_row *row,
+		      struct mfs_item **it_r, struct mfs_error *e)
+{
+	g_autofree char *id = mapic_id_of(row->mid);
+	uint64_t flags = mapic_flags_from(row->flags, row->flag_status,
+					  row->last_verb);
+	struct mapic_known *k;
+	GByteArray *buf = NULL;
+	int rc;
+
+	*it_r = NULL;
+	g_mutex_lock(&r->be->lock);
+	k = g_hash_table_lookup(r->t->items, id);
+	if (k && row->modified && k->modified == row->modified) {
+		k->flags = flags;
+		r->t->dirty = true;
+		*it_r = mfs_item_new(id, k->size, k->date, flags);
+		(*it_r)->message_id = g_strdup(k->message_id);
+	}
+	g_mutex_unlock(&r->be->lock);
+	if (*it_r)
+		return 0;
+	rc = mapic_read_rendered(s, r->fid, row->mid, &buf, e);
+	if (rc == -ENOENT)
+		return 0;
+	if (rc < 0)
+		return rc;
+	mfs_spool_put(r->be->spool, id, buf->data, buf->len);
+	k = g_new0(struct mapic_known, 1);
+	k->modified = row->modified;
+	k->size = buf->len;
+	k->date = mapi_ft_to_unix(row->delivered ? row->delivered
+						 : row->modified);
+	k->flags = flags;
+	k->message_id = g_strdup(row->message_id);
+	g_byte_array_unref(buf);
+	*it_r = mfs_item_new(id, k->size, k->date, k->flags);
+	(*it_r)->message_id = g_strdup(k->message_id);
+	g_mutex_lock(&r->be->lock);
+	g_hash_table_replace(r->t->items, g_strdup(id), k);
+	r->t->dirty = true;
+	g_mutex_unlock(&r->be->lock);
+	return 0;
+}
+
+/* The folder's whole content from its contents table ([MS-OXCTABL]),
+ * for a server that refuses ICS on it: a full result, each message new
+ * or changed since the table last saw it read by OpenMessage. */
+static int run_table(struct run *r, struct mapic_session *s,
+		     struct mfs_error *e)
+{
+	GArray *rows = NULL;
+	int rc = mapic_contents_list(s, r->fid, &rows, e);
+
+	for (guint i = 0; rc == 0 && i < rows->len; i++) {
+		const struct mapic_content_row *row =
+			&g_array_index(rows, struct mapic_content_row, i);
+		struct mfs_item *it = NULL;
+		if ((rc = table_item(r, s, row, &it, e)) < 0 || !it)
+			continue;
+		g_ptr_array_add(r->res->changed, it);
+		g_hash_table_replace(r->changed, g_strdup(it->id), it);
+	}
+	if (rows)
+		g_array_unref(rows);
+	if (rc < 0)
+		return rc;
+	r->full = true;
+	finish_result(r);
+	return 0;
+}
+
 int mapic_sync(struct mfs_backend *be, const char *folder, const char *state,
 	       struct mfs_sync_result **res_r, struct mfs_error *e)
 {
@@ -645,11 +732,14 @@ int mapic_sync(struct mfs_backend *be, const char *folder, const char *state,
 	r.fx = mapi_fx_sync_new();
 	r.rd = mapi_fx_reader_new(NULL, mapi_fx_sync_event, r.fx);
 	rc = run_ics(&r, s, &st, e);
-	if (rc == -ENOTSUP && e) {
-		g_autofree char *why = g_strdup(e->msg);
-		mfs_error_set(e, rc, MFS_ERR_FOLDER, MFS_ERR_FINAL, "%s: the "
-			      "server does not synchronize this folder by "
-			      "ICS (%s)", folder, why);
+	if (rc == -ENOTSUP) {
+		/* what the refused download gave is not a result */
+		g_ptr_array_set_size(r.res->changed, 0);
+		g_ptr_array_set_size(r.res->vanished, 0);
+		g_hash_table_remove_all(r.changed);
+		log_debug(LOG_STORE, "%s: %s: no ICS (%s), the contents table "
+			  "instead", be->conf.name, folder, e ? e->msg : "");
+		rc = run_table(&r, s, e);
 	}
 	state_clear(&st);
 	mapi_fx_reader_free(&r.rd);
