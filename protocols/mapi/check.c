@@ -99,7 +99,8 @@ int mapic_check(const struct mfs_account *acct, struct mfs_check *ck)
 	if (discovering)
 		mfs_check_say(ck, "autodiscover", rc == 0, rc < 0
 			      ? "set url = and user_dn = to do without it"
-			      : NULL, "%s", rc < 0 ? e.msg : be->conf.user_dn);
+			      : NULL, "%s%s", rc < 0 ? "" : "LegacyDN ",
+			      rc < 0 ? e.msg : be->conf.user_dn);
 	if (rc < 0)
 		goto out;
 	rc = mapic_session_open(s, &e);
