@@ -372,3 +372,21 @@ def test_without_ics_the_contents_table(taught, mount_factory, tmp_path):
     assert fake.unanswered and all("synchronization" in u
                                    for u in fake.unanswered), \
         fake.unanswered
+
+
+def test_user_dn_spares_autodiscover(fake, mount_factory, tmp_path):
+    """With url and user_dn set, Autodiscover is not asked; without
+    user_dn (the other tests) it is, once."""
+    inbox_only(fake)
+    fs = mount_factory(config(str(tmp_path), fake.url, user_dn=USER_DN),
+                       "mapi")
+    fs.mount()
+    assert len(read_folder(fs, "INBOX")) == 12
+    kinds = [r[0] for r in fake.requests]
+    assert "Autodiscover" not in kinds, kinds
+    assert "Connect" in kinds, kinds
+
+
+def test_autodiscover_is_asked_once(mounted):
+    kinds = [r[0] for r in mounted.fake.requests]
+    assert kinds.count("Autodiscover") == 1, kinds
