@@ -11,12 +11,14 @@
  * The first page travels with the open of the folder and the table in
  * one Execute; the next pages one Execute each.  The table is read to
  * its end (Origin BOOKMARK_END, or a page with no rows), and no further
- * than MAPIC_CONTENTS_MAX rows: a table that never ends is an error, not
- * a partial listing taken as whole.
+ * than twice the RowCount the server gave and 1,000 more (it may grow
+ * meanwhile), nor MAPIC_CONTENTS_MAX rows: a table that never ends is an
+ * error, not a partial listing taken as whole.
  */
 #include "mapic-private.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <string.h>
 
 #include "wire/mapi-tags.h"
@@ -25,6 +27,8 @@
 /* Rows asked for by one RopQueryRows: ~150 bytes each, so a page stays
  * well inside MaxRopOut. */
 #define PAGE_ROWS 200
+/* Rows a table may grow by while it is read, past twice its RowCount. */
+#define CONTENTS_SLACK 1000
 /* QueryRows' Origin: the cursor is at the end of the table. */
 #define ORIGIN_END 2
 
@@ -126,7 +130,8 @@ static int bad(struct mapic_session *s, uint64_t fid, const char *what,
 /* The answers of the first Execute: OpenFolder, GetContentsTable,
  * SetColumns (the QueryRows that follows is read by the caller). */
 static int read_open(struct mapic_session *s, uint64_t fid,
-		     struct mapic_exec *x, struct mfs_error *e)
+		     struct mapic_exec *x, uint32_t *count_r,
+		     struct mfs_error *e)
 {
 	struct rop_open_folder_resp of = { 0 };
 	struct rop_get_table_resp gt;
@@ -144,6 +149,7 @@ static int read_open(struct mapic_session *s, uint64_t fid,
 		return bad(s, fid, "GetContentsTable", rc, e);
 	if (gt.head.rv)
 		return failed(s, fid, "GetContentsTable", gt.head.rv, e);
+	*count_r = gt.row_count;
 	rc = rop_set_columns_resp_read(mapic_exec_rd(x), &ts);
 	if (rc < 0)
 		return bad(s, fid, "SetColumns", rc, e);
@@ -154,8 +160,8 @@ static int read_open(struct mapic_session *s, uint64_t fid,
 
 /* One page's rows into `rows`; *end_r when the table ended. */
 static int read_page(struct mapic_session *s, uint64_t fid,
-		     struct mapic_exec *x, GArray *rows, bool *end_r,
-		     struct mfs_error *e)
+		     struct mapic_exec *x, GArray *rows, size_t limit,
+		     bool *end_r, struct mfs_error *e)
 {
 	struct rop_query_rows_resp qr = { 0 };
 	int rc = rop_query_rows_resp_read(mapic_exec_rd(x), &qr, cols,
@@ -167,10 +173,10 @@ static int read_page(struct mapic_session *s, uint64_t fid,
 		rop_query_rows_resp_clear(&qr);
 		return failed(s, fid, "QueryRows", qr.head.rv, e);
 	}
-	if (rows->len + qr.row_count > MAPIC_CONTENTS_MAX) {
+	if (rows->len + qr.row_count > limit) {
 		rop_query_rows_resp_clear(&qr);
 		return fail(s, fid, -EPROTO, MFS_ERR_TRANSIENT, e, "the table "
-			    "goes on past %u rows", MAPIC_CONTENTS_MAX);
+			    "goes on past %zu rows", limit);
 	}
 	for (size_t i = 0; i < qr.row_count; i++) {
 		struct mapic_content_row r;
@@ -194,7 +200,8 @@ static int list(struct mapic_session *s, uint64_t fid, struct mapic_exec *x,
 	struct rop_query_rows_req qq = { .forward_read = 1,
 					 .row_count = PAGE_ROWS };
 	uint8_t f_slot, t_slot;
-	uint32_t table;
+	uint32_t table, count = 0;
+	size_t limit = MAPIC_CONTENTS_MAX;
 	bool at_end = false;
 	int rc;
 
@@ -215,9 +222,12 @@ static int list(struct mapic_session *s, uint64_t fid, struct mapic_exec *x,
 	rop_query_rows_req_write(mapic_exec_buf(x), &qq);
 	rc = mapic_exec_run(x, e);
 	if (rc == 0)
-		rc = read_open(s, fid, x, e);
+		rc = read_open(s, fid, x, &count, e);
+	/* the table may grow while it is read, not without end */
+	if ((size_t)count * 2 + CONTENTS_SLACK < limit)
+		limit = (size_t)count * 2 + CONTENTS_SLACK;
 	if (rc == 0)
-		rc = read_page(s, fid, x, rows, &at_end, e);
+		rc = read_page(s, fid, x, rows, limit, &at_end, e);
 	table = mapic_exec_handle(x, t_slot);
 	while (rc == 0 && !at_end) {
 		mapic_exec_begin(x);
@@ -225,7 +235,7 @@ static int list(struct mapic_session *s, uint64_t fid, struct mapic_exec *x,
 		rop_query_rows_req_write(mapic_exec_buf(x), &qq);
 		rc = mapic_exec_run(x, e);
 		if (rc == 0)
-			rc = read_page(s, fid, x, rows, &at_end, e);
+			rc = read_page(s, fid, x, rows, limit, &at_end, e);
 	}
 	return rc;
 }

@@ -427,8 +427,9 @@ struct mapic_content_row {
  * struct mapic_content_row that the caller owns (g_array_unref frees the
  * rows too); or -errno with `e` filled: -ENOENT for a folder the server
  * does not have, -EPROTO for a table that does not add up (a page that
- * says more rows than it holds, a row without an id, more than
- * MAPIC_CONTENTS_MAX rows), or another of mapic_exec_run.
+ * says more rows than it holds, a row without an id, more rows than
+ * twice its RowCount and 1,000, or than MAPIC_CONTENTS_MAX), or another
+ * of mapic_exec_run.
  */
 int mapic_contents_list(struct mapic_session *s, uint64_t fid,
 			GArray **rows_r, struct mfs_error *e);

@@ -26,6 +26,7 @@
 #include "mapic-private.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <string.h>
 
 #include "wire/mapi-mail.h"
