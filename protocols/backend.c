@@ -17,12 +17,14 @@ extern const struct mfs_backend_ops local_backend_ops;
 extern const struct mfs_backend_ops imapc_backend_ops;
 extern const struct mfs_backend_ops pop3c_backend_ops;
 extern const struct mfs_backend_ops ewsc_backend_ops;
+extern const struct mfs_backend_ops mapic_backend_ops;
 
 static const struct mfs_backend_ops *const registry[] = {
 	&local_backend_ops,
 	&imapc_backend_ops,
 	&pop3c_backend_ops,
 	&ewsc_backend_ops,
+	&mapic_backend_ops,
 };
 
 const struct mfs_backend_ops *mfs_backend_find(const char *type)
@@ -145,7 +147,7 @@ int mfs_store_open(const struct mfs_account *acct, struct mfs_store *st,
 	if (!ops) {
 		g_set_error(err, G_FILE_ERROR, G_FILE_ERROR_NOSYS,
 			    "account '%s': unknown type '%s' (known: local, "
-			    "imap, pop3, ews)", acct->name, acct->type);
+			    "imap, pop3, ews, mapi)", acct->name, acct->type);
 		return -ENOTSUP;
 	}
 	gint64 t0 = g_get_monotonic_time();
@@ -182,7 +184,7 @@ int mfs_backend_check(const struct mfs_account *acct, struct mfs_check *ck)
 
 	if (!ops) {
 		mfs_check_say(ck, "config", false, "type = must be one of "
-			      "local, imap, pop3, ews", "type = %s: unknown "
+			      "local, imap, pop3, ews, mapi", "type = %s: unknown "
 			      "type", acct->type);
 		return -EINVAL;
 	}

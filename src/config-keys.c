@@ -12,7 +12,8 @@ enum {
 	T_POP3 = 1 << 2,
 	T_EWS = 1 << 3,
 	T_SERVE = 1 << 4,
-	T_REMOTE = T_IMAP | T_POP3 | T_EWS,
+	T_MAPI = 1 << 5,
+	T_REMOTE = T_IMAP | T_POP3 | T_EWS | T_MAPI,
 };
 
 static const struct {
@@ -20,7 +21,7 @@ static const struct {
 	unsigned types;
 } types[] = {
 	{ "local", T_LOCAL }, { "imap", T_IMAP }, { "pop3", T_POP3 },
-	{ "ews", T_EWS }, { "serve", T_SERVE },
+	{ "ews", T_EWS }, { "serve", T_SERVE }, { "mapi", T_MAPI },
 };
 
 static const struct {
@@ -32,7 +33,9 @@ static const struct {
 	{ "host", T_IMAP | T_POP3 },
 	{ "port", T_IMAP | T_POP3 },
 	{ "tls", T_IMAP | T_POP3 },
-	{ "url", T_EWS },
+	{ "url", T_EWS | T_MAPI },
+	{ "email", T_MAPI },
+	{ "user_dn", T_MAPI },
 	{ "tunnel", T_IMAP },
 	{ "ca_file", T_REMOTE },
 	{ "allow_plaintext", T_REMOTE },
@@ -51,7 +54,7 @@ static const struct {
 	{ "connections", T_IMAP },
 	{ "poll_interval", T_REMOTE },
 	{ "timeout", T_REMOTE },
-	{ "spool_size", T_EWS },
+	{ "spool_size", T_EWS | T_MAPI },
 	{ "leave_on_server", T_POP3 },
 	{ "smtp", T_REMOTE | T_SERVE },
 	{ "smtp_user", T_REMOTE },
@@ -81,7 +84,7 @@ static const char *const planned[] = {
 /* Types of the design that no backend of this version carries yet: an
  * account of one is not a typo either. */
 static const char *const planned_types[] = {
-	"mapi", "carddav", "caldav", "ldap",
+	"carddav", "caldav", "ldap",
 };
 
 static unsigned type_mask(const char *type)

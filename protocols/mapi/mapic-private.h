@@ -257,6 +257,127 @@ int mapic_exec_bad(struct mapic_exec *x, const char *what, int rc,
 int mapic_exec_failed(struct mapic_exec *x, const char *what, uint32_t rv,
 		      enum mfs_err_scope scope, struct mfs_error *e);
 
+/* ---- the backend (`type = mapi`): client.c, folders.c, sync.c, items.c,
+ * check.c ----
+ *
+ * Item ids: a message's id on the mount is its MID as 16 hex digits
+ * (mapic_id_of): the REPLID and the GLOBCNT the server gave it, which
+ * stay the message's while it stays in its folder (a move gives a new
+ * one).  No '/' can come in.
+ *
+ * Sizes: a message is a file rendered from its properties
+ * (wire/mapi-mail.h), so sync renders every new or changed message of
+ * the ICS download and keeps the bytes in the spool (spool.h) until
+ * fetch() hands them over; the size is the rendered length.
+ *
+ * Locking: `lock` protects the folder map and the item tables; no lock
+ * is held across a request (the session has its own).
+ */
+#include "spool.h"
+
+/* One folder of the mailbox as the mount shows it. */
+struct mapic_folder {
+	char *path;			/* the mount's */
+	uint64_t fid;
+	enum mfs_folder_kind kind;
+	char *special;			/* "\\Sent"..., or NULL */
+};
+
+/* What the backend knows of one message: the mfs_item it was last
+ * reported as, so that a read-state change can be reported whole. */
+struct mapic_known {
+	uint64_t modified;		/* PidTagLastModificationTime, for
+					   folders listed by their contents
+					   table; 0 when unknown */
+	uint64_t size;
+	int64_t date;
+	uint64_t flags;
+	char *message_id;		/* NULL when unknown */
+};
+
+/* A folder's messages: mount id -> struct mapic_known. */
+struct mapic_table {
+	uint64_t fid;
+	GHashTable *items;		/* owned */
+	bool dirty;			/* not yet written */
+};
+
+struct mfs_backend {
+	struct mapic_conf conf;		/* owned; read-only after open */
+	char *email;			/* owned; `email =` */
+	bool plaintext;			/* http:// was allowed */
+	bool discovered;		/* Autodiscover gave the endpoints */
+	unsigned poll_interval;		/* seconds */
+	uint64_t spool_max;		/* bytes */
+	char *work_dir;			/* owned */
+	struct mfs_spool *spool;	/* owned */
+	struct mapic_session *session;	/* owned; NULL until discovered */
+	GMutex lock;
+	GHashTable *folders;		/* path -> struct mapic_folder; lock */
+	GHashTable *tables;		/* path -> struct mapic_table; lock */
+	gint64 last_sync;		/* real time, us; lock */
+	char *last_error;		/* lock */
+};
+
+/* client.c: a backend with the account's settings, nothing sent (0, or
+ * -EINVAL with the reason in *err); caller owns *be_r
+ * (mapic_backend_free). */
+int mapic_backend_new(const struct mfs_account *acct,
+		      struct mfs_backend **be_r, GError **err);
+void mapic_backend_free(struct mfs_backend **be);
+/* The session, after Autodiscover when the account needs it.  Returns 0
+ * with *s_r borrowed from `be`, or -errno with `e` filled. */
+int mapic_backend_session(struct mfs_backend *be, struct mapic_session **s_r,
+			  struct mfs_error *e);
+/* Record the outcome of a sync for describe(). */
+void mapic_note_sync(struct mfs_backend *be, int rc,
+		     const struct mfs_error *e);
+
+/* folders.c */
+int mapic_list_folders(struct mfs_backend *be, GPtrArray **folders_r,
+		       struct mfs_error *e);
+/* The FolderId of `path` (listing once when the map does not know it).
+ * Returns 0, or -ENOENT with `e` filled. */
+int mapic_folder_fid(struct mfs_backend *be, const char *path,
+		     uint64_t *fid_r, struct mfs_error *e);
+void mapic_folder_free(gpointer p);
+
+/* The mount id of a MID.  Caller owns. */
+char *mapic_id_of(uint64_t mid);
+/* The MID of a mount id; -ENOENT when `id` is none of ours. */
+int mapic_mid_of(const char *id, uint64_t *mid_r);
+/* The mount's flags of a message's properties; of PidTagMessageFlags,
+ * PidTagFlagStatus and PidTagLastVerbExecuted. */
+uint64_t mapic_flags_of(const struct mapi_props *p);
+uint64_t mapic_flags_from(uint32_t msg_flags, int32_t flag_status,
+			  int32_t last_verb);
+
+/* sync.c, with the item tables (lock held for the table calls) */
+int mapic_sync(struct mfs_backend *be, const char *folder, const char *state,
+	       struct mfs_sync_result **res_r, struct mfs_error *e);
+struct mapic_table *mapic_table_get(struct mfs_backend *be, const char *path,
+				    uint64_t fid);
+int mapic_table_save(struct mfs_backend *be, const char *path,
+		     struct mapic_table *t);
+void mapic_table_free(gpointer p);
+void mapic_known_free(gpointer p);
+/* Message `id` of `folder` rendered anew, by a download of the folder
+ * (see sync.c).  Returns 0 with *buf_r (caller owns) or -errno. */
+int mapic_sync_one(struct mfs_backend *be, const char *folder,
+		   const char *id, GByteArray **buf_r, struct mfs_error *e);
+
+/* Message `mid` of folder `fid` read by OpenMessage and rendered
+ * (items.c).  Returns 0 with *buf_r (caller owns), or -errno with `e`
+ * filled (-ENOENT: the server has no such message). */
+int mapic_read_rendered(struct mapic_session *s, uint64_t fid, uint64_t mid,
+			GByteArray **buf_r, struct mfs_error *e);
+
+/* items.c */
+int mapic_fetch(struct mfs_backend *be, const char *folder, const char *id,
+		int *fd_r, struct mfs_error *e);
+
+/* check.c: `mailfs check` of a mapi account (backend.h). */
+int mapic_check(const struct mfs_account *acct, struct mfs_check *ck);
 /* ---- message.c: one message by RopOpenMessage ---- */
 
 /* The most bytes one message may bring by stream (its big bodies and

@@ -20,9 +20,9 @@ static void test_find(void)
 		{ "imap", TRUE },
 		{ "pop3", TRUE },
 		{ "ews", TRUE },
+		{ "mapi", TRUE },
 		/* a planned type is src/config-keys.c's to refuse */
 		{ "carddav", FALSE },
-		{ "mapi", FALSE },
 		{ "bogus", FALSE },
 		{ "", FALSE },
 		{ "LOCAL", FALSE },

@@ -41,7 +41,11 @@ static void test_keys(void)
 		/* a type of the design this version does not carry yet */
 		{ "carddav", "anything = 1\n", "type 'carddav' is not "
 		  "available in this version of mailfs", NULL },
-		{ "mapi", "", "type 'mapi' is not available", NULL },
+		{ "mapi", "email = a@example.org\nuser_dn = /o=x\n"
+			  "spool_size = 1G\n", NULL, NULL },
+		{ "mapi", "tls = none\n", "'tls' does not apply", NULL },
+		{ "ews", "user_dn = /o=x\n", "'user_dn' does not apply",
+		  NULL },
 		/* any other type is the registry's to refuse */
 		{ "gopher", "anything = 1\n", NULL, NULL },
 	};
