@@ -119,6 +119,9 @@ struct mapid_obj {
 	size_t n_cols;
 	GPtrArray *rows;		/* owned; of struct mapi_props * */
 	uint32_t pos;
+	/* ics.c, notify.c: the object's own state, freed with it */
+	void *priv;
+	void (*priv_free)(void *priv);
 };
 
 struct mapid_session;
@@ -202,7 +205,8 @@ uint32_t mapid_connect(struct mapid_session *s, const uint8_t *body,
 uint32_t mapid_execute(const struct serve_ctx *ctx, struct mapid_session *s,
 		       const uint8_t *body, size_t len, GByteArray *out);
 uint32_t mapid_disconnect(const uint8_t *body, size_t len, GByteArray *out);
-uint32_t mapid_nwait(const uint8_t *body, size_t len, GByteArray *out);
+uint32_t mapid_nwait(const struct serve_ctx *ctx, struct mapid_session *s,
+		     const uint8_t *body, size_t len, GByteArray *out);
 
 /* server.c hands a request on /mapi/ to session.c. */
 struct serve_http_req;
@@ -212,5 +216,52 @@ void mapid_session_handle(const struct mapid_server *srv,
 			  struct serve_http_reply *rep);
 /* Forget every session (at stop). */
 void mapid_sessions_clear(void);
+
+/* ---- ics.c, ics-state.c, notify.c: ICS downloads (MS-OXCFXICS) and
+ * notifications (MS-OXCNOTIF, MS-OXCMAPIHTTP NotificationWait). */
+
+/* Their objects, beside enum mapid_obj_kind's: an ICS download and a
+ * notification registration (struct mapid_obj's priv holds each). */
+#define MAPID_OBJ_SYNC		((enum mapid_obj_kind)0x40)
+#define MAPID_OBJ_NOTIFY	((enum mapid_obj_kind)0x41)
+
+/* A message's change numbers (ics-state.c): `cn` grows when the message
+ * is new or a flag but \Seen changes, `read_cn` when \Seen does;
+ * `mtime` is when `cn` last grew (Unix seconds). */
+struct mapid_cn {
+	uint64_t cn;
+	uint64_t read_cn;
+	int64_t mtime;
+};
+
+/* The change numbers of the messages `items` (struct mfs_item *) of store
+ * folder `folder`, brought up to date and saved; out[i] for items[i]. */
+void mapid_cn_refresh(const char *store_root, const char *folder,
+		      GPtrArray *items, struct mapid_cn *out);
+/* The newest change number given so far (0: none). */
+uint64_t mapid_cn_last(const char *store_root);
+
+int mapid_rop_sync_configure(struct mapid_rop_ctx *rc, struct mapi_rd *r,
+			     GByteArray *out);
+int mapid_rop_sync_upload_begin(struct mapid_rop_ctx *rc, struct mapi_rd *r,
+				GByteArray *out);
+int mapid_rop_sync_upload_continue(struct mapid_rop_ctx *rc,
+				   struct mapi_rd *r, GByteArray *out);
+int mapid_rop_sync_upload_end(struct mapid_rop_ctx *rc, struct mapi_rd *r,
+			      GByteArray *out);
+int mapid_rop_ft_get_buffer(struct mapid_rop_ctx *rc, struct mapi_rd *r,
+			    GByteArray *out);
+int mapid_rop_register_notification(struct mapid_rop_ctx *rc,
+				    struct mapi_rd *r, GByteArray *out);
+
+/* The RopNotify entries of the session's registrations for what changed
+ * in the store since they last looked, appended to `out` as far as
+ * `room` bytes go (the rest stays for the next Execute). */
+void mapid_notify_flush(const struct serve_ctx *ctx,
+			struct mapid_session *sess, GByteArray *out,
+			size_t room);
+/* Before the listener stops: every NotificationWait ends now, and any
+ * that comes later does not wait. */
+void mapid_notify_stop(void);
 
 #endif

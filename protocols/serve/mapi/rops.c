@@ -31,6 +31,8 @@ void mapid_obj_free(struct mapid_obj *o)
 {
 	if (!o)
 		return;
+	if (o->priv_free)
+		o->priv_free(o->priv);
 	g_free(o->cols);
 	if (o->rows)
 		g_ptr_array_unref(o->rows);
@@ -124,6 +126,22 @@ static const struct {
 	{ ROP_QUERY_ROWS, "RopQueryRows", mapid_rop_query_rows },
 	{ ROP_QUERY_POSITION, "RopQueryPosition", mapid_rop_query_position },
 	{ ROP_SEEK_ROW, "RopSeekRow", mapid_rop_seek_row },
+	/* ICS downloads and notifications (ics.c, notify.c) */
+	{ ROP_SYNCHRONIZATION_CONFIGURE, "RopSynchronizationConfigure",
+	  mapid_rop_sync_configure },
+	{ ROP_SYNCHRONIZATION_UPLOAD_STATE_STREAM_BEGIN,
+	  "RopSynchronizationUploadStateStreamBegin",
+	  mapid_rop_sync_upload_begin },
+	{ ROP_SYNCHRONIZATION_UPLOAD_STATE_STREAM_CONTINUE,
+	  "RopSynchronizationUploadStateStreamContinue",
+	  mapid_rop_sync_upload_continue },
+	{ ROP_SYNCHRONIZATION_UPLOAD_STATE_STREAM_END,
+	  "RopSynchronizationUploadStateStreamEnd",
+	  mapid_rop_sync_upload_end },
+	{ ROP_FAST_TRANSFER_SOURCE_GET_BUFFER,
+	  "RopFastTransferSourceGetBuffer", mapid_rop_ft_get_buffer },
+	{ ROP_REGISTER_NOTIFICATION, "RopRegisterNotification",
+	  mapid_rop_register_notification },
 };
 
 /* Names of the ROPs not run yet that clients send most, for the log. */
@@ -246,6 +264,15 @@ int mapid_rops_run(const struct serve_ctx *ctx, struct mapid_session *sess,
 			mapi_wr_bytes(out, start, left);
 			break;
 		}
+	}
+	{
+		/* the notifications of the session's registrations, in
+		 * what room is left */
+		size_t used = out->len - base + 4 * f.n_handles;
+		size_t room = max_out > used ? max_out - used : 0;
+		if (room > 0xFFFF - (out->len - at))
+			room = 0xFFFF - (out->len - at);
+		mapid_notify_flush(ctx, sess, out, room);
 	}
 	if (out->len - at > 0xFFFF)
 		g_byte_array_set_size(out, (guint)(at + 2));
