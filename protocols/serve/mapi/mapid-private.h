@@ -213,4 +213,42 @@ void mapid_session_handle(const struct mapid_server *srv,
 /* Forget every session (at stop). */
 void mapid_sessions_clear(void);
 
+/* ---- msgload.c, message.c, stream.c, attach.c: messages of the store
+ * opened read-side (RopOpenMessage and what a message object answers). */
+
+/* The largest message file a client may open: a message is read whole
+ * and parsed into memory, so bigger ones answer MAPI_E_TOO_BIG. */
+#define MAPID_MSG_MAX		(64u << 20)
+
+/*
+ * The message `buf` of the store, with the properties the store adds to
+ * what mapi_mail_parse reads: PidTagMessageFlags (HASATTACH as parsed,
+ * READ and EVERREAD for S, UNSENT for D), PidTagHasAttachments,
+ * PidTagMessageSize (`len`), PidTagFlagStatus 2 for F,
+ * PidTagLastVerbExecuted and PidTagIconIndex for R (a reply) or else P
+ * (a forward), PidTagMessageDeliveryTime (`delivered`),
+ * PidTagLastModificationTime (`modified`), PidTagCreationTime when the
+ * message did not give one (`delivered`) and PidTagSearchKey (the MD5 of
+ * the bytes).  PidTagMid, PidTagFolderId and the other ids are not set:
+ * they are the caller's.  `flags` are MFS_FLAG_* bits, times seconds
+ * since 1970.  Returns 0 with *m_r set (caller owns, mapi_message_free),
+ * -EFBIG for more than MAPID_MSG_MAX bytes or -EINVAL for bytes that are
+ * no message.
+ */
+int mapid_msg_parse(const void *buf, size_t len, uint64_t flags,
+		    int64_t delivered, int64_t modified,
+		    struct mapi_message **m_r);
+/* The store properties above on `m`, whose bytes are `buf`. */
+void mapid_msg_store_props(struct mapi_message *m, uint64_t flags,
+			   int64_t delivered, int64_t modified,
+			   const void *buf, size_t len);
+/* The message in the open file `fd` (borrowed) with Maildir `flags`:
+ * delivered at its mtime, last modified at the later of its mtime and
+ * ctime (a rename for a flag moves the ctime).  As mapid_msg_parse, or
+ * -errno of the read. */
+int mapid_msg_load_fd(int fd, uint64_t flags, struct mapi_message **m_r);
+/* The message in Maildir file `path`, flags from its name's ":2,"
+ * letters.  As mapid_msg_load_fd, or -errno of the open. */
+int mapid_msg_load(const char *path, struct mapi_message **m_r);
+
 #endif
