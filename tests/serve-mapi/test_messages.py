@@ -637,3 +637,36 @@ def test_client_reads_our_messages(mapi_server):
     assert int(values["stream-size"]) == res[1]["size"] == len(got)
     assert int(values["read"]) == len(got)
     assert values["sha256"] == hashlib.sha256(got).hexdigest()
+
+
+def test_maildir_letters_as_properties(mapi_server):
+    """The store's letters (D, F, P, R) as MAPI's flags, follow-up and
+    last verb: what msgload.c adds to the parsed message."""
+    T_FLAG_STATUS, T_LAST_VERB, T_ICON = 0x10900003, 0x10810003, 0x10800003
+    T_SIZE, T_SEARCH_KEY = 0x0E080003, 0x300B0102
+    tags = (T_MESSAGE_FLAGS, T_FLAG_STATUS, T_LAST_VERB, T_ICON, T_SIZE,
+            T_SEARCH_KEY)
+    s = Session(mapi_server)
+    mid12, mid10 = mid_of(s, "12-"), mid_of(s, "10-")
+    for prefix, letters in (("12-", "DFP"), ("10-", "RS")):
+        path = store_file(mapi_server, prefix)
+        os.rename(path, path.rsplit(":2,", 1)[0] + ":2," + letters)
+    res, _ = s.run([R(open_message(0, 1, INBOX, mid12)),
+                    R(get_props(1, tags), tags=tags),
+                    R(open_message(0, 2, INBOX, mid10)),
+                    R(get_props(2, tags), tags=tags)],
+                   [s.logon, NEW, NEW])
+    assert [r["rv"] for r in res] == [0] * 4
+    a, b = res[1]["row"], res[3]["row"]
+    # D: unsent, not read; F: flagged; P alone: forwarded
+    assert val(a, T_MESSAGE_FLAGS) & 0x409 == 0x008
+    assert val(a, T_FLAG_STATUS) == 2
+    assert (val(a, T_LAST_VERB), val(a, T_ICON)) == (104, 0x106)
+    assert val(a, T_SIZE) == os.path.getsize(store_file(mapi_server, "12-"))
+    with open(store_file(mapi_server, "12-"), "rb") as f:
+        assert val(a, T_SEARCH_KEY) == hashlib.md5(f.read()).digest()
+    # R and S: replied and read, no follow-up flag
+    assert val(b, T_MESSAGE_FLAGS) & 0x409 == 0x401
+    assert val(b, T_FLAG_STATUS) == ("e", NOT_FOUND)
+    assert (val(b, T_LAST_VERB), val(b, T_ICON)) == (102, 0x105)
+    s.close()
