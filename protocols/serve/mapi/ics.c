@@ -38,7 +38,6 @@
 #include "log.h"
 #include "wire/mapi-fx.h"
 #include "wire/mapi-idset.h"
-#include "wire/mapi-mail.h"
 #include "wire/mapi-tags.h"
 #include "wire/rop-ics.h"
 #include "mapid-private.h"
@@ -47,8 +46,6 @@
 #define EC_CORRUPT_DATA 0x8004011BU
 /* The most of one state property an upload may bring. */
 #define STATE_MAX (8u * 1024 * 1024)
-/* The most of one message read from the store. */
-#define MESSAGE_MAX (256u * 1024 * 1024)
 /* PidTagMessageRecipients and PidTagMessageAttachments: in the tag list
  * of a download, they name the recipients and the attachments. */
 #define TAG_MESSAGE_RECIPIENTS	0x0E12000DU
@@ -388,29 +385,6 @@ static int plan(struct mapid_rop_ctx *rc, struct ics *x)
 	return 0;
 }
 
-/* The whole of message `id` from the store (caller owns), or NULL. */
-static GByteArray *read_message(struct mapid_rop_ctx *rc, const char *folder,
-				const char *id)
-{
-	GByteArray *b;
-	uint8_t buf[65536];
-	int fd = -1;
-	ssize_t n;
-
-	if (mfs_store_fetch(rc->ctx->store, folder, id, &fd, NULL) < 0)
-		return NULL;
-	b = g_byte_array_new();
-	while ((n = read(fd, buf, sizeof(buf))) > 0 &&
-	       b->len + (size_t)n <= MESSAGE_MAX)
-		g_byte_array_append(b, buf, (guint)n);
-	close(fd);
-	if (n != 0) {
-		g_byte_array_unref(b);
-		return NULL;
-	}
-	return b;
-}
-
 static bool tag_listed(const struct ics *x, uint32_t tag)
 {
 	for (size_t i = 0; i < x->n_tags; i++)
@@ -433,19 +407,16 @@ static bool wanted(const struct ics *x, uint32_t tag)
 static struct mapi_message *load(struct mapid_rop_ctx *rc, struct ics *x,
 				 const struct pend *p)
 {
-	g_autoptr(GByteArray) raw = read_message(rc, x->folder, p->it->id);
 	struct mapi_message *m = NULL;
-	const struct mapi_value *v;
-	uint32_t mf = 0;
+	int fd = -1, err;
 
-	if (!raw || mapi_mail_parse(raw->data, raw->len, &m) < 0)
+	if (mfs_store_fetch(rc->ctx->store, x->folder, p->it->id, &fd,
+			    NULL) < 0)
 		return NULL;
-	v = mapi_props_get_tag(&m->props, MAPI_TAG_MESSAGE_FLAGS);
-	if (v)
-		mf = (uint32_t)v->v.l;
-	if (p->it->flags & MFS_FLAG_SEEN)
-		mf |= MAPI_MSGFLAG_READ | MAPI_MSGFLAG_EVERREAD;
-	mapi_props_set_l(&m->props, MAPI_TAG_MESSAGE_FLAGS, (int32_t)mf);
+	err = mapid_msg_load_fd(fd, p->it->flags, &m);
+	close(fd);
+	if (err < 0)
+		return NULL;
 	for (size_t i = m->props.n; i-- > 0;) {
 		uint32_t tag = m->props.v[i].tag;
 		if (!wanted(x, tag))

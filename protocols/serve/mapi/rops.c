@@ -34,6 +34,7 @@ void mapid_obj_free(struct mapid_obj *o)
 	if (o->priv_free)
 		o->priv_free(o->priv);
 	g_free(o->cols);
+	mapid_msgobj_clear(o);
 	if (o->rows)
 		g_ptr_array_unref(o->rows);
 	g_free(o);
@@ -126,6 +127,29 @@ static const struct {
 	{ ROP_QUERY_ROWS, "RopQueryRows", mapid_rop_query_rows },
 	{ ROP_QUERY_POSITION, "RopQueryPosition", mapid_rop_query_position },
 	{ ROP_SEEK_ROW, "RopSeekRow", mapid_rop_seek_row },
+	/* messages, streams, attachments: read side */
+	{ ROP_OPEN_MESSAGE, "RopOpenMessage", mapid_rop_open_message },
+	{ ROP_READ_RECIPIENTS, "RopReadRecipients",
+	  mapid_rop_read_recipients },
+	{ ROP_GET_PROPERTIES_SPECIFIC, "RopGetPropertiesSpecific",
+	  mapid_rop_get_props_specific },
+	{ ROP_GET_PROPERTIES_ALL, "RopGetPropertiesAll",
+	  mapid_rop_get_props_all },
+	{ ROP_GET_PROPERTIES_LIST, "RopGetPropertiesList",
+	  mapid_rop_get_props_list },
+	{ ROP_SET_MESSAGE_READ_FLAG, "RopSetMessageReadFlag",
+	  mapid_rop_set_message_read_flag },
+	{ ROP_OPEN_STREAM, "RopOpenStream", mapid_rop_open_stream },
+	{ ROP_READ_STREAM, "RopReadStream", mapid_rop_read_stream },
+	{ ROP_SEEK_STREAM, "RopSeekStream", mapid_rop_seek_stream },
+	{ ROP_GET_STREAM_SIZE, "RopGetStreamSize",
+	  mapid_rop_get_stream_size },
+	{ ROP_GET_ATTACHMENT_TABLE, "RopGetAttachmentTable",
+	  mapid_rop_get_attachment_table },
+	{ ROP_OPEN_ATTACHMENT, "RopOpenAttachment",
+	  mapid_rop_open_attachment },
+	{ ROP_OPEN_EMBEDDED_MESSAGE, "RopOpenEmbeddedMessage",
+	  mapid_rop_open_embedded_message },
 	/* ICS downloads and notifications (ics.c, notify.c) */
 	{ ROP_SYNCHRONIZATION_CONFIGURE, "RopSynchronizationConfigure",
 	  mapid_rop_sync_configure },
