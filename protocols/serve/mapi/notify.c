@@ -13,10 +13,11 @@
  * store's folders, here every NOTIFY_POLL_MS while a NotificationWait
  * runs and at each Execute of the session.  A registration keeps what
  * its folders held when it last looked (each message's flags); a message
- * that came is ObjectCreated and NewMail, one that went is
- * ObjectDeleted, one whose flags changed ObjectModified, and after any
- * of them the folder is ObjectModified with its total and unread counts,
- * each as the registration's NotificationTypes ask.  A registration for
+ * that came is ObjectCreated, one that went ObjectDeleted, one whose
+ * flags changed ObjectModified; after any of them the folder is
+ * ObjectModified with its total and unread counts, then each message that
+ * came is NewMail (the order 07-notifications.json records), each as the
+ * registration's NotificationTypes ask.  A registration for
  * one message (a MessageId) hears of that message alone.  Table
  * notifications are not sent.
  *
@@ -189,6 +190,8 @@ static void look_folder(const struct serve_ctx *ctx, struct reg *g,
 	GHashTable *now = folder_now(ctx, path);
 	uint32_t total = 0, unread = 0;
 	bool any = false;
+	g_autoptr(GArray) came = g_array_new(FALSE, FALSE,
+					     2 * sizeof(uint64_t));
 	GHashTableIter it;
 	gpointer k, v;
 
@@ -211,8 +214,9 @@ static void look_folder(const struct serve_ctx *ctx, struct reg *g,
 			continue;
 		mid = mapid_id_make(mapid_message_counter(path, k));
 		if (!old) {
+			uint64_t mf[2] = { mid, f };
 			message_event(g, ROP_NOTIF_OBJECT_CREATED, fid, mid, f);
-			message_event(g, ROP_NOTIF_NEW_MAIL, fid, mid, f);
+			g_array_append_vals(came, mf, 1);
 		} else {
 			message_event(g, ROP_NOTIF_OBJECT_MODIFIED, fid, mid,
 				      f);
@@ -235,6 +239,11 @@ static void look_folder(const struct serve_ctx *ctx, struct reg *g,
 			.fid = fid, .total = total, .unread = unread,
 		};
 		queue(g, &n);
+	}
+	/* NewMail last, after the counts, as a real server sends them */
+	for (guint i = 0; i < came->len; i++) {
+		const uint64_t *mf = &g_array_index(came, uint64_t, 2 * i);
+		message_event(g, ROP_NOTIF_NEW_MAIL, fid, mf[0], mf[1]);
 	}
 	g_hash_table_replace(g->seen, g_strdup(path), now);
 }
@@ -268,6 +277,22 @@ static bool look_session(const struct serve_ctx *ctx,
 	return pending;
 }
 
+/* Whether `fid` is a folder of the tree (which, made, knows the store
+ * path of each folder for mapid_folder_path). */
+static bool folder_known(struct mapid_rop_ctx *rc, uint64_t fid)
+{
+	uint64_t c = mapid_id_counter(fid);
+	GArray *t = NULL;
+	bool found = false;
+
+	if (!c || mapid_folder_tree(rc->ctx, &t) < 0)
+		return false;
+	for (guint i = 0; i < t->len && !found; i++)
+		found = g_array_index(t, struct mapid_folder, i).counter == c;
+	g_array_unref(t);
+	return found;
+}
+
 int mapid_rop_register_notification(struct mapid_rop_ctx *rc,
 				    struct mapi_rd *r, GByteArray *out)
 {
@@ -284,9 +309,8 @@ int mapid_rop_register_notification(struct mapid_rop_ctx *rc,
 	in = mapid_obj_at(rc, q.input_handle_index, &s.head.rv);
 	if (in && in->kind != MAPID_OBJ_LOGON && in->kind != MAPID_OBJ_FOLDER)
 		s.head.rv = MAPI_E_INVALID_PARAMETER;
-	else if (in && !q.want_whole_store &&
-		 !mapid_id_counter(q.folder_id))
-		s.head.rv = MAPI_E_INVALID_PARAMETER;
+	else if (in && !q.want_whole_store && !folder_known(rc, q.folder_id))
+		s.head.rv = MAPI_E_NOT_FOUND;
 	if (!in || s.head.rv) {
 		rop_register_notification_resp_write(out, &s);
 		return 0;
