@@ -372,3 +372,52 @@ def download(sess, state=None, flags=0x2129, extra=0x0F, tags=(),
         assert r["status"] == 0x0001, r
     sess.execute(release(0) + release(1), [h, handles[1]])
     return stream, pieces_r
+
+
+def hierarchy_sync(data):
+    """A hierarchySync stream (MS-OXCFXICS 2.2.4.3.18): the folder
+    changes (tag -> value, in their order), the deletions and the
+    state."""
+    el = fx_elements(data)
+    changes, dels, state = [], {}, {}
+    i = 0
+    while i < len(el) and el[i] == ("m", "IncrSyncChg"):
+        c = {}
+        i += 1
+        while el[i][0] == "p":
+            c[el[i][1]] = u(el[i][2], el[i][1])
+            i += 1
+        changes.append(c)
+    if el[i] == ("m", "IncrSyncDel"):
+        i += 1
+        while el[i][0] == "p":
+            dels[el[i][1]] = el[i][2]
+            i += 1
+    assert el[i] == ("m", "IncrSyncStateBegin"), el[i]
+    i += 1
+    while el[i][0] == "p":
+        state[el[i][1]] = el[i][2]
+        i += 1
+    assert el[i:] == [("m", "IncrSyncStateEnd"), ("m", "IncrSyncEnd")]
+    return changes, dels, state
+
+
+def download_hierarchy(sess, fid, state=None):
+    res, handles = sess.execute(open_folder(fid) + sync_configure(
+        stype=0x02, flags=0x0001, extra=0x01),
+        [sess.logon, NO_HANDLE, NO_HANDLE])
+    assert [r["rv"] for r in res] == [0, 0], res
+    h = handles[2]
+    if state:
+        res, _ = sess.execute(b"".join(upload(p, v)
+                                       for p, v in state.items()), [h])
+        assert all(r["rv"] == 0 for r in res), res
+    stream = b""
+    while True:
+        res, _ = sess.execute(get_buffer(), [h])
+        assert res[0]["rv"] == 0, res
+        stream += res[0]["buf"]
+        if res[0]["status"] == 0x0003:
+            break
+    sess.execute(release(0) + release(1), [h, handles[1]])
+    return stream

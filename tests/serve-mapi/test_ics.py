@@ -229,9 +229,9 @@ def test_bad_requests(mapi_server):
     res, _ = sess.execute(bytes([0x75, 0, 0]) + ic.fw.u32(SEEN) +
                           ic.fw.u32(0x7FFFFFFF), [h])
     assert res[0]["rv"] == 0x80040305
-    # hierarchy downloads and restrictions are refused, said so
+    # restrictions are refused, said so
     res, _ = sess.execute(ic.open_folder(ic.INBOX) +
-                          ic.sync_configure(stype=0x02),
+                          ic.sync_configure(restriction=b"\x08\x00\x00"),
                           [sess.logon, ic.NO_HANDLE, ic.NO_HANDLE])
     assert res[1]["rv"] == 0x80040102
     # GetBuffer on a folder, not a download
@@ -257,3 +257,44 @@ def test_change_numbers_survive_a_restart(mapi_server, workdir):
         sess.close()
     finally:
         check_log(again, again.stop())
+
+
+def test_hierarchy(mapi_server):
+    store = mapi_server.store
+    sess = ic.Session(mapi_server)
+    ipm = ic.md.fid(0x09)
+    changes, dels, state = ic.hierarchy_sync(
+        ic.download_hierarchy(sess, ipm))
+    names = [c[0x3001001F] for c in changes]
+    for want in ("Inbox", "Projects", "Sent", "Trash", "Drafts",
+                 "Contacts", "Calendar", "Outbox"):
+        assert names.count(want) == 1, names
+    assert not dels
+    keys = {}
+    for c in changes:
+        assert list(c)[:6] == [0x65E10102, SOURCE_KEY, LAST_MOD,
+                               CHANGE_KEY, PCL, 0x3001001F]
+        sk = c[SOURCE_KEY]
+        assert ic.counter(c[0x67480014]) == int.from_bytes(sk[16:], "big")
+        keys[sk] = c
+    for c in changes:
+        if c[0x67490014] == ipm:
+            assert c[0x65E10102] == b""
+        else:   # a parent listed before its children
+            parent = keys[c[0x65E10102]]
+            assert changes.index(parent) < changes.index(c)
+    proj = [c for c in changes if c[0x3001001F] == "Projects"][0]
+    assert keys[proj[0x65E10102]][0x3001001F] == "Inbox"
+    # again with the state: nothing; then a folder made, one removed
+    again = ic.hierarchy_sync(ic.download_hierarchy(sess, ipm, state))
+    assert again[:2] == ([], {})
+    for sub in ("cur", "new", "tmp"):
+        os.makedirs(os.path.join(store, "Archive", sub))
+    shutil.rmtree(os.path.join(store, "Drafts"))
+    changes2, dels2, _ = ic.hierarchy_sync(
+        ic.download_hierarchy(sess, ipm, again[2]))
+    assert [c[0x3001001F] for c in changes2] == ["Archive"]
+    drafts = [c for c in changes if c[0x3001001F] == "Drafts"][0]
+    assert ic.idset(dels2[DELETED], False) == {
+        1: {ic.counter(drafts[0x67480014])}}
+    sess.close()

@@ -189,3 +189,33 @@ uint64_t mapid_cn_last(const char *store_root)
 	g_mutex_unlock(&lock);
 	return c;
 }
+
+void mapid_cn_folder(const char *store_root, uint64_t counter,
+		     struct mapid_cn *out)
+{
+	/* a folder's id changes with its path, so its change number is
+	 * given once; the key cannot be a message's (no store path is
+	 * empty) */
+	g_autofree char *key = g_strdup_printf("\t%" G_GINT64_MODIFIER "x",
+					       counter);
+	struct rec *r;
+
+	g_mutex_lock(&lock);
+	init_locked(store_root);
+	r = g_hash_table_lookup(recs, key);
+	if (!r) {
+		GString *line = g_string_new(NULL);
+
+		r = g_new0(struct rec, 1);
+		r->cn = r->read_cn = ++last_cn;
+		r->mtime = g_get_real_time() / G_USEC_PER_SEC;
+		g_hash_table_insert(recs, g_strdup(key), r);
+		append(line, key, r);
+		save(line->str, false);
+		g_string_free(line, TRUE);
+	}
+	out->cn = r->cn;
+	out->read_cn = r->read_cn;
+	out->mtime = r->mtime;
+	g_mutex_unlock(&lock);
+}

@@ -26,8 +26,11 @@
  * that cannot be read then is left out, and so is its change number from
  * the new CnsetSeen, so that the next download tries it again.
  *
- * Not done: hierarchy downloads (MAPI_E_NO_SUPPORT), restrictions (the
- * same), FAI messages (a Maildir has none), the Progress flag's counts in
+ * A hierarchy download gives every folder below the one synchronized
+ * whose change number is new (a folder's is given once: its id changes
+ * with its path) and the folders gone.
+ *
+ * Not done: restrictions (MAPI_E_NO_SUPPORT), FAI messages (a Maildir has none), the Progress flag's counts in
  * the stream, PtypString8 for clients without the Unicode flag: strings
  * are always UTF-16.
  */
@@ -61,6 +64,7 @@ struct pend {
 
 struct ics {
 	uint64_t fid;
+	bool hierarchy;			/* the folders below, not the contents */
 	uint16_t flags;			/* ROP_SYNC_F_* */
 	uint32_t extra;			/* ROP_SYNC_X_* */
 	uint32_t *tags;			/* owned */
@@ -140,14 +144,14 @@ int mapid_rop_sync_configure(struct mapid_rop_ctx *rc, struct mapi_rd *r,
 	f = mapid_obj_at(rc, q.input_handle_index, &s.head.rv);
 	if (f && f->kind != MAPID_OBJ_FOLDER)
 		s.head.rv = MAPI_E_INVALID_PARAMETER;
-	else if (f && (q.sync_type != ROP_SYNC_CONTENTS ||
-		       q.restriction_len)) {
-		log_info("mapi: %s: an ICS download of the hierarchy or with "
-			 "a restriction is not supported", rc->sess->user);
+	else if (f && q.restriction_len) {
+		log_info("mapi: %s: an ICS download with a restriction is not "
+			 "supported", rc->sess->user);
 		s.head.rv = MAPI_E_NO_SUPPORT;
 	} else if (f) {
 		x = g_new0(struct ics, 1);
 		x->fid = f->fid;
+		x->hierarchy = q.sync_type == ROP_SYNC_HIERARCHY;
 		x->flags = q.sync_flags;
 		x->extra = q.extra_flags;
 		x->tags = q.tags;
@@ -563,6 +567,118 @@ static void write_tail(struct ics *x)
 	x->tail = true;
 }
 
+/* A SourceKey: the replica GUID and the counter of id `id`. */
+static void source_key(uint64_t id, uint8_t sk[22])
+{
+	mapid_repl_guid(sk);
+	for (int i = 0; i < 6; i++)
+		sk[16 + i] = (uint8_t)(id >> (8 * (2 + i)));
+}
+
+/* folderChange, MS-OXCFXICS 2.2.4.3.5: IncrSyncChg and the folder's
+ * properties, the change header's first. */
+static void write_folder(struct ics *x, const struct mapid_folder *f,
+			 const struct mapid_cn *cn)
+{
+	struct mapi_props h = { 0 };
+	uint64_t fid = mapid_id_make(f->counter);
+	uint64_t pid = mapid_id_make(f->parent);
+	uint8_t psk[22], sk[22], ck[22], pcl[23];
+
+	source_key(fid, sk);
+	source_key(pid, psk);
+	memcpy(ck, sk, 16);
+	for (int i = 0; i < 6; i++)
+		ck[16 + i] = (uint8_t)(cn->cn >> (8 * (5 - i)));
+	pcl[0] = sizeof(ck);
+	memcpy(pcl + 1, ck, sizeof(ck));
+	/* a child of the folder synchronized has an empty parent key */
+	mapi_props_set_bin(&h, MAPI_TAG_PARENT_SOURCE_KEY, psk,
+			   pid == x->fid ? 0 : sizeof(psk));
+	mapi_props_set_bin(&h, MAPI_TAG_SOURCE_KEY, sk, sizeof(sk));
+	mapi_props_set_ft(&h, MAPI_TAG_LAST_MODIFICATION_TIME,
+			  mapi_ft_from_unix(cn->mtime));
+	mapi_props_set_bin(&h, MAPI_TAG_CHANGE_KEY, ck, sizeof(ck));
+	mapi_props_set_bin(&h, MAPI_TAG_PREDECESSOR_CHANGE_LIST, pcl,
+			   sizeof(pcl));
+	mapi_props_set_str(&h, MAPI_TAG_DISPLAY_NAME, f->name);
+	if (x->extra & ROP_SYNC_X_EID) {
+		mapi_props_set_i8(&h, MAPI_TAG_FOLDER_ID, (int64_t)fid);
+		mapi_props_set_i8(&h, MAPI_TAG_PARENT_FOLDER_ID, (int64_t)pid);
+	}
+	if (f->container_class)
+		mapi_props_set_str(&h, MAPI_TAG_CONTAINER_CLASS,
+				   f->container_class);
+	mapi_fx_write_marker(x->out, MAPI_FX_INCR_SYNC_CHG);
+	for (size_t i = 0; i < h.n; i++)
+		if (wanted(x, h.v[i].tag) || i < 6)
+			mapi_fx_write_prop(x->out, h.v[i].tag, NULL, &h.v[i]);
+	mapi_props_clear(&h);
+}
+
+/* Whether folder `c` of `t` is below folder `top`. */
+static bool below(GArray *t, uint64_t c, uint64_t top)
+{
+	for (unsigned depth = 0; depth < 64 && c; depth++) {
+		uint64_t parent = 0;
+		for (guint i = 0; i < t->len; i++)
+			if (g_array_index(t, struct mapid_folder, i).counter == c)
+				parent = g_array_index(t, struct mapid_folder,
+						       i).parent;
+		if (parent == top)
+			return true;
+		if (parent == c)
+			return false;
+		c = parent;
+	}
+	return false;
+}
+
+/* A hierarchy download (MS-OXCFXICS 2.2.4.3.18, hierarchySync): every
+ * folder below the one synchronized whose change number is new, parents
+ * first, the folders gone, the state.  Folders are few: the stream is
+ * made whole at once. */
+static int plan_hierarchy(struct mapid_rop_ctx *rc, struct ics *x)
+{
+	const char *root = rc->ctx->store_root;
+	g_autoptr(GArray) have = g_array_new(FALSE, FALSE, sizeof(uint64_t));
+	uint64_t top = mapid_id_counter(x->fid);
+	GArray *t = NULL;
+	uint8_t guid[16];
+
+	x->started = true;
+	x->todo = g_array_new(FALSE, TRUE, sizeof(struct pend));
+	x->failed = g_array_new(FALSE, FALSE, sizeof(uint64_t));
+	x->out = g_byte_array_new();
+	mapid_repl_guid(guid);
+	if (mapid_folder_tree(rc->ctx, &t) < 0)
+		return -EIO;
+	for (guint i = 0; i < t->len; i++) {
+		const struct mapid_folder *f =
+			&g_array_index(t, struct mapid_folder, i);
+		struct mapid_cn cn;
+
+		if (f->counter == top || !below(t, f->counter, top))
+			continue;
+		mapid_cn_folder(root, f->counter, &cn);
+		g_array_append_val(have, f->counter);
+		mapi_idset_add_range(&x->now_given, 0, guid, f->counter,
+				     f->counter);
+		if (!mapi_idset_contains(&x->seen, mapid_id_make(cn.cn), guid))
+			write_folder(x, f, &cn);
+	}
+	g_array_unref(t);
+	x->last_cn = mapid_cn_last(root);
+	g_array_sort(have, cmp_u64);
+	if (!(x->flags & ROP_SYNC_F_NO_DELETIONS))
+		find_deleted(x, guid, have);
+	/* a hierarchy state has no read changes */
+	x->flags &= (uint16_t)~(ROP_SYNC_F_READ_STATE | ROP_SYNC_F_FAI);
+	x->flags |= ROP_SYNC_F_NORMAL;
+	write_tail(x);
+	return 0;
+}
+
 /* Long because the piece handed out, the status and the counts are
  * worked out together from what is made and what is left. */
 int mapid_rop_ft_get_buffer(struct mapid_rop_ctx *rc, struct mapi_rd *r,
@@ -581,7 +697,8 @@ int mapid_rop_ft_get_buffer(struct mapid_rop_ctx *rc, struct mapi_rd *r,
 	x = ics_at(rc, q.input_handle_index, &s.head.rv);
 	if (x && x->up_prop)
 		s.head.rv = MAPI_E_CALL_FAILED;
-	else if (x && !x->started && plan(rc, x) < 0)
+	else if (x && !x->started &&
+		 (x->hierarchy ? plan_hierarchy(rc, x) : plan(rc, x)) < 0)
 		s.head.rv = MAPI_E_CALL_FAILED;
 	if (!x || s.head.rv) {
 		rop_ft_get_buffer_resp_write(out, &s);

@@ -353,6 +353,9 @@ struct mapid_cn {
  * folder `folder`, brought up to date and saved; out[i] for items[i]. */
 void mapid_cn_refresh(const char *store_root, const char *folder,
 		      GPtrArray *items, struct mapid_cn *out);
+/* The change number of folder counter `counter`, given the first time. */
+void mapid_cn_folder(const char *store_root, uint64_t counter,
+		     struct mapid_cn *out);
 /* The newest change number given so far (0: none). */
 uint64_t mapid_cn_last(const char *store_root);
 
