@@ -38,7 +38,8 @@
 
 struct rec {
 	uint64_t cn, read_cn;
-	uint64_t flags;			/* the store's letters, last seen */
+	uint64_t flags;			/* the store's letters, last
+					   seen */
 	int64_t mtime;			/* when the change was noticed */
 };
 
@@ -131,8 +132,8 @@ static void init_locked(const char *store_root)
 	}
 }
 
-/* Long because it is one pass over the folder's messages with the three
- * cases (new, flags changed, \Seen changed) side by side, under one lock. */
+/* One pass over the folder's messages, under one lock, so that each
+ * change takes the next number once. */
 void mapid_cn_refresh(const char *store_root, const char *folder,
 		      GPtrArray *items, struct mapid_cn *out)
 {

@@ -30,9 +30,9 @@
  * whose change number is new (a folder's is given once: its id changes
  * with its path) and the folders gone.
  *
- * Not done: restrictions (MAPI_E_NO_SUPPORT), FAI messages (a Maildir has none), the Progress flag's counts in
- * the stream, PtypString8 for clients without the Unicode flag: strings
- * are always UTF-16.
+ * Not done: restrictions (MAPI_E_NO_SUPPORT), FAI messages (a Maildir
+ * has none), the Progress flag's counts in the stream, PtypString8 for
+ * clients without the Unicode flag: strings are always UTF-16.
  */
 #include <errno.h>
 #include <string.h>
@@ -64,7 +64,8 @@ struct pend {
 
 struct ics {
 	uint64_t fid;
-	bool hierarchy;			/* the folders below, not the contents */
+	bool hierarchy;			/* the folders below, not the
+					   contents */
 	uint16_t flags;			/* ROP_SYNC_F_* */
 	uint32_t extra;			/* ROP_SYNC_X_* */
 	uint32_t *tags;			/* owned */
@@ -333,8 +334,8 @@ static void find_deleted(struct ics *x, const uint8_t *guid, GArray *have)
 	}
 }
 
-/* Long because it is the decision of the whole download: the folder's
- * messages, their change numbers against the state, in one pass. */
+/* The decision of the whole download: the folder's messages and their
+ * change numbers against the state. */
 static int plan(struct mapid_rop_ctx *rc, struct ics *x)
 {
 	const char *root = rc->ctx->store_root;
@@ -621,10 +622,12 @@ static bool below(GArray *t, uint64_t c, uint64_t top)
 {
 	for (unsigned depth = 0; depth < 64 && c; depth++) {
 		uint64_t parent = 0;
-		for (guint i = 0; i < t->len; i++)
-			if (g_array_index(t, struct mapid_folder, i).counter == c)
-				parent = g_array_index(t, struct mapid_folder,
-						       i).parent;
+		for (guint i = 0; i < t->len; i++) {
+			const struct mapid_folder *f =
+				&g_array_index(t, struct mapid_folder, i);
+			if (f->counter == c)
+				parent = f->parent;
+		}
 		if (parent == top)
 			return true;
 		if (parent == c)
@@ -679,8 +682,7 @@ static int plan_hierarchy(struct mapid_rop_ctx *rc, struct ics *x)
 	return 0;
 }
 
-/* Long because the piece handed out, the status and the counts are
- * worked out together from what is made and what is left. */
+/* The stream is made only as far as the piece asked for needs. */
 int mapid_rop_ft_get_buffer(struct mapid_rop_ctx *rc, struct mapi_rd *r,
 			    GByteArray *out)
 {

@@ -54,13 +54,15 @@ struct reg {
 	bool whole_store;
 	uint64_t fid, mid;		/* when !whole_store; mid 0: all */
 	GHashTable *seen;		/* folder path -> (id -> flags) */
-	GPtrArray *queue;		/* of GByteArray *: RopNotify entries */
+	GPtrArray *queue;		/* of GByteArray *: RopNotify
+					   entries */
 };
 
 static GMutex lock;
 static GCond cond;
 static bool stopping;
-static GPtrArray *regs;		/* of struct reg *, borrowed from objects */
+static GPtrArray *regs;		/* of struct reg *, borrowed from
+				   objects */
 
 static void reg_free(void *p)
 {
@@ -127,7 +129,8 @@ static GPtrArray *folders_of(const struct serve_ctx *ctx, const struct reg *g,
 		const struct mfs_folder_info *fi = all->pdata[i];
 		uint64_t fid;
 
-		if (fi->kind != MFS_FOLDER_MAIL && fi->kind != MFS_FOLDER_OUTBOX)
+		if (fi->kind != MFS_FOLDER_MAIL &&
+		    fi->kind != MFS_FOLDER_OUTBOX)
 			continue;
 		fid = mapid_id_make(mapid_folder_counter(fi->path,
 							 fi->special));
@@ -145,7 +148,7 @@ static void queue(struct reg *g, struct rop_notification *n)
 	GByteArray *b;
 
 	if (g->queue->len >= QUEUE_MAX)
-		return;	/* the client is not reading: the counts will do */
+		return;	/* no one reads them: the counts will do */
 	b = g_byte_array_new();
 	t.u.notify.handle = g->handle;
 	t.u.notify.logon_id = g->logon_id;
@@ -181,8 +184,7 @@ static void message_event(struct reg *g, uint16_t type, uint64_t fid,
 }
 
 /* Compare folder `path` with what `g` saw of it, queue the events, and
- * remember what it holds now.  Lock held.  Long because it is the one
- * comparison of before and after, and each kind of event it gives. */
+ * remember what it holds now.  Lock held. */
 static void look_folder(const struct serve_ctx *ctx, struct reg *g,
 			const char *path, uint64_t fid)
 {
