@@ -1,6 +1,6 @@
 /*
  * emsmdb.c - the bodies of the EMSMDB requests: Connect, Execute,
- * Disconnect, NotificationWait.
+ * Disconnect (NotificationWait is notify.c's).
  *
  * Specs: MS-OXCMAPIHTTP 2.2.4.1-4 (the request and response bodies);
  * MS-OXCRPC 2.2.2.1 and 3.1.4.2 (an Execute's RopBuffer is a chain of
@@ -8,9 +8,6 @@
  * extended buffer flagged Last, here never compressed nor obfuscated,
  * which every client takes; ecRpcFormat for a buffer that does not hold
  * together).
- *
- * NotificationWait waits a bounded while and answers that nothing is
- * pending: this server sends no notifications yet.
  */
 #include <errno.h>
 #include <string.h>
@@ -109,19 +106,6 @@ uint32_t mapid_disconnect(const uint8_t *body, size_t len, GByteArray *out)
 	if (mapi_disconnect_req_read(&q, body, len) < 0)
 		return MAPI_RC_INVALID_REQUEST_BODY;
 	if (mapi_disconnect_resp_write(out, &r) < 0)
-		return MAPI_RC_UNKNOWN_FAILURE;
-	return 0;
-}
-
-uint32_t mapid_nwait(const uint8_t *body, size_t len, GByteArray *out)
-{
-	struct mapi_nwait_req q;
-	struct mapi_nwait_resp r = { 0 };
-
-	if (mapi_nwait_req_read(&q, body, len) < 0)
-		return MAPI_RC_INVALID_REQUEST_BODY;
-	g_usleep((gulong)MAPID_NWAIT_MS * 1000);
-	if (mapi_nwait_resp_write(out, &r) < 0)
 		return MAPI_RC_UNKNOWN_FAILURE;
 	return 0;
 }

@@ -107,7 +107,8 @@ void mapid_folder_counts(const struct serve_ctx *ctx,
 
 /* ---- rops.c: a session's objects and the ROP buffer. */
 
-enum mapid_obj_kind { MAPID_OBJ_LOGON = 1, MAPID_OBJ_FOLDER, MAPID_OBJ_TABLE };
+enum mapid_obj_kind { MAPID_OBJ_LOGON = 1, MAPID_OBJ_FOLDER, MAPID_OBJ_TABLE,
+		     MAPID_OBJ_MESSAGE, MAPID_OBJ_ATTACH, MAPID_OBJ_STREAM };
 
 struct mapid_obj {
 	enum mapid_obj_kind kind;
@@ -119,6 +120,17 @@ struct mapid_obj {
 	size_t n_cols;
 	GPtrArray *rows;		/* owned; of struct mapi_props * */
 	uint32_t pos;
+	/* messages, attachments, streams (message.c, attach.c, stream.c) */
+	struct mapid_msgref *ref;	/* a reference, or NULL */
+	struct mapi_message *msg;	/* borrowed from ref: the message (an
+					   attached one for an embedded) */
+	struct mapi_attachment *att;	/* borrowed from ref: an attachment */
+	bool writable;			/* opened read/write */
+	GBytes *data;			/* owned; a stream's bytes */
+	uint32_t spos;			/* a stream's seek pointer */
+	/* ics.c, notify.c: the object's own state, freed with it */
+	void *priv;
+	void (*priv_free)(void *priv);
 };
 
 struct mapid_session;
@@ -202,7 +214,8 @@ uint32_t mapid_connect(struct mapid_session *s, const uint8_t *body,
 uint32_t mapid_execute(const struct serve_ctx *ctx, struct mapid_session *s,
 		       const uint8_t *body, size_t len, GByteArray *out);
 uint32_t mapid_disconnect(const uint8_t *body, size_t len, GByteArray *out);
-uint32_t mapid_nwait(const uint8_t *body, size_t len, GByteArray *out);
+uint32_t mapid_nwait(const struct serve_ctx *ctx, struct mapid_session *s,
+		     const uint8_t *body, size_t len, GByteArray *out);
 
 /* server.c hands a request on /mapi/ to session.c. */
 struct serve_http_req;
@@ -374,5 +387,160 @@ void mapid_nspi_handle(const struct mapid_server *srv,
 		       struct serve_http_reply *rep);
 /* Forget every address-book session (at stop). */
 void mapid_nspi_clear(void);
+/* ---- msgload.c, message.c, stream.c, attach.c: messages of the store
+ * opened read-side (RopOpenMessage and what a message object answers). */
+
+/* The largest message file a client may open: a message is read whole
+ * and parsed into memory, so bigger ones answer MAPI_E_TOO_BIG. */
+#define MAPID_MSG_MAX		(64u << 20)
+
+/*
+ * The message `buf` of the store, with the properties the store adds to
+ * what mapi_mail_parse reads: PidTagMessageFlags (HASATTACH as parsed,
+ * READ and EVERREAD for S, UNSENT for D), PidTagHasAttachments,
+ * PidTagMessageSize (`len`), PidTagFlagStatus 2 for F,
+ * PidTagLastVerbExecuted and PidTagIconIndex for R (a reply) or else P
+ * (a forward), PidTagMessageDeliveryTime (`delivered`),
+ * PidTagLastModificationTime (`modified`), PidTagCreationTime when the
+ * message did not give one (`delivered`) and PidTagSearchKey (the MD5 of
+ * the bytes).  PidTagMid, PidTagFolderId and the other ids are not set:
+ * they are the caller's.  `flags` are MFS_FLAG_* bits, times seconds
+ * since 1970.  Returns 0 with *m_r set (caller owns, mapi_message_free),
+ * -EFBIG for more than MAPID_MSG_MAX bytes or -EINVAL for bytes that are
+ * no message.
+ */
+int mapid_msg_parse(const void *buf, size_t len, uint64_t flags,
+		    int64_t delivered, int64_t modified,
+		    struct mapi_message **m_r);
+/* The store properties above on `m`, whose bytes are `buf`. */
+void mapid_msg_store_props(struct mapi_message *m, uint64_t flags,
+			   int64_t delivered, int64_t modified,
+			   const void *buf, size_t len);
+/* The message in the open file `fd` (borrowed) with Maildir `flags`:
+ * delivered at its mtime, last modified at the later of its mtime and
+ * ctime (a rename for a flag moves the ctime).  As mapid_msg_parse, or
+ * -errno of the read. */
+int mapid_msg_load_fd(int fd, uint64_t flags, struct mapi_message **m_r);
+/* The message in Maildir file `path`, flags from its name's ":2,"
+ * letters.  As mapid_msg_load_fd, or -errno of the open. */
+int mapid_msg_load(const char *path, struct mapi_message **m_r);
+
+/* A message of the store held in memory for the objects open on it (the
+ * message, its attachments and attached messages, their streams); freed
+ * with the last of them.  Only the session's requests touch it, one at a
+ * time (the session's lock). */
+struct mapid_msgref {
+	int refs;
+	struct mapi_message *m;		/* owned */
+	char *folder;			/* owned; store path */
+	char *id;			/* owned; the store's id */
+	uint64_t fid, mid;
+	size_t size;			/* bytes of the message file */
+};
+
+/* The most bytes of message files a session holds open at once: beyond,
+ * RopOpenMessage answers MAPI_E_NOT_ENOUGH_MEMORY. */
+#define MAPID_SESSION_MSG_MAX	(256u << 20)
+/* The largest value a property row carries; a bigger one is answered
+ * MAPI_E_NOT_ENOUGH_MEMORY, for the client to open a stream on it. */
+#define MAPID_ROW_VALUE_MAX	0x8000u
+/* The MID of an attached message, which has none of its own in the
+ * store: counter 0, which names nothing else. */
+#define MAPID_EMBEDDED_MID	UINT64_C(0x0000000000000001)
+
+struct rop_msg_info;
+
+/* Drop the message, attachment or stream parts of `o` (rops.c's free). */
+void mapid_msgobj_clear(struct mapid_obj *o);
+void mapid_msgref_put(struct mapid_msgref *ref);
+/* A property row of `cols` from `src` as a message or attachment
+ * answers it: a value of another type than its column, or bigger than
+ * `limit` bytes, is an error (NOT_FOUND, NOT_ENOUGH_MEMORY), which makes
+ * the row flagged. */
+void mapid_props_row_write(GByteArray *out, const uint32_t *cols, size_t n,
+			   const struct mapi_props *src, uint32_t limit);
+/* The properties object `o` answers for (message or attachment), or
+ * NULL.  Borrowed. */
+const struct mapi_props *mapid_obj_props(const struct mapid_obj *o);
+
+int mapid_rop_open_message(struct mapid_rop_ctx *rc, struct mapi_rd *r,
+			   GByteArray *out);
+int mapid_rop_read_recipients(struct mapid_rop_ctx *rc, struct mapi_rd *r,
+			      GByteArray *out);
+int mapid_rop_get_props_specific(struct mapid_rop_ctx *rc, struct mapi_rd *r,
+				 GByteArray *out);
+int mapid_rop_get_props_all(struct mapid_rop_ctx *rc, struct mapi_rd *r,
+			    GByteArray *out);
+int mapid_rop_get_props_list(struct mapid_rop_ctx *rc, struct mapi_rd *r,
+			     GByteArray *out);
+int mapid_rop_set_message_read_flag(struct mapid_rop_ctx *rc,
+				    struct mapi_rd *r, GByteArray *out);
+int mapid_rop_open_stream(struct mapid_rop_ctx *rc, struct mapi_rd *r,
+			  GByteArray *out);
+int mapid_rop_read_stream(struct mapid_rop_ctx *rc, struct mapi_rd *r,
+			  GByteArray *out);
+int mapid_rop_seek_stream(struct mapid_rop_ctx *rc, struct mapi_rd *r,
+			  GByteArray *out);
+int mapid_rop_get_stream_size(struct mapid_rop_ctx *rc, struct mapi_rd *r,
+			      GByteArray *out);
+int mapid_rop_get_attachment_table(struct mapid_rop_ctx *rc,
+				   struct mapi_rd *r, GByteArray *out);
+int mapid_rop_open_attachment(struct mapid_rop_ctx *rc, struct mapi_rd *r,
+			      GByteArray *out);
+int mapid_rop_open_embedded_message(struct mapid_rop_ctx *rc,
+				    struct mapi_rd *r, GByteArray *out);
+/* The OpenMessage/OpenEmbeddedMessage description of `m` (subject,
+ * recipients that fit in `room` bytes); caller clears it. */
+void mapid_msg_info(const struct mapi_message *m, size_t room,
+		    struct rop_msg_info *info);
+/* ---- ics.c, ics-state.c, notify.c: ICS downloads (MS-OXCFXICS) and
+ * notifications (MS-OXCNOTIF, MS-OXCMAPIHTTP NotificationWait). */
+
+/* Their objects, beside enum mapid_obj_kind's: an ICS download and a
+ * notification registration (struct mapid_obj's priv holds each). */
+#define MAPID_OBJ_SYNC		((enum mapid_obj_kind)0x40)
+#define MAPID_OBJ_NOTIFY	((enum mapid_obj_kind)0x41)
+
+/* A message's change numbers (ics-state.c): `cn` grows when the message
+ * is new or a flag but \Seen changes, `read_cn` when \Seen does;
+ * `mtime` is when `cn` last grew (Unix seconds). */
+struct mapid_cn {
+	uint64_t cn;
+	uint64_t read_cn;
+	int64_t mtime;
+};
+
+/* The change numbers of the messages `items` (struct mfs_item *) of store
+ * folder `folder`, brought up to date and saved; out[i] for items[i]. */
+void mapid_cn_refresh(const char *store_root, const char *folder,
+		      GPtrArray *items, struct mapid_cn *out);
+/* The change number of folder counter `counter`, given the first time. */
+void mapid_cn_folder(const char *store_root, uint64_t counter,
+		     struct mapid_cn *out);
+/* The newest change number given so far (0: none). */
+uint64_t mapid_cn_last(const char *store_root);
+
+int mapid_rop_sync_configure(struct mapid_rop_ctx *rc, struct mapi_rd *r,
+			     GByteArray *out);
+int mapid_rop_sync_upload_begin(struct mapid_rop_ctx *rc, struct mapi_rd *r,
+				GByteArray *out);
+int mapid_rop_sync_upload_continue(struct mapid_rop_ctx *rc,
+				   struct mapi_rd *r, GByteArray *out);
+int mapid_rop_sync_upload_end(struct mapid_rop_ctx *rc, struct mapi_rd *r,
+			      GByteArray *out);
+int mapid_rop_ft_get_buffer(struct mapid_rop_ctx *rc, struct mapi_rd *r,
+			    GByteArray *out);
+int mapid_rop_register_notification(struct mapid_rop_ctx *rc,
+				    struct mapi_rd *r, GByteArray *out);
+
+/* The RopNotify entries of the session's registrations for what changed
+ * in the store since they last looked, appended to `out` as far as
+ * `room` bytes go (the rest stays for the next Execute). */
+void mapid_notify_flush(const struct serve_ctx *ctx,
+			struct mapid_session *sess, GByteArray *out,
+			size_t room);
+/* Before the listener stops: every NotificationWait ends now, and any
+ * that comes later does not wait. */
+void mapid_notify_stop(void);
 
 #endif

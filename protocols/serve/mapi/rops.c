@@ -31,7 +31,10 @@ void mapid_obj_free(struct mapid_obj *o)
 {
 	if (!o)
 		return;
+	if (o->priv_free)
+		o->priv_free(o->priv);
 	g_free(o->cols);
+	mapid_msgobj_clear(o);
 	if (o->rows)
 		g_ptr_array_unref(o->rows);
 	g_free(o);
@@ -136,6 +139,45 @@ static const struct {
 	{ ROP_CREATE_FOLDER, "RopCreateFolder", mapid_rop_create_folder },
 	{ ROP_DELETE_FOLDER, "RopDeleteFolder", mapid_rop_delete_folder },
 	{ ROP_MOVE_FOLDER, "RopMoveFolder", mapid_rop_move_folder },
+	/* messages, streams, attachments: read side */
+	{ ROP_OPEN_MESSAGE, "RopOpenMessage", mapid_rop_open_message },
+	{ ROP_READ_RECIPIENTS, "RopReadRecipients",
+	  mapid_rop_read_recipients },
+	{ ROP_GET_PROPERTIES_SPECIFIC, "RopGetPropertiesSpecific",
+	  mapid_rop_get_props_specific },
+	{ ROP_GET_PROPERTIES_ALL, "RopGetPropertiesAll",
+	  mapid_rop_get_props_all },
+	{ ROP_GET_PROPERTIES_LIST, "RopGetPropertiesList",
+	  mapid_rop_get_props_list },
+	{ ROP_SET_MESSAGE_READ_FLAG, "RopSetMessageReadFlag",
+	  mapid_rop_set_message_read_flag },
+	{ ROP_OPEN_STREAM, "RopOpenStream", mapid_rop_open_stream },
+	{ ROP_READ_STREAM, "RopReadStream", mapid_rop_read_stream },
+	{ ROP_SEEK_STREAM, "RopSeekStream", mapid_rop_seek_stream },
+	{ ROP_GET_STREAM_SIZE, "RopGetStreamSize",
+	  mapid_rop_get_stream_size },
+	{ ROP_GET_ATTACHMENT_TABLE, "RopGetAttachmentTable",
+	  mapid_rop_get_attachment_table },
+	{ ROP_OPEN_ATTACHMENT, "RopOpenAttachment",
+	  mapid_rop_open_attachment },
+	{ ROP_OPEN_EMBEDDED_MESSAGE, "RopOpenEmbeddedMessage",
+	  mapid_rop_open_embedded_message },
+	/* ICS downloads and notifications (ics.c, notify.c) */
+	{ ROP_SYNCHRONIZATION_CONFIGURE, "RopSynchronizationConfigure",
+	  mapid_rop_sync_configure },
+	{ ROP_SYNCHRONIZATION_UPLOAD_STATE_STREAM_BEGIN,
+	  "RopSynchronizationUploadStateStreamBegin",
+	  mapid_rop_sync_upload_begin },
+	{ ROP_SYNCHRONIZATION_UPLOAD_STATE_STREAM_CONTINUE,
+	  "RopSynchronizationUploadStateStreamContinue",
+	  mapid_rop_sync_upload_continue },
+	{ ROP_SYNCHRONIZATION_UPLOAD_STATE_STREAM_END,
+	  "RopSynchronizationUploadStateStreamEnd",
+	  mapid_rop_sync_upload_end },
+	{ ROP_FAST_TRANSFER_SOURCE_GET_BUFFER,
+	  "RopFastTransferSourceGetBuffer", mapid_rop_ft_get_buffer },
+	{ ROP_REGISTER_NOTIFICATION, "RopRegisterNotification",
+	  mapid_rop_register_notification },
 };
 
 /* Names of the ROPs not run yet that clients send most, for the log. */
@@ -143,39 +185,16 @@ static const struct {
 	uint8_t id;
 	const char *name;
 } names[] = {
-	{ ROP_OPEN_MESSAGE, "RopOpenMessage" },
 	{ ROP_CREATE_MESSAGE, "RopCreateMessage" },
-	{ ROP_GET_PROPERTIES_SPECIFIC, "RopGetPropertiesSpecific" },
-	{ ROP_GET_PROPERTIES_ALL, "RopGetPropertiesAll" },
-	{ ROP_GET_PROPERTIES_LIST, "RopGetPropertiesList" },
 	{ ROP_SET_PROPERTIES, "RopSetProperties" },
 	{ ROP_DELETE_PROPERTIES, "RopDeleteProperties" },
 	{ ROP_SAVE_CHANGES_MESSAGE, "RopSaveChangesMessage" },
 	{ ROP_MODIFY_RECIPIENTS, "RopModifyRecipients" },
-	{ ROP_READ_RECIPIENTS, "RopReadRecipients" },
-	{ ROP_SET_MESSAGE_READ_FLAG, "RopSetMessageReadFlag" },
 	{ ROP_SORT_TABLE, "RopSortTable" },
 	{ ROP_RESTRICT, "RopRestrict" },
 	{ ROP_FIND_ROW, "RopFindRow" },
-	{ ROP_CREATE_FOLDER, "RopCreateFolder" },
-	{ ROP_DELETE_FOLDER, "RopDeleteFolder" },
-	{ ROP_DELETE_MESSAGES, "RopDeleteMessages" },
-	{ ROP_GET_ATTACHMENT_TABLE, "RopGetAttachmentTable" },
-	{ ROP_OPEN_ATTACHMENT, "RopOpenAttachment" },
-	{ ROP_REGISTER_NOTIFICATION, "RopRegisterNotification" },
-	{ ROP_OPEN_STREAM, "RopOpenStream" },
-	{ ROP_READ_STREAM, "RopReadStream" },
-	{ ROP_MOVE_COPY_MESSAGES, "RopMoveCopyMessages" },
-	{ ROP_MOVE_FOLDER, "RopMoveFolder" },
-	{ ROP_OPEN_EMBEDDED_MESSAGE, "RopOpenEmbeddedMessage" },
 	{ ROP_GET_PROPERTY_IDS_FROM_NAMES, "RopGetPropertyIdsFromNames" },
 	{ ROP_GET_RECEIVE_FOLDER, "RopGetReceiveFolder" },
-	{ ROP_FAST_TRANSFER_SOURCE_GET_BUFFER,
-	  "RopFastTransferSourceGetBuffer" },
-	{ ROP_SYNCHRONIZATION_CONFIGURE, "RopSynchronizationConfigure" },
-	{ ROP_SET_READ_FLAGS, "RopSetReadFlags" },
-	{ ROP_HARD_DELETE_MESSAGES, "RopHardDeleteMessages" },
-	{ ROP_EMPTY_FOLDER, "RopEmptyFolder" },
 	{ ROP_LONG_TERM_ID_FROM_ID, "RopLongTermIdFromId" },
 	{ ROP_ID_FROM_LONG_TERM_ID, "RopIdFromLongTermId" },
 	{ ROP_GET_STORE_STATE, "RopGetStoreState" },
@@ -258,6 +277,15 @@ int mapid_rops_run(const struct serve_ctx *ctx, struct mapid_session *sess,
 			mapi_wr_bytes(out, start, left);
 			break;
 		}
+	}
+	{
+		/* the notifications of the session's registrations, in
+		 * what room is left */
+		size_t used = out->len - base + 4 * f.n_handles;
+		size_t room = max_out > used ? max_out - used : 0;
+		if (room > 0xFFFF - (out->len - at))
+			room = 0xFFFF - (out->len - at);
+		mapid_notify_flush(ctx, sess, out, room);
 	}
 	if (out->len - at > 0xFFFF)
 		g_byte_array_set_size(out, (guint)(at + 2));

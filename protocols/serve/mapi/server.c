@@ -137,6 +137,7 @@ static void mapid_stop(void *state)
 	void **st = state;
 	struct serve_http *http = st[0];
 
+	mapid_notify_stop();	/* the waits under way end first */
 	serve_http_stop(&http);
 	mapid_sessions_clear();
 	mapid_nspi_clear();

@@ -322,7 +322,7 @@ void mapid_session_handle(const struct mapid_server *srv,
 		return;
 	}
 	if (type == MAPI_REQ_NOTIFICATION_WAIT) {
-		rc = mapid_nwait(body, req->body_len, bin);
+		rc = mapid_nwait(srv->ctx, s, body, req->body_len, bin);
 		if (!rc)
 			success(req, rep, s, false, started, bin);
 		session_put(s, true);
