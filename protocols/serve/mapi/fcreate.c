@@ -142,7 +142,7 @@ int mapid_rop_create_folder(struct mapid_rop_ctx *rc, struct mapi_rd *r,
 		}
 		if (err < 0) {
 			log_info("mapi: %s: cannot create folder %s: %s",
-				 rc->sess->user, path,
+				 rc->sess->c.user, path,
 				 e.msg[0] ? e.msg : g_strerror(-err));
 			s.head.rv = MAPI_E_CALL_FAILED;
 			goto answer;
@@ -215,7 +215,7 @@ static int remove_folder(struct mapid_rop_ctx *rc, const char *path)
 	err = mfs_store_delete_folder(rc->ctx->store, path, &e);
 	if (err < 0)
 		log_info("mapi: %s: cannot delete folder %s: %s",
-			 rc->sess->user, path,
+			 rc->sess->c.user, path,
 			 e.msg[0] ? e.msg : g_strerror(-err));
 	else
 		mapid_ids_moved(path, NULL);
@@ -309,7 +309,7 @@ static uint32_t move_to(struct mapid_rop_ctx *rc, GArray *t,
 		return MAPI_E_COLLISION;
 	if (err < 0) {
 		log_info("mapi: %s: cannot move folder %s to %s: %s",
-			 rc->sess->user, f->path, to,
+			 rc->sess->c.user, f->path, to,
 			 e.msg[0] ? e.msg : g_strerror(-err));
 		return MAPI_E_CALL_FAILED;
 	}

@@ -207,7 +207,7 @@ static uint32_t remove_mids(struct mapid_rop_ctx *rc, uint8_t idx,
 		}
 		if (mfs_store_remove(rc->ctx->store, path, it->id, &e) < 0) {
 			log_info("mapi: %s: cannot remove %s from %s: %s",
-				 rc->sess->user, it->id, path, e.msg);
+				 rc->sess->c.user, it->id, path, e.msg);
 			*partial_r = 1;
 			continue;
 		}
@@ -313,7 +313,7 @@ int mapid_rop_move_copy_messages(struct mapid_rop_ctx *rc, struct mapi_rd *r,
 					 it->flags, &moved, &e);
 		if (rc2 < 0) {
 			log_info("mapi: %s: cannot %s %s from %s to %s: %s",
-				 rc->sess->user, q.want_copy ? "copy" : "move",
+				 rc->sess->c.user, q.want_copy ? "copy" : "move",
 				 it->id, path, dest, e.msg);
 			s.partial = 1;
 			continue;

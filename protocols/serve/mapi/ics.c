@@ -147,7 +147,7 @@ int mapid_rop_sync_configure(struct mapid_rop_ctx *rc, struct mapi_rd *r,
 		s.head.rv = MAPI_E_INVALID_PARAMETER;
 	else if (f && q.restriction_len) {
 		log_info("mapi: %s: an ICS download with a restriction is not "
-			 "supported", rc->sess->user);
+			 "supported", rc->sess->c.user);
 		s.head.rv = MAPI_E_NO_SUPPORT;
 	} else if (f) {
 		x = g_new0(struct ics, 1);
@@ -271,7 +271,7 @@ int mapid_rop_sync_upload_end(struct mapid_rop_ctx *rc, struct mapi_rd *r,
 		if (mapi_idset_decode(set, x->up->data, x->up->len,
 				      true) < 0) {
 			log_info("mapi: %s: an ICS state that does not decode "
-				 "(property 0x%08x, %u bytes)", rc->sess->user,
+				 "(property 0x%08x, %u bytes)", rc->sess->c.user,
 				 x->up_prop, x->up->len);
 			s.head.rv = EC_CORRUPT_DATA;
 		}
@@ -490,7 +490,7 @@ static void write_next(struct mapid_rop_ctx *rc, struct ics *x)
 		mapi_message_free(m);
 	}
 	log_info("mapi: %s: message %s of %s left out of an ICS download: "
-		 "it cannot be read", rc->sess->user, p->it->id, x->folder);
+		 "it cannot be read", rc->sess->c.user, p->it->id, x->folder);
 	g_array_append_val(x->failed, p->cn.cn);
 }
 

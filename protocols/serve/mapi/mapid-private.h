@@ -191,14 +191,61 @@ int mapid_rop_seek_row(struct mapid_rop_ctx *rc, struct mapi_rd *r,
 
 /* ---- session.c */
 
-struct mapid_session {
-	char sid[33];
-	char sequence[40];
+/* ---- csess.c: the sessions of both endpoints ---- */
+
+struct serve_http_req;
+struct serve_http_reply;
+
+/* What every session keeps, first in each endpoint's own. */
+struct mapid_csess {
+	char sid[33];			/* the `sid` cookie */
+	char sequence[40];		/* the latest `sequence` cookie */
 	char *user;			/* owned */
 	gint64 last_used;		/* monotonic, microseconds */
-	bool ended;			/* Disconnect seen */
+	bool ended;			/* Disconnect or Unbind seen */
 	int refs;			/* protected by the table's lock */
 	GMutex lock;			/* held while a request runs */
+};
+
+/* Sessions by sid, at most per_user_max of one user and max in all;
+ * `free` frees a whole session (its struct mapid_csess first).  Static,
+ * zero but for the bounds and `free`. */
+struct mapid_ctable {
+	GMutex lock;
+	GHashTable *by_sid;		/* sid -> session; owns */
+	unsigned per_user_max, max;
+	GDestroyNotify free;
+};
+
+/* A new session of `user`: its sid, first sequence, held once. */
+void mapid_csess_init(struct mapid_csess *c, const char *user);
+void mapid_csess_clear(struct mapid_csess *c);
+void mapid_csess_new_sequence(struct mapid_csess *c);
+/* Put `c` (made by mapid_csess_init; the table owns it from now on) in
+ * the table, making room at a bound by forgetting the session unused
+ * longest.  Returns false, keeping nothing, when every one is busy. */
+bool mapid_ctable_admit(struct mapid_ctable *t, struct mapid_csess *c);
+/* The session `sid` of `user`, held; NULL when unknown, ended, expired
+ * or another user's. */
+struct mapid_csess *mapid_ctable_get(struct mapid_ctable *t, const char *sid,
+				     const char *user);
+/* Let go of a session held; `touch`: it was used now. */
+void mapid_ctable_put(struct mapid_ctable *t, struct mapid_csess *c,
+		      bool touch);
+void mapid_ctable_clear(struct mapid_ctable *t);
+/* The value of cookie `name` of the request (caller owns), or NULL. */
+char *mapid_cookie(const struct serve_http_req *req, const char *name);
+/* A refusal: X-ResponseCode `rc` and a page naming it, no cookie. */
+void mapid_http_failure(struct serve_http_reply *rep, uint32_t rc);
+/* An answer: the headers, the cookies for `path` (the sequence too with
+ * `sequence`) and the meta-tags before `bin`. */
+void mapid_http_success(const struct serve_http_req *req,
+			struct serve_http_reply *rep,
+			const struct mapid_csess *c, const char *path,
+			bool sequence, gint64 started, const GByteArray *bin);
+
+struct mapid_session {
+	struct mapid_csess c;		/* first: the table's part */
 	GPtrArray *objs;		/* owned; handle -> struct mapid_obj * */
 	char *display_name;		/* owned */
 	char *legacy_dn;		/* owned */

@@ -360,7 +360,7 @@ static uint32_t msg_open(struct mapid_rop_ctx *rc, uint64_t fid,
 		return MAPI_E_NOT_FOUND;
 	if (it->size > MAPID_MSG_MAX) {
 		log_info("mapi: %s: message %s of %s is over the %u bytes a "
-			 "message may have to be opened", rc->sess->user,
+			 "message may have to be opened", rc->sess->c.user,
 			 it->id, folder, MAPID_MSG_MAX);
 		mfs_item_free(it);
 		return MAPI_E_TOO_BIG;
@@ -376,7 +376,7 @@ static uint32_t msg_open(struct mapid_rop_ctx *rc, uint64_t fid,
 	}
 	if (err < 0) {
 		log_info("mapi: %s: cannot read message %s of %s: %s",
-			 rc->sess->user, it->id, folder, g_strerror(-err));
+			 rc->sess->c.user, it->id, folder, g_strerror(-err));
 		mfs_item_free(it);
 		return err == -ENOENT ? MAPI_E_NOT_FOUND : MAPI_E_CALL_FAILED;
 	}
@@ -586,7 +586,7 @@ static uint32_t set_seen(struct mapid_rop_ctx *rc, struct mapid_obj *o,
 		return MAPI_E_OBJECT_DELETED;
 	if (err < 0) {
 		log_info("mapi: %s: cannot change the read state of a "
-			 "message of %s: %s", rc->sess->user, ref->folder,
+			 "message of %s: %s", rc->sess->c.user, ref->folder,
 			 g_strerror(-err));
 		return MAPI_E_CALL_FAILED;
 	}

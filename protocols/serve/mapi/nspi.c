@@ -22,7 +22,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "log.h"
 #include "serve/http.h"
@@ -45,16 +44,9 @@
 
 
 struct nspi_sess {
-	char sid[33];
-	char sequence[40];
-	char *user;			/* owned */
-	gint64 last_used;		/* monotonic, microseconds */
-	bool ended;
-	int refs;			/* under table_lock */
-	GMutex lock;			/* held while a request runs */
+	struct mapid_csess c;		/* first: the table's part */
 	struct mapid_ab *ab;		/* owned */
 };
-
 /* One request being answered. */
 struct nspi_call {
 	const struct mapid_server *srv;
@@ -65,148 +57,51 @@ struct nspi_call {
 	GByteArray *out;
 };
 
-static GMutex table_lock;
-static GHashTable *books;	/* sid -> struct nspi_sess *; owns */
-
 static void sess_free(gpointer p)
 {
 	struct nspi_sess *s = p;
 
 	mapid_ab_free(s->ab);
-	g_mutex_clear(&s->lock);
-	g_free(s->user);
+	mapid_csess_clear(&s->c);
 	g_free(s);
 }
 
-static void new_sequence(struct nspi_sess *s)
-{
-	char *g = g_uuid_string_random();
+static struct mapid_ctable books = {
+	.per_user_max = NSPI_SESSIONS_PER_USER, .max = NSPI_SESSIONS_MAX,
+	.free = sess_free,
+};
 
-	g_strlcpy(s->sequence, g, sizeof(s->sequence));
-	g_free(g);
-}
-
-/* Forget the ended and expired sessions nobody uses.  Lock held. */
-static void purge(gint64 now)
-{
-	GHashTableIter it;
-	gpointer v;
-
-	g_hash_table_iter_init(&it, books);
-	while (g_hash_table_iter_next(&it, NULL, &v)) {
-		struct nspi_sess *s = v;
-		if (!s->refs && (s->ended || now - s->last_used >
-				 (gint64)MAPID_EXPIRATION_MS * 1000))
-			g_hash_table_iter_remove(&it);
-	}
-}
-
-/* Make room for one more session of `user`: the one unused longest
- * goes at a bound.  Returns false when every one is busy.  Lock held. */
-static bool make_room(const char *user)
-{
-	for (;;) {
-		struct nspi_sess *lru = NULL, *lru_mine = NULL;
-		unsigned mine = 0;
-		GHashTableIter it;
-		gpointer v;
-
-		g_hash_table_iter_init(&it, books);
-		while (g_hash_table_iter_next(&it, NULL, &v)) {
-			struct nspi_sess *o = v;
-			bool is_mine = !strcmp(o->user, user);
-			mine += is_mine;
-			if (o->refs)
-				continue;
-			if (!lru || o->last_used < lru->last_used)
-				lru = o;
-			if (is_mine && (!lru_mine ||
-					o->last_used < lru_mine->last_used))
-				lru_mine = o;
-		}
-		if (mine >= NSPI_SESSIONS_PER_USER) {
-			if (!lru_mine)
-				return false;
-			g_hash_table_remove(books, lru_mine->sid);
-		} else if (g_hash_table_size(books) >= NSPI_SESSIONS_MAX) {
-			if (!lru)
-				return false;
-			g_hash_table_remove(books, lru->sid);
-		} else {
-			return true;
-		}
-	}
-}
-
-/* A new session of `user` with its book, held; NULL at the bounds. */
+/* A new session of `user` with its book, held; NULL at the bounds.  The
+ * book is read before the bounds are looked at, without the table's
+ * lock: a Bind refused has read it for nothing. */
 static struct nspi_sess *sess_new(const struct serve_ctx *ctx,
 				  const char *user)
 {
-	struct nspi_sess *s;
-	struct mapid_ab *ab = NULL;
+	struct nspi_sess *s = g_new0(struct nspi_sess, 1);
 
-	g_mutex_lock(&table_lock);
-	if (!books)
-		books = g_hash_table_new_full(g_str_hash, g_str_equal, NULL,
-					      sess_free);
-	purge(g_get_monotonic_time());
-	if (!make_room(user)) {
-		g_mutex_unlock(&table_lock);
+	mapid_csess_init(&s->c, user);
+	mapid_ab_load(ctx, user, &s->ab);
+	if (!mapid_ctable_admit(&books, &s->c)) {
+		sess_free(s);
 		return NULL;
 	}
-	g_mutex_unlock(&table_lock);
-	/* the store is read without the table's lock: Binds running at
-	 * once may pass the bounds by as many as they are */
-	mapid_ab_load(ctx, user, &ab);
-	s = g_new0(struct nspi_sess, 1);
-	for (int i = 0; i < 4; i++)
-		g_snprintf(s->sid + 8 * i, 9, "%08x", g_random_int());
-	new_sequence(s);
-	s->user = g_strdup(user);
-	s->ab = ab;
-	s->last_used = g_get_monotonic_time();
-	s->refs = 1;
-	g_mutex_init(&s->lock);
-	g_mutex_lock(&table_lock);
-	g_hash_table_replace(books, s->sid, s);
-	g_mutex_unlock(&table_lock);
 	return s;
 }
 
-/* The session `sid` of `user`, held; NULL when unknown, ended, expired
- * or another user's. */
 static struct nspi_sess *sess_get(const char *sid, const char *user)
 {
-	struct nspi_sess *s = NULL;
-
-	g_mutex_lock(&table_lock);
-	if (books) {
-		purge(g_get_monotonic_time());
-		s = g_hash_table_lookup(books, sid);
-	}
-	if (s && (s->ended || strcmp(s->user, user)))
-		s = NULL;
-	if (s)
-		s->refs++;
-	g_mutex_unlock(&table_lock);
-	return s;
+	/* c is the first member */
+	return (struct nspi_sess *)mapid_ctable_get(&books, sid, user);
 }
 
 static void sess_put(struct nspi_sess *s, bool touch)
 {
-	g_mutex_lock(&table_lock);
-	if (touch)
-		s->last_used = g_get_monotonic_time();
-	s->refs--;
-	g_mutex_unlock(&table_lock);
+	mapid_ctable_put(&books, &s->c, touch);
 }
 
 void mapid_nspi_clear(void)
 {
-	g_mutex_lock(&table_lock);
-	if (books)
-		g_hash_table_remove_all(books);
-	g_mutex_unlock(&table_lock);
+	mapid_ctable_clear(&books);
 }
 
 /* ---- helpers of the calls ---- */
@@ -242,7 +137,7 @@ static uint32_t do_unbind(struct nspi_call *c)
 		return MAPI_RC_INVALID_REQUEST_BODY;
 	nspi_plain_resp_write(c->out, &r);
 	nspi_unbind_req_clear(&q);
-	c->s->ended = true;
+	c->s->c.ended = true;
 	return 0;
 }
 
@@ -689,7 +584,7 @@ static uint32_t do_get_mailbox_url(struct nspi_call *c)
 		return MAPI_RC_INVALID_REQUEST_BODY;
 	/* one mailbox is served to a user: its own, whatever DN names */
 	r.url = mapid_endpoint_url(c->srv, c->req, "/mapi/emsmdb/",
-				   c->s->user);
+				   c->s->c.user);
 	nspi_get_mailbox_url_resp_write(c->out, &r);
 	nspi_get_mailbox_url_resp_clear(&r);
 	nspi_get_mailbox_url_req_clear(&q);
@@ -704,7 +599,7 @@ static uint32_t do_get_address_book_url(struct nspi_call *c)
 	if (nspi_get_address_book_url_req_read(c->body, c->len, &q) < 0)
 		return MAPI_RC_INVALID_REQUEST_BODY;
 	r.url = mapid_endpoint_url(c->srv, c->req, "/mapi/nspi/",
-				   c->s->user);
+				   c->s->c.user);
 	nspi_get_address_book_url_resp_write(c->out, &r);
 	nspi_get_address_book_url_resp_clear(&r);
 	nspi_get_address_book_url_req_clear(&q);
@@ -772,85 +667,14 @@ static uint32_t dispatch(struct nspi_call *c, enum mapi_req type)
 
 /* ---- HTTP ---- */
 
-/* The value of cookie `name` in the Cookie header (caller owns). */
-static char *cookie(const struct serve_http_req *req, const char *name)
-{
-	const char *h = serve_http_header(req, "Cookie");
-	g_auto(GStrv) parts = NULL;
-	size_t n = strlen(name);
-
-	if (!h)
-		return NULL;
-	parts = g_strsplit(h, ";", -1);
-	for (int i = 0; parts[i]; i++) {
-		const char *p = parts[i];
-		while (*p == ' ')
-			p++;
-		if (!strncmp(p, name, n) && p[n] == '=')
-			return g_strstrip(g_strdup(p + n + 1));
-	}
-	return NULL;
-}
-
-/* A refusal: the X-ResponseCode and a page naming it, no cookie. */
-static void failure(struct serve_http_reply *rep, uint32_t rc)
-{
-	g_autoptr(GByteArray) b = g_byte_array_new();
-	char num[16];
-
-	mapi_http_write_diag_page(b, rc);
-	rep->status = 200;
-	rep->content_type = g_strdup("text/html");
-	rep->body = g_string_new_len((const char *)b->data, b->len);
-	g_snprintf(num, sizeof(num), "%u", rc);
-	serve_http_reply_header(rep, "Cache-Control", "private");
-	serve_http_reply_header(rep, MAPI_HDR_RESPONSE_CODE, num);
-	serve_http_reply_header(rep, MAPI_HDR_SERVER_APPLICATION,
-				MAPID_SERVER_APP);
-}
-
-/* The headers of an answer, the cookies (the sequence when `sequence`)
- * and the meta-tags before `bin`. */
+/* NSPI's cookies are its own: a client's jar keeps them apart from the
+ * EMSMDB session's. */
 static void success(const struct serve_http_req *req,
 		    struct serve_http_reply *rep, const struct nspi_sess *s,
 		    bool sequence, gint64 started, const GByteArray *bin)
 {
-	static const char *const echoed[] = {
-		MAPI_HDR_REQUEST_TYPE, MAPI_HDR_REQUEST_ID,
-		MAPI_HDR_CLIENT_INFO,
-	};
-	g_autoptr(GByteArray) b = g_byte_array_new();
-	char date[30], num[16];
-	g_autofree char *sid = g_strdup_printf("sid=%s; path=/mapi/nspi/; "
-					       "HttpOnly", s->sid);
-	g_autofree char *seq = g_strdup_printf("sequence=%s; "
-					       "path=/mapi/nspi/; HttpOnly",
-					       s->sequence);
-
-	rep->status = 200;
-	rep->content_type = g_strdup(MAPI_HTTP_CONTENT_TYPE);
-	serve_http_reply_header(rep, "Cache-Control", "private");
-	for (size_t i = 0; i < G_N_ELEMENTS(echoed); i++) {
-		const char *v = serve_http_header(req, echoed[i]);
-		if (v)
-			serve_http_reply_header(rep, echoed[i], v);
-	}
-	serve_http_reply_header(rep, MAPI_HDR_RESPONSE_CODE, "0");
-	g_snprintf(num, sizeof(num), "%u", MAPID_PENDING_MS);
-	serve_http_reply_header(rep, MAPI_HDR_PENDING_PERIOD, num);
-	g_snprintf(num, sizeof(num), "%u", MAPID_EXPIRATION_MS);
-	serve_http_reply_header(rep, MAPI_HDR_EXPIRATION_INFO, num);
-	serve_http_reply_header(rep, MAPI_HDR_SERVER_APPLICATION,
-				MAPID_SERVER_APP);
-	serve_http_reply_header(rep, "Set-Cookie", sid);
-	if (sequence)
-		serve_http_reply_header(rep, "Set-Cookie", seq);
-	mapi_meta_write_keepalive(b, false);
-	mapi_http_date((time_t)(started / G_USEC_PER_SEC), date);
-	mapi_meta_write_done(b, (uint32_t)((g_get_real_time() - started) /
-					   1000), date);
-	g_byte_array_append(b, bin->data, bin->len);
-	rep->body = g_string_new_len((const char *)b->data, b->len);
+	mapid_http_success(req, rep, &s->c, "/mapi/nspi/", sequence, started,
+			   bin);
 }
 
 static void open_session(const struct mapid_server *srv,
@@ -866,7 +690,7 @@ static void open_session(const struct mapid_server *srv,
 
 	/* a body that is no Bind costs no session */
 	if (nspi_bind_req_read(c.body, c.len, &q) < 0) {
-		failure(rep, MAPI_RC_INVALID_REQUEST_BODY);
+		mapid_http_failure(rep, MAPI_RC_INVALID_REQUEST_BODY);
 		return;
 	}
 	nspi_bind_req_clear(&q);
@@ -874,19 +698,19 @@ static void open_session(const struct mapid_server *srv,
 	if (!c.s) {
 		log_info("mapi: %s: too many address book sessions",
 			 req->user);
-		failure(rep, MAPI_RC_NO_PRIVILEGE);
+		mapid_http_failure(rep, MAPI_RC_NO_PRIVILEGE);
 		return;
 	}
-	g_mutex_lock(&c.s->lock);
+	g_mutex_lock(&c.s->c.lock);
 	rc = do_bind(&c);
 	if (rc)
-		c.s->ended = true;
+		c.s->c.ended = true;
 	else
 		success(req, rep, c.s, true, started, bin);
-	g_mutex_unlock(&c.s->lock);
+	g_mutex_unlock(&c.s->c.lock);
 	sess_put(c.s, true);
 	if (rc)
-		failure(rep, rc);
+		mapid_http_failure(rep, rc);
 }
 
 void mapid_nspi_handle(const struct mapid_server *srv,
@@ -904,41 +728,41 @@ void mapid_nspi_handle(const struct mapid_server *srv,
 	uint32_t rc;
 
 	if (!type_name) {
-		failure(rep, MAPI_RC_MISSING_HEADER);
+		mapid_http_failure(rep, MAPI_RC_MISSING_HEADER);
 		return;
 	}
 	if (!mapi_req_is_nspi(type)) {
-		failure(rep, MAPI_RC_INVALID_REQUEST_TYPE);
+		mapid_http_failure(rep, MAPI_RC_INVALID_REQUEST_TYPE);
 		return;
 	}
 	if (type == MAPI_REQ_BIND) {
 		open_session(srv, req, rep, started);
 		return;
 	}
-	sid = cookie(req, "sid");
-	seq = cookie(req, "sequence");
+	sid = mapid_cookie(req, "sid");
+	seq = mapid_cookie(req, "sequence");
 	if (!sid || !seq) {
-		failure(rep, MAPI_RC_MISSING_COOKIE);
+		mapid_http_failure(rep, MAPI_RC_MISSING_COOKIE);
 		return;
 	}
 	c.s = sess_get(sid, req->user);
 	if (!c.s) {
-		failure(rep, MAPI_RC_INVALID_CONTEXT_COOKIE);
+		mapid_http_failure(rep, MAPI_RC_INVALID_CONTEXT_COOKIE);
 		return;
 	}
-	g_mutex_lock(&c.s->lock);
-	if (strcmp(seq, c.s->sequence)) {
+	g_mutex_lock(&c.s->c.lock);
+	if (strcmp(seq, c.s->c.sequence)) {
 		rc = MAPI_RC_INVALID_SEQUENCE;
 	} else {
 		rc = dispatch(&c, type);
 		if (!rc && type != MAPI_REQ_UNBIND)
-			new_sequence(c.s);
+			mapid_csess_new_sequence(&c.s->c);
 		if (!rc)
 			success(req, rep, c.s, type != MAPI_REQ_UNBIND,
 				started, bin);
 	}
-	g_mutex_unlock(&c.s->lock);
+	g_mutex_unlock(&c.s->c.lock);
 	sess_put(c.s, rc == 0);
 	if (rc)
-		failure(rep, rc);
+		mapid_http_failure(rep, rc);
 }

@@ -252,14 +252,14 @@ int mapid_rops_run(const struct serve_ctx *ctx, struct mapid_session *sess,
 				fn = rops[i].fn;
 		if (!fn) {
 			log_info("mapi: %s: %s (0x%02x) not supported yet",
-				 sess->user, rop_name(start[0]), start[0]);
+				 sess->c.user, rop_name(start[0]), start[0]);
 			fail_head(out, start, left, MAPI_E_NO_SUPPORT);
 			break;
 		}
 		if (fn(&rc, &r, out) < 0) {
 			log_info("mapi: %s: ROP 0x%02x cannot be read, "
 				 "the ROPs after it are not run",
-				 sess->user, start[0]);
+				 sess->c.user, start[0]);
 			g_byte_array_set_size(out, (guint)mark);
 			fail_head(out, start, left, EC_RPC_FORMAT);
 			break;
