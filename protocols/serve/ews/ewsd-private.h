@@ -94,6 +94,16 @@ int ewsd_op_update_folder(struct ewsd_call *call);
 int ewsd_op_delete_folder(struct ewsd_call *call);
 int ewsd_op_move_folder(struct ewsd_call *call);
 
+/* The bytes of a t:MimeContent in *buf_r (caller owns, g_free) (create.c).
+ * Returns 0, -EINVAL for what is not base64, -EFBIG past `max` bytes. */
+int ewsd_mime_bytes(const xmlNode *mc, size_t max, guchar **buf_r,
+		    gsize *len_r);
+/* Send each message of m:Items (send.c): deliver it into the Inbox when
+ * every recipient is the served user, and keep it in store folder
+ * `saved` too (NULL: SendOnly).  Each is answered in the response. */
+void ewsd_send_items(struct ewsd_call *call, const xmlNode *items,
+		     const char *saved);
+
 /*
  * FindItem in store folder `folder` (items.c): one
  * FindItemResponseMessage holding the page that `view` (an
