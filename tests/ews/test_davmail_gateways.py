@@ -133,3 +133,33 @@ def test_smtp_to_another_address_fails_and_changes_nothing(site):
     assert "dave@example.net" in str(err.value)
     assert "ErrorInvalidRecipients" in str(err.value)
     assert snapshot(server.store) == before
+
+
+
+def test_ldap_finds_contacts_by_mail_and_cn_prefix(site):
+    """DavMail answers an LDAP search from the contacts folder (FindItem
+    with a restriction on the card's fields; a contact's entry is
+    uid=<its PidTagInternetArticleNumber>) and from the address book
+    (ResolveNames: uid=<its alias>)."""
+    import ldap3
+    server, dm = site
+    srv = ldap3.Server("127.0.0.1", port=dm.ldap)
+    conn = ldap3.Connection(srv, user="uid=%s,ou=people" % USER,
+                            password=PASSWORD, auto_bind=True)
+    found = {}
+    try:
+        for flt in ("(mail=bob@example.org)", "(cn=Bo*)", "(cn=Zed*)",
+                    "(mail=nobody@example.org)"):
+            conn.search("ou=people", flt, attributes=["cn", "mail"])
+            assert conn.result["result"] == 0, (conn.result, dm.text())
+            found[flt] = {(e.entry_dn.split(",")[0], str(e.cn), str(e.mail))
+                          for e in conn.entries}
+    finally:
+        conn.unbind()
+    bob = ("Bob", "bob@example.org")
+    for flt in ("(mail=bob@example.org)", "(cn=Bo*)"):
+        assert {e[1:] for e in found[flt]} == {bob}, (found, dm.text())
+        contacts = [e for e in found[flt] if e[0][4:].isdigit()]
+        assert len(contacts) == 1, found
+    assert found["(cn=Zed*)"] == set()
+    assert found["(mail=nobody@example.org)"] == set()

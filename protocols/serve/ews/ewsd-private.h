@@ -155,6 +155,9 @@ int ewsd_message_bytes(struct ewsd_call *call, const char *folder,
  * malformed one, -E2BIG past its bounds. */
 int ewsd_restrict_parse(const xmlNode *restriction, bool folder,
 			struct ewsd_restrict **r_r);
+/* The same for the items of a contacts folder (their cards' fields). */
+int ewsd_restrict_parse_contacts(const xmlNode *restriction,
+				 struct ewsd_restrict **r_r);
 void ewsd_restrict_free(struct ewsd_restrict *r);
 /* The response message of operation `op` for a restriction refused with
  * `rc`. */

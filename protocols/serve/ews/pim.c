@@ -212,9 +212,10 @@ static gint by_id(gconstpointer a, gconstpointer b, gpointer unused)
 }
 
 void ewsd_pim_find(struct ewsd_call *call, const char *folder,
-		  enum mfs_folder_kind kind, const xmlNode *view)
+		  enum mfs_folder_kind kind, const xmlNode *view,
+		  const struct ewsd_restrict *r)
 {
-	ewsd_find_items(call, folder, view, NULL, by_id, NULL, write_found,
+	ewsd_find_items(call, folder, view, r, by_id, NULL, write_found,
 			&kind);
 }
 

@@ -58,9 +58,11 @@ int ewsd_pim_store(struct ewsd_call *call, const char *folder,
 		  struct mfs_item **item_r);
 
 /* FindItem in a contacts or calendar folder: one FindItemResponseMessage
- * with the items of `view` (IndexedPageItemView, may be NULL). */
+ * with the items of `view` (IndexedPageItemView, may be NULL) that `r`
+ * (NULL: all) matches. */
 void ewsd_pim_find(struct ewsd_call *call, const char *folder,
-		  enum mfs_folder_kind kind, const xmlNode *view);
+		  enum mfs_folder_kind kind, const xmlNode *view,
+		  const struct ewsd_restrict *r);
 
 /* GetItem of one t:ItemId of ours. */
 void ewsd_pim_get(struct ewsd_call *call, const xmlNode *item_id,
