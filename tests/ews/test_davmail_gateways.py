@@ -163,3 +163,22 @@ def test_ldap_finds_contacts_by_mail_and_cn_prefix(site):
         assert len(contacts) == 1, found
     assert found["(cn=Zed*)"] == set()
     assert found["(mail=nobody@example.org)"] == set()
+
+
+def calendar(dm, client):
+    return client.calendar(url="http://127.0.0.1:%d/users/%s/calendar/"
+                           % (dm.caldav, OWN))
+
+
+def test_caldav_reads_the_calendar(site):
+    import caldav
+    server, dm = site
+    with caldav.DAVClient("http://127.0.0.1:%d/" % dm.caldav,
+                          username=USER, password=PASSWORD,
+                          timeout=60) as client:
+        events = calendar(dm, client).events()
+        open("/tmp/dm.log", "w").write(dm.text())
+        got = [(str(e.icalendar_component["summary"]),
+                e.icalendar_component["dtstart"].dt.isoformat())
+               for e in events]
+    assert got == [("Meeting", "2024-01-02T10:00:00+00:00")], dm.text()

@@ -43,6 +43,23 @@ static void write_text(GString *out, const char *elem, const char *v)
 	g_string_append_printf(out, "</t:%s>", elem);
 }
 
+bool ewsd_calendar_recurring(const char *buf, size_t len)
+{
+	const char *end = buf + len;
+
+	for (const char *p = buf; p && p < end; ) {
+		size_t left = (size_t)(end - p);
+
+		if (left > 6 && !g_ascii_strncasecmp(p, "RRULE", 5) &&
+		    (p[5] == ':' || p[5] == ';'))
+			return true;
+		p = memchr(p, '\n', left);
+		if (p)
+			p++;
+	}
+	return false;
+}
+
 void ewsd_calendar_item_write(struct ewsd_call *call, const char *folder,
 			     const struct mfs_item *it, const GString *buf,
 			     bool mime)
@@ -68,6 +85,8 @@ void ewsd_calendar_item_write(struct ewsd_call *call, const char *folder,
 			       "</t:ItemClass>", iid, ck, fid);
 	write_text(out, "Subject", ev.summary ? ev.summary : "");
 	g_string_append_printf(out, "<t:Size>%" PRIu64 "</t:Size>", it->size);
+	ewsd_pim_write_ext(call, folder, it, ev.summary ? ev.summary : "",
+			   buf && ewsd_calendar_recurring(buf->str, buf->len));
 	write_text(out, "UID", ev.uid);
 	write_time(out, "Start", ev.start);
 	write_time(out, "End", ev.end);

@@ -13,7 +13,6 @@
 #include <string.h>
 
 #include "wire/ews-contact.h"
-#include "msgprops.h"
 #include "pim.h"
 
 static void write_date(GString *out, const char *elem, int64_t t)
@@ -24,50 +23,6 @@ static void write_date(GString *out, const char *elem, int64_t t)
 
 	if (s)
 		g_string_append_printf(out, "<t:%s>%s</t:%s>", elem, s, elem);
-}
-
-/* The extended properties the request's shape asks for that a contact
- * has: PidTagDisplayName (0x3001) and PidTagInternetArticleNumber
- * (0x0E23), which DavMail's LDAP gateway reads as a contact's cn and the
- * key it keeps contacts by (it drops a contact without one). */
-static void write_ext_props(struct ewsd_call *call, const char *folder,
-			    const struct ews_contact *c,
-			    const struct mfs_item *it)
-{
-	xmlNode *shape = ews_child(call->req->op, EWS_NS_M, "ItemShape");
-	xmlNode *props = ews_child(shape, EWS_NS_T, "AdditionalProperties");
-	const char *name = c && c->field[EWS_CF_DISPLAY_NAME] &&
-			   *c->field[EWS_CF_DISPLAY_NAME]
-			   ? c->field[EWS_CF_DISPLAY_NAME] : it->id;
-	uint32_t uid;
-
-	for (xmlNode *p = ews_first_element(props); p;
-	     p = ews_next_element(p)) {
-		unsigned tag;
-
-		if (!ews_is(p, EWS_NS_T, "ExtendedFieldURI") ||
-		    ewsd_prop_tag(p, &tag) < 0)
-			continue;
-		if (tag == 0x3001) {
-			g_string_append(call->out, "<t:ExtendedProperty>"
-					"<t:ExtendedFieldURI PropertyTag="
-					"\"0x3001\" PropertyType=\"String\"/>"
-					"<t:Value>");
-			ews_escape(call->out, name);
-			g_string_append(call->out, "</t:Value>"
-					"</t:ExtendedProperty>");
-		} else if (tag == 0x0E23 &&
-			   ewsd_article_number(call, folder, it->id,
-					       &uid) == 0) {
-			g_string_append_printf(call->out,
-					       "<t:ExtendedProperty>"
-					       "<t:ExtendedFieldURI PropertyTag="
-					       "\"0xe23\" PropertyType="
-					       "\"Integer\"/><t:Value>%u"
-					       "</t:Value></t:ExtendedProperty>",
-					       uid);
-		}
-	}
 }
 
 void ewsd_contact_item_write(struct ewsd_call *call, const char *folder,
@@ -102,7 +57,11 @@ void ewsd_contact_item_write(struct ewsd_call *call, const char *folder,
 		ews_contact_write_body(c, out);
 	write_date(out, "DateTimeReceived", it->date);
 	g_string_append_printf(out, "<t:Size>%" PRIu64 "</t:Size>", it->size);
-	write_ext_props(call, folder, c, it);
+	/* DavMail's LDAP gateway reads a contact's cn in 0x3001 and keeps
+	   contacts by 0x0E23 (it drops a contact without one) */
+	ewsd_pim_write_ext(call, folder, it, c && c->field[EWS_CF_DISPLAY_NAME]
+			   && *c->field[EWS_CF_DISPLAY_NAME]
+			   ? c->field[EWS_CF_DISPLAY_NAME] : it->id, -1);
 	write_date(out, "LastModifiedTime", it->date);
 	if (c) {
 		ews_contact_write_fields(c, out);

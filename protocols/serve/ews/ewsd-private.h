@@ -158,6 +158,9 @@ int ewsd_restrict_parse(const xmlNode *restriction, bool folder,
 /* The same for the items of a contacts folder (their cards' fields). */
 int ewsd_restrict_parse_contacts(const xmlNode *restriction,
 				 struct ewsd_restrict **r_r);
+/* And for the events of a calendar folder (their first VEVENT's). */
+int ewsd_restrict_parse_events(const xmlNode *restriction,
+			       struct ewsd_restrict **r_r);
 void ewsd_restrict_free(struct ewsd_restrict *r);
 /* The response message of operation `op` for a restriction refused with
  * `rc`. */

@@ -187,14 +187,16 @@ int ewsd_op_find_item(struct ewsd_call *call)
 		const char *path = NULL;
 		enum mfs_folder_kind kind = MFS_FOLDER_NONE;
 		int rc = ewsd_folder_resolve(call, r, &path, &kind);
-		struct ewsd_restrict *cards = NULL;
+		struct ewsd_restrict *pim_filter = NULL;
 		int pim_parsed = 0;
 
 		if (rc == 0 && restriction && kind == MFS_FOLDER_CONTACTS)
 			pim_parsed = ewsd_restrict_parse_contacts(restriction,
-								  &cards);
-		else if (rc == 0 && restriction && ewsd_pim_kind(kind))
-			pim_parsed = -ENOTSUP;	/* events: none yet */
+								  &pim_filter);
+		else if (rc == 0 && restriction &&
+			 kind == MFS_FOLDER_CALENDAR)
+			pim_parsed = ewsd_restrict_parse_events(restriction,
+								&pim_filter);
 		else if (rc == 0)
 			pim_parsed = parsed;
 		if (rc == 0 && pim_parsed < 0) {
@@ -202,8 +204,8 @@ int ewsd_op_find_item(struct ewsd_call *call)
 			continue;
 		}
 		if (rc == 0 && ewsd_pim_kind(kind)) {
-			ewsd_pim_find(call, path, kind, view, cards);
-			ewsd_restrict_free(cards);
+			ewsd_pim_find(call, path, kind, view, pim_filter);
+			ewsd_restrict_free(pim_filter);
 			continue;
 		}
 		if (rc < 0 || kind != MFS_FOLDER_MAIL) {

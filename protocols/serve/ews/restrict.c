@@ -19,7 +19,10 @@
  * bodies as the bytes after the header, as the IMAP server's SEARCH BODY.
  * In contacts folders the fields are the card's (display name, the three
  * email addresses, names, company, item class): what DavMail's LDAP
- * gateway searches by ([MS-OXWSCONT] for the field URIs).
+ * gateway searches by ([MS-OXWSCONT] for the field URIs).  In calendar
+ * folders they are the first VEVENT's (start, end, UID, summary, item
+ * class) and whether it recurs (PidLidRecurring, and the instance type
+ * DavMail's CalDAV gateway asks by: 1 for a recurring master, else 0).
  */
 #include <errno.h>
 #include <gmime/gmime.h>
@@ -27,6 +30,7 @@
 
 #include "wire/ews-contact.h"
 #include "wire/mime-entity.h"
+#include "wire/vcard.h"
 #include "msgprops.h"
 #include "ewsd-private.h"
 #include "pim.h"
@@ -43,10 +47,18 @@ enum field {
 	/* folders */
 	F_FOLDER_CLASS, F_FOLDER_NAME,
 	/* contacts: the card's fields; F_C_CARD + the EWS_CF_* index */
-	F_C_CLASS, F_C_CARD,
+	F_C_CLASS,
+	/* events */
+	F_E_CLASS, F_E_START, F_E_END, F_E_UID, F_E_SUBJECT, F_E_RECURRING,
+	F_E_INSTANCE,
+	F_C_CARD,
 };
 
-enum scope { S_MSG, S_FOLDER, S_CONTACT };
+enum scope { S_MSG, S_FOLDER, S_CONTACT, S_EVENT };
+
+/* Named properties by made-up tags of this file, above every real tag. */
+#define LID_RECURRING	0x100000u	/* PSETID_Appointment 0x8223 */
+#define NAME_INSTANCE	0x100001u	/* urn:schemas:calendar:instancetype */
 
 enum vtype { T_BOOL, T_INT, T_STR, T_TIME };
 
@@ -106,6 +118,14 @@ static const struct {
 	{ "contacts:EmailAddress", 0, F_C_CARD + EWS_CF_EMAIL3, T_STR,
 	  S_CONTACT, NULL, "EmailAddress3" },
 	{ "item:ItemClass", 0x001A, F_C_CLASS, T_STR, S_CONTACT, NULL, NULL },
+	{ "item:ItemClass", 0x001A, F_E_CLASS, T_STR, S_EVENT, NULL, NULL },
+	{ "calendar:Start", 0, F_E_START, T_TIME, S_EVENT, NULL, NULL },
+	{ "calendar:End", 0, F_E_END, T_TIME, S_EVENT, NULL, NULL },
+	{ "calendar:UID", 0, F_E_UID, T_STR, S_EVENT, NULL, NULL },
+	{ "item:Subject", 0x0037, F_E_SUBJECT, T_STR, S_EVENT, NULL, NULL },
+	{ "calendar:IsRecurring", LID_RECURRING, F_E_RECURRING, T_BOOL,
+	  S_EVENT, NULL, NULL },
+	{ NULL, NAME_INSTANCE, F_E_INSTANCE, T_INT, S_EVENT, NULL, NULL },
 };
 
 enum op {
@@ -159,6 +179,25 @@ static char *fold(const char *s)
 	return g_utf8_casefold(n ? n : s, -1);
 }
 
+/* The made-up tag of a named property of events this file matches. */
+static int named_tag(const xmlNode *path, unsigned *tag_r)
+{
+	g_autofree char *set = ews_attr(path, "DistinguishedPropertySetId");
+	g_autofree char *id = ews_attr(path, "PropertyId");
+	g_autofree char *name = ews_attr(path, "PropertyName");
+
+	if (!set)
+		return -1;
+	if (!strcmp(set, "Appointment") && id && !strcmp(id, "33315"))
+		*tag_r = LID_RECURRING;
+	else if (!strcmp(set, "PublicStrings") && name &&
+		 !strcmp(name, "urn:schemas:calendar:instancetype"))
+		*tag_r = NAME_INSTANCE;
+	else
+		return -1;
+	return 0;
+}
+
 /* The field a t:FieldURI, t:IndexedFieldURI or t:ExtendedFieldURI
  * names, or -1. */
 static int field_of(const xmlNode *path, enum scope scope)
@@ -174,7 +213,7 @@ static int field_of(const xmlNode *path, enum scope scope)
 		if (!uri || !index)
 			return -1;
 	} else if (!ews_is(path, EWS_NS_T, "ExtendedFieldURI") ||
-		 ewsd_prop_tag(path, &tag) < 0)
+		   (named_tag(path, &tag) < 0 && ewsd_prop_tag(path, &tag) < 0))
 		return -1;
 	for (size_t i = 0; i < G_N_ELEMENTS(fields); i++) {
 		if (fields[i].scope != scope ||
@@ -339,6 +378,18 @@ int ewsd_restrict_parse(const xmlNode *restriction, bool folder,
 	return parse_node(top, folder ? S_FOLDER : S_MSG, 0, &count, r_r);
 }
 
+int ewsd_restrict_parse_events(const xmlNode *restriction,
+			       struct ewsd_restrict **r_r)
+{
+	xmlNode *top = ews_first_element(restriction);
+	unsigned count = 0;
+
+	*r_r = NULL;
+	if (!top || ews_next_element(top))
+		return -EINVAL;
+	return parse_node(top, S_EVENT, 0, &count, r_r);
+}
+
 int ewsd_restrict_parse_contacts(const xmlNode *restriction,
 				 struct ewsd_restrict **r_r)
 {
@@ -374,7 +425,63 @@ struct msg_ctx {
 	struct mime_entity top;
 	struct ews_contact *card;	/* owned; a contact's, once read */
 	bool card_tried;
+	struct vcard_event ev;		/* an event's, once read */
+	bool ev_ok, recurs;
+	bool ev_tried;
 };
+
+/* The first VEVENT of an event item, read on first use; NULL when its
+ * file is not a calendar. */
+static const struct vcard_event *event_load(struct msg_ctx *m)
+{
+	GString *buf = NULL;
+
+	if (m->ev_tried)
+		return m->ev_ok ? &m->ev : NULL;
+	m->ev_tried = true;
+	if (ewsd_pim_load(m->call, m->folder, m->it->id, &buf) < 0)
+		return NULL;
+	m->ev_ok = vcard_event_read(buf->str, buf->len, &m->ev) == 0;
+	m->recurs = ewsd_calendar_recurring(buf->str, buf->len);
+	g_string_free(buf, TRUE);
+	return m->ev_ok ? &m->ev : NULL;
+}
+
+/* The value of an event's field, as msg_value(). */
+static bool event_value(struct msg_ctx *m, int fi, char **s, int64_t *n)
+{
+	const struct vcard_event *ev;
+	GDateTime *t;
+
+	if (fields[fi].f == F_E_CLASS) {
+		*s = g_strdup("IPM.Appointment");
+		return true;
+	}
+	ev = event_load(m);
+	if (!ev)
+		return false;
+	switch (fields[fi].f) {
+	case F_E_START:
+	case F_E_END:
+		t = fields[fi].f == F_E_START ? ev->start : ev->end;
+		if (!t)
+			return false;
+		*n = g_date_time_to_unix(t);
+		return true;
+	case F_E_UID:
+		*s = ev->uid ? g_strdup(ev->uid) : NULL;
+		return *s != NULL;
+	case F_E_SUBJECT:
+		*s = g_strdup(ev->summary ? ev->summary : "");
+		return true;
+	case F_E_RECURRING:
+	case F_E_INSTANCE:
+		*n = m->recurs;
+		return true;
+	default:
+		return false;
+	}
+}
 
 /* The card of a contact item, read on first use; NULL when its file is
  * not one. */
@@ -424,6 +531,8 @@ static bool msg_value(struct msg_ctx *m, int fi, char **s, int64_t *n)
 		*s = cv && *cv ? g_strdup(cv) : NULL;
 		return *s != NULL;
 	}
+	if (fields[fi].scope == S_EVENT)
+		return event_value(m, fi, s, n);
 	switch (fields[fi].f) {
 	case F_C_CLASS: *s = g_strdup("IPM.Contact"); return true;
 	case F_READ: *n = (it->flags & MFS_FLAG_SEEN) != 0; return true;
@@ -573,6 +682,8 @@ bool ewsd_restrict_message(const struct ewsd_restrict *r,
 	if (m.buf)
 		g_string_free(m.buf, TRUE);
 	ews_contact_free(&m.card);
+	if (m.ev_ok)
+		vcard_event_clear(&m.ev);
 	return yes;
 }
 
