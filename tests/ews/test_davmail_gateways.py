@@ -10,6 +10,7 @@ the store as the next one expects it, checked after each step.
 
 import glob
 import os
+import re
 import smtplib
 import socket
 import tempfile
@@ -177,8 +178,40 @@ def test_caldav_reads_the_calendar(site):
                           username=USER, password=PASSWORD,
                           timeout=60) as client:
         events = calendar(dm, client).events()
-        open("/tmp/dm.log", "w").write(dm.text())
         got = [(str(e.icalendar_component["summary"]),
                 e.icalendar_component["dtstart"].dt.isoformat())
                for e in events]
     assert got == [("Meeting", "2024-01-02T10:00:00+00:00")], dm.text()
+
+
+NEW_EVENT = ("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//mailfs test//EN\r\n"
+             "BEGIN:VEVENT\r\nUID:lunch-1@example.org\r\n"
+             "DTSTAMP:20261207T120000Z\r\nDTSTART:20261208T120000Z\r\n"
+             "DTEND:20261208T130000Z\r\nSUMMARY:Lunch\r\n"
+             "END:VEVENT\r\nEND:VCALENDAR\r\n")
+
+
+def test_caldav_creates_an_event_in_the_store(site):
+    import caldav
+    server, dm = site
+    cal_dir = os.path.join(server.store, "Calendar")
+    before = set(os.listdir(cal_dir))
+    with caldav.DAVClient("http://127.0.0.1:%d/" % dm.caldav,
+                          username=USER, password=PASSWORD,
+                          timeout=60) as client:
+        calendar(dm, client).save_event(NEW_EVENT)
+    new = sorted(set(os.listdir(cal_dir)) - before)
+    assert len(new) == 1 and new[0].endswith(".ics"), (new, dm.text())
+    text = read(os.path.join(cal_dir, new[0])).decode()
+    assert "UID:lunch-1@example.org" in text
+    assert "SUMMARY:Lunch" in text
+    # DavMail writes the event with its own additions (METHOD,
+    # ORGANIZER, the zone the server named); the time stays 12:00 UTC
+    assert re.search(r"^DTSTART(;TZID=[^:]*)?:20261208T120000Z?\r$",
+                     text, re.M), text
+    with caldav.DAVClient("http://127.0.0.1:%d/" % dm.caldav,
+                          username=USER, password=PASSWORD,
+                          timeout=60) as client:
+        summaries = sorted(str(e.icalendar_component["summary"])
+                           for e in calendar(dm, client).events())
+    assert summaries == ["Lunch", "Meeting"]

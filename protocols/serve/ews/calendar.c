@@ -122,6 +122,17 @@ static void append_prop(GString *out, const char *name, const char *text,
 	vcard_append_line(out, line->str);
 }
 
+/* Whether the item's StartTimeZone is UTC, the one zone this server
+ * names (user-config.c): its .ics then carries the VTIMEZONE, as
+ * Exchange's MIME of an event carries its zone's. */
+static bool utc_zone(const xmlNode *item)
+{
+	xmlNode *tz = ews_child(item, EWS_NS_T, "StartTimeZone");
+	g_autofree char *id = tz ? ews_attr(tz, "Id") : NULL;
+
+	return id && !strcmp(id, "UTC");
+}
+
 /* An .ics for an item that brings no MimeContent: one VEVENT of its
  * Subject, Start, End, Location.  Returns 0, or -EINVAL without a valid
  * Start. */
@@ -150,7 +161,14 @@ static int make_ics(const xmlNode *item, GString *out)
 	g_autofree char *ns = g_date_time_format(now, fmt);
 	g_autofree char *newuid = uid ? NULL : g_uuid_string_random();
 	g_string_append(out, "BEGIN:VCALENDAR\r\nVERSION:2.0\r\n"
-			"PRODID:-//mailfs//EWS server//EN\r\nBEGIN:VEVENT\r\n");
+			"PRODID:-//mailfs//EWS server//EN\r\n");
+	if (utc_zone(item))
+		g_string_append(out, "BEGIN:VTIMEZONE\r\nTZID:UTC\r\n"
+				"BEGIN:STANDARD\r\nDTSTART:16010101T000000\r\n"
+				"TZOFFSETFROM:+0000\r\nTZOFFSETTO:+0000\r\n"
+				"TZNAME:UTC\r\nEND:STANDARD\r\n"
+				"END:VTIMEZONE\r\n");
+	g_string_append(out, "BEGIN:VEVENT\r\n");
 	append_prop(out, "UID", uid ? uid : newuid, true);
 	append_prop(out, "DTSTAMP", ns, false);
 	append_prop(out, "DTSTART", ss, false);

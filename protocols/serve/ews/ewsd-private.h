@@ -93,6 +93,8 @@ int ewsd_op_create_folder(struct ewsd_call *call);
 int ewsd_op_update_folder(struct ewsd_call *call);
 int ewsd_op_delete_folder(struct ewsd_call *call);
 int ewsd_op_move_folder(struct ewsd_call *call);
+/* GetUserConfiguration (user-config.c): OWA.UserOptions only. */
+int ewsd_op_get_user_configuration(struct ewsd_call *call);
 
 /* The bytes of a t:MimeContent in *buf_r (caller owns, g_free) (create.c).
  * Returns 0, -EINVAL for what is not base64, -EFBIG past `max` bytes. */

@@ -51,6 +51,8 @@ enum field {
 	/* events */
 	F_E_CLASS, F_E_START, F_E_END, F_E_UID, F_E_SUBJECT, F_E_RECURRING,
 	F_E_INSTANCE,
+	/* contacts and events: PidTagUrlCompName, the file's name */
+	F_P_NAME,
 	F_C_CARD,
 };
 
@@ -126,6 +128,8 @@ static const struct {
 	{ "calendar:IsRecurring", LID_RECURRING, F_E_RECURRING, T_BOOL,
 	  S_EVENT, NULL, NULL },
 	{ NULL, NAME_INSTANCE, F_E_INSTANCE, T_INT, S_EVENT, NULL, NULL },
+	{ NULL, 0x10F3, F_P_NAME, T_STR, S_EVENT, NULL, NULL },
+	{ NULL, 0x10F3, F_P_NAME, T_STR, S_CONTACT, NULL, NULL },
 };
 
 enum op {
@@ -530,6 +534,10 @@ static bool msg_value(struct msg_ctx *m, int fi, char **s, int64_t *n)
 		const char *cv = c ? c->field[fields[fi].f - F_C_CARD] : NULL;
 		*s = cv && *cv ? g_strdup(cv) : NULL;
 		return *s != NULL;
+	}
+	if (fields[fi].f == F_P_NAME) {
+		*s = g_strdup(m->it->id);
+		return true;
 	}
 	if (fields[fi].scope == S_EVENT)
 		return event_value(m, fi, s, n);
