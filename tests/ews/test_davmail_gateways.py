@@ -201,7 +201,9 @@ def test_caldav_creates_an_event_in_the_store(site):
                           timeout=60) as client:
         calendar(dm, client).save_event(NEW_EVENT)
     new = sorted(set(os.listdir(cal_dir)) - before)
-    assert len(new) == 1 and new[0].endswith(".ics"), (new, dm.text())
+    # the file is named after the CalDAV resource, so that the client
+    # finds the event again under its name
+    assert new == ["lunch-1@example.org.ics"], (new, dm.text())
     text = read(os.path.join(cal_dir, new[0])).decode()
     assert "UID:lunch-1@example.org" in text
     assert "SUMMARY:Lunch" in text
@@ -215,3 +217,4 @@ def test_caldav_creates_an_event_in_the_store(site):
         summaries = sorted(str(e.icalendar_component["summary"])
                            for e in calendar(dm, client).events())
     assert summaries == ["Lunch", "Meeting"]
+

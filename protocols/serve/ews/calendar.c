@@ -181,13 +181,43 @@ static int make_ics(const xmlNode *item, GString *out)
 	return 0;
 }
 
+/* The file name the client gives the new item as PidTagUrlCompName
+ * (0x10F3), as DavMail names an event by its CalDAV resource, with the
+ * .EML it turns ".ics" into made ".ics" again; NULL when it gives none
+ * fit for a file name.  Caller owns the result. */
+static char *url_comp_name(const xmlNode *item)
+{
+	for (xmlNode *p = ews_child(item, EWS_NS_T, "ExtendedProperty"); p;
+	     p = ews_next_element(p)) {
+		xmlNode *uri = ews_child(p, EWS_NS_T, "ExtendedFieldURI");
+		g_autofree char *tag = uri ? ews_attr(uri, "PropertyTag") : NULL;
+		g_autofree char *v = NULL;
+		size_t n;
+
+		if (!ews_is(p, EWS_NS_T, "ExtendedProperty") || !tag ||
+		    g_ascii_strcasecmp(tag, "0x10f3") != 0)
+			continue;
+		v = child_text(p, "Value");
+		n = v ? strlen(v) : 0;
+		if (n < 5 || n > 200 || v[0] == '.' || strchr(v, '/') ||
+		    !g_utf8_validate(v, -1, NULL))
+			return NULL;
+		if (!g_ascii_strcasecmp(v + n - 4, ".EML"))
+			return g_strdup_printf("%.*s.ics", (int)(n - 4), v);
+		return g_str_has_suffix(v, ".ics") ? g_steal_pointer(&v) : NULL;
+	}
+	return NULL;
+}
+
 int ewsd_calendar_item_create(struct ewsd_call *call, const char *folder,
 			     const xmlNode *item, struct mfs_item **item_r,
 			     const char **code_r)
 {
 	xmlNode *mime = ews_child(item, EWS_NS_T, "MimeContent");
+	g_autofree char *named = url_comp_name(item);
 	g_autofree char *uuid = g_uuid_string_random();
-	g_autofree char *hint = g_strconcat(uuid, ".ics", NULL);
+	g_autofree char *hint = named ? g_steal_pointer(&named)
+				      : g_strconcat(uuid, ".ics", NULL);
 	g_autoptr(GString) ics = g_string_new(NULL);
 	int rc;
 
