@@ -216,6 +216,13 @@ int ewsd_calendar_item_create(struct ewsd_call *call, const char *folder,
 	xmlNode *mime = ews_child(item, EWS_NS_T, "MimeContent");
 	g_autofree char *named = url_comp_name(item);
 	g_autofree char *uuid = g_uuid_string_random();
+	GString *taken = NULL;
+
+	/* a name in use stays the other item's: CreateItem never replaces */
+	if (named && ewsd_pim_load(call, folder, named, &taken) != -ENOENT)
+		g_clear_pointer(&named, g_free);
+	if (taken)
+		g_string_free(taken, TRUE);
 	g_autofree char *hint = named ? g_steal_pointer(&named)
 				      : g_strconcat(uuid, ".ics", NULL);
 	g_autoptr(GString) ics = g_string_new(NULL);
