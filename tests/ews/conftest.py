@@ -5,6 +5,7 @@ The server itself is tests/serve/conftest.py's Server, loaded under a
 name of its own (every suite's conftest is called conftest).
 
 Helpers:
+  fill_store(path)   makes the test store at path
   ews_server         a running `mailfs serve --ews` on a store with a few
                      folders; .port['ews'], .store
   endpoint(server)   its service URL
@@ -44,9 +45,8 @@ def put_message(store, folder, unique, data, flags="S"):
     return path
 
 
-@pytest.fixture
-def ews_server(workdir):
-    store = os.path.join(workdir, "store")
+def fill_store(store):
+    """The test store: mail folders, Contacts/bob.vcf, Calendar/meeting.ics."""
     for name in MAIL_FOLDERS:
         make_maildir(store, name)
     # the files tell the store these folders' kinds
@@ -60,6 +60,12 @@ def ews_server(workdir):
                 "BEGIN:VEVENT\r\nUID:m1\r\nDTSTAMP:20240101T000000Z\r\n"
                 "DTSTART:20240102T100000Z\r\nSUMMARY:Meeting\r\n"
                 "END:VEVENT\r\nEND:VCALENDAR\r\n")
+
+
+@pytest.fixture
+def ews_server(workdir):
+    store = os.path.join(workdir, "store")
+    fill_store(store)
     server = Server(store, workdir, protocols=("ews",))
     yield server
     rc = server.stop()

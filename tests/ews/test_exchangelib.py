@@ -56,9 +56,13 @@ def test_folder_tree(ews_server):
     # each), as Maildirs in the store
     made = set(top) - {"INBOX", "Sent", "Trash", "Drafts", "Archive",
                        "Contacts", "Calendar"}
-    assert made <= {"Junk", "Outbox"}
-    for name in made:
+    assert made <= {"Junk", "Outbox", "Tasks"}
+    for name in made - {"Tasks"}:
         assert os.path.isdir(os.path.join(ews_server.store, name, "cur"))
+    # tasks are kept as a calendar folder: a directory of .ics files
+    if "Tasks" in made:
+        assert not os.path.exists(os.path.join(ews_server.store, "Tasks",
+                                               "cur"))
     assert {"INBOX", "Sent", "Trash", "Drafts", "Archive", "Contacts",
             "Calendar"} <= set(top)
     archive = acc.msg_folder_root / "Archive"

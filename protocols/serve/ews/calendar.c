@@ -43,6 +43,23 @@ static void write_text(GString *out, const char *elem, const char *v)
 	g_string_append_printf(out, "</t:%s>", elem);
 }
 
+bool ewsd_calendar_recurring(const char *buf, size_t len)
+{
+	const char *end = buf + len;
+
+	for (const char *p = buf; p && p < end; ) {
+		size_t left = (size_t)(end - p);
+
+		if (left > 6 && !g_ascii_strncasecmp(p, "RRULE", 5) &&
+		    (p[5] == ':' || p[5] == ';'))
+			return true;
+		p = memchr(p, '\n', left);
+		if (p)
+			p++;
+	}
+	return false;
+}
+
 void ewsd_calendar_item_write(struct ewsd_call *call, const char *folder,
 			     const struct mfs_item *it, const GString *buf,
 			     bool mime)
@@ -68,6 +85,8 @@ void ewsd_calendar_item_write(struct ewsd_call *call, const char *folder,
 			       "</t:ItemClass>", iid, ck, fid);
 	write_text(out, "Subject", ev.summary ? ev.summary : "");
 	g_string_append_printf(out, "<t:Size>%" PRIu64 "</t:Size>", it->size);
+	ewsd_pim_write_ext(call, folder, it, ev.summary ? ev.summary : "",
+			   buf && ewsd_calendar_recurring(buf->str, buf->len));
 	write_text(out, "UID", ev.uid);
 	write_time(out, "Start", ev.start);
 	write_time(out, "End", ev.end);
@@ -103,6 +122,17 @@ static void append_prop(GString *out, const char *name, const char *text,
 	vcard_append_line(out, line->str);
 }
 
+/* Whether the item's StartTimeZone is UTC, the one zone this server
+ * names (user-config.c): its .ics then carries the VTIMEZONE, as
+ * Exchange's MIME of an event carries its zone's. */
+static bool utc_zone(const xmlNode *item)
+{
+	xmlNode *tz = ews_child(item, EWS_NS_T, "StartTimeZone");
+	g_autofree char *id = tz ? ews_attr(tz, "Id") : NULL;
+
+	return id && !strcmp(id, "UTC");
+}
+
 /* An .ics for an item that brings no MimeContent: one VEVENT of its
  * Subject, Start, End, Location.  Returns 0, or -EINVAL without a valid
  * Start. */
@@ -131,7 +161,14 @@ static int make_ics(const xmlNode *item, GString *out)
 	g_autofree char *ns = g_date_time_format(now, fmt);
 	g_autofree char *newuid = uid ? NULL : g_uuid_string_random();
 	g_string_append(out, "BEGIN:VCALENDAR\r\nVERSION:2.0\r\n"
-			"PRODID:-//mailfs//EWS server//EN\r\nBEGIN:VEVENT\r\n");
+			"PRODID:-//mailfs//EWS server//EN\r\n");
+	if (utc_zone(item))
+		g_string_append(out, "BEGIN:VTIMEZONE\r\nTZID:UTC\r\n"
+				"BEGIN:STANDARD\r\nDTSTART:16010101T000000\r\n"
+				"TZOFFSETFROM:+0000\r\nTZOFFSETTO:+0000\r\n"
+				"TZNAME:UTC\r\nEND:STANDARD\r\n"
+				"END:VTIMEZONE\r\n");
+	g_string_append(out, "BEGIN:VEVENT\r\n");
 	append_prop(out, "UID", uid ? uid : newuid, true);
 	append_prop(out, "DTSTAMP", ns, false);
 	append_prop(out, "DTSTART", ss, false);
@@ -144,13 +181,50 @@ static int make_ics(const xmlNode *item, GString *out)
 	return 0;
 }
 
+/* The file name the client gives the new item as PidTagUrlCompName
+ * (0x10F3), as DavMail names an event by its CalDAV resource, with the
+ * .EML it turns ".ics" into made ".ics" again; NULL when it gives none
+ * fit for a file name.  Caller owns the result. */
+static char *url_comp_name(const xmlNode *item)
+{
+	for (xmlNode *p = ews_child(item, EWS_NS_T, "ExtendedProperty"); p;
+	     p = ews_next_element(p)) {
+		xmlNode *uri = ews_child(p, EWS_NS_T, "ExtendedFieldURI");
+		g_autofree char *tag = uri ? ews_attr(uri, "PropertyTag") : NULL;
+		g_autofree char *v = NULL;
+		size_t n;
+
+		if (!ews_is(p, EWS_NS_T, "ExtendedProperty") || !tag ||
+		    g_ascii_strcasecmp(tag, "0x10f3") != 0)
+			continue;
+		v = child_text(p, "Value");
+		n = v ? strlen(v) : 0;
+		if (n < 5 || n > 200 || v[0] == '.' || strchr(v, '/') ||
+		    !g_utf8_validate(v, -1, NULL))
+			return NULL;
+		if (!g_ascii_strcasecmp(v + n - 4, ".EML"))
+			return g_strdup_printf("%.*s.ics", (int)(n - 4), v);
+		return g_str_has_suffix(v, ".ics") ? g_steal_pointer(&v) : NULL;
+	}
+	return NULL;
+}
+
 int ewsd_calendar_item_create(struct ewsd_call *call, const char *folder,
 			     const xmlNode *item, struct mfs_item **item_r,
 			     const char **code_r)
 {
 	xmlNode *mime = ews_child(item, EWS_NS_T, "MimeContent");
+	g_autofree char *named = url_comp_name(item);
 	g_autofree char *uuid = g_uuid_string_random();
-	g_autofree char *hint = g_strconcat(uuid, ".ics", NULL);
+	GString *taken = NULL;
+
+	/* a name in use stays the other item's: CreateItem never replaces */
+	if (named && ewsd_pim_load(call, folder, named, &taken) != -ENOENT)
+		g_clear_pointer(&named, g_free);
+	if (taken)
+		g_string_free(taken, TRUE);
+	g_autofree char *hint = named ? g_steal_pointer(&named)
+				      : g_strconcat(uuid, ".ics", NULL);
 	g_autoptr(GString) ics = g_string_new(NULL);
 	int rc;
 

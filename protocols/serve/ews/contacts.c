@@ -57,6 +57,11 @@ void ewsd_contact_item_write(struct ewsd_call *call, const char *folder,
 		ews_contact_write_body(c, out);
 	write_date(out, "DateTimeReceived", it->date);
 	g_string_append_printf(out, "<t:Size>%" PRIu64 "</t:Size>", it->size);
+	/* DavMail's LDAP gateway reads a contact's cn in 0x3001 and keeps
+	   contacts by 0x0E23 (it drops a contact without one) */
+	ewsd_pim_write_ext(call, folder, it, c && c->field[EWS_CF_DISPLAY_NAME]
+			   && *c->field[EWS_CF_DISPLAY_NAME]
+			   ? c->field[EWS_CF_DISPLAY_NAME] : it->id, -1);
 	write_date(out, "LastModifiedTime", it->date);
 	if (c) {
 		ews_contact_write_fields(c, out);

@@ -9,10 +9,8 @@
  * on Exchange, a message saved with CreateItem is a draft unless the
  * client sets PidTagMessageFlags, which is how importers say "this one
  * was received": MSGFLAG_UNSENT clear makes it no draft, MSGFLAG_READ
- * makes it read, as IsRead true does.  This server sends nothing, so
- * SendOnly and SendAndSaveCopy are refused with
- * ErrorInvalidOperation rather than pretending to send; the
- * client can save the message and submit it over SMTP.
+ * makes it read, as IsRead true does.  SendOnly and SendAndSaveCopy are
+ * send.c's.
  *
  * Only t:Message items are taken here; items of other kinds are answered
  * with ErrorInvalidRequest.
@@ -30,9 +28,7 @@
 static const char B64_CHARS[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 				"abcdefghijklmnopqrstuvwxyz0123456789+/=";
 
-/* The bytes of a t:MimeContent in *buf_r (caller owns, g_free).  Returns
- * 0, -EINVAL for what is not base64, -EFBIG past `max` bytes. */
-static int mime_bytes(const xmlNode *mc, size_t max, guchar **buf_r,
+int ewsd_mime_bytes(const xmlNode *mc, size_t max, guchar **buf_r,
 		      gsize *len_r)
 {
 	xmlChar *text = xmlNodeGetContent(mc);
@@ -82,7 +78,7 @@ static void create_one(struct ewsd_call *call, const char *folder,
 				  "created here.");
 		return;
 	}
-	rc = mime_bytes(mc, call->ctx->max_message, &bytes, &len);
+	rc = ewsd_mime_bytes(mc, call->ctx->max_message, &bytes, &len);
 	if (rc < 0) {
 		ewsd_error_message(call->out, "CreateItem",
 				  rc == -EFBIG ? "ErrorMessageSizeExceeded"
@@ -184,20 +180,29 @@ int ewsd_op_create_item(struct ewsd_call *call)
 	} else if (!disp)
 		refuse_all(call, items, "ErrorMessageDispositionRequired",
 			   "MessageDisposition is required for messages.");
-	else if (strcmp(disp, "SaveOnly") != 0)
-		refuse_all(call, items, "ErrorInvalidOperation",
-			   "This server does not send mail: save the message "
-			   "(SaveOnly) and submit it over SMTP.");
+	else if (strcmp(disp, "SaveOnly") != 0 &&
+		 strcmp(disp, "SendOnly") != 0 &&
+		 strcmp(disp, "SendAndSaveCopy") != 0)
+		refuse_all(call, items, "ErrorInvalidRequest",
+			   "MessageDisposition is SaveOnly, SendOnly or "
+			   "SendAndSaveCopy.");
+	else if (strcmp(disp, "SendOnly") == 0)
+		ewsd_send_items(call, items, NULL);
 	else {
+		bool send = strcmp(disp, "SendAndSaveCopy") == 0;
+
 		if (saved)
 			rc = ewsd_folder_resolve(call, ews_first_element(saved),
 						&folder, &kind);
-		else if ((rc = ewsd_folder_distinguished(call, "drafts",
+		else if ((rc = ewsd_folder_distinguished(call, send ?
+							"sentitems" : "drafts",
 							&folder)) == 0)
 			kind = MFS_FOLDER_MAIL;
 		if (rc < 0 || kind != MFS_FOLDER_MAIL)
 			refuse_all(call, items, "ErrorFolderNotFound",
 				   "No mail folder has this id.");
+		else if (send)
+			ewsd_send_items(call, items, folder);
 		else
 			for (xmlNode *n = ews_first_element(items); n;
 			     n = ews_next_element(n))

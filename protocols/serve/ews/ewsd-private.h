@@ -93,6 +93,18 @@ int ewsd_op_create_folder(struct ewsd_call *call);
 int ewsd_op_update_folder(struct ewsd_call *call);
 int ewsd_op_delete_folder(struct ewsd_call *call);
 int ewsd_op_move_folder(struct ewsd_call *call);
+/* GetUserConfiguration (user-config.c): OWA.UserOptions only. */
+int ewsd_op_get_user_configuration(struct ewsd_call *call);
+
+/* The bytes of a t:MimeContent in *buf_r (caller owns, g_free) (create.c).
+ * Returns 0, -EINVAL for what is not base64, -EFBIG past `max` bytes. */
+int ewsd_mime_bytes(const xmlNode *mc, size_t max, guchar **buf_r,
+		    gsize *len_r);
+/* Send each message of m:Items (send.c): deliver it into the Inbox when
+ * every recipient is the served user, and keep it in store folder
+ * `saved` too (NULL: SendOnly).  Each is answered in the response. */
+void ewsd_send_items(struct ewsd_call *call, const xmlNode *items,
+		     const char *saved);
 
 /*
  * FindItem in store folder `folder` (items.c): one
@@ -145,6 +157,12 @@ int ewsd_message_bytes(struct ewsd_call *call, const char *folder,
  * malformed one, -E2BIG past its bounds. */
 int ewsd_restrict_parse(const xmlNode *restriction, bool folder,
 			struct ewsd_restrict **r_r);
+/* The same for the items of a contacts folder (their cards' fields). */
+int ewsd_restrict_parse_contacts(const xmlNode *restriction,
+				 struct ewsd_restrict **r_r);
+/* And for the events of a calendar folder (their first VEVENT's). */
+int ewsd_restrict_parse_events(const xmlNode *restriction,
+			       struct ewsd_restrict **r_r);
 void ewsd_restrict_free(struct ewsd_restrict *r);
 /* The response message of operation `op` for a restriction refused with
  * `rc`. */

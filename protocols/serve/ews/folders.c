@@ -52,6 +52,7 @@ static const struct {
 	{ NULL, "Contacts", "contacts" },
 	{ NULL, "Calendar", "calendar" },
 	{ NULL, "Outbox", "outbox" },
+	{ NULL, "Tasks", "tasks" },
 };
 
 static void efolder_clear(gpointer p)
@@ -162,7 +163,8 @@ static int role_named(const char *id)
  * Exchange mailbox always has them, and clients such as DavMail refuse a
  * mailbox where one is missing.  The Outbox made this way is a folder
  * like the others: this server sends what CreateItem asks it to send,
- * not what lies in a folder.
+ * not what lies in a folder.  Tasks are made a calendar folder: the store
+ * keeps tasks as iCalendar VTODOs, as CalDAV does.
  */
 static int lookup(struct ewsd_call *call, GArray **tree, const xmlNode *ref)
 {
@@ -178,6 +180,7 @@ static int lookup(struct ewsd_call *call, GArray **tree, const xmlNode *ref)
 		return -1;
 	kind = !strcmp(id, "contacts") ? MFS_FOLDER_CONTACTS
 		: !strcmp(id, "calendar") ? MFS_FOLDER_CALENDAR
+		: !strcmp(id, "tasks") ? MFS_FOLDER_CALENDAR
 		: MFS_FOLDER_MAIL;
 	rc = mfs_store_create_folder(call->ctx->store, roles[role].name, kind,
 				     NULL);

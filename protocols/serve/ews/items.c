@@ -187,15 +187,25 @@ int ewsd_op_find_item(struct ewsd_call *call)
 		const char *path = NULL;
 		enum mfs_folder_kind kind = MFS_FOLDER_NONE;
 		int rc = ewsd_folder_resolve(call, r, &path, &kind);
-		if (rc == 0 && parsed == 0 && restriction &&
-		    ewsd_pim_kind(kind))
-			parsed = -ENOTSUP;	/* contacts and events: none yet */
-		if (rc == 0 && parsed < 0) {
-			ewsd_restrict_error(call->out, "FindItem", parsed);
+		struct ewsd_restrict *pim_filter = NULL;
+		int pim_parsed = 0;
+
+		if (rc == 0 && restriction && kind == MFS_FOLDER_CONTACTS)
+			pim_parsed = ewsd_restrict_parse_contacts(restriction,
+								  &pim_filter);
+		else if (rc == 0 && restriction &&
+			 kind == MFS_FOLDER_CALENDAR)
+			pim_parsed = ewsd_restrict_parse_events(restriction,
+								&pim_filter);
+		else if (rc == 0)
+			pim_parsed = parsed;
+		if (rc == 0 && pim_parsed < 0) {
+			ewsd_restrict_error(call->out, "FindItem", pim_parsed);
 			continue;
 		}
 		if (rc == 0 && ewsd_pim_kind(kind)) {
-			ewsd_pim_find(call, path, kind, view);
+			ewsd_pim_find(call, path, kind, view, pim_filter);
+			ewsd_restrict_free(pim_filter);
 			continue;
 		}
 		if (rc < 0 || kind != MFS_FOLDER_MAIL) {

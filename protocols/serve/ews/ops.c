@@ -41,6 +41,7 @@ static const struct {
 	{ "DeleteFolder", ewsd_op_delete_folder },
 	{ "MoveFolder", ewsd_op_move_folder },
 	{ "ResolveNames", ewsd_op_resolve_names },
+	{ "GetUserConfiguration", ewsd_op_get_user_configuration },
 };
 
 void ewsd_error_message(GString *out, const char *op, const char *code,

@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "msgprops.h"
 #include "pim.h"
 
 #define ID_PREFIX "mfsP:"
@@ -212,9 +213,10 @@ static gint by_id(gconstpointer a, gconstpointer b, gpointer unused)
 }
 
 void ewsd_pim_find(struct ewsd_call *call, const char *folder,
-		  enum mfs_folder_kind kind, const xmlNode *view)
+		  enum mfs_folder_kind kind, const xmlNode *view,
+		  const struct ewsd_restrict *r)
 {
-	ewsd_find_items(call, folder, view, NULL, by_id, NULL, write_found,
+	ewsd_find_items(call, folder, view, r, by_id, NULL, write_found,
 			&kind);
 }
 
@@ -374,4 +376,85 @@ void ewsd_pim_delete(struct ewsd_call *call, const xmlNode *item_id)
 	g_string_append(call->out, "<m:DeleteItemResponseMessage "
 			"ResponseClass=\"Success\"><m:ResponseCode>NoError"
 			"</m:ResponseCode></m:DeleteItemResponseMessage>");
+}
+
+/* Whether t:ExtendedFieldURI `p` is the named property
+ * urn:schemas:calendar:instancetype. */
+static bool is_instance_type(const xmlNode *p)
+{
+	g_autofree char *set = ews_attr(p, "DistinguishedPropertySetId");
+	g_autofree char *name = ews_attr(p, "PropertyName");
+
+	return set && name && !strcmp(set, "PublicStrings") &&
+	       !strcmp(name, "urn:schemas:calendar:instancetype");
+}
+
+static void ext_open(GString *out, const char *tag, const char *type)
+{
+	g_string_append_printf(out, "<t:ExtendedProperty><t:ExtendedFieldURI "
+			       "PropertyTag=\"%s\" PropertyType=\"%s\"/>"
+			       "<t:Value>", tag, type);
+}
+
+void ewsd_pim_write_ext(struct ewsd_call *call, const char *folder,
+			const struct mfs_item *it, const char *name,
+			int instance_type)
+{
+	xmlNode *shape = ews_child(call->req->op, EWS_NS_M, "ItemShape");
+	xmlNode *props = ews_child(shape, EWS_NS_T, "AdditionalProperties");
+	GString *out = call->out;
+
+	for (xmlNode *p = ews_first_element(props); p;
+	     p = ews_next_element(p)) {
+		unsigned tag = 0;
+		uint32_t uid;
+
+		if (!ews_is(p, EWS_NS_T, "ExtendedFieldURI"))
+			continue;
+		if (instance_type >= 0 && is_instance_type(p)) {
+			g_string_append_printf(out, "<t:ExtendedProperty>"
+					       "<t:ExtendedFieldURI "
+					       "DistinguishedPropertySetId="
+					       "\"PublicStrings\" PropertyName="
+					       "\"urn:schemas:calendar:"
+					       "instancetype\" PropertyType="
+					       "\"Integer\"/><t:Value>%d"
+					       "</t:Value></t:ExtendedProperty>",
+					       instance_type);
+			continue;
+		}
+		if (ewsd_prop_tag(p, &tag) < 0)
+			continue;
+		switch (tag) {
+		case 0x3001:
+		case 0x0037:
+			ext_open(out, tag == 0x37 ? "0x37" : "0x3001", "String");
+			ews_escape(out, name);
+			break;
+		case 0x10F3:
+			ext_open(out, "0x10f3", "String");
+			ews_escape(out, it->id);
+			break;
+		case 0x0E23:
+			if (ewsd_article_number(call, folder, it->id, &uid) < 0)
+				continue;
+			ext_open(out, "0xe23", "Integer");
+			g_string_append_printf(out, "%u", uid);
+			break;
+		case 0x3008: {
+			g_autoptr(GDateTime) dt =
+				g_date_time_new_from_unix_utc(it->date);
+			g_autofree char *d = dt ? g_date_time_format(dt,
+					"%Y-%m-%dT%H:%M:%SZ") : NULL;
+			if (!d)
+				continue;
+			ext_open(out, "0x3008", "SystemTime");
+			g_string_append(out, d);
+			break;
+		}
+		default:
+			continue;
+		}
+		g_string_append(out, "</t:Value></t:ExtendedProperty>");
+	}
 }

@@ -58,9 +58,11 @@ int ewsd_pim_store(struct ewsd_call *call, const char *folder,
 		  struct mfs_item **item_r);
 
 /* FindItem in a contacts or calendar folder: one FindItemResponseMessage
- * with the items of `view` (IndexedPageItemView, may be NULL). */
+ * with the items of `view` (IndexedPageItemView, may be NULL) that `r`
+ * (NULL: all) matches. */
 void ewsd_pim_find(struct ewsd_call *call, const char *folder,
-		  enum mfs_folder_kind kind, const xmlNode *view);
+		  enum mfs_folder_kind kind, const xmlNode *view,
+		  const struct ewsd_restrict *r);
 
 /* GetItem of one t:ItemId of ours. */
 void ewsd_pim_get(struct ewsd_call *call, const xmlNode *item_id,
@@ -77,6 +79,19 @@ void ewsd_pim_update(struct ewsd_call *call, const xmlNode *change);
 /* DeleteItem of one t:ItemId of ours: the file is removed whatever the
  * DeleteType (the store keeps no deleted contacts). */
 void ewsd_pim_delete(struct ewsd_call *call, const xmlNode *item_id);
+
+/* The t:ExtendedProperty elements the request's ItemShape asks for that
+ * a contact or event has: PidTagDisplayName and PidTagSubject (`name`),
+ * PidTagInternetArticleNumber, PidTagLastModificationTime,
+ * PidTagUrlCompName (the file's name) and, for an event (`instance_type`
+ * >= 0), urn:schemas:calendar:instancetype. */
+void ewsd_pim_write_ext(struct ewsd_call *call, const char *folder,
+			const struct mfs_item *it, const char *name,
+			int instance_type);
+
+/* Whether the iCalendar text `buf` has a recurrence rule (RRULE): its
+ * event is then a recurring master (calendar.c). */
+bool ewsd_calendar_recurring(const char *buf, size_t len);
 
 /* The item kinds (contacts.c, calendar.c): write one item
  * (a t:Contact, a t:CalendarItem) from its file's bytes; store a new one

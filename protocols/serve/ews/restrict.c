@@ -17,14 +17,23 @@
  * IgnoreCase and its default for IsEqualTo on strings do; Exact
  * comparison keeps case.  Header fields are matched RFC 2047-decoded;
  * bodies as the bytes after the header, as the IMAP server's SEARCH BODY.
+ * In contacts folders the fields are the card's (display name, the three
+ * email addresses, names, company, item class): what DavMail's LDAP
+ * gateway searches by ([MS-OXWSCONT] for the field URIs).  In calendar
+ * folders they are the first VEVENT's (start, end, UID, summary, item
+ * class) and whether it recurs (PidLidRecurring, and the instance type
+ * DavMail's CalDAV gateway asks by: 1 for a recurring master, else 0).
  */
 #include <errno.h>
 #include <gmime/gmime.h>
 #include <string.h>
 
+#include "wire/ews-contact.h"
 #include "wire/mime-entity.h"
+#include "wire/vcard.h"
 #include "msgprops.h"
 #include "ewsd-private.h"
+#include "pim.h"
 
 /* Bounds on a restriction's size and depth. */
 #define MAX_NODES 512
@@ -37,7 +46,21 @@ enum field {
 	F_FLAGSTATUS, F_VERB, F_DELETED, F_CLASS,
 	/* folders */
 	F_FOLDER_CLASS, F_FOLDER_NAME,
+	/* contacts: the card's fields; F_C_CARD + the EWS_CF_* index */
+	F_C_CLASS,
+	/* events */
+	F_E_CLASS, F_E_START, F_E_END, F_E_UID, F_E_SUBJECT, F_E_RECURRING,
+	F_E_INSTANCE,
+	/* contacts and events: PidTagUrlCompName, the file's name */
+	F_P_NAME,
+	F_C_CARD,
 };
+
+enum scope { S_MSG, S_FOLDER, S_CONTACT, S_EVENT };
+
+/* Named properties by made-up tags of this file, above every real tag. */
+#define LID_RECURRING	0x100000u	/* PSETID_Appointment 0x8223 */
+#define NAME_INSTANCE	0x100001u	/* urn:schemas:calendar:instancetype */
 
 enum vtype { T_BOOL, T_INT, T_STR, T_TIME };
 
@@ -46,39 +69,67 @@ static const struct {
 	unsigned tag;		/* PropertyTag (or EWS_LID_*), or 0 */
 	enum field f;
 	enum vtype t;
-	bool folder;		/* a folder's field, else a message's */
+	enum scope scope;
 	const char *header;	/* the header field it reads, or NULL */
+	const char *index;	/* IndexedFieldURI's FieldIndex, or NULL */
 } fields[] = {
-	{ "message:IsRead", 0, F_READ, T_BOOL, false, NULL },
-	{ "item:IsDraft", 0, F_DRAFT, T_BOOL, false, NULL },
-	{ "item:Subject", 0x0037, F_SUBJECT, T_STR, false, "Subject" },
-	{ NULL, 0x0E1D, F_SUBJECT, T_STR, false, "Subject" },
-	{ "message:From", 0x0C1A, F_FROM, T_STR, false, "From" },
-	{ "message:Sender", 0x0C1F, F_FROM, T_STR, false, "From" },
-	{ NULL, 0x0042, F_FROM, T_STR, false, "From" },
-	{ NULL, 0x0065, F_FROM, T_STR, false, "From" },
-	{ "message:ToRecipients", 0x0E04, F_TO, T_STR, false, "To" },
-	{ "item:DisplayTo", 0, F_TO, T_STR, false, "To" },
-	{ "message:CcRecipients", 0x0E03, F_CC, T_STR, false, "Cc" },
-	{ "item:DisplayCc", 0, F_CC, T_STR, false, "Cc" },
-	{ "message:BccRecipients", 0x0E02, F_BCC, T_STR, false, "Bcc" },
-	{ "message:InternetMessageId", 0x1035, F_MSGID, T_STR, false,
-	  "Message-ID" },
-	{ "item:Body", 0x1000, F_BODY, T_STR, false, NULL },
-	{ NULL, 0x007D, F_HEADERS, T_STR, false, NULL },
-	{ "item:DateTimeReceived", 0x0E06, F_DATE, T_TIME, false, NULL },
-	{ "item:DateTimeCreated", 0x3007, F_DATE, T_TIME, false, NULL },
-	{ "item:LastModifiedTime", 0x3008, F_DATE, T_TIME, false, NULL },
-	{ "item:DateTimeSent", 0x0039, F_SENT, T_TIME, false, NULL },
-	{ "item:Size", 0x0E08, F_SIZE, T_INT, false, NULL },
-	{ NULL, 0x0E23, F_UID, T_INT, false, NULL },
-	{ NULL, EWS_PR_MESSAGE_FLAGS, F_MSGFLAGS, T_INT, false, NULL },
-	{ NULL, EWS_PR_FLAG_STATUS, F_FLAGSTATUS, T_INT, false, NULL },
-	{ NULL, EWS_PR_LAST_VERB_EXECUTED, F_VERB, T_INT, false, NULL },
-	{ NULL, EWS_LID_IMAP_DELETED, F_DELETED, T_INT, false, NULL },
-	{ "item:ItemClass", 0x001A, F_CLASS, T_STR, false, NULL },
-	{ "folder:FolderClass", 0x3613, F_FOLDER_CLASS, T_STR, true, NULL },
-	{ "folder:DisplayName", 0x3001, F_FOLDER_NAME, T_STR, true, NULL },
+	{ "message:IsRead", 0, F_READ, T_BOOL, S_MSG, NULL, NULL },
+	{ "item:IsDraft", 0, F_DRAFT, T_BOOL, S_MSG, NULL, NULL },
+	{ "item:Subject", 0x0037, F_SUBJECT, T_STR, S_MSG, "Subject", NULL },
+	{ NULL, 0x0E1D, F_SUBJECT, T_STR, S_MSG, "Subject", NULL },
+	{ "message:From", 0x0C1A, F_FROM, T_STR, S_MSG, "From", NULL },
+	{ "message:Sender", 0x0C1F, F_FROM, T_STR, S_MSG, "From", NULL },
+	{ NULL, 0x0042, F_FROM, T_STR, S_MSG, "From", NULL },
+	{ NULL, 0x0065, F_FROM, T_STR, S_MSG, "From", NULL },
+	{ "message:ToRecipients", 0x0E04, F_TO, T_STR, S_MSG, "To", NULL },
+	{ "item:DisplayTo", 0, F_TO, T_STR, S_MSG, "To", NULL },
+	{ "message:CcRecipients", 0x0E03, F_CC, T_STR, S_MSG, "Cc", NULL },
+	{ "item:DisplayCc", 0, F_CC, T_STR, S_MSG, "Cc", NULL },
+	{ "message:BccRecipients", 0x0E02, F_BCC, T_STR, S_MSG, "Bcc", NULL },
+	{ "message:InternetMessageId", 0x1035, F_MSGID, T_STR, S_MSG,
+	  "Message-ID", NULL },
+	{ "item:Body", 0x1000, F_BODY, T_STR, S_MSG, NULL, NULL },
+	{ NULL, 0x007D, F_HEADERS, T_STR, S_MSG, NULL, NULL },
+	{ "item:DateTimeReceived", 0x0E06, F_DATE, T_TIME, S_MSG, NULL, NULL },
+	{ "item:DateTimeCreated", 0x3007, F_DATE, T_TIME, S_MSG, NULL, NULL },
+	{ "item:LastModifiedTime", 0x3008, F_DATE, T_TIME, S_MSG, NULL, NULL },
+	{ "item:DateTimeSent", 0x0039, F_SENT, T_TIME, S_MSG, NULL, NULL },
+	{ "item:Size", 0x0E08, F_SIZE, T_INT, S_MSG, NULL, NULL },
+	{ NULL, 0x0E23, F_UID, T_INT, S_MSG, NULL, NULL },
+	{ NULL, EWS_PR_MESSAGE_FLAGS, F_MSGFLAGS, T_INT, S_MSG, NULL, NULL },
+	{ NULL, EWS_PR_FLAG_STATUS, F_FLAGSTATUS, T_INT, S_MSG, NULL, NULL },
+	{ NULL, EWS_PR_LAST_VERB_EXECUTED, F_VERB, T_INT, S_MSG, NULL, NULL },
+	{ NULL, EWS_LID_IMAP_DELETED, F_DELETED, T_INT, S_MSG, NULL, NULL },
+	{ "item:ItemClass", 0x001A, F_CLASS, T_STR, S_MSG, NULL, NULL },
+	{ "folder:FolderClass", 0x3613, F_FOLDER_CLASS, T_STR, S_FOLDER, NULL, NULL },
+	{ "folder:DisplayName", 0x3001, F_FOLDER_NAME, T_STR, S_FOLDER, NULL, NULL },
+	{ "contacts:DisplayName", 0x3001, F_C_CARD + EWS_CF_DISPLAY_NAME,
+	  T_STR, S_CONTACT, NULL, NULL },
+	{ "item:Subject", 0x0037, F_C_CARD + EWS_CF_DISPLAY_NAME, T_STR,
+	  S_CONTACT, NULL, NULL },
+	{ "contacts:GivenName", 0x3A06, F_C_CARD + EWS_CF_GIVEN_NAME, T_STR,
+	  S_CONTACT, NULL, NULL },
+	{ "contacts:Surname", 0x3A11, F_C_CARD + EWS_CF_SURNAME, T_STR,
+	  S_CONTACT, NULL, NULL },
+	{ "contacts:CompanyName", 0x3A16, F_C_CARD + EWS_CF_COMPANY_NAME,
+	  T_STR, S_CONTACT, NULL, NULL },
+	{ "contacts:EmailAddress", 0, F_C_CARD + EWS_CF_EMAIL1, T_STR,
+	  S_CONTACT, NULL, "EmailAddress1" },
+	{ "contacts:EmailAddress", 0, F_C_CARD + EWS_CF_EMAIL2, T_STR,
+	  S_CONTACT, NULL, "EmailAddress2" },
+	{ "contacts:EmailAddress", 0, F_C_CARD + EWS_CF_EMAIL3, T_STR,
+	  S_CONTACT, NULL, "EmailAddress3" },
+	{ "item:ItemClass", 0x001A, F_C_CLASS, T_STR, S_CONTACT, NULL, NULL },
+	{ "item:ItemClass", 0x001A, F_E_CLASS, T_STR, S_EVENT, NULL, NULL },
+	{ "calendar:Start", 0, F_E_START, T_TIME, S_EVENT, NULL, NULL },
+	{ "calendar:End", 0, F_E_END, T_TIME, S_EVENT, NULL, NULL },
+	{ "calendar:UID", 0, F_E_UID, T_STR, S_EVENT, NULL, NULL },
+	{ "item:Subject", 0x0037, F_E_SUBJECT, T_STR, S_EVENT, NULL, NULL },
+	{ "calendar:IsRecurring", LID_RECURRING, F_E_RECURRING, T_BOOL,
+	  S_EVENT, NULL, NULL },
+	{ NULL, NAME_INSTANCE, F_E_INSTANCE, T_INT, S_EVENT, NULL, NULL },
+	{ NULL, 0x10F3, F_P_NAME, T_STR, S_EVENT, NULL, NULL },
+	{ NULL, 0x10F3, F_P_NAME, T_STR, S_CONTACT, NULL, NULL },
 };
 
 enum op {
@@ -132,19 +183,46 @@ static char *fold(const char *s)
 	return g_utf8_casefold(n ? n : s, -1);
 }
 
-/* The field a t:FieldURI or t:ExtendedFieldURI names, or -1. */
-static int field_of(const xmlNode *path, bool folder)
+/* The made-up tag of a named property of events this file matches. */
+static int named_tag(const xmlNode *path, unsigned *tag_r)
 {
-	g_autofree char *uri = NULL;
+	g_autofree char *set = ews_attr(path, "DistinguishedPropertySetId");
+	g_autofree char *id = ews_attr(path, "PropertyId");
+	g_autofree char *name = ews_attr(path, "PropertyName");
+
+	if (!set)
+		return -1;
+	if (!strcmp(set, "Appointment") && id && !strcmp(id, "33315"))
+		*tag_r = LID_RECURRING;
+	else if (!strcmp(set, "PublicStrings") && name &&
+		 !strcmp(name, "urn:schemas:calendar:instancetype"))
+		*tag_r = NAME_INSTANCE;
+	else
+		return -1;
+	return 0;
+}
+
+/* The field a t:FieldURI, t:IndexedFieldURI or t:ExtendedFieldURI
+ * names, or -1. */
+static int field_of(const xmlNode *path, enum scope scope)
+{
+	g_autofree char *uri = NULL, *index = NULL;
 	unsigned tag = 0;
 
 	if (ews_is(path, EWS_NS_T, "FieldURI"))
 		uri = ews_attr(path, "FieldURI");
-	else if (!ews_is(path, EWS_NS_T, "ExtendedFieldURI") ||
-		 ewsd_prop_tag(path, &tag) < 0)
+	else if (ews_is(path, EWS_NS_T, "IndexedFieldURI")) {
+		uri = ews_attr(path, "FieldURI");
+		index = ews_attr(path, "FieldIndex");
+		if (!uri || !index)
+			return -1;
+	} else if (!ews_is(path, EWS_NS_T, "ExtendedFieldURI") ||
+		   (named_tag(path, &tag) < 0 && ewsd_prop_tag(path, &tag) < 0))
 		return -1;
 	for (size_t i = 0; i < G_N_ELEMENTS(fields); i++) {
-		if (fields[i].folder != folder)
+		if (fields[i].scope != scope ||
+		    (index != NULL) != (fields[i].index != NULL) ||
+		    (index && strcmp(index, fields[i].index)))
 			continue;
 		if (uri ? fields[i].uri && !strcmp(uri, fields[i].uri)
 			: fields[i].tag == tag)
@@ -188,15 +266,16 @@ static int constant(struct ewsd_restrict *r, const char *v)
 	return -EINVAL;
 }
 
-static int parse_node(const xmlNode *n, bool folder, unsigned depth,
+static int parse_node(const xmlNode *n, enum scope scope, unsigned depth,
 		      unsigned *count, struct ewsd_restrict **r_r);
 
-static int parse_leaf(const xmlNode *n, bool folder, struct ewsd_restrict *r)
+static int parse_leaf(const xmlNode *n, enum scope scope,
+		      struct ewsd_restrict *r)
 {
 	xmlNode *path = ews_first_element(n);
 	int rc;
 
-	r->field = path ? field_of(path, folder) : -1;
+	r->field = path ? field_of(path, scope) : -1;
 	if (!path)
 		return -EINVAL;
 	if (r->field < 0)
@@ -249,7 +328,7 @@ static int parse_leaf(const xmlNode *n, bool folder, struct ewsd_restrict *r)
 	return rc;
 }
 
-static int parse_node(const xmlNode *n, bool folder, unsigned depth,
+static int parse_node(const xmlNode *n, enum scope scope, unsigned depth,
 		      unsigned *count, struct ewsd_restrict **r_r)
 {
 	struct ewsd_restrict *r;
@@ -273,7 +352,7 @@ static int parse_node(const xmlNode *n, bool folder, unsigned depth,
 		for (xmlNode *c = ews_first_element(n); c && rc == 0;
 		     c = ews_next_element(c)) {
 			struct ewsd_restrict *s = NULL;
-			rc = parse_node(c, folder, depth + 1, count, &s);
+			rc = parse_node(c, scope, depth + 1, count, &s);
 			if (rc == 0)
 				g_ptr_array_add(r->sub, s);
 		}
@@ -281,7 +360,7 @@ static int parse_node(const xmlNode *n, bool folder, unsigned depth,
 				(r->op == O_NOT && r->sub->len != 1)))
 			rc = -EINVAL;
 	} else {
-		rc = parse_leaf(n, folder, r);
+		rc = parse_leaf(n, scope, r);
 	}
 	if (rc < 0) {
 		ewsd_restrict_free(r);
@@ -300,7 +379,31 @@ int ewsd_restrict_parse(const xmlNode *restriction, bool folder,
 	*r_r = NULL;
 	if (!top || ews_next_element(top))
 		return -EINVAL;
-	return parse_node(top, folder, 0, &count, r_r);
+	return parse_node(top, folder ? S_FOLDER : S_MSG, 0, &count, r_r);
+}
+
+int ewsd_restrict_parse_events(const xmlNode *restriction,
+			       struct ewsd_restrict **r_r)
+{
+	xmlNode *top = ews_first_element(restriction);
+	unsigned count = 0;
+
+	*r_r = NULL;
+	if (!top || ews_next_element(top))
+		return -EINVAL;
+	return parse_node(top, S_EVENT, 0, &count, r_r);
+}
+
+int ewsd_restrict_parse_contacts(const xmlNode *restriction,
+				 struct ewsd_restrict **r_r)
+{
+	xmlNode *top = ews_first_element(restriction);
+	unsigned count = 0;
+
+	*r_r = NULL;
+	if (!top || ews_next_element(top))
+		return -EINVAL;
+	return parse_node(top, S_CONTACT, 0, &count, r_r);
 }
 
 void ewsd_restrict_error(GString *out, const char *op, int rc)
@@ -324,7 +427,82 @@ struct msg_ctx {
 	GString *buf;			/* owned; NULL until read */
 	bool tried, whole;
 	struct mime_entity top;
+	struct ews_contact *card;	/* owned; a contact's, once read */
+	bool card_tried;
+	struct vcard_event ev;		/* an event's, once read */
+	bool ev_ok, recurs;
+	bool ev_tried;
 };
+
+/* The first VEVENT of an event item, read on first use; NULL when its
+ * file is not a calendar. */
+static const struct vcard_event *event_load(struct msg_ctx *m)
+{
+	GString *buf = NULL;
+
+	if (m->ev_tried)
+		return m->ev_ok ? &m->ev : NULL;
+	m->ev_tried = true;
+	if (ewsd_pim_load(m->call, m->folder, m->it->id, &buf) < 0)
+		return NULL;
+	m->ev_ok = vcard_event_read(buf->str, buf->len, &m->ev) == 0;
+	m->recurs = ewsd_calendar_recurring(buf->str, buf->len);
+	g_string_free(buf, TRUE);
+	return m->ev_ok ? &m->ev : NULL;
+}
+
+/* The value of an event's field, as msg_value(). */
+static bool event_value(struct msg_ctx *m, int fi, char **s, int64_t *n)
+{
+	const struct vcard_event *ev;
+	GDateTime *t;
+
+	if (fields[fi].f == F_E_CLASS) {
+		*s = g_strdup("IPM.Appointment");
+		return true;
+	}
+	ev = event_load(m);
+	if (!ev)
+		return false;
+	switch (fields[fi].f) {
+	case F_E_START:
+	case F_E_END:
+		t = fields[fi].f == F_E_START ? ev->start : ev->end;
+		if (!t)
+			return false;
+		*n = g_date_time_to_unix(t);
+		return true;
+	case F_E_UID:
+		*s = ev->uid ? g_strdup(ev->uid) : NULL;
+		return *s != NULL;
+	case F_E_SUBJECT:
+		*s = g_strdup(ev->summary ? ev->summary : "");
+		return true;
+	case F_E_RECURRING:
+	case F_E_INSTANCE:
+		*n = m->recurs;
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* The card of a contact item, read on first use; NULL when its file is
+ * not one. */
+static const struct ews_contact *card_load(struct msg_ctx *m)
+{
+	GString *buf = NULL;
+
+	if (m->card_tried)
+		return m->card;
+	m->card_tried = true;
+	if (ewsd_pim_load(m->call, m->folder, m->it->id, &buf) < 0)
+		return NULL;
+	if (ews_contact_from_vcard(buf->str, buf->len, &m->card) < 0)
+		m->card = NULL;
+	g_string_free(buf, TRUE);
+	return m->card;
+}
 
 static bool msg_load(struct msg_ctx *m, bool whole)
 {
@@ -351,7 +529,20 @@ static bool msg_value(struct msg_ctx *m, int fi, char **s, int64_t *n)
 	long v;
 
 	*s = NULL;
+	if (fields[fi].f >= F_C_CARD) {
+		const struct ews_contact *c = card_load(m);
+		const char *cv = c ? c->field[fields[fi].f - F_C_CARD] : NULL;
+		*s = cv && *cv ? g_strdup(cv) : NULL;
+		return *s != NULL;
+	}
+	if (fields[fi].f == F_P_NAME) {
+		*s = g_strdup(m->it->id);
+		return true;
+	}
+	if (fields[fi].scope == S_EVENT)
+		return event_value(m, fi, s, n);
 	switch (fields[fi].f) {
+	case F_C_CLASS: *s = g_strdup("IPM.Contact"); return true;
 	case F_READ: *n = (it->flags & MFS_FLAG_SEEN) != 0; return true;
 	case F_DRAFT: *n = (it->flags & MFS_FLAG_DRAFT) != 0; return true;
 	case F_DATE: *n = it->date; return true;
@@ -498,6 +689,9 @@ bool ewsd_restrict_message(const struct ewsd_restrict *r,
 	yes = match(r, &m, NULL);
 	if (m.buf)
 		g_string_free(m.buf, TRUE);
+	ews_contact_free(&m.card);
+	if (m.ev_ok)
+		vcard_event_clear(&m.ev);
 	return yes;
 }
 

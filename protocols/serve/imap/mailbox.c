@@ -214,10 +214,6 @@ void imapd_cmd_delete(struct imapd_session *s, const struct imapd_cmd *cmd)
 		imapd_reply(s, cmd, "NO", "[NONEXISTENT] no such mailbox");
 		return;
 	}
-	if (s->view && !strcmp(s->view->folder, path)) {
-		imapd_reply(s, cmd, "NO", "[INUSE] close the mailbox first");
-		return;
-	}
 	/* its messages go with it (section 6.3.4) */
 	if (kind == MFS_FOLDER_MAIL &&
 	    mfs_store_sync(s->ctx->store, path, NULL, &res, &e) == 0) {
@@ -227,10 +223,19 @@ void imapd_cmd_delete(struct imapd_session *s, const struct imapd_cmd *cmd)
 		}
 		mfs_sync_result_free(&res);
 	}
-	if (mfs_store_delete_folder(s->ctx->store, path, &e) < 0)
+	if (mfs_store_delete_folder(s->ctx->store, path, &e) < 0) {
 		imapd_reply(s, cmd, "NO", "[CANNOT] %s", e.msg);
-	else
-		imapd_reply(s, cmd, "OK", "DELETE completed");
+		return;
+	}
+	imapd_reply(s, cmd, "OK", "DELETE completed");
+	/* The session's own mailbox: RFC 3501 leaves the session to the
+	 * server; as Dovecot, it ends, since every number the client holds
+	 * named a message that is gone. */
+	if (s->view && !strcmp(s->view->folder, path)) {
+		imapd_view_free(&s->view);
+		imapd_untagged(s, "BYE the selected mailbox was deleted");
+		s->state = IMAP_LOGOUT;
+	}
 }
 
 void imapd_cmd_rename(struct imapd_session *s, const struct imapd_cmd *cmd)
