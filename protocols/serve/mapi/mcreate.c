@@ -501,13 +501,22 @@ static int spool_bytes(const struct serve_ctx *ctx, const GByteArray *b)
 static uint32_t save_new(struct mapid_rop_ctx *rc, struct mapid_msgref *ref)
 {
 	GByteArray *b = g_byte_array_new();
-	g_autofree char *now = fid_path(rc->ctx, ref->fid);
+	GArray *t = NULL;
+	const struct mapid_folder *f;
 	struct mfs_item *it = NULL;
 	struct mfs_error e = { 0 };
 	uint64_t flags;
+	bool there;
 	int fd, err;
 
-	if (!now || strcmp(now, ref->folder)) {
+	if (mapid_folder_tree(rc->ctx, &t) < 0) {
+		g_byte_array_unref(b);
+		return MAPI_E_CALL_FAILED;
+	}
+	f = mapid_tree_find(t, mapid_id_counter(ref->fid));
+	there = f && f->path && !strcmp(f->path, ref->folder);
+	g_array_unref(t);
+	if (!there) {
 		/* its folder went (or was renamed) since it was made */
 		g_byte_array_unref(b);
 		return MAPI_E_OBJECT_DELETED;
