@@ -13,7 +13,8 @@ import struct
 import fakemapi_wire as fw
 import mapi_decode as md
 from conftest import recorded_binary, trace
-from test_changes import INBOX, NONE, PATH, Session, files, open_folder
+from test_changes import (INBOX, IPM, NONE, PATH, TAG_NAME, Session,
+                          create_folder, files, open_folder)
 
 EX05 = trace("05-write")["exchanges"]
 CREATE = EX05[7]
@@ -397,4 +398,29 @@ def test_flags_of_a_stored_message(mapi_server):
                       save_message(1, 1)])
     assert [d["rv"] for d in r] == [0, NO_SUPPORT]
     assert files(store, "INBOX")[name] == "FS"
+    s.close()
+
+
+def test_folder_class(mapi_server):
+    """RopSetProperties(PidTagContainerClass) on a folder just made: an
+    empty folder becomes a contacts folder of the store; one holding
+    messages stays a mail folder, and says so by a PropertyProblem."""
+    s = Session(mapi_server)
+    store = mapi_server.store
+    tag_class = 0x3613001F
+    s.run([open_folder(0, 1, IPM)])
+    r = s.run([create_folder(1, 2, "People")])
+    people = r[0]["fid"]
+    r, _ = run(s, [s.h[2]], [set_props(0, [(tag_class, "IPF.Contact")])])
+    assert r[0]["rv"] == 0 and r[0]["problems"] == []
+    assert not os.path.isdir(os.path.join(store, "People", "cur"))
+    rows = s.rows(6, 0x04, IPM, [TAG_NAME, 0x67480014, tag_class])
+    row = next(x for x in rows if x[TAG_NAME] == "People")
+    assert row[tag_class] == "IPF.Contact" and row[0x67480014] == people
+    projects = s.folders(INBOX)["Projects"]
+    s.run([open_folder(0, 3, projects)])
+    r, _ = run(s, [s.h[3]], [set_props(0, [(tag_class, "IPF.Contact")])])
+    assert r[0]["rv"] == 0
+    assert r[0]["problems"] == [(0, tag_class, 0x80070005)]
+    assert os.path.isdir(os.path.join(store, PROJECTS_DIR, "cur"))
     s.close()

@@ -168,8 +168,13 @@ int mapid_rop_write_stream(struct mapid_rop_ctx *rc, struct mapi_rd *r,
 	if (o && !may_grow(rc, o, (uint64_t)o->spos + q.len))
 		s.head.rv = E_MEDIUM_FULL;
 	else if (o && q.len) {
-		if (o->spos + q.len > o->wbuf->len)
+		guint old = o->wbuf->len;
+
+		if (o->spos + q.len > old)
 			g_byte_array_set_size(o->wbuf, o->spos + q.len);
+		/* a seek past the end leaves zeros behind it */
+		if (o->spos > old)
+			memset(o->wbuf->data + old, 0, o->spos - old);
 		memcpy(o->wbuf->data + o->spos, q.data, q.len);
 		o->spos += q.len;
 		s.written = q.len;
