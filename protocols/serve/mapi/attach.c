@@ -133,7 +133,7 @@ int mapid_rop_open_embedded_message(struct mapid_rop_ctx *rc,
 	if (a && a->kind != MAPID_OBJ_ATTACH)
 		s.head.rv = MAPI_E_NO_SUPPORT;
 	else if (a && (q.open_mode & ROP_OPEN_CREATE))
-		s.head.rv = mapid_embedded_create(rc, a, &o);	/* awrite.c */
+		s.head.rv = mapid_embedded_create(rc, a, &o); /* awrite.c */
 	else if (a && !a->att->embedded)
 		s.head.rv = MAPI_E_NOT_FOUND;
 	else if (a) {

@@ -458,7 +458,10 @@ static uint64_t flags_of(const struct mapi_props *p, uint64_t keep)
 			      MFS_FLAG_FLAGGED | MFS_FLAG_REPLIED |
 			      MFS_FLAG_PASSED);
 
-	if (mf & MAPI_MSGFLAG_READ)
+	/* PidTagRead, when set, says the read state as MessageFlags does */
+	if (mapi_props_get(p, MAPI_TAG_ID(TAG_READ))
+	    ? mapi_props_b(p, MAPI_TAG_ID(TAG_READ), false)
+	    : (mf & MAPI_MSGFLAG_READ) != 0)
 		f |= MFS_FLAG_SEEN;
 	if (mf & MAPI_MSGFLAG_UNSENT)
 		f |= MFS_FLAG_DRAFT;
