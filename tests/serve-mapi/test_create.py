@@ -424,3 +424,30 @@ def test_folder_class(mapi_server):
     assert r[0]["problems"] == [(0, tag_class, 0x80070005)]
     assert os.path.isdir(os.path.join(store, PROJECTS_DIR, "cur"))
     s.close()
+
+
+def test_recipients_bound(mapi_server):
+    """A message being made holds at most 2000 recipients: the row after
+    is MAPI_E_TOO_BIG, and the message keeps the 2000."""
+    s = Session(mapi_server)
+    projects, handles = projects_handle(s)
+    raw = recorded_rops(CREATE)[0x0E]
+    head = raw[:21]
+    size0 = struct.unpack("<H", raw[28:30])[0]
+    row0 = raw[23:30 + size0]
+
+    def rows(first, n):
+        body = b"".join(fw.u32(first + k) + row0[4:] for k in range(n))
+        return head + fw.u16(n) + body
+
+    r, h = run(s, handles, [create_message(0, 1, projects)])
+    assert r[0]["rv"] == 0
+    for first in range(0, 2000, 250):
+        r, h = run(s, h, [rows(first, 250)])
+        assert r[0]["rv"] == 0, first
+    r, h = run(s, h, [rows(2000, 1)])
+    assert r[0]["rv"] == 0x80040305
+    # replacing a row that is there is no new recipient
+    r, h = run(s, h, [rows(1999, 1)])
+    assert r[0]["rv"] == 0
+    s.close()
