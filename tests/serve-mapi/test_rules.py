@@ -171,11 +171,11 @@ def test_bad_rop_buffers(mapi_server):
     _, res = execute(c, ghost, [logon, 0xFFFFFFFF])
     assert res["rops"][0]["rv"] == 0x8004010F
     # a ROP not run yet: MAPI_E_NO_SUPPORT, and the log names it
-    _, res = execute(c, bytes([0x0B, 0, 0, 0, 0]), [logon])
-    assert res["rops"][0]["id"] == 0x0B
+    _, res = execute(c, bytes([0x0D, 0, 0, 0, 0, 0, 0]), [logon])
+    assert res["rops"][0]["id"] == 0x0D
     assert res["rops"][0]["rv"] == 0x80040102
     # the log is read by a thread of its own: give it a moment
-    want = "RopDeleteProperties (0x0b) not supported"
+    want = "RopRemoveAllRecipients (0x0d) not supported"
     assert wait_until(lambda: want in mapi_server.log(), 5), \
         mapi_server.log()
     # a RopSize that lies, a chain with no Last buffer, compressed junk:

@@ -1,6 +1,7 @@
 /*
  * attach.c - the attachments of an open message: RopGetAttachmentTable,
- * RopOpenAttachment and RopOpenEmbeddedMessage (read-only).
+ * RopOpenAttachment and RopOpenEmbeddedMessage (one made with its
+ * Create flag is awrite.c's).
  *
  * Specs: MS-OXCROPS 2.2.6.16 (RopOpenEmbeddedMessage), 2.2.6.17
  * (RopGetAttachmentTable), 2.2.6.18 (RopOpenAttachment); MS-OXCMSG
@@ -121,7 +122,7 @@ int mapid_rop_open_embedded_message(struct mapid_rop_ctx *rc,
 {
 	struct rop_open_embedded_message_req q;
 	struct rop_open_embedded_message_resp s = { 0 };
-	struct mapid_obj *a, *o;
+	struct mapid_obj *a, *o = NULL;
 	int err = rop_open_embedded_message_req_read(r, &q);
 
 	if (err < 0)
@@ -132,16 +133,20 @@ int mapid_rop_open_embedded_message(struct mapid_rop_ctx *rc,
 	if (a && a->kind != MAPID_OBJ_ATTACH)
 		s.head.rv = MAPI_E_NO_SUPPORT;
 	else if (a && (q.open_mode & ROP_OPEN_CREATE))
-		s.head.rv = MAPI_E_NO_ACCESS;	/* read side only */
+		s.head.rv = mapid_embedded_create(rc, a, &o); /* awrite.c */
 	else if (a && !a->att->embedded)
 		s.head.rv = MAPI_E_NOT_FOUND;
-	if (a && !s.head.rv) {
+	else if (a) {
 		o = g_new0(struct mapid_obj, 1);
 		o->kind = MAPID_OBJ_MESSAGE;
 		o->fid = a->fid;
 		o->ref = a->ref;
 		o->ref->refs++;
 		o->msg = a->att->embedded;
+		o->writable = a->writable &&
+			      (q.open_mode & ROP_OPEN_READ_WRITE);
+	}
+	if (a && !s.head.rv) {
 		s.message_id = MAPID_EMBEDDED_MID;
 		mapid_msg_info(o->msg, rc->room > 16 ? rc->room - 16 : 0,
 			       &s.msg);

@@ -22,6 +22,14 @@
  * special folders (Inbox, Sent Items, Deleted Items, Outbox, the root's)
  * cannot be deleted or moved: MAPI_E_NO_ACCESS.  A folder moved or
  * renamed keeps its FID and the MIDs of its messages (ids.c).
+ *
+ * RopSetProperties on a folder (MS-OXCPRPT
+ * 3.2.5.4) takes PidTagContainerClass: IPF.Contact and IPF.Appointment
+ * make the store folder a contacts or calendar folder, which the store
+ * can only do to an empty folder (it is made again at its path, keeping
+ * its FID); for a folder holding anything, and for every other
+ * property, which the store has no place for, the answer is a
+ * PropertyProblem MAPI_E_NO_ACCESS, and the folder stays as it is.
  */
 #include <errno.h>
 #include <string.h>
@@ -29,6 +37,7 @@
 #include "log.h"
 #include "wire/mapi-tags.h"
 #include "wire/rop.h"
+#include "wire/mapi-propval.h"
 #include "mapid-private.h"
 
 #define MAPI_E_FOLDER_CYCLE	0x8004060BU
@@ -354,5 +363,104 @@ int mapid_rop_move_folder(struct mapid_rop_ctx *rc, struct mapi_rd *r,
 		g_array_unref(t2);
 	rop_move_folder_req_clear(&q);
 	rop_move_folder_resp_write(out, &s);
+	return 0;
+}
+
+/* The store kind a container class stands for. */
+static enum mfs_folder_kind kind_of_class(const char *cls)
+{
+	if (!g_ascii_strncasecmp(cls, "IPF.Contact", 11))
+		return MFS_FOLDER_CONTACTS;
+	if (!g_ascii_strncasecmp(cls, "IPF.Appointment", 15))
+		return MFS_FOLDER_CALENDAR;
+	return MFS_FOLDER_MAIL;
+}
+
+/* Whether folder `f` of tree `t` holds nothing: no sub-folder, no
+ * message. */
+static bool folder_empty(struct mapid_rop_ctx *rc, GArray *t,
+			 const struct mapid_folder *f)
+{
+	GPtrArray *items = NULL;
+	g_autofree uint64_t *mids = NULL;
+	bool empty;
+
+	for (guint i = 0; i < t->len; i++)
+		if (g_array_index(t, struct mapid_folder, i).parent ==
+		    f->counter)
+			return false;
+	if (mapid_folder_items(rc->ctx, f->path, &items, &mids) < 0)
+		return false;
+	empty = items->len == 0;
+	g_ptr_array_unref(items);
+	return empty;
+}
+
+/* Folder `f` made again as a store folder of kind `k`: the store has no
+ * change of kind, so an empty folder is removed and made anew at the
+ * same path (which keeps its FID).  0 or -errno; on failure the folder
+ * is made again as it was. */
+static int remake(struct mapid_rop_ctx *rc, const struct mapid_folder *f,
+		  enum mfs_folder_kind k)
+{
+	struct mfs_error e = { 0 };
+	int err = mfs_store_delete_folder(rc->ctx->store, f->path, &e);
+
+	if (err < 0)
+		return err;
+	err = mfs_store_create_folder(rc->ctx->store, f->path, k, &e);
+	if (err < 0) {
+		log_info("mapi: %s: folder %s cannot be a %s folder: %s",
+			 rc->sess->c.user, f->path, mfs_folder_kind_name(k),
+			 e.msg[0] ? e.msg : g_strerror(-err));
+		(void)mfs_store_create_folder(rc->ctx->store, f->path,
+					      kind_of_class(f->container_class
+							    ? f->container_class
+							    : "IPF.Note"),
+					      NULL);
+	}
+	return err;
+}
+
+uint32_t mapid_folder_set_props(struct mapid_rop_ctx *rc,
+				struct mapid_obj *o,
+				const struct mapi_props *p,
+				struct rop_problems_resp *s)
+{
+	GArray *t = NULL;
+	const struct mapid_folder *f;
+
+	if (mapid_folder_tree(rc->ctx, &t) < 0)
+		return MAPI_E_CALL_FAILED;
+	f = mapid_tree_find(t, mapid_id_counter(o->fid));
+	if (!f) {
+		g_array_unref(t);
+		return MAPI_E_NOT_FOUND;
+	}
+	s->problems = g_new0(struct mapi_problem, p->n + 1);
+	for (size_t i = 0; i < p->n; i++) {
+		const struct mapi_value *v = &p->v[i];
+		uint32_t err = MAPI_E_NO_ACCESS;
+
+		if (MAPI_TAG_ID(v->tag) ==
+		    MAPI_TAG_ID(MAPI_TAG_CONTAINER_CLASS) &&
+		    MAPI_TAG_TYPE(v->tag) == MAPI_PT_UNICODE && f->path) {
+			enum mfs_folder_kind want = kind_of_class(v->v.str);
+			enum mfs_folder_kind have = kind_of_class(
+				f->container_class ? f->container_class
+						   : "IPF.Note");
+
+			if (want == have)
+				err = 0;
+			else if (folder_empty(rc, t, f) &&
+				 remake(rc, f, want) == 0)
+				err = 0;
+		}
+		if (err)
+			s->problems[s->n_problems++] = (struct mapi_problem){
+				.index = (uint16_t)i, .tag = v->tag,
+				.err = err };
+	}
+	g_array_unref(t);
 	return 0;
 }

@@ -266,6 +266,31 @@ char *mapid_folder_path(uint64_t c)
 	return p;
 }
 
+uint64_t mapid_counter_new(void)
+{
+	uint64_t c;
+
+	g_mutex_lock(&lock);
+	c = next_counter++;
+	g_mutex_unlock(&lock);
+	return c;
+}
+
+void mapid_message_bind(const char *folder, const char *id, uint64_t c)
+{
+	g_autofree char *key = g_strdup_printf("m\t%s\t%s", folder, id);
+	g_autofree char *esc = g_strescape(key + 2, NULL);
+	g_autofree char *line = g_strdup_printf(
+		"m %" G_GINT64_MODIFIER "x %s\n", c, esc);
+
+	g_mutex_lock(&lock);
+	if (by_key) {
+		remember(g_steal_pointer(&key), c);
+		append_line(line);
+	}
+	g_mutex_unlock(&lock);
+}
+
 uint64_t mapid_message_counter(const char *folder, const char *id)
 {
 	g_autofree char *key = g_strdup_printf("m\t%s\t%s", folder, id);

@@ -80,6 +80,12 @@ uint64_t mapid_id_counter(uint64_t id);
 uint64_t mapid_folder_counter(const char *path, const char *special);
 /* The store path of folder counter `c`, or NULL (caller owns). */
 char *mapid_folder_path(uint64_t c);
+/* A counter never given before, for a message being made: it is saved
+ * with the message's key by mapid_message_bind once the message is in
+ * the store (one never saved leaves its counter unused). */
+uint64_t mapid_counter_new(void);
+/* Message `id` of `folder` has counter `c` from now on. */
+void mapid_message_bind(const char *folder, const char *id, uint64_t c);
 /* The counter of message `id` in `folder`, made when new. */
 uint64_t mapid_message_counter(const char *folder, const char *id);
 /* The store's replica GUID (PidTagChangeKey's first 16 bytes and the
@@ -128,6 +134,11 @@ struct mapid_obj {
 	bool writable;			/* opened read/write */
 	GBytes *data;			/* owned; a stream's bytes */
 	uint32_t spos;			/* a stream's seek pointer */
+	/* wstream.c: a stream opened to write; its bytes go into the
+	 * property `wtag` of `msg` (or `att`) at RopCommitStream or when
+	 * it is released */
+	GByteArray *wbuf;		/* owned; NULL when read-only */
+	uint32_t wtag;
 	/* ics.c, notify.c: the object's own state, freed with it */
 	void *priv;
 	void (*priv_free)(void *priv);
@@ -482,7 +493,17 @@ struct mapid_msgref {
 	char *folder;			/* owned; store path */
 	char *id;			/* owned; the store's id */
 	uint64_t fid, mid;
-	size_t size;			/* bytes of the message file */
+	size_t size;			/* bytes of the message file; of the
+					   values held, for one being made */
+	/* mcreate.c: a message being made (id NULL until it is saved) or
+	 * changed through an object opened read/write */
+	bool created;			/* made by RopCreateMessage */
+	bool changed;			/* a property other than the flags
+					   changed, or a recipient */
+	bool flags_changed;		/* a flag property changed */
+	uint32_t next_attach;		/* PidTagAttachNumber of the next */
+	GPtrArray *pending;		/* owned; struct mapi_attachment *
+					   made and not saved yet */
 };
 
 /* The most bytes of message files a session holds open at once: beyond,
@@ -496,6 +517,8 @@ struct mapid_msgref {
 #define MAPID_EMBEDDED_MID	UINT64_C(0x0000000000000001)
 
 struct rop_msg_info;
+struct rop_open_stream_req;
+struct rop_problems_resp;
 
 /* Drop the message, attachment or stream parts of `o` (rops.c's free). */
 void mapid_msgobj_clear(struct mapid_obj *o);
@@ -540,6 +563,64 @@ int mapid_rop_open_embedded_message(struct mapid_rop_ctx *rc,
  * recipients that fit in `room` bytes); caller clears it. */
 void mapid_msg_info(const struct mapi_message *m, size_t room,
 		    struct rop_msg_info *info);
+/* ---- mcreate.c, wstream.c, awrite.c: messages made and changed
+ * (MS-OXCMSG 3.2.5.2, 3.2.5.3, 3.2.5.5; MS-OXCPRPT 3.2.5.4-5, 3.2.5.13-16). */
+
+/* Recipients and attachments a message being made may have. */
+#define MAPID_MSG_RECIPS_MAX	2000u
+#define MAPID_MSG_ATTACH_MAX	1000u
+
+/* The bag object `o` changes (message or attachment), or NULL. */
+struct mapi_props *mapid_obj_wprops(struct mapid_obj *o);
+/* Bytes a message holds in memory, near enough to bound it. */
+size_t mapid_msg_mem(const struct mapi_message *m);
+/* Whether `o`'s message may take `more` bytes: within MAPID_MSG_MAX for
+ * the message and MAPID_SESSION_MSG_MAX for the session. */
+bool mapid_msg_room(const struct mapid_session *s, const struct mapid_obj *o,
+		    size_t more);
+/* Note a change of property `tag` on the message of `o`. */
+void mapid_msg_touch(struct mapid_obj *o, uint32_t tag);
+/* Before a stream object is freed: its bytes into its property. */
+void mapid_stream_commit(struct mapid_session *s, struct mapid_obj *o);
+
+int mapid_rop_create_message(struct mapid_rop_ctx *rc, struct mapi_rd *r,
+			     GByteArray *out);
+int mapid_rop_set_props(struct mapid_rop_ctx *rc, struct mapi_rd *r,
+			GByteArray *out);
+int mapid_rop_delete_props(struct mapid_rop_ctx *rc, struct mapi_rd *r,
+			   GByteArray *out);
+int mapid_rop_modify_recipients(struct mapid_rop_ctx *rc, struct mapi_rd *r,
+				GByteArray *out);
+int mapid_rop_save_changes_message(struct mapid_rop_ctx *rc,
+				   struct mapi_rd *r, GByteArray *out);
+int mapid_rop_write_stream(struct mapid_rop_ctx *rc, struct mapi_rd *r,
+			   GByteArray *out);
+int mapid_rop_commit_stream(struct mapid_rop_ctx *rc, struct mapi_rd *r,
+			    GByteArray *out);
+int mapid_rop_set_stream_size(struct mapid_rop_ctx *rc, struct mapi_rd *r,
+			      GByteArray *out);
+/* The bytes of value `v` as a stream (caller owns), or NULL for a type
+ * that has none (stream.c). */
+GBytes *mapid_stream_bytes(const struct mapi_value *v);
+/* stream.c hands RopOpenStream in a write mode to wstream.c. */
+uint32_t mapid_stream_open_write(struct mapid_rop_ctx *rc,
+				 struct mapid_obj *in,
+				 const struct rop_open_stream_req *q,
+				 uint32_t *size_r);
+int mapid_rop_create_attachment(struct mapid_rop_ctx *rc, struct mapi_rd *r,
+				GByteArray *out);
+int mapid_rop_save_changes_attachment(struct mapid_rop_ctx *rc,
+				      struct mapi_rd *r, GByteArray *out);
+/* attach.c hands RopOpenEmbeddedMessage(create) to awrite.c: the new
+ * attached message object into *o_r.  0 or the ReturnValue. */
+uint32_t mapid_embedded_create(struct mapid_rop_ctx *rc, struct mapid_obj *a,
+			       struct mapid_obj **o_r);
+/* Folder objects: RopSetProperties (fcreate.c). */
+uint32_t mapid_folder_set_props(struct mapid_rop_ctx *rc,
+				struct mapid_obj *o,
+				const struct mapi_props *p,
+				struct rop_problems_resp *s);
+
 /* ---- ics.c, ics-state.c, notify.c: ICS downloads (MS-OXCFXICS) and
  * notifications (MS-OXCNOTIF, MS-OXCMAPIHTTP NotificationWait). */
 

@@ -49,6 +49,15 @@ void mapid_msgref_put(struct mapid_msgref *ref)
 {
 	if (!ref || --ref->refs > 0)
 		return;
+	for (guint i = 0; ref->pending && i < ref->pending->len; i++) {
+		struct mapi_attachment *a = ref->pending->pdata[i];
+
+		mapi_props_clear(&a->props);
+		mapi_message_free(a->embedded);
+		g_free(a);
+	}
+	if (ref->pending)
+		g_ptr_array_unref(ref->pending);
 	mapi_message_free(ref->m);
 	g_free(ref->folder);
 	g_free(ref->id);
@@ -60,6 +69,9 @@ void mapid_msgobj_clear(struct mapid_obj *o)
 	if (o->data)
 		g_bytes_unref(o->data);
 	o->data = NULL;
+	if (o->wbuf)
+		g_byte_array_unref(o->wbuf);
+	o->wbuf = NULL;
 	mapid_msgref_put(o->ref);
 	o->ref = NULL;
 }

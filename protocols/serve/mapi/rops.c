@@ -105,6 +105,12 @@ static int rop_release(struct mapid_rop_ctx *rc, struct mapi_rd *r,
 		return err;
 	if (mapid_obj_at(rc, q.input_handle_index, &rv)) {
 		uint32_t h = rc->handles[q.input_handle_index];
+		struct mapid_obj *o = rc->sess->objs->pdata[h];
+
+		/* a stream written and released uncommitted keeps its
+		 * bytes, as a real server's does */
+		if (o->wbuf)
+			mapid_stream_commit(rc->sess, o);
 		mapid_obj_free(rc->sess->objs->pdata[h]);
 		rc->sess->objs->pdata[h] = NULL;
 	}
@@ -162,6 +168,23 @@ static const struct {
 	  mapid_rop_open_attachment },
 	{ ROP_OPEN_EMBEDDED_MESSAGE, "RopOpenEmbeddedMessage",
 	  mapid_rop_open_embedded_message },
+	/* messages made and changed: mcreate.c, wstream.c, awrite.c */
+	{ ROP_CREATE_MESSAGE, "RopCreateMessage", mapid_rop_create_message },
+	{ ROP_SET_PROPERTIES, "RopSetProperties", mapid_rop_set_props },
+	{ ROP_DELETE_PROPERTIES, "RopDeleteProperties",
+	  mapid_rop_delete_props },
+	{ ROP_MODIFY_RECIPIENTS, "RopModifyRecipients",
+	  mapid_rop_modify_recipients },
+	{ ROP_SAVE_CHANGES_MESSAGE, "RopSaveChangesMessage",
+	  mapid_rop_save_changes_message },
+	{ ROP_WRITE_STREAM, "RopWriteStream", mapid_rop_write_stream },
+	{ ROP_COMMIT_STREAM, "RopCommitStream", mapid_rop_commit_stream },
+	{ ROP_SET_STREAM_SIZE, "RopSetStreamSize",
+	  mapid_rop_set_stream_size },
+	{ ROP_CREATE_ATTACHMENT, "RopCreateAttachment",
+	  mapid_rop_create_attachment },
+	{ ROP_SAVE_CHANGES_ATTACHMENT, "RopSaveChangesAttachment",
+	  mapid_rop_save_changes_attachment },
 	/* ICS downloads and notifications (ics.c, notify.c) */
 	{ ROP_SYNCHRONIZATION_CONFIGURE, "RopSynchronizationConfigure",
 	  mapid_rop_sync_configure },
@@ -185,11 +208,8 @@ static const struct {
 	uint8_t id;
 	const char *name;
 } names[] = {
-	{ ROP_CREATE_MESSAGE, "RopCreateMessage" },
-	{ ROP_SET_PROPERTIES, "RopSetProperties" },
-	{ ROP_DELETE_PROPERTIES, "RopDeleteProperties" },
-	{ ROP_SAVE_CHANGES_MESSAGE, "RopSaveChangesMessage" },
-	{ ROP_MODIFY_RECIPIENTS, "RopModifyRecipients" },
+	{ ROP_REMOVE_ALL_RECIPIENTS, "RopRemoveAllRecipients" },
+	{ ROP_DELETE_ATTACHMENT, "RopDeleteAttachment" },
 	{ ROP_SORT_TABLE, "RopSortTable" },
 	{ ROP_RESTRICT, "RopRestrict" },
 	{ ROP_FIND_ROW, "RopFindRow" },

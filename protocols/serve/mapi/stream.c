@@ -1,7 +1,7 @@
 /*
- * stream.c - read-only streams on a property of a message or an
- * attachment: RopOpenStream, RopReadStream, RopSeekStream,
- * RopGetStreamSize.
+ * stream.c - streams on a property of a message or an attachment:
+ * RopOpenStream, RopReadStream, RopSeekStream, RopGetStreamSize (on
+ * streams read-only and, from wstream.c, being written).
  *
  * Specs: MS-OXCROPS 2.2.9.1-3, 2.2.9.8, 2.2.9.9; MS-OXCPRPT 3.2.5.13
  * (RopOpenStream), 3.2.5.14 (RopReadStream: ByteCount, or 0xBABE and
@@ -26,9 +26,7 @@
 #define E_STREAM_SEEK 0x80030019U
 #define STREAM_POS_MAX 0x7FFFFFFFu
 
-/* The bytes of value `v` as a stream (caller owns), or NULL for a type
- * that has none. */
-static GBytes *stream_bytes(const struct mapi_value *v)
+GBytes *mapid_stream_bytes(const struct mapi_value *v)
 {
 	switch (MAPI_TAG_TYPE(v->tag)) {
 	case MAPI_PT_UNICODE: {
@@ -73,9 +71,13 @@ int mapid_rop_open_stream(struct mapid_rop_ctx *rc, struct mapi_rd *r,
 		p = mapid_obj_props(in);
 	if (in && !p)
 		s.head.rv = MAPI_E_NO_SUPPORT;
-	else if (p && q.open_mode != ROP_STREAM_READ_ONLY)
-		s.head.rv = MAPI_E_NO_ACCESS;
-	else if (p) {
+	else if (p && q.open_mode != ROP_STREAM_READ_ONLY) {
+		/* wstream.c */
+		s.head.rv = mapid_stream_open_write(rc, in, &q,
+						    &s.stream_size);
+		rop_open_stream_resp_write(out, &s);
+		return 0;
+	} else if (p) {
 		v = mapi_props_get(p, MAPI_TAG_ID(q.tag));
 		/* the type asked for must be the value's (strings of
 		 * either width are one) */
@@ -83,7 +85,7 @@ int mapid_rop_open_stream(struct mapid_rop_ctx *rc, struct mapi_rd *r,
 		    !(MAPI_TAG_TYPE(q.tag) == MAPI_PT_STRING8 &&
 		      MAPI_TAG_TYPE(v->tag) == MAPI_PT_UNICODE))
 			v = NULL;
-		data = v ? stream_bytes(v) : NULL;
+		data = v ? mapid_stream_bytes(v) : NULL;
 		if (!data)
 			s.head.rv = MAPI_E_NOT_FOUND;
 	}
@@ -105,6 +107,16 @@ int mapid_rop_open_stream(struct mapid_rop_ctx *rc, struct mapi_rd *r,
 	}
 	rop_open_stream_resp_write(out, &s);
 	return 0;
+}
+
+/* The bytes of stream `o` (borrowed), read-only or being written. */
+static const uint8_t *stream_view(const struct mapid_obj *o, gsize *size_r)
+{
+	if (o->wbuf) {
+		*size_r = o->wbuf->len;
+		return o->wbuf->data;
+	}
+	return g_bytes_get_data(o->data, size_r);
 }
 
 /* The stream object at `idx`, or NULL with *rv set: a real server says
@@ -136,7 +148,7 @@ int mapid_rop_read_stream(struct mapid_rop_ctx *rc, struct mapi_rd *r,
 	o = stream_at(rc, q.input_handle_index, &s.head.rv);
 	if (o) {
 		gsize size = 0;
-		const uint8_t *d = g_bytes_get_data(o->data, &size);
+		const uint8_t *d = stream_view(o, &size);
 		size_t want = q.byte_count == ROP_READ_STREAM_USE_MAX
 			      ? q.max_byte_count : q.byte_count;
 		size_t left = o->spos < size ? size - o->spos : 0;
@@ -166,10 +178,13 @@ int mapid_rop_seek_stream(struct mapid_rop_ctx *rc, struct mapi_rd *r,
 	s.head.handle_index = q.input_handle_index;
 	o = stream_at(rc, q.input_handle_index, &s.head.rv);
 	if (o) {
-		int64_t base = q.origin == ROP_SEEK_BEGIN ? 0
+		gsize size = 0;
+		int64_t base, to;
+
+		(void)stream_view(o, &size);
+		base = q.origin == ROP_SEEK_BEGIN ? 0
 			: q.origin == ROP_SEEK_CURRENT ? (int64_t)o->spos
-			: (int64_t)g_bytes_get_size(o->data);
-		int64_t to;
+			: (int64_t)size;
 
 		if ((q.offset > 0 && base > INT64_MAX - q.offset) ||
 		    (to = base + q.offset) < 0 || to > STREAM_POS_MAX) {
@@ -196,8 +211,12 @@ int mapid_rop_get_stream_size(struct mapid_rop_ctx *rc, struct mapi_rd *r,
 	s.head.rop_id = ROP_GET_STREAM_SIZE;
 	s.head.handle_index = q.input_handle_index;
 	o = stream_at(rc, q.input_handle_index, &s.head.rv);
-	if (o)
-		s.stream_size = (uint32_t)g_bytes_get_size(o->data);
+	if (o) {
+		gsize size = 0;
+
+		(void)stream_view(o, &size);
+		s.stream_size = (uint32_t)size;
+	}
 	rop_get_stream_size_resp_write(out, &s);
 	return 0;
 }

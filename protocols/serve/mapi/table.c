@@ -95,6 +95,11 @@ static struct mapi_props *message_row(const struct serve_ctx *ctx,
 	mapi_props_set_bin(p, MAPI_TAG_CHANGE_KEY, ck, sizeof(ck));
 	if (it->flags & MFS_FLAG_SEEN)
 		flags |= MAPI_MSGFLAG_READ | MAPI_MSGFLAG_EVERREAD;
+	/* a draft (one a client made and left unsent) is not a delivered
+	 * message left as it came */
+	if (it->flags & MFS_FLAG_DRAFT)
+		flags = (flags & ~MAPI_MSGFLAG_UNMODIFIED) |
+			MAPI_MSGFLAG_UNSENT;
 	if (hdr) {
 		struct mime_entity e;
 		g_autofree char *subj = NULL, *mid = NULL, *ct = NULL;
