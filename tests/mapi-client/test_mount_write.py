@@ -185,3 +185,36 @@ def serve_mapi_subject(prefix):
     return str(parse(read(serve_mapi.eml_file(prefix)))["Subject"])
 
 
+
+
+def test_directory_lookups(live):
+    """Directory/ is the server's address book (NSPI): nothing listed,
+    a name found by its address, and names by a prefix."""
+    assert "Directory" in os.listdir(live.mnt)
+    assert os.listdir(live.m("Directory")) == []
+    card = read(live.m("Directory", "bob@example.test.vcf")).decode()
+    assert "BEGIN:VCARD" in card and "Bob Sender" in card
+    assert "bob@example.test" in card
+    assert sorted(os.listdir(live.m("Directory", "Bo*"))) == \
+        ["bob@example.test.vcf"]
+    with pytest.raises(FileNotFoundError):
+        read(live.m("Directory", "nobody@example.test.vcf"))
+    with pytest.raises(OSError):
+        os.mkdir(live.m("Directory", "sub"))
+
+
+def test_a_change_in_the_store_shows_without_a_remount(live):
+    """The server's notification (a file put into its store's Inbox)
+    reaches the watcher, which makes the mount look again."""
+    inbox = live.m("INBOX")
+    assert len(files(inbox)) == 12
+    src = serve_mapi.eml_file("05-")
+    subj = str(parse(read(src))["Subject"])
+    os.unlink(by_subject(inbox)[subj])
+    live.flush()
+    assert len(files(inbox)) == 11
+    tmp = os.path.join(live.store, "INBOX", "tmp", "outside.test")
+    shutil.copyfile(src, tmp)
+    os.rename(tmp, os.path.join(live.store, "INBOX", "new", "outside.test"))
+    # poll_interval is 600 s: only a notification can bring it this soon
+    assert wait_until(lambda: subj in by_subject(inbox), timeout=30)
