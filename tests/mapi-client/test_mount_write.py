@@ -13,6 +13,7 @@ import importlib.util
 import os
 import shutil
 import subprocess
+import sys
 import time
 
 import pytest
@@ -218,3 +219,53 @@ def test_a_change_in_the_store_shows_without_a_remount(live):
     os.rename(tmp, os.path.join(live.store, "INBOX", "new", "outside.test"))
     # poll_interval is 600 s: only a notification can bring it this soon
     assert wait_until(lambda: subj in by_subject(inbox), timeout=30)
+
+
+# ---- against the recordings' server (fakemapi.py with fakewrite.py) ----
+
+PLAIN = 0x0000030000000001          # 01 Plain ASCII message, unread
+HTML_ONLY = 0x0200030000000001      # 03 HTML only message
+TAG_FLAG_STATUS = 0x10900003
+TAG_MSG_FLAGS = 0x0E070003
+
+
+@pytest.fixture
+def recorded(tmp_path, mount_factory):
+    sys.path.insert(0, HERE)
+    import fakewrite
+    from conftest import PASSWORD, USER
+    from test_mount import config, inbox_only
+    f = fakewrite.FakeWriteMAPI(user=USER, password=PASSWORD)
+    inbox_only(f)
+    fs = mount_factory(config(str(tmp_path), f.url), "mapi")
+    fs.mount()
+    fs.fake = f
+    yield fs
+    fs.unmount()
+    f.stop()
+
+
+def _file_of(fs, mid):
+    for n, p in files(fs.m("INBOX")).items():
+        if n.startswith("%016x" % mid):
+            return p
+    raise KeyError(hex(mid))
+
+
+def test_flags_and_rm_reach_the_recorded_server(recorded):
+    fs = recorded
+    path = _file_of(fs, PLAIN)
+    base = os.path.basename(path).split(":2,")[0]
+    os.rename(path, os.path.join(fs.m("INBOX"), "cur", base + ":2,FS"))
+    os.unlink(_file_of(fs, HTML_ONLY))
+    fs.flush()
+    w = fs.fake.store.w
+    assert HTML_ONLY not in w.msgs
+    props = w.msgs[PLAIN].props
+    assert int.from_bytes(props[TAG_FLAG_STATUS], "little") == 2
+    shown = {n.split(":2,")[0]: n.split(":2,")[1] if ":2," in n else ""
+             for n in files(fs.m("INBOX"))}
+    assert "%016x" % HTML_ONLY not in shown
+    assert shown["%016x" % PLAIN] == "FS", shown
+    assert fs.fake.errors == []
+    assert fs.fake.unanswered == []
