@@ -292,9 +292,13 @@ int mapic_append(struct mfs_backend *be, const char *folder,
 			   MFS_FLAG_PASSED)) {
 		uint64_t want = in[0].flags & SERVER_FLAGS;
 		int frc = 0;
-		if ((rc = mapic_flags_set(s, fid, &mid, &want, 1, &frc,
-					  e)) < 0)
-			return rc;
+		struct mfs_error fe = { 0 };
+		/* the message is stored: a failure here must not make the
+		 * caller store it again; the item says the flags it has */
+		if (mapic_flags_set(s, fid, &mid, &want, 1, &frc, &fe) < 0)
+			log_warnx("%s: %s: the flags of new message 0x%016"
+				  G_GINT64_MODIFIER "X: %s", be->conf.name,
+				  folder, (guint64)mid, fe.msg);
 	}
 	if ((rc = item_of(be, folder, fid, mid, &it, e)) < 0) {
 		log_warnx("%s: %s: message 0x%016" G_GINT64_MODIFIER "X was "
@@ -320,18 +324,14 @@ int mapic_set_flags(struct mfs_backend *be, const char *folder,
 	if ((rc = folder_and_session(be, folder, &fid, &s, e)) < 0 ||
 	    (rc = mids_of(folder, ids, n, mids, e)) < 0)
 		return rc;
-	rc = mapic_flags_set(s, fid, mids, flags, n, rcs, e);
-	if (rc < 0 && !(n == 1 && rcs[0] < 0))
+	if ((rc = mapic_flags_set(s, fid, mids, flags, n, rcs, e)) < 0)
 		return rc;
 	g_mutex_lock(&be->lock);
 	struct mapic_table *t = mapic_table_get(be, folder, fid);
 	for (size_t i = 0; i < n; i++) {
 		struct mapic_known *k = g_hash_table_lookup(t->items, ids[i]);
-		if (rcs[i] < 0) {
-			/* gone: the next sync says so */
-			continue;
-		}
-		if (!k)
+		/* one gone is said by the next sync */
+		if (rcs[i] < 0 || !k)
 			continue;
 		/* as a sync will read them back: D from MSGFLAG_UNSENT,
 		 * which only a save before the first can set */
@@ -393,9 +393,13 @@ int mapic_move(struct mfs_backend *be, const char *folder,
 				     : "copied", dest);
 	int frc = 0;
 	uint64_t want = flags[0] & SERVER_FLAGS;
-	if ((rc = mapic_flags_set(s, dest_fid, &new_mid, &want, 1, &frc,
-				  e)) < 0 ||
-	    (rc = item_of(be, dest, dest_fid, new_mid, &it, e)) < 0)
+	struct mfs_error fe = { 0 };
+	/* the message is there: the item says the flags it kept */
+	if (mapic_flags_set(s, dest_fid, &new_mid, &want, 1, &frc, &fe) < 0)
+		log_warnx("%s: %s: the flags of message 0x%016"
+			  G_GINT64_MODIFIER "X: %s", be->conf.name, dest,
+			  (guint64)new_mid, fe.msg);
+	if ((rc = item_of(be, dest, dest_fid, new_mid, &it, e)) < 0)
 		return rc;
 	*items_r = g_ptr_array_new_with_free_func(
 		(GDestroyNotify)mfs_item_free);
