@@ -74,7 +74,15 @@ def read(path):
 
 
 def by_subject(d):
-    return {str(parse(read(p))["Subject"]): p for p in files(d).values()}
+    """{Subject: path}; a file renamed meanwhile (new/ to cur/ when a
+    sync says the server's flags) is passed over."""
+    out = {}
+    for p in files(d).values():
+        try:
+            out[str(parse(read(p))["Subject"])] = p
+        except FileNotFoundError:
+            pass
+    return out
 
 
 @pytest.fixture
@@ -193,6 +201,10 @@ def test_new_and_copied_messages_are_stored_and_sized_as_read(live):
                       copied in by_subject(store_projects))
     assert meaning(read(by_subject(store_projects)[new[0]])) == new
     assert copied in by_subject(os.path.join(live.store, "INBOX"))
+    # the server's messages are all in cur/ once the folder is synced
+    assert wait_until(lambda: all(
+        "/cur/" in by_subject(projects).get(x, "")
+        for x in (new[0], copied)))
     shown = by_subject(projects)
     for subj, want in ((new[0], new), (copied, want_copied)):
         data = subprocess.run(["cat", shown[subj]], check=True,
