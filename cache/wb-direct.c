@@ -76,15 +76,17 @@ int wb_direct_append(struct wb *w, const char *folder, int fd, const char *hint,
 		int out = file_mkdir_p(dir, 0700) < 0 ? -1
 			: open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
 			       0600);
-		if (out >= 0 && file_copy_fd(fd, out) == 0 &&
-		    fstat(out, &sb) == 0 && close(out) == 0 &&
-		    rename(tmp, path) == 0) {
+		bool copied = out >= 0 && file_copy_fd(fd, out) == 0 &&
+			      fstat(out, &sb) == 0;
+		if (out >= 0 && close(out) < 0)
+			copied = false;
+		/* unless the server keeps it otherwise than written (its
+		 * size says so), whose bytes then come from the server */
+		if (copied && (uint64_t)sb.st_size == (*item_r)->size &&
+		    rename(tmp, path) == 0)
 			blobs_add_now(w->blobs, key, (uint64_t)sb.st_size);
-		} else {
-			if (out >= 0)
-				close(out);
+		else
 			unlink(tmp);
-		}
 	}
 	direct_end(w);
 	return rc;

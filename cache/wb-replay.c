@@ -144,6 +144,19 @@ static enum wb_outcome made(int rc, struct mfs_item *it, char **rid_r,
 	return classify(rc, e);
 }
 
+/* A server that keeps a message otherwise than written (MAPI renders it
+ * from its properties) reports another size: the body made here is then
+ * not the item's, and its next read goes to the server. */
+static void drop_made_body(struct wb *w, int64_t seq)
+{
+	char *where = NULL, *id = NULL;
+
+	if (index_item_by_origin(w->ix, seq, &where, &id) == 0)
+		wb_drop_blob(w, where, id);
+	g_free(where);
+	g_free(id);
+}
+
 static enum wb_outcome replay_append(struct wb *w, const struct jrow *r,
 				     bool was_sent, char **rid_r,
 				     struct mfs_error *e)
@@ -168,6 +181,9 @@ static enum wb_outcome replay_append(struct wb *w, const struct jrow *r,
 	/* a rewritten card names the one the server has */
 	rc = mfs_store_append(w->inner, r->folder, fd, r->rid ? r->rid : r->id,
 			      r->flags, r->date, &it, e);
+	struct stat sb;
+	if (rc == 0 && fstat(fd, &sb) == 0 && (uint64_t)sb.st_size != it->size)
+		drop_made_body(w, r->seq);
 	close(fd);
 	return made(rc, it, rid_r, e);
 }

@@ -157,6 +157,9 @@ void mapic_folder_free(gpointer p)
 
 static void backend_free(struct mfs_backend *be)
 {
+	/* the watcher uses the session until it stops */
+	mapic_watch_stop(&be->watch);
+	mapic_dir_free(&be->dir);
 	mapic_session_free(&be->session);
 	mapic_conf_clear(&be->conf);
 	g_free(be->email);
@@ -471,17 +474,24 @@ static void mapic_describe(struct mfs_backend *be, GString *out)
 	g_mutex_unlock(&be->lock);
 }
 
-/* Changes to the mailbox, folder management, the address book and
- * notifications are not there yet (docs/MAPI.md): without those members
- * the mount is read-only. */
+/* Contacts and calendars are not shown yet (docs/MAPI.md). */
 const struct mfs_backend_ops mapic_backend_ops = {
 	.name = "mapi",
-	.caps = 0,
+	.caps = MFS_CAP_FOLDERS | MFS_CAP_WATCH | MFS_CAP_COPY,
 	.open = mapic_open,
 	.close = mapic_close,
-	.list_folders = mapic_list_folders,
-	.sync = mapic_sync,
+	.list_folders = mapic_list_all,
+	.sync = mapic_sync_any,
 	.fetch = mapic_fetch,
+	.append = mapic_append,
+	.set_flags = mapic_set_flags,
+	.remove = mapic_remove,
+	.move = mapic_move,
+	.create_folder = mapic_create_folder,
+	.rename_folder = mapic_rename_folder,
+	.delete_folder = mapic_delete_folder,
+	.watch = mapic_watch,
+	.lookup = mapic_lookup,
 	.describe = mapic_describe,
 	.check = mapic_check,
 };

@@ -203,6 +203,14 @@ int mapic_folder_delete(struct mapic_session *s, uint64_t parent_fid,
 	bool empty = false;
 	int rc = folder_empty(x, s, fid, &empty, e);
 
+	if (rc == -ENOTSUP) {
+		/* a server that gives no folder properties: DeleteFolder
+		 * without DEL_MESSAGES and DEL_FOLDERS deletes an empty
+		 * folder only, and answers PartialCompletion for another
+		 * ([MS-OXCFOLD] 2.2.1.3), which is said below */
+		empty = true;
+		rc = 0;
+	}
 	if (rc < 0)
 		goto out;
 	if (!empty) {

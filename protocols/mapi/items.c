@@ -45,7 +45,7 @@ int mapic_fetch(struct mfs_backend *be, const char *folder, const char *id,
 	if (mapic_mid_of(id, &mid) < 0)
 		return mfs_error_set(e, -ENOENT, MFS_ERR_ITEM, MFS_ERR_FINAL,
 				     "%s: no message %s", folder, id);
-	rc = mapic_sync_one(be, folder, id, &buf, e);
+	rc = mapic_sync_one(be, folder, id, &buf, NULL, e);
 	if (rc == -ENOTSUP) {
 		/* a folder listed by its contents table: its messages were
 		 * rendered from what OpenMessage gives, and so are they now */

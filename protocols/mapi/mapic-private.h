@@ -317,6 +317,11 @@ struct mfs_backend {
 	GHashTable *tables;		/* path -> struct mapic_table; lock */
 	gint64 last_sync;		/* real time, us; lock */
 	char *last_error;		/* lock */
+	struct mapic_dir *dir;		/* owned; lock; made at the first
+					   lookup */
+	struct mapic_watch *watch;	/* owned; set once by watch() */
+	mfs_change_fn watch_fn;
+	void *watch_data;		/* borrowed */
 };
 
 /* client.c: a backend with the account's settings, nothing sent (0, or
@@ -362,9 +367,12 @@ int mapic_table_save(struct mfs_backend *be, const char *path,
 void mapic_table_free(gpointer p);
 void mapic_known_free(gpointer p);
 /* Message `id` of `folder` rendered anew, by a download of the folder
- * (see sync.c).  Returns 0 with *buf_r (caller owns) or -errno. */
+ * (see sync.c), and with item_r non-NULL the item a sync reports it as.
+ * Returns 0 with *buf_r and *item_r (caller owns both) or -errno;
+ * -ENOTSUP where the server refuses ICS on the folder. */
 int mapic_sync_one(struct mfs_backend *be, const char *folder,
-		   const char *id, GByteArray **buf_r, struct mfs_error *e);
+		   const char *id, GByteArray **buf_r, struct mfs_item **item_r,
+		   struct mfs_error *e);
 
 /* Message `mid` of folder `fid` read by OpenMessage and rendered
  * (items.c).  Returns 0 with *buf_r (caller owns), or -errno with `e`
@@ -375,6 +383,37 @@ int mapic_read_rendered(struct mapic_session *s, uint64_t fid, uint64_t mid,
 /* items.c */
 int mapic_fetch(struct mfs_backend *be, const char *folder, const char *id,
 		int *fd_r, struct mfs_error *e);
+
+/* changes.c: the members that change the mailbox, the Directory folder
+ * and the watcher (backend.h's contracts). */
+#define MAPIC_DIRECTORY "Directory"
+int mapic_list_all(struct mfs_backend *be, GPtrArray **folders_r,
+		   struct mfs_error *e);
+int mapic_sync_any(struct mfs_backend *be, const char *folder,
+		   const char *state, struct mfs_sync_result **res_r,
+		   struct mfs_error *e);
+int mapic_append(struct mfs_backend *be, const char *folder,
+		 const struct mfs_append *in, size_t n, GPtrArray **items_r,
+		 struct mfs_error *e);
+int mapic_set_flags(struct mfs_backend *be, const char *folder,
+		    const char *const *ids, const uint64_t *flags, size_t n,
+		    int *rcs, struct mfs_error *e);
+int mapic_remove(struct mfs_backend *be, const char *folder,
+		 const char *const *ids, size_t n, struct mfs_error *e);
+int mapic_move(struct mfs_backend *be, const char *folder,
+	       const char *const *ids, const char *dest,
+	       const uint64_t *flags, size_t n, bool move,
+	       GPtrArray **items_r, struct mfs_error *e);
+int mapic_create_folder(struct mfs_backend *be, const char *path,
+			enum mfs_folder_kind kind, struct mfs_error *e);
+int mapic_rename_folder(struct mfs_backend *be, const char *from,
+			const char *to, struct mfs_error *e);
+int mapic_delete_folder(struct mfs_backend *be, const char *path,
+			struct mfs_error *e);
+int mapic_lookup(struct mfs_backend *be, const char *folder,
+		 const char *query, bool prefix, GPtrArray **entries_r,
+		 struct mfs_error *e);
+int mapic_watch(struct mfs_backend *be, mfs_change_fn fn, void *data);
 
 /* check.c: `mailfs check` of a mapi account (backend.h). */
 int mapic_check(const struct mfs_account *acct, struct mfs_check *ck);

@@ -279,6 +279,7 @@ struct run {
 	bool full;
 	const char *want;		/* mapic_sync_one: the id sought */
 	GByteArray *wanted;		/* its bytes, once met */
+	struct mfs_item *wanted_item;	/* and the item it is */
 };
 
 /* The item a change of the download is, rendered into the spool. */
@@ -296,18 +297,6 @@ static void take_change(struct run *r, struct mapi_fx_change *c)
 		g_byte_array_unref(out);
 		return;
 	}
-	char *id = mapic_id_of(c->mid);
-	if (r->want) {
-		/* a download for one message: the others go to the spool,
-		 * for the reads that are likely to follow */
-		if (!strcmp(id, r->want) && !r->wanted)
-			r->wanted = g_byte_array_ref(out);
-		else
-			mfs_spool_put(r->be->spool, id, out->data, out->len);
-		g_byte_array_unref(out);
-		g_free(id);
-		return;
-	}
 	if ((v = mapi_props_get_tag(p, MAPI_TAG_MESSAGE_DELIVERY_TIME)))
 		date = mapi_ft_to_unix(v->v.ft);
 	else if ((v = mapi_props_get_tag(p, MAPI_TAG_CLIENT_SUBMIT_TIME)))
@@ -315,6 +304,23 @@ static void take_change(struct run *r, struct mapi_fx_change *c)
 	else
 		date = c->last_modified ? mapi_ft_to_unix(c->last_modified)
 					: 0;
+	char *id = mapic_id_of(c->mid);
+	if (r->want) {
+		/* a download for one message: the others go to the spool,
+		 * for the reads that are likely to follow */
+		if (!strcmp(id, r->want) && !r->wanted) {
+			r->wanted = g_byte_array_ref(out);
+			r->wanted_item = mfs_item_new(id, out->len, date,
+						      mapic_flags_of(p));
+			r->wanted_item->message_id = g_strdup(mapi_props_str(
+				p, MAPI_TAG_ID(MAPI_TAG_INTERNET_MESSAGE_ID)));
+		} else {
+			mfs_spool_put(r->be->spool, id, out->data, out->len);
+		}
+		g_byte_array_unref(out);
+		g_free(id);
+		return;
+	}
 	struct mfs_item *it = mfs_item_new(id, out->len, date,
 					   mapic_flags_of(p));
 	it->message_id = g_strdup(mapi_props_str(
@@ -772,7 +778,8 @@ out:
  * message).
  */
 int mapic_sync_one(struct mfs_backend *be, const char *folder,
-		   const char *id, GByteArray **buf_r, struct mfs_error *e)
+		   const char *id, GByteArray **buf_r, struct mfs_item **item_r,
+		   struct mfs_error *e)
 {
 	struct mapic_session *s = NULL;
 	struct run r = { .be = be, .folder = folder, .want = id, .full = true };
@@ -803,8 +810,13 @@ int mapic_sync_one(struct mfs_backend *be, const char *folder,
 	if (rc < 0) {
 		if (r.wanted)
 			g_byte_array_unref(r.wanted);
+		mfs_item_free(r.wanted_item);
 		return rc;
 	}
 	*buf_r = r.wanted;
+	if (item_r)
+		*item_r = r.wanted_item;
+	else
+		mfs_item_free(r.wanted_item);
 	return 0;
 }

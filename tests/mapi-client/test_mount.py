@@ -199,8 +199,9 @@ def test_folders_and_inbox(mounted):
     fs = mounted
     top = sorted(n for n in os.listdir(fs.mnt) if not n.startswith("."))
     # contacts and calendars are not shown yet, nor the server's Outbox
-    # (Outbox/ is the mount's own)
-    assert top == ["INBOX", "Outbox"] or top == ["INBOX"], top
+    # (Outbox/ is the mount's own); Directory/ is the address book
+    assert top == ["Directory", "INBOX", "Outbox"] or \
+        top == ["Directory", "INBOX"], top
     check_inbox(fs)
     # read state and follow-up flag as the server has them
     by_flags = sorted(flags(fs, "INBOX").values())
