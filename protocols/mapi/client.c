@@ -190,7 +190,7 @@ int mapic_backend_new(const struct mfs_account *acct,
 	be->folders = g_hash_table_new_full(g_str_hash, g_str_equal, NULL,
 					    mapic_folder_free);
 	be->tables = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
-					   mapic_table_free);
+					   mapic_table_forget);
 	be->work_dir = g_strdup(acct->work_dir ? acct->work_dir : ".");
 	if ((rc = parse_cfg(acct, be, err)) < 0) {
 		backend_free(be);

@@ -348,6 +348,11 @@ int mapic_exec_end(struct mapic_exec *x, struct mfs_error *e)
 				     "that are no RopNotify, RopPending or "
 				     "RopBackoff (%s)", who, g_strerror(-rc));
 	}
+	for (size_t i = 0; i < x->n_trailers; i++)
+		if (x->trailers[i].rop_id == ROP_NOTIFY) {
+			g_atomic_int_inc(&x->s->notifies);
+			break;
+		}
 	return 0;
 }
 

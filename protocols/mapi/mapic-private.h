@@ -136,6 +136,9 @@ struct mapic_session {
 					   so handles of an earlier one are
 					   known stale */
 	unsigned reconnects;		/* protected by lock */
+	/* atomic: answers of any Execute that carried RopNotify entries, so
+	 * that the watcher hears of events another Execute took (watch.c) */
+	gint notifies;
 	/* what Connect answered; protected by lock */
 	char *display_name;		/* owned; UTF-8 */
 	char *dn_prefix;		/* owned; 8-bit */
@@ -300,6 +303,11 @@ struct mapic_table {
 	uint64_t fid;
 	GHashTable *items;		/* owned */
 	bool dirty;			/* not yet written */
+	/* a sync holds its folder's table without the lock, so one the map
+	 * lets go meanwhile (a folder deleted) is freed by the last holder;
+	 * both under the backend's lock */
+	unsigned refs;
+	bool forgotten;
 };
 
 struct mfs_backend {
@@ -365,6 +373,15 @@ struct mapic_table *mapic_table_get(struct mfs_backend *be, const char *path,
 int mapic_table_save(struct mfs_backend *be, const char *path,
 		     struct mapic_table *t);
 void mapic_table_free(gpointer p);
+/* With the lock held: the table of `path`, held until
+ * mapic_table_release (mapic_table_get's result is borrowed only while
+ * the lock is held). */
+struct mapic_table *mapic_table_hold(struct mfs_backend *be, const char *path,
+				     uint64_t fid);
+void mapic_table_release(struct mapic_table *t);
+/* The map's destroy function: frees a table nobody holds, else leaves
+ * it to the last holder.  Lock held. */
+void mapic_table_forget(gpointer p);
 void mapic_known_free(gpointer p);
 /* Message `id` of `folder` rendered anew, by a download of the folder
  * (see sync.c), and with item_r non-NULL the item a sync reports it as.

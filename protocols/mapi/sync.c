@@ -159,6 +159,30 @@ struct mapic_table *mapic_table_get(struct mfs_backend *be, const char *path,
 	return t;
 }
 
+struct mapic_table *mapic_table_hold(struct mfs_backend *be, const char *path,
+				     uint64_t fid)
+{
+	struct mapic_table *t = mapic_table_get(be, path, fid);
+
+	t->refs++;
+	return t;
+}
+
+void mapic_table_release(struct mapic_table *t)
+{
+	if (--t->refs == 0 && t->forgotten)
+		mapic_table_free(t);
+}
+
+void mapic_table_forget(gpointer p)
+{
+	struct mapic_table *t = p;
+
+	t->forgotten = true;
+	if (!t->refs)
+		mapic_table_free(t);
+}
+
 int mapic_table_save(struct mfs_backend *be, const char *path,
 		     struct mapic_table *t)
 {
@@ -730,7 +754,7 @@ int mapic_sync(struct mfs_backend *be, const char *folder, const char *state,
 		goto out;
 	r.full = !state_parse(state, r.fid, &st);
 	g_mutex_lock(&be->lock);
-	r.t = mapic_table_get(be, folder, r.fid);
+	r.t = mapic_table_hold(be, folder, r.fid);
 	g_mutex_unlock(&be->lock);
 	r.res = mfs_sync_result_new();
 	r.changed = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
@@ -752,7 +776,10 @@ int mapic_sync(struct mfs_backend *be, const char *folder, const char *state,
 	mapi_fx_sync_free(&r.fx);
 	g_hash_table_unref(r.changed);
 	g_mutex_lock(&be->lock);
-	int src = mapic_table_save(be, folder, r.t);
+	/* a folder deleted or renamed meanwhile keeps no table here */
+	int src = g_hash_table_lookup(be->tables, folder) == r.t
+		? mapic_table_save(be, folder, r.t) : 0;
+	mapic_table_release(r.t);
 	g_mutex_unlock(&be->lock);
 	if (src < 0)
 		log_warnx("%s: the item table of %s: %s", be->conf.name,

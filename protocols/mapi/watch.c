@@ -19,7 +19,11 @@
  * After an event the watcher sends an Execute with no ROPs and reads the
  * RopNotify entries after it.  Another Execute of the session may take
  * them first (they follow whichever comes); an event whose details went
- * elsewhere is reported as fid 0, "look at everything".
+ * elsewhere is reported as fid 0, "look at everything".  So is one that
+ * another Execute took before NotificationWait could tell of it (the
+ * server then has nothing pending): every Execute counts the answers
+ * that carried RopNotify, and a wait that ends without an event looks at
+ * the count.
  *
  * A session made again (the server forgot it) loses the registration:
  * the watcher registers anew when the session's epoch moves.  When
@@ -67,6 +71,7 @@ struct mapic_watch {
 	char *who;			/* owned */
 	char request_guid[37];
 	uint64_t seq;
+	int notifies_seen;		/* the session's count last looked at */
 };
 
 static bool stopping(struct mapic_watch *w)
@@ -429,6 +434,8 @@ static int fetch(struct mapic_watch *w, struct mfs_error *e)
 	rc = mapic_exec_run(x, e);
 	if (rc == 0)
 		rc = mapic_exec_end(x, e);
+	/* what this Execute took is told here; earlier ones' too */
+	w->notifies_seen = g_atomic_int_get(&w->s->notifies);
 	if (rc == 0) {
 		t = mapic_exec_trailers(x, &n);
 		for (size_t i = 0; i < n; i++)
@@ -524,6 +531,10 @@ static bool round_once(struct mapic_watch *w)
 	w->polling = false;
 	if (pending && fetch(w, &e) < 0)
 		fall_back(w, &e);
+	if (!pending && g_atomic_int_get(&w->s->notifies) != w->notifies_seen) {
+		w->notifies_seen = g_atomic_int_get(&w->s->notifies);
+		w->fn(0, false, w->data);
+	}
 	/* a server that answers at once with nothing pending is not asked
 	 * again more than once a second */
 	if (!pending && g_get_monotonic_time() - started < G_USEC_PER_SEC)
@@ -554,6 +565,7 @@ struct mapic_watch *mapic_watch_start(struct mapic_session *s,
 	w->fn = fn;
 	w->data = data;
 	w->poll_interval = MAX(poll_interval, 1u);
+	w->notifies_seen = g_atomic_int_get(&s->notifies);
 	w->who = mapic_who(s->conf);
 	g_strlcpy(w->request_guid, uuid, sizeof(w->request_guid));
 	g_free(uuid);
