@@ -13,12 +13,15 @@ MAPI/IMAP and MAPI/EWS.
 After every backup the copy is checked: each folder must hold exactly the
 store's messages (counted, and by Message-ID), and a sample of them
 (BENCH_SAMPLE, default 100, and every tenth one with an attachment) must
-say what the store's say, compared with Python's email package: From, To,
-Cc, Subject, Date, Message-ID, the text body and every attachment's bytes.
+say what the store's say, compared with Python's email package: the
+addresses of From, To and Cc, Subject, Date, Message-ID, the text body and
+every attachment's name and bytes.
 Not the bytes of the files: a MAPI account renders each message from its
 properties, so its files differ from the store's while meaning the same;
 how many of the sample are byte for byte the store's is printed too.  A
-backup that fails the check is reported and the exit status is 1.
+backup that fails the check, or a mount that fails, is reported and the
+exit status is 1; what a mount daemon or the server logs beyond their
+routine lines is printed.
 
 The store's files are read once before the first run, so that they are in
 the page cache for every side; the sides take turns at going first from
@@ -191,7 +194,8 @@ class Mount:
         return 0
 
     def stop(self):
-        subprocess.run(["fusermount3", "-u", self.mnt], check=False)
+        if subprocess.run(["fusermount3", "-u", self.mnt]).returncode:
+            subprocess.run(["fusermount3", "-uz", self.mnt])
         self.proc.wait(timeout=120)
 
 
@@ -370,10 +374,14 @@ def main():
                       % (side, n, e), file=sys.stderr)
                 return
             t0 = time.monotonic()
-            r = subprocess.run(["rsync", "-a", "--exclude=/.mailfs",
-                                mnt + "/", backup + "/"],
-                               stdout=subprocess.DEVNULL,
-                               stderr=subprocess.PIPE, text=True)
+            try:
+                r = subprocess.run(["rsync", "-a", "--exclude=/.mailfs",
+                                    mnt + "/", backup + "/"],
+                                   stdout=subprocess.DEVNULL,
+                                   stderr=subprocess.PIPE, text=True,
+                                   timeout=3600)
+            except subprocess.TimeoutExpired:
+                r = subprocess.CompletedProcess([], -1, "", "an hour went by")
             took = time.monotonic() - t0
             rss[side] = max(rss[side], m.peak_rss_kib())
             m.stop()
