@@ -39,7 +39,12 @@ struct cache_index {
 	"  size INTEGER NOT NULL DEFAULT 0, msgid TEXT, content TEXT," \
 	"  state INTEGER NOT NULL DEFAULT 0, tries INTEGER NOT NULL DEFAULT 0," \
 	"  error TEXT);" \
-	"CREATE INDEX IF NOT EXISTS journal_origin ON journal(origin);"
+	"CREATE INDEX IF NOT EXISTS journal_origin ON journal(origin);" \
+	/* a sync that began before a row reached the server read the server \
+	 * before the change: its result must not undo it on the mount */ \
+	"CREATE TRIGGER IF NOT EXISTS journal_done AFTER DELETE ON journal " \
+	"BEGIN UPDATE folders SET lgen = lgen + 1 WHERE path = OLD.folder " \
+	"OR path = OLD.dest; END;"
 
 /* Log the database's error about `what`; returns -EIO. */
 int ix_fail(struct cache_index *ix, const char *what);

@@ -3,6 +3,7 @@
  * (cache/index.h): what lies below a folder moves and goes with it, for
  * names beyond ASCII and names holding LIKE's wildcards.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -11,6 +12,7 @@
 #include <glib/gstdio.h>
 
 #include "index.h"
+#include "journal.h"
 
 struct fixture {
 	char *tmp;			/* owned; removed with its files */
@@ -165,6 +167,37 @@ static void test_wildcards(struct fixture *fx, gconstpointer data)
 	g_assert_cmpstr(removed, ==, "a%x|a%x/c|ab_|ab_/d");
 }
 
+/* A sync read the server before a delete made here reached it, and is
+ * applied after the journal row is done: the message must not come
+ * back on the mount (the flusher's success moves the local counter). */
+static void test_sync_older_than_flush(struct fixture *fx,
+				       gconstpointer data)
+{
+	static const char *const folders[] = { "INBOX", NULL };
+	struct mfs_item stale = { (char *)"7", 10, 1000, 0, NULL };
+	struct jrow row = { .op = JOP_REMOVE, .folder = (char *)"INBOX",
+			    .id = (char *)"7", .rid = (char *)"7" };
+	struct mfs_sync_result *res = mfs_sync_result_new();
+	int64_t lgen = -1;
+	bool changed = false;
+
+	add_folders(fx->ix, folders);
+	put_item(fx->ix, "INBOX", "7");
+	g_assert_cmpint(index_remove_item(fx->ix, "INBOX", "7"), ==, 0);
+	g_assert_cmpint(index_touch_local(fx->ix, "INBOX"), ==, 0);
+	g_assert_cmpint(journal_add(fx->ix, &row), ==, 0);
+	/* the sync begins here and lists the message the server still has */
+	g_assert_cmpint(index_folder_state(fx->ix, "INBOX", NULL, NULL,
+					   &lgen), ==, 0);
+	g_ptr_array_add(res->changed, mfs_item_dup(&stale));
+	g_assert_cmpint(journal_done(fx->ix, row.seq, NULL), ==, 0);
+	g_assert_cmpint(index_apply(fx->ix, "INBOX", res, lgen, &changed),
+			==, -EAGAIN);
+	g_assert_false(changed);
+	g_assert_cmpuint(item_count(fx->ix, "INBOX"), ==, 0);
+	mfs_sync_result_free(&res);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -174,6 +207,7 @@ int main(int argc, char **argv)
 	ADD("/index/rename-to-non-ascii", test_rename_to_non_ascii);
 	ADD("/index/remove-non-ascii", test_remove_non_ascii);
 	ADD("/index/wildcards", test_wildcards);
+	ADD("/index/sync-older-than-flush", test_sync_older_than_flush);
 #undef ADD
 	return g_test_run();
 }
