@@ -533,12 +533,17 @@ static int download(struct run *r, struct mapic_exec *x, uint32_t ctx,
 				break;
 			continue;
 		}
-		if (gb.head.rv || gb.status == ROP_FT_ERROR)
-			return mapic_exec_failed(x,
-						 "FastTransferSourceGetBuffer",
-						 gb.head.rv ? gb.head.rv
-							    : 0x80004005U,
-						 MFS_ERR_FOLDER, e);
+		if (gb.head.rv || gb.status == ROP_FT_ERROR) {
+			rc = mapic_exec_failed(x, "FastTransferSourceGetBuffer",
+					       gb.head.rv ? gb.head.rv
+							  : 0x80004005U,
+					       MFS_ERR_FOLDER, e);
+			/* a server may take the download's configuration
+			 * and refuse it at its first buffer: the same as a
+			 * refused configuration */
+			return mapi_fx_reader_offset(r->rd) == 0 ? -ENOTSUP
+								  : rc;
+		}
 		if ((rc = mapi_fx_reader_feed(r->rd, gb.buf, gb.len)) < 0)
 			return bad_stream(r, rc, e);
 		take_done(r);

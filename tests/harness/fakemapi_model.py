@@ -27,6 +27,7 @@ TRACES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..",
                       "data", "mapi-traces")
 NO_SUPPORT = 0x80040102
 NOT_FOUND = 0x8004010F
+CALL_FAILED = 0x80004005
 NULL_OBJECT = 0x000004B9
 TAG_FID = 0x67480014
 TAG_MID = 0x674A0014
@@ -170,6 +171,8 @@ class Store:
         self.recipients = {}    # message ident -> [(rowid, row bytes)]
         self.streams = {}       # stream ident -> (size, {pos: bytes})
         self.fx = {}            # fx ident -> {pos: (status, bytes)}
+        self.refuse_buffers = False  # GetBuffer fails (a server that
+        #                              refuses a download it configured)
         self.created = ()       # folders created since the recordings
         self.creatable = set()  # folders the recordings created
         self.exchanges = {}     # scenario -> its JSON
@@ -574,6 +577,8 @@ class Session:
         return ok + write_row(have, req["tags"])
 
     def _get_buffer(self, req, obj, ok):
+        if self.store.refuse_buffers:
+            return fail(req["id"], response_index(req), CALL_FAILED)
         data = self.store.fx_data(obj.ident) if obj.ident[0] == "fx" \
             else None
         if data is None:

@@ -336,19 +336,27 @@ def test_no_url_and_no_email(tmp_path):
     assert "no url and no email" in r.stdout + r.stderr, r.stdout + r.stderr
 
 
-def test_without_ics_the_contents_table(taught, mount_factory, tmp_path):
-    """A server that refuses ICS on a folder: its messages are listed by
-    the contents table and read by OpenMessage (what the recorded server
+@pytest.mark.parametrize("where", ["configure", "first-buffer"])
+def test_without_ics_the_contents_table(taught, mount_factory, tmp_path,
+                                        where):
+    """A server that refuses ICS on a folder, when the download is
+    configured or at its first buffer: its messages are listed by the
+    contents table and read by OpenMessage (what the recorded server
     gave for them, its ICS stream included, taught to the fake by
     test_message.py's fixture), and still say what their originals
     said, with stat sizes equal to the bytes read."""
     fake = taught
     inbox_only(fake)
     # the recorded download forgotten: SynchronizationConfigure is then
-    # answered MAPI_E_NO_SUPPORT, as a server without ICS answers
-    fake.store.fx.clear()
-    for key in [k for k in fake.store.recorded if k[0] in (0x70, 0x4E)]:
+    # answered MAPI_E_NO_SUPPORT, as a server without ICS does; or it is
+    # taken and every FastTransferSourceGetBuffer fails
+    forget = (0x70, 0x4E) if where == "configure" else (0x4E,)
+    for key in [k for k in fake.store.recorded if k[0] in forget]:
         del fake.store.recorded[key]
+    if where == "configure":
+        fake.store.fx.clear()
+    else:
+        fake.store.refuse_buffers = True
     # and the Inbox's contents table holds the messages the recorded
     # client opened, the only ones the fake can open again
     st = fake.store
@@ -370,10 +378,13 @@ def test_without_ics_the_contents_table(taught, mount_factory, tmp_path):
         rop["id"] == 0x03 for rop in parse_rops(split_payload(
             open_rpc_ext(parse_execute(r[3])[1]))[0]))]
     assert len(opened) >= len(rows), len(opened)
-    # the refused download is the only question left unanswered
-    assert fake.unanswered and all("synchronization" in u
-                                   for u in fake.unanswered), \
-        fake.unanswered
+    if where == "configure":
+        # the refused download is the only question left unanswered
+        assert fake.unanswered and all("synchronization" in u
+                                       for u in fake.unanswered), \
+            fake.unanswered
+    else:
+        assert not fake.unanswered, fake.unanswered
 
 
 def test_user_dn_spares_autodiscover(fake, mount_factory, tmp_path):

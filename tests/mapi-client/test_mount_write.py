@@ -6,6 +6,7 @@ message) are checked in the server's store, and the mount shows them.
 Messages are compared with Python's email package, not byte for byte:
 the mount renders them from MAPI properties."""
 
+import contextlib
 import email
 import email.policy
 import email.utils
@@ -85,10 +86,13 @@ def by_subject(d):
     return out
 
 
-@pytest.fixture
-def live(tmp_path, mount_factory):
+@contextlib.contextmanager
+def mounted(tmp_path, mount_factory, shape=None):
+    """The served store (changed by shape(store) first), mounted."""
     store = str(tmp_path / "store")
     serve_mapi.build_store(store)
+    if shape:
+        shape(store)
     server = serve_mapi.Server(store, str(tmp_path), protocols=("mapi",))
     pw = mount_mod.write_password_file(str(tmp_path / "mapi-password"),
                                        serve_mapi.PASSWORD)
@@ -104,6 +108,12 @@ def live(tmp_path, mount_factory):
     yield fs
     fs.unmount()
     serve_mapi.check_log(server, server.stop())
+
+
+@pytest.fixture
+def live(tmp_path, mount_factory):
+    with mounted(tmp_path, mount_factory) as fs:
+        yield fs
 
 
 def test_inbox_reads_back_as_the_store_holds_it(live):
@@ -276,6 +286,29 @@ PLAIN = 0x0000030000000001          # 01 Plain ASCII message, unread
 HTML_ONLY = 0x0200030000000001      # 03 HTML only message
 TAG_FLAG_STATUS = 0x10900003
 TAG_MSG_FLAGS = 0x0E070003
+
+
+def _folder_of_folders(store):
+    """Lists/ holds only Lists/debian: a directory with no Maildir of its
+    own, as IMAP's \\Noselect folders are kept."""
+    src = files(os.path.join(store, "INBOX"))
+    name = sorted(src)[0]
+    deb = os.path.join(store, "Lists", "debian")
+    for sub in ("cur", "new", "tmp"):
+        os.makedirs(os.path.join(deb, sub))
+    shutil.copyfile(src[name], os.path.join(deb, "cur", name))
+
+
+def test_a_folder_holding_only_folders(tmp_path, mount_factory):
+    with mounted(tmp_path, mount_factory, _folder_of_folders) as fs:
+        assert len(files(fs.m("INBOX"))) == 12
+        assert os.path.isdir(fs.m("Lists"))
+        assert files(fs.m("Lists")) == {}
+        got = files(fs.m("Lists", "debian"))
+        assert len(got) == 1
+        want = files(os.path.join(fs.store, "Lists", "debian"))
+        assert [meaning(read(p)) for p in got.values()] == \
+            [meaning(read(p)) for p in want.values()]
 
 
 @pytest.fixture

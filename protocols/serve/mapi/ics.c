@@ -351,9 +351,21 @@ static int plan(struct mapid_rop_ctx *rc, struct ics *x)
 	x->out = g_byte_array_new();
 	x->folder = mapid_folder_path(mapid_id_counter(x->fid));
 	mapid_repl_guid(guid);
-	if (x->folder &&
-	    mfs_store_sync(rc->ctx->store, x->folder, NULL, &res, NULL) < 0)
-		return -EIO;
+	if (x->folder) {
+		struct mfs_error e = { 0 };
+		int err = mfs_store_sync(rc->ctx->store, x->folder, NULL, &res,
+					 &e);
+		/* a folder that only holds folders (no Maildir of its own:
+		 * IMAP's \Noselect) has no messages to give */
+		if (err == -ENOENT) {
+			res = NULL;
+		} else if (err < 0) {
+			log_warnx("mapi: %s: cannot list %s for an ICS "
+				  "download: %s", rc->sess->c.user, x->folder,
+				  e.msg[0] ? e.msg : g_strerror(-err));
+			return err;
+		}
+	}
 	if (res) {
 		cns = g_new0(struct mapid_cn, res->changed->len + 1);
 		mapid_cn_refresh(root, x->folder, res->changed, cns);
