@@ -324,6 +324,22 @@ def wait_pids_gone(pids, timeout=EXIT_TIMEOUT):
     return alive
 
 
+def thread_stacks(pid):
+    """The stack of every thread of process pid, as gdb prints them (a
+    daemon that does not end says where it waits), or why there are
+    none."""
+    gdb = shutil.which("gdb")
+    if not gdb:
+        return "(no gdb to show them)"
+    try:
+        r = subprocess.run([gdb, "-p", str(pid), "-batch", "-nx",
+                            "-ex", "thread apply all bt"],
+                           capture_output=True, text=True, timeout=60)
+    except subprocess.TimeoutExpired:
+        return "(gdb did not answer within 60 s)"
+    return r.stdout[-20000:] or r.stderr[-2000:]
+
+
 def _is_zombie(pid):
     try:
         with open("/proc/%d/stat" % pid) as f:
@@ -397,14 +413,16 @@ class MailFS:
             try:
                 proc.wait(timeout=EXIT_TIMEOUT)
             except subprocess.TimeoutExpired:
+                stacks = thread_stacks(proc.pid)
                 proc.send_signal(signal.SIGTERM)
                 try:
                     proc.wait(timeout=5)
                 except subprocess.TimeoutExpired:
                     proc.kill()
                     proc.wait()
-                pytest.fail("mailfs did not exit within %.0f s of unmount"
-                            % EXIT_TIMEOUT)
+                pytest.fail("mailfs did not exit within %.0f s of unmount; "
+                            "where its threads were:\n%s\nlog:\n%s"
+                            % (EXIT_TIMEOUT, stacks, self.log_tail()))
             assert proc.returncode == 0, (
                 "mailfs exited with status %d after unmount; log:\n%s"
                 % (proc.returncode, self.log_tail()))
