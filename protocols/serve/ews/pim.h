@@ -113,9 +113,13 @@ int ewsd_calendar_item_create(struct ewsd_call *call, const char *folder,
 			     const xmlNode *item, struct mfs_item **item_r,
 			     const char **code_r);
 /* UpdateItem of calendar item `id`: the SetItemField and DeleteItemField
- * of `updates` on Subject, Body, Location, Start, End and IsAllDayEvent
- * rewrite those lines of the file's first VEVENT, all or none; every
- * other line stays as it was. */
+ * of `updates` on Subject, Body, Location, Start, End (without an offset:
+ * in the zone of the change's StartTimeZone or EndTimeZone, else of the
+ * request's TimeZoneContext, else UTC), IsAllDayEvent, Sensitivity,
+ * ReminderIsSet, ReminderMinutesBeforeStart, RequiredAttendees,
+ * OptionalAttendees, Resources and PidTagSubject or PidTagBody rewrite
+ * those lines of the file's first VEVENT, all or none; every other line
+ * stays as it was.  An unknown zone is ErrorTimeZone. */
 int ewsd_calendar_item_update(struct ewsd_call *call, const char *folder,
 			     const char *id, const xmlNode *updates,
 			     struct mfs_item **item_r, const char **code_r);
