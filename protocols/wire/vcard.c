@@ -664,15 +664,15 @@ int vcard_event_set(struct vcard *cal, const char *name, const char *params,
 	return 0;
 }
 
-int vcard_event_add(struct vcard *cal, struct vcard_prop *p)
+int vcard_event_add(struct vcard *cal, GPtrArray *props)
 {
 	guint from = 0, to = 0;
 
-	if (!event_span(cal, &from, &to)) {
-		vcard_prop_free(p);
+	if (!event_span(cal, &from, &to))
 		return -EINVAL;
-	}
-	g_ptr_array_insert(cal->props, (gint)to, p);
+	while (props->len)
+		g_ptr_array_insert(cal->props, (gint)to++,
+				   g_ptr_array_steal_index(props, 0));
 	return 0;
 }
 

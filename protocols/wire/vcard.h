@@ -137,10 +137,12 @@ void vcard_event_clear(struct vcard_event *ev);
 int vcard_event_set(struct vcard *cal, const char *name, const char *params,
 		    const char *value);
 
-/* Insert `p` (takes ownership; freed on error) just before END:VEVENT of
- * the first VEVENT of `cal`, after every line and component it holds.
- * Returns 0 or -EINVAL without a VEVENT. */
-int vcard_event_add(struct vcard *cal, struct vcard_prop *p);
+/* Move the lines of `props` (of struct vcard_prop *; left empty), in
+ * their order, to just before END:VEVENT of the first VEVENT of `cal`,
+ * after every line and component it holds: a whole component can be
+ * added at once.  Returns 0, or -EINVAL without a VEVENT (`props` then
+ * left as it was). */
+int vcard_event_add(struct vcard *cal, GPtrArray *props);
 
 /* Remove the first VEVENT's own lines named `name` (not those of a
  * component inside it) for which `match` is true, or all of them for a

@@ -183,8 +183,13 @@ static void test_event_remove(void)
 	g_assert_cmpint(vcard_event_remove_components(cal, "VALARM"), ==, 0);
 	g_assert_cmpint(vcard_event_remove(cal, "ATTENDEE", is_opt, NULL),
 			==, 2);
-	g_assert_cmpint(vcard_event_add(cal, vcard_prop_new("ATTENDEE",
-			"CN=E", "mailto:e@x")), ==, 0);
+	g_autoptr(GPtrArray) add = g_ptr_array_new_with_free_func(
+		vcard_prop_free);
+	g_ptr_array_add(add, vcard_prop_new("ATTENDEE", "CN=E", "mailto:e@x"));
+	g_ptr_array_add(add, vcard_prop_new("BEGIN", NULL, "VALARM"));
+	g_ptr_array_add(add, vcard_prop_new("END", NULL, "VALARM"));
+	g_assert_cmpint(vcard_event_add(cal, add), ==, 0);
+	g_assert_cmpuint(add->len, ==, 0);
 	g_assert_cmpint(vcard_write(cal, &out, &len), ==, 0);
 	g_assert_cmpstr(out, ==,
 			"BEGIN:VCALENDAR\r\n"
@@ -194,12 +199,15 @@ static void test_event_remove(void)
 			"ATTENDEE;ROLE=OPT-PARTICIPANT:mailto:c@x\r\n"
 			"END:X-OTHER\r\n"
 			"ATTENDEE;CN=E:mailto:e@x\r\n"
+			"BEGIN:VALARM\r\n"
+			"END:VALARM\r\n"
 			"END:VEVENT\r\n"
 			"BEGIN:VALARM\r\n"
 			"END:VALARM\r\n"
 			"END:VCALENDAR\r\n");
 	g_assert_cmpint(vcard_event_remove(cal, "ATTENDEE", NULL, NULL), ==,
 			2);
+	g_assert_cmpint(vcard_event_remove_components(cal, "VALARM"), ==, 1);
 	vcard_free(&cal);
 	g_assert_cmpint(vcard_parse_object("BEGIN:VCALENDAR\r\n"
 					   "END:VCALENDAR\r\n", 30,
@@ -208,8 +216,9 @@ static void test_event_remove(void)
 			-EINVAL);
 	g_assert_cmpint(vcard_event_remove(cal, "X", NULL, NULL), ==,
 			-EINVAL);
-	g_assert_cmpint(vcard_event_add(cal, vcard_prop_new("X", NULL, "y")),
-			==, -EINVAL);
+	g_ptr_array_add(add, vcard_prop_new("X", NULL, "y"));
+	g_assert_cmpint(vcard_event_add(cal, add), ==, -EINVAL);
+	g_assert_cmpuint(add->len, ==, 1);
 	vcard_free(&cal);
 }
 

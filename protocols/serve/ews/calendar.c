@@ -732,13 +732,12 @@ static int rewrite_alarm(struct vcard *cal, const struct change *ch)
 		{ "DESCRIPTION", "Reminder" }, { "TRIGGER", trigger },
 		{ "END", "VALARM" },
 	};
-	for (size_t i = 0; i < G_N_ELEMENTS(lines); i++) {
-		int rc = vcard_event_add(cal, vcard_prop_new(lines[i][0], NULL,
-							     lines[i][1]));
-		if (rc < 0)
-			return rc;
-	}
-	return 0;
+	g_autoptr(GPtrArray) alarm = g_ptr_array_new_with_free_func(
+		vcard_prop_free);
+	for (size_t i = 0; i < G_N_ELEMENTS(lines); i++)
+		g_ptr_array_add(alarm, vcard_prop_new(lines[i][0], NULL,
+						      lines[i][1]));
+	return vcard_event_add(cal, alarm);
 }
 
 /* The attendees of each role given: the lines of that role replaced. */
@@ -752,9 +751,8 @@ static int rewrite_attendees(struct vcard *cal, struct change *ch)
 			continue;
 		rc = vcard_event_remove(cal, "ATTENDEE", is_role,
 					(void *)roles[r].ical);
-		while (rc >= 0 && lines->len)
-			rc = vcard_event_add(cal, g_ptr_array_steal_index(
-						     lines, 0));
+		if (rc >= 0)
+			rc = vcard_event_add(cal, lines);
 		if (rc < 0)
 			return rc;
 	}
