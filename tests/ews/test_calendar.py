@@ -5,6 +5,7 @@ changed by UpdateItem rewrite those lines of its file."""
 
 import datetime
 import os
+import re
 
 from conftest import account
 
@@ -343,6 +344,15 @@ def test_update_subject_and_body_by_tag(ews_server):
         "item:Body", "Body", "Old; text", kind="Item",
         attrs=' BodyType="Text"')) == "NoError"
     assert "DESCRIPTION:Old\\; text\r\n" in read_ics(ews_server.store)
+    # HTML nested deep: its text to the parser's depth of 256, the rest
+    # dropped, and the server still there
+    assert update(ews_server, item.id, set_field(
+        "item:Body", "Body", "&lt;div&gt;x" * 100000, kind="Item",
+        attrs=' BodyType="HTML"')) == "NoError"
+    unfolded = read_ics(ews_server.store).replace("\r\n ", "")
+    text = re.search(r"^DESCRIPTION:([^\r]*)\r$", unfolded, re.M).group(1)
+    assert 200 <= text.count("x") <= 100000 and set(text) == {"x"}, text
+    assert acc.calendar.get(id=item.id).subject == "Meeting"
     assert update(ews_server, item.id,
                   '<t:DeleteItemField><t:ExtendedFieldURI '
                   'PropertyTag="0x1000" PropertyType="String"/>'

@@ -336,37 +336,57 @@ static bool html_block(const char *name)
 	return false;
 }
 
-/* The text of HTML nodes: runs of white space made one space, a line
- * break after a line's or a block's element, no script or style.  The
- * parser bounds the depth of the tree (256). */
-static void html_text(const xmlNode *n, GString *out)
+static bool html_skipped(const xmlNode *n)
 {
-	for (; n; n = n->next) {
-		const char *name = (const char *)n->name;
+	const char *name = (const char *)n->name;
 
-		if (n->type == XML_TEXT_NODE || n->type == XML_CDATA_SECTION_NODE) {
-			for (const char *c = (const char *)n->content; c && *c;
-			     c++) {
-				bool sp = g_ascii_isspace(*c);
-				if (!sp)
-					g_string_append_c(out, *c);
-				else if (out->len && !g_ascii_isspace(
-						 out->str[out->len - 1]))
-					g_string_append_c(out, ' ');
-			}
+	return !g_ascii_strcasecmp(name, "script") ||
+	       !g_ascii_strcasecmp(name, "style") ||
+	       !g_ascii_strcasecmp(name, "head");
+}
+
+static void html_append(GString *out, const char *text)
+{
+	for (const char *c = text; c && *c; c++) {
+		if (!g_ascii_isspace(*c))
+			g_string_append_c(out, *c);
+		else if (out->len && !g_ascii_isspace(out->str[out->len - 1]))
+			g_string_append_c(out, ' ');
+	}
+}
+
+/* The text of the HTML tree under `root`: runs of white space made one
+ * space, a line break after a line's or a block's element, no script or
+ * style.  Walked without recursion: a hostile body may nest deep. */
+static void html_text(const xmlNode *root, GString *out)
+{
+	const xmlNode *n = root;
+
+	while (n) {
+		bool el = n->type == XML_ELEMENT_NODE;
+
+		if (n->type == XML_TEXT_NODE || n->type == XML_CDATA_SECTION_NODE)
+			html_append(out, (const char *)n->content);
+		if (el && n->children && !html_skipped(n)) {
+			n = n->children;
 			continue;
 		}
-		if (n->type != XML_ELEMENT_NODE ||
-		    !g_ascii_strcasecmp(name, "script") ||
-		    !g_ascii_strcasecmp(name, "style") ||
-		    !g_ascii_strcasecmp(name, "head"))
-			continue;
-		html_text(n->children, out);
-		if (!html_block(name))
-			continue;
-		while (out->len && out->str[out->len - 1] == ' ')
-			g_string_truncate(out, out->len - 1);
-		g_string_append_c(out, '\n');
+		/* n is done, and so is each parent it is the last child of */
+		for (;;) {
+			if (n->type == XML_ELEMENT_NODE && !html_skipped(n) &&
+			    html_block((const char *)n->name)) {
+				while (out->len && out->str[out->len - 1] == ' ')
+					g_string_truncate(out, out->len - 1);
+				g_string_append_c(out, '\n');
+			}
+			if (n == root)
+				return;
+			if (n->next) {
+				n = n->next;
+				break;
+			}
+			n = n->parent;
+		}
 	}
 }
 
