@@ -29,13 +29,17 @@ def test_list_and_get(ews_server):
                 b"DTEND;TZID=Europe/Berlin:20240601T230000\r\n"
                 b"SUMMARY:Party\\, with friends\r\nLOCATION:Garden\r\n"
                 b"BEGIN:VALARM\r\nACTION:DISPLAY\r\nSUMMARY:not this\r\n"
-                b"TRIGGER:-PT15M\r\nEND:VALARM\r\n"
+                b"TRIGGER:-P1DT2H\r\nEND:VALARM\r\n"
                 b"END:VEVENT\r\nEND:VCALENDAR\r\n")
     acc = account(ews_server)
     items = {i.subject: i for i in acc.calendar.all()}
     assert sorted(items) == ["Meeting", "Party, with friends"]
     party = items["Party, with friends"]
     assert party.location == "Garden"
+    assert party.reminder_is_set
+    assert party.reminder_minutes_before_start == 26 * 60
+    assert not items["Meeting"].reminder_is_set
+    assert items["Meeting"].sensitivity == "Normal"
     assert party.uid == "p1"
     from exchangelib import EWSDateTime, UTC
     assert party.start == EWSDateTime(2024, 6, 1, 17, 0, tzinfo=UTC)
@@ -209,6 +213,8 @@ def test_update_what_outlook_and_davmail_change(ews_server):
     assert ics.index("BEGIN:VALARM") > ics.index("SUMMARY:Meeting")
     got = acc.calendar.get(id=item.id)
     assert got.subject == "Meeting"
+    assert got.sensitivity == "Private"
+    assert got.reminder_is_set and got.reminder_minutes_before_start == 30
 
     got.sensitivity = "Normal"
     got.reminder_is_set = False
@@ -222,10 +228,13 @@ def test_update_what_outlook_and_davmail_change(ews_server):
 
     # turned on again without minutes: Exchange's default of 15
     got = acc.calendar.get(id=item.id)
+    assert got.sensitivity == "Normal" and not got.reminder_is_set
     got.reminder_is_set = True
     got.save(update_fields=["reminder_is_set"],
              send_meeting_invitations="SendToNone")
     assert "TRIGGER:-PT15M\r\n" in read_ics(ews_server.store)
+    got = acc.calendar.get(id=item.id)
+    assert got.reminder_is_set and got.reminder_minutes_before_start == 15
 
 
 UPDATE = """<?xml version="1.0" encoding="utf-8"?>

@@ -1,7 +1,8 @@
 /*
  * calendar.c - the .ics files of calendar folders as EWS calendar
  * items: a t:CalendarItem whose MimeContent is the file's bytes exactly,
- * with Subject, Start, End, Location and UID read from its first VEVENT;
+ * with Subject, Sensitivity, the reminder, Start, End, Location and UID
+ * read from its first VEVENT;
  * storing a new one; and UpdateItem, which rewrites the lines of the
  * properties it sets (Exchange takes no MimeContent in an UpdateItem of
  * a calendar item: a client changes the properties).
@@ -54,6 +55,90 @@ static void write_text(GString *out, const char *elem, const char *v)
 	g_string_append_printf(out, "</t:%s>", elem);
 }
 
+/* A TRIGGER's duration (RFC 5545 3.3.6) as the minutes before the start
+ * it stands for (0 for one at or after it); -1 for a value that is not a
+ * duration, such as an absolute DATE-TIME. */
+static int trigger_minutes(const char *v)
+{
+	gint64 secs = 0, n = 0;
+	bool neg = false, in_time = false;
+
+	if (*v == '+' || *v == '-')
+		neg = *v++ == '-';
+	if (*v++ != 'P')
+		return -1;
+	for (; *v; v++) {
+		gint64 unit;
+
+		if (g_ascii_isdigit(*v)) {
+			n = n * 10 + (*v - '0');
+			if (n > 1000000000)
+				return -1;
+			continue;
+		}
+		switch (*v) {
+		case 'T': in_time = true; continue;
+		case 'W': unit = 7 * 86400; break;
+		case 'D': unit = 86400; break;
+		case 'H': unit = 3600; break;
+		case 'M': unit = in_time ? 60 : -1; break;
+		case 'S': unit = 1; break;
+		default: unit = -1; break;
+		}
+		if (unit < 0)
+			return -1;
+		secs += n * unit;
+		n = 0;
+	}
+	return neg ? (int)MIN(secs / 60, (gint64)INT_MAX) : 0;
+}
+
+/* What the item shows of its first VEVENT beside struct vcard_event:
+ * CLASS as Sensitivity, and the reminder from its first VALARM. */
+struct shown {
+	const char *sensitivity;	/* static */
+	bool reminder;
+	int minutes;			/* -1 when the trigger is no duration */
+};
+
+static void read_shown(const GString *buf, struct shown *x)
+{
+	struct vcard *cal = NULL;
+	bool in = false, alarm = false;
+
+	x->sensitivity = "Normal";
+	x->reminder = false;
+	x->minutes = -1;
+	if (!buf || vcard_parse_object(buf->str, buf->len, "VCALENDAR",
+				       &cal) < 0)
+		return;
+	for (guint i = 0; i < cal->props->len; i++) {
+		const struct vcard_prop *p = cal->props->pdata[i];
+		bool begin = !strcmp(p->name, "BEGIN"),
+		     end = !strcmp(p->name, "END");
+
+		if (!in) {
+			in = begin && !g_ascii_strcasecmp(p->value, "VEVENT");
+		} else if ((begin || end) &&
+			   !g_ascii_strcasecmp(p->value, "VALARM")) {
+			alarm = begin;
+			x->reminder = true;
+		} else if (end && !g_ascii_strcasecmp(p->value, "VEVENT")) {
+			break;
+		} else if (alarm && !strcmp(p->name, "TRIGGER") &&
+			   x->minutes < 0) {
+			x->minutes = trigger_minutes(p->value);
+		} else if (!alarm && !strcmp(p->name, "CLASS")) {
+			x->sensitivity =
+				!g_ascii_strcasecmp(p->value, "PRIVATE")
+				? "Private"
+				: !g_ascii_strcasecmp(p->value, "CONFIDENTIAL")
+				? "Confidential" : "Normal";
+		}
+	}
+	vcard_free(&cal);
+}
+
 bool ewsd_calendar_recurring(const char *buf, size_t len)
 {
 	const char *end = buf + len;
@@ -79,10 +164,12 @@ void ewsd_calendar_item_write(struct ewsd_call *call, const char *folder,
 	g_autofree char *ck = ewsd_pim_change_key(it);
 	g_autofree char *fid = ewsd_folder_id(folder);
 	struct vcard_event ev;
+	struct shown shown;
 	GString *out = call->out;
 
 	if (!buf || vcard_event_read(buf->str, buf->len, &ev) < 0)
 		memset(&ev, 0, sizeof(ev));
+	read_shown(buf, &shown);
 	g_string_append(out, "<t:CalendarItem>");
 	if (buf && mime) {
 		g_autofree char *b64 = g_base64_encode(
@@ -95,7 +182,13 @@ void ewsd_calendar_item_write(struct ewsd_call *call, const char *folder,
 			       "\"AQAAABYAAAA=\"/><t:ItemClass>IPM.Appointment"
 			       "</t:ItemClass>", iid, ck, fid);
 	write_text(out, "Subject", ev.summary ? ev.summary : "");
+	write_text(out, "Sensitivity", shown.sensitivity);
 	g_string_append_printf(out, "<t:Size>%" PRIu64 "</t:Size>", it->size);
+	write_text(out, "ReminderIsSet", shown.reminder ? "true" : "false");
+	if (shown.reminder && shown.minutes >= 0)
+		g_string_append_printf(out, "<t:ReminderMinutesBeforeStart>%d"
+				       "</t:ReminderMinutesBeforeStart>",
+				       shown.minutes);
 	ewsd_pim_write_ext(call, folder, it, ev.summary ? ev.summary : "",
 			   buf && ewsd_calendar_recurring(buf->str, buf->len));
 	write_text(out, "UID", ev.uid);
