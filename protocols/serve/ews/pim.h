@@ -93,8 +93,9 @@ void ewsd_pim_write_ext(struct ewsd_call *call, const char *folder,
  * event is then a recurring master (calendar.c). */
 bool ewsd_calendar_recurring(const char *buf, size_t len);
 
-/* The item kinds (contacts.c, calendar.c): write one item
- * (a t:Contact, a t:CalendarItem) from its file's bytes; store a new one
+/* The item kinds (contacts.c, calendar.c; calendar-update.c for the
+ * UpdateItem of an event): write one item (a t:Contact, a
+ * t:CalendarItem) from its file's bytes; store a new one
  * from its element, answering *item_r (caller owns) or a ResponseCode in
  * *code_r (static) with -errno. */
 void ewsd_contact_item_write(struct ewsd_call *call, const char *folder,
