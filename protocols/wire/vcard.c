@@ -663,3 +663,66 @@ int vcard_event_set(struct vcard *cal, const char *name, const char *params,
 	}
 	return 0;
 }
+
+int vcard_event_add(struct vcard *cal, GPtrArray *props)
+{
+	guint from = 0, to = 0;
+
+	if (!event_span(cal, &from, &to))
+		return -EINVAL;
+	while (props->len)
+		g_ptr_array_insert(cal->props, (gint)to++,
+				   g_ptr_array_steal_index(props, 0));
+	return 0;
+}
+
+int vcard_event_remove(struct vcard *cal, const char *name,
+		       bool (*match)(const struct vcard_prop *p, void *data),
+		       void *data)
+{
+	guint from = 0, to = 0, depth = 0;
+	int n = 0;
+
+	if (!event_span(cal, &from, &to))
+		return -EINVAL;
+	for (guint i = from + 1; i < to; ) {
+		const struct vcard_prop *p = cal->props->pdata[i];
+		if (!strcmp(p->name, "BEGIN")) {
+			depth++;
+		} else if (!strcmp(p->name, "END") && depth) {
+			depth--;
+		} else if (depth == 0 && !strcmp(p->name, name) &&
+			   (!match || match(p, data))) {
+			g_ptr_array_remove_index(cal->props, i);
+			to--;
+			n++;
+			continue;
+		}
+		i++;
+	}
+	return n;
+}
+
+int vcard_event_remove_components(struct vcard *cal, const char *kind)
+{
+	guint from = 0, to = 0, depth = 0, begin = 0;
+	int n = 0;
+
+	if (!event_span(cal, &from, &to))
+		return -EINVAL;
+	for (guint i = from + 1; i < to; i++) {
+		const struct vcard_prop *p = cal->props->pdata[i];
+		if (!strcmp(p->name, "BEGIN")) {
+			if (depth++ == 0)
+				begin = i;
+		} else if (!strcmp(p->name, "END") && depth && --depth == 0 &&
+			   is_prop(cal->props->pdata[begin], "BEGIN", kind)) {
+			g_ptr_array_remove_range(cal->props, begin,
+						 i - begin + 1);
+			to -= i - begin + 1;
+			i = begin - 1;
+			n++;
+		}
+	}
+	return n;
+}

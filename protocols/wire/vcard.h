@@ -137,4 +137,23 @@ void vcard_event_clear(struct vcard_event *ev);
 int vcard_event_set(struct vcard *cal, const char *name, const char *params,
 		    const char *value);
 
+/* Move the lines of `props` (of struct vcard_prop *; left empty), in
+ * their order, to just before END:VEVENT of the first VEVENT of `cal`,
+ * after every line and component it holds: a whole component can be
+ * added at once.  Returns 0, or -EINVAL without a VEVENT (`props` then
+ * left as it was). */
+int vcard_event_add(struct vcard *cal, GPtrArray *props);
+
+/* Remove the first VEVENT's own lines named `name` (not those of a
+ * component inside it) for which `match` is true, or all of them for a
+ * NULL `match`.  Returns how many went, or -EINVAL without a VEVENT. */
+int vcard_event_remove(struct vcard *cal, const char *name,
+		       bool (*match)(const struct vcard_prop *p, void *data),
+		       void *data);
+
+/* Remove the components `kind` (e.g. "VALARM"), BEGIN to END, that the
+ * first VEVENT holds.  Returns how many went, or -EINVAL without a
+ * VEVENT. */
+int vcard_event_remove_components(struct vcard *cal, const char *kind);
+
 #endif

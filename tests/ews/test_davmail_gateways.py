@@ -218,3 +218,39 @@ def test_caldav_creates_an_event_in_the_store(site):
                            for e in calendar(dm, client).events())
     assert summaries == ["Lunch", "Meeting"]
 
+
+
+def test_caldav_updates_an_event_in_the_store(site):
+    import caldav
+    server, dm = site
+    path = os.path.join(server.store, "Calendar", "lunch-1@example.org.ics")
+    assert os.path.exists(path), "the previous test makes the event"
+    with caldav.DAVClient("http://127.0.0.1:%d/" % dm.caldav,
+                          username=USER, password=PASSWORD,
+                          timeout=60) as client:
+        cal = calendar(dm, client)
+        ev = cal.event_by_uid("lunch-1@example.org")
+        comp = ev.icalendar_component
+        comp["summary"] = "Long lunch"
+        comp["location"] = "Canteen"
+        del comp["dtend"]
+        comp.add("dtend", comp["dtstart"].dt.replace(hour=14))
+        # DavMail answers 200 to a PUT that overwrites an event, which
+        # caldav's save() takes for a failure (it wants 201 or 204): the
+        # same PUT, sent here
+        r = client.put(str(ev.url), ev.data,
+                       {"Content-Type": 'text/calendar; charset="utf-8"'})
+        assert r.status in (200, 204), (r.status, dm.text())
+    text = read(path).decode()
+    assert "SUMMARY:Long lunch" in text, (text, dm.text())
+    assert "LOCATION:Canteen" in text, text
+    assert re.search(r"^DTEND(;TZID=[^:]*)?:20261208T140000Z?\r$",
+                     text, re.M), text
+    assert "UID:lunch-1@example.org" in text
+    with caldav.DAVClient("http://127.0.0.1:%d/" % dm.caldav,
+                          username=USER, password=PASSWORD,
+                          timeout=60) as client:
+        got = sorted((str(e.icalendar_component["summary"]),
+                      str(e.icalendar_component.get("location", "")))
+                     for e in calendar(dm, client).events())
+    assert got == [("Long lunch", "Canteen"), ("Meeting", "")], got

@@ -140,6 +140,88 @@ static void test_event_set(void)
 	vcard_free(&cal);
 }
 
+static bool is_opt(const struct vcard_prop *p, void *data)
+{
+	g_autofree char *role = vcard_prop_param(p, "ROLE");
+
+	(void)data;
+	return role && !g_ascii_strcasecmp(role, "OPT-PARTICIPANT");
+}
+
+/* Alarms (one with a component of its own) and optional attendees go,
+ * the other lines stay; a new line lands after the last component. */
+static void test_event_remove(void)
+{
+	static const char two[] =
+		"BEGIN:VCALENDAR\r\n"
+		"BEGIN:VEVENT\r\n"
+		"ATTENDEE;ROLE=OPT-PARTICIPANT:mailto:a@x\r\n"
+		"BEGIN:VALARM\r\n"
+		"TRIGGER:-PT5M\r\n"
+		"BEGIN:X-INNER\r\n"
+		"END:X-INNER\r\n"
+		"END:VALARM\r\n"
+		"ATTENDEE:mailto:b@x\r\n"
+		"BEGIN:X-OTHER\r\n"
+		"ATTENDEE;ROLE=OPT-PARTICIPANT:mailto:c@x\r\n"
+		"END:X-OTHER\r\n"
+		"BEGIN:VALARM\r\n"
+		"TRIGGER:-PT1M\r\n"
+		"END:VALARM\r\n"
+		"ATTENDEE;ROLE=\"OPT-PARTICIPANT\":mailto:d@x\r\n"
+		"END:VEVENT\r\n"
+		"BEGIN:VALARM\r\n"
+		"END:VALARM\r\n"
+		"END:VCALENDAR\r\n";
+	struct vcard *cal = NULL;
+	g_autofree char *out = NULL;
+	size_t len = 0;
+
+	g_assert_cmpint(vcard_parse_object(two, strlen(two), "VCALENDAR",
+					   &cal), ==, 0);
+	g_assert_cmpint(vcard_event_remove_components(cal, "VALARM"), ==, 2);
+	g_assert_cmpint(vcard_event_remove_components(cal, "VALARM"), ==, 0);
+	g_assert_cmpint(vcard_event_remove(cal, "ATTENDEE", is_opt, NULL),
+			==, 2);
+	g_autoptr(GPtrArray) add = g_ptr_array_new_with_free_func(
+		vcard_prop_free);
+	g_ptr_array_add(add, vcard_prop_new("ATTENDEE", "CN=E", "mailto:e@x"));
+	g_ptr_array_add(add, vcard_prop_new("BEGIN", NULL, "VALARM"));
+	g_ptr_array_add(add, vcard_prop_new("END", NULL, "VALARM"));
+	g_assert_cmpint(vcard_event_add(cal, add), ==, 0);
+	g_assert_cmpuint(add->len, ==, 0);
+	g_assert_cmpint(vcard_write(cal, &out, &len), ==, 0);
+	g_assert_cmpstr(out, ==,
+			"BEGIN:VCALENDAR\r\n"
+			"BEGIN:VEVENT\r\n"
+			"ATTENDEE:mailto:b@x\r\n"
+			"BEGIN:X-OTHER\r\n"
+			"ATTENDEE;ROLE=OPT-PARTICIPANT:mailto:c@x\r\n"
+			"END:X-OTHER\r\n"
+			"ATTENDEE;CN=E:mailto:e@x\r\n"
+			"BEGIN:VALARM\r\n"
+			"END:VALARM\r\n"
+			"END:VEVENT\r\n"
+			"BEGIN:VALARM\r\n"
+			"END:VALARM\r\n"
+			"END:VCALENDAR\r\n");
+	g_assert_cmpint(vcard_event_remove(cal, "ATTENDEE", NULL, NULL), ==,
+			2);
+	g_assert_cmpint(vcard_event_remove_components(cal, "VALARM"), ==, 1);
+	vcard_free(&cal);
+	g_assert_cmpint(vcard_parse_object("BEGIN:VCALENDAR\r\n"
+					   "END:VCALENDAR\r\n", 30,
+					   "VCALENDAR", &cal), ==, 0);
+	g_assert_cmpint(vcard_event_remove_components(cal, "VALARM"), ==,
+			-EINVAL);
+	g_assert_cmpint(vcard_event_remove(cal, "X", NULL, NULL), ==,
+			-EINVAL);
+	g_ptr_array_add(add, vcard_prop_new("X", NULL, "y"));
+	g_assert_cmpint(vcard_event_add(cal, add), ==, -EINVAL);
+	g_assert_cmpuint(add->len, ==, 1);
+	vcard_free(&cal);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -147,5 +229,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/vcard/not-a-calendar", test_not_a_calendar);
 	g_test_add_func("/vcard/event-read", test_event_read);
 	g_test_add_func("/vcard/event-set", test_event_set);
+	g_test_add_func("/vcard/event-remove", test_event_remove);
 	return g_test_run();
 }

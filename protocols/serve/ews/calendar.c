@@ -1,24 +1,22 @@
 /*
  * calendar.c - the .ics files of calendar folders as EWS calendar
  * items: a t:CalendarItem whose MimeContent is the file's bytes exactly,
- * with Subject, Start, End, Location and UID read from its first VEVENT;
- * storing a new one; and UpdateItem, which rewrites the lines of the
- * properties it sets (Exchange takes no MimeContent in an UpdateItem of
- * a calendar item: a client changes the properties).
+ * with Subject, Sensitivity, the reminder, Start, End, Location and UID
+ * read from its first VEVENT; and storing a new one.  UpdateItem is in
+ * calendar-update.c.
  *
  * Specs: [MS-OXWSCAL] 2.2.4.3 (CalendarItemType); [MS-OXWSCORE]
- * 2.2.4.x (MimeContentType), 3.1.4.9 (UpdateItem: SetItemField,
- * DeleteItemField; the changes of one ItemChange all or none); RFC 5545
- * sections 3.1 (content lines), 3.3.4 and 3.3.5 (DATE, DATE-TIME with
- * UTC, TZID or floating time), 3.8.1.5 (DESCRIPTION), 3.8.1.7
- * (LOCATION), 3.8.1.12 (SUMMARY), 3.8.2.2 (DTEND), 3.8.2.4 (DTSTART),
- * 3.8.4.7 (UID).
+ * 2.2.4.x (MimeContentType); RFC 5545 sections 3.1 (content lines),
+ * 3.3.4 and 3.3.5 (DATE, DATE-TIME with UTC, TZID or floating time),
+ * 3.3.6 (DURATION), 3.8.1.3 (CLASS), 3.8.1.7 (LOCATION), 3.8.1.12
+ * (SUMMARY), 3.8.2.2 (DTEND), 3.8.2.4 (DTSTART), 3.8.4.7 (UID), 3.6.6
+ * and 3.8.6.3 (VALARM, TRIGGER).
  *
- * Only what a listing needs is read, and an update rewrites only what it
- * names; recurrence, attendees and alarms stay in the file for clients
- * that read MimeContent.
+ * Only what a listing needs is read; recurrence, attendees and the rest
+ * stay in the file for clients that read MimeContent.
  */
 #include <errno.h>
+#include <limits.h>
 #include <string.h>
 
 #include "pim.h"
@@ -41,6 +39,90 @@ static void write_text(GString *out, const char *elem, const char *v)
 	g_string_append_printf(out, "<t:%s>", elem);
 	ews_escape(out, v);
 	g_string_append_printf(out, "</t:%s>", elem);
+}
+
+/* A TRIGGER's duration (RFC 5545 3.3.6) as the minutes before the start
+ * it stands for (0 for one at or after it); -1 for a value that is not a
+ * duration, such as an absolute DATE-TIME. */
+static int trigger_minutes(const char *v)
+{
+	gint64 secs = 0, n = 0;
+	bool neg = false, in_time = false;
+
+	if (*v == '+' || *v == '-')
+		neg = *v++ == '-';
+	if (*v++ != 'P')
+		return -1;
+	for (; *v; v++) {
+		gint64 unit;
+
+		if (g_ascii_isdigit(*v)) {
+			n = n * 10 + (*v - '0');
+			if (n > 1000000000)
+				return -1;
+			continue;
+		}
+		switch (*v) {
+		case 'T': in_time = true; continue;
+		case 'W': unit = 7 * 86400; break;
+		case 'D': unit = 86400; break;
+		case 'H': unit = 3600; break;
+		case 'M': unit = in_time ? 60 : -1; break;
+		case 'S': unit = 1; break;
+		default: unit = -1; break;
+		}
+		if (unit < 0)
+			return -1;
+		secs += n * unit;
+		n = 0;
+	}
+	return neg ? (int)MIN(secs / 60, (gint64)INT_MAX) : 0;
+}
+
+/* What the item shows of its first VEVENT beside struct vcard_event:
+ * CLASS as Sensitivity, and the reminder from its first VALARM. */
+struct shown {
+	const char *sensitivity;	/* static */
+	bool reminder;
+	int minutes;			/* -1 when the trigger is no duration */
+};
+
+static void read_shown(const GString *buf, struct shown *x)
+{
+	struct vcard *cal = NULL;
+	bool in = false, alarm = false;
+
+	x->sensitivity = "Normal";
+	x->reminder = false;
+	x->minutes = -1;
+	if (!buf || vcard_parse_object(buf->str, buf->len, "VCALENDAR",
+				       &cal) < 0)
+		return;
+	for (guint i = 0; i < cal->props->len; i++) {
+		const struct vcard_prop *p = cal->props->pdata[i];
+		bool begin = !strcmp(p->name, "BEGIN"),
+		     end = !strcmp(p->name, "END");
+
+		if (!in) {
+			in = begin && !g_ascii_strcasecmp(p->value, "VEVENT");
+		} else if ((begin || end) &&
+			   !g_ascii_strcasecmp(p->value, "VALARM")) {
+			alarm = begin;
+			x->reminder = true;
+		} else if (end && !g_ascii_strcasecmp(p->value, "VEVENT")) {
+			break;
+		} else if (alarm && !strcmp(p->name, "TRIGGER") &&
+			   x->minutes < 0) {
+			x->minutes = trigger_minutes(p->value);
+		} else if (!alarm && !strcmp(p->name, "CLASS")) {
+			x->sensitivity =
+				!g_ascii_strcasecmp(p->value, "PRIVATE")
+				? "Private"
+				: !g_ascii_strcasecmp(p->value, "CONFIDENTIAL")
+				? "Confidential" : "Normal";
+		}
+	}
+	vcard_free(&cal);
 }
 
 bool ewsd_calendar_recurring(const char *buf, size_t len)
@@ -68,10 +150,12 @@ void ewsd_calendar_item_write(struct ewsd_call *call, const char *folder,
 	g_autofree char *ck = ewsd_pim_change_key(it);
 	g_autofree char *fid = ewsd_folder_id(folder);
 	struct vcard_event ev;
+	struct shown shown;
 	GString *out = call->out;
 
 	if (!buf || vcard_event_read(buf->str, buf->len, &ev) < 0)
 		memset(&ev, 0, sizeof(ev));
+	read_shown(buf, &shown);
 	g_string_append(out, "<t:CalendarItem>");
 	if (buf && mime) {
 		g_autofree char *b64 = g_base64_encode(
@@ -84,7 +168,13 @@ void ewsd_calendar_item_write(struct ewsd_call *call, const char *folder,
 			       "\"AQAAABYAAAA=\"/><t:ItemClass>IPM.Appointment"
 			       "</t:ItemClass>", iid, ck, fid);
 	write_text(out, "Subject", ev.summary ? ev.summary : "");
+	write_text(out, "Sensitivity", shown.sensitivity);
 	g_string_append_printf(out, "<t:Size>%" PRIu64 "</t:Size>", it->size);
+	write_text(out, "ReminderIsSet", shown.reminder ? "true" : "false");
+	if (shown.reminder && shown.minutes >= 0)
+		g_string_append_printf(out, "<t:ReminderMinutesBeforeStart>%d"
+				       "</t:ReminderMinutesBeforeStart>",
+				       shown.minutes);
 	ewsd_pim_write_ext(call, folder, it, ev.summary ? ev.summary : "",
 			   buf && ewsd_calendar_recurring(buf->str, buf->len));
 	write_text(out, "UID", ev.uid);
@@ -246,188 +336,6 @@ int ewsd_calendar_item_create(struct ewsd_call *call, const char *folder,
 		return rc;
 	}
 	rc = ewsd_pim_store(call, folder, hint, ics->str, ics->len, item_r);
-	if (rc < 0)
-		*code_r = "ErrorInternalServerError";
-	return rc;
-}
-
-/* ---- UpdateItem ---- */
-
-/* What an UpdateItem makes of an event: the new values, and which were
- * given. */
-struct change {
-	struct vcard_event ev;
-	bool summary, location, description, times;
-};
-
-/* The value element of a SetItemField: the one inside its
- * t:CalendarItem (or t:Item). */
-static xmlNode *set_value(const xmlNode *u)
-{
-	for (xmlNode *c = ews_first_element(u); c; c = ews_next_element(c))
-		if (ews_is(c, EWS_NS_T, "CalendarItem") ||
-		    ews_is(c, EWS_NS_T, "Item"))
-			return ews_first_element(c);
-	return NULL;
-}
-
-/* The text of `v` (caller owns), "" for an empty element. */
-static char *value_text(const xmlNode *v)
-{
-	xmlChar *t = xmlNodeGetContent(v);
-	char *s = g_strdup(t ? (const char *)t : "");
-
-	xmlFree(t);
-	return s;
-}
-
-/* One SetItemField or DeleteItemField into *ch.  Returns 0, -ENOTSUP for
- * a property this server does not change, -EINVAL for a malformed one. */
-static int apply_one(const xmlNode *u, struct change *ch)
-{
-	bool del = ews_is(u, EWS_NS_T, "DeleteItemField");
-	xmlNode *f = ews_child(u, EWS_NS_T, "FieldURI");
-	g_autofree char *uri = f ? ews_attr(f, "FieldURI") : NULL;
-	xmlNode *v = del ? NULL : set_value(u);
-	char *text = v ? value_text(v) : NULL;
-	char **slot = NULL;
-
-	if (!uri || (!del && !ews_is(u, EWS_NS_T, "SetItemField")) ||
-	    (!del && !v)) {
-		g_free(text);
-		return -EINVAL;
-	}
-	if (!strcmp(uri, "calendar:StartTimeZone") ||
-	    !strcmp(uri, "calendar:EndTimeZone") ||
-	    !strcmp(uri, "calendar:MeetingTimeZone")) {
-		/* what clients send along with Start and End, which carry
-		 * their offset: the file holds them in UTC */
-		g_free(text);
-		return 0;
-	}
-	if (!strcmp(uri, "item:Subject")) {
-		slot = &ch->ev.summary;
-		ch->summary = true;
-	} else if (!strcmp(uri, "calendar:Location")) {
-		slot = &ch->ev.location;
-		ch->location = true;
-	} else if (!strcmp(uri, "item:Body")) {
-		slot = &ch->ev.description;
-		ch->description = true;
-	}
-	if (slot) {
-		g_free(*slot);
-		*slot = text;
-		return 0;
-	}
-	g_autofree char *owned = text;
-	GDateTime **t = !strcmp(uri, "calendar:Start") ? &ch->ev.start
-			: !strcmp(uri, "calendar:End") ? &ch->ev.end : NULL;
-	if (t && !del) {
-		g_autoptr(GTimeZone) utc = g_time_zone_new_utc();
-		GDateTime *dt = g_date_time_new_from_iso8601(text, utc);
-		if (!dt)
-			return -EINVAL;
-		if (*t)
-			g_date_time_unref(*t);
-		*t = dt;
-	} else if (!strcmp(uri, "calendar:IsAllDayEvent") && !del) {
-		ch->ev.all_day = !strcmp(text, "true") || !strcmp(text, "1");
-	} else {
-		return t || !strcmp(uri, "calendar:IsAllDayEvent") ? -EINVAL
-								   : -ENOTSUP;
-	}
-	ch->times = true;
-	return 0;
-}
-
-/* Property `name` of the event set to `text` (escaped here), or removed
- * for NULL. */
-static int set_text(struct vcard *cal, const char *name, const char *text)
-{
-	g_autoptr(GString) v = text ? g_string_new(NULL) : NULL;
-
-	if (v)
-		vcard_escape(v, text);
-	return vcard_event_set(cal, name, NULL, v ? v->str : NULL);
-}
-
-/* DTSTART or DTEND as a DATE for an all-day event, else in UTC. */
-static int set_time(struct vcard *cal, const char *name, GDateTime *t,
-		    bool all_day)
-{
-	g_autoptr(GDateTime) utc = g_date_time_to_utc(t);
-	g_autofree char *v = g_date_time_format(utc, all_day ? "%Y%m%d"
-						: "%Y%m%dT%H%M%SZ");
-
-	return vcard_event_set(cal, name, all_day ? "VALUE=DATE" : NULL, v);
-}
-
-/* The changes of *ch written into `cal`.  Returns 0 or -EINVAL. */
-static int rewrite(struct vcard *cal, const struct change *ch)
-{
-	int rc = 0;
-
-	if (ch->summary)
-		rc = set_text(cal, "SUMMARY", ch->ev.summary);
-	if (rc == 0 && ch->location)
-		rc = set_text(cal, "LOCATION", ch->ev.location);
-	if (rc == 0 && ch->description)
-		rc = set_text(cal, "DESCRIPTION", ch->ev.description);
-	if (rc == 0 && ch->times) {
-		if (!ch->ev.start || !ch->ev.end ||
-		    g_date_time_compare(ch->ev.end, ch->ev.start) < 0)
-			return -EINVAL;
-		rc = set_time(cal, "DTSTART", ch->ev.start, ch->ev.all_day);
-		if (rc == 0)
-			rc = set_time(cal, "DTEND", ch->ev.end,
-				      ch->ev.all_day);
-	}
-	return rc;
-}
-
-int ewsd_calendar_item_update(struct ewsd_call *call, const char *folder,
-			     const char *id, const xmlNode *updates,
-			     struct mfs_item **item_r, const char **code_r)
-{
-	GString *buf = NULL;
-	struct vcard *cal = NULL;
-	struct change ch = { 0 };
-	g_autofree char *ics = NULL;
-	size_t len = 0;
-	int rc = ewsd_pim_load(call, folder, id, &buf);
-
-	if (rc < 0) {
-		*code_r = rc == -ENOENT ? "ErrorItemNotFound"
-					: "ErrorInternalServerError";
-		return rc;
-	}
-	rc = vcard_event_read(buf->str, buf->len, &ch.ev);
-	if (rc == 0)
-		rc = vcard_parse_object(buf->str, buf->len, "VCALENDAR", &cal);
-	g_string_free(buf, TRUE);
-	if (rc < 0) {
-		*code_r = "ErrorCorruptData";
-		vcard_event_clear(&ch.ev);
-		return rc;
-	}
-	*code_r = "ErrorInvalidRequest";
-	rc = updates ? 0 : -EINVAL;
-	for (xmlNode *u = rc == 0 ? ews_first_element(updates) : NULL;
-	     u && rc == 0; u = ews_next_element(u))
-		if ((rc = apply_one(u, &ch)) < 0)
-			*code_r = rc == -ENOTSUP ? "ErrorInvalidPropertySet"
-						 : "ErrorInvalidValueForProperty";
-	if (rc == 0 && (rc = rewrite(cal, &ch)) < 0)
-		*code_r = "ErrorInvalidValueForProperty";
-	if (rc == 0 && (rc = vcard_write(cal, &ics, &len)) < 0)
-		*code_r = "ErrorInternalServerError";
-	vcard_free(&cal);
-	vcard_event_clear(&ch.ev);
-	if (rc < 0)
-		return rc;
-	/* the same name: the store replaces the file, which is the edit */
-	rc = ewsd_pim_store(call, folder, id, ics, len, item_r);
 	if (rc < 0)
 		*code_r = "ErrorInternalServerError";
 	return rc;

@@ -93,8 +93,9 @@ void ewsd_pim_write_ext(struct ewsd_call *call, const char *folder,
  * event is then a recurring master (calendar.c). */
 bool ewsd_calendar_recurring(const char *buf, size_t len);
 
-/* The item kinds (contacts.c, calendar.c): write one item
- * (a t:Contact, a t:CalendarItem) from its file's bytes; store a new one
+/* The item kinds (contacts.c, calendar.c; calendar-update.c for the
+ * UpdateItem of an event): write one item (a t:Contact, a
+ * t:CalendarItem) from its file's bytes; store a new one
  * from its element, answering *item_r (caller owns) or a ResponseCode in
  * *code_r (static) with -errno. */
 void ewsd_contact_item_write(struct ewsd_call *call, const char *folder,
@@ -113,9 +114,13 @@ int ewsd_calendar_item_create(struct ewsd_call *call, const char *folder,
 			     const xmlNode *item, struct mfs_item **item_r,
 			     const char **code_r);
 /* UpdateItem of calendar item `id`: the SetItemField and DeleteItemField
- * of `updates` on Subject, Body, Location, Start, End and IsAllDayEvent
- * rewrite those lines of the file's first VEVENT, all or none; every
- * other line stays as it was. */
+ * of `updates` on Subject, Body, Location, Start, End (without an offset:
+ * in the zone of the change's StartTimeZone or EndTimeZone, else of the
+ * request's TimeZoneContext, else UTC), IsAllDayEvent, Sensitivity,
+ * ReminderIsSet, ReminderMinutesBeforeStart, RequiredAttendees,
+ * OptionalAttendees, Resources and PidTagSubject or PidTagBody rewrite
+ * those lines of the file's first VEVENT, all or none; every other line
+ * stays as it was.  An unknown zone is ErrorTimeZone. */
 int ewsd_calendar_item_update(struct ewsd_call *call, const char *folder,
 			     const char *id, const xmlNode *updates,
 			     struct mfs_item **item_r, const char **code_r);

@@ -231,6 +231,28 @@ static int field_of(const xmlNode *path, enum scope scope)
 	return -1;
 }
 
+/*
+ * DavMail names an event by its item id (base64url, then ".EML") and,
+ * when an id is shorter than Exchange's, looks the event up again with
+ * that name as PidTagUrlCompName: the file name of the item that id
+ * stands for, or NULL when `v` is not such a name.  Caller owns it.
+ */
+static char *name_of_id_name(const char *v)
+{
+	size_t len = strlen(v);
+	char *id = NULL, *folder = NULL;
+
+	if (len <= 4 || g_ascii_strcasecmp(v + len - 4, ".EML") != 0)
+		return NULL;
+	g_autofree char *b64 = g_strndup(v, len - 4);
+	for (char *p = b64; *p; p++)
+		*p = *p == '-' ? '+' : *p == '_' ? '/' : *p;
+	if (ewsd_pim_item_id_parse(b64, &id, &folder) < 0)
+		return NULL;
+	g_free(folder);
+	return id;
+}
+
 static int constant(struct ewsd_restrict *r, const char *v)
 {
 	g_autoptr(GTimeZone) utc = NULL;
@@ -259,9 +281,14 @@ static int constant(struct ewsd_restrict *r, const char *v)
 			return -EINVAL;
 		r->n = g_date_time_to_unix(dt);
 		return 0;
-	case T_STR:
+	case T_STR: {
+		g_autofree char *named = fields[r->field].f == F_P_NAME
+					 ? name_of_id_name(v) : NULL;
+		if (named)
+			v = named;
 		r->text = r->exact ? g_strdup(v) : fold(v);
 		return 0;
+	}
 	}
 	return -EINVAL;
 }
