@@ -27,7 +27,6 @@
 
 #include "log.h"
 #include "name-escape.h"
-#include "wire/mapi-mail.h"
 #include "wire/mapi-tags.h"
 
 /* The letters the server keeps (msgops.c); the others are the mount's. */
@@ -167,36 +166,31 @@ static void table_drop(struct mfs_backend *be, const char *folder,
  * sync reads its contents table: rendered as table_item() in sync.c
  * does, its bytes in *buf_r.  Returns 0 or -errno. */
 static int item_read(struct mfs_backend *be, uint64_t fid, uint64_t mid,
-		     GByteArray **buf_r, struct mfs_item **it_r,
-		     uint64_t *modified_r, struct mfs_error *e)
+		     enum mfs_folder_kind kind, GByteArray **buf_r,
+		     struct mfs_item **it_r, uint64_t *modified_r,
+		     struct mfs_error *e)
 {
 	struct mapic_session *s = NULL;
 	struct mapi_message *m = NULL;
 	const struct mapi_value *v;
+	bool pim = mapic_pim_kind(kind);
 	int rc;
 
 	if ((rc = mapic_backend_session(be, &s, e)) < 0 ||
-	    (rc = mapic_message_read(s, fid, mid, &m, e)) < 0)
+	    (rc = mapic_read_rendered(s, fid, mid, kind, NULL, buf_r, &m,
+				      e)) < 0)
 		return rc;
-	*buf_r = g_byte_array_new();
-	if ((rc = mapi_mail_render(m, *buf_r)) < 0) {
-		mapi_message_free(m);
-		g_byte_array_unref(*buf_r);
-		*buf_r = NULL;
-		return mfs_error_set(e, rc, MFS_ERR_ITEM, MFS_ERR_FINAL,
-				     "message 0x%016" G_GINT64_MODIFIER "X "
-				     "could not be rendered", (guint64)mid);
-	}
 	const struct mapi_props *p = &m->props;
 	uint64_t modified = (v = mapi_props_get_tag(
 		p, MAPI_TAG_LAST_MODIFICATION_TIME)) ? v->v.ft : 0;
-	uint64_t when = (v = mapi_props_get_tag(
+	uint64_t when = !pim && (v = mapi_props_get_tag(
 		p, MAPI_TAG_MESSAGE_DELIVERY_TIME)) ? v->v.ft : modified;
-	g_autofree char *id = mapic_id_of(mid);
+	g_autofree char *id = mapic_item_id(mid, kind);
 	*it_r = mfs_item_new(id, (*buf_r)->len, mapi_ft_to_unix(when),
-			     mapic_flags_of(p));
-	(*it_r)->message_id = g_strdup(mapi_props_str(
-		p, MAPI_TAG_ID(MAPI_TAG_INTERNET_MESSAGE_ID)));
+			     pim ? 0 : mapic_flags_of(p));
+	if (!pim)
+		(*it_r)->message_id = g_strdup(mapi_props_str(
+			p, MAPI_TAG_ID(MAPI_TAG_INTERNET_MESSAGE_ID)));
 	*modified_r = modified;
 	mapi_message_free(m);
 	return 0;
@@ -208,13 +202,14 @@ static int item_read(struct mfs_backend *be, uint64_t fid, uint64_t mid,
 static int item_of(struct mfs_backend *be, const char *folder, uint64_t fid,
 		   uint64_t mid, struct mfs_item **it_r, struct mfs_error *e)
 {
-	g_autofree char *id = mapic_id_of(mid);
+	enum mfs_folder_kind kind = mapic_folder_kind(be, folder);
+	g_autofree char *id = mapic_item_id(mid, kind);
 	GByteArray *buf = NULL;
 	uint64_t modified = 0;
 	int rc = mapic_sync_one(be, folder, id, &buf, it_r, e);
 
 	if (rc == -ENOTSUP)
-		rc = item_read(be, fid, mid, &buf, it_r, &modified, e);
+		rc = item_read(be, fid, mid, kind, &buf, it_r, &modified, e);
 	if (rc < 0)
 		return rc;
 	mfs_spool_put(be->spool, id, buf->data, buf->len);
@@ -271,6 +266,11 @@ int mapic_append(struct mfs_backend *be, const char *folder,
 
 	if (n > 1)
 		return batch_refused("a new message", folder, e);
+	if (mapic_pim_kind(mapic_folder_kind(be, folder)))
+		return mfs_error_set(e, -ENOTSUP, MFS_ERR_FOLDER,
+				     MFS_ERR_FINAL, "%s: new contacts and "
+				     "appointments are not stored on a mapi "
+				     "account yet", folder);
 	if ((rc = folder_and_session(be, folder, &fid, &s, e)) < 0 ||
 	    (rc = mapic_message_parse_fd(in[0].fd, MAPIC_MIME_MAX, &m,
 					 e)) < 0)
@@ -464,15 +464,17 @@ int mapic_create_folder(struct mfs_backend *be, const char *path,
 
 	if (in_directory(path))
 		return directory_refused(path, e);
-	/* only mail folders are shown (folders.c) */
-	if (kind != MFS_FOLDER_MAIL && kind != MFS_FOLDER_NONE)
+	/* mail, contacts and calendar folders are shown (folders.c) */
+	if (kind == MFS_FOLDER_NONE)
+		kind = MFS_FOLDER_MAIL;
+	if (kind != MFS_FOLDER_MAIL && !mapic_pim_kind(kind))
 		return mfs_error_set(e, -ENOTSUP, MFS_ERR_FOLDER,
-				     MFS_ERR_FINAL, "%s: only mail folders "
-				     "are made on a mapi account", path);
+				     MFS_ERR_FINAL, "%s: only mail, contacts "
+				     "and calendar folders are made on a mapi "
+				     "account", path);
 	if ((rc = mapic_backend_session(be, &s, e)) < 0 ||
 	    (rc = parent_of(be, s, path, &parent, &name, e)) < 0 ||
-	    (rc = mapic_folder_create(s, parent, name, MFS_FOLDER_MAIL, &fid,
-				      e)) < 0)
+	    (rc = mapic_folder_create(s, parent, name, kind, &fid, e)) < 0)
 		return rc;
 	relist(be);
 	return 0;
@@ -598,7 +600,7 @@ static void on_change(uint64_t fid, bool hierarchy, void *data)
 			path = g_strdup(f->path);
 	}
 	g_mutex_unlock(&be->lock);
-	/* a folder not shown (the Outbox, a calendar) changes nothing of
+	/* a folder not shown (the Outbox, a task list) changes nothing of
 	 * the mount's */
 	if (path)
 		be->watch_fn(path, be->watch_data);

@@ -1,0 +1,347 @@
+"""A type = mapi account's contacts and calendar folders, mounted for
+real against `mailfs serve --mapi` on the store of tests/serve-mapi/
+(two vCards in Contacts, one iCalendar object in Calendar): the mount
+shows each contact as a .vcf and each appointment as an .ics file that
+say what the store's files say, sized exactly, the same bytes at every
+read; the mail folders are as before.
+
+The files are compared in meaning, not byte for byte: the server turns
+the store's files into MAPI properties and the mount renders them back,
+each side by the codec of protocols/wire/mapi-pim.h."""
+
+import contextlib
+import datetime
+import importlib.util
+import os
+import re
+import subprocess
+import zoneinfo
+
+import pytest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TESTS = os.path.dirname(HERE)
+
+
+def _load(name, *parts):
+    spec = importlib.util.spec_from_file_location(
+        name, os.path.join(TESTS, *parts))
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+mount_mod = _load("mailfs_mount_mapip", "harness", "mailfs_mount.py")
+mount_factory = mount_mod.imap_mount_factory
+serve_mapi = _load("mailfs_serve_mapi_conftest_p", "serve-mapi",
+                   "conftest.py")
+
+ID_NAME = re.compile(r"^[0-9a-f]{16}\.(vcf|ics)$")
+
+
+# ---- a small reader of vCard and iCalendar lines (RFC 6350 3.2,
+# RFC 5545 3.1), apart from the C code it checks ----
+
+def unfold(data):
+    text = data.decode("utf-8")
+    text = text.replace("\r\n", "\n")
+    return re.sub(r"\n[ \t]", "", text).split("\n")
+
+
+def unescape(v):
+    out, i = [], 0
+    while i < len(v):
+        if v[i] == "\\" and i + 1 < len(v):
+            out.append("\n" if v[i + 1] in "nN" else v[i + 1])
+            i += 2
+        else:
+            out.append(v[i])
+            i += 1
+    return "".join(out)
+
+
+def split_unescaped(v, sep):
+    parts, cur, i = [], [], 0
+    while i < len(v):
+        if v[i] == "\\" and i + 1 < len(v):
+            cur.append(v[i:i + 2])
+            i += 2
+        elif v[i] == sep:
+            parts.append("".join(cur))
+            cur = []
+            i += 1
+        else:
+            cur.append(v[i])
+            i += 1
+    parts.append("".join(cur))
+    return parts
+
+
+def content_lines(data):
+    """[(NAME, {PARAM: value}, value)] of the unfolded lines."""
+    out = []
+    for line in unfold(data):
+        if not line:
+            continue
+        head, _, value = line.partition(":")
+        # a quoted parameter value may hold ':'; none of ours does
+        name, *params = head.split(";")
+        p = {}
+        for x in params:
+            k, _, v = x.partition("=")
+            p[k.upper()] = v
+        # a group prefix (item1.EMAIL) is not the property's name
+        out.append((name.split(".")[-1].upper(), p, value))
+    return out
+
+
+def cards(data):
+    """Each vCard of `data` as {NAME: [(params, value)]}."""
+    out, cur = [], None
+    for name, p, v in content_lines(data):
+        if name == "BEGIN" and v.upper() == "VCARD":
+            cur = {}
+        elif name == "END" and v.upper() == "VCARD":
+            out.append(cur)
+            cur = None
+        elif cur is not None:
+            cur.setdefault(name, []).append((p, v))
+    return out
+
+
+def card_meaning(card):
+    """What the test compares of a vCard: FN, the N components, the
+    addresses, the telephone numbers (digits and '+'), the ORG's name."""
+    def one(name):
+        vals = card.get(name, [])
+        return vals[0][1] if vals else None
+
+    n = one("N")
+    org = one("ORG")
+    return {
+        "FN": unescape(one("FN") or ""),
+        "N": tuple(unescape(x) for x in split_unescaped(n, ";")[:2])
+        if n is not None else None,
+        "EMAIL": sorted(unescape(v).lower() for _, v in card.get("EMAIL",
+                                                                  [])),
+        "TEL": sorted(re.sub(r"[^0-9+]", "", unescape(v))
+                      for _, v in card.get("TEL", [])),
+        "ORG": unescape(split_unescaped(org, ";")[0])
+        if org is not None else None,
+    }
+
+
+def instant(params, value):
+    """An iCalendar DATE-TIME (UTC, with TZID, or floating taken as UTC)
+    or DATE as an aware datetime."""
+    if "T" not in value:
+        d = datetime.datetime.strptime(value, "%Y%m%d")
+        return d.replace(tzinfo=datetime.timezone.utc)
+    utc = value.endswith("Z")
+    d = datetime.datetime.strptime(value.rstrip("Z"), "%Y%m%dT%H%M%S")
+    if utc:
+        return d.replace(tzinfo=datetime.timezone.utc)
+    tz = params.get("TZID")
+    return d.replace(tzinfo=zoneinfo.ZoneInfo(tz.strip('"')) if tz
+                     else datetime.timezone.utc)
+
+
+def events(data):
+    """The VEVENTs of an iCalendar object as {NAME: (params, value)},
+    and the names of the components at its top."""
+    lines = content_lines(data)
+    assert lines[0][0] == "BEGIN" and lines[0][2].upper() == "VCALENDAR", \
+        data[:200]
+    assert lines[-1][0] == "END" and lines[-1][2].upper() == "VCALENDAR", \
+        data[-200:]
+    out, cur, depth = [], None, 0
+    for name, p, v in lines:
+        if name == "BEGIN":
+            depth += 1
+            if v.upper() == "VEVENT":
+                cur = {}
+            continue
+        if name == "END":
+            depth -= 1
+            if v.upper() == "VEVENT":
+                out.append(cur)
+                cur = None
+            continue
+        if cur is not None and name not in cur:
+            cur[name] = (p, v)
+    assert depth == 0
+    return out
+
+
+def event_meaning(ev):
+    return {
+        "SUMMARY": unescape(ev["SUMMARY"][1]),
+        "DTSTART": instant(*ev["DTSTART"]),
+        "DTEND": instant(*ev["DTEND"]),
+        "LOCATION": unescape(ev["LOCATION"][1]) if "LOCATION" in ev
+        else None,
+        "UID": unescape(ev["UID"][1]),
+    }
+
+
+# ---- the mount ----
+
+def read(path):
+    with open(path, "rb") as f:
+        return f.read()
+
+
+@contextlib.contextmanager
+def mounted(tmp_path, mount_factory, **extra):
+    store = str(tmp_path / "store")
+    serve_mapi.build_store(store)
+    server = serve_mapi.Server(store, str(tmp_path), protocols=("mapi",))
+    pw = mount_mod.write_password_file(str(tmp_path / "mapi-password"),
+                                       serve_mapi.PASSWORD)
+    keys = {"type": "mapi",
+            "url": "http://127.0.0.1:%d" % server.port["mapi"],
+            "allow_plaintext": True, "user": serve_mapi.USER,
+            "password_file": pw, "poll_interval": 600, "timeout": 20}
+    keys.update(extra)
+    cfg = mount_mod.write_mailfs_config(str(tmp_path / "mapi-config"),
+                                        "mapi", keys)
+    fs = mount_factory(cfg, "mapi")
+    fs.mount()
+    fs.store = store
+    try:
+        yield fs
+    finally:
+        fs.unmount()
+        serve_mapi.check_log(server, server.stop())
+
+
+@pytest.fixture
+def live(tmp_path, mount_factory):
+    with mounted(tmp_path, mount_factory) as fs:
+        yield fs
+
+
+def files_in(d, suffix):
+    return sorted(os.path.join(d, n) for n in os.listdir(d)
+                  if n.endswith(suffix))
+
+
+def store_cards(store):
+    out = []
+    for p in files_in(os.path.join(store, "Contacts"), ".vcf"):
+        out += cards(read(p))
+    return sorted((card_meaning(c) for c in out), key=lambda m: m["FN"])
+
+
+def store_events(store):
+    out = []
+    for p in files_in(os.path.join(store, "Calendar"), ".ics"):
+        out += events(read(p))
+    return sorted((event_meaning(e) for e in out), key=lambda m: m["UID"])
+
+
+def check_sized_and_stable(path):
+    """stat's size is the bytes read, and a second read (by another
+    program) gives the same bytes."""
+    first = read(path)
+    assert os.stat(path).st_size == len(first), path
+    again = subprocess.run(["cat", path], check=True,
+                           capture_output=True).stdout
+    assert again == first, path
+    return first
+
+
+def check_contacts(fs):
+    d = fs.m("Contacts")
+    names = sorted(os.listdir(d))
+    assert len(names) == 2, names
+    assert all(ID_NAME.match(n) and n.endswith(".vcf") for n in names), \
+        names
+    got = []
+    for n in names:
+        data = check_sized_and_stable(os.path.join(d, n))
+        cs = cards(data)
+        assert len(cs) == 1, data
+        assert cs[0]["VERSION"][0][1] in ("3.0", "4.0"), data
+        got.append(card_meaning(cs[0]))
+    assert sorted(got, key=lambda m: m["FN"]) == store_cards(fs.store)
+
+
+def check_calendar(fs):
+    d = fs.m("Calendar")
+    names = sorted(os.listdir(d))
+    assert len(names) == 1, names
+    assert ID_NAME.match(names[0]) and names[0].endswith(".ics"), names
+    data = check_sized_and_stable(os.path.join(d, names[0]))
+    evs = events(data)
+    assert len(evs) == 1, data
+    assert [event_meaning(evs[0])] == store_events(fs.store)
+
+
+def test_the_store_says_what_the_test_compares(tmp_path):
+    """The comparison is not empty: the store's files carry every field
+    the mount's are compared on."""
+    store = str(tmp_path / "store")
+    serve_mapi.build_store(store)
+    cs = store_cards(store)
+    assert [c["FN"] for c in cs] == ["Bob Sender", "Erin External"]
+    assert all(c["N"] and c["EMAIL"] and c["TEL"] and c["ORG"]
+               for c in cs), cs
+    evs = store_events(store)
+    assert len(evs) == 1 and evs[0]["SUMMARY"] == "Team sync"
+    assert evs[0]["LOCATION"] == "Room 1"
+    assert evs[0]["DTEND"] - evs[0]["DTSTART"] == \
+        datetime.timedelta(hours=1)
+
+
+def test_contacts_are_vcards_as_the_store_holds_them(live):
+    check_contacts(live)
+
+
+def test_appointments_are_icalendar_as_the_store_holds_them(live):
+    check_calendar(live)
+
+
+def test_folders_and_mail_as_before(live):
+    top = sorted(n for n in os.listdir(live.mnt) if not n.startswith("."))
+    for want in ("Calendar", "Contacts", "Directory", "INBOX"):
+        assert want in top, top
+    # the contacts and calendar folders hold files, not Maildirs
+    for folder in ("Contacts", "Calendar"):
+        for sub in ("cur", "new", "tmp"):
+            assert not os.path.exists(live.m(folder, sub))
+    inbox = [os.path.join(live.m("INBOX", sub), n)
+             for sub in ("cur", "new")
+             for n in os.listdir(live.m("INBOX", sub))]
+    assert len(inbox) == 12
+    for p in inbox:
+        data = read(p)
+        assert os.stat(p).st_size == len(data)
+        assert b"\r\n\r\n" in data or b"\n\n" in data
+        assert not data.startswith(b"BEGIN:")
+
+
+def test_read_again_from_the_server(tmp_path, mount_factory):
+    """spool_size = 0 keeps nothing of what sync rendered: each read
+    downloads the folder again and renders the item anew, to the bytes
+    whose size the sync reported."""
+    with mounted(tmp_path, mount_factory, spool_size=0) as fs:
+        check_contacts(fs)
+        check_calendar(fs)
+
+
+def test_remount_keeps_the_names(tmp_path, mount_factory):
+    """A second mount (from the sync state the first one kept) shows the
+    same files with the same bytes."""
+    with mounted(tmp_path, mount_factory) as fs:
+        first = {n: read(os.path.join(fs.m("Contacts"), n))
+                 for n in os.listdir(fs.m("Contacts"))}
+        first.update({n: read(os.path.join(fs.m("Calendar"), n))
+                      for n in os.listdir(fs.m("Calendar"))})
+        fs.unmount()
+        fs.mount()
+        again = {n: read(os.path.join(fs.m("Contacts"), n))
+                 for n in os.listdir(fs.m("Contacts"))}
+        again.update({n: read(os.path.join(fs.m("Calendar"), n))
+                      for n in os.listdir(fs.m("Calendar"))})
+        assert again == first
