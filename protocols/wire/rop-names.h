@@ -26,6 +26,9 @@
 
 #include "rop.h"
 
+/* RopGetPropertyIdsFromNames' Flags: make an id for a name without one. */
+#define ROP_NAMES_CREATE 0x02
+
 struct rop_get_names_req {
 	uint8_t logon_id;
 	uint8_t input_handle_index;
