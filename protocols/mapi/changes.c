@@ -25,6 +25,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "fileutil.h"
 #include "log.h"
 #include "name-escape.h"
 #include "wire/mapi-tags.h"
@@ -254,6 +255,105 @@ static int mids_of(const char *folder, const char *const *ids, size_t n,
 	return 0;
 }
 
+/* Whether `folder`'s item table holds `id`. */
+static bool known(struct mfs_backend *be, const char *folder, uint64_t fid,
+		  const char *id)
+{
+	g_mutex_lock(&be->lock);
+	bool yes = g_hash_table_contains(
+		mapic_table_get(be, folder, fid)->items, id);
+	g_mutex_unlock(&be->lock);
+	return yes;
+}
+
+/* The message a .vcf or .ics read from `fd` is, with the mailbox's ids
+ * for its named properties (made where the mailbox has none yet).
+ * Returns 0 with *m_r (caller owns) or -errno with `e` filled. */
+static int pim_parse(struct mapic_session *s, const char *folder,
+		     enum mfs_folder_kind kind, int fd,
+		     struct mapi_message **m_r, struct mfs_error *e)
+{
+	struct mapic_names *names = NULL;
+	g_autofree char *buf = NULL;
+	size_t len = 0;
+	int rc;
+
+	if ((rc = file_read_head(fd, MAPIC_PIM_MAX + 1, &buf, &len)) < 0)
+		return mfs_error_set(e, rc, MFS_ERR_ITEM, MFS_ERR_FINAL,
+				     "%s: reading the new item: %s", folder,
+				     g_strerror(-rc));
+	if (len > MAPIC_PIM_MAX)
+		return mfs_error_set(e, -EFBIG, MFS_ERR_ITEM, MFS_ERR_FINAL,
+				     "%s: an item of more than %u bytes",
+				     folder, MAPIC_PIM_MAX);
+	if ((rc = mapic_names_fetch(s, true, &names, e)) < 0)
+		return rc;
+	struct mapi_pim_names pn = mapic_names_pim(names);
+	rc = kind == MFS_FOLDER_CONTACTS
+		? mapi_contact_parse(buf, len, &pn, m_r)
+		: mapi_appt_parse(buf, len, &pn, m_r);
+	mapic_names_free(&names);
+	if (rc < 0)
+		return mfs_error_set(e, rc, MFS_ERR_ITEM, MFS_ERR_FINAL,
+				     "%s: %s", folder, rc == -EFBIG
+				     ? "the item is past the limits of a "
+				       "card or an event"
+				     : kind == MFS_FOLDER_CONTACTS
+				     ? "not a vCard"
+				     : "not an iCalendar object with an event");
+	return 0;
+}
+
+/*
+ * A new contact or appointment: the file parsed by the codec and stored
+ * as a new message.  The server keeps no change to a stored item, so one
+ * written over an existing item (`in->hint` names it) replaces it: the
+ * new one is stored first, then the old one removed (a failure there is
+ * only logged: the new item is there, the old one shows at the next
+ * sync).  The item is that of a download, as for mail.
+ */
+static int pim_append(struct mfs_backend *be, const char *folder,
+		      const struct mfs_append *in, GPtrArray **items_r,
+		      struct mfs_error *e)
+{
+	enum mfs_folder_kind kind = mapic_folder_kind(be, folder);
+	struct mapic_session *s = NULL;
+	struct mapi_message *m = NULL;
+	struct mfs_item *it = NULL;
+	uint64_t fid, mid = 0, old = 0;
+	int rc;
+
+	if ((rc = folder_and_session(be, folder, &fid, &s, e)) < 0 ||
+	    (rc = pim_parse(s, folder, kind, in->fd, &m, e)) < 0)
+		return rc;
+	rc = mapic_message_create(s, fid, m, &mid, e);
+	mapi_message_free(m);
+	if (rc < 0)
+		return rc;
+	if (in->hint && mapic_mid_of(in->hint, &old) == 0 && old != mid &&
+	    known(be, folder, fid, in->hint)) {
+		struct mfs_error re = { 0 };
+		g_autofree char *old_id = mapic_item_id(old, kind);
+		const char *ids[1] = { old_id };
+		if (mapic_messages_remove(s, fid, &old, 1, &re) < 0)
+			log_warnx("%s: %s: item %s was replaced by a new one "
+				  "but is still there: %s", be->conf.name,
+				  folder, old_id, re.msg);
+		else
+			table_drop(be, folder, fid, ids, 1);
+	}
+	if ((rc = item_of(be, folder, fid, mid, &it, e)) < 0) {
+		log_warnx("%s: %s: item 0x%016" G_GINT64_MODIFIER "X was "
+			  "stored but not read back: %s", be->conf.name,
+			  folder, (guint64)mid, e ? e->msg : g_strerror(-rc));
+		return rc;
+	}
+	*items_r = g_ptr_array_new_with_free_func(
+		(GDestroyNotify)mfs_item_free);
+	g_ptr_array_add(*items_r, it);
+	return 0;
+}
+
 int mapic_append(struct mfs_backend *be, const char *folder,
 		 const struct mfs_append *in, size_t n, GPtrArray **items_r,
 		 struct mfs_error *e)
@@ -267,10 +367,7 @@ int mapic_append(struct mfs_backend *be, const char *folder,
 	if (n > 1)
 		return batch_refused("a new message", folder, e);
 	if (mapic_pim_kind(mapic_folder_kind(be, folder)))
-		return mfs_error_set(e, -ENOTSUP, MFS_ERR_FOLDER,
-				     MFS_ERR_FINAL, "%s: new contacts and "
-				     "appointments are not stored on a mapi "
-				     "account yet", folder);
+		return pim_append(be, folder, &in[0], items_r, e);
 	if ((rc = folder_and_session(be, folder, &fid, &s, e)) < 0 ||
 	    (rc = mapic_message_parse_fd(in[0].fd, MAPIC_MIME_MAX, &m,
 					 e)) < 0)

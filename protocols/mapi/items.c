@@ -26,7 +26,7 @@ int mapic_read_rendered(struct mapic_session *s, uint64_t fid, uint64_t mid,
 
 	*buf_r = NULL;
 	if (pim && !names) {
-		if ((rc = mapic_names_fetch(s, &own, e)) < 0)
+		if ((rc = mapic_names_fetch(s, false, &own, e)) < 0)
 			return rc;
 		names = own;
 	}

@@ -519,6 +519,9 @@ int mapic_contents_list(struct mapic_session *s, uint64_t fid,
  * table's way, from RopGetPropertyIdsFromNames.
  */
 
+/* The most bytes of a .vcf or .ics taken for a new item. */
+#define MAPIC_PIM_MAX (8u * 1024 * 1024)
+
 /* Whether `kind` is a contacts or calendar folder's. */
 bool mapic_pim_kind(enum mfs_folder_kind kind);
 /* The mount id of message `mid` in a folder of `kind`: mapic_id_of's,
@@ -548,10 +551,12 @@ struct mapic_fx_tap {
 };
 int mapic_fx_tap_event(void *ctx, struct mapi_fx_event *ev);
 /* The ids of the names the codec uses (mapi_pim_names_used), by
- * RopGetPropertyIdsFromNames on the logon, without making any.  Returns
- * 0 with *n_r (caller owns) or -errno with `e` filled. */
-int mapic_names_fetch(struct mapic_session *s, struct mapic_names **n_r,
-		      struct mfs_error *e);
+ * RopGetPropertyIdsFromNames on the logon; with `create` the mailbox
+ * gives an id to a name that has none (for an item to be stored), else
+ * such a name stays without.  Returns 0 with *n_r (caller owns) or
+ * -errno with `e` filled. */
+int mapic_names_fetch(struct mapic_session *s, bool create,
+		      struct mapic_names **n_r, struct mfs_error *e);
 
 /* The file of message `m` of a folder of `kind` (contacts or calendar)
  * appended to `out`.  Returns 0, -ENOTSUP for a message of another class

@@ -26,6 +26,9 @@
 
 #include "wire/mapi-tags.h"
 
+/* RopGetPropertyIdsFromNames' Flags: give a name without an id one. */
+#define PROP_IDS_CREATE 0x02
+
 struct mapic_names {
 	GHashTable *ids;		/* key_of(name) -> id */
 };
@@ -157,8 +160,8 @@ static int take_ids(struct mapic_exec *x, const struct mapi_fx_named *want,
 	return mapic_exec_end(x, e);
 }
 
-int mapic_names_fetch(struct mapic_session *s, struct mapic_names **n_r,
-		      struct mfs_error *e)
+int mapic_names_fetch(struct mapic_session *s, bool create,
+		      struct mapic_names **n_r, struct mfs_error *e)
 {
 	size_t n_want = 0;
 	const struct mapi_fx_named *want = mapi_pim_names_used(&n_want);
@@ -175,11 +178,13 @@ int mapic_names_fetch(struct mapic_session *s, struct mapic_names **n_r,
 		names[i].name = want[i].name;	/* borrowed for the write */
 	}
 	mapic_exec_begin(x);
-	/* flags 0: a name the mailbox has no id for is not given one */
+	/* without MAPI_CREATE a name the mailbox has no id for is not
+	 * given one: reading makes nothing */
 	rop_get_prop_ids_req_write(mapic_exec_buf(x),
 		&(struct rop_get_prop_ids_req){
 			.input_handle_index = mapic_exec_logon(x),
-			.flags = 0, .n_names = n_want, .names = names });
+			.flags = create ? PROP_IDS_CREATE : 0,
+			.n_names = n_want, .names = names });
 	g_free(names);
 	if ((rc = mapic_exec_run(x, e)) == 0)
 		rc = take_ids(x, want, n_want, n, e);

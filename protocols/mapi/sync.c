@@ -763,7 +763,7 @@ static int table_item(struct run *r, struct mapic_session *s,
 	if (*it_r)
 		return 0;
 	if (pim && !r->names &&
-	    (rc = mapic_names_fetch(s, &r->names, e)) < 0)
+	    (rc = mapic_names_fetch(s, false, &r->names, e)) < 0)
 		return rc;
 	rc = mapic_read_rendered(s, r->fid, row->mid, r->kind, r->names, &buf,
 				 NULL, e);

@@ -345,3 +345,102 @@ def test_remount_keeps_the_names(tmp_path, mount_factory):
         again.update({n: read(os.path.join(fs.m("Calendar"), n))
                       for n in os.listdir(fs.m("Calendar"))})
         assert again == first
+
+
+# ---- writing: a .vcf or .ics written on the mount is stored ----
+
+CAROL = (b"BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Carol New\r\n"
+         b"N:New;Carol;;;\r\nORG:Fresh GmbH\r\n"
+         b"EMAIL;TYPE=INTERNET:carol@fresh.test\r\n"
+         b"TEL;TYPE=WORK,VOICE:+49 89 7654321\r\nEND:VCARD\r\n")
+
+LUNCH = (b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\n"
+         b"BEGIN:VEVENT\r\nUID:lunch-0002@example.test\r\n"
+         b"DTSTAMP:20261207T000000Z\r\nDTSTART:20261211T120000Z\r\n"
+         b"DTEND:20261211T130000Z\r\nSUMMARY:Lunch\r\n"
+         b"LOCATION:Canteen\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n")
+
+
+def mount_cards(fs):
+    d = fs.m("Contacts")
+    out = []
+    for n in sorted(os.listdir(d)):
+        if n.endswith(".vcf"):
+            data = read(os.path.join(d, n))
+            size = os.stat(os.path.join(d, n)).st_size
+            out += [dict(card_meaning(c), size=size == len(data))
+                    for c in cards(data)]
+    return sorted(out, key=lambda m: m["FN"])
+
+
+def mount_events(fs):
+    d = fs.m("Calendar")
+    out = []
+    for n in sorted(os.listdir(d)):
+        if n.endswith(".ics"):
+            data = read(os.path.join(d, n))
+            size = os.stat(os.path.join(d, n)).st_size
+            out += [dict(event_meaning(e), size=size == len(data))
+                    for e in events(data)]
+    return sorted(out, key=lambda m: m["UID"])
+
+
+def sized(items):
+    """What mount_cards and mount_events give for `items` when every
+    file's stat size is the bytes read."""
+    return [dict(x, size=True) for x in items]
+
+
+def settles(fn, want, timeout=30):
+    """Whether fn() comes to equal `want` (a sync may still be on its
+    way); the last value is asserted equal by the caller."""
+    return serve_mapi.wait_until(lambda: fn() == want, timeout=timeout)
+
+
+def test_a_new_contact_and_event_are_stored(live):
+    with open(os.path.join(live.m("Contacts"), "carol.vcf"), "wb") as f:
+        f.write(CAROL)
+    with open(os.path.join(live.m("Calendar"), "lunch.ics"), "wb") as f:
+        f.write(LUNCH)
+    live.flush()
+    cs = store_cards(live.store)
+    assert [c["FN"] for c in cs] == ["Bob Sender", "Carol New",
+                                     "Erin External"]
+    assert [c for c in cs if c["FN"] == "Carol New"] == \
+        [card_meaning(cards(CAROL)[0])]
+    evs = store_events(live.store)
+    assert [e["UID"] for e in evs] == ["appt-0001@example.test",
+                                       "lunch-0002@example.test"]
+    assert evs[1] == event_meaning(events(LUNCH)[0])
+    # the mount shows what the server has, each file sized as read
+    settles(lambda: mount_cards(live), sized(cs))
+    assert mount_cards(live) == sized(cs)
+    settles(lambda: mount_events(live), sized(evs))
+    assert mount_events(live) == sized(evs)
+
+
+def test_a_contact_written_over_is_replaced(live):
+    d = live.m("Contacts")
+    bob = [n for n in os.listdir(d)
+           if card_meaning(cards(read(os.path.join(d, n)))[0])["FN"] ==
+           "Bob Sender"]
+    assert len(bob) == 1
+    data = read(os.path.join(d, bob[0]))
+    assert b"+49 30 1234567" in data
+    with open(os.path.join(d, bob[0]), "wb") as f:
+        f.write(data.replace(b"+49 30 1234567", b"+49 30 7777777"))
+    live.flush()
+    cs = store_cards(live.store)
+    assert [c["FN"] for c in cs] == ["Bob Sender", "Erin External"], cs
+    assert cs[0]["TEL"] == ["+49307777777"]
+    settles(lambda: mount_cards(live), sized(cs))
+    assert mount_cards(live) == sized(cs)
+
+
+def test_not_a_vcard_is_refused(live):
+    path = os.path.join(live.m("Contacts"), "junk.vcf")
+    with pytest.raises(OSError):
+        with open(path, "wb") as f:
+            f.write(b"this is no vCard\r\n")
+    assert [c["FN"] for c in store_cards(live.store)] == \
+        ["Bob Sender", "Erin External"]
