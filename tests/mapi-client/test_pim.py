@@ -13,8 +13,10 @@ import contextlib
 import datetime
 import importlib.util
 import os
+import json
 import re
 import subprocess
+import sys
 import zoneinfo
 
 import pytest
@@ -444,3 +446,60 @@ def test_not_a_vcard_is_refused(live):
             f.write(b"this is no vCard\r\n")
     assert [c["FN"] for c in store_cards(live.store)] == \
         ["Bob Sender", "Erin External"]
+
+
+# ---- the contents table's way: each item read by OpenMessage ----
+
+def probe(server, *commands):
+    sys.path.insert(0, HERE)
+    from conftest import probe_path
+    url = "http://127.0.0.1:%d" % server.port["mapi"]
+    p = subprocess.run([probe_path(), url, serve_mapi.USER,
+                        serve_mapi.PASSWORD] + list(commands),
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, p.stderr
+    return p.stdout.splitlines()
+
+
+def rows(lines):
+    return [json.loads(x) for x in lines if x.startswith("{")]
+
+
+@pytest.fixture
+def served(tmp_path):
+    store = str(tmp_path / "store")
+    serve_mapi.build_store(store)
+    server = serve_mapi.Server(store, str(tmp_path), protocols=("mapi",))
+    server.store = store
+    yield server
+    serve_mapi.check_log(server, server.stop())
+
+
+@pytest.mark.parametrize("kind", ["contacts", "calendar"])
+def test_items_read_by_openmessage(served, tmp_path, kind):
+    """Where a server refuses ICS, a sync lists the folder by its
+    contents table and reads each item by OpenMessage with
+    RopGetPropertiesAll and the ids of RopGetPropertyIdsFromNames: the
+    same meaning as the store's files, the same bytes at each read."""
+    folder = "Contacts" if kind == "contacts" else "Calendar"
+    tree = {r["name"]: r for r in rows(probe(served, "hierarchy"))}
+    fid = str(tree[folder]["fid"])
+    mids = [r["mid"] for r in rows(probe(served, "list", fid))]
+    assert len(mids) == (2 if kind == "contacts" else 1), mids
+    got = []
+    for mid in mids:
+        outs = [str(tmp_path / ("%s-%d" % (mid, k))) for k in (1, 2)]
+        lines = probe(served, "fetch-pim", fid, mid, kind, outs[0],
+                      "fetch-pim", fid, mid, kind, outs[1])
+        data = read(outs[0])
+        assert read(outs[1]) == data
+        assert "size %d" % len(data) in lines
+        if kind == "contacts":
+            got += [card_meaning(c) for c in cards(data)]
+        else:
+            got += [event_meaning(e) for e in events(data)]
+    if kind == "contacts":
+        assert sorted(got, key=lambda m: m["FN"]) == \
+            store_cards(served.store)
+    else:
+        assert got == store_events(served.store)
