@@ -773,6 +773,8 @@ static int table_item(struct run *r, struct mapic_session *s,
 		/* one item that cannot be shown does not fail its folder */
 		log_warnx("%s: %s: item %s left out: %s", r->be->conf.name,
 			  r->folder, id, e ? e->msg : g_strerror(-rc));
+		if (e)
+			memset(e, 0, sizeof(*e));
 		return 0;
 	}
 	if (rc < 0)
