@@ -1011,6 +1011,84 @@ static void test_recur_rules(void)
 	}
 }
 
+static uint32_t le32(const uint8_t *b)
+{
+	return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 |
+	       (uint32_t)b[3] << 24;
+}
+
+/* Examples of RFC 5545 3.8.5.3, whose occurrences the RFC lists: the
+ * series' last day (PidLidClipEnd) and the pattern's OccurrenceCount
+ * must be those; the rules it has that the pattern cannot hold give a
+ * single event. */
+static void test_recur_rfc5545(void)
+{
+	static const struct {
+		const char *start, *rule, *last;
+		size_t count_at;	/* OccurrenceCount's offset */
+		uint32_t count;
+		const char *rrule;
+	} cases[] = {
+		/* every other week on Monday, Wednesday and Friday until
+		 * December 24, 1997: 25 times, the last on December 22 */
+		{ "DTSTART;TZID=America/New_York:19970901T090000",
+		  "FREQ=WEEKLY;INTERVAL=2;UNTIL=19971224T000000Z;WKST=SU;"
+		  "BYDAY=MO,WE,FR", "1997-12-22T00:00:00Z", 30, 25,
+		  "FREQ=WEEKLY;INTERVAL=2;BYDAY=MO,WE,FR;"
+		  "UNTIL=19971222T130000Z;WKST=SU" },
+		/* monthly on the first Friday, 10 times: to June 5, 1998 */
+		{ "DTSTART;TZID=America/New_York:19970905T090000",
+		  "FREQ=MONTHLY;COUNT=10;BYDAY=1FR", "1998-06-05T00:00:00Z",
+		  34, 10, "FREQ=MONTHLY;INTERVAL=1;BYDAY=FR;BYSETPOS=1;"
+		  "COUNT=10" },
+		/* the third of Tuesday, Wednesday or Thursday of the month,
+		 * three times: September 4, October 7, November 6 */
+		{ "DTSTART;TZID=America/New_York:19970904T090000",
+		  "FREQ=MONTHLY;COUNT=3;BYDAY=TU,WE,TH;BYSETPOS=3",
+		  "1997-11-06T00:00:00Z", 34, 3,
+		  "FREQ=MONTHLY;INTERVAL=1;BYDAY=TU,WE,TH;BYSETPOS=3;COUNT=3" },
+		/* every 10 days, 5 times */
+		{ "DTSTART;TZID=America/New_York:19970902T090000",
+		  "FREQ=DAILY;INTERVAL=10;COUNT=5", "1997-10-12T00:00:00Z",
+		  26, 5, "FREQ=DAILY;INTERVAL=10;COUNT=5" },
+		/* yearly in June and July: no pattern holds it */
+		{ "DTSTART;TZID=America/New_York:19970610T090000",
+		  "FREQ=YEARLY;COUNT=10;BYMONTH=6,7", NULL, 0, 0, NULL },
+		/* the second-to-last weekday of the month: neither */
+		{ "DTSTART;TZID=America/New_York:19970929T090000",
+		  "FREQ=MONTHLY;BYDAY=MO,TU,WE,TH,FR;BYSETPOS=-2", NULL, 0, 0,
+		  NULL },
+	};
+
+	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_autofree char *cal = g_strdup_printf(
+			"BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:rfc%zu\r\n"
+			"%s\r\nDURATION:PT1H\r\nRRULE:%s\r\nEND:VEVENT\r\n"
+			"END:VCALENDAR\r\n", i, cases[i].start,
+			cases[i].rule);
+		struct mapi_message *m = parse_text(mapi_appt_parse, cal);
+		const struct mapi_bin *b = bin(&m->props, T_RECUR);
+		g_autofree char *t = render_fixed(m, mapi_appt_render,
+						  mapi_appt_parse);
+		g_autofree char *want = g_strdup_printf("RRULE:%s",
+							cases[i].rrule);
+
+		if (!cases[i].last) {
+			g_assert_null(b);
+			g_assert_null(strstr(t, "RRULE"));
+			mapi_message_free(m);
+			continue;
+		}
+		g_assert_nonnull(b);
+		g_assert_cmpuint(ft(&m->props, NT(PSETID_APPT, 0x8236,
+			MAPI_PT_SYSTIME)), ==, ft_of(cases[i].last));
+		g_assert_cmpuint(le32(b->data + cases[i].count_at), ==,
+				 cases[i].count);
+		has_line(t, want);
+		mapi_message_free(m);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -1027,5 +1105,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/mapi-pim/recur-spec", test_recur_spec);
 	g_test_add_func("/mapi-pim/recur-built", test_recur_built);
 	g_test_add_func("/mapi-pim/recur-rules", test_recur_rules);
+	g_test_add_func("/mapi-pim/recur-rfc5545", test_recur_rfc5545);
 	return g_test_run();
 }
