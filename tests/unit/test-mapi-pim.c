@@ -429,6 +429,23 @@ static void test_contact_full(void)
 	}
 	mapi_message_free(back);
 
+	/* a PtypString8 value that is UTF-8 is shown; one that is not is
+	 * left out */
+	{
+		struct mapi_value v8 = { .tag = MAPI_TAG_RETYPE(MAPI_TAG_TITLE,
+							       MAPI_PT_STRING8) };
+		GByteArray *out = g_byte_array_new();
+		v8.v.str = g_strdup("Chef\xff");
+		mapi_props_take(&m->props, &v8);
+		v8.tag = MAPI_TAG_RETYPE(TAG_NICKNAME, MAPI_PT_STRING8);
+		v8.v.str = g_strdup("Joe");
+		mapi_props_take(&m->props, &v8);
+		g_assert_cmpint(mapi_contact_render(m, &names, out), ==, 0);
+		g_autofree char *t3 = text_of(out);
+		g_assert_null(strstr(t3, "\r\nTITLE"));
+		has_line(t3, "NICKNAME:Joe");
+		g_byte_array_free(out, TRUE);
+	}
 	/* a stable UID from the search key when the card brought none */
 	{
 		static const uint8_t key[] = { 0xAB, 0x01, 0xCD };
@@ -798,6 +815,26 @@ static void test_appt_hostile(void)
 	g_assert_null(mapi_props_get_tag(&m->props, T_RECUR));
 	g_assert_null(mapi_props_get_tag(&m->props, T_GOID));
 	mapi_message_free(m);
+	/* a mailbox that gives no ids: only plain properties, and the
+	 * rendering of the result has no named ones to show */
+	{
+		gsize len;
+		g_autofree char *ics = load("appointment-1.ics", &len);
+		GByteArray *out = g_byte_array_new();
+		g_assert_cmpint(mapi_appt_parse(ics, len, &no_names, &m), ==,
+				0);
+		for (size_t i = 0; i < m->props.n; i++)
+			g_assert_cmpuint(MAPI_TAG_ID(m->props.v[i].tag), <,
+					 0x8000);
+		g_assert_cmpstr(s(&m->props, MAPI_TAG_SUBJECT), ==,
+				"Team sync");
+		g_assert_cmpint(mapi_appt_render(m, NULL, out), ==, 0);
+		g_autofree char *t = text_of(out);
+		g_assert_null(strstr(t, "DTSTART"));
+		has_line(t, "SUMMARY:Team sync");
+		g_byte_array_free(out, TRUE);
+		mapi_message_free(m);
+	}
 	/* a recipient with no address and a GOID too short are skipped */
 	m = mapi_message_new();
 	mapi_message_add_recip(m);
