@@ -486,6 +486,12 @@ static void test_contact_versions(void)
 	g_assert_cmpuint(m->n_attach, ==, 1);
 	mapi_message_free(m);
 
+	/* 2.1's bare BASE64 parameter */
+	m = parse_text(mapi_contact_parse, "BEGIN:VCARD\r\nVERSION:2.1\r\n"
+		       "N:X\r\nPHOTO;JPEG;BASE64:/9j/4A==\r\nEND:VCARD\r\n");
+	g_assert_cmpuint(m->n_attach, ==, 1);
+	mapi_message_free(m);
+
 	m = parse_text(mapi_contact_parse,
 		"BEGIN:VCARD\r\nVERSION:4.0\r\nFN:Kim\r\n"
 		"TEL;VALUE=uri;TYPE=\"cell,voice\":tel:+1-555-0100\r\n"
@@ -738,7 +744,7 @@ static void test_appt_times(void)
 static void test_appt_people_alarm(void)
 {
 	struct mapi_message *m = parse_text(mapi_appt_parse,
-		"BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:p\r\n"
+		"BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\n"
 		"DTSTART:20261210T100000Z\r\nDTEND:20261210T110000Z\r\n"
 		"ATTENDEE;CN=Bob;ROLE=REQ-PARTICIPANT;PARTSTAT=ACCEPTED:"
 		"mailto:bob@example.test\r\n"
@@ -747,10 +753,12 @@ static void test_appt_people_alarm(void)
 		"mailto:dan@example.test\r\n"
 		"ATTENDEE;CUTYPE=ROOM;CN=Room 7:mailto:room7@example.test\r\n"
 		"ATTENDEE;CN=Carol:mailto:carol@example.test\r\n"
+		"BEGIN:VALARM\r\nUID:alarm-1\r\nTRIGGER:-PT30M\r\n"
+		"ACTION:DISPLAY\r\nEND:VALARM\r\n"
+		"BEGIN:VALARM\r\nTRIGGER:-PT5M\r\nEND:VALARM\r\n"
+		"UID:after-the-alarms\r\n"
 		"TRANSP:TRANSPARENT\r\nX-MICROSOFT-CDO-BUSYSTATUS:OOF\r\n"
 		"CLASS:PRIVATE\r\nCATEGORIES:Work,Travel\r\n"
-		"BEGIN:VALARM\r\nTRIGGER:-PT30M\r\nACTION:DISPLAY\r\n"
-		"END:VALARM\r\n"
 		"END:VEVENT\r\nEND:VCALENDAR\r\n");
 	g_autofree char *t = NULL;
 
@@ -783,6 +791,8 @@ static void test_appt_people_alarm(void)
 	has_line(t, "CLASS:PRIVATE");
 	has_line(t, "CATEGORIES:Work,Travel");
 	has_line(t, "BEGIN:VALARM\r\nTRIGGER;RELATED=START:-PT30M");
+	/* the event's UID, after its alarms, not the alarm's */
+	has_line(t, "UID:after-the-alarms");
 	mapi_message_free(m);
 }
 
