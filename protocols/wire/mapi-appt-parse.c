@@ -599,13 +599,17 @@ static void finish(struct actx *c, const struct vevent *e,
 {
 	struct mapi_props *p = &m->props;
 	const char *uid = NULL;
+	int depth = 0;
 
+	/* the event's own UID, not one of a component inside it */
 	for (guint i = e->from + 1; i < e->to && !uid; i++) {
 		const struct vcard_prop *vp = c->cal->props->pdata[i];
-		if (strcmp(vp->name, "UID") == 0)
+		if (strcmp(vp->name, "BEGIN") == 0)
+			depth++;
+		else if (strcmp(vp->name, "END") == 0)
+			depth--;
+		else if (depth == 0 && strcmp(vp->name, "UID") == 0)
 			uid = vp->value;
-		else if (strcmp(vp->name, "BEGIN") == 0)
-			break;
 	}
 	if (uid) {
 		g_autofree char *u = g_strstrip(vcard_unescape(uid));

@@ -349,8 +349,9 @@ static void take_email(struct pctx *c, const struct vcard_prop *vp)
 	}
 }
 
-/* The bytes of a PHOTO value: base64 (2.1's ENCODING=BASE64, 3.0's
- * ENCODING=b) or a 4.0 data: URI; NULL for a link to elsewhere. */
+/* The bytes of a PHOTO value: base64 (2.1's ENCODING=BASE64 or bare
+ * BASE64, 3.0's ENCODING=b) or a 4.0 data: URI; NULL for a link to
+ * elsewhere. */
 static guchar *photo_bytes(const struct vcard_prop *vp, gsize *len)
 {
 	g_autofree char *enc = vcard_prop_param(vp, "ENCODING");
@@ -362,9 +363,10 @@ static guchar *photo_bytes(const struct vcard_prop *vp, gsize *len)
 		if (!comma || !g_strstr_len(v, comma - v, ";base64"))
 			return NULL;
 		v = comma + 1;
-	} else if (!enc || (g_ascii_strcasecmp(enc, "b") &&
-			    g_ascii_strcasecmp(enc, "base64"))) {
-		return NULL;
+	} else if ((!enc || (g_ascii_strcasecmp(enc, "b") &&
+			     g_ascii_strcasecmp(enc, "base64"))) &&
+		   !vcard_prop_has_type(vp, "base64")) {
+		return NULL;		/* 2.1 may say just ";BASE64" */
 	}
 	clean = g_strdup(v);
 	g_strdelimit(clean, " \t\r\n", ' ');

@@ -650,14 +650,25 @@ static int rule_kind(const struct rule *u, struct pim_recur *r)
 	return -ENOTSUP;
 }
 
-/* UNTIL as a day: a DATE, or a DATE-TIME (UTC, or floating as UTC). */
-static int until_day(const char *v, int64_t *day)
+/* UNTIL as the last day whose occurrence (at start_min) is not after
+ * it: a DATE is that day; a DATE-TIME (UTC, or floating taken as UTC)
+ * counts with the time of day. */
+static int until_day(const char *v, uint32_t start_min, int64_t *day)
 {
 	const char *rest;
+	unsigned h, m, sec;
 
 	if (!pim_parse_date(v, day, &rest) || rest != v + 8 ||
 	    *day > pim_days_from_civil(4500, 8, 31))
 		return -ENOTSUP;
+	if (!*rest)
+		return 0;
+	if (rest[0] != 'T' || !pim_digits(rest + 1, 2, &h) ||
+	    !pim_digits(rest + 3, 2, &m) || !pim_digits(rest + 5, 2, &sec) ||
+	    (rest[7] && (rest[7] != 'Z' || rest[8])) || h > 23 || m > 59)
+		return -ENOTSUP;
+	if (h * 60 + m < start_min)
+		(*day)--;
 	return 0;
 }
 
@@ -714,7 +725,7 @@ int pim_recur_from_rrule(const char *rrule, int64_t start, int64_t dur,
 		r->end_day = last;
 	} else if (u.until) {
 		int64_t ud;
-		rc = until_day(u.until, &ud);
+		rc = until_day(u.until, r->start_min, &ud);
 		if (rc)
 			goto fail;
 		r->ends = true;

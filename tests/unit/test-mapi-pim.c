@@ -429,6 +429,23 @@ static void test_contact_full(void)
 	}
 	mapi_message_free(back);
 
+	/* a PtypString8 value that is UTF-8 is shown; one that is not is
+	 * left out */
+	{
+		struct mapi_value v8 = { .tag = MAPI_TAG_RETYPE(MAPI_TAG_TITLE,
+							       MAPI_PT_STRING8) };
+		GByteArray *out = g_byte_array_new();
+		v8.v.str = g_strdup("Chef\xff");
+		mapi_props_take(&m->props, &v8);
+		v8.tag = MAPI_TAG_RETYPE(TAG_NICKNAME, MAPI_PT_STRING8);
+		v8.v.str = g_strdup("Joe");
+		mapi_props_take(&m->props, &v8);
+		g_assert_cmpint(mapi_contact_render(m, &names, out), ==, 0);
+		g_autofree char *t3 = text_of(out);
+		g_assert_null(strstr(t3, "\r\nTITLE"));
+		has_line(t3, "NICKNAME:Joe");
+		g_byte_array_free(out, TRUE);
+	}
 	/* a stable UID from the search key when the card brought none */
 	{
 		static const uint8_t key[] = { 0xAB, 0x01, 0xCD };
@@ -466,6 +483,12 @@ static void test_contact_versions(void)
 	g_assert_cmpstr(s(&m->props, 0x3A23001FU), ==, "888");
 	g_assert_cmpstr(s(&m->props, T_EMAIL1), ==, "ann@example.test");
 	g_assert_cmpstr(s(&m->props, MAPI_TAG_BODY), ==, "café\nsecond");
+	g_assert_cmpuint(m->n_attach, ==, 1);
+	mapi_message_free(m);
+
+	/* 2.1's bare BASE64 parameter */
+	m = parse_text(mapi_contact_parse, "BEGIN:VCARD\r\nVERSION:2.1\r\n"
+		       "N:X\r\nPHOTO;JPEG;BASE64:/9j/4A==\r\nEND:VCARD\r\n");
 	g_assert_cmpuint(m->n_attach, ==, 1);
 	mapi_message_free(m);
 
@@ -721,7 +744,7 @@ static void test_appt_times(void)
 static void test_appt_people_alarm(void)
 {
 	struct mapi_message *m = parse_text(mapi_appt_parse,
-		"BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:p\r\n"
+		"BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\n"
 		"DTSTART:20261210T100000Z\r\nDTEND:20261210T110000Z\r\n"
 		"ATTENDEE;CN=Bob;ROLE=REQ-PARTICIPANT;PARTSTAT=ACCEPTED:"
 		"mailto:bob@example.test\r\n"
@@ -730,10 +753,12 @@ static void test_appt_people_alarm(void)
 		"mailto:dan@example.test\r\n"
 		"ATTENDEE;CUTYPE=ROOM;CN=Room 7:mailto:room7@example.test\r\n"
 		"ATTENDEE;CN=Carol:mailto:carol@example.test\r\n"
+		"BEGIN:VALARM\r\nUID:alarm-1\r\nTRIGGER:-PT30M\r\n"
+		"ACTION:DISPLAY\r\nEND:VALARM\r\n"
+		"BEGIN:VALARM\r\nTRIGGER:-PT5M\r\nEND:VALARM\r\n"
+		"UID:after-the-alarms\r\n"
 		"TRANSP:TRANSPARENT\r\nX-MICROSOFT-CDO-BUSYSTATUS:OOF\r\n"
 		"CLASS:PRIVATE\r\nCATEGORIES:Work,Travel\r\n"
-		"BEGIN:VALARM\r\nTRIGGER:-PT30M\r\nACTION:DISPLAY\r\n"
-		"END:VALARM\r\n"
 		"END:VEVENT\r\nEND:VCALENDAR\r\n");
 	g_autofree char *t = NULL;
 
@@ -766,6 +791,8 @@ static void test_appt_people_alarm(void)
 	has_line(t, "CLASS:PRIVATE");
 	has_line(t, "CATEGORIES:Work,Travel");
 	has_line(t, "BEGIN:VALARM\r\nTRIGGER;RELATED=START:-PT30M");
+	/* the event's UID, after its alarms, not the alarm's */
+	has_line(t, "UID:after-the-alarms");
 	mapi_message_free(m);
 }
 
@@ -798,6 +825,26 @@ static void test_appt_hostile(void)
 	g_assert_null(mapi_props_get_tag(&m->props, T_RECUR));
 	g_assert_null(mapi_props_get_tag(&m->props, T_GOID));
 	mapi_message_free(m);
+	/* a mailbox that gives no ids: only plain properties, and the
+	 * rendering of the result has no named ones to show */
+	{
+		gsize len;
+		g_autofree char *ics = load("appointment-1.ics", &len);
+		GByteArray *out = g_byte_array_new();
+		g_assert_cmpint(mapi_appt_parse(ics, len, &no_names, &m), ==,
+				0);
+		for (size_t i = 0; i < m->props.n; i++)
+			g_assert_cmpuint(MAPI_TAG_ID(m->props.v[i].tag), <,
+					 0x8000);
+		g_assert_cmpstr(s(&m->props, MAPI_TAG_SUBJECT), ==,
+				"Team sync");
+		g_assert_cmpint(mapi_appt_render(m, NULL, out), ==, 0);
+		g_autofree char *t = text_of(out);
+		g_assert_null(strstr(t, "DTSTART"));
+		has_line(t, "SUMMARY:Team sync");
+		g_byte_array_free(out, TRUE);
+		mapi_message_free(m);
+	}
 	/* a recipient with no address and a GOID too short are skipped */
 	m = mapi_message_new();
 	mapi_message_add_recip(m);
@@ -1011,6 +1058,84 @@ static void test_recur_rules(void)
 	}
 }
 
+static uint32_t le32(const uint8_t *b)
+{
+	return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 |
+	       (uint32_t)b[3] << 24;
+}
+
+/* Examples of RFC 5545 3.8.5.3, whose occurrences the RFC lists: the
+ * series' last day (PidLidClipEnd) and the pattern's OccurrenceCount
+ * must be those; the rules it has that the pattern cannot hold give a
+ * single event. */
+static void test_recur_rfc5545(void)
+{
+	static const struct {
+		const char *start, *rule, *last;
+		size_t count_at;	/* OccurrenceCount's offset */
+		uint32_t count;
+		const char *rrule;
+	} cases[] = {
+		/* every other week on Monday, Wednesday and Friday until
+		 * December 24, 1997: 25 times, the last on December 22 */
+		{ "DTSTART;TZID=America/New_York:19970901T090000",
+		  "FREQ=WEEKLY;INTERVAL=2;UNTIL=19971224T000000Z;WKST=SU;"
+		  "BYDAY=MO,WE,FR", "1997-12-22T00:00:00Z", 30, 25,
+		  "FREQ=WEEKLY;INTERVAL=2;BYDAY=MO,WE,FR;"
+		  "UNTIL=19971222T130000Z;WKST=SU" },
+		/* monthly on the first Friday, 10 times: to June 5, 1998 */
+		{ "DTSTART;TZID=America/New_York:19970905T090000",
+		  "FREQ=MONTHLY;COUNT=10;BYDAY=1FR", "1998-06-05T00:00:00Z",
+		  34, 10, "FREQ=MONTHLY;INTERVAL=1;BYDAY=FR;BYSETPOS=1;"
+		  "COUNT=10" },
+		/* the third of Tuesday, Wednesday or Thursday of the month,
+		 * three times: September 4, October 7, November 6 */
+		{ "DTSTART;TZID=America/New_York:19970904T090000",
+		  "FREQ=MONTHLY;COUNT=3;BYDAY=TU,WE,TH;BYSETPOS=3",
+		  "1997-11-06T00:00:00Z", 34, 3,
+		  "FREQ=MONTHLY;INTERVAL=1;BYDAY=TU,WE,TH;BYSETPOS=3;COUNT=3" },
+		/* every 10 days, 5 times */
+		{ "DTSTART;TZID=America/New_York:19970902T090000",
+		  "FREQ=DAILY;INTERVAL=10;COUNT=5", "1997-10-12T00:00:00Z",
+		  26, 5, "FREQ=DAILY;INTERVAL=10;COUNT=5" },
+		/* yearly in June and July: no pattern holds it */
+		{ "DTSTART;TZID=America/New_York:19970610T090000",
+		  "FREQ=YEARLY;COUNT=10;BYMONTH=6,7", NULL, 0, 0, NULL },
+		/* the second-to-last weekday of the month: neither */
+		{ "DTSTART;TZID=America/New_York:19970929T090000",
+		  "FREQ=MONTHLY;BYDAY=MO,TU,WE,TH,FR;BYSETPOS=-2", NULL, 0, 0,
+		  NULL },
+	};
+
+	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_autofree char *cal = g_strdup_printf(
+			"BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:rfc%zu\r\n"
+			"%s\r\nDURATION:PT1H\r\nRRULE:%s\r\nEND:VEVENT\r\n"
+			"END:VCALENDAR\r\n", i, cases[i].start,
+			cases[i].rule);
+		struct mapi_message *m = parse_text(mapi_appt_parse, cal);
+		const struct mapi_bin *b = bin(&m->props, T_RECUR);
+		g_autofree char *t = render_fixed(m, mapi_appt_render,
+						  mapi_appt_parse);
+		g_autofree char *want = g_strdup_printf("RRULE:%s",
+							cases[i].rrule);
+
+		if (!cases[i].last) {
+			g_assert_null(b);
+			g_assert_null(strstr(t, "RRULE"));
+			mapi_message_free(m);
+			continue;
+		}
+		g_assert_nonnull(b);
+		g_assert_cmpuint(ft(&m->props, NT(PSETID_APPT, 0x8236,
+			MAPI_PT_SYSTIME)), ==, ft_of(cases[i].last));
+		g_assert_cmpuint(le32(b->data + cases[i].count_at), ==,
+				 cases[i].count);
+		has_line(t, want);
+		mapi_message_free(m);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -1027,5 +1152,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/mapi-pim/recur-spec", test_recur_spec);
 	g_test_add_func("/mapi-pim/recur-built", test_recur_built);
 	g_test_add_func("/mapi-pim/recur-rules", test_recur_rules);
+	g_test_add_func("/mapi-pim/recur-rfc5545", test_recur_rfc5545);
 	return g_test_run();
 }
