@@ -58,6 +58,13 @@ int mapid_pim_parse(const void *buf, size_t len, enum mfs_folder_kind kind,
 		err = -EINVAL;
 	if (err < 0)
 		return err;
+	/* a contact's photo is an attachment (mapid_msg_store_props keeps
+	 * HASATTACH as parsed) */
+	if (m->n_attach)
+		mapi_props_set_l(&m->props, MAPI_TAG_MESSAGE_FLAGS,
+				 mapi_props_l(&m->props, MAPI_TAG_ID(
+					MAPI_TAG_MESSAGE_FLAGS), 0) |
+				 MAPI_MSGFLAG_HASATTACH);
 	/* a contact or an appointment is never unread: the file has no
 	 * Maildir letters to say so */
 	mapid_msg_store_props(m, MFS_FLAG_SEEN, delivered, modified, buf, len);
