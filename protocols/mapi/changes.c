@@ -8,8 +8,9 @@
  * Specs: those of the files named; [MS-OXCFXICS] for why a new message's
  * size is learnt from a download (below).
  *
- * Sizes.  A message on the mount is its rendering (wire/mapi-mail.h) of
- * the properties a sync downloads, which are the server's, not what was
+ * Sizes.  A message on the mount is its rendering (wire/mapi-mail.h; a
+ * contact's or an appointment's wire/mapi-pim.h) of the properties a
+ * sync downloads, which are the server's, not what was
  * written: a server adds properties of its own (PidTagMessageDeliveryTime,
  * a change key, its body conversions), and a moved message keeps its
  * properties only as far as the server does.  So the item of a new or
@@ -18,7 +19,10 @@
  * refuses ICS on the folder, the message read by OpenMessage, as a sync
  * of that folder would read it.  That costs a download per message, so
  * append and move take one message at a time (-ENOTSUP for more, as
- * backend.h allows); set_flags and remove take batches.
+ * backend.h allows); set_flags and remove take batches.  A .vcf or .ics
+ * appended to a contacts or calendar folder is parsed by the codec of
+ * wire/mapi-pim.h ([MS-OXVCARD], [MS-OXCICAL]) and replaces the item
+ * its hint names.
  */
 #include "mapic-private.h"
 

@@ -3,9 +3,12 @@
  * download configured on the folder, the state of the last one uploaded,
  * the FastTransfer stream taken buffer by buffer through the reader and
  * builder of wire/mapi-fx.h; each new or changed message rendered as
- * MIME (wire/mapi-mail.h) into the spool, deletions reported vanished,
- * read-state changes reported as flag changes.  And the folders' item
- * tables, which remember what each message was reported as.
+ * MIME (wire/mapi-mail.h), or in a contacts or calendar folder as a
+ * vCard or an iCalendar object (pim.c, with the names of the named
+ * properties the stream carries), into the spool, deletions reported
+ * vanished, read-state changes reported as flag changes.  And the
+ * folders' item tables, which remember what each message was reported
+ * as.
  *
  * Specs: [MS-OXCFXICS] 2.2.3.2.1.1 (SynchronizationType, SendOptions,
  * SynchronizationFlags: Unicode, ReadState, Normal, BestBody;
