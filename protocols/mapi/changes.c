@@ -8,8 +8,9 @@
  * Specs: those of the files named; [MS-OXCFXICS] for why a new message's
  * size is learnt from a download (below).
  *
- * Sizes.  A message on the mount is its rendering (wire/mapi-mail.h) of
- * the properties a sync downloads, which are the server's, not what was
+ * Sizes.  A message on the mount is its rendering (wire/mapi-mail.h; a
+ * contact's or an appointment's wire/mapi-pim.h) of the properties a
+ * sync downloads, which are the server's, not what was
  * written: a server adds properties of its own (PidTagMessageDeliveryTime,
  * a change key, its body conversions), and a moved message keeps its
  * properties only as far as the server does.  So the item of a new or
@@ -18,16 +19,19 @@
  * refuses ICS on the folder, the message read by OpenMessage, as a sync
  * of that folder would read it.  That costs a download per message, so
  * append and move take one message at a time (-ENOTSUP for more, as
- * backend.h allows); set_flags and remove take batches.
+ * backend.h allows); set_flags and remove take batches.  A .vcf or .ics
+ * appended to a contacts or calendar folder is parsed by the codec of
+ * wire/mapi-pim.h ([MS-OXVCARD], [MS-OXCICAL]) and replaces the item
+ * its hint names.
  */
 #include "mapic-private.h"
 
 #include <errno.h>
 #include <string.h>
 
+#include "fileutil.h"
 #include "log.h"
 #include "name-escape.h"
-#include "wire/mapi-mail.h"
 #include "wire/mapi-tags.h"
 
 /* The letters the server keeps (msgops.c); the others are the mount's. */
@@ -167,36 +171,31 @@ static void table_drop(struct mfs_backend *be, const char *folder,
  * sync reads its contents table: rendered as table_item() in sync.c
  * does, its bytes in *buf_r.  Returns 0 or -errno. */
 static int item_read(struct mfs_backend *be, uint64_t fid, uint64_t mid,
-		     GByteArray **buf_r, struct mfs_item **it_r,
-		     uint64_t *modified_r, struct mfs_error *e)
+		     enum mfs_folder_kind kind, GByteArray **buf_r,
+		     struct mfs_item **it_r, uint64_t *modified_r,
+		     struct mfs_error *e)
 {
 	struct mapic_session *s = NULL;
 	struct mapi_message *m = NULL;
 	const struct mapi_value *v;
+	bool pim = mapic_pim_kind(kind);
 	int rc;
 
 	if ((rc = mapic_backend_session(be, &s, e)) < 0 ||
-	    (rc = mapic_message_read(s, fid, mid, &m, e)) < 0)
+	    (rc = mapic_read_rendered(s, fid, mid, kind, NULL, buf_r, &m,
+				      e)) < 0)
 		return rc;
-	*buf_r = g_byte_array_new();
-	if ((rc = mapi_mail_render(m, *buf_r)) < 0) {
-		mapi_message_free(m);
-		g_byte_array_unref(*buf_r);
-		*buf_r = NULL;
-		return mfs_error_set(e, rc, MFS_ERR_ITEM, MFS_ERR_FINAL,
-				     "message 0x%016" G_GINT64_MODIFIER "X "
-				     "could not be rendered", (guint64)mid);
-	}
 	const struct mapi_props *p = &m->props;
 	uint64_t modified = (v = mapi_props_get_tag(
 		p, MAPI_TAG_LAST_MODIFICATION_TIME)) ? v->v.ft : 0;
-	uint64_t when = (v = mapi_props_get_tag(
+	uint64_t when = !pim && (v = mapi_props_get_tag(
 		p, MAPI_TAG_MESSAGE_DELIVERY_TIME)) ? v->v.ft : modified;
-	g_autofree char *id = mapic_id_of(mid);
+	g_autofree char *id = mapic_item_id(mid, kind);
 	*it_r = mfs_item_new(id, (*buf_r)->len, mapi_ft_to_unix(when),
-			     mapic_flags_of(p));
-	(*it_r)->message_id = g_strdup(mapi_props_str(
-		p, MAPI_TAG_ID(MAPI_TAG_INTERNET_MESSAGE_ID)));
+			     pim ? 0 : mapic_flags_of(p));
+	if (!pim)
+		(*it_r)->message_id = g_strdup(mapi_props_str(
+			p, MAPI_TAG_ID(MAPI_TAG_INTERNET_MESSAGE_ID)));
 	*modified_r = modified;
 	mapi_message_free(m);
 	return 0;
@@ -208,13 +207,14 @@ static int item_read(struct mfs_backend *be, uint64_t fid, uint64_t mid,
 static int item_of(struct mfs_backend *be, const char *folder, uint64_t fid,
 		   uint64_t mid, struct mfs_item **it_r, struct mfs_error *e)
 {
-	g_autofree char *id = mapic_id_of(mid);
+	enum mfs_folder_kind kind = mapic_folder_kind(be, folder);
+	g_autofree char *id = mapic_item_id(mid, kind);
 	GByteArray *buf = NULL;
 	uint64_t modified = 0;
 	int rc = mapic_sync_one(be, folder, id, &buf, it_r, e);
 
 	if (rc == -ENOTSUP)
-		rc = item_read(be, fid, mid, &buf, it_r, &modified, e);
+		rc = item_read(be, fid, mid, kind, &buf, it_r, &modified, e);
 	if (rc < 0)
 		return rc;
 	mfs_spool_put(be->spool, id, buf->data, buf->len);
@@ -259,6 +259,105 @@ static int mids_of(const char *folder, const char *const *ids, size_t n,
 	return 0;
 }
 
+/* Whether `folder`'s item table holds `id`. */
+static bool known(struct mfs_backend *be, const char *folder, uint64_t fid,
+		  const char *id)
+{
+	g_mutex_lock(&be->lock);
+	bool yes = g_hash_table_contains(
+		mapic_table_get(be, folder, fid)->items, id);
+	g_mutex_unlock(&be->lock);
+	return yes;
+}
+
+/* The message a .vcf or .ics read from `fd` is, with the mailbox's ids
+ * for its named properties (made where the mailbox has none yet).
+ * Returns 0 with *m_r (caller owns) or -errno with `e` filled. */
+static int pim_parse(struct mapic_session *s, const char *folder,
+		     enum mfs_folder_kind kind, int fd,
+		     struct mapi_message **m_r, struct mfs_error *e)
+{
+	struct mapic_names *names = NULL;
+	g_autofree char *buf = NULL;
+	size_t len = 0;
+	int rc;
+
+	if ((rc = file_read_head(fd, MAPIC_PIM_MAX + 1, &buf, &len)) < 0)
+		return mfs_error_set(e, rc, MFS_ERR_ITEM, MFS_ERR_FINAL,
+				     "%s: reading the new item: %s", folder,
+				     g_strerror(-rc));
+	if (len > MAPIC_PIM_MAX)
+		return mfs_error_set(e, -EFBIG, MFS_ERR_ITEM, MFS_ERR_FINAL,
+				     "%s: an item of more than %u bytes",
+				     folder, MAPIC_PIM_MAX);
+	if ((rc = mapic_names_fetch(s, true, &names, e)) < 0)
+		return rc;
+	struct mapi_pim_names pn = mapic_names_pim(names);
+	rc = kind == MFS_FOLDER_CONTACTS
+		? mapi_contact_parse(buf, len, &pn, m_r)
+		: mapi_appt_parse(buf, len, &pn, m_r);
+	mapic_names_free(&names);
+	if (rc < 0)
+		return mfs_error_set(e, rc, MFS_ERR_ITEM, MFS_ERR_FINAL,
+				     "%s: %s", folder, rc == -EFBIG
+				     ? "the item is past the limits of a "
+				       "card or an event"
+				     : kind == MFS_FOLDER_CONTACTS
+				     ? "not a vCard"
+				     : "not an iCalendar object with an event");
+	return 0;
+}
+
+/*
+ * A new contact or appointment: the file parsed by the codec and stored
+ * as a new message.  The server keeps no change to a stored item, so one
+ * written over an existing item (`in->hint` names it) replaces it: the
+ * new one is stored first, then the old one removed (a failure there is
+ * only logged: the new item is there, the old one shows at the next
+ * sync).  The item is that of a download, as for mail.
+ */
+static int pim_append(struct mfs_backend *be, const char *folder,
+		      const struct mfs_append *in, GPtrArray **items_r,
+		      struct mfs_error *e)
+{
+	enum mfs_folder_kind kind = mapic_folder_kind(be, folder);
+	struct mapic_session *s = NULL;
+	struct mapi_message *m = NULL;
+	struct mfs_item *it = NULL;
+	uint64_t fid, mid = 0, old = 0;
+	int rc;
+
+	if ((rc = folder_and_session(be, folder, &fid, &s, e)) < 0 ||
+	    (rc = pim_parse(s, folder, kind, in->fd, &m, e)) < 0)
+		return rc;
+	rc = mapic_message_create(s, fid, m, &mid, e);
+	mapi_message_free(m);
+	if (rc < 0)
+		return rc;
+	if (in->hint && mapic_mid_of(in->hint, &old) == 0 && old != mid &&
+	    known(be, folder, fid, in->hint)) {
+		struct mfs_error re = { 0 };
+		g_autofree char *old_id = mapic_item_id(old, kind);
+		const char *ids[1] = { old_id };
+		if (mapic_messages_remove(s, fid, &old, 1, &re) < 0)
+			log_warnx("%s: %s: item %s was replaced by a new one "
+				  "but is still there: %s", be->conf.name,
+				  folder, old_id, re.msg);
+		else
+			table_drop(be, folder, fid, ids, 1);
+	}
+	if ((rc = item_of(be, folder, fid, mid, &it, e)) < 0) {
+		log_warnx("%s: %s: item 0x%016" G_GINT64_MODIFIER "X was "
+			  "stored but not read back: %s", be->conf.name,
+			  folder, (guint64)mid, e ? e->msg : g_strerror(-rc));
+		return rc;
+	}
+	*items_r = g_ptr_array_new_with_free_func(
+		(GDestroyNotify)mfs_item_free);
+	g_ptr_array_add(*items_r, it);
+	return 0;
+}
+
 int mapic_append(struct mfs_backend *be, const char *folder,
 		 const struct mfs_append *in, size_t n, GPtrArray **items_r,
 		 struct mfs_error *e)
@@ -271,6 +370,8 @@ int mapic_append(struct mfs_backend *be, const char *folder,
 
 	if (n > 1)
 		return batch_refused("a new message", folder, e);
+	if (mapic_pim_kind(mapic_folder_kind(be, folder)))
+		return pim_append(be, folder, &in[0], items_r, e);
 	if ((rc = folder_and_session(be, folder, &fid, &s, e)) < 0 ||
 	    (rc = mapic_message_parse_fd(in[0].fd, MAPIC_MIME_MAX, &m,
 					 e)) < 0)
@@ -464,15 +565,17 @@ int mapic_create_folder(struct mfs_backend *be, const char *path,
 
 	if (in_directory(path))
 		return directory_refused(path, e);
-	/* only mail folders are shown (folders.c) */
-	if (kind != MFS_FOLDER_MAIL && kind != MFS_FOLDER_NONE)
+	/* mail, contacts and calendar folders are shown (folders.c) */
+	if (kind == MFS_FOLDER_NONE)
+		kind = MFS_FOLDER_MAIL;
+	if (kind != MFS_FOLDER_MAIL && !mapic_pim_kind(kind))
 		return mfs_error_set(e, -ENOTSUP, MFS_ERR_FOLDER,
-				     MFS_ERR_FINAL, "%s: only mail folders "
-				     "are made on a mapi account", path);
+				     MFS_ERR_FINAL, "%s: only mail, contacts "
+				     "and calendar folders are made on a mapi "
+				     "account", path);
 	if ((rc = mapic_backend_session(be, &s, e)) < 0 ||
 	    (rc = parent_of(be, s, path, &parent, &name, e)) < 0 ||
-	    (rc = mapic_folder_create(s, parent, name, MFS_FOLDER_MAIL, &fid,
-				      e)) < 0)
+	    (rc = mapic_folder_create(s, parent, name, kind, &fid, e)) < 0)
 		return rc;
 	relist(be);
 	return 0;
@@ -598,7 +701,7 @@ static void on_change(uint64_t fid, bool hierarchy, void *data)
 			path = g_strdup(f->path);
 	}
 	g_mutex_unlock(&be->lock);
-	/* a folder not shown (the Outbox, a calendar) changes nothing of
+	/* a folder not shown (the Outbox, a task list) changes nothing of
 	 * the mount's */
 	if (path)
 		be->watch_fn(path, be->watch_data);

@@ -11,10 +11,11 @@
  * The tree shown is that below the IPM subtree ("Top of Information
  * Store").  A path is the DisplayNames from there joined with '/', each
  * made a file name by name_escape_at() as the other clients do; the inbox
- * is "INBOX" whatever its DisplayName.  Folders of other classes (tasks,
- * notes, journal, sync issues) are left out with everything below them,
- * and so is the server's Outbox, for the mount's own Outbox/ is where
- * mail to send goes.  The rows are not trusted to be a tree: each
+ * is "INBOX" whatever its DisplayName.  Mail, contacts (IPF.Contact)
+ * and calendar (IPF.Appointment) folders are shown; folders of other
+ * classes (tasks, notes, journal, sync issues) are left out with
+ * everything below them, and so is the server's Outbox, for the mount's
+ * own Outbox/ is where mail to send goes.  The rows are not trusted to be a tree: each
  * FolderId is walked into once at most, so a row naming itself or a
  * later row as its parent is left out, and names that meet are said once.
  */
@@ -48,11 +49,17 @@ char *mapic_id_of(uint64_t mid)
 int mapic_mid_of(const char *id, uint64_t *mid_r)
 {
 	char *end = NULL;
+	size_t len = strlen(id);
 
-	if (strlen(id) != 16 || !g_ascii_isxdigit(id[0]))
+	/* a contact's or an appointment's id has its file's suffix */
+	if (len == 20 && (!strcmp(id + 16, ".vcf") ||
+			  !strcmp(id + 16, ".ics")))
+		len = 16;
+	if (len != 16 || !g_ascii_isxdigit(id[0]))
 		return -ENOENT;
 	*mid_r = g_ascii_strtoull(id, &end, 16);
-	return end && *end == 0 ? 0 : -ENOENT;
+	return end && end == id + 16 && (*end == 0 || *end == '.') ? 0
+								    : -ENOENT;
 }
 
 static enum mfs_folder_kind kind_of(const char *klass)
@@ -230,9 +237,7 @@ static void walk(struct walk *w, uint64_t parent, const char *prefix,
 		return;
 	for (guint i = 0; i < kids->len; i++) {
 		struct node *n = kids->pdata[i];
-		/* contacts and calendars are left out until their items
-		 * are read as vCards and iCalendar (docs/MAPI.md) */
-		if (n->kind != MFS_FOLDER_MAIL ||
+		if (n->kind == MFS_FOLDER_NONE ||
 		    n->fid == w->ids[MAPIC_FID_OUTBOX] ||
 		    !g_hash_table_add(w->visited, &n->fid))
 			continue;

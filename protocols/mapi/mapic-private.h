@@ -44,6 +44,7 @@
 #include "backend.h"
 #include "wire/mapi-buf.h"
 #include "wire/mapi-http.h"
+#include "wire/mapi-pim.h"
 #include "wire/rop-msg.h"
 #include "wire/rop.h"
 
@@ -391,11 +392,22 @@ int mapic_sync_one(struct mfs_backend *be, const char *folder,
 		   const char *id, GByteArray **buf_r, struct mfs_item **item_r,
 		   struct mfs_error *e);
 
-/* Message `mid` of folder `fid` read by OpenMessage and rendered
- * (items.c).  Returns 0 with *buf_r (caller owns), or -errno with `e`
- * filled (-ENOENT: the server has no such message). */
+struct mapic_names;
+
+/*
+ * Message `mid` of folder `fid`, a folder of `kind`, read by OpenMessage
+ * and rendered (items.c): as MIME in a mail folder, as a vCard or an
+ * iCalendar object in a contacts or calendar folder (pim.c), there with
+ * the named property ids of `names` (NULL: asked for here).  Returns 0
+ * with *buf_r and, when m_r is not NULL, the message read in *m_r
+ * (caller owns both), or -errno with `e` filled (-ENOENT: the server has
+ * no such message; -ENOTSUP: the message is not of the folder's kind, a
+ * distribution list among contacts; -EINVAL: it cannot be rendered).
+ */
 int mapic_read_rendered(struct mapic_session *s, uint64_t fid, uint64_t mid,
-			GByteArray **buf_r, struct mfs_error *e);
+			enum mfs_folder_kind kind, struct mapic_names *names,
+			GByteArray **buf_r, struct mapi_message **m_r,
+			struct mfs_error *e);
 
 /* items.c */
 int mapic_fetch(struct mfs_backend *be, const char *folder, const char *id,
@@ -455,6 +467,13 @@ int mapic_check(const struct mfs_account *acct, struct mfs_check *ck);
  */
 int mapic_message_read(struct mapic_session *s, uint64_t fid, uint64_t mid,
 		       struct mapi_message **msg_r, struct mfs_error *e);
+/* The same with RopGetPropertiesAll instead of the mail properties:
+ * every property the server has for the message, named ones with the
+ * ids of this mailbox (contacts and appointments, whose properties are
+ * mostly named). */
+int mapic_message_read_all(struct mapic_session *s, uint64_t fid,
+			   uint64_t mid, struct mapi_message **msg_r,
+			   struct mfs_error *e);
 
 /* ---- ctable.c: a folder's contents table ---- */
 
@@ -489,6 +508,64 @@ struct mapic_content_row {
  */
 int mapic_contents_list(struct mapic_session *s, uint64_t fid,
 			GArray **rows_r, struct mfs_error *e);
+/* ---- pim.c: the items of contacts and calendar folders ----
+ *
+ * A contact is a `.vcf` file, an appointment an `.ics` file, rendered by
+ * wire/mapi-pim.h at sync into the spool as mail is, so that its size is
+ * exact; its mount id is the MID's with the suffix.  Most of their
+ * properties are named: the codec asks a struct mapi_pim_names for their
+ * ids, which come from the names an ICS download carries (a struct
+ * mapic_names filled as the stream is read), or, for the contents
+ * table's way, from RopGetPropertyIdsFromNames.
+ */
+
+/* The most bytes of a .vcf or .ics taken for a new item. */
+#define MAPIC_PIM_MAX (8u * 1024 * 1024)
+
+/* Whether `kind` is a contacts or calendar folder's. */
+bool mapic_pim_kind(enum mfs_folder_kind kind);
+/* The mount id of message `mid` in a folder of `kind`: mapic_id_of's,
+ * with ".vcf" in a contacts folder and ".ics" in a calendar.  Caller
+ * owns. */
+char *mapic_item_id(uint64_t mid, enum mfs_folder_kind kind);
+/* The kind of folder `path` in the folder map (MFS_FOLDER_MAIL when the
+ * map does not know it).  Takes the backend's lock. */
+enum mfs_folder_kind mapic_folder_kind(struct mfs_backend *be,
+				       const char *path);
+
+/* Named properties' names and the ids they have.  Caller owns the
+ * result (mapic_names_free). */
+struct mapic_names *mapic_names_new(void);
+void mapic_names_free(struct mapic_names **n);
+/* Note that `name` has id `id`; a name already known keeps its first. */
+void mapic_names_add(struct mapic_names *n, const struct mapi_fx_named *name,
+		     uint16_t id);
+/* `n` as the codec asks for ids.  Borrows `n`. */
+struct mapi_pim_names mapic_names_pim(struct mapic_names *n);
+/* A mapi_fx_cb for an ICS download: the name of each named property
+ * noted in `tap->names`, then the event handed to mapi_fx_sync_event
+ * on `tap->fx`. */
+struct mapic_fx_tap {
+	struct mapic_names *names;	/* borrowed */
+	struct mapi_fx_sync *fx;	/* borrowed */
+};
+int mapic_fx_tap_event(void *ctx, struct mapi_fx_event *ev);
+/* The ids of the names the codec uses (mapi_pim_names_used), by
+ * RopGetPropertyIdsFromNames on the logon; with `create` the mailbox
+ * gives an id to a name that has none (for an item to be stored), else
+ * such a name stays without.  Returns 0 with *n_r (caller owns) or
+ * -errno with `e` filled. */
+int mapic_names_fetch(struct mapic_session *s, bool create,
+		      struct mapic_names **n_r, struct mfs_error *e);
+
+/* The file of message `m` of a folder of `kind` (contacts or calendar)
+ * appended to `out`.  Returns 0, -ENOTSUP for a message of another class
+ * (a distribution list among contacts; *why_r says so), or the codec's
+ * -errno; *why_r is a borrowed static sentence for the log. */
+int mapic_pim_render(enum mfs_folder_kind kind, const struct mapi_message *m,
+		     const struct mapi_pim_names *names, GByteArray *out,
+		     const char **why_r);
+
 /* ---- directory.c: the address book (NSPI) ---- */
 
 struct mapic_dir;			/* opaque; directory.c */

@@ -74,6 +74,7 @@ struct reader {
 	struct mapic_exec *x;		/* owned */
 	uint64_t fid, mid;
 	uint64_t streamed;		/* bytes read by stream */
+	bool all;			/* RopGetPropertiesAll of the message */
 	GArray *release;		/* owned; of uint32_t: handles done
 					   with, released by the next Execute */
 	struct mfs_error *e;
@@ -674,6 +675,26 @@ static int read_object(struct reader *rd, uint32_t msg,
 	return rc;
 }
 
+/* The answer of a RopGetPropertiesAll as the row read_object takes: the
+ * values moved into *row (caller clears it with mapi_row_clear).
+ * Returns 0 or -errno with rd->e filled. */
+static int props_all(struct reader *rd, struct mapi_row *row)
+{
+	struct rop_get_props_all_resp ga = { 0 };
+	int rc = rop_get_props_all_resp_read(mapic_exec_rd(rd->x), &ga);
+
+	if (rc < 0 || ga.head.rv) {
+		uint32_t rv = ga.head.rv;
+		rop_get_props_all_resp_clear(&ga);
+		return rc < 0 ? bad(rd, "GetPropertiesAll", rc)
+			      : failed(rd, "GetPropertiesAll", rv);
+	}
+	memset(row, 0, sizeof(*row));
+	row->props = ga.props;
+	row->n = ga.props.n;
+	return 0;
+}
+
 /* RopOpenMessage and the properties in one Execute, then the rest. */
 static int read_message(struct reader *rd, struct mapi_message *m)
 {
@@ -692,11 +713,18 @@ static int read_message(struct reader *rd, struct mapi_message *m)
 			.code_page = CODE_PAGE_LOGON, .folder_id = rd->fid,
 			.open_mode = ROP_OPEN_READ_ONLY,
 			.message_id = rd->mid });
-	rop_get_props_specific_req_write(mapic_exec_buf(x),
-		&(struct rop_get_props_specific_req){
-			.input_handle_index = m_slot, .want_unicode = 1,
-			.n_tags = G_N_ELEMENTS(msg_tags),
-			.tags = (uint32_t *)msg_tags });
+	if (rd->all)
+		rop_get_props_all_req_write(mapic_exec_buf(x),
+			&(struct rop_get_props_all_req){
+				.input_handle_index = m_slot,
+				.want_unicode = 1 });
+	else
+		rop_get_props_specific_req_write(mapic_exec_buf(x),
+			&(struct rop_get_props_specific_req){
+				.input_handle_index = m_slot,
+				.want_unicode = 1,
+				.n_tags = G_N_ELEMENTS(msg_tags),
+				.tags = (uint32_t *)msg_tags });
 	rc = mapic_exec_run(x, rd->e);
 	if (rc < 0)
 		return rc;
@@ -707,8 +735,17 @@ static int read_message(struct reader *rd, struct mapi_message *m)
 		rop_open_message_resp_clear(&om);
 		return failed(rd, "OpenMessage", om.head.rv);
 	}
-	rc = rop_get_props_specific_resp_read(mapic_exec_rd(x), &gp, msg_tags,
-					      G_N_ELEMENTS(msg_tags));
+	if (rd->all) {
+		rc = props_all(rd, &gp.row);
+		if (rc < 0) {
+			rop_open_message_resp_clear(&om);
+			return rc;
+		}
+	} else {
+		rc = rop_get_props_specific_resp_read(mapic_exec_rd(x), &gp,
+						      msg_tags,
+						      G_N_ELEMENTS(msg_tags));
+	}
 	if (rc < 0 || gp.head.rv) {
 		uint32_t rv = gp.head.rv;
 		rop_open_message_resp_clear(&om);
@@ -725,10 +762,12 @@ static int read_message(struct reader *rd, struct mapi_message *m)
 	return rc;
 }
 
-int mapic_message_read(struct mapic_session *s, uint64_t fid, uint64_t mid,
-		       struct mapi_message **msg_r, struct mfs_error *e)
+static int message_read(struct mapic_session *s, uint64_t fid,
+			uint64_t mid, bool all, struct mapi_message **msg_r,
+			struct mfs_error *e)
 {
-	struct reader rd = { .s = s, .fid = fid, .mid = mid, .e = e };
+	struct reader rd = { .s = s, .fid = fid, .mid = mid, .all = all,
+			     .e = e };
 	struct mapi_message *m = mapi_message_new();
 	int rc;
 
@@ -745,4 +784,17 @@ int mapic_message_read(struct mapic_session *s, uint64_t fid, uint64_t mid,
 	}
 	*msg_r = m;
 	return 0;
+}
+
+int mapic_message_read(struct mapic_session *s, uint64_t fid, uint64_t mid,
+		       struct mapi_message **msg_r, struct mfs_error *e)
+{
+	return message_read(s, fid, mid, false, msg_r, e);
+}
+
+int mapic_message_read_all(struct mapic_session *s, uint64_t fid,
+			   uint64_t mid, struct mapi_message **msg_r,
+			   struct mfs_error *e)
+{
+	return message_read(s, fid, mid, true, msg_r, e);
 }

@@ -3,9 +3,12 @@
  * download configured on the folder, the state of the last one uploaded,
  * the FastTransfer stream taken buffer by buffer through the reader and
  * builder of wire/mapi-fx.h; each new or changed message rendered as
- * MIME (wire/mapi-mail.h) into the spool, deletions reported vanished,
- * read-state changes reported as flag changes.  And the folders' item
- * tables, which remember what each message was reported as.
+ * MIME (wire/mapi-mail.h), or in a contacts or calendar folder as a
+ * vCard or an iCalendar object (pim.c, with the names of the named
+ * properties the stream carries), into the spool, deletions reported
+ * vanished, read-state changes reported as flag changes.  And the
+ * folders' item tables, which remember what each message was reported
+ * as.
  *
  * Specs: [MS-OXCFXICS] 2.2.3.2.1.1 (SynchronizationType, SendOptions,
  * SynchronizationFlags: Unicode, ReadState, Normal, BestBody;
@@ -300,44 +303,107 @@ struct run {
 					   from res->changed */
 	struct mapi_fx_reader *rd;
 	struct mapi_fx_sync *fx;
+	enum mfs_folder_kind kind;	/* mail, contacts or calendar */
+	struct mapic_names *names;	/* owned; the download's named
+					   properties, or the mailbox's for
+					   the contents table */
+	struct mapic_fx_tap tap;	/* the reader's callback's */
 	bool full;
 	const char *want;		/* mapic_sync_one: the id sought */
 	GByteArray *wanted;		/* its bytes, once met */
 	struct mfs_item *wanted_item;	/* and the item it is */
 };
 
-/* The item a change of the download is, rendered into the spool. */
-static void take_change(struct run *r, struct mapi_fx_change *c)
+/* An item of a contacts or calendar folder that cannot be shown: left
+ * out with a line in the log, and gone from the mount if it was there.
+ * The folder's sync goes on. */
+static void left_out(struct run *r, const char *id, const char *why)
+{
+	log_warnx("%s: %s: item %s left out: %s", r->be->conf.name,
+		  r->folder, id, why);
+	if (r->want)
+		return;
+	g_mutex_lock(&r->be->lock);
+	if (g_hash_table_remove(r->t->items, id)) {
+		r->t->dirty = true;
+		mfs_spool_drop(r->be->spool, id);
+		if (!r->full)
+			g_ptr_array_add(r->res->vanished, g_strdup(id));
+	}
+	g_mutex_unlock(&r->be->lock);
+	struct mfs_item *old = g_hash_table_lookup(r->changed, id);
+	if (old) {
+		g_ptr_array_remove(r->res->changed, old);
+		g_hash_table_remove(r->changed, id);
+	}
+}
+
+/* The bytes of change `c` in *out_r and its date: a message's MIME, a
+ * contact's vCard, an appointment's iCalendar object.  Returns 0, or
+ * -errno for a change that is not shown (said in the log). */
+static int render(struct run *r, const struct mapi_fx_change *c,
+		  const char *id, GByteArray **out_r, int64_t *date_r)
 {
 	const struct mapi_props *p = &c->msg->props;
 	const struct mapi_value *v;
-	GByteArray *out;
-	int64_t date;
+	GByteArray *out = g_byte_array_new();
+	const char *why = NULL;
+	int rc;
+
+	if (mapic_pim_kind(r->kind)) {
+		struct mapi_pim_names names = mapic_names_pim(r->names);
+		rc = mapic_pim_render(r->kind, c->msg, &names, out, &why);
+		/* a contact or an appointment has no delivery: its file
+		 * dates from its last change */
+		*date_r = c->last_modified ? mapi_ft_to_unix(c->last_modified)
+					   : 0;
+	} else {
+		rc = mapi_mail_render(c->msg, out);
+		if ((v = mapi_props_get_tag(p, MAPI_TAG_MESSAGE_DELIVERY_TIME)))
+			*date_r = mapi_ft_to_unix(v->v.ft);
+		else if ((v = mapi_props_get_tag(p,
+						 MAPI_TAG_CLIENT_SUBMIT_TIME)))
+			*date_r = mapi_ft_to_unix(v->v.ft);
+		else
+			*date_r = c->last_modified
+				? mapi_ft_to_unix(c->last_modified) : 0;
+	}
+	if (rc < 0) {
+		g_byte_array_unref(out);
+		if (why)
+			left_out(r, id, why);
+		return rc;
+	}
+	*out_r = out;
+	return 0;
+}
+
+/* The item a change of the download is, rendered into the spool. */
+static void take_change(struct run *r, struct mapi_fx_change *c)
+{
+	GByteArray *out = NULL;
+	int64_t date = 0;
 
 	if (c->associated || !c->msg || !c->mid)
 		return;
-	out = g_byte_array_new();
-	if (mapi_mail_render(c->msg, out) < 0) {
-		g_byte_array_unref(out);
+	const struct mapi_props *p = &c->msg->props;
+	char *id = mapic_item_id(c->mid, r->kind);
+	if (render(r, c, id, &out, &date) < 0) {
+		g_free(id);
 		return;
 	}
-	if ((v = mapi_props_get_tag(p, MAPI_TAG_MESSAGE_DELIVERY_TIME)))
-		date = mapi_ft_to_unix(v->v.ft);
-	else if ((v = mapi_props_get_tag(p, MAPI_TAG_CLIENT_SUBMIT_TIME)))
-		date = mapi_ft_to_unix(v->v.ft);
-	else
-		date = c->last_modified ? mapi_ft_to_unix(c->last_modified)
-					: 0;
-	char *id = mapic_id_of(c->mid);
+	/* the mount's flags are a message's; a contact has none */
+	uint64_t flags = mapic_pim_kind(r->kind) ? 0 : mapic_flags_of(p);
+	const char *msgid = mapic_pim_kind(r->kind) ? NULL : mapi_props_str(
+		p, MAPI_TAG_ID(MAPI_TAG_INTERNET_MESSAGE_ID));
 	if (r->want) {
 		/* a download for one message: the others go to the spool,
 		 * for the reads that are likely to follow */
 		if (!strcmp(id, r->want) && !r->wanted) {
 			r->wanted = g_byte_array_ref(out);
 			r->wanted_item = mfs_item_new(id, out->len, date,
-						      mapic_flags_of(p));
-			r->wanted_item->message_id = g_strdup(mapi_props_str(
-				p, MAPI_TAG_ID(MAPI_TAG_INTERNET_MESSAGE_ID)));
+						      flags);
+			r->wanted_item->message_id = g_strdup(msgid);
 		} else {
 			mfs_spool_put(r->be->spool, id, out->data, out->len);
 		}
@@ -345,10 +411,8 @@ static void take_change(struct run *r, struct mapi_fx_change *c)
 		g_free(id);
 		return;
 	}
-	struct mfs_item *it = mfs_item_new(id, out->len, date,
-					   mapic_flags_of(p));
-	it->message_id = g_strdup(mapi_props_str(
-		p, MAPI_TAG_ID(MAPI_TAG_INTERNET_MESSAGE_ID)));
+	struct mfs_item *it = mfs_item_new(id, out->len, date, flags);
+	it->message_id = g_strdup(msgid);
 	mfs_spool_put(r->be->spool, id, out->data, out->len);
 	g_byte_array_unref(out);
 	struct mapic_known *k = g_new0(struct mapic_known, 1);
@@ -635,6 +699,9 @@ static void finish_result(struct run *r)
 	}
 	apply_sets(r, mapi_fx_sync_deletions(r->fx), gone, G_N_ELEMENTS(gone),
 		   -1);
+	/* a contact's read state is nothing the mount shows */
+	if (mapic_pim_kind(r->kind))
+		return;
 	apply_sets(r, mapi_fx_sync_read_changes(r->fx), read, 1, 1);
 	apply_sets(r, mapi_fx_sync_read_changes(r->fx), unread, 1, 0);
 }
@@ -677,9 +744,11 @@ static int table_item(struct run *r, struct mapic_session *s,
 		      const struct mapic_content_row *row,
 		      struct mfs_item **it_r, struct mfs_error *e)
 {
-	g_autofree char *id = mapic_id_of(row->mid);
-	uint64_t flags = mapic_flags_from(row->flags, row->flag_status,
-					  row->last_verb);
+	g_autofree char *id = mapic_item_id(row->mid, r->kind);
+	bool pim = mapic_pim_kind(r->kind);
+	uint64_t flags = pim ? 0 : mapic_flags_from(row->flags,
+						    row->flag_status,
+						    row->last_verb);
 	struct mapic_known *k;
 	GByteArray *buf = NULL;
 	int rc;
@@ -696,19 +765,31 @@ static int table_item(struct run *r, struct mapic_session *s,
 	g_mutex_unlock(&r->be->lock);
 	if (*it_r)
 		return 0;
-	rc = mapic_read_rendered(s, r->fid, row->mid, &buf, e);
+	if (pim && !r->names &&
+	    (rc = mapic_names_fetch(s, false, &r->names, e)) < 0)
+		return rc;
+	rc = mapic_read_rendered(s, r->fid, row->mid, r->kind, r->names, &buf,
+				 NULL, e);
 	if (rc == -ENOENT)
 		return 0;
+	if (pim && (rc == -ENOTSUP || rc == -EINVAL)) {
+		/* one item that cannot be shown does not fail its folder */
+		log_warnx("%s: %s: item %s left out: %s", r->be->conf.name,
+			  r->folder, id, e ? e->msg : g_strerror(-rc));
+		if (e)
+			memset(e, 0, sizeof(*e));
+		return 0;
+	}
 	if (rc < 0)
 		return rc;
 	mfs_spool_put(r->be->spool, id, buf->data, buf->len);
 	k = g_new0(struct mapic_known, 1);
 	k->modified = row->modified;
 	k->size = buf->len;
-	k->date = mapi_ft_to_unix(row->delivered ? row->delivered
-						 : row->modified);
+	k->date = mapi_ft_to_unix(row->delivered && !pim ? row->delivered
+							: row->modified);
 	k->flags = flags;
-	k->message_id = g_strdup(row->message_id);
+	k->message_id = pim ? NULL : g_strdup(row->message_id);
 	g_byte_array_unref(buf);
 	*it_r = mfs_item_new(id, k->size, k->date, k->flags);
 	(*it_r)->message_id = g_strdup(k->message_id);
@@ -746,6 +827,22 @@ static int run_table(struct run *r, struct mapic_session *s,
 	return 0;
 }
 
+/* The reader and builder of a download, the names it carries noted. */
+static void reader_new(struct run *r)
+{
+	r->fx = mapi_fx_sync_new();
+	r->names = mapic_names_new();
+	r->tap = (struct mapic_fx_tap){ .names = r->names, .fx = r->fx };
+	r->rd = mapi_fx_reader_new(NULL, mapic_fx_tap_event, &r->tap);
+}
+
+static void reader_free(struct run *r)
+{
+	mapi_fx_reader_free(&r->rd);
+	mapi_fx_sync_free(&r->fx);
+	mapic_names_free(&r->names);
+}
+
 int mapic_sync(struct mfs_backend *be, const char *folder, const char *state,
 	       struct mfs_sync_result **res_r, struct mfs_error *e)
 {
@@ -758,27 +855,28 @@ int mapic_sync(struct mfs_backend *be, const char *folder, const char *state,
 	    (rc = mapic_backend_session(be, &s, e)) < 0)
 		goto out;
 	r.full = !state_parse(state, r.fid, &st);
+	r.kind = mapic_folder_kind(be, folder);
 	g_mutex_lock(&be->lock);
 	r.t = mapic_table_hold(be, folder, r.fid);
 	g_mutex_unlock(&be->lock);
 	r.res = mfs_sync_result_new();
 	r.changed = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
 					  NULL);
-	r.fx = mapi_fx_sync_new();
-	r.rd = mapi_fx_reader_new(NULL, mapi_fx_sync_event, r.fx);
+	reader_new(&r);
 	rc = run_ics(&r, s, &st, e);
 	if (rc == -ENOTSUP) {
 		/* what the refused download gave is not a result */
 		g_ptr_array_set_size(r.res->changed, 0);
 		g_ptr_array_set_size(r.res->vanished, 0);
 		g_hash_table_remove_all(r.changed);
+		/* nor its names: the table's way asks the mailbox */
+		mapic_names_free(&r.names);
 		log_debug(LOG_STORE, "%s: %s: no ICS (%s), the contents table "
 			  "instead", be->conf.name, folder, e ? e->msg : "");
 		rc = run_table(&r, s, e);
 	}
 	state_clear(&st);
-	mapi_fx_reader_free(&r.rd);
-	mapi_fx_sync_free(&r.fx);
+	reader_free(&r);
 	g_hash_table_unref(r.changed);
 	g_mutex_lock(&be->lock);
 	/* a folder deleted or renamed meanwhile keeps no table here */
@@ -821,17 +919,16 @@ int mapic_sync_one(struct mfs_backend *be, const char *folder,
 	if ((rc = mapic_folder_fid(be, folder, &r.fid, e)) < 0 ||
 	    (rc = mapic_backend_session(be, &s, e)) < 0)
 		return rc;
+	r.kind = mapic_folder_kind(be, folder);
 	r.t = g_new0(struct mapic_table, 1);
 	r.t->items = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
 					   mapic_known_free);
 	r.res = mfs_sync_result_new();
 	r.changed = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
 					  NULL);
-	r.fx = mapi_fx_sync_new();
-	r.rd = mapi_fx_reader_new(NULL, mapi_fx_sync_event, r.fx);
+	reader_new(&r);
 	rc = run_ics(&r, s, &st, e);
-	mapi_fx_reader_free(&r.rd);
-	mapi_fx_sync_free(&r.fx);
+	reader_free(&r);
 	g_hash_table_unref(r.changed);
 	mfs_sync_result_free(&r.res);
 	mapic_table_free(r.t);

@@ -102,8 +102,10 @@ int mapic_message_parse_fd(int fd, size_t max, struct mapi_message **m_r,
 /* ---- properties ---- */
 
 /* Whether the server takes `v` from a client: computed and identifying
- * properties are its own, named ones need a mapping first, and objects
- * travel by their own ROPs. */
+ * properties are its own, and objects travel by their own ROPs.  Named
+ * properties go with the ids the message holds, which are the mailbox's
+ * (mapi_mail_parse makes none; a contact or an appointment has the ids
+ * RopGetPropertyIdsFromNames gave, pim.c). */
 static bool settable(const struct mapi_value *v)
 {
 	static const uint32_t own[] = {
@@ -116,7 +118,7 @@ static bool settable(const struct mapi_value *v)
 	};
 	uint16_t type = MAPI_TAG_TYPE(v->tag);
 
-	if (MAPI_TAG_ID(v->tag) >= MAPI_NAMED_MIN || type == MAPI_PT_ERROR ||
+	if (MAPI_TAG_ID(v->tag) == 0xFFFF || type == MAPI_PT_ERROR ||
 	    type == MAPI_PT_OBJECT || type == MAPI_PT_NULL ||
 	    type == MAPI_PT_UNSPECIFIED || !mapi_ptype_known(type & 0x0FFF))
 		return false;

@@ -16,7 +16,9 @@
  * (0x8000 and above) differ from one mailbox to another.  The functions
  * ask `names` for the id of each name they use; a name without an id is
  * a property the message does not have (rendering) or cannot hold
- * (parsing: the property is left out).
+ * (parsing: the property is left out); `names` NULL gives no name an id.
+ * The property set GUIDs of mapi_pim_names_used() are in wire order
+ * (MS-OXCDATA 2.5.1), as mapi-fx.h's reader hands names out.
  *
  * Rendering is deterministic, as mapi-mail.h's: the same properties give
  * the same bytes whenever they are rendered, because the mount shows the
@@ -52,8 +54,11 @@ struct mapi_pim_names {
 };
 
 /* Every named property these functions read or write, so that a server
- * can give each an id before it parses or renders anything.  Borrowed;
- * static; *n_r is set to the count. */
+ * can give each an id before it parses or renders anything.  Among them
+ * is one name of this project's own, "mailfs-vcard-uid" in
+ * PS_PUBLIC_STRINGS, which keeps a vCard's UID.  id_of() is called with
+ * pointers into this table.  Borrowed; static; *n_r is set to the
+ * count. */
 const struct mapi_fx_named *mapi_pim_names_used(size_t *n_r);
 
 /*

@@ -17,4 +17,10 @@ static inline void rop_head_write(GByteArray *b, uint8_t id,
 	rop_resp_head_write(b, &x);
 }
 
+/* PropertyName, MS-OXCDATA 2.6.1, as rop-prop.c reads and writes it (Kind
+ * and GUID always; rop-names.c handles the bare Kind 0xFF of a
+ * response).  A reader's failure is left in r. */
+void rop_prop_name_write(GByteArray *b, const struct rop_prop_name *nm);
+void rop_prop_name_read(struct mapi_rd *r, struct rop_prop_name *nm);
+
 #endif

@@ -149,7 +149,7 @@ void rop_get_props_all_resp_clear(struct rop_get_props_all_resp *s)
 	mapi_props_clear(&s->props);
 }
 
-static void name_write(GByteArray *b, const struct rop_prop_name *nm)
+void rop_prop_name_write(GByteArray *b, const struct rop_prop_name *nm)
 {
 	GByteArray *tmp;
 
@@ -170,7 +170,7 @@ static void name_write(GByteArray *b, const struct rop_prop_name *nm)
 	}
 }
 
-static void name_read(struct mapi_rd *r, struct rop_prop_name *nm)
+void rop_prop_name_read(struct mapi_rd *r, struct rop_prop_name *nm)
 {
 	nm->kind = mapi_rd_u8(r);
 	mapi_rd_guid(r, nm->guid);
@@ -200,7 +200,7 @@ void rop_get_prop_ids_req_write(GByteArray *b,
 	mapi_wr_u8(b, q->flags);
 	mapi_wr_u16(b, (uint16_t)q->n_names);
 	for (i = 0; i < q->n_names; i++)
-		name_write(b, &q->names[i]);
+		rop_prop_name_write(b, &q->names[i]);
 }
 
 int rop_get_prop_ids_req_read(struct mapi_rd *r,
@@ -223,7 +223,7 @@ int rop_get_prop_ids_req_read(struct mapi_rd *r,
 	q->names = n ? g_new0(struct rop_prop_name, n) : NULL;
 	q->n_names = n;
 	for (i = 0; i < n && !mapi_rd_error(r); i++)
-		name_read(r, &q->names[i]);
+		rop_prop_name_read(r, &q->names[i]);
 	if (mapi_rd_error(r))
 		rop_get_prop_ids_req_clear(q);
 	return mapi_rd_error(r);

@@ -23,6 +23,9 @@
  *   fetch FID MID OUTFILE mapic_message_read + mapi_mail_render: the
  *                         MIME into OUTFILE, "size N" and "attachments N"
  *   list FID|inbox        mapic_contents_list: one JSON row per message
+ *   fetch-pim FID MID contacts|calendar OUTFILE   mapic_read_rendered in
+ *                         a contacts or calendar folder: the .vcf or .ics
+ *                         into OUTFILE, "size N"
  * and the changes (write.c, msgops.c, fldops.c), where FID may be
  * "inbox" and MIDS is one MID or several joined by commas:
  *   create FID EMLFILE    a new message from MIME: "mid MID"
@@ -712,6 +715,43 @@ static int cmd_list(struct mapic_session *s, uint64_t fid,
 	return 0;
 }
 
+/* fetch-pim FID MID KIND OUTFILE: mapic_read_rendered in a folder of
+ * KIND (contacts or calendar), as a sync by the contents table reads an
+ * item: "size N". */
+static bool run_fetch_pim(struct mapic_session *s, char **argv, int argc,
+			  int *i, struct mfs_error *e, int *rc_r)
+{
+	uint64_t fid = 0, mid = 0;
+	GByteArray *out = NULL;
+	g_autoptr(GError) err = NULL;
+
+	if (*i + 4 > argc || !parse_u64(argv[*i], &fid) ||
+	    !parse_u64(argv[*i + 1], &mid) ||
+	    (strcmp(argv[*i + 2], "contacts") &&
+	     strcmp(argv[*i + 2], "calendar"))) {
+		*rc_r = mfs_error_set(e, -EINVAL, MFS_ERR_ACCOUNT,
+				      MFS_ERR_FINAL, "fetch-pim: FID MID "
+				      "contacts|calendar OUTFILE wanted");
+		return true;
+	}
+	enum mfs_folder_kind kind = !strcmp(argv[*i + 2], "contacts")
+		? MFS_FOLDER_CONTACTS : MFS_FOLDER_CALENDAR;
+	const char *path = argv[*i + 3];
+	*i += 4;
+	if ((*rc_r = mapic_session_open(s, e)) < 0 ||
+	    (*rc_r = mapic_read_rendered(s, fid, mid, kind, NULL, &out, NULL,
+					 e)) < 0)
+		return true;
+	if (!g_file_set_contents(path, (const char *)out->data, out->len,
+				 &err))
+		*rc_r = mfs_error_set(e, -EIO, MFS_ERR_ITEM, MFS_ERR_FINAL,
+				      "%s: %s", path, err->message);
+	else
+		printf("size %u\n", out->len);
+	g_byte_array_unref(out);
+	return true;
+}
+
 /* The commands of this block: *rc_r set and true when `cmd` is one. */
 static bool run_message(struct mapic_session *s, const char *cmd,
 			char **argv, int argc, int *i, struct mfs_error *e,
@@ -735,6 +775,8 @@ static bool run_message(struct mapic_session *s, const char *cmd,
 			*rc_r = cmd_list(s, fid, e);
 		return true;
 	}
+	if (!strcmp(cmd, "fetch-pim"))
+		return run_fetch_pim(s, argv, argc, i, e, rc_r);
 	if (strcmp(cmd, "fetch"))
 		return false;
 	if (*i + 3 > argc || (strcmp(argv[*i], "inbox") &&

@@ -51,9 +51,11 @@ INBOX_FID = 0x0D00000000000001
 def inbox_only(fake):
     """The recordings hold the content of one mail folder, the Inbox (its
     ICS download in 08, its contents table in 03): no other mail folder
-    can be listed, and a first mount lists every folder it shows.  So the
-    fake's mailbox is trimmed to the folders whose content it can give:
-    the Inbox, and the contacts and calendars the backend leaves out."""
+    can be listed, and a first mount lists every folder it shows (the
+    contacts and calendars too: the recorded client opened none of their
+    items).  So the fake's mailbox is trimmed to the folders whose
+    content it can give: the Inbox, and the folders of classes the
+    backend leaves out (tasks, notes, journal)."""
     st = fake.store
     inbox = INBOX_FID.to_bytes(8, "little")
     for ident, table in list(st.rows.items()):
@@ -63,13 +65,13 @@ def inbox_only(fake):
             continue
         rows = [table[i] for i in range(count)]
 
-        def mail(row):
+        def shown(row):
             v = row.get(TAG_CONTAINER_CLASS)
             if not v or v[0] != "v":
                 return True
             return v[1].decode("utf-16-le").rstrip("\0").startswith(
-                "IPF.Note")
-        keep = [r for r in rows if r[TAG_FID][1] == inbox or not mail(r)]
+                ("IPF.Note", "IPF.Contact", "IPF.Appointment"))
+        keep = [r for r in rows if r[TAG_FID][1] == inbox or not shown(r)]
         st.rows[ident] = dict(enumerate(keep))
         st.counts[ident] = len(keep)
 
@@ -198,8 +200,9 @@ def only_documented(fake):
 def test_folders_and_inbox(mounted):
     fs = mounted
     top = sorted(n for n in os.listdir(fs.mnt) if not n.startswith("."))
-    # contacts and calendars are not shown yet, nor the server's Outbox
-    # (Outbox/ is the mount's own); Directory/ is the address book
+    # the contacts and calendars are trimmed away (inbox_only), the
+    # server's Outbox is not shown (Outbox/ is the mount's own);
+    # Directory/ is the address book
     assert top == ["Directory", "INBOX", "Outbox"] or \
         top == ["Directory", "INBOX"], top
     check_inbox(fs)

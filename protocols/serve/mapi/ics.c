@@ -30,6 +30,11 @@
  * whose change number is new (a folder's is given once: its id changes
  * with its path) and the folders gone.
  *
+ * The items of contacts and calendar folders are contacts and
+ * appointments (pimload.c); their named properties go with their names.
+ * A file that does not parse is left out like a message that cannot be
+ * read.
+ *
  * Not done: restrictions (MAPI_E_NO_SUPPORT), FAI messages (a Maildir
  * has none), the Progress flag's counts in the stream, PtypString8 for
  * clients without the Unicode flag: strings are always UTF-16.
@@ -76,6 +81,8 @@ struct ics {
 	/* the download, from its first GetBuffer */
 	bool started;
 	char *folder;			/* owned; NULL: a folder of ours */
+	enum mfs_folder_kind kind;	/* of `folder`: contacts and
+					   calendars go through the codec */
 	GArray *todo;			/* of struct pend; owned */
 	guint next;
 	GArray *failed;			/* uint64_t change numbers */
@@ -351,6 +358,7 @@ static int plan(struct mapid_rop_ctx *rc, struct ics *x)
 	x->out = g_byte_array_new();
 	x->folder = mapid_folder_path(mapid_id_counter(x->fid));
 	mapid_repl_guid(guid);
+	x->kind = mapid_folder_kind(rc->ctx, x->folder);
 	if (x->folder) {
 		struct mfs_error e = { 0 };
 		int err = mfs_store_sync(rc->ctx->store, x->folder, NULL, &res,
@@ -430,7 +438,7 @@ static struct mapi_message *load(struct mapid_rop_ctx *rc, struct ics *x,
 	if (mfs_store_fetch(rc->ctx->store, x->folder, p->it->id, &fd,
 			    NULL) < 0)
 		return NULL;
-	err = mapid_msg_load_fd(fd, p->it->flags, &m);
+	err = mapid_item_load_fd(fd, p->it->flags, x->kind, &m);
 	close(fd);
 	if (err < 0)
 		return NULL;
@@ -480,6 +488,7 @@ static void write_next(struct mapid_rop_ctx *rc, struct ics *x)
 {
 	const struct pend *p = &g_array_index(x->todo, struct pend, x->next);
 	struct mapi_message *m = load(rc, x, p);
+	struct mapi_fx_names names = mapid_fx_names();
 	struct mapi_props h = { 0 };
 	guint mark = x->out->len;
 
@@ -492,7 +501,9 @@ static void write_next(struct mapid_rop_ctx *rc, struct ics *x)
 		if (!wanted(x, TAG_MESSAGE_ATTACHMENTS))
 			view.n_attach = 0;
 		change_header(x, p, &h);
-		if (mapi_fx_write_change(x->out, &h, &view, NULL) == 0) {
+		/* a named property goes with its name (MS-OXCFXICS
+		 * 2.2.4.1.1: PropertyName after the tag) */
+		if (mapi_fx_write_change(x->out, &h, &view, &names) == 0) {
 			mapi_props_clear(&h);
 			mapi_message_free(m);
 			return;

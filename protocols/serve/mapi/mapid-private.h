@@ -92,6 +92,30 @@ uint64_t mapid_message_counter(const char *folder, const char *id);
  * Logon's MailboxGuid/ReplGuid), made once and kept. */
 void mapid_repl_guid(uint8_t out[16]);
 
+/* ---- names.c: the store's named property ids (0x8000 up), kept under
+ * STORE/.mailfs-serve/mapi-names. */
+
+/* Names the store keeps at most (those the codecs use and those clients
+ * make with RopGetPropertyIdsFromNames' Create flag). */
+#define MAPID_NAMES_MAX		8192u
+
+struct mapi_fx_named;
+struct mapi_pim_names;
+struct mapi_fx_names;
+
+/* Load the table of `store_root` and give the names of
+ * mapi_pim_names_used() their ids (once per process). */
+void mapid_names_init(const char *store_root);
+/* The id of name `n`, made when new and `create` (within
+ * MAPID_NAMES_MAX); 0 when it has none. */
+uint16_t mapid_name_id(const struct mapi_fx_named *n, bool create);
+/* The name of id `id` (0x8000 up), or NULL.  Borrowed; valid while the
+ * server runs. */
+const struct mapi_fx_named *mapid_name_of(uint16_t id);
+/* The table as the codecs take it (mapi-pim.h, mapi-fx.h). */
+struct mapi_pim_names mapid_pim_names(void);
+struct mapi_fx_names mapid_fx_names(void);
+
 /* ---- folder.c: the folder tree the client sees. */
 
 struct mapid_folder {
@@ -199,6 +223,11 @@ int mapid_rop_query_position(struct mapid_rop_ctx *rc, struct mapi_rd *r,
 			     GByteArray *out);
 int mapid_rop_seek_row(struct mapid_rop_ctx *rc, struct mapi_rd *r,
 		       GByteArray *out);
+/* names.c */
+int mapid_rop_get_prop_ids(struct mapid_rop_ctx *rc, struct mapi_rd *r,
+			   GByteArray *out);
+int mapid_rop_get_names(struct mapid_rop_ctx *rc, struct mapi_rd *r,
+			GByteArray *out);
 
 /* ---- session.c */
 
@@ -479,6 +508,30 @@ void mapid_msg_store_props(struct mapi_message *m, uint64_t flags,
  * ctime (a rename for a flag moves the ctime).  As mapid_msg_parse, or
  * -errno of the read. */
 int mapid_msg_load_fd(int fd, uint64_t flags, struct mapi_message **m_r);
+/* As mapid_msg_load_fd for an item of a folder of kind `kind`: the
+ * items of contacts and calendar folders through mapid_pim_parse. */
+int mapid_item_load_fd(int fd, uint64_t flags, enum mfs_folder_kind kind,
+		       struct mapi_message **m_r);
+
+/* ---- pimload.c: the items of contacts and calendar folders. */
+
+/* The kind of store folder `path` (MFS_FOLDER_MAIL when the store does
+ * not list it). */
+enum mfs_folder_kind mapid_folder_kind(const struct serve_ctx *ctx,
+				       const char *path);
+/* Whether the items of a folder of kind `k` are contacts or
+ * appointments (read by mapid_pim_parse). */
+bool mapid_kind_pim(enum mfs_folder_kind k);
+/* The contact (`kind` MFS_FOLDER_CONTACTS: a vCard) or appointment
+ * (MFS_FOLDER_CALENDAR: an iCalendar object) `buf`, through the codec
+ * of wire/mapi-pim.h with the ids of names.c, and the store properties
+ * of mapid_msg_store_props (read, PidTagMessageSize `len`).  Returns 0
+ * with *m_r (caller owns, mapi_message_free), -EFBIG past MAPID_MSG_MAX,
+ * or the codec's -EINVAL / -EFBIG. */
+int mapid_pim_parse(const void *buf, size_t len, enum mfs_folder_kind kind,
+		    int64_t delivered, int64_t modified,
+		    struct mapi_message **m_r);
+
 /* The message in Maildir file `path`, flags from its name's ":2,"
  * letters.  As mapid_msg_load_fd, or -errno of the open. */
 int mapid_msg_load(const char *path, struct mapi_message **m_r);

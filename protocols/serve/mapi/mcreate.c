@@ -20,7 +20,10 @@
  * Any other change to a stored message (a property, a recipient, an
  * attachment) would rewrite the file, which the store does not do for
  * a message in place: the save answers MAPI_E_NO_SUPPORT and the file
- * stays as it was.
+ * stays as it was.  A message made in a contacts or calendar folder
+ * starts as an IPM.Contact or IPM.Appointment and is stored as the
+ * vCard or iCalendar object the codec of wire/mapi-pim.h renders
+ * (MS-OXVCARD, MS-OXCICAL), with no Maildir letters.
  */
 #include <errno.h>
 #include <string.h>
@@ -29,6 +32,7 @@
 #include "log.h"
 #include "serve/spool.h"
 #include "wire/mapi-mail.h"
+#include "wire/mapi-pim.h"
 #include "wire/mapi-tags.h"
 #include "wire/rop.h"
 #include "wire/rop-msg.h"
@@ -177,6 +181,34 @@ static char *fid_path(const struct serve_ctx *ctx, uint64_t fid)
 	return mapid_folder_path(c);
 }
 
+/* The class a message made in `folder` starts with. */
+static const char *new_class(const struct serve_ctx *ctx, const char *folder)
+{
+	switch (mapid_folder_kind(ctx, folder)) {
+	case MFS_FOLDER_CONTACTS:
+		return "IPM.Contact";
+	case MFS_FOLDER_CALENDAR:
+		return "IPM.Appointment";
+	default:
+		return "IPM.Note";
+	}
+}
+
+/* The bytes of message `m` as its folder keeps them: a vCard in a
+ * contacts folder, an iCalendar object in a calendar, else MIME.
+ * Returns 0 or -errno. */
+static int render(enum mfs_folder_kind kind, const struct mapi_message *m,
+		  GByteArray *b)
+{
+	struct mapi_pim_names names = mapid_pim_names();
+
+	if (kind == MFS_FOLDER_CONTACTS)
+		return mapi_contact_render(m, &names, b);
+	if (kind == MFS_FOLDER_CALENDAR)
+		return mapi_appt_render(m, &names, b);
+	return mapi_mail_render(m, b);
+}
+
 int mapid_rop_create_message(struct mapid_rop_ctx *rc, struct mapi_rd *r,
 			     GByteArray *out)
 {
@@ -216,7 +248,7 @@ int mapid_rop_create_message(struct mapid_rop_ctx *rc, struct mapi_rd *r,
 		ref->created = true;
 		ref->pending = g_ptr_array_new();
 		mapi_props_set_str(&ref->m->props, MAPI_TAG_MESSAGE_CLASS,
-				   "IPM.Note");
+				   new_class(rc->ctx, ref->folder));
 		/* MS-OXCMSG 3.2.5.2: a new message is unsent and read */
 		mapi_props_set_l(&ref->m->props, MAPI_TAG_MESSAGE_FLAGS,
 				 (int32_t)(MAPI_MSGFLAG_READ |
@@ -508,6 +540,7 @@ static uint32_t save_new(struct mapid_rop_ctx *rc, struct mapid_msgref *ref)
 	const struct mapid_folder *f;
 	struct mfs_item *it = NULL;
 	struct mfs_error e = { 0 };
+	enum mfs_folder_kind kind;
 	uint64_t flags;
 	bool there;
 	int fd, err;
@@ -524,7 +557,8 @@ static uint32_t save_new(struct mapid_rop_ctx *rc, struct mapid_msgref *ref)
 		g_byte_array_unref(b);
 		return MAPI_E_OBJECT_DELETED;
 	}
-	if (mapi_mail_render(ref->m, b) < 0 || b->len > MAPID_MSG_MAX) {
+	kind = mapid_folder_kind(rc->ctx, ref->folder);
+	if (render(kind, ref->m, b) < 0 || b->len > MAPID_MSG_MAX) {
 		g_byte_array_unref(b);
 		return b->len > MAPID_MSG_MAX ? MAPI_E_TOO_BIG
 					      : MAPI_E_CALL_FAILED;
@@ -533,7 +567,8 @@ static uint32_t save_new(struct mapid_rop_ctx *rc, struct mapid_msgref *ref)
 	g_byte_array_unref(b);
 	if (fd < 0)
 		return MAPI_E_NOT_ENOUGH_RESOURCES;
-	flags = flags_of(&ref->m->props, 0);
+	/* a contact or an appointment has no Maildir letters */
+	flags = mapid_kind_pim(kind) ? 0 : flags_of(&ref->m->props, 0);
 	err = mfs_store_append(rc->ctx->store, ref->folder, fd, NULL, flags,
 			       (int64_t)(g_get_real_time() / G_USEC_PER_SEC),
 			       &it, &e);

@@ -383,7 +383,9 @@ static uint32_t msg_open(struct mapid_rop_ctx *rc, uint64_t fid,
 	}
 	err = mfs_store_fetch(rc->ctx->store, folder, it->id, &fd, NULL);
 	if (err == 0) {
-		err = mapid_msg_load_fd(fd, it->flags, &m);
+		err = mapid_item_load_fd(fd, it->flags,
+					 mapid_folder_kind(rc->ctx, folder),
+					 &m);
 		close(fd);
 	}
 	if (err < 0) {

@@ -10,7 +10,8 @@
  * (https://cr.yp.to/proto/maildir.html).
  *
  * The Maildir flags live in the file's name and its times in its inode,
- * not in its bytes; this is where they become properties.
+ * not in its bytes; this is where they become properties.  The items of
+ * contacts and calendar folders are read by pimload.c instead.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -101,6 +102,12 @@ int mapid_msg_parse(const void *buf, size_t len, uint64_t flags,
 
 int mapid_msg_load_fd(int fd, uint64_t flags, struct mapi_message **m_r)
 {
+	return mapid_item_load_fd(fd, flags, MFS_FOLDER_MAIL, m_r);
+}
+
+int mapid_item_load_fd(int fd, uint64_t flags, enum mfs_folder_kind kind,
+		       struct mapi_message **m_r)
+{
 	struct stat st;
 	uint8_t *buf;
 	size_t len = 0;
@@ -129,8 +136,14 @@ int mapid_msg_load_fd(int fd, uint64_t flags, struct mapi_message **m_r)
 	}
 	/* ctime moves when the file is renamed for a flag: the message's
 	 * last change as MAPI sees it */
-	err = mapid_msg_parse(buf, len, flags, (int64_t)st.st_mtime,
-			      (int64_t)MAX(st.st_mtime, st.st_ctime), m_r);
+	if (mapid_kind_pim(kind))
+		err = mapid_pim_parse(buf, len, kind, (int64_t)st.st_mtime,
+				      (int64_t)MAX(st.st_mtime, st.st_ctime),
+				      m_r);
+	else
+		err = mapid_msg_parse(buf, len, flags, (int64_t)st.st_mtime,
+				      (int64_t)MAX(st.st_mtime, st.st_ctime),
+				      m_r);
 	g_free(buf);
 	return err;
 }

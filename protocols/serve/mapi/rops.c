@@ -201,6 +201,11 @@ static const struct {
 	  "RopFastTransferSourceGetBuffer", mapid_rop_ft_get_buffer },
 	{ ROP_REGISTER_NOTIFICATION, "RopRegisterNotification",
 	  mapid_rop_register_notification },
+	/* named properties (names.c) */
+	{ ROP_GET_PROPERTY_IDS_FROM_NAMES, "RopGetPropertyIdsFromNames",
+	  mapid_rop_get_prop_ids },
+	{ ROP_GET_NAMES_FROM_PROPERTY_IDS, "RopGetNamesFromPropertyIds",
+	  mapid_rop_get_names },
 };
 
 /* Names of the ROPs not run yet that clients send most, for the log. */
@@ -213,7 +218,6 @@ static const struct {
 	{ ROP_SORT_TABLE, "RopSortTable" },
 	{ ROP_RESTRICT, "RopRestrict" },
 	{ ROP_FIND_ROW, "RopFindRow" },
-	{ ROP_GET_PROPERTY_IDS_FROM_NAMES, "RopGetPropertyIdsFromNames" },
 	{ ROP_GET_RECEIVE_FOLDER, "RopGetReceiveFolder" },
 	{ ROP_LONG_TERM_ID_FROM_ID, "RopLongTermIdFromId" },
 	{ ROP_ID_FROM_LONG_TERM_ID, "RopIdFromLongTermId" },

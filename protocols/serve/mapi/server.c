@@ -114,6 +114,7 @@ static int mapid_start(const struct serve_ctx *ctx, const char *addr,
 	int rc;
 
 	mapid_ids_init(ctx->store_root);
+	mapid_names_init(ctx->store_root);
 	srv->ctx = ctx;
 	srv->tls = tls;
 	rc = serve_http_start(ctx, addr, tls, max_clients, "mapi", "--mapis",

@@ -13,7 +13,8 @@
  * rows a real server's table holds are those of its creation: a row
  * holds every property the server knows of the message, and
  * mapi_row_from_props() lays it out against the columns, a missing
- * column as NotFound in a flagged row.
+ * column as NotFound in a flagged row.  The rows of contacts and
+ * calendar folders are their items as the codec reads them (pimload.c).
  */
 #include <errno.h>
 #include <string.h>
@@ -21,6 +22,7 @@
 
 #include <gmime/gmime.h>
 
+#include "log.h"
 #include "wire/mapi-tags.h"
 #include "wire/mime-entity.h"
 #include "wire/rop.h"
@@ -126,6 +128,43 @@ static struct mapi_props *message_row(const struct serve_ctx *ctx,
 	return p;
 }
 
+/* The row of a contact or an appointment: every property the codec
+ * reads from the file (subject, display name, message class, the named
+ * properties), with the ids, size and keys of a message row.  NULL, and
+ * a line in the log, for a file that does not parse: it is left out. */
+static struct mapi_props *pim_row(struct mapid_rop_ctx *rc, const char *folder,
+				  enum mfs_folder_kind kind, uint64_t fid,
+				  const struct mfs_item *it)
+{
+	struct mapi_message *m = NULL;
+	struct mapi_props *p;
+	uint8_t ck[22];
+	int fd = -1, err;
+
+	err = mfs_store_fetch(rc->ctx->store, folder, it->id, &fd, NULL);
+	if (err == 0) {
+		err = mapid_item_load_fd(fd, it->flags, kind, &m);
+		close(fd);
+	}
+	if (err < 0) {
+		log_info("mapi: %s: item %s of %s left out of a contents "
+			 "table: %s", rc->sess->c.user, it->id, folder,
+			 err == -EINVAL ? "it does not parse"
+					: g_strerror(-err));
+		return NULL;
+	}
+	p = g_new0(struct mapi_props, 1);
+	*p = m->props;
+	memset(&m->props, 0, sizeof(m->props));
+	mapi_message_free(m);
+	mapi_props_set_i8(p, MAPI_TAG_MID, (int64_t)mapid_id_make(
+				  mapid_message_counter(folder, it->id)));
+	mapi_props_set_i8(p, MAPI_TAG_FOLDER_ID, (int64_t)fid);
+	change_key(it, ck);
+	mapi_props_set_bin(p, MAPI_TAG_CHANGE_KEY, ck, sizeof(ck));
+	return p;
+}
+
 static int by_date(gconstpointer a, gconstpointer b)
 {
 	const struct mfs_item *x = *(struct mfs_item *const *)a;
@@ -169,6 +208,7 @@ int mapid_rop_get_contents_table(struct mapid_rop_ctx *rc, struct mapi_rd *r,
 	struct mfs_sync_result *res = NULL;
 	struct mapid_obj *f, *o;
 	g_autofree char *path = NULL;
+	enum mfs_folder_kind kind;
 	int err = rop_get_contents_table_req_read(r, &q);
 
 	if (err < 0)
@@ -185,15 +225,21 @@ int mapid_rop_get_contents_table(struct mapid_rop_ctx *rc, struct mapi_rd *r,
 		o->table_flags = q.table_flags;
 		o->rows = g_ptr_array_new_with_free_func(props_free);
 		path = path_of(rc->ctx, f->fid);
+		kind = mapid_folder_kind(rc->ctx, path);
 		/* associated (FAI) contents: none in this store */
 		if (path && !(q.table_flags & ROP_TABLE_ASSOCIATED) &&
 		    mfs_store_sync(rc->ctx->store, path, NULL, &res,
 				   NULL) == 0) {
 			g_ptr_array_sort(res->changed, by_date);
-			for (guint i = 0; i < res->changed->len; i++)
-				g_ptr_array_add(o->rows, message_row(
-					rc->ctx, path, f->fid,
-					res->changed->pdata[i]));
+			for (guint i = 0; i < res->changed->len; i++) {
+				const struct mfs_item *it =
+					res->changed->pdata[i];
+				struct mapi_props *row = mapid_kind_pim(kind)
+					? pim_row(rc, path, kind, f->fid, it)
+					: message_row(rc->ctx, path, f->fid, it);
+				if (row)
+					g_ptr_array_add(o->rows, row);
+			}
 			mfs_sync_result_free(&res);
 		}
 		s.row_count = o->rows->len;
