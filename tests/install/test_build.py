@@ -9,6 +9,8 @@ import textwrap
 
 import pytest
 
+import namespaces
+
 from conftest import REPO
 
 DIST = "/usr/lib/python3/dist-packages"
@@ -51,8 +53,9 @@ def test_configures_and_builds_where_pytest_cannot_be_imported(tmp_path):
         ninja -C %s mailfs
         %s/mailfs --version
         """) % (hide, REPO, build, build, build)
-    r = subprocess.run(["unshare", "--mount", "--propagation", "private",
-                        "/bin/bash", "-c", script],
+    r = subprocess.run(namespaces.script(
+                           ["unshare", "--mount", "--propagation",
+                            "private"], script),
                        capture_output=True, text=True, timeout=280)
     out = r.stdout + r.stderr
     assert r.returncode == 0, out[-4000:]

@@ -7,6 +7,7 @@ import stat
 import subprocess
 import textwrap
 
+import namespaces
 from conftest import is_mounted, force_unmount
 
 
@@ -57,8 +58,9 @@ def _in_namespace(installed, script, env, timeout=60):
     /usr/bin, ...), as after a real `meson install`."""
     target = installed.bindir[len(installed.root):]
     setup = "mount --bind %s %s\n" % (installed.bindir, target)
-    return subprocess.run(["unshare", "--mount", "--propagation", "private",
-                           "/bin/bash", "-c", setup + script], env=env,
+    return subprocess.run(namespaces.script(
+                              ["unshare", "--mount", "--propagation",
+                               "private"], setup + script), env=env,
                           capture_output=True, text=True, timeout=timeout)
 
 

@@ -10,6 +10,7 @@ import time
 
 import pytest
 
+import namespaces
 from cutproxy import CutProxy
 from conftest import (force_unmount, is_mounted, unit_commands,
                       unit_settings, wait_until)
@@ -203,8 +204,9 @@ def test_systemd_accepts_both_units(installed, tmp_path):
     script = ("mount --bind %s %s && systemd-analyze verify --man=no "
               "%s/mailfs@work.service %s/mailfs-serve.service"
               % (installed.bindir, final_bindir, units, units))
-    r = subprocess.run(["unshare", "--mount", "--propagation", "private",
-                        "/bin/bash", "-c", script], capture_output=True,
+    r = subprocess.run(namespaces.script(
+                           ["unshare", "--mount", "--propagation",
+                            "private"], script), capture_output=True,
                        text=True, timeout=60)
     assert r.returncode == 0 and not (r.stdout + r.stderr).strip(), \
         r.stdout + r.stderr

@@ -33,6 +33,8 @@ import threading
 
 import pytest
 
+import namespaces
+
 from conftest import (MAILFS, PASSWORD, SANITIZER_MARKERS, START_TIMEOUT,
                       USER, inbox_files, make_message, wait_until,
                       write_password_file)
@@ -117,7 +119,7 @@ class NsServer:
         if tls:
             args += ["--tls-cert", tls[0], "--tls-key", tls[1]]
         if ns:
-            args = ["ip", "netns", "exec", ns] + args
+            args = namespaces.wrap(["ip", "netns", "exec", ns], args)
         # `ip netns exec` execs: the process is mailfs itself
         self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL,
                                      stdout=subprocess.DEVNULL,
@@ -193,8 +195,10 @@ def run_in(ns, code, **params):
     prelude = ("import json, ssl, sys\nP = json.loads(sys.argv[1])\n"
                "R = {}\n")
     epilogue = "\nprint(json.dumps(R))\n"
-    p = subprocess.run(["ip", "netns", "exec", ns, PYTHON, "-c",
-                        prelude + code + epilogue, json.dumps(params)],
+    p = subprocess.run(namespaces.wrap(["ip", "netns", "exec", ns],
+                                       [PYTHON, "-c",
+                                        prelude + code + epilogue,
+                                        json.dumps(params)]),
                        capture_output=True, text=True, timeout=120)
     assert p.returncode == 0, p.stdout + p.stderr
     return json.loads(p.stdout)
