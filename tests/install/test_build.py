@@ -1,6 +1,7 @@
 """A build never needs the test tools: with pytest out of reach, the project
-configures (saying in one line that the integration tests are not defined)
-and mailfs builds and runs."""
+configures, saying in one line that the integration tests are not defined,
+and defines the tests that need only GLib.  (What is compiled does not
+depend on the test tools: the build of the test command compiles it.)"""
 
 import os
 import shutil
@@ -36,7 +37,7 @@ def hide_pytest_script(tmp_path):
 @pytest.mark.skipif(os.environ.get("MAILFS_SANITIZE", "none") != "none",
                     reason="a configure of its own, the same in every build: "
                     "the build without sanitizers runs it")
-def test_configures_and_builds_where_pytest_cannot_be_imported(tmp_path):
+def test_configures_where_pytest_cannot_be_imported(tmp_path):
     assert shutil.which("unshare"), "util-linux's unshare is needed"
     build = tmp_path / "build"
     assert os.path.isdir(os.path.join(DIST, "pytest")), \
@@ -49,10 +50,8 @@ def test_configures_and_builds_where_pytest_cannot_be_imported(tmp_path):
         if /usr/bin/python3 -c 'import pytest' 2>/dev/null; then
             echo "pytest still importable" >&2; exit 3
         fi
-        meson setup -Doptimization=0 %s %s
-        ninja -C %s mailfs
-        %s/mailfs --version
-        """) % (hide, REPO, build, build, build)
+        meson setup %s %s
+        """) % (hide, REPO, build)
     r = subprocess.run(namespaces.script(
                            ["unshare", "--mount", "--propagation",
                             "private"], script),
@@ -63,9 +62,9 @@ def test_configures_and_builds_where_pytest_cannot_be_imported(tmp_path):
              if "integration tests not defined" in l]
     assert len(notes) == 1, out[-4000:]
     assert "pytest" in notes[0]
-    assert "mailfs 0." in r.stdout
     # the unit tests are still defined: they need only GLib
-    tests = subprocess.run(["meson", "test", "-C", str(build), "--list"],
+    tests = subprocess.run(["meson", "test", "-C", str(build), "--list",
+                            "--no-rebuild"],
                            capture_output=True, text=True, timeout=60)
     suites = {l.split(" / ")[0] for l in tests.stdout.split("\n")
               if " / " in l}
