@@ -223,6 +223,29 @@ static int item_of(struct mfs_backend *be, const char *folder, uint64_t fid,
 	return 0;
 }
 
+/* The new `what` `mid` of `folder` as the one item of *items_r (caller
+ * owns), read back by item_of: a failure is logged, the item being on
+ * the server already.  Returns 0 or -errno with `e` filled. */
+static int read_back(struct mfs_backend *be, const char *folder,
+		     uint64_t fid, uint64_t mid, const char *what,
+		     GPtrArray **items_r, struct mfs_error *e)
+{
+	struct mfs_item *it = NULL;
+	int rc = item_of(be, folder, fid, mid, &it, e);
+
+	if (rc < 0) {
+		log_warnx("%s: %s: %s 0x%016" G_GINT64_MODIFIER "X was "
+			  "stored but not read back: %s", be->conf.name,
+			  folder, what, (guint64)mid,
+			  e ? e->msg : g_strerror(-rc));
+		return rc;
+	}
+	*items_r = g_ptr_array_new_with_free_func(
+		(GDestroyNotify)mfs_item_free);
+	g_ptr_array_add(*items_r, it);
+	return 0;
+}
+
 /* ---- messages ---- */
 
 static int batch_refused(const char *what, const char *folder,
@@ -323,7 +346,6 @@ static int pim_append(struct mfs_backend *be, const char *folder,
 	enum mfs_folder_kind kind = mapic_folder_kind(be, folder);
 	struct mapic_session *s = NULL;
 	struct mapi_message *m = NULL;
-	struct mfs_item *it = NULL;
 	uint64_t fid, mid = 0, old = 0;
 	int rc;
 
@@ -346,16 +368,7 @@ static int pim_append(struct mfs_backend *be, const char *folder,
 		else
 			table_drop(be, folder, fid, ids, 1);
 	}
-	if ((rc = item_of(be, folder, fid, mid, &it, e)) < 0) {
-		log_warnx("%s: %s: item 0x%016" G_GINT64_MODIFIER "X was "
-			  "stored but not read back: %s", be->conf.name,
-			  folder, (guint64)mid, e ? e->msg : g_strerror(-rc));
-		return rc;
-	}
-	*items_r = g_ptr_array_new_with_free_func(
-		(GDestroyNotify)mfs_item_free);
-	g_ptr_array_add(*items_r, it);
-	return 0;
+	return read_back(be, folder, fid, mid, "item", items_r, e);
 }
 
 int mapic_append(struct mfs_backend *be, const char *folder,
@@ -364,7 +377,6 @@ int mapic_append(struct mfs_backend *be, const char *folder,
 {
 	struct mapic_session *s = NULL;
 	struct mapi_message *m = NULL;
-	struct mfs_item *it = NULL;
 	uint64_t fid, mid = 0;
 	int rc;
 
@@ -401,16 +413,7 @@ int mapic_append(struct mfs_backend *be, const char *folder,
 				  G_GINT64_MODIFIER "X: %s", be->conf.name,
 				  folder, (guint64)mid, fe.msg);
 	}
-	if ((rc = item_of(be, folder, fid, mid, &it, e)) < 0) {
-		log_warnx("%s: %s: message 0x%016" G_GINT64_MODIFIER "X was "
-			  "stored but not read back: %s", be->conf.name,
-			  folder, (guint64)mid, e ? e->msg : g_strerror(-rc));
-		return rc;
-	}
-	*items_r = g_ptr_array_new_with_free_func(
-		(GDestroyNotify)mfs_item_free);
-	g_ptr_array_add(*items_r, it);
-	return 0;
+	return read_back(be, folder, fid, mid, "message", items_r, e);
 }
 
 int mapic_set_flags(struct mfs_backend *be, const char *folder,

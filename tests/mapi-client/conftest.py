@@ -8,8 +8,12 @@ tests/harness/fakemapi.py (a real server's recorded answers) and the probe
                     waits at a `wait` command) changes the fake mid-session.
                     Returns a Result: returncode, stdout lines, stderr,
                     seconds, maxrss (KiB; 0 when unknown)
+  load_module(name, *parts)
+                    the module of tests/PARTS under `name` (the test
+                    directories' conftest modules share a name)
 """
 
+import importlib.util
 import os
 import subprocess
 import sys
@@ -29,6 +33,14 @@ USER_DN = ("/o=Gromox default/ou=Exchange Administrative Group "
            "(FYDIBOHF23SPDLT)/cn=Recipients/cn=0100000001000000-alice")
 SANITIZED = bool(os.environ.get("MAILFS_SANITIZE", "none")
                  not in ("", "none"))
+
+
+def load_module(name, *parts):
+    spec = importlib.util.spec_from_file_location(
+        name, os.path.join(TESTS, *parts))
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
 
 
 def probe_path():

@@ -10,25 +10,19 @@ import contextlib
 import email
 import email.policy
 import email.utils
-import importlib.util
 import os
 import shutil
 import subprocess
 import sys
-import time
 
 import pytest
 
+from conftest import load_module
+
 HERE = os.path.dirname(os.path.abspath(__file__))
-TESTS = os.path.dirname(HERE)
 
 
-def _load(name, *parts):
-    spec = importlib.util.spec_from_file_location(
-        name, os.path.join(TESTS, *parts))
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+_load = load_module
 
 
 mount_mod = _load("mailfs_mount_mapiw", "harness", "mailfs_mount.py")

@@ -7,22 +7,15 @@ through a proxy that resets every connection while the link is "down"."""
 
 import email
 import email.policy
-import importlib.util
 import os
 import subprocess
 
+from conftest import load_module
 from cutproxy import CutProxy
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-TESTS = os.path.dirname(HERE)
 
 
-def _load(name, *parts):
-    spec = importlib.util.spec_from_file_location(
-        name, os.path.join(TESTS, *parts))
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+_load = load_module
 
 
 mount_mod = _load("mailfs_mount_mapio", "harness", "mailfs_mount.py")

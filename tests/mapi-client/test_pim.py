@@ -11,7 +11,6 @@ each side by the codec of protocols/wire/mapi-pim.h."""
 
 import contextlib
 import datetime
-import importlib.util
 import os
 import json
 import re
@@ -21,16 +20,12 @@ import zoneinfo
 
 import pytest
 
+from conftest import load_module
+
 HERE = os.path.dirname(os.path.abspath(__file__))
-TESTS = os.path.dirname(HERE)
 
 
-def _load(name, *parts):
-    spec = importlib.util.spec_from_file_location(
-        name, os.path.join(TESTS, *parts))
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+_load = load_module
 
 
 mount_mod = _load("mailfs_mount_mapip", "harness", "mailfs_mount.py")
