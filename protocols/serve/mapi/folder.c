@@ -153,6 +153,18 @@ int mapid_folder_tree(const struct serve_ctx *ctx, GArray **tree_r)
 	return 0;
 }
 
+char *mapid_fid_path(const struct serve_ctx *ctx, uint64_t fid)
+{
+	uint64_t c = mapid_id_counter(fid);
+	char *path = c ? mapid_folder_path(c) : NULL;
+	GArray *t = NULL;
+
+	if (path || !c || mapid_folder_tree(ctx, &t) < 0)
+		return path;
+	g_array_unref(t);
+	return mapid_folder_path(c);
+}
+
 void mapid_folder_counts(const struct serve_ctx *ctx,
 			 const struct mapid_folder *f, int32_t *total_r,
 			 int32_t *unread_r)

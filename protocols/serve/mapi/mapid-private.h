@@ -130,6 +130,9 @@ struct mapid_folder {
 /* The whole tree, parents before children: an array of struct
  * mapid_folder (caller owns, g_array_unref).  0 or -errno. */
 int mapid_folder_tree(const struct serve_ctx *ctx, GArray **tree_r);
+/* The store path of folder `fid`, the tree read once when the id table
+ * does not know it yet (caller owns), or NULL. */
+char *mapid_fid_path(const struct serve_ctx *ctx, uint64_t fid);
 /* Store counts of a folder (0 for ours). */
 void mapid_folder_counts(const struct serve_ctx *ctx,
 			 const struct mapid_folder *f, int32_t *total_r,

@@ -168,19 +168,6 @@ void mapid_msg_touch(struct mapid_obj *o, uint32_t tag)
 		o->ref->size = ref_mem(o->ref);
 }
 
-/* The store path of folder `fid` (caller owns), or NULL. */
-static char *fid_path(const struct serve_ctx *ctx, uint64_t fid)
-{
-	uint64_t c = mapid_id_counter(fid);
-	char *path = c ? mapid_folder_path(c) : NULL;
-	GArray *t = NULL;
-
-	if (path || !c || mapid_folder_tree(ctx, &t) < 0)
-		return path;
-	g_array_unref(t);
-	return mapid_folder_path(c);
-}
-
 /* The class a message made in `folder` starts with. */
 static const char *new_class(const struct serve_ctx *ctx, const char *folder)
 {
@@ -227,7 +214,7 @@ int mapid_rop_create_message(struct mapid_rop_ctx *rc, struct mapi_rd *r,
 	if (in && in->kind != MAPID_OBJ_LOGON && in->kind != MAPID_OBJ_FOLDER)
 		s.head.rv = MAPI_E_NO_SUPPORT;
 	if (in && !s.head.rv) {
-		path = fid_path(rc->ctx, q.folder_id);
+		path = mapid_fid_path(rc->ctx, q.folder_id);
 		/* a folder of the server's own holds no message */
 		if (!path)
 			s.head.rv = mapid_id_counter(q.folder_id) &&

@@ -322,20 +322,6 @@ static size_t session_msg_bytes(const struct mapid_session *s)
 	return sum;
 }
 
-/* The store path of folder `fid`, the tree read once when the id table
- * does not know it yet (caller owns), or NULL. */
-static char *folder_path(const struct serve_ctx *ctx, uint64_t fid)
-{
-	uint64_t c = mapid_id_counter(fid);
-	char *path = c ? mapid_folder_path(c) : NULL;
-	GArray *t = NULL;
-
-	if (path || !c || mapid_folder_tree(ctx, &t) < 0)
-		return path;
-	g_array_unref(t);
-	return mapid_folder_path(c);
-}
-
 /* The store's item of message `mid` in `folder` (caller frees), or
  * NULL. */
 static struct mfs_item *find_item(const struct serve_ctx *ctx,
@@ -361,7 +347,7 @@ static struct mfs_item *find_item(const struct serve_ctx *ctx,
 static uint32_t msg_open(struct mapid_rop_ctx *rc, uint64_t fid,
 			 uint64_t mid, struct mapid_msgref **ref_r)
 {
-	g_autofree char *folder = folder_path(rc->ctx, fid);
+	g_autofree char *folder = mapid_fid_path(rc->ctx, fid);
 	struct mfs_item *it;
 	struct mapi_message *m = NULL;
 	struct mapid_msgref *ref;
