@@ -14,7 +14,11 @@
  * where a server with no directory (the embedded one) finds names.  A
  * resolution becomes "<address>.vcf" holding the vCard of its t:Contact,
  * or, when the server sent no contact data, a card of the Mailbox's name
- * and address.
+ * and address.  Exchange (and gromox) give the address in t:Mailbox only
+ * and a t:Contact without EmailAddresses, so the card takes every
+ * address of both; the directory's OfficeLocation ([MS-OXWSCONT]
+ * 2.2.4.3) becomes the extended address of a work ADR (RFC 6350 6.3.1)
+ * and its Photo a PHOTO (RFC 2426 3.1.4).
  */
 #include "pim.h"
 
@@ -22,6 +26,7 @@
 #include <string.h>
 
 #include "wire/ews-contact.h"
+#include "wire/vcard.h"
 #include "log.h"
 
 bool ewsc_dir_is(const char *folder)
@@ -103,6 +108,116 @@ static int mailbox_card(const char *name, const char *address,
 	return rc;
 }
 
+/* The largest photo put on a card, decoded. */
+#define DIR_PHOTO_MAX (1024u * 1024)
+
+static bool has_email(const struct vcard *card, const char *address)
+{
+	for (guint i = 0; i < card->props->len; i++) {
+		const struct vcard_prop *p = card->props->pdata[i];
+		if (!strcmp(p->name, "EMAIL") &&
+		    !g_ascii_strcasecmp(p->value, address))
+			return true;
+	}
+	return false;
+}
+
+static bool has_work_adr(const struct vcard *card)
+{
+	for (guint i = 0; i < card->props->len; i++) {
+		const struct vcard_prop *p = card->props->pdata[i];
+		if (!strcmp(p->name, "ADR") && vcard_prop_has_type(p, "work"))
+			return true;
+	}
+	return false;
+}
+
+/* `text` escaped between `prefix` and `suffix` (a component of a
+ * structured value). */
+static void add_text(struct vcard *card, const char *name,
+		     const char *params, const char *prefix, const char *text,
+		     const char *suffix)
+{
+	g_autoptr(GString) v = g_string_new(prefix);
+
+	vcard_escape(v, text);
+	g_string_append(v, suffix);
+	vcard_add(card, vcard_prop_new(name, params, v->str));
+}
+
+/* A PHOTO of base64 `b64` when it decodes to an image of a known kind
+ * within DIR_PHOTO_MAX. */
+static void add_photo(struct vcard *card, const char *b64)
+{
+	g_autoptr(GString) clean = g_string_new(NULL);
+	const char *type = NULL;
+	gsize len = 0;
+
+	for (const char *p = b64; *p; p++) {
+		if (g_ascii_isspace(*p))
+			continue;
+		if (!g_ascii_isalnum(*p) && *p != '+' && *p != '/' &&
+		    *p != '=')
+			return;
+		g_string_append_c(clean, *p);
+	}
+	if (clean->len == 0 || clean->len % 4 ||
+	    clean->len / 4 * 3 > DIR_PHOTO_MAX)
+		return;
+	g_autofree guchar *raw = g_base64_decode(clean->str, &len);
+	if (len >= 3 && raw[0] == 0xff && raw[1] == 0xd8 && raw[2] == 0xff)
+		type = "ENCODING=b;TYPE=JPEG";
+	else if (len >= 4 && !memcmp(raw, "\x89PNG", 4))
+		type = "ENCODING=b;TYPE=PNG";
+	else if (len >= 4 && !memcmp(raw, "GIF8", 4))
+		type = "ENCODING=b;TYPE=GIF";
+	if (type)
+		vcard_add(card, vcard_prop_new("PHOTO", type, clean->str));
+}
+
+/* Card `buf` of a resolution with what the answer gives beside the
+ * contact's fields: the Mailbox's address and name, the office and the
+ * photo.  Returns 0 with *card_r (caller owns), or -errno. */
+static int enrich(const char *buf, size_t len, const xmlNode *contact,
+		  const char *name, const char *address, GBytes **card_r)
+{
+	struct vcard *card = NULL;
+	g_autofree char *office = contact ? ewsc_text(contact,
+						      "OfficeLocation") : NULL;
+	g_autofree char *photo = contact ? ewsc_text(contact, "Photo") : NULL;
+	char *out = NULL;
+	size_t n = 0;
+	int rc = vcard_parse(buf, len, &card);
+
+	if (rc < 0)
+		return rc;
+	for (guint i = 0; i < card->props->len; i++) {
+		struct vcard_prop *p = card->props->pdata[i];
+		/* an Exchange address as its SMTP proxy ("SMTP:a@b") */
+		if (!strcmp(p->name, "EMAIL") &&
+		    !g_ascii_strncasecmp(p->value, "SMTP:", 5)) {
+			g_autofree char *v = g_strdup(p->value + 5);
+			vcard_prop_set_value(p, v);
+		} else if (!strcmp(p->name, "FN") && !*p->value && name &&
+			   *name) {
+			g_autoptr(GString) v = g_string_new(NULL);
+			vcard_escape(v, name);
+			vcard_prop_set_value(p, v->str);
+		}
+	}
+	if (address && *address && !has_email(card, address))
+		add_text(card, "EMAIL", "TYPE=internet", "", address, "");
+	if (office && *office && !has_work_adr(card))
+		add_text(card, "ADR", "TYPE=work", ";", office, ";;;;;");
+	if (photo)
+		add_photo(card, photo);
+	rc = vcard_write(card, &out, &n);
+	vcard_free(&card);
+	if (rc == 0)
+		*card_r = g_bytes_new_take(out, n);
+	return rc;
+}
+
 /* Whether a resolution is what `query` asked for: with `prefix`, the
  * server's own matching (which also takes words inside a name) is kept;
  * else its address, or failing that its name, must be `query`. */
@@ -141,9 +256,15 @@ static void add_resolution(const xmlNode *r, const char *query, bool prefix,
 		file = g_strconcat(name, ".vcf", NULL);
 	else
 		return;
-	if (contact && ews_contact_to_vcard(contact, &buf, &len) == 0)
-		card = g_bytes_new_take(buf, len);
-	else if ((rc = mailbox_card(name, address, &card)) < 0) {
+	if (contact && ews_contact_to_vcard(contact, &buf, &len) == 0) {
+		rc = enrich(buf, len, contact, name, address, &card);
+		g_free(buf);
+		if (rc < 0) {
+			log_warnx("ews: %s: no card could be made (%s)", file,
+				  g_strerror(-rc));
+			return;
+		}
+	} else if ((rc = mailbox_card(name, address, &card)) < 0) {
 		log_warnx("ews: %s: no card could be made (%s)", file,
 			  g_strerror(-rc));
 		return;

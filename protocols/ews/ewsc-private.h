@@ -88,6 +88,9 @@ struct ewsc_known {
 	int64_t date;
 	uint64_t flags;
 	char *message_id;		/* NULL when unknown */
+	char *base;			/* a contact's or event's name before
+					   its suffix (names.c); NULL for
+					   mail */
 };
 
 /* One folder's item table: mfs id -> struct ewsc_known. */
@@ -97,6 +100,9 @@ struct ewsc_table {
 	bool dirty;			/* not yet written */
 	bool gone;			/* its folder left the hierarchy and
 					   the spool was rid of its items */
+	bool rename;			/* a write renamed items the cache
+					   was not told of: the next sync
+					   reads the folder whole */
 };
 
 struct ewsc_watch;

@@ -84,15 +84,15 @@ static int decode(const char *id, char **item_id_r)
 int ewsc_item_from_id(struct mfs_backend *be, const char *folder,
 		     const char *id, char **item_id_r)
 {
-	if (id[0] != '~') {
-		/* a contact's or event's file name (pim.h) */
-		g_autofree char *base = g_str_has_suffix(id, ".vcf") ||
-					g_str_has_suffix(id, ".ics")
-			? g_strndup(id, strlen(id) - 4) : g_strdup(id);
-		return decode(base, item_id_r) < 0 ? -ENOENT : 0;
-	}
+	/* a contact's or event's name (pim.h) is known by the table only */
+	bool named = g_str_has_suffix(id, ".vcf") ||
+		     g_str_has_suffix(id, ".ics");
+
+	if (id[0] != '~' && !named)
+		return decode(id, item_id_r) < 0 ? -ENOENT : 0;
 	g_mutex_lock(&be->lock);
-	struct ewsc_table *t = g_hash_table_lookup(be->tables, folder);
+	struct ewsc_table *t = named ? ewsc_table_get(be, folder, NULL)
+				     : g_hash_table_lookup(be->tables, folder);
 	struct ewsc_known *k = t ? g_hash_table_lookup(t->items, id) : NULL;
 	*item_id_r = k ? g_strdup(k->item_id) : NULL;
 	g_mutex_unlock(&be->lock);

@@ -64,7 +64,7 @@ int ewsc_fetch(struct mfs_backend *be, const char *folder, const char *id,
 	struct one o = { 0 };
 	int rc;
 
-	if (ewsc_pim_folder_kind(be, folder) == MFS_FOLDER_CONTACTS)
+	if (ewsc_pim_kind(ewsc_pim_folder_kind(be, folder)))
 		return ewsc_pim_fetch(be, folder, id, fd_r, e);
 	if (mfs_spool_take(be->spool, id, fd_r) == 0)
 		return 0;
@@ -107,7 +107,7 @@ int ewsc_fetch_batch(struct mfs_backend *be, const char *folder,
 		    const char *const *ids, size_t n, mfs_fetched_fn got,
 		    void *data, struct mfs_error *e)
 {
-	if (ewsc_pim_folder_kind(be, folder) == MFS_FOLDER_CONTACTS)
+	if (ewsc_pim_kind(ewsc_pim_folder_kind(be, folder)))
 		return ewsc_pim_fetch_batch(be, folder, ids, n, got, data, e);
 	GPtrArray *rest = g_ptr_array_new();
 	GPtrArray *rest_iids = g_ptr_array_new_with_free_func(g_free);
@@ -161,7 +161,7 @@ static void remember(struct mfs_backend *be, const char *folder,
 		     const char *msgid)
 {
 	struct ewsc_known k = { (char *)item_id, size, date, flags,
-			       (char *)msgid };
+			       (char *)msgid, NULL };
 
 	g_mutex_lock(&be->lock);
 	struct ewsc_table *t = ewsc_table_get(be, folder, fid);
@@ -331,12 +331,18 @@ int ewsc_set_flags(struct mfs_backend *be, const char *folder,
 static void forget(struct mfs_backend *be, const char *folder,
 		   const char *id)
 {
+	char *key = NULL;
+
 	g_mutex_lock(&be->lock);
 	struct ewsc_table *t = g_hash_table_lookup(be->tables, folder);
-	if (t && g_hash_table_remove(t->items, id))
+	struct ewsc_known *k = t ? g_hash_table_lookup(t->items, id) : NULL;
+	/* a contact's or event's body is spooled under its ItemId's key */
+	key = k && k->base ? ewsc_pim_spool_key(k->item_id) : NULL;
+	if (k && g_hash_table_remove(t->items, id))
 		t->dirty = true;
 	g_mutex_unlock(&be->lock);
-	mfs_spool_drop(be->spool, id);
+	mfs_spool_drop(be->spool, key ? key : id);
+	g_free(key);
 }
 
 int ewsc_remove(struct mfs_backend *be, const char *folder,

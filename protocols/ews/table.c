@@ -10,7 +10,8 @@
  * correctness, since a sync from scratch fills it again.
  *
  * File: a first line "F\t<FolderId>", then one line per item:
- * <id>\t<ItemId>\t<size>\t<date>\t<flags>\t<Message-ID or \001>, fields
+ * <id>\t<ItemId>\t<size>\t<date>\t<flags>\t<Message-ID or \001>, and
+ * for a contact or an event a seventh field, its name's base; fields
  * written with g_strescape.  All functions here run with be->lock held.
  */
 #include "ewsc-private.h"
@@ -30,6 +31,7 @@ void ewsc_known_free(gpointer p)
 
 	g_free(k->item_id);
 	g_free(k->message_id);
+	g_free(k->base);
 	g_free(k);
 }
 
@@ -73,7 +75,8 @@ static void load(struct mfs_backend *be, const char *path,
 			t->folder_id = g_strcompress(f[1]);
 			continue;
 		}
-		if (g_strv_length(f) != 6)
+		guint nf = g_strv_length(f);
+		if (nf != 6 && nf != 7)
 			continue;
 		struct ewsc_known *k = g_new0(struct ewsc_known, 1);
 		k->item_id = g_strcompress(f[1]);
@@ -82,6 +85,7 @@ static void load(struct mfs_backend *be, const char *path,
 		k->flags = g_ascii_strtoull(f[4], NULL, 10);
 		k->message_id = strcmp(f[5], "\\001") ? g_strcompress(f[5])
 						       : NULL;
+		k->base = nf == 7 ? g_strcompress(f[6]) : NULL;
 		g_hash_table_replace(t->items, g_strcompress(f[0]), k);
 	}
 }
@@ -115,6 +119,7 @@ void ewsc_table_put(struct ewsc_table *t, const char *id,
 	*c = *k;
 	c->item_id = g_strdup(k->item_id);
 	c->message_id = g_strdup(k->message_id);
+	c->base = g_strdup(k->base);
 	g_hash_table_replace(t->items, g_strdup(id), c);
 	t->dirty = true;
 }
@@ -143,10 +148,13 @@ int ewsc_table_save(struct mfs_backend *be, const char *path,
 		g_autofree char *iid = g_strescape(k->item_id, NULL);
 		g_autofree char *mid = k->message_id
 			? g_strescape(k->message_id, NULL) : NULL;
+		g_autofree char *base = k->base ? g_strescape(k->base, NULL)
+						: NULL;
 		g_string_append_printf(out, "%s\t%s\t%" G_GUINT64_FORMAT "\t%"
 				       G_GINT64_FORMAT "\t%" G_GUINT64_FORMAT
-				       "\t%s\n", id, iid, k->size, k->date,
-				       k->flags, mid ? mid : "\\001");
+				       "\t%s%s%s\n", id, iid, k->size, k->date,
+				       k->flags, mid ? mid : "\\001",
+				       base ? "\t" : "", base ? base : "");
 	}
 	if ((rc = file_mkdir_p(dir, 0700)) < 0)
 		goto out;
