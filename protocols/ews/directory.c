@@ -206,7 +206,7 @@ static int enrich(const char *buf, size_t len, const xmlNode *contact,
 		}
 	}
 	if (address && *address && !has_email(card, address))
-		add_text(card, "EMAIL", "TYPE=internet", "", address, "");
+		add_text(card, "EMAIL", NULL, "", address, "");
 	if (office && *office && !has_work_adr(card))
 		add_text(card, "ADR", "TYPE=work", ";", office, ";;;;;");
 	if (photo)

@@ -92,11 +92,12 @@ def test_edited_event_is_updated_in_place(with_event, mount_factory,
         assert line in ics, ics
     assert b"Stand-up" not in ics, ics
     assert b"DTSTART:20240102T090000Z" not in ics, ics
-    # a fresh mount reads the server's copy
+    # a fresh mount reads the server's copy, named by its new summary
+    assert n == "2024-01-02 Stand-up.ics"
     fresh = mount_factory(fs.conf, "ews")
     mount_on(fresh, ews_served)
     (m,) = os.listdir(fresh.m("Calendar"))
-    assert m == n
+    assert m == "2024-01-02 Daily sync.ics"
     assert open(fresh.m("Calendar", m), "rb").read() == ics
 
 

@@ -14,13 +14,26 @@ With `folder_page = N` SyncFolderHierarchy answers N folders a page
 (IncludesLastFolderInRange false until the last), as Exchange does with
 a big hierarchy; `delay[op] = seconds` holds each answer of op back.
 
+With `recording=` (a file like tests/data/ews-traces/gromox-mount.json:
+`exchanges`, each a request and the response a real server gave, bodies
+base64) it plays that server back instead of its own mailbox: a request
+gets the recorded answer of the same operation asking about the same
+FolderIds, ItemIds, SyncState and UnresolvedEntry; a GetItem is answered
+item by item from every recorded GetItem answer (its ids may come in
+other batches than they were recorded in).  What the recording never
+answered gets, as a server that kept no changes would: a SyncFolderItems
+with a state it handed out, "nothing changed"; a ResolveNames,
+ErrorNameResolutionNoResults; an ItemId, ErrorItemNotFound; anything
+else a Fault.  Each is noted in .unanswered as (op, body).
+
   FakeEWS(user, password, page=None, version="2016", ntlm=False,
-          token_check=None)
+          token_check=None, recording=None)
   .url, .add(folder, data, read=False), .stop()
 """
 
 import base64
 import http.server
+import json
 import re
 import socketserver
 import threading
@@ -56,7 +69,7 @@ def folder_id(name):
 
 class FakeEWS:
     def __init__(self, user, password, page=None, version="2016",
-                 ntlm=False, token_check=None):
+                 ntlm=False, token_check=None, recording=None):
         self.user, self.password = user, password
         # OAuth 2 bearer tokens (RFC 6750) instead of Basic: check(user,
         # token) -> bool, e.g. OAuthServer.check_token (introspection)
@@ -75,6 +88,8 @@ class FakeEWS:
         self.delay = {}             # op -> seconds each answer waits
         self.requests = []
         self.times = []
+        self.unanswered = []
+        self.replay = Replay(recording) if recording else None
         self.lock = threading.Lock()
         fake = self
 
@@ -202,6 +217,19 @@ class FakeEWS:
             self._send(h, 500, self._busy(wait))
             return
         if kind and self._hostile(h, kind):
+            return
+        if self.replay:
+            status, answer = self.replay.answer(op, body)
+            if status is None:
+                with self.lock:
+                    self.unanswered.append((op, body))
+                status, answer = 500, self._fault("ErrorInvalidOperation",
+                                                  "not in the recording")
+            elif status == "guess":
+                with self.lock:
+                    self.unanswered.append((op, body))
+                status = 200
+            self._send(h, status, answer)
             return
         out = getattr(self, "_op_" + op, None)
         if not out:
@@ -415,3 +443,97 @@ class FakeEWS:
                                    "true" if read else "false")))
         return ('<m:GetItemResponse><m:ResponseMessages>%s'
                 '</m:ResponseMessages></m:GetItemResponse>' % "".join(out))
+
+
+# ---- a recorded server played back ----
+
+def _ask(op, body):
+    """What a request asks about: its ids, SyncState and entries."""
+    ids = tuple(re.findall(r'<t:(?:Distinguished)?(?:Folder|Item)Id Id='
+                           r'"([^"]+)"', body))
+    state = re.findall(r"<m:SyncState>([^<]*)</m:SyncState>", body)
+    entries = tuple(re.findall(r"<m:UnresolvedEntry>([^<]*)<", body))
+    return (op, ids, state[0] if state else None, entries)
+
+
+class Replay:
+    def __init__(self, path):
+        with open(path) as f:
+            rec = json.load(f)
+        self.answers = {}       # _ask() -> (status, body)
+        self.items = {}         # (ItemId, mime) -> a GetItemResponseMessage
+        self.states = {}        # FolderId -> {SyncState handed out}
+        self.get_frame = None   # a GetItem answer around its messages
+        self.sync_frame = None  # a SyncFolderItems answer, no changes
+        for ex in rec["exchanges"]:
+            body = base64.b64decode(ex["request"]["body_b64"]).decode()
+            answer = base64.b64decode(ex["response"]["body_b64"])
+            m = re.search(r"<s:Body><m:(\w+)", body)
+            op = m.group(1) if m else "?"
+            key = _ask(op, body)
+            self.answers.setdefault(key, (ex["response"]["status"], answer))
+            text = answer.decode("utf-8", "replace")
+            if op == "GetItem":
+                self._items(key[1], "IncludeMimeContent>true" in body, text)
+            elif op == "SyncFolderItems" and key[1]:
+                st = re.search(r"<m:SyncState>([^<]*)</m:SyncState>", text)
+                if st:
+                    self.states.setdefault(key[1][0], set()).add(st.group(1))
+                if "<m:Changes/>" in text and not self.sync_frame:
+                    self.sync_frame = text
+
+    def _items(self, ids, mime, text):
+        msgs = re.findall(r"<m:GetItemResponseMessage.*?"
+                          r"</m:GetItemResponseMessage>", text, re.S)
+        if len(msgs) != len(ids):
+            return
+        for iid, msg in zip(ids, msgs):
+            self.items.setdefault((iid, mime), msg)
+        if not self.get_frame:
+            start = text.index("<m:ResponseMessages>") + 20
+            end = text.index("</m:ResponseMessages>")
+            self.get_frame = (text[:start], text[end:])
+
+    def answer(self, op, body):
+        """(status, bytes); status None when nothing fits, "guess" when
+        the answer is made up rather than recorded."""
+        key = _ask(op, body)
+        if op == "GetItem" and self.get_frame:
+            return self._get(key[1], "IncludeMimeContent>true" in body)
+        if key in self.answers:
+            return self.answers[key]
+        if op == "SyncFolderItems" and key[2] and self.sync_frame and \
+                key[2] in self.states.get(key[1][0] if key[1] else "", ()):
+            text = re.sub(r"<m:SyncState>[^<]*</m:SyncState>",
+                          "<m:SyncState>%s</m:SyncState>" % key[2],
+                          self.sync_frame)
+            return "guess", text.encode()
+        if op == "ResolveNames":
+            return "guess", _envelope_of(
+                '<m:ResolveNamesResponse><m:ResponseMessages>'
+                '<m:ResolveNamesResponseMessage ResponseClass="Error">'
+                '<m:MessageText>No results were found.</m:MessageText>'
+                '<m:ResponseCode>ErrorNameResolutionNoResults'
+                '</m:ResponseCode></m:ResolveNamesResponseMessage>'
+                '</m:ResponseMessages></m:ResolveNamesResponse>')
+        return None, b""
+
+    def _get(self, ids, mime):
+        out, guessed = [], False
+        for iid in ids:
+            msg = self.items.get((iid, mime)) or self.items.get(
+                (iid, not mime))
+            if msg is None:
+                guessed = True
+                msg = ('<m:GetItemResponseMessage ResponseClass="Error">'
+                       '<m:MessageText>not found</m:MessageText>'
+                       '<m:ResponseCode>ErrorItemNotFound</m:ResponseCode>'
+                       '</m:GetItemResponseMessage>')
+            out.append(msg)
+        text = self.get_frame[0] + "".join(out) + self.get_frame[1]
+        return ("guess" if guessed else 200), text.encode()
+
+
+def _envelope_of(inner):
+    return ('<?xml version="1.0" encoding="utf-8"?><s:Envelope %s>'
+            '<s:Body>%s</s:Body></s:Envelope>' % (NS, inner)).encode()

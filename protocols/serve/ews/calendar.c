@@ -1,7 +1,8 @@
 /*
  * calendar.c - the .ics files of calendar folders as EWS calendar
- * items: a t:CalendarItem whose MimeContent is the file's bytes exactly,
- * with Subject, Sensitivity, the reminder, Start, End, Location and UID
+ * items: a t:CalendarItem whose MimeContent is, as Exchange gives it, a
+ * MIME message holding the file's bytes exactly in its text/calendar
+ * part, with Subject, Sensitivity, the reminder, Start, End, Location and UID
  * read from its first VEVENT; and storing a new one.  UpdateItem is in
  * calendar-update.c.
  *
@@ -19,8 +20,15 @@
 #include <limits.h>
 #include <string.h>
 
+#include <gmime/gmime.h>
+
 #include "pim.h"
+#include "wire/mime-entity.h"
 #include "wire/vcard.h"
+
+/* Between the parts of a calendar item's MIME message: '_' is no base64
+ * letter, so no part's body can hold it. */
+#define CAL_BOUNDARY "----=_mailfs_calendar_item"
 
 static void write_time(GString *out, const char *elem, GDateTime *t)
 {
@@ -125,6 +133,49 @@ static void read_shown(const GString *buf, struct shown *x)
 	vcard_free(&cal);
 }
 
+/* `data` in base64 lines of 76 (RFC 2045 6.8). */
+static void base64_lines(GString *out, const char *data, size_t len)
+{
+	g_autofree char *b64 = g_base64_encode((const guchar *)data, len);
+	size_t n = strlen(b64);
+
+	for (size_t at = 0; at < n; at += 76) {
+		g_string_append_len(out, b64 + at, (gssize)MIN(76, n - at));
+		g_string_append(out, "\r\n");
+	}
+}
+
+/*
+ * The MimeContent of a calendar item as Exchange makes it: a message
+ * whose Subject is the SUMMARY, multipart/alternative of a text/plain
+ * part (the DESCRIPTION) and a text/calendar part (method PUBLISH) with
+ * the .ics bytes, each base64 so the object comes back byte for byte.
+ * The same file makes the same bytes, so sizes stay exact.
+ */
+static void calendar_mime(GString *out, const GString *ics,
+			  const struct vcard_event *ev)
+{
+	mime_init();
+	g_autofree char *subject = g_mime_utils_header_encode_text(
+		NULL, ev->summary ? ev->summary : "", "utf-8");
+	const char *text = ev->description ? ev->description : "";
+
+	g_string_append(out, "MIME-Version: 1.0\r\nSubject: ");
+	g_string_append(out, subject);
+	g_string_append(out, "\r\nContent-Type: multipart/alternative;\r\n"
+			"\tboundary=\"" CAL_BOUNDARY "\"\r\n\r\n"
+			"--" CAL_BOUNDARY "\r\n"
+			"Content-Type: text/plain; charset=\"utf-8\"\r\n"
+			"Content-Transfer-Encoding: base64\r\n\r\n");
+	base64_lines(out, text, strlen(text));
+	g_string_append(out, "\r\n--" CAL_BOUNDARY "\r\n"
+			"Content-Type: text/calendar; charset=\"utf-8\";\r\n"
+			"\tmethod=PUBLISH\r\n"
+			"Content-Transfer-Encoding: base64\r\n\r\n");
+	base64_lines(out, ics->str, ics->len);
+	g_string_append(out, "\r\n--" CAL_BOUNDARY "--\r\n");
+}
+
 bool ewsd_calendar_recurring(const char *buf, size_t len)
 {
 	const char *end = buf + len;
@@ -158,8 +209,10 @@ void ewsd_calendar_item_write(struct ewsd_call *call, const char *folder,
 	read_shown(buf, &shown);
 	g_string_append(out, "<t:CalendarItem>");
 	if (buf && mime) {
+		g_autoptr(GString) msg = g_string_new(NULL);
+		calendar_mime(msg, buf, &ev);
 		g_autofree char *b64 = g_base64_encode(
-			(const guchar *)buf->str, buf->len);
+			(const guchar *)msg->str, msg->len);
 		g_string_append_printf(out, "<t:MimeContent CharacterSet="
 				       "\"UTF-8\">%s</t:MimeContent>", b64);
 	}
