@@ -152,6 +152,10 @@ int ewsc_event_from_mime(const guchar *buf, size_t len, char **ics_r,
 	g_object_unref(stream);
 	if (!got)
 		return -EINVAL;
+	/* the CRLF before a boundary is the boundary's (RFC 2046 5.1.1):
+	 * the object's last line gets its own back */
+	if (got->len && got->data[got->len - 1] != '\n')
+		g_byte_array_append(got, (const guint8 *)"\r\n", 2);
 	*len_r = got->len;
 	g_byte_array_append(got, (const guint8 *)"", 1);
 	*ics_r = (char *)g_byte_array_free(got, FALSE);

@@ -7,7 +7,9 @@ tests/harness/mailfs_mount.py, each loaded under a name of its own (every
 suite's conftest is called conftest).
 
   ews_store          a store with mail folders, a contacts and a calendar
-                     folder; ews_served: `mailfs serve --ews` on it
+                     folder; ews_served: `mailfs serve --ews` on it, its
+                     calendar items' MimeContent MIME messages (as gromox
+                     gives them)
   ews_config(...)    the config file of an account on a URL
   mount_factory      make(config, account) -> a mount (not yet mounted)
   has_op(server, op) whether the embedded server carries an operation
@@ -80,7 +82,10 @@ def ews_store(workdir):
 
 
 @pytest.fixture
-def ews_served(ews_store, workdir):
+def ews_served(ews_store, workdir, monkeypatch):
+    # calendar items' MimeContent as gromox gives it: a MIME message with
+    # the object in its text/calendar part, which the client must take
+    monkeypatch.setenv("MAILFS_TEST_EWS_CALENDAR_MIME", "1")
     server = serve_conftest.Server(ews_store, workdir, protocols=("ews",))
     yield server
     rc = server.stop()
