@@ -25,6 +25,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "event.h"
 #include "wire/ews-contact.h"
 #include "wire/vcard.h"
 #include "log.h"
@@ -257,6 +258,7 @@ static void add_resolution(const xmlNode *r, const char *query, bool prefix,
 	else
 		return;
 	if (contact && ews_contact_to_vcard(contact, &buf, &len) == 0) {
+		ewsc_card_uid(&buf, &len, file);
 		rc = enrich(buf, len, contact, name, address, &card);
 		g_free(buf);
 		if (rc < 0) {

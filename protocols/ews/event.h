@@ -50,6 +50,15 @@ void ewsc_event_req_props(GString *req);
 char *ewsc_name_of_card(const char *buf, size_t len);
 char *ewsc_name_of_event(const char *buf, size_t len);
 
+/*
+ * The UID of card *card (*len bytes; both replaced) made a function of
+ * `seed` (the ItemId, or a directory entry's address): a card made from
+ * a t:Contact gets a new random UID each time, and one that changed at
+ * every sync or remount would be a new card to every address book.
+ * Returns 0, or -EINVAL / -EFBIG leaving the card as it was.
+ */
+int ewsc_card_uid(char **card, size_t *len, const char *seed);
+
 /* One item of a folder to be named. */
 struct ewsc_named {
 	const char *item_id;		/* borrowed */

@@ -151,3 +151,32 @@ void ewsc_names_assign(struct ewsc_named *items, size_t n,
 		}
 	}
 }
+
+int ewsc_card_uid(char **card, size_t *len, const char *seed)
+{
+	g_autofree char *sum = g_compute_checksum_for_string(G_CHECKSUM_SHA256,
+							     seed, -1);
+	g_autofree char *uid = g_strdup_printf("%.8s-%.4s-%.4s-%.4s-%.12s",
+					       sum, sum + 8, sum + 12,
+					       sum + 16, sum + 20);
+	struct vcard *c = NULL;
+	char *out = NULL;
+	size_t n = 0;
+	int rc = vcard_parse(*card, *len, &c);
+
+	if (rc < 0)
+		return rc;
+	for (guint i = 0; i < c->props->len; i++) {
+		struct vcard_prop *p = c->props->pdata[i];
+		if (!strcmp(p->name, "UID"))
+			vcard_prop_set_value(p, uid);
+	}
+	rc = vcard_write(c, &out, &n);
+	vcard_free(&c);
+	if (rc < 0)
+		return rc;
+	g_free(*card);
+	*card = out;
+	*len = n;
+	return 0;
+}

@@ -129,6 +129,8 @@ static int get_contacts(struct mfs_backend *be, const char *const *iids,
 		if (out[i].rc == 0)
 			out[i].rc = ews_contact_to_vcard(c, &card,
 							 &out[i].len);
+		if (out[i].rc == 0)
+			ewsc_card_uid(&card, &out[i].len, iids[i]);
 		if (out[i].rc == 0) {
 			out[i].buf = (guchar *)card;
 			out[i].date = ewsc_pim_item_date(c);

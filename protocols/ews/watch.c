@@ -1,7 +1,8 @@
 /*
  * watch.c - hearing the server's changes by polling: every
- * poll_interval seconds the folder list and every mail folder are
- * reported, and each folder's sync then asks SyncFolderItems what changed
+ * poll_interval seconds the folder list and every mail, contacts and
+ * calendar folder are reported (a contact renamed on the server renames
+ * its file), and each folder's sync then asks SyncFolderItems what changed
  * since its state (a cheap question when nothing did).  EWS streaming
  * notifications would save the wait; polling works with every server.
  */
@@ -32,7 +33,9 @@ static void report_all(struct ewsc_watch *w)
 	g_hash_table_iter_init(&it, be->folders);
 	while (g_hash_table_iter_next(&it, &key, &val)) {
 		const struct ewsc_folder *f = val;
-		if (f->kind == MFS_FOLDER_MAIL)
+		if (f->kind == MFS_FOLDER_MAIL ||
+		    f->kind == MFS_FOLDER_CONTACTS ||
+		    f->kind == MFS_FOLDER_CALENDAR)
 			g_ptr_array_add(list, g_strdup(key));
 	}
 	g_mutex_unlock(&be->lock);

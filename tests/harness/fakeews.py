@@ -28,7 +28,8 @@ else a Fault.  Each is noted in .unanswered as (op, body).
 
   FakeEWS(user, password, page=None, version="2016", ntlm=False,
           token_check=None, recording=None)
-  .url, .add(folder, data, read=False), .stop()
+  .url, .add(folder, data, read=False), .add_event(props, mime=None),
+  .add_contact(props), .change(iid, props), .stop()
 """
 
 import base64
@@ -77,6 +78,9 @@ class FakeEWS:
         self.page, self.version, self.ntlm = page, version, ntlm
         self.folders = {name: [] for name, _, _ in FOLDERS}
         self.extra = []             # add_folder(): (name, display, id, parent)
+        self.props = {}             # add_event(), add_contact(): ItemId ->
+        self.kind = {}              #   its properties and element name
+        self.updated = []           # change(): ItemIds to tell as Update
         self.fault_text = "it broke"        # of hostile "fault"
         self.error_text = "failed"          # of hostile "item-error"
         self.serial = 0
@@ -126,6 +130,33 @@ class FakeEWS:
             iid = base64.b64encode(raw).decode()
             self.folders[folder].append((iid, data, read))
             return iid
+
+    def add_event(self, props, mime=None):
+        """A calendar item: `props` the XML of its properties (t:Subject,
+        t:Start...), `mime` the bytes of its MimeContent or None for an
+        item without any.  GetItem answers with every property, whatever
+        the request asked.  Returns its ItemId."""
+        iid = self.add("calendar", mime)
+        with self.lock:
+            self.props[iid] = props
+            self.kind[iid] = "CalendarItem"
+        return iid
+
+    def add_contact(self, props):
+        """A contact of the contacts folder made of `props` (t:DisplayName,
+        t:EmailAddresses...).  Returns its ItemId."""
+        iid = self.add("contacts", None)
+        with self.lock:
+            self.props[iid] = props
+            self.kind[iid] = "Contact"
+        return iid
+
+    def change(self, iid, props):
+        """The item `iid` now has `props`: the next SyncFolderItems from a
+        state tells it as an Update."""
+        with self.lock:
+            self.props[iid] = props
+            self.updated.append(iid)
 
     def add_folder(self, name, display, parent=None, fid=None):
         """A mail folder more, `name` for add(), shown as `display`: its
@@ -404,10 +435,16 @@ class FakeEWS:
             most = min(most, self.page)
         with self.lock:
             items = list(self.folders[name])
+            ids = [iid for iid, _, _ in items]
+            updates = [i for i in self.updated if i in ids] if state else []
+            self.updated = [i for i in self.updated if i not in updates]
         chunk = items[start:start + most]
         creates = "".join('<t:Create><t:Message><t:ItemId Id="%s" ChangeKey='
                           '"CQ=="/></t:Message></t:Create>' % iid
                           for iid, _, _ in chunk)
+        creates += "".join('<t:Update><t:Message><t:ItemId Id="%s" ChangeKey='
+                           '"CR=="/></t:Message></t:Update>' % iid
+                           for iid in updates)
         end = start + len(chunk)
         return wrap % self._ok(op, '<m:SyncState>%s-%d</m:SyncState>'
                                '<m:IncludesLastItemInRange>%s'
@@ -433,7 +470,15 @@ class FakeEWS:
                 continue
             data, read = every[iid]
             mc = ('<t:MimeContent CharacterSet="UTF-8">%s</t:MimeContent>'
-                  % base64.b64encode(data).decode()) if mime else ""
+                  % base64.b64encode(data).decode()) if mime and \
+                data is not None else ""
+            if iid in self.props:
+                el = self.kind[iid]
+                out.append(self._ok(op, '<m:Items><t:%s>%s<t:ItemId Id='
+                                    '"%s" ChangeKey="CQ=="/>%s</t:%s>'
+                                    '</m:Items>' % (el, mc, iid,
+                                                    self.props[iid], el)))
+                continue
             out.append(self._ok(op, '<m:Items><t:Message>%s<t:ItemId Id='
                                 '"%s" ChangeKey="CQ=="/><t:DateTimeReceived>'
                                 '2024-01-02T03:04:05Z</t:DateTimeReceived>'
