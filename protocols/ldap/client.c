@@ -22,6 +22,7 @@ void ldapc_cfg_clear(struct ldapc_cfg *cfg)
 	g_free(cfg->name);
 	g_free(cfg->url);
 	g_free(cfg->server);
+	g_free(cfg->host);
 	g_free(cfg->base);
 	g_free(cfg->bind_dn);
 	secret_free(cfg->password);
@@ -54,12 +55,14 @@ static int parse_url(struct ldapc_cfg *cfg, GError **err)
 	} else {
 		cfg->ldaps = !g_ascii_strcasecmp(lud->lud_scheme, "ldaps");
 		cfg->base = g_strdup(lud->lud_dn);
+		cfg->host = g_strdup(lud->lud_host);
+		cfg->port = lud->lud_port ? lud->lud_port
+					  : cfg->ldaps ? 636 : 389;
 		cfg->server = g_strdup_printf(
 			strchr(lud->lud_host, ':') ? "%s://[%s]:%d"
 						   : "%s://%s:%d",
 			cfg->ldaps ? "ldaps" : "ldap", lud->lud_host,
-			lud->lud_port ? lud->lud_port
-				      : cfg->ldaps ? 636 : 389);
+			cfg->port);
 	}
 	ldap_free_urldesc(lud);
 	return rc;

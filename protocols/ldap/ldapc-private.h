@@ -35,6 +35,8 @@ struct ldapc_cfg {
 	char *name;			/* owned; the account's */
 	char *url;			/* owned; as configured */
 	char *server;			/* owned; scheme://host:port */
+	char *host;			/* owned */
+	int port;
 	char *base;			/* owned; the subtree searched */
 	bool ldaps;			/* TLS from the start */
 	bool plaintext;			/* allow_plaintext = true */

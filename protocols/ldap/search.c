@@ -22,6 +22,7 @@
 
 #include "wire/ldap-card.h"
 #include "log.h"
+#include "stream.h"
 
 /* Pages of one lookup at most: each page is at most the size limit. */
 #define LDAPC_PAGES_MAX 8
@@ -61,8 +62,13 @@ static int fail(struct mfs_backend *be, int lrc, const char *what,
 	if (be->ld)
 		ldap_get_option(be->ld, LDAP_OPT_DIAGNOSTIC_MESSAGE, &diag);
 	switch (lrc) {
-	case LDAP_SERVER_DOWN:
 	case LDAP_CONNECT_ERROR:
+		/* what libldap says when StartTLS's handshake fails */
+		rc = -EPROTO;
+		scope = MFS_ERR_ACCOUNT;
+		retry = MFS_ERR_FINAL;
+		break;
+	case LDAP_SERVER_DOWN:
 		rc = -EHOSTUNREACH;
 		scope = MFS_ERR_ACCOUNT;
 		retry = MFS_ERR_TRANSIENT;
@@ -98,6 +104,32 @@ static int fail(struct mfs_backend *be, int lrc, const char *what,
 	}
 	ldap_memfree(diag);
 	return rc;
+}
+
+/*
+ * libldap says "Can't contact LDAP server" of an ldaps:// server whose
+ * certificate it refused too.  A TLS handshake of our own tells the two
+ * apart, so that a wrong certificate is said at once rather than waited
+ * out as an outage: 0 when it works (the server is down after all), else
+ * -EPROTO with *e saying why.
+ */
+static int tls_reason(struct mfs_backend *be, struct mfs_error *e)
+{
+	g_autofree char *port = g_strdup_printf("%d", be->cfg.port);
+	g_autofree char *why = NULL;
+	struct stream *s = NULL;
+	int ms = (int)be->cfg.timeout * 1000;
+
+	if (stream_connect(be->cfg.host, port, ms, &s, &why) < 0)
+		return 0;
+	int rc = stream_start_tls(s, be->cfg.host, be->cfg.ca_file, ms, &why);
+	stream_close(&s);
+	if (rc >= 0)
+		return 0;
+	mfs_error_set(e, -EPROTO, MFS_ERR_ACCOUNT, MFS_ERR_FINAL,
+		      "account %s: %s: TLS: %s", be->cfg.name, be->cfg.server,
+		      why ? why : "the handshake failed");
+	return -EPROTO;
 }
 
 void ldapc_disconnect(struct mfs_backend *be)
@@ -168,21 +200,26 @@ int ldapc_connect(struct mfs_backend *be, struct mfs_error *e)
 		ldapc_disconnect(be);
 		return rc;
 	}
+	/* anonymous too: the bind is the first exchange, which says
+	 * whether the server can be reached at all */
+	struct berval cred = { 0, "" };
 	if (be->cfg.bind_dn) {
-		struct berval cred = { strlen(be->cfg.password),
-				       be->cfg.password };
-		lrc = ldap_sasl_bind_s(be->ld, be->cfg.bind_dn,
-				       LDAP_SASL_SIMPLE, &cred, NULL, NULL,
-				       NULL);
-		if (lrc != LDAP_SUCCESS) {
-			g_autofree char *what = g_strdup_printf(
-				"bind as %s", be->cfg.bind_dn);
-			int rc = fail(be, lrc, what, e);
-			ldapc_disconnect(be);
-			return rc;
-		}
+		cred.bv_len = strlen(be->cfg.password);
+		cred.bv_val = be->cfg.password;
 	}
-	/* also what shows an anonymous account that the server answers */
+	lrc = ldap_sasl_bind_s(be->ld, be->cfg.bind_dn ? be->cfg.bind_dn : "",
+			       LDAP_SASL_SIMPLE, &cred, NULL, NULL, NULL);
+	if (lrc != LDAP_SUCCESS) {
+		g_autofree char *what = g_strdup_printf(
+			"bind as %s", be->cfg.bind_dn ? be->cfg.bind_dn
+						      : "anonymous");
+		int rc = fail(be, lrc, what, e);
+		ldapc_disconnect(be);
+		if (lrc == LDAP_SERVER_DOWN && be->cfg.ldaps &&
+		    tls_reason(be, e) < 0)
+			rc = -EPROTO;
+		return rc;
+	}
 	be->paged = offers_paging(be);
 	g_free(be->last_error);
 	be->last_error = NULL;

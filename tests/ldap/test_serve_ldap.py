@@ -201,6 +201,20 @@ def test_bytes_that_are_not_ldap(ldap_served):
         data = s.recv(4096)
         assert b"\x0a\x01\x02" in data and \
             b"1.3.6.1.4.1.1466.20036" in data, data
+    # requests sent together are each read whole, and answered in order
+    bind = bytes.fromhex("300c020101600702010304008000")
+    abandon = bytes.fromhex("3006020103500101")
+    search = bytes.fromhex("3025020102632004000a01000a0100020100020100"
+                           "010100870b6f626a656374436c6173733000")
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+        s.sendall(bind + abandon + search)
+        data = b""
+        while b"\x65\x07\x0a\x01\x00" not in data:
+            more = s.recv(4096)
+            assert more, data
+            data += more
+        assert data.startswith(bytes.fromhex("300c02010161070a010004000400"))
+        assert b"namingContexts" in data
     # a filter nested without end is refused, and the session goes on
     c = connect(ldap_served)
     deep = "(cn=x)"
@@ -210,3 +224,24 @@ def test_bytes_that_are_not_ldap(ldap_served):
     assert c.result["result"] == 53, c.result
     assert dns(c, "(cn=alice*)") == [DN["alice"]]
     c.unbind()
+
+
+def test_failed_binds_are_throttled(tmp_path):
+    """Failed binds count against the client's address as every login of
+    serve does: past the allowance a bind is refused (busy) unchecked,
+    even with the right password, and the connection closed."""
+    from conftest import check_stopped, make_store, serve_conftest
+    server = serve_conftest.Server(make_store(str(tmp_path)), str(tmp_path),
+                                   protocols=("ldap",))
+    try:
+        codes = []
+        for _ in range(6):
+            c = connect(server, password="wrong")
+            codes.append(c.result["result"])
+            c.unbind()
+        assert codes[:5] == [49] * 5 and codes[5] == 51, codes
+        c = connect(server)
+        assert not c.bound and c.result["result"] == 51, c.result
+        c.unbind()
+    finally:
+        check_stopped(server)
