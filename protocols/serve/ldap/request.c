@@ -237,8 +237,14 @@ int ldapd_request_next(Sockbuf *sb, struct ldapd_req *req)
 
 	memset(req, 0, sizeof(*req));
 	req->msgid = -1;
-	errno = 0;
-	tag = ber_get_next(sb, &len, ber);
+	/* liblber returns with EWOULDBLOCK whenever a read gives less than
+	 * it asked for, keeping what came in `ber`; the read function waits
+	 * for the client, so each new call makes progress or fails */
+	do {
+		errno = 0;
+		tag = ber_get_next(sb, &len, ber);
+	} while (tag == LBER_DEFAULT &&
+		 (errno == EWOULDBLOCK || errno == EAGAIN));
 	if (tag == LBER_DEFAULT) {
 		rc = errno == ERANGE ? -EMSGSIZE : errno ? -errno : -EPROTO;
 		ber_free(ber, 1);
