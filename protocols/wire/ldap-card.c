@@ -276,8 +276,7 @@ static GBytes *photo_bytes(const struct vcard_prop *p)
 	return g_bytes_new_take(raw, n);
 }
 
-/* Long because it is the table of the vCard's properties, one short case
- * each, kept together so that the mapping reads as in the header. */
+/* One property of the card, as the table in ldap-card.h maps it. */
 static void add_prop(struct ldap_card *card, const struct vcard_prop *p)
 {
 	const char *n = p->name;

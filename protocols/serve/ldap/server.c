@@ -114,8 +114,7 @@ static char *bind_user(const char *dn)
 	return user;
 }
 
-/* Long because each outcome of a bind is answered differently, as RFC
- * 4513 section 5.1 lists them, and they read best in one place. */
+/* A BindRequest: each outcome answered as RFC 4513 section 5.1 says. */
 static bool op_bind(struct ldapd_session *s, const struct ldapd_req *req)
 {
 	ber_int_t id = req->msgid;
