@@ -98,7 +98,8 @@ const struct ldap_card_attr *ldap_card_get(const struct ldap_card *card,
 
 	for (guint i = 0; name && i < card->attrs->len; i++) {
 		const struct ldap_card_attr *a = card->attrs->pdata[i];
-		if (a->name == name)
+		/* by name: attributes added by hand carry names of their own */
+		if (!strcmp(a->name, name))
 			return a;
 	}
 	return NULL;
