@@ -110,6 +110,11 @@ char *ldap_card_value_key(const char *name, const void *val, size_t len,
 {
 	char *key;
 
+	/* an assertion's empty value may come without its bytes */
+	if (!val || !len) {
+		*len_r = 0;
+		return g_strdup("");
+	}
 	if (ldap_card_attr_binary(name)) {
 		key = g_malloc(len + 1);
 		memcpy(key, val, len);
