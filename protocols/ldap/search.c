@@ -12,8 +12,9 @@
  *
  * Bounds: a lookup asks the server for at most ldap_size_limit entries,
  * takes no more than that whatever the server sends (the rest is
- * abandoned), and gives up after `timeout` seconds in all, so that a
- * result that never ends costs neither memory nor a hung reader.
+ * abandoned), takes no message over LDAPC_MAX_MESSAGE, and gives up
+ * after `timeout` seconds in all, so that a result that never ends
+ * costs neither memory nor a hung reader.
  */
 #include "ldapc-private.h"
 
@@ -26,6 +27,8 @@
 
 /* Pages of one lookup at most: each page is at most the size limit. */
 #define LDAPC_PAGES_MAX 8
+/* The largest message taken from the server (one entry, photo and all). */
+#define LDAPC_MAX_MESSAGE (16u * 1024 * 1024)
 
 char *ldapc_filter_expand(const char *filter, const char *value)
 {
@@ -155,6 +158,12 @@ static void set_options(struct mfs_backend *be)
 	/* the options above reach TLS only through a context of this
 	 * handle's own */
 	ldap_set_option(be->ld, LDAP_OPT_X_TLS_NEWCTX, &zero);
+	/* a message claiming more than this is refused before it is read */
+	Sockbuf *sb = NULL;
+	ber_len_t max = LDAPC_MAX_MESSAGE;
+	if (ldap_get_option(be->ld, LDAP_OPT_SOCKBUF, &sb) ==
+	    LDAP_OPT_SUCCESS && sb)
+		ber_sockbuf_ctrl(sb, LBER_SB_OPT_SET_MAX_INCOMING, &max);
 }
 
 /* Whether the root DSE lists the paged results control. */

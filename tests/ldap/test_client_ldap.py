@@ -149,3 +149,76 @@ def test_the_store_through_mailfs_serve(mount_factory, pki, tmp_path):
             check_stopped(plain)
     finally:
         check_stopped(server)
+
+
+class HostileServer:
+    """Answers a bind with success and every other request with the head
+    of a message claiming a gigabyte, then holds the connection."""
+
+    def __init__(self):
+        import socket
+        import threading
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(8)
+        self.port = self.sock.getsockname()[1]
+        self.conns = []
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self):
+        import threading
+        while True:
+            try:
+                c, _ = self.sock.accept()
+            except OSError:
+                return
+            self.conns.append(c)
+            threading.Thread(target=self._client, args=(c,),
+                             daemon=True).start()
+
+    def _client(self, c):
+        try:
+            while True:
+                head = c.recv(2)
+                if len(head) < 2:
+                    return
+                n = head[1]
+                if n & 0x80:
+                    n = int.from_bytes(c.recv(n & 0x7f), "big")
+                body = b""
+                while len(body) < n:
+                    more = c.recv(n - len(body))
+                    if not more:
+                        return
+                    body += more
+                msgid = body[2]
+                if body[3] == 0x60:     # bind: success
+                    c.sendall(bytes([0x30, 0x0c, 0x02, 0x01, msgid, 0x61,
+                                     0x07, 0x0a, 0x01, 0x00, 0x04, 0x00,
+                                     0x04, 0x00]))
+                else:
+                    c.sendall(b"\x30\x84\x40\x00\x00\x00\x02\x01" +
+                              bytes([msgid]) + b"\x64" * 4096)
+        except OSError:
+            return
+
+    def stop(self):
+        self.sock.close()
+        for c in self.conns:
+            c.close()
+
+
+def test_a_hostile_server_costs_bounded_memory(mount_factory, tmp_path):
+    import time
+    hostile = HostileServer()
+    try:
+        cfg = ldap_config(str(tmp_path), "ldap://127.0.0.1:%d/dc=x"
+                          % hostile.port, allow_plaintext=True, timeout=5)
+        fs = mount(mount_factory, cfg)
+        t0 = time.monotonic()
+        with pytest.raises(OSError):
+            open(fs.m("Directory", "bob@example.org.vcf"))
+        assert time.monotonic() - t0 < 5
+        assert fs.vm_hwm_kb() < 200 * 1024
+    finally:
+        hostile.stop()
