@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <ldap.h>
 #include <systemd/sd-daemon.h>
 
 #include "backend.h"
@@ -239,6 +240,24 @@ static int read_config(struct serve_opts *o)
 	return 0;
 }
 
+/* --ldap-base must be a DN of at least one RDN.  0 or -EINVAL, said. */
+static int check_ldap_base(const struct serve_opts *o)
+{
+	LDAPDN dn = NULL;
+	int rc = 0;
+
+	if (!o->ldap_base)
+		return 0;
+	if (ldap_str2dn(o->ldap_base, &dn, LDAP_DN_FORMAT_LDAPV3) !=
+	    LDAP_SUCCESS || !dn) {
+		fprintf(stderr, "mailfs serve: --ldap-base %s: not a DN (such "
+			"as ou=contacts,dc=example,dc=org)\n", o->ldap_base);
+		rc = -EINVAL;
+	}
+	ldap_dnfree(dn);
+	return rc;
+}
+
 /*
  * Listen on every address the options give, each protocol alike (the
  * defaults when none does).  Returns 0, or -1 having said why.
@@ -310,7 +329,8 @@ int serve_cmd(int argc, char **argv)
 	int status = EXIT_FAILURE, rc;
 	sigset_t set;
 
-	if (parse(argc, argv, &o) < 0 || read_config(&o) < 0) {
+	if (parse(argc, argv, &o) < 0 || read_config(&o) < 0 ||
+	    check_ldap_base(&o) < 0) {
 		opts_clear(&o);
 		return EXIT_USAGE;
 	}

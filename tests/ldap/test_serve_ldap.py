@@ -245,3 +245,32 @@ def test_failed_binds_are_throttled(tmp_path):
         c.unbind()
     finally:
         check_stopped(server)
+
+
+def test_the_naming_context_is_configurable(tmp_path):
+    import subprocess
+    from conftest import check_stopped, make_store, serve_conftest
+    base = "ou=People,dc=example,dc=org"
+    server = serve_conftest.Server(make_store(str(tmp_path)), str(tmp_path),
+                                   protocols=("ldap",),
+                                   extra_args=("--ldap-base", base))
+    try:
+        c = connect(server, user="uid=%s,%s" % (USER, base))
+        assert c.bound, c.result
+        assert dns(c, "(mail=alice@*)", base=base) == \
+            ["uid=alice-1," + base]
+        c.search(BASE, "(objectClass=*)")
+        assert c.result["result"] == 32
+        c.search("", "(objectClass=*)", search_scope=ldap3.BASE,
+                 attributes=["namingContexts"])
+        assert c.response[0]["raw_attributes"]["namingContexts"] == \
+            [base.encode()]
+        c.unbind()
+    finally:
+        check_stopped(server)
+    r = subprocess.run([serve_conftest.MAILFS, "serve", "--user", USER,
+                        "--password-file", server.pwfile, "--ldap-base",
+                        "not a dn", "--ldap", "127.0.0.1:0"],
+                       capture_output=True, text=True, timeout=30)
+    assert r.returncode == 2 and "--ldap-base not a dn: not a DN" in \
+        r.stderr, r.stderr
