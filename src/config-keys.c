@@ -13,6 +13,7 @@ enum {
 	T_EWS = 1 << 3,
 	T_SERVE = 1 << 4,
 	T_MAPI = 1 << 5,
+	T_LDAP = 1 << 6,
 	T_REMOTE = T_IMAP | T_POP3 | T_EWS | T_MAPI,
 };
 
@@ -22,6 +23,7 @@ static const struct {
 } types[] = {
 	{ "local", T_LOCAL }, { "imap", T_IMAP }, { "pop3", T_POP3 },
 	{ "ews", T_EWS }, { "serve", T_SERVE }, { "mapi", T_MAPI },
+	{ "ldap", T_LDAP },
 };
 
 static const struct {
@@ -72,6 +74,20 @@ static const struct {
 	{ "tls_key", T_SERVE },
 	{ "max_clients", T_SERVE },
 	{ "max_message_size", T_SERVE },
+	{ "ldap", T_SERVE },
+	{ "ldaps", T_SERVE },
+	{ "ldap_base", T_SERVE },
+	/* a directory-only account (type = ldap) */
+	{ "type", T_LDAP },
+	{ "url", T_LDAP },
+	{ "ldap_bind_dn", T_LDAP },
+	{ "password_file", T_LDAP },
+	{ "password_cmd", T_LDAP },
+	{ "ca_file", T_LDAP },
+	{ "allow_plaintext", T_LDAP },
+	{ "ldap_filter", T_LDAP },
+	{ "ldap_size_limit", T_LDAP },
+	{ "timeout", T_LDAP },
 };
 
 /* Keys of the design that no backend of this version reads yet: naming
@@ -84,7 +100,7 @@ static const char *const planned[] = {
 /* Types of the design that no backend of this version carries yet: an
  * account of one is not a typo either. */
 static const char *const planned_types[] = {
-	"carddav", "caldav", "ldap",
+	"carddav", "caldav",
 };
 
 static unsigned type_mask(const char *type)

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <ldap.h>
 #include <systemd/sd-daemon.h>
 
 #include "backend.h"
@@ -35,6 +36,7 @@ struct serve_opts {
 	char *tls_cert, *tls_key;
 	char *ews, *ewss;
 	char *mapi, *mapis;
+	char *ldap, *ldaps, *ldap_base;
 	int max_clients;
 	gint64 max_message;
 	gboolean debug;
@@ -58,6 +60,9 @@ static void opts_clear(struct serve_opts *o)
 	g_free(o->ewss);
 	g_free(o->mapi);
 	g_free(o->mapis);
+	g_free(o->ldap);
+	g_free(o->ldaps);
+	g_free(o->ldap_base);
 }
 
 static int parse(int argc, char **argv, struct serve_opts *o)
@@ -96,6 +101,14 @@ static int parse(int argc, char **argv, struct serve_opts *o)
 		  "MAPI over HTTP, at /mapi/emsmdb/ and /mapi/nspi/", "ADDR" },
 		{ "mapis", 0, 0, G_OPTION_ARG_STRING, &o->mapis,
 		  "MAPI over HTTPS (needs --tls-cert)", "ADDR" },
+		{ "ldap", 0, 0, G_OPTION_ARG_STRING, &o->ldap,
+		  "the contacts as an LDAP directory (StartTLS with a "
+		  "certificate)", "ADDR" },
+		{ "ldaps", 0, 0, G_OPTION_ARG_STRING, &o->ldaps,
+		  "LDAP over TLS (needs --tls-cert)", "ADDR" },
+		{ "ldap-base", 0, 0, G_OPTION_ARG_STRING, &o->ldap_base,
+		  "the LDAP naming context (default ou=contacts,dc=mailfs)",
+		  "DN" },
 		{ "tls-cert", 0, 0, G_OPTION_ARG_FILENAME, &o->tls_cert,
 		  "certificate chain (PEM)", "FILE" },
 		{ "tls-key", 0, 0, G_OPTION_ARG_FILENAME, &o->tls_key,
@@ -110,18 +123,19 @@ static int parse(int argc, char **argv, struct serve_opts *o)
 		{ NULL, 0, 0, 0, NULL, NULL, NULL },
 	};
 	g_autoptr(GOptionContext) oc = g_option_context_new(
-		"- serve the store over IMAP, POP3, SMTP, EWS and MAPI");
+		"- serve the store over IMAP, POP3, SMTP, EWS, MAPI and LDAP");
 	GError *err = NULL;
 
 	g_option_context_add_main_entries(oc, entries, NULL);
 	g_option_context_set_summary(oc,
 		"ADDR is HOST:PORT, [IPV6]:PORT or PORT (on 127.0.0.1).\n"
-		"Without --imap, --pop3, --smtp, --ews, --ewss, --mapi or "
-		"--mapis: IMAP on "
+		"Without --imap, --pop3, --smtp, --ews, --ewss, --mapi, "
+		"--mapis, --ldap or --ldaps: IMAP on "
 		"127.0.0.1:1143, POP3 on 127.0.0.1:1110, SMTP on "
 		"127.0.0.1:1025.\n"
 		"Clients not on loopback log in only over TLS: an ADDR "
-		"beyond loopback for\n--imap, --pop3, --smtp, --ews or --mapi "
+		"beyond loopback for\n--imap, --pop3, --smtp, --ews, --mapi or "
+		"--ldap "
 		"needs --tls-cert and --tls-key.");
 	/* GOption wants the program in argv[0]; skip "serve" */
 	argv[1] = argv[0];
@@ -177,6 +191,8 @@ static int read_config(struct serve_opts *o)
 		KEY("tls_cert", tls_cert, true), KEY("tls_key", tls_key, true),
 		KEY("ews", ews, false), KEY("ewss", ewss, false),
 		KEY("mapi", mapi, false), KEY("mapis", mapis, false),
+		KEY("ldap", ldap, false), KEY("ldaps", ldaps, false),
+		KEY("ldap_base", ldap_base, false),
 #undef KEY
 	};
 	g_autofree char *path = o->config ? g_strdup(o->config)
@@ -224,6 +240,24 @@ static int read_config(struct serve_opts *o)
 	return 0;
 }
 
+/* --ldap-base must be a DN of at least one RDN.  0 or -EINVAL, said. */
+static int check_ldap_base(const struct serve_opts *o)
+{
+	LDAPDN dn = NULL;
+	int rc = 0;
+
+	if (!o->ldap_base)
+		return 0;
+	if (ldap_str2dn(o->ldap_base, &dn, LDAP_DN_FORMAT_LDAPV3) !=
+	    LDAP_SUCCESS || !dn) {
+		fprintf(stderr, "mailfs serve: --ldap-base %s: not a DN (such "
+			"as ou=contacts,dc=example,dc=org)\n", o->ldap_base);
+		rc = -EINVAL;
+	}
+	ldap_dnfree(dn);
+	return rc;
+}
+
 /*
  * Listen on every address the options give, each protocol alike (the
  * defaults when none does).  Returns 0, or -1 having said why.
@@ -231,7 +265,8 @@ static int read_config(struct serve_opts *o)
 static int listen_all(struct serve_server *server, const struct serve_opts *o)
 {
 	bool any = o->imap || o->pop3 || o->smtp || o->imaps || o->pop3s ||
-		   o->smtps || o->ews || o->ewss || o->mapi || o->mapis;
+		   o->smtps || o->ews || o->ewss || o->mapi || o->mapis ||
+		   o->ldap || o->ldaps;
 	const struct {
 		const char *addr;
 		const struct serve_proto *proto;
@@ -247,6 +282,8 @@ static int listen_all(struct serve_server *server, const struct serve_opts *o)
 		{ o->ewss, &ewsd_proto, true },
 		{ o->mapi, &mapid_proto, false },
 		{ o->mapis, &mapid_proto, true },
+		{ o->ldap, &ldapd_proto, false },
+		{ o->ldaps, &ldapd_proto, true },
 	};
 	char *why = NULL;
 
@@ -292,7 +329,8 @@ int serve_cmd(int argc, char **argv)
 	int status = EXIT_FAILURE, rc;
 	sigset_t set;
 
-	if (parse(argc, argv, &o) < 0 || read_config(&o) < 0) {
+	if (parse(argc, argv, &o) < 0 || read_config(&o) < 0 ||
+	    check_ldap_base(&o) < 0) {
 		opts_clear(&o);
 		return EXIT_USAGE;
 	}
@@ -340,6 +378,7 @@ int serve_cmd(int argc, char **argv)
 					     : DEFAULT_MAX_MESSAGE,
 		.hostname = g_get_host_name(),
 		.spool_dir = spool,
+		.ldap_base = o.ldap_base,
 	};
 
 	/* only this thread takes the stop signals; every thread made from

@@ -34,6 +34,8 @@ struct serve_ctx {
 	const char *hostname;		/* borrowed; for greetings */
 	const char *spool_dir;		/* borrowed; for messages on their way
 					   in (spool.h) */
+	const char *ldap_base;		/* borrowed; the LDAP naming context,
+					   NULL for ou=contacts,dc=mailfs */
 };
 
 /* Runs one client's whole session; returns when it is over.  The listener
@@ -134,6 +136,8 @@ extern const struct serve_proto imapd_proto;
 extern const struct serve_proto ewsd_proto;
 /* protocols/serve/mapi/server.c: MAPI over HTTP at /mapi/emsmdb/. */
 extern const struct serve_proto mapid_proto;
+/* protocols/serve/ldap/server.c: the contacts as an LDAP directory. */
+extern const struct serve_proto ldapd_proto;
 
 /* Create a server TLS context from PEM files.  Returns NULL with a
  * sentence in *why_r (caller owns).  Caller owns the result (SSL_CTX_free). */

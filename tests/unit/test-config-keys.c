@@ -48,6 +48,12 @@ static void test_keys(void)
 		  NULL },
 		/* any other type is the registry's to refuse */
 		{ "gopher", "anything = 1\n", NULL, NULL },
+		/* a directory-only account */
+		{ "ldap", "url = ldap://h/dc=x\nldap_bind_dn = cn=a,dc=x\n"
+			  "password_cmd = c\nca_file = /c\nallow_plaintext = "
+			  "false\nldap_filter = (cn=%s*)\nldap_size_limit = "
+			  "5\ntimeout = 9\n", NULL, NULL },
+		{ "ldap", "host = h\n", "'host' does not apply", NULL },
 	};
 
 	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
