@@ -13,7 +13,8 @@ enum {
 	T_EWS = 1 << 3,
 	T_SERVE = 1 << 4,
 	T_MAPI = 1 << 5,
-	T_REMOTE = T_IMAP | T_POP3 | T_EWS | T_MAPI,
+	T_DAV = 1 << 6,
+	T_REMOTE = T_IMAP | T_POP3 | T_EWS | T_MAPI | T_DAV,
 };
 
 static const struct {
@@ -22,6 +23,7 @@ static const struct {
 } types[] = {
 	{ "local", T_LOCAL }, { "imap", T_IMAP }, { "pop3", T_POP3 },
 	{ "ews", T_EWS }, { "serve", T_SERVE }, { "mapi", T_MAPI },
+	{ "carddav", T_DAV }, { "caldav", T_DAV },
 };
 
 static const struct {
@@ -33,7 +35,7 @@ static const struct {
 	{ "host", T_IMAP | T_POP3 },
 	{ "port", T_IMAP | T_POP3 },
 	{ "tls", T_IMAP | T_POP3 },
-	{ "url", T_EWS | T_MAPI },
+	{ "url", T_EWS | T_MAPI | T_DAV },
 	{ "email", T_MAPI },
 	{ "user_dn", T_MAPI },
 	{ "tunnel", T_IMAP },
@@ -54,7 +56,7 @@ static const struct {
 	{ "connections", T_IMAP },
 	{ "poll_interval", T_REMOTE },
 	{ "timeout", T_REMOTE },
-	{ "spool_size", T_EWS | T_MAPI },
+	{ "spool_size", T_EWS | T_MAPI | T_DAV },
 	{ "leave_on_server", T_POP3 },
 	{ "smtp", T_REMOTE | T_SERVE },
 	{ "smtp_user", T_REMOTE },
@@ -84,7 +86,7 @@ static const char *const planned[] = {
 /* Types of the design that no backend of this version carries yet: an
  * account of one is not a typo either. */
 static const char *const planned_types[] = {
-	"carddav", "caldav", "ldap",
+	"ldap",
 };
 
 static unsigned type_mask(const char *type)

@@ -21,8 +21,10 @@ static void test_find(void)
 		{ "pop3", TRUE },
 		{ "ews", TRUE },
 		{ "mapi", TRUE },
+		{ "carddav", TRUE },
+		{ "caldav", TRUE },
 		/* a planned type is src/config-keys.c's to refuse */
-		{ "carddav", FALSE },
+		{ "ldap", FALSE },
 		{ "bogus", FALSE },
 		{ "", FALSE },
 		{ "LOCAL", FALSE },
@@ -51,7 +53,7 @@ static void test_open_unavailable(void)
 		const char *type;
 		const char *says;	/* in the message besides the type */
 	} cases[] = {
-		{ "carddav", "unknown" },
+		{ "ldap", "unknown" },
 		{ "bogus", "unknown" },
 	};
 

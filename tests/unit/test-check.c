@@ -81,7 +81,7 @@ static void test_types(void)
 		{ "gopher", -EINVAL, "FAIL config: type = gopher: unknown" },
 		/* a planned type never reaches here: config-keys.c
 		 * refuses it when the account is read */
-		{ "carddav", -EINVAL, "FAIL config: type = carddav: "
+		{ "ldap", -EINVAL, "FAIL config: type = ldap: "
 		  "unknown" },
 	};
 
