@@ -56,3 +56,23 @@ def test_radicale(radicale, dav_mount, kind):
     radicale.delete(coll + new)
     wait_for(lambda: not os.path.exists(fs.m(folder, new)), what="gone")
     fs.unmount()
+
+
+def test_xandikos(xandikos, dav_mount):
+    """Xandikos: no getcontentlength, a supported-report-set of its own
+    form, and no authentication (the password is sent and not asked)."""
+    srv = xandikos
+    fs = dav_mount(srv, "carddav").mount()
+    folders = ls(fs.mnt)
+    assert len(folders) == 1
+    check_folder(fs, folders[0], srv, srv.addressbook)
+    srv.put(srv.addressbook + "x1.vcf", card(77), create=True)
+    wait_for(lambda: os.path.exists(fs.m(folders[0], "x1.vcf")),
+             what="x1.vcf")
+    check_folder(fs, folders[0], srv, srv.addressbook)
+    fs.unmount()
+    fs = dav_mount(srv, "caldav").mount()
+    folders = ls(fs.mnt)
+    assert len(folders) == 1
+    check_folder(fs, folders[0], srv, srv.calendar)
+    fs.unmount()
