@@ -3,7 +3,8 @@
 Xandikos keeps its collections as git repositories in a temporary
 directory and has no authentication of its own (it expects a proxy in
 front): it is started with `xandikos --defaults -d DIR -l 127.0.0.1 -p
-PORT`, which makes the principal /user/ with the address book
+PORT`, run by `python3 -I` so that this module does not stand in for
+its package), which makes the principal /user/ with the address book
 /user/contacts/addressbook/ and the calendar /user/calendars/calendar/.
 
     from xandikos import Xandikos
@@ -15,7 +16,7 @@ import os
 import shutil
 import subprocess
 
-from radicale import DavPeer, free_port
+from radicale import PYTHON, DavPeer, free_port
 
 XANDIKOS = shutil.which("xandikos") or "/usr/bin/xandikos"
 
@@ -32,7 +33,7 @@ class Xandikos(DavPeer):
         self.log_path = os.path.join(self.dir, "xandikos.log")
         with open(self.log_path, "ab") as log:
             self.proc = subprocess.Popen(
-                [XANDIKOS, "--defaults", "-d",
+                [PYTHON, "-I", XANDIKOS, "--defaults", "-d",
                  os.path.join(self.dir, "data"), "-l", "127.0.0.1",
                  "-p", str(self.port)],
                 stdout=log, stderr=subprocess.STDOUT,
