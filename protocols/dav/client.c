@@ -14,7 +14,7 @@
 #include "secret.h"
 
 #define DEFAULT_TIMEOUT 30
-#define DEFAULT_POLL 300
+#define DEFAULT_POLL 60
 
 static void cfg_clear(struct davc_cfg *cfg)
 {
