@@ -43,8 +43,6 @@ def test_radicale_cards(radicale, dav_mount):
     write(os.path.join(d, "new.vcf"), card(200, "NOTE:edited\r\n"))
     fs.flush()
     assert b"NOTE:edited" in srv.get(coll + "new.vcf")[0]
-    # a name the server already has is not replaced by a new file
-    # (If-None-Match: *); the server's stays
     # rm
     os.unlink(os.path.join(d, "new.vcf"))
     fs.flush()
