@@ -131,12 +131,18 @@ static void backend_free(struct mfs_backend *be)
 	g_free(be);
 }
 
-static int davc_open(const struct mfs_account *acct, struct mfs_backend **be_r,
-		     GError **err)
+void davc_backend_free(struct mfs_backend **bep)
+{
+	if (*bep)
+		backend_free(*bep);
+	*bep = NULL;
+}
+
+int davc_backend_new(const struct mfs_account *acct,
+		     struct mfs_backend **be_r, GError **err)
 {
 	struct mfs_backend *be = g_new0(struct mfs_backend, 1);
 	g_autofree char *spool_dir = NULL;
-	struct mfs_error e = { 0 };
 	int rc;
 
 	g_mutex_init(&be->lock);
@@ -145,11 +151,26 @@ static int davc_open(const struct mfs_account *acct, struct mfs_backend **be_r,
 	be->tables = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
 					   davc_table_free);
 	be->work_dir = g_strdup(acct->work_dir ? acct->work_dir : ".");
-	if ((rc = parse_cfg(acct, &be->cfg, err)) < 0)
-		goto fail;
+	if ((rc = parse_cfg(acct, &be->cfg, err)) < 0) {
+		backend_free(be);
+		return rc;
+	}
 	spool_dir = g_build_filename(be->work_dir, "dav-spool", NULL);
 	be->spool = mfs_spool_new(be->cfg.name, spool_dir, be->cfg.spool_max);
 	davc_http_init();
+	*be_r = be;
+	return 0;
+}
+
+static int davc_open(const struct mfs_account *acct, struct mfs_backend **be_r,
+		     GError **err)
+{
+	struct mfs_backend *be = NULL;
+	struct mfs_error e = { 0 };
+	int rc;
+
+	if ((rc = davc_backend_new(acct, &be, err)) < 0)
+		return rc;
 	if ((rc = file_mkdir_p(be->work_dir, 0700)) < 0) {
 		g_set_error(err, G_FILE_ERROR, g_file_error_from_errno(-rc),
 			    "%s: %s", be->work_dir, g_strerror(-rc));
@@ -229,6 +250,7 @@ static int davc_create_folder(struct mfs_backend *be, const char *path,
 	.create_folder = davc_create_folder,	\
 	.watch = davc_watch_start,		\
 	.describe = davc_describe,		\
+	.check = davc_check,			\
 }
 
 const struct mfs_backend_ops davc_carddav_ops = DAVC_OPS("carddav");

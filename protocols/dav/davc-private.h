@@ -106,6 +106,17 @@ struct mfs_backend {
 	struct davc_watch *watch;	/* owned */
 };
 
+/* ---- client.c ---- */
+
+/* A backend of the account's settings, nothing asked of the server yet.
+ * Returns 0 with *be_r (caller owns, davc_backend_free), or -EINVAL with
+ * the setting's fault in *err. */
+int davc_backend_new(const struct mfs_account *acct,
+		     struct mfs_backend **be_r, GError **err);
+void davc_backend_free(struct mfs_backend **be);
+/* `mailfs check` of the account (check.c). */
+int davc_check(const struct mfs_account *acct, struct mfs_check *ck);
+
 /* ---- http.c: one request ---- */
 
 struct davc_req {
