@@ -10,10 +10,19 @@ accounts of them (tests/harness/mailfs_mount.py).
   dav_mount(server, type, tmp_path, **keys)
                 a mounted account of `server`; poll_interval 1
   wait_for(cond, timeout)
+  FilterProxy(server, refuse_sync_report=, hold_listing=)
+                a proxy of the test's own in front of a real server: it
+                passes requests through unchanged, but can refuse the
+                sync-collection REPORT as a server without it does, or
+                answer 503 to every PROPFIND and REPORT for a while (so
+                that the mount learns nothing of a change made meanwhile)
 """
 
+import http.client
+import http.server
 import os
 import sys
+import threading
 import time
 
 import pytest
@@ -104,3 +113,74 @@ def wait_for(cond, timeout=15, what="condition"):
         if time.monotonic() >= deadline:
             raise AssertionError("timed out waiting for " + what)
         time.sleep(0.05)
+
+
+REFUSAL = (b'<?xml version="1.0"?><d:error xmlns:d="DAV:">'
+           b'<d:supported-report/></d:error>')
+
+
+class FilterProxy:
+    def __init__(self, srv, refuse_sync_report=False):
+        self.user, self.password = srv.user, srv.password
+        self.refuse_sync_report = refuse_sync_report
+        self.hold_listing = False
+        self.refused = []
+        proxy = self
+        port = srv.port
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):
+                pass
+
+            def reply(self, status, body, ctype="application/xml"):
+                self.send_response(status)
+                self.send_header("Content-Type", ctype)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def forward(self):
+                n = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(n) if n else None
+                if proxy.hold_listing and self.command in ("PROPFIND",
+                                                           "REPORT"):
+                    return self.reply(503, b"", "text/plain")
+                if proxy.refuse_sync_report and self.command == "REPORT" \
+                        and body and b"sync-collection" in body:
+                    proxy.refused.append(self.path)
+                    return self.reply(403, REFUSAL)
+                hdr = {k: v for k, v in self.headers.items()
+                       if k.lower() not in ("host", "connection")}
+                c = http.client.HTTPConnection("127.0.0.1", port,
+                                               timeout=20)
+                try:
+                    c.request(self.command, self.path, body=body,
+                              headers=hdr)
+                    r = c.getresponse()
+                    data = r.read()
+                finally:
+                    c.close()
+                self.send_response(r.status, r.reason)
+                for k, v in r.getheaders():
+                    if k.lower() not in ("content-length", "connection",
+                                         "transfer-encoding", "server",
+                                         "date"):
+                        self.send_header(k, v)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            do_GET = do_PUT = do_DELETE = forward
+            do_PROPFIND = do_REPORT = forward
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0),
+                                                     Handler)
+        threading.Thread(target=self.httpd.serve_forever,
+                         daemon=True).start()
+        self.url = "http://127.0.0.1:%d/" % self.httpd.server_address[1]
+
+    def stop(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()

@@ -6,7 +6,7 @@ sync-issues/ with the reason."""
 
 import os
 
-from conftest import card, event, wait_for
+from conftest import FilterProxy, card, event, wait_for
 
 
 def names(srv, coll):
@@ -52,14 +52,20 @@ def test_radicale_cards(radicale, dav_mount):
 
 def test_radicale_conflict(radicale, dav_mount):
     srv, coll = radicale, radicale.calendar
-    fs = dav_mount(srv, "caldav").mount()
+    # the mount learns nothing of the server's change before its own
+    # edit goes (no listing answered meanwhile): its edit is of the
+    # version it read
+    proxy = FilterProxy(srv)
+    fs = dav_mount(proxy, "caldav").mount()
     d = fs.m("Work")
     assert read(os.path.join(d, "e1.ics")) == srv.get(coll + "e1.ics")[0]
     # the server's copy changes, then ours, before the poll saw theirs
     _, etag = srv.get(coll + "e1.ics")
+    proxy.hold_listing = True
     srv.put(coll + "e1.ics", event(1, "Moved by someone else"), etag=etag)
     write(os.path.join(d, "e1.ics"), event(1, "Moved by us"))
     r = fs.flush(check=False)
+    proxy.hold_listing = False
     theirs = srv.get(coll + "e1.ics")[0]
     assert b"Moved by someone else" in theirs
     kept = wait_for(lambda: _issues(fs), what="sync-issues")
@@ -71,6 +77,7 @@ def test_radicale_conflict(radicale, dav_mount):
     # the folder is read again whole, and the server's item is there
     wait_for(lambda: "e1.ics" in os.listdir(d), what="e1.ics again")
     fs.unmount()
+    proxy.stop()
 
 
 def _issues(fs):
