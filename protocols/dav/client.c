@@ -56,8 +56,8 @@ static int split_url(struct davc_cfg *cfg, const char *type, GError **err)
 	return 0;
 }
 
-/* Long because it reads every key of the account in turn, each with the
- * message that names it when it is wrong. */
+/* The account's keys into *cfg; 0 or -EINVAL with the key's fault in
+ * *err. */
 static int parse_cfg(const struct mfs_account *acct, struct davc_cfg *cfg,
 		     GError **err)
 {

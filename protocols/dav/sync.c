@@ -141,10 +141,10 @@ static int take_member(struct mfs_backend *be, const char *folder,
 	return 0;
 }
 
-/* Long because it is the one place where a listing meets the table: ids
- * for the members, the changed ones read, the unchanged ones of a full
- * listing given again, and what left the folder dropped, each step under
- * the lock only as long as it touches the table. */
+/* The one place where a listing meets the table: ids for the members,
+ * the changed ones read, the unchanged ones of a full listing given
+ * again, and what left the folder dropped, each step under the lock only
+ * as long as it touches the table. */
 static int apply(struct mfs_backend *be, const char *folder,
 		 const char *coll, const struct listing *l,
 		 struct mfs_sync_result *res, struct mfs_error *e)

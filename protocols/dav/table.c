@@ -136,8 +136,6 @@ struct davc_table *davc_table_get(struct mfs_backend *be, const char *path,
 	return t;
 }
 
-/* Long because it writes the file the whole way, with the error paths of
- * each step, as one unit that either replaces the table or leaves it. */
 int davc_table_save(struct mfs_backend *be, const char *path,
 		    struct davc_table *t)
 {
