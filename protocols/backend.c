@@ -19,6 +19,7 @@ extern const struct mfs_backend_ops pop3c_backend_ops;
 extern const struct mfs_backend_ops ewsc_backend_ops;
 extern const struct mfs_backend_ops mapic_backend_ops;
 extern const struct mfs_backend_ops ldapc_backend_ops;
+extern const struct mfs_backend_ops davc_carddav_ops, davc_caldav_ops;
 
 static const struct mfs_backend_ops *const registry[] = {
 	&local_backend_ops,
@@ -27,6 +28,7 @@ static const struct mfs_backend_ops *const registry[] = {
 	&ewsc_backend_ops,
 	&mapic_backend_ops,
 	&ldapc_backend_ops,
+	&davc_carddav_ops, &davc_caldav_ops,
 };
 
 const struct mfs_backend_ops *mfs_backend_find(const char *type)

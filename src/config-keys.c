@@ -14,7 +14,8 @@ enum {
 	T_SERVE = 1 << 4,
 	T_MAPI = 1 << 5,
 	T_LDAP = 1 << 6,
-	T_REMOTE = T_IMAP | T_POP3 | T_EWS | T_MAPI,
+	T_DAV = 1 << 7,
+	T_REMOTE = T_IMAP | T_POP3 | T_EWS | T_MAPI | T_DAV,
 };
 
 static const struct {
@@ -24,6 +25,7 @@ static const struct {
 	{ "local", T_LOCAL }, { "imap", T_IMAP }, { "pop3", T_POP3 },
 	{ "ews", T_EWS }, { "serve", T_SERVE }, { "mapi", T_MAPI },
 	{ "ldap", T_LDAP },
+	{ "carddav", T_DAV }, { "caldav", T_DAV },
 };
 
 static const struct {
@@ -35,7 +37,7 @@ static const struct {
 	{ "host", T_IMAP | T_POP3 },
 	{ "port", T_IMAP | T_POP3 },
 	{ "tls", T_IMAP | T_POP3 },
-	{ "url", T_EWS | T_MAPI },
+	{ "url", T_EWS | T_MAPI | T_DAV },
 	{ "email", T_MAPI },
 	{ "user_dn", T_MAPI },
 	{ "tunnel", T_IMAP },
@@ -56,7 +58,7 @@ static const struct {
 	{ "connections", T_IMAP },
 	{ "poll_interval", T_REMOTE },
 	{ "timeout", T_REMOTE },
-	{ "spool_size", T_EWS | T_MAPI },
+	{ "spool_size", T_EWS | T_MAPI | T_DAV },
 	{ "leave_on_server", T_POP3 },
 	{ "smtp", T_REMOTE | T_SERVE },
 	{ "smtp_user", T_REMOTE },
@@ -95,12 +97,6 @@ static const struct {
 static const char *const planned[] = {
 	"carddav", "caldav", "ldap", "ldap_bind_dn", "ldap_password_cmd",
 	"ldap_filter", "ldap_size_limit",
-};
-
-/* Types of the design that no backend of this version carries yet: an
- * account of one is not a typo either. */
-static const char *const planned_types[] = {
-	"carddav", "caldav",
 };
 
 static unsigned type_mask(const char *type)
@@ -176,15 +172,6 @@ static bool is_planned(const char *key)
 	return false;
 }
 
-static bool is_planned_type(const char *type)
-{
-	for (size_t i = 0; i < G_N_ELEMENTS(planned_types); i++) {
-		if (!strcmp(planned_types[i], type))
-			return true;
-	}
-	return false;
-}
-
 int config_keys_check(GKeyFile *kf, const char *path, const char *group,
 		      const char *type, GError **err)
 {
@@ -192,16 +179,6 @@ int config_keys_check(GKeyFile *kf, const char *path, const char *group,
 	g_auto(GStrv) names = NULL;
 	g_autofree char *where = NULL;
 
-	if (is_planned_type(type)) {
-		g_set_error(err, G_KEY_FILE_ERROR,
-			    G_KEY_FILE_ERROR_INVALID_VALUE,
-			    "config %s: account '%s': type '%s' is not "
-			    "available in this version of mailfs", path,
-			    g_str_has_prefix(group, "account ")
-				    ? group + strlen("account ") : group,
-			    type);
-		return -EINVAL;
-	}
 	if (!mask || !kf || !g_key_file_has_group(kf, group))
 		return 0;
 	names = g_key_file_get_keys(kf, group, NULL, NULL);

@@ -21,8 +21,9 @@ static void test_find(void)
 		{ "pop3", TRUE },
 		{ "ews", TRUE },
 		{ "mapi", TRUE },
-		/* a planned type is src/config-keys.c's to refuse */
-		{ "carddav", FALSE },
+		{ "carddav", TRUE },
+		{ "caldav", TRUE },
+		{ "ldap", TRUE },
 		{ "bogus", FALSE },
 		{ "", FALSE },
 		{ "LOCAL", FALSE },
@@ -51,8 +52,8 @@ static void test_open_unavailable(void)
 		const char *type;
 		const char *says;	/* in the message besides the type */
 	} cases[] = {
-		{ "carddav", "unknown" },
 		{ "bogus", "unknown" },
+		{ "LDAP", "unknown" },
 	};
 
 	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {

@@ -79,10 +79,6 @@ static void test_types(void)
 		const char *says;
 	} cases[] = {
 		{ "gopher", -EINVAL, "FAIL config: type = gopher: unknown" },
-		/* a planned type never reaches here: config-keys.c
-		 * refuses it when the account is read */
-		{ "carddav", -EINVAL, "FAIL config: type = carddav: "
-		  "unknown" },
 	};
 
 	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {

@@ -38,9 +38,10 @@ static void test_keys(void)
 						    "version", NULL },
 		{ "imap", "wallpaper = blue\n", "unknown key 'wallpaper' (see "
 						"mailfs.conf(5)", NULL },
-		/* a type of the design this version does not carry yet */
-		{ "carddav", "anything = 1\n", "type 'carddav' is not "
-		  "available in this version of mailfs", NULL },
+		{ "carddav", "url = https://dav.example/\nuser = u\n"
+			     "auth = digest\nspool_size = 1M\n", NULL, NULL },
+		{ "caldav", "host = h\n", "'host' does not apply to type "
+					  "caldav", NULL },
 		{ "mapi", "email = a@example.org\nuser_dn = /o=x\n"
 			  "spool_size = 1G\n", NULL, NULL },
 		{ "mapi", "tls = none\n", "'tls' does not apply", NULL },
