@@ -14,6 +14,9 @@
 #include "check.h"
 #include "stream.h"
 
+#define AUTH_HINT "check user = and the password that password_file or " \
+	"password_cmd gives (or auth =, as the server wants)"
+
 static const char *auth_name(enum mapic_auth auth)
 {
 	static const char *const names[] = { "basic", "ntlm", "negotiate",
@@ -96,18 +99,17 @@ int mapic_check(const struct mfs_account *acct, struct mfs_check *ck)
 		goto out;
 	bool discovering = !be->conf.user_dn || !be->conf.url;
 	rc = mapic_backend_session(be, &s, &e);
+	/* a refused login is the password's fault, not Autodiscover's */
 	if (discovering)
-		mfs_check_say(ck, "autodiscover", rc == 0, rc < 0
+		mfs_check_say(ck, "autodiscover", rc == 0, rc == -EACCES
+			      ? AUTH_HINT : rc < 0
 			      ? "set url = and user_dn = to do without it"
 			      : NULL, "%s%s", rc < 0 ? "" : "LegacyDN ",
 			      rc < 0 ? e.msg : be->conf.user_dn);
 	if (rc < 0)
 		goto out;
 	rc = mapic_session_open(s, &e);
-	mfs_check_say(ck, "auth", rc == 0, rc == -EACCES
-		      ? "check user = and the password that password_file "
-			"or password_cmd gives (or auth =, as the server "
-			"wants)" : NULL, "%s: %s", auth_name(be->conf.auth),
+	mfs_check_say(ck, "auth", rc == 0, rc == -EACCES ? AUTH_HINT : NULL, "%s: %s", auth_name(be->conf.auth),
 		      rc < 0 ? e.msg : "logged on to the mailbox");
 	if (rc < 0)
 		goto out;

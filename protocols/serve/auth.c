@@ -1,7 +1,8 @@
 /*
  * auth.c - credentials of the embedded server, SASL PLAIN (RFC 4616), and
  * the bounds on failed logins: a token bucket per client address and one
- * for the whole server (auth.h says why).
+ * for the whole server (auth.h says why); the NTLMv2 check of MS-NLMP
+ * 3.3.2 against the password held here.
  */
 #include "auth.h"
 
@@ -16,6 +17,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "wire/ntlm.h"
 
 #define MAX_PASSWORD_FILE 4096
 /* failures on one connection before it is closed, and the waits after
@@ -270,6 +272,48 @@ enum serve_login serve_auth_login(struct serve_auth *auth,
 	if (!admit(auth, &name))
 		return SERVE_LOGIN_REFUSED;
 	if (!serve_auth_check(auth, user, password))
+		return SERVE_LOGIN_FAILED;
+	give_back(auth, name);
+	return SERVE_LOGIN_OK;
+}
+
+const char *serve_auth_user(const struct serve_auth *auth)
+{
+	return auth->user;
+}
+
+/* Whether `a` is serve's user and its response was made with serve's
+ * password. */
+static bool ntlm_check(const struct serve_auth *auth,
+		       const struct ntlm_authenticate *a,
+		       const unsigned char *challenge)
+{
+	uint8_t nt[NTLM_HASH_LEN], key[NTLM_HASH_LEN];
+	g_autofree char *want = g_utf8_casefold(auth->user, -1);
+	g_autofree char *got = g_utf8_casefold(a->user, -1);
+	bool user_ok = same(got, want), ok;
+
+	if (ntlm_nt_hash(auth->password, nt) < 0 ||
+	    ntlm_ntowfv2(nt, a->user, a->domain, key) < 0)
+		return false;
+	ok = ntlm_v2_verify(key, challenge, a->nt, a->nt_len);
+	explicit_bzero(nt, sizeof(nt));
+	explicit_bzero(key, sizeof(key));
+	return ok & user_ok;
+}
+
+enum serve_login serve_auth_ntlm(struct serve_auth *auth,
+				 const struct sockaddr *from,
+				 const struct ntlm_authenticate *a,
+				 const unsigned char *challenge)
+{
+	char buf[INET6_ADDRSTRLEN + 8];
+	const char *name = buf;
+
+	source_name(from, buf, sizeof(buf));
+	if (!admit(auth, &name))
+		return SERVE_LOGIN_REFUSED;
+	if (!ntlm_check(auth, a, challenge))
 		return SERVE_LOGIN_FAILED;
 	give_back(auth, name);
 	return SERVE_LOGIN_OK;

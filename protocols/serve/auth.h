@@ -75,6 +75,24 @@ enum serve_login serve_auth_login(struct serve_auth *auth,
  * whether the connection should be closed now. */
 bool serve_auth_failed(unsigned failures);
 
+/* The user name serve serves (--user).  Borrowed for auth's life. */
+const char *serve_auth_user(const struct serve_auth *auth);
+
+struct ntlm_authenticate;
+
+/*
+ * An NTLM login (MS-NLMP) from a client at `from`: the AUTHENTICATE `a`
+ * (borrowed; wire/ntlm.h) answering the 8 bytes of `challenge` the server
+ * sent on that connection.  Throttled and counted as serve_auth_login();
+ * succeeds when the user is serve's (in any case, as NTLM's user names
+ * are) and the NTLMv2 response was made with serve's password, under
+ * whatever domain the client named.  The password stays in here.
+ */
+enum serve_login serve_auth_ntlm(struct serve_auth *auth,
+				 const struct sockaddr *from,
+				 const struct ntlm_authenticate *a,
+				 const unsigned char *challenge);
+
 /*
  * Decode a SASL PLAIN response (RFC 4616): base64 of
  * [authzid] NUL authcid NUL passwd.  An authzid other than empty or the

@@ -6,8 +6,9 @@
  *
  *   NOT_FOUND   no endpoint has the path            -> 404
  *   NEEDS_TLS   plain HTTP from off loopback        -> 403
- *   NO_AUTH     no credentials                      -> 401 + challenge
- *   BAD_AUTH    wrong credentials (slow answer)     -> 401 + challenge
+ *   NO_AUTH     no credentials                      -> 401 + challenges
+ *   NTLM_CHALLENGE  an NTLM NEGOTIATE               -> 401 + its CHALLENGE
+ *   BAD_AUTH    wrong credentials (slow answer)     -> 401 + challenges
  *   BUSY        too many failures: serve_auth says  -> 429
  *   BAD_METHOD  logged in, a method not served      -> 405
  *   OK          logged in: the body is collected    -> the handler
@@ -17,17 +18,32 @@
  * (DavMail sends a GET) learns that it is there and wants a login, which
  * a 405 would not tell it.  Only an OK request keeps its body; the
  * others' bodies are read and dropped.
+ *
+ * NTLM (MS-NLMP, NTLMv2 only) logs in a connection, not a request, as
+ * IIS does: the NEGOTIATE is answered with a CHALLENGE whose 8 bytes the
+ * connection keeps, the AUTHENTICATE on the same connection is checked
+ * against them (once: a second try needs a new NEGOTIATE), and once it
+ * passed, the requests that follow on that connection without an
+ * Authorization header are the user's until it closes.  A 401 offers
+ * Basic and NTLM both.
  */
 #include "http.h"
 
 #include <errno.h>
 #include <microhttpd.h>
 #include <string.h>
+#include <sys/random.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
+#include "wire/ntlm.h"
 
 #define REALM "mailfs"
+/* the NetBIOS domain and computer name a CHALLENGE names */
+#define NTLM_TARGET "MAILFS"
+/* seconds from 1601 (FILETIME's epoch) to 1970 */
+#define FILETIME_1970 11644473600ull
 #define CONN_TIMEOUT_S 120
 /* GnuTLS priorities: its defaults, less every version before TLS 1.2 */
 #define TLS_PRIORITIES "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
@@ -46,16 +62,21 @@ struct serve_http {
 /* One HTTP request while its body arrives. */
 struct request {
 	enum { REQ_NOT_FOUND, REQ_BAD_METHOD, REQ_NEEDS_TLS, REQ_NO_AUTH,
-	       REQ_BAD_AUTH, REQ_BUSY, REQ_OK } state;
+	       REQ_NTLM_CHALLENGE, REQ_BAD_AUTH, REQ_BUSY, REQ_OK } state;
 	const struct serve_http_endpoint *ep;	/* borrowed; NULL when none */
 	char *user;			/* owned; who logged in (OK) */
 	GString *body;			/* owned; NULL unless REQ_OK */
 	bool too_big;
+	char *ntlm_reply;		/* owned; "NTLM <CHALLENGE>" */
 };
 
-/* Per connection: failed logins so far, for serve_auth_failed(). */
+/* Per connection: failed logins so far, for serve_auth_failed(); the
+ * NTLM challenge sent and not yet answered; who logged in by NTLM. */
 struct conn_state {
 	unsigned failures;
+	bool challenged;
+	uint8_t challenge[NTLM_CHALLENGE_LEN];
+	char *ntlm_user;		/* owned; NULL until then */
 };
 
 void serve_http_reply_header(struct serve_http_reply *rep, const char *name,
@@ -94,10 +115,15 @@ static void conn_notify(void *cls, struct MHD_Connection *conn,
 			void **socket_context,
 			enum MHD_ConnectionNotificationCode toe)
 {
-	if (toe == MHD_CONNECTION_NOTIFY_STARTED)
+	struct conn_state *cs = *socket_context;
+
+	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
 		*socket_context = g_new0(struct conn_state, 1);
-	else
-		g_clear_pointer(socket_context, g_free);
+	} else if (cs) {
+		g_free(cs->ntlm_user);
+		g_free(cs);
+		*socket_context = NULL;
+	}
 }
 
 static void request_done(void *cls, struct MHD_Connection *conn,
@@ -110,14 +136,14 @@ static void request_done(void *cls, struct MHD_Connection *conn,
 	if (r->body)
 		g_string_free(r->body, TRUE);
 	g_free(r->user);
+	g_free(r->ntlm_reply);
 	g_free(r);
 	*con_cls = NULL;
 }
 
 /* Send `rep` (cleared after).  Returns what MHD_queue_response does. */
 static enum MHD_Result send_reply(struct MHD_Connection *conn,
-				  struct serve_http_reply *rep,
-				  bool auth_challenge)
+				  struct serve_http_reply *rep)
 {
 	size_t len = rep->body ? rep->body->len : 0;
 	char *data = rep->body ? g_string_free(rep->body, FALSE) : NULL;
@@ -133,11 +159,7 @@ static enum MHD_Result send_reply(struct MHD_Connection *conn,
 	for (guint i = 0; rep->headers && i + 1 < rep->headers->len; i += 2)
 		MHD_add_response_header(resp, rep->headers->pdata[i],
 					rep->headers->pdata[i + 1]);
-	if (auth_challenge)
-		rc = MHD_queue_basic_auth_fail_response(conn, REALM, resp);
-	else
-		rc = MHD_queue_response(conn, rep->status ? rep->status : 200,
-					resp);
+	rc = MHD_queue_response(conn, rep->status ? rep->status : 200, resp);
 	MHD_destroy_response(resp);
 	reply_clear(rep);
 	return rc;
@@ -158,7 +180,142 @@ static enum MHD_Result refuse(struct serve_http *srv, struct request *r,
 		g_string_append(rep.body, "\r\n");
 	}
 	rep.status = status;
-	return send_reply(conn, &rep, status == MHD_HTTP_UNAUTHORIZED);
+	if (r->ntlm_reply) {
+		serve_http_reply_header(&rep, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
+					r->ntlm_reply);
+	} else if (status == MHD_HTTP_UNAUTHORIZED) {
+		serve_http_reply_header(&rep, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
+					"Basic realm=\"" REALM "\"");
+		serve_http_reply_header(&rep, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
+					"NTLM");
+	}
+	return send_reply(conn, &rep);
+}
+
+static struct conn_state *conn_state(struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(conn,
+					MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+
+	return ci ? ci->socket_context : NULL;
+}
+
+static const struct sockaddr *client_addr(struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(conn,
+					MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+
+	return ci ? ci->client_addr : NULL;
+}
+
+/* A failed login on `conn`: logged, counted, answered slowly.  Returns
+ * false when the connection should be closed. */
+static bool login_failed(struct serve_http *srv, struct MHD_Connection *conn,
+			 struct request *r, const char *how)
+{
+	struct conn_state *cs = conn_state(conn);
+
+	r->state = REQ_BAD_AUTH;
+	log_warnx("%s: failed login%s", srv->proto, how);
+	return !serve_auth_failed(cs ? ++cs->failures : 1);
+}
+
+static void logged_in(struct request *r, const char *user)
+{
+	r->user = g_strdup(user);
+	r->state = REQ_OK;
+	r->body = g_string_new(NULL);
+}
+
+/* An NTLM NEGOTIATE: a fresh challenge for the connection, sent back in a
+ * 401.  Anything else in its place is no login at all. */
+static void ntlm_negotiate(const uint8_t *msg, size_t len,
+			   struct conn_state *cs, struct request *r)
+{
+	uint32_t flags;
+	uint64_t ft = ((uint64_t)time(NULL) + FILETIME_1970) * 10000000ull;
+	GByteArray *c;
+	char *b64;
+
+	r->state = REQ_NO_AUTH;
+	if (ntlm_parse_negotiate(msg, len, &flags) < 0 ||
+	    getrandom(cs->challenge, sizeof(cs->challenge), 0) !=
+		    (ssize_t)sizeof(cs->challenge))
+		return;
+	cs->challenged = true;
+	c = ntlm_build_challenge(flags, cs->challenge, NTLM_TARGET, ft);
+	b64 = g_base64_encode(c->data, c->len);
+	g_byte_array_unref(c);
+	r->ntlm_reply = g_strconcat("NTLM ", b64, NULL);
+	g_free(b64);
+	r->state = REQ_NTLM_CHALLENGE;
+}
+
+/* An NTLM AUTHENTICATE answering the connection's challenge, which it
+ * uses up.  Returns false when the connection should be closed. */
+static bool ntlm_authenticate(struct serve_http *srv,
+			      struct MHD_Connection *conn,
+			      const uint8_t *msg, size_t len,
+			      struct conn_state *cs, struct request *r)
+{
+	struct ntlm_authenticate a;
+	enum serve_login ok;
+	int rc;
+
+	r->state = REQ_NO_AUTH;
+	if (!cs->challenged)
+		return true;
+	cs->challenged = false;
+	rc = ntlm_parse_authenticate(msg, len, &a);
+	if (rc == -EPROTONOSUPPORT)
+		return login_failed(srv, conn, r, " (an LM or NTLMv1 response: "
+				    "only NTLMv2 is taken)");
+	if (rc < 0)
+		return login_failed(srv, conn, r, " (a malformed NTLM message)");
+	ok = serve_auth_ntlm(srv->ctx->auth, client_addr(conn), &a,
+			     cs->challenge);
+	ntlm_authenticate_clear(&a);
+	if (ok == SERVE_LOGIN_REFUSED) {
+		r->state = REQ_BUSY;
+		return true;
+	}
+	if (ok == SERVE_LOGIN_FAILED)
+		return login_failed(srv, conn, r, " (NTLM)");
+	g_free(cs->ntlm_user);
+	cs->ntlm_user = g_strdup(serve_auth_user(srv->ctx->auth));
+	logged_in(r, cs->ntlm_user);
+	return true;
+}
+
+/* "Authorization: NTLM <base64>".  Returns false when the connection
+ * should be closed. */
+static bool check_ntlm(struct serve_http *srv, struct MHD_Connection *conn,
+		       struct request *r, const char *b64)
+{
+	struct conn_state *cs = conn_state(conn);
+	size_t n = strlen(b64);
+	guchar *msg;
+	gsize len;
+	bool keep = true;
+
+	r->state = REQ_NO_AUTH;
+	if (!cs || !n || n % 4 || n > NTLM_MESSAGE_MAX * 4 / 3 + 4 ||
+	    strspn(b64, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+			"0123456789+/=") != n)
+		return true;
+	msg = g_base64_decode(b64, &len);
+	switch (ntlm_message_type(msg, len)) {
+	case 1:
+		ntlm_negotiate(msg, len, cs, r);
+		break;
+	case 3:
+		keep = ntlm_authenticate(srv, conn, msg, len, cs, r);
+		break;
+	}
+	g_free(msg);
+	return keep;
 }
 
 /* Check the Authorization header; the slow answer to a wrong password
@@ -166,24 +323,29 @@ static enum MHD_Result refuse(struct serve_http *srv, struct request *r,
 static bool check_auth(struct serve_http *srv, struct MHD_Connection *conn,
 		       struct request *r)
 {
-	char *pass = NULL;
-	char *user = MHD_basic_auth_get_username_password(conn, &pass);
-	const union MHD_ConnectionInfo *ci;
-	struct conn_state *cs;
+	const char *h = MHD_lookup_connection_value(
+		conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+	struct conn_state *cs = conn_state(conn);
+	char *pass = NULL, *user;
 	enum serve_login ok;
 
+	if (h && !g_ascii_strncasecmp(h, "NTLM ", 5))
+		return check_ntlm(srv, conn, r, h + 5);
+	if (!h && cs && cs->ntlm_user) {
+		logged_in(r, cs->ntlm_user);
+		return true;
+	}
+	user = MHD_basic_auth_get_username_password(conn, &pass);
 	if (!user) {
 		r->state = REQ_NO_AUTH;
 		if (pass)
 			MHD_free(pass);
 		return true;
 	}
-	ci = MHD_get_connection_info(conn,
-				     MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-	ok = serve_auth_login(srv->ctx->auth, ci ? ci->client_addr : NULL,
-			      user, pass ? pass : "");
+	ok = serve_auth_login(srv->ctx->auth, client_addr(conn), user,
+			      pass ? pass : "");
 	if (ok == SERVE_LOGIN_OK)
-		r->user = g_strdup(user);
+		logged_in(r, user);
 	MHD_free(user);
 	if (pass) {
 		explicit_bzero(pass, strlen(pass));
@@ -193,17 +355,9 @@ static bool check_auth(struct serve_http *srv, struct MHD_Connection *conn,
 		r->state = REQ_BUSY;
 		return true;
 	}
-	if (ok == SERVE_LOGIN_OK) {
-		r->state = REQ_OK;
-		r->body = g_string_new(NULL);
+	if (ok == SERVE_LOGIN_OK)
 		return true;
-	}
-	r->state = REQ_BAD_AUTH;
-	ci = MHD_get_connection_info(conn,
-				     MHD_CONNECTION_INFO_SOCKET_CONTEXT);
-	cs = ci ? ci->socket_context : NULL;
-	log_warnx("%s: failed login", srv->proto);
-	return !serve_auth_failed(cs ? ++cs->failures : 1);
+	return login_failed(srv, conn, r, "");
 }
 
 /* Whether a password may come on `conn`: over HTTPS, or from loopback. */
@@ -301,6 +455,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 			      "this server takes passwords over HTTPS only: "
 			      "use its https:// address");
 	case REQ_NO_AUTH:
+	case REQ_NTLM_CHALLENGE:
 	case REQ_BAD_AUTH:
 		return refuse(srv, r, conn, MHD_HTTP_UNAUTHORIZED,
 			      "authentication required");
@@ -321,7 +476,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 	struct serve_http_reply rep = { .status = 200 };
 
 	r->ep->handle(srv->data, &req, &rep);
-	return send_reply(conn, &rep, false);
+	return send_reply(conn, &rep);
 }
 
 static void server_free(struct serve_http *srv)

@@ -1,14 +1,16 @@
 /*
  * http.h - the HTTP side the embedded servers over HTTP share (EWS today,
  * MAPI over HTTP next): libmicrohttpd on a socket serve_bind() made, HTTPS
- * from the context's PEM files, Basic authentication against serve's
+ * from the context's PEM files, Basic and NTLM (NTLMv2 only, one login
+ * per connection; http.c says how) authentication against serve's
  * credentials with its throttling, the rule that a password is taken only
  * over HTTPS or from loopback, and request bodies collected within a
  * bound.  A protocol gives its endpoints and the handler of each; it sees
  * only requests that passed all of this.
  *
  * Specs: RFC 9110 (HTTP semantics: 401, 403, 404, 405, 413, 429 from RFC
- * 6585), RFC 9112 (HTTP/1.1), RFC 7617 (Basic), RFC 2818 and RFC 8996
+ * 6585), RFC 9112 (HTTP/1.1), RFC 7617 (Basic), MS-NLMP and RFC 4559
+ * (NTLM over HTTP), RFC 2818 and RFC 8996
  * (HTTPS, TLS 1.2 or newer).
  *
  * Over plain HTTP, only a client on loopback may log in: any other is

@@ -19,6 +19,7 @@
 #include "wire/pop3-cmd.h"
 #include "serve/auth.h"
 #include "wire/smtp-cmd.h"
+#include "wire/ntlm.h"
 
 int serve_split_addr(const char *addr, char **host_r, char **port_r);
 
@@ -233,6 +234,56 @@ static void test_login_allowances(void)
 	g_rmdir(dir);
 }
 
+/* An NTLM login with MS-NLMP 4.2.4's NTLMv2 response (user "User",
+ * domain "Domain", password "Password"): taken for serve's user in any
+ * case, not for another user, another challenge or another password. */
+static void test_ntlm_login(void)
+{
+	static const uint8_t challenge[8] = { 0x01, 0x23, 0x45, 0x67,
+					      0x89, 0xab, 0xcd, 0xef };
+	static const uint8_t nt[] = {
+		0x68, 0xcd, 0x0a, 0xb8, 0x51, 0xe5, 0x1c, 0x96, 0xaa, 0xbc,
+		0x92, 0x7b, 0xeb, 0xef, 0x6a, 0x1c,
+		1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+		0xaa, 0xaa, 0xaa, 0xaa, 0xaa, 0xaa, 0xaa, 0xaa, 0, 0, 0, 0,
+		0x02, 0x00, 0x0c, 0x00, 'D', 0, 'o', 0, 'm', 0, 'a', 0, 'i', 0,
+		'n', 0, 0x01, 0x00, 0x0c, 0x00, 'S', 0, 'e', 0, 'r', 0, 'v', 0,
+		'e', 0, 'r', 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	};
+	static const uint8_t other[8] = { 0 };
+	g_autofree char *dir = g_dir_make_tmp("mailfs-auth-XXXXXX", NULL);
+	g_autofree char *pw = g_build_filename(dir, "pw", NULL);
+	struct ntlm_authenticate a = {
+		.user = (char *)"User", .domain = (char *)"Domain",
+		.nt = (uint8_t *)nt, .nt_len = sizeof(nt),
+	};
+	struct serve_auth *auth = NULL;
+	char *why = NULL;
+
+	g_assert_true(g_file_set_contents_full(pw, "Password\n", -1,
+					       G_FILE_SET_CONTENTS_NONE,
+					       0600, NULL));
+	g_assert_cmpint(serve_auth_load("user", pw, &auth, &why), ==, 0);
+	g_assert_cmpint(serve_auth_ntlm(auth, NULL, &a, challenge), ==,
+			SERVE_LOGIN_OK);
+	g_assert_cmpint(serve_auth_ntlm(auth, NULL, &a, other), ==,
+			SERVE_LOGIN_FAILED);
+	serve_auth_free(&auth);
+	g_assert_cmpint(serve_auth_load("someone", pw, &auth, &why), ==, 0);
+	g_assert_cmpint(serve_auth_ntlm(auth, NULL, &a, challenge), ==,
+			SERVE_LOGIN_FAILED);
+	serve_auth_free(&auth);
+	g_assert_true(g_file_set_contents_full(pw, "password\n", -1,
+					       G_FILE_SET_CONTENTS_NONE,
+					       0600, NULL));
+	g_assert_cmpint(serve_auth_load("User", pw, &auth, &why), ==, 0);
+	g_assert_cmpint(serve_auth_ntlm(auth, NULL, &a, challenge), ==,
+			SERVE_LOGIN_FAILED);
+	serve_auth_free(&auth);
+	g_remove(pw);
+	g_rmdir(dir);
+}
+
 static void test_seqset(void)
 {
 	GArray *r = NULL;
@@ -439,6 +490,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/serve/pop3-cmd", test_pop3_cmd);
 	g_test_add_func("/serve/sasl-plain", test_sasl_plain);
 	g_test_add_func("/serve/login-allowances", test_login_allowances);
+	g_test_add_func("/serve/ntlm-login", test_ntlm_login);
 	g_test_add_func("/serve/split-addr", test_split_addr);
 	g_test_add_func("/serve/imap-seqset", test_seqset);
 	g_test_add_func("/serve/imap-mailbox-names", test_mailbox_names);
