@@ -433,12 +433,15 @@ static void op_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
 
 static void op_init(void *userdata, struct fuse_conn_info *conn)
 {
-	/* readdirplus lets `ls -l`, find and rsync see attributes with the
-	 * names; the kernel picks plain readdir where that is cheaper */
+	/* readdirplus hands the kernel every name with its attributes, so
+	 * a walk that opens each file (grep -r, rsync) sends no lookup.
+	 * Always, not "auto": the kernel's guess falls back to plain
+	 * readdir after the first batch, and then each file costs a
+	 * lookup on the first pass and, once read, a getattr on the next
+	 * (a read marks the access time stale; a listing refreshes it) */
 	if (conn->capable & FUSE_CAP_READDIRPLUS)
 		conn->want |= FUSE_CAP_READDIRPLUS;
-	if (conn->capable & FUSE_CAP_READDIRPLUS_AUTO)
-		conn->want |= FUSE_CAP_READDIRPLUS_AUTO;
+	conn->want &= ~FUSE_CAP_READDIRPLUS_AUTO;
 	if (conn->capable & FUSE_CAP_SPLICE_WRITE)
 		conn->want |= FUSE_CAP_SPLICE_WRITE;
 	/* whole small messages in one request, large ones in few */
