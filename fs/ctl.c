@@ -39,9 +39,10 @@ static void render_requests(struct fs *fs, GString *out)
 	};
 
 	g_string_append(out, "requests:");
-	for (int i = 0; i < FS_REQ_COUNT; i++)
-		g_string_append_printf(out, " %s=%d", req_names[i],
-				       g_atomic_int_get(&fs->requests[i]));
+	for (int i = 0; i < FS_REQ_COUNT; i++) {
+		guint n = (guint)g_atomic_int_get(&fs->requests[i]);
+		g_string_append_printf(out, " %s=%u", req_names[i], n);
+	}
 	g_string_append_c(out, '\n');
 }
 
