@@ -30,6 +30,22 @@ const char *const *fs_ctl_names(void)
 	return names;
 }
 
+/* The kernel's requests so far, in enum fs_req order. */
+static void render_requests(struct fs *fs, GString *out)
+{
+	static const char *const req_names[FS_REQ_COUNT] = {
+		"lookup", "getattr", "open", "read", "release", "opendir",
+		"readdir", "readdirplus", "other"
+	};
+
+	g_string_append(out, "requests:");
+	for (int i = 0; i < FS_REQ_COUNT; i++) {
+		guint n = (guint)g_atomic_int_get(&fs->requests[i]);
+		g_string_append_printf(out, " %s=%u", req_names[i], n);
+	}
+	g_string_append_c(out, '\n');
+}
+
 static char *render_status(struct fs *fs)
 {
 	GString *out = g_string_new(NULL);
@@ -63,6 +79,7 @@ static char *render_status(struct fs *fs)
 	/* a store without a journal makes every change at once */
 	if (!mfs_store_can_flush(fs->store))
 		g_string_append(out, "pending: 0\n");
+	render_requests(fs, out);
 	mfs_store_describe(fs->store, out);
 	return g_string_free(out, FALSE);
 }

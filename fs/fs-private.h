@@ -124,6 +124,14 @@ struct fs_inval {
 	char *name;
 };
 
+/* The requests the kernel sent, counted by kind for .mailfs/status: how
+ * many round trips a pass over the mount costs. */
+enum fs_req {
+	FS_REQ_LOOKUP, FS_REQ_GETATTR, FS_REQ_OPEN, FS_REQ_READ,
+	FS_REQ_RELEASE, FS_REQ_OPENDIR, FS_REQ_READDIR, FS_REQ_READDIRPLUS,
+	FS_REQ_OTHER, FS_REQ_COUNT
+};
+
 struct fs {
 	struct mfs_store *store;	/* borrowed */
 	struct staging *staging;	/* borrowed */
@@ -146,6 +154,7 @@ struct fs {
 	time_t started;
 	uid_t uid;
 	gid_t gid;
+	gint requests[FS_REQ_COUNT];	/* atomic; by enum fs_req */
 };
 
 /*

@@ -13,6 +13,11 @@ static struct fs *req_fs(fuse_req_t req)
 	return fuse_req_userdata(req);
 }
 
+static void count_req(fuse_req_t req, enum fs_req kind)
+{
+	g_atomic_int_inc(&req_fs(req)->requests[kind]);
+}
+
 static struct fs_handle *fi_handle(const struct fuse_file_info *fi)
 {
 	return (struct fs_handle *)(uintptr_t)fi->fh;
@@ -56,11 +61,13 @@ static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
 	struct fs_entry e;
 
+	count_req(req, FS_REQ_LOOKUP);
 	reply_entry(req, fs_lookup(req_fs(req), parent, name, &e), &e);
 }
 
 static void op_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
 {
+	count_req(req, FS_REQ_OTHER);
 	fs_forget(req_fs(req), ino, nlookup);
 	fuse_reply_none(req);
 }
@@ -68,6 +75,7 @@ static void op_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
 static void op_forget_multi(fuse_req_t req, size_t count,
 			    struct fuse_forget_data *forgets)
 {
+	count_req(req, FS_REQ_OTHER);
 	for (size_t i = 0; i < count; i++)
 		fs_forget(req_fs(req), forgets[i].ino, forgets[i].nlookup);
 	fuse_reply_none(req);
@@ -80,6 +88,7 @@ static void op_getattr(fuse_req_t req, fuse_ino_t ino,
 	struct stat st;
 	int rc = fs_getattr(fs, ino, &st);
 
+	count_req(req, FS_REQ_GETATTR);
 	if (rc < 0)
 		fuse_reply_err(req, -rc);
 	else
@@ -94,6 +103,7 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
 	int rc = fs_setattr(fs, ino, fi ? fi_handle(fi) : NULL, attr, to_set,
 			    &st);
 
+	count_req(req, FS_REQ_OTHER);
 	if (rc < 0)
 		fuse_reply_err(req, -rc);
 	else
@@ -105,6 +115,7 @@ static void op_readlink(fuse_req_t req, fuse_ino_t ino)
 	g_autofree char *target = NULL;
 	int rc = fs_readlink(req_fs(req), ino, &target);
 
+	count_req(req, FS_REQ_OTHER);
 	if (rc < 0)
 		fuse_reply_err(req, -rc);
 	else
@@ -116,6 +127,7 @@ static void op_mknod(fuse_req_t req, fuse_ino_t parent, const char *name,
 {
 	struct fs_entry e;
 
+	count_req(req, FS_REQ_OTHER);
 	reply_entry(req, fs_mknod(req_fs(req), parent, name, mode, rdev, &e),
 		    &e);
 }
@@ -125,16 +137,19 @@ static void op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name,
 {
 	struct fs_entry e;
 
+	count_req(req, FS_REQ_OTHER);
 	reply_entry(req, fs_mkdir(req_fs(req), parent, name, mode, &e), &e);
 }
 
 static void op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
+	count_req(req, FS_REQ_OTHER);
 	fuse_reply_err(req, -fs_unlink(req_fs(req), parent, name));
 }
 
 static void op_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
+	count_req(req, FS_REQ_OTHER);
 	fuse_reply_err(req, -fs_rmdir(req_fs(req), parent, name));
 }
 
@@ -143,6 +158,7 @@ static void op_symlink(fuse_req_t req, const char *target, fuse_ino_t parent,
 {
 	struct fs_entry e;
 
+	count_req(req, FS_REQ_OTHER);
 	reply_entry(req, fs_symlink(req_fs(req), target, parent, name, &e),
 		    &e);
 }
@@ -151,6 +167,7 @@ static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 		      fuse_ino_t newparent, const char *newname,
 		      unsigned int flags)
 {
+	count_req(req, FS_REQ_OTHER);
 	fuse_reply_err(req, -fs_rename(req_fs(req), parent, name, newparent,
 				       newname, flags));
 }
@@ -160,6 +177,7 @@ static void op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent,
 {
 	struct fs_entry e;
 
+	count_req(req, FS_REQ_OTHER);
 	reply_entry(req, fs_link(req_fs(req), ino, newparent, newname, &e),
 		    &e);
 }
@@ -170,6 +188,7 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	struct fs_handle *h;
 	int rc = fs_open(req_fs(req), ino, fi->flags, &how, &h);
 
+	count_req(req, FS_REQ_OPEN);
 	if (rc < 0) {
 		fuse_reply_err(req, -rc);
 		return;
@@ -191,6 +210,7 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 	struct fs_handle *h;
 	int rc = fs_create(fs, parent, name, mode, fi->flags, &ent, &how, &h);
 
+	count_req(req, FS_REQ_OTHER);
 	if (rc < 0) {
 		fuse_reply_err(req, -rc);
 		return;
@@ -211,6 +231,7 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	const char *text;
 	size_t len;
 
+	count_req(req, FS_REQ_READ);
 	if (!fs_handle_enter(fs, h)) {
 		fuse_reply_err(req, EBADF);
 		return;
@@ -233,6 +254,7 @@ static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf,
 {
 	ssize_t n = fs_write(req_fs(req), fi_handle(fi), buf, size, off);
 
+	count_req(req, FS_REQ_OTHER);
 	if (n < 0)
 		fuse_reply_err(req, (int)-n);
 	else
@@ -242,12 +264,14 @@ static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf,
 static void op_flush(fuse_req_t req, fuse_ino_t ino,
 		     struct fuse_file_info *fi)
 {
+	count_req(req, FS_REQ_OTHER);
 	fuse_reply_err(req, -fs_flush(req_fs(req), fi_handle(fi)));
 }
 
 static void op_release(fuse_req_t req, fuse_ino_t ino,
 		       struct fuse_file_info *fi)
 {
+	count_req(req, FS_REQ_RELEASE);
 	fs_release(req_fs(req), fi_handle(fi));
 	fuse_reply_err(req, 0);
 }
@@ -255,6 +279,7 @@ static void op_release(fuse_req_t req, fuse_ino_t ino,
 static void op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
 		     struct fuse_file_info *fi)
 {
+	count_req(req, FS_REQ_OTHER);
 	fuse_reply_err(req, -fs_fsync(req_fs(req), ino, fi_handle(fi),
 				      datasync));
 }
@@ -262,6 +287,7 @@ static void op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
 static void op_fsyncdir(fuse_req_t req, fuse_ino_t ino, int datasync,
 			struct fuse_file_info *fi)
 {
+	count_req(req, FS_REQ_OTHER);
 	fuse_reply_err(req, -fs_fsyncdir(req_fs(req), ino, datasync));
 }
 
@@ -272,6 +298,7 @@ static void op_opendir(fuse_req_t req, fuse_ino_t ino,
 	struct fs_dirh *dh;
 	int rc = fs_opendir(fs, ino, &dh);
 
+	count_req(req, FS_REQ_OPENDIR);
 	if (rc < 0) {
 		fuse_reply_err(req, -rc);
 		return;
@@ -332,18 +359,21 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 static void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		       struct fuse_file_info *fi)
 {
+	count_req(req, FS_REQ_READDIR);
 	do_readdir(req, ino, size, off, fi, false);
 }
 
 static void op_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size,
 			   off_t off, struct fuse_file_info *fi)
 {
+	count_req(req, FS_REQ_READDIRPLUS);
 	do_readdir(req, ino, size, off, fi, true);
 }
 
 static void op_releasedir(fuse_req_t req, fuse_ino_t ino,
 			  struct fuse_file_info *fi)
 {
+	count_req(req, FS_REQ_OTHER);
 	fs_closedir(req_fs(req), (struct fs_dirh *)(uintptr_t)fi->fh);
 	fuse_reply_err(req, 0);
 }
@@ -353,6 +383,7 @@ static void op_statfs(fuse_req_t req, fuse_ino_t ino)
 	struct statvfs sv;
 	int rc = fs_statfs(req_fs(req), ino, &sv);
 
+	count_req(req, FS_REQ_OTHER);
 	if (rc < 0)
 		fuse_reply_err(req, -rc);
 	else
@@ -366,6 +397,7 @@ static void op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 	size_t len = 0;
 	int rc = fs_getxattr(req_fs(req), ino, name, &value, &len);
 
+	count_req(req, FS_REQ_OTHER);
 	if (rc < 0)
 		fuse_reply_err(req, -rc);
 	else
@@ -378,6 +410,7 @@ static void op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 	size_t len = 0;
 	int rc = fs_listxattr(req_fs(req), ino, &list, &len);
 
+	count_req(req, FS_REQ_OTHER);
 	if (rc < 0)
 		fuse_reply_err(req, -rc);
 	else
@@ -387,23 +420,28 @@ static void op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 static void op_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 			const char *value, size_t size, int flags)
 {
+	count_req(req, FS_REQ_OTHER);
 	fuse_reply_err(req, -fs_setxattr(req_fs(req), ino, name, value, size,
 					 flags));
 }
 
 static void op_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
 {
+	count_req(req, FS_REQ_OTHER);
 	fuse_reply_err(req, -fs_removexattr(req_fs(req), ino, name));
 }
 
 static void op_init(void *userdata, struct fuse_conn_info *conn)
 {
-	/* readdirplus lets `ls -l`, find and rsync see attributes with the
-	 * names; the kernel picks plain readdir where that is cheaper */
+	/* readdirplus hands the kernel every name with its attributes, so
+	 * a walk that opens each file (grep -r, rsync) sends no lookup.
+	 * Always, not "auto": the kernel's guess falls back to plain
+	 * readdir after the first batch, and then each file costs a
+	 * lookup on the first pass and, once read, a getattr on the next
+	 * (a read marks the access time stale; a listing refreshes it) */
 	if (conn->capable & FUSE_CAP_READDIRPLUS)
 		conn->want |= FUSE_CAP_READDIRPLUS;
-	if (conn->capable & FUSE_CAP_READDIRPLUS_AUTO)
-		conn->want |= FUSE_CAP_READDIRPLUS_AUTO;
+	conn->want &= ~FUSE_CAP_READDIRPLUS_AUTO;
 	if (conn->capable & FUSE_CAP_SPLICE_WRITE)
 		conn->want |= FUSE_CAP_SPLICE_WRITE;
 	/* whole small messages in one request, large ones in few */
