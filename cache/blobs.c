@@ -253,3 +253,15 @@ void blobs_evict(struct blobs *b)
 	b->evicting = false;
 	g_mutex_unlock(&b->lock);
 }
+
+void blobs_drop(struct blobs *b, const char *key)
+{
+	g_autofree char *path = blobs_path(b, key);
+
+	/* a row still kept here would be written after the removal */
+	blobs_flush(b);
+	if (unlink(path) != 0)
+		return;		/* never fetched, or evicted already */
+	/* a failure was logged: the row stays, counted, until evicted */
+	index_blob_remove(b->ix, key);
+}

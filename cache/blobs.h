@@ -40,6 +40,9 @@ void blobs_used(struct blobs *b, const char *key);
 /* The same as blobs_saved, its row written at once and no eviction (a body
  * that write-back moved, or that has just reached the server). */
 void blobs_add_now(struct blobs *b, const char *key, uint64_t size);
+/* The body of `key` is stale: its file and its row go, so that the next
+ * read fetches it again.  A reader that has it open keeps its bytes. */
+void blobs_drop(struct blobs *b, const char *key);
 /* Write the rows kept so far; whether any are kept. */
 void blobs_flush(struct blobs *b);
 bool blobs_noted(struct blobs *b);

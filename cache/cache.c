@@ -133,8 +133,13 @@ static int refresh_folder(struct mfs_backend *c, const char *folder,
 	c->sync.last_sync = g_get_real_time();
 	g_clear_pointer(&c->sync.last_error, g_free);
 	g_mutex_unlock(&c->lock);
-	rc = index_apply(c->ix, folder, res, lgen, changed_r);
+	g_autoptr(GPtrArray) redone = g_ptr_array_new_with_free_func(g_free);
+	rc = index_apply(c->ix, folder, res, lgen, changed_r, redone);
 	mfs_sync_result_free(&res);
+	for (guint i = 0; rc == 0 && i < redone->len; i++) {
+		g_autofree char *key = blobs_key(folder, redone->pdata[i]);
+		blobs_drop(c->blobs, key);
+	}
 	if (rc == -EAGAIN) {
 		/* changed here meanwhile: again, unless changes wait for the
 		 * server, which asks again once they are there */

@@ -574,19 +574,27 @@ static int upsert(struct cache_index *ix, const char *path,
  * update the row that stands for it, whatever name the mount gave it, or
  * add one named like it (another name if a local item has that one). */
 static int apply_item(struct cache_index *ix, const char *path,
-		      const struct mfs_item *it, bool *changed_r)
+		      const struct mfs_item *it, bool *changed_r,
+		      GPtrArray *redone)
 {
 	g_autofree char *id = NULL;
-	sqlite3_stmt *st = ix_prep(ix, "SELECT id FROM items WHERE folder=? "
-				   "AND rid=?", "tt", path, it->id);
+	int64_t date = 0;
+	sqlite3_stmt *st = ix_prep(ix, "SELECT id, date FROM items WHERE "
+				   "folder=? AND rid=?", "tt", path, it->id);
 	int rc;
 
 	if (!st)
 		return -EIO;
-	if (sqlite3_step(st) == SQLITE_ROW)
+	if (sqlite3_step(st) == SQLITE_ROW) {
 		id = g_strdup((const char *)sqlite3_column_text(st, 0));
+		date = sqlite3_column_int64(st, 1);
+	}
 	ix_done(ix, st);
 	if (id) {
+		/* not the size: a server that announces one size and sends
+		 * another would have its bodies fetched at every listing */
+		if (redone && date != it->date)
+			g_ptr_array_add(redone, g_strdup(id));
 		rc = ix_run(ix, ix_prep(ix, "UPDATE items SET size=?, date=?, "
 					"flags=?, msgid=coalesce(?, msgid) "
 					"WHERE folder=? AND id=? AND (size<>? "
@@ -709,7 +717,7 @@ static int adopt(struct cache_index *ix, const char *path, const char *rid,
 
 int index_apply(struct cache_index *ix, const char *path,
 		const struct mfs_sync_result *res, int64_t lgen_seen,
-		bool *changed_r)
+		bool *changed_r, GPtrArray *redone)
 {
 	bool changed = false;
 	int rc;
@@ -749,7 +757,8 @@ int index_apply(struct cache_index *ix, const char *path,
 		g_hash_table_unref(keep);
 	}
 	for (guint i = 0; i < res->changed->len && rc == 0; i++)
-		rc = apply_item(ix, path, res->changed->pdata[i], &changed);
+		rc = apply_item(ix, path, res->changed->pdata[i], &changed,
+				redone);
 	for (guint i = 0; i < res->vanished->len && rc == 0; i++) {
 		rc = ix_run(ix, ix_prep(ix, "DELETE FROM items WHERE folder=? "
 					"AND rid=?", "tt", path,

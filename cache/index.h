@@ -70,10 +70,14 @@ int index_item(struct cache_index *ix, const char *path, const char *id,
  * items standing for them) and store its state; the counter moves when
  * any item changed, and *changed_r says so.  -EAGAIN, applying nothing,
  * while changes made here to the folder wait for the server or when one
- * was made since `lgen_seen` (from index_folder_state; -1: no check). */
+ * was made since `lgen_seen` (from index_folder_state; -1: no check).
+ * The ids here of items whose date the store moved are added to `redone`
+ * (may be NULL; of char *, owned by the array's free function): a store
+ * whose bytes behind an id can change (a contact edited on a DAV server)
+ * says so by a new date, and their cached bodies are then stale. */
 int index_apply(struct cache_index *ix, const char *path,
 		const struct mfs_sync_result *res, int64_t lgen_seen,
-		bool *changed_r);
+		bool *changed_r, GPtrArray *redone);
 /* Up to `n` ids of `path` after `id`, in id order. */
 int index_next_ids(struct cache_index *ix, const char *path, const char *id,
 		   unsigned n, GPtrArray **ids_r);

@@ -134,6 +134,11 @@ static int take_member(struct mfs_backend *be, const char *folder,
 	mfs_spool_put(be->spool, key, body->str, body->len);
 	g_mutex_lock(&be->lock);
 	t = davc_table_get(be, folder, coll);
+	/* new bytes behind a known id are told to the cache by a later
+	 * date, even within the second the old ones came in */
+	const struct davc_known *had = g_hash_table_lookup(t->items, id);
+	if (had && had->date >= now)
+		now = had->date + 1;
 	davc_table_put(t, id, r->href, etag ? etag : r->etag, body->len, now);
 	g_mutex_unlock(&be->lock);
 	g_ptr_array_add(res->changed, mfs_item_new(id, body->len, now, 0));

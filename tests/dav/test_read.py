@@ -2,7 +2,8 @@
 Radicale and Xandikos: every collection a folder named by its
 displayname, every card and event a file whose bytes are what the
 server's GET gives and whose size stat says before any read; a change
-made on the server reaches the mount at the next poll."""
+made on the server (a new item, an edit of one read already, a
+removal) reaches the mount at the next poll."""
 
 import os
 
@@ -52,6 +53,17 @@ def test_radicale(radicale, dav_mount, kind):
     # a change on the server reaches the mount at the next poll
     radicale.put(coll + new, body, create=True)
     wait_for(lambda: os.path.exists(fs.m(folder, new)), what=new)
+    check_folder(fs, folder, radicale, coll)
+    # so does an edit of an item the mount has read, of the same size
+    edited = body.replace(b" 50", b" 51")  # the same UID
+    assert edited != body and len(edited) == len(body)
+    radicale.put(coll + new, edited)
+    want = radicale.get(coll + new)[0]
+
+    def shows_edit():
+        with open(fs.m(folder, new), "rb") as f:
+            return f.read() == want
+    wait_for(shows_edit, what="the edit of " + new)
     check_folder(fs, folder, radicale, coll)
     radicale.delete(coll + new)
     wait_for(lambda: not os.path.exists(fs.m(folder, new)), what="gone")

@@ -191,11 +191,53 @@ static void test_sync_older_than_flush(struct fixture *fx,
 					   &lgen), ==, 0);
 	g_ptr_array_add(res->changed, mfs_item_dup(&stale));
 	g_assert_cmpint(journal_done(fx->ix, row.seq, NULL), ==, 0);
-	g_assert_cmpint(index_apply(fx->ix, "INBOX", res, lgen, &changed),
-			==, -EAGAIN);
+	g_assert_cmpint(index_apply(fx->ix, "INBOX", res, lgen, &changed,
+				    NULL), ==, -EAGAIN);
 	g_assert_false(changed);
 	g_assert_cmpuint(item_count(fx->ix, "INBOX"), ==, 0);
 	mfs_sync_result_free(&res);
+}
+
+/* One listing of `it` applied to INBOX; the ids said to be redone, as
+ * "a|b". */
+static char *apply_one(struct cache_index *ix, const struct mfs_item *it)
+{
+	struct mfs_sync_result *res = mfs_sync_result_new();
+	g_autoptr(GPtrArray) redone = g_ptr_array_new_with_free_func(g_free);
+	bool changed = false;
+
+	g_ptr_array_add(res->changed, mfs_item_dup(it));
+	g_assert_cmpint(index_apply(ix, "INBOX", res, -1, &changed, redone),
+			==, 0);
+	mfs_sync_result_free(&res);
+	g_ptr_array_add(redone, NULL);
+	return g_strjoinv("|", (char **)redone->pdata);
+}
+
+/* A store whose bytes behind an id change (a card edited on a DAV
+ * server) says so with a new date: that item's cached body is stale.
+ * Its flags or its size alone do not make it so (a server may announce
+ * a size the bytes then correct). */
+static void test_new_date_redoes_the_body(struct fixture *fx,
+					  gconstpointer data)
+{
+	static const char *const folders[] = { "INBOX", NULL };
+	struct mfs_item it = { (char *)"c1", 10, 1000, 0, NULL };
+	g_autofree char *first = NULL, *flags = NULL, *size = NULL;
+	g_autofree char *date = NULL;
+
+	add_folders(fx->ix, folders);
+	first = apply_one(fx->ix, &it);
+	g_assert_cmpstr(first, ==, "");
+	it.flags = MFS_FLAG_SEEN;
+	flags = apply_one(fx->ix, &it);
+	g_assert_cmpstr(flags, ==, "");
+	it.size = 12;
+	size = apply_one(fx->ix, &it);
+	g_assert_cmpstr(size, ==, "");
+	it.date = 1001;
+	date = apply_one(fx->ix, &it);
+	g_assert_cmpstr(date, ==, "c1");
 }
 
 int main(int argc, char **argv)
@@ -208,6 +250,7 @@ int main(int argc, char **argv)
 	ADD("/index/remove-non-ascii", test_remove_non_ascii);
 	ADD("/index/wildcards", test_wildcards);
 	ADD("/index/sync-older-than-flush", test_sync_older_than_flush);
+	ADD("/index/new-date-redoes-the-body", test_new_date_redoes_the_body);
 #undef ADD
 	return g_test_run();
 }
