@@ -67,7 +67,10 @@ struct mfs_folder_info {
 struct mfs_item {
 	char *id;			/* owned */
 	uint64_t size;			/* exact byte size of the content */
-	int64_t date;			/* internal (arrival) date, seconds */
+	int64_t date;			/* internal (arrival) date, seconds; a
+					   store whose bytes behind an id can
+					   change (DAV) moves it when they do,
+					   and the cache drops its copy */
 	uint64_t flags;			/* MFS_FLAG_* */
 	char *message_id;		/* owned; the Message-ID header's value,
 					   "" when there is none, NULL when the
