@@ -48,7 +48,10 @@ def test_flush_names_appends_the_server_refused(
 
 def test_flush_names_what_was_refused_before_it_began(
         dovecot_server, imap_mount_factory, tmp_path):
-    fs = new_mount(dovecot_server, imap_mount_factory, tmp_path)
+    # no poll between the folder's removal and the write: a listing
+    # would take Archive/ off the mount first (IDLE watches INBOX only)
+    fs = new_mount(dovecot_server, imap_mount_factory, tmp_path,
+                   poll_interval=600)
     dovecot_server.delete_folder(fs.user, "Archive")
     write(fs.m("Archive", "cur", "late:2,S"), make_message(750))
     # the flusher meets the refusal on its own, before any flush
