@@ -145,14 +145,26 @@ static enum wb_outcome made(int rc, struct mfs_item *it, char **rid_r,
 }
 
 /* A server that keeps a message otherwise than written (MAPI renders it
- * from its properties) reports another size: the body made here is then
- * not the item's, and its next read goes to the server. */
-static void drop_made_body(struct wb *w, int64_t seq)
+ * from its properties, EWS makes a card from the t:Contact) reports
+ * another size: the body made here is then not the item's, and its next
+ * read goes to the server.  The index takes the size the server gave,
+ * that of the bytes that read brings: a listing before the next sync
+ * would otherwise show the written size, and a read cut short at it. */
+static void drop_made_body(struct wb *w, int64_t seq, uint64_t size)
 {
 	char *where = NULL, *id = NULL;
+	struct mfs_item *known = NULL;
 
-	if (index_item_by_origin(w->ix, seq, &where, &id) == 0)
+	if (index_item_by_origin(w->ix, seq, &where, &id) == 0) {
 		wb_drop_blob(w, where, id);
+		if (index_item(w->ix, where, id, &known) == 0 &&
+		    known->size != size) {
+			known->size = size;
+			if (index_put_item(w->ix, where, known) == 0)
+				w->hooks.tell(w->hooks.owner, where);
+		}
+	}
+	mfs_item_free(known);
 	g_free(where);
 	g_free(id);
 }
@@ -183,7 +195,7 @@ static enum wb_outcome replay_append(struct wb *w, const struct jrow *r,
 			      r->flags, r->date, &it, e);
 	struct stat sb;
 	if (rc == 0 && fstat(fd, &sb) == 0 && (uint64_t)sb.st_size != it->size)
-		drop_made_body(w, r->seq);
+		drop_made_body(w, r->seq, it->size);
 	close(fd);
 	return made(rc, it, rid_r, e);
 }

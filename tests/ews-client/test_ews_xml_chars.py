@@ -4,13 +4,17 @@ are not UTF-8) in a card or event written on a type = ews mount against
 characters dropped, bytes that are not UTF-8 replaced by U+FFFD), the
 server takes the change, and nothing lands in sync-issues/."""
 
+import contextlib
+import glob
 import os
 import re
 import shutil
+import sqlite3
 
 import pytest
 
 from conftest import ews_config, mount_on, url_of
+from mailfs_mount import fsconf
 
 # ED A0 80: U+D800 on its own, as CESU-8 writes it; not UTF-8
 CARD = ("BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Odd\uffffOne\r\n"
@@ -114,3 +118,32 @@ def test_odd_characters_written_reach_the_server_without_them(make_mount):
     assert mount_files(fs, "Calendar") == events
     cards = mount_files(fs, "Contacts")
     assert any(b"odd@example.org" in c for c in cards), cards
+
+
+def test_a_card_written_is_indexed_at_the_size_of_the_servers_card(
+        ews_served, ews_store, mount_factory, tmp_path):
+    # the server keeps the card otherwise than written (the odd
+    # characters dropped, a UID added); the daemon stops hard once the
+    # create is done, before any sync could tell the index of it: the
+    # size the index holds is still that of the card a read brings
+    fs = mount_factory(ews_config(str(tmp_path), url_of(ews_served)), "ews")
+    fs.env.update({"MAILFS_TEST_HOLD_FLUSH": "1",
+                   "MAILFS_TEST_CRASH_AFTER": "3"})
+    mount_on(fs, ews_served)
+    with open(fs.m("Contacts", "odd.vcf"), "wb") as f:
+        f.write(CARD)
+    assert fs.flush(check=False).returncode != 0
+    fs.proc.wait(timeout=30)
+    fsconf.unmount_path(fs.mnt)
+    fs.proc = None
+    (db,) = glob.glob(os.path.join(fs.cache, "**", "index.sqlite"),
+                      recursive=True)
+    with contextlib.closing(sqlite3.connect(db)) as con:
+        (size,) = con.execute("SELECT size FROM items WHERE folder=? AND "
+                              "id=?", ("Contacts", "odd.vcf")).fetchone()
+    del fs.env["MAILFS_TEST_CRASH_AFTER"]
+    mount_on(fs, ews_served)
+    with open(fs.m("Contacts", "odd.vcf"), "rb") as f:
+        data = f.read()
+    assert b"odd@example.org" in data and data.endswith(b"END:VCARD\r\n")
+    assert size == len(data) != len(CARD), data
