@@ -3,6 +3,8 @@
  */
 #include "curl-tls.h"
 
+#include <errno.h>
+
 #include <openssl/ssl.h>
 
 #include "stream.h"
@@ -81,4 +83,27 @@ size_t mfs_curl_sink_write(char *data, size_t size, size_t n, void *p)
 	}
 	g_string_append_len(s->body, data, (gssize)len);
 	return len;
+}
+
+int mfs_curl_failure(CURLcode cc, bool expired, const char *who,
+		     const char *msg, unsigned timeout_s, struct mfs_error *e)
+{
+	if (expired || cc == CURLE_OPERATION_TIMEDOUT)
+		return mfs_error_set(e, -ETIMEDOUT, MFS_ERR_ACCOUNT,
+				     MFS_ERR_TRANSIENT, "%s: no answer within "
+				     "%u s", who, timeout_s);
+	switch (cc) {
+	case CURLE_COULDNT_CONNECT:
+	case CURLE_COULDNT_RESOLVE_HOST:
+		return mfs_error_set(e, -ECONNREFUSED, MFS_ERR_ACCOUNT,
+				     MFS_ERR_TRANSIENT, "%s: %s", who, msg);
+	case CURLE_PEER_FAILED_VERIFICATION:
+	case CURLE_SSL_CACERT_BADFILE:
+	case CURLE_SSL_CONNECT_ERROR:
+		return mfs_error_set(e, -EACCES, MFS_ERR_ACCOUNT,
+				     MFS_ERR_FINAL, "%s: TLS: %s", who, msg);
+	default:
+		return mfs_error_set(e, -EIO, MFS_ERR_ACCOUNT,
+				     MFS_ERR_TRANSIENT, "%s: %s", who, msg);
+	}
 }

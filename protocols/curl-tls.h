@@ -12,6 +12,8 @@
 #include <glib.h>
 #include <stdbool.h>
 
+#include "backend.h"
+
 /* curl_global_init, once for the process, whichever client comes first. */
 void mfs_curl_init(void);
 
@@ -49,5 +51,19 @@ struct mfs_curl_sink {
 /* CURLOPT_WRITEFUNCTION for a struct mfs_curl_sink (CURLOPT_WRITEDATA):
  * past `max` it returns 0, so libcurl ends with CURLE_WRITE_ERROR. */
 size_t mfs_curl_sink_write(char *data, size_t size, size_t n, void *sink);
+
+/*
+ * The error of a transfer that ended with `cc` (not CURLE_OK), as every
+ * HTTP client of the protocols says it: past the deadline (`expired`, or
+ * libcurl's own timeout) -ETIMEDOUT naming `timeout_s`; a connection
+ * refused or a host not found -ECONNREFUSED; a certificate or TLS
+ * handshake refused -EACCES, final; anything else -EIO.  All but TLS are
+ * transient; all are of the account.  `who` names the peer and `msg` is
+ * libcurl's sentence, made printable by the caller; both borrowed.  Cases
+ * of a client's own (a body past its bound) are the caller's, first.
+ * Returns the -errno also set in *e.
+ */
+int mfs_curl_failure(CURLcode cc, bool expired, const char *who,
+		     const char *msg, unsigned timeout_s, struct mfs_error *e);
 
 #endif

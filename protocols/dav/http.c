@@ -82,34 +82,12 @@ static int curl_failure(struct mfs_backend *be, CURLcode cc, bool too_big,
 	g_autofree char *msg = printable(raw, -1);
 	const char *url = be->cfg.url;
 
-	if (expired)
-		cc = CURLE_OPERATION_TIMEDOUT;
-	switch (cc) {
-	case CURLE_WRITE_ERROR:
-		if (too_big)
-			return mfs_error_set(e, -EMSGSIZE, MFS_ERR_FOLDER,
-					     MFS_ERR_FINAL, "%s%s: the answer "
-					     "is larger than this client takes",
-					     be->cfg.origin, path);
-		break;
-	case CURLE_OPERATION_TIMEDOUT:
-		return mfs_error_set(e, -ETIMEDOUT, MFS_ERR_ACCOUNT,
-				     MFS_ERR_TRANSIENT, "%s: no answer within "
-				     "%u s", url, be->cfg.timeout);
-	case CURLE_COULDNT_CONNECT:
-	case CURLE_COULDNT_RESOLVE_HOST:
-		return mfs_error_set(e, -ECONNREFUSED, MFS_ERR_ACCOUNT,
-				     MFS_ERR_TRANSIENT, "%s: %s", url, msg);
-	case CURLE_PEER_FAILED_VERIFICATION:
-	case CURLE_SSL_CACERT_BADFILE:
-	case CURLE_SSL_CONNECT_ERROR:
-		return mfs_error_set(e, -EACCES, MFS_ERR_ACCOUNT,
-				     MFS_ERR_FINAL, "%s: TLS: %s", url, msg);
-	default:
-		break;
-	}
-	return mfs_error_set(e, -EIO, MFS_ERR_ACCOUNT, MFS_ERR_TRANSIENT,
-			     "%s: %s", url, msg);
+	if (cc == CURLE_WRITE_ERROR && too_big && !expired)
+		return mfs_error_set(e, -EMSGSIZE, MFS_ERR_FOLDER,
+				     MFS_ERR_FINAL, "%s%s: the answer is larger "
+				     "than this client takes", be->cfg.origin,
+				     path);
+	return mfs_curl_failure(cc, expired, url, msg, be->cfg.timeout, e);
 }
 
 static void set_auth(struct mfs_backend *be, CURL *h)

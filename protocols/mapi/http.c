@@ -258,30 +258,12 @@ static int curl_failure(const struct answer *a, const char *who, CURLcode cc,
 				     MFS_ERR_TRANSIENT, "%s: the answer is "
 				     "larger than %u bytes", who,
 				     MAPIC_RESPONSE_MAX);
-	if (expired || cc == CURLE_OPERATION_TIMEDOUT)
-		return mfs_error_set(e, -ETIMEDOUT, MFS_ERR_ACCOUNT,
-				     MFS_ERR_TRANSIENT, "%s: no answer within "
-				     "%u s", who, t);
-	switch (cc) {
-	case CURLE_COULDNT_CONNECT:
-	case CURLE_COULDNT_RESOLVE_HOST:
-		return mfs_error_set(e, -ECONNREFUSED, MFS_ERR_ACCOUNT,
-				     MFS_ERR_TRANSIENT, "%s: %s", who, msg);
-	case CURLE_PEER_FAILED_VERIFICATION:
-	case CURLE_SSL_CACERT_BADFILE:
-	case CURLE_SSL_CONNECT_ERROR:
-		return mfs_error_set(e, -EACCES, MFS_ERR_ACCOUNT,
-				     MFS_ERR_FINAL, "%s: TLS: %s", who, msg);
-	case CURLE_PARTIAL_FILE:
-	case CURLE_RECV_ERROR:
-	case CURLE_GOT_NOTHING:
+	if (!expired && (cc == CURLE_PARTIAL_FILE || cc == CURLE_RECV_ERROR ||
+			 cc == CURLE_GOT_NOTHING))
 		return mfs_error_set(e, -EIO, MFS_ERR_ACCOUNT,
 				     MFS_ERR_TRANSIENT, "%s: the answer broke "
 				     "off: %s", who, msg);
-	default:
-		return mfs_error_set(e, -EIO, MFS_ERR_ACCOUNT,
-				     MFS_ERR_TRANSIENT, "%s: %s", who, msg);
-	}
+	return mfs_curl_failure(cc, expired, who, msg, t, e);
 }
 
 static int http_failure(long status, const char *who, struct mfs_error *e)
